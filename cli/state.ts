@@ -1,0 +1,23 @@
+// Local state: one directory (default ~/.medperf-git, or $MEDPERF_GIT_HOME) holding the download
+// cache, prepared datasets, predictions, local results, logs and profiles.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const STATE_ENV = 'MEDPERF_GIT_HOME';
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env[STATE_ENV] || join(homedir(), '.medperf-git');
+}
+
+export const statePaths = (root: string) => ({
+  root,
+  cache: join(root, 'cache'),
+  cubes: join(root, 'cubes'),
+  datasets: join(root, 'datasets'),
+  predictions: join(root, 'predictions'),
+  results: join(root, 'results'),
+  logs: join(root, 'logs'),
+  forge: join(root, 'forge'),
+  clones: join(root, 'clones'),
+  profile: join(root, 'profile.yaml'),
+});

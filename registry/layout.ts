@@ -1,0 +1,130 @@
+// The registry layout: where each record lives, and the id its path gives it. Identity and
+// ownership come from the path, so records never collide and no server allocates ids.
+//
+//   registry.yaml                                      admins, title, defaults
+//   mlcubes/<owner>/<name>.yaml                        cube "<owner>/<name>"
+//   datasets/<owner>/<name>.yaml                       dataset "<owner>/<name>"
+//   benchmarks/<name>/benchmark.yaml                   benchmark "<name>"
+//   benchmarks/<name>/models/<owner>/<cube>.yaml       model association
+//   benchmarks/<name>/datasets/<owner>/<dataset>.yaml  dataset association
+//   benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml
+
+export type RecordKind =
+  | 'registry'
+  | 'cube'
+  | 'dataset'
+  | 'benchmark'
+  | 'model-association'
+  | 'dataset-association'
+  | 'result';
+
+export const RECORD_KINDS: readonly RecordKind[] = [
+  'registry',
+  'cube',
+  'dataset',
+  'benchmark',
+  'model-association',
+  'dataset-association',
+  'result',
+];
+
+/** Where a record sits, read off its path. Every id a record has comes from here. */
+export type RecordPath =
+  | { kind: 'registry'; path: string }
+  | { kind: 'cube'; path: string; id: string; owner: string; name: string }
+  | { kind: 'dataset'; path: string; id: string; owner: string; name: string }
+  | { kind: 'benchmark'; path: string; benchmark: string }
+  | { kind: 'model-association'; path: string; benchmark: string; model: string; owner: string }
+  | { kind: 'dataset-association'; path: string; benchmark: string; dataset: string; owner: string }
+  | {
+      kind: 'result';
+      path: string;
+      benchmark: string;
+      dataset: string;
+      model: string;
+      /** The data owner: results are theirs. */
+      owner: string;
+    };
+
+export const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
+export const NAME = '[a-z0-9][a-z0-9._-]{0,63}';
+const L = `(${LOGIN})`;
+const N = `(${NAME})`;
+
+const PATTERNS: Array<[RegExp, (m: RegExpExecArray, path: string) => RecordPath]> = [
+  [/^registry\.yaml$/, (_m, path) => ({ kind: 'registry', path })],
+  [
+    new RegExp(`^mlcubes/${L}/${N}\\.yaml$`),
+    (m, path) => ({ kind: 'cube', path, owner: m[1]!, name: m[2]!, id: `${m[1]}/${m[2]}` }),
+  ],
+  [
+    new RegExp(`^datasets/${L}/${N}\\.yaml$`),
+    (m, path) => ({ kind: 'dataset', path, owner: m[1]!, name: m[2]!, id: `${m[1]}/${m[2]}` }),
+  ],
+  [new RegExp(`^benchmarks/${N}/benchmark\\.yaml$`), (m, path) => ({ kind: 'benchmark', path, benchmark: m[1]! })],
+  [
+    new RegExp(`^benchmarks/${N}/models/${L}/${N}\\.yaml$`),
+    (m, path) => ({ kind: 'model-association', path, benchmark: m[1]!, owner: m[2]!, model: `${m[2]}/${m[3]}` }),
+  ],
+  [
+    new RegExp(`^benchmarks/${N}/datasets/${L}/${N}\\.yaml$`),
+    (m, path) => ({ kind: 'dataset-association', path, benchmark: m[1]!, owner: m[2]!, dataset: `${m[2]}/${m[3]}` }),
+  ],
+  [
+    new RegExp(`^benchmarks/${N}/results/${L}/${N}/${L}/${N}\\.yaml$`),
+    (m, path) => ({
+      kind: 'result',
+      path,
+      benchmark: m[1]!,
+      owner: m[2]!,
+      dataset: `${m[2]}/${m[3]}`,
+      model: `${m[4]}/${m[5]}`,
+    }),
+  ],
+];
+
+/** What a registry path holds, or undefined when the path is outside the layout. */
+export function parseRecordPath(path: string): RecordPath | undefined {
+  for (const [re, make] of PATTERNS) {
+    const m = re.exec(path);
+    if (m) return make(m, path);
+  }
+  return undefined;
+}
+
+/** Files the layout tolerates beside records: documentation and the registry's own automation. */
+export function isAuxiliaryPath(path: string): boolean {
+  return (
+    path.startsWith('.github/') ||
+    path === 'README.md' ||
+    path === 'LICENSE' ||
+    path === 'CODEOWNERS' ||
+    path === '.gitignore' ||
+    path === '.gitattributes'
+  );
+}
+
+function splitId(id: string): [string, string] {
+  const i = id.indexOf('/');
+  if (i < 0) throw new Error(`not an <owner>/<name> id: ${id}`);
+  return [id.slice(0, i), id.slice(i + 1)];
+}
+
+export const paths = {
+  registry: () => 'registry.yaml',
+  cube: (id: string) => `mlcubes/${id}.yaml`,
+  dataset: (id: string) => `datasets/${id}.yaml`,
+  benchmark: (benchmark: string) => `benchmarks/${benchmark}/benchmark.yaml`,
+  modelAssociation: (benchmark: string, model: string) => `benchmarks/${benchmark}/models/${model}.yaml`,
+  datasetAssociation: (benchmark: string, dataset: string) => `benchmarks/${benchmark}/datasets/${dataset}.yaml`,
+  result: (benchmark: string, dataset: string, model: string) => {
+    const [dOwner, dName] = splitId(dataset);
+    const [mOwner, mName] = splitId(model);
+    return `benchmarks/${benchmark}/results/${dOwner}/${dName}/${mOwner}/${mName}.yaml`;
+  },
+};
+
+/** Path prefixes a command needs when it works on one benchmark (for sparse checkouts). */
+export function benchmarkPaths(benchmark: string): string[] {
+  return [`benchmarks/${benchmark}/`];
+}
