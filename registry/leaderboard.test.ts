@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import {
+  computeLeaderboard,
+  describeRank,
+  flattenMetrics,
+  formatMetric,
+  metricValue,
+  previewChange,
+} from './leaderboard.ts';
+import { leaderboardInput, resultRecord } from './leaderboard.fixtures.ts';
+
+const scores = {
+  'alice/cnn': { 'hosp-a/ct': { AUC: 0.8137, Dice: { mean: 0.71 } }, 'hosp-b/mri': { AUC: 0.9021, Dice: { mean: 0.69 } } },
+  'bob/unet': { 'hosp-a/ct': { AUC: 0.7261, Dice: { mean: 0.75 } }, 'hosp-b/mri': { AUC: 0.6843, Dice: { mean: 0.77 } } },
+  'carol/vit': { 'hosp-a/ct': { AUC: 0.9512, Dice: { mean: 0.8 } } },
+};
+
+/** Every number a leaderboard holds, wherever it sits. */
+function numbersIn(value: unknown): number[] {
+  if (typeof value === 'number') return [value];
+  if (value && typeof value === 'object') return Object.values(value).flatMap(numbersIn);
+  return [];
+}
+
+describe('metric paths', () => {
+  it('reads dotted paths into nested metrics, and keys that hold dots themselves', () => {
+    expect(metricValue({ Dice: { mean: 0.7 } }, 'Dice.mean')).toBe(0.7);
+    expect(metricValue({ 'dice.v2': { mean: 0.6 } }, 'dice.v2.mean')).toBe(0.6);
+    expect(metricValue({ 'a.b': 1, a: { b: 2 } }, 'a.b')).toBe(1);
+    expect(metricValue({ a: { b: 2 } }, 'a.c')).toBeUndefined();
+    expect(flattenMetrics({ AUC: 0.8, Dice: { mean: 0.7, per: { tumor: 0.6 } } })).toEqual({
+      AUC: 0.8,
+      'Dice.mean': 0.7,
+      'Dice.per.tumor': 0.6,
+    });
+  });
+});
+
+describe('computeLeaderboard', () => {
+  it('ranks by the mean primary metric, higher is better, and publishes the cross product under per-dataset', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'per-dataset' }, scores, { cubes: { 'alice/cnn': 'Alice CNN' } }));
+    expect(board.rows.map((r) => [r.rank, r.model, r.primary && Number(r.primary.toFixed(4))])).toEqual([
+      [1, 'carol/vit', 0.9512],
+      [2, 'alice/cnn', 0.8579],
+      [3, 'bob/unet', 0.7052],
+    ]);
+    expect(board.rows[1]!.modelName).toBe('Alice CNN');
+    expect(board.rows[1]!.metrics['Dice.mean']).toBeCloseTo(0.7);
+    expect(board.rows[1]!.datasetCount).toBe(2);
+    expect(board.counts).toEqual({ models: 3, datasets: 2, results: 5 });
+    expect(board.metricNames).toEqual(['AUC', 'Dice.mean']);
+    expect(board.lastUpdate).toBe('2026-11-01T10:04:00.000Z');
+    expect(board.cells).toHaveLength(5);
+    expect(board.cells![0]).toMatchObject({ model: 'alice/cnn', dataset: 'hosp-a/ct', primary: 0.8137 });
+    expect(board.cells![0]!.link).toBe('benchmarks/lung/results/hosp-a/ct/alice/cnn.yaml');
+  });
+
+  it('ranks lower-is-better metrics ascending and gives ties the same rank', () => {
+    const board = computeLeaderboard(
+      leaderboardInput('seg', { primary_metric: 'loss', direction: 'lower' }, {
+        'a/m1': { 'd/x': { loss: 0.3 } },
+        'a/m2': { 'd/x': { loss: 0.1 } },
+        'a/m3': { 'd/x': { loss: 0.3 } },
+        'a/m4': { 'd/x': { other: 1 } },
+      }),
+    );
+    expect(board.rows.map((r) => [r.model, r.rank])).toEqual([
+      ['a/m2', 1],
+      ['a/m1', 2],
+      ['a/m3', 2],
+      ['a/m4', null],
+    ]);
+    expect(board.rows[3]!.withheld).toBe('no loss in its results');
+  });
+
+  it('under an aggregate policy lets no per-dataset number out, nor a mean over a single dataset', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'aggregate' }, scores));
+    expect(board.cells).toBeUndefined();
+    expect(board.rows.map((r) => [r.rank, r.model])).toEqual([
+      [1, 'alice/cnn'],
+      [2, 'bob/unet'],
+      [null, 'carol/vit'],
+    ]);
+    expect(board.rows[2]!.withheld).toBe('published once the model has results on 2 datasets');
+    expect(board.rows[2]!.metrics).toEqual({});
+    expect(board.rows.every((r) => r.datasetCount === undefined)).toBe(true);
+    const perDataset = Object.values(scores).flatMap((byDataset) => Object.values(byDataset).flatMap(numbersIn));
+    const published = numbersIn(board);
+    for (const n of perDataset) expect(published).not.toContain(n);
+    expect(JSON.stringify(board)).not.toMatch(/0\.8137|0\.9021|0\.7261|0\.6843|0\.9512/);
+  });
+
+  it('under per-model publishes each model count of datasets but no cross product', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'per-model' }, scores));
+    expect(board.cells).toBeUndefined();
+    expect(board.rows.map((r) => [r.model, r.datasetCount])).toEqual([
+      ['alice/cnn', 2],
+      ['bob/unet', 2],
+      ['carol/vit', 1],
+    ]);
+    expect(board.rows[2]!.primary).toBeNull();
+  });
+
+  it('counts only results whose model and dataset associations are approved', () => {
+    const input = leaderboardInput('lung', {}, scores);
+    input.results.push({
+      model: 'mallory/unapproved',
+      dataset: 'hosp-a/ct',
+      record: resultRecord('lung', 'hosp-a/ct', 'mallory/unapproved', { AUC: 1 }, { executedAt: '2027-01-01T00:00:00Z' }),
+    });
+    const board = computeLeaderboard(input);
+    expect(board.rows.map((r) => r.model)).not.toContain('mallory/unapproved');
+    expect(board.lastUpdate).toBe('2026-11-01T10:04:00.000Z');
+    expect(board.counts.results).toBe(5);
+  });
+
+  it('lists an associated model without results as unranked', () => {
+    const input = leaderboardInput('lung', {}, { 'a/m1': { 'd/x': { AUC: 0.5 } } });
+    input.models!.push('a/new');
+    const board = computeLeaderboard(input);
+    expect(board.rows.map((r) => [r.model, r.rank, r.withheld])).toEqual([
+      ['a/m1', 1, undefined],
+      ['a/new', null, 'no results yet'],
+    ]);
+  });
+});
+
+describe('rank sentences', () => {
+  it('says where a model would rank after a change', () => {
+    const before = computeLeaderboard(leaderboardInput('lung', {}, { 'bob/unet': scores['bob/unet'], 'carol/vit': scores['carol/vit'] }));
+    const after = computeLeaderboard(leaderboardInput('lung', {}, scores));
+    expect(describeRank(after, 'alice/cnn')).toBe('alice/cnn ranks 2nd of 3 on AUC (0.858)');
+    expect(previewChange(before, after)).toEqual(['alice/cnn would rank 2nd of 3 on AUC (0.858)', 'bob/unet would rank 3rd of 3 on AUC (0.705); now 2nd']);
+    expect(formatMetric(0.81234)).toBe('0.812');
+    expect(formatMetric(12)).toBe('12');
+    expect(formatMetric(12345.6)).toBe('12346');
+  });
+});

@@ -1,0 +1,311 @@
+// A benchmark's leaderboard, computed from its records exactly as its results policy allows.
+// The results policy is a privacy boundary, and this module is where it is enforced: whatever
+// leaves computeLeaderboard may be published. Under `aggregate` and `per-model` no number about
+// one dataset leaves it — not even a "mean" over a single dataset, which would be that dataset's
+// number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
+import { parseRecordPath, paths } from './layout.ts';
+import type { BenchmarkRecord, CubeRecord, DatasetRecord, Metrics, ResultRecord } from './records.ts';
+import type { RegistryView } from './view.ts';
+
+export type PublishPolicy = BenchmarkRecord['results_policy']['publish'];
+
+/** Below this many datasets a model's mean would disclose a single dataset's numbers. */
+export const MIN_DATASETS_FOR_MEAN = 2;
+
+/** What one benchmark's leaderboard is computed from: plain records, keyed by the ids their paths give. */
+export interface LeaderboardInput {
+  benchmark: string;
+  record: BenchmarkRecord;
+  /** One per (dataset, model): the path's ids and the record. */
+  results: Array<{ dataset: string; model: string; record: ResultRecord }>;
+  /** Approved model associations (on main): model ids. Undefined: do not filter. */
+  models?: string[];
+  /** Approved dataset associations (on main): dataset ids. Undefined: do not filter. */
+  datasets?: string[];
+  /** Cube and dataset records, for their display names. */
+  cubes?: Record<string, Pick<CubeRecord, 'name'> | undefined>;
+  datasetRecords?: Record<string, Pick<DatasetRecord, 'name'> | undefined>;
+}
+
+export interface LeaderboardRow {
+  /** 1-based competition rank on the primary metric (ties share a rank); null when unranked. */
+  rank: number | null;
+  model: string;
+  /** The cube's display name (free text: escape it). */
+  modelName: string;
+  /** The primary metric: the mean over the model's datasets; null when withheld or missing. */
+  primary: number | null;
+  /** Every metric, as the mean over the model's datasets, by dotted path. Empty when withheld. */
+  metrics: Record<string, number>;
+  /** How many datasets the model has results on; published from `per-model` up. */
+  datasetCount?: number;
+  /** Why the row carries no numbers, in plain words. */
+  withheld?: string;
+  /** Some of the model's results cover only part of the cases (MedPerf's partial results). */
+  partial: boolean;
+  /** Paths of the records behind the row that may be linked. */
+  links: { model: string; association: string };
+}
+
+export interface LeaderboardCell {
+  model: string;
+  dataset: string;
+  primary: number | null;
+  metrics: Record<string, number>;
+  partial: boolean;
+  executedAt: string;
+  link: string;
+}
+
+export interface Leaderboard {
+  benchmark: string;
+  name: string;
+  description?: string;
+  docsUrl?: string;
+  publish: PublishPolicy;
+  primaryMetric: string;
+  direction: 'higher' | 'lower';
+  counts: { models: number; datasets: number; results: number };
+  /** The latest execution among the published results (ISO 8601), or null when there are none. */
+  lastUpdate: string | null;
+  /** Every metric path found, primary first. */
+  metricNames: string[];
+  /** Ranked: best first, then unranked rows by model id. */
+  rows: LeaderboardRow[];
+  /** Participating datasets (public records); their numbers only under `per-dataset`. */
+  datasets: Array<{ id: string; name: string; link: string }>;
+  /** The model x dataset cross product: only under `per-dataset`. */
+  cells?: LeaderboardCell[];
+  links: { benchmark: string };
+}
+
+/**
+ * The number at a dotted path in nested metrics. Metric names may themselves hold dots, so every
+ * split of the path is tried, longest key first.
+ */
+export function metricValue(metrics: Metrics | Record<string, unknown>, path: string): number | undefined {
+  const direct = (metrics as Record<string, unknown>)[path];
+  if (typeof direct === 'number') return Number.isFinite(direct) ? direct : undefined;
+  for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) {
+    const inner = (metrics as Record<string, unknown>)[path.slice(0, i)];
+    if (inner && typeof inner === 'object') {
+      const v = metricValue(inner as Record<string, unknown>, path.slice(i + 1));
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
+/** Nested metrics as dotted paths to numbers. */
+export function flattenMetrics(metrics: Metrics | Record<string, unknown>, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) out[path] = value;
+    } else if (value && typeof value === 'object') {
+      Object.assign(out, flattenMetrics(value as Record<string, unknown>, path));
+    }
+  }
+  return out;
+}
+
+function mean(values: number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The leaderboard of one benchmark, holding exactly what its results policy publishes. */
+export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
+  const { record } = input;
+  const policy = record.results_policy;
+  const primaryMetric = policy.primary_metric;
+  const models = input.models ? new Set(input.models) : undefined;
+  const datasets = input.datasets ? new Set(input.datasets) : undefined;
+
+  // Only results whose model and dataset associations are approved count.
+  const results = input.results.filter(
+    (r) => r.record.benchmark === input.benchmark && (!models || models.has(r.model)) && (!datasets || datasets.has(r.dataset)),
+  );
+
+  const byModel = new Map<string, typeof results>();
+  const datasetIds = new Set<string>();
+  const metricSet = new Set<string>();
+  let lastUpdate: string | null = null;
+  for (const r of results) {
+    let list = byModel.get(r.model);
+    if (!list) byModel.set(r.model, (list = []));
+    list.push(r);
+    datasetIds.add(r.dataset);
+    const at = r.record.provenance.executed_at;
+    if (lastUpdate === null || Date.parse(at) > Date.parse(lastUpdate)) lastUpdate = at;
+  }
+  for (const m of models ?? []) if (!byModel.has(m)) byModel.set(m, []);
+
+  const perDataset = policy.publish === 'per-dataset';
+  const minDatasets = perDataset ? 1 : MIN_DATASETS_FOR_MEAN;
+  const rows: LeaderboardRow[] = [];
+  const cells: LeaderboardCell[] = [];
+  for (const [model, list] of byModel) {
+    const flat = list.map((r) => flattenMetrics(r.record.metrics));
+    const row: LeaderboardRow = {
+      rank: null,
+      model,
+      modelName: input.cubes?.[model]?.name ?? model,
+      primary: null,
+      metrics: {},
+      partial: list.some((r) => r.record.partial),
+      links: { model: paths.cube(model), association: paths.modelAssociation(input.benchmark, model) },
+    };
+    if (policy.publish !== 'aggregate') row.datasetCount = list.length;
+    if (list.length === 0) {
+      row.withheld = 'no results yet';
+    } else if (list.length < minDatasets) {
+      row.withheld = `published once the model has results on ${minDatasets} datasets`;
+    } else {
+      const names = new Set<string>();
+      for (const f of flat) for (const k of Object.keys(f)) names.add(k);
+      for (const name of [...names].sort()) {
+        const values = flat.map((f) => f[name]).filter((v): v is number => v !== undefined);
+        row.metrics[name] = mean(values);
+        metricSet.add(name);
+      }
+      const primaries = list
+        .map((r) => metricValue(r.record.metrics, primaryMetric))
+        .filter((v): v is number => v !== undefined);
+      row.primary = primaries.length ? mean(primaries) : null;
+      if (row.primary === null) row.withheld = `no ${primaryMetric} in its results`;
+    }
+    rows.push(row);
+    if (perDataset) {
+      list.forEach((r, i) => {
+        cells.push({
+          model,
+          dataset: r.dataset,
+          primary: metricValue(r.record.metrics, primaryMetric) ?? null,
+          metrics: flat[i]!,
+          partial: r.record.partial,
+          executedAt: r.record.provenance.executed_at,
+          link: paths.result(input.benchmark, r.dataset, model),
+        });
+      });
+    }
+  }
+
+  const better = policy.direction === 'higher' ? (a: number, b: number) => b - a : (a: number, b: number) => a - b;
+  rows.sort((a, b) => {
+    if (a.primary !== null && b.primary !== null) return better(a.primary, b.primary) || compareIds(a.model, b.model);
+    if (a.primary !== null) return -1;
+    if (b.primary !== null) return 1;
+    return compareIds(a.model, b.model);
+  });
+  rows.forEach((row, i) => {
+    if (row.primary === null) return;
+    const prev = rows[i - 1];
+    row.rank = prev && prev.primary === row.primary ? prev.rank : i + 1;
+  });
+  cells.sort((a, b) => compareIds(a.model, b.model) || compareIds(a.dataset, b.dataset));
+
+  const metricNames = [...metricSet].sort();
+  const primaryIndex = metricNames.indexOf(primaryMetric);
+  if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
+
+  const board: Leaderboard = {
+    benchmark: input.benchmark,
+    name: record.name,
+    publish: policy.publish,
+    primaryMetric,
+    direction: policy.direction,
+    counts: { models: byModel.size, datasets: new Set([...datasetIds, ...(datasets ?? [])]).size, results: results.length },
+    lastUpdate,
+    metricNames,
+    rows,
+    datasets: [...new Set([...datasetIds, ...(datasets ?? [])])].sort().map((id) => ({
+      id,
+      name: input.datasetRecords?.[id]?.name ?? id,
+      link: paths.dataset(id),
+    })),
+    links: { benchmark: paths.benchmark(input.benchmark) },
+  };
+  if (record.description !== undefined) board.description = record.description;
+  if (record.docs_url !== undefined) board.docsUrl = record.docs_url;
+  if (perDataset) board.cells = cells;
+  return board;
+}
+
+function ordinal(n: number): string {
+  const rem100 = n % 100;
+  if (rem100 >= 11 && rem100 <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+/** A number as the leaderboard shows it: three significant digits, integers as they are. */
+export function formatMetric(value: number, digits = 3): string {
+  if (Number.isInteger(value)) return String(value);
+  if (Math.abs(value) >= 10 ** digits) return value.toFixed(0);
+  return String(Number(value.toPrecision(digits)));
+}
+
+/** "alice/cnn ranks 2nd of 5 on AUC" (or "would rank", for a preview). */
+export function describeRank(board: Leaderboard, model: string, verb = 'ranks'): string {
+  const row = board.rows.find((r) => r.model === model);
+  const ranked = board.rows.filter((r) => r.rank !== null).length;
+  if (!row) return `${model} is not on the ${board.benchmark} leaderboard`;
+  if (row.rank === null) return `${model} is not ranked on ${board.primaryMetric}: ${row.withheld ?? 'no results'}`;
+  return `${model} ${verb} ${ordinal(row.rank)} of ${ranked} on ${board.primaryMetric} (${formatMetric(row.primary!)})`;
+}
+
+/** What a change does to the leaderboard, one sentence per model whose row changed. */
+export function previewChange(before: Leaderboard | undefined, after: Leaderboard): string[] {
+  const lines: string[] = [];
+  for (const row of after.rows) {
+    const old = before?.rows.find((r) => r.model === row.model);
+    if (old && old.rank === row.rank && old.primary === row.primary && old.datasetCount === row.datasetCount && old.withheld === row.withheld)
+      continue;
+    const now = describeRank(after, row.model, 'would rank');
+    lines.push(old && old.rank !== null && row.rank !== null ? `${now}; now ${ordinal(old.rank)}` : now);
+  }
+  return lines;
+}
+
+/** Every benchmark's leaderboard input, read from a registry through its view. */
+export async function loadLeaderboardInputs(view: RegistryView): Promise<LeaderboardInput[]> {
+  const byBenchmark = new Map<string, { benchmark?: string; results: string[]; models: string[]; datasets: string[] }>();
+  const entry = (name: string) => {
+    let e = byBenchmark.get(name);
+    if (!e) byBenchmark.set(name, (e = { results: [], models: [], datasets: [] }));
+    return e;
+  };
+  for (const path of await view.tree.list('benchmarks/')) {
+    const where = parseRecordPath(path);
+    if (!where) continue;
+    if (where.kind === 'benchmark') entry(where.benchmark).benchmark = path;
+    else if (where.kind === 'result') entry(where.benchmark).results.push(path);
+    else if (where.kind === 'model-association') entry(where.benchmark).models.push(where.model);
+    else if (where.kind === 'dataset-association') entry(where.benchmark).datasets.push(where.dataset);
+  }
+  const inputs: LeaderboardInput[] = [];
+  const cubes: Record<string, Pick<CubeRecord, 'name'> | undefined> = {};
+  const datasetRecords: Record<string, Pick<DatasetRecord, 'name'> | undefined> = {};
+  for (const [benchmark, e] of [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]))) {
+    const loaded = await view.benchmark(benchmark);
+    if (!e.benchmark || !loaded) continue;
+    const results: LeaderboardInput['results'] = [];
+    for (let i = 0; i < e.results.length; i += 256) {
+      const batch = await Promise.all(e.results.slice(i, i + 256).map((p) => view.record(p)));
+      for (const r of batch) {
+        if (r?.where.kind !== 'result') continue;
+        results.push({ dataset: r.where.dataset, model: r.where.model, record: r.data as ResultRecord });
+      }
+    }
+    for (const id of e.models) if (!(id in cubes)) cubes[id] = (await view.cube(id))?.data;
+    for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = (await view.dataset(id))?.data;
+    inputs.push({ benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords });
+  }
+  return inputs;
+}
