@@ -1,0 +1,47 @@
+// Failures a user can act on, each with a stable code (see registry/errors.ts).
+import { MedperfError } from '../errors.ts';
+
+/** A merge the Action would refuse: validation findings or an unmet approval. */
+export class MergeRefusedError extends MedperfError {
+  constructor(message: string) {
+    super('merge-refused', message);
+  }
+}
+
+/** The PR is closed or merged and cannot take the requested action. */
+export class PullNotOpenError extends MedperfError {
+  constructor(message: string) {
+    super('pull-not-open', message);
+  }
+}
+
+/** Someone else pushed to the change's branch since it was read. */
+export class NonFastForwardError extends MedperfError {
+  constructor(message: string) {
+    super('non-fast-forward', message);
+  }
+}
+
+/** The forge's API failed after retries, or refused the request. */
+export class ForgeApiError extends MedperfError {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super('forge-api', message);
+  }
+}
+
+/** No usable credentials, or the credentials do not allow the action. */
+export class AuthError extends MedperfError {
+  constructor(message: string) {
+    super('auth', message);
+  }
+}
+
+/** A review the forge does not allow (e.g. approving one's own PR). */
+export class ReviewRefusedError extends MedperfError {
+  constructor(message: string) {
+    super('review-refused', message);
+  }
+}

@@ -1,0 +1,161 @@
+// The forge: where the registry lives and how a change to it is proposed, reviewed and merged.
+// Two implementations stand behind this one interface: the local forge (a bare repository and a
+// PR store on disk, the offline default) and GitHub (octokit + git over HTTPS). Every workflow of
+// the CLI (submit, associate, approve, run, result submit) codes against this file only; open a
+// forge with `openForge` from ./select.ts.
+//
+// MedPerf's approval states map onto pull requests: open = pending, merged = approved,
+// closed without merging = rejected.
+import type { FileTree } from '../view.ts';
+
+/** A pull request's state in GitHub's terms, and MedPerf's approval status it stands for. */
+export type PullState = 'open' | 'merged' | 'closed';
+
+export const APPROVAL_STATUS: Record<PullState, 'PENDING' | 'APPROVED' | 'REJECTED'> = {
+  open: 'PENDING',
+  merged: 'APPROVED',
+  closed: 'REJECTED',
+};
+
+/** A review as the approval gate reads it (registry/gate.ts): GitHub's review states. */
+export interface Review {
+  login: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  submittedAt: string;
+  body?: string;
+}
+
+/** One record file of a change: new bytes to add or modify it, or null to delete it. */
+export interface FileChange {
+  path: string;
+  content: string | Buffer | null;
+}
+
+/**
+ * A change to propose. The `key` names the change, not its content: proposing again with the same
+ * key updates the pull request already open for it (re-running a submit never opens a second PR).
+ * Keys are short slugs such as `cube/alice/brain-model` or `result/bench/alice/ds/bob/model`;
+ * the branch is `medperf/<key>`.
+ */
+export interface ChangeRequest {
+  key: string;
+  title: string;
+  body: string;
+  /** The full set of files this change touches; a re-proposal replaces the previous set. */
+  files: FileChange[];
+}
+
+export interface PullRequest {
+  number: number;
+  title: string;
+  body: string;
+  /** The login that opened it. */
+  author: string;
+  state: PullState;
+  /** The head branch (without owner), `medperf/<key>` for changes this CLI proposed. */
+  branch: string;
+  /** The commit the PR currently points at. */
+  headSha: string;
+  /** Paths the PR adds, modifies or deletes, sorted. */
+  paths: string[];
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  mergedAt?: string;
+  closedAt?: string;
+}
+
+export interface ProposeResult {
+  pull: PullRequest;
+  /** True when this call opened the PR; false when it updated (or left as is) the open one. */
+  created: boolean;
+  /** True when a new commit was pushed (false when the open PR already had exactly these files). */
+  pushed: boolean;
+}
+
+export interface PullFilter {
+  /** Default 'open'. */
+  state?: PullState | 'all';
+  /** Keep PRs touching at least one path equal to, or under (when ending in '/'), one of these. */
+  paths?: string[];
+  author?: string;
+}
+
+export type ReviewEvent = 'APPROVE' | 'REQUEST_CHANGES' | 'COMMENT';
+
+export interface MergeResult {
+  pull: PullRequest;
+  /** The merge commit now at the tip of main. */
+  sha: string;
+}
+
+/**
+ * The registry as a Git remote. All methods act as `login` (the acting user).
+ * Errors that a user can act on are MedperfError subclasses (registry/errors.ts) with a stable code.
+ */
+export interface Forge {
+  readonly kind: 'local' | 'github';
+  /** The registry as the user names it: `owner/repo` on GitHub, the folder of a local forge. */
+  readonly registry: string;
+  /** The acting login. */
+  readonly login: string;
+
+  /**
+   * The registry's main branch, synced from the forge first. `paths` (prefixes such as
+   * `benchmarks/brain/`, or exact files) limits what is fetched on forges that support partial
+   * clones; files outside them are still readable, fetched on demand.
+   */
+  main(options?: { paths?: string[] }): Promise<FileTree>;
+  /** The files of a PR's head commit. */
+  pullTree(number: number): Promise<FileTree>;
+  /** The commit the PR branched from (the merge base with main): what the PR is checked against. */
+  pullBase(number: number): Promise<FileTree>;
+
+  /** Opens the PR for a change, or updates the one open for the same key. */
+  propose(change: ChangeRequest): Promise<ProposeResult>;
+  listPulls(filter?: PullFilter): Promise<PullRequest[]>;
+  getPull(number: number): Promise<PullRequest>;
+
+  reviews(number: number): Promise<Review[]>;
+  review(number: number, event: ReviewEvent, body?: string): Promise<void>;
+  /**
+   * One comment per PR and `marker`, edited in place on later calls (for the check report).
+   * The marker is an HTML comment hidden in the body.
+   */
+  upsertComment(number: number, body: string, marker?: string): Promise<void>;
+  comments(number: number): Promise<Array<{ id: number; author: string; body: string }>>;
+  close(number: number): Promise<PullRequest>;
+  /** Merges an open PR. The local forge runs the Action's validation and gate first and refuses what it would refuse. */
+  merge(number: number): Promise<MergeResult>;
+
+  /** Releases processes and temporary files. */
+  dispose(): Promise<void>;
+}
+
+/** The branch a change key lives on. Keys are slugs: lower-case letters, digits, `.`, `_`, `-`, `/`. */
+export function branchFor(key: string): string {
+  const slug = key
+    .toLowerCase()
+    .replace(/[^a-z0-9._/-]+/g, '-')
+    .replace(/\/+/g, '/')
+    .replace(/^[-/.]+|[-/.]+$/g, '')
+    .replace(/\.\.+/g, '.')
+    .replace(/\.lock(\/|$)/g, '-lock$1');
+  if (!slug) throw new Error(`empty change key: ${JSON.stringify(key)}`);
+  return `medperf/${slug}`;
+}
+
+/** Whether a PR touching `touched` matches a path filter (exact files, or prefixes ending in '/'). */
+export function touchesAny(touched: string[], filter: string[]): boolean {
+  return touched.some((p) => filter.some((f) => (f.endsWith('/') ? p.startsWith(f) : p === f)));
+}
+
+/** The noreply-style commit identity of a login. */
+export function commitIdentity(login: string): { name: string; email: string } {
+  return { name: login, email: `${login}@users.noreply.github.com` };
+}
+
+/** Hidden marker for the one comment a tool keeps per PR. */
+export function commentMarker(marker = 'medperf-git'): string {
+  return `<!-- ${marker} -->`;
+}

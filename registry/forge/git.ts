@@ -1,0 +1,190 @@
+// Git plumbing both forges share: commits are built without a working tree (a temporary index over
+// the base tree), so proposing a change never touches the user's files and works in bare and
+// partial repositories alike.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FileTree } from '../view.ts';
+import { commitIdentity, type FileChange } from './forge.ts';
+
+export interface GitOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** Exit codes that are not failures (e.g. 1 for merge-tree conflicts). */
+  okCodes?: number[];
+}
+
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+export class GitError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly code: number,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0]} failed (${code}): ${stderr.trim()}`);
+  }
+}
+
+/** Environment for git children: no user or system config, no prompts, a fixed locale. */
+export function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) if (process.env[k]) env[k] = process.env[k];
+  return {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    LC_ALL: 'C',
+    ...extra,
+  };
+}
+
+export function git(args: string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? -1 };
+      if (result.code === 0 || options.okCodes?.includes(result.code)) resolve(result);
+      else reject(new GitError(args, result.code, result.stderr));
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export async function gitText(args: string[], options: GitOptions): Promise<string> {
+  return (await git(args, options)).stdout.toString('utf8').trim();
+}
+
+/** The object id a revision names, or undefined when it does not exist. */
+export async function resolveRev(cwd: string, rev: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd, env, okCodes: [1, 128] });
+  return r.code === 0 ? r.stdout.toString().trim() : undefined;
+}
+
+/**
+ * A FileTree over one commit of a repository, read with `git ls-tree` and `git cat-file`: no
+ * checkout, no long-lived process. In a partial clone a missing blob is fetched on demand.
+ */
+export function revTree(repo: string, rev: string, env?: NodeJS.ProcessEnv): FileTree {
+  let listing: Promise<string[]> | undefined;
+  const all = () =>
+    (listing ??= git(['ls-tree', '-r', '--full-tree', '--name-only', '-z', rev], { cwd: repo, env }).then((r) =>
+      r.stdout
+        .toString('utf8')
+        .split('\0')
+        .filter(Boolean)
+        .sort(),
+    ));
+  return {
+    label: `git:${rev.slice(0, 12)}`,
+    async list(prefix = '') {
+      return (await all()).filter((p) => p.startsWith(prefix));
+    },
+    async read(path) {
+      const r = await git(['cat-file', 'blob', `${rev}:${path}`], { cwd: repo, env, okCodes: [128] });
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    async has(path) {
+      return (await all()).includes(path);
+    },
+  };
+}
+
+/** Paths that differ between two commits (added, modified, deleted), sorted. */
+export async function diffPaths(repo: string, from: string, to: string, env?: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await git(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd: repo, env });
+  return r.stdout.toString('utf8').split('\0').filter(Boolean).sort();
+}
+
+/**
+ * A commit whose tree is `baseTree` (a tree or commit) with `files` applied, by the acting login.
+ * Returns the new commit and its tree.
+ */
+export async function commitChange(opts: {
+  repo: string;
+  baseTree: string;
+  parents: string[];
+  files: FileChange[];
+  message: string;
+  login: string;
+  env?: NodeJS.ProcessEnv;
+  date?: Date;
+}): Promise<{ commit: string; tree: string }> {
+  const tmp = await mkdtemp(join(tmpdir(), 'medperf-git-index-'));
+  const id = commitIdentity(opts.login);
+  const date = (opts.date ?? new Date()).toISOString();
+  const env = {
+    ...opts.env,
+    GIT_INDEX_FILE: join(tmp, 'index'),
+    GIT_AUTHOR_NAME: id.name,
+    GIT_AUTHOR_EMAIL: id.email,
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_NAME: id.name,
+    GIT_COMMITTER_EMAIL: id.email,
+    GIT_COMMITTER_DATE: date,
+  };
+  const o = { cwd: opts.repo, env };
+  try {
+    await git(['read-tree', opts.baseTree], o);
+    const lines: string[] = [];
+    for (const f of opts.files) {
+      if (f.content === null) {
+        lines.push(`0 ${'0'.repeat(40)}\t${f.path}`);
+      } else {
+        const blob = await gitText(['hash-object', '-w', '--stdin'], { ...o, input: f.content });
+        lines.push(`100644 ${blob}\t${f.path}`);
+      }
+    }
+    if (lines.length) await git(['update-index', '--index-info'], { ...o, input: lines.join('\n') + '\n' });
+    // --missing-ok: in a partial clone the unchanged blobs are not here, and need not be.
+    const tree = await gitText(['write-tree', '--missing-ok'], o);
+    const args = ['commit-tree', tree, ...opts.parents.flatMap((p) => ['-p', p]), '-F', '-'];
+    const commit = await gitText(args, { ...o, input: opts.message + '\n' });
+    return { commit, tree };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function treeOf(repo: string, rev: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  return gitText(['rev-parse', `${rev}^{tree}`], { cwd: repo, env });
+}
+
+/**
+ * Three-way merge of `theirs` into `ours` without a working tree (git merge-tree --write-tree).
+ * Returns the merged tree, or the conflicting paths.
+ */
+export async function mergeTrees(
+  repo: string,
+  ours: string,
+  theirs: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ tree: string } | { conflicts: string[] }> {
+  const r = await git(['merge-tree', '--write-tree', '--name-only', '-z', ours, theirs], {
+    cwd: repo,
+    env,
+    okCodes: [1],
+  });
+  const parts = r.stdout.toString('utf8').split('\0');
+  if (r.code === 0) return { tree: parts[0]!.trim() };
+  // Output after the tree: conflicted file names, then an empty field, then messages.
+  const conflicts: string[] = [];
+  for (const p of parts.slice(1)) {
+    if (!p) break;
+    if (!conflicts.includes(p)) conflicts.push(p);
+  }
+  return { conflicts };
+}

@@ -1,0 +1,400 @@
+// The local forge, the embedded default: a bare repository on disk (`registry.git`) and a PR store
+// beside it (`pulls.json`), so the whole tutorial — every role, approvals included — runs offline
+// on one machine. Two processes (two data owners on one machine) may act at once: every change to
+// the store and to main happens under one lock, and the store is replaced atomically, so readers
+// never see half a file.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import { NotFoundError, MedperfError } from '../errors.ts';
+import { formatFinding } from '../findings.ts';
+import type { FileTree } from '../view.ts';
+import { type MergeChecks, registryChecks } from './checks.ts';
+import { MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import {
+  branchFor,
+  commentMarker,
+  type ChangeRequest,
+  type FileChange,
+  type Forge,
+  type MergeResult,
+  type ProposeResult,
+  type PullFilter,
+  type PullRequest,
+  type Review,
+  type ReviewEvent,
+  touchesAny,
+} from './forge.ts';
+import { commitChange, diffPaths, git, gitText, mergeTrees, resolveRev, revTree, treeOf } from './git.ts';
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+interface StoredComment {
+  id: number;
+  author: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface StoredPull extends PullRequest {
+  key: string;
+  /** The merge base the PR's files are relative to. */
+  baseSha: string;
+  reviews: Review[];
+  comments: StoredComment[];
+}
+
+interface Store {
+  version: 1;
+  nextPull: number;
+  nextComment: number;
+  pulls: StoredPull[];
+}
+
+export interface LocalForgeOptions {
+  /** The forge folder (holds registry.git and pulls.json); created when missing. */
+  root: string;
+  login: string;
+  /** Validation and gate run by merge; the registry core's by default. */
+  checks?: MergeChecks;
+  now?: () => Date;
+}
+
+export class LocalForge implements Forge {
+  readonly kind = 'local' as const;
+  readonly registry: string;
+  readonly login: string;
+  readonly repo: string;
+  private readonly storePath: string;
+  private readonly checks?: MergeChecks;
+  private readonly now: () => Date;
+
+  private constructor(options: LocalForgeOptions) {
+    this.registry = resolve(options.root);
+    this.login = options.login;
+    this.repo = join(this.registry, 'registry.git');
+    this.storePath = join(this.registry, 'pulls.json');
+    this.checks = options.checks;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Opens the forge at `root`, creating an empty registry there when none exists. */
+  static async open(options: LocalForgeOptions): Promise<LocalForge> {
+    const forge = new LocalForge(options);
+    await mkdir(forge.registry, { recursive: true });
+    if (!existsSync(join(forge.repo, 'HEAD'))) {
+      await forge.locked(async () => {
+        if (existsSync(join(forge.repo, 'HEAD'))) return;
+        await mkdir(forge.repo, { recursive: true });
+        await git(['init', '--quiet', '--bare', '--initial-branch=main', forge.repo], { cwd: forge.registry });
+      });
+    }
+    return forge;
+  }
+
+  // --- store -------------------------------------------------------------------------------
+
+  /** Runs `fn` holding the forge's lock (PR store and main). */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await lockfile.lock(this.registry, {
+      lockfilePath: join(this.registry, 'forge.lock'),
+      realpath: false,
+      stale: 20_000,
+      retries: { retries: 200, factor: 1.2, minTimeout: 20, maxTimeout: 250, randomize: true },
+    });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  private async readStore(): Promise<Store> {
+    let text: string;
+    try {
+      text = await readFile(this.storePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextPull: 1, nextComment: 1, pulls: [] };
+      throw error;
+    }
+    try {
+      return JSON.parse(text) as Store;
+    } catch (error) {
+      throw new MedperfError('corrupt-store', `${this.storePath}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+
+  private async writeStore(store: Store): Promise<void> {
+    await writeFileAtomic(this.storePath, JSON.stringify(store, null, 2) + '\n');
+  }
+
+  private async mutate<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    return this.locked(async () => {
+      const store = await this.readStore();
+      const result = await fn(store);
+      await this.writeStore(store);
+      return result;
+    });
+  }
+
+  private find(store: Store, number: number): StoredPull {
+    const pull = store.pulls.find((p) => p.number === number);
+    if (!pull) throw new NotFoundError(`no pull request #${number} in the local registry ${this.registry}`);
+    return pull;
+  }
+
+  private url(number: number): string {
+    return `local:${this.registry}#${number}`;
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  private async mainSha(): Promise<string | undefined> {
+    return resolveRev(this.repo, 'refs/heads/main');
+  }
+
+  async main(): Promise<FileTree> {
+    const sha = await this.mainSha();
+    return revTree(this.repo, sha ?? EMPTY_TREE);
+  }
+
+  async pullTree(number: number): Promise<FileTree> {
+    const pull = await this.getStored(number);
+    return revTree(this.repo, pull.headSha);
+  }
+
+  async pullBase(number: number): Promise<FileTree> {
+    const pull = await this.getStored(number);
+    return revTree(this.repo, pull.baseSha || EMPTY_TREE);
+  }
+
+  private async getStored(number: number): Promise<StoredPull> {
+    return this.find(await this.readStore(), number);
+  }
+
+  async getPull(number: number): Promise<PullRequest> {
+    return publicPull(await this.getStored(number));
+  }
+
+  async listPulls(filter: PullFilter = {}): Promise<PullRequest[]> {
+    const state = filter.state ?? 'open';
+    const store = await this.readStore();
+    return store.pulls
+      .filter((p) => state === 'all' || p.state === state)
+      .filter((p) => !filter.author || p.author === filter.author)
+      .filter((p) => !filter.paths || touchesAny(p.paths, filter.paths))
+      .map(publicPull);
+  }
+
+  async reviews(number: number): Promise<Review[]> {
+    return (await this.getStored(number)).reviews.map((r) => ({ ...r }));
+  }
+
+  async comments(number: number): Promise<Array<{ id: number; author: string; body: string }>> {
+    return (await this.getStored(number)).comments.map(({ id, author, body }) => ({ id, author, body }));
+  }
+
+  // --- writing -------------------------------------------------------------------------------
+
+  /**
+   * Commits files straight to main, as the registry's creator does once (`registry init`, the
+   * tutorial's set-up). Every later change goes through a PR.
+   */
+  async commitToMain(files: FileChange[], message: string): Promise<string> {
+    return this.locked(async () => {
+      const main = await this.mainSha();
+      const { commit } = await commitChange({
+        repo: this.repo,
+        baseTree: main ? await treeOf(this.repo, main) : EMPTY_TREE,
+        parents: main ? [main] : [],
+        files,
+        message,
+        login: this.login,
+        date: this.now(),
+      });
+      await git(['update-ref', 'refs/heads/main', commit, main ?? ''], { cwd: this.repo });
+      return commit;
+    });
+  }
+
+  async propose(change: ChangeRequest): Promise<ProposeResult> {
+    const branch = branchFor(change.key);
+    const ref = `refs/heads/${branch}`;
+    return this.mutate(async (store) => {
+      const open = store.pulls.find((p) => p.branch === branch && p.state === 'open');
+      if (open && open.author !== this.login) {
+        throw new MedperfError(
+          'not-owner',
+          `pull request #${open.number} for this change was opened by ${open.author}; only they can update it`,
+        );
+      }
+      const main = await this.mainSha();
+      const head = await resolveRev(this.repo, ref);
+      let base: string | undefined;
+      let parent: string | undefined;
+      if (open && head) {
+        // Keep the PR's base: its diff stays exactly the files of this change.
+        base = main ? await gitText(['merge-base', main, head], { cwd: this.repo }) : undefined;
+        parent = head;
+      } else {
+        base = main;
+        parent = main;
+      }
+      const baseTree = base ? await treeOf(this.repo, base) : EMPTY_TREE;
+      const { commit, tree } = await commitChange({
+        repo: this.repo,
+        baseTree,
+        parents: parent ? [parent] : [],
+        files: change.files,
+        message: change.title + (change.body ? `\n\n${change.body}` : ''),
+        login: this.login,
+        date: this.now(),
+      });
+      if (tree === baseTree) {
+        throw new MedperfError('no-change', `nothing to propose: main already holds exactly these files (${change.files.map((f) => f.path).join(', ')})`);
+      }
+      const stamp = this.stamp();
+      if (open && head && tree === (await treeOf(this.repo, head))) {
+        if (open.title !== change.title || open.body !== change.body) {
+          Object.assign(open, { title: change.title, body: change.body, updatedAt: stamp });
+        }
+        return { pull: publicPull(open), created: false, pushed: false };
+      }
+      try {
+        // Compare-and-swap: a branch moved by anyone else since we read it is not overwritten.
+        await git(['update-ref', ref, commit, head ?? ''], { cwd: this.repo });
+      } catch {
+        throw new NonFastForwardError(`branch ${branch} moved while proposing; run the command again`);
+      }
+      const paths = await diffPaths(this.repo, base ?? EMPTY_TREE, commit);
+      if (open) {
+        Object.assign(open, { title: change.title, body: change.body, headSha: commit, paths, updatedAt: stamp });
+        return { pull: publicPull(open), created: false, pushed: true };
+      }
+      const number = store.nextPull++;
+      const pull: StoredPull = {
+        number,
+        title: change.title,
+        body: change.body,
+        author: this.login,
+        state: 'open',
+        branch,
+        headSha: commit,
+        paths,
+        url: this.url(number),
+        createdAt: stamp,
+        updatedAt: stamp,
+        key: change.key,
+        baseSha: base ?? '',
+        reviews: [],
+        comments: [],
+      };
+      store.pulls.push(pull);
+      return { pull: publicPull(pull), created: true, pushed: true };
+    });
+  }
+
+  async review(number: number, event: ReviewEvent, body = ''): Promise<void> {
+    await this.mutate(async (store) => {
+      const pull = this.find(store, number);
+      if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; it can no longer be reviewed`);
+      if (pull.author === this.login && event !== 'COMMENT') {
+        throw new ReviewRefusedError(
+          `${this.login} opened pull request #${number}; the author cannot ${event === 'APPROVE' ? 'approve' : 'request changes on'} their own pull request`,
+        );
+      }
+      const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
+      pull.reviews.push({ login: this.login, state, submittedAt: this.stamp(), ...(body ? { body } : {}) });
+      pull.updatedAt = this.stamp();
+    });
+  }
+
+  async upsertComment(number: number, body: string, marker?: string): Promise<void> {
+    const tag = commentMarker(marker);
+    const text = body.includes(tag) ? body : `${tag}\n${body}`;
+    await this.mutate(async (store) => {
+      const pull = this.find(store, number);
+      const existing = pull.comments.find((c) => c.author === this.login && c.body.includes(tag));
+      const stamp = this.stamp();
+      if (existing) Object.assign(existing, { body: text, updatedAt: stamp });
+      else pull.comments.push({ id: store.nextComment++, author: this.login, body: text, createdAt: stamp, updatedAt: stamp });
+    });
+  }
+
+  async close(number: number): Promise<PullRequest> {
+    return this.mutate(async (store) => {
+      const pull = this.find(store, number);
+      if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is already ${pull.state}`);
+      const stamp = this.stamp();
+      Object.assign(pull, { state: 'closed', closedAt: stamp, updatedAt: stamp });
+      return publicPull(pull);
+    });
+  }
+
+  async merge(number: number): Promise<MergeResult> {
+    const checks = this.checks ?? (await registryChecks());
+    return this.mutate(async (store) => {
+      const pull = this.find(store, number);
+      if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; only an open pull request can be merged`);
+      const main = await this.mainSha();
+      let tree: string;
+      if (main) {
+        const merged = await mergeTrees(this.repo, main, pull.headSha);
+        if ('conflicts' in merged) {
+          throw new MergeRefusedError(
+            `pull request #${number} conflicts with main in ${merged.conflicts.join(', ')}; propose the change again on top of main`,
+          );
+        }
+        tree = merged.tree;
+      } else {
+        tree = await treeOf(this.repo, pull.headSha);
+      }
+      const baseTree = revTree(this.repo, main ?? EMPTY_TREE);
+      const headTree = revTree(this.repo, tree);
+      const changed = await diffPaths(this.repo, main ?? EMPTY_TREE, tree);
+      const findings = await checks.validateChange({ head: headTree, base: baseTree, changed, author: pull.author });
+      if (findings.length) {
+        throw new MergeRefusedError(
+          `pull request #${number} fails validation, as the Action would report it:\n` + findings.map(formatFinding).join('\n'),
+        );
+      }
+      const gate = await checks.evaluateGate({
+        base: checks.createView(baseTree),
+        head: checks.createView(headTree),
+        changed,
+        author: pull.author,
+        reviews: pull.reviews,
+      });
+      if (!gate.satisfied) {
+        throw new MergeRefusedError(`pull request #${number} is not approved: ${gate.summary}`);
+      }
+      const { commit } = await commitChange({
+        repo: this.repo,
+        baseTree: tree,
+        parents: main ? [main, pull.headSha] : [pull.headSha],
+        files: [],
+        message: `Merge pull request #${number} from ${pull.branch}\n\n${pull.title}`,
+        login: this.login,
+        date: this.now(),
+      });
+      await git(['update-ref', 'refs/heads/main', commit, main ?? ''], { cwd: this.repo });
+      const stamp = this.stamp();
+      Object.assign(pull, { state: 'merged', mergedAt: stamp, closedAt: stamp, updatedAt: stamp });
+      return { pull: publicPull(pull), sha: commit };
+    });
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+function publicPull(p: StoredPull): PullRequest {
+  const { key: _k, baseSha: _b, reviews: _r, comments: _c, ...pull } = p;
+  return { ...pull, paths: [...pull.paths] };
+}
