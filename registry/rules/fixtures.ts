@@ -1,0 +1,201 @@
+// A small registry in memory for the rule and gate tests: the tutorial's chestxray benchmark with
+// its three cubes, one model owner's cube, one data owner's dataset, both associations and one
+// result. Tests copy it, change what they test, and build views over the two trees.
+import { stringify } from 'yaml';
+import { paths } from '../layout.ts';
+import type {
+  BenchmarkRecord,
+  CubeRecord,
+  DatasetAssociationRecord,
+  DatasetRecord,
+  ModelAssociationRecord,
+  RegistryConfig,
+  ResultRecord,
+} from '../records.ts';
+import type { FileTree, LoadedRecord, RegistryView, RuleContext } from '../view.ts';
+import { parseDocument, LineCounter, isNode } from 'yaml';
+import { parseRecordPath } from '../layout.ts';
+
+export type Files = Record<string, string>;
+
+const hex = (c: string) => c.repeat(64);
+export const SCHEMA_LINE = (kind: string) => `# yaml-language-server: $schema=../../../../../../schemas/${kind}.schema.json`;
+
+export function yaml(data: unknown, firstLine?: string): string {
+  return (firstLine ? firstLine + '\n' : '') + stringify(data, { lineWidth: 0 });
+}
+
+export function cube(kind: CubeRecord['kind'], state: CubeRecord['state'] = 'operational', digit = 'a'): CubeRecord {
+  return {
+    name: `a ${kind} cube`,
+    kind,
+    mlcube: { url: 'https://example.org/mlcube.yaml', sha256: hex(digit) },
+    parameters: { url: 'https://example.org/parameters.yaml', sha256: hex('b') },
+    image: { digest: `sha256:${hex('c')}` },
+    state,
+  };
+}
+
+export function benchmark(over: Partial<BenchmarkRecord> = {}): BenchmarkRecord {
+  return {
+    name: 'Chest X-ray pathology classification',
+    committee: ['bench-committee', 'carol'],
+    data_preparation_mlcube: 'carol/chestxray-prep',
+    reference_model: 'carol/chestxray-ref',
+    data_evaluator_mlcube: 'carol/chestxray-metrics',
+    demo_dataset: { url: 'https://example.org/demo.tar.gz', sha256: hex('d'), generated_uid: hex('e') },
+    results_policy: { publish: 'per-model', primary_metric: 'AUC', direction: 'higher' },
+    state: 'operational',
+    ...over,
+  };
+}
+
+export function dataset(over: Partial<DatasetRecord> = {}): DatasetRecord {
+  return {
+    name: 'St. Mary chest x-rays',
+    location: 'St. Mary',
+    data_preparation_mlcube: 'carol/chestxray-prep',
+    input_data_hash: hex('1'),
+    generated_uid: hex('2'),
+    statistics: { cases: 120, labels: { effusion: 31, normal: 89 } },
+    state: 'operational',
+    submitted_as_prepared: false,
+    ...over,
+  };
+}
+
+const compatibilityTest = {
+  metrics: { AUC: 0.81 },
+  dataset_generated_uid: hex('e'),
+  medperf_git_version: '0.1.0',
+};
+
+export function modelAssociation(over: Partial<ModelAssociationRecord> = {}): ModelAssociationRecord {
+  return { initiated_by: 'bob', compatibility_test: compatibilityTest, priority: 0, ...over };
+}
+
+export function datasetAssociation(over: Partial<DatasetAssociationRecord> = {}): DatasetAssociationRecord {
+  return { initiated_by: 'dora', compatibility_test: { ...compatibilityTest, dataset_generated_uid: hex('2') }, ...over };
+}
+
+export function result(over: Partial<ResultRecord> = {}): ResultRecord {
+  const cubeHash = (id: string) => ({ id, config_sha256: hex('a'), image: `sha256:${hex('c')}` });
+  return {
+    benchmark: 'chestxray',
+    model: 'bob/resnet',
+    dataset: 'dora/xrays',
+    metrics: { AUC: 0.84, per_class: { effusion: { AUC: 0.8 } } },
+    partial: false,
+    version: 1,
+    provenance: {
+      cubes: {
+        data_preparation_mlcube: cubeHash('carol/chestxray-prep'),
+        model: cubeHash('bob/resnet'),
+        data_evaluator_mlcube: cubeHash('carol/chestxray-metrics'),
+      },
+      dataset_generated_uid: hex('2'),
+      medperf_git_version: '0.1.0',
+      executed_at: '2026-11-20T10:00:00Z',
+    },
+    ...over,
+  };
+}
+
+export const P = {
+  registry: paths.registry(),
+  prep: paths.cube('carol/chestxray-prep'),
+  ref: paths.cube('carol/chestxray-ref'),
+  metrics: paths.cube('carol/chestxray-metrics'),
+  model: paths.cube('bob/resnet'),
+  dataset: paths.dataset('dora/xrays'),
+  benchmark: paths.benchmark('chestxray'),
+  modelAssociation: paths.modelAssociation('chestxray', 'bob/resnet'),
+  datasetAssociation: paths.datasetAssociation('chestxray', 'dora/xrays'),
+  result: paths.result('chestxray', 'dora/xrays', 'bob/resnet'),
+};
+
+export function registryConfig(over: Partial<RegistryConfig> = {}): RegistryConfig {
+  return { title: 'MedPerf tutorial registry', admins: ['admin1', 'admin2'], ...over };
+}
+
+/** The whole tutorial registry, every record valid and approved. */
+export function tutorialRegistry(): Files {
+  return {
+    [P.registry]: yaml(registryConfig()),
+    [P.prep]: yaml(cube('data-preparator')),
+    [P.ref]: yaml(cube('model')),
+    [P.metrics]: yaml(cube('metrics')),
+    [P.model]: yaml(cube('model', 'operational', 'f')),
+    [P.dataset]: yaml(dataset()),
+    [P.benchmark]: yaml(benchmark()),
+    [P.modelAssociation]: yaml(modelAssociation()),
+    [P.datasetAssociation]: yaml(datasetAssociation()),
+    [P.result]: yaml(result(), SCHEMA_LINE('result')),
+  };
+}
+
+export function without(files: Files, ...drop: string[]): Files {
+  return Object.fromEntries(Object.entries(files).filter(([p]) => !drop.includes(p)));
+}
+
+// TEMPORARY until registry/trees.ts and registry/load.ts land: a view without schema checks.
+function memoryTree(files: Files): FileTree {
+  const keys = Object.keys(files).sort();
+  return {
+    label: 'memory',
+    list: async (prefix = '') => keys.filter((k) => k.startsWith(prefix)),
+    read: async (p) => (p in files ? Buffer.from(files[p]!) : undefined),
+    has: async (p) => p in files,
+  };
+}
+function createView(tree: FileTree): RegistryView {
+  const record = async (path: string): Promise<LoadedRecord | undefined> => {
+    const where = parseRecordPath(path);
+    const bytes = await tree.read(path);
+    if (!where || !bytes) return undefined;
+    const lc = new LineCounter();
+    const doc = parseDocument(bytes.toString('utf8'), { lineCounter: lc });
+    if (doc.errors.length) return undefined;
+    return {
+      where,
+      data: doc.toJS(),
+      locate(pointer: string) {
+        const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+        const node = keys.length ? doc.getIn(keys, true) : doc.contents;
+        const offset = isNode(node) && node.range ? node.range[0] : 0;
+        const pos = lc.linePos(offset);
+        return { line: pos.line, column: pos.col };
+      },
+    } as LoadedRecord;
+  };
+  return {
+    tree,
+    record,
+    registryConfig: async () => (await record('registry.yaml'))?.data as RegistryConfig | undefined,
+    cube: async (id) => (await record(paths.cube(id))) as LoadedRecord<'cube'> | undefined,
+    dataset: async (id) => (await record(paths.dataset(id))) as LoadedRecord<'dataset'> | undefined,
+    benchmark: async (b) => (await record(paths.benchmark(b))) as LoadedRecord<'benchmark'> | undefined,
+    modelAssociation: async (b, m) =>
+      (await record(paths.modelAssociation(b, m))) as LoadedRecord<'model-association'> | undefined,
+    datasetAssociation: async (b, d) =>
+      (await record(paths.datasetAssociation(b, d))) as LoadedRecord<'dataset-association'> | undefined,
+  };
+}
+
+export function view(files: Files): RegistryView {
+  return createView(memoryTree(files));
+}
+
+/** Full validation of a tree: every record path is checked, there is no base. */
+export async function fullContext(files: Files): Promise<RuleContext> {
+  const head = view(files);
+  return { head, changed: Object.keys(files).sort() };
+}
+
+/** A change from base to head by author: changed is every path that differs. */
+export function changeContext(base: Files, head: Files, author?: string): RuleContext {
+  const changed = [...new Set([...Object.keys(base), ...Object.keys(head)])]
+    .filter((p) => base[p] !== head[p])
+    .sort();
+  return { base: view(base), head: view(head), changed, author };
+}

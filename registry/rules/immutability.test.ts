@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { formatFinding, sortFindings } from '../findings.ts';
+import { rule } from './immutability.ts';
+import {
+  P,
+  SCHEMA_LINE,
+  benchmark,
+  changeContext,
+  cube,
+  dataset,
+  fullContext,
+  result,
+  tutorialRegistry,
+  without,
+  yaml,
+  type Files,
+} from './fixtures.ts';
+
+async function change(base: Files, head: Files): Promise<string[]> {
+  return sortFindings(await rule.check(changeContext(base, head, 'someone'))).map(formatFinding);
+}
+
+const rerun = (over: Parameters<typeof result>[0]) => yaml(result(over), SCHEMA_LINE('result'));
+
+describe('immutability', () => {
+  const base = tutorialRegistry();
+
+  it('allows what keeps results reproducible: new records, development edits, description edits, reruns', async () => {
+    expect(await rule.check(await fullContext(base))).toEqual([]);
+    const dev = { ...base, [P.model]: yaml(cube('model', 'development')) };
+    const head = { ...dev };
+    head[P.model] = yaml(cube('model', 'operational', '7')); // a development cube may change, then go operational
+    head[P.prep] = yaml({ ...cube('data-preparator'), description: 'now documented' });
+    head[P.dataset] = yaml(dataset({ description: 'retyped' }));
+    head[P.result] = rerun({
+      version: 2,
+      metrics: { AUC: 0.86 },
+      provenance: { ...result().provenance, executed_at: '2026-11-21T09:00:00Z' },
+    });
+    head['mlcubes/erin/unet.yaml'] = yaml(cube('model'));
+    expect(await change(dev, head)).toEqual([]);
+  });
+
+  it("rejects every changed hash of an operational cube, and its return to development", async () => {
+    const c = cube('model', 'operational', 'f');
+    const head = {
+      ...base,
+      [P.model]: yaml({
+        ...c,
+        mlcube: { ...c.mlcube!, sha256: '0'.repeat(64) },
+        image: { digest: `sha256:${'1'.repeat(64)}` },
+        state: 'development',
+      }),
+    };
+    const f = 'f'.repeat(64);
+    expect(await change(base, head)).toEqual([
+      `${P.model}:5:11 immutability mlcube.sha256 of an operational cube never changes (was ${f}, now ${'0'.repeat(64)}): submit a new cube instead`,
+      `${P.model}:10:11 immutability image.digest of an operational cube never changes (was sha256:${'c'.repeat(64)}, now sha256:${'1'.repeat(64)}): submit a new cube instead`,
+      `${P.model}:11:8 immutability an operational cube never goes back to development`,
+    ]);
+  });
+
+  it("rejects a changed hash of an operational dataset and a benchmark's return to development", async () => {
+    const head = {
+      ...base,
+      [P.dataset]: yaml(dataset({ generated_uid: '3'.repeat(64) })),
+      [P.benchmark]: yaml(benchmark({ state: 'development' })),
+    };
+    expect(await change(base, head)).toEqual([
+      `${P.benchmark}:16:8 immutability an operational benchmark never goes back to development`,
+      `${P.dataset}:5:16 immutability generated_uid of an operational dataset never changes (was ${'2'.repeat(64)}, now ${'3'.repeat(64)}): submit a new dataset instead`,
+    ]);
+  });
+
+  it('never deletes an operational cube or dataset, nor any result', async () => {
+    const head = without(base, P.model, P.dataset, P.result);
+    expect(await change(base, head)).toEqual([
+      `${P.result}:1:1 immutability results are append-only: ${P.result} may not be deleted; submit a new version instead`,
+      `${P.dataset}:1:1 immutability an operational dataset is never deleted: results and benchmarks depend on ${P.dataset}`,
+      `${P.model}:1:1 immutability an operational cube is never deleted: results and benchmarks depend on ${P.model}`,
+    ]);
+    const dev = { ...base, 'mlcubes/bob/draft.yaml': yaml(cube('model', 'development')) };
+    expect(await change(dev, base)).toEqual([]);
+  });
+
+  it('rejects a silent edit of a result: same version, same execution time', async () => {
+    const head = { ...base, [P.result]: rerun({ metrics: { AUC: 0.99 } }) };
+    expect(await change(base, head)).toEqual([
+      `${P.result}:8:10 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
+      `${P.result}:25:16 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
+    ]);
+  });
+});

@@ -1,0 +1,100 @@
+// immutability: what results were computed with never changes under them. An operational cube
+// keeps its hashes and image digest, an operational dataset its hashes, and neither is deleted;
+// operational never goes back to development; results are append-only: a rerun is a new version
+// with a new execution time, never a silent edit, and a result is never deleted.
+import type { Finding } from '../findings.ts';
+import type { CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
+import type { LoadedRecord, Rule } from '../view.ts';
+import { findingAt } from './util.ts';
+
+/** The fields of an operational cube that pin what runs, as JSON pointers, with their value. */
+function cubeHashes(c: CubeRecord): Array<[string, string | undefined]> {
+  return [
+    ['/mlcube/sha256', c.mlcube?.sha256],
+    ['/container_config/sha256', c.container_config?.sha256],
+    ['/parameters/sha256', c.parameters?.sha256],
+    ['/additional_files/sha256', c.additional_files?.sha256],
+    ['/image/digest', c.image.digest],
+    ['/kind', c.kind],
+  ];
+}
+
+function datasetHashes(d: DatasetRecord): Array<[string, string | undefined]> {
+  return [
+    ['/input_data_hash', d.input_data_hash],
+    ['/generated_uid', d.generated_uid],
+    ['/data_preparation_mlcube', d.data_preparation_mlcube],
+  ];
+}
+
+/** `/mlcube/sha256` reads as `mlcube.sha256` in a message. */
+const field = (pointer: string) => pointer.slice(1).replace(/\//g, '.');
+
+export const rule: Rule = {
+  id: 'immutability',
+  async check(ctx) {
+    const { base, head } = ctx;
+    if (!base) return [];
+    const out: Finding[] = [];
+    for (const path of ctx.changed) {
+      const before = await base.record(path);
+      if (!before) continue; // added, or not a valid record on the base
+      const after = await head.record(path);
+      if (!after) {
+        if (await head.tree.has(path)) continue; // invalid now: the schema rule says why
+        const kind = before.where.kind;
+        if ((kind === 'cube' || kind === 'dataset') && (before as LoadedRecord<'cube'>).data.state === 'operational') {
+          out.push(
+            findingAt('immutability', path, undefined, '', `an operational ${kind} is never deleted: results and benchmarks depend on ${path}`),
+          );
+        } else if (kind === 'result') {
+          out.push(
+            findingAt('immutability', path, undefined, '', `results are append-only: ${path} may not be deleted; submit a new version instead`),
+          );
+        }
+        continue;
+      }
+      const report = (pointer: string, message: string) => out.push(findingAt('immutability', path, after, pointer, message));
+
+      if (after.where.kind === 'cube' || after.where.kind === 'dataset' || after.where.kind === 'benchmark') {
+        const was = (before.data as { state: string }).state;
+        const is = (after.data as { state: string }).state;
+        if (was === 'operational' && is !== 'operational') {
+          report('/state', `an operational ${after.where.kind} never goes back to ${is}`);
+        }
+        if (was === 'operational' && after.where.kind !== 'benchmark') {
+          const pairs =
+            after.where.kind === 'cube'
+              ? [cubeHashes(before.data as CubeRecord), cubeHashes(after.data as CubeRecord)]
+              : [datasetHashes(before.data as DatasetRecord), datasetHashes(after.data as DatasetRecord)];
+          const [old, now] = pairs as [Array<[string, string | undefined]>, Array<[string, string | undefined]>];
+          now.forEach(([pointer, value], i) => {
+            const previous = old[i]![1];
+            if (value === previous) return;
+            report(
+              value === undefined ? '' : pointer,
+              `${field(pointer)} of an operational ${after.where.kind} never changes (was ${previous ?? 'absent'}, now ${value ?? 'absent'}): ` +
+                `submit a new ${after.where.kind} instead`,
+            );
+          });
+        }
+      } else if (after.where.kind === 'result') {
+        const old = before.data as ResultRecord;
+        const now = after.data as ResultRecord;
+        if (now.version !== old.version + 1) {
+          report(
+            '/version',
+            `results are append-only: a rerun of version ${old.version} must be version ${old.version + 1}, not ${now.version}`,
+          );
+        }
+        if (now.provenance.executed_at === old.provenance.executed_at) {
+          report(
+            '/provenance/executed_at',
+            `results are append-only: a new version needs the time of its new run, but provenance.executed_at is still ${old.provenance.executed_at}`,
+          );
+        }
+      }
+    }
+    return out;
+  },
+};

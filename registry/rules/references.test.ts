@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatFinding } from '../findings.ts';
+import { rule } from './references.ts';
+import {
+  P,
+  benchmark,
+  changeContext,
+  cube,
+  dataset,
+  fullContext,
+  result,
+  tutorialRegistry,
+  without,
+  yaml,
+  type Files,
+} from './fixtures.ts';
+
+async function full(files: Files): Promise<string[]> {
+  return (await rule.check(await fullContext(files))).map(formatFinding);
+}
+
+describe('references', () => {
+  it('passes the tutorial registry, where every id exists and every kind matches', async () => {
+    expect(await full(tutorialRegistry())).toEqual([]);
+  });
+
+  it('reports every cube of a benchmark that is missing or of the wrong kind, at its field', async () => {
+    const files = tutorialRegistry();
+    files[P.benchmark] = yaml(
+      benchmark({ reference_model: 'carol/chestxray-prep', data_evaluator_mlcube: 'carol/missing' }),
+    );
+    expect(await full(files)).toEqual([
+      `${P.benchmark}:6:18 references reference_model must be a model cube, but carol/chestxray-prep is a data-preparator cube`,
+      `${P.benchmark}:7:24 references data_evaluator_mlcube names the cube carol/missing, which does not exist: submit mlcubes/carol/missing.yaml first`,
+    ]);
+  });
+
+  it("rejects a dataset prepared with a cube that is not a data preparator", async () => {
+    const files = tutorialRegistry();
+    files[P.dataset] = yaml(dataset({ data_preparation_mlcube: 'bob/resnet' }));
+    expect(await full(files)).toContain(
+      `${P.dataset}:3:26 references data_preparation_mlcube must be a data-preparator cube, but bob/resnet is a model cube`,
+    );
+  });
+
+  it("rejects a dataset association when the dataset was prepared with another preparator", async () => {
+    const files = tutorialRegistry();
+    files['mlcubes/dora/own-prep.yaml'] = yaml(cube('data-preparator'));
+    files[P.dataset] = yaml(dataset({ data_preparation_mlcube: 'dora/own-prep' }));
+    expect(await full(files)).toEqual([
+      `${P.datasetAssociation}:1:1 references dora/xrays was prepared with dora/own-prep, but chestxray prepares data with carol/chestxray-prep: prepare the data with the benchmark's data preparator and submit it as a new dataset`,
+    ]);
+  });
+
+  it('rejects associations and results whose benchmark, model or dataset do not exist', async () => {
+    const files = without(tutorialRegistry(), P.model, P.dataset);
+    files[P.result] = yaml(result({ benchmark: 'lungs' }));
+    expect(await full(files)).toEqual([
+      `${P.datasetAssociation}:1:1 references the association with chestxray names the dataset dora/xrays, which does not exist: submit datasets/dora/xrays.yaml first`,
+      `${P.modelAssociation}:1:1 references the association with chestxray names the cube bob/resnet, which does not exist: submit mlcubes/bob/resnet.yaml first`,
+      `${P.result}:1:12 references benchmark names the benchmark lungs, which does not exist: there is no benchmarks/lungs/benchmark.yaml`,
+      `${P.result}:2:8 references model names the cube bob/resnet, which does not exist: submit mlcubes/bob/resnet.yaml first`,
+      `${P.result}:3:10 references dataset names the dataset dora/xrays, which does not exist: submit datasets/dora/xrays.yaml first`,
+    ]);
+  });
+
+  it('checks only the changed records of a change', async () => {
+    const base = tutorialRegistry();
+    base[P.benchmark] = yaml(benchmark({ reference_model: 'carol/gone' })); // already broken on main
+    const head = { ...base, 'mlcubes/erin/unet.yaml': yaml(cube('model')) };
+    expect((await rule.check(changeContext(base, head, 'erin'))).map(formatFinding)).toEqual([]);
+  });
+
+  it('refuses to delete a cube that a benchmark, an association and a dataset still name', async () => {
+    const base = tutorialRegistry();
+    const deletePrep = without(base, P.prep);
+    expect((await rule.check(changeContext(base, deletePrep, 'carol'))).map(formatFinding)).toEqual([
+      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the benchmark chestxray names it as its data_preparation_mlcube`,
+      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the dataset dora/xrays was prepared with it`,
+    ]);
+    const deleteModel = without(base, P.model);
+    expect((await rule.check(changeContext(base, deleteModel, 'bob'))).map(formatFinding)).toEqual([
+      `${P.model}:1:1 references ${P.model} cannot be deleted: it is associated with the benchmark chestxray`,
+    ]);
+  });
+});

@@ -1,0 +1,143 @@
+// references: every id a record names exists, and is the right kind of thing. A benchmark's
+// reference model is a model cube, its metrics cube a metrics cube; a dataset joins a benchmark
+// only when it was prepared with that benchmark's data preparator. For a change, only the changed
+// records are checked, plus deletions that would leave another record pointing at nothing.
+import type { Finding } from '../findings.ts';
+import { paths } from '../layout.ts';
+import type { CubeRecord } from '../records.ts';
+import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
+import { benchmarkNames, findingAt } from './util.ts';
+
+type CubeKind = CubeRecord['kind'];
+
+const CUBE_ROLES: Array<{ field: 'data_preparation_mlcube' | 'reference_model' | 'data_evaluator_mlcube'; kind: CubeKind }> = [
+  { field: 'data_preparation_mlcube', kind: 'data-preparator' },
+  { field: 'reference_model', kind: 'model' },
+  { field: 'data_evaluator_mlcube', kind: 'metrics' },
+];
+
+/**
+ * What is wrong with naming the cube `id` as a `kind` cube, or undefined when nothing is. A cube
+ * whose file is there but does not load is the schema rule's finding, not a missing reference.
+ */
+async function cubeProblem(head: RegistryView, id: string, kind: CubeKind, field: string): Promise<string | undefined> {
+  const cube = await head.cube(id);
+  if (!cube) {
+    if (await head.tree.has(paths.cube(id))) return undefined;
+    return `${field} names the cube ${id}, which does not exist: submit ${paths.cube(id)} first`;
+  }
+  if (cube.data.kind !== kind) return `${field} must be a ${kind} cube, but ${id} is a ${cube.data.kind} cube`;
+  return undefined;
+}
+
+async function benchmarkProblem(head: RegistryView, name: string, field?: string): Promise<string | undefined> {
+  if ((await head.benchmark(name)) || (await head.tree.has(paths.benchmark(name)))) return undefined;
+  const subject = field ? `${field} names the benchmark ${name}, which` : `the benchmark ${name}`;
+  return `${subject} does not exist: there is no ${paths.benchmark(name)}`;
+}
+
+async function datasetProblem(head: RegistryView, id: string, field: string): Promise<string | undefined> {
+  if ((await head.dataset(id)) || (await head.tree.has(paths.dataset(id)))) return undefined;
+  return `${field} names the dataset ${id}, which does not exist: submit ${paths.dataset(id)} first`;
+}
+
+async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const path = rec.where.path;
+  const report = (pointer: string, message: string | undefined) => {
+    if (message) out.push(findingAt('references', path, rec, pointer, message));
+  };
+  switch (rec.where.kind) {
+    case 'dataset': {
+      const data = (rec as LoadedRecord<'dataset'>).data;
+      report(
+        '/data_preparation_mlcube',
+        await cubeProblem(head, data.data_preparation_mlcube, 'data-preparator', 'data_preparation_mlcube'),
+      );
+      break;
+    }
+    case 'benchmark': {
+      const data = (rec as LoadedRecord<'benchmark'>).data;
+      for (const { field, kind } of CUBE_ROLES) report(`/${field}`, await cubeProblem(head, data[field], kind, field));
+      break;
+    }
+    case 'model-association': {
+      const { benchmark, model } = rec.where;
+      report('', await benchmarkProblem(head, benchmark));
+      report('', await cubeProblem(head, model, 'model', `the association with ${benchmark}`));
+      break;
+    }
+    case 'dataset-association': {
+      const { benchmark, dataset } = rec.where;
+      report('', await benchmarkProblem(head, benchmark));
+      report('', await datasetProblem(head, dataset, `the association with ${benchmark}`));
+      const bench = await head.benchmark(benchmark);
+      const data = await head.dataset(dataset);
+      if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
+        report(
+          '',
+          `${dataset} was prepared with ${data.data.data_preparation_mlcube}, but ${benchmark} prepares data with ` +
+            `${bench.data.data_preparation_mlcube}: prepare the data with the benchmark's data preparator and submit it as a new dataset`,
+        );
+      }
+      break;
+    }
+    case 'result': {
+      const data = (rec as LoadedRecord<'result'>).data;
+      report('/benchmark', await benchmarkProblem(head, data.benchmark, 'benchmark'));
+      report('/model', await cubeProblem(head, data.model, 'model', 'model'));
+      report('/dataset', await datasetProblem(head, data.dataset, 'dataset'));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+/** Records of head that still name a cube or dataset the change deletes. */
+async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, path: string): Promise<Finding[]> {
+  const gone = await ctx.base.record(path);
+  if (!gone) return [];
+  const { head } = ctx;
+  const users: string[] = [];
+  if (gone.where.kind === 'cube') {
+    const id = gone.where.id;
+    for (const name of await benchmarkNames(head)) {
+      const bench = await head.benchmark(name);
+      for (const { field } of CUBE_ROLES) {
+        if (bench?.data[field] === id) users.push(`the benchmark ${name} names it as its ${field}`);
+      }
+      if (await head.tree.has(paths.modelAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
+    }
+    for (const file of await head.tree.list('datasets/')) {
+      const data = await head.record(file);
+      if (data?.where.kind === 'dataset' && (data as LoadedRecord<'dataset'>).data.data_preparation_mlcube === id) {
+        users.push(`the dataset ${data.where.id} was prepared with it`);
+      }
+    }
+  } else if (gone.where.kind === 'dataset') {
+    const id = gone.where.id;
+    for (const name of await benchmarkNames(head)) {
+      if (await head.tree.has(paths.datasetAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
+    }
+  } else {
+    return [];
+  }
+  return users.map((why) => findingAt('references', path, undefined, '', `${path} cannot be deleted: ${why}`));
+}
+
+export const rule: Rule = {
+  id: 'references',
+  async check(ctx) {
+    const out: Finding[] = [];
+    for (const path of ctx.changed) {
+      const rec = await ctx.head.record(path);
+      if (rec) out.push(...(await checkRecord(ctx.head, rec)));
+      else if (ctx.base && !(await ctx.head.tree.has(path))) {
+        out.push(...(await danglingAfterDeletion({ ...ctx, base: ctx.base }, path)));
+      }
+    }
+    return out;
+  },
+};
