@@ -27,11 +27,10 @@ export interface MergeChecks {
 /** The registry core's validation and gate, as the Action runs them. */
 export async function registryChecks(): Promise<MergeChecks> {
   // Loaded on first merge only: listing or reviewing PRs needs none of it.
-  const load = (name: string) => import(new URL(`../${name}.ts`, import.meta.url).href) as Promise<Record<string, never>>;
+  const load = (name: string) => import(new URL(`../${name}.ts`, import.meta.url).href) as Promise<Partial<MergeChecks>>;
   const [validate, gate, view] = await Promise.all([load('validate'), load('gate'), load('load')]);
-  return {
-    validateChange: validate.validateChange,
-    evaluateGate: gate.evaluateGate,
-    createView: view.createView,
-  };
+  if (!validate.validateChange || !gate.evaluateGate || !view.createView) {
+    throw new Error('the registry core does not export validateChange, evaluateGate and createView');
+  }
+  return { validateChange: validate.validateChange, evaluateGate: gate.evaluateGate, createView: view.createView };
 }
