@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { computeLeaderboard } from '../leaderboard.ts';
+import { leaderboardInput } from '../leaderboard.fixtures.ts';
+import { CSP } from './html.ts';
+import { buildSite } from './index.ts';
+
+// Per-dataset numbers with digits no mean of them shares, so a scan can find any that leaks.
+export const privateScores = {
+  'alice/cnn': { 'hosp-a/ct': { AUC: 0.8137, Dice: { mean: 0.7143 } }, 'hosp-b/mri': { AUC: 0.9021, Dice: { mean: 0.6917 } } },
+  'bob/unet': { 'hosp-a/ct': { AUC: 0.7261, Dice: { mean: 0.7529 } }, 'hosp-b/mri': { AUC: 0.6843, Dice: { mean: 0.7781 } } },
+  'carol/vit': { 'hosp-a/ct': { AUC: 0.9512, Dice: { mean: 0.8063 } } },
+};
+
+/** Every way a page or JSON file could spell a number. */
+export function spellings(n: number): string[] {
+  const out = new Set([String(n)]);
+  for (let d = 2; d <= 6; d++) out.add(n.toPrecision(d)).add(n.toFixed(d));
+  // Drop spellings too short to mean anything on their own ("0.81" could be a mean of anything).
+  return [...out].filter((s) => s.replace(/^0\.|\./, '').length >= 3);
+}
+
+export function perDatasetNumbers(scores: typeof privateScores): number[] {
+  const numbers: number[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'number') numbers.push(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(scores);
+  return numbers;
+}
+
+describe('buildSite', () => {
+  it('writes an index, a page, a JSON file and a badge per model for each benchmark', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'per-dataset' }, privateScores, { cubes: { 'alice/cnn': 'Alice CNN' } }));
+    const files = buildSite([board], { title: 'Test registry', recordBase: 'https://github.com/org/registry/blob/main/' });
+    expect([...files.keys()].sort()).toEqual([
+      'benchmarks/lung/badges/alice/cnn.svg',
+      'benchmarks/lung/badges/bob/unet.svg',
+      'benchmarks/lung/badges/carol/vit.svg',
+      'benchmarks/lung/index.html',
+      'benchmarks/lung/leaderboard.json',
+      'index.html',
+      'index.json',
+    ]);
+    const html = files.get('benchmarks/lung/index.html')!;
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CSP.replaceAll("'", '&#39;')}">`);
+    expect(html).toContain('href="https://github.com/org/registry/blob/main/mlcubes/alice/cnn.yaml">Alice CNN</a>');
+    expect(html).toContain('href="https://github.com/org/registry/blob/main/benchmarks/lung/results/hosp-a/ct/alice/cnn.yaml">result</a>');
+    expect(html).toContain('class="chart bar-chart"');
+    expect(html).toContain('class="chart heatmap"');
+    expect(files.get('benchmarks/lung/badges/alice/cnn.svg')).toContain('>AUC 0.86 · rank 2/3<');
+    expect(JSON.parse(files.get('benchmarks/lung/leaderboard.json')!).rows[0].model).toBe('carol/vit');
+    expect(JSON.parse(files.get('index.json')!).benchmarks[0]).toMatchObject({ benchmark: 'lung', counts: { models: 3, datasets: 2, results: 5 } });
+  });
+
+  it('links records relative to the page when given a relative registry root', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', {}, privateScores));
+    const html = buildSite([board], { title: 'T', recordBase: '../registry/' }).get('benchmarks/lung/index.html')!;
+    expect(html).toContain('href="../../../registry/benchmarks/lung/benchmark.yaml"');
+  });
+
+  for (const publish of ['aggregate', 'per-model'] as const) {
+    it(`under a ${publish} policy no file holds a per-dataset number or a result link`, () => {
+      const board = computeLeaderboard(leaderboardInput('lung', { publish }, privateScores));
+      const files = buildSite([board], { title: 'Private', recordBase: 'https://github.com/org/registry/blob/main/' });
+      const leaks: string[] = [];
+      for (const [path, content] of files) {
+        for (const n of perDatasetNumbers(privateScores)) {
+          for (const s of spellings(n)) if (content.includes(s)) leaks.push(`${path}: ${s}`);
+        }
+        if (content.includes('/results/')) leaks.push(`${path}: a result record link`);
+      }
+      expect(leaks).toEqual([]);
+      // The aggregate itself is there: alice's mean AUC.
+      expect(files.get('benchmarks/lung/index.html')).toContain('0.858');
+      expect(files.get('benchmarks/lung/index.html')).not.toContain('heatmap');
+    });
+  }
+
+  it('the privacy scan finds per-dataset numbers where the policy publishes them', () => {
+    const files = buildSite([computeLeaderboard(leaderboardInput('lung', { publish: 'per-dataset' }, privateScores))], { title: 'Open' });
+    const html = files.get('benchmarks/lung/index.html')!;
+    const json = files.get('benchmarks/lung/leaderboard.json')!;
+    for (const n of perDatasetNumbers(privateScores)) {
+      expect(spellings(n).some((s) => html.includes(s)), String(n)).toBe(true);
+      expect(json).toContain(String(n));
+    }
+  });
+
+  it('renders hostile record names as text', () => {
+    const input = leaderboardInput('lung', {}, privateScores, {
+      cubes: { 'alice/cnn': '<script>alert(1)</script>', 'bob/unet': '"><img src=x onerror=alert(2)>' },
+      datasets: { 'hosp-a/ct': "'><svg onload=alert(3)>" },
+    });
+    input.record.name = '</title><script>alert(4)</script>';
+    input.record.description = '<iframe src=javascript:alert(5)>';
+    const files = buildSite([computeLeaderboard(input)], { title: '<b>reg</b>' });
+    for (const [path, content] of files) {
+      if (!/\.(html|svg)$/.test(path)) continue;
+      expect(content, path).not.toMatch(/<script>alert|<img src=x|<svg onload|<iframe|<b>reg/);
+      // The one script a page holds is the sorting script.
+      expect(content.match(/<script>/g)?.length ?? 0, path).toBeLessThanOrEqual(1);
+    }
+    expect(files.get('benchmarks/lung/index.html')).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});
