@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // clipanion's ESM build imports a folder, which Node's resolver refuses; Vite resolves it.
+    server: { deps: { inline: ['clipanion'] } },
   },
 });

@@ -8,6 +8,7 @@
 // closed without merging = rejected.
 import type { FileTree } from '../view.ts';
 
+
 /** A pull request's state in GitHub's terms, and MedPerf's approval status it stands for. */
 export type PullState = 'open' | 'merged' | 'closed';
 
@@ -81,6 +82,16 @@ export interface PullFilter {
   author?: string;
 }
 
+export interface AuthStatus {
+  login: string;
+  /** Where the login or token came from: `GITHUB_TOKEN`, `GH_TOKEN`, `gh CLI`, `--as`, ... */
+  source: string;
+  /** The acting login's permission on the registry: admin, maintain, write, triage, read or none. */
+  permission: string;
+  /** OAuth scopes of a classic token; undefined for fine-grained tokens and the local forge. */
+  scopes?: string[];
+}
+
 export type ReviewEvent = 'APPROVE' | 'REQUEST_CHANGES' | 'COMMENT';
 
 export interface MergeResult {
@@ -127,6 +138,9 @@ export interface Forge {
   close(number: number): Promise<PullRequest>;
   /** Merges an open PR. The local forge runs the Action's validation and gate first and refuses what it would refuse. */
   merge(number: number): Promise<MergeResult>;
+
+  /** Who is acting and what they may do, for `medperf-git auth status`. Never includes a token. */
+  authStatus(): Promise<AuthStatus>;
 
   /** Releases processes and temporary files. */
   dispose(): Promise<void>;

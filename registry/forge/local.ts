@@ -12,10 +12,11 @@ import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
-import { MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   branchFor,
   commentMarker,
+  type AuthStatus,
   type ChangeRequest,
   type FileChange,
   type Forge,
@@ -61,6 +62,8 @@ export interface LocalForgeOptions {
   /** Validation and gate run by merge; the registry core's by default. */
   checks?: MergeChecks;
   now?: () => Date;
+  /** Where the login came from, for `auth status`. */
+  loginSource?: string;
 }
 
 export class LocalForge implements Forge {
@@ -71,6 +74,7 @@ export class LocalForge implements Forge {
   private readonly storePath: string;
   private readonly checks?: MergeChecks;
   private readonly now: () => Date;
+  private readonly loginSource: string;
 
   private constructor(options: LocalForgeOptions) {
     this.registry = resolve(options.root);
@@ -79,6 +83,7 @@ export class LocalForge implements Forge {
     this.storePath = join(this.registry, 'pulls.json');
     this.checks = options.checks;
     this.now = options.now ?? (() => new Date());
+    this.loginSource = options.loginSource ?? 'local login';
   }
 
   /** Opens the forge at `root`, creating an empty registry there when none exists. */
@@ -132,12 +137,22 @@ export class LocalForge implements Forge {
   }
 
   private async mutate<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    this.requireLogin();
     return this.locked(async () => {
       const store = await this.readStore();
       const result = await fn(store);
       await this.writeStore(store);
       return result;
     });
+  }
+
+  /** Every change is made as someone: on one shared machine the login is chosen, never guessed. */
+  private requireLogin(): void {
+    if (!this.login) {
+      throw new AuthError(
+        'who are you acting as on the local registry? Pass --as LOGIN, set MEDPERF_GIT_LOGIN, or run `medperf-git registry use --as LOGIN`',
+      );
+    }
   }
 
   private find(store: Store, number: number): StoredPull {
@@ -208,6 +223,7 @@ export class LocalForge implements Forge {
    * tutorial's set-up). Every later change goes through a PR.
    */
   async commitToMain(files: FileChange[], message: string): Promise<string> {
+    this.requireLogin();
     return this.locked(async () => {
       const main = await this.mainSha();
       const { commit } = await commitChange({
@@ -389,6 +405,11 @@ export class LocalForge implements Forge {
       Object.assign(pull, { state: 'merged', mergedAt: stamp, closedAt: stamp, updatedAt: stamp });
       return { pull: publicPull(pull), sha: commit };
     });
+  }
+
+  async authStatus(): Promise<AuthStatus> {
+    this.requireLogin();
+    return { login: this.login, source: this.loginSource, permission: 'write' };
   }
 
   async dispose(): Promise<void> {}
