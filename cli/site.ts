@@ -1,0 +1,99 @@
+// Builds the leaderboard site of a registry folder into an output folder: the composition the
+// `site build` command and the Action's site mode share. registry/ decides what is published;
+// this reads the records and writes the files.
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { NotFoundError, MedperfError } from '../registry/errors.ts';
+import { computeLeaderboard, loadLeaderboardInputs, type Leaderboard } from '../registry/leaderboard.ts';
+import { createView } from '../registry/load.ts';
+import { buildSite, type SiteFiles } from '../registry/site/index.ts';
+import { closeTree, directoryTree } from '../registry/trees.ts';
+
+/** Marks a folder as a site medperf-git built, so a rebuild may replace it. */
+export const SITE_MARKER = '.medperf-git-site';
+
+export interface BuildSiteOptions {
+  /** The registry folder. */
+  dir: string;
+  /** Where the site goes; replaced when it holds a previous build. */
+  out: string;
+  /** The registry on GitHub ("https://github.com/org/registry"): record links point there. */
+  repoUrl?: string;
+  /** The branch or commit record links name (with repoUrl). */
+  ref?: string;
+  generatedAt?: string;
+}
+
+export interface BuiltSite {
+  out: string;
+  files: SiteFiles;
+  boards: Leaderboard[];
+}
+
+/** Where record links point: the repository on GitHub, else the registry folder relative to the site. */
+export function recordBase(opts: Pick<BuildSiteOptions, 'dir' | 'out' | 'repoUrl' | 'ref'>): string {
+  if (opts.repoUrl) {
+    const url = new URL(opts.repoUrl.replace(/\/+$/, '').replace(/\.git$/, ''));
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new MedperfError('bad-repo-url', `--repo-url must be an http(s) URL, not ${opts.repoUrl}`);
+    }
+    return `${url.href.replace(/\/+$/, '')}/blob/${encodeURIComponent(opts.ref ?? 'main')}/`;
+  }
+  const rel = relative(resolve(opts.out), resolve(opts.dir)).split(sep).join('/');
+  return rel ? `${rel}/` : '';
+}
+
+export async function leaderboardsOf(dir: string): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+  if (!existsSync(join(dir, 'registry.yaml'))) {
+    throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
+  }
+  const tree = directoryTree(dir);
+  try {
+    const view = createView(tree);
+    const config = await view.registryConfig();
+    if (!config) throw new NotFoundError(`${join(dir, 'registry.yaml')} is not a valid registry.yaml: run \`medperf-git validate\``);
+    const boards = (await loadLeaderboardInputs(view)).map(computeLeaderboard);
+    return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
+  } finally {
+    await closeTree(tree);
+  }
+}
+
+/** Writes the files into a fresh folder beside `out`, then swaps it in, so `out` is never half-built. */
+export async function writeSiteFolder(files: SiteFiles, out: string): Promise<void> {
+  const target = resolve(out);
+  if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, SITE_MARKER))) {
+    throw new MedperfError('not-a-site', `${out} exists and is not a site medperf-git built; choose another --out or empty it`);
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}-`));
+  try {
+    for (const [path, content] of files) {
+      const file = join(staging, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFileAtomic(file, content);
+    }
+    await writeFileAtomic(join(staging, SITE_MARKER), 'Built by medperf-git site build; rebuilt in place.\n');
+    const old = existsSync(target) ? `${staging}.old` : undefined;
+    if (old) await rename(target, old);
+    await rename(staging, target);
+    if (old) await rm(old, { recursive: true, force: true });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function buildSiteFolder(opts: BuildSiteOptions): Promise<BuiltSite> {
+  const { boards, title, description } = await leaderboardsOf(opts.dir);
+  const files = buildSite(boards, {
+    title,
+    ...(description ? { description } : {}),
+    recordBase: recordBase(opts),
+    ...(opts.generatedAt ? { generatedAt: opts.generatedAt } : {}),
+  });
+  await writeSiteFolder(files, opts.out);
+  return { out: opts.out, files, boards };
+}
