@@ -12,9 +12,9 @@ import type {
   RegistryConfig,
   ResultRecord,
 } from '../records.ts';
-import type { FileTree, LoadedRecord, RegistryView, RuleContext } from '../view.ts';
-import { parseDocument, LineCounter, isNode } from 'yaml';
-import { parseRecordPath } from '../layout.ts';
+import type { RegistryView, RuleContext } from '../view.ts';
+import { memoryTree } from '../trees.ts';
+import { createView } from '../load.ts';
 
 export type Files = Record<string, string>;
 
@@ -136,50 +136,6 @@ export function tutorialRegistry(): Files {
 
 export function without(files: Files, ...drop: string[]): Files {
   return Object.fromEntries(Object.entries(files).filter(([p]) => !drop.includes(p)));
-}
-
-// TEMPORARY until registry/trees.ts and registry/load.ts land: a view without schema checks.
-function memoryTree(files: Files): FileTree {
-  const keys = Object.keys(files).sort();
-  return {
-    label: 'memory',
-    list: async (prefix = '') => keys.filter((k) => k.startsWith(prefix)),
-    read: async (p) => (p in files ? Buffer.from(files[p]!) : undefined),
-    has: async (p) => p in files,
-  };
-}
-function createView(tree: FileTree): RegistryView {
-  const record = async (path: string): Promise<LoadedRecord | undefined> => {
-    const where = parseRecordPath(path);
-    const bytes = await tree.read(path);
-    if (!where || !bytes) return undefined;
-    const lc = new LineCounter();
-    const doc = parseDocument(bytes.toString('utf8'), { lineCounter: lc });
-    if (doc.errors.length) return undefined;
-    return {
-      where,
-      data: doc.toJS(),
-      locate(pointer: string) {
-        const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-        const node = keys.length ? doc.getIn(keys, true) : doc.contents;
-        const offset = isNode(node) && node.range ? node.range[0] : 0;
-        const pos = lc.linePos(offset);
-        return { line: pos.line, column: pos.col };
-      },
-    } as LoadedRecord;
-  };
-  return {
-    tree,
-    record,
-    registryConfig: async () => (await record('registry.yaml'))?.data as RegistryConfig | undefined,
-    cube: async (id) => (await record(paths.cube(id))) as LoadedRecord<'cube'> | undefined,
-    dataset: async (id) => (await record(paths.dataset(id))) as LoadedRecord<'dataset'> | undefined,
-    benchmark: async (b) => (await record(paths.benchmark(b))) as LoadedRecord<'benchmark'> | undefined,
-    modelAssociation: async (b, m) =>
-      (await record(paths.modelAssociation(b, m))) as LoadedRecord<'model-association'> | undefined,
-    datasetAssociation: async (b, d) =>
-      (await record(paths.datasetAssociation(b, d))) as LoadedRecord<'dataset-association'> | undefined,
-  };
 }
 
 export function view(files: Files): RegistryView {

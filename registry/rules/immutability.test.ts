@@ -54,9 +54,9 @@ describe('immutability', () => {
     };
     const f = 'f'.repeat(64);
     expect(await change(base, head)).toEqual([
-      `${P.model}:5:11 immutability mlcube.sha256 of an operational cube never changes (was ${f}, now ${'0'.repeat(64)}): submit a new cube instead`,
-      `${P.model}:10:11 immutability image.digest of an operational cube never changes (was sha256:${'c'.repeat(64)}, now sha256:${'1'.repeat(64)}): submit a new cube instead`,
-      `${P.model}:11:8 immutability an operational cube never goes back to development`,
+      `${P.model}:5:3 immutability mlcube.sha256 of an operational cube never changes (was ${f}, now ${'0'.repeat(64)}): submit a new cube instead`,
+      `${P.model}:10:3 immutability image.digest of an operational cube never changes (was sha256:${'c'.repeat(64)}, now sha256:${'1'.repeat(64)}): submit a new cube instead`,
+      `${P.model}:11:1 immutability an operational cube never goes back to development`,
     ]);
   });
 
@@ -67,8 +67,8 @@ describe('immutability', () => {
       [P.benchmark]: yaml(benchmark({ state: 'development' })),
     };
     expect(await change(base, head)).toEqual([
-      `${P.benchmark}:16:8 immutability an operational benchmark never goes back to development`,
-      `${P.dataset}:5:16 immutability generated_uid of an operational dataset never changes (was ${'2'.repeat(64)}, now ${'3'.repeat(64)}): submit a new dataset instead`,
+      `${P.benchmark}:16:1 immutability an operational benchmark never goes back to development`,
+      `${P.dataset}:5:1 immutability generated_uid of an operational dataset never changes (was ${'2'.repeat(64)}, now ${'3'.repeat(64)}): submit a new dataset instead`,
     ]);
   });
 
@@ -86,8 +86,8 @@ describe('immutability', () => {
   it('rejects a silent edit of a result: same version, same execution time', async () => {
     const head = { ...base, [P.result]: rerun({ metrics: { AUC: 0.99 } }) };
     expect(await change(base, head)).toEqual([
-      `${P.result}:8:10 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
-      `${P.result}:25:16 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
+      `${P.result}:8:1 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
+      `${P.result}:25:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
     ]);
   });
 });

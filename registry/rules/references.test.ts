@@ -30,17 +30,18 @@ describe('references', () => {
       benchmark({ reference_model: 'carol/chestxray-prep', data_evaluator_mlcube: 'carol/missing' }),
     );
     expect(await full(files)).toEqual([
-      `${P.benchmark}:6:18 references reference_model must be a model cube, but carol/chestxray-prep is a data-preparator cube`,
-      `${P.benchmark}:7:24 references data_evaluator_mlcube names the cube carol/missing, which does not exist: submit mlcubes/carol/missing.yaml first`,
+      `${P.benchmark}:6:1 references reference_model must be a model cube, but carol/chestxray-prep is a data-preparator cube`,
+      `${P.benchmark}:7:1 references data_evaluator_mlcube names the cube carol/missing, which does not exist: submit mlcubes/carol/missing.yaml first`,
     ]);
   });
 
   it("rejects a dataset prepared with a cube that is not a data preparator", async () => {
     const files = tutorialRegistry();
     files[P.dataset] = yaml(dataset({ data_preparation_mlcube: 'bob/resnet' }));
-    expect(await full(files)).toContain(
-      `${P.dataset}:3:26 references data_preparation_mlcube must be a data-preparator cube, but bob/resnet is a model cube`,
-    );
+    expect(await full(files)).toEqual([
+      `${P.datasetAssociation}:1:1 references dora/xrays was prepared with bob/resnet, but chestxray prepares data with carol/chestxray-prep: prepare the data with the benchmark's data preparator and submit it as a new dataset`,
+      `${P.dataset}:3:1 references data_preparation_mlcube must be a data-preparator cube, but bob/resnet is a model cube`,
+    ]);
   });
 
   it("rejects a dataset association when the dataset was prepared with another preparator", async () => {
@@ -53,14 +54,15 @@ describe('references', () => {
   });
 
   it('rejects associations and results whose benchmark, model or dataset do not exist', async () => {
-    const files = without(tutorialRegistry(), P.model, P.dataset);
-    files[P.result] = yaml(result({ benchmark: 'lungs' }));
+    const files = without(tutorialRegistry(), P.model, P.dataset, P.benchmark);
     expect(await full(files)).toEqual([
+      `${P.datasetAssociation}:1:1 references the benchmark chestxray does not exist: there is no ${P.benchmark}`,
       `${P.datasetAssociation}:1:1 references the association with chestxray names the dataset dora/xrays, which does not exist: submit datasets/dora/xrays.yaml first`,
+      `${P.modelAssociation}:1:1 references the benchmark chestxray does not exist: there is no ${P.benchmark}`,
       `${P.modelAssociation}:1:1 references the association with chestxray names the cube bob/resnet, which does not exist: submit mlcubes/bob/resnet.yaml first`,
-      `${P.result}:1:12 references benchmark names the benchmark lungs, which does not exist: there is no benchmarks/lungs/benchmark.yaml`,
-      `${P.result}:2:8 references model names the cube bob/resnet, which does not exist: submit mlcubes/bob/resnet.yaml first`,
-      `${P.result}:3:10 references dataset names the dataset dora/xrays, which does not exist: submit datasets/dora/xrays.yaml first`,
+      `${P.result}:2:1 references benchmark names the benchmark chestxray, which does not exist: there is no ${P.benchmark}`,
+      `${P.result}:3:1 references model names the cube bob/resnet, which does not exist: submit mlcubes/bob/resnet.yaml first`,
+      `${P.result}:4:1 references dataset names the dataset dora/xrays, which does not exist: submit datasets/dora/xrays.yaml first`,
     ]);
   });
 
