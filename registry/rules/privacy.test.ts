@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFinding, sortFindings } from '../findings.ts';
 import { rule } from './privacy.ts';
-import { P, SCHEMA_LINE, dataset, fullContext, result, tutorialRegistry, yaml, type Files } from './fixtures.ts';
+import { P, SCHEMA_LINE, dataset, datasetAssociation, fullContext, result, tutorialRegistry, yaml, type Files } from './fixtures.ts';
 
 async function full(files: Files): Promise<string[]> {
   return sortFindings(await rule.check(await fullContext(files))).map(formatFinding);
@@ -56,6 +56,19 @@ describe('privacy', () => {
     files[P.dataset] = yaml(dataset({ statistics: { cases: 120, sites: 'St. Mary, ward 3' } as never }));
     expect(await full(files)).toEqual([
       `${P.dataset}:8:3 privacy statistics.sites is text, not a number: statistics carry numbers only, so nothing else leaves the hospital`,
+    ]);
+  });
+
+  it("rejects text in an association's compatibility-test metrics, computed on the data owner's data", async () => {
+    const files = tutorialRegistry();
+    const test = datasetAssociation().compatibility_test;
+    files[P.datasetAssociation] = yaml({
+      ...datasetAssociation(),
+      compatibility_test: { ...test, metrics: { AUC: 0.8, worst_case: 'case 17' }, site: 'ward 3' },
+    });
+    expect(await full(files)).toEqual([
+      `${P.datasetAssociation}:5:5 privacy compatibility_test.metrics.worst_case is text, not a number: metrics carry numbers only, so nothing else leaves the hospital`,
+      `${P.datasetAssociation}:8:3 privacy site is not a field of compatibility_test of a dataset association: dataset associations carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
     ]);
   });
 });

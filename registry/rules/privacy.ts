@@ -1,6 +1,6 @@
 // privacy: what a data owner publishes about their data is numbers and hashes, nothing else. A
 // result carries metrics (numbers under short names) and the hashes that produced them; a dataset's
-// statistics are numbers. Free text is the one way data could leave the hospital unnoticed, so a
+// statistics are numbers, and so are the compatibility-test metrics of an association. Free text is the one way data could leave the hospital unnoticed, so a
 // result may hold no field beyond its schema's, no text where a number belongs, and no YAML comment
 // but the editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this
 // rule says it in terms of what could leak, and reads the file even when the schema refused it.
@@ -29,7 +29,12 @@ function resolve(node: SchemaNode): SchemaNode {
 
 const METRICS_REF = `${schemaId('common')}#/$defs/metrics`;
 const METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId('common')}#/$defs/metricKey` }).pattern));
-const RESULT_SCHEMA = byId.get(schemaId('result'))!;
+/** The records that carry numbers computed on a data owner's data, and how a message names them. */
+const SHAPES: Partial<Record<string, { schema: SchemaNode; label: string }>> = {
+  result: { schema: byId.get(schemaId('result'))!, label: 'a result' },
+  'dataset-association': { schema: byId.get(schemaId('dataset-association'))!, label: 'a dataset association' },
+  'model-association': { schema: byId.get(schemaId('model-association'))!, label: 'a model association' },
+};
 
 /** `/metrics/per_class` reads as `metrics.per_class`. */
 const dotted = (pointer: string) =>
@@ -75,8 +80,8 @@ function checkNumbers(value: unknown, pointer: string, what: string, report: Rep
   }
 }
 
-/** A result against its schema's shape: every field known, numbers where metrics are. */
-function checkShape(value: unknown, schema: SchemaNode, pointer: string, report: Report): void {
+/** A record against its schema's shape: every field known, numbers where metrics are. */
+function checkShape(value: unknown, schema: SchemaNode, pointer: string, label: string, report: Report): void {
   if (schema.$ref === METRICS_REF) {
     checkNumbers(value, pointer, 'metrics', report);
     return;
@@ -87,12 +92,12 @@ function checkShape(value: unknown, schema: SchemaNode, pointer: string, report:
   for (const [key, v] of Object.entries(value)) {
     const at = `${pointer}/${escape(key)}`;
     const sub = properties[key];
-    if (sub) checkShape(v, sub, at, report);
+    if (sub) checkShape(v, sub, at, label, report);
     else if (node.additionalProperties === false) {
-      const where = pointer ? `${dotted(pointer)} of a result` : 'a result';
+      const where = pointer ? `${dotted(pointer)} of ${label}` : label;
       report(
         at,
-        `${key} is not a field of ${where}: results carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
+        `${key} is not a field of ${where}: ${label.replace(/^an? /, '')}s carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
       );
     }
   }
@@ -147,7 +152,8 @@ export const rule: Rule = {
     const out: Finding[] = [];
     for (const path of ctx.changed) {
       const where = parseRecordPath(path);
-      if (where?.kind !== 'result' && where?.kind !== 'dataset') continue;
+      const shape = where && SHAPES[where.kind];
+      if (!where || (!shape && where.kind !== 'dataset')) continue;
       const rec = await ctx.head.record(path);
       let data: unknown = rec?.data;
       let locate = rec ? (p: string) => rec.locate(p) : undefined;
@@ -168,10 +174,10 @@ export const rule: Rule = {
         const { line, column } = locate!(pointer);
         out.push({ path, line, column, rule: 'privacy', message });
       };
+      if (shape) checkShape(data, shape.schema, '', shape.label, report);
       if (where.kind === 'result') {
-        checkShape(data, RESULT_SCHEMA, '', report);
         commentFindings(text!, ({ line, column }, message) => out.push({ path, line, column, rule: 'privacy', message }));
-      } else if (isMapping(data) && data.statistics !== undefined) {
+      } else if (where.kind === 'dataset' && isMapping(data) && data.statistics !== undefined) {
         checkNumbers(data.statistics, '/statistics', 'statistics', report);
       }
     }

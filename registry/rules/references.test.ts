@@ -85,4 +85,11 @@ describe('references', () => {
       `${P.model}:1:1 references ${P.model} cannot be deleted: it is associated with the benchmark chestxray`,
     ]);
   });
+
+  it('refuses to delete a benchmark whose associations and results remain', async () => {
+    const base = tutorialRegistry();
+    expect((await rule.check(changeContext(base, without(base, P.benchmark), 'carol'))).map(formatFinding)).toEqual([
+      `${P.benchmark}:1:1 references ${P.benchmark} cannot be deleted: 3 association and result files of chestxray would name it`,
+    ]);
+  });
 });

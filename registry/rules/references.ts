@@ -121,6 +121,10 @@ async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, 
     for (const name of await benchmarkNames(head)) {
       if (await head.tree.has(paths.datasetAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
     }
+  } else if (gone.where.kind === 'benchmark') {
+    // Associations and results live in the benchmark's folder: they go with it or not at all.
+    const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;
+    if (left) users.push(`${left} association and result file${left === 1 ? '' : 's'} of ${gone.where.benchmark} would name it`);
   } else {
     return [];
   }
