@@ -62,14 +62,22 @@ describe('approval gate', () => {
     expect((await gate(MAIN, head, 'admin1', [review('admin2', 'APPROVED')])).satisfied).toBe(true);
   });
 
-  it('a committee member adding their own association cannot approve it; a sole member has no one to ask', async () => {
-    const solo = { ...MAIN, [P.benchmark]: yaml(benchmark({ committee: ['carol'] })) };
-    const head = { ...solo, 'benchmarks/chestxray/models/carol/second.yaml': yaml(modelAssociation({ initiated_by: 'carol' })) };
-    const decision = await gate(solo, head, 'carol', [review('carol', 'APPROVED')]);
-    expect(decision.satisfied).toBe(false);
-    expect(decision.summary).toBe(
-      'needs approval from another committee member of chestxray, but there is no one else to ask: carol may not approve their own change',
-    );
+  it("a committee member's own association needs no one, as MedPerf approves a benchmark owner's own models", async () => {
+    const head = { ...MAIN, 'mlcubes/carol/second.yaml': yaml(cube('model')), 'benchmarks/chestxray/models/carol/second.yaml': yaml(modelAssociation({ initiated_by: 'carol' })) };
+    expect(await gate(MAIN, head, 'carol')).toEqual({
+      satisfied: true,
+      requirements: [],
+      autoMergeable: true,
+      summary: 'no human approval needed; the model carol/second belongs to the committee of chestxray',
+    });
+  });
+
+  it("a new benchmark's own associations are approved with it, by an admin", async () => {
+    const lungs = 'benchmarks/lungs/models/carol/chestxray-ref.yaml';
+    const head = { ...MAIN, [LUNGS]: yaml(benchmark({ committee: ['carol'] })), [lungs]: yaml(modelAssociation({ initiated_by: 'carol' })) };
+    expect((await gate(MAIN, head, 'carol')).requirements).toEqual([
+      { reason: 'the benchmark lungs is new', paths: [LUNGS, lungs], approvers: ['admin1', 'admin2'], approvedBy: [], met: false },
+    ]);
   });
 
   it('an association waits for a committee member unless the policy approves it automatically', async () => {
@@ -129,6 +137,9 @@ describe('approval gate', () => {
     expect(dismissed.satisfied).toBe(false);
     const outsider = await gate(MAIN, head, 'erin', [review('mallory', 'APPROVED', 1)]);
     expect(outsider.satisfied).toBe(false);
+    // The author's own approval never counts, whoever they are.
+    const self = await gate(MAIN, head, 'erin', [review('erin', 'APPROVED', 1)]);
+    expect(self.satisfied).toBe(false);
   });
 
   it('a result needs no human approval; without approved associations the result-preconditions rule fails it', async () => {

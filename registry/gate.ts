@@ -6,7 +6,7 @@
 //
 // Pure: two views, a list of paths, a login and reviews in; a decision out.
 import { isDeepStrictEqual } from 'node:util';
-import { isAuxiliaryPath, parseRecordPath, type RecordPath } from './layout.ts';
+import { isAuxiliaryPath, parseRecordPath, paths, type RecordPath } from './layout.ts';
 import type { AutoApproval } from './records.ts';
 import type { LoadedRecord, RegistryView } from './view.ts';
 
@@ -122,6 +122,17 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
         needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
         return;
       }
+    }
+    if (!(await base.tree.has(paths.benchmark(where.benchmark)))) {
+      // Submitted with its benchmark (the reference model's association): the admin who approves
+      // the benchmark approves it too.
+      needs.push({ approvers: admins, reason: `the benchmark ${where.benchmark} is new`, path });
+      return;
+    }
+    if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
+      // MedPerf approves a benchmark owner's own models on submission; here, the committee's own.
+      notes.push(`${what} belongs to the committee of ${where.benchmark}`);
+      return;
     }
     const bench = (await base.benchmark(where.benchmark)) ?? (await head.benchmark(where.benchmark));
     const field = isModel ? 'model_auto_approval' : 'dataset_auto_approval';
