@@ -25,5 +25,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', totals],
+    globalSetup: ['./cli/runners/engine.global-setup.ts'],
   },
 });
