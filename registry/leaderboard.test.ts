@@ -4,10 +4,14 @@ import {
   describeRank,
   flattenMetrics,
   formatMetric,
+  loadLeaderboardInputs,
   metricValue,
   previewChange,
+  previewLeaderboards,
 } from './leaderboard.ts';
-import { leaderboardInput, resultRecord } from './leaderboard.fixtures.ts';
+import { benchmarkRecord, leaderboardInput, resultRecord } from './leaderboard.fixtures.ts';
+import { createView } from './load.ts';
+import { memoryTree } from './trees.ts';
 
 const scores = {
   'alice/cnn': { 'hosp-a/ct': { AUC: 0.8137, Dice: { mean: 0.71 } }, 'hosp-b/mri': { AUC: 0.9021, Dice: { mean: 0.69 } } },
@@ -134,5 +138,33 @@ describe('rank sentences', () => {
     expect(formatMetric(0.81234)).toBe('0.812');
     expect(formatMetric(12)).toBe('12');
     expect(formatMetric(12345.6)).toBe('12346');
+  });
+});
+
+describe('leaderboards read from a registry', () => {
+  const test = { metrics: { AUC: 0.5 }, dataset_generated_uid: 'a'.repeat(64), medperf_git_version: '0.1.0' };
+  function files(scoresByModel: Record<string, Record<string, number>>): Record<string, string> {
+    const out: Record<string, string> = {
+      'benchmarks/lung/benchmark.yaml': JSON.stringify(benchmarkRecord('lung', { publish: 'per-model' })),
+    };
+    for (const [model, byDataset] of Object.entries(scoresByModel)) {
+      out[`benchmarks/lung/models/${model}.yaml`] = JSON.stringify({ initiated_by: model.split('/')[0], compatibility_test: test, priority: 1 });
+      for (const [dataset, auc] of Object.entries(byDataset)) {
+        out[`benchmarks/lung/datasets/${dataset}.yaml`] = JSON.stringify({ initiated_by: dataset.split('/')[0], compatibility_test: test });
+        out[`benchmarks/lung/results/${dataset}/${model}.yaml`] = JSON.stringify(resultRecord('lung', dataset, model, { AUC: auc }));
+      }
+    }
+    return out;
+  }
+
+  it('loads each benchmark and previews where a result PR moves its model', async () => {
+    const before = { 'bob/unet': { 'h-a/ct': 0.7, 'h-b/mri': 0.72 }, 'carol/vit': { 'h-a/ct': 0.9, 'h-b/mri': 0.94 } };
+    const after = { ...before, 'alice/cnn': { 'h-a/ct': 0.8, 'h-b/mri': 0.82 } };
+    const base = createView(memoryTree(files(before)));
+    const head = createView(memoryTree(files(after)));
+    const [input] = await loadLeaderboardInputs(head);
+    expect(computeLeaderboard(input!).rows.map((r) => r.model)).toEqual(['carol/vit', 'alice/cnn', 'bob/unet']);
+    const changed = ['benchmarks/lung/results/h-a/ct/alice/cnn.yaml', 'benchmarks/lung/results/h-b/mri/alice/cnn.yaml'];
+    expect(await previewLeaderboards(base, head, changed)).toEqual(['lung: alice/cnn would rank 2nd of 3 on AUC (0.81)']);
   });
 });

@@ -274,14 +274,16 @@ export function previewChange(before: Leaderboard | undefined, after: Leaderboar
 }
 
 /** Every benchmark's leaderboard input, read from a registry through its view. */
-export async function loadLeaderboardInputs(view: RegistryView): Promise<LeaderboardInput[]> {
+export async function loadLeaderboardInputs(view: RegistryView, only?: string[]): Promise<LeaderboardInput[]> {
   const byBenchmark = new Map<string, { benchmark?: string; results: string[]; models: string[]; datasets: string[] }>();
   const entry = (name: string) => {
     let e = byBenchmark.get(name);
     if (!e) byBenchmark.set(name, (e = { results: [], models: [], datasets: [] }));
     return e;
   };
-  for (const path of await view.tree.list('benchmarks/')) {
+  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ['benchmarks/'];
+  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
+  for (const path of listed) {
     const where = parseRecordPath(path);
     if (!where) continue;
     if (where.kind === 'benchmark') entry(where.benchmark).benchmark = path;
@@ -308,4 +310,31 @@ export async function loadLeaderboardInputs(view: RegistryView): Promise<Leaderb
     inputs.push({ benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords });
   }
   return inputs;
+}
+
+/**
+ * What a change does to the leaderboards of the benchmarks whose results it touches: one sentence
+ * per model whose row moves, computed under each benchmark's policy like the site itself.
+ */
+export async function previewLeaderboards(base: RegistryView, head: RegistryView, changed: string[]): Promise<string[]> {
+  const touched = new Map<string, Set<string>>();
+  for (const path of changed) {
+    const where = parseRecordPath(path);
+    if (where?.kind !== 'result') continue;
+    let models = touched.get(where.benchmark);
+    if (!models) touched.set(where.benchmark, (models = new Set()));
+    models.add(where.model);
+  }
+  const lines: string[] = [];
+  for (const [benchmark, models] of [...touched].sort((a, b) => compareIds(a[0], b[0]))) {
+    const [after] = await loadLeaderboardInputs(head, [benchmark]);
+    if (!after) continue;
+    const [before] = await loadLeaderboardInputs(base, [benchmark]);
+    const board = computeLeaderboard(after);
+    const previous = before ? computeLeaderboard(before) : undefined;
+    for (const line of previewChange(previous, board)) {
+      if ([...models].some((m) => line.startsWith(`${m} `))) lines.push(`${benchmark}: ${line}`);
+    }
+  }
+  return lines;
 }

@@ -1,0 +1,44 @@
+// gate (pull_request_target, or workflow_run after a review): the approvals a PR still needs, as
+// the required status `medperf-git/approval`. The base branch is the checkout; the PR's files are
+// read through the API as data and laid over it. Where no human approval is needed and the change
+// validates, auto-merge may be enabled.
+import * as core from '@actions/core';
+import { evaluateGate, type GateDecision } from '../../registry/gate.ts';
+import { createView } from '../../registry/load.ts';
+import { directoryTree } from '../../registry/trees.ts';
+import { validateChange } from '../../registry/validate.ts';
+import { enableAutoMerge, github, pullReviews, pullTree, setStatus } from '../github.ts';
+import { statusDescription } from '../report.ts';
+import type { Settings } from '../settings.ts';
+import { pullOfEvent } from './pull.ts';
+
+export const GATE_CONTEXT = 'medperf-git/approval';
+
+export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
+  const gh = github(s.token, s.apiUrl);
+  const pull = await pullOfEvent(gh, s);
+  if (!pull) return undefined;
+  const base = directoryTree(s.path);
+  const { head, changed } = await pullTree(gh, s.repo, pull, base);
+  const reviews = await pullReviews(gh, s.repo, pull.number);
+  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
+  await setStatus(gh, s.repo, pull.headSha, {
+    state: decision.satisfied ? 'success' : 'pending',
+    context: GATE_CONTEXT,
+    description: statusDescription(decision.summary),
+  });
+  core.setOutput('satisfied', decision.satisfied);
+  core.setOutput('summary', decision.summary);
+  core.info(`#${pull.number}: ${decision.summary}`);
+  if (s.autoMerge && decision.autoMergeable && pull.state === 'open') {
+    const findings = await validateChange({ head, base, changed, author: pull.author });
+    if (findings.length === 0) {
+      await enableAutoMerge(gh, pull);
+      core.info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
+      core.setOutput('auto-merge', true);
+    } else {
+      core.info(`#${pull.number}: ${findings.length} findings; not enabling auto-merge`);
+    }
+  }
+  return decision;
+}

@@ -1,0 +1,32 @@
+// The pull request a gate or comment run is about, read fresh through the API. Runs triggered by
+// workflow_run name it in the run (same-repository PRs) or by the run's head branch (forks); the
+// PR's head must still be the commit the run saw, or a later run will speak for it.
+import * as core from '@actions/core';
+import { readPull, type GitHub, type Pull } from '../github.ts';
+import type { Settings } from '../settings.ts';
+
+export async function pullOfEvent(gh: GitHub, s: Settings): Promise<Pull | undefined> {
+  const e = s.event;
+  if (e.pull_request) return readPull(gh, s.repo, e.pull_request.number);
+  const run = e.workflow_run;
+  if (!run) throw new Error(`no pull request in a ${s.eventName} event`);
+  let number = run.pull_requests?.[0]?.number;
+  if (number === undefined && run.head_repository?.owner?.login && run.head_branch) {
+    const { data } = await gh.request('GET /repos/{owner}/{repo}/pulls', {
+      ...s.repo,
+      state: 'open',
+      head: `${run.head_repository.owner.login}:${run.head_branch}`,
+    });
+    number = data.find((p) => p.head.sha === run.head_sha)?.number;
+  }
+  if (number === undefined) {
+    core.info(`run ${run.id} is not about an open pull request; nothing to do`);
+    return undefined;
+  }
+  const pull = await readPull(gh, s.repo, number);
+  if (pull.headSha !== run.head_sha) {
+    core.info(`pull request #${number} has moved on to ${pull.headSha}; the run for that commit will report`);
+    return undefined;
+  }
+  return pull;
+}

@@ -1,0 +1,17 @@
+// site (push to main): the leaderboard site, built into a folder for actions/upload-pages-artifact.
+import * as core from '@actions/core';
+import { buildSiteFolder } from '../../cli/site.ts';
+import type { Settings } from '../settings.ts';
+
+export async function siteMode(s: Settings): Promise<void> {
+  const built = await buildSiteFolder({
+    dir: s.path,
+    out: s.out,
+    repoUrl: `${s.serverUrl}/${s.repo.owner}/${s.repo.repo}`,
+    ref: s.sha,
+    generatedAt: new Date().toISOString(),
+  });
+  core.setOutput('site-path', built.out);
+  for (const b of built.boards) core.info(`${b.benchmark}: ${b.counts.models} models, ${b.counts.datasets} datasets (${b.publish})`);
+  core.info(`wrote ${built.files.size} files to ${built.out}`);
+}

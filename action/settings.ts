@@ -1,0 +1,73 @@
+// Every input and environment variable the Action reads, typed, in one place.
+import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+
+export const MODES = ['validate', 'gate', 'comment', 'site'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The parts of GitHub's event payloads the Action reads. */
+export interface EventPayload {
+  pull_request?: {
+    number: number;
+    user: { login: string };
+    head: { sha: string };
+    base: { sha: string; ref: string };
+  };
+  workflow_run?: {
+    id: number;
+    head_sha: string;
+    head_branch?: string | null;
+    head_repository?: { owner?: { login?: string } } | null;
+    pull_requests?: Array<{ number: number }>;
+    conclusion?: string | null;
+  };
+}
+
+export interface Settings {
+  mode: Mode;
+  token: string;
+  /** The registry folder: the PR's repository (validate) or the base branch's checkout (gate, comment, site). */
+  path: string;
+  /** Where site mode writes the site. */
+  out: string;
+  /** Where validate mode writes its JSON report. */
+  report: string;
+  autoMerge: boolean;
+  repo: { owner: string; repo: string };
+  apiUrl: string;
+  serverUrl: string;
+  sha: string;
+  eventName: string;
+  event: EventPayload;
+  /** A registry path as the repository's path, for annotations. */
+  pathInRepo(path: string): string;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const mode = core.getInput('mode', { required: true }) as Mode;
+  if (!MODES.includes(mode)) throw new Error(`input mode must be one of ${MODES.join(', ')}, not "${mode}"`);
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(workspace, p));
+  const path = at(core.getInput('path') || '.');
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '/').split('/');
+  const eventPath = env.GITHUB_EVENT_PATH;
+  const token = core.getInput('token');
+  if (token) core.setSecret(token);
+  if (mode !== 'validate' && mode !== 'site' && !token) throw new Error(`${mode} mode needs the token input`);
+  return {
+    mode,
+    token,
+    path,
+    out: at(core.getInput('out') || '_site'),
+    report: at(core.getInput('report') || 'medperf-git-report.json'),
+    autoMerge: /^(true|True|TRUE)$/.test(core.getInput('auto-merge')),
+    repo: { owner: owner ?? '', repo: repo ?? '' },
+    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    sha: env.GITHUB_SHA ?? '',
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    event: eventPath ? (JSON.parse(readFileSync(eventPath, 'utf8')) as EventPayload) : {},
+    pathInRepo: (p) => relative(workspace, resolve(path, p)).split('\\').join('/'),
+  };
+}

@@ -1,0 +1,86 @@
+// Runs the bundled Action exactly as a runner does: `node action/dist/index.js` with INPUT_*
+// variables, an event payload file, and files for outputs and the job summary.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+export const BUNDLE = fileURLToPath(new URL('./dist/index.js', import.meta.url));
+
+export interface ActionRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Parses the GITHUB_OUTPUT file: `name<<delimiter` blocks. */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+    out[m[1]!] = value.join('\n');
+  }
+  return out;
+}
+
+export async function runAction(opts: {
+  inputs: Record<string, string>;
+  event?: { name: string; payload: unknown };
+  env?: Record<string, string>;
+  workspace: string;
+}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'medperf-git-action-run-'));
+  try {
+    const eventPath = join(dir, 'event.json');
+    writeFileSync(eventPath, JSON.stringify(opts.event?.payload ?? {}));
+    const outputPath = join(dir, 'output');
+    const summaryPath = join(dir, 'summary');
+    writeFileSync(outputPath, '');
+    writeFileSync(summaryPath, '');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: opts.workspace,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
+      GITHUB_OUTPUT: outputPath,
+      GITHUB_STEP_SUMMARY: summaryPath,
+      GITHUB_REPOSITORY: 'org/registry',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_API_URL: 'http://127.0.0.1:9',
+      GITHUB_SHA: '0'.repeat(40),
+      ...opts.env,
+    };
+    for (const [k, v] of Object.entries(opts.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+    let code = 0;
+    let stdout = '';
+    let stderr = '';
+    try {
+      ({ stdout, stderr } = await execFileAsync(process.execPath, [BUNDLE], { env, cwd: opts.workspace, maxBuffer: 64 * 1024 * 1024 }));
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      code = typeof e.code === 'number' ? e.code : 1;
+      stdout = e.stdout ?? '';
+      stderr = e.stderr ?? '';
+    }
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs: parseOutputs(readFileSync(outputPath, 'utf8')),
+      summary: readFileSync(summaryPath, 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
