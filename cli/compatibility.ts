@@ -1,0 +1,240 @@
+// MedPerf's compatibility test: the data preparator's prepare, sanity_check and statistics, the
+// model's infer and the evaluator's evaluate, on the benchmark's demo dataset or local data. Used by
+// `test run`, and by `benchmark submit` / `mlcube associate` for the summary they publish.
+//
+// Every run lives in a folder keyed by the hash of everything that goes in (data, cubes, images,
+// runner), so a rerun with the same inputs reuses finished tasks. Each task writes into a private
+// partial folder renamed into place only when the task succeeds: after an interruption, finished
+// tasks are kept and half-written output is never read.
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import yaml from 'js-yaml';
+import { MedperfError } from '../registry/errors.ts';
+import { hashFile, hashFolders, sha256Hex } from '../registry/hash.ts';
+import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
+import { planTask, type TaskPlan } from './cube/plan.ts';
+import { extractTarball, fetchAsset, type Asset } from './fetch.ts';
+import type { Limits, Runner } from './runners/runner.ts';
+import { statePaths } from './state.ts';
+import { VERSION } from './version.ts';
+
+export interface CubeUnderTest {
+  /** The cube's folder (mlcube.yaml or container_config.yaml, workspace/). */
+  dir: string;
+  /** How it is named in messages and logs: a cube id or a folder. */
+  label: string;
+  /** The image id or digest the cube's record pins, checked before running. */
+  imageDigest?: string;
+}
+
+export interface CompatibilityOptions {
+  stateDir: string;
+  runner: Runner;
+  dataPreparator: CubeUnderTest;
+  model: CubeUnderTest;
+  evaluator: CubeUnderTest;
+  /** Local raw data; otherwise `demoDataset`. */
+  dataPath?: string;
+  labelsPath?: string;
+  /** The benchmark's demo dataset tarball (paths.yaml naming data_path and labels_path). */
+  demoDataset?: Asset;
+  noCache?: boolean;
+  limits?: Limits;
+  /** Progress lines: "prepare: running 3s", "infer: done (cached)". */
+  onStatus?: (line: string) => void;
+}
+
+export interface CubeHashes {
+  label: string;
+  /** sha256 of mlcube.yaml / container_config.yaml. */
+  config: string;
+  parameters?: string;
+  /** MedPerf's folder hash of additional_files/. */
+  additional_files?: string;
+  /** The image id the engine ran (docker). */
+  image?: string;
+}
+
+export interface CompatibilityResult {
+  metrics: Record<string, unknown>;
+  statistics: Record<string, unknown>;
+  hashes: {
+    data_preparator: CubeHashes;
+    model: CubeHashes;
+    evaluator: CubeHashes;
+    /** MedPerf's input_data_hash: folder hash of the raw data and labels. */
+    input_data_hash: string;
+    /** MedPerf's generated_uid: folder hash of the prepared data and labels. */
+    generated_uid: string;
+    predictions: string;
+    results: string;
+    medperf_git_version: string;
+  };
+  paths: { workdir: string; prepared_data: string; prepared_labels: string; statistics: string; predictions: string; results: string; logs: string[] };
+  /** The tasks that ran now; the others were reused from an earlier run. */
+  ran: string[];
+  reused: string[];
+}
+
+export class CompatibilityTestError extends MedperfError {
+  constructor(message: string) {
+    super('compatibility-test-failed', message);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function cubeHashes(cube: LoadedCube, label: string, image?: string): Promise<CubeHashes> {
+  return {
+    label,
+    config: await hashFile(cube.configPath),
+    ...(cube.parametersFile ? { parameters: await hashFile(cube.parametersFile) } : {}),
+    ...(cube.additionalFiles ? { additional_files: await hashFolders(cube.additionalFiles) } : {}),
+    ...(image ? { image } : {}),
+  };
+}
+
+/** The demo dataset, fetched (verified) and extracted once per sha256; its paths.yaml says where data and labels are. */
+async function demoData(stateDir: string, asset: Asset): Promise<{ dataPath: string; labelsPath: string }> {
+  const tarball = await fetchAsset(asset, { stateDir, what: 'the demo dataset' });
+  const dir = join(statePaths(stateDir).root, 'demo', asset.sha256);
+  if (!(await exists(dir))) {
+    await mkdir(join(dir, '..'), { recursive: true });
+    await extractTarball(tarball, dir);
+  }
+  const pathsFile = join(dir, 'paths.yaml');
+  const paths = (await exists(pathsFile)) ? (yaml.load(readFileSync(pathsFile, 'utf8')) as { data_path?: string; labels_path?: string }) : {};
+  return { dataPath: join(dir, paths.data_path ?? 'data'), labelsPath: join(dir, paths.labels_path ?? 'labels') };
+}
+
+export async function runCompatibilityTest(options: CompatibilityOptions): Promise<CompatibilityResult> {
+  const { runner, stateDir } = options;
+  const status = options.onStatus ?? (() => {});
+  let dataPath = options.dataPath;
+  let labelsPath = options.labelsPath;
+  if (!dataPath || !labelsPath) {
+    if (!options.demoDataset) throw new CompatibilityTestError('no data: give --data-path and --labels-path, or a benchmark with a demo dataset');
+    ({ dataPath, labelsPath } = await demoData(stateDir, options.demoDataset));
+  }
+  const cubes = {
+    data_preparator: { ...options.dataPreparator, cube: loadCube(options.dataPreparator.dir) },
+    model: { ...options.model, cube: loadCube(options.model.dir) },
+    evaluator: { ...options.evaluator, cube: loadCube(options.evaluator.dir) },
+  };
+  // Images are checked (and their ids taken) before anything runs.
+  const imageIds: Record<string, string | undefined> = {};
+  for (const [role, c] of Object.entries(cubes)) {
+    const image = cubeImage(c.cube);
+    if (runner.name === 'docker' && image) {
+      imageIds[role] = await (runner as unknown as { checkImage(i: string, d?: string): Promise<string> }).checkImage(image, c.imageDigest);
+    }
+  }
+  const inputDataHash = await hashFolders([dataPath, labelsPath]);
+  const hashes = {
+    data_preparator: await cubeHashes(cubes.data_preparator.cube, cubes.data_preparator.label, imageIds.data_preparator),
+    model: await cubeHashes(cubes.model.cube, cubes.model.label, imageIds.model),
+    evaluator: await cubeHashes(cubes.evaluator.cube, cubes.evaluator.label, imageIds.evaluator),
+  };
+  // The process runner runs the cube folder's code, so its whole folder is part of the key.
+  const code = runner.name === 'process' ? await Promise.all(Object.values(cubes).map((c) => hashFolders(c.cube.dir))) : [];
+  const key = sha256Hex(JSON.stringify({ inputDataHash, hashes, code, runner: runner.name, v: 1 })).slice(0, 32);
+  const workdir = join(statePaths(stateDir).root, 'tests', key);
+  if (options.noCache) await rm(workdir, { recursive: true, force: true });
+  await mkdir(workdir, { recursive: true });
+  // Partial folders of an interrupted run are never read; clear them.
+  for (const entry of await readdir(workdir)) if (entry.includes('.partial-')) await rm(join(workdir, entry), { recursive: true, force: true });
+
+  const ran: string[] = [];
+  const reused: string[] = [];
+  const logs: string[] = [];
+  /** Runs `task` unless `<workdir>/<step>` exists; outputs go to a partial folder renamed on success. */
+  const step = async (
+    step: string,
+    who: (typeof cubes)[keyof typeof cubes],
+    role: keyof typeof cubes,
+    task: string,
+    bindings: (out: string) => Record<string, string>,
+  ): Promise<string> => {
+    const done = join(workdir, step);
+    if (await exists(done)) {
+      reused.push(task);
+      status(`${task}: done earlier, reused`);
+      return done;
+    }
+    const partial = join(workdir, `${step}.partial-${process.pid}-${Date.now()}`);
+    await mkdir(partial, { recursive: true });
+    let plan: TaskPlan = planTask(who.cube, task, { bindings: bindings(partial) });
+    if (runner.name === 'docker' && imageIds[role]) plan = { ...plan, image: imageIds[role] };
+    const result = await runner.run({ plan, label: who.label, imageDigest: who.imageDigest, limits: options.limits, onStatus: status });
+    logs.push(result.logFile);
+    await writeFileAtomic(join(partial, '.task'), `${task} ${who.label} ${new Date().toISOString()}\n`);
+    await rename(partial, done);
+    ran.push(task);
+    status(`${task}: done`);
+    return done;
+  };
+
+  const prepared = await step('prepared', cubes.data_preparator, 'data_preparator', 'prepare', (out) => ({
+    data_path: dataPath!,
+    labels_path: labelsPath!,
+    output_path: join(out, 'data'),
+    output_labels_path: join(out, 'labels'),
+  }));
+  const preparedData = join(prepared, 'data');
+  const preparedLabels = join(prepared, 'labels');
+  await step('sanity_check', cubes.data_preparator, 'data_preparator', 'sanity_check', () => ({ data_path: preparedData, labels_path: preparedLabels }));
+  const statisticsDir = await step('statistics', cubes.data_preparator, 'data_preparator', 'statistics', (out) => ({
+    data_path: preparedData,
+    labels_path: preparedLabels,
+    output_path: join(out, 'statistics.yaml'),
+  }));
+  const predictions = await step('predictions', cubes.model, 'model', 'infer', (out) => ({ data_path: preparedData, output_path: join(out, 'predictions') }));
+  const resultsDir = await step('results', cubes.evaluator, 'evaluator', 'evaluate', (out) => ({
+    predictions: join(predictions, 'predictions'),
+    labels: preparedLabels,
+    output_path: join(out, 'results.yaml'),
+  }));
+
+  const readYaml = (path: string, what: string): Record<string, unknown> => {
+    let data: unknown;
+    try {
+      data = yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
+    } catch (error) {
+      throw new CompatibilityTestError(`${path}: the ${what} is not valid YAML (${(error as Error).message})`);
+    }
+    if (!data || typeof data !== 'object') throw new CompatibilityTestError(`${path}: the ${what} is empty or not a mapping`);
+    return data as Record<string, unknown>;
+  };
+  const statisticsFile = join(statisticsDir, 'statistics.yaml');
+  const resultsFile = join(resultsDir, 'results.yaml');
+  return {
+    metrics: readYaml(resultsFile, 'evaluator\'s results'),
+    statistics: readYaml(statisticsFile, 'statistics'),
+    hashes: {
+      ...hashes,
+      input_data_hash: inputDataHash,
+      generated_uid: await hashFolders([preparedData, preparedLabels]),
+      predictions: await hashFolders(join(predictions, 'predictions')),
+      results: await hashFile(resultsFile),
+      medperf_git_version: VERSION,
+    },
+    paths: {
+      workdir,
+      prepared_data: preparedData,
+      prepared_labels: preparedLabels,
+      statistics: statisticsFile,
+      predictions: join(predictions, 'predictions'),
+      results: resultsFile,
+      logs,
+    },
+    ran,
+    reused,
+  };
+}

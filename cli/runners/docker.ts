@@ -1,0 +1,211 @@
+// The default runner: Docker through dockerode, hardened for untrusted models on sensitive data.
+// No network, a non-root user, inputs read-only, outputs created beforehand, every capability
+// dropped, no-new-privileges, pids and memory limits, a private /tmp, a read-only root, a timeout
+// that kills and removes the container. Nothing from the cube reaches the engine but its command,
+// entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
+import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
+import { outputDirs, type TaskPlan } from '../cube/plan.ts';
+import {
+  closeLog,
+  DEFAULT_LIMITS,
+  lastLines,
+  openLog,
+  type RunRequest,
+  type RunResult,
+  type Runner,
+  statusTicker,
+  TaskFailedError,
+  TaskTimeoutError,
+} from './runner.ts';
+
+/** The uid:gid containers run as when the CLI runs as root: nobody, never root. */
+export const UNPRIVILEGED_USER = { uid: 65534, gid: 65534 };
+
+export class ImageMissingError extends MedperfError {
+  constructor(image: string) {
+    super('image-missing', `the image ${image} is not in the local Docker engine; load it (medperf-git verifies and loads image tarballs) or pull it by digest`);
+  }
+}
+
+export class DockerUnavailableError extends MedperfError {
+  constructor(reason: string) {
+    super('docker-unavailable', `cannot reach the Docker engine (${reason}); start Docker, or run cubes that declare a process entrypoint with --runner process`);
+  }
+}
+
+/** GPUs as Docker's device requests (`--gpus`), MedPerf's accepted forms: all, a count, device=ids. */
+export function deviceRequests(gpus: string | number | undefined): Docker.DeviceRequest[] | undefined {
+  if (gpus === undefined || gpus === '' || gpus === 0 || gpus === '0') return undefined;
+  const capabilities = [['gpu']];
+  if (gpus === 'all') return [{ Driver: '', Count: -1, Capabilities: capabilities }];
+  if (typeof gpus === 'number' || /^\d+$/.test(gpus)) return [{ Driver: '', Count: Number(gpus), Capabilities: capabilities }];
+  if (gpus.startsWith('device=') && gpus.length > 7) return [{ Driver: '', DeviceIDs: gpus.slice(7).split(','), Capabilities: capabilities }];
+  throw new MedperfError('invalid-gpus', `--gpus ${gpus}: say all, a number, or device=0,1`);
+}
+
+export interface DockerUser {
+  uid: number;
+  gid: number;
+  /** The user the outputs belong to afterwards (the invoking user), when different. */
+  owner?: { uid: number; gid: number };
+}
+
+/** The invoking user's uid:gid, or nobody when the CLI runs as root (outputs handed back after). */
+export function containerUser(): DockerUser {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  if (uid !== 0) return { uid, gid };
+  return { ...UNPRIVILEGED_USER, owner: { uid, gid } };
+}
+
+/** The container definition for a plan: everything that decides isolation is here, in one place. */
+export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerUser, name: string): Docker.ContainerCreateOptions {
+  const limits = { ...DEFAULT_LIMITS, ...request.limits };
+  return {
+    name,
+    Image: plan.image,
+    ...(plan.entrypoint ? { Entrypoint: plan.entrypoint } : {}),
+    Cmd: plan.command,
+    User: `${user.uid}:${user.gid}`,
+    Env: [...Object.entries(plan.environment).map(([k, v]) => `${k}=${v}`), 'HOME=/tmp'],
+    Labels: { 'org.medperf-git.cube': request.label, 'org.medperf-git.task': plan.task },
+    NetworkDisabled: true,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    HostConfig: {
+      Binds: plan.mounts.map((m) => `${m.host}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`),
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: limits.pids,
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
+      Privileged: false,
+      IpcMode: 'private',
+      ...(plan.shmSize !== undefined ? { ShmSize: parseSize(plan.shmSize) } : {}),
+      ...(deviceRequests(request.limits?.gpus ?? plan.gpus) ? { DeviceRequests: deviceRequests(request.limits?.gpus ?? plan.gpus) } : {}),
+    },
+  };
+}
+
+function parseSize(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(v.trim());
+  if (!m) throw new MedperfError('invalid-shm-size', `shm_size ${v}: say e.g. 1gb or 512m`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  const s = await lstat(path).catch(() => undefined);
+  if (!s || s.isSymbolicLink()) return;
+  await chown(path, uid, gid);
+  if (s.isDirectory()) for (const e of await readdir(path)) await chownTree(join(path, e), uid, gid);
+}
+
+export class DockerRunner implements Runner {
+  readonly name = 'docker' as const;
+  readonly docker: Docker;
+
+  constructor(
+    readonly stateDir: string,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  /** The image's id, checked against the pin: the local image id, or one of its registry digests. */
+  async checkImage(image: string, expected?: string): Promise<string> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(image).inspect();
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404) throw new ImageMissingError(image);
+      throw new DockerUnavailableError((error as Error).message);
+    }
+    if (expected) {
+      const digests = (info.RepoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1));
+      if (info.Id !== expected && !digests.includes(expected)) throw new HashMismatchError(`image ${image}`, expected, info.Id);
+    }
+    return info.Id;
+  }
+
+  async run(request: RunRequest): Promise<RunResult> {
+    const { plan } = request;
+    if (!plan.image) throw new MedperfError('no-image', `${request.label}: the cube names no Docker image`);
+    // Run the image by its id once checked, so a re-tag in between cannot swap what runs.
+    const imageId = await this.checkImage(plan.image, request.imageDigest);
+    const user = containerUser();
+    // Outputs exist before the run, owned by the container's user: the engine would create them as root.
+    const created: string[] = [];
+    for (const dir of outputDirs(plan)) {
+      await mkdir(dir, { recursive: true });
+      created.push(dir);
+    }
+    for (const p of plan.parameters) {
+      // A file mounted by itself (container configs) must exist, or the engine makes a folder of it.
+      const mount = plan.mounts.find((m) => m.host === p.host);
+      if (p.io === 'output' && p.kind === 'file' && mount) {
+        await mkdir(dirname(p.host), { recursive: true });
+        await writeFile(p.host, '', { flag: 'a' });
+        created.push(p.host);
+      }
+    }
+    if (user.owner) for (const path of created) await chownTree(path, user.uid, user.gid);
+
+    const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
+    const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}`;
+    const spec = containerSpec({ ...plan, image: imageId }, request, user, name);
+    const started = Date.now();
+    const stopTicker = statusTicker(plan.task, request.onStatus);
+    let container: Docker.Container | undefined;
+    let timedOut = false;
+    try {
+      container = await this.docker.createContainer(spec);
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const out = new PassThrough();
+      this.docker.modem.demuxStream(stream, out, out);
+      out.pipe(log, { end: false });
+      await container.start();
+      const timeoutMs = request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        container.wait() as Promise<{ StatusCode: number }>,
+        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (waited === 'timeout') {
+        timedOut = true;
+        await container.kill().catch(() => {});
+      }
+      // Let the last output reach the log.
+      await new Promise((r) => setTimeout(r, 50));
+      out.unpipe(log);
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      const exitCode = waited === 'timeout' ? -1 : waited.StatusCode;
+      log.write(`\n[medperf-git] ${plan.task} ${timedOut ? `killed after ${timeoutMs} ms` : `exited with ${exitCode}`}\n`);
+      await closeLog(log);
+      if (timedOut) {
+        throw new TaskTimeoutError(request.label, plan.task, `killed after its timeout of ${Math.round(timeoutMs / 1000)}s`, logFile, await lastLines(logFile));
+      }
+      if (exitCode !== 0) {
+        throw new TaskFailedError(request.label, plan.task, `failed with exit code ${exitCode}`, logFile, await lastLines(logFile));
+      }
+      return { exitCode, logFile, durationMs: Date.now() - started };
+    } finally {
+      stopTicker();
+      if (!log.closed) await closeLog(log);
+      if (container) await container.remove({ force: true }).catch(() => {});
+      // Outputs go back to the invoking user (MedPerf's issue #414: root-owned outputs).
+      if (user.owner) for (const dir of created) await chownTree(dir, user.owner.uid, user.owner.gid).catch(() => {});
+    }
+  }
+}
