@@ -1,0 +1,165 @@
+// What every command shows its user: confirmations that honour --yes and never hang a script,
+// tables, key/value summaries, and one live status line for long work. Everything goes through
+// the command's injected streams, so tests see exactly what a user sees.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import Table from 'cli-table3';
+import { MedperfError } from '../registry/errors.ts';
+import type { MedperfContext } from './base.ts';
+
+/** A confirmation was needed but nobody can answer it (no terminal, and no --yes). */
+export class ConfirmationNeededError extends MedperfError {
+  constructor(question: string) {
+    super('confirmation-needed', `${question.replace(/\s*\[y\/N\]\s*$/, '')}: cannot ask without a terminal; pass --yes to confirm, nothing was done`);
+  }
+}
+
+/** The user answered no. */
+export class CancelledError extends MedperfError {
+  constructor(what = 'Cancelled') {
+    super('cancelled', `${what}; nothing was done`);
+  }
+}
+
+/**
+ * Tests may mark the context interactive (and feed answers through stdin); otherwise a prompt is
+ * only shown when stdin is a terminal.
+ */
+export type UiContextExtras = { interactive?: boolean };
+
+function isInteractive(context: MedperfContext): boolean {
+  const extras = context as MedperfContext & UiContextExtras;
+  if (extras.interactive !== undefined) return extras.interactive;
+  return Boolean((context.stdin as Readable & { isTTY?: boolean }).isTTY);
+}
+
+/** Reads one line from the context's stdin, leaving the stream usable for the next question. */
+async function readLine(stdin: Readable, stdout: Writable, prompt: string): Promise<string> {
+  const rl = createInterface({ input: stdin, output: stdout, terminal: false });
+  stdout.write(prompt);
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.once('line', (line) => resolve(line));
+      rl.once('close', () => resolve(''));
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+export interface ConfirmOptions {
+  /** --yes was given. */
+  yes: boolean;
+}
+
+/**
+ * Asks `question [y/N]`. --yes answers yes without asking; without a terminal (and without --yes)
+ * it throws ConfirmationNeededError rather than hang or assume. Anything but y/yes is no.
+ */
+export async function confirm(context: MedperfContext, question: string, options: ConfirmOptions): Promise<boolean> {
+  if (options.yes) return true;
+  if (!isInteractive(context)) throw new ConfirmationNeededError(question);
+  const answer = await readLine(context.stdin, context.stdout, `${question} [y/N] `);
+  return /^\s*y(es)?\s*$/i.test(answer);
+}
+
+/** confirm(), throwing CancelledError on no: for the one question before a PR is opened. */
+export async function confirmOrCancel(context: MedperfContext, question: string, options: ConfirmOptions, cancelled?: string): Promise<void> {
+  if (!(await confirm(context, question, options))) throw new CancelledError(cancelled);
+}
+
+/**
+ * A plain table: a header row and aligned columns separated by two spaces, no borders, no colour,
+ * no trailing spaces, so it reads well in a terminal, a log and a test.
+ */
+export function table(head: string[], rows: Array<Array<string | number | boolean | undefined | null>>): string {
+  const t = new Table({
+    head,
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
+      right: '', 'right-mid': '', middle: '  ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+  });
+  for (const row of rows) t.push(row.map((c) => (c === undefined || c === null ? '' : String(c))));
+  return t
+    .toString()
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n');
+}
+
+/** `key: value` lines with the values aligned, skipping undefined values. */
+export function keyValues(pairs: Array<[string, string | number | boolean | undefined | null]>): string {
+  const shown = pairs.filter(([, v]) => v !== undefined && v !== null) as Array<[string, string | number | boolean]>;
+  const width = Math.max(0, ...shown.map(([k]) => k.length + 1));
+  return shown.map(([k, v]) => `${(k + ':').padEnd(width)} ${String(v)}`.replace(/\s+$/, '')).join('\n');
+}
+
+/** Indents every line of a block. */
+export function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((l) => (l.length ? by + l : l))
+    .join('\n');
+}
+
+export interface StatusLine {
+  /** Shows what is happening now; on a terminal it replaces the previous status in place. */
+  update(text: string): void;
+  /** Ends the status: clears it on a terminal, and prints `text` as a permanent line when given. */
+  done(text?: string): void;
+}
+
+/**
+ * One status line on stderr (stdout stays clean for --json). On a terminal it is rewritten in
+ * place; elsewhere (logs, CI, tests) a line is printed only when the step before the first ':'
+ * changes, so a log gets "infer: running" once rather than once a second.
+ */
+export function statusLine(context: MedperfContext, options: { quiet?: boolean } = {}): StatusLine {
+  const stream = context.stderr as Writable & { isTTY?: boolean; columns?: number };
+  const tty = Boolean(stream.isTTY);
+  let shown = false;
+  let lastStep: string | undefined;
+  return {
+    update(text) {
+      if (options.quiet) return;
+      if (tty) {
+        const width = (stream.columns ?? 80) - 1;
+        stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
+        shown = true;
+        return;
+      }
+      const step = text.split(':')[0];
+      if (step !== lastStep) {
+        lastStep = step;
+        stream.write(text + '\n');
+      }
+    },
+    done(text) {
+      if (tty && shown) stream.write('\r\x1b[K');
+      shown = false;
+      lastStep = undefined;
+      if (text && !options.quiet) stream.write(text + '\n');
+    },
+  };
+}
+
+/** Bytes for people: 1.4 MB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Prints each item as one JSON line (the --json form of every list). */
+export function jsonLines(stdout: Writable, items: unknown[]): void {
+  for (const item of items) stdout.write(JSON.stringify(item) + '\n');
+}
