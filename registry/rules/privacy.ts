@@ -30,10 +30,29 @@ function resolve(node: SchemaNode): SchemaNode {
 const METRICS_REF = `${schemaId('common')}#/$defs/metrics`;
 const METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId('common')}#/$defs/metricKey` }).pattern));
 /** The records that carry numbers computed on a data owner's data, and how a message names them. */
-const SHAPES: Partial<Record<string, { schema: SchemaNode; label: string }>> = {
-  result: { schema: byId.get(schemaId('result'))!, label: 'a result' },
-  'dataset-association': { schema: byId.get(schemaId('dataset-association'))!, label: 'a dataset association' },
-  'model-association': { schema: byId.get(schemaId('model-association'))!, label: 'a model association' },
+/** A schema reduced to what privacy needs, built once: where metrics are, and which fields exist. */
+interface Shape {
+  metrics: boolean;
+  fields?: Map<string, Shape>;
+  /** additionalProperties: false */
+  closed: boolean;
+}
+
+function shapeOf(schema: SchemaNode): Shape {
+  if (schema.$ref === METRICS_REF) return { metrics: true, closed: true };
+  const node = resolve(schema);
+  const properties = node.properties as Record<string, SchemaNode> | undefined;
+  return {
+    metrics: false,
+    fields: properties && new Map(Object.entries(properties).map(([k, v]) => [k, shapeOf(v)])),
+    closed: node.additionalProperties === false,
+  };
+}
+
+const SHAPES: Partial<Record<string, { shape: Shape; label: string }>> = {
+  result: { shape: shapeOf(byId.get(schemaId('result'))!), label: 'a result' },
+  'dataset-association': { shape: shapeOf(byId.get(schemaId('dataset-association'))!), label: 'a dataset association' },
+  'model-association': { shape: shapeOf(byId.get(schemaId('model-association'))!), label: 'a model association' },
 };
 
 /** `/metrics/per_class` reads as `metrics.per_class`. */
@@ -81,22 +100,20 @@ function checkNumbers(value: unknown, pointer: string, what: string, report: Rep
 }
 
 /** A record against its schema's shape: every field known, numbers where metrics are. */
-function checkShape(value: unknown, schema: SchemaNode, pointer: string, label: string, report: Report): void {
-  if (schema.$ref === METRICS_REF) {
+function checkShape(value: unknown, shape: Shape, pointer: string, label: string, report: Report): void {
+  if (shape.metrics) {
     checkNumbers(value, pointer, 'metrics', report);
     return;
   }
-  const node = resolve(schema);
-  const properties = node.properties as Record<string, SchemaNode> | undefined;
-  if (!properties || !isMapping(value)) return;
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape(key)}`;
-    const sub = properties[key];
-    if (sub) checkShape(v, sub, at, label, report);
-    else if (node.additionalProperties === false) {
+  if (!shape.fields || !isMapping(value)) return;
+  for (const key in value) {
+    const sub = shape.fields.get(key);
+    if (sub) {
+      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape(key)}`, label, report);
+    } else if (shape.closed) {
       const where = pointer ? `${dotted(pointer)} of ${label}` : label;
       report(
-        at,
+        `${pointer}/${escape(key)}`,
         `${key} is not a field of ${where}: ${label.replace(/^an? /, '')}s carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
       );
     }
@@ -123,10 +140,6 @@ function commentOffsets(text: string): number[] {
 const EDITOR_LINE = /^# yaml-language-server:/;
 
 function commentFindings(text: string, report: (at: Position, message: string) => void): void {
-  // Most results have no `#` past the editor's line: then there is nothing to parse.
-  const firstLineEnd = text.indexOf('\n');
-  const from = EDITOR_LINE.test(text) ? (firstLineEnd < 0 ? text.length : firstLineEnd) : 0;
-  if (text.indexOf('#', from) < 0) return;
   for (const offset of commentOffsets(text)) {
     if (offset === 0 && EDITOR_LINE.test(text)) continue;
     report(
@@ -137,13 +150,25 @@ function commentFindings(text: string, report: (at: Position, message: string) =
   }
 }
 
-async function sourceOf(view: RegistryView, path: string, rec: LoadedRecord | undefined): Promise<string | undefined> {
+const EDITOR_BYTES = Buffer.from('# yaml-language-server:');
+const HASH = 0x23;
+const NEWLINE = 0x0a;
+
+/** Whether the bytes hold a `#` past the editor's line: most results hold none, and are not parsed again. */
+function mayHaveComments(bytes: Buffer): boolean {
+  let from = 0;
+  if (bytes.subarray(0, EDITOR_BYTES.length).equals(EDITOR_BYTES)) {
+    const nl = bytes.indexOf(NEWLINE);
+    from = nl < 0 ? bytes.length : nl;
+  }
+  return bytes.indexOf(HASH, from) >= 0;
+}
+
+/** The bytes of a record, from what its view kept when it can. */
+async function bytesOf(view: RegistryView, path: string, rec: LoadedRecord | undefined): Promise<Buffer | undefined> {
   const kept = (rec as { text?: unknown } | undefined)?.text;
-  if (typeof kept === 'string') return kept;
-  const bytes = await view.tree.read(path);
-  if (!bytes) return undefined;
-  const decoded = parseRecordYaml(path, bytes);
-  return decoded.text;
+  if (typeof kept === 'string') return Buffer.from(kept);
+  return view.tree.read(path);
 }
 
 export const rule: Rule = {
@@ -155,30 +180,37 @@ export const rule: Rule = {
       const shape = where && SHAPES[where.kind];
       if (!where || (!shape && where.kind !== 'dataset')) continue;
       const rec = await ctx.head.record(path);
-      let data: unknown = rec?.data;
-      let locate = rec ? (p: string) => rec.locate(p) : undefined;
-      let text: string | undefined;
-      if (where.kind === 'result' || !rec) {
-        text = await sourceOf(ctx.head, path, rec);
-        if (text === undefined) continue; // deleted, or not text: the yaml rule says so
-      }
-      if (!rec) {
-        // Refused by the schema (or not YAML): read what it would publish anyway.
-        const parsed = parseRecordYaml(path, Buffer.from(text!));
-        if (parsed.data === undefined) continue;
+      let data: unknown;
+      let locate: (pointer: string) => Position;
+      let bytes: Buffer | undefined;
+      if (rec) {
+        data = rec.data;
+        locate = (p) => rec.locate(p);
+      } else {
+        // Refused by the schema: read what it would publish anyway.
+        bytes = await ctx.head.tree.read(path);
+        if (!bytes) continue; // deleted
+        const parsed = parseRecordYaml(path, bytes);
+        if (parsed.data === undefined) continue; // not YAML: the yaml rule says why
         data = parsed.data;
-        const map = new SourceMap(text!);
-        locate = (p: string) => map.locate(p);
+        const map = new SourceMap(parsed.text!);
+        locate = (p) => map.locate(p);
       }
       const report: Report = (pointer, message) => {
-        const { line, column } = locate!(pointer);
+        const { line, column } = locate(pointer);
         out.push({ path, line, column, rule: 'privacy', message });
       };
-      if (shape) checkShape(data, shape.schema, '', shape.label, report);
-      if (where.kind === 'result') {
-        commentFindings(text!, ({ line, column }, message) => out.push({ path, line, column, rule: 'privacy', message }));
-      } else if (where.kind === 'dataset' && isMapping(data) && data.statistics !== undefined) {
+      if (shape) checkShape(data, shape.shape, '', shape.label, report);
+      if (where.kind === 'dataset' && isMapping(data) && data.statistics !== undefined) {
         checkNumbers(data.statistics, '/statistics', 'statistics', report);
+      }
+      if (where.kind === 'result') {
+        bytes ??= await bytesOf(ctx.head, path, rec);
+        if (bytes && mayHaveComments(bytes)) {
+          commentFindings(bytes.toString('utf8'), ({ line, column }, message) =>
+            out.push({ path, line, column, rule: 'privacy', message }),
+          );
+        }
       }
     }
     return out;

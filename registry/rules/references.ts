@@ -6,7 +6,7 @@ import type { Finding } from '../findings.ts';
 import { paths } from '../layout.ts';
 import type { CubeRecord } from '../records.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
-import { benchmarkNames, findingAt } from './util.ts';
+import { benchmarkNames, findingAt, memoized } from './util.ts';
 
 type CubeKind = CubeRecord['kind'];
 
@@ -135,9 +135,10 @@ export const rule: Rule = {
   id: 'references',
   async check(ctx) {
     const out: Finding[] = [];
+    const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...(await checkRecord(ctx.head, rec)));
+      if (rec) out.push(...(await checkRecord(head, rec)));
       else if (ctx.base && !(await ctx.head.tree.has(path))) {
         out.push(...(await danglingAfterDeletion({ ...ctx, base: ctx.base }, path)));
       }

@@ -5,7 +5,7 @@
 import type { Finding } from '../findings.ts';
 import { paths } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
-import { findingAt } from './util.ts';
+import { findingAt, memoized } from './util.ts';
 
 function committeeOf(benchmark: string, rec: LoadedRecord<'benchmark'> | undefined): string {
   const members = rec ? ` (${rec.data.committee.join(', ')})` : '';
@@ -19,19 +19,20 @@ async function approved(approvals: RegistryView, path: string): Promise<boolean>
 export const rule: Rule = {
   id: 'result-preconditions',
   async check(ctx) {
-    const approvals = ctx.base ?? ctx.head;
+    const head = memoized(ctx.head);
+    const approvals = ctx.base ? memoized(ctx.base) : head;
     const out: Finding[] = [];
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
       if (rec?.where.kind !== 'result') continue;
       const { benchmark, model, dataset } = rec.where;
       const report = (pointer: string, message: string) => out.push(findingAt('result-preconditions', path, rec, pointer, message));
-      const bench = (await approvals.benchmark(benchmark)) ?? (await ctx.head.benchmark(benchmark));
+      const bench = (await approvals.benchmark(benchmark)) ?? (await head.benchmark(benchmark));
       const committee = committeeOf(benchmark, bench);
 
       const modelPath = paths.modelAssociation(benchmark, model);
       if (!(await approved(approvals, modelPath))) {
-        const pending = ctx.base && (await ctx.head.tree.has(modelPath));
+        const pending = ctx.base && (await head.tree.has(modelPath));
         report(
           '/model',
           pending
@@ -44,7 +45,7 @@ export const rule: Rule = {
 
       const datasetPath = paths.datasetAssociation(benchmark, dataset);
       if (!(await approved(approvals, datasetPath))) {
-        const pending = ctx.base && (await ctx.head.tree.has(datasetPath));
+        const pending = ctx.base && (await head.tree.has(datasetPath));
         report(
           '/dataset',
           pending
@@ -55,7 +56,7 @@ export const rule: Rule = {
         );
       }
 
-      const data = await ctx.head.dataset(dataset);
+      const data = await head.dataset(dataset);
       if (data && data.data.state !== 'operational') {
         report(
           '/dataset',
@@ -63,7 +64,7 @@ export const rule: Rule = {
             `run \`medperf-git dataset set-operational -d ${dataset}\` first`,
         );
       }
-      const headBench = await ctx.head.benchmark(benchmark);
+      const headBench = await head.benchmark(benchmark);
       if (headBench && headBench.data.state !== 'operational') {
         report(
           '/benchmark',

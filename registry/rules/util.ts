@@ -1,7 +1,7 @@
 // Small helpers the cross-record rules share: a finding placed at a record's field, and the way
 // a list of logins reads in a message.
 import type { Finding, RuleId } from '../findings.ts';
-import type { LoadedRecord, RegistryView } from '../view.ts';
+import type { FileTree, LoadedRecord, RegistryView } from '../view.ts';
 
 /** A finding at the field `pointer` of a record, or at the top of the file when there is none. */
 export function findingAt(
@@ -33,4 +33,39 @@ export async function benchmarkNames(view: RegistryView): Promise<string[]> {
   return files
     .map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1])
     .filter((b): b is string => b !== undefined);
+}
+
+/**
+ * A view that remembers, for one check, what it was asked: in a full validation thousands of
+ * results name the same benchmark, model and dataset, and each question is then one map lookup.
+ */
+export function memoized(view: RegistryView): RegistryView {
+  const memo = <A extends string, T>(fn: (a: A) => Promise<T>) => {
+    const cache = new Map<A, Promise<T>>();
+    return (a: A) => {
+      let p = cache.get(a);
+      if (!p) {
+        p = fn(a);
+        cache.set(a, p);
+      }
+      return p;
+    };
+  };
+  const has = memo((p: string) => view.tree.has(p));
+  const tree: FileTree = {
+    label: view.tree.label,
+    list: (prefix) => view.tree.list(prefix),
+    read: (p) => view.tree.read(p),
+    has,
+  };
+  return {
+    tree,
+    record: (p) => view.record(p),
+    registryConfig: () => view.registryConfig(),
+    cube: memo((id: string) => view.cube(id)),
+    dataset: memo((id: string) => view.dataset(id)),
+    benchmark: memo((name: string) => view.benchmark(name)),
+    modelAssociation: (b, m) => view.modelAssociation(b, m),
+    datasetAssociation: (b, d) => view.datasetAssociation(b, d),
+  };
 }
