@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../main.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'test-run-cmd-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+async function cli(argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await main(argv, { stdout, stderr, env: { ...process.env, MEDPERF_GIT_HOME: home }, cwd: process.cwd() });
+  return { code, out, err };
+}
+
+describe('medperf-git test run', () => {
+  it('runs the demo benchmark in Docker and prints metrics, hashes and where everything is', async () => {
+    const r = await cli(['test', 'run']);
+    expect(r.err).toContain('evaluate: done');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Compatibility test passed.');
+    expect(r.out).toMatch(/AUC\.mean\s+0\.\d+/);
+    expect(r.out).toMatch(/prepared data \(generated_uid\):\s+[0-9a-f]{64}/);
+    expect(r.out).toMatch(/model bench-committee\/chestxray-cnn: config [0-9a-f]{64}, image sha256:[0-9a-f]{64}/);
+    expect(r.out).toContain(`results:        ${home}/tests/`);
+    const again = await cli(['test', 'run']);
+    expect(again.out).toContain('reused from an earlier run: prepare, sanity_check, statistics, infer, evaluate (--no-cache to rerun)');
+  });
+
+  it('runs under the process runner only when asked, saying loudly that nothing is isolated', async () => {
+    const r = await cli(['test', 'run', '--runner', 'process', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('WARNING: the process runner runs the cube directly on this machine with NO isolation');
+    const result = JSON.parse(r.out);
+    expect(result.metrics.AUC.mean).toBeGreaterThan(0.8);
+  });
+
+  it('refuses bad arguments with a usage error', async () => {
+    const r = await cli(['test', 'run', '--data-path', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain('--data-path and --labels-path go together');
+  });
+});

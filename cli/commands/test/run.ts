@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, Option, UsageError } from 'clipanion';
+import { buildDemoTarball } from '../../../examples/generate-data.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../../examples/images.ts';
+import { BaseCommand } from '../../base.ts';
+import { type CompatibilityResult, type CubeUnderTest, runCompatibilityTest } from '../../compatibility.ts';
+import { cubeImage, loadCube } from '../../cube/config.ts';
+import { DockerRunner } from '../../runners/docker.ts';
+import { ProcessRunner } from '../../runners/process.ts';
+import type { Runner } from '../../runners/runner.ts';
+import { SingularityRunner } from '../../runners/singularity.ts';
+import { statePaths } from '../../state.ts';
+
+const DEMO = {
+  dataPreparator: 'bench-committee/chestxray-prep',
+  model: 'bench-committee/chestxray-cnn',
+  evaluator: 'bench-committee/chestxray-metrics',
+} as const;
+
+export class TestRunCommand extends BaseCommand {
+  static override paths = [['test', 'run']];
+
+  static override usage = Command.Usage({
+    description: "Run MedPerf's compatibility test: prepare, sanity_check, statistics, infer, evaluate",
+    details: `
+      Runs the data preparator's prepare, sanity_check and statistics tasks, the model's infer and
+      the evaluator's evaluate, and prints the metrics, the hashes of everything involved and where
+      every output and log is.
+
+      Each of the three cubes is a local cube folder (holding mlcube.yaml or container_config.yaml
+      and its workspace/); a cube not given is the demo benchmark's (examples/cubes/). The data is
+      \`--data-path\` and \`--labels-path\`, or else the demo dataset.
+
+      Finished tasks are reused when everything that goes into them is unchanged (data, cubes,
+      images, runner); \`--no-cache\` runs them all again. An interrupted run resumes where it stopped.
+
+      Cubes run in Docker, isolated (no network, not as root, inputs read-only). \`--runner process\`
+      runs cubes that declare \`process: { command }\` in mlcube.yaml directly on this machine, with
+      no isolation at all: for cube authors and machines without a container engine.
+    `,
+    examples: [
+      ['Run the demo benchmark', '$0 test run'],
+      ['Test your model against the demo benchmark', '$0 test run -m ./my-model'],
+      ['Test all three cubes on your own data', '$0 test run -p ./prep -m ./model -e ./metrics --data-path ./images --labels-path ./labels'],
+      ['Run without a container engine (no isolation)', '$0 test run --runner process'],
+    ],
+  });
+
+  dataPreparator = Option.String('--data-preparator,-p', { description: 'The data preparator cube folder (default: the demo benchmark\'s)' });
+  model = Option.String('--model,-m', { description: 'The model cube folder (default: the demo benchmark\'s reference model)' });
+  evaluator = Option.String('--evaluator,-e', { description: 'The metrics cube folder (default: the demo benchmark\'s)' });
+  dataPath = Option.String('--data-path', { description: 'Raw data to prepare (with --labels-path; default: the demo dataset)' });
+  labelsPath = Option.String('--labels-path', { description: 'Labels of the raw data' });
+  runner = Option.String('--runner', 'docker', { description: 'docker (default), singularity, or process (no isolation)' });
+  noCache = Option.Boolean('--no-cache', false, { description: 'Run every task again, even if an earlier run finished it' });
+  timeout = Option.String('--timeout', { description: 'Kill a task after this many seconds (default 7200)' });
+  gpus = Option.String('--gpus', { description: 'GPUs for the cubes: all, a number, or device=0,1' });
+
+  async execute(): Promise<number> {
+    if (!!this.dataPath !== !!this.labelsPath) throw new UsageError('--data-path and --labels-path go together');
+    if (!['docker', 'process', 'singularity'].includes(this.runner)) throw new UsageError(`--runner ${this.runner}: say docker, singularity or process`);
+    const timeoutSeconds = this.timeout === undefined ? undefined : Number(this.timeout);
+    if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new UsageError(`--timeout ${this.timeout}: give a number of seconds`);
+    const stateDir = this.stateDir;
+    const runner = this.makeRunner(stateDir);
+
+    const demoIds = Object.values(DEMO).filter((_, i) => ![this.dataPreparator, this.model, this.evaluator][i]);
+    let demoImages: Record<string, string> = {};
+    if (demoIds.length && runner.name === 'docker') {
+      this.status('building the demo cubes\' images (offline, from this machine\'s node)');
+      demoImages = await buildDemoImages();
+    }
+    const pick = (given: string | undefined, demo: keyof typeof DEMO_CUBES): CubeUnderTest => {
+      if (given) {
+        const dir = resolve(this.context.cwd, given);
+        return { dir, label: given };
+      }
+      return { dir: join(CUBES_DIR, DEMO_CUBES[demo].dir), label: demo, ...(demoImages[demo] ? { imageDigest: demoImages[demo] } : {}) };
+    };
+    const cubes = {
+      dataPreparator: pick(this.dataPreparator, DEMO.dataPreparator),
+      model: pick(this.model, DEMO.model),
+      evaluator: pick(this.evaluator, DEMO.evaluator),
+    };
+    if (runner.name === 'process') {
+      // Said every time, and refused for a cube that only runs in a container.
+      for (const c of Object.values(cubes)) {
+        const cube = loadCube(c.dir);
+        if (cubeImage(cube) && !cube.mlcube?.process) {
+          throw new UsageError(`${c.label} names the image ${cubeImage(cube)} and declares no process entrypoint; it can only run in a container`);
+        }
+      }
+    }
+    const result = await runCompatibilityTest({
+      stateDir,
+      runner,
+      ...cubes,
+      ...(this.dataPath ? { dataPath: resolve(this.context.cwd, this.dataPath), labelsPath: resolve(this.context.cwd, this.labelsPath!) } : { demoDataset: await this.demoDataset(stateDir) }),
+      noCache: this.noCache,
+      limits: { ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(this.gpus ? { gpus: this.gpus } : {}) },
+      onStatus: (line) => this.status(line),
+    });
+    if (this.json) this.printJson(result);
+    else this.report(result);
+    return 0;
+  }
+
+  private makeRunner(stateDir: string): Runner {
+    if (this.runner === 'process') return new ProcessRunner(stateDir, (line) => this.warn(line));
+    if (this.runner === 'singularity') return new SingularityRunner(stateDir, (image) => join(statePaths(stateDir).cache, 'sif', `${image.replace(/[^A-Za-z0-9._-]+/g, '_')}.sif`));
+    return new DockerRunner(stateDir);
+  }
+
+  /** The demo benchmark's dataset, built deterministically from examples/generate-data.ts. */
+  private async demoDataset(stateDir: string) {
+    const dir = join(statePaths(stateDir).root, 'demo-source');
+    const file = join(dir, 'demo_data.tar.gz');
+    if (!existsSync(file)) {
+      await mkdir(dir, { recursive: true });
+      await buildDemoTarball(file);
+    }
+    return { url: pathToFileURL(file).href, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
+  }
+
+  /** A live status line on a terminal; otherwise only the lines that say something new. */
+  private status(line: string): void {
+    const stderr = this.context.stderr as NodeJS.WriteStream;
+    if (stderr.isTTY) stderr.write(`\r\x1b[K  ${line}${/running/.test(line) ? '' : '\n'}`);
+    else if (!/running \d+s$/.test(line)) stderr.write(`  ${line}\n`);
+  }
+
+  private report(r: CompatibilityResult): void {
+    this.print('Compatibility test passed.');
+    this.print('');
+    this.print('Metrics:');
+    const flat: Array<[string, unknown]> = [];
+    const walk = (prefix: string, value: unknown) => {
+      if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+      else flat.push([prefix, value]);
+    };
+    walk('', r.metrics);
+    const width = Math.max(...flat.map(([k]) => k.length));
+    for (const [k, v] of flat) this.print(`  ${k.padEnd(width)}  ${String(v)}`);
+    this.print('');
+    this.print('Hashes:');
+    this.print(`  input data (input_data_hash):   ${r.hashes.input_data_hash}`);
+    this.print(`  prepared data (generated_uid):  ${r.hashes.generated_uid}`);
+    for (const role of ['data_preparator', 'model', 'evaluator'] as const) {
+      const h = r.hashes[role];
+      this.print(`  ${role} ${h.label}: config ${h.config}${h.image ? `, image ${h.image}` : ''}`);
+    }
+    this.print('');
+    this.print('Where everything is:');
+    this.print(`  prepared data:  ${r.paths.prepared_data}`);
+    this.print(`  statistics:     ${r.paths.statistics}`);
+    this.print(`  predictions:    ${r.paths.predictions}`);
+    this.print(`  results:        ${r.paths.results}`);
+    for (const log of r.paths.logs) this.print(`  log:            ${log}`);
+    if (r.reused.length) this.print(`  reused from an earlier run: ${r.reused.join(', ')} (--no-cache to rerun)`);
+  }
+}
