@@ -51,11 +51,12 @@ describe('privacy', () => {
     ]);
   });
 
-  it('rejects text in dataset statistics', async () => {
+  it('rejects text in dataset statistics, and any text field a dataset does not have', async () => {
     const files = tutorialRegistry();
-    files[P.dataset] = yaml(dataset({ statistics: { cases: 120, sites: 'St. Mary, ward 3' } as never }));
+    files[P.dataset] = yaml({ ...dataset({ statistics: { cases: 120, sites: 'St. Mary, ward 3' } as never }), patients: 'see list' });
     expect(await full(files)).toEqual([
       `${P.dataset}:8:3 privacy statistics.sites is text, not a number: statistics carry numbers only, so nothing else leaves the hospital`,
+      `${P.dataset}:11:1 privacy patients is not a field of a dataset: the only text a dataset publishes is its name, description and location, as its owner typed and confirmed them; remove it`,
     ]);
   });
 

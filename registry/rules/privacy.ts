@@ -29,7 +29,6 @@ function resolve(node: SchemaNode): SchemaNode {
 
 const METRICS_REF = `${schemaId('common')}#/$defs/metrics`;
 const METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId('common')}#/$defs/metricKey` }).pattern));
-/** The records that carry numbers computed on a data owner's data, and how a message names them. */
 /** A schema reduced to what privacy needs, built once: where metrics are, and which fields exist. */
 interface Shape {
   metrics: boolean;
@@ -49,10 +48,33 @@ function shapeOf(schema: SchemaNode): Shape {
   };
 }
 
-const SHAPES: Partial<Record<string, { shape: Shape; label: string }>> = {
-  result: { shape: shapeOf(byId.get(schemaId('result'))!), label: 'a result' },
-  'dataset-association': { shape: shapeOf(byId.get(schemaId('dataset-association'))!), label: 'a dataset association' },
-  'model-association': { shape: shapeOf(byId.get(schemaId('model-association'))!), label: 'a model association' },
+/** What a record of each kind may publish, for the message about a field it may not have. */
+interface Published {
+  shape: Shape;
+  label: string;
+  publishes: string;
+}
+
+const NUMBERS_AND_HASHES = 'numbers and hashes only, and free text could carry patient data out of the hospital';
+
+/** The records a data owner's data flows into, and how a message names them. */
+const SHAPES: Partial<Record<string, Published>> = {
+  result: { shape: shapeOf(byId.get(schemaId('result'))!), label: 'a result', publishes: `results carry ${NUMBERS_AND_HASHES}` },
+  dataset: {
+    shape: shapeOf(byId.get(schemaId('dataset'))!),
+    label: 'a dataset',
+    publishes: 'the only text a dataset publishes is its name, description and location, as its owner typed and confirmed them',
+  },
+  'dataset-association': {
+    shape: shapeOf(byId.get(schemaId('dataset-association'))!),
+    label: 'a dataset association',
+    publishes: `dataset associations carry ${NUMBERS_AND_HASHES}`,
+  },
+  'model-association': {
+    shape: shapeOf(byId.get(schemaId('model-association'))!),
+    label: 'a model association',
+    publishes: `model associations carry ${NUMBERS_AND_HASHES}`,
+  },
 };
 
 /** `/metrics/per_class` reads as `metrics.per_class`. */
@@ -100,22 +122,19 @@ function checkNumbers(value: unknown, pointer: string, what: string, report: Rep
 }
 
 /** A record against its schema's shape: every field known, numbers where metrics are. */
-function checkShape(value: unknown, shape: Shape, pointer: string, label: string, report: Report): void {
+function checkShape(value: unknown, shape: Shape, pointer: string, kind: Published, report: Report): void {
   if (shape.metrics) {
-    checkNumbers(value, pointer, 'metrics', report);
+    checkNumbers(value, pointer, pointer === '/statistics' ? 'statistics' : 'metrics', report);
     return;
   }
   if (!shape.fields || !isMapping(value)) return;
   for (const key in value) {
     const sub = shape.fields.get(key);
     if (sub) {
-      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape(key)}`, label, report);
+      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape(key)}`, kind, report);
     } else if (shape.closed) {
-      const where = pointer ? `${dotted(pointer)} of ${label}` : label;
-      report(
-        `${pointer}/${escape(key)}`,
-        `${key} is not a field of ${where}: ${label.replace(/^an? /, '')}s carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
-      );
+      const where = pointer ? `${dotted(pointer)} of ${kind.label}` : kind.label;
+      report(`${pointer}/${escape(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
     }
   }
 }
@@ -178,7 +197,7 @@ export const rule: Rule = {
     for (const path of ctx.changed) {
       const where = parseRecordPath(path);
       const shape = where && SHAPES[where.kind];
-      if (!where || (!shape && where.kind !== 'dataset')) continue;
+      if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data: unknown;
       let locate: (pointer: string) => Position;
@@ -200,10 +219,7 @@ export const rule: Rule = {
         const { line, column } = locate(pointer);
         out.push({ path, line, column, rule: 'privacy', message });
       };
-      if (shape) checkShape(data, shape.shape, '', shape.label, report);
-      if (where.kind === 'dataset' && isMapping(data) && data.statistics !== undefined) {
-        checkNumbers(data.statistics, '/statistics', 'statistics', report);
-      }
+      checkShape(data, shape.shape, '', shape, report);
       if (where.kind === 'result') {
         bytes ??= await bytesOf(ctx.head, path, rec);
         if (bytes && mayHaveComments(bytes)) {
