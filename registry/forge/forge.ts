@@ -72,6 +72,8 @@ export interface ProposeResult {
   created: boolean;
   /** True when a new commit was pushed (false when the open PR already had exactly these files). */
   pushed: boolean;
+  /** Things the user should know (a previous PR for this change was rejected, a fork was re-created). */
+  notes?: string[];
 }
 
 export interface PullFilter {

@@ -114,6 +114,8 @@ export interface OpenForgeOptions {
   cwd?: string;
   /** For tests of the local forge: validation and gate to run on merge. */
   checks?: MergeChecks;
+  /** For tests of the GitHub forge: shorter back-off. */
+  github?: { retryUnitMs?: number; retries?: number };
 }
 
 /** The registry a command works on, resolved from its options, the environment and the profile. */
@@ -146,5 +148,14 @@ export async function openForge(options: OpenForgeOptions): Promise<Forge> {
     const who = await resolveLogin(options);
     return LocalForge.open({ root: spec.root, login: who?.login ?? '', loginSource: who?.source, checks: options.checks });
   }
-  throw new MedperfError('unsupported', `GitHub registries (${spec.owner}/${spec.repo}) are not supported yet; use a local registry`);
+  const { GitHubForge } = await import('./github.ts');
+  return GitHubForge.open({
+    owner: spec.owner,
+    repo: spec.repo,
+    apiUrl: spec.apiUrl,
+    serverUrl: spec.serverUrl,
+    env: options.env,
+    clonesDir: join(options.stateDir, 'clones'),
+    ...options.github,
+  });
 }

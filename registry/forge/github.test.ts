@@ -1,0 +1,228 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubForge } from './github.ts';
+import { GitHubStandIn } from './standin/server.ts';
+import { REGISTRY_YAML, benchmarkYaml } from './testing.ts';
+
+let standin: GitHubStandIn;
+let state: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  standin = await GitHubStandIn.start();
+  for (const login of ['admin', 'alice', 'bob']) tokens[login] = standin.addUser(login);
+});
+afterAll(async () => {
+  await standin.stop();
+});
+beforeEach(async () => {
+  state = await mkdtemp(join(tmpdir(), 'medperf-git-gh-state-'));
+  await standin.deleteRepo('mlcommons/registry');
+  for (const login of ['alice', 'bob']) await standin.deleteRepo(`${login}/registry`);
+  await standin.createRepo('mlcommons/registry', [{ path: 'registry.yaml', content: REGISTRY_YAML }], ['admin']);
+});
+afterEach(async () => {
+  standin.clearFaults();
+  await rm(state, { recursive: true, force: true });
+  expect(standin.takeViolations()).toEqual([]);
+});
+
+const open = (login: string, extra: Record<string, string> = {}) =>
+  GitHubForge.open({
+    owner: 'mlcommons',
+    repo: 'registry',
+    apiUrl: standin.apiUrl,
+    serverUrl: standin.url,
+    env: { GITHUB_TOKEN: tokens[login]!, ...extra },
+    clonesDir: join(state, 'clones', login),
+    retryUnitMs: 5,
+    writeIntervalMs: 0,
+  });
+
+const text = async (tree: { read(p: string): Promise<Buffer | undefined> }, path: string) =>
+  (await tree.read(path))?.toString('utf8');
+
+describe('GitHub forge against the stand-in', () => {
+  it('proposes from a fork, updates the same PR, reviews and merges', async () => {
+    const alice = await open('alice');
+    const admin = await open('admin');
+    try {
+      expect(alice.login).toBe('alice');
+      const first = await alice.propose({
+        key: 'benchmark/brain',
+        title: 'Add benchmark brain',
+        body: 'compatibility test passed',
+        files: [{ path: 'benchmarks/brain/benchmark.yaml', content: benchmarkYaml('brain') }],
+      });
+      expect(first).toMatchObject({ created: true, pushed: true, pull: { number: 1, state: 'open', author: 'alice', branch: 'medperf/benchmark/brain', paths: ['benchmarks/brain/benchmark.yaml'] } });
+      // alice cannot push to the registry: the branch went to her fork, created on the way.
+      expect(standin.pullsOf('mlcommons/registry')[0]!.headRepo).toBe('alice/registry');
+
+      const same = await alice.propose({
+        key: 'benchmark/brain',
+        title: 'Add benchmark brain',
+        body: 'compatibility test passed',
+        files: [{ path: 'benchmarks/brain/benchmark.yaml', content: benchmarkYaml('brain') }],
+      });
+      expect(same).toMatchObject({ created: false, pushed: false, pull: { number: 1 } });
+      const updated = await alice.propose({
+        key: 'benchmark/brain',
+        title: 'Add benchmark brain (fixed)',
+        body: 'compatibility test passed',
+        files: [{ path: 'benchmarks/brain/benchmark.yaml', content: benchmarkYaml('brain') + 'docs_url: https://x.org\n' }],
+      });
+      expect(updated).toMatchObject({ created: false, pushed: true, pull: { number: 1, title: 'Add benchmark brain (fixed)' } });
+      expect(await alice.listPulls({ state: 'all' })).toHaveLength(1);
+      expect(await text(await alice.pullTree(1), 'benchmarks/brain/benchmark.yaml')).toContain('docs_url');
+
+      await expect(alice.review(1, 'APPROVE')).rejects.toThrow('GitHub refused the review of #1: Unprocessable Entity; Can not approve your own pull request');
+      await admin.review(1, 'APPROVE', 'welcome');
+      expect((await admin.reviews(1)).map((r) => [r.login, r.state, r.body])).toEqual([['admin', 'APPROVED', 'welcome']]);
+
+      await admin.upsertComment(1, 'checks: 1 finding');
+      await admin.upsertComment(1, 'checks: passed');
+      expect((await admin.comments(1)).map((c) => c.body)).toEqual(['<!-- medperf-git -->\nchecks: passed']);
+
+      const merged = await admin.merge(1);
+      expect(merged.pull.state).toBe('merged');
+      expect(await text(await alice.main(), 'benchmarks/brain/benchmark.yaml')).toContain('docs_url');
+      expect((await alice.listPulls({ state: 'merged' })).map((p) => p.number)).toEqual([1]);
+      expect(await alice.listPulls()).toEqual([]);
+
+      const status = await admin.authStatus();
+      expect(status).toEqual({ login: 'admin', source: 'GITHUB_TOKEN', permission: 'write', scopes: ['repo', 'read:org'] });
+      expect((await alice.authStatus()).permission).toBe('read');
+    } finally {
+      await alice.dispose();
+      await admin.dispose();
+    }
+  });
+
+  it.each([
+    [1, 2],
+    [2, 1],
+  ])('two PRs on different records merge cleanly in either order (%i then %i)', async (first, second) => {
+    const alice = await open('alice');
+    const bob = await open('bob');
+    const admin = await open('admin');
+    try {
+      await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      await bob.propose({ key: 'cube/bob/b', title: 'b', body: '', files: [{ path: 'mlcubes/bob/b.yaml', content: 'name: b\n' }] });
+      await admin.merge(first);
+      await admin.merge(second);
+      expect(await (await admin.main()).list('mlcubes/')).toEqual(['mlcubes/alice/a.yaml', 'mlcubes/bob/b.yaml']);
+      expect((await admin.listPulls({ state: 'merged', paths: ['mlcubes/bob/'] })).map((p) => p.author)).toEqual(['bob']);
+    } finally {
+      await Promise.all([alice.dispose(), bob.dispose(), admin.dispose()]);
+    }
+  });
+
+  it('a collaborator pushes to the registry itself; a closed PR is reported when the change is proposed again', async () => {
+    const admin = await open('admin');
+    try {
+      await admin.propose({ key: 'registry', title: 'Retitle', body: '', files: [{ path: 'registry.yaml', content: REGISTRY_YAML.replace('Test', 'Our') }] });
+      expect(standin.pullsOf('mlcommons/registry')[0]!.headRepo).toBe('mlcommons/registry');
+      await admin.close(1);
+      const again = await admin.propose({ key: 'registry', title: 'Retitle', body: '', files: [{ path: 'registry.yaml', content: REGISTRY_YAML.replace('Test', 'Our') }] });
+      expect(again.pull.number).toBe(2);
+      expect(again.notes).toEqual(['the previous pull request for this change, #1, was closed (rejected); this opens a new one']);
+      await expect(admin.close(1)).rejects.toThrow('pull request #1 is already closed');
+    } finally {
+      await admin.dispose();
+    }
+  });
+
+  it('a deleted fork is re-created and the change proposed anew, saying so', async () => {
+    const alice = await open('alice');
+    try {
+      await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      await standin.deleteRepo('alice/registry');
+      const again = await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a2\n' }] });
+      expect(again.created).toBe(true);
+      expect(again.pull.number).toBe(2);
+      expect(again.notes).toEqual(['the fork behind pull request #1 was deleted; opening a new pull request from a new fork (close #1)']);
+    } finally {
+      await alice.dispose();
+    }
+  });
+
+  it('retries 5xx and secondary rate limits, then reports a failing API clearly', async () => {
+    const alice = await open('alice');
+    try {
+      standin.inject({ path: /^\/repos\/mlcommons\/registry\/pulls$/, method: 'GET', kind: 'server-error', times: 2 });
+      standin.inject({ path: /^\/repos\/mlcommons\/registry$/, method: 'GET', kind: 'secondary-rate-limit', retryAfter: 1, times: 1 });
+      standin.inject({ path: /^\/repos\/mlcommons\/registry\/pulls$/, method: 'GET', kind: 'slow', delayMs: 50, times: 1 });
+      const before = standin.requests.length;
+      await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      const seen = standin.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`);
+      expect(seen).toContain('GET /repos/mlcommons/registry 403');
+      expect(seen.filter((s) => s === 'GET /repos/mlcommons/registry/pulls 502')).toHaveLength(2);
+
+      standin.inject({ path: /^\/repos\/mlcommons\/registry\/pulls\/1$/, method: 'GET', kind: 'server-error', times: 10 });
+      await expect(alice.getPull(1)).rejects.toThrow(
+        'GitHub failed on get PR #1 of mlcommons/registry with 502 after retrying: Server Error; try again later',
+      );
+      standin.clearFaults();
+      standin.inject({ path: /^\/repos\/mlcommons\/registry\/pulls\/1$/, method: 'GET', kind: 'secondary-rate-limit', times: 10 });
+      await expect(alice.getPull(1)).rejects.toThrow("GitHub's rate limit stopped get PR #1 of mlcommons/registry after retrying");
+    } finally {
+      await alice.dispose();
+    }
+  });
+
+  it('never writes or prints the token: not in the clone, its config, the state dir or errors', async () => {
+    const alice = await open('alice');
+    try {
+      await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      standin.inject({ path: /^\/repos\/mlcommons\/registry\/pulls\/1$/, method: 'GET', kind: 'server-error', times: 10 });
+      const error = await alice.getPull(1).catch((e: Error) => e);
+      expect(String((error as Error).stack)).not.toContain(tokens.alice!);
+      const leaks: string[] = [];
+      const scan = async (dir: string): Promise<void> => {
+        for (const entry of await readdir(dir, { withFileTypes: true })) {
+          const p = join(dir, entry.name);
+          if (entry.isDirectory()) await scan(p);
+          else if (entry.isFile()) {
+            const bytes = await readFile(p);
+            if (bytes.includes(tokens.alice!) || bytes.includes(Buffer.from(`x-access-token:${tokens.alice}`).toString('base64'))) leaks.push(p);
+          }
+        }
+      };
+      await scan(state);
+      expect(leaks).toEqual([]);
+      const config = await readFile(join(state, 'clones', 'alice', new URL(standin.url).host, 'mlcommons', 'registry', '.git', 'config'), 'utf8');
+      expect(config).not.toMatch(/extraheader|authorization/i);
+    } finally {
+      await alice.dispose();
+    }
+  });
+
+  it('a partial clone of a large registry fetches only the blobs of the paths asked for', async () => {
+    const files = [{ path: 'registry.yaml', content: REGISTRY_YAML }];
+    for (let b = 0; b < 20; b++) {
+      files.push({ path: `benchmarks/b${b}/benchmark.yaml`, content: benchmarkYaml(`b${b}`) });
+      for (let r = 0; r < 25; r++) files.push({ path: `benchmarks/b${b}/results/d${r}/ds/m/model.yaml`, content: `metrics: {dice: 0.${b}${r}}\n` });
+    }
+    await standin.deleteRepo('mlcommons/registry');
+    await standin.createRepo('mlcommons/registry', files, ['admin']);
+    const alice = await open('alice');
+    try {
+      const tree = await alice.main({ paths: ['benchmarks/b7/'] });
+      expect(await text(tree, 'benchmarks/b7/benchmark.yaml')).toBe(benchmarkYaml('b7'));
+      const clone = join(state, 'clones', 'alice', new URL(standin.url).host, 'mlcommons', 'registry');
+      const blobs = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objecttype)'], { cwd: clone })
+        .toString()
+        .split('\n')
+        .filter((t) => t === 'blob').length;
+      // registry.yaml plus benchmark b7's 26 files, of the 521 in the registry.
+      expect(blobs).toBe(27);
+      // Everything is still listed (trees are complete) and readable on demand.
+      expect(await tree.list('benchmarks/')).toHaveLength(520);
+    } finally {
+      await alice.dispose();
+    }
+  });
+});

@@ -1,0 +1,534 @@
+// The GitHub forge: REST through octokit (with its retry and throttling plugins), git over HTTPS
+// through simple-git. The registry is cloned partially (no blobs until needed, a sparse checkout of
+// the paths a command reads), a change is built with plumbing (no working-tree edits), pushed to
+// the registry or, when the user cannot push there, to their fork, and opened as one PR per change.
+//
+// The token never leaves memory: git receives it as an HTTP header through GIT_CONFIG_* variables
+// of its own environment (not argv, not .git/config), and messages are built from status codes and
+// GitHub's error text, never from request objects.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import Bottleneck from 'bottleneck';
+import { Octokit } from 'octokit';
+import { simpleGit } from 'simple-git';
+import { MedperfError, NotFoundError } from '../errors.ts';
+import type { FileTree } from '../view.ts';
+import { AuthError, ForgeApiError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import {
+  type AuthStatus,
+  branchFor,
+  type ChangeRequest,
+  commentMarker,
+  type Forge,
+  type MergeResult,
+  type ProposeResult,
+  type PullFilter,
+  type PullRequest,
+  type PullState,
+  type Review,
+  type ReviewEvent,
+  touchesAny,
+} from './forge.ts';
+import { commitChange, diffPaths, git, gitText, resolveRev, revTree, treeOf } from './git.ts';
+
+export interface GitHubForgeOptions {
+  owner: string;
+  repo: string;
+  /** REST base URL (https://api.github.com, https://HOST/api/v3). */
+  apiUrl: string;
+  /** Git base URL (https://github.com, https://HOST). */
+  serverUrl: string;
+  env: NodeJS.ProcessEnv;
+  /** Where clones live (<state>/clones). */
+  clonesDir: string;
+  /** Retry timing in ms per second of back-off GitHub asks for (tests shorten it). */
+  retryUnitMs?: number;
+  /** How many times a failing request is retried (default 3). */
+  retries?: number;
+  /** Least time between two writes (GitHub asks for 1 s, 3 s for those that notify; tests shorten it). */
+  writeIntervalMs?: number;
+}
+
+export interface Token {
+  token: string;
+  source: string;
+}
+
+/** The token: $GITHUB_TOKEN, then $GH_TOKEN, then the GitHub CLI's stored login for the host. */
+export async function findToken(env: NodeJS.ProcessEnv, host: string): Promise<Token | undefined> {
+  if (env.GITHUB_TOKEN) return { token: env.GITHUB_TOKEN, source: 'GITHUB_TOKEN' };
+  if (env.GH_TOKEN) return { token: env.GH_TOKEN, source: 'GH_TOKEN' };
+  const dir = env.GH_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'gh');
+  const file = join(dir, 'hosts.yml');
+  if (!existsSync(file)) return undefined;
+  const hosts = load(await readFile(file, 'utf8')) as Record<string, { oauth_token?: string }> | null;
+  const token = hosts?.[host]?.oauth_token;
+  return token ? { token, source: `gh CLI (${file})` } : undefined;
+}
+
+interface ApiPull {
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  merged_at: string | null;
+  closed_at: string | null;
+  created_at: string;
+  updated_at: string;
+  html_url: string;
+  user: { login: string } | null;
+  head: { ref: string; sha: string; repo: { full_name: string; owner: { login: string } } | null };
+  base: { ref: string; sha: string };
+}
+
+export class GitHubForge implements Forge {
+  readonly kind = 'github' as const;
+  readonly registry: string;
+  login = '';
+  private readonly octokit: Octokit;
+  private readonly clone: string;
+  private readonly gitEnvironment: NodeJS.ProcessEnv;
+  private readonly filesCache = new Map<string, string[]>();
+  private sparse = new Set<string>();
+
+  private constructor(
+    private readonly options: GitHubForgeOptions,
+    private readonly token: Token,
+  ) {
+    this.registry = `${options.owner}/${options.repo}`;
+    const unit = options.retryUnitMs ?? 1000;
+    const retries = options.retries ?? 3;
+    this.octokit = new Octokit({
+      auth: token.token,
+      baseUrl: options.apiUrl,
+      userAgent: 'medperf-git',
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+      retry: { retries, retryAfterBaseValue: unit },
+      throttle: {
+        retryAfterBaseValue: unit,
+        ...(options.writeIntervalMs !== undefined
+          ? {
+              write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeIntervalMs }),
+              notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeIntervalMs }),
+            }
+          : {}),
+        onRateLimit: (_after: number, _o: unknown, _k: unknown, count: number) => count < retries,
+        onSecondaryRateLimit: (_after: number, _o: unknown, _k: unknown, count: number) => count < retries,
+      },
+    });
+    const host = new URL(options.serverUrl).host;
+    this.clone = join(options.clonesDir, host, options.owner, options.repo);
+    const basic = Buffer.from(`x-access-token:${token.token}`).toString('base64');
+    // The header goes only to the forge's own host, and only through this environment.
+    this.gitEnvironment = {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${options.serverUrl}/.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    };
+  }
+
+  static async open(options: GitHubForgeOptions): Promise<GitHubForge> {
+    const host = new URL(options.serverUrl).host;
+    const token = await findToken(options.env, host);
+    if (!token) {
+      throw new AuthError(`no GitHub token for ${host}: set GITHUB_TOKEN or GH_TOKEN, or log in with \`gh auth login\``);
+    }
+    const forge = new GitHubForge(options, token);
+    const user = await forge.api('GET /user', () => forge.octokit.rest.users.getAuthenticated());
+    forge.login = user.data.login;
+    return forge;
+  }
+
+  // --- REST ----------------------------------------------------------------------------------
+
+  /** Runs one API call; a failure (after octokit's retries) becomes a message a user can act on. */
+  private async api<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const e = error as { status?: number; response?: { data?: { message?: string } }; message?: string };
+      const status = e.status;
+      const message = this.redact(e.response?.data?.message ?? e.message ?? String(error));
+      if (status === 401) throw new AuthError(`GitHub refused the token (${what}: 401 ${message}); check GITHUB_TOKEN / GH_TOKEN`);
+      if (status === 403 && /rate limit/i.test(message)) {
+        throw new ForgeApiError(`GitHub's rate limit stopped ${what} after retrying: ${message}; wait a few minutes and run the command again`, status);
+      }
+      if (status && status >= 500) {
+        throw new ForgeApiError(`GitHub failed on ${what} with ${status} after retrying: ${message}; try again later`, status);
+      }
+      if (status === 404) throw new NotFoundError(`${what}: not found on ${this.options.apiUrl} (404 ${message})`);
+      throw new ForgeApiError(`${what} failed${status ? ` with ${status}` : ''}: ${message}`, status);
+    }
+  }
+
+  private redact(text: string): string {
+    return text.split(this.token.token).join('***');
+  }
+
+  private get repoParams() {
+    return { owner: this.options.owner, repo: this.options.repo };
+  }
+
+  // --- git -----------------------------------------------------------------------------------
+
+  private gitUrl(fullName: string): string {
+    return `${this.options.serverUrl}/${fullName}.git`;
+  }
+
+  private simple() {
+    // The two "unsafe" switches admit exactly what this module sets: GIT_CONFIG_GLOBAL=/dev/null
+    // (ignore the user's config) and the one GIT_CONFIG_* entry carrying the token's header.
+    return simpleGit({ baseDir: this.clone, unsafe: { allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true } }).env({ ...cleanEnv(), ...this.gitEnvironment });
+  }
+
+  /** Runs git with the token's header; errors are scrubbed of anything token-like. */
+  private async remoteGit(args: string[]): Promise<string> {
+    try {
+      return await this.simple().raw(args);
+    } catch (error) {
+      throw new GitRemoteError(this.redact((error as Error).message));
+    }
+  }
+
+  /** Clones (partially: no blobs) or fetches main; checks out only `paths` (sparse). */
+  private async sync(paths: string[] = []): Promise<void> {
+    if (!existsSync(join(this.clone, '.git'))) {
+      await mkdir(this.clone, { recursive: true });
+      await this.remoteGit([
+        'clone',
+        '--quiet',
+        '--filter=blob:none',
+        '--no-checkout',
+        '--sparse',
+        '--branch',
+        'main',
+        this.gitUrl(this.registry),
+        '.',
+      ]).catch((error: Error) => {
+        throw new MedperfError('clone-failed', `could not clone ${this.registry} from ${this.options.serverUrl}: ${error.message}`);
+      });
+    } else {
+      await this.remoteGit(['fetch', '--quiet', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
+    }
+    for (const p of paths) this.sparse.add(p);
+    // Only the sparse paths are checked out, so only their blobs are fetched (in one batch).
+    const patterns = ['/registry.yaml', ...[...this.sparse].map((p) => '/' + p.replace(/^\/+/, ''))];
+    await this.remoteGit(['sparse-checkout', 'set', '--no-cone', ...patterns]);
+    await this.remoteGit(['checkout', '--quiet', '--detach', 'refs/remotes/origin/main']);
+  }
+
+  /**
+   * One commit of the clone. Listing reads trees only (all fetched); a blob outside the sparse
+   * paths is fetched when first read, with the token's header.
+   */
+  private tree(rev: string): FileTree {
+    return revTree(this.clone, rev, this.gitEnvironment);
+  }
+
+  async main(options: { paths?: string[] } = {}): Promise<FileTree> {
+    await this.sync(options.paths);
+    const sha = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
+    return this.tree(sha);
+  }
+
+  /** Fetches a PR's head commit (refs/pull/N/head, which GitHub keeps for forks too). */
+  private async fetchPull(number: number): Promise<string> {
+    if (!existsSync(join(this.clone, '.git'))) await this.sync();
+    await this.remoteGit(['fetch', '--quiet', 'origin', `+refs/pull/${number}/head:refs/remotes/pull/${number}`]);
+    return gitText(['rev-parse', `refs/remotes/pull/${number}`], { cwd: this.clone });
+  }
+
+  async pullTree(number: number): Promise<FileTree> {
+    return this.tree(await this.fetchPull(number));
+  }
+
+  async pullBase(number: number): Promise<FileTree> {
+    const head = await this.fetchPull(number);
+    await this.sync();
+    const base = await gitText(['merge-base', 'refs/remotes/origin/main', head], { cwd: this.clone });
+    return this.tree(base);
+  }
+
+  // --- pull requests -------------------------------------------------------------------------
+
+  private async pullFiles(pull: ApiPull): Promise<string[]> {
+    const key = `${pull.number}@${pull.head.sha}`;
+    const cached = this.filesCache.get(key);
+    if (cached) return cached;
+    const files = await this.api(`list files of PR #${pull.number}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.repoParams, pull_number: pull.number, per_page: 100 }),
+    );
+    const paths = [...new Set(files.flatMap((f) => (f.previous_filename ? [f.filename, f.previous_filename] : [f.filename])))].sort();
+    this.filesCache.set(key, paths);
+    return paths;
+  }
+
+  private async toPull(p: ApiPull): Promise<PullRequest> {
+    const state: PullState = p.merged_at ? 'merged' : p.state === 'open' ? 'open' : 'closed';
+    return {
+      number: p.number,
+      title: p.title,
+      body: p.body ?? '',
+      author: p.user?.login ?? 'ghost',
+      state,
+      branch: p.head.ref,
+      headSha: p.head.sha,
+      paths: await this.pullFiles(p),
+      url: p.html_url,
+      createdAt: p.created_at,
+      updatedAt: p.updated_at,
+      ...(p.merged_at ? { mergedAt: p.merged_at } : {}),
+      ...(p.closed_at ? { closedAt: p.closed_at } : {}),
+    };
+  }
+
+  private async apiPull(number: number): Promise<ApiPull> {
+    const r = await this.api(`get PR #${number} of ${this.registry}`, () =>
+      this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: number }),
+    );
+    return r.data as unknown as ApiPull;
+  }
+
+  async getPull(number: number): Promise<PullRequest> {
+    return this.toPull(await this.apiPull(number));
+  }
+
+  async listPulls(filter: PullFilter = {}): Promise<PullRequest[]> {
+    const state = filter.state ?? 'open';
+    const apiState = state === 'open' ? 'open' : state === 'all' ? 'all' : 'closed';
+    const pulls = (await this.api(`list PRs of ${this.registry}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state: apiState, base: 'main', per_page: 100 }),
+    )) as unknown as ApiPull[];
+    const out: PullRequest[] = [];
+    for (const p of pulls.sort((a, b) => a.number - b.number)) {
+      if (filter.author && p.user?.login !== filter.author) continue;
+      const pull = await this.toPull(p);
+      if (state !== 'all' && pull.state !== state) continue;
+      if (filter.paths && !touchesAny(pull.paths, filter.paths)) continue;
+      out.push(pull);
+    }
+    return out;
+  }
+
+  /** Where the user's branches go: the registry when they may push there, else their fork. */
+  private async headRepo(): Promise<{ fullName: string; owner: string; fork: boolean; created?: boolean }> {
+    const repo = await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
+    if (repo.data.permissions?.push) return { fullName: this.registry, owner: this.options.owner, fork: false };
+    const forkName = `${this.login}/${this.options.repo}`;
+    try {
+      const fork = await this.octokit.rest.repos.get({ owner: this.login, repo: this.options.repo });
+      if (fork.data.fork && fork.data.parent?.full_name === this.registry) return { fullName: forkName, owner: this.login, fork: true };
+      throw new MedperfError(
+        'fork-name-taken',
+        `${forkName} exists but is not a fork of ${this.registry}; rename it so medperf-git can fork the registry there`,
+      );
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) {
+        if (error instanceof MedperfError) throw error;
+        await this.api(`get ${forkName}`, () => Promise.reject(error));
+      }
+    }
+    // No fork (never made, or deleted): make one. GitHub creates it asynchronously.
+    const created = await this.api(`fork ${this.registry}`, () => this.octokit.rest.repos.createFork(this.repoParams));
+    const fullName = created.data.full_name;
+    for (let i = 0; i < 30; i++) {
+      try {
+        await this.remoteGit(['ls-remote', '--heads', this.gitUrl(fullName)]);
+        return { fullName, owner: this.login, fork: true, created: true };
+      } catch {
+        await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+      }
+    }
+    throw new MedperfError('fork-not-ready', `the fork ${fullName} was created but is not ready yet; run the command again in a minute`);
+  }
+
+  async propose(change: ChangeRequest): Promise<ProposeResult> {
+    const branch = branchFor(change.key);
+    await this.sync(change.files.map((f) => f.path));
+    const head = await this.headRepo();
+    const headLabel = `${head.owner}:${branch}`;
+    const open = (
+      (await this.api(`list PRs of ${this.registry}`, () =>
+        this.octokit.rest.pulls.list({ ...this.repoParams, state: 'open', head: headLabel, per_page: 100 }),
+      )).data as unknown as ApiPull[]
+    ).find((p) => p.head.ref === branch);
+    const notes: string[] = [];
+    if (!open && head.created) {
+      // A PR whose fork was deleted keeps its branch name but has no head repository any more.
+      const all = (await this.api(`list PRs of ${this.registry}`, () =>
+        this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state: 'open', per_page: 100 }),
+      )) as unknown as ApiPull[];
+      const orphan = all.find((p) => p.head.repo === null && p.head.ref === branch && p.user?.login === this.login);
+      if (orphan) {
+        notes.push(`the fork behind pull request #${orphan.number} was deleted; opening a new pull request from a new fork (close #${orphan.number})`);
+      }
+    }
+
+    // The branch as the head repository has it now (missing when new, or after its fork was deleted).
+    const remoteRef = `refs/remotes/medperf-head/${branch}`;
+    await git(['update-ref', '-d', remoteRef], { cwd: this.clone, okCodes: [1] });
+    try {
+      await this.remoteGit(['fetch', '--quiet', this.gitUrl(head.fullName), `+refs/heads/${branch}:${remoteRef}`]);
+    } catch (error) {
+      if (!/couldn't find remote ref|not found/i.test((error as Error).message)) throw error;
+    }
+    const branchHead = await resolveRev(this.clone, remoteRef);
+    const main = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
+    const updating = Boolean(open && branchHead && branchHead === open.head.sha);
+    if (open && !updating) {
+      throw new NonFastForwardError(
+        `pull request #${open.number}'s branch ${branch} on ${head.fullName} is not where GitHub says it is (someone pushed to it, or it was deleted); run the command again`,
+      );
+    }
+
+    const base = updating ? await gitText(['merge-base', main, branchHead!], { cwd: this.clone }) : main;
+    const baseTree = await treeOf(this.clone, base);
+    const { commit, tree } = await commitChange({
+      repo: this.clone,
+      baseTree,
+      parents: [updating ? branchHead! : main],
+      files: change.files,
+      message: change.title + (change.body ? `\n\n${change.body}` : ''),
+      login: this.login,
+    });
+    if (tree === baseTree) {
+      throw new MedperfError('no-change', `nothing to propose: main already holds exactly these files (${change.files.map((f) => f.path).join(', ')})`);
+    }
+    if (updating && open && tree === (await treeOf(this.clone, branchHead!))) {
+      if (open.title !== change.title || (open.body ?? '') !== change.body) {
+        await this.api(`update PR #${open.number}`, () =>
+          this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: open.number, title: change.title, body: change.body }),
+        );
+      }
+      return { pull: await this.getPull(open.number), created: false, pushed: false, notes };
+    }
+    // force-with-lease: replace only what we read (a stale branch of a closed PR), never someone's new push.
+    const lease = `--force-with-lease=refs/heads/${branch}:${branchHead ?? ''}`;
+    try {
+      await this.remoteGit(['push', '--quiet', '--no-verify', lease, this.gitUrl(head.fullName), `${commit}:refs/heads/${branch}`]);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/stale info|non-fast-forward|fetch first|rejected/i.test(message)) {
+        throw new NonFastForwardError(
+          `${head.fullName} branch ${branch} changed while proposing (someone else pushed to it); run the command again to propose on top of it`,
+        );
+      }
+      if (/not found|404/i.test(message)) {
+        throw new MedperfError('fork-missing', `${head.fullName} is gone (deleted fork?); run the command again to fork the registry anew`);
+      }
+      throw new MedperfError('push-failed', `could not push ${branch} to ${head.fullName}: ${message}`);
+    }
+    if (updating && open) {
+      if (open.title !== change.title || (open.body ?? '') !== change.body) {
+        await this.api(`update PR #${open.number}`, () =>
+          this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: open.number, title: change.title, body: change.body }),
+        );
+      }
+      return { pull: await this.getPull(open.number), created: false, pushed: true, notes };
+    }
+    const closed = (
+      (await this.api(`list PRs of ${this.registry}`, () =>
+        this.octokit.rest.pulls.list({ ...this.repoParams, state: 'closed', head: headLabel, per_page: 10 }),
+      )).data as unknown as ApiPull[]
+    ).filter((p) => p.head.ref === branch && !p.merged_at);
+    if (closed.length) notes.push(`the previous pull request for this change, #${closed[0]!.number}, was closed (rejected); this opens a new one`);
+    const created = await this.api(`open a PR on ${this.registry}`, () =>
+      this.octokit.rest.pulls.create({ ...this.repoParams, title: change.title, body: change.body, head: headLabel, base: 'main' }),
+    );
+    this.filesCache.set(`${created.data.number}@${commit}`, await diffPaths(this.clone, base, commit));
+    return { pull: await this.toPull(created.data as unknown as ApiPull), created: true, pushed: true, notes };
+  }
+
+  async reviews(number: number): Promise<Review[]> {
+    const reviews = await this.api(`list reviews of PR #${number}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.repoParams, pull_number: number, per_page: 100 }),
+    );
+    return reviews
+      .filter((r) => r.user && r.submitted_at)
+      .map((r) => ({
+        login: r.user!.login,
+        state: r.state as Review['state'],
+        submittedAt: r.submitted_at!,
+        ...(r.body ? { body: r.body } : {}),
+      }));
+  }
+
+  async review(number: number, event: ReviewEvent, body = ''): Promise<void> {
+    const pull = await this.apiPull(number);
+    if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.merged_at ? 'merged' : 'closed'}; it can no longer be reviewed`);
+    try {
+      await this.octokit.rest.pulls.createReview({ ...this.repoParams, pull_number: number, event, ...(body ? { body } : {}) });
+    } catch (error) {
+      if ((error as { status?: number }).status === 422) {
+        const message = (error as { response?: { data?: { message?: string; errors?: string[] } } }).response?.data;
+        throw new ReviewRefusedError(`GitHub refused the review of #${number}: ${[message?.message, ...(message?.errors ?? [])].filter(Boolean).join('; ')}`);
+      }
+      await this.api(`review PR #${number}`, () => Promise.reject(error));
+    }
+  }
+
+  async comments(number: number): Promise<Array<{ id: number; author: string; body: string }>> {
+    const comments = await this.api(`list comments of PR #${number}`, () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }),
+    );
+    return comments.map((c) => ({ id: c.id, author: c.user?.login ?? 'ghost', body: c.body ?? '' }));
+  }
+
+  async upsertComment(number: number, body: string, marker?: string): Promise<void> {
+    const tag = commentMarker(marker);
+    const text = body.includes(tag) ? body : `${tag}\n${body}`;
+    const mine = (await this.comments(number)).find((c) => c.author === this.login && c.body.includes(tag));
+    if (mine) {
+      await this.api(`edit comment on PR #${number}`, () =>
+        this.octokit.rest.issues.updateComment({ ...this.repoParams, comment_id: mine.id, body: text }),
+      );
+    } else {
+      await this.api(`comment on PR #${number}`, () =>
+        this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: text }),
+      );
+    }
+  }
+
+  async close(number: number): Promise<PullRequest> {
+    const pull = await this.apiPull(number);
+    if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is already ${pull.merged_at ? 'merged' : 'closed'}`);
+    const r = await this.api(`close PR #${number}`, () =>
+      this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: number, state: 'closed' }),
+    );
+    return this.toPull(r.data as unknown as ApiPull);
+  }
+
+  /** Merges through GitHub, whose branch protection runs the registry's required checks. */
+  async merge(number: number): Promise<MergeResult> {
+    const pull = await this.apiPull(number);
+    if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.merged_at ? 'merged' : 'closed'}; only an open pull request can be merged`);
+    const r = await this.api(`merge PR #${number}`, () =>
+      this.octokit.rest.pulls.merge({ ...this.repoParams, pull_number: number, sha: pull.head.sha }),
+    );
+    return { pull: await this.getPull(number), sha: r.data.sha };
+  }
+
+  async authStatus(): Promise<AuthStatus> {
+    const user = await this.api('GET /user', () => this.octokit.rest.users.getAuthenticated());
+    const header = user.headers['x-oauth-scopes'];
+    const scopes = typeof header === 'string' ? header.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const repo = await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
+    const p = repo.data.permissions;
+    const permission = !p ? 'read' : p.admin ? 'admin' : p.maintain ? 'maintain' : p.push ? 'write' : p.triage ? 'triage' : p.pull ? 'read' : 'none';
+    return { login: user.data.login, source: this.token.source, permission, ...(scopes ? { scopes } : {}) };
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+class GitRemoteError extends Error {}
+
+/** The parent's environment minus anything git would read as configuration or credentials. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
+  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
+}

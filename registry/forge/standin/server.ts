@@ -1,0 +1,693 @@
+// A GitHub stand-in on loopback, for tests: git's own `git http-backend` serves real repositories
+// over smart HTTP (token auth, push permission, partial-clone filters), and the REST endpoints the
+// project calls answer under /api/v3 as on GitHub Enterprise Server. Every request and response is
+// checked against GitHub's OpenAPI description; a call the real API would reject is recorded in
+// `violations` (tests assert it stays empty) and answered 400. Faults can be injected per route.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commitIdentity, type FileChange } from '../forge.ts';
+import { commitChange, git, gitText, mergeTrees, resolveRev } from '../git.ts';
+import { checkRequest, checkResponse, conform, OpenApiViolation } from './openapi.ts';
+
+const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
+
+interface Repo {
+  owner: string;
+  name: string;
+  id: number;
+  dir: string;
+  collaborators: Set<string>;
+  parent?: string;
+  createdAt: string;
+}
+
+interface StandInPull {
+  number: number;
+  title: string;
+  body: string;
+  user: string;
+  state: 'open' | 'closed';
+  base: string;
+  headRepo: string | null;
+  headRef: string;
+  headSha: string;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  mergedAt: string | null;
+  mergedBy: string | null;
+  mergeSha: string | null;
+}
+
+interface StandInReview {
+  id: number;
+  pull: number;
+  user: string;
+  state: string;
+  body: string;
+  submittedAt: string;
+  commit: string;
+}
+
+interface StandInComment {
+  id: number;
+  issue: number;
+  user: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A fault to inject: the next `times` requests matching `method` and `path` get it. */
+export interface Fault {
+  method?: string;
+  /** Matched against the path under the API root (e.g. /repos/o/r/pulls) or the git path. */
+  path: RegExp;
+  times?: number;
+  /** 'server-error' (502), 'secondary-rate-limit' (403 + retry-after), 'not-found' (404), or 'slow'. */
+  kind: 'server-error' | 'secondary-rate-limit' | 'not-found' | 'slow';
+  retryAfter?: number;
+  delayMs?: number;
+}
+
+const API = '/api/v3';
+
+export class GitHubStandIn {
+  readonly violations: string[] = [];
+  readonly requests: Array<{ method: string; path: string; status: number; at?: number }> = [];
+  private server?: Server;
+  private root = '';
+  private readonly tokens = new Map<string, string>();
+  private readonly repos = new Map<string, Repo>();
+  private readonly pulls = new Map<string, StandInPull[]>();
+  private readonly reviews: StandInReview[] = [];
+  private readonly comments: StandInComment[] = [];
+  private readonly faults: Array<Fault & { left: number }> = [];
+  private nextId = 1000;
+  /** Required status contexts per repository, as branch protection asks for them. */
+  readonly requiredStatuses = new Map<string, string[]>();
+  private readonly statuses: Array<{ repo: string; sha: string; context: string; state: string }> = [];
+  private children = new Set<ReturnType<typeof spawn>>();
+
+  url = '';
+
+  /** The REST base URL to give octokit. */
+  get apiUrl(): string {
+    return this.url + API;
+  }
+
+  static async start(): Promise<GitHubStandIn> {
+    const s = new GitHubStandIn();
+    s.root = await mkdtemp(join(tmpdir(), 'medperf-git-standin-'));
+    s.server = createServer((req, res) => {
+      s.handle(req, res).catch((error) => {
+        s.violations.push(`stand-in crashed on ${req.method} ${req.url}: ${(error as Error).stack}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'stand-in error' }));
+      });
+    });
+    await new Promise<void>((resolve) => s.server!.listen(0, '127.0.0.1', resolve));
+    s.url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    return s;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) c.kill('SIGKILL');
+    await new Promise<void>((resolve) => {
+      this.server?.close(() => resolve());
+      this.server?.closeAllConnections();
+    });
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** A user and their token. */
+  addUser(login: string): string {
+    const token = `ghp_${randomBytes(18).toString('hex')}`;
+    this.tokens.set(token, login);
+    return token;
+  }
+
+  /** A repository with `files` on main, pushable by its owner and `collaborators`. */
+  async createRepo(fullName: string, files: FileChange[], collaborators: string[] = []): Promise<void> {
+    const [owner, name] = fullName.split('/') as [string, string];
+    const dir = join(this.root, 'repos', owner, `${name}.git`);
+    await mkdir(dir, { recursive: true });
+    await git(['init', '--quiet', '--bare', '--initial-branch=main', dir], { cwd: this.root });
+    await this.configure(dir);
+    const { commit } = await commitChange({
+      repo: dir,
+      baseTree: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+      parents: [],
+      files,
+      message: 'Create the registry',
+      login: owner,
+    });
+    await git(['update-ref', 'refs/heads/main', commit], { cwd: dir });
+    this.repos.set(fullName, { owner, name, id: this.nextId++, dir, collaborators: new Set([owner, ...collaborators]), createdAt: now() });
+    this.pulls.set(fullName, []);
+  }
+
+  /** Deletes a repository (a fork the user removed). */
+  async deleteRepo(fullName: string): Promise<void> {
+    const repo = this.repos.get(fullName);
+    if (!repo) return;
+    this.repos.delete(fullName);
+    // As on GitHub, PRs from a deleted fork keep their branch name but lose their head repository.
+    for (const pulls of this.pulls.values()) for (const p of pulls) if (p.headRepo === fullName) p.headRepo = null;
+    await rm(repo.dir, { recursive: true, force: true });
+  }
+
+  /** The bare repository behind `owner/name`, for tests that inspect it. */
+  repoDir(fullName: string): string {
+    return this.repos.get(fullName)!.dir;
+  }
+
+  /** The violations recorded so far, cleared. */
+  takeViolations(): string[] {
+    return this.violations.splice(0);
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  pullsOf(fullName: string): ReadonlyArray<Readonly<StandInPull>> {
+    return this.pulls.get(fullName) ?? [];
+  }
+
+  private async configure(dir: string): Promise<void> {
+    for (const [k, v] of [
+      ['http.receivepack', 'true'],
+      ['uploadpack.allowFilter', 'true'],
+      ['uploadpack.allowAnySHA1InWant', 'true'],
+      ['receive.denyNonFastForwards', 'false'],
+    ]) {
+      await git(['config', k!, v!], { cwd: dir });
+    }
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------------
+
+  private login(req: IncomingMessage): string | undefined {
+    const auth = req.headers.authorization ?? '';
+    let token = '';
+    const m = /^(?:token|bearer)\s+(\S+)$/i.exec(auth);
+    if (m) token = m[1]!;
+    const b = /^basic\s+(\S+)$/i.exec(auth);
+    if (b) token = Buffer.from(b[1]!, 'base64').toString('utf8').split(':').slice(1).join(':');
+    return this.tokens.get(token);
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => (!f.method || f.method === method) && f.path.test(path));
+    if (i < 0) return undefined;
+    const f = this.faults[i]!;
+    if (--f.left <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    const path = url.pathname.startsWith(API) ? url.pathname.slice(API.length) : url.pathname;
+    const fault = this.takeFault(method, path);
+    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 200));
+    else if (fault) {
+      const [status, message] =
+        fault.kind === 'server-error'
+          ? [502, 'Server Error']
+          : fault.kind === 'not-found'
+            ? [404, 'Not Found']
+            : [403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'];
+      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+      if (fault.kind === 'secondary-rate-limit') headers['retry-after'] = String(fault.retryAfter ?? 1);
+      req.resume();
+      res.writeHead(status, headers).end(JSON.stringify({ message, documentation_url: 'https://docs.github.com/rest' }));
+      this.requests.push({ method, path, status });
+      return;
+    }
+    if (!url.pathname.startsWith(API + '/')) return this.gitHttp(req, res, url);
+    const login = this.login(req);
+    const body = await readBody(req);
+    let parsed: unknown;
+    try {
+      parsed = body.length ? JSON.parse(body.toString('utf8')) : undefined;
+    } catch {
+      return this.send(res, method, path, '', 400, { message: 'Problems parsing JSON' }, false);
+    }
+    let template: string;
+    try {
+      template = checkRequest(method, path, url.searchParams, parsed).template;
+    } catch (error) {
+      if (!(error instanceof OpenApiViolation)) throw error;
+      this.violations.push(error.message);
+      return this.send(res, method, path, '', 400, { message: `stand-in: ${error.message}` }, false);
+    }
+    if (!login) return this.send(res, method, path, template, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' }, false);
+    const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, login);
+    this.send(res, method, path, template, status, data, true, headers);
+  }
+
+  private send(
+    res: ServerResponse,
+    method: string,
+    path: string,
+    template: string,
+    status: number,
+    data: unknown,
+    validate: boolean,
+    headers: Record<string, string> = {},
+  ): void {
+    let out = data;
+    if (validate && template) {
+      out = conform(method, template, status, data);
+      try {
+        checkResponse(method, template, status, out);
+      } catch (error) {
+        if (!(error instanceof OpenApiViolation)) throw error;
+        this.violations.push(error.message);
+      }
+    }
+    this.requests.push({ method, path, status, at: Date.now() });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(status === 204 ? undefined : JSON.stringify(out));
+  }
+
+  // --- git smart HTTP through git http-backend ------------------------------------------------
+
+  private async gitHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const m = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
+    const repo = m ? this.repos.get(`${m[1]}/${m[2]}`) : undefined;
+    const login = this.login(req);
+    if (!login) {
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
+      return;
+    }
+    if (!m || !repo) {
+      req.resume();
+      res.writeHead(404).end('Repository not found.\n');
+      return;
+    }
+    const pushing = url.searchParams.get('service') === 'git-receive-pack' || m[3] === '/git-receive-pack';
+    if (pushing && !repo.collaborators.has(login)) {
+      req.resume();
+      res.writeHead(403).end(`Permission to ${repo.owner}/${repo.name} denied to ${login}.\n`);
+      return;
+    }
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      GIT_PROJECT_ROOT: join(this.root, 'repos'),
+      GIT_HTTP_EXPORT_ALL: '1',
+      PATH_INFO: `/${repo.owner}/${repo.name}.git${m[3]}`,
+      QUERY_STRING: url.search.slice(1),
+      REQUEST_METHOD: req.method ?? 'GET',
+      CONTENT_TYPE: req.headers['content-type'] ?? '',
+      REMOTE_USER: login,
+      REMOTE_ADDR: '127.0.0.1',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+      ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+    };
+    const child = spawn(HTTP_BACKEND, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.children.add(child);
+    req.pipe(child.stdin);
+    child.stderr.resume();
+    let head = Buffer.alloc(0);
+    let headersDone = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (headersDone) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headersDone = true;
+      let status = 200;
+      const headers: Record<string, string> = {};
+      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
+        const i = line.indexOf(':');
+        const k = line.slice(0, i).trim();
+        const v = line.slice(i + 1).trim();
+        if (k.toLowerCase() === 'status') status = Number(v.split(' ')[0]);
+        else headers[k] = v;
+      }
+      res.writeHead(status, headers);
+      res.write(head.subarray(end + 4));
+    });
+    await new Promise<void>((resolve) => child.on('close', () => resolve()));
+    this.children.delete(child);
+    if (!headersDone) res.writeHead(500);
+    res.end();
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, status: res.statusCode, at: Date.now() });
+  }
+
+  // --- REST ----------------------------------------------------------------------------------
+
+  private userJson(login: string) {
+    return {
+      login,
+      id: hashId(login),
+      node_id: `U_${login}`,
+      type: 'User',
+      site_admin: false,
+      html_url: `${this.url}/${login}`,
+      url: `${this.apiUrl}/users/${login}`,
+      avatar_url: `${this.url}/avatars/${login}`,
+    };
+  }
+
+  private repoJson(repo: Repo, login: string): Record<string, unknown> {
+    const full = `${repo.owner}/${repo.name}`;
+    const push = repo.collaborators.has(login);
+    const parent = repo.parent ? this.repos.get(repo.parent) : undefined;
+    return {
+      id: repo.id,
+      node_id: `R_${repo.id}`,
+      name: repo.name,
+      full_name: full,
+      owner: this.userJson(repo.owner),
+      private: false,
+      fork: Boolean(repo.parent),
+      html_url: `${this.url}/${full}`,
+      url: `${this.apiUrl}/repos/${full}`,
+      clone_url: `${this.url}/${full}.git`,
+      default_branch: 'main',
+      visibility: 'public',
+      created_at: repo.createdAt,
+      updated_at: repo.createdAt,
+      pushed_at: repo.createdAt,
+      permissions: { admin: repo.owner === login, maintain: repo.owner === login, push, triage: push, pull: true },
+      ...(parent ? { parent: this.repoJson(parent, login), source: this.repoJson(parent, login) } : {}),
+    };
+  }
+
+  /** Keeps a PR's head in step with its branch, and refs/pull/N/head in the base repository. */
+  private async refresh(base: Repo, pull: StandInPull): Promise<void> {
+    if (pull.state !== 'open') return;
+    const head = pull.headRepo ? this.repos.get(pull.headRepo) : undefined;
+    if (!head) {
+      pull.headRepo = null;
+      return;
+    }
+    const sha = await resolveRev(head.dir, `refs/heads/${pull.headRef}`);
+    if (!sha) return;
+    if (sha !== pull.headSha || !(await resolveRev(base.dir, `refs/pull/${pull.number}/head`))) {
+      if (head !== base) await git(['fetch', '--quiet', head.dir, `+refs/heads/${pull.headRef}:refs/pull/${pull.number}/head`], { cwd: base.dir });
+      else await git(['update-ref', `refs/pull/${pull.number}/head`, sha], { cwd: base.dir });
+      pull.headSha = sha;
+      pull.updatedAt = now();
+    }
+  }
+
+  private pullJson(base: Repo, p: StandInPull, login: string): Record<string, unknown> {
+    const full = `${base.owner}/${base.name}`;
+    const head = p.headRepo ? this.repos.get(p.headRepo) : undefined;
+    return {
+      url: `${this.apiUrl}/repos/${full}/pulls/${p.number}`,
+      id: hashId(`${full}#${p.number}`),
+      node_id: `PR_${p.number}`,
+      html_url: `${this.url}/${full}/pull/${p.number}`,
+      number: p.number,
+      state: p.state,
+      locked: false,
+      title: p.title,
+      body: p.body || null,
+      user: this.userJson(p.user),
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+      closed_at: p.closedAt,
+      merged_at: p.mergedAt,
+      merge_commit_sha: p.mergeSha,
+      labels: [],
+      assignees: [],
+      requested_reviewers: [],
+      requested_teams: [],
+      draft: false,
+      author_association: 'CONTRIBUTOR',
+      head: {
+        label: `${head?.owner ?? 'unknown'}:${p.headRef}`,
+        ref: p.headRef,
+        sha: p.headSha,
+        user: this.userJson(head?.owner ?? p.user),
+        repo: head ? this.repoJson(head, login) : null,
+      },
+      base: { label: `${base.owner}:main`, ref: 'main', sha: p.base, user: this.userJson(base.owner), repo: this.repoJson(base, login) },
+      _links: {},
+      merged: Boolean(p.mergedAt),
+      mergeable: p.state === 'open' ? true : null,
+      merged_by: p.mergedBy ? this.userJson(p.mergedBy) : null,
+      maintainer_can_modify: false,
+    };
+  }
+
+  private async route(
+    method: string,
+    path: string,
+    template: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+    login: string,
+  ): Promise<[number, unknown, Record<string, string>?]> {
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const key = `${method} ${template}`;
+    if (key === 'GET /user') return [200, { ...this.userJson(login), name: login }, { 'x-oauth-scopes': 'repo, read:org' }];
+    const full = `${parts[1]}/${parts[2]}`;
+    const repo = this.repos.get(full);
+    if (!repo) return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
+    const pulls = this.pulls.get(full)!;
+    const pullOf = async (n: string | undefined) => {
+      const p = pulls.find((x) => x.number === Number(n));
+      if (p) await this.refresh(repo, p);
+      return p;
+    };
+    const notFound: [number, unknown] = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
+    switch (key) {
+      case 'GET /repos/{owner}/{repo}':
+        return [200, this.repoJson(repo, login)];
+      case 'POST /repos/{owner}/{repo}/forks': {
+        const forkName = `${login}/${repo.name}`;
+        if (!this.repos.has(forkName)) {
+          const dir = join(this.root, 'repos', login, `${repo.name}.git`);
+          await mkdir(join(this.root, 'repos', login), { recursive: true });
+          await git(['clone', '--quiet', '--bare', repo.dir, dir], { cwd: this.root });
+          await this.configure(dir);
+          this.repos.set(forkName, { owner: login, name: repo.name, id: this.nextId++, dir, collaborators: new Set([login]), parent: full, createdAt: now() });
+        }
+        return [202, this.repoJson(this.repos.get(forkName)!, login)];
+      }
+      case 'GET /repos/{owner}/{repo}/pulls': {
+        const state = query.get('state') ?? 'open';
+        const head = query.get('head');
+        let list = [];
+        for (const p of pulls) {
+          await this.refresh(repo, p);
+          if (state !== 'all' && p.state !== state) continue;
+          if (head && `${p.headRepo?.split('/')[0]}:${p.headRef}` !== head) continue;
+          list.push(p);
+        }
+        const perPage = Number(query.get('per_page') ?? 30);
+        const page = Number(query.get('page') ?? 1);
+        list = list.sort((a, b) => b.number - a.number);
+        const pageItems = list.slice((page - 1) * perPage, page * perPage);
+        const headers: Record<string, string> = {};
+        if (page * perPage < list.length) {
+          const next = new URLSearchParams(query);
+          next.set('page', String(page + 1));
+          headers.link = `<${this.apiUrl}${path}?${next}>; rel="next"`;
+        }
+        return [200, pageItems.map((p) => this.pullJson(repo, p, login)), headers];
+      }
+      case 'POST /repos/{owner}/{repo}/pulls': {
+        const [headOwner, headRef] = String(body.head).includes(':') ? String(body.head).split(':') : [repo.owner, String(body.head)];
+        const headRepo = headOwner === repo.owner ? repo : [...this.repos.values()].find((r) => r.owner === headOwner && r.parent === full);
+        const sha = headRepo ? await resolveRev(headRepo.dir, `refs/heads/${headRef}`) : undefined;
+        if (!headRepo || !sha) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest' }];
+        if (pulls.some((p) => p.state === 'open' && p.headRepo === `${headRepo.owner}/${headRepo.name}` && p.headRef === headRef)) {
+          return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${headOwner}:${headRef}.` }], documentation_url: 'https://docs.github.com/rest' }];
+        }
+        const stamp = now();
+        const pull: StandInPull = {
+          number: pulls.length + 1,
+          title: String(body.title),
+          body: String(body.body ?? ''),
+          user: login,
+          state: 'open',
+          base: (await resolveRev(repo.dir, 'refs/heads/main'))!,
+          headRepo: `${headRepo.owner}/${headRepo.name}`,
+          headRef: headRef!,
+          headSha: '',
+          createdAt: stamp,
+          updatedAt: stamp,
+          closedAt: null,
+          mergedAt: null,
+          mergedBy: null,
+          mergeSha: null,
+        };
+        pulls.push(pull);
+        await this.refresh(repo, pull);
+        return [201, this.pullJson(repo, pull, login)];
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}': {
+        const p = await pullOf(parts[4]);
+        return p ? [200, this.pullJson(repo, p, login)] : notFound;
+      }
+      case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        if (p.user !== login && !repo.collaborators.has(login)) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (typeof body.title === 'string') p.title = body.title;
+        if (typeof body.body === 'string') p.body = body.body;
+        if (body.state === 'closed' && p.state === 'open') {
+          p.state = 'closed';
+          p.closedAt = now();
+        }
+        p.updatedAt = now();
+        return [200, this.pullJson(repo, p, login)];
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': {
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        const from = await gitText(['merge-base', p.base, `refs/pull/${p.number}/head`], { cwd: repo.dir });
+        const out = await gitText(['diff', '--name-status', '--no-renames', '-z', from, `refs/pull/${p.number}/head`], { cwd: repo.dir });
+        const fields = out.split('\0').filter(Boolean);
+        const files = [];
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const status = fields[i] === 'A' ? 'added' : fields[i] === 'D' ? 'removed' : 'modified';
+          files.push({ sha: '0'.repeat(40), filename: fields[i + 1], status, additions: 0, deletions: 0, changes: 0, blob_url: `${this.url}/blob`, raw_url: `${this.url}/raw`, contents_url: `${this.apiUrl}/contents` });
+        }
+        return [200, files];
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        return [200, this.reviews.filter((r) => r.pull === p.number).map((r) => this.reviewJson(repo, r))];
+      }
+      case 'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        const event = String(body.event ?? 'PENDING');
+        if (p.user === login && event !== 'COMMENT') {
+          const what = event === 'APPROVE' ? 'approve' : 'request changes on';
+          return [422, { message: 'Unprocessable Entity', errors: [`Can not ${what} your own pull request`], documentation_url: 'https://docs.github.com/rest' }];
+        }
+        if (event === 'REQUEST_CHANGES' && !body.body) {
+          return [422, { message: 'Unprocessable Entity', errors: ['Review body is required'], documentation_url: 'https://docs.github.com/rest' }];
+        }
+        const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
+        const review = { id: this.nextId++, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit: p.headSha };
+        this.reviews.push(review);
+        return [200, this.reviewJson(repo, review)];
+      }
+      case 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': {
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        if (!repo.collaborators.has(login)) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
+        if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
+        if (body.sha && body.sha !== p.headSha) return [409, { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' }];
+        for (const context of this.requiredStatuses.get(full) ?? []) {
+          const latest = this.statuses.filter((s) => s.repo === full && s.sha === p.headSha && s.context === context).at(-1);
+          if (latest?.state !== 'success') {
+            return [405, { message: `Required status check "${context}" is ${latest ? latest.state : 'expected'}.`, documentation_url: 'https://docs.github.com/rest' }];
+          }
+        }
+        const main = (await resolveRev(repo.dir, 'refs/heads/main'))!;
+        const merged = await mergeTrees(repo.dir, main, p.headSha);
+        if ('conflicts' in merged) return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
+        const id = commitIdentity(login);
+        const stamp = now();
+        const env = { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
+        const sha = await gitText(['commit-tree', merged.tree, '-p', main, '-p', p.headSha, '-m', `Merge pull request #${p.number} from ${p.headRepo?.split('/')[0]}/${p.headRef}`], { cwd: repo.dir, env });
+        await git(['update-ref', 'refs/heads/main', sha, main], { cwd: repo.dir });
+        Object.assign(p, { state: 'closed', mergedAt: stamp, closedAt: stamp, updatedAt: stamp, mergedBy: login, mergeSha: sha });
+        return [200, { sha, merged: true, message: 'Pull Request successfully merged' }];
+      }
+      case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const n = Number(parts[4]);
+        if (!pulls.some((p) => p.number === n)) return notFound;
+        return [200, this.comments.filter((c) => c.issue === n).map((c) => this.commentJson(repo, c))];
+      }
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const n = Number(parts[4]);
+        if (!pulls.some((p) => p.number === n)) return notFound;
+        const c = { id: this.nextId++, issue: n, user: login, body: String(body.body), createdAt: now(), updatedAt: now() };
+        this.comments.push(c);
+        return [201, this.commentJson(repo, c)];
+      }
+      case 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': {
+        const c = this.comments.find((x) => x.id === Number(parts[5]));
+        if (!c) return notFound;
+        if (c.user !== login) return [403, { message: 'Forbidden', documentation_url: 'https://docs.github.com/rest' }];
+        Object.assign(c, { body: String(body.body), updatedAt: now() });
+        return [200, this.commentJson(repo, c)];
+      }
+      case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
+        if (!repo.collaborators.has(login)) return notFound;
+        const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state) };
+        this.statuses.push(status);
+        return [201, { id: this.nextId++, state: status.state, context: status.context, creator: this.userJson(login), created_at: now(), updated_at: now() }];
+      }
+      default:
+        this.violations.push(`stand-in does not implement ${key}`);
+        return [501 as number, { message: 'not implemented by the stand-in' }];
+    }
+  }
+
+  private reviewJson(repo: Repo, r: StandInReview) {
+    return {
+      id: r.id,
+      node_id: `PRR_${r.id}`,
+      user: this.userJson(r.user),
+      body: r.body,
+      state: r.state,
+      html_url: `${this.url}/${repo.owner}/${repo.name}/pull/${r.pull}#pullrequestreview-${r.id}`,
+      pull_request_url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/pulls/${r.pull}`,
+      submitted_at: r.submittedAt,
+      commit_id: r.commit,
+      author_association: 'CONTRIBUTOR',
+      _links: { html: { href: `${this.url}/x` }, pull_request: { href: `${this.url}/x` } },
+    };
+  }
+
+  private commentJson(repo: Repo, c: StandInComment) {
+    return {
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/issues/comments/${c.id}`,
+      html_url: `${this.url}/${repo.owner}/${repo.name}/pull/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/issues/${c.issue}`,
+      body: c.body,
+      user: this.userJson(c.user),
+      created_at: c.createdAt,
+      updated_at: c.updatedAt,
+      author_association: 'CONTRIBUTOR',
+    };
+  }
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function hashId(text: string): number {
+  let h = 7;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) % 1_000_000_007;
+  return h;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
