@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { TaskPlan } from '../cube/plan.ts';
+import { deviceRequests } from './docker.ts';
+import { singularityArgv } from './singularity.ts';
+
+const plan: TaskPlan = {
+  task: 'infer',
+  image: 'mlcommons/chestxray-tutorial-cnn:0.0.0',
+  command: ['infer', '--data_path=/mlcube_io0', '--output_path=/mlcube_io1'],
+  mounts: [
+    { host: '/data/prepared', target: '/mlcube_io0', readOnly: true },
+    { host: '/out/predictions', target: '/mlcube_io1', readOnly: false },
+  ],
+  parameters: [],
+  environment: {},
+};
+
+describe('the Singularity/Apptainer command line', () => {
+  it("is MedPerf's: run -eC with no network, read-only inputs, read-write outputs", () => {
+    expect(singularityArgv('apptainer', plan, '/cache/cnn.sif')).toEqual([
+      'apptainer', 'run', '-eC', '--net', '--network', 'none',
+      '--bind', '/data/prepared:/mlcube_io0:ro',
+      '--bind', '/out/predictions:/mlcube_io1:rw',
+      '/cache/cnn.sif', 'infer', '--data_path=/mlcube_io0', '--output_path=/mlcube_io1',
+    ]);
+  });
+
+  it('adds --nv for GPUs and uses exec for a custom entrypoint', () => {
+    const argv = singularityArgv('singularity', { ...plan, entrypoint: ['python3.8'], command: ['/entrypoint.py', '--x=1'] }, '/c.sif', { gpus: true });
+    expect(argv.slice(0, 2)).toEqual(['singularity', 'exec']);
+    expect(argv).toContain('--nv');
+    expect(argv.slice(-4)).toEqual(['/c.sif', 'python3.8', '/entrypoint.py', '--x=1']);
+  });
+});
+
+describe("Docker's GPU requests", () => {
+  it("accepts MedPerf's forms and nothing else", () => {
+    expect(deviceRequests(undefined)).toBeUndefined();
+    expect(deviceRequests(0)).toBeUndefined();
+    expect(deviceRequests('all')).toEqual([{ Driver: '', Count: -1, Capabilities: [['gpu']] }]);
+    expect(deviceRequests('2')).toEqual([{ Driver: '', Count: 2, Capabilities: [['gpu']] }]);
+    expect(deviceRequests('device=1,3')).toEqual([{ Driver: '', DeviceIDs: ['1', '3'], Capabilities: [['gpu']] }]);
+    expect(() => deviceRequests('--privileged')).toThrow(/--gpus --privileged: say all, a number, or device=0,1/);
+  });
+});
