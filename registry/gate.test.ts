@@ -213,4 +213,9 @@ describe('approval gate', () => {
       '  no human approval is needed: the change merges once validation passes',
     ]);
   });
+
+  it("a registry's first change needs no one: there is no admin yet to ask", async () => {
+    const first = { [P.registry]: yaml(registryConfig()), '.github/workflows/validate.yml': 'on: pull_request\n' };
+    expect((await gate({}, first, 'founder')).autoMergeable).toBe(true);
+  });
 });

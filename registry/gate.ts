@@ -155,7 +155,8 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
     const where = parseRecordPath(path);
     if (!where) {
       // The registry's own automation (workflows, CODEOWNERS) is as sensitive as registry.yaml.
-      if (isAuxiliaryPath(path)) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      // A registry's first change (no registry.yaml on its base) sets them up with it.
+      if (isAuxiliaryPath(path) && baseConfig) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
       continue;
     }
     switch (where.kind) {

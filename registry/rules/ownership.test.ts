@@ -69,4 +69,9 @@ describe('ownership', () => {
       `${P.model}:1:1 ownership mallory may not change ${P.model}: it belongs to bob`,
     ]);
   });
+
+  it("lets the registry's first change set up registry.yaml and its workflows", async () => {
+    const first = { [P.registry]: yaml(registryConfig()), '.github/workflows/validate.yml': 'on: pull_request\n' };
+    expect(await change({}, first, 'founder')).toEqual([]);
+  });
 });

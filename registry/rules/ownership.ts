@@ -48,6 +48,7 @@ async function ownersOf(
   const where = parseRecordPath(path);
   if (!where) {
     if (!isAuxiliaryPath(path)) return undefined; // outside the layout: the layout rule's finding
+    if (!admins.length) return undefined; // the registry's first change sets it up
     return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
   }
   const existed = await base.tree.has(path);
