@@ -1,9 +1,10 @@
 // privacy: what a data owner publishes about their data is numbers and hashes, nothing else. A
 // result carries metrics (numbers under short names) and the hashes that produced them; a dataset's
-// statistics are numbers, and so are the compatibility-test metrics of an association. Free text is the one way data could leave the hospital unnoticed, so a
-// result may hold no field beyond its schema's, no text where a number belongs, and no YAML comment
-// but the editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this
-// rule says it in terms of what could leak, and reads the file even when the schema refused it.
+// statistics are numbers, and so are the compatibility-test metrics of an association. Free text
+// is the one way data could leave the hospital unnoticed, so these records hold no field beyond
+// their schema's and no text where a number belongs, and a result no YAML comment but the
+// editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this rule
+// says it in terms of what could leak, and reads the file even when the schema refused it.
 import { Parser } from 'yaml';
 import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
