@@ -144,7 +144,9 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
   };
   // The process runner runs the cube folder's code, so its whole folder is part of the key.
   const code = runner.name === 'process' ? await Promise.all(Object.values(cubes).map((c) => hashFolders(c.cube.dir))) : [];
-  const key = sha256Hex(JSON.stringify({ inputDataHash, hashes, code, runner: runner.name, v: 1 })).slice(0, 32);
+  // What the cubes are, not what they are called, decides whether earlier work can be reused.
+  const contents = Object.values(hashes).map(({ label: _label, ...rest }) => rest);
+  const key = sha256Hex(JSON.stringify({ inputDataHash, contents, code, runner: runner.name, v: 1 })).slice(0, 32);
   const workdir = join(statePaths(stateDir).root, 'tests', key);
   if (options.noCache) await rm(workdir, { recursive: true, force: true });
   await mkdir(workdir, { recursive: true });
