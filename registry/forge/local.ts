@@ -10,6 +10,7 @@ import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
+import { formatGateDecision } from '../gate.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
 import { AuthError, MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
@@ -355,7 +356,7 @@ export class LocalForge implements Forge {
   }
 
   async merge(number: number): Promise<MergeResult> {
-    const checks = this.checks ?? (await registryChecks());
+    const checks = this.checks ?? registryChecks;
     return this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; only an open pull request can be merged`);
@@ -389,7 +390,8 @@ export class LocalForge implements Forge {
         reviews: pull.reviews,
       });
       if (!gate.satisfied) {
-        throw new MergeRefusedError(`pull request #${number} is not approved: ${gate.summary}`);
+        const unmet = formatGateDecision({ ...gate, requirements: gate.requirements.filter((r) => !r.met) }).slice(1);
+        throw new MergeRefusedError([`pull request #${number} is not approved: ${gate.summary}`, ...unmet].join('\n'));
       }
       const { commit } = await commitChange({
         repo: this.repo,

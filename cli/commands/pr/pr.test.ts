@@ -80,7 +80,14 @@ describe('pr commands on the local registry (the default)', () => {
 
     const early = await run(['pr', 'merge', '1', '--as', 'admin']);
     expect(early.code).toBe(1);
-    expect(early.err).toBe('error (merge-refused): pull request #1 is not approved: needs approval from an admin (admin)\n');
+    expect(early.err).toBe(
+      [
+        'error (merge-refused): pull request #1 is not approved: needs approval from an admin (admin)',
+        '  ✗ benchmark changes need an admin: waiting for one of admin',
+        '      benchmarks/brain/benchmark.yaml',
+        '',
+      ].join('\n'),
+    );
 
     expect((await run(['pr', 'request-changes', '#1', '-m', 'add docs_url', '--as', 'admin'])).out).toBe(
       'Requested changes on pull request #1 as admin.\n',
