@@ -9,6 +9,7 @@ import { PrLsCommand } from './pr/ls.ts';
 import { PrMergeCommand } from './pr/merge.ts';
 import { PrRequestChangesCommand } from './pr/request-changes.ts';
 import { PrViewCommand } from './pr/view.ts';
+import { RegistryInitCommand } from './registry/init.ts';
 import { RegistryUseCommand } from './registry/use.ts';
 import { SiteBuildCommand } from './site/build.ts';
 import { TestRunCommand } from './test/run.ts';
@@ -21,6 +22,7 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   PrMergeCommand,
   PrRequestChangesCommand,
   PrViewCommand,
+  RegistryInitCommand,
   RegistryUseCommand,
   SiteBuildCommand,
   TestRunCommand,

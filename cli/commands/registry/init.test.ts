@@ -1,0 +1,86 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeTree, directoryTree } from '../../../registry/trees.ts';
+import { validateRegistry } from '../../../registry/validate.ts';
+import { main } from '../../main.ts';
+
+async function run(argv: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    cwd,
+    env: {},
+    stdout: { write: (s: string) => ((stdout += s), true) } as never,
+    stderr: { write: (s: string) => ((stderr += s), true) } as never,
+  });
+  return { code, stdout, stderr };
+}
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'medperf-git-init-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('medperf-git registry init', () => {
+  it('scaffolds a registry that validates', async () => {
+    const r = await run(['registry', 'init', 'reg', '--title', 'Brain tumours', '--admin', 'alice', '--admin', 'bob'], tmp);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('wrote '))).toEqual([
+      'wrote .github/CODEOWNERS',
+      'wrote .github/workflows/comment.yml',
+      'wrote .github/workflows/gate.yml',
+      'wrote .github/workflows/pages.yml',
+      'wrote .github/workflows/review.yml',
+      'wrote .github/workflows/validate.yml',
+      'wrote README.md',
+      'wrote registry.yaml',
+    ]);
+    const tree = directoryTree(join(tmp, 'reg'));
+    try {
+      expect(await validateRegistry(tree)).toEqual([]);
+    } finally {
+      await closeTree(tree);
+    }
+    expect(await readFile(join(tmp, 'reg/registry.yaml'), 'utf8')).toContain('title: Brain tumours\nadmins:\n  - alice\n  - bob\n');
+  });
+
+  it('will not overwrite without --force, and regenerates CODEOWNERS from the committees', async () => {
+    expect((await run(['registry', 'init', '--admin', 'alice'], tmp)).code).toBe(0);
+    const again = await run(['registry', 'init', '--admin', 'alice'], tmp);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('error (exists): .github/CODEOWNERS, .github/workflows/comment.yml');
+    const benchmark = join(tmp, 'benchmarks/lung/benchmark.yaml');
+    await mkdir(join(tmp, 'benchmarks/lung'), { recursive: true });
+    const h = 'a'.repeat(64);
+    await writeFile(
+      benchmark,
+      JSON.stringify({
+        name: 'lung',
+        committee: ['carol'],
+        data_preparation_mlcube: 'carol/prep',
+        reference_model: 'carol/ref',
+        data_evaluator_mlcube: 'carol/metrics',
+        demo_dataset: { url: 'https://example.org/demo.tar.gz', sha256: h, generated_uid: h },
+        results_policy: { publish: 'aggregate', primary_metric: 'AUC', direction: 'higher' },
+        state: 'operational',
+      }),
+    );
+    const forced = await run(['registry', 'init', '--force'], tmp);
+    expect(forced.code).toBe(0);
+    const owners = await readFile(join(tmp, '.github/CODEOWNERS'), 'utf8');
+    expect(owners).toContain('/benchmarks/lung/models/ @carol\n');
+    expect(await readFile(join(tmp, 'registry.yaml'), 'utf8')).toContain('- alice');
+  });
+
+  it('asks for an admin', async () => {
+    const r = await run(['registry', 'init'], tmp);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('name at least one admin: --admin LOGIN');
+  });
+});
