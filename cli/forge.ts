@@ -8,7 +8,7 @@ import { type OpenForgeOptions, openForge } from '../registry/forge/select.ts';
 import type { BaseCommand } from './base.ts';
 
 /** Tests of the local forge may pass their own validation and gate through the context. */
-export type ForgeContextExtras = { forgeChecks?: OpenForgeOptions['checks'] };
+export type ForgeContextExtras = { forgeChecks?: OpenForgeOptions['checks']; forgeGithub?: OpenForgeOptions['github'] };
 
 export function forgeFor(command: BaseCommand): Promise<Forge> {
   const context = command.context as typeof command.context & ForgeContextExtras;
@@ -19,6 +19,7 @@ export function forgeFor(command: BaseCommand): Promise<Forge> {
     stateDir: command.stateDir,
     cwd: context.cwd,
     checks: context.forgeChecks,
+    github: context.forgeGithub,
   });
 }
 

@@ -115,7 +115,7 @@ export interface OpenForgeOptions {
   /** For tests of the local forge: validation and gate to run on merge. */
   checks?: MergeChecks;
   /** For tests of the GitHub forge: shorter back-off. */
-  github?: { retryUnitMs?: number; retries?: number };
+  github?: { retryUnitMs?: number; retries?: number; writeIntervalMs?: number };
 }
 
 /** The registry a command works on, resolved from its options, the environment and the profile. */

@@ -1,31 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalForge } from '../../../registry/forge/local.ts';
 import { REGISTRY_YAML, benchmarkYaml, simpleChecks } from '../../../registry/forge/testing.ts';
-import { main } from '../../main.ts';
+import { runCli } from '../../run.testing.ts';
 
 let home: string;
 let forgeRoot: string;
 
-async function run(argv: string[], env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    env: { MEDPERF_GIT_HOME: home, ...env },
-    cwd: home,
-    forgeChecks: simpleChecks,
-  } as Parameters<typeof main>[1]);
-  return { code, out, err };
-}
+const run = (argv: string[], env: Record<string, string> = {}) =>
+  runCli(argv, { env: { MEDPERF_GIT_HOME: home, ...env }, cwd: home, extras: { forgeChecks: simpleChecks } });
 
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'medperf-git-pr-cli-'));
@@ -132,29 +117,5 @@ describe('pr commands on the local registry (the default)', () => {
     expect((await run(['pr', 'ls', '--state', 'closed'])).out).toContain('#2  closed (rejected)  alice   Add cube alice/seg');
     const missing = await run(['pr', 'view', '9']);
     expect(missing.err).toBe(`error (not-found): no pull request #9 in the local registry ${forgeRoot}\n`);
-  });
-});
-
-describe('registry use and auth status', () => {
-  it('remembers the registry and local login in the profile; --registry and the environment override it', async () => {
-    expect((await run(['registry', 'use'])).out).toBe(`Using the local registry at ${forgeRoot} (from the default).\n`);
-    const other = join(home, 'tutorial');
-    expect((await run(['registry', 'use', './tutorial', '--as', 'bob'])).out).toBe(
-      `Using the local registry at ${other}.\nActing as bob on it.\n`,
-    );
-    expect((await run(['registry', 'use'])).out).toBe(`Using the local registry at ${other} (from profile).\nActing as bob on it.\n`);
-    expect((await run(['auth', 'status'])).out).toBe(
-      `Registry:   local registry at ${other}\nLogged in:  bob (profile)\nPermission: write\n`,
-    );
-    expect((await run(['auth', 'status', '--as', 'carol', '--registry', forgeRoot])).out).toBe(
-      `Registry:   local registry at ${forgeRoot}\nLogged in:  carol (--as)\nPermission: write\n`,
-    );
-    expect((await run(['registry', 'use'], { MEDPERF_GIT_REGISTRY: 'mlcommons/registry' })).out).toBe(
-      'Using the GitHub registry mlcommons/registry (from $MEDPERF_GIT_REGISTRY).\nActing as bob on it.\n'.replace('Acting as bob on it.\n', ''),
-    );
-    expect((await run(['registry', 'use', 'mlcommons/registry'])).out).toBe('Using the GitHub registry mlcommons/registry.\n');
-    expect((await run(['registry', 'use', 'https://ghe.example.org/team/registry'])).out).toBe(
-      'Using the GitHub registry team/registry on https://ghe.example.org.\n',
-    );
   });
 });
