@@ -13,6 +13,17 @@ import { RegistryInitCommand } from './registry/init.ts';
 import { RegistryUseCommand } from './registry/use.ts';
 import { SiteBuildCommand } from './site/build.ts';
 import { TestRunCommand } from './test/run.ts';
+import { DatasetAssociateCommand } from './dataset/associate.ts';
+import { DatasetCheckCommand } from './dataset/check.ts';
+import { DatasetLsCommand } from './dataset/ls.ts';
+import { DatasetPrepareCommand } from './dataset/prepare.ts';
+import { DatasetSetOperationalCommand } from './dataset/set-operational.ts';
+import { DatasetSubmitCommand } from './dataset/submit.ts';
+import { DatasetViewCommand } from './dataset/view.ts';
+import { ResultLsCommand } from './result/ls.ts';
+import { ResultSubmitCommand } from './result/submit.ts';
+import { ResultViewCommand } from './result/view.ts';
+import { RunCommand } from './run.ts';
 
 export const commands: Array<CommandClass<MedperfContext>> = [
   AuthStatusCommand,
@@ -27,4 +38,15 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   SiteBuildCommand,
   TestRunCommand,
   ValidateCommand,
+  DatasetAssociateCommand,
+  DatasetCheckCommand,
+  DatasetLsCommand,
+  DatasetPrepareCommand,
+  DatasetSetOperationalCommand,
+  DatasetSubmitCommand,
+  DatasetViewCommand,
+  ResultLsCommand,
+  ResultSubmitCommand,
+  ResultViewCommand,
+  RunCommand,
 ];

@@ -1,0 +1,100 @@
+import { Command, Option } from 'clipanion';
+import { MedperfError } from '../../../registry/errors.ts';
+import { paths } from '../../../registry/layout.ts';
+import type { DatasetAssociationRecord } from '../../../registry/records.ts';
+import { BaseCommand } from '../../base.ts';
+import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
+import { preparedPaths, readLocalDataset } from '../../datasets.ts';
+import { chooseRunner } from '../../execution.ts';
+import { withForge } from '../../forge.ts';
+import { recordYaml } from '../../records.ts';
+import { executeModel } from '../../results.ts';
+import { confirmOrCancel, indent, statusLine, table } from '../../ui.ts';
+import { VERSION } from '../../version.ts';
+
+export class DatasetAssociateCommand extends BaseCommand {
+  static override paths = [['dataset', 'associate']];
+  static override usage = Command.Usage({
+    category: 'Data owner',
+    description: 'Ask to join a benchmark with an operational dataset',
+    details: `
+      MedPerf's \`dataset associate\`: runs the benchmark's reference model and evaluator on your
+      prepared data, shows the metrics and the association record, asks for confirmation, and opens a
+      pull request adding \`benchmarks/<benchmark>/datasets/<you>/<dataset>.yaml\` for the benchmark
+      committee to approve. Only the metrics and hashes are published.
+    `,
+    examples: [['Associate your dataset with a benchmark', '$0 dataset associate -b chestxray -d hospital-a']],
+  });
+
+  benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
+  dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
+  runner = Option.String('--runner', 'docker', { description: 'docker (default), process (no isolation), or auto' });
+  noCache = Option.Boolean('--no-cache', false, { description: 'Run the reference model again even if it ran on this data before' });
+
+  async execute(): Promise<number> {
+    return withForge(this, async (forge) => {
+      const id = qualify(this.dataset, forge.login, '--dataset');
+      const path = paths.datasetAssociation(this.benchmark, id);
+      const status = statusLine(this.context, { quiet: this.json });
+      const { bench, cubes, generatedUid } = await withMain(forge, async (view) => {
+        const bench = await approvedBenchmark(forge, view, this.benchmark);
+        const dataset = await view.dataset(id);
+        if (!dataset) {
+          const pull = await pendingPull(forge, paths.dataset(id));
+          throw new MedperfError('not-registered', pull ? `the dataset ${id} is not registered yet: its pull request #${pull} is still open; nothing was submitted` : `no dataset ${id} in the registry; register it with \`medperf-git dataset submit\``);
+        }
+        if (dataset.data.state !== 'operational') throw new DatasetInDevelopmentError(id);
+        if (dataset.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
+          throw new MedperfError('preparator-mismatch', `the dataset ${id} was prepared with ${dataset.data.data_preparation_mlcube}, but ${this.benchmark} uses ${bench.data.data_preparation_mlcube}; nothing was submitted`);
+        }
+        if (await view.datasetAssociation(this.benchmark, id)) throw new MedperfError('already-associated', `the dataset ${id} is already associated with ${this.benchmark}`);
+        status.update('fetching and verifying the benchmark\'s cubes');
+        const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data)), model: await registeredCube(view, this.stateDir, bench.data.reference_model) };
+        return { bench, cubes, generatedUid: dataset.data.generated_uid };
+      });
+      const local = await readLocalDataset(this.stateDir, id);
+      if (local.generated_uid !== generatedUid) {
+        throw new MedperfError('prepared-data-mismatch', `the prepared data here (generated_uid ${local.generated_uid ?? 'none: not prepared'}) is not the data registered as ${id} (${generatedUid}); nothing was submitted`);
+      }
+      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
+      const p = preparedPaths(this.stateDir, id);
+      const { result, cached } = await executeModel(
+        { benchmark: this.benchmark, dataset: id, generatedUid, preparedData: p.data, preparedLabels: p.labels, ...cubes },
+        { stateDir: this.stateDir, runner, noCache: this.noCache, onStatus: (line) => status.update(line) },
+      );
+      status.done();
+      const record: DatasetAssociationRecord = {
+        initiated_by: forge.login,
+        compatibility_test: {
+          metrics: result.metrics,
+          dataset_generated_uid: generatedUid,
+          cubes: result.cubes,
+          medperf_git_version: VERSION,
+          executed_at: result.executed_at,
+        },
+      };
+      const yaml = recordYaml('dataset-association', path, record);
+      const metricsTable = table(['metric', 'value'], flattenMetrics(result.metrics));
+      if (!this.json) {
+        this.print(`The reference model ${bench.data.reference_model} on ${id}${cached ? ' (from an earlier run)' : ''}:`);
+        this.print(indent(metricsTable));
+        this.print(`This will be published in ${forge.registry}, as ${path}:`);
+        this.print(indent(yaml.trimEnd()));
+      }
+      await confirmOrCancel(this.context, `Ask to associate ${id} with ${this.benchmark}?`, { yes: this.yes });
+      const { pull, created } = await forge.propose({
+        key: `dataset-association/${this.benchmark}/${id}`,
+        title: `Associate dataset ${id} with ${this.benchmark}`,
+        body: `The data owner asks to join \`${this.benchmark}\` with \`${id}\` (generated_uid \`${generatedUid}\`).\n\nThe reference model \`${bench.data.reference_model}\` on this data:\n\n| metric | value |\n|---|---|\n${flattenMetrics(result.metrics).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nOpened by medperf-git dataset associate.`,
+        files: [{ path, content: yaml }],
+      });
+      if (this.json) {
+        this.printJson({ benchmark: this.benchmark, dataset: id, pull: pull.number, url: pull.url, created, record });
+        return 0;
+      }
+      this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(`A committee member of ${this.benchmark} (${bench.data.committee.join(', ')}) approves it; then run the benchmark: \`medperf-git run -b ${this.benchmark} -d ${id}\`.`);
+      return 0;
+    });
+  }
+}

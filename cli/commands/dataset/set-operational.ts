@@ -1,0 +1,76 @@
+import { Command, Option } from 'clipanion';
+import { MedperfError } from '../../../registry/errors.ts';
+import { paths } from '../../../registry/layout.ts';
+import type { DatasetRecord } from '../../../registry/records.ts';
+import { BaseCommand } from '../../base.ts';
+import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
+import { withForge } from '../../forge.ts';
+import { recordYaml } from '../../records.ts';
+import { confirmOrCancel, indent, statusLine, table } from '../../ui.ts';
+
+export class DatasetSetOperationalCommand extends BaseCommand {
+  static override paths = [['dataset', 'set-operational'], ['dataset', 'set_operational']];
+  static override usage = Command.Usage({
+    category: 'Data owner',
+    description: 'Publish a prepared dataset\'s statistics and generated_uid, and mark it operational',
+    details: `
+      MedPerf's \`dataset set_operational\`. Shows the statistics the data preparator computed and the
+      record as it will be published, asks for confirmation, and opens a pull request updating the
+      dataset's record. Irreversible: an operational dataset's hashes never change again.
+    `,
+    examples: [['Mark your prepared dataset operational', '$0 dataset set-operational -d hospital-a']],
+  });
+
+  dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
+
+  async execute(): Promise<number> {
+    return withForge(this, async (forge) => {
+      const id = qualify(this.dataset, forge.login, '--dataset');
+      const local = await readLocalDataset(this.stateDir, id);
+      if (!local.generated_uid) throw new MedperfError('not-prepared', `the dataset ${id} is not prepared yet; run \`medperf-git dataset prepare -d ${id}\` first`);
+      const path = paths.dataset(id);
+      const current = await withMain(forge, async (view) => (await view.dataset(id))?.data);
+      if (!current) {
+        const pull = await pendingPull(forge, path);
+        throw new MedperfError(
+          'not-registered',
+          pull
+            ? `the dataset ${id} is not registered yet: its pull request #${pull} is still open; once it is merged, run this again`
+            : `the dataset ${id} is not in the registry; register it with \`medperf-git dataset submit\``,
+        );
+      }
+      if (current.state === 'operational') throw new MedperfError('already-operational', `the dataset ${id} is already operational; nothing to do`);
+      const status = statusLine(this.context, { quiet: this.json });
+      status.update('checking the prepared data against its generated_uid');
+      const now = await recomputeGeneratedUid(this.stateDir, id);
+      status.done();
+      if (now !== local.generated_uid) {
+        throw new MedperfError('prepared-data-changed', `the prepared data of ${id} changed since it was prepared (generated_uid ${local.generated_uid}, now ${now}); prepare it again`);
+      }
+      const record: DatasetRecord = { ...current, generated_uid: local.generated_uid, statistics: local.statistics ?? {}, state: 'operational' };
+      const yaml = recordYaml('dataset', path, record);
+      if (!this.json) {
+        this.print(`Statistics of ${id}, computed by ${local.data_preparation_mlcube}:`);
+        this.print(indent(table(['statistic', 'value'], flattenMetrics(local.statistics ?? {}))));
+        this.print(`The record will become (${path}):`);
+        this.print(indent(yaml.trimEnd()));
+        this.print('This cannot be undone: an operational dataset keeps these hashes for good.');
+      }
+      await confirmOrCancel(this.context, `Publish these statistics and mark ${id} operational?`, { yes: this.yes });
+      const { pull, created } = await forge.propose({
+        key: `dataset-operational/${id}`,
+        title: `Dataset ${id} is operational`,
+        body: `Marks the dataset \`${id}\` operational, with the statistics of its data preparator.\n\ngenerated_uid: \`${local.generated_uid}\`\n\nOpened by medperf-git dataset set-operational.`,
+        files: [{ path, content: yaml }],
+      });
+      if (this.json) {
+        this.printJson({ id, pull: pull.number, url: pull.url, created, record });
+        return 0;
+      }
+      this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(`Once it is merged, associate the dataset with a benchmark: \`medperf-git dataset associate -b BENCHMARK -d ${id}\`.`);
+      return 0;
+    });
+  }
+}

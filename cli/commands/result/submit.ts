@@ -1,0 +1,68 @@
+import { Command, Option, UsageError } from 'clipanion';
+import { BaseCommand } from '../../base.ts';
+import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
+import { withForge } from '../../forge.ts';
+import { findLocalResult, listLocalResults, type LocalResult } from '../../results.ts';
+import { confirmOrCancel, indent } from '../../ui.ts';
+import { submission } from './ls.ts';
+
+export class ResultSubmitCommand extends BaseCommand {
+  static override paths = [['result', 'submit']];
+  static override usage = Command.Usage({
+    category: 'Data owner',
+    description: 'Submit local results: one, or every unsubmitted result of a benchmark, in one pull request',
+    details: `
+      Shows exactly the result records that will be sent (metrics and hashes only), asks, and opens one
+      pull request with them. A result the registry holds already is left out; a rerun becomes the
+      next version of its record.
+    `,
+    examples: [
+      ['Submit one result', '$0 result submit -r 3f2a9c81d0e4'],
+      ['Submit every unsubmitted result of a benchmark', '$0 result submit -b chestxray'],
+    ],
+  });
+
+  result = Option.String('--result,-r', { description: 'The local result id (see `result ls`)' });
+  benchmark = Option.String('--benchmark,-b', { description: 'Submit every unsubmitted result of this benchmark' });
+
+  async execute(): Promise<number> {
+    if (!this.result === !this.benchmark) throw new UsageError('give either --result/-r or --benchmark/-b');
+    return withForge(this, async (forge) => {
+      let results: LocalResult[];
+      if (this.result) results = [await findLocalResult(this.stateDir, this.result)];
+      else {
+        results = [];
+        const seen = new Set<string>();
+        // The newest execution of each model and dataset, unless it is submitted and not rejected.
+        for (const r of await listLocalResults(this.stateDir, this.benchmark)) {
+          const slot = `${r.dataset} ${r.model}`;
+          if (seen.has(slot)) continue;
+          seen.add(slot);
+          const state = await submission(forge, r);
+          if (state === 'not submitted' || state.endsWith('rejected')) results.push(r);
+        }
+      }
+      const benchmark = results[0]?.benchmark ?? this.benchmark!;
+      const { send } = await withMain(forge, (view) => outgoingResults(view, results));
+      if (!send.length) {
+        if (this.json) this.printJson({ benchmark, sent: 0 });
+        else this.print('Nothing to submit: every result is submitted or in the registry already.');
+        return 0;
+      }
+      if (!this.json) {
+        this.print(`These ${send.length} result record${send.length === 1 ? '' : 's'} will be sent to ${forge.registry} (metrics and hashes only):`);
+        for (const o of send) {
+          this.print(`--- ${o.path}`);
+          this.print(indent(o.yaml.trimEnd()));
+        }
+      }
+      await confirmOrCancel(this.context, `Submit ${send.length} result${send.length === 1 ? '' : 's'} in one pull request?`, { yes: this.yes });
+      const datasets = [...new Set(send.map((o) => o.result.dataset))];
+      const key = datasets.length === 1 ? `result/${benchmark}/${datasets[0]}` : `result/${benchmark}/${forge.login}`;
+      const { pull, created } = await proposeResults(forge, this.stateDir, key, benchmark, send);
+      if (this.json) this.printJson({ benchmark, sent: send.length, pull: pull.number, url: pull.url, created });
+      else this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      return 0;
+    });
+  }
+}

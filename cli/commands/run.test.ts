@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, rawData, seedRegistry } from '../data-owner.testing.ts';
+
+let state: string;
+let raw: { data: string; labels: string };
+
+beforeEach(async () => {
+  state = await mkdtemp(join(tmpdir(), 'medperf-run-'));
+  raw = rawData(join(state, '..', `${state.split('/').pop()}-hospital`));
+});
+
+afterEach(async () => {
+  await rm(state, { recursive: true, force: true });
+  await rm(join(raw.data, '..'), { recursive: true, force: true });
+});
+
+const DS = `${DATA_OWNER}/hospital-a`;
+
+async function mergeLatest(login: string, approveAs?: string) {
+  const forge = await as(state, login);
+  const [pull] = await forge.listPulls({ state: 'open' });
+  if (approveAs) await (await as(state, approveAs)).review(pull!.number, 'APPROVE');
+  return forge.merge(pull!.number);
+}
+
+/** The data owner's flow up to an approved, operational, associated dataset. */
+async function registerDataset() {
+  const submit = await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--description', 'Chest X-rays', '--location', 'Hospital A', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
+  expect(submit.code, submit.err).toBe(0);
+  await mergeLatest(DATA_OWNER);
+  const prepare = await cli(state, DATA_OWNER, ['dataset', 'prepare', '-d', 'hospital-a', '--runner', 'process']);
+  expect(prepare.code, prepare.err).toBe(0);
+  const operational = await cli(state, DATA_OWNER, ['dataset', 'set-operational', '-d', 'hospital-a', '--yes']);
+  expect(operational.code, operational.err).toBe(0);
+  await mergeLatest(DATA_OWNER);
+  return { submit, prepare, operational };
+}
+
+describe('the data owner', () => {
+  it('registers, prepares, marks operational, associates, runs every approved model and submits one results PR', async () => {
+    await seedRegistry(state);
+    const { submit, prepare, operational } = await registerDataset();
+    expect(submit.out).toContain(`This will be published in`);
+    expect(submit.out).toMatch(/input_data_hash: [0-9a-f]{64}/);
+    expect(submit.out).not.toContain(raw.data);
+    expect(submit.out).toContain('Opened pull request #');
+    expect(prepare.out).toContain('tasks run:     prepare, sanity_check, statistics');
+    expect(prepare.out).toMatch(/num_samples\s+40/);
+    expect(operational.out).toContain('This cannot be undone');
+    expect(operational.out).toContain('state: operational');
+
+    const associate = await cli(state, DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(associate.code, associate.err).toBe(0);
+    expect(associate.out).toContain(`The reference model ${COMMITTEE}/chestxray-cnn on ${DS}:`);
+    expect(associate.out).toMatch(/AUC\.mean\s+0\.\d+/);
+    // Approved by the committee: the association merges.
+    const committee = await as(state, COMMITTEE);
+    const open = await committee.listPulls({ state: 'open', paths: [`benchmarks/${BENCHMARK}/datasets/`] });
+    expect(open).toHaveLength(1);
+    await committee.review(open[0]!.number, 'APPROVE');
+    await committee.merge(open[0]!.number);
+
+    const run = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(run.code, run.err).toBe(0);
+    const lines = run.out.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('model'));
+    expect(lines[header]).toMatch(/^model\s+local result id\s+partial\s+from cache\s+error$/);
+    // By priority: the reference model (0) first; it ran already for the association, so it comes from the cache.
+    expect(lines[header + 1]).toMatch(new RegExp(`^${COMMITTEE}/chestxray-cnn\\s+[0-9a-f]{12}\\s+no\\s+yes$`));
+    expect(lines[header + 2]).toMatch(/^model-owner\/chestxray-mobilenet\s+[0-9a-f]{12}\s+no\s+no$/);
+    expect(run.out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
+    expect(run.out).toContain(`--- benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`);
+    expect(run.out).toContain('version: 1');
+    expect(run.out).toMatch(/Opened pull request #\d+/);
+
+    const owner = await as(state, DATA_OWNER);
+    const [resultsPr] = await owner.listPulls({ state: 'open' });
+    expect(resultsPr!.paths).toEqual([
+      `benchmarks/${BENCHMARK}/results/${DS}/${COMMITTEE}/chestxray-cnn.yaml`,
+      `benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`,
+    ]);
+    // Results need no reviewer: the gate lets the data owner's PR merge.
+    await owner.merge(resultsPr!.number);
+
+    // A second run: everything from the cache, nothing to send.
+    const again = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain('Total: 2 models, 0 ran, 2 from cache, 0 partial, 0 failed');
+    expect(again.out).toContain('Every result is in the registry already; nothing to send.');
+
+    const ls = await cli(state, DATA_OWNER, ['result', 'ls', '-b', BENCHMARK]);
+    expect(ls.out).toMatch(/in the registry/);
+    const check = await cli(state, DATA_OWNER, ['dataset', 'check', '-d', 'hospital-a']);
+    expect(check.code).toBe(0);
+    expect(check.out).toContain(`OK: the prepared data of ${DS} is unchanged.`);
+  }, 120_000);
+});

@@ -1,0 +1,207 @@
+import { Command, Option, UsageError } from 'clipanion';
+import { MedperfError } from '../../registry/errors.ts';
+import { parseRecordPath, paths } from '../../registry/layout.ts';
+import type { LoadedRecord } from '../../registry/view.ts';
+import { BaseCommand } from '../base.ts';
+import {
+  approvedBenchmark,
+  benchmarkCubes,
+  DatasetInDevelopmentError,
+  NotApprovedError,
+  outgoingResults,
+  pendingPull,
+  proposeResults,
+  qualify,
+  registeredCube,
+  withMain,
+} from '../data-owner.ts';
+import { preparedPaths, readLocalDataset } from '../datasets.ts';
+import { chooseRunner, type RegisteredCube } from '../execution.ts';
+import { withForge } from '../forge.ts';
+import { executeModel, type LocalResult } from '../results.ts';
+import { confirm, indent, statusLine, table } from '../ui.ts';
+
+interface Execution {
+  model: string;
+  result?: LocalResult;
+  cached: boolean;
+  error?: string;
+}
+
+export class RunCommand extends BaseCommand {
+  static override paths = [['run']];
+  static override usage = Command.Usage({
+    category: 'Data owner',
+    description: 'Run every approved model of a benchmark on your dataset, and submit the results',
+    details: `
+      MedPerf's \`benchmark run\`. Runs every model whose association with the benchmark is approved
+      (on the registry's main branch), by priority, on your prepared dataset: the model's \`infer\`, then
+      the benchmark's evaluator. Finished executions are reused (keyed by every hash involved) unless
+      \`--no-cache\`; an interrupted run resumes. With \`--ignore-model-errors\`, a model that fails is
+      evaluated on what it predicted and reported as partial, and the run goes on.
+
+      Prints MedPerf's summary table, then shows exactly the result records that will be sent (metrics
+      and hashes only) and asks before opening one pull request with all of them.
+    `,
+    examples: [
+      ['Run every approved model', '$0 run -b chestxray -d hospital-a'],
+      ['Run two models, two at a time, without questions', '$0 run -b chestxray -d hospital-a -m model-owner/chestxray-mobilenet -m bench-committee/chestxray-cnn --jobs 2 --yes'],
+    ],
+  });
+
+  benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
+  dataset = Option.String('--dataset,-d', { required: true, description: 'Your dataset: name, or owner/name' });
+  models = Option.Array('--model,-m', { description: 'Only these models (owner/name); each must be approved for the benchmark' });
+  noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before' });
+  ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
+  jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
+  runner = Option.String('--runner', 'docker', { description: 'docker (default), process (no isolation), or auto' });
+  noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
+
+  async execute(): Promise<number> {
+    const jobs = Number(this.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${this.jobs}: give a whole number of at least 1`);
+    return withForge(this, async (forge) => {
+      const id = qualify(this.dataset, forge.login, '--dataset');
+      const local = await readLocalDataset(this.stateDir, id);
+      const status = statusLine(this.context, { quiet: this.json });
+      const plan = await withMain(forge, async (view) => {
+        const bench = await approvedBenchmark(forge, view, this.benchmark);
+        if (bench.data.state !== 'operational') {
+          throw new MedperfError('benchmark-not-operational', `the benchmark ${this.benchmark} is in development: it takes no results yet; nothing was run`);
+        }
+        const dataset = await view.dataset(id);
+        if (!dataset) throw new MedperfError('not-registered', `the dataset ${id} is not in the registry; register it with \`medperf-git dataset submit\``);
+        if (dataset.data.state !== 'operational') throw new DatasetInDevelopmentError(id);
+        if (local.generated_uid !== dataset.data.generated_uid) {
+          throw new MedperfError('prepared-data-mismatch', `the prepared data here (generated_uid ${local.generated_uid ?? 'none'}) is not the data registered as ${id} (${dataset.data.generated_uid}); nothing was run`);
+        }
+        if (!(await view.datasetAssociation(this.benchmark, id))) {
+          const pull = await pendingPull(forge, paths.datasetAssociation(this.benchmark, id));
+          throw new NotApprovedError(
+            pull
+              ? `the dataset ${id} is not approved for ${this.benchmark} yet: its association pull request #${pull} waits for the committee; nothing was run`
+              : `the dataset ${id} is not associated with ${this.benchmark}; ask with \`medperf-git dataset associate -b ${this.benchmark} -d ${id}\``,
+          );
+        }
+        // Approved models: their associations on main, by priority (MedPerf runs them in that order).
+        const approved: Array<{ model: string; priority: number }> = [];
+        for (const path of await view.tree.list(`benchmarks/${this.benchmark}/models/`)) {
+          const where = parseRecordPath(path);
+          if (where?.kind !== 'model-association') continue;
+          const rec = (await view.record(path)) as LoadedRecord<'model-association'> | undefined;
+          if (rec) approved.push({ model: where.model, priority: rec.data.priority });
+        }
+        approved.sort((a, b) => a.priority - b.priority || a.model.localeCompare(b.model));
+        let models = approved.map((a) => a.model);
+        if (this.models?.length) {
+          for (const m of this.models) {
+            if (models.includes(m)) continue;
+            const pull = await pendingPull(forge, paths.modelAssociation(this.benchmark, m));
+            throw new NotApprovedError(
+              pull
+                ? `the model ${m} is not approved for ${this.benchmark}: its association pull request #${pull} waits for the committee; nothing was run`
+                : `the model ${m} is not associated with ${this.benchmark}; nothing was run (\`medperf-git association ls -b ${this.benchmark}\` lists the approved models)`,
+            );
+          }
+          models = models.filter((m) => this.models!.includes(m));
+        }
+        if (!models.length) throw new MedperfError('no-models', `no model is approved for ${this.benchmark} yet; nothing was run`);
+        status.update('fetching and verifying the cubes');
+        const cubes = await benchmarkCubes(view, this.stateDir, bench.data);
+        const modelCubes = new Map<string, RegisteredCube | Error>();
+        for (const m of models) {
+          try {
+            modelCubes.set(m, await registeredCube(view, this.stateDir, m));
+          } catch (error) {
+            if (!this.ignoreModelErrors || !(error instanceof MedperfError)) throw error;
+            modelCubes.set(m, error);
+          }
+        }
+        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes };
+      });
+      status.done();
+      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
+      if (!this.json) this.print(`Running ${plan.models.length} model${plan.models.length === 1 ? '' : 's'} of ${this.benchmark} on ${id} (${runner.name} runner).`);
+      const p = preparedPaths(this.stateDir, id);
+      const executions: Execution[] = plan.models.map((model) => ({ model, cached: false }));
+      let firstError: unknown;
+      let next = 0;
+      const worker = async () => {
+        while (next < executions.length && !firstError) {
+          const ex = executions[next++]!;
+          const cube = plan.modelCubes.get(ex.model)!;
+          try {
+            if (cube instanceof Error) throw cube;
+            const outcome = await executeModel(
+              { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube },
+              { stateDir: this.stateDir, runner, noCache: this.noCache, ignoreModelErrors: this.ignoreModelErrors, onStatus: (line) => status.update(line) },
+            );
+            ex.result = outcome.result;
+            ex.cached = outcome.cached;
+          } catch (error) {
+            if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
+              firstError ??= error;
+              return;
+            }
+            ex.error = error.message.split('\n')[0];
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(jobs, executions.length) }, worker));
+      status.done();
+      if (firstError) {
+        if (!this.json) this.printSummary(executions.filter((e) => e.result));
+        throw firstError;
+      }
+      if (!this.json) this.printSummary(executions);
+      const results = executions.flatMap((e) => (e.result ? [e.result] : []));
+      const { send, alreadyRegistered } = await withMain(forge, (view) => outgoingResults(view, results));
+      const report = (pull?: { number: number; url: string }) =>
+        this.printJson({
+          benchmark: this.benchmark,
+          dataset: id,
+          runner: runner.name,
+          executions: executions.map((e) => ({ model: e.model, result: e.result?.id, partial: e.result?.partial ?? false, cached: e.cached, error: e.error ?? null, metrics: e.result?.metrics })),
+          ...(pull ? { pull: pull.number, url: pull.url } : {}),
+        });
+      if (!send.length) {
+        if (this.json) report();
+        else this.print(alreadyRegistered.length ? 'Every result is in the registry already; nothing to send.' : 'No result to send.');
+        return executions.some((e) => e.error) ? 1 : 0;
+      }
+      if (this.noSubmit) {
+        if (this.json) report();
+        else this.print(`The results are kept here; submit them with \`medperf-git result submit -b ${this.benchmark}\`.`);
+        return 0;
+      }
+      if (!this.json) {
+        this.print(`These ${send.length} result record${send.length === 1 ? '' : 's'} will be sent to ${forge.registry} (metrics and hashes only; predictions and data stay here):`);
+        for (const o of send) {
+          this.print(`--- ${o.path}`);
+          this.print(indent(o.yaml.trimEnd()));
+        }
+      }
+      if (!(await confirm(this.context, `Submit ${send.length} result${send.length === 1 ? '' : 's'} in one pull request?`, { yes: this.yes }))) {
+        this.print(`Nothing was sent. The results are kept here; submit them later with \`medperf-git result submit -b ${this.benchmark}\`.`);
+        return 0;
+      }
+      const { pull, created } = await proposeResults(forge, this.stateDir, `result/${this.benchmark}/${id}`, this.benchmark, send);
+      if (this.json) report(pull);
+      else {
+        this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+        this.print('Results need no reviewer: they merge once the checks pass.');
+      }
+      return 0;
+    });
+  }
+
+  /** MedPerf's summary table after a benchmark run. */
+  private printSummary(executions: Execution[]): void {
+    this.print(table(['model', 'local result id', 'partial', 'from cache', 'error'], executions.map((e) => [e.model, e.result?.id ?? '', e.result ? (e.result.partial ? 'yes' : 'no') : '', e.result ? (e.cached ? 'yes' : 'no') : '', e.error ?? ''])));
+    const count = (f: (e: Execution) => boolean) => executions.filter(f).length;
+    this.print(
+      `Total: ${executions.length} model${executions.length === 1 ? '' : 's'}, ${count((e) => Boolean(e.result && !e.cached))} ran, ${count((e) => e.cached)} from cache, ${count((e) => Boolean(e.result?.partial))} partial, ${count((e) => Boolean(e.error))} failed`,
+    );
+  }
+}

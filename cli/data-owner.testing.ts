@@ -1,0 +1,139 @@
+// Test support for the data owner's commands: a local registry with the demo benchmark registered
+// and approved (the committee's and model owner's part of the tutorial, done directly on the
+// forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { generateDataset, buildDemoTarball } from '../examples/generate-data.ts';
+import { CUBES_DIR } from '../examples/images.ts';
+import { hashFile } from '../registry/hash.ts';
+import { paths } from '../registry/layout.ts';
+import { LocalForge } from '../registry/forge/local.ts';
+import type { BenchmarkRecord, ModelAssociationRecord } from '../registry/records.ts';
+import { main } from './main.ts';
+import { computeCubeAssets, cubeRecord, recordYaml } from './records.ts';
+import { VERSION } from './version.ts';
+
+export const ADMIN = 'medperf-admin';
+export const COMMITTEE = 'bench-committee';
+export const MODEL_OWNER = 'model-owner';
+export const DATA_OWNER = 'data-owner';
+export const BENCHMARK = 'chestxray';
+export const FAKE_DIGEST = `sha256:${'0'.repeat(64)}`;
+
+export function forgeRoot(stateDir: string): string {
+  return join(stateDir, 'forge');
+}
+
+export async function as(stateDir: string, login: string): Promise<LocalForge> {
+  return LocalForge.open({ root: forgeRoot(stateDir), login });
+}
+
+async function cubeFile(stateDir: string, id: string, dir: string, name: string, kind: 'data-preparator' | 'model' | 'metrics') {
+  const assets = await computeCubeAssets({ dir: join(CUBES_DIR, dir), imageDigest: FAKE_DIGEST }, { stateDir, inspectImage: async () => undefined });
+  const path = paths.cube(id);
+  return { path, content: recordYaml('cube', path, cubeRecord(assets, { name, kind })) };
+}
+
+function association(login: string, priority: number, uid: string): ModelAssociationRecord {
+  return { initiated_by: login, compatibility_test: { metrics: { AUC: { mean: 0.7 } }, dataset_generated_uid: uid, medperf_git_version: VERSION }, priority };
+}
+
+export interface SeedOptions {
+  /** The committee approves the second model's association (default true). */
+  approveSecondModel?: boolean;
+  /** The admin approves the benchmark (default true). */
+  approveBenchmark?: boolean;
+  benchmarkState?: BenchmarkRecord['state'];
+}
+
+/** The demo benchmark on a fresh local registry, registered by the committee and approved by the admin. */
+export async function seedRegistry(stateDir: string, options: SeedOptions = {}): Promise<void> {
+  const admin = await as(stateDir, ADMIN);
+  const registryPr = await admin.propose({
+    key: 'registry',
+    title: 'Registry',
+    body: '',
+    files: [{ path: 'registry.yaml', content: `title: Test registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
+  });
+  await admin.merge(registryPr.pull.number);
+
+  const committee = await as(stateDir, COMMITTEE);
+  const demo = join(stateDir, 'demo_data.tar.gz');
+  await buildDemoTarball(demo);
+  const demoUid = 'e'.repeat(64);
+  const benchmark: BenchmarkRecord = {
+    name: 'Chest X-ray classification',
+    committee: [COMMITTEE],
+    data_preparation_mlcube: `${COMMITTEE}/chestxray-prep`,
+    reference_model: `${COMMITTEE}/chestxray-cnn`,
+    data_evaluator_mlcube: `${COMMITTEE}/chestxray-metrics`,
+    demo_dataset: { url: `file://${demo}`, sha256: await hashFile(demo), generated_uid: demoUid },
+    dataset_auto_approval: { mode: 'never' },
+    model_auto_approval: { mode: 'never' },
+    results_policy: { publish: 'per-model', primary_metric: 'AUC.mean', direction: 'higher' },
+    state: options.benchmarkState ?? 'operational',
+  };
+  const benchPr = await committee.propose({
+    key: `benchmark/${BENCHMARK}`,
+    title: 'Benchmark chestxray',
+    body: '',
+    files: [
+      await cubeFile(stateDir, `${COMMITTEE}/chestxray-prep`, 'chestxray-prep', 'Chest X-ray Data Preparator', 'data-preparator'),
+      await cubeFile(stateDir, `${COMMITTEE}/chestxray-cnn`, 'chestxray-cnn', 'Custom CNN', 'model'),
+      await cubeFile(stateDir, `${COMMITTEE}/chestxray-metrics`, 'chestxray-metrics', 'Classification Metrics', 'metrics'),
+      { path: paths.benchmark(BENCHMARK), content: recordYaml('benchmark', paths.benchmark(BENCHMARK), benchmark) },
+      { path: paths.modelAssociation(BENCHMARK, `${COMMITTEE}/chestxray-cnn`), content: recordYaml('model-association', paths.modelAssociation(BENCHMARK, `${COMMITTEE}/chestxray-cnn`), association(COMMITTEE, 0, demoUid)) },
+    ],
+  });
+  if (options.approveBenchmark === false) return;
+  await admin.review(benchPr.pull.number, 'APPROVE');
+  await admin.merge(benchPr.pull.number);
+
+  const modelOwner = await as(stateDir, MODEL_OWNER);
+  const cubePr = await modelOwner.propose({
+    key: `cube/${MODEL_OWNER}/chestxray-mobilenet`,
+    title: 'Cube',
+    body: '',
+    files: [await cubeFile(stateDir, `${MODEL_OWNER}/chestxray-mobilenet`, 'chestxray-mobilenet', 'MobileNet', 'model')],
+  });
+  await modelOwner.merge(cubePr.pull.number);
+  const assocPath = paths.modelAssociation(BENCHMARK, `${MODEL_OWNER}/chestxray-mobilenet`);
+  const assocPr = await modelOwner.propose({
+    key: `model-association/${BENCHMARK}/${MODEL_OWNER}/chestxray-mobilenet`,
+    title: 'Associate',
+    body: '',
+    files: [{ path: assocPath, content: recordYaml('model-association', assocPath, association(MODEL_OWNER, 1, demoUid)) }],
+  });
+  if (options.approveSecondModel === false) return;
+  await committee.review(assocPr.pull.number, 'APPROVE');
+  await committee.merge(assocPr.pull.number);
+}
+
+/** Raw data for the data owner: 40 images and their labels, under `dir`. */
+export function rawData(dir: string): { data: string; labels: string } {
+  mkdirSync(dir, { recursive: true });
+  const { dataPath, labelsPath } = generateDataset(dir, { count: 40, seed: 11, prefix: 'patient' });
+  return { data: dataPath, labels: labelsPath };
+}
+
+/** Runs the CLI in process as a login; returns the exit code and what was printed. */
+export async function cli(stateDir: string, login: string, argv: string[], options: { cwd?: string; stdin?: string } = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const stdin = new PassThrough();
+  if (options.stdin !== undefined) stdin.end(options.stdin);
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin,
+    env: { ...process.env, MEDPERF_GIT_HOME: stateDir, MEDPERF_GIT_LOGIN: login, MEDPERF_GIT_REGISTRY: '' },
+    cwd: options.cwd ?? stateDir,
+    ...(options.stdin !== undefined ? { interactive: true } : {}),
+  } as never);
+  return { code, out, err };
+}

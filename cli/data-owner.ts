@@ -1,0 +1,141 @@
+// What the data owner's commands share: the registry's main branch as records, ids as typed,
+// the benchmark's cubes made ready to run, and the errors that say what to do next.
+import { isDeepStrictEqual } from 'node:util';
+import { UsageError } from 'clipanion';
+import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import type { Forge } from '../registry/forge/forge.ts';
+import { NAME, paths } from '../registry/layout.ts';
+import { createView } from '../registry/load.ts';
+import type { BenchmarkRecord } from '../registry/records.ts';
+import { closeTree } from '../registry/trees.ts';
+import type { LoadedRecord, RegistryView } from '../registry/view.ts';
+import { materializeCube, type RegisteredCube } from './execution.ts';
+import { recordYaml } from './records.ts';
+import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
+
+export class NotApprovedError extends MedperfError {
+  constructor(message: string) {
+    super('not-approved', message);
+  }
+}
+
+export class DatasetInDevelopmentError extends MedperfError {
+  constructor(id: string) {
+    super(
+      'dataset-in-development',
+      `the dataset ${id} is still in development: prepare it (\`medperf-git dataset prepare -d ${id}\`) and mark it operational (\`medperf-git dataset set-operational -d ${id}\`) first; nothing was submitted`,
+    );
+  }
+}
+
+/** Runs `fn` on a view of the registry's main branch, releasing the tree afterwards. */
+export async function withMain<T>(forge: Forge, fn: (view: RegistryView) => Promise<T>): Promise<T> {
+  const tree = await forge.main();
+  try {
+    return await fn(createView(tree));
+  } finally {
+    await closeTree(tree);
+  }
+}
+
+/** A dataset or cube id as typed: `owner/name`, or `name` for the acting login's own. */
+export function qualify(id: string, login: string, what: string): string {
+  const full = id.includes('/') ? id : login ? `${login}/${id}` : '';
+  if (!full) throw new UsageError(`${what} ${id}: say owner/name, or act as someone (--as LOGIN)`);
+  if (!new RegExp(`^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/${NAME}$`).test(full)) throw new UsageError(`${what} ${id}: not an owner/name id`);
+  return full;
+}
+
+/** The pending PR for a path, if any, for messages. */
+export async function pendingPull(forge: Forge, path: string): Promise<number | undefined> {
+  const open = await forge.listPulls({ state: 'open', paths: [path] });
+  return open[0]?.number;
+}
+
+/** The benchmark on main, or an error saying it is not approved (pending, or unknown). */
+export async function approvedBenchmark(forge: Forge, view: RegistryView, name: string): Promise<LoadedRecord<'benchmark'>> {
+  const bench = await view.benchmark(name);
+  if (bench) return bench;
+  const pull = await pendingPull(forge, paths.benchmark(name));
+  if (pull) throw new NotApprovedError(`the benchmark ${name} is not approved yet: its pull request #${pull} waits for an admin; nothing was submitted`);
+  throw new NotFoundError(`no benchmark ${name} in the registry; \`medperf-git benchmark ls\` lists them`);
+}
+
+/** A cube of main, fetched and verified. */
+export async function registeredCube(view: RegistryView, stateDir: string, id: string): Promise<RegisteredCube> {
+  const cube = await view.cube(id);
+  if (!cube) throw new NotFoundError(`the cube ${id} is not in the registry's main branch`);
+  return materializeCube(stateDir, id, cube.data);
+}
+
+export async function benchmarkCubes(view: RegistryView, stateDir: string, bench: BenchmarkRecord) {
+  return {
+    preparator: await registeredCube(view, stateDir, bench.data_preparation_mlcube),
+    evaluator: await registeredCube(view, stateDir, bench.data_evaluator_mlcube),
+  };
+}
+
+/** Numbers for a summary: nested metrics flattened to dotted keys. */
+export function flattenMetrics(metrics: Record<string, unknown>, prefix = ''): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const [k, v] of Object.entries(metrics)) {
+    if (typeof v === 'number') out.push([prefix + k, v]);
+    else if (v && typeof v === 'object') out.push(...flattenMetrics(v as Record<string, unknown>, `${prefix}${k}.`));
+  }
+  return out;
+}
+
+export interface OutgoingResult {
+  result: LocalResult;
+  path: string;
+  yaml: string;
+  version: number;
+}
+
+/**
+ * The result records to send for local results: version 1, or the registered version + 1 for a
+ * rerun (results are append-only). Results the registry already holds exactly are left out.
+ */
+export async function outgoingResults(view: RegistryView, results: LocalResult[]): Promise<{ send: OutgoingResult[]; alreadyRegistered: LocalResult[] }> {
+  const send: OutgoingResult[] = [];
+  const alreadyRegistered: LocalResult[] = [];
+  for (const result of results) {
+    const path = paths.result(result.benchmark, result.dataset, result.model);
+    const existing = (await view.record(path)) as LoadedRecord<'result'> | undefined;
+    if (existing && existing.data.provenance.executed_at === result.executed_at && isDeepStrictEqual(existing.data.metrics, result.metrics)) {
+      alreadyRegistered.push(result);
+      continue;
+    }
+    const version = existing ? existing.data.version + 1 : 1;
+    const { record } = resultRecord(result, version);
+    send.push({ result, path, yaml: recordYaml('result', path, record), version });
+  }
+  return { send, alreadyRegistered };
+}
+
+/** One pull request with the result records; remembers locally which PR carries each result. */
+export async function proposeResults(forge: Forge, stateDir: string, key: string, benchmark: string, outgoing: OutgoingResult[]) {
+  const datasets = [...new Set(outgoing.map((o) => o.result.dataset))];
+  const body = [
+    `Results of \`${benchmark}\` on ${datasets.map((d) => `\`${d}\``).join(', ')}: metrics and the hashes that produced them, nothing else.`,
+    '',
+    '| model | dataset | version | partial |',
+    '|---|---|---|---|',
+    ...outgoing.map((o) => `| ${o.result.model} | ${o.result.dataset} | ${o.version} | ${o.result.partial ? 'yes' : 'no'} |`),
+    '',
+    'Results need no reviewer: the checks merge them when every model and dataset is approved for the benchmark.',
+    '',
+    'Opened by medperf-git.',
+  ].join('\n');
+  const proposed = await forge.propose({
+    key,
+    title: `Results of ${benchmark} on ${datasets.join(', ')}`,
+    body,
+    files: outgoing.map((o) => ({ path: o.path, content: o.yaml })),
+  });
+  const at = new Date().toISOString();
+  for (const o of outgoing) {
+    await writeLocalResult(stateDir, { ...o.result, submitted: { pull: proposed.pull.number, url: proposed.pull.url, at, version: o.version } });
+  }
+  return proposed;
+}

@@ -1,0 +1,167 @@
+// The data owner's datasets on their own machine: what was registered, where the raw data is (this
+// never leaves the machine), and the prepared data, labels and statistics, under
+// <state>/datasets/<owner>/<name>/. The registry only ever sees the record's hashes and the text
+// the owner typed and confirmed.
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import writeFileAtomic from 'write-file-atomic';
+import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import { hashFolders } from '../registry/hash.ts';
+import type { DatasetRecord, Metrics } from '../registry/records.ts';
+import { type RegisteredCube, runStep } from './execution.ts';
+import type { Limits, Runner } from './runners/runner.ts';
+import { statePaths } from './state.ts';
+
+/** What the CLI remembers of a dataset, locally. */
+export interface LocalDataset {
+  id: string;
+  /** The benchmark it was registered for, when -b was given. */
+  benchmark?: string;
+  data_preparation_mlcube: string;
+  /** Local paths of the raw data and labels: kept here, never published. */
+  data_path: string;
+  labels_path: string;
+  input_data_hash: string;
+  /** Set once prepared: MedPerf's folder hash of the prepared data and labels. */
+  generated_uid?: string;
+  statistics?: Metrics;
+  /** The record as submitted (what the registry holds). */
+  record: DatasetRecord;
+  submitted_at: string;
+  prepared_at?: string;
+}
+
+export function datasetDir(stateDir: string, id: string): string {
+  return join(statePaths(stateDir).datasets, ...id.split('/'));
+}
+
+export function preparedPaths(stateDir: string, id: string) {
+  const dir = datasetDir(stateDir, id);
+  return {
+    dir,
+    prepared: join(dir, 'prepared'),
+    data: join(dir, 'prepared', 'data'),
+    labels: join(dir, 'prepared', 'labels'),
+    sanity: join(dir, 'sanity_check'),
+    statisticsDir: join(dir, 'statistics'),
+    statistics: join(dir, 'statistics', 'statistics.yaml'),
+    metadata: join(dir, 'dataset.json'),
+  };
+}
+
+export class DatasetNotLocalError extends NotFoundError {}
+
+export async function readLocalDataset(stateDir: string, id: string): Promise<LocalDataset> {
+  const file = preparedPaths(stateDir, id).metadata;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DatasetNotLocalError(`the dataset ${id} was not registered from this machine (no ${file}); register it with \`medperf-git dataset submit\``);
+    }
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as LocalDataset;
+  } catch (error) {
+    throw new MedperfError('corrupt-state', `${file}: not valid JSON (${(error as Error).message}); remove the folder and submit the dataset again`);
+  }
+}
+
+export async function writeLocalDataset(stateDir: string, dataset: LocalDataset): Promise<void> {
+  const file = preparedPaths(stateDir, dataset.id).metadata;
+  await mkdir(join(file, '..'), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(dataset, null, 2) + '\n');
+}
+
+export async function listLocalDatasets(stateDir: string): Promise<LocalDataset[]> {
+  const root = statePaths(stateDir).datasets;
+  const out: LocalDataset[] = [];
+  const owners = await readdir(root).catch(() => [] as string[]);
+  for (const owner of owners.sort()) {
+    for (const name of (await readdir(join(root, owner)).catch(() => [] as string[])).sort()) {
+      try {
+        out.push(await readLocalDataset(stateDir, `${owner}/${name}`));
+      } catch {
+        // A folder without metadata is not a dataset.
+      }
+    }
+  }
+  return out;
+}
+
+/** Numbers only, as the registry's privacy rule requires: anything else in statistics.yaml is dropped. */
+export function numbersOnly(value: unknown, depth = 0): Metrics | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 2) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,63}$/.test(k)) continue;
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
+    else {
+      const nested = numbersOnly(v, depth + 1);
+      if (nested && Object.keys(nested).length) out[k] = nested;
+    }
+  }
+  return out as Metrics;
+}
+
+export function readYamlFile(path: string, what: string): unknown {
+  try {
+    return yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
+  } catch (error) {
+    throw new MedperfError('bad-output', `${path}: the ${what} is not valid YAML (${(error as Error).message})`);
+  }
+}
+
+export interface PrepareOptions {
+  stateDir: string;
+  runner: Runner;
+  preparator: RegisteredCube;
+  limits?: Limits;
+  onStatus?: (line: string) => void;
+}
+
+export interface PrepareOutcome {
+  dataset: LocalDataset;
+  ran: string[];
+  reused: string[];
+}
+
+/**
+ * MedPerf's `dataset prepare`: the preparator's prepare, sanity_check and statistics on the raw
+ * data, into the dataset's local folder. Finished tasks are kept, so an interrupted preparation
+ * resumes where it stopped. Ends with the generated_uid (folder hash of prepared data and labels).
+ */
+export async function prepareDataset(dataset: LocalDataset, options: PrepareOptions): Promise<PrepareOutcome> {
+  const p = preparedPaths(options.stateDir, dataset.id);
+  const ran: string[] = [];
+  const reused: string[] = [];
+  const step = async (task: string, done: string, bindings: (out: string) => Record<string, string>) => {
+    const now = await runStep({ runner: options.runner, cube: options.preparator, task, done, bindings, limits: options.limits, onStatus: options.onStatus });
+    (now ? ran : reused).push(task);
+  };
+  await step('prepare', p.prepared, (out) => ({
+    data_path: dataset.data_path,
+    labels_path: dataset.labels_path,
+    output_path: join(out, 'data'),
+    output_labels_path: join(out, 'labels'),
+  }));
+  await step('sanity_check', p.sanity, () => ({ data_path: p.data, labels_path: p.labels }));
+  await step('statistics', p.statisticsDir, (out) => ({ data_path: p.data, labels_path: p.labels, output_path: join(out, 'statistics.yaml') }));
+  options.onStatus?.('hashing the prepared data');
+  const generatedUid = await hashFolders([p.data, p.labels]);
+  const statistics = numbersOnly(readYamlFile(p.statistics, 'statistics')) ?? {};
+  const updated: LocalDataset = { ...dataset, generated_uid: generatedUid, statistics, prepared_at: dataset.prepared_at && !ran.length ? dataset.prepared_at : new Date().toISOString() };
+  await writeLocalDataset(options.stateDir, updated);
+  return { dataset: updated, ran, reused };
+}
+
+/** `dataset check`: the folder hash of the prepared data now, against what was recorded. */
+export async function recomputeGeneratedUid(stateDir: string, id: string): Promise<string> {
+  const p = preparedPaths(stateDir, id);
+  return hashFolders([p.data, p.labels]);
+}
