@@ -11,7 +11,11 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import yaml from 'js-yaml';
-import { MedperfError } from '../registry/errors.ts';
+import type Docker from 'dockerode';
+import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import type { BenchmarkRecord } from '../registry/records.ts';
+import type { RegistryView } from '../registry/view.ts';
+import { materializeCube } from './cube/materialize.ts';
 import { hashFile, hashFolders, sha256Hex } from '../registry/hash.ts';
 import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
 import { planTask, type TaskPlan } from './cube/plan.ts';
@@ -238,5 +242,39 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
     },
     ran,
     reused,
+  };
+}
+
+export interface BenchmarkCubes {
+  benchmark: BenchmarkRecord;
+  dataPreparator: CubeUnderTest;
+  model: CubeUnderTest;
+  evaluator: CubeUnderTest;
+  demoDataset: Asset;
+}
+
+/**
+ * A benchmark's cubes made runnable (fetched, verified, images loaded) and its demo dataset, read
+ * from a registry view; `model` names another registered model to test instead of the reference.
+ */
+export async function benchmarkCubes(
+  view: RegistryView,
+  name: string,
+  options: { stateDir: string; docker?: Docker; model?: string; onProgress?: (what: string, done: number, total?: number) => void },
+): Promise<BenchmarkCubes> {
+  const loaded = await view.benchmark(name);
+  if (!loaded) throw new NotFoundError(`no benchmark ${name} in the registry (benchmarks/${name}/benchmark.yaml)`);
+  const benchmark = loaded.data;
+  const cube = async (id: string, role: string) => {
+    const record = await view.cube(id);
+    if (!record) throw new NotFoundError(`benchmark ${name}: its ${role} ${id} is not in the registry (mlcubes/${id}.yaml)`);
+    return materializeCube(id, record.data, { stateDir: options.stateDir, docker: options.docker, onProgress: options.onProgress });
+  };
+  return {
+    benchmark,
+    dataPreparator: await cube(benchmark.data_preparation_mlcube, 'data preparator'),
+    model: await cube(options.model ?? benchmark.reference_model, 'model'),
+    evaluator: await cube(benchmark.data_evaluator_mlcube, 'metrics cube'),
+    demoDataset: { url: benchmark.demo_dataset.url, sha256: benchmark.demo_dataset.sha256 },
   };
 }

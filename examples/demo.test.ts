@@ -63,7 +63,7 @@ describe('the demo benchmark', () => {
     const other = await run('docker', stateDir, 'model-owner/chestxray-mobilenet');
     // A different model: the data preparation is a different run folder, so everything runs once.
     expect(other.ran).toContain('infer');
-    expect((other.metrics.AUC as Record<string, number>).mean).toBeLessThan((again.metrics.AUC as Record<string, number>).mean);
+    expect((other.metrics.AUC as Record<string, number>).mean!).toBeLessThan((again.metrics.AUC as Record<string, number>).mean!);
     expect(readdirSync(join(stateDir, 'logs')).length).toBeGreaterThanOrEqual(10);
     const fresh = await runCompatibilityTest({
       stateDir,
