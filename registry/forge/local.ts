@@ -11,6 +11,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
 import { formatGateDecision } from '../gate.ts';
+import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
 import { AuthError, MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
@@ -29,7 +30,7 @@ import {
   type ReviewEvent,
   touchesAny,
 } from './forge.ts';
-import { commitChange, diffPaths, git, gitText, mergeTrees, resolveRev, revTree, treeOf } from './git.ts';
+import { commitChange, diffPaths, git, gitText, mergeTrees, resolveRev, treeOf } from './git.ts';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
@@ -76,6 +77,7 @@ export class LocalForge implements Forge {
   private readonly checks?: MergeChecks;
   private readonly now: () => Date;
   private readonly loginSource: string;
+  private readonly trees: RegistryTree[] = [];
 
   private constructor(options: LocalForgeOptions) {
     this.registry = resolve(options.root);
@@ -178,17 +180,24 @@ export class LocalForge implements Forge {
 
   async main(): Promise<FileTree> {
     const sha = await this.mainSha();
-    return revTree(this.repo, sha ?? EMPTY_TREE);
+    return this.tree(sha);
   }
 
   async pullTree(number: number): Promise<FileTree> {
     const pull = await this.getStored(number);
-    return revTree(this.repo, pull.headSha);
+    return this.tree(pull.headSha);
   }
 
   async pullBase(number: number): Promise<FileTree> {
     const pull = await this.getStored(number);
-    return revTree(this.repo, pull.baseSha || EMPTY_TREE);
+    return this.tree(pull.baseSha || undefined);
+  }
+
+  /** A commit's files (no commit: the empty registry), read by one `git cat-file` released by dispose(). */
+  private tree(commit: string | undefined): RegistryTree {
+    const tree = commit ? gitTree(this.repo, commit) : memoryTree({});
+    this.trees.push(tree);
+    return tree;
   }
 
   private async getStored(number: number): Promise<StoredPull> {
@@ -373,26 +382,7 @@ export class LocalForge implements Forge {
       } else {
         tree = await treeOf(this.repo, pull.headSha);
       }
-      const baseTree = revTree(this.repo, main ?? EMPTY_TREE);
-      const headTree = revTree(this.repo, tree);
-      const changed = await diffPaths(this.repo, main ?? EMPTY_TREE, tree);
-      const findings = await checks.validateChange({ head: headTree, base: baseTree, changed, author: pull.author });
-      if (findings.length) {
-        throw new MergeRefusedError(
-          `pull request #${number} fails validation, as the Action would report it:\n` + findings.map(formatFinding).join('\n'),
-        );
-      }
-      const gate = await checks.evaluateGate({
-        base: checks.createView(baseTree),
-        head: checks.createView(headTree),
-        changed,
-        author: pull.author,
-        reviews: pull.reviews,
-      });
-      if (!gate.satisfied) {
-        const unmet = formatGateDecision({ ...gate, requirements: gate.requirements.filter((r) => !r.met) }).slice(1);
-        throw new MergeRefusedError([`pull request #${number} is not approved: ${gate.summary}`, ...unmet].join('\n'));
-      }
+      // The merge commit is made first (unreferenced until the checks pass) so both sides are commits.
       const { commit } = await commitChange({
         repo: this.repo,
         baseTree: tree,
@@ -402,6 +392,31 @@ export class LocalForge implements Forge {
         login: this.login,
         date: this.now(),
       });
+      const baseTree = main ? gitTree(this.repo, main) : memoryTree({});
+      const headTree = gitTree(this.repo, commit);
+      const changed = await diffPaths(this.repo, main ?? EMPTY_TREE, tree);
+      let findings, gate;
+      try {
+        findings = await checks.validateChange({ head: headTree, base: baseTree, changed, author: pull.author });
+        gate = await checks.evaluateGate({
+          base: checks.createView(baseTree),
+          head: checks.createView(headTree),
+          changed,
+          author: pull.author,
+          reviews: pull.reviews,
+        });
+      } finally {
+        await Promise.all([baseTree.close(), headTree.close()]);
+      }
+      if (findings.length) {
+        throw new MergeRefusedError(
+          `pull request #${number} fails validation, as the Action would report it:\n` + findings.map(formatFinding).join('\n'),
+        );
+      }
+      if (!gate.satisfied) {
+        const unmet = formatGateDecision({ ...gate, requirements: gate.requirements.filter((r) => !r.met) }).slice(1);
+        throw new MergeRefusedError([`pull request #${number} is not approved: ${gate.summary}`, ...unmet].join('\n'));
+      }
       await git(['update-ref', 'refs/heads/main', commit, main ?? ''], { cwd: this.repo });
       const stamp = this.stamp();
       Object.assign(pull, { state: 'merged', mergedAt: stamp, closedAt: stamp, updatedAt: stamp });
@@ -414,7 +429,9 @@ export class LocalForge implements Forge {
     return { login: this.login, source: this.loginSource, permission: 'write' };
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    await Promise.all(this.trees.splice(0).map((t) => t.close()));
+  }
 }
 
 function publicPull(p: StoredPull): PullRequest {
