@@ -148,6 +148,8 @@ export interface CubeAssets {
   tasks: string[];
   /** The cube config's own name, as a default for the record's. */
   configName?: string;
+  /** The cube config's description, as a default for the record's. */
+  configDescription?: string;
   /** Files the user must upload to the URLs the record names (with --base-url). */
   toUpload: Array<{ file: string; url: string }>;
   /** Things to tell the user (a tarball was made of additional_files/, ...). */
@@ -342,6 +344,7 @@ export async function computeCubeAssets(source: CubeSource, options: CubeAssetOp
       image: img.image,
       tasks,
       configName: cube.mlcube?.name,
+      configDescription: cube.mlcube?.description,
       toUpload,
       notes: [...notes, ...img.notes],
     };
@@ -380,6 +383,7 @@ export async function computeCubeAssets(source: CubeSource, options: CubeAssetOp
     image: img.image,
     tasks,
     configName: (parsed as { name?: string }).name,
+    configDescription: (parsed as { description?: string }).description,
     toUpload,
     notes: img.notes,
   };

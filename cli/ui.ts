@@ -63,6 +63,14 @@ export async function confirm(context: MedperfContext, question: string, options
   return /^\s*y(es)?\s*$/i.test(answer);
 }
 
+/**
+ * Fails early, before any long work, when a confirmation will be needed and nobody can give it:
+ * a script without --yes learns so in a second, not after the compatibility test.
+ */
+export function ensureConfirmable(context: MedperfContext, question: string, options: ConfirmOptions): void {
+  if (!options.yes && !isInteractive(context)) throw new ConfirmationNeededError(question);
+}
+
 /** confirm(), throwing CancelledError on no: for the one question before a PR is opened. */
 export async function confirmOrCancel(context: MedperfContext, question: string, options: ConfirmOptions, cancelled?: string): Promise<void> {
   if (!(await confirm(context, question, options))) throw new CancelledError(cancelled);

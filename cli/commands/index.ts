@@ -24,6 +24,13 @@ import { ResultLsCommand } from './result/ls.ts';
 import { ResultSubmitCommand } from './result/submit.ts';
 import { ResultViewCommand } from './result/view.ts';
 import { RunCommand } from './run.ts';
+import { BenchmarkLsCommand } from './benchmark/ls.ts';
+import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
+import { BenchmarkViewCommand } from './benchmark/view.ts';
+import { MlcubeAssociateCommand } from './mlcube/associate.ts';
+import { MlcubeLsCommand } from './mlcube/ls.ts';
+import { MlcubeSubmitCommand } from './mlcube/submit.ts';
+import { MlcubeViewCommand } from './mlcube/view.ts';
 
 export const commands: Array<CommandClass<MedperfContext>> = [
   AuthStatusCommand,
@@ -49,4 +56,11 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   ResultSubmitCommand,
   ResultViewCommand,
   RunCommand,
+  BenchmarkLsCommand,
+  BenchmarkSubmitCommand,
+  BenchmarkViewCommand,
+  MlcubeAssociateCommand,
+  MlcubeLsCommand,
+  MlcubeSubmitCommand,
+  MlcubeViewCommand,
 ];

@@ -1,0 +1,64 @@
+import { Command, Option } from 'clipanion';
+import { parseRecordPath, paths } from '../../../registry/layout.ts';
+import { BaseCommand } from '../../base.ts';
+import { mainView, registeredCube } from '../../committee.ts';
+import { withForge } from '../../forge.ts';
+import { cubeConfigAsset } from '../../records.ts';
+import { keyValues, table } from '../../ui.ts';
+
+export class MlcubeViewCommand extends BaseCommand {
+  static override paths = [['mlcube', 'view']];
+  static override usage = Command.Usage({
+    description: 'Show a registered MLCube: its record, every hash, and the benchmarks it is associated with',
+    examples: [
+      ['Show a cube', '$0 mlcube view model-owner/chestxray-mobilenet'],
+      ['The record as JSON', '$0 mlcube view model-owner/chestxray-mobilenet --json'],
+    ],
+  });
+
+  id = Option.String({ name: 'owner/name' });
+
+  async execute(): Promise<number> {
+    const { record, benchmarks } = await withForge(this, async (forge) => {
+      const view = await mainView(forge, [paths.cube(this.id), 'benchmarks/']);
+      const record = (await registeredCube(forge, view, this.id)).data;
+      const benchmarks: Array<{ benchmark: string; priority?: number }> = [];
+      for (const path of await view.tree.list('benchmarks/')) {
+        const where = parseRecordPath(path);
+        if (where?.kind === 'model-association' && where.model === this.id) {
+          const assoc = await view.modelAssociation(where.benchmark, this.id);
+          benchmarks.push({ benchmark: where.benchmark, priority: assoc?.data.priority });
+        }
+      }
+      return { record, benchmarks };
+    });
+    if (this.json) {
+      this.printJson({ id: this.id, path: paths.cube(this.id), ...record, benchmarks });
+      return 0;
+    }
+    const config = cubeConfigAsset(record);
+    this.print(
+      keyValues([
+        ['id', this.id],
+        ['name', record.name],
+        ['description', record.description],
+        ['kind', record.kind],
+        ['state', record.state],
+        ['owners', record.owners?.join(', ')],
+        [record.mlcube ? 'mlcube.yaml' : 'container_config.yaml', config.url],
+        ['  sha256', config.sha256],
+        ['parameters.yaml', record.parameters?.url],
+        ['  sha256', record.parameters?.sha256],
+        ['additional files', record.additional_files?.url],
+        ['  sha256', record.additional_files?.sha256],
+        ['image', record.image.reference],
+        ['image digest', record.image.digest],
+        ['image tarball', record.image.tarball?.url],
+      ]),
+    );
+    this.print();
+    if (!benchmarks.length) this.print('Associated with no benchmark yet.');
+    else this.print(table(['BENCHMARK', 'PRIORITY'], benchmarks.map((b) => [b.benchmark, b.priority])));
+    return 0;
+  }
+}
