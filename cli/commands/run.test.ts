@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,5 +99,28 @@ describe('the data owner', () => {
     const check = await cli(state, DATA_OWNER, ['dataset', 'check', '-d', 'hospital-a']);
     expect(check.code).toBe(0);
     expect(check.out).toContain(`OK: the prepared data of ${DS} is unchanged.`);
+
+    // Privacy: nothing pushed holds the data, its paths, its file names, or who and where we are.
+    const repo = join(state, 'forge', 'registry.git');
+    const pushed = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, maxBuffer: 1 << 28 });
+    const store = readFileSync(join(state, 'forge', 'pulls.json'));
+    const everything = Buffer.concat([pushed, store]);
+    const forbidden = [raw.data, raw.labels, join(state, 'datasets'), join(state, 'predictions'), join(state, 'results'), 'patient-0', hostname(), `/${userInfo().username}/`];
+    // The scan sees what was pushed: the records' hashes and typed text are there.
+    expect(everything.includes(Buffer.from('location: Hospital A'))).toBe(true);
+    expect(everything.includes(Buffer.from('AUC:'))).toBe(true);
+    for (const text of forbidden) expect(everything.includes(Buffer.from(text)), text).toBe(false);
+    const prepared = join(state, 'datasets', DATA_OWNER, 'hospital-a', 'prepared');
+    const files = [
+      ...readdirSync(raw.data).map((f) => join(raw.data, f)),
+      ...readdirSync(join(prepared, 'data')).map((f) => join(prepared, 'data', f)),
+      join(raw.labels, 'labels.csv'),
+      join(prepared, 'labels', 'labels.csv'),
+    ];
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      // Any 24 bytes from the middle of a file (past headers) would betray it.
+      for (let at = 16; at + 24 <= bytes.length; at += 97) expect(everything.includes(bytes.subarray(at, at + 24)), file).toBe(false);
+    }
   }, 120_000);
 });

@@ -1,0 +1,147 @@
+// The data owner's negative paths: each a clear error, and nothing submitted.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { as, BENCHMARK, cli, COMMITTEE, DATA_OWNER, MODEL_OWNER, rawData, type SeedOptions, seedRegistry } from '../data-owner.testing.ts';
+
+let state: string;
+let raw: { data: string; labels: string };
+
+beforeEach(async () => {
+  state = await mkdtemp(join(tmpdir(), 'medperf-neg-'));
+  raw = rawData(`${state}-hospital`);
+});
+
+afterEach(async () => {
+  await rm(state, { recursive: true, force: true });
+  await rm(`${state}-hospital`, { recursive: true, force: true });
+});
+
+const DS = `${DATA_OWNER}/hospital-a`;
+const RUN = ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes'];
+
+async function pullCount(): Promise<number> {
+  return (await (await as(state, DATA_OWNER)).listPulls({ state: 'all' })).length;
+}
+
+async function mergeOpen(login: string, reviewer?: string): Promise<void> {
+  const forge = await as(state, login);
+  const [pull] = await forge.listPulls({ state: 'open', author: DATA_OWNER });
+  if (reviewer) await (await as(state, reviewer)).review(pull!.number, 'APPROVE');
+  await forge.merge(pull!.number);
+}
+
+async function submitAndPrepare(): Promise<void> {
+  expect((await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes'])).code).toBe(0);
+  await mergeOpen(DATA_OWNER);
+  const prepared = await cli(state, DATA_OWNER, ['dataset', 'prepare', '-d', 'hospital-a', '--runner', 'process']);
+  expect(prepared.code, prepared.err).toBe(0);
+}
+
+async function operationalAndAssociated(): Promise<void> {
+  await submitAndPrepare();
+  expect((await cli(state, DATA_OWNER, ['dataset', 'set-operational', '-d', 'hospital-a', '--yes'])).code).toBe(0);
+  await mergeOpen(DATA_OWNER);
+  const associated = await cli(state, DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+  expect(associated.code, associated.err).toBe(0);
+  await mergeOpen(COMMITTEE, COMMITTEE);
+}
+
+async function seeded(options: SeedOptions = {}): Promise<void> {
+  await seedRegistry(state, options);
+}
+
+describe('the data owner is refused, and nothing is submitted, when', () => {
+  it('a model\'s association is not approved yet: run refuses that model, and runs only approved ones', async () => {
+    await seeded({ approveSecondModel: false });
+    await operationalAndAssociated();
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, [...RUN, '-m', `${MODEL_OWNER}/chestxray-mobilenet`]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(new RegExp(`^error \\(not-approved\\): the model ${MODEL_OWNER}/chestxray-mobilenet is not approved for ${BENCHMARK}: its association pull request #\\d+ waits for the committee; nothing was run`, 'm'));
+    expect(await pullCount()).toBe(before);
+    // Without -m: only the approved reference model runs.
+    const run = await cli(state, DATA_OWNER, [...RUN, '--no-submit']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContain('Total: 1 model, 0 ran, 1 from cache, 0 partial, 0 failed');
+    expect(run.out).not.toContain('chestxray-mobilenet');
+    expect(await pullCount()).toBe(before);
+  }, 120_000);
+
+  it('the dataset is still in development: associate refuses', async () => {
+    await seeded();
+    await submitAndPrepare();
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`error (dataset-in-development): the dataset ${DS} is still in development: prepare it (\`medperf-git dataset prepare -d ${DS}\`) and mark it operational (\`medperf-git dataset set-operational -d ${DS}\`) first; nothing was submitted`);
+    expect(await pullCount()).toBe(before);
+  }, 120_000);
+
+  it('the benchmark is not approved: dataset submit refuses', async () => {
+    await seeded({ approveBenchmark: false });
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^error \(not-approved\): the benchmark chestxray is not approved yet: its pull request #2 waits for an admin; nothing was submitted$/m);
+    expect(await pullCount()).toBe(before);
+  }, 120_000);
+
+  it('the benchmark takes no results (still in development): run refuses before running anything', async () => {
+    await seeded({ benchmarkState: 'development' });
+    await operationalAndAssociated();
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, RUN);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('error (benchmark-not-operational): the benchmark chestxray is in development: it takes no results yet; nothing was run');
+    expect(await pullCount()).toBe(before);
+  }, 120_000);
+
+  it('a confirmation is needed and there is no terminal: nothing is sent, the results are kept', async () => {
+    await seeded();
+    await operationalAndAssociated();
+    const before = await pullCount();
+    const run = await cli(state, DATA_OWNER, RUN.filter((a) => a !== '--yes'));
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('error (confirmation-needed): Submit 2 results in one pull request?: cannot ask without a terminal; pass --yes to confirm, nothing was done');
+    expect(await pullCount()).toBe(before);
+    const answeredNo = await cli(state, DATA_OWNER, RUN.filter((a) => a !== '--yes'), { stdin: 'n\n' });
+    expect(answeredNo.code).toBe(0);
+    expect(answeredNo.out).toContain('Nothing was sent. The results are kept here; submit them later with `medperf-git result submit -b chestxray`.');
+    expect(await pullCount()).toBe(before);
+    const submit = await cli(state, DATA_OWNER, ['result', 'submit', '-b', BENCHMARK, '--yes']);
+    expect(submit.code, submit.err).toBe(0);
+    expect(submit.out).toMatch(/Opened pull request #\d+/);
+    expect(await pullCount()).toBe(before + 1);
+  }, 120_000);
+});
+
+describe('an interrupted run', () => {
+  it('resumes: finished tasks are reused, half-written output is never read', async () => {
+    await seeded();
+    await operationalAndAssociated();
+    const first = await cli(state, DATA_OWNER, [...RUN, '--no-submit']);
+    expect(first.code, first.err).toBe(0);
+    // Interrupted during the mobilenet's evaluation: its predictions are done, the evaluation half-written.
+    const model = join(state, 'results', BENCHMARK, DATA_OWNER, 'hospital-a', MODEL_OWNER, 'chestxray-mobilenet');
+    const [key] = readdirSync(model);
+    await rm(join(model, key!), { recursive: true });
+    const work = join(state, 'predictions', BENCHMARK, DATA_OWNER, 'hospital-a', MODEL_OWNER, 'chestxray-mobilenet', key!);
+    await rm(join(work, 'evaluation'), { recursive: true });
+    const stale = join(work, 'evaluation.partial-1-1');
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'results.yaml'), 'AUC: {mean: 1.0}\n');
+
+    const resumed = await cli(state, DATA_OWNER, [...RUN, '--no-submit']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toContain(`${MODEL_OWNER}/chestxray-mobilenet infer: done earlier, reused`);
+    expect(resumed.err).toContain(`${MODEL_OWNER}/chestxray-mobilenet evaluate: running`);
+    expect(resumed.out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
+    expect(existsSync(stale)).toBe(false);
+    const view = await cli(state, DATA_OWNER, ['result', 'ls', '-b', BENCHMARK, '--json']);
+    const mobilenet = view.out.trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.model === `${MODEL_OWNER}/chestxray-mobilenet`);
+    expect(mobilenet.metrics.AUC.mean).toBeLessThan(1);
+  }, 120_000);
+});
