@@ -6,8 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
 import { buildDemoTarball } from '../../../examples/generate-data.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../../examples/images.ts';
+import Docker from 'dockerode';
+import { createView } from '../../../registry/load.ts';
 import { BaseCommand } from '../../base.ts';
-import { type CompatibilityResult, type CubeUnderTest, runCompatibilityTest } from '../../compatibility.ts';
+import { benchmarkCubes, type CompatibilityResult, type CubeUnderTest, runCompatibilityTest } from '../../compatibility.ts';
+import { withForge } from '../../forge.ts';
 import { cubeImage, loadCube } from '../../cube/config.ts';
 import { DockerRunner } from '../../runners/docker.ts';
 import { ProcessRunner } from '../../runners/process.ts';
@@ -31,9 +34,12 @@ export class TestRunCommand extends BaseCommand {
       the evaluator's evaluate, and prints the metrics, the hashes of everything involved and where
       every output and log is.
 
-      Each of the three cubes is a local cube folder (holding mlcube.yaml or container_config.yaml
-      and its workspace/); a cube not given is the demo benchmark's (examples/cubes/). The data is
-      \`--data-path\` and \`--labels-path\`, or else the demo dataset.
+      With \`-b BENCHMARK\`, the cubes and the demo dataset are the benchmark's, read from the
+      registry, fetched and checked against their sha256 (and image digest) before anything runs.
+      Any of the three can be replaced by a local cube folder (holding mlcube.yaml or
+      container_config.yaml and its workspace/); without \`-b\`, a cube not given is the demo
+      benchmark's from examples/cubes/. The data is \`--data-path\` and \`--labels-path\`, or else the
+      demo dataset.
 
       Finished tasks are reused when everything that goes into them is unchanged (data, cubes,
       images, runner); \`--no-cache\` runs them all again. An interrupted run resumes where it stopped.
@@ -44,12 +50,14 @@ export class TestRunCommand extends BaseCommand {
     `,
     examples: [
       ['Run the demo benchmark', '$0 test run'],
+      ["Test your model with a registered benchmark's cubes and demo data", '$0 test run -b chestxray -m ./my-model'],
       ['Test your model against the demo benchmark', '$0 test run -m ./my-model'],
       ['Test all three cubes on your own data', '$0 test run -p ./prep -m ./model -e ./metrics --data-path ./images --labels-path ./labels'],
       ['Run without a container engine (no isolation)', '$0 test run --runner process'],
     ],
   });
 
+  benchmark = Option.String('--benchmark,-b', { description: "The benchmark whose cubes and demo dataset to use, from the registry" });
   dataPreparator = Option.String('--data-preparator,-p', { description: 'The data preparator cube folder (default: the demo benchmark\'s)' });
   model = Option.String('--model,-m', { description: 'The model cube folder (default: the demo benchmark\'s reference model)' });
   evaluator = Option.String('--evaluator,-e', { description: 'The metrics cube folder (default: the demo benchmark\'s)' });
@@ -68,6 +76,7 @@ export class TestRunCommand extends BaseCommand {
     const stateDir = this.stateDir;
     const runner = this.makeRunner(stateDir);
 
+    if (this.benchmark) return this.runBenchmark(stateDir, runner, timeoutSeconds);
     const demoIds = Object.values(DEMO).filter((_, i) => ![this.dataPreparator, this.model, this.evaluator][i]);
     let demoImages: Record<string, string> = {};
     if (demoIds.length && runner.name === 'docker') {
@@ -86,6 +95,37 @@ export class TestRunCommand extends BaseCommand {
       model: pick(this.model, DEMO.model),
       evaluator: pick(this.evaluator, DEMO.evaluator),
     };
+    return this.runWith(stateDir, runner, cubes, await this.demoDataset(stateDir), timeoutSeconds);
+  }
+
+  /** The benchmark's cubes from the registry, any of them replaced by a local folder. */
+  private async runBenchmark(stateDir: string, runner: Runner, timeoutSeconds: number | undefined): Promise<number> {
+    const name = this.benchmark!;
+    const resolved = await withForge(this, async (forge) => {
+      const tree = await forge.main({ paths: [`benchmarks/${name}/benchmark.yaml`, 'mlcubes/'] });
+      return benchmarkCubes(createView(tree), name, {
+        stateDir,
+        ...(runner.name === 'docker' ? { docker: new Docker() } : {}),
+        onProgress: (what, done, total) => total && total > 10 * 1024 ** 2 && this.status(`fetching ${what}: ${Math.round((100 * done) / total)}%`),
+      });
+    });
+    const local = (given: string | undefined, fallback: CubeUnderTest): CubeUnderTest => (given ? { dir: resolve(this.context.cwd, given), label: given } : fallback);
+    const cubes = {
+      dataPreparator: local(this.dataPreparator, resolved.dataPreparator),
+      model: local(this.model, resolved.model),
+      evaluator: local(this.evaluator, resolved.evaluator),
+    };
+    return this.runWith(stateDir, runner, cubes, resolved.demoDataset, timeoutSeconds, resolved.benchmark.demo_dataset.generated_uid);
+  }
+
+  private async runWith(
+    stateDir: string,
+    runner: Runner,
+    cubes: { dataPreparator: CubeUnderTest; model: CubeUnderTest; evaluator: CubeUnderTest },
+    demoDataset: { url: string; sha256: string },
+    timeoutSeconds: number | undefined,
+    expectedUid?: string,
+  ): Promise<number> {
     if (runner.name === 'process') {
       // Said every time, and refused for a cube that only runs in a container.
       for (const c of Object.values(cubes)) {
@@ -99,13 +139,16 @@ export class TestRunCommand extends BaseCommand {
       stateDir,
       runner,
       ...cubes,
-      ...(this.dataPath ? { dataPath: resolve(this.context.cwd, this.dataPath), labelsPath: resolve(this.context.cwd, this.labelsPath!) } : { demoDataset: await this.demoDataset(stateDir) }),
+      ...(this.dataPath ? { dataPath: resolve(this.context.cwd, this.dataPath), labelsPath: resolve(this.context.cwd, this.labelsPath!) } : { demoDataset }),
       noCache: this.noCache,
       limits: { ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(this.gpus ? { gpus: this.gpus } : {}) },
       onStatus: (line) => this.status(line),
     });
     if (this.json) this.printJson(result);
     else this.report(result);
+    if (expectedUid && !this.dataPath && expectedUid !== result.hashes.generated_uid) {
+      this.warn(`warning: the prepared demo dataset's generated_uid is ${result.hashes.generated_uid}; the benchmark records ${expectedUid}`);
+    }
     return 0;
   }
 
