@@ -326,3 +326,25 @@ export function associationPath(benchmark: string, model?: string, dataset?: str
     ? { path: paths.modelAssociation(benchmark, model), kind: 'model', entity: model }
     : { path: paths.datasetAssociation(benchmark, dataset!), kind: 'dataset', entity: dataset! };
 }
+
+/**
+ * The open pull request asking for an association; otherwise an error saying where the
+ * association stands (already approved, rejected, never asked for).
+ */
+export async function openAssociationPull(
+  forge: Forge,
+  view: RegistryView,
+  target: { path: string; kind: 'model' | 'dataset'; entity: string },
+  benchmark: string,
+): Promise<PullRequest> {
+  const open = (await forge.listPulls({ state: 'open', paths: [target.path] })).sort((a, b) => b.number - a.number)[0];
+  if (open) return open;
+  if (await view.tree.has(target.path)) {
+    throw new MedperfError('already-approved', `the ${target.kind} ${target.entity} is already approved for ${benchmark}; nothing to review`);
+  }
+  const closed = await latestPullFor(forge, target.path);
+  if (closed?.state === 'closed') {
+    throw new MedperfError('already-rejected', `the association of the ${target.kind} ${target.entity} with ${benchmark} was rejected (pull request #${closed.number} is closed); the owner may ask again`);
+  }
+  throw new AssociationNotFoundError(`no pending association of the ${target.kind} ${target.entity} with ${benchmark}; see \`medperf-git association ls -b ${benchmark}\``);
+}

@@ -31,6 +31,11 @@ import { MlcubeAssociateCommand } from './mlcube/associate.ts';
 import { MlcubeLsCommand } from './mlcube/ls.ts';
 import { MlcubeSubmitCommand } from './mlcube/submit.ts';
 import { MlcubeViewCommand } from './mlcube/view.ts';
+import { AssociationApproveCommand } from './association/approve.ts';
+import { AssociationLsCommand } from './association/ls.ts';
+import { AssociationRejectCommand } from './association/reject.ts';
+import { AssociationSetPriorityCommand } from './association/set-priority.ts';
+import { BenchmarkRunCommand } from './benchmark/run.ts';
 
 export const commands: Array<CommandClass<MedperfContext>> = [
   AuthStatusCommand,
@@ -63,4 +68,9 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   MlcubeLsCommand,
   MlcubeSubmitCommand,
   MlcubeViewCommand,
+  AssociationApproveCommand,
+  AssociationLsCommand,
+  AssociationRejectCommand,
+  AssociationSetPriorityCommand,
+  BenchmarkRunCommand,
 ];

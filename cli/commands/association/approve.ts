@@ -1,0 +1,61 @@
+import { Command, Option } from 'clipanion';
+import { MedperfError } from '../../../registry/errors.ts';
+import { benchmarkPaths } from '../../../registry/layout.ts';
+import { BaseCommand } from '../../base.ts';
+import { approvedBenchmark, associationPath, mainView, openAssociationPull, requireCommittee, requireLogin } from '../../committee.ts';
+import { withForge } from '../../forge.ts';
+
+export class AssociationApproveCommand extends BaseCommand {
+  static override paths = [['association', 'approve']];
+  static override usage = Command.Usage({
+    description: 'Approve a pending association (benchmark committee): approve its pull request, and merge it',
+    details: `
+      As MedPerf's \`association approve\`: a member of the benchmark's committee approves the
+      association's pull request with a review, then merges it when the registry's checks pass
+      (\`--no-merge\` leaves the merge to the registry's automation or a maintainer). Once merged,
+      the association is approved: the model runs on the benchmark's datasets, or the dataset
+      receives the benchmark's models.
+    `,
+    examples: [
+      ['Approve a model', '$0 association approve -b chestxray -m model-owner/chestxray-mobilenet'],
+      ['Approve a dataset', '$0 association approve -b chestxray -d data-owner/hospital-a'],
+    ],
+  });
+
+  benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
+  model = Option.String('--model,-m', { description: 'The model cube (<owner>/<name>)' });
+  dataset = Option.String('--dataset,-d', { description: 'The dataset (<owner>/<name>)' });
+  message = Option.String('--message', '', { description: 'A review comment' });
+  noMerge = Option.Boolean('--no-merge', false, { description: 'Approve only; do not merge' });
+
+  async execute(): Promise<number> {
+    const target = associationPath(this.benchmark, this.model, this.dataset);
+    return withForge(this, async (forge) => {
+      const login = requireLogin(forge);
+      const view = await mainView(forge, benchmarkPaths(this.benchmark));
+      const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
+      requireCommittee(login, this.benchmark, benchmark, 'approve its associations');
+      const pull = await openAssociationPull(forge, view, target, this.benchmark);
+      await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
+      let merged: string | undefined;
+      let notMerged: string | undefined;
+      if (!this.noMerge) {
+        try {
+          merged = (await forge.merge(pull.number)).sha;
+        } catch (error) {
+          if (!(error instanceof MedperfError)) throw error;
+          notMerged = error.message;
+        }
+      }
+      if (this.json) {
+        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: login, merged: Boolean(merged), ...(notMerged ? { notMerged } : {}) });
+        return 0;
+      }
+      this.print(`Approved pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) as ${login}.`);
+      if (merged) this.print(`Merged: the association is approved.`);
+      else if (notMerged) this.print(`Not merged yet: ${notMerged}`);
+      else this.print('The registry merges it once its checks pass.');
+      return 0;
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { Command, Option } from 'clipanion';
+import { benchmarkPaths } from '../../../registry/layout.ts';
+import { BaseCommand } from '../../base.ts';
+import { approvedBenchmark, associationPath, mainView, openAssociationPull, requireCommittee, requireLogin } from '../../committee.ts';
+import { withForge } from '../../forge.ts';
+
+export class AssociationRejectCommand extends BaseCommand {
+  static override paths = [['association', 'reject']];
+  static override usage = Command.Usage({
+    description: 'Reject a pending association (benchmark committee): request changes on its pull request and close it',
+    details: `
+      As MedPerf's \`association reject\`: a member of the benchmark's committee reviews the
+      association's pull request with "changes requested", giving the reason, and closes it. A
+      closed association pull request is a rejected association; the owner may ask again.
+    `,
+    examples: [
+      ['Reject a model, saying why', '$0 association reject -b chestxray -m someone/model --reason "fails on the demo data"'],
+    ],
+  });
+
+  benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
+  model = Option.String('--model,-m', { description: 'The model cube (<owner>/<name>)' });
+  dataset = Option.String('--dataset,-d', { description: 'The dataset (<owner>/<name>)' });
+  reason = Option.String('--reason', { description: 'Why, for the owner (shown in the review)' });
+
+  async execute(): Promise<number> {
+    const target = associationPath(this.benchmark, this.model, this.dataset);
+    return withForge(this, async (forge) => {
+      const login = requireLogin(forge);
+      const view = await mainView(forge, benchmarkPaths(this.benchmark));
+      const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
+      requireCommittee(login, this.benchmark, benchmark, 'reject its associations');
+      const pull = await openAssociationPull(forge, view, target, this.benchmark);
+      const body = `Rejected by ${login} for the committee of ${this.benchmark}${this.reason ? `: ${this.reason}` : '.'}`;
+      await forge.review(pull.number, 'REQUEST_CHANGES', body);
+      await forge.close(pull.number);
+      if (this.json) {
+        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, rejectedBy: login, reason: this.reason ?? null });
+        return 0;
+      }
+      this.print(`Rejected: requested changes on pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) and closed it.`);
+      return 0;
+    });
+  }
+}
