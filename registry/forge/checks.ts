@@ -6,6 +6,7 @@ import { createView } from '../load.ts';
 import { validateChange } from '../validate.ts';
 import type { Finding } from '../findings.ts';
 import type { FileTree, RegistryView } from '../view.ts';
+import type { Forge } from './forge.ts';
 
 export type { GateDecision };
 
@@ -17,3 +18,22 @@ export interface MergeChecks {
 
 /** The registry core's validation and gate, as the Action runs them. */
 export const registryChecks: MergeChecks = { validateChange, evaluateGate, createView };
+
+/** What the Action would say about a PR now: its validation findings and its approval gate. */
+export async function checkPull(
+  forge: Forge,
+  number: number,
+  checks: MergeChecks = registryChecks,
+): Promise<{ findings: Finding[]; gate: GateDecision }> {
+  const pull = await forge.getPull(number);
+  const [base, head, reviews] = await Promise.all([forge.pullBase(number), forge.pullTree(number), forge.reviews(number)]);
+  const findings = await checks.validateChange({ head, base, changed: pull.paths, author: pull.author });
+  const gate = await checks.evaluateGate({
+    base: checks.createView(base),
+    head: checks.createView(head),
+    changed: pull.paths,
+    author: pull.author,
+    reviews,
+  });
+  return { findings, gate };
+}

@@ -9,10 +9,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import Bottleneck from 'bottleneck';
 import { Octokit } from 'octokit';
+import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
 import { MedperfError, NotFoundError } from '../errors.ts';
 import type { FileTree } from '../view.ts';
@@ -93,6 +94,7 @@ export class GitHubForge implements Forge {
   private readonly gitEnvironment: NodeJS.ProcessEnv;
   private readonly filesCache = new Map<string, string[]>();
   private sparse = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: GitHubForgeOptions,
@@ -228,7 +230,34 @@ export class GitHubForge implements Forge {
     return revTree(this.clone, rev, this.gitEnvironment);
   }
 
+  /**
+   * Runs `fn` alone on the clone: one at a time in this process (a command may read a PR's base
+   * and head at once), and under a lock file against other processes sharing the state directory.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      await mkdir(dirname(this.clone), { recursive: true });
+      const release = await lockfile.lock(dirname(this.clone), {
+        lockfilePath: `${this.clone}.lock`,
+        realpath: false,
+        stale: 60_000,
+        retries: { retries: 600, factor: 1, minTimeout: 100, maxTimeout: 100 },
+      });
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
   async main(options: { paths?: string[] } = {}): Promise<FileTree> {
+    return this.exclusive(() => this.mainUnlocked(options));
+  }
+
+  private async mainUnlocked(options: { paths?: string[] }): Promise<FileTree> {
     await this.sync(options.paths);
     const sha = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
     return this.tree(sha);
@@ -242,14 +271,16 @@ export class GitHubForge implements Forge {
   }
 
   async pullTree(number: number): Promise<FileTree> {
-    return this.tree(await this.fetchPull(number));
+    return this.exclusive(async () => this.tree(await this.fetchPull(number)));
   }
 
   async pullBase(number: number): Promise<FileTree> {
-    const head = await this.fetchPull(number);
-    await this.sync();
-    const base = await gitText(['merge-base', 'refs/remotes/origin/main', head], { cwd: this.clone });
-    return this.tree(base);
+    return this.exclusive(async () => {
+      const head = await this.fetchPull(number);
+      await this.sync();
+      const base = await gitText(['merge-base', 'refs/remotes/origin/main', head], { cwd: this.clone });
+      return this.tree(base);
+    });
   }
 
   // --- pull requests -------------------------------------------------------------------------
@@ -346,6 +377,10 @@ export class GitHubForge implements Forge {
   }
 
   async propose(change: ChangeRequest): Promise<ProposeResult> {
+    return this.exclusive(() => this.proposeUnlocked(change));
+  }
+
+  private async proposeUnlocked(change: ChangeRequest): Promise<ProposeResult> {
     const branch = branchFor(change.key);
     await this.sync(change.files.map((f) => f.path));
     const head = await this.headRepo();

@@ -98,6 +98,10 @@ describe('pr and auth commands on a GitHub registry', () => {
     expect(own.err).toBe('error (review-refused): GitHub refused the review of #1: Unprocessable Entity; Can not approve your own pull request\n');
     expect((await run(['pr', 'approve', '1', '-m', 'welcome'], 'admin')).out).toBe('Approved pull request #1 as admin.\n');
     const view = await run(['pr', 'view', '1'], 'alice');
+    expect(view.err).toBe('');
+    // What the Action would say now: the record is incomplete, the admin's approval is in.
+    expect(view.out).toContain('Validation: 7 findings\n  benchmarks/brain/benchmark.yaml:1:1 schema missing required field `committee`\n');
+    expect(view.out).toContain('Approval gate: satisfied — approved: the benchmark brain is new, approved by admin\n');
     expect(view.out).toMatch(/^#1 Add benchmark brain\nState:   open \(pending\)\nAuthor:  alice\nBranch:  medperf\/benchmark\/brain\n/);
     expect(view.out).toContain('Files:\n  benchmarks/brain/benchmark.yaml\n');
     expect(view.out).toMatch(/Reviews:\n  admin approved \S+: welcome\n/);

@@ -1,6 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { describeState, pullNumber, withForge } from '../../forge.ts';
+import { formatFinding } from '../../../registry/findings.ts';
+import { checkPull } from '../../../registry/forge/checks.ts';
+import { formatGateDecision } from '../../../registry/gate.ts';
+import { describeState, type ForgeContextExtras, pullNumber, withForge } from '../../forge.ts';
 
 export class PrViewCommand extends BaseCommand {
   static override paths = [['pr', 'view']];
@@ -12,13 +15,20 @@ export class PrViewCommand extends BaseCommand {
   pr = Option.String({ name: 'number' });
 
   async execute(): Promise<number> {
-    const { pull, reviews, comments } = await withForge(this, async (forge) => ({
-      pull: await forge.getPull(pullNumber(this.pr)),
-      reviews: await forge.reviews(pullNumber(this.pr)),
-      comments: await forge.comments(pullNumber(this.pr)),
-    }));
+    const context = this.context as typeof this.context & ForgeContextExtras;
+    const number = pullNumber(this.pr);
+    const { pull, reviews, comments, checked } = await withForge(this, async (forge) => {
+      const pull = await forge.getPull(number);
+      return {
+        pull,
+        reviews: await forge.reviews(number),
+        comments: await forge.comments(number),
+        // An open PR: what the Action would say if it ran now.
+        checked: pull.state === 'open' ? await checkPull(forge, number, context.forgeChecks) : undefined,
+      };
+    });
     if (this.json) {
-      this.printJson({ ...pull, reviews, comments });
+      this.printJson({ ...pull, reviews, comments, ...(checked ? { findings: checked.findings, gate: checked.gate } : {}) });
       return 0;
     }
     this.print(`#${pull.number} ${pull.title}`);
@@ -37,6 +47,14 @@ export class PrViewCommand extends BaseCommand {
     else {
       this.print('Reviews:');
       for (const r of reviews) this.print(`  ${r.login} ${r.state.toLowerCase().replace('_', ' ')} ${r.submittedAt}${r.body ? `: ${r.body}` : ''}`);
+    }
+    if (checked) {
+      this.print();
+      if (checked.findings.length) {
+        this.print(`Validation: ${checked.findings.length} finding${checked.findings.length === 1 ? '' : 's'}`);
+        for (const f of checked.findings) this.print(`  ${formatFinding(f)}`);
+      } else this.print('Validation: passed');
+      for (const line of formatGateDecision(checked.gate)) this.print(line.charAt(0).toUpperCase() + line.slice(1));
     }
     for (const c of comments) {
       this.print();
