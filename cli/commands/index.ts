@@ -36,6 +36,7 @@ import { AssociationLsCommand } from './association/ls.ts';
 import { AssociationRejectCommand } from './association/reject.ts';
 import { AssociationSetPriorityCommand } from './association/set-priority.ts';
 import { BenchmarkRunCommand } from './benchmark/run.ts';
+import { TutorialCommand } from './tutorial.ts';
 
 export const commands: Array<CommandClass<MedperfContext>> = [
   AuthStatusCommand,
@@ -73,4 +74,5 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   AssociationRejectCommand,
   AssociationSetPriorityCommand,
   BenchmarkRunCommand,
+  TutorialCommand,
 ];

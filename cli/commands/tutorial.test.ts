@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../data-owner.testing.ts';
+
+let state: string;
+let first: { code: number; out: string; err: string };
+
+beforeAll(async () => {
+  state = await mkdtemp(join(tmpdir(), 'medperf-tutorial-'));
+  first = await cli(state, '', ['tutorial', '--runner', 'process']);
+}, 300_000);
+
+afterAll(async () => {
+  await rm(state, { recursive: true, force: true });
+});
+
+describe('medperf-git tutorial', () => {
+  it('plays every role, offline, from an empty registry to the leaderboard', () => {
+    expect(first.code, first.err).toBe(0);
+    const { out } = first;
+    expect(out).toContain('Cubes run with the PROCESS RUNNER: directly on this machine, with NO isolation.');
+    const steps = [...out.matchAll(/^=== Step \d+: (.*)$/gm)].map((m) => m[1]);
+    expect(steps).toEqual([
+      'medperf-admin creates the registry: registry.yaml names the admins',
+      'bench-committee registers the data-preparator cube bench-committee/chestxray-prep',
+      'bench-committee registers the model cube bench-committee/chestxray-cnn',
+      'bench-committee registers the metrics cube bench-committee/chestxray-metrics',
+      'bench-committee submits the benchmark: the compatibility test of the three cubes on the demo dataset, then a PR for the admins',
+      "medperf-admin approves the benchmark and merges it (MedPerf's admin approval)",
+      'model-owner registers the model cube model-owner/chestxray-mobilenet',
+      'model-owner asks to join the benchmark: the compatibility test on the demo data, then an association PR',
+      "bench-committee approves the model's association",
+      'data-owner registers the dataset: only its hashes and the typed text are published',
+      "data-owner prepares the dataset with the benchmark's data preparator, locally",
+      'data-owner publishes the statistics and marks the dataset operational',
+      'data-owner asks to join the benchmark: the reference model on the prepared data',
+      "bench-committee approves the dataset's association",
+      'data-owner runs every approved model on the dataset and submits the results in one PR',
+      'data-owner merges the results: they need no reviewer, the gate checks the associations are approved',
+      'medperf-admin builds the leaderboard site from main (the Action does this on every push to main)',
+    ]);
+    expect(out).toMatch(/^\$ medperf-git run -b chestxray -d data-owner\/hospital-a --runner process --as data-owner --yes$/m);
+    expect(out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
+    // The leaderboard: both models ranked on the primary metric.
+    const board = out.slice(out.indexOf('Leaderboard of chestxray'));
+    expect(board).toMatch(/^rank\s+model\s+AUC\.mean\s+datasets$/m);
+    expect(board).toMatch(/^1\s+\S+\/chestxray-\S+\s+0\.\d{3}\s+1$/m);
+    expect(board).toMatch(/^2\s+\S+\/chestxray-\S+\s+0\.\d{3}\s+1$/m);
+    const home = join(state, 'tutorial');
+    expect(existsSync(join(home, 'site', 'index.html'))).toBe(true);
+    expect(readFileSync(join(home, 'site', 'index.html'), 'utf8')).toContain('chestxray');
+    // Every change landed on main, through merged pull requests.
+    const log = execFileSync('git', ['log', '--oneline', 'main'], { cwd: join(home, 'forge', 'registry.git'), encoding: 'utf8' });
+    expect(log.match(/Merge pull request/g)).toHaveLength(11);
+    expect(existsSync(join(home, 'registry', 'benchmarks', 'chestxray', 'results', 'data-owner', 'hospital-a', 'model-owner', 'chestxray-mobilenet.yaml'))).toBe(true);
+  });
+
+  it('refuses to run over an earlier tutorial, and starts clean with --reset', async () => {
+    const again = await cli(state, '', ['tutorial', '--runner', 'process']);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`error (tutorial-exists): the tutorial ran here before (${join(state, 'tutorial')}); run \`medperf-git tutorial --reset\` to start it again from a clean state`);
+    const reset = await cli(state, '', ['tutorial', '--runner', 'process', '--reset']);
+    expect(reset.code, reset.err).toBe(0);
+    expect(reset.out).toContain(`Removed the earlier tutorial in ${join(state, 'tutorial')}.`);
+    expect(reset.out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
+  }, 300_000);
+});

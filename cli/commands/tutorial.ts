@@ -1,0 +1,226 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, Option, UsageError } from 'clipanion';
+import { buildDemoTarball, generateDataset } from '../../examples/generate-data.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../examples/images.ts';
+import { MedperfError } from '../../registry/errors.ts';
+import { paths } from '../../registry/layout.ts';
+import { LocalForge } from '../../registry/forge/local.ts';
+import { formatMetric } from '../../registry/leaderboard.ts';
+import { sha256Hex } from '../../registry/hash.ts';
+import { BaseCommand } from '../base.ts';
+import { dockerAnswers } from '../execution.ts';
+import { main } from '../main.ts';
+import { buildSiteFolder } from '../site.ts';
+import { table } from '../ui.ts';
+
+const ADMIN = 'medperf-admin';
+const COMMITTEE = 'bench-committee';
+const MODEL_OWNER = 'model-owner';
+const DATA_OWNER = 'data-owner';
+const BENCHMARK = 'chestxray';
+const DATASET = `${DATA_OWNER}/hospital-a`;
+const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
+
+export class TutorialFailedError extends MedperfError {
+  constructor(step: string, detail: string) {
+    super('tutorial-failed', `the tutorial stopped at "${step}": ${detail}`);
+  }
+}
+
+export class TutorialCommand extends BaseCommand {
+  static override paths = [['tutorial']];
+  static override usage = Command.Usage({
+    description: 'Play every MedPerf role on a local registry, offline: from benchmark to leaderboard',
+    details: `
+      MedPerf's tutorial, on a local forge (a bare Git repository and a pull-request store under
+      the state directory), with no network. The benchmark committee registers the three cubes and the
+      benchmark; the admin approves it by merging; a model owner registers a second model and asks to
+      join; the committee approves; a data owner registers, prepares, marks operational and associates
+      a dataset; the committee approves; the data owner runs every model and submits the results; the
+      results merge through the approval gate; the leaderboard site is built.
+
+      Cubes run in Docker when an engine answers (their images are built offline from this machine's
+      node), and with the process runner otherwise (no isolation; it says so). Everything lives in
+      <state>/tutorial; \`--reset\` starts again from a clean state.
+    `,
+    examples: [
+      ['Run the tutorial', '$0 tutorial'],
+      ['Run it again from a clean state', '$0 tutorial --reset'],
+      ['Without Docker', '$0 tutorial --runner process'],
+    ],
+  });
+
+  reset = Option.Boolean('--reset', false, { description: 'Remove what an earlier tutorial left, and start clean' });
+  runner = Option.String('--runner', 'auto', { description: 'auto (Docker when an engine answers, else process), docker, or process' });
+
+  private home = '';
+  private stepCount = 0;
+
+  async execute(): Promise<number> {
+    if (!['auto', 'docker', 'process'].includes(this.runner)) throw new UsageError(`--runner ${this.runner}: say auto, docker or process`);
+    this.home = join(this.stateDir, 'tutorial');
+    if (existsSync(join(this.home, 'forge'))) {
+      if (!this.reset) throw new MedperfError('tutorial-exists', `the tutorial ran here before (${this.home}); run \`medperf-git tutorial --reset\` to start it again from a clean state`);
+      // The verified download cache is kept: it is content-addressed.
+      for (const entry of readdirSync(this.home)) if (entry !== 'cache') await rm(join(this.home, entry), { recursive: true, force: true });
+      this.print(`Removed the earlier tutorial in ${this.home}.`);
+    }
+    mkdirSync(this.home, { recursive: true });
+    const forgeDir = join(this.home, 'forge');
+    this.print(`MedPerf's tutorial on a local registry: ${forgeDir}`);
+    this.print(`Everything it makes stays in ${this.home}.`);
+
+    const runner = this.runner === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'process') : this.runner;
+    const digests: Record<string, string> = {};
+    if (runner === 'docker') {
+      this.print(this.runner === 'auto' ? 'A Docker engine answers: cubes run in containers (no network, not as root, inputs read-only).' : 'Cubes run in Docker.');
+      this.status('building the demo cubes\' images offline (the first time takes a minute)');
+      Object.assign(digests, await buildDemoImages());
+      this.context.stderr.write('\n');
+    } else {
+      this.print(
+        (this.runner === 'auto' ? 'No Docker engine answers here, so cubes' : 'Cubes') +
+          ' run with the PROCESS RUNNER: directly on this machine, with NO isolation. Fine for the tutorial\'s own cubes; never for models you do not trust.',
+      );
+      // No image is built, so each cube record pins a stand-in digest (the process runner uses no image).
+      for (const id of Object.keys(DEMO_CUBES)) digests[id] = `sha256:${sha256Hex(`medperf-git tutorial without a container engine: ${id}`)}`;
+    }
+
+    // --- The admin creates the registry -----------------------------------------------------
+    this.step(ADMIN, 'creates the registry: registry.yaml names the admins');
+    const admin = await LocalForge.open({ root: forgeDir, login: ADMIN });
+    const registryPull = await admin.propose({
+      key: 'registry',
+      title: 'Create the tutorial registry',
+      body: 'registry.yaml: the admins who approve benchmarks.',
+      files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
+    });
+    this.print(`registry.yaml proposed as pull request #${registryPull.pull.number}; the registry's first change needs no other admin.`);
+    await this.medperf(ADMIN, ['pr', 'merge', String(registryPull.pull.number)]);
+
+    // --- The benchmark committee registers the three cubes and the benchmark -----------------
+    const cube = async (login: string, id: string, kind: string) => {
+      const name = id.split('/')[1]!;
+      const dir = join(CUBES_DIR, DEMO_CUBES[id as keyof typeof DEMO_CUBES].dir);
+      this.step(login, `registers the ${kind} cube ${id}`);
+      await this.medperf(login, ['mlcube', 'submit', dir, '--name', name, '--kind', kind, '--operational', '--image-digest', digests[id]!]);
+      // A cube needs no reviewer: its owner merges once the checks pass.
+      await this.mergeOpen(login, paths.cube(id));
+    };
+    await cube(COMMITTEE, `${COMMITTEE}/chestxray-prep`, 'data-preparator');
+    await cube(COMMITTEE, `${COMMITTEE}/chestxray-cnn`, 'model');
+    await cube(COMMITTEE, `${COMMITTEE}/chestxray-metrics`, 'metrics');
+
+    const demo = join(this.home, 'demo', 'demo_data.tar.gz');
+    mkdirSync(join(demo, '..'), { recursive: true });
+    await buildDemoTarball(demo);
+    this.step(COMMITTEE, 'submits the benchmark: the compatibility test of the three cubes on the demo dataset, then a PR for the admins');
+    await this.medperf(COMMITTEE, [
+      'benchmark', 'submit', '--name', BENCHMARK, '--title', 'Chest X-ray classification',
+      '--description', 'MedPerf tutorial benchmark: chest X-ray pathologies, ranked by mean AUC.',
+      '-p', `${COMMITTEE}/chestxray-prep`, '-m', `${COMMITTEE}/chestxray-cnn`, '-e', `${COMMITTEE}/chestxray-metrics`,
+      '--demo-dataset-url', pathToFileURL(demo).href, '--primary-metric', 'AUC.mean', '--publish', 'per-dataset',
+      '--runner', runner,
+    ]);
+
+    this.step(ADMIN, 'approves the benchmark and merges it (MedPerf\'s admin approval)');
+    const benchmarkPull = await this.openPull(paths.benchmark(BENCHMARK));
+    await this.medperf(ADMIN, ['pr', 'approve', String(benchmarkPull), '-m', 'Approved for the tutorial.']);
+    await this.medperf(ADMIN, ['pr', 'merge', String(benchmarkPull)]);
+
+    // --- A model owner joins ----------------------------------------------------------------
+    await cube(MODEL_OWNER, MOBILENET, 'model');
+    this.step(MODEL_OWNER, 'asks to join the benchmark: the compatibility test on the demo data, then an association PR');
+    await this.medperf(MODEL_OWNER, ['mlcube', 'associate', '-b', BENCHMARK, '-m', MOBILENET, '--runner', runner, '--priority', '1']);
+    this.step(COMMITTEE, 'approves the model\'s association');
+    await this.approveAndMerge(COMMITTEE, paths.modelAssociation(BENCHMARK, MOBILENET));
+
+    // --- The data owner -------------------------------------------------------------------------
+    const raw = join(this.home, 'hospital-a');
+    const { dataPath, labelsPath } = generateDataset(raw, { count: 60, seed: 1, prefix: 'cxr' });
+    this.print(`\nThe data owner's raw data (synthetic chest X-rays; it never leaves this machine): ${raw}`);
+    this.step(DATA_OWNER, 'registers the dataset: only its hashes and the typed text are published');
+    await this.medperf(DATA_OWNER, [
+      'dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--description', 'Chest X-rays of hospital A (synthetic)',
+      '--location', 'Hospital A', '--data-path', dataPath, '--labels-path', labelsPath,
+    ]);
+    await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
+    this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
+    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner]);
+    this.step(DATA_OWNER, 'publishes the statistics and marks the dataset operational');
+    await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', DATASET]);
+    await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
+    this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
+    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
+    this.step(COMMITTEE, 'approves the dataset\'s association');
+    await this.approveAndMerge(COMMITTEE, paths.datasetAssociation(BENCHMARK, DATASET));
+
+    this.step(DATA_OWNER, 'runs every approved model on the dataset and submits the results in one PR');
+    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
+    this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
+    await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
+
+    // --- The leaderboard -------------------------------------------------------------------------
+    this.step(ADMIN, 'builds the leaderboard site from main (the Action does this on every push to main)');
+    const checkout = join(this.home, 'registry');
+    await rm(checkout, { recursive: true, force: true });
+    mkdirSync(checkout, { recursive: true });
+    const archive = execFileSync('git', ['archive', '--format=tar', 'main'], { cwd: join(forgeDir, 'registry.git'), maxBuffer: 1 << 28 });
+    execFileSync('tar', ['-x', '-C', checkout], { input: archive });
+    // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
+    const site = join(this.home, 'site');
+    const built = await buildSiteFolder({ dir: checkout, out: site });
+    for (const board of built.boards) {
+      this.print(`\nLeaderboard of ${board.benchmark} (${board.name}), ranked on ${board.primaryMetric}, ${board.direction} is better:`);
+      this.print(table(['rank', 'model', board.primaryMetric, 'datasets'], board.rows.map((r) => [r.rank ?? '-', r.model, r.primary === null ? (r.withheld ?? '-') : formatMetric(r.primary), r.datasetCount ?? ''])));
+    }
+    this.print('\nDone. Where to look:');
+    this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);
+    this.print(`  its files at main:                   ${checkout}`);
+    this.print(`  the pull requests:                   MEDPERF_GIT_HOME=${this.home} medperf-git pr ls --state all --registry ${forgeDir}`);
+    this.print(`  the leaderboard site:                ${join(site, 'index.html')}`);
+    this.print(`  the data owner's local results:      MEDPERF_GIT_HOME=${this.home} medperf-git result ls --registry ${forgeDir} --as ${DATA_OWNER}`);
+    return 0;
+  }
+
+  private status(text: string): void {
+    this.context.stderr.write(`${text}\n`);
+  }
+
+  private step(login: string, what: string): void {
+    this.stepCount++;
+    this.print(`\n=== Step ${this.stepCount}: ${login} ${what}`);
+  }
+
+  /** Runs a medperf-git command as `login` in the tutorial's state, showing it as a user would type it. */
+  private async medperf(login: string, argv: string[]): Promise<void> {
+    const shown = argv.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ');
+    this.print(`$ medperf-git ${shown} --as ${login} --yes`);
+    const env: NodeJS.ProcessEnv = { ...this.context.env, MEDPERF_GIT_HOME: this.home, MEDPERF_GIT_LOGIN: login };
+    delete env.MEDPERF_GIT_REGISTRY;
+    const code = await main([...argv, '--as', login, '--yes'], { ...this.context, env, interactive: false } as never);
+    if (code !== 0) throw new TutorialFailedError(`${login}: medperf-git ${argv.slice(0, 2).join(' ')}`, 'the command failed (its error is above)');
+  }
+
+  /** The open pull request touching `path` (a file, or a folder ending in /). */
+  private async openPull(path: string): Promise<number> {
+    const forge = await LocalForge.open({ root: join(this.home, 'forge'), login: ADMIN });
+    const [pull] = await forge.listPulls({ state: 'open', paths: [path] });
+    if (!pull) throw new TutorialFailedError(path, 'no open pull request for it');
+    return pull.number;
+  }
+
+  private async mergeOpen(login: string, path: string): Promise<void> {
+    await this.medperf(login, ['pr', 'merge', String(await this.openPull(path))]);
+  }
+
+  private async approveAndMerge(login: string, path: string): Promise<void> {
+    const number = String(await this.openPull(path));
+    await this.medperf(login, ['pr', 'approve', number, '-m', 'Approved by the committee.']);
+    await this.medperf(login, ['pr', 'merge', number]);
+  }
+}
