@@ -116,6 +116,44 @@ describe('a hostile model in the Docker runner', () => {
   });
 });
 
+describe("a MedPerf container config in the Docker runner", () => {
+  it('mounts each volume where it says, a file output included, and runs the command it names', async () => {
+    await buildDemoImages(docker);
+    const dir = join(tmp, 'metrics-container-config');
+    mkdirSync(join(dir, 'workspace'), { recursive: true });
+    writeFileSync(join(dir, 'workspace', 'parameters.yaml'), 'threshold: 0.5\n');
+    const v = '/mlcommons/volumes';
+    writeFileSync(
+      join(dir, 'container_config.yaml'),
+      [
+        'container_type: DockerImage',
+        'image: medperf-git/chestxray-metrics:0.1.0',
+        'tasks:',
+        '  evaluate:',
+        '    run_args:',
+        `      command: evaluate --predictions=${v}/predictions --labels=${v}/labels --parameters_file=${v}/parameters/parameters_file.yaml --output_path=${v}/results/results.yaml`,
+        '    input_volumes:',
+        `      predictions: { mount_path: ${v}/predictions, type: directory }`,
+        `      labels: { mount_path: ${v}/labels, type: directory }`,
+        `      parameters_file: { mount_path: ${v}/parameters/parameters_file.yaml, type: file }`,
+        '    output_volumes:',
+        `      output_path: { mount_path: ${v}/results/results.yaml, type: file }`,
+        '',
+      ].join('\n'),
+    );
+    const predictions = join(tmp, 'cc-predictions');
+    const labels = join(tmp, 'cc-labels');
+    mkdirSync(predictions);
+    mkdirSync(labels);
+    writeFileSync(join(predictions, 'predictions.csv'), 'id,effusion\na,0.9\nb,0.2\nc,0.6\n');
+    writeFileSync(join(labels, 'labels.csv'), 'id,effusion\na,1\nb,0\nc,0\n');
+    const results = join(tmp, 'cc-results', 'results.yaml');
+    const plan = planTask(loadCube(dir), 'evaluate', { bindings: { predictions, labels, output_path: results } });
+    await new DockerRunner(join(tmp, 'state-cc')).run({ plan, label: 'test/metrics' });
+    expect(readFileSync(results, 'utf8')).toBe('AUC:\n  effusion: 1\n  mean: 1\naccuracy:\n  effusion: 0.666667\n  mean: 0.666667\n');
+  });
+});
+
 describe('the container definition', () => {
   it('holds every isolation setting and nothing from the cube beyond its command', () => {
     const plan = planTask(loadCube(hostile), 'hang');
