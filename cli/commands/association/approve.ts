@@ -36,7 +36,10 @@ export class AssociationApproveCommand extends BaseCommand {
       const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
       requireCommittee(login, this.benchmark, benchmark, 'approve its associations');
       const pull = await openAssociationPull(forge, view, target, this.benchmark);
-      await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
+      // A committee member never approves their own pull request; the gate lets the committee's own
+      // associations through without a reviewer, so their approval is the merge itself.
+      const own = pull.author === login;
+      if (!own) await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
       let merged: string | undefined;
       let notMerged: string | undefined;
       if (!this.noMerge) {
@@ -48,10 +51,11 @@ export class AssociationApproveCommand extends BaseCommand {
         }
       }
       if (this.json) {
-        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: login, merged: Boolean(merged), ...(notMerged ? { notMerged } : {}) });
+        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: own ? null : login, merged: Boolean(merged), ...(notMerged ? { notMerged } : {}) });
         return 0;
       }
-      this.print(`Approved pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) as ${login}.`);
+      if (own) this.print(`Pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) is your own: it needs no review from you.`);
+      else this.print(`Approved pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) as ${login}.`);
       if (merged) this.print(`Merged: the association is approved.`);
       else if (notMerged) this.print(`Not merged yet: ${notMerged}`);
       else this.print('The registry merges it once its checks pass.');

@@ -118,6 +118,17 @@ describe('associations, as the benchmark committee reviews them', () => {
     expect(view.out).toContain(`image digest:     ${digest('d')}\n`);
   });
 
+  it("a committee member's own association needs no review: approve merges it", async () => {
+    await registerCube(h, COMMITTEE, 'chestxray-mobilenet', 'f');
+    const number = await associate(COMMITTEE, `${COMMITTEE}/chestxray-mobilenet`);
+    const r = await h.run(['association', 'approve', '-b', 'chestxray', '-m', `${COMMITTEE}/chestxray-mobilenet`], { as: COMMITTEE });
+    expect(r.err).toBe('');
+    expect(r.out).toBe(
+      `Pull request #${number} (model ${COMMITTEE}/chestxray-mobilenet with chestxray) is your own: it needs no review from you.\nMerged: the association is approved.\n`,
+    );
+    expect(await (await h.forge(ADMIN)).reviews(number)).toEqual([]);
+  });
+
   it('benchmark run is the data owner\'s run under MedPerf\'s name', async () => {
     const args = ['-b', 'chestxray', '-d', 'hospital-z', '--runner', 'process', '--yes'];
     const alias = await h.run(['benchmark', 'run', ...args], { as: 'data-owner' });
