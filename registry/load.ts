@@ -71,7 +71,9 @@ export function loadRecord(path: string, bytes: Buffer): LoadResult {
     const mismatch = resultPathFindings(where, data, locate);
     if (mismatch.length) return { findings: mismatch };
   }
-  return { record: { where: where as never, data, locate }, findings: [] };
+  // The text stays with the record: the privacy rule reads a result's comments from it.
+  const record: LoadedRecord & { text?: string } = { where: where as never, data, locate, text: parsed.text };
+  return { record, findings: [] };
 }
 
 /** The message for a file outside the layout, with the nearest hint we can give. */
@@ -92,6 +94,10 @@ export function outsideLayoutMessage(path: string): string {
 /** A view that also gives the findings of loading each file (the schema and layout rules read them). */
 export interface LoadingView extends RegistryView {
   load(path: string): Promise<LoadResult>;
+  /** Drops a path from the cache (full validation releases results once every rule has seen them). */
+  forget(path: string): void;
+  /** The paths in the cache. */
+  cached(): string[];
 }
 
 /** The load result of a path through a view, caching when the view can. */
@@ -137,6 +143,10 @@ export function createView(tree: FileTree): LoadingView {
   return {
     tree,
     load,
+    forget(path) {
+      cache.delete(path);
+    },
+    cached: () => [...cache.keys()],
     async record(path) {
       if (!parseRecordPath(path)) return undefined;
       return (await load(path)).record;

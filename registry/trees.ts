@@ -49,10 +49,13 @@ function safeRelative(path: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // A folder on disk.
 
-/** A registry folder (a working directory). `.git/` is not part of the tree. */
-export function directoryTree(dir: string): RegistryTree {
-  let all: string[] | undefined;
-  let allSet: Set<string> | undefined;
+/**
+ * A registry folder (a working directory). `.git/` is not part of the tree. `files`: its listing,
+ * when already known.
+ */
+export function directoryTree(dir: string, opts: { files?: string[] } = {}): RegistryTree {
+  let all: string[] | undefined = opts.files;
+  let allSet: Set<string> | undefined = all && new Set(all);
 
   function walk(rel: string, out: string[]): void {
     let entries;
@@ -263,31 +266,43 @@ class CatFile {
     const c = this.child;
     this.child = undefined;
     if (!c) return;
+    if (c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
+      // Waiting for the exit must keep the program alive (the idle process is unref'd).
+      c.ref();
       c.stdin.end();
       setTimeout(() => c.kill(), 2000).unref();
     });
   }
 }
 
-/** One revision of a git repository, read without a checkout. Call close() when done. */
-export function gitTree(repoDir: string, rev: string): RegistryTree {
+/**
+ * One revision of a git repository, read without a checkout. Call close() when done. `subdir`
+ * (relative to the repository's top) makes a folder of the revision the tree's root, for a
+ * registry kept inside a larger repository.
+ */
+export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } = {}): RegistryTree {
   const cat = new CatFile(repoDir);
   const sizes = new Map<string, number>();
   let all: string[] | undefined;
   let allSet: Set<string> | undefined;
   let commit: Promise<string> | undefined;
 
-  // The revision is resolved once, so every read sees the same commit even if a branch moves.
+  // The revision is resolved once to a tree id, so every read sees the same tree even if a branch moves.
+  const subdir = (opts.subdir ?? '').replace(/^\/+|\/+$/g, '');
   const resolved = () =>
-    (commit ??= execFileAsync('git', ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: repoDir }).then((r) =>
-      r.stdout.trim(),
-    ));
+    (commit ??= (async () => {
+      const git = (arg: string) => execFileAsync('git', ['rev-parse', '--verify', '--end-of-options', arg], { cwd: repoDir });
+      const c = (await git(`${rev}^{commit}`)).stdout.trim();
+      return (await git(subdir ? `${c}:${subdir}` : `${c}^{tree}`)).stdout.trim();
+    })());
 
   async function lsTree(prefix: string): Promise<string[]> {
+    // --full-tree: paths relative to the tree's root, wherever the command runs.
     const args = ['ls-tree', '-r', '-l', '-z', '--full-tree', await resolved()];
-    if (prefix) args.push('--', prefix.endsWith('/') ? prefix : prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '.');
+    const folder = prefix.endsWith('/') ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    if (folder) args.push('--', folder);
     const { stdout } = await execFileAsync('git', args, { cwd: repoDir, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
     const out: string[] = [];
     for (const entry of stdout.toString('utf8').split('\0')) {
@@ -376,9 +391,10 @@ export async function changedPaths(base: FileTree, head: FileTree): Promise<stri
  * deletion and an addition, each checked). Without headRev: the working tree, untracked files included.
  */
 export async function gitChangedPaths(repoDir: string, baseRev: string, headRev?: string): Promise<string[]> {
-  const args = ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', baseRev];
+  // --relative: paths relative to repoDir, which may be a registry folder inside a larger repository.
+  const args = ['diff', '--name-only', '-z', '--relative', '--no-renames', '--no-ext-diff', baseRev];
   if (headRev) args.push(headRev);
-  args.push('--');
+  args.push('--', '.');
   const { stdout } = await execFileAsync('git', args, { cwd: repoDir, maxBuffer: 256 * 1024 * 1024 });
   const out = new Set(stdout.split('\0').filter(Boolean));
   if (!headRev) {

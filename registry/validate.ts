@@ -2,6 +2,7 @@
 // and every rule sees every record. A change: only the changed paths are given to the rules, and
 // the rules read what those records reference, so the work follows the change, not the registry.
 import { sortFindings, type Finding } from './findings.ts';
+import { parseRecordPath } from './layout.ts';
 import { createView } from './load.ts';
 import { rules } from './rules/index.ts';
 import { changedPaths } from './trees.ts';
@@ -24,10 +25,39 @@ async function run(ctx: RuleContext): Promise<Finding[]> {
   return sortFindings(dedupe(out));
 }
 
+/** Paths per batch in a full validation. */
+const BATCH = 2000;
+
+/**
+ * The findings of some paths of a tree, every rule over every path. The rules see the paths in
+ * batches; after each batch its results are dropped from the view's cache (nothing references a
+ * result), so memory stays flat however many results the registry holds. Every rule judges each
+ * path on its own (looking up what it references), so batching changes no finding.
+ */
+function benchmarkOf(path: string): string | undefined {
+  return /^benchmarks\/([^/]+)\//.exec(path)?.[1];
+}
+
+export async function validatePaths(head: FileTree, paths: string[]): Promise<Finding[]> {
+  const view = createView(head);
+  const out: Finding[] = [];
+  for (let i = 0; i < paths.length; i += BATCH) {
+    const changed = paths.slice(i, i + BATCH);
+    for (const rule of rules) out.push(...(await rule.check({ head: view, changed })));
+    // What no later batch will ask for again: results, and the records of benchmarks whose
+    // folders are behind us (paths are sorted, so a benchmark's files are contiguous).
+    const current = benchmarkOf(changed[changed.length - 1]!);
+    for (const path of view.cached()) {
+      const where = parseRecordPath(path);
+      if (where?.kind === 'result' || (where && 'benchmark' in where && where.benchmark !== current)) view.forget(path);
+    }
+  }
+  return out;
+}
+
 /** Every finding of a registry tree, sorted. */
 export async function validateRegistry(head: FileTree): Promise<Finding[]> {
-  const changed = await head.list();
-  return run({ head: createView(head), changed });
+  return sortFindings(dedupe(await validatePaths(head, await head.list())));
 }
 
 /**

@@ -83,7 +83,10 @@ function anchorFindings(path: string, text: string): Finding[] {
     },
     Node(_key, node) {
       if (node.anchor) {
-        findings.push(yamlFinding(path, at(node.range?.[0]), `anchor &${node.anchor} is not allowed: records use no anchors or aliases; write the value out`));
+        // The node's range starts at its value; the anchor is written just before it.
+        const start = node.range?.[0] ?? 0;
+        const anchorAt = text.lastIndexOf(`&${node.anchor}`, start);
+        findings.push(yamlFinding(path, at(anchorAt >= 0 ? anchorAt : start), `anchor &${node.anchor} is not allowed: records use no anchors or aliases; write the value out`));
       }
     },
   });

@@ -1,0 +1,48 @@
+// The layout rule: a file that must pass and files that must fail with their exact messages.
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_PATHS as P, exampleFiles } from '../example-registry.ts';
+import { formatFinding, sortFindings } from '../findings.ts';
+import { createView } from '../load.ts';
+import { memoryTree } from '../trees.ts';
+import { rule } from './layout.ts';
+
+async function check(files: Record<string, string | Buffer>, changed = Object.keys(files)): Promise<string[]> {
+  const findings = await rule.check({ head: createView(memoryTree(files)), changed });
+  return sortFindings(findings).map(formatFinding);
+}
+
+const LAYOUT =
+  'records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, benchmarks/<name>/benchmark.yaml, ' +
+  'benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml and benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml';
+
+describe('layout rule', () => {
+  it('passes the example registry with its README and workflows', async () => {
+    expect(await check({ ...exampleFiles(), 'README.md': '# registry\n', '.github/workflows/validate.yml': 'on: pull_request\n' })).toEqual([]);
+  });
+
+  it('refuses files outside the layout, with a hint when one helps', async () => {
+    const cube = exampleFiles()[P.cube]!;
+    expect(await check({ 'notes.txt': 'hello\n', 'mlcubes/model-owner/cnn.yml': cube, 'mlcubes/model-owner/CNN.yaml': cube, 'mlcubes/cnn.yaml': cube })).toEqual([
+      'mlcubes/cnn.yaml:1:1 layout file is outside the registry layout: ' + LAYOUT,
+      'mlcubes/model-owner/CNN.yaml:1:1 layout file is outside the registry layout: record names are lower case',
+      'mlcubes/model-owner/cnn.yml:1:1 layout file is outside the registry layout: records end in .yaml, not .yml',
+      'notes.txt:1:1 layout file is outside the registry layout: ' + LAYOUT,
+    ]);
+  });
+
+  it('refuses binary and oversized files anywhere, documentation included', async () => {
+    const big = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    expect(await check({ 'README.md': Buffer.from('# logo\n\0\0'), '.github/big.md': big })).toEqual([
+      `.github/big.md:1:1 layout file is ${big.length} bytes; registry files may be at most 1048576 bytes (1 MiB)`,
+      'README.md:2:1 layout binary file (contains NUL bytes); registry files are UTF-8 YAML text',
+    ]);
+  });
+
+  it('checks that a result says what its path says', async () => {
+    const files = exampleFiles();
+    files[P.result] = files[P.result]!.replace('model: model-owner/chestxray-mobilenet', 'model: bench-committee/chestxray-cnn');
+    expect(await check(files)).toEqual([
+      `${P.result}:3:1 layout field \`model\` is "bench-committee/chestxray-cnn" but the file's path says "model-owner/chestxray-mobilenet"; move the file or fix the field`,
+    ]);
+  });
+});
