@@ -149,6 +149,36 @@ describe('GitHub forge against the stand-in', () => {
     }
   });
 
+  it('a push racing someone else\'s to the same branch is refused with a clear message, not forced', async () => {
+    const alice = await open('alice');
+    try {
+      await alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      let raced = '';
+      standin.beforePush = async (fullName, dir) => {
+        standin.beforePush = undefined;
+        // Someone else pushes to the branch between alice's read and her push.
+        const tip = execFileSync('git', ['rev-parse', 'refs/heads/medperf/cube/alice/a'], { cwd: dir }).toString().trim();
+        raced = execFileSync('git', ['commit-tree', `${tip}^{tree}`, '-p', tip, '-m', 'someone else'], {
+          cwd: dir,
+          env: { ...process.env, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@x' },
+        }).toString().trim();
+        execFileSync('git', ['update-ref', 'refs/heads/medperf/cube/alice/a', raced], { cwd: dir });
+        expect(fullName).toBe('alice/registry');
+      };
+      await expect(
+        alice.propose({ key: 'cube/alice/a', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a2\n' }] }),
+      ).rejects.toThrow(
+        'alice/registry branch medperf/cube/alice/a changed while proposing (someone else pushed to it); run the command again to propose on top of it',
+      );
+      // Their commit is still there.
+      const tip = execFileSync('git', ['rev-parse', 'refs/heads/medperf/cube/alice/a'], { cwd: standin.repoDir('alice/registry') }).toString().trim();
+      expect(tip).toBe(raced);
+    } finally {
+      standin.beforePush = undefined;
+      await alice.dispose();
+    }
+  });
+
   it('retries 5xx and secondary rate limits, then reports a failing API clearly', async () => {
     const alice = await open('alice');
     try {

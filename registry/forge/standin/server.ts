@@ -95,6 +95,8 @@ export class GitHubStandIn {
   private children = new Set<ReturnType<typeof spawn>>();
 
   url = '';
+  /** Runs when a push starts (before refs are advertised): a test's way to race another pusher. */
+  beforePush?: (fullName: string, dir: string) => Promise<void>;
 
   /** The REST base URL to give octokit. */
   get apiUrl(): string {
@@ -299,6 +301,7 @@ export class GitHubStandIn {
       return;
     }
     const pushing = url.searchParams.get('service') === 'git-receive-pack' || m[3] === '/git-receive-pack';
+    if (pushing && m[3] === '/info/refs' && this.beforePush) await this.beforePush(`${repo.owner}/${repo.name}`, repo.dir);
     if (pushing && !repo.collaborators.has(login)) {
       req.resume();
       res.writeHead(403).end(`Permission to ${repo.owner}/${repo.name} denied to ${login}.\n`);
