@@ -107,6 +107,28 @@ describe('a hostile model in the Docker runner', () => {
     expect(await containersLabelled('hang')).toEqual([]);
   });
 
+  it('goes with the CLI when the CLI is interrupted: no container is left running', async () => {
+    const script = join(tmp, 'interrupted.mts');
+    const here = new URL('.', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { loadCube } from '${here}../cube/config.ts';
+import { planTask } from '${here}../cube/plan.ts';
+import { DockerRunner } from '${here}docker.ts';
+const plan = { ...planTask(loadCube(${JSON.stringify(hostile)}), 'hang'), task: 'hang-interrupted' };
+await new DockerRunner(${JSON.stringify(join(tmp, 'state-interrupted'))}).run({ plan, label: 'test/hostile', limits: { timeoutMs: 600000 } });
+`,
+    );
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', cwd: new URL('../..', import.meta.url).pathname });
+    for (let i = 0; i < 300 && (await containersLabelled('hang-interrupted')).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await containersLabelled('hang-interrupted')).length).toBe(1);
+    child.kill('SIGTERM');
+    const [, signal] = (await new Promise((r) => child.once('exit', (...a) => r(a)))) as [number | null, string | null];
+    expect(signal).toBe('SIGTERM');
+    expect(await containersLabelled('hang-interrupted')).toEqual([]);
+  });
+
   it('reports a failing task with the last lines of its log and where the log is', async () => {
     const plan = { ...planTask(loadCube(hostile), 'hang'), command: ['no-such-task'] };
     const error = await new DockerRunner(join(tmp, 'state-fail')).run({ plan, label: 'test/hostile' }).catch((e) => e);

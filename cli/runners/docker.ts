@@ -168,6 +168,18 @@ export class DockerRunner implements Runner {
     const stopTicker = statusTicker(plan.task, request.onStatus);
     let container: Docker.Container | undefined;
     let timedOut = false;
+    // Interrupted (Ctrl-C, a kill by a scheduler): the container goes too, then the signal goes on.
+    const onSignal = (signal: NodeJS.Signals) => {
+      const done = () => {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+      };
+      if (container) container.remove({ force: true }).then(done, done);
+      else done();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       container = await this.docker.createContainer(spec);
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -201,6 +213,8 @@ export class DockerRunner implements Runner {
       }
       return { exitCode, logFile, durationMs: Date.now() - started };
     } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       stopTicker();
       if (!log.closed) await closeLog(log);
       if (container) await container.remove({ force: true }).catch(() => {});
