@@ -1,8 +1,8 @@
 // Test support for the data owner's commands: a local registry with the demo benchmark registered
 // and approved (the committee's and model owner's part of the tutorial, done directly on the
 // forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { generateDataset, buildDemoTarball } from '../examples/generate-data.ts';
 import { CUBES_DIR } from '../examples/images.ts';
@@ -30,7 +30,7 @@ export async function as(stateDir: string, login: string): Promise<LocalForge> {
 }
 
 async function cubeFile(stateDir: string, id: string, dir: string, name: string, kind: 'data-preparator' | 'model' | 'metrics') {
-  const assets = await computeCubeAssets({ dir: join(CUBES_DIR, dir), imageDigest: FAKE_DIGEST }, { stateDir, inspectImage: async () => undefined });
+  const assets = await computeCubeAssets({ dir: resolve(CUBES_DIR, dir), imageDigest: FAKE_DIGEST }, { stateDir, inspectImage: async () => undefined });
   const path = paths.cube(id);
   return { path, content: recordYaml('cube', path, cubeRecord(assets, { name, kind })) };
 }
@@ -45,6 +45,16 @@ export interface SeedOptions {
   /** The admin approves the benchmark (default true). */
   approveBenchmark?: boolean;
   benchmarkState?: BenchmarkRecord['state'];
+  /** A third model, approved, whose inference crashes after writing its predictions (a cube folder). */
+  crashingModel?: string;
+}
+
+/** A copy of the mobilenet cube whose `infer` exits with 3 after writing every prediction. */
+export function crashingModelCube(dir: string): string {
+  cpSync(join(CUBES_DIR, 'chestxray-mobilenet'), dir, { recursive: true });
+  const main = join(dir, 'project', 'main.mjs');
+  writeFileSync(main, readFileSync(main, 'utf8') + "\nconsole.error('out of memory after the last batch');\nprocess.exit(3);\n");
+  return dir;
 }
 
 /** The demo benchmark on a fresh local registry, registered by the committee and approved by the admin. */
@@ -108,6 +118,21 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
   if (options.approveSecondModel === false) return;
   await committee.review(assocPr.pull.number, 'APPROVE');
   await committee.merge(assocPr.pull.number);
+  if (options.crashingModel) {
+    const id = `${MODEL_OWNER}/chestxray-crashing`;
+    const path = paths.modelAssociation(BENCHMARK, id);
+    const pr = await modelOwner.propose({
+      key: `cube/${id}`,
+      title: 'Crashing model',
+      body: '',
+      files: [
+        await cubeFile(stateDir, id, options.crashingModel, 'Crashing model', 'model'),
+        { path, content: recordYaml('model-association', path, association(MODEL_OWNER, 2, demoUid)) },
+      ],
+    });
+    await committee.review(pr.pull.number, 'APPROVE');
+    await committee.merge(pr.pull.number);
+  }
 }
 
 /** Raw data for the data owner: 40 images and their labels, under `dir`. */

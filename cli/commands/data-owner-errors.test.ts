@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { as, BENCHMARK, cli, COMMITTEE, DATA_OWNER, MODEL_OWNER, rawData, type SeedOptions, seedRegistry } from '../data-owner.testing.ts';
+import { as, BENCHMARK, cli, COMMITTEE, crashingModelCube, DATA_OWNER, MODEL_OWNER, rawData, type SeedOptions, seedRegistry } from '../data-owner.testing.ts';
 
 let state: string;
 let raw: { data: string; labels: string };
@@ -143,5 +143,28 @@ describe('an interrupted run', () => {
     const view = await cli(state, DATA_OWNER, ['result', 'ls', '-b', BENCHMARK, '--json']);
     const mobilenet = view.out.trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.model === `${MODEL_OWNER}/chestxray-mobilenet`);
     expect(mobilenet.metrics.AUC.mean).toBeLessThan(1);
+  }, 120_000);
+});
+
+describe('a model that fails', () => {
+  it('stops the run, and nothing is submitted; with --ignore-model-errors its result is partial and the others go on', async () => {
+    // By priority: the reference model and the mobilenet finish before the crashing model (priority 2) runs.
+    await seeded({ crashingModel: crashingModelCube(join(`${state}-hospital`, 'crashing-cube')) });
+    await operationalAndAssociated();
+    const before = await pullCount();
+    const stopped = await cli(state, DATA_OWNER, RUN);
+    expect(stopped.code).toBe(1);
+    expect(stopped.err).toContain(`error (task-failed): ${MODEL_OWNER}/chestxray-crashing infer: failed with exit code 3`);
+    expect(stopped.err).toContain('  | out of memory after the last batch');
+    expect(await pullCount()).toBe(before);
+
+    const partial = await cli(state, DATA_OWNER, [...RUN, '--ignore-model-errors', '--jobs', '2']);
+    expect(partial.code, partial.err).toBe(0);
+    expect(partial.out).toMatch(new RegExp(`^${MODEL_OWNER}/chestxray-crashing\\s+[0-9a-f]{12}\\s+yes\\s+no$`, 'm'));
+    expect(partial.out).toContain('Total: 3 models, 1 ran, 2 from cache, 1 partial, 0 failed');
+    expect(partial.out).toContain('partial: true');
+    expect(await pullCount()).toBe(before + 1);
+    const [pull] = await (await as(state, DATA_OWNER)).listPulls({ state: 'open', author: DATA_OWNER });
+    expect(pull!.paths).toHaveLength(3);
   }, 120_000);
 });
