@@ -57,7 +57,7 @@ export class AssociationApproveCommand extends BaseCommand {
       if (own) this.print(`Pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) is your own: it needs no review from you.`);
       else this.print(`Approved pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) as ${login}.`);
       if (merged) this.print(`Merged: the association is approved.`);
-      else if (notMerged) this.print(`Not merged yet: ${notMerged}`);
+      else if (notMerged) this.print(`Not merged yet: ${notMerged.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`);
       else this.print('The registry merges it once its checks pass.');
       return 0;
     });

@@ -71,7 +71,7 @@ export class AssociationSetPriorityCommand extends BaseCommand {
       }
       this.print(`Pull request #${result.pull.number} sets the priority of ${this.model} in ${this.benchmark} from ${assoc.data.priority} to ${priority}.`);
       if (merged) this.print('Merged: the new priority is in effect.');
-      else if (notMerged) this.print(`Not merged yet: ${notMerged}`);
+      else if (notMerged) this.print(`Not merged yet: ${notMerged.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`);
       return 0;
     });
   }

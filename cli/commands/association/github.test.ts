@@ -1,0 +1,122 @@
+// The committee's and the model owner's flow on a GitHub registry (the loopback stand-in): PRs from
+// forks, reviews, and association states read from GitHub's pull requests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemoTarball } from '../../../examples/generate-data.ts';
+import { GitHubForge } from '../../../registry/forge/github.ts';
+import { GitHubStandIn } from '../../../registry/forge/standin/server.ts';
+import { ADMIN, COMMITTEE, cubeDir, digest, MODEL_OWNER } from '../../committee.fixtures.ts';
+import { runCli } from '../../run.testing.ts';
+
+const REPO = 'mlcommons/registry';
+let standin: GitHubStandIn;
+let home: string;
+let demoUrl: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  standin = await GitHubStandIn.start();
+  for (const login of [ADMIN, COMMITTEE, MODEL_OWNER]) tokens[login] = standin.addUser(login);
+  home = await mkdtemp(join(tmpdir(), 'medperf-git-committee-gh-'));
+  await buildDemoTarball(join(home, 'demo_data.tar.gz'));
+  demoUrl = pathToFileURL(join(home, 'demo_data.tar.gz')).href;
+  await standin.createRepo(
+    REPO,
+    [{ path: 'registry.yaml', content: `title: Test registry\nadmins:\n  - ${ADMIN}\n` }],
+    [ADMIN],
+  );
+});
+afterAll(async () => {
+  await standin.stop();
+  await rm(home, { recursive: true, force: true });
+});
+
+function run(argv: string[], login: string) {
+  return runCli(argv, {
+    env: {
+      MEDPERF_GIT_HOME: join(home, 'state', login),
+      MEDPERF_GIT_REGISTRY: REPO,
+      GITHUB_API_URL: standin.apiUrl,
+      GITHUB_SERVER_URL: standin.url,
+      HOME: home,
+      PATH: process.env.PATH ?? '',
+      GITHUB_TOKEN: tokens[login]!,
+    },
+    cwd: home,
+    extras: { forgeGithub: { retryUnitMs: 5, writeIntervalMs: 0 } },
+  });
+}
+
+async function asAdmin<T>(fn: (forge: GitHubForge) => Promise<T>): Promise<T> {
+  const forge = await GitHubForge.open({
+    owner: 'mlcommons',
+    repo: 'registry',
+    apiUrl: standin.apiUrl,
+    serverUrl: standin.url,
+    env: { GITHUB_TOKEN: tokens[ADMIN]! },
+    clonesDir: join(home, 'admin-clones'),
+    writeIntervalMs: 0,
+  });
+  try {
+    return await fn(forge);
+  } finally {
+    await forge.dispose();
+  }
+}
+
+async function submitCube(login: string, name: string, c: string): Promise<void> {
+  const r = await run(['mlcube', 'submit', cubeDir(name), '--image-digest', digest(c), '--operational', '--yes', '--json'], login);
+  expect(r.err).not.toContain('error');
+  await asAdmin((f) => f.merge(JSON.parse(r.out).pull.number));
+}
+
+describe('on a GitHub registry', () => {
+  it('cubes, the benchmark and a model association go through pull requests from forks; association ls reads their states', async () => {
+    await submitCube(COMMITTEE, 'chestxray-prep', 'a');
+    await submitCube(COMMITTEE, 'chestxray-cnn', 'b');
+    await submitCube(COMMITTEE, 'chestxray-metrics', 'c');
+    await submitCube(MODEL_OWNER, 'chestxray-mobilenet', 'd');
+
+    const early = await run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/chestxray-mobilenet`, '--runner', 'process', '--yes'], MODEL_OWNER);
+    expect(early.err).toBe('error (not-found): no benchmark chestxray in the registry; see `medperf-git benchmark ls`\n');
+
+    const bench = await run(
+      ['benchmark', 'submit', '--name', 'chestxray', '-p', `${COMMITTEE}/chestxray-prep`, '-m', `${COMMITTEE}/chestxray-cnn`, '-e', `${COMMITTEE}/chestxray-metrics`,
+        '--demo-dataset-url', demoUrl, '--primary-metric', 'AUC.mean', '--runner', 'process', '--yes', '--json'],
+      COMMITTEE,
+    );
+    expect(bench.code).toBe(0);
+    const benchPull = JSON.parse(bench.out).pull;
+    expect(benchPull.url).toBe(`${standin.url}/${REPO}/pull/${benchPull.number}`);
+    const pending = await run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/chestxray-mobilenet`, '--runner', 'process', '--yes'], MODEL_OWNER);
+    expect(pending.err).toBe(
+      `error (benchmark-not-approved): the benchmark chestxray is not approved yet: its pull request #${benchPull.number} is pending an admin's review; nothing was submitted\n`,
+    );
+    expect((await run(['benchmark', 'ls'], MODEL_OWNER)).out).toContain(`chestxray  chestxray  pending (#${benchPull.number})  bench-committee`);
+    await asAdmin(async (f) => {
+      await f.review(benchPull.number, 'APPROVE');
+      await f.merge(benchPull.number);
+    });
+
+    const assoc = await run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/chestxray-mobilenet`, '--runner', 'process', '--yes', '--json'], MODEL_OWNER);
+    expect(assoc.code).toBe(0);
+    const assocPull = JSON.parse(assoc.out).pull;
+    expect(assocPull.author).toBe(MODEL_OWNER);
+    const ls = await run(['association', 'ls', '-b', 'chestxray'], COMMITTEE);
+    expect(ls.out).toContain(`chestxray  model  model-owner/chestxray-mobilenet  pending (#${assocPull.number})`);
+    expect(ls.out).toContain('chestxray  model  bench-committee/chestxray-cnn    approved');
+
+    // The committee reviews; without write access to the registry, the merge is left to a maintainer.
+    const approve = await run(['association', 'approve', '-b', 'chestxray', '-m', `${MODEL_OWNER}/chestxray-mobilenet`], COMMITTEE);
+    expect(approve.code).toBe(0);
+    expect(approve.out).toMatch(new RegExp(`^Approved pull request #${assocPull.number} \\(model model-owner/chestxray-mobilenet with chestxray\\) as bench-committee\\.\\nNot merged yet: `));
+    expect(await asAdmin((f) => f.reviews(assocPull.number))).toEqual([expect.objectContaining({ login: COMMITTEE, state: 'APPROVED' })]);
+    await asAdmin((f) => f.merge(assocPull.number));
+    const after = await run(['association', 'ls', '-m', `${MODEL_OWNER}/chestxray-mobilenet`, '--json'], COMMITTEE);
+    expect(JSON.parse(after.out)).toMatchObject({ benchmark: 'chestxray', entity: `${MODEL_OWNER}/chestxray-mobilenet`, status: 'approved', priority: 0, initiatedBy: MODEL_OWNER });
+    expect(standin.takeViolations()).toEqual([]);
+  });
+});
