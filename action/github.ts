@@ -1,10 +1,15 @@
 // The Action's side of GitHub: a pull request read as data through the REST API (its files, their
 // bytes at the head commit, its reviews), the commit status, and the one comment. Nothing of the
 // pull request is checked out or run: its files are bytes handed to the validator.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Octokit } from 'octokit';
 import type { Review } from '../registry/forge/forge.ts';
+import { closeTree, gitTree } from '../registry/trees.ts';
 import type { FileTree } from '../registry/view.ts';
 import { COMMENT_MARKER } from './report.ts';
+
+const execFileAsync = promisify(execFile);
 
 export type GitHub = InstanceType<typeof Octokit>;
 
@@ -57,26 +62,54 @@ export async function pullFiles(gh: GitHub, repo: Repo, number: number): Promise
   return out;
 }
 
-/** One file's bytes at a commit, through the contents API; undefined when it is not a file there. */
-export async function fileAt(gh: GitHub, repo: Repo, path: string, ref: string): Promise<Buffer | undefined> {
-  try {
-    const { data } = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', { ...repo, path, ref });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return undefined;
-    return Buffer.from(data.content, 'base64');
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return undefined;
-    throw error;
-  }
+/** Where the Action fetches a PR's commits from, and with what. */
+export interface GitRemote {
+  /** The base branch's checkout: the PR's objects are fetched into it, never checked out. */
+  repoDir: string;
+  /** https://github.com (GITHUB_SERVER_URL). */
+  serverUrl: string;
+  token: string;
 }
 
 /**
- * The tree a PR would make: the base tree with the PR's files laid over it, read through the API
- * at the PR's head commit. Nothing of the PR touches the disk.
+ * Fetches the PR's head commit (refs/pull/N/head, which GitHub keeps for forks too) into the
+ * checkout's object database. Objects only: no checkout, no hooks, nothing of it runs. The token
+ * goes through git's environment configuration, never the command line.
  */
-export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTree): Promise<{ head: FileTree; changed: string[] }> {
+export async function fetchPullHead(remote: GitRemote, repo: Repo, pull: Pull): Promise<string> {
+  const url = `${remote.serverUrl.replace(/\/+$/, '')}/${repo.owner}/${repo.repo}.git`;
+  const ref = `refs/medperf-git/pull/${pull.number}`;
+  const auth = Buffer.from(`x-access-token:${remote.token}`).toString('base64');
+  await execFileAsync('git', ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--depth=1', url, `+refs/pull/${pull.number}/head:${ref}`], {
+    cwd: remote.repoDir,
+    env: {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${url}.extraheader`,
+      GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${auth}`,
+    },
+  });
+  const { stdout } = await execFileAsync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: remote.repoDir });
+  const sha = stdout.trim();
+  if (sha !== pull.headSha) throw new Error(`pull request #${pull.number} moved on while it was read (${pull.headSha} -> ${sha}); the next run will check it`);
+  return sha;
+}
+
+/**
+ * The tree a PR would make: the base tree with the PR's changed files (the API's list) laid over
+ * it, their bytes read from the PR's head commit as git objects.
+ */
+export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTree, remote: GitRemote): Promise<{ head: FileTree; changed: string[] }> {
   const files = await pullFiles(gh, repo, pull.number);
+  const sha = await fetchPullHead(remote, repo, pull);
+  const prTree = gitTree(remote.repoDir, sha);
   const overlay = new Map<string, Buffer | null>();
-  for (const f of files) overlay.set(f.path, f.deleted ? null : ((await fileAt(gh, repo, f.path, pull.headSha)) ?? null));
+  try {
+    for (const f of files) overlay.set(f.path, f.deleted ? null : ((await prTree.read(f.path)) ?? null));
+  } finally {
+    await closeTree(prTree);
+  }
   return { head: overlayTree(base, overlay), changed: [...overlay.keys()].sort() };
 }
 
@@ -129,7 +162,8 @@ export async function setStatus(
 export async function upsertComment(gh: GitHub, repo: Repo, number: number, body: string): Promise<{ id: number; created: boolean }> {
   const comments = await gh.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: number, per_page: 100 });
   // Only a bot's comment is ours to edit: anyone can paste the marker into a comment of their own.
-  const mine = comments.find((c) => c.user?.type === 'Bot' && c.body?.startsWith(COMMENT_MARKER));
+  // Bot logins end in [bot], which no person's login can.
+  const mine = comments.find((c) => (c.user?.type === 'Bot' || c.user?.login.endsWith('[bot]')) && c.body?.startsWith(COMMENT_MARKER));
   if (mine) {
     await gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: mine.id, body });
     return { id: Number(mine.id), created: false };

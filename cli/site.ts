@@ -1,12 +1,12 @@
 // Builds the leaderboard site of a registry folder into an output folder: the composition the
 // `site build` command and the Action's site mode share. registry/ decides what is published;
 // this reads the records and writes the files.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../registry/errors.ts';
-import { computeLeaderboard, loadLeaderboardInputs, type Leaderboard } from '../registry/leaderboard.ts';
+import { loadLeaderboards, type Leaderboard } from '../registry/leaderboard.ts';
 import { createView } from '../registry/load.ts';
 import { buildSite, type SiteFiles } from '../registry/site/index.ts';
 import { closeTree, directoryTree } from '../registry/trees.ts';
@@ -54,7 +54,7 @@ export async function leaderboardsOf(dir: string): Promise<{ boards: Leaderboard
     const view = createView(tree);
     const config = await view.registryConfig();
     if (!config) throw new NotFoundError(`${join(dir, 'registry.yaml')} is not a valid registry.yaml: run \`medperf-git validate\``);
-    const boards = (await loadLeaderboardInputs(view)).map(computeLeaderboard);
+    const boards = await loadLeaderboards(view);
     return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
   } finally {
     await closeTree(tree);
@@ -70,10 +70,16 @@ export async function writeSiteFolder(files: SiteFiles, out: string): Promise<vo
   await mkdir(dirname(target), { recursive: true });
   const staging = await mkdtemp(join(dirname(target), `.${basename(target)}-`));
   try {
+    // Plain writes into the staging folder: the rename below is what makes the site appear whole.
+    const made = new Set<string>();
     for (const [path, content] of files) {
       const file = join(staging, path);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFileAtomic(file, content);
+      const parent = dirname(file);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      writeFileSync(file, content);
     }
     await writeFileAtomic(join(staging, SITE_MARKER), 'Built by medperf-git site build; rebuilt in place.\n');
     const old = existsSync(target) ? `${staging}.old` : undefined;

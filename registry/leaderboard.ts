@@ -5,7 +5,10 @@
 // number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
 import { parseRecordPath, paths } from './layout.ts';
 import type { BenchmarkRecord, CubeRecord, DatasetRecord, Metrics, ResultRecord } from './records.ts';
+import { loadRecord } from './load.ts';
+import { readLimited } from './trees.ts';
 import type { RegistryView } from './view.ts';
+import { MAX_RECORD_BYTES } from './yaml.ts';
 
 export type PublishPolicy = BenchmarkRecord['results_policy']['publish'];
 
@@ -273,9 +276,16 @@ export function previewChange(before: Leaderboard | undefined, after: Leaderboar
   return lines;
 }
 
-/** Every benchmark's leaderboard input, read from a registry through its view. */
-export async function loadLeaderboardInputs(view: RegistryView, only?: string[]): Promise<LeaderboardInput[]> {
-  const byBenchmark = new Map<string, { benchmark?: string; results: string[]; models: string[]; datasets: string[] }>();
+interface BenchmarkFiles {
+  benchmark?: string;
+  results: string[];
+  models: string[];
+  datasets: string[];
+}
+
+/** The record paths of each benchmark, from one listing. */
+async function benchmarkFiles(view: RegistryView, only?: string[]): Promise<Array<[string, BenchmarkFiles]>> {
+  const byBenchmark = new Map<string, BenchmarkFiles>();
   const entry = (name: string) => {
     let e = byBenchmark.get(name);
     if (!e) byBenchmark.set(name, (e = { results: [], models: [], datasets: [] }));
@@ -291,25 +301,59 @@ export async function loadLeaderboardInputs(view: RegistryView, only?: string[])
     else if (where.kind === 'model-association') entry(where.benchmark).models.push(where.model);
     else if (where.kind === 'dataset-association') entry(where.benchmark).datasets.push(where.dataset);
   }
-  const inputs: LeaderboardInput[] = [];
+  return [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]));
+}
+
+/**
+ * Results are read straight from the tree, not through the view's cache: a leaderboard reads each
+ * once, and a registry of 100,000 results should not stay in memory to be built.
+ */
+async function readResults(view: RegistryView, paths: string[]): Promise<LeaderboardInput['results']> {
+  const results: LeaderboardInput['results'] = [];
+  for (let i = 0; i < paths.length; i += 64) {
+    const batch = await Promise.all(
+      paths.slice(i, i + 64).map(async (p) => {
+        const read = await readLimited(view.tree, p, MAX_RECORD_BYTES);
+        return read?.bytes ? loadRecord(p, read.bytes).record : undefined;
+      }),
+    );
+    for (const r of batch) {
+      if (r?.where.kind !== 'result') continue;
+      results.push({ dataset: r.where.dataset, model: r.where.model, record: r.data as ResultRecord });
+    }
+  }
+  return results;
+}
+
+async function* inputsOf(view: RegistryView, only?: string[]): AsyncGenerator<LeaderboardInput> {
   const cubes: Record<string, Pick<CubeRecord, 'name'> | undefined> = {};
   const datasetRecords: Record<string, Pick<DatasetRecord, 'name'> | undefined> = {};
-  for (const [benchmark, e] of [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]))) {
-    const loaded = await view.benchmark(benchmark);
-    if (!e.benchmark || !loaded) continue;
-    const results: LeaderboardInput['results'] = [];
-    for (let i = 0; i < e.results.length; i += 256) {
-      const batch = await Promise.all(e.results.slice(i, i + 256).map((p) => view.record(p)));
-      for (const r of batch) {
-        if (r?.where.kind !== 'result') continue;
-        results.push({ dataset: r.where.dataset, model: r.where.model, record: r.data as ResultRecord });
-      }
-    }
-    for (const id of e.models) if (!(id in cubes)) cubes[id] = (await view.cube(id))?.data;
-    for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = (await view.dataset(id))?.data;
-    inputs.push({ benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords });
+  for (const [benchmark, e] of await benchmarkFiles(view, only)) {
+    const loaded = e.benchmark ? await view.benchmark(benchmark) : undefined;
+    if (!loaded) continue;
+    const results = await readResults(view, e.results);
+    for (const id of e.models) if (!(id in cubes)) cubes[id] = pickName((await view.cube(id))?.data);
+    for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = pickName((await view.dataset(id))?.data);
+    yield { benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords };
   }
+}
+
+function pickName(record: { name: string } | undefined): { name: string } | undefined {
+  return record ? { name: record.name } : undefined;
+}
+
+/** Every benchmark's leaderboard input, read from a registry through its view. */
+export async function loadLeaderboardInputs(view: RegistryView, only?: string[]): Promise<LeaderboardInput[]> {
+  const inputs: LeaderboardInput[] = [];
+  for await (const input of inputsOf(view, only)) inputs.push(input);
   return inputs;
+}
+
+/** Every benchmark's leaderboard, one benchmark in memory at a time. */
+export async function loadLeaderboards(view: RegistryView, only?: string[]): Promise<Leaderboard[]> {
+  const boards: Leaderboard[] = [];
+  for await (const input of inputsOf(view, only)) boards.push(computeLeaderboard(input));
+  return boards;
 }
 
 /**

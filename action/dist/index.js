@@ -11113,7 +11113,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11153,7 +11153,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11166,7 +11166,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11206,7 +11206,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -36115,14 +36115,14 @@ var require_lib = __commonJS({
   "node_modules/write-file-atomic/lib/index.js"(exports, module) {
     "use strict";
     module.exports = writeFile2;
-    module.exports.sync = writeFileSync;
+    module.exports.sync = writeFileSync2;
     module.exports._getTmpname = getTmpname;
     module.exports._cleanupOnExit = cleanupOnExit;
     var fs3 = __require("fs");
     var crypto2 = __require("node:crypto");
     var { onExit } = require_cjs();
     var path = __require("path");
-    var { promisify: promisify2 } = __require("util");
+    var { promisify: promisify3 } = __require("util");
     var activeFiles = {};
     var threadId = (function getId() {
       try {
@@ -36177,10 +36177,10 @@ var require_lib = __commonJS({
       const absoluteName = path.resolve(filename);
       try {
         await serializeActiveFile(absoluteName);
-        const truename = await promisify2(fs3.realpath)(filename).catch(() => filename);
+        const truename = await promisify3(fs3.realpath)(filename).catch(() => filename);
         tmpfile = getTmpname(truename);
         if (!options.mode || !options.chown) {
-          const stats = await promisify2(fs3.stat)(truename).catch(() => {
+          const stats = await promisify3(fs3.stat)(truename).catch(() => {
           });
           if (stats) {
             if (options.mode == null) {
@@ -36191,45 +36191,45 @@ var require_lib = __commonJS({
             }
           }
         }
-        fd = await promisify2(fs3.open)(tmpfile, "w", options.mode);
+        fd = await promisify3(fs3.open)(tmpfile, "w", options.mode);
         if (options.tmpfileCreated) {
           await options.tmpfileCreated(tmpfile);
         }
         if (ArrayBuffer.isView(data)) {
-          await promisify2(fs3.write)(fd, data, 0, data.length, 0);
+          await promisify3(fs3.write)(fd, data, 0, data.length, 0);
         } else if (data != null) {
-          await promisify2(fs3.write)(fd, String(data), 0, String(options.encoding || "utf8"));
+          await promisify3(fs3.write)(fd, String(data), 0, String(options.encoding || "utf8"));
         }
         if (options.fsync !== false) {
-          await promisify2(fs3.fsync)(fd);
+          await promisify3(fs3.fsync)(fd);
         }
-        await promisify2(fs3.close)(fd);
+        await promisify3(fs3.close)(fd);
         fd = null;
         if (options.chown) {
-          await promisify2(fs3.chown)(tmpfile, options.chown.uid, options.chown.gid).catch((err) => {
+          await promisify3(fs3.chown)(tmpfile, options.chown.uid, options.chown.gid).catch((err) => {
             if (!isChownErrOk(err)) {
               throw err;
             }
           });
         }
         if (options.mode) {
-          await promisify2(fs3.chmod)(tmpfile, options.mode).catch((err) => {
+          await promisify3(fs3.chmod)(tmpfile, options.mode).catch((err) => {
             if (!isChownErrOk(err)) {
               throw err;
             }
           });
         }
-        await promisify2(fs3.rename)(tmpfile, truename);
+        await promisify3(fs3.rename)(tmpfile, truename);
       } finally {
         if (fd) {
-          await promisify2(fs3.close)(fd).catch(
+          await promisify3(fs3.close)(fd).catch(
             /* istanbul ignore next */
             () => {
             }
           );
         }
         removeOnExitHandler();
-        await promisify2(fs3.unlink)(tmpfile).catch(() => {
+        await promisify3(fs3.unlink)(tmpfile).catch(() => {
         });
         activeFiles[absoluteName].shift();
         if (activeFiles[absoluteName].length > 0) {
@@ -36255,7 +36255,7 @@ var require_lib = __commonJS({
       }
       return promise;
     }
-    function writeFileSync(filename, data, options) {
+    function writeFileSync2(filename, data, options) {
       if (typeof options === "string") {
         options = { encoding: options };
       } else if (!options) {
@@ -36942,235 +36942,6 @@ var paths = {
   }
 };
 
-// registry/leaderboard.ts
-var MIN_DATASETS_FOR_MEAN = 2;
-function metricValue(metrics, path) {
-  const direct = metrics[path];
-  if (typeof direct === "number") return Number.isFinite(direct) ? direct : void 0;
-  for (let i = path.lastIndexOf("."); i > 0; i = path.lastIndexOf(".", i - 1)) {
-    const inner = metrics[path.slice(0, i)];
-    if (inner && typeof inner === "object") {
-      const v = metricValue(inner, path.slice(i + 1));
-      if (v !== void 0) return v;
-    }
-  }
-  return void 0;
-}
-function flattenMetrics(metrics, prefix = "") {
-  const out = {};
-  for (const [key, value] of Object.entries(metrics)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === "number") {
-      if (Number.isFinite(value)) out[path] = value;
-    } else if (value && typeof value === "object") {
-      Object.assign(out, flattenMetrics(value, path));
-    }
-  }
-  return out;
-}
-function mean(values) {
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
-}
-function compareIds(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function computeLeaderboard(input) {
-  const { record } = input;
-  const policy = record.results_policy;
-  const primaryMetric = policy.primary_metric;
-  const models = input.models ? new Set(input.models) : void 0;
-  const datasets = input.datasets ? new Set(input.datasets) : void 0;
-  const results = input.results.filter(
-    (r) => r.record.benchmark === input.benchmark && (!models || models.has(r.model)) && (!datasets || datasets.has(r.dataset))
-  );
-  const byModel = /* @__PURE__ */ new Map();
-  const datasetIds = /* @__PURE__ */ new Set();
-  const metricSet = /* @__PURE__ */ new Set();
-  let lastUpdate = null;
-  for (const r of results) {
-    let list = byModel.get(r.model);
-    if (!list) byModel.set(r.model, list = []);
-    list.push(r);
-    datasetIds.add(r.dataset);
-    const at = r.record.provenance.executed_at;
-    if (lastUpdate === null || Date.parse(at) > Date.parse(lastUpdate)) lastUpdate = at;
-  }
-  for (const m of models ?? []) if (!byModel.has(m)) byModel.set(m, []);
-  const perDataset = policy.publish === "per-dataset";
-  const minDatasets = perDataset ? 1 : MIN_DATASETS_FOR_MEAN;
-  const rows = [];
-  const cells = [];
-  for (const [model, list] of byModel) {
-    const flat = list.map((r) => flattenMetrics(r.record.metrics));
-    const row = {
-      rank: null,
-      model,
-      modelName: input.cubes?.[model]?.name ?? model,
-      primary: null,
-      metrics: {},
-      partial: list.some((r) => r.record.partial),
-      links: { model: paths.cube(model), association: paths.modelAssociation(input.benchmark, model) }
-    };
-    if (policy.publish !== "aggregate") row.datasetCount = list.length;
-    if (list.length === 0) {
-      row.withheld = "no results yet";
-    } else if (list.length < minDatasets) {
-      row.withheld = `published once the model has results on ${minDatasets} datasets`;
-    } else {
-      const names = /* @__PURE__ */ new Set();
-      for (const f of flat) for (const k of Object.keys(f)) names.add(k);
-      for (const name2 of [...names].sort()) {
-        const values = flat.map((f) => f[name2]).filter((v) => v !== void 0);
-        row.metrics[name2] = mean(values);
-        metricSet.add(name2);
-      }
-      const primaries = list.map((r) => metricValue(r.record.metrics, primaryMetric)).filter((v) => v !== void 0);
-      row.primary = primaries.length ? mean(primaries) : null;
-      if (row.primary === null) row.withheld = `no ${primaryMetric} in its results`;
-    }
-    rows.push(row);
-    if (perDataset) {
-      list.forEach((r, i) => {
-        cells.push({
-          model,
-          dataset: r.dataset,
-          primary: metricValue(r.record.metrics, primaryMetric) ?? null,
-          metrics: flat[i],
-          partial: r.record.partial,
-          executedAt: r.record.provenance.executed_at,
-          link: paths.result(input.benchmark, r.dataset, model)
-        });
-      });
-    }
-  }
-  const better = policy.direction === "higher" ? (a, b) => b - a : (a, b) => a - b;
-  rows.sort((a, b) => {
-    if (a.primary !== null && b.primary !== null) return better(a.primary, b.primary) || compareIds(a.model, b.model);
-    if (a.primary !== null) return -1;
-    if (b.primary !== null) return 1;
-    return compareIds(a.model, b.model);
-  });
-  rows.forEach((row, i) => {
-    if (row.primary === null) return;
-    const prev = rows[i - 1];
-    row.rank = prev && prev.primary === row.primary ? prev.rank : i + 1;
-  });
-  cells.sort((a, b) => compareIds(a.model, b.model) || compareIds(a.dataset, b.dataset));
-  const metricNames = [...metricSet].sort();
-  const primaryIndex = metricNames.indexOf(primaryMetric);
-  if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
-  const board = {
-    benchmark: input.benchmark,
-    name: record.name,
-    publish: policy.publish,
-    primaryMetric,
-    direction: policy.direction,
-    counts: { models: byModel.size, datasets: (/* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])).size, results: results.length },
-    lastUpdate,
-    metricNames,
-    rows,
-    datasets: [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort().map((id) => ({
-      id,
-      name: input.datasetRecords?.[id]?.name ?? id,
-      link: paths.dataset(id)
-    })),
-    links: { benchmark: paths.benchmark(input.benchmark) }
-  };
-  if (record.description !== void 0) board.description = record.description;
-  if (record.docs_url !== void 0) board.docsUrl = record.docs_url;
-  if (perDataset) board.cells = cells;
-  return board;
-}
-function ordinal(n) {
-  const rem100 = n % 100;
-  if (rem100 >= 11 && rem100 <= 13) return `${n}th`;
-  return `${n}${["th", "st", "nd", "rd"][n % 10] ?? "th"}`;
-}
-function formatMetric(value, digits = 3) {
-  if (Number.isInteger(value)) return String(value);
-  if (Math.abs(value) >= 10 ** digits) return value.toFixed(0);
-  return String(Number(value.toPrecision(digits)));
-}
-function describeRank(board, model, verb = "ranks") {
-  const row = board.rows.find((r) => r.model === model);
-  const ranked = board.rows.filter((r) => r.rank !== null).length;
-  if (!row) return `${model} is not on the ${board.benchmark} leaderboard`;
-  if (row.rank === null) return `${model} is not ranked on ${board.primaryMetric}: ${row.withheld ?? "no results"}`;
-  return `${model} ${verb} ${ordinal(row.rank)} of ${ranked} on ${board.primaryMetric} (${formatMetric(row.primary)})`;
-}
-function previewChange(before, after) {
-  const lines = [];
-  for (const row of after.rows) {
-    const old = before?.rows.find((r) => r.model === row.model);
-    if (old && old.rank === row.rank && old.primary === row.primary && old.datasetCount === row.datasetCount && old.withheld === row.withheld)
-      continue;
-    const now = describeRank(after, row.model, "would rank");
-    lines.push(old && old.rank !== null && row.rank !== null ? `${now}; now ${ordinal(old.rank)}` : now);
-  }
-  return lines;
-}
-async function loadLeaderboardInputs(view, only) {
-  const byBenchmark = /* @__PURE__ */ new Map();
-  const entry = (name2) => {
-    let e = byBenchmark.get(name2);
-    if (!e) byBenchmark.set(name2, e = { results: [], models: [], datasets: [] });
-    return e;
-  };
-  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
-  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
-  for (const path of listed) {
-    const where = parseRecordPath(path);
-    if (!where) continue;
-    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
-    else if (where.kind === "result") entry(where.benchmark).results.push(path);
-    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
-    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
-  }
-  const inputs = [];
-  const cubes = {};
-  const datasetRecords = {};
-  for (const [benchmark, e] of [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]))) {
-    const loaded = await view.benchmark(benchmark);
-    if (!e.benchmark || !loaded) continue;
-    const results = [];
-    for (let i = 0; i < e.results.length; i += 256) {
-      const batch = await Promise.all(e.results.slice(i, i + 256).map((p) => view.record(p)));
-      for (const r of batch) {
-        if (r?.where.kind !== "result") continue;
-        results.push({ dataset: r.where.dataset, model: r.where.model, record: r.data });
-      }
-    }
-    for (const id of e.models) if (!(id in cubes)) cubes[id] = (await view.cube(id))?.data;
-    for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = (await view.dataset(id))?.data;
-    inputs.push({ benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords });
-  }
-  return inputs;
-}
-async function previewLeaderboards(base, head, changed) {
-  const touched = /* @__PURE__ */ new Map();
-  for (const path of changed) {
-    const where = parseRecordPath(path);
-    if (where?.kind !== "result") continue;
-    let models = touched.get(where.benchmark);
-    if (!models) touched.set(where.benchmark, models = /* @__PURE__ */ new Set());
-    models.add(where.model);
-  }
-  const lines = [];
-  for (const [benchmark, models] of [...touched].sort((a, b) => compareIds(a[0], b[0]))) {
-    const [after] = await loadLeaderboardInputs(head, [benchmark]);
-    if (!after) continue;
-    const [before] = await loadLeaderboardInputs(base, [benchmark]);
-    const board = computeLeaderboard(after);
-    const previous = before ? computeLeaderboard(before) : void 0;
-    for (const line of previewChange(previous, board)) {
-      if ([...models].some((m) => line.startsWith(`${m} `))) lines.push(`${benchmark}: ${line}`);
-    }
-  }
-  return lines;
-}
-
 // embedded:embedded-fs
 var files = { "package.json": `{
   "name": "medperf-git",
@@ -37207,6 +36978,7 @@ var files = { "package.json": `{
     "@octokit/plugin-throttling": "^11.0.5",
     "ajv": "^8.20.0",
     "ajv-formats": "^3.0.1",
+    "bottleneck": "^2.19.5",
     "cli-table3": "^0.6.5",
     "clipanion": "^3.2.1",
     "dockerode": "^5.0.1",
@@ -37221,6 +36993,7 @@ var files = { "package.json": `{
     "yaml": "^2.9.1"
   },
   "devDependencies": {
+    "@action-validator/core": "^0.6.0",
     "@octokit/openapi": "^23.0.2",
     "@types/dockerode": "^4.0.2",
     "@types/escape-html": "^1.0.4",
@@ -38032,6 +37805,8 @@ var ajv = new import__.Ajv2020({
   // properties declared beside the oneOf, which strictRequired would refuse.
   strictRequired: false,
   allErrors: true,
+  // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
+  unicodeRegExp: false,
   // Errors carry their schema and value, for messages that name what was expected.
   verbose: true
 });
@@ -38130,7 +37905,8 @@ function describe(kind, e) {
     case "anyOf": {
       const branches = parent?.anyOf ?? [];
       const types2 = branches.map((b) => typeWords(b.type)).join(" or ");
-      return { pointer: e.instancePath, message: `${field2} must be ${types2}${e.instancePath.includes("metrics") || e.instancePath.includes("statistics") ? " (metrics are numbers only)" : ""}` };
+      const why = e.instancePath.startsWith("/statistics") ? " (statistics are numbers only)" : e.instancePath.includes("metrics") ? " (metrics are numbers only)" : "";
+      return { pointer: e.instancePath, message: `${field2} must be ${types2}${why}` };
     }
     case "uniqueItems":
       return { pointer: e.instancePath, message: `${field2} lists the same value twice` };
@@ -38144,17 +37920,15 @@ function typeOf(value) {
   return typeof value === "string" ? "a string" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
 }
 function describeSchemaErrors(kind, errors) {
-  const combinators = errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf" || e.keyword === "propertyNames");
+  const combinators = errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf");
   const inside = (e, c) => e !== c && e.schemaPath.startsWith(c.schemaPath + "/");
-  const kept = [];
-  for (const e of errors) {
-    const owners = combinators.filter((c) => inside(e, c));
-    if (owners.length === 0) {
-      kept.push(e);
-      continue;
-    }
-    if (owners.every((c) => c.keyword !== "propertyNames" && e.instancePath.length > c.instancePath.length) && e.keyword !== "anyOf" && e.keyword !== "oneOf") kept.push(e);
-  }
+  const kept = errors.filter(
+    (e) => (
+      // Errors inside propertyNames carry the name; the propertyNames error says it once.
+      e.propertyName === void 0 && // A branch's error is kept only when it is about something deeper than its combinator.
+      combinators.every((c) => !inside(e, c) || e.instancePath.length > c.instancePath.length)
+    )
+  );
   const result = [];
   for (const e of kept) {
     if (e.keyword === "anyOf" || e.keyword === "oneOf") {
@@ -38195,7 +37969,6 @@ function normalizePrefix(prefix = "") {
 function safeRelative(path) {
   return path !== "" && !path.startsWith("/") && !path.split("/").some((s) => s === ".." || s === "." || s === "");
 }
-var SOURCE = /* @__PURE__ */ Symbol("tree source");
 function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
@@ -38238,7 +38011,6 @@ function directoryTree(dir, opts = {}) {
     }
   }
   return {
-    [SOURCE]: { type: "directory", dir },
     label: dir,
     async list(prefix = "") {
       const p = normalizePrefix(prefix);
@@ -41605,7 +41377,9 @@ function anchorFindings(path, text) {
     },
     Node(_key, node) {
       if (node.anchor) {
-        findings.push(yamlFinding(path, at(node.range?.[0]), `anchor &${node.anchor} is not allowed: records use no anchors or aliases; write the value out`));
+        const start = node.range?.[0] ?? 0;
+        const anchorAt = text.lastIndexOf(`&${node.anchor}`, start);
+        findings.push(yamlFinding(path, at(anchorAt >= 0 ? anchorAt : start), `anchor &${node.anchor} is not allowed: records use no anchors or aliases; write the value out`));
       }
     }
   });
@@ -41787,6 +41561,7 @@ function createView(tree) {
     forget(path) {
       cache.delete(path);
     },
+    cached: () => [...cache.keys()],
     async record(path) {
       if (!parseRecordPath(path)) return void 0;
       return (await load2(path)).record;
@@ -41800,6 +41575,258 @@ function createView(tree) {
     modelAssociation: (benchmark, model) => recordOf(paths.modelAssociation(benchmark, model), "model-association"),
     datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), "dataset-association")
   };
+}
+
+// registry/leaderboard.ts
+var MIN_DATASETS_FOR_MEAN = 2;
+function metricValue(metrics, path) {
+  const direct = metrics[path];
+  if (typeof direct === "number") return Number.isFinite(direct) ? direct : void 0;
+  for (let i = path.lastIndexOf("."); i > 0; i = path.lastIndexOf(".", i - 1)) {
+    const inner = metrics[path.slice(0, i)];
+    if (inner && typeof inner === "object") {
+      const v = metricValue(inner, path.slice(i + 1));
+      if (v !== void 0) return v;
+    }
+  }
+  return void 0;
+}
+function flattenMetrics(metrics, prefix = "") {
+  const out = {};
+  for (const [key, value] of Object.entries(metrics)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === "number") {
+      if (Number.isFinite(value)) out[path] = value;
+    } else if (value && typeof value === "object") {
+      Object.assign(out, flattenMetrics(value, path));
+    }
+  }
+  return out;
+}
+function mean(values) {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+function compareIds(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function computeLeaderboard(input) {
+  const { record } = input;
+  const policy = record.results_policy;
+  const primaryMetric = policy.primary_metric;
+  const models = input.models ? new Set(input.models) : void 0;
+  const datasets = input.datasets ? new Set(input.datasets) : void 0;
+  const results = input.results.filter(
+    (r) => r.record.benchmark === input.benchmark && (!models || models.has(r.model)) && (!datasets || datasets.has(r.dataset))
+  );
+  const byModel = /* @__PURE__ */ new Map();
+  const datasetIds = /* @__PURE__ */ new Set();
+  const metricSet = /* @__PURE__ */ new Set();
+  let lastUpdate = null;
+  for (const r of results) {
+    let list = byModel.get(r.model);
+    if (!list) byModel.set(r.model, list = []);
+    list.push(r);
+    datasetIds.add(r.dataset);
+    const at = r.record.provenance.executed_at;
+    if (lastUpdate === null || Date.parse(at) > Date.parse(lastUpdate)) lastUpdate = at;
+  }
+  for (const m of models ?? []) if (!byModel.has(m)) byModel.set(m, []);
+  const perDataset = policy.publish === "per-dataset";
+  const minDatasets = perDataset ? 1 : MIN_DATASETS_FOR_MEAN;
+  const rows = [];
+  const cells = [];
+  for (const [model, list] of byModel) {
+    const flat = list.map((r) => flattenMetrics(r.record.metrics));
+    const row = {
+      rank: null,
+      model,
+      modelName: input.cubes?.[model]?.name ?? model,
+      primary: null,
+      metrics: {},
+      partial: list.some((r) => r.record.partial),
+      links: { model: paths.cube(model), association: paths.modelAssociation(input.benchmark, model) }
+    };
+    if (policy.publish !== "aggregate") row.datasetCount = list.length;
+    if (list.length === 0) {
+      row.withheld = "no results yet";
+    } else if (list.length < minDatasets) {
+      row.withheld = `published once the model has results on ${minDatasets} datasets`;
+    } else {
+      const names = /* @__PURE__ */ new Set();
+      for (const f of flat) for (const k of Object.keys(f)) names.add(k);
+      for (const name2 of [...names].sort()) {
+        const values = flat.map((f) => f[name2]).filter((v) => v !== void 0);
+        row.metrics[name2] = mean(values);
+        metricSet.add(name2);
+      }
+      const primaries = list.map((r) => metricValue(r.record.metrics, primaryMetric)).filter((v) => v !== void 0);
+      row.primary = primaries.length ? mean(primaries) : null;
+      if (row.primary === null) row.withheld = `no ${primaryMetric} in its results`;
+    }
+    rows.push(row);
+    if (perDataset) {
+      list.forEach((r, i) => {
+        cells.push({
+          model,
+          dataset: r.dataset,
+          primary: metricValue(r.record.metrics, primaryMetric) ?? null,
+          metrics: flat[i],
+          partial: r.record.partial,
+          executedAt: r.record.provenance.executed_at,
+          link: paths.result(input.benchmark, r.dataset, model)
+        });
+      });
+    }
+  }
+  const better = policy.direction === "higher" ? (a, b) => b - a : (a, b) => a - b;
+  rows.sort((a, b) => {
+    if (a.primary !== null && b.primary !== null) return better(a.primary, b.primary) || compareIds(a.model, b.model);
+    if (a.primary !== null) return -1;
+    if (b.primary !== null) return 1;
+    return compareIds(a.model, b.model);
+  });
+  rows.forEach((row, i) => {
+    if (row.primary === null) return;
+    const prev = rows[i - 1];
+    row.rank = prev && prev.primary === row.primary ? prev.rank : i + 1;
+  });
+  cells.sort((a, b) => compareIds(a.model, b.model) || compareIds(a.dataset, b.dataset));
+  const metricNames = [...metricSet].sort();
+  const primaryIndex = metricNames.indexOf(primaryMetric);
+  if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
+  const board = {
+    benchmark: input.benchmark,
+    name: record.name,
+    publish: policy.publish,
+    primaryMetric,
+    direction: policy.direction,
+    counts: { models: byModel.size, datasets: (/* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])).size, results: results.length },
+    lastUpdate,
+    metricNames,
+    rows,
+    datasets: [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort().map((id) => ({
+      id,
+      name: input.datasetRecords?.[id]?.name ?? id,
+      link: paths.dataset(id)
+    })),
+    links: { benchmark: paths.benchmark(input.benchmark) }
+  };
+  if (record.description !== void 0) board.description = record.description;
+  if (record.docs_url !== void 0) board.docsUrl = record.docs_url;
+  if (perDataset) board.cells = cells;
+  return board;
+}
+function ordinal(n) {
+  const rem100 = n % 100;
+  if (rem100 >= 11 && rem100 <= 13) return `${n}th`;
+  return `${n}${["th", "st", "nd", "rd"][n % 10] ?? "th"}`;
+}
+function formatMetric(value, digits = 3) {
+  if (Number.isInteger(value)) return String(value);
+  if (Math.abs(value) >= 10 ** digits) return value.toFixed(0);
+  return String(Number(value.toPrecision(digits)));
+}
+function describeRank(board, model, verb = "ranks") {
+  const row = board.rows.find((r) => r.model === model);
+  const ranked = board.rows.filter((r) => r.rank !== null).length;
+  if (!row) return `${model} is not on the ${board.benchmark} leaderboard`;
+  if (row.rank === null) return `${model} is not ranked on ${board.primaryMetric}: ${row.withheld ?? "no results"}`;
+  return `${model} ${verb} ${ordinal(row.rank)} of ${ranked} on ${board.primaryMetric} (${formatMetric(row.primary)})`;
+}
+function previewChange(before, after) {
+  const lines = [];
+  for (const row of after.rows) {
+    const old = before?.rows.find((r) => r.model === row.model);
+    if (old && old.rank === row.rank && old.primary === row.primary && old.datasetCount === row.datasetCount && old.withheld === row.withheld)
+      continue;
+    const now = describeRank(after, row.model, "would rank");
+    lines.push(old && old.rank !== null && row.rank !== null ? `${now}; now ${ordinal(old.rank)}` : now);
+  }
+  return lines;
+}
+async function benchmarkFiles(view, only) {
+  const byBenchmark = /* @__PURE__ */ new Map();
+  const entry = (name2) => {
+    let e = byBenchmark.get(name2);
+    if (!e) byBenchmark.set(name2, e = { results: [], models: [], datasets: [] });
+    return e;
+  };
+  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
+  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
+  for (const path of listed) {
+    const where = parseRecordPath(path);
+    if (!where) continue;
+    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
+    else if (where.kind === "result") entry(where.benchmark).results.push(path);
+    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
+    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
+  }
+  return [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]));
+}
+async function readResults(view, paths2) {
+  const results = [];
+  for (let i = 0; i < paths2.length; i += 64) {
+    const batch = await Promise.all(
+      paths2.slice(i, i + 64).map(async (p) => {
+        const read = await readLimited(view.tree, p, MAX_RECORD_BYTES);
+        return read?.bytes ? loadRecord(p, read.bytes).record : void 0;
+      })
+    );
+    for (const r of batch) {
+      if (r?.where.kind !== "result") continue;
+      results.push({ dataset: r.where.dataset, model: r.where.model, record: r.data });
+    }
+  }
+  return results;
+}
+async function* inputsOf(view, only) {
+  const cubes = {};
+  const datasetRecords = {};
+  for (const [benchmark, e] of await benchmarkFiles(view, only)) {
+    const loaded = e.benchmark ? await view.benchmark(benchmark) : void 0;
+    if (!loaded) continue;
+    const results = await readResults(view, e.results);
+    for (const id of e.models) if (!(id in cubes)) cubes[id] = pickName((await view.cube(id))?.data);
+    for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = pickName((await view.dataset(id))?.data);
+    yield { benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords };
+  }
+}
+function pickName(record) {
+  return record ? { name: record.name } : void 0;
+}
+async function loadLeaderboardInputs(view, only) {
+  const inputs = [];
+  for await (const input of inputsOf(view, only)) inputs.push(input);
+  return inputs;
+}
+async function loadLeaderboards(view, only) {
+  const boards = [];
+  for await (const input of inputsOf(view, only)) boards.push(computeLeaderboard(input));
+  return boards;
+}
+async function previewLeaderboards(base, head, changed) {
+  const touched = /* @__PURE__ */ new Map();
+  for (const path of changed) {
+    const where = parseRecordPath(path);
+    if (where?.kind !== "result") continue;
+    let models = touched.get(where.benchmark);
+    if (!models) touched.set(where.benchmark, models = /* @__PURE__ */ new Set());
+    models.add(where.model);
+  }
+  const lines = [];
+  for (const [benchmark, models] of [...touched].sort((a, b) => compareIds(a[0], b[0]))) {
+    const [after] = await loadLeaderboardInputs(head, [benchmark]);
+    if (!after) continue;
+    const [before] = await loadLeaderboardInputs(base, [benchmark]);
+    const board = computeLeaderboard(after);
+    const previous = before ? computeLeaderboard(before) : void 0;
+    for (const line of previewChange(previous, board)) {
+      if ([...models].some((m) => line.startsWith(`${m} `))) lines.push(`${benchmark}: ${line}`);
+    }
+  }
+  return lines;
 }
 
 // registry/findings.ts
@@ -41825,6 +41852,36 @@ function orList(items) {
 async function benchmarkNames(view) {
   const files2 = await view.tree.list("benchmarks/");
   return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
+}
+function memoized(view) {
+  const memo = (fn) => {
+    const cache = /* @__PURE__ */ new Map();
+    return (a) => {
+      let p = cache.get(a);
+      if (!p) {
+        p = fn(a);
+        cache.set(a, p);
+      }
+      return p;
+    };
+  };
+  const has = memo((p) => view.tree.has(p));
+  const tree = {
+    label: view.tree.label,
+    list: (prefix) => view.tree.list(prefix),
+    read: (p) => view.tree.read(p),
+    has
+  };
+  return {
+    tree,
+    record: (p) => view.record(p),
+    registryConfig: () => view.registryConfig(),
+    cube: memo((id) => view.cube(id)),
+    dataset: memo((id) => view.dataset(id)),
+    benchmark: memo((name2) => view.benchmark(name2)),
+    modelAssociation: (b, m) => view.modelAssociation(b, m),
+    datasetAssociation: (b, d) => view.datasetAssociation(b, d)
+  };
 }
 
 // registry/rules/immutability.ts
@@ -41961,6 +42018,7 @@ async function ownersOf(path, base, head, admins) {
   const where = parseRecordPath(path);
   if (!where) {
     if (!isAuxiliaryPath(path)) return void 0;
+    if (!admins.length) return void 0;
     return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
   }
   const existed = await base.tree.has(path);
@@ -42019,7 +42077,7 @@ var rule3 = {
 };
 
 // registry/rules/privacy.ts
-var import_yaml4 = __toESM(require_dist2(), 1);
+var import_yaml5 = __toESM(require_dist2(), 1);
 var byId = new Map(schemas.map((s) => [String(s.$id), s]));
 function resolve(node) {
   let n = node;
@@ -42033,10 +42091,34 @@ function resolve(node) {
 }
 var METRICS_REF = `${schemaId("common")}#/$defs/metrics`;
 var METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId("common")}#/$defs/metricKey` }).pattern));
+function shapeOf(schema2) {
+  if (schema2.$ref === METRICS_REF) return { metrics: true, closed: true };
+  const node = resolve(schema2);
+  const properties = node.properties;
+  return {
+    metrics: false,
+    fields: properties && new Map(Object.entries(properties).map(([k, v]) => [k, shapeOf(v)])),
+    closed: node.additionalProperties === false
+  };
+}
+var NUMBERS_AND_HASHES = "numbers and hashes only, and free text could carry patient data out of the hospital";
 var SHAPES = {
-  result: { schema: byId.get(schemaId("result")), label: "a result" },
-  "dataset-association": { schema: byId.get(schemaId("dataset-association")), label: "a dataset association" },
-  "model-association": { schema: byId.get(schemaId("model-association")), label: "a model association" }
+  result: { shape: shapeOf(byId.get(schemaId("result"))), label: "a result", publishes: `results carry ${NUMBERS_AND_HASHES}` },
+  dataset: {
+    shape: shapeOf(byId.get(schemaId("dataset"))),
+    label: "a dataset",
+    publishes: "the only text a dataset publishes is its name, description and location, as its owner typed and confirmed them"
+  },
+  "dataset-association": {
+    shape: shapeOf(byId.get(schemaId("dataset-association"))),
+    label: "a dataset association",
+    publishes: `dataset associations carry ${NUMBERS_AND_HASHES}`
+  },
+  "model-association": {
+    shape: shapeOf(byId.get(schemaId("model-association"))),
+    label: "a model association",
+    publishes: `model associations carry ${NUMBERS_AND_HASHES}`
+  }
 };
 var dotted = (pointer) => pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
 var escape2 = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
@@ -42065,24 +42147,19 @@ function checkNumbers(value, pointer, what, report) {
     else report(at, `${dotted(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
-function checkShape(value, schema2, pointer, label, report) {
-  if (schema2.$ref === METRICS_REF) {
-    checkNumbers(value, pointer, "metrics", report);
+function checkShape(value, shape, pointer, kind, report) {
+  if (shape.metrics) {
+    checkNumbers(value, pointer, pointer === "/statistics" ? "statistics" : "metrics", report);
     return;
   }
-  const node = resolve(schema2);
-  const properties = node.properties;
-  if (!properties || !isMapping(value)) return;
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape2(key)}`;
-    const sub = properties[key];
-    if (sub) checkShape(v, sub, at, label, report);
-    else if (node.additionalProperties === false) {
-      const where = pointer ? `${dotted(pointer)} of ${label}` : label;
-      report(
-        at,
-        `${key} is not a field of ${where}: ${label.replace(/^an? /, "")}s carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`
-      );
+  if (!shape.fields || !isMapping(value)) return;
+  for (const key in value) {
+    const sub = shape.fields.get(key);
+    if (sub) {
+      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape2(key)}`, kind, report);
+    } else if (shape.closed) {
+      const where = pointer ? `${dotted(pointer)} of ${kind.label}` : kind.label;
+      report(`${pointer}/${escape2(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
     }
   }
 }
@@ -42098,7 +42175,7 @@ function commentOffsets(text) {
     if (t.type === "comment" && typeof t.offset === "number") out.push(t.offset);
     for (const v of Object.values(token)) if (typeof v === "object") walk(v);
   };
-  for (const token of new import_yaml4.Parser().parse(text)) walk(token);
+  for (const token of new import_yaml5.Parser().parse(text)) walk(token);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 var EDITOR_LINE = /^# yaml-language-server:/;
@@ -42134,7 +42211,7 @@ var rule4 = {
     for (const path of ctx.changed) {
       const where = parseRecordPath(path);
       const shape = where && SHAPES[where.kind];
-      if (!where || !shape && where.kind !== "dataset") continue;
+      if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data;
       let locate;
@@ -42155,10 +42232,7 @@ var rule4 = {
         const { line, column } = locate(pointer);
         out.push({ path, line, column, rule: "privacy", message });
       };
-      if (shape) checkShape(data, shape.schema, "", shape.label, report);
-      if (where.kind === "dataset" && isMapping(data) && data.statistics !== void 0) {
-        checkNumbers(data.statistics, "/statistics", "statistics", report);
-      }
+      checkShape(data, shape.shape, "", shape, report);
       if (where.kind === "result") {
         bytes ??= await bytesOf(ctx.head, path, rec);
         if (bytes && mayHaveComments(bytes)) {
@@ -42286,9 +42360,10 @@ var rule5 = {
   id: "references",
   async check(ctx) {
     const out = [];
+    const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...await checkRecord(ctx.head, rec));
+      if (rec) out.push(...await checkRecord(head, rec));
       else if (ctx.base && !await ctx.head.tree.has(path)) {
         out.push(...await danglingAfterDeletion({ ...ctx, base: ctx.base }, path));
       }
@@ -42308,18 +42383,19 @@ async function approved(approvals, path) {
 var rule6 = {
   id: "result-preconditions",
   async check(ctx) {
-    const approvals = ctx.base ?? ctx.head;
+    const head = memoized(ctx.head);
+    const approvals = ctx.base ? memoized(ctx.base) : head;
     const out = [];
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
       if (rec?.where.kind !== "result") continue;
       const { benchmark, model, dataset } = rec.where;
       const report = (pointer, message) => out.push(findingAt("result-preconditions", path, rec, pointer, message));
-      const bench = await approvals.benchmark(benchmark) ?? await ctx.head.benchmark(benchmark);
+      const bench = await approvals.benchmark(benchmark) ?? await head.benchmark(benchmark);
       const committee = committeeOf2(benchmark, bench);
       const modelPath = paths.modelAssociation(benchmark, model);
       if (!await approved(approvals, modelPath)) {
-        const pending = ctx.base && await ctx.head.tree.has(modelPath);
+        const pending = ctx.base && await head.tree.has(modelPath);
         report(
           "/model",
           pending ? `the model ${model} is not approved for ${benchmark} yet: its association ${modelPath} is part of this change; ask ${committee} to approve it on its own pull request, then submit the result` : `the model ${model} is not associated with ${benchmark}: its owner runs \`medperf-git mlcube associate -b ${benchmark} -m ${model}\`, then ask ${committee} to approve the association`
@@ -42327,20 +42403,20 @@ var rule6 = {
       }
       const datasetPath = paths.datasetAssociation(benchmark, dataset);
       if (!await approved(approvals, datasetPath)) {
-        const pending = ctx.base && await ctx.head.tree.has(datasetPath);
+        const pending = ctx.base && await head.tree.has(datasetPath);
         report(
           "/dataset",
           pending ? `the dataset ${dataset} is not approved for ${benchmark} yet: its association ${datasetPath} is part of this change; ask ${committee} to approve it on its own pull request, then submit the result` : `the dataset ${dataset} is not associated with ${benchmark}: run \`medperf-git dataset associate -b ${benchmark} -d ${dataset}\`, then ask ${committee} to approve the association`
         );
       }
-      const data = await ctx.head.dataset(dataset);
+      const data = await head.dataset(dataset);
       if (data && data.data.state !== "operational") {
         report(
           "/dataset",
           `the dataset ${dataset} is still in development: results are accepted for operational datasets only; run \`medperf-git dataset set-operational -d ${dataset}\` first`
         );
       }
-      const headBench = await ctx.head.benchmark(benchmark);
+      const headBench = await head.benchmark(benchmark);
       if (headBench && headBench.data.state !== "operational") {
         report(
           "/benchmark",
@@ -42388,6 +42464,10 @@ async function validateChange(opts) {
   const changed = opts.changed ?? await changedPaths(opts.base, opts.head);
   return run({ head: createView(opts.head), base: createView(opts.base), changed: [...new Set(changed)].sort(), author: opts.author });
 }
+
+// action/github.ts
+import { execFile as execFile2 } from "node:child_process";
+import { promisify as promisify2 } from "node:util";
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -49815,6 +49895,7 @@ function statusDescription(text) {
 }
 
 // action/github.ts
+var execFileAsync2 = promisify2(execFile2);
 function github(token, baseUrl) {
   return new Octokit2({
     auth: token,
@@ -49846,20 +49927,35 @@ async function pullFiles(gh, repo, number) {
   }
   return out;
 }
-async function fileAt(gh, repo, path, ref) {
-  try {
-    const { data } = await gh.request("GET /repos/{owner}/{repo}/contents/{path}", { ...repo, path, ref });
-    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return void 0;
-    return Buffer.from(data.content, "base64");
-  } catch (error2) {
-    if (error2.status === 404) return void 0;
-    throw error2;
-  }
+async function fetchPullHead(remote, repo, pull) {
+  const url = `${remote.serverUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
+  const ref = `refs/medperf-git/pull/${pull.number}`;
+  const auth7 = Buffer.from(`x-access-token:${remote.token}`).toString("base64");
+  await execFileAsync2("git", ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1", url, `+refs/pull/${pull.number}/head:${ref}`], {
+    cwd: remote.repoDir,
+    env: {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `http.${url}.extraheader`,
+      GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${auth7}`
+    }
+  });
+  const { stdout } = await execFileAsync2("git", ["rev-parse", "--verify", `${ref}^{commit}`], { cwd: remote.repoDir });
+  const sha = stdout.trim();
+  if (sha !== pull.headSha) throw new Error(`pull request #${pull.number} moved on while it was read (${pull.headSha} -> ${sha}); the next run will check it`);
+  return sha;
 }
-async function pullTree(gh, repo, pull, base) {
+async function pullTree(gh, repo, pull, base, remote) {
   const files2 = await pullFiles(gh, repo, pull.number);
+  const sha = await fetchPullHead(remote, repo, pull);
+  const prTree = gitTree(remote.repoDir, sha);
   const overlay = /* @__PURE__ */ new Map();
-  for (const f of files2) overlay.set(f.path, f.deleted ? null : await fileAt(gh, repo, f.path, pull.headSha) ?? null);
+  try {
+    for (const f of files2) overlay.set(f.path, f.deleted ? null : await prTree.read(f.path) ?? null);
+  } finally {
+    await closeTree(prTree);
+  }
   return { head: overlayTree(base, overlay), changed: [...overlay.keys()].sort() };
 }
 function overlayTree(base, overlay) {
@@ -49898,7 +49994,7 @@ async function setStatus(gh, repo, sha, status) {
 }
 async function upsertComment(gh, repo, number, body) {
   const comments = await gh.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: number, per_page: 100 });
-  const mine = comments.find((c) => c.user?.type === "Bot" && c.body?.startsWith(COMMENT_MARKER));
+  const mine = comments.find((c) => (c.user?.type === "Bot" || c.user?.login.endsWith("[bot]")) && c.body?.startsWith(COMMENT_MARKER));
   if (mine) {
     await gh.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: mine.id, body });
     return { id: Number(mine.id), created: false };
@@ -49946,7 +50042,7 @@ async function commentMode(s) {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base);
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });
@@ -50036,7 +50132,7 @@ async function evaluateGate(input) {
     const inHead = await head.tree.has(path);
     const where = parseRecordPath(path);
     if (!where) {
-      if (isAuxiliaryPath(path)) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      if (isAuxiliaryPath(path) && baseConfig) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
       continue;
     }
     switch (where.kind) {
@@ -50116,7 +50212,7 @@ async function gateMode(s) {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base);
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
   await setStatus(gh, s.repo, pull.headSha, {
@@ -50142,7 +50238,7 @@ async function gateMode(s) {
 
 // cli/site.ts
 var import_write_file_atomic = __toESM(require_lib(), 1);
-import { existsSync as existsSync2, readdirSync as readdirSync3 } from "node:fs";
+import { existsSync as existsSync2, mkdirSync, readdirSync as readdirSync3, writeFileSync } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
 import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
@@ -50505,7 +50601,7 @@ async function leaderboardsOf(dir) {
     const view = createView(tree);
     const config = await view.registryConfig();
     if (!config) throw new NotFoundError(`${join2(dir, "registry.yaml")} is not a valid registry.yaml: run \`medperf-git validate\``);
-    const boards = (await loadLeaderboardInputs(view)).map(computeLeaderboard);
+    const boards = await loadLeaderboards(view);
     return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
   } finally {
     await closeTree(tree);
@@ -50519,10 +50615,15 @@ async function writeSiteFolder(files2, out) {
   await mkdir2(dirname(target), { recursive: true });
   const staging = await mkdtemp(join2(dirname(target), `.${basename(target)}-`));
   try {
+    const made = /* @__PURE__ */ new Set();
     for (const [path, content] of files2) {
       const file = join2(staging, path);
-      await mkdir2(dirname(file), { recursive: true });
-      await (0, import_write_file_atomic.default)(file, content);
+      const parent = dirname(file);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      writeFileSync(file, content);
     }
     await (0, import_write_file_atomic.default)(join2(staging, SITE_MARKER), "Built by medperf-git site build; rebuilt in place.\n");
     const old = existsSync2(target) ? `${staging}.old` : void 0;

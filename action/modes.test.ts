@@ -1,0 +1,252 @@
+// gate and comment modes of the bundled Action against the GitHub stand-in: the PR is read through
+// the REST API and as git objects, statuses and comments are written through the API.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Octokit } from 'octokit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitHubStandIn } from '../registry/forge/standin/server.ts';
+import { runAction } from './testing.ts';
+
+const execFileAsync = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const example = join(root, 'examples/registry');
+const REPO = 'org/registry';
+const BOT = 'github-actions[bot]';
+
+let standin: GitHubStandIn;
+
+/**
+ * The stand-in's violations, less one of its own: it builds user URLs from the login unescaped,
+ * and the bot's login `github-actions[bot]` has brackets (GitHub's own bot URLs differ). Every
+ * request the Action makes must still conform.
+ */
+function violations(): string[] {
+  return standin
+    .takeViolations()
+    .filter((v) => !/^\S+ \S+ -> \d+: response ((\/\d+)?\/(user|creator)\/(avatar_url|url|html_url) must match format "uri"(; )?)+$/.test(v));
+}
+const tokens: Record<string, string> = {};
+let work: string;
+
+function filesOf(dir: string): Array<{ path: string; content: string }> {
+  const out: Array<{ path: string; content: string }> = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push({ path: relative(dir, p), content: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const UID_A = 'd2a7ca8a2030ab5e2ca2c0a4e515c864943a671212fea5c3edd166dc62a8dcc3';
+const UID_B = 'b'.repeat(64);
+const toHospitalB = (text: string) => text.replaceAll('hospital-a', 'hospital-b').replaceAll(UID_A, UID_B).replaceAll('Hospital A', 'Hospital B');
+const resultPath = (dataset: string, model: string) => `benchmarks/chestxray/results/data-owner/${dataset}/${model}.yaml`;
+
+async function git(cwd: string, login: string, ...args: string[]): Promise<string> {
+  const auth = Buffer.from(`${login}:${tokens[login]}`).toString('base64');
+  const { stdout } = await execFileAsync('git', args, {
+    cwd,
+    env: {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: login,
+      GIT_AUTHOR_EMAIL: `${login}@example.org`,
+      GIT_COMMITTER_NAME: login,
+      GIT_COMMITTER_EMAIL: `${login}@example.org`,
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraheader',
+      GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${auth}`,
+    },
+  });
+  return stdout.trim();
+}
+
+/** Pushes a branch with `files` changed and opens a PR from it as `login`. */
+async function openPull(login: string, branch: string, files: Record<string, string>): Promise<{ number: number; sha: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'medperf-git-pr-'));
+  try {
+    await git(tmpdir(), login, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir);
+    await git(dir, login, 'checkout', '-q', '-b', branch);
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    await git(dir, login, 'add', '-A');
+    await git(dir, login, 'commit', '-q', '-m', branch);
+    await git(dir, login, 'push', '-q', 'origin', branch);
+    const sha = await git(dir, login, 'rev-parse', 'HEAD');
+    const gh = new Octokit({ auth: tokens[login], baseUrl: standin.apiUrl });
+    const { data } = await gh.request('POST /repos/{owner}/{repo}/pulls', { owner: 'org', repo: 'registry', title: branch, head: branch, base: 'main' });
+    return { number: data.number, sha };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The base branch as the workflow checks it out. */
+async function checkoutMain(): Promise<string> {
+  const dir = mkdtempSync(join(work, 'checkout-'));
+  await git(work, BOT, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir);
+  return dir;
+}
+
+function env() {
+  return { GITHUB_API_URL: standin.apiUrl, GITHUB_SERVER_URL: standin.url, GITHUB_REPOSITORY: REPO };
+}
+
+function pullRequestTarget(number: number, author: string, sha: string) {
+  return {
+    name: 'pull_request_target',
+    payload: {
+      action: 'opened',
+      number,
+      pull_request: { number, state: 'open', user: { login: author, type: 'User' }, head: { ref: 'x', sha }, base: { ref: 'main', sha: '0'.repeat(40) } },
+      repository: { full_name: REPO, name: 'registry', owner: { login: 'org' } },
+      sender: { login: author, type: 'User' },
+    },
+  };
+}
+
+function workflowRun(name: string, number: number | undefined, sha: string, branch: string) {
+  return {
+    name: 'workflow_run',
+    payload: {
+      action: 'completed',
+      workflow_run: {
+        id: 4242,
+        name,
+        event: name === 'review' ? 'pull_request_review' : 'pull_request',
+        status: 'completed',
+        conclusion: 'success',
+        head_sha: sha,
+        head_branch: branch,
+        head_repository: { full_name: REPO, owner: { login: 'org' } },
+        pull_requests: number === undefined ? [] : [{ number, head: { sha, ref: branch }, base: { ref: 'main', sha: '0'.repeat(40) } }],
+      },
+      repository: { full_name: REPO, name: 'registry', owner: { login: 'org' } },
+    },
+  };
+}
+
+/** What the branch protection sees: merging fails while the required status is not success. */
+async function mergeAs(login: string, number: number): Promise<string> {
+  const gh = new Octokit({ auth: tokens[login], baseUrl: standin.apiUrl, retry: { enabled: false } });
+  try {
+    await gh.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner: 'org', repo: 'registry', pull_number: number });
+    return 'merged';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+async function commentsOn(number: number): Promise<Array<{ user: string; body: string }>> {
+  const gh = new Octokit({ auth: tokens['medperf-admin'], baseUrl: standin.apiUrl });
+  const { data } = await gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'org', repo: 'registry', issue_number: number });
+  return data.map((c) => ({ user: c.user?.login ?? '', body: c.body ?? '' }));
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'medperf-git-modes-'));
+  standin = await GitHubStandIn.start();
+  for (const login of ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner', 'newcomer', BOT]) tokens[login] = standin.addUser(login);
+  const files = filesOf(example);
+  // A second hospital, associated, with the reference model's result: the mobilenet result PR below
+  // gives that model its second dataset, so the per-model leaderboard can rank it.
+  const byPath = new Map(files.map((f) => [f.path, f.content]));
+  files.push(
+    { path: 'datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('datasets/data-owner/hospital-a.yaml')!) },
+    { path: 'benchmarks/chestxray/datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('benchmarks/chestxray/datasets/data-owner/hospital-a.yaml')!) },
+    { path: resultPath('hospital-b', 'bench-committee/chestxray-cnn'), content: toHospitalB(byPath.get(resultPath('hospital-a', 'bench-committee/chestxray-cnn'))!) },
+  );
+  await standin.createRepo(REPO, files, ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner', 'newcomer', BOT]);
+  standin.requiredStatuses.set(REPO, ['medperf-git/approval']);
+});
+
+afterAll(async () => {
+  await standin?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('gate and comment modes against the GitHub stand-in', () => {
+  it('a result PR needs no approval: the gate passes and the comment previews the leaderboard, edited in place', async () => {
+    const mobilenetA = readFileSync(join(example, resultPath('hospital-a', 'model-owner/chestxray-mobilenet')), 'utf8');
+    const pr = await openPull('data-owner', 'result-hospital-b', {
+      [resultPath('hospital-b', 'model-owner/chestxray-mobilenet')]: toHospitalB(mobilenetA).replace('AUC: 0.726', 'AUC: 0.912'),
+    });
+    expect(await mergeAs('data-owner', pr.number)).toContain('Required status check "medperf-git/approval" is expected');
+
+    const checkout = await checkoutMain();
+    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(), workspace: checkout });
+    expect(gate.stdout).not.toContain('::error');
+    expect(gate.code).toBe(0);
+    expect(gate.outputs.satisfied).toBe('true');
+
+    const run = workflowRun('validate', pr.number, pr.sha, 'result-hospital-b');
+    const first = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: run, env: env(), workspace: checkout });
+    expect(first.stdout).not.toContain('::error');
+    const again = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: run, env: env(), workspace: checkout });
+    expect(again.stdout).toContain(`updated comment ${first.outputs['comment-id']} on #${pr.number}`);
+    const comments = await commentsOn(pr.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.user).toBe(BOT);
+    expect(comments[0]!.body).toContain('### medperf-git: every check passes');
+    expect(comments[0]!.body).toContain('chestxray: model-owner/chestxray-mobilenet would rank 1st of 2 on AUC (0.819)');
+
+    expect(await mergeAs('data-owner', pr.number)).toBe('merged');
+    expect(violations()).toEqual([]);
+  });
+
+  it('an association PR waits for a committee member, and passes once one approves', async () => {
+    const cube = readFileSync(join(example, 'mlcubes/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    const association = readFileSync(join(example, 'benchmarks/chestxray/models/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    const pr = await openPull('newcomer', 'associate-newnet', {
+      'mlcubes/newcomer/newnet.yaml': cube.replace('name: chestxray-mobilenet', 'name: newnet'),
+      'benchmarks/chestxray/models/newcomer/newnet.yaml': association.replaceAll('model-owner/chestxray-mobilenet', 'newcomer/newnet').replace(/initiated_by: \S+/, 'initiated_by: newcomer'),
+    });
+    const checkout = await checkoutMain();
+    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'newcomer', pr.sha), env: env(), workspace: checkout });
+    expect(gate.code).toBe(0);
+    expect(gate.outputs.satisfied).toBe('false');
+    expect(gate.outputs.summary).toContain('bench-committee');
+    expect(await mergeAs('medperf-admin', pr.number)).toContain('Required status check "medperf-git/approval" is pending');
+
+    const committee = new Octokit({ auth: tokens['bench-committee'], baseUrl: standin.apiUrl });
+    await committee.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'org', repo: 'registry', pull_number: pr.number, event: 'APPROVE' });
+    // The review workflow completes; the gate runs from workflow_run. A fork PR's run names no PR: found by branch.
+    const after = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: workflowRun('review', undefined, pr.sha, 'associate-newnet'), env: env(), workspace: checkout });
+    expect(after.stdout).not.toContain('::error');
+    expect(after.outputs.satisfied).toBe('true');
+    expect(await mergeAs('medperf-admin', pr.number)).toBe('merged');
+    expect(violations()).toEqual([]);
+  });
+
+  it('a PR that breaks the rules gets the problems in plain words', async () => {
+    const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
+    const pr = await openPull('model-owner', 'edit-result', {
+      [path]: readFileSync(join(example, path), 'utf8').replace('AUC: 0.726', 'AUC: 0.999'),
+    });
+    const checkout = await checkoutMain();
+    const run = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: workflowRun('validate', pr.number, pr.sha, 'edit-result'), env: env(), workspace: checkout });
+    expect(run.stdout).not.toContain('::error');
+    const [comment] = await commentsOn(pr.number);
+    expect(comment!.body).toMatch(/### medperf-git: \d+ problems? in 1 file to fix before this can merge/);
+    expect(comment!.body).toContain(`${path} line 1, column 1: model-owner may not change ${path}`);
+    expect(comment!.body).not.toContain('Leaderboard preview');
+    expect(violations()).toEqual([]);
+  });
+
+  it('does nothing when the PR has moved on since the run', async () => {
+    const checkout = await checkoutMain();
+    const run = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: workflowRun('validate', 1, 'f'.repeat(40), 'result-hospital-b'), env: env(), workspace: checkout });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/pull request #1 has moved on|not about an open pull request/);
+  });
+});
