@@ -8,6 +8,7 @@ import { UsageError } from 'clipanion';
 import { dump, load } from 'js-yaml';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../errors.ts';
+import { LOGIN } from '../layout.ts';
 import type { MergeChecks } from './checks.ts';
 import type { Forge } from './forge.ts';
 
@@ -146,7 +147,13 @@ export async function openForge(options: OpenForgeOptions): Promise<Forge> {
   if (spec.kind === 'local') {
     const { LocalForge } = await import('./local.ts');
     const who = await resolveLogin(options);
+    if (who && !new RegExp(`^${LOGIN}$`).test(who.login)) {
+      throw new UsageError(`not a login: ${JSON.stringify(who.login)} (from ${who.source}); logins are GitHub-style, like data-owner or alice`);
+    }
     return LocalForge.open({ root: spec.root, login: who?.login ?? '', loginSource: who?.source, checks: options.checks });
+  }
+  if (options.as) {
+    throw new UsageError(`--as chooses who acts on a local registry; on GitHub (${spec.owner}/${spec.repo}) you act as the user of your token`);
   }
   const { GitHubForge } = await import('./github.ts');
   return GitHubForge.open({

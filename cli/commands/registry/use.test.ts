@@ -39,4 +39,13 @@ describe('registry use and auth status', () => {
       'Using the GitHub registry team/registry on https://ghe.example.org.\n',
     );
   });
+
+  it('refuses a login that is not one, and --as on GitHub', async () => {
+    const bad = await run(['auth', 'status', '--as', 'Robert Tables']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('not a login: "Robert Tables" (from --as); logins are GitHub-style, like data-owner or alice');
+    const github = await run(['auth', 'status', '--as', 'bob', '--registry', 'mlcommons/registry']);
+    expect(github.code).toBe(1);
+    expect(github.err).toContain('--as chooses who acts on a local registry; on GitHub (mlcommons/registry) you act as the user of your token');
+  });
 });
