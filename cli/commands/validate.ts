@@ -3,29 +3,14 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command, Option } from 'clipanion';
 import { formatFinding, type Finding } from '../../registry/findings.ts';
+import { evaluateGate, type GateRequirement } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
 import { closeTree, directoryTree, gitChangedPaths, gitTree, mergeBase } from '../../registry/trees.ts';
 import { validateChange, validateRegistry } from '../../registry/validate.ts';
-import type { RegistryView } from '../../registry/view.ts';
+import type { FileTree } from '../../registry/view.ts';
 import { BaseCommand } from '../base.ts';
 
 const execFileAsync = promisify(execFile);
-
-interface Requirement {
-  reason: string;
-  paths: string[];
-  approvers: string[];
-  approvedBy: string[];
-  met: boolean;
-}
-
-type EvaluateGate = (input: {
-  base: RegistryView;
-  head: RegistryView;
-  changed: string[];
-  author: string;
-  reviews: [];
-}) => Promise<{ requirements: Requirement[] }>;
 
 export class ValidateCommand extends BaseCommand {
   static override paths = [['validate']];
@@ -60,7 +45,7 @@ export class ValidateCommand extends BaseCommand {
     const dir = resolve(this.context.cwd, this.dir ?? '.');
     const head = directoryTree(dir);
     let findings: Finding[];
-    let requirements: Requirement[] = [];
+    let requirements: GateRequirement[] = [];
     let checked: number;
     if (this.base) {
       const mb = await mergeBase(dir, this.base);
@@ -86,7 +71,11 @@ export class ValidateCommand extends BaseCommand {
     for (const r of requirements) {
       if (this.json) this.printJson({ approval: r });
       else {
-        const state = r.met ? `approved by ${r.approvedBy.join(', ')}` : `needs an approving review from one of ${r.approvers.join(', ') || '(nobody eligible)'}`;
+        const state = r.met
+          ? `approved by ${r.approvedBy.join(', ')}`
+          : r.approvers.length
+            ? `needs an approving review from one of ${r.approvers.join(', ')}`
+            : 'no one else can approve it';
         this.print(`info: ${r.reason}: ${state} (${r.paths.join(', ')})`);
       }
     }
@@ -102,9 +91,9 @@ export class ValidateCommand extends BaseCommand {
     return findings.length ? 1 : 0;
   }
 
-  private async approvals(base: import('../../registry/view.ts').FileTree, head: import('../../registry/view.ts').FileTree, changed: string[], author: string): Promise<Requirement[]> {
-    const gate = (await import(new URL('../../registry/gate.ts', import.meta.url).href)) as { evaluateGate: EvaluateGate };
-    const decision = await gate.evaluateGate({ base: createView(base), head: createView(head), changed, author, reviews: [] });
+  /** The approvals the gate would ask of this change's pull request (no reviews exist offline). */
+  private async approvals(base: FileTree, head: FileTree, changed: string[], author: string): Promise<GateRequirement[]> {
+    const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author, reviews: [] });
     return decision.requirements;
   }
 }

@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY } from '../../registry/example-registry.ts';
+import { main } from '../main.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function run(argv: string[], cwd: string): Promise<{ code: number; stdout: string[]; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await main(argv, { stdout, stderr, env: { HOME: cwd, MEDPERF_GIT_HOME: join(cwd, '.state') }, cwd });
+  return { code, stdout: out.split('\n').filter(Boolean), stderr: err };
+}
+
+/** A copy of the example registry in a temporary folder. */
+function copy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'medperf-git-validate-cli-'));
+  dirs.push(dir);
+  cpSync(EXAMPLE_REGISTRY, dir, { recursive: true });
+  return dir;
+}
+
+function git(dir: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, stdio: 'ignore' });
+}
+
+function edit(dir: string, path: string, from: string, to: string): void {
+  const file = join(dir, path);
+  const text = execFileSync('cat', [file], { encoding: 'utf8' });
+  writeFileSync(file, text.replace(from, to));
+}
+
+describe('medperf-git validate', () => {
+  it('says the example registry is valid and exits 0', async () => {
+    const r = await run(['validate', EXAMPLE_REGISTRY], tmpdir());
+    expect(r).toEqual({ code: 0, stdout: ['valid: 12 files checked, no problems'], stderr: '' });
+  });
+
+  it('prints every finding as path:line:col rule-id message, then a summary, and exits 1', async () => {
+    const dir = copy();
+    edit(dir, P.cube, 'kind: model', 'kind: modle');
+    writeFileSync(join(dir, 'notes.txt'), 'hello\n');
+    const r = await run(['validate'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout[0]).toBe(`${P.cube}:4:1 schema field \`kind\` must be one of data-preparator, model, metrics (got "modle")`);
+    expect(r.stdout[1]).toMatch(/^notes\.txt:1:1 layout file is outside the registry layout: records live at registry\.yaml/);
+    expect(r.stdout.at(-1)).toBe('2 problems in 2 files (13 files checked)');
+  });
+
+  it('prints JSON lines with --json', async () => {
+    const dir = copy();
+    edit(dir, P.cube, 'kind: model', 'kind: modle');
+    const r = await run(['validate', '--json', dir], tmpdir());
+    expect(r.code).toBe(1);
+    expect(r.stdout.map((l) => JSON.parse(l))).toEqual([
+      { path: P.cube, line: 4, column: 1, rule: 'schema', message: 'field `kind` must be one of data-preparator, model, metrics (got "modle")' },
+    ]);
+  });
+
+  it('with --base checks only the change since the merge base, as its author', async () => {
+    const dir = copy();
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'registry');
+    git(dir, 'checkout', '-q', '-b', 'topic');
+    // A broken record already on main is not this change's business.
+    git(dir, 'checkout', '-q', 'main');
+    edit(dir, P.cube, 'kind: model', 'kind: modle');
+    git(dir, 'commit', '-q', '-am', 'main breaks a cube');
+    git(dir, 'checkout', '-q', 'topic');
+    edit(dir, P.dataset, 'num_samples: 400', 'num_samples: "about four hundred"');
+
+    const mine = await run(['validate', '--base', 'main', '--author', 'data-owner'], dir);
+    expect(mine.code).toBe(1);
+    expect(mine.stdout.filter((l) => !l.startsWith('info:'))).toEqual([
+      `${P.dataset}:9:3 privacy statistics.num_samples is text, not a number: statistics carry numbers only, so nothing else leaves the hospital`,
+      `${P.dataset}:9:3 schema field \`statistics.num_samples\` must be a number or a mapping (statistics are numbers only)`,
+      '2 problems in 1 file (1 changed file checked)',
+    ]);
+
+    const someoneElse = await run(['validate', '--base', 'main', '--author', 'model-owner', '--json'], dir);
+    const rules = someoneElse.stdout.map((l) => JSON.parse(l) as { rule?: string }).map((f) => f.rule);
+    expect(rules).toContain('ownership');
+  });
+});
+
+describe('medperf-git validate --base, approvals', () => {
+  it('tells which approval an association would need, as information', async () => {
+    const dir = copy();
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'registry');
+    git(dir, 'checkout', '-q', '-b', 'associate');
+    const assoc = join(dir, P.datasetAssociation);
+    const text = execFileSync('cat', [assoc], { encoding: 'utf8' });
+    rmSync(assoc);
+    git(dir, 'commit', '-q', '-am', 'dataset association removed from the base');
+    git(dir, 'branch', '-f', 'main');
+    writeFileSync(assoc, text);
+    const r = await run(['validate', '--base', 'main', '--author', 'data-owner'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toEqual([
+      expect.stringMatching(/^info: .*: needs an approving review from one of bench-committee \(benchmarks\/chestxray\/datasets\/data-owner\/hospital-a\.yaml\)$/),
+      'valid: 1 changed file checked, no problems',
+    ]);
+  });
+});
