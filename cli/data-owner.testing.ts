@@ -25,8 +25,18 @@ export function forgeRoot(stateDir: string): string {
   return join(stateDir, 'forge');
 }
 
+const opened: LocalForge[] = [];
+
+/** The local forge as `login`; released by releaseForges(). */
 export async function as(stateDir: string, login: string): Promise<LocalForge> {
-  return LocalForge.open({ root: forgeRoot(stateDir), login });
+  const forge = await LocalForge.open({ root: forgeRoot(stateDir), login });
+  opened.push(forge);
+  return forge;
+}
+
+/** Releases every forge `as` opened (their git readers). */
+export async function releaseForges(): Promise<void> {
+  await Promise.all(opened.splice(0).map((f) => f.dispose()));
 }
 
 async function cubeFile(stateDir: string, id: string, dir: string, name: string, kind: 'data-preparator' | 'model' | 'metrics') {

@@ -100,6 +100,7 @@ export class TutorialCommand extends BaseCommand {
       files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
     });
     this.print(`registry.yaml proposed as pull request #${registryPull.pull.number}; the registry's first change needs no other admin.`);
+    await admin.dispose();
     await this.medperf(ADMIN, ['pr', 'merge', String(registryPull.pull.number)]);
 
     // --- The benchmark committee registers the three cubes and the benchmark -----------------
@@ -210,6 +211,7 @@ export class TutorialCommand extends BaseCommand {
   private async openPull(path: string): Promise<number> {
     const forge = await LocalForge.open({ root: join(this.home, 'forge'), login: ADMIN });
     const [pull] = await forge.listPulls({ state: 'open', paths: [path] });
+    await forge.dispose();
     if (!pull) throw new TutorialFailedError(path, 'no open pull request for it');
     return pull.number;
   }
