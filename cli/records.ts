@@ -350,7 +350,7 @@ export async function computeCubeAssets(source: CubeSource, options: CubeAssetOp
     };
   }
   if (!source.configUrl) throw new CubeSourceError('give a cube folder, or --mlcube-url with the URL of its mlcube.yaml or container_config.yaml');
-  options.onProgress?.('config: downloading');
+  options.onProgress?.('config: fetching');
   const fetched = await hashUrl(source.configUrl, options.stateDir);
   const text = await readFile(fetched.path, 'utf8');
   const format = configFormatOf(source.configUrl, text);
@@ -364,12 +364,12 @@ export async function computeCubeAssets(source: CubeSource, options: CubeAssetOp
   const tasks = Object.keys(parsed.tasks);
   let parameters: Asset | undefined;
   if (source.parametersUrl) {
-    options.onProgress?.('parameters: downloading');
+    options.onProgress?.('parameters: fetching');
     parameters = { url: source.parametersUrl, sha256: (await hashUrl(source.parametersUrl, options.stateDir)).sha256 };
   }
   let additional: Asset | undefined;
   if (source.additionalFilesUrl) {
-    options.onProgress?.('additional files: downloading');
+    options.onProgress?.('additional files: fetching');
     additional = { url: source.additionalFilesUrl, sha256: (await hashUrl(source.additionalFilesUrl, options.stateDir)).sha256 };
   }
   const configImage =

@@ -155,6 +155,27 @@ export function statusLine(context: MedperfContext, options: { quiet?: boolean }
   };
 }
 
+/**
+ * Runs long work under a status line that is cleared however the work ends, so an error is never
+ * printed on the end of a half-written status.
+ */
+export async function withStatus<T>(context: MedperfContext, fn: (status: StatusLine) => Promise<T>): Promise<T> {
+  const status = statusLine(context);
+  let ended = false;
+  const wrapped: StatusLine = {
+    update: (text) => status.update(text),
+    done: (text) => {
+      ended = true;
+      status.done(text);
+    },
+  };
+  try {
+    return await fn(wrapped);
+  } finally {
+    if (!ended) status.done();
+  }
+}
+
 /** Bytes for people: 1.4 MB. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];

@@ -69,4 +69,14 @@ describe('the benchmark committee', () => {
     const approved = await h.run(['benchmark', 'ls']);
     expect(approved.out).toBe('NAME       TITLE                       STATUS    COMMITTEE\nchestxray  Chest X-ray classification  approved  bench-committee\n');
   });
+
+  it('refuses a cube of the wrong kind, and a benchmark name already taken', async () => {
+    const base = ['benchmark', 'submit', '-p', `${COMMITTEE}/chestxray-prep`, '-e', `${COMMITTEE}/chestxray-metrics`, '--demo-dataset-url', h.demoUrl, '--primary-metric', 'AUC.mean', '--runner', 'process', '--yes'];
+    const kind = await h.run([...base, '--name', 'other', '-m', `${COMMITTEE}/chestxray-metrics`], { as: COMMITTEE });
+    expect(kind.err).toBe(`error (wrong-cube-kind): ${COMMITTEE}/chestxray-metrics is a metrics cube; the reference model must be a model cube\n`);
+    const taken = await h.run([...base, '--name', 'chestxray', '-m', `${COMMITTEE}/chestxray-cnn`], { as: COMMITTEE });
+    expect(taken.err).toBe('error (benchmark-exists): the benchmark chestxray exists already; choose another --name; nothing was submitted\n');
+    const policy = await h.run([...base, '--name', 'other', '-m', `${COMMITTEE}/chestxray-cnn`, '--model-auto-approval', 'sometimes'], { as: COMMITTEE });
+    expect(policy.err).toContain('--model-auto-approval must be never, always, or allowlist:LOGIN,LOGIN..., not sometimes');
+  });
 });

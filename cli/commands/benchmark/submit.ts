@@ -17,7 +17,7 @@ import {
 import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { hashUrl, recordYaml } from '../../records.ts';
-import { confirmOrCancel, ensureConfirmable, indent, keyValues, statusLine } from '../../ui.ts';
+import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;
 
@@ -102,24 +102,26 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       requireCubeKind(cubes.model.id, cubes.model.record, 'model', 'reference model');
       requireCubeKind(cubes.evaluator.id, cubes.evaluator.record, 'metrics', 'data evaluator');
 
-      const status = statusLine(this.context);
-      let demoHash = this.demoHash;
-      if (!demoHash) {
-        status.update('demo dataset: hashing');
-        demoHash = (await hashUrl(this.demoUrl, this.stateDir)).sha256;
-      }
-      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
-      status.update(`compatibility test: the three cubes on the demo dataset (${runner.name} runner)`);
-      const test = await testOnDemoData({
-        stateDir: this.stateDir,
-        runner,
-        dataPreparator: cubes.prep,
-        model: cubes.model,
-        evaluator: cubes.evaluator,
-        demoDataset: { url: this.demoUrl, sha256: demoHash },
-        onStatus: (line) => status.update(line),
+      const { test, demoHash } = await withStatus(this.context, async (status) => {
+        let hash = this.demoHash;
+        if (!hash) {
+          status.update('demo dataset: hashing');
+          hash = (await hashUrl(this.demoUrl, this.stateDir)).sha256;
+        }
+        const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
+        status.update(`compatibility test: the three cubes on the demo dataset (${runner.name} runner)`);
+        const result = await testOnDemoData({
+          stateDir: this.stateDir,
+          runner,
+          dataPreparator: cubes.prep,
+          model: cubes.model,
+          evaluator: cubes.evaluator,
+          demoDataset: { url: this.demoUrl, sha256: hash },
+          onStatus: (line) => status.update(line),
+        });
+        status.done('compatibility test: passed');
+        return { test: result, demoHash: hash };
       });
-      status.done('compatibility test: passed');
       if (metricAt(test.metrics, this.primaryMetric) === undefined) {
         throw new MedperfError(
           'no-such-metric',

@@ -19,7 +19,7 @@ import {
 import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml, verifyCubeUpstream } from '../../records.ts';
-import { confirmOrCancel, ensureConfirmable, indent, keyValues, statusLine } from '../../ui.ts';
+import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeAssociateCommand extends BaseCommand {
   static override paths = [['mlcube', 'associate']];
@@ -62,32 +62,32 @@ export class MlcubeAssociateCommand extends BaseCommand {
         throw new MedperfError('already-associated', `${this.model} is already associated with ${this.benchmark} (approved); nothing was submitted`);
       }
       const open = await latestPullFor(forge, path);
-      const status = statusLine(this.context);
-
-      // The model as registered, hashed again at its source: a changed file is a different model.
-      const changes = await verifyCubeUpstream(this.model, model, { stateDir: this.stateDir, onProgress: (t) => status.update(t) });
-      if (changes.length) {
-        status.done();
-        throw new CubeChangedUpstreamError(
-          `the cube ${this.model} changed upstream since it was registered:\n` +
-            changes.map((c) => `  ${c.what} (${c.url}): registered sha256 ${c.expected}, now ${c.actual}`).join('\n') +
-            `\nregister the new version with \`medperf-git mlcube submit\` (a new --name if it is operational); nothing was run or submitted`,
-        );
-      }
-      const prep = { id: benchmark.data_preparation_mlcube, record: (await registeredCube(forge, view, benchmark.data_preparation_mlcube)).data };
-      const evaluator = { id: benchmark.data_evaluator_mlcube, record: (await registeredCube(forge, view, benchmark.data_evaluator_mlcube)).data };
-      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
-      status.update(`compatibility test: ${this.model} on the demo data of ${this.benchmark} (${runner.name} runner)`);
-      const test = await testOnDemoData({
-        stateDir: this.stateDir,
-        runner,
-        dataPreparator: prep,
-        model: { id: this.model, record: model },
-        evaluator,
-        demoDataset: { url: benchmark.demo_dataset.url, sha256: benchmark.demo_dataset.sha256 },
-        onStatus: (line) => status.update(line),
+      const test = await withStatus(this.context, async (status) => {
+        // The model as registered, hashed again at its source: a changed file is a different model.
+        const changes = await verifyCubeUpstream(this.model, model, { stateDir: this.stateDir, onProgress: (t) => status.update(t) });
+        if (changes.length) {
+          throw new CubeChangedUpstreamError(
+            `the cube ${this.model} changed upstream since it was registered:\n` +
+              changes.map((c) => `  ${c.what} (${c.url}): registered sha256 ${c.expected}, now ${c.actual}`).join('\n') +
+              `\nregister the new version with \`medperf-git mlcube submit\` (a new --name if it is operational); nothing was run or submitted`,
+          );
+        }
+        const prep = { id: benchmark.data_preparation_mlcube, record: (await registeredCube(forge, view, benchmark.data_preparation_mlcube)).data };
+        const evaluator = { id: benchmark.data_evaluator_mlcube, record: (await registeredCube(forge, view, benchmark.data_evaluator_mlcube)).data };
+        const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
+        status.update(`compatibility test: ${this.model} on the demo data of ${this.benchmark} (${runner.name} runner)`);
+        const result = await testOnDemoData({
+          stateDir: this.stateDir,
+          runner,
+          dataPreparator: prep,
+          model: { id: this.model, record: model },
+          evaluator,
+          demoDataset: { url: benchmark.demo_dataset.url, sha256: benchmark.demo_dataset.sha256 },
+          onStatus: (line) => status.update(line),
+        });
+        status.done('compatibility test: passed');
+        return result;
       });
-      status.done('compatibility test: passed');
       if (test.generatedUid !== benchmark.demo_dataset.generated_uid) {
         throw new MedperfError(
           'demo-data-mismatch',

@@ -1,5 +1,6 @@
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, approvedChestxray, COMMITTEE, createHarness, cubeDir, digest, type Harness, MODEL_OWNER } from '../../committee.fixtures.ts';
@@ -115,5 +116,41 @@ describe('the model owner', () => {
       ),
     );
     expect((await (await h.forge(ADMIN)).listPulls({ state: 'all' })).length).toBe(before);
+  });
+
+  it('an operational cube never changes: submitting changed files under its name is refused', async () => {
+    const r = await h.run(['mlcube', 'submit', modelCopy, '--image-digest', digest('d'), '--operational', '--yes'], { as: MODEL_OWNER });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      'error (cube-immutable): the cube model-owner/chestxray-mobilenet is operational: its hashes never change, so results stay comparable; register this version under a new name (--name); nothing was submitted\n',
+    );
+  });
+
+  it('refuses a cube whose tasks do not fit its kind', async () => {
+    const r = await h.run(['mlcube', 'submit', cubeDir('chestxray-cnn'), '--kind', 'metrics', '--image-digest', digest('d'), '--yes'], { as: MODEL_OWNER });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error (cube-source-invalid): ${cubeDir('chestxray-cnn')}: a metrics cube needs the task evaluate; it declares infer\n`);
+  });
+
+  it('registers a cube from the URLs of its files, as MedPerf takes them', async () => {
+    const url = (f: string) => pathToFileURL(join(cubeDir('chestxray-cnn'), f)).href;
+    const r = await h.run(
+      ['mlcube', 'submit', '--name', 'cnn-from-urls', '--kind', 'model', '--mlcube-url', url('mlcube.yaml'), '--parameters-url', url('workspace/parameters.yaml'),
+        '--image-digest', digest('e'), '--yes', '--json'],
+      { as: MODEL_OWNER },
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.id).toBe('model-owner/cnn-from-urls');
+    expect(out.record).toMatchObject({
+      name: 'Custom CNN Classification Model',
+      kind: 'model',
+      mlcube: { url: url('mlcube.yaml') },
+      parameters: { url: url('workspace/parameters.yaml') },
+      image: { digest: digest('e') },
+      state: 'development',
+    });
+    const missing = await h.run(['mlcube', 'submit', '--name', 'x', '--mlcube-url', 'file:///nonexistent/mlcube.yaml', '--yes'], { as: MODEL_OWNER });
+    expect(missing.err).toBe('config: fetching\nerror (fetch-failed): file:///nonexistent/mlcube.yaml: no such file\n');
   });
 });

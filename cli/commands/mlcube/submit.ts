@@ -7,7 +7,7 @@ import { BaseCommand } from '../../base.ts';
 import { mainView, requireLogin } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
 import { CUBE_KINDS, checkCubeTasks, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../records.ts';
-import { confirmOrCancel, ensureConfirmable, indent, keyValues, statusLine } from '../../ui.ts';
+import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {
   static override paths = [['mlcube', 'submit']];
@@ -66,8 +66,8 @@ export class MlcubeSubmitCommand extends BaseCommand {
     }
     return withForge(this, async (forge) => {
       const login = requireLogin(forge);
-      const status = statusLine(this.context);
-      const assets = await computeCubeAssets(
+      const assets = await withStatus(this.context, (status) =>
+        computeCubeAssets(
         {
           dir,
           baseUrl: this.baseUrl,
@@ -79,8 +79,8 @@ export class MlcubeSubmitCommand extends BaseCommand {
           imageTarballUrl: this.imageTarballUrl,
         },
         { stateDir: this.stateDir, onProgress: (t) => status.update(t) },
+        ),
       );
-      status.done();
       const kind = (this.kind as CubeRecord['kind'] | undefined) ?? inferKind(assets.tasks);
       checkCubeTasks(kind, assets.tasks, dir ?? this.mlcubeUrl!);
       const record = cubeRecord(assets, {
