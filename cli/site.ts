@@ -10,6 +10,7 @@ import { loadLeaderboards, type Leaderboard } from '../registry/leaderboard.ts';
 import { createView } from '../registry/load.ts';
 import { buildSite, type SiteFiles } from '../registry/site/index.ts';
 import { closeTree, directoryTree } from '../registry/trees.ts';
+import type { FileTree } from '../registry/view.ts';
 
 /** Marks a folder as a site medperf-git built, so a rebuild may replace it. */
 export const SITE_MARKER = '.medperf-git-site';
@@ -34,7 +35,8 @@ export interface BuiltSite {
 
 /** Where record links point: the repository on GitHub, else the registry folder relative to the site. */
 export function recordBase(opts: Pick<BuildSiteOptions, 'dir' | 'out' | 'repoUrl' | 'ref'>): string {
-  if (opts.repoUrl) {
+  if (opts.repoUrl === '') return '';
+  if (opts.repoUrl !== undefined) {
     const url = new URL(opts.repoUrl.replace(/\/+$/, '').replace(/\.git$/, ''));
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new MedperfError('bad-repo-url', `--repo-url must be an http(s) URL, not ${opts.repoUrl}`);
@@ -45,17 +47,22 @@ export function recordBase(opts: Pick<BuildSiteOptions, 'dir' | 'out' | 'repoUrl
   return rel ? `${rel}/` : '';
 }
 
+/** The leaderboards of a registry tree, with its title. */
+export async function leaderboardsOfTree(tree: FileTree, where: string): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+  const view = createView(tree);
+  const config = await view.registryConfig();
+  if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
+  const boards = await loadLeaderboards(view);
+  return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
+}
+
 export async function leaderboardsOf(dir: string): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
   if (!existsSync(join(dir, 'registry.yaml'))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
   const tree = directoryTree(dir);
   try {
-    const view = createView(tree);
-    const config = await view.registryConfig();
-    if (!config) throw new NotFoundError(`${join(dir, 'registry.yaml')} is not a valid registry.yaml: run \`medperf-git validate\``);
-    const boards = await loadLeaderboards(view);
-    return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
+    return await leaderboardsOfTree(tree, dir);
   } finally {
     await closeTree(tree);
   }
@@ -92,8 +99,8 @@ export async function writeSiteFolder(files: SiteFiles, out: string): Promise<vo
   }
 }
 
-export async function buildSiteFolder(opts: BuildSiteOptions): Promise<BuiltSite> {
-  const { boards, title, description } = await leaderboardsOf(opts.dir);
+export async function buildSiteFolder(opts: BuildSiteOptions & { tree?: FileTree }): Promise<BuiltSite> {
+  const { boards, title, description } = opts.tree ? await leaderboardsOfTree(opts.tree, opts.tree.label) : await leaderboardsOf(opts.dir);
   const files = buildSite(boards, {
     title,
     ...(description ? { description } : {}),

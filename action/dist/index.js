@@ -37949,7 +37949,6 @@ function describeSchemaErrors(kind, errors) {
 // registry/trees.ts
 import { spawn, execFile } from "node:child_process";
 import { closeSync, fstatSync, openSync, readdirSync as readdirSync2, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile);
 async function readLimited(tree, path, limit) {
@@ -37975,7 +37974,7 @@ function directoryTree(dir, opts = {}) {
   function walk(rel, out) {
     let entries;
     try {
-      entries = readdirSync2(rel ? join(dir, rel) : dir, { withFileTypes: true });
+      entries = readdirSync2(rel ? root + rel : dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -37986,26 +37985,34 @@ function directoryTree(dir, opts = {}) {
       else if (e.isFile() || e.isSymbolicLink()) out.push(p);
     }
   }
+  let scratch = Buffer.allocUnsafe(64 * 1024);
+  const root = dir.endsWith("/") ? dir : dir + "/";
   function readSyncLimited(path, limit) {
     if (!safeRelative(path)) return void 0;
     let fd;
     try {
-      fd = openSync(join(dir, path), "r");
+      fd = openSync(root + path, "r");
     } catch {
       return void 0;
     }
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return void 0;
-      if (st.size > limit) return { size: st.size };
-      const bytes = Buffer.allocUnsafe(st.size);
       let off = 0;
-      while (off < st.size) {
-        const n = readSync(fd, bytes, off, st.size - off, off);
+      for (; ; ) {
+        if (off === scratch.length) {
+          if (scratch.length > limit) break;
+          const bigger = Buffer.allocUnsafe(Math.min(scratch.length * 4, limit + 1));
+          scratch.copy(bigger, 0, 0, off);
+          scratch = bigger;
+        }
+        const n = readSync(fd, scratch, off, scratch.length - off, null);
         if (n === 0) break;
         off += n;
+        if (off > limit) break;
       }
-      return { size: off, bytes: off === st.size ? bytes : bytes.subarray(0, off) };
+      if (off > limit) return { size: fstatSync(fd).size };
+      return { size: off, bytes: Buffer.from(scratch.subarray(0, off)) };
+    } catch {
+      return void 0;
     } finally {
       closeSync(fd);
     }
@@ -38039,7 +38046,7 @@ function directoryTree(dir, opts = {}) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
       try {
-        return statSync(join(dir, path)).isFile();
+        return statSync(root + path).isFile();
       } catch {
         return false;
       }
@@ -50240,7 +50247,7 @@ async function gateMode(s) {
 var import_write_file_atomic = __toESM(require_lib(), 1);
 import { existsSync as existsSync2, mkdirSync, readdirSync as readdirSync3, writeFileSync } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
-import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
+import { basename, dirname, join, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
 // registry/errors.ts
 var MedperfError = class extends Error {
@@ -50582,7 +50589,8 @@ function buildSite(boards, options) {
 // cli/site.ts
 var SITE_MARKER = ".medperf-git-site";
 function recordBase(opts) {
-  if (opts.repoUrl) {
+  if (opts.repoUrl === "") return "";
+  if (opts.repoUrl !== void 0) {
     const url = new URL(opts.repoUrl.replace(/\/+$/, "").replace(/\.git$/, ""));
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new MedperfError("bad-repo-url", `--repo-url must be an http(s) URL, not ${opts.repoUrl}`);
@@ -50592,32 +50600,35 @@ function recordBase(opts) {
   const rel = relative(resolve2(opts.out), resolve2(opts.dir)).split(sep2).join("/");
   return rel ? `${rel}/` : "";
 }
+async function leaderboardsOfTree(tree, where) {
+  const view = createView(tree);
+  const config = await view.registryConfig();
+  if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
+  const boards = await loadLeaderboards(view);
+  return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
+}
 async function leaderboardsOf(dir) {
-  if (!existsSync2(join2(dir, "registry.yaml"))) {
+  if (!existsSync2(join(dir, "registry.yaml"))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
   const tree = directoryTree(dir);
   try {
-    const view = createView(tree);
-    const config = await view.registryConfig();
-    if (!config) throw new NotFoundError(`${join2(dir, "registry.yaml")} is not a valid registry.yaml: run \`medperf-git validate\``);
-    const boards = await loadLeaderboards(view);
-    return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
+    return await leaderboardsOfTree(tree, dir);
   } finally {
     await closeTree(tree);
   }
 }
 async function writeSiteFolder(files2, out) {
   const target = resolve2(out);
-  if (existsSync2(target) && readdirSync3(target).length > 0 && !existsSync2(join2(target, SITE_MARKER))) {
+  if (existsSync2(target) && readdirSync3(target).length > 0 && !existsSync2(join(target, SITE_MARKER))) {
     throw new MedperfError("not-a-site", `${out} exists and is not a site medperf-git built; choose another --out or empty it`);
   }
   await mkdir2(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join2(dirname(target), `.${basename(target)}-`));
+  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}-`));
   try {
     const made = /* @__PURE__ */ new Set();
     for (const [path, content] of files2) {
-      const file = join2(staging, path);
+      const file = join(staging, path);
       const parent = dirname(file);
       if (!made.has(parent)) {
         mkdirSync(parent, { recursive: true });
@@ -50625,7 +50636,7 @@ async function writeSiteFolder(files2, out) {
       }
       writeFileSync(file, content);
     }
-    await (0, import_write_file_atomic.default)(join2(staging, SITE_MARKER), "Built by medperf-git site build; rebuilt in place.\n");
+    await (0, import_write_file_atomic.default)(join(staging, SITE_MARKER), "Built by medperf-git site build; rebuilt in place.\n");
     const old = existsSync2(target) ? `${staging}.old` : void 0;
     if (old) await rename2(target, old);
     await rename2(staging, target);
@@ -50636,7 +50647,7 @@ async function writeSiteFolder(files2, out) {
   }
 }
 async function buildSiteFolder(opts) {
-  const { boards, title, description } = await leaderboardsOf(opts.dir);
+  const { boards, title, description } = opts.tree ? await leaderboardsOfTree(opts.tree, opts.tree.label) : await leaderboardsOf(opts.dir);
   const files2 = buildSite(boards, {
     title,
     ...description ? { description } : {},

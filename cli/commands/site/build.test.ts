@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ async function run(argv: string[], cwd: string) {
   let stderr = '';
   const code = await main(argv, {
     cwd,
-    env: {},
+    env: { MEDPERF_GIT_HOME: join(tmp, 'state') },
     stdout: { write: (s: string) => ((stdout += s), true) } as never,
     stderr: { write: (s: string) => ((stderr += s), true) } as never,
   });
@@ -71,8 +72,28 @@ describe('medperf-git site build', () => {
     expect(r.stderr).toContain('error (not-a-site): ');
     expect(readFileSync(join(tmp, 'docs/notes.md'), 'utf8')).toBe('mine');
 
-    const missing = await run(['site', 'build', '--out', 'x'], tmp);
+    const missing = await run(['site', 'build', join(tmp, 'docs'), '--out', 'x'], tmp);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`error (not-found): ${tmp} holds no registry.yaml`);
+    expect(missing.stderr).toContain(`error (not-found): ${join(tmp, 'docs')} holds no registry.yaml`);
+  });
+
+  it('outside a registry folder, builds the main branch of the registry in use (the local forge)', async () => {
+    const bare = join(tmp, 'state/forge/registry.git');
+    const work = join(tmp, 'work');
+    cpSync(example, work, { recursive: true });
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } });
+    mkdirSync(bare, { recursive: true });
+    git(bare, 'init', '-q', '--bare', '-b', 'main');
+    git(work, 'init', '-q', '-b', 'main');
+    git(work, 'add', '.');
+    git(work, 'commit', '-q', '-m', 'registry');
+    git(work, 'push', '-q', bare, 'main');
+    const empty = join(tmp, 'elsewhere');
+    mkdirSync(empty);
+    const r = await run(['site', 'build', '--out', 'preview'], empty);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`no registry.yaml in ${empty}: building the site of the registry ${join(tmp, 'state/forge')}`);
+    expect(readFileSync(join(empty, 'preview/benchmarks/chestxray/index.html'), 'utf8')).toContain('<h1>Chest X-ray classification</h1>');
   });
 });

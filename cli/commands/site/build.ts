@@ -1,5 +1,9 @@
 import { Command, Option } from 'clipanion';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Forge } from '../../../registry/forge/forge.ts';
+import { openForge, resolveRegistry } from '../../../registry/forge/select.ts';
+import type { FileTree } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
 import { buildSiteFolder } from '../../site.ts';
 
@@ -15,7 +19,12 @@ export class SiteBuildCommand extends BaseCommand {
       Each benchmark publishes only what its results policy allows: under \`aggregate\` and
       \`per-model\` no number about a single dataset appears anywhere in the site.
 
-      Record links point to \`--repo-url\` when given, else to the registry folder itself.
+      DIR defaults to the current folder when it holds a registry.yaml, else to the main branch of
+      the registry in use (\`--registry\`, \`$MEDPERF_GIT_REGISTRY\`, the profile, or the local
+      forge), so the tutorial's registry can be previewed where it lives.
+
+      Record links point to \`--repo-url\` when given (on GitHub, the registry itself), else to
+      the registry folder.
     `,
     examples: [
       ['Preview the site of the registry in the current folder', '$0 site build --out _site'],
@@ -31,13 +40,32 @@ export class SiteBuildCommand extends BaseCommand {
   async execute(): Promise<number> {
     const cwd = this.context.cwd;
     const at = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
-    const built = await buildSiteFolder({
-      dir: at(this.dir ?? '.'),
-      out: at(this.out),
-      ...(this.repoUrl ? { repoUrl: this.repoUrl } : {}),
-      ref: this.ref,
-      generatedAt: new Date().toISOString(),
-    });
+    const dir = at(this.dir ?? '.');
+    let tree: FileTree | undefined;
+    let forge: Forge | undefined;
+    let repoUrl = this.repoUrl;
+    if (!this.dir && !existsSync(join(dir, 'registry.yaml'))) {
+      const opts = { registry: this.registry, as: this.as, env: this.context.env, stateDir: this.stateDir, cwd };
+      const { spec } = await resolveRegistry(opts);
+      if (spec.kind === 'github') repoUrl ??= `${spec.serverUrl}/${spec.owner}/${spec.repo}`;
+      forge = await openForge(opts);
+      tree = await forge.main();
+      this.warn(`no registry.yaml in ${dir}: building the site of the registry ${forge.registry}`);
+    }
+    let built;
+    try {
+      built = await buildSiteFolder({
+        dir,
+        ...(tree ? { tree } : {}),
+        out: at(this.out),
+        // A registry read from a forge has no folder to link to: links name the repository or nothing.
+        ...(repoUrl ? { repoUrl } : tree ? { repoUrl: '' } : {}),
+        ref: this.ref,
+        generatedAt: new Date().toISOString(),
+      });
+    } finally {
+      await forge?.dispose();
+    }
     if (this.json) {
       this.printJson({
         out: built.out,
