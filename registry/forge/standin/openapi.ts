@@ -48,10 +48,13 @@ function api() {
   ajv.addSchema(spec as object, 'gh');
   const routes = Object.keys(spec.paths).map((template) => ({
     template,
-    re: new RegExp('^' + template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '$'),
+    // A trailing {ref} or {path} spans slashes (heads/main, docs/a.md), as on GitHub.
+    re: new RegExp('^' + template.replace(/[.]/g, '\\.').replace(/\{(ref|path)\}$/, '(.+)').replace(/\{[^}]+\}/g, '[^/]+') + '$'),
   }));
   // Literal paths before templated ones: /user/repos is not /users/{username}.
-  routes.sort((a, b) => (a.template.match(/\{/g)?.length ?? 0) - (b.template.match(/\{/g)?.length ?? 0));
+  // and a trailing {ref} that spans slashes only when nothing more specific matches.
+  const weight = (t: string) => (t.match(/\{/g)?.length ?? 0) + (/\{(ref|path)\}$/.test(t) ? 100 : 0);
+  routes.sort((a, b) => weight(a.template) - weight(b.template));
   loaded = { spec, ajv, routes };
   return loaded;
 }

@@ -44,6 +44,10 @@ describe('GitHub stand-in', () => {
   it('answers documented calls in the documented shape', async () => {
     const { data } = await octokit().rest.repos.get({ owner: 'org', repo: 'registry' });
     expect(data).toMatchObject({ full_name: 'org/registry', default_branch: 'main', permissions: { push: false, pull: true } });
+    const ref = await octokit().rest.git.getRef({ owner: 'org', repo: 'registry', ref: 'heads/main' });
+    expect(ref.data.object.sha).toBe(
+      (await run('git', ['rev-parse', 'refs/heads/main'], { cwd: standin.repoDir('org/registry') })).stdout.trim(),
+    );
     expect(standin.takeViolations()).toEqual([]);
   });
 

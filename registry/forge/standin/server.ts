@@ -632,6 +632,12 @@ export class GitHubStandIn {
         Object.assign(c, { body: String(body.body), updatedAt: now() });
         return [200, this.commentJson(repo, c)];
       }
+      case 'GET /repos/{owner}/{repo}/git/ref/{ref}': {
+        const ref = parts.slice(5).join('/');
+        const sha = await resolveRev(repo.dir, `refs/${ref}`);
+        if (!sha) return notFound;
+        return [200, { ref: `refs/${ref}`, node_id: `REF_${sha.slice(0, 8)}`, url: `${this.apiUrl}/repos/${full}/git/refs/${ref}`, object: { type: 'commit', sha, url: `${this.apiUrl}/repos/${full}/git/commits/${sha}` } }];
+      }
       case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
         if (!repo.collaborators.has(login)) return notFound;
         const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state) };
