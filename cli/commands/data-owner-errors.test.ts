@@ -169,3 +169,21 @@ describe('a model that fails', () => {
     expect(pull!.paths).toHaveLength(3);
   }, 120_000);
 });
+
+describe('a cube changed upstream since it was registered', () => {
+  it('is refused before anything runs, and nothing is submitted', async () => {
+    const cube = crashingModelCube(join(`${state}-hospital`, 'changing-cube'));
+    await seeded({ crashingModel: cube });
+    await operationalAndAssociated();
+    writeFileSync(join(cube, 'workspace', 'parameters.yaml'), 'batch_size: 1000\n');
+    // A data owner's machine that never fetched the cube: nothing cached.
+    await rm(join(state, 'cache'), { recursive: true, force: true });
+    await rm(join(state, 'cubes'), { recursive: true, force: true });
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, [...RUN, '-m', `${MODEL_OWNER}/chestxray-crashing`]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(new RegExp(`error \\(hash-mismatch\\): ${MODEL_OWNER}/chestxray-crashing's parameters.yaml: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}; nothing was run`));
+    expect(refused.out).not.toContain('Total:');
+    expect(await pullCount()).toBe(before);
+  }, 120_000);
+});

@@ -95,8 +95,26 @@ describe('the data owner', () => {
     expect(again.out).toContain('Total: 2 models, 0 ran, 2 from cache, 0 partial, 0 failed');
     expect(again.out).toContain('Every result is in the registry already; nothing to send.');
 
+    const json = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes', '--json']);
+    expect(json.code, json.err).toBe(0);
+    const report = JSON.parse(json.out);
+    expect(report.executions.map((e: { model: string; cached: boolean; partial: boolean; error: null }) => [e.model, e.cached, e.partial, e.error])).toEqual([
+      [`${COMMITTEE}/chestxray-cnn`, true, false, null],
+      ['model-owner/chestxray-mobilenet', true, false, null],
+    ]);
+    expect(report.pull).toBeUndefined();
+
     const ls = await cli(state, DATA_OWNER, ['result', 'ls', '-b', BENCHMARK]);
-    expect(ls.out).toMatch(/in the registry/);
+    expect(ls.out).toMatch(/^id\s+benchmark\s+model\s+dataset\s+partial\s+executed at\s+submission$/m);
+    expect(ls.out).toMatch(new RegExp(`^${report.executions[1].result}\\s+chestxray\\s+model-owner/chestxray-mobilenet\\s+${DS}\\s+no\\s+\\S+\\s+#\\d+ in the registry$`, 'm'));
+    const view = await cli(state, DATA_OWNER, ['result', 'view', report.executions[1].result]);
+    expect(view.code, view.err).toBe(0);
+    expect(view.out).toContain(`Record (benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml):`);
+    const datasets = await cli(state, DATA_OWNER, ['dataset', 'ls']);
+    expect(datasets.out).toMatch(new RegExp(`^${DS}\\s+hospital-a\\s+operational\\s+${COMMITTEE}/chestxray-prep\\s+registered\\s+yes$`, 'm'));
+    const shown = await cli(state, DATA_OWNER, ['dataset', 'view', 'hospital-a']);
+    expect(shown.out).toContain(`${DS} (registered)`);
+    expect(shown.out).toContain('On this machine (never published):');
     const check = await cli(state, DATA_OWNER, ['dataset', 'check', '-d', 'hospital-a']);
     expect(check.code).toBe(0);
     expect(check.out).toContain(`OK: the prepared data of ${DS} is unchanged.`);
