@@ -118,6 +118,25 @@ describe('associations, as the benchmark committee reviews them', () => {
     expect(view.out).toContain(`image digest:     ${digest('d')}\n`);
   });
 
+  it('association ls -d shows a dataset association pending in its pull request', async () => {
+    const dataOwner = await h.forge('data-owner');
+    const { pull } = await dataOwner.propose({
+      key: 'association/chestxray/dataset/data-owner/hospital-a',
+      title: 'Associate dataset data-owner/hospital-a with benchmark chestxray',
+      body: '',
+      files: [{ path: 'benchmarks/chestxray/datasets/data-owner/hospital-a.yaml', content: 'initiated_by: data-owner\n' }],
+    });
+    const r = await h.run(['association', 'ls', '-d', 'data-owner/hospital-a']);
+    expect(r.out).toBe(
+      [
+        'BENCHMARK  KIND     ASSOCIATED             STATUS         PRIORITY  INITIATED BY',
+        `chestxray  dataset  data-owner/hospital-a  pending (#${pull.number})            data-owner`,
+        '',
+      ].join('\n'),
+    );
+    expect((await h.run(['association', 'ls', '-m', 'data-owner/hospital-a'])).out).toBe('No associations.\n');
+  });
+
   it("a committee member's own association needs no review: approve merges it", async () => {
     await registerCube(h, COMMITTEE, 'chestxray-mobilenet', 'f');
     const number = await associate(COMMITTEE, `${COMMITTEE}/chestxray-mobilenet`);

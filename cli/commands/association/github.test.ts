@@ -73,6 +73,15 @@ async function submitCube(login: string, name: string, c: string): Promise<void>
   await asAdmin((f) => f.merge(JSON.parse(r.out).pull.number));
 }
 
+describe('on a GitHub registry, mlcube submit', () => {
+  it('warns that file:// URLs are private to this machine', async () => {
+    const r = await run(['mlcube', 'submit', cubeDir('chestxray-cnn'), '--name', 'local-only', '--image-digest', digest('f'), '--yes'], MODEL_OWNER);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Note: the record names files on this machine (file:// URLs): nobody else can fetch them, and their paths are published.');
+    await asAdmin(async (f) => f.close(Number(/pull request #(\d+)/.exec(r.out)![1])));
+  });
+});
+
 describe('on a GitHub registry', () => {
   it('cubes, the benchmark and a model association go through pull requests from forks; association ls reads their states', async () => {
     await submitCube(COMMITTEE, 'chestxray-prep', 'a');

@@ -155,6 +155,9 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         this.print(`The benchmark record (${path}):`);
         this.print(indent(files[0]!.content.split('\n').slice(1).join('\n').trimEnd()));
         this.print(`and the reference model's association (${assocPath}).`);
+        if (forge.kind === 'github' && this.demoUrl.startsWith('file://')) {
+          this.print('Note: the demo dataset is a file on this machine (file:// URL): nobody else can fetch it, and its path is published; use an https:// URL for a shared registry.');
+        }
       }
       const open = await latestPullFor(forge, path);
       await confirmOrCancel(this.context, `Open a pull request on ${forge.registry} proposing the benchmark ${this.name} to the admins?`, { yes: this.yes }, 'Not submitted');

@@ -108,6 +108,13 @@ export class MlcubeSubmitCommand extends BaseCommand {
         this.print(`${existing ? 'Updating' : 'Registering'} the cube ${id} (${path}):`);
         this.print(indent(content.split('\n').slice(1).join('\n').trimEnd()));
         for (const note of assets.notes) this.print(`Note: ${note}`);
+        const local = [record.mlcube, record.container_config, record.parameters, record.additional_files].filter((a) => a?.url.startsWith('file://'));
+        if (forge.kind === 'github' && local.length) {
+          this.print(
+            'Note: the record names files on this machine (file:// URLs): nobody else can fetch them, and their paths are published. ' +
+              'For a shared registry, publish the files and pass --base-url (or the --*-url options).',
+          );
+        }
         if (assets.toUpload.length) {
           this.print('Upload these files to the URLs the record names before anyone runs the cube:');
           for (const u of assets.toUpload) this.print(`  ${u.file} -> ${u.url}`);
