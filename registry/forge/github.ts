@@ -349,18 +349,16 @@ export class GitHubForge implements Forge {
     const repo = await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
     if (repo.data.permissions?.push) return { fullName: this.registry, owner: this.options.owner, fork: false };
     const forkName = `${this.login}/${this.options.repo}`;
-    try {
-      const fork = await this.octokit.rest.repos.get({ owner: this.login, repo: this.options.repo });
-      if (fork.data.fork && fork.data.parent?.full_name === this.registry) return { fullName: forkName, owner: this.login, fork: true };
+    const existing = await this.octokit.rest.repos
+      .get({ owner: this.login, repo: this.options.repo })
+      .catch((error: { status?: number }) => (error.status === 404 ? undefined : Promise.reject(error)))
+      .catch((error) => this.api(`get ${forkName}`, () => Promise.reject(error)));
+    if (existing) {
+      if (existing.data.fork && existing.data.parent?.full_name === this.registry) return { fullName: forkName, owner: this.login, fork: true };
       throw new MedperfError(
         'fork-name-taken',
         `${forkName} exists but is not a fork of ${this.registry}; rename it so medperf-git can fork the registry there`,
       );
-    } catch (error) {
-      if ((error as { status?: number }).status !== 404) {
-        if (error instanceof MedperfError) throw error;
-        await this.api(`get ${forkName}`, () => Promise.reject(error));
-      }
     }
     // No fork (never made, or deleted): make one. GitHub creates it asynchronously.
     const created = await this.api(`fork ${this.registry}`, () => this.octokit.rest.repos.createFork(this.repoParams));
