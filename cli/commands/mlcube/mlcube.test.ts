@@ -31,7 +31,7 @@ describe('the model owner', () => {
     expect(r.out).toContain(`  image:\n    digest: ${digest('d')}\n  state: development\n`);
     expect(r.out).toContain('Note: additional_files/ was packed into a tarball (sha256 ');
     expect(r.out).toContain('Open a pull request on ');
-    expect(r.out).toMatch(/Opened pull request #1: .*\nNext: once it is merged, associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m model-owner\/chestxray-mobilenet\n$/);
+    expect(r.out).toMatch(/Opened pull request #1: .*\nNext: once it is merged \(on this local registry: medperf-git pr merge 1\), associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m model-owner\/chestxray-mobilenet\n$/);
 
     const again = await h.run([...args, '--operational', '--yes']);
     expect(again.code).toBe(1);

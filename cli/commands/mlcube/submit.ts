@@ -145,7 +145,8 @@ export class MlcubeSubmitCommand extends BaseCommand {
       return this.done(
         { id, path, record, pull: result.pull, created: result.created, pushed: result.pushed },
         `${verb} pull request #${result.pull.number}: ${result.pull.url}\n` +
-          `Next: once it is merged, associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m ${id}`,
+          `Next: once it is merged${forge.kind === 'local' ? ` (on this local registry: medperf-git pr merge ${result.pull.number})` : ''}, ` +
+          `associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m ${id}`,
       );
     });
   }
