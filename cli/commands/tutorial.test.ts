@@ -43,6 +43,8 @@ describe('medperf-git tutorial', () => {
       'data-owner merges the results: they need no reviewer, the gate checks the associations are approved',
       'medperf-admin builds the leaderboard site from main (the Action does this on every push to main)',
     ]);
+    expect(out).toContain('$ medperf-git association approve -b chestxray -d data-owner/hospital-a --message "Welcome to the benchmark." --as bench-committee --yes');
+    expect(out.match(/^Merged: the association is approved\.$/gm)).toHaveLength(2);
     expect(out).toMatch(/^\$ medperf-git run -b chestxray -d data-owner\/hospital-a --runner process --as data-owner --yes$/m);
     expect(out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
     // The leaderboard: both models ranked on the primary metric.

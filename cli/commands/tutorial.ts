@@ -138,7 +138,7 @@ export class TutorialCommand extends BaseCommand {
     this.step(MODEL_OWNER, 'asks to join the benchmark: the compatibility test on the demo data, then an association PR');
     await this.medperf(MODEL_OWNER, ['mlcube', 'associate', '-b', BENCHMARK, '-m', MOBILENET, '--runner', runner, '--priority', '1']);
     this.step(COMMITTEE, 'approves the model\'s association');
-    await this.approveAndMerge(COMMITTEE, paths.modelAssociation(BENCHMARK, MOBILENET));
+    await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-m', MOBILENET, '--message', 'Welcome to the benchmark.']);
 
     // --- The data owner -------------------------------------------------------------------------
     const raw = join(this.home, 'hospital-a');
@@ -158,7 +158,7 @@ export class TutorialCommand extends BaseCommand {
     this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
     await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
     this.step(COMMITTEE, 'approves the dataset\'s association');
-    await this.approveAndMerge(COMMITTEE, paths.datasetAssociation(BENCHMARK, DATASET));
+    await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-d', DATASET, '--message', 'Welcome to the benchmark.']);
 
     this.step(DATA_OWNER, 'runs every approved model on the dataset and submits the results in one PR');
     await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
@@ -218,11 +218,5 @@ export class TutorialCommand extends BaseCommand {
 
   private async mergeOpen(login: string, path: string): Promise<void> {
     await this.medperf(login, ['pr', 'merge', String(await this.openPull(path))]);
-  }
-
-  private async approveAndMerge(login: string, path: string): Promise<void> {
-    const number = String(await this.openPull(path));
-    await this.medperf(login, ['pr', 'approve', number, '-m', 'Approved by the committee.']);
-    await this.medperf(login, ['pr', 'merge', number]);
   }
 }
