@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { GitHubStandIn } from '../registry/forge/standin/server.ts';
+import { scaffold } from '../registry/scaffold/index.ts';
 import { runAction } from './testing.ts';
 
 const execFileAsync = promisify(execFile);
@@ -70,10 +72,10 @@ async function git(cwd: string, login: string, ...args: string[]): Promise<strin
 }
 
 /** Pushes a branch with `files` changed and opens a PR from it as `login`. */
-async function openPull(login: string, branch: string, files: Record<string, string>): Promise<{ number: number; sha: string }> {
+async function openPull(login: string, branch: string, files: Record<string, string>, repo = REPO): Promise<{ number: number; sha: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'medperf-git-pr-'));
   try {
-    await git(tmpdir(), login, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir);
+    await git(tmpdir(), login, 'clone', '--quiet', `${standin.url}/${repo}.git`, dir);
     await git(dir, login, 'checkout', '-q', '-b', branch);
     for (const [path, content] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -84,7 +86,7 @@ async function openPull(login: string, branch: string, files: Record<string, str
     await git(dir, login, 'push', '-q', 'origin', branch);
     const sha = await git(dir, login, 'rev-parse', 'HEAD');
     const gh = new Octokit({ auth: tokens[login], baseUrl: standin.apiUrl });
-    const { data } = await gh.request('POST /repos/{owner}/{repo}/pulls', { owner: 'org', repo: 'registry', title: branch, head: branch, base: 'main' });
+    const { data } = await gh.request('POST /repos/{owner}/{repo}/pulls', { owner: 'org', repo: repo.split('/')[1]!, title: branch, head: branch, base: 'main' });
     return { number: data.number, sha };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -92,14 +94,14 @@ async function openPull(login: string, branch: string, files: Record<string, str
 }
 
 /** The base branch as the workflow checks it out. */
-async function checkoutMain(): Promise<string> {
+async function checkoutMain(repo = REPO): Promise<string> {
   const dir = mkdtempSync(join(work, 'checkout-'));
-  await git(work, BOT, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir);
+  await git(work, BOT, 'clone', '--quiet', `${standin.url}/${repo}.git`, dir);
   return dir;
 }
 
-function env() {
-  return { GITHUB_API_URL: standin.apiUrl, GITHUB_SERVER_URL: standin.url, GITHUB_REPOSITORY: REPO };
+function env(repo = REPO) {
+  return { GITHUB_API_URL: standin.apiUrl, GITHUB_SERVER_URL: standin.url, GITHUB_REPOSITORY: repo };
 }
 
 function pullRequestTarget(number: number, author: string, sha: string) {
@@ -137,19 +139,19 @@ function workflowRun(name: string, number: number | undefined, sha: string, bran
 }
 
 /** What the branch protection sees: merging fails while the required status is not success. */
-async function mergeAs(login: string, number: number): Promise<string> {
+async function mergeAs(login: string, number: number, repo = REPO): Promise<string> {
   const gh = new Octokit({ auth: tokens[login], baseUrl: standin.apiUrl, retry: { enabled: false } });
   try {
-    await gh.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner: 'org', repo: 'registry', pull_number: number });
+    await gh.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner: 'org', repo: repo.split('/')[1]!, pull_number: number });
     return 'merged';
   } catch (error) {
     return (error as Error).message;
   }
 }
 
-async function commentsOn(number: number): Promise<Array<{ user: string; body: string }>> {
+async function commentsOn(number: number, repo = REPO): Promise<Array<{ user: string; body: string }>> {
   const gh = new Octokit({ auth: tokens['medperf-admin'], baseUrl: standin.apiUrl });
-  const { data } = await gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'org', repo: 'registry', issue_number: number });
+  const { data } = await gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'org', repo: repo.split('/')[1]!, issue_number: number });
   return data.map((c) => ({ user: c.user?.login ?? '', body: c.body ?? '' }));
 }
 
@@ -248,5 +250,75 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     const run = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: workflowRun('validate', 1, 'f'.repeat(40), 'result-hospital-b'), env: env(), workspace: checkout });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/pull request #1 has moved on|not about an open pull request/);
+  });
+});
+
+describe('a registry made by `registry init`, run through its own workflows', () => {
+  const FRESH = 'org/fresh';
+  const action = 'mlcommons/medperf-git/action@v0.1.0';
+  type Step = { id?: string; uses?: string; with?: Record<string, unknown> };
+  type Workflow = { on: Record<string, unknown>; jobs: Record<string, { steps: Step[] }> };
+  const scaffolded = scaffold({ title: 'Fresh registry', admins: ['medperf-admin'], action, branch: 'main' });
+  const workflow = (name: string) => parse(scaffolded[`.github/workflows/${name}.yml`]!) as Workflow;
+  /** The inputs a workflow gives the medperf-git step, as the runner passes them. */
+  const inputsOf = (name: string): Record<string, string> => {
+    const step = Object.values(workflow(name).jobs).flatMap((j) => j.steps).find((st) => st.uses === action)!;
+    return Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]));
+  };
+
+  beforeAll(async () => {
+    const records = filesOf(example).filter((f) => f.path !== 'registry.yaml');
+    await standin.createRepo(FRESH, [...Object.entries(scaffolded).map(([path, content]) => ({ path, content })), ...records], ['data-owner', BOT]);
+    standin.requiredStatuses.set(FRESH, ['medperf-git/approval']);
+  });
+
+  it('names only inputs and outputs action.yml declares', () => {
+    const declared = parse(readFileSync(join(root, 'action/action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+    for (const name of ['validate', 'gate', 'comment', 'pages']) {
+      for (const input of Object.keys(inputsOf(name))) expect(Object.keys(declared.inputs), name).toContain(input);
+      for (const m of scaffolded[`.github/workflows/${name}.yml`]!.matchAll(/steps\.medperf\.outputs\.([\w-]+)/g)) expect(Object.keys(declared.outputs)).toContain(m[1]);
+    }
+  });
+
+  it('validates, gates, comments on and publishes a result PR', async () => {
+    const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
+    const rerun = readFileSync(join(example, path), 'utf8').replace('AUC: 0.726', 'AUC: 0.731').replace('version: 1', 'version: 2').replace('2026-11-05T08:00:00Z', '2026-11-20T08:00:00Z');
+    const pr = await openPull('data-owner', 'rerun', { [path]: rerun }, FRESH);
+
+    // validate (pull_request): the PR's commits, checked out with full history, read as git objects.
+    const validateCheckout = await checkoutMain(FRESH);
+    await git(validateCheckout, BOT, 'fetch', '-q', 'origin', `+refs/pull/${pr.number}/head:refs/remotes/pull/${pr.number}`);
+    const base = await git(validateCheckout, BOT, 'rev-parse', 'origin/main');
+    expect(Object.keys(workflow('validate').on)).toEqual(['pull_request']);
+    const validate = await runAction({
+      inputs: inputsOf('validate'),
+      event: { name: 'pull_request', payload: { number: pr.number, pull_request: { number: pr.number, user: { login: 'data-owner' }, head: { sha: pr.sha }, base: { sha: base, ref: 'main' } } } },
+      env: env(FRESH),
+      workspace: validateCheckout,
+    });
+    expect(validate.stdout).not.toContain('::error');
+    expect(validate.outputs.findings).toBe('0');
+
+    // gate (pull_request_target), from a checkout of main.
+    const checkout = await checkoutMain(FRESH);
+    const gate = await runAction({ inputs: { ...inputsOf('gate'), token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: checkout });
+    expect(gate.outputs.satisfied).toBe('true');
+
+    // comment (workflow_run after validate).
+    const comment = await runAction({ inputs: { ...inputsOf('comment'), token: tokens[BOT]! }, event: workflowRun('validate', pr.number, pr.sha, 'rerun'), env: env(FRESH), workspace: checkout });
+    expect(comment.stdout).not.toContain('::error');
+    const [body] = await commentsOn(pr.number, FRESH);
+    expect(body!.body).toContain('### medperf-git: every check passes');
+
+    expect(await mergeAs('data-owner', pr.number, FRESH)).toBe('merged');
+
+    // pages (push to main): the site lands where upload-pages-artifact picks it up.
+    const pages = workflow('pages');
+    const upload = pages.jobs.build!.steps.find((st) => st.uses?.startsWith('actions/upload-pages-artifact@'))!;
+    const published = await checkoutMain(FRESH);
+    const site = await runAction({ inputs: inputsOf('pages'), event: { name: 'push', payload: { ref: 'refs/heads/main' } }, env: env(FRESH), workspace: published });
+    expect(site.outputs['site-path']).toBe(join(published, String(upload.with!.path)));
+    expect(readFileSync(join(published, '_site/benchmarks/chestxray/index.html'), 'utf8')).toContain('Chest X-ray classification');
+    expect(violations()).toEqual([]);
   });
 });
