@@ -119,6 +119,24 @@ describe('the data owner is refused, and nothing is submitted, when', () => {
   }, 120_000);
 });
 
+describe('an interrupted preparation', () => {
+  it('resumes at the task that did not finish', async () => {
+    await seeded();
+    await submitAndPrepare();
+    const dir = join(state, 'datasets', DATA_OWNER, 'hospital-a');
+    // Killed during statistics: its output never landed, a half-written partial folder did.
+    await rm(join(dir, 'statistics'), { recursive: true });
+    mkdirSync(join(dir, 'statistics.partial-1-1'), { recursive: true });
+    writeFileSync(join(dir, 'statistics.partial-1-1', 'statistics.yaml'), 'num_samples: 3\n');
+    const resumed = await cli(state, DATA_OWNER, ['dataset', 'prepare', '-d', 'hospital-a', '--runner', 'process']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/^tasks run:\s+statistics$/m);
+    expect(resumed.out).toMatch(/^tasks reused:\s+prepare, sanity_check$/m);
+    expect(resumed.out).toMatch(/^num_samples\s+40$/m);
+    expect(existsSync(join(dir, 'statistics.partial-1-1'))).toBe(false);
+  }, 120_000);
+});
+
 describe('an interrupted run', () => {
   it('resumes: finished tasks are reused, half-written output is never read', async () => {
     await seeded();
