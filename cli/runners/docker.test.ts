@@ -121,8 +121,9 @@ await new DockerRunner(${JSON.stringify(join(tmp, 'state-interrupted'))}).run({ 
     );
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', cwd: new URL('../..', import.meta.url).pathname });
-    for (let i = 0; i < 300 && (await containersLabelled('hang-interrupted')).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await containersLabelled('hang-interrupted')).length).toBe(1);
+    const running = async () => (await containersLabelled('hang-interrupted')).filter((c) => c.State === 'running').length;
+    for (let i = 0; i < 300 && (await running()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await running()).toBe(1);
     child.kill('SIGTERM');
     const [, signal] = (await new Promise((r) => child.once('exit', (...a) => r(a)))) as [number | null, string | null];
     expect(signal).toBe('SIGTERM');

@@ -169,19 +169,26 @@ export class DockerRunner implements Runner {
     let container: Docker.Container | undefined;
     let timedOut = false;
     // Interrupted (Ctrl-C, a kill by a scheduler): the container goes too, then the signal goes on.
+    let interrupted: NodeJS.Signals | undefined;
+    const reraise = () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      process.kill(process.pid, interrupted);
+    };
     const onSignal = (signal: NodeJS.Signals) => {
-      const done = () => {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-        process.kill(process.pid, signal);
-      };
-      if (container) container.remove({ force: true }).then(done, done);
-      else done();
+      interrupted = signal;
+      // Before the container exists, the run removes it as soon as it does (below).
+      if (container) container.remove({ force: true }).then(reraise, reraise);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
       container = await this.docker.createContainer(spec);
+      if (interrupted) {
+        await container.remove({ force: true }).catch(() => {});
+        reraise();
+        await new Promise(() => {});
+      }
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const out = new PassThrough();
       this.docker.modem.demuxStream(stream, out, out);
@@ -213,6 +220,8 @@ export class DockerRunner implements Runner {
       }
       return { exitCode, logFile, durationMs: Date.now() - started };
     } finally {
+      // Once interrupted, nothing more happens here: the handler removes the container and re-raises.
+      if (interrupted) await new Promise(() => {});
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       stopTicker();
