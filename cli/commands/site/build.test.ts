@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../main.ts';
@@ -75,6 +75,46 @@ describe('medperf-git site build', () => {
     const missing = await run(['site', 'build', join(tmp, 'docs'), '--out', 'x'], tmp);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`error (not-found): ${join(tmp, 'docs')} holds no registry.yaml`);
+  });
+
+  it('under an aggregate policy, no file of the built site holds a per-dataset number', async () => {
+    const copy = join(tmp, 'registry');
+    cpSync(example, copy, { recursive: true });
+    const bench = join(copy, 'benchmarks/chestxray/benchmark.yaml');
+    writeFileSync(bench, readFileSync(bench, 'utf8').replace('publish: per-model', 'publish: aggregate'));
+    // A second hospital, so each model has a mean over two datasets to publish.
+    const uid = 'd2a7ca8a2030ab5e2ca2c0a4e515c864943a671212fea5c3edd166dc62a8dcc3';
+    const toB = (p: string) => join(copy, p.replaceAll('hospital-a', 'hospital-b'));
+    const perDataset: string[] = [];
+    for (const p of [
+      'datasets/data-owner/hospital-a.yaml',
+      'benchmarks/chestxray/datasets/data-owner/hospital-a.yaml',
+      'benchmarks/chestxray/results/data-owner/hospital-a/model-owner/chestxray-mobilenet.yaml',
+      'benchmarks/chestxray/results/data-owner/hospital-a/bench-committee/chestxray-cnn.yaml',
+    ]) {
+      let text = readFileSync(join(copy, p), 'utf8').replaceAll('hospital-a', 'hospital-b').replaceAll(uid, 'b'.repeat(64));
+      if (p.includes('/results/')) {
+        // Distinct numbers on hospital B, and every per-dataset number of both hospitals noted.
+        text = text.replace(/(AUC|F1|accuracy): (0\.\d+)/g, (_m, k: string, v: string) => `${k}: ${(Number(v) * 0.9137).toFixed(4)}`);
+        for (const t of [readFileSync(join(copy, p), 'utf8'), text]) for (const m of t.matchAll(/(?:AUC|F1|accuracy): (0\.\d+)/g)) perDataset.push(m[1]!);
+      }
+      mkdirSync(dirname(toB(p)), { recursive: true });
+      writeFileSync(toB(p), text);
+    }
+    const r = await run(['site', 'build', copy, '--out', 'site'], tmp);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('chestxray: 2 models (2 ranked), 2 datasets, publishes aggregate');
+    const leaks: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else for (const n of perDataset) if (readFileSync(p, 'utf8').includes(n)) leaks.push(`${p}: ${n}`);
+      }
+    };
+    walk(join(tmp, 'site'));
+    expect(perDataset.length).toBe(12);
+    expect(leaks).toEqual([]);
   });
 
   it('outside a registry folder, builds the main branch of the registry in use (the local forge)', async () => {
