@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
+import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../registry/hash.ts';
 import { loadRecord } from '../registry/load.ts';
@@ -125,5 +126,40 @@ describe('computeCubeAssets', () => {
     expect(await verifyCubeUpstream('alice/tiny', record, { stateDir: home })).toEqual([
       { what: 'parameters.yaml', url: record.parameters!.url, expected: sha256Hex('threshold: 0.5\n'), actual: sha256Hex('threshold: 0.9\n') },
     ]);
+  });
+
+  it("hashes MedPerf's own tutorial cubes: an MLCube with parameters.yaml beside it, and a container config", async () => {
+    const fixtures = 'registry/fixtures/real-mlcubes';
+    const cnn = await computeCubeAssets(
+      { dir: `${fixtures}/medperf-chestxray-tutorial-mlcube/model_custom_cnn` },
+      { stateDir: home, inspectImage: async (ref) => (ref === 'mlcommons/chestxray-tutorial-cnn:0.0.0' ? { id: DIGEST, repoDigests: [`mlcommons/chestxray-tutorial-cnn@sha256:${'b'.repeat(64)}`] } : undefined) },
+    );
+    expect(cnn.format).toBe('mlcube');
+    expect(cnn.tasks).toEqual(['infer']);
+    expect(cnn.parameters!.sha256).toBe(sha256Hex(await readFile(`${fixtures}/medperf-chestxray-tutorial-mlcube/model_custom_cnn/parameters.yaml`)));
+    // A pulled image pins both its registry digest and its id.
+    expect(cnn.image).toEqual({ digest: DIGEST, reference: `mlcommons/chestxray-tutorial-cnn@sha256:${'b'.repeat(64)}` });
+    const container = await computeCubeAssets({ dir: `${fixtures}/medperf-chestxray-tutorial-container/model_mobilenetv2`, imageDigest: DIGEST }, { stateDir: home });
+    expect(container.format).toBe('container-config');
+    const record = cubeRecord(container, { name: 'mobilenet', kind: 'model' });
+    expect(Object.keys(record)).toEqual(['name', 'kind', 'container_config', 'image', 'state']);
+    const path = 'mlcubes/alice/mobilenet.yaml';
+    expect(loadRecord(path, Buffer.from(recordYaml('cube', path, record))).findings).toEqual([]);
+  });
+
+  it('reads the image id from a `docker save` tarball, so no engine is needed', async () => {
+    const staging = join(dir, 'image');
+    await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(join(staging, 'manifest.json'), JSON.stringify([{ Config: `blobs/sha256/${'c'.repeat(64)}`, RepoTags: ['example/tiny:1.0'], Layers: [] }]));
+    await writeFile(join(staging, 'blobs', 'sha256', 'c'.repeat(64)), '{}');
+    const tarball = join(dir, 'image.tar');
+    await tar.c({ cwd: staging, file: tarball, portable: true }, ['manifest.json', 'blobs']);
+    const url = pathToFileURL(tarball).href;
+    const assets = await computeCubeAssets({ dir: join(dir, 'cube'), imageTarballUrl: url }, { stateDir: home, inspectImage: async () => undefined });
+    expect(assets.image).toEqual({ digest: `sha256:${'c'.repeat(64)}`, tarball: { url, sha256: sha256Hex(await readFile(tarball)) } });
+    await writeFile(join(dir, 'not-an-image.tar'), 'nothing');
+    await expect(
+      computeCubeAssets({ dir: join(dir, 'cube'), imageTarballUrl: pathToFileURL(join(dir, 'not-an-image.tar')).href }, { stateDir: home }),
+    ).rejects.toThrow('not a `docker save` tarball with a manifest.json; pass --image-digest sha256:...');
   });
 });

@@ -252,6 +252,28 @@ function configFormatOf(url: string, text: string): CubeFormat {
   return 'mlcube';
 }
 
+/**
+ * The image id inside a `docker save` tarball: its manifest.json names the image's config blob,
+ * whose sha256 is the id the engine reports after `docker load`.
+ */
+export async function imageTarballId(file: string): Promise<string | undefined> {
+  let manifest = '';
+  await tar.t({
+    file,
+    onReadEntry: (entry) => {
+      if (entry.path.replace(/^\.\//, '') === 'manifest.json') entry.on('data', (chunk: Buffer) => (manifest += chunk.toString('utf8')));
+    },
+  });
+  if (!manifest) return undefined;
+  try {
+    const config = (JSON.parse(manifest) as Array<{ Config?: string }>)[0]?.Config ?? '';
+    const hex = /([a-f0-9]{64})(?:\.json)?$/.exec(config)?.[1];
+    return hex ? `sha256:${hex}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function imageOf(
   reference: string | undefined,
   source: CubeSource,
@@ -262,8 +284,13 @@ async function imageOf(
   const image: CubeRecord['image'] = { digest: '' };
   if (source.imageTarballUrl) {
     options.onProgress?.('image tarball: hashing');
-    const { sha256 } = await hashUrl(source.imageTarballUrl, options.stateDir);
+    const { sha256, path } = await hashUrl(source.imageTarballUrl, options.stateDir);
     image.tarball = { url: source.imageTarballUrl, sha256 };
+    if (!source.imageDigest) {
+      const id = await imageTarballId(path).catch(() => undefined);
+      if (!id) throw new ImageDigestUnknownError(`${source.imageTarballUrl}: not a \`docker save\` tarball with a manifest.json; pass --image-digest sha256:...`);
+      image.digest = id;
+    }
   }
   if (source.imageDigest) {
     if (!/^sha256:[a-f0-9]{64}$/.test(source.imageDigest)) {
