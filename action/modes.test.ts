@@ -186,10 +186,14 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     expect(await mergeAs('data-owner', pr.number)).toContain('Required status check "medperf-git/approval" is expected');
 
     const checkout = await checkoutMain();
-    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(), workspace: checkout });
+    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]!, 'auto-merge': 'true' }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(), workspace: checkout });
     expect(gate.stdout).not.toContain('::error');
     expect(gate.code).toBe(0);
     expect(gate.outputs.satisfied).toBe('true');
+    // Nobody needs to approve and the change validates, so the gate asks GitHub for auto-merge
+    // (GraphQL, which the stand-in does not serve: the gate warns and carries on).
+    expect(gate.stdout).toContain(`::warning::#${pr.number} needs no approval, but auto-merge could not be enabled`);
+    expect(gate.outputs['auto-merge']).toBe('false');
 
     const run = workflowRun('validate', pr.number, pr.sha, 'result-hospital-b');
     const first = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: run, env: env(), workspace: checkout });

@@ -28840,12 +28840,12 @@ var require_log = __commonJS({
       if (logLevel === "debug")
         console.log(...messages);
     }
-    function warn(logLevel, warning) {
+    function warn(logLevel, warning2) {
       if (logLevel === "debug" || logLevel === "warn") {
         if (typeof node_process.emitWarning === "function")
-          node_process.emitWarning(warning);
+          node_process.emitWarning(warning2);
         else
-          console.warn(warning);
+          console.warn(warning2);
       }
     }
     exports.debug = debug2;
@@ -32315,9 +32315,9 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code, message, warning) => {
+        this.onError = (source, code, message, warning2) => {
           const pos = getErrorPos(source);
-          if (warning)
+          if (warning2)
             this.warnings.push(new errors.YAMLWarning(pos, code, message));
           else
             this.errors.push(new errors.YAMLParseError(pos, code, message));
@@ -32390,10 +32390,10 @@ ${cb}` : comment;
           console.dir(token, { depth: null });
         switch (token.type) {
           case "directive":
-            this.directives.add(token.source, (offset, message, warning) => {
+            this.directives.add(token.source, (offset, message, warning2) => {
               const pos = getErrorPos(token);
               pos[0] += offset;
-              this.onError(pos, "BAD_DIRECTIVE", message, warning);
+              this.onError(pos, "BAD_DIRECTIVE", message, warning2);
             });
             this.prelude.push(token.source);
             this.atDirectives = true;
@@ -34435,7 +34435,7 @@ var require_public_api = __commonJS({
       const doc = parseDocument2(src, options);
       if (!doc)
         return null;
-      doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
+      doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
       if (doc.errors.length > 0) {
         if (doc.options.logLevel !== "silent")
           throw doc.errors[0];
@@ -36873,6 +36873,9 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -37971,6 +37974,7 @@ function safeRelative(path) {
 function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
+  const root = dir.endsWith("/") ? dir : dir + "/";
   function walk(rel, out) {
     let entries;
     try {
@@ -37986,7 +37990,6 @@ function directoryTree(dir, opts = {}) {
     }
   }
   let scratch = Buffer.allocUnsafe(64 * 1024);
-  const root = dir.endsWith("/") ? dir : dir + "/";
   function readSyncLimited(path, limit) {
     if (!safeRelative(path)) return void 0;
     let fd;
@@ -42467,6 +42470,7 @@ async function run(ctx) {
   for (const rule8 of rules) out.push(...await rule8.check(ctx));
   return sortFindings(dedupe(out));
 }
+var BATCH = Number(process.env.MGB ?? 2e3);
 async function validateChange(opts) {
   const changed = opts.changed ?? await changedPaths(opts.base, opts.head);
   return run({ head: createView(opts.head), base: createView(opts.base), changed: [...new Set(changed)].sort(), author: opts.author });
@@ -50233,9 +50237,14 @@ async function gateMode(s) {
   if (s.autoMerge && decision.autoMergeable && pull.state === "open") {
     const findings = await validateChange({ head, base, changed, author: pull.author });
     if (findings.length === 0) {
-      await enableAutoMerge(gh, pull);
-      info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
-      setOutput("auto-merge", true);
+      try {
+        await enableAutoMerge(gh, pull);
+        info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
+        setOutput("auto-merge", true);
+      } catch (error2) {
+        warning(`#${pull.number} needs no approval, but auto-merge could not be enabled (${error2.message}); allow auto-merge in the repository settings and give the workflow contents: write and pull-requests: write`);
+        setOutput("auto-merge", false);
+      }
     } else {
       info(`#${pull.number}: ${findings.length} findings; not enabling auto-merge`);
     }
