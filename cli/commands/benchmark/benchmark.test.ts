@@ -76,6 +76,8 @@ describe('the benchmark committee', () => {
     expect(kind.err).toBe(`error (wrong-cube-kind): ${COMMITTEE}/chestxray-metrics is a metrics cube; the reference model must be a model cube\n`);
     const taken = await h.run([...base, '--name', 'chestxray', '-m', `${COMMITTEE}/chestxray-cnn`], { as: COMMITTEE });
     expect(taken.err).toBe('error (benchmark-exists): the benchmark chestxray exists already; choose another --name; nothing was submitted\n');
+    const wrongHash = await h.run([...base, '--name', 'other', '-m', `${COMMITTEE}/chestxray-cnn`, '--demo-dataset-hash', '0'.repeat(64)], { as: COMMITTEE });
+    expect(wrongHash.err).toMatch(new RegExp(`error \\(hash-mismatch\\): the demo dataset: expected sha256 ${'0'.repeat(64)}, got [0-9a-f]{64}; nothing was run\\n$`));
     const policy = await h.run([...base, '--name', 'other', '-m', `${COMMITTEE}/chestxray-cnn`, '--model-auto-approval', 'sometimes'], { as: COMMITTEE });
     expect(policy.err).toContain('--model-auto-approval must be never, always, or allowlist:LOGIN,LOGIN..., not sometimes');
   });
