@@ -101,6 +101,16 @@ export function requireCubeKind(id: string, record: CubeRecord, kind: CubeRecord
   if (record.kind !== kind) throw new MedperfError('wrong-cube-kind', `${id} is a ${record.kind} cube; the ${role} must be a ${kind} cube`);
 }
 
+/** As MedPerf's server: only operational cubes join benchmarks (a development cube may still change). */
+export function requireOperationalCube(id: string, record: CubeRecord, what: string): void {
+  if (record.state !== 'operational') {
+    throw new MedperfError(
+      'cube-in-development',
+      `the cube ${id} is still in development, and ${what}; mark it operational by submitting it again with --operational (its hashes then never change); nothing was submitted`,
+    );
+  }
+}
+
 /** The acting login must own the cube: the owner in its path, or one listed in its owners. */
 export function requireCubeOwner(login: string, id: string, record: CubeRecord): void {
   const owner = id.split('/')[0]!;

@@ -10,6 +10,7 @@ import {
   metricAt,
   registeredCube,
   requireCubeKind,
+  requireOperationalCube,
   requireLogin,
   summaryMarkdown,
   testOnDemoData,
@@ -101,6 +102,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       requireCubeKind(cubes.prep.id, cubes.prep.record, 'data-preparator', 'data preparator');
       requireCubeKind(cubes.model.id, cubes.model.record, 'model', 'reference model');
       requireCubeKind(cubes.evaluator.id, cubes.evaluator.record, 'metrics', 'data evaluator');
+      for (const c of Object.values(cubes)) requireOperationalCube(c.id, c.record, 'an operational benchmark is built on operational cubes only');
 
       const { test, demoHash } = await withStatus(this.context, async (status) => {
         let hash = this.demoHash;

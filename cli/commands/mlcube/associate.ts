@@ -12,6 +12,7 @@ import {
   registeredCube,
   requireCubeKind,
   requireCubeOwner,
+  requireOperationalCube,
   requireLogin,
   summaryMarkdown,
   testOnDemoData,
@@ -57,6 +58,7 @@ export class MlcubeAssociateCommand extends BaseCommand {
       const model = (await registeredCube(forge, view, this.model)).data;
       requireCubeKind(this.model, model, 'model', 'associated cube');
       requireCubeOwner(login, this.model, model);
+      requireOperationalCube(this.model, model, 'only operational models are associated with benchmarks');
       const path = paths.modelAssociation(this.benchmark, this.model);
       if (await view.tree.has(path)) {
         throw new MedperfError('already-associated', `${this.model} is already associated with ${this.benchmark} (approved); nothing was submitted`);

@@ -85,6 +85,15 @@ describe('the model owner', () => {
     );
   });
 
+  it('mlcube associate refuses a model still in development', async () => {
+    const dev = await h.run(['mlcube', 'submit', cubeDir('chestxray-cnn'), '--name', 'cnn-dev', '--image-digest', digest('e'), '--yes', '--json'], { as: MODEL_OWNER });
+    await h.merge(JSON.parse(dev.out).pull.number);
+    const r = await h.run(['mlcube', 'associate', '-b', 'chestxray', '-m', 'model-owner/cnn-dev', '--runner', 'process', '--yes'], { as: MODEL_OWNER });
+    expect(r.err).toBe(
+      'error (cube-in-development): the cube model-owner/cnn-dev is still in development, and only operational models are associated with benchmarks; mark it operational by submitting it again with --operational (its hashes then never change); nothing was submitted\n',
+    );
+  });
+
   it('mlcube associate runs the compatibility test and opens an association PR with its summary', async () => {
     const r = await h.run(['mlcube', 'associate', '-b', 'chestxray', '-m', 'model-owner/chestxray-mobilenet', '--runner', 'process', '--yes'], { as: MODEL_OWNER });
     expect(r.err).toContain('compatibility test: passed\n');
