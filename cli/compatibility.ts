@@ -140,7 +140,15 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
       imageIds[role] = await (runner as unknown as { checkImage(i: string, d?: string): Promise<string> }).checkImage(image, c.imageDigest);
     }
   }
-  const inputDataHash = await hashFolders([dataPath, labelsPath]);
+  // Data can be large: say how far hashing is, at most once a second.
+  let lastShown = 0;
+  const inputDataHash = await hashFolders([dataPath, labelsPath], {
+    onProgress: (p) => {
+      if (Date.now() - lastShown < 1000 || !p.totalBytes) return;
+      lastShown = Date.now();
+      status(`hashing the input data: ${Math.round((100 * p.bytes) / p.totalBytes)}% of ${(p.totalBytes / 1e6).toFixed(0)} MB`);
+    },
+  });
   const hashes = {
     data_preparator: await cubeHashes(cubes.data_preparator.cube, cubes.data_preparator.label, imageIds.data_preparator),
     model: await cubeHashes(cubes.model.cube, cubes.model.label, imageIds.model),
@@ -177,6 +185,7 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
     const partial = join(workdir, `${step}.partial-${process.pid}-${Date.now()}`);
     await mkdir(partial, { recursive: true });
     let plan: TaskPlan = planTask(who.cube, task, { bindings: bindings(partial) });
+    for (const note of plan.ignored) status(`${who.label}: ${note}`);
     if (runner.name === 'docker' && imageIds[role]) plan = { ...plan, image: imageIds[role] };
     const result = await runner.run({ plan, label: who.label, imageDigest: who.imageDigest, limits: options.limits, onStatus: status });
     logs.push(result.logFile);

@@ -214,6 +214,20 @@ describe("planning MedPerf's container configs", () => {
   });
 });
 
+describe('raw docker flags in mlcube.yaml', () => {
+  it('are never used, and the plan says so', () => {
+    const dir = join(tmp, 'flags');
+    mkdirSync(join(dir, 'workspace'), { recursive: true });
+    writeFileSync(
+      join(dir, 'mlcube.yaml'),
+      'docker:\n  image: x:1\n  cpu_args: --privileged --net=host\n  env_args: {}\ntasks:\n  infer:\n    parameters:\n      outputs: { out: out/ }\n',
+    );
+    const plan = planTask(loadCube(dir), 'infer');
+    expect(plan.ignored).toEqual(['docker.cpu_args ("--privileged --net=host"): raw docker flags from a cube are never used']);
+    expect(dockerRunArgv(plan, USER).join(' ')).not.toContain('privileged');
+  });
+});
+
 describe('shellSplit', () => {
   it('splits like shlex', () => {
     expect(shellSplit(`python3 "/a b.py" 'x y' z\\ w`)).toEqual(['python3', '/a b.py', 'x y', 'z w']);

@@ -43,6 +43,8 @@ export interface TaskPlan {
   gpus?: string | number;
   /** For the process runner: the same task with host paths, run from the cube folder. */
   process?: { command: string[]; cwd: string };
+  /** Settings of the cube that are deliberately not honoured (raw docker flags), to tell the user. */
+  ignored: string[];
 }
 
 export interface PlanOptions {
@@ -164,6 +166,11 @@ function planMlcubeTask(cube: LoadedCube, config: MlcubeConfig, task: string, op
     command = [...words.slice(1), ...args.slice(1)];
   }
   const processCommand = config.process?.command;
+  // MLCube passes these to `docker run` verbatim; a cube never chooses its own isolation here.
+  const docker = (config.docker ?? {}) as Record<string, unknown>;
+  const ignored = ['cpu_args', 'gpu_args', 'env_args']
+    .filter((k) => docker[k] !== undefined && docker[k] !== '' && !(typeof docker[k] === 'object' && Object.keys(docker[k] as object).length === 0))
+    .map((k) => `docker.${k} (${JSON.stringify(docker[k])}): raw docker flags from a cube are never used`);
   return {
     task,
     image: cubeImage(cube),
@@ -173,6 +180,7 @@ function planMlcubeTask(cube: LoadedCube, config: MlcubeConfig, task: string, op
     parameters,
     environment: {},
     ...(processCommand ? { process: { command: [...shellSplit(processCommand), ...processArgs], cwd: cube.dir } } : {}),
+    ignored,
   };
 }
 
@@ -212,6 +220,7 @@ function planContainerConfigTask(cube: LoadedCube, config: ContainerConfig, task
     environment: { ...((runArgs.environment as Record<string, string> | undefined) ?? {}) },
     ...(runArgs.shm_size !== undefined ? { shmSize: runArgs.shm_size as string | number } : {}),
     ...(runArgs.gpus !== undefined ? { gpus: runArgs.gpus as string | number } : {}),
+    ignored: [],
   };
 }
 

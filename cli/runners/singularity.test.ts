@@ -13,6 +13,7 @@ const plan: TaskPlan = {
   ],
   parameters: [],
   environment: {},
+  ignored: [],
 };
 
 describe('the Singularity/Apptainer command line', () => {
