@@ -109,7 +109,7 @@ describe('the bundled Action', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.outputs['site-path']).toBe(join(repo, 'public'));
-    expect(run.stdout).toContain('chestxray: 2 models, 1 datasets (per-model)');
+    expect(run.stdout).toContain('chestxray: 2 models, 1 dataset (per-model)');
     const page = readFileSync(join(repo, 'public/benchmarks/chestxray/index.html'), 'utf8');
     expect(page).toContain(`href="https://github.com/org/registry/blob/${baseSha}/benchmarks/chestxray/benchmark.yaml"`);
     expect(existsSync(join(repo, 'public/index.json'))).toBe(true);

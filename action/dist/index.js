@@ -3668,8 +3668,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural2 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural2}: ${context.types.join(", ")}.`;
+      const plural3 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural3}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -11232,9 +11232,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural2) {
+      constructor(singular, plural3) {
         this.singular = singular;
-        this.plural = plural2;
+        this.plural = plural3;
       }
       pluralize(count) {
         const one = count === 1;
@@ -50467,6 +50467,9 @@ function recordLink(options, depth) {
   const prefix = absolute ? base : "../".repeat(depth) + base;
   return (path, text) => `<a href="${esc(prefix + path)}">${esc(text)}</a>`;
 }
+function plural2(n, word) {
+  return n === 1 ? word : `${word}s`;
+}
 function when(iso) {
   if (!iso) return '<span class="muted">no results yet</span>';
   const d = new Date(iso);
@@ -50521,9 +50524,9 @@ function benchmarkPage(board, options) {
 ${board.description ? `<p>${esc(board.description)}</p>` : ""}
 <ul class="facts">
 <li>Benchmark <strong>${esc(board.benchmark)}</strong> (${link(board.links.benchmark, "record")})</li>
-<li><strong id="count-models">${board.counts.models}</strong> models, ${ranked} ranked</li>
-<li><strong id="count-datasets">${board.counts.datasets}</strong> datasets</li>
-<li><strong>${board.counts.results}</strong> results</li>
+<li><strong id="count-models">${board.counts.models}</strong> ${plural2(board.counts.models, "model")}, ${ranked} ranked</li>
+<li><strong id="count-datasets">${board.counts.datasets}</strong> ${plural2(board.counts.datasets, "dataset")}</li>
+<li><strong>${board.counts.results}</strong> ${plural2(board.counts.results, "result")}</li>
 <li>Last update: ${when(board.lastUpdate)}</li>
 <li>Publishes: ${esc(POLICY_WORDS[board.publish])}</li>
 ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer">Documentation</a></li>` : ""}
@@ -50550,7 +50553,7 @@ function indexPage(boards, options) {
 <h1>${esc(options.title)}</h1>
 ${options.description ? `<p>${esc(options.description)}</p>` : ""}
 <table class="sortable benchmarks" id="benchmarks">
-<caption>${boards.length} benchmarks. Select a column heading to sort.</caption>
+<caption>${boards.length} ${plural2(boards.length, "benchmark")}. Select a column heading to sort.</caption>
 <thead><tr><th scope="col">Benchmark</th><th scope="col" class="num" data-type="number">Models</th><th scope="col" class="num" data-type="number">Datasets</th><th scope="col" class="num" data-type="number">Results</th><th scope="col">Leader</th><th scope="col">Publishes</th><th scope="col">Last update</th></tr></thead>
 <tbody>
 ${rows}
@@ -50677,7 +50680,8 @@ async function siteMode(s) {
     generatedAt: (/* @__PURE__ */ new Date()).toISOString()
   });
   setOutput("site-path", built.out);
-  for (const b of built.boards) info(`${b.benchmark}: ${b.counts.models} models, ${b.counts.datasets} datasets (${b.publish})`);
+  const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  for (const b of built.boards) info(`${b.benchmark}: ${count(b.counts.models, "model")}, ${count(b.counts.datasets, "dataset")} (${b.publish})`);
   info(`wrote ${built.files.size} files to ${built.out}`);
 }
 

@@ -12,6 +12,7 @@ export async function siteMode(s: Settings): Promise<void> {
     generatedAt: new Date().toISOString(),
   });
   core.setOutput('site-path', built.out);
-  for (const b of built.boards) core.info(`${b.benchmark}: ${b.counts.models} models, ${b.counts.datasets} datasets (${b.publish})`);
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  for (const b of built.boards) core.info(`${b.benchmark}: ${count(b.counts.models, 'model')}, ${count(b.counts.datasets, 'dataset')} (${b.publish})`);
   core.info(`wrote ${built.files.size} files to ${built.out}`);
 }

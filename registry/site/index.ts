@@ -41,6 +41,10 @@ function recordLink(options: SiteOptions, depth: number) {
   return (path: string, text: string) => `<a href="${esc(prefix + path)}">${esc(text)}</a>`;
 }
 
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
 function when(iso: string | null): string {
   if (!iso) return '<span class="muted">no results yet</span>';
   const d = new Date(iso);
@@ -125,9 +129,9 @@ function benchmarkPage(board: Leaderboard, options: SiteOptions): string {
 ${board.description ? `<p>${esc(board.description)}</p>` : ''}
 <ul class="facts">
 <li>Benchmark <strong>${esc(board.benchmark)}</strong> (${link(board.links.benchmark, 'record')})</li>
-<li><strong id="count-models">${board.counts.models}</strong> models, ${ranked} ranked</li>
-<li><strong id="count-datasets">${board.counts.datasets}</strong> datasets</li>
-<li><strong>${board.counts.results}</strong> results</li>
+<li><strong id="count-models">${board.counts.models}</strong> ${plural(board.counts.models, 'model')}, ${ranked} ranked</li>
+<li><strong id="count-datasets">${board.counts.datasets}</strong> ${plural(board.counts.datasets, 'dataset')}</li>
+<li><strong>${board.counts.results}</strong> ${plural(board.counts.results, 'result')}</li>
 <li>Last update: ${when(board.lastUpdate)}</li>
 <li>Publishes: ${esc(POLICY_WORDS[board.publish])}</li>
 ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer">Documentation</a></li>` : ''}
@@ -164,7 +168,7 @@ function indexPage(boards: Leaderboard[], options: SiteOptions): string {
 <h1>${esc(options.title)}</h1>
 ${options.description ? `<p>${esc(options.description)}</p>` : ''}
 <table class="sortable benchmarks" id="benchmarks">
-<caption>${boards.length} benchmarks. Select a column heading to sort.</caption>
+<caption>${boards.length} ${plural(boards.length, 'benchmark')}. Select a column heading to sort.</caption>
 <thead><tr><th scope="col">Benchmark</th><th scope="col" class="num" data-type="number">Models</th><th scope="col" class="num" data-type="number">Datasets</th><th scope="col" class="num" data-type="number">Results</th><th scope="col">Leader</th><th scope="col">Publishes</th><th scope="col">Last update</th></tr></thead>
 <tbody>
 ${rows}

@@ -75,9 +75,13 @@ export class SiteBuildCommand extends BaseCommand {
     }
     for (const b of built.boards) {
       const ranked = b.rows.filter((r) => r.rank !== null).length;
-      this.print(`${b.benchmark}: ${b.counts.models} models (${ranked} ranked), ${b.counts.datasets} datasets, publishes ${b.publish}`);
+      this.print(`${b.benchmark}: ${count(b.counts.models, 'model')} (${ranked} ranked), ${count(b.counts.datasets, 'dataset')}, publishes ${b.publish}`);
     }
     this.print(`wrote ${built.files.size} files to ${this.out}; open ${this.out}/index.html`);
     return 0;
   }
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
