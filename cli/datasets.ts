@@ -2,7 +2,7 @@
 // never leaves the machine), and the prepared data, labels and statistics, under
 // <state>/datasets/<owner>/<name>/. The registry only ever sees the record's hashes and the text
 // the owner typed and confirmed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -138,10 +138,21 @@ export interface PrepareOutcome {
  */
 export async function prepareDataset(dataset: LocalDataset, options: PrepareOptions): Promise<PrepareOutcome> {
   const p = preparedPaths(options.stateDir, dataset.id);
+  if (!existsSync(p.prepared)) {
+    // The raw data must be what was registered: its hash is in the record.
+    options.onStatus?.('checking the raw data against its input_data_hash');
+    const now = await hashFolders([dataset.data_path, dataset.labels_path]);
+    if (now !== dataset.input_data_hash) {
+      throw new MedperfError(
+        'raw-data-changed',
+        `the raw data of ${dataset.id} changed since it was registered (input_data_hash ${dataset.input_data_hash}, now ${now}); nothing was prepared. Register the new data as a new dataset with \`medperf-git dataset submit\``,
+      );
+    }
+  }
   const ran: string[] = [];
   const reused: string[] = [];
   const step = async (task: string, done: string, bindings: (out: string) => Record<string, string>) => {
-    const now = await runStep({ runner: options.runner, cube: options.preparator, task, done, bindings, limits: options.limits, onStatus: options.onStatus });
+    const now = await runStep({ runner: options.runner, cube: options.preparator, task, done, bindings, limits: options.limits, onStatus: options.onStatus, stateDir: options.stateDir });
     (now ? ran : reused).push(task);
   };
   await step('prepare', p.prepared, (out) => ({

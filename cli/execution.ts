@@ -13,6 +13,7 @@ import { MedperfError } from '../registry/errors.ts';
 import { sha256Hex } from '../registry/hash.ts';
 import type { CubeHash, CubeRecord } from '../registry/records.ts';
 import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
+import { loadImageTarball } from './cube/materialize.ts';
 import { planTask, type TaskPlan } from './cube/plan.ts';
 import { extractTarball, fetchAsset } from './fetch.ts';
 import { DockerRunner } from './runners/docker.ts';
@@ -129,6 +130,22 @@ export interface StepOptions {
   onStatus?: (line: string) => void;
   /** Where the outputs of a failed task are kept (for MedPerf's partial results); default dropped. */
   failedTo?: string;
+  /** For image tarballs: the verified download cache. */
+  stateDir?: string;
+}
+
+/** A cube whose image is published as a tarball: loaded (after its sha256 matched) when the engine lacks it. */
+async function loadPinnedImage(runner: DockerRunner, cube: RegisteredCube, stateDir?: string): Promise<void> {
+  const { tarball, digest } = cube.record.image;
+  if (!tarball || !stateDir) return;
+  const present = await runner.docker
+    .getImage(digest)
+    .inspect()
+    .then((i) => i.Id === digest)
+    .catch(() => false);
+  if (present) return;
+  const file = await fetchAsset(tarball, { stateDir, what: `${cube.id}'s image tarball` });
+  await loadImageTarball(runner.docker, file, digest, `${cube.id}'s image tarball`);
 }
 
 /**
@@ -150,6 +167,7 @@ export async function runStep(options: StepOptions): Promise<boolean> {
   try {
     let plan: TaskPlan = planTask(cube.cube, task, { bindings: options.bindings(partial) });
     if (runner.name === 'docker' && cubeImage(cube.cube)) {
+      await loadPinnedImage(runner as DockerRunner, cube, options.stateDir);
       const imageId = await (runner as DockerRunner).checkImage(cubeImage(cube.cube)!, cube.record.image.digest);
       plan = { ...plan, image: imageId };
     }

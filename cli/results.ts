@@ -156,6 +156,7 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
       bindings: (out) => ({ data_path: e.preparedData, output_path: join(out, 'predictions') }),
       limits: options.limits,
       onStatus: status,
+      stateDir,
       ...(options.ignoreModelErrors ? { failedTo: failed } : {}),
     });
   } catch (error) {
@@ -174,6 +175,7 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
     bindings: (out) => ({ predictions: join(predictions, 'predictions'), labels: e.preparedLabels, output_path: join(out, 'results.yaml') }),
     limits: options.limits,
     onStatus: status,
+    stateDir,
   });
   const raw = readYamlFile(join(evaluation, 'results.yaml'), `evaluator's results of ${e.model.id}`);
   const metrics = numbersOnly(raw);

@@ -119,6 +119,18 @@ describe('the data owner is refused, and nothing is submitted, when', () => {
   }, 120_000);
 });
 
+describe('raw data that changed since it was registered', () => {
+  it('is not prepared', async () => {
+    await seeded();
+    expect((await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes'])).code).toBe(0);
+    writeFileSync(join(raw.labels, 'labels.csv'), 'Image ID,Label\n');
+    const refused = await cli(state, DATA_OWNER, ['dataset', 'prepare', '-d', 'hospital-a', '--runner', 'process']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(new RegExp(`error \\(raw-data-changed\\): the raw data of ${DS} changed since it was registered \\(input_data_hash [0-9a-f]{64}, now [0-9a-f]{64}\\); nothing was prepared`));
+    expect(existsSync(join(state, 'datasets', DATA_OWNER, 'hospital-a', 'prepared'))).toBe(false);
+  }, 60_000);
+});
+
 describe('an interrupted preparation', () => {
   it('resumes at the task that did not finish', async () => {
     await seeded();
