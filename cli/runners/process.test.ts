@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCube } from '../cube/config.ts';
+import { planTask } from '../cube/plan.ts';
+import { NoProcessEntrypointError, PROCESS_RUNNER_WARNING, ProcessRunner } from './process.ts';
+import { TaskTimeoutError } from './runner.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'process-runner-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const cubeDir = join(tmp, 'hostile');
+cpSync(new URL('./fixtures/hostile-cube/', import.meta.url).pathname, cubeDir, { recursive: true });
+mkdirSync(join(cubeDir, 'workspace'));
+writeFileSync(join(cubeDir, 'workspace', 'parameters.yaml'), 'fork_bomb: 0\n');
+
+const running = () => {
+  try {
+    return execFileSync('pgrep', ['-f', `${cubeDir}/workspace/parameters.yaml`], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+};
+
+describe('the process runner', () => {
+  it('warns, logs, and kills the task with everything it started when it runs past its timeout', async () => {
+    const warnings: string[] = [];
+    const plan = planTask(loadCube(cubeDir), 'hang');
+    expect(plan.process?.command.slice(0, 3)).toEqual(['node', 'project/main.mjs', 'hang']);
+    const error = await new ProcessRunner(join(tmp, 'state'), (w) => warnings.push(w)).run({ plan, label: 'test/hostile', limits: { timeoutMs: 1500 } }).catch((e) => e);
+    expect(warnings).toEqual([PROCESS_RUNNER_WARNING]);
+    expect(error).toBeInstanceOf(TaskTimeoutError);
+    expect(error.message).toContain('test/hostile hang: killed after its timeout of 2s');
+    expect(readFileSync(error.logFile, 'utf8')).toContain('hanging forever');
+    expect(running()).toBe('');
+  });
+
+  it('refuses a cube that declares no process entrypoint', async () => {
+    const dir = join(tmp, 'image-only');
+    mkdirSync(join(dir, 'workspace'), { recursive: true });
+    writeFileSync(join(dir, 'mlcube.yaml'), 'docker:\n  image: x:1\ntasks:\n  infer:\n    parameters:\n      outputs: { out: out/ }\n');
+    const plan = planTask(loadCube(dir), 'infer');
+    await expect(new ProcessRunner(join(tmp, 'state'), () => {}).run({ plan, label: 'x/y' })).rejects.toThrow(NoProcessEntrypointError);
+  });
+});
