@@ -2,6 +2,7 @@
 // read-only for inputs and read-write for outputs, `--nv` for GPUs, `exec` for a custom entrypoint.
 // Executed only when the binary exists on this machine.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
@@ -49,7 +50,11 @@ export class SingularityRunner implements Runner {
     const { plan } = request;
     for (const dir of outputDirs(plan)) await mkdir(dir, { recursive: true });
     const gpus = request.limits?.gpus ?? plan.gpus;
-    const argv = singularityArgv(this.binary, plan, this.imageFile(plan.image ?? ''), { gpus: gpus !== undefined && gpus !== 0 && gpus !== '0' });
+    const sif = this.imageFile(plan.image ?? '');
+    if (!existsSync(sif)) {
+      throw new MedperfError('sif-missing', `no Singularity image for ${plan.image} at ${sif}; build it with \`${this.binary} build ${sif} docker-daemon://${plan.image}\``);
+    }
+    const argv = singularityArgv(this.binary, plan, sif, { gpus: gpus !== undefined && gpus !== 0 && gpus !== '0' });
     const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
     const timeoutMs = request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
     const started = Date.now();
