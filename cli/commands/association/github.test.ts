@@ -104,7 +104,7 @@ describe('on a GitHub registry', () => {
     expect(pending.err).toBe(
       `error (benchmark-not-approved): the benchmark chestxray is not approved yet: its pull request #${benchPull.number} is pending an admin's review; nothing was submitted\n`,
     );
-    expect((await run(['benchmark', 'ls'], MODEL_OWNER)).out).toContain(`chestxray  chestxray  pending (#${benchPull.number})  bench-committee`);
+    expect((await run(['benchmark', 'ls'], MODEL_OWNER)).out).toMatch(new RegExp(`\\nchestxray  chestxray  pending \\(#${benchPull.number}\\) +bench-committee\\n$`));
     await asAdmin(async (f) => {
       await f.review(benchPull.number, 'APPROVE');
       await f.merge(benchPull.number);

@@ -61,13 +61,19 @@ describe('the benchmark committee', () => {
     expect(assoc.compatibility_test.cubes.model).toMatchObject({ id: 'bench-committee/chestxray-cnn', image: digest('b') });
 
     const ls = await h.run(['benchmark', 'ls']);
-    expect(ls.out).toBe('NAME       TITLE                       STATUS        COMMITTEE\nchestxray  Chest X-ray classification  pending (#4)  bench-committee\n');
+    expect(ls.out).toBe(
+      'NAME       TITLE                       STATUS        MODELS  DATASETS  COMMITTEE\n' +
+        'chestxray  Chest X-ray classification  pending (#4)                    bench-committee\n',
+    );
     const admin = await h.forge(ADMIN);
     await expect(admin.merge(4)).rejects.toThrow(/not approved/);
     await admin.review(4, 'APPROVE');
     await admin.merge(4);
     const approved = await h.run(['benchmark', 'ls']);
-    expect(approved.out).toBe('NAME       TITLE                       STATUS    COMMITTEE\nchestxray  Chest X-ray classification  approved  bench-committee\n');
+    expect(approved.out).toBe(
+      'NAME       TITLE                       STATUS    MODELS  DATASETS  COMMITTEE\n' +
+        'chestxray  Chest X-ray classification  approved  1       0         bench-committee\n',
+    );
   });
 
   it('refuses a cube of the wrong kind, and a benchmark name already taken', async () => {

@@ -96,8 +96,8 @@ export class BenchmarkLsCommand extends BaseCommand {
     }
     this.print(
       table(
-        ['NAME', 'TITLE', 'STATUS', 'COMMITTEE'],
-        list.map((b) => [b.benchmark, b.title, b.pull ? `${b.status} (#${b.pull})` : b.status, b.committee.join(', ')]),
+        ['NAME', 'TITLE', 'STATUS', 'MODELS', 'DATASETS', 'COMMITTEE'],
+        list.map((b) => [b.benchmark, b.title, b.pull ? `${b.status} (#${b.pull})` : b.status, b.models, b.datasets, b.committee.join(', ')]),
       ),
     );
     return 0;
