@@ -183,6 +183,8 @@ ${rows}
 /** Every file of the site, by path. */
 export function buildSite(boards: Leaderboard[], options: SiteOptions): SiteFiles {
   const files: SiteFiles = new Map();
+  // Record links in the JSON are registry paths; where they resolve, when the site knows a URL for them.
+  const recordsAt = options.recordBase && /^https?:\/\//.test(options.recordBase) ? options.recordBase : null;
   const sorted = [...boards].sort((a, b) => (a.benchmark < b.benchmark ? -1 : a.benchmark > b.benchmark ? 1 : 0));
   files.set('index.html', indexPage(sorted, options));
   files.set(
@@ -209,7 +211,7 @@ export function buildSite(boards: Leaderboard[], options: SiteOptions): SiteFile
   for (const board of sorted) {
     const dir = benchmarkDir(board.benchmark);
     files.set(`${dir}/index.html`, benchmarkPage(board, options));
-    files.set(`${dir}/leaderboard.json`, JSON.stringify({ ...board, generatedAt: options.generatedAt ?? null }, null, 2) + '\n');
+    files.set(`${dir}/leaderboard.json`, JSON.stringify({ ...board, recordsAt, generatedAt: options.generatedAt ?? null }, null, 2) + '\n');
     for (const row of board.rows) files.set(badgePath(board.benchmark, row.model), badge(board, row.model));
   }
   return files;

@@ -49,7 +49,9 @@ describe('buildSite', () => {
     expect(html).toContain('class="chart bar-chart"');
     expect(html).toContain('class="chart heatmap"');
     expect(files.get('benchmarks/lung/badges/alice/cnn.svg')).toContain('>AUC 0.86 · rank 2/3<');
-    expect(JSON.parse(files.get('benchmarks/lung/leaderboard.json')!).rows[0].model).toBe('carol/vit');
+    const json = JSON.parse(files.get('benchmarks/lung/leaderboard.json')!);
+    expect(json.rows[0].model).toBe('carol/vit');
+    expect(json.recordsAt + json.rows[0].links.model).toBe('https://github.com/org/registry/blob/main/mlcubes/carol/vit.yaml');
     expect(JSON.parse(files.get('index.json')!).benchmarks[0]).toMatchObject({ benchmark: 'lung', counts: { models: 3, datasets: 2, results: 5 } });
   });
 
