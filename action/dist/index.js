@@ -38045,6 +38045,7 @@ function directoryTree(dir, opts = {}) {
     async readLimited(path, limit) {
       return readSyncLimited(path, limit);
     },
+    readLimitedSync: readSyncLimited,
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
@@ -41534,47 +41535,70 @@ function outsideLayoutMessage(path) {
 }
 async function loadThrough(view, path) {
   const v = view;
+  if (typeof v.loadSync === "function") {
+    const now = v.loadSync(path);
+    if (now) return now;
+  }
   if (typeof v.load === "function") return v.load(path);
   const bytes = await view.tree.read(path);
   return bytes ? loadRecord(path, bytes) : { findings: [] };
 }
-function createView(tree) {
-  const cache = /* @__PURE__ */ new Map();
-  async function loadUncached(path) {
-    const read = await readLimited(tree, path, MAX_RECORD_BYTES);
-    if (!read) return { findings: [] };
-    if (!read.bytes) {
-      if (!parseRecordPath(path)) {
-        return { findings: [finding(path, { line: 1, column: 1 }, "layout", outsideLayoutMessage(path))] };
-      }
-      return { findings: [oversizedFinding(path, read.size)] };
+function fromRead(path, read) {
+  if (!read) return { findings: [] };
+  if (!read.bytes) {
+    if (!parseRecordPath(path)) {
+      return { findings: [finding(path, { line: 1, column: 1 }, "layout", outsideLayoutMessage(path))] };
     }
-    return loadRecord(path, read.bytes);
+    return { findings: [oversizedFinding(path, read.size)] };
+  }
+  return loadRecord(path, read.bytes);
+}
+function createView(tree) {
+  const done = /* @__PURE__ */ new Map();
+  const pending = /* @__PURE__ */ new Map();
+  const readSync2 = tree.readLimitedSync?.bind(tree);
+  function loadSync(path) {
+    let r = done.get(path);
+    if (r || !readSync2) return r;
+    r = fromRead(path, readSync2(path, MAX_RECORD_BYTES));
+    done.set(path, r);
+    return r;
   }
   function load2(path) {
-    let p = cache.get(path);
+    const now = loadSync(path);
+    if (now) return Promise.resolve(now);
+    let p = pending.get(path);
     if (!p) {
-      p = loadUncached(path);
-      cache.set(path, p);
+      p = readLimited(tree, path, MAX_RECORD_BYTES).then((read) => {
+        const r = fromRead(path, read);
+        if (pending.get(path) === p) {
+          done.set(path, r);
+          pending.delete(path);
+        }
+        return r;
+      });
+      pending.set(path, p);
     }
     return p;
   }
   async function recordOf(path, kind) {
     const where = parseRecordPath(path);
     if (!where || where.kind !== kind) return void 0;
-    const r = (await load2(path)).record;
-    return r;
+    const r = loadSync(path) ?? await load2(path);
+    return r.record;
   }
   return {
     tree,
     load: load2,
+    loadSync,
     forget(path) {
-      cache.delete(path);
+      done.delete(path);
+      pending.delete(path);
     },
-    cached: () => [...cache.keys()],
+    cached: () => [...done.keys(), ...pending.keys()],
     async record(path) {
       if (!parseRecordPath(path)) return void 0;
-      return (await load2(path)).record;
+      return (loadSync(path) ?? await load2(path)).record;
     },
     async registryConfig() {
       return (await recordOf(paths.registry(), "registry"))?.data;
@@ -50566,6 +50590,7 @@ ${rows}
 }
 function buildSite(boards, options) {
   const files2 = /* @__PURE__ */ new Map();
+  const recordsAt = options.recordBase && /^https?:\/\//.test(options.recordBase) ? options.recordBase : null;
   const sorted = [...boards].sort((a, b) => a.benchmark < b.benchmark ? -1 : a.benchmark > b.benchmark ? 1 : 0);
   files2.set("index.html", indexPage(sorted, options));
   files2.set(
@@ -50592,7 +50617,7 @@ function buildSite(boards, options) {
   for (const board of sorted) {
     const dir = benchmarkDir(board.benchmark);
     files2.set(`${dir}/index.html`, benchmarkPage(board, options));
-    files2.set(`${dir}/leaderboard.json`, JSON.stringify({ ...board, generatedAt: options.generatedAt ?? null }, null, 2) + "\n");
+    files2.set(`${dir}/leaderboard.json`, JSON.stringify({ ...board, recordsAt, generatedAt: options.generatedAt ?? null }, null, 2) + "\n");
     for (const row of board.rows) files2.set(badgePath(board.benchmark, row.model), badge(board, row.model));
   }
   return files2;
