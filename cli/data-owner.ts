@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from 'clipanion';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
-import type { Forge } from '../registry/forge/forge.ts';
+import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
@@ -127,12 +127,22 @@ export async function proposeResults(forge: Forge, stateDir: string, key: string
     '',
     'Opened by medperf-git.',
   ].join('\n');
-  const proposed = await forge.propose({
-    key,
-    title: `Results of ${benchmark} on ${datasets.join(', ')}`,
-    body,
-    files: outgoing.map((o) => ({ path: o.path, content: o.yaml })),
-  });
+  const files: FileChange[] = outgoing.map((o) => ({ path: o.path, content: o.yaml }));
+  // A re-proposal replaces the open PR's files: keep the results it already carries.
+  const open = (await forge.listPulls({ state: 'open', author: forge.login })).find((p) => p.branch === branchFor(key));
+  if (open) {
+    const tree = await forge.pullTree(open.number);
+    try {
+      for (const path of open.paths) {
+        if (files.some((f) => f.path === path)) continue;
+        const bytes = await tree.read(path);
+        if (bytes) files.push({ path, content: bytes });
+      }
+    } finally {
+      await closeTree(tree);
+    }
+  }
+  const proposed = await forge.propose({ key, title: `Results of ${benchmark} on ${datasets.join(', ')}`, body, files });
   const at = new Date().toISOString();
   for (const o of outgoing) {
     await writeLocalResult(stateDir, { ...o.result, submitted: { pull: proposed.pull.number, url: proposed.pull.url, at, version: o.version } });

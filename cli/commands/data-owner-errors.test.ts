@@ -217,3 +217,30 @@ describe('a cube changed upstream since it was registered', () => {
     expect(await pullCount()).toBe(before);
   }, 120_000);
 });
+
+describe('results submitted while an earlier results PR is open', () => {
+  it('join that PR rather than replace what it carries', async () => {
+    await seeded({ approveSecondModel: false });
+    await operationalAndAssociated();
+    const first = await cli(state, DATA_OWNER, RUN);
+    expect(first.code, first.err).toBe(0);
+    const number = /Opened pull request #(\d+)/.exec(first.out)![1];
+    // The committee approves the second model meanwhile.
+    const committee = await as(state, COMMITTEE);
+    const [association] = await committee.listPulls({ state: 'open', author: MODEL_OWNER });
+    await committee.review(association!.number, 'APPROVE');
+    await committee.merge(association!.number);
+
+    const second = await cli(state, DATA_OWNER, [...RUN, '-m', `${MODEL_OWNER}/chestxray-mobilenet`]);
+    expect(second.code, second.err).toBe(0);
+    expect(second.out).toContain(`Updated pull request #${number}`);
+    const pull = await (await as(state, DATA_OWNER)).getPull(Number(number));
+    expect(pull.paths).toEqual([
+      `benchmarks/${BENCHMARK}/results/${DS}/${COMMITTEE}/chestxray-cnn.yaml`,
+      `benchmarks/${BENCHMARK}/results/${DS}/${MODEL_OWNER}/chestxray-mobilenet.yaml`,
+    ]);
+    const id = JSON.parse((await cli(state, DATA_OWNER, ['result', 'ls', '--json'])).out.split('\n')[0]!).id;
+    const again = await cli(state, DATA_OWNER, ['result', 'submit', '-r', id, '--yes']);
+    expect(again.out).toContain(`The result ${id} is already submitted, in pull request #${number} (pending); nothing to do.`);
+  }, 120_000);
+});

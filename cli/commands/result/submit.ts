@@ -29,8 +29,16 @@ export class ResultSubmitCommand extends BaseCommand {
     if (!this.result === !this.benchmark) throw new UsageError('give either --result/-r or --benchmark/-b');
     return withForge(this, async (forge) => {
       let results: LocalResult[];
-      if (this.result) results = [await findLocalResult(this.stateDir, this.result)];
-      else {
+      if (this.result) {
+        const result = await findLocalResult(this.stateDir, this.result);
+        const state = await submission(forge, result);
+        if (state.endsWith('pending')) {
+          if (this.json) this.printJson({ benchmark: result.benchmark, sent: 0, pull: result.submitted!.pull });
+          else this.print(`The result ${result.id} is already submitted, in pull request #${result.submitted!.pull} (pending); nothing to do.`);
+          return 0;
+        }
+        results = [result];
+      } else {
         results = [];
         const seen = new Set<string>();
         // The newest execution of each model and dataset, unless it is submitted and not rejected.
