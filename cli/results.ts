@@ -192,7 +192,7 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
     partial,
     cubes: { data_preparation_mlcube: cubeHash(e.preparator), model: cubeHash(e.model), data_evaluator_mlcube: cubeHash(e.evaluator) },
     dataset_generated_uid: e.generatedUid,
-    executed_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    executed_at: new Date().toISOString(),
     medperf_git_version: VERSION,
   };
   await writeLocalResult(stateDir, result);

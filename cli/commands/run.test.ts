@@ -119,6 +119,15 @@ describe('the data owner', () => {
     expect(check.code).toBe(0);
     expect(check.out).toContain(`OK: the prepared data of ${DS} is unchanged.`);
 
+    // A rerun is the record's next version, never a silent edit; it merges through the gate too.
+    const rerun = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '-m', 'model-owner/chestxray-mobilenet', '--no-cache', '--runner', 'process', '--yes']);
+    expect(rerun.code, rerun.err).toBe(0);
+    expect(rerun.out).toContain('Total: 1 model, 1 ran, 0 from cache, 0 partial, 0 failed');
+    expect(rerun.out).toContain('  version: 2');
+    const [rerunPr] = await owner.listPulls({ state: 'open' });
+    expect(rerunPr!.paths).toEqual([`benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`]);
+    await owner.merge(rerunPr!.number);
+
     // Privacy: nothing pushed holds the data, its paths, its file names, or who and where we are.
     const repo = join(state, 'forge', 'registry.git');
     const pushed = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, maxBuffer: 1 << 28 });
