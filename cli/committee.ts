@@ -9,8 +9,11 @@ import { parseRecordPath, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
+import Docker from 'dockerode';
 import { runCompatibilityTest } from './compatibility.ts';
+import { loadImageTarball } from './cube/materialize.ts';
 import { cubeHash, materializeCube } from './execution.ts';
+import { fetchAsset } from './fetch.ts';
 import type { Runner } from './runners/runner.ts';
 import { VERSION } from './version.ts';
 
@@ -170,7 +173,23 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
   const status = options.onStatus ?? (() => {});
   const load = async (ref: RegisteredCubeRef) => {
     status(`${ref.id}: fetching`);
-    return materializeCube(options.stateDir, ref.id, ref.record);
+    const cube = await materializeCube(options.stateDir, ref.id, ref.record);
+    // A cube shipped as an image tarball: verified, then loaded into the engine unless it has the image.
+    const tarball = ref.record.image.tarball;
+    if (options.runner.name === 'docker' && tarball) {
+      const docker = new Docker();
+      const present = await docker
+        .getImage(ref.record.image.digest)
+        .inspect()
+        .then((i) => i.Id === ref.record.image.digest)
+        .catch(() => false);
+      if (!present) {
+        status(`${ref.id}: loading its image tarball`);
+        const file = await fetchAsset(tarball, { stateDir: options.stateDir, what: `${ref.id} image tarball` });
+        await loadImageTarball(docker, file, ref.record.image.digest, `${ref.id} image tarball`);
+      }
+    }
+    return cube;
   };
   const prep = await load(options.dataPreparator);
   const model = await load(options.model);

@@ -55,9 +55,11 @@ describe('status line', () => {
     const s = statusLine(c.ctx);
     s.update('infer: running');
     s.update('infer: running 1s');
+    s.update('hashing: 6% of 40 MB');
+    s.update('hashing: 50% of 40 MB');
     s.update('evaluate: running');
     s.done('compatibility test passed');
-    expect(c.err()).toBe('infer: running\nevaluate: running\ncompatibility test passed\n');
+    expect(c.err()).toBe('infer: running\nhashing: 6% of 40 MB\nevaluate: running\ncompatibility test passed\n');
   });
   it('rewrites the line in place on a terminal', () => {
     const c = context();

@@ -123,8 +123,8 @@ export interface StatusLine {
 
 /**
  * One status line on stderr (stdout stays clean for --json). On a terminal it is rewritten in
- * place; elsewhere (logs, CI, tests) a line is printed only when the step before the first ':'
- * changes, so a log gets "infer: running" once rather than once a second.
+ * place; elsewhere (logs, CI, tests) a line is printed only when its words change, not its
+ * counters, so a log gets "infer: running" once rather than once a second.
  */
 export function statusLine(context: MedperfContext, options: { quiet?: boolean } = {}): StatusLine {
   const stream = context.stderr as Writable & { isTTY?: boolean; columns?: number };
@@ -140,7 +140,8 @@ export function statusLine(context: MedperfContext, options: { quiet?: boolean }
         shown = true;
         return;
       }
-      const step = text.split(':')[0];
+      // Counters and timers ("running 12s", "6% of 40 MB") change every tick; the words do not.
+      const step = text.replace(/\s+[\d.,]+.*$/, '');
       if (step !== lastStep) {
         lastStep = step;
         stream.write(text + '\n');

@@ -1,8 +1,12 @@
 // The committee's and the model owner's flow with the real Docker engine: image digests read from
 // the engine by `mlcube submit`, the compatibility tests run in isolated containers.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemoImages } from '../../../examples/images.ts';
+import { buildCubeImage, buildDemoImages } from '../../../examples/images.ts';
 import { ADMIN, COMMITTEE, createHarness, cubeDir, type Harness, MODEL_OWNER } from '../../committee.fixtures.ts';
 
 let h: Harness;
@@ -57,5 +61,30 @@ describe('in Docker', () => {
     expect(assoc.initiated_by).toBe(MODEL_OWNER);
     const ls = await h.run(['association', 'ls', '--status', 'approved']);
     expect(ls.out.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('a model shipped as an image tarball: its id read from the tarball, the tarball verified and loaded before the test runs', async () => {
+    const tag = `medperf-git/tarball-model-test:${process.pid}`;
+    const copy = join(h.home, 'tarball-model');
+    await cp(cubeDir('chestxray-mobilenet'), copy, { recursive: true });
+    const config = join(copy, 'mlcube.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace('medperf-git/chestxray-mobilenet:0.1.0', tag));
+    const id = await buildCubeImage(copy, tag);
+    const tarball = join(h.home, 'tarball-model.tar');
+    try {
+      execFileSync('docker', ['save', '-o', tarball, tag]);
+      execFileSync('docker', ['rmi', tag], { stdio: 'ignore' });
+      const submit = await h.run(['mlcube', 'submit', copy, '--name', 'tarball-model', '--image-tarball-url', pathToFileURL(tarball).href, '--operational', '--yes', '--json'], { as: MODEL_OWNER });
+      expect(submit.code).toBe(0);
+      const record = JSON.parse(submit.out).record;
+      expect(record.image).toEqual({ digest: id, tarball: { url: pathToFileURL(tarball).href, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+      await h.merge(JSON.parse(submit.out).pull.number);
+      const r = await h.run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/tarball-model`, '--yes', '--json'], { as: MODEL_OWNER });
+      expect(r.err).toContain(`${MODEL_OWNER}/tarball-model: loading its image tarball\n`);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).record.compatibility_test.cubes.model).toMatchObject({ id: `${MODEL_OWNER}/tarball-model`, image: id });
+    } finally {
+      spawnSync('docker', ['rmi', '--force', tag], { stdio: 'ignore' });
+    }
   });
 });
