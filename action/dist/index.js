@@ -50557,6 +50557,7 @@ ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer"
 <li><a href="leaderboard.json">JSON</a></li>
 </ul>
 <h2>Leaderboard</h2>
+${ranked === 0 && board.rows.length ? `<p id="none-ranked">No model is ranked yet${board.publish === "per-dataset" ? "" : `: under this benchmark's policy a model's numbers are published once it has results on ${MIN_DATASETS_FOR_MEAN} datasets`}.</p>` : ""}
 ${rankingTable(board, link)}
 ${barChart(board)}
 ${board.cells ? `<h2>Per dataset</h2>

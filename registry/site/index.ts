@@ -1,7 +1,7 @@
 // The leaderboard site, rendered from leaderboards into a map of files (path -> content). It
 // touches no disk: the CLI and the Action write the map where they need it. Everything it renders
 // comes from computeLeaderboard, which holds only what each benchmark's results policy publishes.
-import { formatMetric, type Leaderboard, type LeaderboardRow } from '../leaderboard.ts';
+import { formatMetric, MIN_DATASETS_FOR_MEAN, type Leaderboard, type LeaderboardRow } from '../leaderboard.ts';
 import { badge, barChart, heatmap } from './charts.ts';
 import { esc, page } from './html.ts';
 
@@ -138,6 +138,7 @@ ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer"
 <li><a href="leaderboard.json">JSON</a></li>
 </ul>
 <h2>Leaderboard</h2>
+${ranked === 0 && board.rows.length ? `<p id="none-ranked">No model is ranked yet${board.publish === 'per-dataset' ? '' : `: under this benchmark's policy a model's numbers are published once it has results on ${MIN_DATASETS_FOR_MEAN} datasets`}.</p>` : ''}
 ${rankingTable(board, link)}
 ${barChart(board)}
 ${board.cells ? `<h2>Per dataset</h2>\n${heatmap(board)}\n${perDatasetTable(board, link)}` : ''}

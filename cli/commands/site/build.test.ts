@@ -43,6 +43,7 @@ describe('medperf-git site build', () => {
     expect(json.publish).toBe('per-model');
     // One dataset so far: under per-model its numbers are that dataset's, so they stay unpublished.
     expect(page).not.toContain('0.726');
+    expect(page).toContain("No model is ranked yet: under this benchmark's policy a model's numbers are published once it has results on 2 datasets.");
     expect(json.rows.map((r: { withheld: string }) => r.withheld)).toEqual([
       'published once the model has results on 2 datasets',
       'published once the model has results on 2 datasets',
