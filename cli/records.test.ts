@@ -7,7 +7,7 @@ import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../registry/hash.ts';
 import { loadRecord } from '../registry/load.ts';
-import { checkCubeTasks, computeCubeAssets, cubeRecord, recordYaml, verifyCubeUpstream } from './records.ts';
+import { checkCubeTasks, computeCubeAssets, cubeRecord, recordYaml, urlFromArgument, verifyCubeUpstream } from './records.ts';
 
 const EXAMPLE = 'examples/registry/mlcubes/bench-committee/chestxray-cnn.yaml';
 const DIGEST = 'sha256:' + 'a'.repeat(64);
@@ -161,5 +161,12 @@ describe('computeCubeAssets', () => {
     await expect(
       computeCubeAssets({ dir: join(dir, 'cube'), imageTarballUrl: pathToFileURL(join(dir, 'not-an-image.tar')).href }, { stateDir: home }),
     ).rejects.toThrow('not a `docker save` tarball with a manifest.json; pass --image-digest sha256:...');
+  });
+
+  it('takes local paths where URLs are expected, as file:// URLs', () => {
+    expect(urlFromArgument('https://example.org/a.tar.gz', '/work')).toBe('https://example.org/a.tar.gz');
+    expect(urlFromArgument('data/demo.tar.gz', '/work')).toBe('file:///work/data/demo.tar.gz');
+    expect(urlFromArgument('/srv/demo.tar.gz', '/work')).toBe('file:///srv/demo.tar.gz');
+    expect(() => urlFromArgument('s3://bucket/demo.tar.gz', '/work')).toThrow('s3://bucket/demo.tar.gz: only https://, http:// and file:// URLs, or local paths, can be used');
   });
 });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
@@ -414,6 +414,17 @@ export async function computeCubeAssets(source: CubeSource, options: CubeAssetOp
     toUpload,
     notes: img.notes,
   };
+}
+
+/**
+ * A URL as typed on the command line: https://, http:// and file:// as they are; a local path
+ * (absolute, or relative to `cwd`) becomes a file:// URL, the form a record accepts.
+ */
+export function urlFromArgument(text: string | undefined, cwd: string): string | undefined {
+  if (text === undefined) return undefined;
+  if (/^(https?|file):\/\//.test(text)) return text;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new CubeSourceError(`${text}: only https://, http:// and file:// URLs, or local paths, can be used`);
+  return pathToFileURL(resolve(cwd, text)).href;
 }
 
 /** A cube record from its assets and what the owner typed. */

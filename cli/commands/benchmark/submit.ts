@@ -17,7 +17,7 @@ import {
 } from '../../committee.ts';
 import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { hashUrl, recordYaml } from '../../records.ts';
+import { hashUrl, recordYaml, urlFromArgument } from '../../records.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;
@@ -82,6 +82,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
     if (!['higher', 'lower'].includes(this.direction)) throw new UsageError(`--direction must be higher or lower, not ${this.direction}`);
     if (!(PUBLISH as readonly string[]).includes(this.publish)) throw new UsageError(`--publish must be one of ${PUBLISH.join(', ')}, not ${this.publish}`);
     if (this.demoHash && !/^[a-f0-9]{64}$/.test(this.demoHash)) throw new UsageError('--demo-dataset-hash must be 64 lower-case hex digits (a sha256)');
+    const demoUrl = urlFromArgument(this.demoUrl, this.context.cwd)!;
     const modelAuto = parseAutoApproval(this.modelAutoApproval, '--model-auto-approval');
     const datasetAuto = parseAutoApproval(this.datasetAutoApproval, '--dataset-auto-approval');
 
@@ -108,7 +109,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         let hash = this.demoHash;
         if (!hash) {
           status.update('demo dataset: hashing');
-          hash = (await hashUrl(this.demoUrl, this.stateDir)).sha256;
+          hash = (await hashUrl(demoUrl, this.stateDir)).sha256;
         }
         const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
         status.update(`compatibility test: the three cubes on the demo dataset (${runner.name} runner)`);
@@ -118,7 +119,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
           dataPreparator: cubes.prep,
           model: cubes.model,
           evaluator: cubes.evaluator,
-          demoDataset: { url: this.demoUrl, sha256: hash },
+          demoDataset: { url: demoUrl, sha256: hash },
           onStatus: (line) => status.update(line),
         });
         status.done('compatibility test: passed');
@@ -138,7 +139,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         data_preparation_mlcube: cubes.prep.id,
         reference_model: cubes.model.id,
         data_evaluator_mlcube: cubes.evaluator.id,
-        demo_dataset: { url: this.demoUrl, sha256: demoHash, generated_uid: test.generatedUid },
+        demo_dataset: { url: demoUrl, sha256: demoHash, generated_uid: test.generatedUid },
         ...(datasetAuto ? { dataset_auto_approval: datasetAuto } : {}),
         ...(modelAuto ? { model_auto_approval: modelAuto } : {}),
         results_policy: { publish: this.publish as BenchmarkRecord['results_policy']['publish'], primary_metric: this.primaryMetric, direction: this.direction as 'higher' | 'lower' },
@@ -157,7 +158,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         this.print(`The benchmark record (${path}):`);
         this.print(indent(files[0]!.content.split('\n').slice(1).join('\n').trimEnd()));
         this.print(`and the reference model's association (${assocPath}).`);
-        if (forge.kind === 'github' && this.demoUrl.startsWith('file://')) {
+        if (forge.kind === 'github' && demoUrl.startsWith('file://')) {
           this.print('Note: the demo dataset is a file on this machine (file:// URL): nobody else can fetch it, and its path is published; use an https:// URL for a shared registry.');
         }
       }
@@ -173,7 +174,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
             ['data preparator', cubes.prep.id],
             ['reference model', cubes.model.id],
             ['metrics', cubes.evaluator.id],
-            ['demo dataset', `${this.demoUrl} (sha256 ${demoHash})`],
+            ['demo dataset', `${demoUrl} (sha256 ${demoHash})`],
             ['results policy', `${this.publish}, ranked on ${this.primaryMetric} (${this.direction} is better)`],
           ])
             .split('\n')

@@ -144,7 +144,7 @@ describe('the model owner', () => {
   it('registers a cube from the URLs of its files, as MedPerf takes them', async () => {
     const url = (f: string) => pathToFileURL(join(cubeDir('chestxray-cnn'), f)).href;
     const r = await h.run(
-      ['mlcube', 'submit', '--name', 'cnn-from-urls', '--kind', 'model', '--mlcube-url', url('mlcube.yaml'), '--parameters-url', url('workspace/parameters.yaml'),
+      ['mlcube', 'submit', '--name', 'cnn-from-urls', '--kind', 'model', '--mlcube-url', url('mlcube.yaml'), '--parameters-url', join(cubeDir('chestxray-cnn'), 'workspace/parameters.yaml'),
         '--image-digest', digest('e'), '--yes', '--json'],
       { as: MODEL_OWNER },
     );

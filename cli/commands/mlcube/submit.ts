@@ -6,7 +6,7 @@ import type { CubeRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
 import { mainView, requireLogin } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
-import { CUBE_KINDS, checkCubeTasks, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../records.ts';
+import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../records.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {
@@ -71,12 +71,12 @@ export class MlcubeSubmitCommand extends BaseCommand {
         {
           dir,
           baseUrl: this.baseUrl,
-          configUrl: this.mlcubeUrl,
-          parametersUrl: this.parametersUrl,
-          additionalFilesUrl: this.additionalFilesUrl,
+          configUrl: urlFromArgument(this.mlcubeUrl, this.context.cwd),
+          parametersUrl: urlFromArgument(this.parametersUrl, this.context.cwd),
+          additionalFilesUrl: urlFromArgument(this.additionalFilesUrl, this.context.cwd),
           image: this.image,
           imageDigest: this.imageDigest,
-          imageTarballUrl: this.imageTarballUrl,
+          imageTarballUrl: urlFromArgument(this.imageTarballUrl, this.context.cwd),
         },
         { stateDir: this.stateDir, onProgress: (t) => status.update(t) },
         ),
