@@ -182,9 +182,10 @@ export class TutorialCommand extends BaseCommand {
     this.print('\nDone. Where to look:');
     this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);
     this.print(`  its files at main:                   ${checkout}`);
-    this.print(`  the pull requests:                   MEDPERF_GIT_HOME=${this.home} medperf-git pr ls --state all --registry ${forgeDir}`);
+    this.print(`  the pull requests:                   MEDPERF_GIT_HOME=${this.home} npx medperf-git pr ls --state all`);
     this.print(`  the leaderboard site:                ${join(site, 'index.html')}`);
-    this.print(`  the data owner's local results:      MEDPERF_GIT_HOME=${this.home} medperf-git result ls --registry ${forgeDir} --as ${DATA_OWNER}`);
+    this.print(`  the data owner's local results:      MEDPERF_GIT_HOME=${this.home} npx medperf-git result ls --as ${DATA_OWNER}`);
+    this.print(`  a record, e.g. the dataset:          MEDPERF_GIT_HOME=${this.home} npx medperf-git dataset view ${DATASET}`);
     return 0;
   }
 
