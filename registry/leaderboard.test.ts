@@ -135,6 +135,12 @@ describe('rank sentences', () => {
     const after = computeLeaderboard(leaderboardInput('lung', {}, scores));
     expect(describeRank(after, 'alice/cnn')).toBe('alice/cnn ranks 2nd of 3 on AUC (0.858)');
     expect(previewChange(before, after)).toEqual(['alice/cnn would rank 2nd of 3 on AUC (0.858)', 'bob/unet would rank 3rd of 3 on AUC (0.705); now 2nd']);
+    const many = computeLeaderboard(
+      leaderboardInput('big', {}, Object.fromEntries(Array.from({ length: 23 }, (_, i) => [`o/m${String(i).padStart(2, '0')}`, { 'd/x': { AUC: 1 - i / 100 } }]))),
+    );
+    expect(['o/m00', 'o/m01', 'o/m02', 'o/m03', 'o/m10', 'o/m11', 'o/m12', 'o/m20', 'o/m21', 'o/m22'].map((m) => describeRank(many, m).split(' ')[2])).toEqual([
+      '1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd',
+    ]);
     expect(formatMetric(0.81234)).toBe('0.812');
     expect(formatMetric(12)).toBe('12');
     expect(formatMetric(12345.6)).toBe('12346');
