@@ -190,7 +190,7 @@ export class RunCommand extends BaseCommand {
       if (this.json) report(pull);
       else {
         this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
-        this.print('Results need no reviewer: they merge once the checks pass.');
+        this.print(`Results need no reviewer: once the checks pass (every model and dataset approved), merge it (\`medperf-git pr merge ${pull.number}\`).`);
       }
       return 0;
     });

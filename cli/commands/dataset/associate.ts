@@ -93,7 +93,14 @@ export class DatasetAssociateCommand extends BaseCommand {
         return 0;
       }
       this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
-      this.print(`A committee member of ${this.benchmark} (${bench.data.committee.join(', ')}) approves it; then run the benchmark: \`medperf-git run -b ${this.benchmark} -d ${id}\`.`);
+      const policy = bench.data.dataset_auto_approval;
+      const automatic = policy?.mode === 'always' || (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => l.toLowerCase() === forge.login.toLowerCase()));
+      this.print(
+        automatic
+          ? `The benchmark's policy approves your datasets without a review: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`
+          : `A committee member of ${this.benchmark} (${bench.data.committee.join(', ')}) approves it (\`medperf-git association approve -b ${this.benchmark} -d ${id}\`).`,
+      );
+      this.print(`Then run the benchmark: \`medperf-git run -b ${this.benchmark} -d ${id}\`.`);
       return 0;
     });
   }

@@ -69,6 +69,7 @@ export class DatasetSetOperationalCommand extends BaseCommand {
         return 0;
       }
       this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
       this.print(`Once it is merged, associate the dataset with a benchmark: \`medperf-git dataset associate -b BENCHMARK -d ${id}\`.`);
       return 0;
     });

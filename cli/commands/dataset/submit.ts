@@ -101,6 +101,7 @@ export class DatasetSubmitCommand extends BaseCommand {
         return 0;
       }
       this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
       this.print(`Next: prepare the data with \`medperf-git dataset prepare -d ${id}\`.`);
       return 0;
     });
