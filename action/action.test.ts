@@ -104,6 +104,30 @@ describe('the bundled Action', () => {
     expect(run.outputs.report).toBe(join(repo, 'out/report.json'));
   });
 
+  it('validate: reads a registry kept in a folder of a larger repository', async () => {
+    const mono = mkdtempSync(join(tmpdir(), 'medperf-git-action-mono-'));
+    try {
+      cpSync(example, join(mono, 'registry'), { recursive: true });
+      writeFileSync(join(mono, 'README.md'), 'A repository with a registry in it.\n');
+      await git(mono, 'init', '-q', '-b', 'main');
+      await git(mono, 'add', '.');
+      await git(mono, 'commit', '-q', '-m', 'registry');
+      const base = await git(mono, 'rev-parse', 'HEAD');
+      const path = 'benchmarks/chestxray/results/data-owner/hospital-a/model-owner/chestxray-mobilenet.yaml';
+      writeFileSync(join(mono, 'registry', path), readFileSync(join(mono, 'registry', path), 'utf8').replace('AUC: 0.726', 'AUC: "high"'));
+      writeFileSync(join(mono, 'README.md'), 'Changed outside the registry: not a record.\n');
+      await git(mono, 'commit', '-q', '-am', 'change');
+      const head = await git(mono, 'rev-parse', 'HEAD');
+      const run = await runAction({ inputs: { mode: 'validate', path: 'registry' }, event: pullRequestEvent(9, 'data-owner', base, head), workspace: mono });
+      expect(run.code).toBe(1);
+      const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error title='));
+      expect(errors.length).toBeGreaterThan(0);
+      for (const e of errors) expect(e).toContain(`file=registry/${path},`);
+    } finally {
+      rmSync(mono, { recursive: true, force: true });
+    }
+  });
+
   it('site: builds the site into the folder given, linking records at the pushed commit', async () => {
     const run = await runAction({ inputs: { mode: 'site', out: 'public' }, workspace: repo, env: { GITHUB_SHA: baseSha } });
     expect(run.stderr).toBe('');

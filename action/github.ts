@@ -66,6 +66,8 @@ export async function pullFiles(gh: GitHub, repo: Repo, number: number): Promise
 export interface GitRemote {
   /** The base branch's checkout: the PR's objects are fetched into it, never checked out. */
   repoDir: string;
+  /** The registry's folder in the repository ('' at the top, else ending in '/'). */
+  prefix: string;
   /** https://github.com (GITHUB_SERVER_URL). */
   serverUrl: string;
   token: string;
@@ -101,9 +103,12 @@ export async function fetchPullHead(remote: GitRemote, repo: Repo, pull: Pull): 
  * it, their bytes read from the PR's head commit as git objects.
  */
 export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTree, remote: GitRemote): Promise<{ head: FileTree; changed: string[] }> {
-  const files = await pullFiles(gh, repo, pull.number);
+  // The API names paths from the repository's top; the registry sees them from its own folder.
+  const files = (await pullFiles(gh, repo, pull.number))
+    .filter((f) => f.path.startsWith(remote.prefix))
+    .map((f) => ({ ...f, path: f.path.slice(remote.prefix.length) }));
   const sha = await fetchPullHead(remote, repo, pull);
-  const prTree = gitTree(remote.repoDir, sha);
+  const prTree = gitTree(remote.repoDir, sha, { subdir: remote.prefix });
   const overlay = new Map<string, Buffer | null>();
   try {
     for (const f of files) overlay.set(f.path, f.deleted ? null : ((await prTree.read(f.path)) ?? null));

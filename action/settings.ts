@@ -1,5 +1,6 @@
 // Every input and environment variable the Action reads, typed, in one place.
 import * as core from '@actions/core';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 
@@ -40,8 +41,19 @@ export interface Settings {
   sha: string;
   eventName: string;
   event: EventPayload;
+  /** Where the registry sits in its repository: '' at the top, else a folder ending in '/'. */
+  prefix: string;
   /** A registry path as the repository's path, for annotations. */
   pathInRepo(path: string): string;
+}
+
+/** The registry folder's place in its git repository (`git rev-parse --show-prefix`); '' outside git. */
+function registryPrefix(path: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--show-prefix'], { cwd: path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -68,6 +80,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sha: env.GITHUB_SHA ?? '',
     eventName: env.GITHUB_EVENT_NAME ?? '',
     event: eventPath ? (JSON.parse(readFileSync(eventPath, 'utf8')) as EventPayload) : {},
+    prefix: registryPrefix(path),
     pathInRepo: (p) => relative(workspace, resolve(path, p)).split('\\').join('/'),
   };
 }

@@ -31605,13 +31605,13 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar, onError) {
-      const start = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+    function resolveBlockScalar(ctx, scalar2, onError) {
+      const start = scalar2.offset;
+      const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type2 = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
+      const lines = scalar2.source ? splitLines(scalar2.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -31623,12 +31623,12 @@ var require_resolve_block_scalar = __commonJS({
       if (chompStart === 0) {
         const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
-        if (scalar.source)
-          end2 += scalar.source.length;
+        if (scalar2.source)
+          end2 += scalar2.source.length;
         return { value: value2, type: type2, comment: header.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let trimIndent = scalar2.indent + header.indent;
+      let offset = scalar2.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
@@ -31706,7 +31706,7 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start + header.length + scalar.source.length;
+      const end = start + header.length + scalar2.source.length;
       return { value, type: type2, comment: header.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
@@ -31789,8 +31789,8 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar, strict, onError) {
-      const { offset, type: type2, source, end } = scalar;
+    function resolveFlowScalar(scalar2, strict, onError) {
+      const { offset, type: type2, source, end } = scalar2;
       let _type;
       let value;
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
@@ -31809,7 +31809,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type2}`);
+          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type2}`);
           return {
             value: "",
             type: null,
@@ -32024,26 +32024,26 @@ var require_compose_scalar = __commonJS({
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
-      let scalar;
+      let scalar2;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar2 = new Scalar.Scalar(value);
       }
-      scalar.range = range;
-      scalar.source = value;
+      scalar2.range = range;
+      scalar2.source = value;
       if (type2)
-        scalar.type = type2;
+        scalar2.type = type2;
       if (tagName)
-        scalar.tag = tagName;
+        scalar2.tag = tagName;
       if (tag.format)
-        scalar.format = tag.format;
+        scalar2.format = tag.format;
       if (comment)
-        scalar.comment = comment;
-      return scalar;
+        scalar2.comment = comment;
+      return scalar2;
     }
     function findScalarTagByName(schema2, value, tagName, tagToken, onError) {
       if (tagName === "!")
@@ -33871,37 +33871,37 @@ var require_parser = __commonJS({
           };
         }
       }
-      *scalar(scalar) {
+      *scalar(scalar2) {
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
           let sep3;
-          if (scalar.end) {
-            sep3 = scalar.end;
+          if (scalar2.end) {
+            sep3 = scalar2.end;
             sep3.push(this.sourceToken);
-            delete scalar.end;
+            delete scalar2.end;
           } else
             sep3 = [this.sourceToken];
           const map2 = {
             type: "block-map",
-            offset: scalar.offset,
-            indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep3 }]
+            offset: scalar2.offset,
+            indent: scalar2.indent,
+            items: [{ start, key: scalar2, sep: sep3 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
         } else
-          yield* this.lineEnd(scalar);
+          yield* this.lineEnd(scalar2);
       }
-      *blockScalar(scalar) {
+      *blockScalar(scalar2) {
         switch (this.type) {
           case "space":
           case "comment":
           case "newline":
-            scalar.props.push(this.sourceToken);
+            scalar2.props.push(this.sourceToken);
             return;
           case "scalar":
-            scalar.source = this.source;
+            scalar2.source = this.source;
             this.atNewLine = true;
             this.indent = 0;
             if (this.onNewLine) {
@@ -41333,6 +41333,127 @@ var {
 
 // registry/yaml.ts
 var import_yaml = __toESM(require_dist2(), 1);
+
+// registry/yaml-fast.ts
+var KEY = /^[A-Za-z_][A-Za-z0-9_.+-]*$/;
+var INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
+var FLOAT = /^-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,17}$/;
+var NUMBERISH = /^[0-9._eE+-]*$/;
+var CORE_NUMBER = /^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?)$/;
+var INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`.+~ ]/;
+var PREFIXED_INT = /^(?:0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)$/;
+var BOOL_NULL = /* @__PURE__ */ new Map([
+  ["true", true],
+  ["True", true],
+  ["TRUE", true],
+  ["false", false],
+  ["False", false],
+  ["FALSE", false],
+  ["null", null],
+  ["Null", null],
+  ["NULL", null]
+]);
+var isLetter = (c) => c >= 97 && c <= 122 || c >= 65 && c <= 90;
+var plainText = (s) => s.indexOf(" #") < 0 && s.indexOf(": ") < 0 && s.charCodeAt(s.length - 1) !== 58;
+function scalar(raw) {
+  const s = raw.trimEnd();
+  if (s === "") return void 0;
+  const c = s.charCodeAt(0);
+  if (isLetter(c)) {
+    if (s.length <= 5) {
+      const v = BOOL_NULL.get(s);
+      if (v !== void 0) return v;
+    }
+    return plainText(s) ? s : void 0;
+  }
+  if (c === 34) {
+    if (s.length < 2 || s.charCodeAt(s.length - 1) !== 34) return void 0;
+    const inner = s.slice(1, -1);
+    return inner.includes('"') || inner.includes("\\") ? void 0 : inner;
+  }
+  if (c === 39) {
+    if (s.length < 2 || s.charCodeAt(s.length - 1) !== 39) return void 0;
+    const inner = s.slice(1, -1);
+    return inner.includes("'") ? void 0 : inner;
+  }
+  if (NUMBERISH.test(s)) {
+    if (INT.test(s) || FLOAT.test(s)) return Number(s);
+    if (CORE_NUMBER.test(s) || !/^[0-9]/.test(s)) return void 0;
+    return s;
+  }
+  if (INDICATOR.test(s) || PREFIXED_INT.test(s)) return void 0;
+  return plainText(s) ? s : void 0;
+}
+function parseCanonicalYaml(text) {
+  if (text.includes("\r") || text.includes("	")) return void 0;
+  const lines = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    let i = start;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    if (i < end && text.charCodeAt(i) !== 35) {
+      const line = text.slice(i, end);
+      if (i === start && (line.startsWith("---") || line.startsWith("...") || line.startsWith("%"))) return void 0;
+      lines.push({ indent: i - start, text: line });
+    }
+    start = end + 1;
+  }
+  if (lines.length === 0 || lines[0].indent !== 0) return void 0;
+  let pos = 0;
+  function mapping(indent) {
+    const out = {};
+    while (pos < lines.length && lines[pos].indent === indent) {
+      const line = lines[pos].text;
+      if (line.startsWith("- ") || line === "-") return void 0;
+      const colon = line.indexOf(":");
+      if (colon <= 0) return void 0;
+      const key = line.slice(0, colon);
+      if (!KEY.test(key) || key === "__proto__" || BOOL_NULL.has(key) || Object.prototype.hasOwnProperty.call(out, key)) return void 0;
+      const rest = line.slice(colon + 1);
+      pos++;
+      if (rest === "" || rest.trim() === "") {
+        const next = lines[pos];
+        if (next && next.indent > indent) {
+          const child = next.text.startsWith("- ") ? sequence(next.indent) : mapping(next.indent);
+          if (child === void 0) return void 0;
+          out[key] = child;
+        } else if (next && next.indent === indent && next.text.startsWith("- ")) {
+          const child = sequence(indent);
+          if (child === void 0) return void 0;
+          out[key] = child;
+        } else {
+          out[key] = null;
+        }
+        continue;
+      }
+      if (rest.charCodeAt(0) !== 32) return void 0;
+      const value = scalar(rest.slice(1).trimStart());
+      if (value === void 0) return void 0;
+      out[key] = value;
+    }
+    if (pos < lines.length && lines[pos].indent > indent) return void 0;
+    return out;
+  }
+  function sequence(indent) {
+    const out = [];
+    while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith("- ")) {
+      const item = lines[pos].text.slice(2).trimStart();
+      if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return void 0;
+      const value = scalar(item);
+      if (value === void 0) return void 0;
+      out.push(value);
+      pos++;
+    }
+    if (pos < lines.length && lines[pos].indent > indent) return void 0;
+    return out;
+  }
+  const root = mapping(0);
+  return root !== void 0 && pos === lines.length ? root : void 0;
+}
+
+// registry/yaml.ts
 var MAX_RECORD_BYTES = 1024 * 1024;
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 var AMPERSAND = 38;
@@ -41405,6 +41526,8 @@ function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
     const anchors = anchorFindings(path, text);
     if (anchors.length) return { findings: anchors, text };
   }
+  const fast = parseCanonicalYaml(text);
+  if (fast !== void 0) return { data: fast, findings: [], text };
   let data;
   try {
     data = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: path });
@@ -49982,9 +50105,9 @@ async function fetchPullHead(remote, repo, pull) {
   return sha;
 }
 async function pullTree(gh, repo, pull, base, remote) {
-  const files2 = await pullFiles(gh, repo, pull.number);
+  const files2 = (await pullFiles(gh, repo, pull.number)).filter((f) => f.path.startsWith(remote.prefix)).map((f) => ({ ...f, path: f.path.slice(remote.prefix.length) }));
   const sha = await fetchPullHead(remote, repo, pull);
-  const prTree = gitTree(remote.repoDir, sha);
+  const prTree = gitTree(remote.repoDir, sha, { subdir: remote.prefix });
   const overlay = /* @__PURE__ */ new Map();
   try {
     for (const f of files2) overlay.set(f.path, f.deleted ? null : await prTree.read(f.path) ?? null);
@@ -50077,7 +50200,7 @@ async function commentMode(s) {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });
@@ -50247,7 +50370,7 @@ async function gateMode(s) {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
   await setStatus(gh, s.repo, pull.headSha, {
@@ -50719,8 +50842,9 @@ async function validateMode(s) {
   const pr = s.event.pull_request;
   if (!pr) throw new Error(`validate mode runs on pull_request events, not ${s.eventName}`);
   const base = await mergeBase(s.path, pr.base.sha, pr.head.sha);
-  const baseTree = gitTree(s.path, base);
-  const headTree = gitTree(s.path, pr.head.sha);
+  const subdir = { subdir: s.prefix };
+  const baseTree = gitTree(s.path, base, subdir);
+  const headTree = gitTree(s.path, pr.head.sha, subdir);
   let findings;
   try {
     const changed = await gitChangedPaths(s.path, base, pr.head.sha);
@@ -50751,9 +50875,17 @@ async function validateMode(s) {
 }
 
 // action/settings.ts
+import { execFileSync } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 import { isAbsolute, relative as relative2, resolve as resolve3 } from "node:path";
 var MODES = ["validate", "gate", "comment", "site"];
+function registryPrefix(path) {
+  try {
+    return execFileSync("git", ["rev-parse", "--show-prefix"], { cwd: path, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
 function readSettings(env = process.env) {
   const mode = getInput("mode", { required: true });
   if (!MODES.includes(mode)) throw new Error(`input mode must be one of ${MODES.join(", ")}, not "${mode}"`);
@@ -50778,6 +50910,7 @@ function readSettings(env = process.env) {
     sha: env.GITHUB_SHA ?? "",
     eventName: env.GITHUB_EVENT_NAME ?? "",
     event: eventPath ? JSON.parse(readFileSync2(eventPath, "utf8")) : {},
+    prefix: registryPrefix(path),
     pathInRepo: (p) => relative2(workspace, resolve3(path, p)).split("\\").join("/")
   };
 }

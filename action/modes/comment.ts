@@ -16,7 +16,7 @@ export async function commentMode(s: Settings): Promise<string | undefined> {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return undefined;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });

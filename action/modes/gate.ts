@@ -19,7 +19,7 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
   const pull = await pullOfEvent(gh, s);
   if (!pull) return undefined;
   const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, serverUrl: s.serverUrl, token: s.token });
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
   await setStatus(gh, s.repo, pull.headSha, {

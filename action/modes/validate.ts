@@ -13,8 +13,10 @@ export async function validateMode(s: Settings): Promise<ValidationReport> {
   const pr = s.event.pull_request;
   if (!pr) throw new Error(`validate mode runs on pull_request events, not ${s.eventName}`);
   const base = await mergeBase(s.path, pr.base.sha, pr.head.sha);
-  const baseTree = gitTree(s.path, base);
-  const headTree = gitTree(s.path, pr.head.sha);
+  // A registry in a folder of a larger repository is read as that folder of each commit.
+  const subdir = { subdir: s.prefix };
+  const baseTree = gitTree(s.path, base, subdir);
+  const headTree = gitTree(s.path, pr.head.sha, subdir);
   let findings;
   try {
     const changed = await gitChangedPaths(s.path, base, pr.head.sha);
