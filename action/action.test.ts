@@ -65,7 +65,8 @@ describe('the bundled Action', () => {
   it('is what action/build.js builds from the sources', async () => {
     const out = mkdtempSync(join(tmpdir(), 'medperf-git-dist-'));
     try {
-      await execFileAsync(process.execPath, [join(root, 'action/build.js')], { env: { ...process.env, ACTION_DIST: `${out}/` } });
+      // From another folder: the bundle must not depend on where the build runs.
+      await execFileAsync(process.execPath, [join(root, 'action/build.js')], { cwd: tmpdir(), env: { ...process.env, ACTION_DIST: `${out}/` } });
       expect(readFileSync(join(out, 'index.js')).equals(readFileSync(join(root, 'action/dist/index.js'))), 'run `npm run build:action` and commit action/dist').toBe(true);
       expect(readFileSync(join(out, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'action/dist/package.json'), 'utf8'));
     } finally {

@@ -42,6 +42,8 @@ export default { readdirSync, readFileSync, existsSync };
 
 mkdirSync(out, { recursive: true });
 await build({
+  // Paths in the bundle's comments and module keys are relative to the repository, wherever this runs.
+  absWorkingDir: root,
   entryPoints: [`${root}action/main.ts`],
   outfile: `${out}index.js`,
   bundle: true,
