@@ -1,4 +1,5 @@
 import { type BaseContext, Command, Option } from 'clipanion';
+import { MedperfError } from '../registry/errors.ts';
 import { stateDir } from './state.ts';
 
 /** The context every command runs in: streams and environment are injected so tests run commands in process. */
@@ -16,6 +17,17 @@ export abstract class BaseCommand extends Command<MedperfContext> {
   as = Option.String('--as', {
     description: 'On the local forge, the login you act as (default: $MEDPERF_GIT_LOGIN, then the profile)',
   });
+
+  /** Failures go to stderr with exit 1: expected ones as `error (code): message`, usage errors as clipanion formats them, the unexpected with their stack. */
+  override async validateAndExecute(): Promise<number> {
+    try {
+      return await super.validateAndExecute();
+    } catch (error) {
+      if (error instanceof MedperfError) this.context.stderr.write(`error (${error.code}): ${error.message}\n`);
+      else this.context.stderr.write(this.cli.error(error, { colored: false, command: this }));
+      return 1;
+    }
+  }
 
   get stateDir(): string {
     return stateDir(this.context.env);

@@ -1,5 +1,4 @@
 import { Builtins, Cli } from 'clipanion';
-import { MedperfError } from '../registry/errors.ts';
 import type { MedperfContext } from './base.ts';
 import { commands } from './commands/index.ts';
 import { VERSION } from './version.ts';
@@ -16,7 +15,7 @@ export function makeCli(): Cli<MedperfContext> {
   return cli;
 }
 
-/** Runs the CLI; expected failures print their message, the unexpected their stack. */
+/** Runs the CLI in process with the given streams and environment; resolves to the exit code. */
 export async function main(argv: string[], context: Partial<MedperfContext> = {}): Promise<number> {
   const full: MedperfContext = {
     stdin: process.stdin,
@@ -27,17 +26,7 @@ export async function main(argv: string[], context: Partial<MedperfContext> = {}
     colorDepth: process.stdout.isTTY ? 8 : 1,
     ...context,
   };
-  const cli = makeCli();
-  try {
-    const command = cli.process(argv, full);
-    return await command.validateAndExecute();
-  } catch (error) {
-    if (error instanceof MedperfError) {
-      full.stderr.write(`error (${error.code}): ${error.message}\n`);
-      return 1;
-    }
-    // Clipanion's usage errors come back formatted by cli.error.
-    full.stderr.write(cli.error(error));
-    return 1;
-  }
+  // Expected failures (MedperfError) are printed by BaseCommand without a stack; clipanion
+  // prints usage errors and help.
+  return makeCli().run(argv, full);
 }
