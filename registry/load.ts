@@ -6,7 +6,7 @@ import { paths, parseRecordPath, type RecordKind, type RecordPath } from './layo
 import type { Finding } from './findings.ts';
 import type { RegistryConfig } from './records.ts';
 import { describeSchemaErrors, validatorFor } from './schemas.ts';
-import { readLimited } from './trees.ts';
+import { readLimited, type LimitedRead, type RegistryTree } from './trees.ts';
 import type { FileTree, LoadedRecord, Position, RegistryView } from './view.ts';
 import { MAX_RECORD_BYTES, oversizedFinding, parseRecordYaml, SourceMap } from './yaml.ts';
 
@@ -94,6 +94,8 @@ export function outsideLayoutMessage(path: string): string {
 /** A view that also gives the findings of loading each file (the schema and layout rules read them). */
 export interface LoadingView extends RegistryView {
   load(path: string): Promise<LoadResult>;
+  /** The load result now, when it is cached or the tree reads synchronously; else undefined. */
+  loadSync(path: string): LoadResult | undefined;
   /** Drops a path from the cache (full validation releases results once every rule has seen them). */
   forget(path: string): void;
   /** The paths in the cache. */
@@ -103,32 +105,57 @@ export interface LoadingView extends RegistryView {
 /** The load result of a path through a view, caching when the view can. */
 export async function loadThrough(view: RegistryView, path: string): Promise<LoadResult> {
   const v = view as Partial<LoadingView>;
+  if (typeof v.loadSync === 'function') {
+    const now = v.loadSync(path);
+    if (now) return now;
+  }
   if (typeof v.load === 'function') return v.load(path);
   const bytes = await view.tree.read(path);
   return bytes ? loadRecord(path, bytes) : { findings: [] };
 }
 
-/** Records of a tree, parsed on demand and cached. */
-export function createView(tree: FileTree): LoadingView {
-  const cache = new Map<string, Promise<LoadResult>>();
-
-  async function loadUncached(path: string): Promise<LoadResult> {
-    const read = await readLimited(tree, path, MAX_RECORD_BYTES);
-    if (!read) return { findings: [] };
-    if (!read.bytes) {
-      if (!parseRecordPath(path)) {
-        return { findings: [finding(path, { line: 1, column: 1 }, 'layout', outsideLayoutMessage(path))] };
-      }
-      return { findings: [oversizedFinding(path, read.size)] };
+function fromRead(path: string, read: LimitedRead | undefined): LoadResult {
+  if (!read) return { findings: [] };
+  if (!read.bytes) {
+    if (!parseRecordPath(path)) {
+      return { findings: [finding(path, { line: 1, column: 1 }, 'layout', outsideLayoutMessage(path))] };
     }
-    return loadRecord(path, read.bytes);
+    return { findings: [oversizedFinding(path, read.size)] };
+  }
+  return loadRecord(path, read.bytes);
+}
+
+/**
+ * Records of a tree, parsed on demand and cached. Over a folder or memory the files are read
+ * synchronously, so a cached record costs no more than a map lookup.
+ */
+export function createView(tree: FileTree): LoadingView {
+  const done = new Map<string, LoadResult>();
+  const pending = new Map<string, Promise<LoadResult>>();
+  const readSync = (tree as Partial<RegistryTree>).readLimitedSync?.bind(tree);
+
+  function loadSync(path: string): LoadResult | undefined {
+    let r = done.get(path);
+    if (r || !readSync) return r;
+    r = fromRead(path, readSync(path, MAX_RECORD_BYTES));
+    done.set(path, r);
+    return r;
   }
 
   function load(path: string): Promise<LoadResult> {
-    let p = cache.get(path);
+    const now = loadSync(path);
+    if (now) return Promise.resolve(now);
+    let p = pending.get(path);
     if (!p) {
-      p = loadUncached(path);
-      cache.set(path, p);
+      p = readLimited(tree, path, MAX_RECORD_BYTES).then((read) => {
+        const r = fromRead(path, read);
+        if (pending.get(path) === p) {
+          done.set(path, r);
+          pending.delete(path);
+        }
+        return r;
+      });
+      pending.set(path, p);
     }
     return p;
   }
@@ -136,20 +163,22 @@ export function createView(tree: FileTree): LoadingView {
   async function recordOf<K extends RecordKind>(path: string, kind: K): Promise<LoadedRecord<K> | undefined> {
     const where = parseRecordPath(path);
     if (!where || where.kind !== kind) return undefined;
-    const r = (await load(path)).record;
-    return r as LoadedRecord<K> | undefined;
+    const r = loadSync(path) ?? (await load(path));
+    return r.record as LoadedRecord<K> | undefined;
   }
 
   return {
     tree,
     load,
+    loadSync,
     forget(path) {
-      cache.delete(path);
+      done.delete(path);
+      pending.delete(path);
     },
-    cached: () => [...cache.keys()],
+    cached: () => [...done.keys(), ...pending.keys()],
     async record(path) {
       if (!parseRecordPath(path)) return undefined;
-      return (await load(path)).record;
+      return (loadSync(path) ?? (await load(path))).record;
     },
     async registryConfig() {
       return (await recordOf(paths.registry(), 'registry'))?.data as RegistryConfig | undefined;

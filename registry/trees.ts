@@ -21,6 +21,8 @@ export interface RegistryTree extends FileTree {
   readLimited(path: string, limit: number): Promise<LimitedRead | undefined>;
   /** Releases what the tree holds open (the git tree's long-lived `git cat-file`). */
   close(): Promise<void>;
+  /** readLimited without a promise, for trees that read synchronously (folder, memory). */
+  readLimitedSync?(path: string, limit: number): LimitedRead | undefined;
 }
 
 /** Reads with a size limit from any tree: the trees of this module check the size first. */
@@ -56,11 +58,12 @@ function safeRelative(path: string): boolean {
 export function directoryTree(dir: string, opts: { files?: string[] } = {}): RegistryTree {
   let all: string[] | undefined = opts.files;
   let allSet: Set<string> | undefined = all && new Set(all);
+  const root = dir.endsWith('/') ? dir : dir + '/';
 
   function walk(rel: string, out: string[]): void {
     let entries;
     try {
-      entries = readdirSync(rel ? join(dir, rel) : dir, { withFileTypes: true });
+      entries = readdirSync(rel ? root + rel : dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -72,26 +75,36 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     }
   }
 
+  // One buffer, reused for every read: a record file is read with open, one read, close; its size
+  // is known from the read itself (up to limit + 1 bytes), so a large file is never read whole.
+  let scratch = Buffer.allocUnsafe(64 * 1024);
   function readSyncLimited(path: string, limit: number): LimitedRead | undefined {
     if (!safeRelative(path)) return undefined;
     let fd: number;
     try {
-      fd = openSync(join(dir, path), 'r');
+      fd = openSync(root + path, 'r');
     } catch {
       return undefined;
     }
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return undefined;
-      if (st.size > limit) return { size: st.size };
-      const bytes = Buffer.allocUnsafe(st.size);
       let off = 0;
-      while (off < st.size) {
-        const n = readSync(fd, bytes, off, st.size - off, off);
+      for (;;) {
+        if (off === scratch.length) {
+          if (scratch.length > limit) break;
+          const bigger = Buffer.allocUnsafe(Math.min(scratch.length * 4, limit + 1));
+          scratch.copy(bigger, 0, 0, off);
+          scratch = bigger;
+        }
+        const n = readSync(fd, scratch, off, scratch.length - off, null);
         if (n === 0) break;
         off += n;
+        if (off > limit) break;
       }
-      return { size: off, bytes: off === st.size ? bytes : bytes.subarray(0, off) };
+      if (off > limit) return { size: fstatSync(fd).size };
+      return { size: off, bytes: Buffer.from(scratch.subarray(0, off)) };
+    } catch {
+      // A folder, or a file that vanished while being read.
+      return undefined;
     } finally {
       closeSync(fd);
     }
@@ -123,11 +136,12 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     async readLimited(path, limit) {
       return readSyncLimited(path, limit);
     },
+    readLimitedSync: readSyncLimited,
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
       try {
-        return statSync(join(dir, path)).isFile();
+        return statSync(root + path).isFile();
       } catch {
         return false;
       }
@@ -156,6 +170,9 @@ export function memoryTree(files: Record<string, string | Buffer>): RegistryTree
       return map.get(path);
     },
     async readLimited(path, limit) {
+      return this.readLimitedSync!(path, limit);
+    },
+    readLimitedSync(path, limit) {
       const bytes = map.get(path);
       if (!bytes) return undefined;
       return bytes.length > limit ? { size: bytes.length } : { size: bytes.length, bytes };
