@@ -98,8 +98,8 @@ export interface LoadingView extends RegistryView {
   loadSync(path: string): LoadResult | undefined;
   /** Drops a path from the cache (full validation releases results once every rule has seen them). */
   forget(path: string): void;
-  /** The paths in the cache. */
-  cached(): string[];
+  /** The paths loaded since the last call (each once), for a caller that releases what it is done with. */
+  drainLoaded(): string[];
 }
 
 /** The load result of a path through a view, caching when the view can. */
@@ -131,6 +131,7 @@ function fromRead(path: string, read: LimitedRead | undefined): LoadResult {
  */
 export function createView(tree: FileTree): LoadingView {
   const done = new Map<string, LoadResult>();
+  let loaded: string[] = [];
   const pending = new Map<string, Promise<LoadResult>>();
   const readSync = (tree as Partial<RegistryTree>).readLimitedSync?.bind(tree);
 
@@ -139,6 +140,7 @@ export function createView(tree: FileTree): LoadingView {
     if (r || !readSync) return r;
     r = fromRead(path, readSync(path, MAX_RECORD_BYTES));
     done.set(path, r);
+    loaded.push(path);
     return r;
   }
 
@@ -151,6 +153,7 @@ export function createView(tree: FileTree): LoadingView {
         const r = fromRead(path, read);
         if (pending.get(path) === p) {
           done.set(path, r);
+          loaded.push(path);
           pending.delete(path);
         }
         return r;
@@ -175,7 +178,11 @@ export function createView(tree: FileTree): LoadingView {
       done.delete(path);
       pending.delete(path);
     },
-    cached: () => [...done.keys(), ...pending.keys()],
+    drainLoaded() {
+      const out = loaded;
+      loaded = [];
+      return out;
+    },
     async record(path) {
       if (!parseRecordPath(path)) return undefined;
       return (loadSync(path) ?? (await load(path))).record;

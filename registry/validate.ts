@@ -41,16 +41,20 @@ function benchmarkOf(path: string): string | undefined {
 export async function validatePaths(head: FileTree, paths: string[]): Promise<Finding[]> {
   const view = createView(head);
   const out: Finding[] = [];
+  // Records of benchmarks still ahead; released once the batches have moved past their folder.
+  let held: Array<{ path: string; benchmark: string }> = [];
   for (let i = 0; i < paths.length; i += BATCH) {
     const changed = paths.slice(i, i + BATCH);
     for (const rule of rules) out.push(...(await rule.check({ head: view, changed })));
     // What no later batch will ask for again: results, and the records of benchmarks whose
     // folders are behind us (paths are sorted, so a benchmark's files are contiguous).
     const current = benchmarkOf(changed[changed.length - 1]!);
-    for (const path of view.cached()) {
+    for (const path of view.drainLoaded()) {
       const where = parseRecordPath(path);
-      if (where?.kind === 'result' || (where && 'benchmark' in where && where.benchmark !== current)) view.forget(path);
+      if (where?.kind === 'result') view.forget(path);
+      else if (where && 'benchmark' in where) held.push({ path, benchmark: where.benchmark });
     }
+    held = held.filter((h) => h.benchmark === current || (view.forget(h.path), false));
   }
   return out;
 }
