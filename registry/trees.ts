@@ -2,7 +2,7 @@
 // object database, no checkout), or memory (tests and the pure core). Each tree answers only what
 // it is asked: existence and single reads do not list the whole registry.
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FileTree } from './view.ts';
@@ -82,7 +82,8 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     if (!safeRelative(path)) return undefined;
     let fd: number;
     try {
-      fd = openSync(root + path, 'r');
+      // Never through a symbolic link: a registry's files are its own, not what a link points at.
+      fd = openSync(root + path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return undefined;
     }
@@ -141,7 +142,8 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
       try {
-        return statSync(root + path).isFile();
+        const st = lstatSync(root + path);
+        return st.isFile() || st.isSymbolicLink();
       } catch {
         return false;
       }

@@ -46,3 +46,31 @@ describe('layout rule', () => {
     ]);
   });
 });
+
+describe('layout rule over a folder', () => {
+  it('refuses symbolic links, and never reads through them', async () => {
+    const { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { directoryTree } = await import('../trees.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'medperf-git-layout-'));
+    try {
+      const files = exampleFiles();
+      for (const [p, text] of Object.entries(files)) {
+        mkdirSync(join(dir, p, '..'), { recursive: true });
+        writeFileSync(join(dir, p), text);
+      }
+      writeFileSync(join(dir, '..', 'secret-' + dir.split('/').pop()), 'name: secret\n');
+      symlinkSync(join(dir, '..', 'secret-' + dir.split('/').pop()), join(dir, 'mlcubes/model-owner/linked.yaml'));
+      symlinkSync('/etc/hostname', join(dir, 'README.md'));
+      const tree = directoryTree(dir);
+      expect(await tree.read('mlcubes/model-owner/linked.yaml')).toBeUndefined();
+      const findings = await rule.check({ head: createView(tree), changed: await tree.list() });
+      const message = 'file cannot be read as a regular file: symbolic links and special files are not allowed in a registry';
+      expect(sortFindings(findings).map(formatFinding)).toEqual([`README.md:1:1 layout ${message}`, `mlcubes/model-owner/linked.yaml:1:1 layout ${message}`]);
+      rmSync(join(dir, '..', 'secret-' + dir.split('/').pop()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,9 +8,11 @@ import { readLimited } from '../trees.ts';
 import type { Rule } from '../view.ts';
 import { decodeText, MAX_RECORD_BYTES } from '../yaml.ts';
 
+const UNREADABLE = 'file cannot be read as a regular file: symbolic links and special files are not allowed in a registry';
+
 async function auxiliaryFindings(tree: import('../view.ts').FileTree, path: string): Promise<Finding[]> {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
-  if (!read) return [];
+  if (!read) return (await tree.has(path)) ? [{ path, line: 1, column: 1, rule: 'layout', message: UNREADABLE }] : [];
   if (!read.bytes) {
     return [{ path, line: 1, column: 1, rule: 'layout', message: `file is ${read.size} bytes; registry files may be at most ${MAX_RECORD_BYTES} bytes (1 MiB)` }];
   }
@@ -33,8 +35,12 @@ export const rule: Rule = {
       // Deleted files are the other rules' business; outside-layout and result-path findings come
       // from loading the file.
       if (!parseRecordPath(path) && !(await ctx.head.tree.has(path))) continue;
-      const { findings } = await loadThrough(ctx.head, path);
+      const { record, findings } = await loadThrough(ctx.head, path);
       for (const f of findings) if (f.rule === 'layout') out.push(f);
+      // Listed but not readable: a symbolic link (never followed) or a special file.
+      if (!record && findings.length === 0 && (await ctx.head.tree.has(path))) {
+        out.push({ path, line: 1, column: 1, rule: 'layout', message: UNREADABLE });
+      }
     }
     return out;
   },
