@@ -161,6 +161,8 @@ function planMlcubeTask(cube: LoadedCube, config: MlcubeConfig, task: string, op
   const custom = def.entrypoint?.trim();
   if (custom) {
     // MLCube: `--entrypoint=<first word>`, the other words, then the arguments without the task name.
+    // (MLCube's docker runner drops the arguments too when the entrypoint is one word; its
+    // Singularity runner and its own contract pass them, and so does medperf-git.)
     const words = shellSplit(custom);
     entrypoint = [words[0]!];
     command = [...words.slice(1), ...args.slice(1)];

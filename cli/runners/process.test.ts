@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCube } from '../cube/config.ts';
 import { planTask } from '../cube/plan.ts';
-import { NoProcessEntrypointError, PROCESS_RUNNER_WARNING, ProcessRunner } from './process.ts';
+import { hostEnvironment, NoProcessEntrypointError, PROCESS_RUNNER_WARNING, ProcessRunner } from './process.ts';
 import { TaskTimeoutError } from './runner.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'process-runner-test-'));
@@ -34,6 +34,10 @@ describe('the process runner', () => {
     expect(error.message).toContain('test/hostile hang: killed after its timeout of 2s');
     expect(readFileSync(error.logFile, 'utf8')).toContain('hanging forever');
     expect(running()).toBe('');
+  });
+
+  it('passes the cube no credentials from the environment', () => {
+    expect(hostEnvironment({ PATH: '/usr/bin', HOME: '/home/me', GITHUB_TOKEN: 'ghp_secret', AWS_SECRET_ACCESS_KEY: 'x' })).toEqual({ PATH: '/usr/bin', HOME: '/home/me' });
   });
 
   it('refuses a cube that declares no process entrypoint', async () => {

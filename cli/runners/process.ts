@@ -22,6 +22,12 @@ import {
 export const PROCESS_RUNNER_WARNING =
   'WARNING: the process runner runs the cube directly on this machine with NO isolation: it can use the network, read and write anything you can. Use it only for cubes you trust.';
 
+/** What a cube needs to start on the host, and nothing else: no tokens or credentials from the environment. */
+export function hostEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'CUDA_VISIBLE_DEVICES'];
+  return Object.fromEntries(keep.filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
+}
+
 export class NoProcessEntrypointError extends MedperfError {
   constructor(label: string) {
     super('no-process-entrypoint', `${label}: the cube declares no process entrypoint (\`process: { command: ... }\` in mlcube.yaml), so it cannot run without a container engine`);
@@ -50,7 +56,7 @@ export class ProcessRunner implements Runner {
     try {
       const exitCode = await new Promise<number>((resolve, reject) => {
         // Its own process group, so a timeout kills whatever it started too.
-        const child = spawn(command!, args, { cwd: plan.process!.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...plan.environment } });
+        const child = spawn(command!, args, { cwd: plan.process!.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...hostEnvironment(), ...plan.environment } });
         child.stdout.pipe(log, { end: false });
         child.stderr.pipe(log, { end: false });
         const timer = setTimeout(() => {
