@@ -184,6 +184,8 @@ export function createView(tree: FileTree): LoadingView {
       return out;
     },
     async record(path) {
+      const cached = done.get(path);
+      if (cached) return cached.record;
       if (!parseRecordPath(path)) return undefined;
       return (loadSync(path) ?? (await load(path))).record;
     },

@@ -2,7 +2,6 @@
 // and every rule sees every record. A change: only the changed paths are given to the rules, and
 // the rules read what those records reference, so the work follows the change, not the registry.
 import { sortFindings, type Finding } from './findings.ts';
-import { parseRecordPath } from './layout.ts';
 import { createView } from './load.ts';
 import { rules } from './rules/index.ts';
 import { changedPaths } from './trees.ts';
@@ -35,7 +34,8 @@ const BATCH = 2000;
  * path on its own (looking up what it references), so batching changes no finding.
  */
 function benchmarkOf(path: string): string | undefined {
-  return /^benchmarks\/([^/]+)\//.exec(path)?.[1];
+  const [top, benchmark] = path.split('/', 2);
+  return top === 'benchmarks' ? benchmark : undefined;
 }
 
 export async function validatePaths(head: FileTree, paths: string[]): Promise<Finding[]> {
@@ -50,9 +50,10 @@ export async function validatePaths(head: FileTree, paths: string[]): Promise<Fi
     // folders are behind us (paths are sorted, so a benchmark's files are contiguous).
     const current = benchmarkOf(changed[changed.length - 1]!);
     for (const path of view.drainLoaded()) {
-      const where = parseRecordPath(path);
-      if (where?.kind === 'result') view.forget(path);
-      else if (where && 'benchmark' in where) held.push({ path, benchmark: where.benchmark });
+      const [top, benchmark, folder] = path.split('/', 3);
+      if (top !== 'benchmarks' || benchmark === undefined || folder === undefined) continue;
+      if (folder === 'results') view.forget(path);
+      else held.push({ path, benchmark });
     }
     held = held.filter((h) => h.benchmark === current || (view.forget(h.path), false));
   }

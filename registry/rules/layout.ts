@@ -2,7 +2,7 @@
 // documentation and automation; no binary or oversized file anywhere; a result's benchmark, model
 // and dataset fields say what its path says.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath, parseRecordPath } from '../layout.ts';
+import { isAuxiliaryPath } from '../layout.ts';
 import { loadThrough } from '../load.ts';
 import { readLimited } from '../trees.ts';
 import type { Rule } from '../view.ts';
@@ -32,9 +32,8 @@ export const rule: Rule = {
         out.push(...(await auxiliaryFindings(ctx.head.tree, path)));
         continue;
       }
-      // Deleted files are the other rules' business; outside-layout and result-path findings come
-      // from loading the file.
-      if (!parseRecordPath(path) && !(await ctx.head.tree.has(path))) continue;
+      // Outside-layout and result-path findings come from loading the file; a deleted file loads
+      // with no finding, and is the other rules' business.
       const { record, findings } = await loadThrough(ctx.head, path);
       for (const f of findings) if (f.rule === 'layout') out.push(f);
       // Listed but not readable: a symbolic link (never followed) or a special file.
