@@ -95,6 +95,16 @@ describe('medperf-git validate', () => {
   });
 });
 
+describe('medperf-git validate --base, outside git', () => {
+  it('says clearly that --base needs a git repository', async () => {
+    const dir = copy();
+    const r = await run(['validate', '--base', 'main'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toEqual([]);
+    expect(r.stderr).toContain(`--base main: no merge base with HEAD in ${dir}`);
+  });
+});
+
 describe('medperf-git validate --base, approvals', () => {
   it('tells which approval an association would need, as information', async () => {
     const dir = copy();

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Command, Option } from 'clipanion';
+import { Command, Option, UsageError } from 'clipanion';
 import { formatFinding, type Finding } from '../../registry/findings.ts';
 import { evaluateGate, type GateRequirement } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
@@ -48,7 +48,9 @@ export class ValidateCommand extends BaseCommand {
     let requirements: GateRequirement[] = [];
     let checked: number;
     if (this.base) {
-      const mb = await mergeBase(dir, this.base);
+      const mb = await mergeBase(dir, this.base).catch((error: { stderr?: string }) => {
+        throw new UsageError(`--base ${this.base}: no merge base with HEAD in ${dir} (${String(error.stderr ?? error).trim() || 'not a git repository?'})`);
+      });
       const prefix = (await execFileAsync('git', ['rev-parse', '--show-prefix'], { cwd: dir })).stdout.trim();
       const base = gitTree(dir, mb, { subdir: prefix });
       try {
