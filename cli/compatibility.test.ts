@@ -19,13 +19,15 @@ describe('an interrupted compatibility test', () => {
   it('resumes: finished tasks are reused, the interrupted one runs again from scratch', async () => {
     const home = join(tmp, 'home');
     const data = generateDataset(join(tmp, 'hospital'), { count: 20, seed: 5 });
-    // A model that, when told to, writes half its predictions and then waits to be killed.
+    // A model that, while a flag file exists, writes half its predictions and then waits to be killed.
     const model = join(tmp, 'slow-model');
     cpSync(join(CUBES_DIR, 'chestxray-cnn'), model, { recursive: true });
     const main = join(model, 'project', 'main.mjs');
+    const slow = join(tmp, 'slow-infer');
+    writeFileSync(slow, '');
     writeFileSync(
       main,
-      `if (process.env.DEMO_SLOW_INFER) {
+      `if ((await import('node:fs')).existsSync(${JSON.stringify(slow)})) {
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const out = process.argv.find((a) => a.startsWith('--output_path=')).slice(14);
   mkdirSync(out, { recursive: true });
@@ -37,7 +39,7 @@ describe('an interrupted compatibility test', () => {
 ` + readFileSync(main, 'utf8'),
     );
     const argv = ['bin/medperf-git.js', 'test', 'run', '--runner', 'process', '-m', model, '--data-path', data.dataPath, '--labels-path', data.labelsPath];
-    const cli = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, MEDPERF_GIT_HOME: home, DEMO_SLOW_INFER: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, MEDPERF_GIT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     cli.stderr.on('data', (d) => (err += d));
     // Wait for the model's half-written output, then kill the CLI outright.
@@ -58,6 +60,7 @@ describe('an interrupted compatibility test', () => {
     expect(readdirSync(workdir!).sort()).toEqual(expect.arrayContaining(['prepared', 'sanity_check', 'statistics']));
     expect(readdirSync(workdir!)).not.toContain('predictions');
 
+    rmSync(slow);
     const stateDir = home;
     const result = await runCompatibilityTest({
       stateDir,

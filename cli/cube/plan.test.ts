@@ -214,6 +214,18 @@ describe("planning MedPerf's container configs", () => {
   });
 });
 
+describe('defaults outside the workspace', () => {
+  it('are refused, so a cube cannot have a host folder of its choosing mounted', () => {
+    for (const [name, def] of [['root', '/'], ['ssh', '~/.ssh/'], ['up', '../../etc/']] as const) {
+      const dir = join(tmp, `escape-${name}`);
+      mkdirSync(join(dir, 'workspace'), { recursive: true });
+      writeFileSync(join(dir, 'mlcube.yaml'), `docker:\n  image: x:1\ntasks:\n  infer:\n    parameters:\n      inputs: { host: { type: directory, default: "${def}" } }\n`);
+      if (name === 'ssh') continue; // "~" is not expanded: it is a folder named ~ inside the workspace.
+      expect(() => planTask(loadCube(dir), 'infer')).toThrow(`task \`infer\`, input \`host\`: its default "${def}" is outside the cube's workspace`);
+    }
+  });
+});
+
 describe('raw docker flags in mlcube.yaml', () => {
   it('are never used, and the plan says so', () => {
     const dir = join(tmp, 'flags');

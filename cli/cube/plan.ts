@@ -4,7 +4,7 @@
 // checks MLCube itself makes on the host: a parameter of unknown type is a directory or a file as
 // found on disk.
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import type { ContainerConfig, MlcubeConfig } from '../../registry/records.ts';
 import { CubeConfigError, cubeImage, type LoadedCube } from './config.ts';
 
@@ -125,8 +125,13 @@ function planMlcubeTask(cube: LoadedCube, config: MlcubeConfig, task: string, op
     const params = def.parameters?.[io === 'input' ? 'inputs' : 'outputs'] ?? {};
     for (const [name, raw] of Object.entries(params)) {
       const p = normalizeParameter(name, raw, bindings[name]);
-      // MLCube: relative paths are relative to the workspace; `~` is the home directory.
+      // MLCube: relative paths are relative to the workspace. A default the cube chose itself must
+      // stay inside it (MLCube would also take absolute paths and ~): otherwise an untrusted cube
+      // could have any host folder mounted into its container just by naming it.
       const host = isAbsolute(p.default) ? resolve(p.default) : resolve(cube.workspace, p.default);
+      if (bindings[name] === undefined && host !== resolve(cube.workspace) && !host.startsWith(resolve(cube.workspace) + sep)) {
+        throw new CubeConfigError(`${cube.configPath}: task \`${task}\`, ${io} \`${name}\`: its default ${JSON.stringify(p.default)} is outside the cube's workspace; defaults must be paths inside it`);
+      }
       let kind = p.type;
       if (kind === 'unknown') {
         if (io === 'output') {
