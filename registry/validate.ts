@@ -62,7 +62,18 @@ export async function validatePaths(head: FileTree, paths: string[]): Promise<Fi
 
 /** Every finding of a registry tree, sorted. */
 export async function validateRegistry(head: FileTree): Promise<Finding[]> {
-  return sortFindings(dedupe(await validatePaths(head, await head.list())));
+  const paths = await head.list();
+  const findings = await validatePaths(head, paths);
+  if (!paths.includes('registry.yaml')) {
+    findings.push({
+      path: 'registry.yaml',
+      line: 1,
+      column: 1,
+      rule: 'layout',
+      message: 'missing: every registry has a registry.yaml naming its title and admins (`medperf-git registry init` writes one)',
+    });
+  }
+  return sortFindings(dedupe(findings));
 }
 
 /**

@@ -126,3 +126,18 @@ describe('medperf-git validate --base, approvals', () => {
     ]);
   });
 });
+
+describe('medperf-git validate, on what is not a registry', () => {
+  it('refuses a folder that does not exist, and a folder without registry.yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medperf-git-validate-empty-'));
+    dirs.push(dir);
+    const missing = await run(['validate', 'no-such-registry'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no-such-registry: no such folder; name a registry folder (one holding registry.yaml)');
+    const empty = await run(['validate', '.'], dir);
+    expect(empty.code).toBe(1);
+    expect(empty.stdout[0]).toBe(
+      'registry.yaml:1:1 layout missing: every registry has a registry.yaml naming its title and admins (`medperf-git registry init` writes one)',
+    );
+  });
+});

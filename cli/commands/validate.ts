@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,6 +44,9 @@ export class ValidateCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     const dir = resolve(this.context.cwd, this.dir ?? '.');
+    if (!existsSync(dir)) {
+      throw new UsageError(`${this.dir ?? '.'}: no such folder; name a registry folder (one holding registry.yaml)`);
+    }
     const head = directoryTree(dir);
     let findings: Finding[];
     let requirements: GateRequirement[] = [];
