@@ -5785,7 +5785,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5860,7 +5860,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5955,11 +5955,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5982,10 +5982,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6002,7 +6002,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6182,7 +6182,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6204,7 +6204,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6240,13 +6240,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19526,11 +19526,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
+          this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -19547,10 +19547,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -19611,8 +19611,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
+      optimizeNames(names, constants4) {
+        this.code = optimizeExpr(this.code, names, constants4);
         return this;
       }
       get names() {
@@ -19641,12 +19641,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants3))
+          if (n.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -19699,12 +19699,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        if (!(super.optimizeNames(names, constants4) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
+        this.condition = optimizeExpr(this.condition, names, constants4);
         return this;
       }
       get names() {
@@ -19727,10 +19727,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        this.iteration = optimizeExpr(this.iteration, names, constants4);
         return this;
       }
       get names() {
@@ -19766,10 +19766,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        this.iterable = optimizeExpr(this.iterable, names, constants4);
         return this;
       }
       get names() {
@@ -19811,11 +19811,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a, _b;
-        super.optimizeNames(names, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
+        super.optimizeNames(names, constants4);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -20116,7 +20116,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants3) {
+    function optimizeExpr(expr, names, constants4) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -20131,14 +20131,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants3[n.str];
+        const c = constants4[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants4[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -37951,7 +37951,7 @@ function describeSchemaErrors(kind, errors) {
 
 // registry/trees.ts
 import { spawn, execFile } from "node:child_process";
-import { closeSync, fstatSync, openSync, readdirSync as readdirSync2, readSync, statSync } from "node:fs";
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readdirSync as readdirSync2, readSync } from "node:fs";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile);
 async function readLimited(tree, path, limit) {
@@ -37994,7 +37994,7 @@ function directoryTree(dir, opts = {}) {
     if (!safeRelative(path)) return void 0;
     let fd;
     try {
-      fd = openSync(root + path, "r");
+      fd = openSync(root + path, constants3.O_RDONLY | constants3.O_NOFOLLOW);
     } catch {
       return void 0;
     }
@@ -38050,7 +38050,8 @@ function directoryTree(dir, opts = {}) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
       try {
-        return statSync(root + path).isFile();
+        const st = lstatSync(root + path);
+        return st.isFile() || st.isSymbolicLink();
       } catch {
         return false;
       }
@@ -41377,7 +41378,8 @@ function scalar(raw) {
     return inner.includes("'") ? void 0 : inner;
   }
   if (NUMBERISH.test(s)) {
-    if (INT.test(s) || FLOAT.test(s)) return Number(s);
+    if (INT.test(s)) return Number(s) || 0;
+    if (FLOAT.test(s)) return Number(s);
     if (CORE_NUMBER.test(s) || !/^[0-9]/.test(s)) return void 0;
     return s;
   }
@@ -41678,6 +41680,7 @@ function fromRead(path, read) {
 }
 function createView(tree) {
   const done = /* @__PURE__ */ new Map();
+  let loaded = [];
   const pending = /* @__PURE__ */ new Map();
   const readSync2 = tree.readLimitedSync?.bind(tree);
   function loadSync(path) {
@@ -41685,6 +41688,7 @@ function createView(tree) {
     if (r || !readSync2) return r;
     r = fromRead(path, readSync2(path, MAX_RECORD_BYTES));
     done.set(path, r);
+    loaded.push(path);
     return r;
   }
   function load2(path) {
@@ -41696,6 +41700,7 @@ function createView(tree) {
         const r = fromRead(path, read);
         if (pending.get(path) === p) {
           done.set(path, r);
+          loaded.push(path);
           pending.delete(path);
         }
         return r;
@@ -41718,8 +41723,14 @@ function createView(tree) {
       done.delete(path);
       pending.delete(path);
     },
-    cached: () => [...done.keys(), ...pending.keys()],
+    drainLoaded() {
+      const out = loaded;
+      loaded = [];
+      return out;
+    },
     async record(path) {
+      const cached = done.get(path);
+      if (cached) return cached.record;
       if (!parseRecordPath(path)) return void 0;
       return (loadSync(path) ?? await load2(path)).record;
     },
@@ -42125,9 +42136,10 @@ var rule = {
 };
 
 // registry/rules/layout.ts
+var UNREADABLE = "file cannot be read as a regular file: symbolic links and special files are not allowed in a registry";
 async function auxiliaryFindings(tree, path) {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
-  if (!read) return [];
+  if (!read) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
   if (!read.bytes) {
     return [{ path, line: 1, column: 1, rule: "layout", message: `file is ${read.size} bytes; registry files may be at most ${MAX_RECORD_BYTES} bytes (1 MiB)` }];
   }
@@ -42146,9 +42158,11 @@ var rule2 = {
         out.push(...await auxiliaryFindings(ctx.head.tree, path));
         continue;
       }
-      if (!parseRecordPath(path) && !await ctx.head.tree.has(path)) continue;
-      const { findings } = await loadThrough(ctx.head, path);
+      const { record, findings } = await loadThrough(ctx.head, path);
       for (const f of findings) if (f.rule === "layout") out.push(f);
+      if (!record && findings.length === 0 && await ctx.head.tree.has(path)) {
+        out.push({ path, line: 1, column: 1, rule: "layout", message: UNREADABLE });
+      }
     }
     return out;
   }
@@ -42591,7 +42605,6 @@ var rule7 = {
   async check(ctx) {
     const out = [];
     for (const path of ctx.changed) {
-      if (!parseRecordPath(path)) continue;
       const { findings } = await loadThrough(ctx.head, path);
       for (const f of findings) if (f.rule === "yaml" || f.rule === "schema") out.push(f);
     }
@@ -42617,7 +42630,6 @@ async function run(ctx) {
   for (const rule8 of rules) out.push(...await rule8.check(ctx));
   return sortFindings(dedupe(out));
 }
-var BATCH = Number(process.env.MGB ?? 2e3);
 async function validateChange(opts) {
   const changed = opts.changed ?? await changedPaths(opts.base, opts.head);
   return run({ head: createView(opts.head), base: createView(opts.base), changed: [...new Set(changed)].sort(), author: opts.author });
