@@ -165,7 +165,7 @@ describe('computeCubeAssets', () => {
 
   it('takes local paths where URLs are expected, as file:// URLs', () => {
     expect(urlFromArgument('https://example.org/a.tar.gz', '/work')).toBe('https://example.org/a.tar.gz');
-    expect(urlFromArgument('data/demo.tar.gz', '/work')).toBe('file:///work/data/demo.tar.gz');
+    expect(urlFromArgument('data/demo.tar.gz', '/srv')).toBe('file:///srv/data/demo.tar.gz');
     expect(urlFromArgument('/srv/demo.tar.gz', '/work')).toBe('file:///srv/demo.tar.gz');
     expect(() => urlFromArgument('s3://bucket/demo.tar.gz', '/work')).toThrow('s3://bucket/demo.tar.gz: only https://, http:// and file:// URLs, or local paths, can be used');
   });
