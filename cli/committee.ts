@@ -9,11 +9,10 @@ import { parseRecordPath, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
-import Docker from 'dockerode';
 import { runCompatibilityTest } from './compatibility.ts';
-import { loadImageTarball } from './cube/materialize.ts';
-import { cubeHash, materializeCube } from './execution.ts';
-import { fetchAsset } from './fetch.ts';
+import { materializeCube } from './cube/materialize.ts';
+import { cubeHash } from './execution.ts';
+import type { DockerRunner } from './runners/docker.ts';
 import type { Runner } from './runners/runner.ts';
 import { VERSION } from './version.ts';
 
@@ -173,23 +172,9 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
   const status = options.onStatus ?? (() => {});
   const load = async (ref: RegisteredCubeRef) => {
     status(`${ref.id}: fetching`);
-    const cube = await materializeCube(options.stateDir, ref.id, ref.record);
-    // A cube shipped as an image tarball: verified, then loaded into the engine unless it has the image.
-    const tarball = ref.record.image.tarball;
-    if (options.runner.name === 'docker' && tarball) {
-      const docker = new Docker();
-      const present = await docker
-        .getImage(ref.record.image.digest)
-        .inspect()
-        .then((i) => i.Id === ref.record.image.digest)
-        .catch(() => false);
-      if (!present) {
-        status(`${ref.id}: loading its image tarball`);
-        const file = await fetchAsset(tarball, { stateDir: options.stateDir, what: `${ref.id} image tarball` });
-        await loadImageTarball(docker, file, ref.record.image.digest, `${ref.id} image tarball`);
-      }
-    }
-    return cube;
+    // A cube shipped as an image tarball is loaded into the engine the Docker runner uses.
+    const docker = options.runner.name === 'docker' ? (options.runner as DockerRunner).docker : undefined;
+    return materializeCube(ref.id, ref.record, { stateDir: options.stateDir, docker, onStatus: status });
   };
   const prep = await load(options.dataPreparator);
   const model = await load(options.model);
@@ -197,9 +182,9 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
   const result = await runCompatibilityTest({
     stateDir: options.stateDir,
     runner: options.runner,
-    dataPreparator: { dir: prep.cube.dir, label: prep.id, imageDigest: prep.record.image.digest },
-    model: { dir: model.cube.dir, label: model.id, imageDigest: model.record.image.digest },
-    evaluator: { dir: evaluator.cube.dir, label: evaluator.id, imageDigest: evaluator.record.image.digest },
+    dataPreparator: prep,
+    model,
+    evaluator,
     demoDataset: options.demoDataset,
     onStatus: status,
   });

@@ -9,7 +9,7 @@ import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
-import { materializeCube, type RegisteredCube } from './execution.ts';
+import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
 import { recordYaml } from './records.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
 
@@ -65,7 +65,7 @@ export async function approvedBenchmark(forge: Forge, view: RegistryView, name: 
 export async function registeredCube(view: RegistryView, stateDir: string, id: string): Promise<RegisteredCube> {
   const cube = await view.cube(id);
   if (!cube) throw new NotFoundError(`the cube ${id} is not in the registry's main branch`);
-  return materializeCube(stateDir, id, cube.data);
+  return materializeCube(id, cube.data, { stateDir });
 }
 
 export async function benchmarkCubes(view: RegistryView, stateDir: string, bench: BenchmarkRecord) {

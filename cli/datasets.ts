@@ -10,7 +10,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { hashFolders } from '../registry/hash.ts';
 import type { DatasetRecord, Metrics } from '../registry/records.ts';
-import { type RegisteredCube, runStep } from './execution.ts';
+import type { RegisteredCube } from './cube/materialize.ts';
+import { runStep } from './execution.ts';
 import type { Limits, Runner } from './runners/runner.ts';
 import { statePaths } from './state.ts';
 

@@ -1,32 +1,19 @@
-// Running registered cubes on the data owner's machine: a cube record from the registry becomes a
-// verified cube folder (every asset fetched through the content-addressed cache and checked
-// against the record's sha256), tasks run through the chosen runner, and each task writes into a
+// Running registered cubes on the data owner's machine (cube/materialize.ts makes a record a
+// verified cube folder): tasks run through the chosen runner, and each task writes into a
 // private partial folder renamed into place only on success, so an interrupted run resumes and
 // never reads half-written output.
-import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../registry/errors.ts';
-import { sha256Hex } from '../registry/hash.ts';
-import type { CubeHash, CubeRecord } from '../registry/records.ts';
-import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
-import { loadImageTarball } from './cube/materialize.ts';
+import type { CubeHash } from '../registry/records.ts';
+import { cubeImage } from './cube/config.ts';
+import { loadPinnedImage, type RegisteredCube } from './cube/materialize.ts';
 import { planTask, type TaskPlan } from './cube/plan.ts';
-import { extractTarball, fetchAsset } from './fetch.ts';
 import { DockerRunner } from './runners/docker.ts';
 import { ProcessRunner } from './runners/process.ts';
 import type { Limits, Runner } from './runners/runner.ts';
-import { statePaths } from './state.ts';
-
-/** A cube of the registry, ready to run. */
-export interface RegisteredCube {
-  id: string;
-  record: CubeRecord;
-  cube: LoadedCube;
-}
 
 /** Whether a Docker engine answers on this machine. */
 export async function dockerAnswers(): Promise<boolean> {
@@ -52,51 +39,6 @@ export async function chooseRunner(name: string, stateDir: string, warn: (line: 
     if (!warned) warn(line);
     warned = true;
   });
-}
-
-export class CubeUnavailableError extends MedperfError {
-  constructor(message: string) {
-    super('cube-unavailable', message);
-  }
-}
-
-/**
- * A cube record as a folder: mlcube.yaml (or container_config.yaml), workspace/parameters.yaml and
- * workspace/additional_files/, each fetched and verified against the record's sha256. Cubes whose
- * config is a local file (cube authors, the tutorial) also bring the rest of their folder (the
- * process runner's code), which no hash pins: the process runner says so loudly.
- */
-export async function materializeCube(stateDir: string, id: string, record: CubeRecord): Promise<RegisteredCube> {
-  const config = record.mlcube ?? record.container_config;
-  if (!config) throw new CubeUnavailableError(`${id}: the record names neither an mlcube.yaml nor a container_config.yaml`);
-  const configName = record.mlcube ? 'mlcube.yaml' : 'container_config.yaml';
-  const what = (asset: string) => `${id}'s ${asset}`;
-  const configFile = await fetchAsset(config, { stateDir, what: what(configName) });
-  const parametersFile = record.parameters ? await fetchAsset(record.parameters, { stateDir, what: what('parameters.yaml') }) : undefined;
-  const additionalFiles = record.additional_files ? await fetchAsset(record.additional_files, { stateDir, what: what('additional files') }) : undefined;
-  const source = config.url.startsWith('file://') ? dirname(fileURLToPath(config.url)) : undefined;
-  const key = sha256Hex(JSON.stringify([config.sha256, record.parameters?.sha256, record.additional_files?.sha256, source])).slice(0, 24);
-  const dir = join(statePaths(stateDir).cubes, id, key);
-  if (!existsSync(dir)) {
-    const staging = `${dir}.${process.pid}.staging`;
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(join(staging, 'workspace'), { recursive: true });
-    if (source) {
-      for (const entry of await readdir(source)) {
-        if (entry === 'workspace' || entry === configName) continue;
-        await cp(join(source, entry), join(staging, entry), { recursive: true });
-      }
-    }
-    await copyFile(configFile, join(staging, configName));
-    if (parametersFile) await copyFile(parametersFile, join(staging, 'workspace', 'parameters.yaml'));
-    if (additionalFiles) await extractTarball(additionalFiles, join(staging, 'workspace', 'additional_files'));
-    await mkdir(dirname(dir), { recursive: true });
-    await rename(staging, dir).catch(async (error) => {
-      await rm(staging, { recursive: true, force: true });
-      if (!existsSync(dir)) throw error;
-    });
-  }
-  return { id, record, cube: loadCube(dir) };
 }
 
 /** The hashes of a cube as it ran, for provenance: the record's pins, each verified before use. */
@@ -134,20 +76,6 @@ export interface StepOptions {
   stateDir?: string;
 }
 
-/** A cube whose image is published as a tarball: loaded (after its sha256 matched) when the engine lacks it. */
-async function loadPinnedImage(runner: DockerRunner, cube: RegisteredCube, stateDir?: string): Promise<void> {
-  const { tarball, digest } = cube.record.image;
-  if (!tarball || !stateDir) return;
-  const present = await runner.docker
-    .getImage(digest)
-    .inspect()
-    .then((i) => i.Id === digest)
-    .catch(() => false);
-  if (present) return;
-  const file = await fetchAsset(tarball, { stateDir, what: `${cube.id}'s image tarball` });
-  await loadImageTarball(runner.docker, file, digest, `${cube.id}'s image tarball`);
-}
-
 /**
  * Runs one task unless its folder exists already. Outputs go to a partial folder renamed to `done`
  * only when the task succeeds. Returns whether it ran now (false: reused).
@@ -167,7 +95,7 @@ export async function runStep(options: StepOptions): Promise<boolean> {
   try {
     let plan: TaskPlan = planTask(cube.cube, task, { bindings: options.bindings(partial) });
     if (runner.name === 'docker' && cubeImage(cube.cube)) {
-      await loadPinnedImage(runner as DockerRunner, cube, options.stateDir);
+      if (options.stateDir) await loadPinnedImage((runner as DockerRunner).docker, cube.id, cube.record, { stateDir: options.stateDir });
       const imageId = await (runner as DockerRunner).checkImage(cubeImage(cube.cube)!, cube.record.image.digest);
       plan = { ...plan, image: imageId };
     }

@@ -16,7 +16,8 @@ import {
   withMain,
 } from '../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
-import { chooseRunner, type RegisteredCube } from '../execution.ts';
+import type { RegisteredCube } from '../cube/materialize.ts';
+import { chooseRunner } from '../execution.ts';
 import { withForge } from '../forge.ts';
 import { executeModel, type LocalResult } from '../results.ts';
 import { confirm, indent, statusLine, table } from '../ui.ts';

@@ -1,24 +1,42 @@
 // A cube record made runnable: its config, parameters.yaml and additional files fetched through the
 // verified cache and laid out as MedPerf lays out a cube (config, workspace/parameters.yaml,
-// workspace/additional_files/), and its image present in the engine with the pinned id. Every
-// asset is checked against its sha256 each time, before anything runs; a mismatch is a
-// HashMismatchError naming the asset and nothing runs.
-import { readFile, rm, mkdir, copyFile, writeFile } from 'node:fs/promises';
-import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+// workspace/additional_files/), and, given an engine, its image present with the pinned id. Every
+// asset is checked against its sha256 on each use, before anything runs; a mismatch is a
+// HashMismatchError naming the asset and nothing runs. The folder is staged aside and renamed into
+// place, so a reader never sees half of it.
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { HashMismatchError } from '../../registry/errors.ts';
+import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { hashFolders, sha256Hex } from '../../registry/hash.ts';
 import type { CubeRecord } from '../../registry/records.ts';
+import type { CubeUnderTest } from '../compatibility.ts';
 import { extractTarball, fetchAsset } from '../fetch.ts';
 import { statePaths } from '../state.ts';
-import type { CubeUnderTest } from '../compatibility.ts';
+import { loadCube, type LoadedCube } from './config.ts';
+
+/** A cube of the registry, ready to run; also a cube under test (its folder, id and pinned image). */
+export interface RegisteredCube extends CubeUnderTest {
+  id: string;
+  record: CubeRecord;
+  cube: LoadedCube;
+}
 
 export interface MaterializeOptions {
   stateDir: string;
   /** The engine to load image tarballs into; omit for runners that do not use Docker. */
   docker?: Docker;
   onProgress?: (what: string, done: number, total?: number) => void;
+  /** Steps worth a line of their own (loading an image tarball). */
+  onStatus?: (line: string) => void;
+}
+
+export class CubeUnavailableError extends MedperfError {
+  constructor(message: string) {
+    super('cube-unavailable', message);
+  }
 }
 
 /** Loads an image tarball into the engine, after its sha256 matched; the loaded id must be the pinned one. */
@@ -36,43 +54,89 @@ export async function loadImageTarball(docker: Docker, file: string, expectedId:
   if (!ids.includes(expectedId)) throw new HashMismatchError(what, expectedId, ids.join(', ') || 'no image in the tarball');
 }
 
-export async function materializeCube(id: string, record: CubeRecord, options: MaterializeOptions): Promise<CubeUnderTest> {
-  const { stateDir } = options;
-  const assets = { config: record.mlcube ?? record.container_config!, parameters: record.parameters, additional_files: record.additional_files, image: record.image };
-  const key = sha256Hex(JSON.stringify(assets)).slice(0, 24);
-  const dir = join(statePaths(stateDir).cubes, id, key);
-  const workspace = join(dir, 'workspace');
-  await mkdir(workspace, { recursive: true });
-  const progress = (what: string) => (done: number, total?: number) => options.onProgress?.(what, done, total);
+/**
+ * A cube whose image is published as a tarball: unless the engine has the pinned id already, the
+ * tarball is fetched, checked against its sha256 and loaded.
+ */
+export async function loadPinnedImage(docker: Docker, id: string, record: CubeRecord, options: Omit<MaterializeOptions, 'docker'>): Promise<void> {
+  const { tarball, digest } = record.image;
+  if (!tarball) return;
+  const present = await docker
+    .getImage(digest)
+    .inspect()
+    .then((i) => i.Id === digest)
+    .catch(() => false);
+  if (present) return;
+  options.onStatus?.(`${id}: loading its image tarball`);
+  const what = `${id}'s image tarball`;
+  const file = await fetchAsset(tarball, { stateDir: options.stateDir, what, onProgress: (done, total) => options.onProgress?.('image tarball', done, total) });
+  await loadImageTarball(docker, file, digest, what);
+}
 
+const ADDITIONAL_FILES_MARKER = '.additional_files.sha256';
+
+/** Whether a cube folder still holds what its record pins: config, parameters and extracted files. */
+async function intact(dir: string, record: CubeRecord, configName: string): Promise<boolean> {
+  const config = record.mlcube ?? record.container_config!;
+  const sameFile = (path: string, sha256: string) => existsSync(path) && sha256Hex(readFileSync(path)) === sha256;
+  if (!sameFile(join(dir, configName), config.sha256)) return false;
+  if (record.parameters && !sameFile(join(dir, 'workspace', 'parameters.yaml'), record.parameters.sha256)) return false;
+  if (!record.additional_files) return true;
+  // The extracted files are checked too: their folder hash must still be the one taken at extraction.
+  const marker = join(dir, ADDITIONAL_FILES_MARKER);
+  const target = join(dir, 'workspace', 'additional_files');
+  if (!existsSync(marker) || !existsSync(target)) return false;
+  return (await readFile(marker, 'utf8')).trim() === (await hashFolders(target));
+}
+
+/**
+ * A cube record as a folder: mlcube.yaml (or container_config.yaml), workspace/parameters.yaml and
+ * workspace/additional_files/, each fetched and verified against the record's sha256. Cubes whose
+ * config is a local file (cube authors, the tutorial) also bring the rest of their folder (the
+ * process runner's code), which no hash pins: the process runner says so loudly.
+ */
+export async function materializeCube(id: string, record: CubeRecord, options: MaterializeOptions): Promise<RegisteredCube> {
+  const { stateDir } = options;
+  const config = record.mlcube ?? record.container_config;
+  if (!config) throw new CubeUnavailableError(`${id}: the record names neither an mlcube.yaml nor a container_config.yaml`);
   const configName = record.mlcube ? 'mlcube.yaml' : 'container_config.yaml';
-  const config = await fetchAsset(assets.config, { stateDir, what: `${id} ${configName}`, onProgress: progress(configName) });
-  await copyFile(config, join(dir, configName));
-  if (assets.parameters) {
-    const parameters = await fetchAsset(assets.parameters, { stateDir, what: `${id} parameters.yaml`, onProgress: progress('parameters.yaml') });
-    await copyFile(parameters, join(workspace, 'parameters.yaml'));
-  }
-  if (assets.additional_files) {
-    const tarball = await fetchAsset(assets.additional_files, { stateDir, what: `${id} additional files`, onProgress: progress('additional files') });
-    const target = join(workspace, 'additional_files');
-    const marker = join(dir, '.additional_files.sha256');
-    // The extracted files are checked too: their folder hash must still be the one taken at extraction.
-    const recorded = existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : undefined;
-    const current = existsSync(target) ? await hashFolders(target) : undefined;
-    if (!recorded || recorded !== current) {
-      await rm(target, { recursive: true, force: true });
-      await extractTarball(tarball, target);
-      await writeFile(marker, (await hashFolders(target)) + '\n');
+  const fetch = (asset: { url: string; sha256: string }, name: string) =>
+    fetchAsset(asset, { stateDir, what: `${id}'s ${name}`, onProgress: (done, total) => options.onProgress?.(name, done, total) });
+  const configFile = await fetch(config, configName);
+  const parametersFile = record.parameters ? await fetch(record.parameters, 'parameters.yaml') : undefined;
+  const additionalFiles = record.additional_files ? await fetch(record.additional_files, 'additional files') : undefined;
+  const source = config.url.startsWith('file://') ? dirname(fileURLToPath(config.url)) : undefined;
+  const key = sha256Hex(JSON.stringify([config.sha256, record.parameters?.sha256, record.additional_files?.sha256, source])).slice(0, 24);
+  const dir = join(statePaths(stateDir).cubes, id, key);
+  if (!existsSync(dir) || !(await intact(dir, record, configName))) {
+    const staging = `${dir}.${process.pid}.staging`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(join(staging, 'workspace'), { recursive: true });
+    if (source) {
+      for (const entry of await readdir(source)) {
+        if (entry === 'workspace' || entry === configName) continue;
+        await cp(join(source, entry), join(staging, entry), { recursive: true });
+      }
     }
+    await copyFile(configFile, join(staging, configName));
+    if (parametersFile) await copyFile(parametersFile, join(staging, 'workspace', 'parameters.yaml'));
+    if (additionalFiles) {
+      const target = join(staging, 'workspace', 'additional_files');
+      await extractTarball(additionalFiles, target);
+      await writeFile(join(staging, ADDITIONAL_FILES_MARKER), (await hashFolders(target)) + '\n');
+    }
+    await mkdir(dirname(dir), { recursive: true });
+    // A damaged folder is moved aside first: a rename does not replace a folder that has files.
+    if (existsSync(dir)) {
+      const damaged = `${dir}.${process.pid}.damaged`;
+      await rename(dir, damaged).catch(() => {});
+      await rm(damaged, { recursive: true, force: true });
+    }
+    await rename(staging, dir).catch(async (error) => {
+      await rm(staging, { recursive: true, force: true });
+      if (!existsSync(dir)) throw error;
+    });
   }
-  if (options.docker && assets.image.tarball) {
-    const tarball = await fetchAsset(assets.image.tarball, { stateDir, what: `${id} image tarball`, onProgress: progress('image tarball') });
-    const present = await options.docker
-      .getImage(assets.image.digest)
-      .inspect()
-      .then((i) => i.Id === assets.image.digest)
-      .catch(() => false);
-    if (!present) await loadImageTarball(options.docker, tarball, assets.image.digest, `${id} image tarball`);
-  }
-  return { dir, label: id, imageDigest: assets.image.digest };
+  if (options.docker) await loadPinnedImage(options.docker, id, record, options);
+  return { id, record, cube: loadCube(dir), dir, label: id, imageDigest: record.image.digest };
 }

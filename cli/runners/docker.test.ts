@@ -251,11 +251,11 @@ describe('hash mismatches stop everything before a container exists', () => {
 
   const wrong = 'f'.repeat(64);
   const cases: Array<[string, (r: CubeRecord) => CubeRecord, RegExp]> = [
-    ['mlcube.yaml', (r) => ({ ...r, mlcube: { ...r.mlcube!, sha256: wrong } }), /model-owner\/cnn mlcube\.yaml: expected sha256 f{64}, got [0-9a-f]{64}; nothing was run/],
-    ['parameters.yaml', (r) => ({ ...r, parameters: { ...r.parameters!, sha256: wrong } }), /model-owner\/cnn parameters\.yaml: expected sha256 f{64}/],
-    ['additional files', (r) => ({ ...r, additional_files: { ...r.additional_files!, sha256: wrong } }), /model-owner\/cnn additional files: expected sha256 f{64}/],
-    ['image tarball', (r) => ({ ...r, image: { ...r.image, tarball: { ...r.image.tarball!, sha256: wrong } } }), /model-owner\/cnn image tarball: expected sha256 f{64}/],
-    ['image id in the tarball', (r) => ({ ...r, image: { ...r.image, digest: `sha256:${wrong}` } }), /model-owner\/cnn image tarball: expected sha256 sha256:f{64}, got sha256:[0-9a-f]{64}/],
+    ['mlcube.yaml', (r) => ({ ...r, mlcube: { ...r.mlcube!, sha256: wrong } }), /model-owner\/cnn's mlcube\.yaml: expected sha256 f{64}, got [0-9a-f]{64}; nothing was run/],
+    ['parameters.yaml', (r) => ({ ...r, parameters: { ...r.parameters!, sha256: wrong } }), /model-owner\/cnn's parameters\.yaml: expected sha256 f{64}/],
+    ['additional files', (r) => ({ ...r, additional_files: { ...r.additional_files!, sha256: wrong } }), /model-owner\/cnn's additional files: expected sha256 f{64}/],
+    ['image tarball', (r) => ({ ...r, image: { ...r.image, tarball: { ...r.image.tarball!, sha256: wrong } } }), /model-owner\/cnn's image tarball: expected sha256 f{64}/],
+    ['image id in the tarball', (r) => ({ ...r, image: { ...r.image, digest: `sha256:${wrong}` } }), /model-owner\/cnn's image tarball: expected sha256 sha256:f{64}, got sha256:[0-9a-f]{64}/],
   ];
   for (const [kind, tamper, message] of cases) {
     it(`refuses a mismatched ${kind}`, async () => {
