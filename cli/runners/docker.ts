@@ -12,14 +12,12 @@ import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import {
   closeLog,
   DEFAULT_LIMITS,
-  lastLines,
+  finishTask,
   openLog,
   type RunRequest,
   type RunResult,
   type Runner,
   statusTicker,
-  TaskFailedError,
-  TaskTimeoutError,
 } from './runner.ts';
 
 /** The uid:gid containers run as when the CLI runs as root: nobody, never root. */
@@ -210,15 +208,7 @@ export class DockerRunner implements Runner {
       out.unpipe(log);
       (stream as unknown as { destroy?: () => void }).destroy?.();
       const exitCode = waited === 'timeout' ? -1 : waited.StatusCode;
-      log.write(`\n[medperf-git] ${plan.task} ${timedOut ? `killed after ${timeoutMs} ms` : `exited with ${exitCode}`}\n`);
-      await closeLog(log);
-      if (timedOut) {
-        throw new TaskTimeoutError(request.label, plan.task, `killed after its timeout of ${Math.round(timeoutMs / 1000)}s`, logFile, await lastLines(logFile));
-      }
-      if (exitCode !== 0) {
-        throw new TaskFailedError(request.label, plan.task, `failed with exit code ${exitCode}`, logFile, await lastLines(logFile));
-      }
-      return { exitCode, logFile, durationMs: Date.now() - started };
+      return await finishTask(request, log, logFile, { exitCode, timedOut, timeoutMs, started });
     } finally {
       // Once interrupted, nothing more happens here: the handler removes the container and re-raises.
       if (interrupted) await new Promise(() => {});

@@ -1,5 +1,6 @@
 // What every runner does with a task plan: run it once, isolated as far as the runner can, with its
 // output in a log file under the state directory, and say how it went.
+import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -97,4 +98,69 @@ export function statusTicker(task: string, onStatus?: (line: string) => void): (
   const timer = setInterval(() => onStatus(`${task}: running ${Math.round((Date.now() - start) / 1000)}s`), 1000);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The end of every run: its outcome written at the end of the log, then a timeout or a non-zero exit
+ * is an error quoting the log's last lines.
+ */
+export async function finishTask(
+  request: RunRequest,
+  log: WriteStream,
+  logFile: string,
+  outcome: { exitCode: number; timedOut: boolean; timeoutMs: number; started: number },
+): Promise<RunResult> {
+  const { exitCode, timedOut, timeoutMs } = outcome;
+  const task = request.plan.task;
+  log.write(`\n[medperf-git] ${task} ${timedOut ? `killed after ${timeoutMs} ms` : `exited with ${exitCode}`}\n`);
+  await closeLog(log);
+  if (timedOut) throw new TaskTimeoutError(request.label, task, `killed after its timeout of ${Math.round(timeoutMs / 1000)}s`, logFile, await lastLines(logFile));
+  if (exitCode !== 0) throw new TaskFailedError(request.label, task, `failed with exit code ${exitCode}`, logFile, await lastLines(logFile));
+  return { exitCode, logFile, durationMs: Date.now() - outcome.started };
+}
+
+/**
+ * A command run on the host with its output in the task's log, in its own process group, so a
+ * timeout kills whatever it started too.
+ */
+export async function runLoggedCommand(
+  stateDir: string,
+  request: RunRequest,
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  const { plan } = request;
+  const [command, ...args] = argv;
+  const { path: logFile, stream: log } = await openLog(stateDir, request.label, plan.task, request.logFile);
+  const timeoutMs = request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
+  const started = Date.now();
+  const stopTicker = statusTicker(plan.task, request.onStatus);
+  let timedOut = false;
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      const child = spawn(command!, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, timeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new TaskFailedError(request.label, plan.task, `cannot start ${command}: ${e.message}`, logFile, []));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve(code ?? (signal ? 128 : 1));
+      });
+    });
+    return await finishTask(request, log, logFile, { exitCode, timedOut, timeoutMs, started });
+  } finally {
+    stopTicker();
+    if (!log.closed) await closeLog(log);
+  }
 }
