@@ -5,7 +5,7 @@
 // and the PR body carry it.
 import { MedperfError, NotFoundError, NotOwnerError } from '../registry/errors.ts';
 import { type Forge, type PullRequest } from '../registry/forge/forge.ts';
-import { parseRecordPath, paths } from '../registry/layout.ts';
+import { benchmarkPaths, parseRecordPath, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
@@ -134,6 +134,35 @@ export function requireCommittee(login: string, name: string, benchmark: Benchma
 // The compatibility test of registered cubes
 
 /** Numbers only, at most three levels: what the registry's privacy rule lets a record carry. */
+/** The signed-in member of an approved benchmark's committee, with main's view of that benchmark; refused otherwise. */
+export async function asCommitteeMember(forge: Forge, name: string, what: string): Promise<{ login: string; view: RegistryView; benchmark: BenchmarkRecord }> {
+  const login = requireLogin(forge);
+  const view = await mainView(forge, benchmarkPaths(name));
+  const benchmark = (await approvedBenchmark(forge, view, name)).data;
+  requireCommittee(login, name, benchmark, what);
+  return { login, view, benchmark };
+}
+
+/**
+ * Merges a pull request unless told not to; the registry's refusal (checks pending, branch
+ * protection) is a reason to say, not a failure.
+ */
+export async function mergeUnlessHeld(forge: Forge, pull: number, noMerge: boolean): Promise<{ merged: boolean; notMerged?: string }> {
+  if (noMerge) return { merged: false };
+  try {
+    await forge.merge(pull);
+    return { merged: true };
+  } catch (error) {
+    if (!(error instanceof MedperfError)) throw error;
+    return { merged: false, notMerged: error.message };
+  }
+}
+
+/** What a committee member reads when the merge waits for the registry. */
+export function notMergedLine(reason: string): string {
+  return `Not merged yet: ${reason.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`;
+}
+
 export function metricsOnly(value: unknown, depth = 0): Metrics {
   const out: Record<string, unknown> = {};
   if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 2) return out as Metrics;

@@ -1,8 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { MedperfError } from '../../../registry/errors.ts';
-import { benchmarkPaths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, associationPath, mainView, openAssociationPull, requireCommittee, requireLogin } from '../../committee.ts';
+import { asCommitteeMember, associationPath, mergeUnlessHeld, notMergedLine, openAssociationPull } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
 
 export class AssociationApproveCommand extends BaseCommand {
@@ -31,33 +29,21 @@ export class AssociationApproveCommand extends BaseCommand {
   async execute(): Promise<number> {
     const target = associationPath(this.benchmark, this.model, this.dataset);
     return withForge(this, async (forge) => {
-      const login = requireLogin(forge);
-      const view = await mainView(forge, benchmarkPaths(this.benchmark));
-      const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
-      requireCommittee(login, this.benchmark, benchmark, 'approve its associations');
+      const { login, view } = await asCommitteeMember(forge, this.benchmark, 'approve its associations');
       const pull = await openAssociationPull(forge, view, target, this.benchmark);
       // A committee member never approves their own pull request; the gate lets the committee's own
       // associations through without a reviewer, so their approval is the merge itself.
       const own = pull.author === login;
       if (!own) await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
-      let merged: string | undefined;
-      let notMerged: string | undefined;
-      if (!this.noMerge) {
-        try {
-          merged = (await forge.merge(pull.number)).sha;
-        } catch (error) {
-          if (!(error instanceof MedperfError)) throw error;
-          notMerged = error.message;
-        }
-      }
+      const { merged, notMerged } = await mergeUnlessHeld(forge, pull.number, this.noMerge);
       if (this.json) {
-        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: own ? null : login, merged: Boolean(merged), ...(notMerged ? { notMerged } : {}) });
+        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: own ? null : login, merged, ...(notMerged ? { notMerged } : {}) });
         return 0;
       }
       if (own) this.print(`Pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) is your own: it needs no review from you.`);
       else this.print(`Approved pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) as ${login}.`);
       if (merged) this.print(`Merged: the association is approved.`);
-      else if (notMerged) this.print(`Not merged yet: ${notMerged.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`);
+      else if (notMerged) this.print(notMergedLine(notMerged));
       else this.print('The registry merges it once its checks pass.');
       return 0;
     });

@@ -1,7 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { benchmarkPaths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, associationPath, mainView, openAssociationPull, requireCommittee, requireLogin } from '../../committee.ts';
+import { asCommitteeMember, associationPath, openAssociationPull } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
 
 export class AssociationRejectCommand extends BaseCommand {
@@ -26,10 +25,7 @@ export class AssociationRejectCommand extends BaseCommand {
   async execute(): Promise<number> {
     const target = associationPath(this.benchmark, this.model, this.dataset);
     return withForge(this, async (forge) => {
-      const login = requireLogin(forge);
-      const view = await mainView(forge, benchmarkPaths(this.benchmark));
-      const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
-      requireCommittee(login, this.benchmark, benchmark, 'reject its associations');
+      const { login, view } = await asCommitteeMember(forge, this.benchmark, 'reject its associations');
       const pull = await openAssociationPull(forge, view, target, this.benchmark);
       const body = `Rejected by ${login} for the committee of ${this.benchmark}${this.reason ? `: ${this.reason}` : '.'}`;
       await forge.review(pull.number, 'REQUEST_CHANGES', body);

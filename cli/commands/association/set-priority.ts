@@ -1,9 +1,9 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
-import { benchmarkPaths, paths } from '../../../registry/layout.ts';
+import { paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { AssociationNotFoundError, approvedBenchmark, latestPullFor, mainView, requireCommittee, requireLogin } from '../../committee.ts';
+import { AssociationNotFoundError, asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
 
@@ -29,10 +29,7 @@ export class AssociationSetPriorityCommand extends BaseCommand {
     const priority = Number(this.priority);
     if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new UsageError(`--priority ${this.priority}: give a whole number between -1000000 and 1000000`);
     return withForge(this, async (forge) => {
-      const login = requireLogin(forge);
-      const view = await mainView(forge, benchmarkPaths(this.benchmark));
-      const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
-      requireCommittee(login, this.benchmark, benchmark, 'set the priority of its models');
+      const { login, view } = await asCommitteeMember(forge, this.benchmark, 'set the priority of its models');
       const path = paths.modelAssociation(this.benchmark, this.model);
       const assoc = await view.modelAssociation(this.benchmark, this.model);
       if (!assoc) {
@@ -54,24 +51,14 @@ export class AssociationSetPriorityCommand extends BaseCommand {
         body: `${login}, for the committee of \`${this.benchmark}\`, sets the priority of \`${this.model}\` from ${assoc.data.priority} to ${priority} (lower runs first).`,
         files: [{ path, content: recordYaml('model-association', path, record) }],
       });
-      let merged = false;
-      let notMerged: string | undefined;
-      if (!this.noMerge) {
-        try {
-          await forge.merge(result.pull.number);
-          merged = true;
-        } catch (error) {
-          if (!(error instanceof MedperfError)) throw error;
-          notMerged = error.message;
-        }
-      }
+      const { merged, notMerged } = await mergeUnlessHeld(forge, result.pull.number, this.noMerge);
       if (this.json) {
         this.printJson({ benchmark: this.benchmark, model: this.model, priority, changed: true, pull: result.pull.number, merged, ...(notMerged ? { notMerged } : {}) });
         return 0;
       }
       this.print(`Pull request #${result.pull.number} sets the priority of ${this.model} in ${this.benchmark} from ${assoc.data.priority} to ${priority}.`);
       if (merged) this.print('Merged: the new priority is in effect.');
-      else if (notMerged) this.print(`Not merged yet: ${notMerged.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`);
+      else if (notMerged) this.print(notMergedLine(notMerged));
       return 0;
     });
   }
