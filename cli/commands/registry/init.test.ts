@@ -71,11 +71,14 @@ describe('medperf-git registry init', () => {
         state: 'operational',
       }),
     );
+    const config = (await readFile(join(tmp, 'registry.yaml'), 'utf8')) + 'description: kept as it is\n';
+    await writeFile(join(tmp, 'registry.yaml'), config);
     const forced = await run(['registry', 'init', '--force'], tmp);
     expect(forced.code).toBe(0);
     const owners = await readFile(join(tmp, '.github/CODEOWNERS'), 'utf8');
     expect(owners).toContain('/benchmarks/lung/models/ @carol\n');
-    expect(await readFile(join(tmp, 'registry.yaml'), 'utf8')).toContain('- alice');
+    expect(await readFile(join(tmp, 'registry.yaml'), 'utf8')).toBe(config);
+    expect(forced.stdout).not.toContain('wrote registry.yaml');
   });
 
   it('asks for an admin', async () => {

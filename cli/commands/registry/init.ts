@@ -24,7 +24,8 @@ export class RegistryInitCommand extends BaseCommand {
       that can write never run pull-request code), \`.github/CODEOWNERS\` from the admins and every
       benchmark committee, and a README that explains each role and the branch-protection settings.
 
-      Run again with \`--force\` to regenerate the files, for instance CODEOWNERS after a new benchmark.
+      Run again with \`--force\` to regenerate the files, for instance CODEOWNERS after a new benchmark;
+      an existing registry.yaml is kept unless \`--title\`, \`--description\` or \`--admin\` is given.
     `,
     examples: [
       ['Start a registry in a new folder', '$0 registry init ./my-registry --title "Brain tumour benchmarks" --admin alice --admin bob'],
@@ -74,6 +75,8 @@ export class RegistryInitCommand extends BaseCommand {
       ...(this.repository ? { repository: this.repository } : {}),
     });
     files['.github/CODEOWNERS'] = codeowners(admins, committees);
+    // An existing registry.yaml (its defaults, its allow lists) is only rewritten when asked to.
+    if (existing && this.title === undefined && this.description === undefined && !this.admins?.length) delete files['registry.yaml'];
 
     const present = Object.keys(files).filter((p) => existsSync(join(dir, p))).sort();
     if (present.length && !this.force) {
