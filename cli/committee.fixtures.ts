@@ -4,12 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { buildDemoTarball } from '../examples/generate-data.ts';
 import { CUBES_DIR } from '../examples/images.ts';
 import { LocalForge } from '../registry/forge/local.ts';
-import { main } from './main.ts';
+import { runCli } from './run.testing.ts';
 
 export const ADMIN = 'medperf-admin';
 export const COMMITTEE = 'bench-committee';
@@ -46,25 +45,8 @@ export async function createHarness(): Promise<Harness> {
     home,
     forgeRoot,
     demoUrl: pathToFileURL(demo).href,
-    async run(argv, options = {}) {
-      const stdin = new PassThrough();
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (b) => (out += b));
-      stderr.on('data', (b) => (err += b));
-      if (options.input !== undefined) stdin.end(options.input);
-      const code = await main([...argv, ...(options.as ? ['--as', options.as] : [])], {
-        stdin,
-        stdout,
-        stderr,
-        env: { MEDPERF_GIT_HOME: home, PATH: process.env.PATH },
-        cwd: home,
-        ...(options.input !== undefined ? { interactive: true } : {}),
-      } as Parameters<typeof main>[1]);
-      return { code, out, err };
-    },
+    run: (argv, options = {}) =>
+      runCli([...argv, ...(options.as ? ['--as', options.as] : [])], { env: { MEDPERF_GIT_HOME: home, PATH: process.env.PATH }, cwd: home, input: options.input }),
     forge: (login) => LocalForge.open({ root: forgeRoot, login }),
     async merge(number) {
       await (await LocalForge.open({ root: forgeRoot, login: ADMIN })).merge(number);

@@ -3,14 +3,13 @@
 // forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { generateDataset, buildDemoTarball } from '../examples/generate-data.ts';
 import { CUBES_DIR } from '../examples/images.ts';
 import { hashFile } from '../registry/hash.ts';
 import { paths } from '../registry/layout.ts';
 import { LocalForge } from '../registry/forge/local.ts';
 import type { BenchmarkRecord, ModelAssociationRecord } from '../registry/records.ts';
-import { main } from './main.ts';
+import { runCli } from './run.testing.ts';
 import { computeCubeAssets, cubeRecord, recordYaml } from './records.ts';
 import { VERSION } from './version.ts';
 
@@ -154,21 +153,9 @@ export function rawData(dir: string): { data: string; labels: string } {
 
 /** Runs the CLI in process as a login; returns the exit code and what was printed. */
 export async function cli(stateDir: string, login: string, argv: string[], options: { cwd?: string; stdin?: string } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const stdin = new PassThrough();
-  if (options.stdin !== undefined) stdin.end(options.stdin);
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    stdin,
+  return runCli(argv, {
     env: { ...process.env, MEDPERF_GIT_HOME: stateDir, MEDPERF_GIT_LOGIN: login, MEDPERF_GIT_REGISTRY: '' },
     cwd: options.cwd ?? stateDir,
-    ...(options.stdin !== undefined ? { interactive: true } : {}),
-  } as never);
-  return { code, out, err };
+    input: options.stdin,
+  });
 }

@@ -1,17 +1,45 @@
 // Runs the CLI in process, as a user would, capturing what it prints.
 import { PassThrough } from 'node:stream';
+import type { MedperfContext } from './base.ts';
 import { main } from './main.ts';
 
-export async function runCli(
-  argv: string[],
-  options: { env: Record<string, string>; cwd: string; extras?: Record<string, unknown> },
-): Promise<{ code: number; out: string; err: string }> {
+export interface CapturedContextOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Answers typed at prompts: given, the context is interactive and stdin holds them. */
+  input?: string;
+  /** Whether prompts may be shown; default: when there is input. */
+  interactive?: boolean;
+}
+
+/** A command context whose stdin is `input` (never the test's own) and whose output is kept. */
+export function capturedContext(options: CapturedContextOptions = {}): { context: MedperfContext; out: () => string; err: () => string } {
+  const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (b) => (out += b));
   stderr.on('data', (b) => (err += b));
-  const code = await main(argv, { stdout, stderr, env: options.env, cwd: options.cwd, ...options.extras } as Parameters<typeof main>[1]);
-  return { code, out, err };
+  if (options.input !== undefined) stdin.end(options.input);
+  const interactive = options.interactive ?? (options.input !== undefined ? true : undefined);
+  const context = {
+    stdin,
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    cwd: options.cwd ?? '/',
+    colorDepth: 1,
+    ...(interactive !== undefined ? { interactive } : {}),
+  } as MedperfContext;
+  return { context, out: () => out, err: () => err };
+}
+
+export async function runCli(
+  argv: string[],
+  options: CapturedContextOptions & { env: NodeJS.ProcessEnv; cwd: string; extras?: Record<string, unknown> },
+): Promise<{ code: number; out: string; err: string }> {
+  const captured = capturedContext(options);
+  const code = await main(argv, { ...captured.context, ...options.extras } as Parameters<typeof main>[1]);
+  return { code, out: captured.out(), err: captured.err() };
 }

@@ -1,19 +1,11 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { MedperfContext } from './base.ts';
+import { capturedContext } from './run.testing.ts';
 import { confirm, keyValues, statusLine, table } from './ui.ts';
 
 function context(input?: string, interactive?: boolean) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  if (input !== undefined) stdin.end(input);
-  const ctx = { stdin, stdout, stderr, env: {}, cwd: '/', colorDepth: 1, interactive } as unknown as MedperfContext;
-  return { ctx, out: () => out, err: () => err };
+  const { context: ctx, out, err } = capturedContext({ input, interactive });
+  return { ctx, out, err };
 }
 
 describe('confirm', () => {

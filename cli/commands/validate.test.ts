@@ -2,10 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY } from '../../registry/example-registry.ts';
-import { main } from '../main.ts';
+import { runCli } from '../run.testing.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -13,13 +12,7 @@ afterEach(() => {
 });
 
 async function run(argv: string[], cwd: string): Promise<{ code: number; stdout: string[]; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await main(argv, { stdout, stderr, env: { HOME: cwd, MEDPERF_GIT_HOME: join(cwd, '.state') }, cwd });
+  const { code, out, err } = await runCli(argv, { env: { HOME: cwd, MEDPERF_GIT_HOME: join(cwd, '.state') }, cwd });
   return { code, stdout: out.split('\n').filter(Boolean), stderr: err };
 }
 

@@ -1,25 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_BENCHMARK, writeDemoRegistry } from '../../../examples/demo-registry.ts';
-import { main } from '../../main.ts';
+import { runCli } from '../../run.testing.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'test-run-cmd-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-async function cli(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, env: { ...process.env, MEDPERF_GIT_HOME: home }, cwd: process.cwd() });
-  return { code, out, err };
-}
+const cli = (argv: string[]) => runCli(argv, { env: { ...process.env, MEDPERF_GIT_HOME: home }, cwd: process.cwd() });
 
 describe('medperf-git test run', () => {
   it('runs the demo benchmark in Docker and prints metrics, hashes and where everything is', async () => {
