@@ -12,7 +12,8 @@ import type {
   RegistryConfig,
   ResultRecord,
 } from '../records.ts';
-import type { RegistryView, RuleContext } from '../view.ts';
+import { type Finding, formatFinding, sortFindings } from '../findings.ts';
+import type { RegistryView, Rule, RuleContext } from '../view.ts';
 import { memoryTree } from '../trees.ts';
 import { createView } from '../load.ts';
 
@@ -154,4 +155,18 @@ export function changeContext(base: Files, head: Files, author?: string): RuleCo
     .filter((p) => base[p] !== head[p])
     .sort();
   return { base: view(base), head: view(head), changed, author };
+}
+
+/**
+ * What a rule reports, as a user reads it (`path:line:col rule-id message`): over a whole registry
+ * (`full`), over a change by an author (`change`), or over given paths of one tree (`check`).
+ * Sorted by file and line, or in the rule's own order.
+ */
+export function ruleFindings(rule: Rule, options: { sorted: boolean }) {
+  const show = (findings: Finding[]) => (options.sorted ? sortFindings(findings) : findings).map(formatFinding);
+  return {
+    full: async (files: Files) => show(await rule.check(await fullContext(files))),
+    change: async (base: Files, head: Files, author?: string) => show(await rule.check(changeContext(base, head, author))),
+    check: async (files: Record<string, string | Buffer>, changed = Object.keys(files)) => show(await rule.check({ head: createView(memoryTree(files)), changed })),
+  };
 }

@@ -1,24 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { formatFinding, sortFindings } from '../findings.ts';
 import { rule } from './immutability.ts';
 import {
   P,
   SCHEMA_LINE,
   benchmark,
-  changeContext,
   cube,
   dataset,
   fullContext,
   result,
+  ruleFindings,
   tutorialRegistry,
   without,
   yaml,
   type Files,
 } from './fixtures.ts';
 
-async function change(base: Files, head: Files): Promise<string[]> {
-  return sortFindings(await rule.check(changeContext(base, head, 'someone'))).map(formatFinding);
-}
+const findings = ruleFindings(rule, { sorted: true });
+const change = (base: Files, head: Files) => findings.change(base, head, 'someone');
 
 const rerun = (over: Parameters<typeof result>[0]) => yaml(result(over), SCHEMA_LINE('result'));
 

@@ -4,12 +4,10 @@ import { EXAMPLE_PATHS as P, exampleFiles } from '../example-registry.ts';
 import { formatFinding, sortFindings } from '../findings.ts';
 import { createView } from '../load.ts';
 import { memoryTree } from '../trees.ts';
+import { ruleFindings } from './fixtures.ts';
 import { rule } from './layout.ts';
 
-async function check(files: Record<string, string | Buffer>, changed = Object.keys(files)): Promise<string[]> {
-  const findings = await rule.check({ head: createView(memoryTree(files)), changed });
-  return sortFindings(findings).map(formatFinding);
-}
+const { check } = ruleFindings(rule, { sorted: true });
 
 const LAYOUT =
   'records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, benchmarks/<name>/benchmark.yaml, ' +

@@ -1,25 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { formatFinding } from '../findings.ts';
 import { rule } from './ownership.ts';
 import {
   P,
   benchmark,
-  changeContext,
   cube,
   dataset,
   fullContext,
   modelAssociation,
   registryConfig,
   result,
+  ruleFindings,
   tutorialRegistry,
   without,
   yaml,
   type Files,
 } from './fixtures.ts';
 
-async function change(base: Files, head: Files, author: string): Promise<string[]> {
-  return (await rule.check(changeContext(base, head, author))).map(formatFinding);
-}
+const { change } = ruleFindings(rule, { sorted: false });
 
 describe('ownership', () => {
   const base = tutorialRegistry();

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatFinding, sortFindings } from '../findings.ts';
 import { rule } from './privacy.ts';
-import { P, SCHEMA_LINE, dataset, datasetAssociation, fullContext, result, tutorialRegistry, yaml, type Files } from './fixtures.ts';
+import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml, type Files } from './fixtures.ts';
 
-async function full(files: Files): Promise<string[]> {
-  return sortFindings(await rule.check(await fullContext(files))).map(formatFinding);
-}
+const { full } = ruleFindings(rule, { sorted: true });
 
 describe('privacy', () => {
   it('passes results and statistics made of numbers and hashes, with the editor line', async () => {

@@ -1,23 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { formatFinding } from '../findings.ts';
 import { rule } from './references.ts';
 import {
   P,
   benchmark,
-  changeContext,
   cube,
   dataset,
-  fullContext,
   result,
+  ruleFindings,
   tutorialRegistry,
   without,
   yaml,
   type Files,
 } from './fixtures.ts';
 
-async function full(files: Files): Promise<string[]> {
-  return (await rule.check(await fullContext(files))).map(formatFinding);
-}
+const { full, change } = ruleFindings(rule, { sorted: false });
 
 describe('references', () => {
   it('passes the tutorial registry, where every id exists and every kind matches', async () => {
@@ -70,25 +66,25 @@ describe('references', () => {
     const base = tutorialRegistry();
     base[P.benchmark] = yaml(benchmark({ reference_model: 'carol/gone' })); // already broken on main
     const head = { ...base, 'mlcubes/erin/unet.yaml': yaml(cube('model')) };
-    expect((await rule.check(changeContext(base, head, 'erin'))).map(formatFinding)).toEqual([]);
+    expect(await change(base, head, 'erin')).toEqual([]);
   });
 
   it('refuses to delete a cube that a benchmark, an association and a dataset still name', async () => {
     const base = tutorialRegistry();
     const deletePrep = without(base, P.prep);
-    expect((await rule.check(changeContext(base, deletePrep, 'carol'))).map(formatFinding)).toEqual([
+    expect(await change(base, deletePrep, 'carol')).toEqual([
       `${P.prep}:1:1 references ${P.prep} cannot be deleted: the benchmark chestxray names it as its data_preparation_mlcube`,
       `${P.prep}:1:1 references ${P.prep} cannot be deleted: the dataset dora/xrays was prepared with it`,
     ]);
     const deleteModel = without(base, P.model);
-    expect((await rule.check(changeContext(base, deleteModel, 'bob'))).map(formatFinding)).toEqual([
+    expect(await change(base, deleteModel, 'bob')).toEqual([
       `${P.model}:1:1 references ${P.model} cannot be deleted: it is associated with the benchmark chestxray`,
     ]);
   });
 
   it('refuses to delete a benchmark whose associations and results remain', async () => {
     const base = tutorialRegistry();
-    expect((await rule.check(changeContext(base, without(base, P.benchmark), 'carol'))).map(formatFinding)).toEqual([
+    expect(await change(base, without(base, P.benchmark), 'carol')).toEqual([
       `${P.benchmark}:1:1 references ${P.benchmark} cannot be deleted: 3 association and result files of chestxray would name it`,
     ]);
   });

@@ -1,15 +1,10 @@
 // The schema rule: a file that must pass and files that must fail with their exact messages.
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_PATHS as P, exampleFiles } from '../example-registry.ts';
-import { formatFinding, sortFindings } from '../findings.ts';
-import { createView } from '../load.ts';
-import { memoryTree } from '../trees.ts';
+import { ruleFindings } from './fixtures.ts';
 import { rule } from './schema.ts';
 
-async function check(files: Record<string, string | Buffer>, changed = Object.keys(files)): Promise<string[]> {
-  const findings = await rule.check({ head: createView(memoryTree(files)), changed });
-  return sortFindings(findings).map(formatFinding);
-}
+const { check } = ruleFindings(rule, { sorted: true });
 
 function edit(path: string, from: string | RegExp, to: string): Record<string, string> {
   const files = exampleFiles();
