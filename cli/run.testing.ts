@@ -1,4 +1,5 @@
 // Runs the CLI in process, as a user would, capturing what it prints.
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { MedperfContext } from './base.ts';
 import { main } from './main.ts';
@@ -42,4 +43,28 @@ export async function runCli(
   const captured = capturedContext(options);
   const code = await main(argv, { ...captured.context, ...options.extras } as Parameters<typeof main>[1]);
   return { code, out: captured.out(), err: captured.err() };
+}
+
+/**
+ * The CLI against the GitHub stand-in's mlcommons/registry, as the user whose token is given (none:
+ * signed out), with the GitHub forge's retries and pacing shortened for tests.
+ */
+export function runCliOnGitHub(
+  argv: string[],
+  options: { standin: { apiUrl: string; url: string }; home: string; stateDir?: string; token?: string; env?: Record<string, string> },
+): Promise<{ code: number; out: string; err: string }> {
+  return runCli(argv, {
+    env: {
+      MEDPERF_GIT_HOME: options.stateDir ?? join(options.home, 'state'),
+      MEDPERF_GIT_REGISTRY: 'mlcommons/registry',
+      GITHUB_API_URL: options.standin.apiUrl,
+      GITHUB_SERVER_URL: options.standin.url,
+      HOME: options.home,
+      PATH: process.env.PATH ?? '',
+      ...(options.token ? { GITHUB_TOKEN: options.token } : {}),
+      ...options.env,
+    },
+    cwd: options.home,
+    extras: { forgeGithub: { retryUnitMs: 5, writeIntervalMs: 0 } },
+  });
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../registry/forge/github.ts';
 import { GitHubStandIn } from '../../registry/forge/standin/server.ts';
 import { as, BENCHMARK, COMMITTEE, DATA_OWNER, rawData, seedRegistry, ADMIN, releaseForges } from '../data-owner.testing.ts';
-import { runCli } from '../run.testing.ts';
+import { runCliOnGitHub } from '../run.testing.ts';
 
 let standin: GitHubStandIn;
 let home: string;
@@ -41,16 +41,7 @@ async function forgeAs(login: string): Promise<GitHubForge> {
 }
 
 async function run(argv: string[]) {
-  const env: Record<string, string> = {
-    MEDPERF_GIT_HOME: join(home, 'state'),
-    MEDPERF_GIT_REGISTRY: 'mlcommons/registry',
-    GITHUB_API_URL: standin.apiUrl,
-    GITHUB_SERVER_URL: standin.url,
-    HOME: home,
-    PATH: process.env.PATH ?? '',
-    GITHUB_TOKEN: tokens[DATA_OWNER]!,
-  };
-  const result = await runCli(argv, { env, cwd: home, extras: { forgeGithub: { retryUnitMs: 5, writeIntervalMs: 0 } } });
+  const result = await runCliOnGitHub(argv, { standin, home, token: tokens[DATA_OWNER]! });
   expect(result.code, result.err).toBe(0);
   return result;
 }

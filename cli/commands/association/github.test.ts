@@ -9,7 +9,7 @@ import { buildDemoTarball } from '../../../examples/generate-data.ts';
 import { GitHubForge } from '../../../registry/forge/github.ts';
 import { GitHubStandIn } from '../../../registry/forge/standin/server.ts';
 import { ADMIN, COMMITTEE, cubeDir, digest, MODEL_OWNER } from '../../committee.fixtures.ts';
-import { runCli } from '../../run.testing.ts';
+import { runCliOnGitHub } from '../../run.testing.ts';
 
 const REPO = 'mlcommons/registry';
 let standin: GitHubStandIn;
@@ -35,19 +35,7 @@ afterAll(async () => {
 });
 
 function run(argv: string[], login: string) {
-  return runCli(argv, {
-    env: {
-      MEDPERF_GIT_HOME: join(home, 'state', login),
-      MEDPERF_GIT_REGISTRY: REPO,
-      GITHUB_API_URL: standin.apiUrl,
-      GITHUB_SERVER_URL: standin.url,
-      HOME: home,
-      PATH: process.env.PATH ?? '',
-      GITHUB_TOKEN: tokens[login]!,
-    },
-    cwd: home,
-    extras: { forgeGithub: { retryUnitMs: 5, writeIntervalMs: 0 } },
-  });
+  return runCliOnGitHub(argv, { standin, home, stateDir: join(home, 'state', login), token: tokens[login]! });
 }
 
 async function asAdmin<T>(fn: (forge: GitHubForge) => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { GitHubForge } from '../../../registry/forge/github.ts';
 import { GitHubStandIn } from '../../../registry/forge/standin/server.ts';
 import { REGISTRY_YAML, benchmarkYaml } from '../../../registry/forge/testing.ts';
-import { runCli } from '../../run.testing.ts';
+import { runCliOnGitHub } from '../../run.testing.ts';
 
 let standin: GitHubStandIn;
 let home: string;
@@ -47,16 +47,7 @@ afterEach(async () => {
 });
 
 async function run(argv: string[], login: string | undefined, extraEnv: Record<string, string> = {}) {
-  const env: Record<string, string> = {
-    MEDPERF_GIT_HOME: join(home, 'state'),
-    MEDPERF_GIT_REGISTRY: 'mlcommons/registry',
-    GITHUB_API_URL: standin.apiUrl,
-    GITHUB_SERVER_URL: standin.url,
-    HOME: home,
-    ...(login ? { GITHUB_TOKEN: tokens[login]! } : {}),
-    ...extraEnv,
-  };
-  const result = await runCli(argv, { env, cwd: home, extras: { forgeGithub: { retryUnitMs: 5, writeIntervalMs: 0 } } });
+  const result = await runCliOnGitHub(argv, { standin, home, token: login ? tokens[login]! : undefined, env: extraEnv });
   printed.push(result.out, result.err);
   return result;
 }
