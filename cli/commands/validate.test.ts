@@ -28,6 +28,16 @@ function git(dir: string, ...args: string[]): void {
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, stdio: 'ignore' });
 }
 
+/** A copy of the example registry committed on main, with `branch` checked out for a change. */
+function committedCopy(branch: string): string {
+  const dir = copy();
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'registry');
+  git(dir, 'checkout', '-q', '-b', branch);
+  return dir;
+}
+
 function edit(dir: string, path: string, from: string, to: string): void {
   const file = join(dir, path);
   const text = execFileSync('cat', [file], { encoding: 'utf8' });
@@ -62,11 +72,7 @@ describe('medperf-git validate', () => {
   });
 
   it('with --base checks only the change since the merge base, as its author', async () => {
-    const dir = copy();
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'registry');
-    git(dir, 'checkout', '-q', '-b', 'topic');
+    const dir = committedCopy('topic');
     // A broken record already on main is not this change's business.
     git(dir, 'checkout', '-q', 'main');
     edit(dir, P.cube, 'kind: model', 'kind: modle');
@@ -100,11 +106,7 @@ describe('medperf-git validate --base, outside git', () => {
 
 describe('medperf-git validate --base, approvals', () => {
   it('tells which approval an association would need, as information', async () => {
-    const dir = copy();
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'registry');
-    git(dir, 'checkout', '-q', '-b', 'associate');
+    const dir = committedCopy('associate');
     const assoc = join(dir, P.datasetAssociation);
     const text = execFileSync('cat', [assoc], { encoding: 'utf8' });
     rmSync(assoc);
