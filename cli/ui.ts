@@ -193,3 +193,20 @@ export function formatBytes(bytes: number): string {
 export function jsonLines(stdout: Writable, items: unknown[]): void {
   for (const item of items) stdout.write(JSON.stringify(item) + '\n');
 }
+
+/** How every list command prints: JSON lines with --json, else a table, or a sentence when there is nothing. */
+export function printList<T>(
+  context: MedperfContext,
+  items: T[],
+  options: {
+    json: boolean;
+    /** The JSON line of an item; default the item itself. */
+    asJson?: (item: T) => unknown;
+    empty: string;
+    head: string[];
+    row: (item: T) => Array<string | number | boolean | undefined | null>;
+  },
+): void {
+  if (options.json) jsonLines(context.stdout, options.asJson ? items.map(options.asJson) : items);
+  else context.stdout.write((items.length ? table(options.head, items.map(options.row)) : options.empty) + '\n');
+}

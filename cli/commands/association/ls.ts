@@ -2,7 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { type AssociationStatus, listAssociations } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
-import { table } from '../../ui.ts';
+import { printList } from '../../ui.ts';
 
 const STATUSES = ['approved', 'pending', 'rejected', 'all'] as const;
 
@@ -33,20 +33,12 @@ export class AssociationLsCommand extends BaseCommand {
     const entries = (
       await withForge(this, (forge) => listAssociations(forge, { benchmark: this.benchmark, model: this.model, dataset: this.dataset }))
     ).filter((e) => this.status === 'all' || e.status === (this.status as AssociationStatus));
-    if (this.json) {
-      for (const e of entries) this.printJson(e);
-      return 0;
-    }
-    if (!entries.length) {
-      this.print('No associations.');
-      return 0;
-    }
-    this.print(
-      table(
-        ['BENCHMARK', 'KIND', 'ASSOCIATED', 'STATUS', 'PRIORITY', 'INITIATED BY'],
-        entries.map((e) => [e.benchmark, e.kind, e.entity, e.pull ? `${e.status} (#${e.pull.number})` : e.status, e.priority, e.initiatedBy]),
-      ),
-    );
+    printList(this.context, entries, {
+      json: this.json,
+      empty: 'No associations.',
+      head: ['BENCHMARK', 'KIND', 'ASSOCIATED', 'STATUS', 'PRIORITY', 'INITIATED BY'],
+      row: (e) => [e.benchmark, e.kind, e.entity, e.pull ? `${e.status} (#${e.pull.number})` : e.status, e.priority, e.initiatedBy],
+    });
     return 0;
   }
 }

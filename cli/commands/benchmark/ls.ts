@@ -5,7 +5,7 @@ import type { BenchmarkRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
 import { mainView, requireLogin } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
-import { table } from '../../ui.ts';
+import { printList } from '../../ui.ts';
 
 export interface BenchmarkListing {
   benchmark: string;
@@ -86,20 +86,12 @@ export class BenchmarkLsCommand extends BaseCommand {
         .filter((b) => !login || b.committee.includes(login) || b.author === login)
         .sort((a, b) => a.benchmark.localeCompare(b.benchmark));
     });
-    if (this.json) {
-      for (const b of list) this.printJson(b);
-      return 0;
-    }
-    if (!list.length) {
-      this.print(this.mine ? 'You sit on no benchmark committee here, and proposed none.' : 'No benchmarks in this registry.');
-      return 0;
-    }
-    this.print(
-      table(
-        ['NAME', 'TITLE', 'STATUS', 'MODELS', 'DATASETS', 'COMMITTEE'],
-        list.map((b) => [b.benchmark, b.title, b.pull ? `${b.status} (#${b.pull})` : b.status, b.models, b.datasets, b.committee.join(', ')]),
-      ),
-    );
+    printList(this.context, list, {
+      json: this.json,
+      empty: this.mine ? 'You sit on no benchmark committee here, and proposed none.' : 'No benchmarks in this registry.',
+      head: ['NAME', 'TITLE', 'STATUS', 'MODELS', 'DATASETS', 'COMMITTEE'],
+      row: (b) => [b.benchmark, b.title, b.pull ? `${b.status} (#${b.pull})` : b.status, b.models, b.datasets, b.committee.join(', ')],
+    });
     return 0;
   }
 }

@@ -4,7 +4,7 @@ import { BaseCommand } from '../../base.ts';
 import { withMain } from '../../data-owner.ts';
 import { listLocalDatasets } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { jsonLines, table } from '../../ui.ts';
+import { printList } from '../../ui.ts';
 
 interface Row {
   id: string;
@@ -58,15 +58,13 @@ export class DatasetLsCommand extends BaseCommand {
       }
       let list = [...rows.values()].sort((a, b) => a.id.localeCompare(b.id));
       if (this.mine) list = list.filter((r) => r.id.split('/')[0]!.toLowerCase() === forge.login.toLowerCase());
-      if (this.json) {
-        jsonLines(this.context.stdout, list.map((r) => ({ ...r, path: paths.dataset(r.id) })));
-        return 0;
-      }
-      if (!list.length) {
-        this.print('No datasets. Register one with `medperf-git dataset submit`.');
-        return 0;
-      }
-      this.print(table(['id', 'name', 'state', 'data preparator', 'registration', 'prepared here'], list.map((r) => [r.id, r.name, r.state, r.data_preparation_mlcube, r.registration, r.prepared_here ? 'yes' : 'no'])));
+      printList(this.context, list, {
+        json: this.json,
+        asJson: (r) => ({ ...r, path: paths.dataset(r.id) }),
+        empty: 'No datasets. Register one with `medperf-git dataset submit`.',
+        head: ['id', 'name', 'state', 'data preparator', 'registration', 'prepared here'],
+        row: (r) => [r.id, r.name, r.state, r.data_preparation_mlcube, r.registration, r.prepared_here ? 'yes' : 'no'],
+      });
       return 0;
     });
   }

@@ -6,7 +6,7 @@ import { BaseCommand } from '../../base.ts';
 import { mainView, requireLogin } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
 import { CUBE_KINDS } from '../../records.ts';
-import { table } from '../../ui.ts';
+import { printList } from '../../ui.ts';
 
 export interface CubeListing {
   id: string;
@@ -62,20 +62,12 @@ export class MlcubeLsCommand extends BaseCommand {
       }
       return [...out.values()].filter((c) => !this.kind || c.kind === this.kind).sort((a, b) => a.id.localeCompare(b.id));
     });
-    if (this.json) {
-      for (const c of cubes) this.printJson(c);
-      return 0;
-    }
-    if (!cubes.length) {
-      this.print(this.mine ? 'You have no cubes in this registry.' : 'No cubes in this registry.');
-      return 0;
-    }
-    this.print(
-      table(
-        ['ID', 'NAME', 'KIND', 'STATE', 'STATUS'],
-        cubes.map((c) => [c.id, c.name, c.kind, c.state, c.status === 'pending' ? `pending (#${c.pull})` : c.status]),
-      ),
-    );
+    printList(this.context, cubes, {
+      json: this.json,
+      empty: this.mine ? 'You have no cubes in this registry.' : 'No cubes in this registry.',
+      head: ['ID', 'NAME', 'KIND', 'STATE', 'STATUS'],
+      row: (c) => [c.id, c.name, c.kind, c.state, c.status === 'pending' ? `pending (#${c.pull})` : c.status],
+    });
     return 0;
   }
 }

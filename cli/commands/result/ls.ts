@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { withForge } from '../../forge.ts';
 import { listLocalResults, type LocalResult } from '../../results.ts';
-import { jsonLines, table } from '../../ui.ts';
+import { printList } from '../../ui.ts';
 import type { Forge } from '../../../registry/forge/forge.ts';
 
 /** Where a local result stands: not submitted, or its PR's state. */
@@ -35,15 +35,13 @@ export class ResultLsCommand extends BaseCommand {
         if (this.unsubmitted && !(state === 'not submitted' || state.endsWith('rejected'))) continue;
         rows.push({ result, state });
       }
-      if (this.json) {
-        jsonLines(this.context.stdout, rows.map(({ result, state }) => ({ id: result.id, benchmark: result.benchmark, model: result.model, dataset: result.dataset, partial: result.partial, executed_at: result.executed_at, submission: state, metrics: result.metrics })));
-        return 0;
-      }
-      if (!rows.length) {
-        this.print('No results here. Run a benchmark with `medperf-git run -b BENCHMARK -d DATASET`.');
-        return 0;
-      }
-      this.print(table(['id', 'benchmark', 'model', 'dataset', 'partial', 'executed at', 'submission'], rows.map(({ result: r, state }) => [r.id, r.benchmark, r.model, r.dataset, r.partial ? 'yes' : 'no', r.executed_at, state])));
+      printList(this.context, rows, {
+        json: this.json,
+        asJson: ({ result, state }) => ({ id: result.id, benchmark: result.benchmark, model: result.model, dataset: result.dataset, partial: result.partial, executed_at: result.executed_at, submission: state, metrics: result.metrics }),
+        empty: 'No results here. Run a benchmark with `medperf-git run -b BENCHMARK -d DATASET`.',
+        head: ['id', 'benchmark', 'model', 'dataset', 'partial', 'executed at', 'submission'],
+        row: ({ result: r, state }) => [r.id, r.benchmark, r.model, r.dataset, r.partial ? 'yes' : 'no', r.executed_at, state],
+      });
       return 0;
     });
   }
