@@ -189,6 +189,11 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The line saying where a proposed change now waits for review and checks. */
+export function pullLine(pull: { number: number; url: string }, created: boolean): string {
+  return `${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`;
+}
+
 /** Prints each item as one JSON line (the --json form of every list). */
 export function jsonLines(stdout: Writable, items: unknown[]): void {
   for (const item of items) stdout.write(JSON.stringify(item) + '\n');

@@ -20,7 +20,7 @@ import type { RegisteredCube } from '../cube/materialize.ts';
 import { chooseRunner } from '../execution.ts';
 import { withForge } from '../forge.ts';
 import { executeModel, type LocalResult } from '../results.ts';
-import { confirm, indent, statusLine, table } from '../ui.ts';
+import { confirm, indent, pullLine, statusLine, table } from '../ui.ts';
 
 interface Execution {
   model: string;
@@ -190,7 +190,7 @@ export class RunCommand extends BaseCommand {
       const { pull, created } = await proposeResults(forge, this.stateDir, `result/${this.benchmark}/${id}`, this.benchmark, send);
       if (this.json) report(pull);
       else {
-        this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+        this.print(pullLine(pull, created));
         this.print(`Results need no reviewer: once the checks pass (every model and dataset approved), merge it (\`medperf-git pr merge ${pull.number}\`).`);
       }
       return 0;

@@ -18,7 +18,7 @@ import {
 import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { hashUrl, recordYaml, urlFromArgument } from '../../records.ts';
-import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
+import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;
 
@@ -191,7 +191,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       if (this.json) {
         this.printJson({ benchmark: this.name, path, record: benchmark, association: { path: assocPath, record: association }, pull: result.pull, created: result.created });
       } else {
-        this.print(`${result.created || open?.state !== 'open' ? 'Opened' : 'Updated'} pull request #${result.pull.number}: ${result.pull.url}`);
+        this.print(pullLine(result.pull, result.created || open?.state !== 'open'));
         this.print('The benchmark is pending an admin\'s approval (registry.yaml lists the admins); see `medperf-git benchmark ls`.');
       }
       return 0;

@@ -9,7 +9,7 @@ import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
 import { executeModel } from '../../results.ts';
-import { confirmOrCancel, indent, statusLine, table } from '../../ui.ts';
+import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 import { VERSION } from '../../version.ts';
 
 export class DatasetAssociateCommand extends BaseCommand {
@@ -92,7 +92,7 @@ export class DatasetAssociateCommand extends BaseCommand {
         this.printJson({ benchmark: this.benchmark, dataset: id, pull: pull.number, url: pull.url, created, record });
         return 0;
       }
-      this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(pullLine(pull, created));
       const policy = bench.data.dataset_auto_approval;
       const automatic = policy?.mode === 'always' || (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => l.toLowerCase() === forge.login.toLowerCase()));
       this.print(

@@ -7,7 +7,7 @@ import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
-import { confirmOrCancel, indent, statusLine, table } from '../../ui.ts';
+import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 
 export class DatasetSetOperationalCommand extends BaseCommand {
   static override paths = [['dataset', 'set-operational'], ['dataset', 'set_operational']];
@@ -68,7 +68,7 @@ export class DatasetSetOperationalCommand extends BaseCommand {
         this.printJson({ id, pull: pull.number, url: pull.url, created, record });
         return 0;
       }
-      this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(pullLine(pull, created));
       this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
       this.print(`Once it is merged, associate the dataset with a benchmark: \`medperf-git dataset associate -b BENCHMARK -d ${id}\`.`);
       return 0;

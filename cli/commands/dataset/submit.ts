@@ -9,7 +9,7 @@ import { approvedBenchmark, withMain } from '../../data-owner.ts';
 import { writeLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
-import { confirmOrCancel, indent, statusLine } from '../../ui.ts';
+import { confirmOrCancel, indent, pullLine, statusLine } from '../../ui.ts';
 import { existsSync, statSync } from 'node:fs';
 
 export class DatasetSubmitCommand extends BaseCommand {
@@ -100,7 +100,7 @@ export class DatasetSubmitCommand extends BaseCommand {
         this.printJson({ id, pull: pull.number, url: pull.url, created, record });
         return 0;
       }
-      this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      this.print(pullLine(pull, created));
       this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
       this.print(`Next: prepare the data with \`medperf-git dataset prepare -d ${id}\`.`);
       return 0;

@@ -20,7 +20,7 @@ import {
 import { chooseRunner } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml, verifyCubeUpstream } from '../../records.ts';
-import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
+import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 export class MlcubeAssociateCommand extends BaseCommand {
   static override paths = [['mlcube', 'associate']];
@@ -123,8 +123,7 @@ export class MlcubeAssociateCommand extends BaseCommand {
       if (this.json) {
         this.printJson({ benchmark: this.benchmark, model: this.model, path, record, pull: result.pull, created: result.created });
       } else {
-        const verb = result.created ? 'Opened' : open?.state === 'open' ? 'Updated' : 'Opened';
-        this.print(`${verb} pull request #${result.pull.number}: ${result.pull.url}`);
+        this.print(pullLine(result.pull, result.created || open?.state !== 'open'));
         this.print(`The association is pending the committee's review (${benchmark.committee.join(', ')}); see \`medperf-git association ls -b ${this.benchmark}\`.`);
       }
       return 0;

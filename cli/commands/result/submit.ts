@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base.ts';
 import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
 import { withForge } from '../../forge.ts';
 import { findLocalResult, listLocalResults, type LocalResult } from '../../results.ts';
-import { confirmOrCancel, indent } from '../../ui.ts';
+import { confirmOrCancel, indent, pullLine } from '../../ui.ts';
 import { submission } from './ls.ts';
 
 export class ResultSubmitCommand extends BaseCommand {
@@ -69,7 +69,7 @@ export class ResultSubmitCommand extends BaseCommand {
       const key = datasets.length === 1 ? `result/${benchmark}/${datasets[0]}` : `result/${benchmark}/${forge.login}`;
       const { pull, created } = await proposeResults(forge, this.stateDir, key, benchmark, send);
       if (this.json) this.printJson({ benchmark, sent: send.length, pull: pull.number, url: pull.url, created });
-      else this.print(`${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`);
+      else this.print(pullLine(pull, created));
       return 0;
     });
   }
