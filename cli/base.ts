@@ -24,7 +24,7 @@ export abstract class BaseCommand extends Command<MedperfContext> {
       return await super.validateAndExecute();
     } catch (error) {
       if (error instanceof MedperfError) this.context.stderr.write(`error (${error.code}): ${error.message}\n`);
-      else this.context.stderr.write(this.cli.error(error, { colored: false, command: this }));
+      else this.context.stderr.write(this.cli.error(error instanceof Error ? error : new Error(String(error)), { command: this }));
       return 1;
     }
   }
