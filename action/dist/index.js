@@ -36969,7 +36969,7 @@ var files = { "package.json": `{
   "scripts": {
     "medperf-git": "node bin/medperf-git.js",
     "demo": "node bin/medperf-git.js tutorial",
-    "test": "vitest run",
+    "test": "tsc --noEmit -p . && vitest run",
     "typecheck": "tsc --noEmit",
     "build:action": "node action/build.js",
     "bench": "node --import tsx bench/main.ts",
