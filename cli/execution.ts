@@ -13,7 +13,9 @@ import { loadPinnedImage, type RegisteredCube } from './cube/materialize.ts';
 import { planTask, type TaskPlan } from './cube/plan.ts';
 import { DockerRunner } from './runners/docker.ts';
 import { ProcessRunner } from './runners/process.ts';
+import { SingularityRunner } from './runners/singularity.ts';
 import type { Limits, Runner } from './runners/runner.ts';
+import { statePaths } from './state.ts';
 
 /** Whether a Docker engine answers on this machine. */
 export async function dockerAnswers(): Promise<boolean> {
@@ -25,14 +27,26 @@ export async function dockerAnswers(): Promise<boolean> {
   }
 }
 
+/** The `--runner` option every command that runs cubes shares. */
+export const RUNNER_OPTION = {
+  description: 'docker (default), singularity, process (no isolation: for cube authors and machines without an engine), or auto (docker when an engine answers, else process)',
+} as const;
+
+/** Where the Singularity runner looks for the .sif file of an image (built from the Docker image, once). */
+export function sifFile(stateDir: string, image: string): string {
+  return join(statePaths(stateDir).cache, 'sif', `${image.replace(/[^A-Za-z0-9._-]+/g, '_')}.sif`);
+}
+
 /**
- * The runner a command asked for. `auto` is Docker when an engine answers and the process runner
- * otherwise; the caller says which was chosen (the process runner also warns on every task).
+ * The runner a command asked for: docker, singularity, process, or `auto` — Docker when an engine
+ * answers and the process runner otherwise; the caller says which was chosen. The process runner
+ * warns once per command that nothing is isolated.
  */
 export async function chooseRunner(name: string, stateDir: string, warn: (line: string) => void): Promise<Runner> {
   const chosen = name === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'process') : name;
   if (chosen === 'docker') return new DockerRunner(stateDir);
-  if (chosen !== 'process') throw new MedperfError('unknown-runner', `--runner ${name}: say docker, process or auto`);
+  if (chosen === 'singularity') return new SingularityRunner(stateDir, (image) => sifFile(stateDir, image));
+  if (chosen !== 'process') throw new MedperfError('unknown-runner', `--runner ${name}: say docker, singularity, process or auto`);
   let warned = false;
   // The process runner's warning, once per command rather than once per task.
   return new ProcessRunner(stateDir, (line) => {

@@ -17,7 +17,7 @@ import {
 } from '../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
-import { chooseRunner } from '../execution.ts';
+import { chooseRunner, RUNNER_OPTION } from '../execution.ts';
 import { withForge } from '../forge.ts';
 import { executeModel, type LocalResult } from '../results.ts';
 import { confirm, indent, pullLine, statusLine, table } from '../ui.ts';
@@ -56,7 +56,7 @@ export class RunCommand extends BaseCommand {
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
   jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
-  runner = Option.String('--runner', 'docker', { description: 'docker (default), process (no isolation), or auto' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
 
   async execute(): Promise<number> {

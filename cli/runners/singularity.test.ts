@@ -44,3 +44,20 @@ describe("Docker's GPU requests", () => {
     expect(() => deviceRequests('--privileged')).toThrow(/--gpus --privileged: say all, a number, or device=0,1/);
   });
 });
+
+describe('--runner singularity', () => {
+  it('is chosen by name, and says what to do when the image has no .sif yet', async () => {
+    const { chooseRunner, sifFile } = await import('../execution.ts');
+    const runner = await chooseRunner('singularity', '/state', () => {});
+    expect(runner.name).toBe('singularity');
+    expect(sifFile('/state', 'mlcommons/cnn:0.0.1')).toBe('/state/cache/sif/mlcommons_cnn_0.0.1.sif');
+    const request = { plan, logFile: '/state/logs/x.log', label: 'cnn infer' } as unknown as Parameters<typeof runner.run>[0];
+    const error = await runner.run(request).catch((e: Error & { code?: string }) => e);
+    expect(['singularity-missing', 'sif-missing']).toContain((error as { code?: string }).code);
+  });
+
+  it('is refused with the runners one may name', async () => {
+    const { chooseRunner } = await import('../execution.ts');
+    await expect(chooseRunner('podman', '/state', () => {})).rejects.toThrow('--runner podman: say docker, singularity, process or auto');
+  });
+});

@@ -15,7 +15,7 @@ import {
   summaryMarkdown,
   testOnDemoData,
 } from '../../committee.ts';
-import { chooseRunner } from '../../execution.ts';
+import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { hashUrl, recordYaml, urlFromArgument } from '../../records.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
@@ -75,7 +75,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
   publish = Option.String('--publish', 'aggregate', { description: 'aggregate, per-model or per-dataset' });
   modelAutoApproval = Option.String('--model-auto-approval', { description: 'never, always, or allowlist:LOGIN,...' });
   datasetAutoApproval = Option.String('--dataset-auto-approval', { description: 'never, always, or allowlist:LOGIN,...' });
-  runner = Option.String('--runner', 'auto', { description: 'docker, process (no isolation), or auto: Docker when an engine answers' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
 
   async execute(): Promise<number> {
     if (!new RegExp(`^${NAME}$`).test(this.name)) throw new UsageError(`--name ${this.name}: lower case letters, digits, '.', '_' and '-'`);

@@ -5,7 +5,7 @@ import type { DatasetAssociationRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
 import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
-import { chooseRunner } from '../../execution.ts';
+import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
 import { executeModel } from '../../results.ts';
@@ -28,7 +28,7 @@ export class DatasetAssociateCommand extends BaseCommand {
 
   benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
   dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
-  runner = Option.String('--runner', 'docker', { description: 'docker (default), process (no isolation), or auto' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noCache = Option.Boolean('--no-cache', false, { description: 'Run the reference model again even if it ran on this data before' });
 
   async execute(): Promise<number> {

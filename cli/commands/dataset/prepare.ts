@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { qualify, registeredCube, withMain } from '../../data-owner.ts';
 import { prepareDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
-import { chooseRunner } from '../../execution.ts';
+import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine, table } from '../../ui.ts';
 import { flattenMetrics } from '../../data-owner.ts';
@@ -25,7 +25,7 @@ export class DatasetPrepareCommand extends BaseCommand {
   });
 
   dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
-  runner = Option.String('--runner', 'docker', { description: 'docker (default), process (no isolation), or auto (docker when an engine answers)' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
 
   async execute(): Promise<number> {
     return withForge(this, async (forge) => {

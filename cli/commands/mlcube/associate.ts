@@ -17,7 +17,7 @@ import {
   summaryMarkdown,
   testOnDemoData,
 } from '../../committee.ts';
-import { chooseRunner } from '../../execution.ts';
+import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml, verifyCubeUpstream } from '../../records.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
@@ -44,7 +44,7 @@ export class MlcubeAssociateCommand extends BaseCommand {
 
   benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark to join' });
   model = Option.String('--model,-m', { required: true, description: 'Your model cube, <owner>/<name>' });
-  runner = Option.String('--runner', 'auto', { description: 'docker, process (no isolation), or auto: Docker when an engine answers' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   priority = Option.String('--priority', { description: 'The priority to ask for (the committee may change it; default 0)' });
 
   async execute(): Promise<number> {

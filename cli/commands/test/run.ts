@@ -12,10 +12,8 @@ import { BaseCommand } from '../../base.ts';
 import { benchmarkCubes, type CompatibilityResult, type CubeUnderTest, runCompatibilityTest } from '../../compatibility.ts';
 import { withForge } from '../../forge.ts';
 import { cubeImage, loadCube } from '../../cube/config.ts';
-import { DockerRunner } from '../../runners/docker.ts';
-import { ProcessRunner } from '../../runners/process.ts';
+import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import type { Runner } from '../../runners/runner.ts';
-import { SingularityRunner } from '../../runners/singularity.ts';
 import { statePaths } from '../../state.ts';
 
 const DEMO = {
@@ -63,18 +61,17 @@ export class TestRunCommand extends BaseCommand {
   evaluator = Option.String('--evaluator,-e', { description: 'The metrics cube folder (default: the demo benchmark\'s)' });
   dataPath = Option.String('--data-path', { description: 'Raw data to prepare (with --labels-path; default: the demo dataset)' });
   labelsPath = Option.String('--labels-path', { description: 'Labels of the raw data' });
-  runner = Option.String('--runner', 'docker', { description: 'docker (default), singularity, or process (no isolation)' });
+  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every task again, even if an earlier run finished it' });
   timeout = Option.String('--timeout', { description: 'Kill a task after this many seconds (default 7200)' });
   gpus = Option.String('--gpus', { description: 'GPUs for the cubes: all, a number, or device=0,1' });
 
   async execute(): Promise<number> {
     if (!!this.dataPath !== !!this.labelsPath) throw new UsageError('--data-path and --labels-path go together');
-    if (!['docker', 'process', 'singularity'].includes(this.runner)) throw new UsageError(`--runner ${this.runner}: say docker, singularity or process`);
     const timeoutSeconds = this.timeout === undefined ? undefined : Number(this.timeout);
     if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new UsageError(`--timeout ${this.timeout}: give a number of seconds`);
     const stateDir = this.stateDir;
-    const runner = this.makeRunner(stateDir);
+    const runner = await chooseRunner(this.runner, stateDir, (line) => this.warn(line));
 
     if (this.benchmark) return this.runBenchmark(stateDir, runner, timeoutSeconds);
     const demoIds = Object.values(DEMO).filter((_, i) => ![this.dataPreparator, this.model, this.evaluator][i]);
@@ -150,12 +147,6 @@ export class TestRunCommand extends BaseCommand {
       this.warn(`warning: the prepared demo dataset's generated_uid is ${result.hashes.generated_uid}; the benchmark records ${expectedUid}`);
     }
     return 0;
-  }
-
-  private makeRunner(stateDir: string): Runner {
-    if (this.runner === 'process') return new ProcessRunner(stateDir, (line) => this.warn(line));
-    if (this.runner === 'singularity') return new SingularityRunner(stateDir, (image) => join(statePaths(stateDir).cache, 'sif', `${image.replace(/[^A-Za-z0-9._-]+/g, '_')}.sif`));
-    return new DockerRunner(stateDir);
   }
 
   /** The demo benchmark's dataset, built deterministically from examples/generate-data.ts. */
