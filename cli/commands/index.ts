@@ -2,7 +2,19 @@
 import type { CommandClass } from 'clipanion';
 import type { MedperfContext } from '../base.ts';
 import { ValidateCommand } from './validate.ts';
+import { AssociationApproveCommand } from './association/approve.ts';
+import { AssociationLsCommand } from './association/ls.ts';
+import { AssociationRejectCommand } from './association/reject.ts';
+import { AssociationSetPriorityCommand } from './association/set-priority.ts';
 import { AuthStatusCommand } from './auth/status.ts';
+import { BenchmarkLsCommand } from './benchmark/ls.ts';
+import { BenchmarkRunCommand } from './benchmark/run.ts';
+import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
+import { BenchmarkViewCommand } from './benchmark/view.ts';
+import { MlcubeAssociateCommand } from './mlcube/associate.ts';
+import { MlcubeLsCommand } from './mlcube/ls.ts';
+import { MlcubeSubmitCommand } from './mlcube/submit.ts';
+import { MlcubeViewCommand } from './mlcube/view.ts';
 import { PrApproveCommand } from './pr/approve.ts';
 import { PrCloseCommand } from './pr/close.ts';
 import { PrLsCommand } from './pr/ls.ts';
@@ -24,22 +36,22 @@ import { ResultLsCommand } from './result/ls.ts';
 import { ResultSubmitCommand } from './result/submit.ts';
 import { ResultViewCommand } from './result/view.ts';
 import { RunCommand } from './run.ts';
-import { BenchmarkLsCommand } from './benchmark/ls.ts';
-import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
-import { BenchmarkViewCommand } from './benchmark/view.ts';
-import { MlcubeAssociateCommand } from './mlcube/associate.ts';
-import { MlcubeLsCommand } from './mlcube/ls.ts';
-import { MlcubeSubmitCommand } from './mlcube/submit.ts';
-import { MlcubeViewCommand } from './mlcube/view.ts';
-import { AssociationApproveCommand } from './association/approve.ts';
-import { AssociationLsCommand } from './association/ls.ts';
-import { AssociationRejectCommand } from './association/reject.ts';
-import { AssociationSetPriorityCommand } from './association/set-priority.ts';
-import { BenchmarkRunCommand } from './benchmark/run.ts';
 import { TutorialCommand } from './tutorial.ts';
 
 export const commands: Array<CommandClass<MedperfContext>> = [
+  AssociationApproveCommand,
+  AssociationLsCommand,
+  AssociationRejectCommand,
+  AssociationSetPriorityCommand,
   AuthStatusCommand,
+  BenchmarkLsCommand,
+  BenchmarkRunCommand,
+  BenchmarkSubmitCommand,
+  BenchmarkViewCommand,
+  MlcubeAssociateCommand,
+  MlcubeLsCommand,
+  MlcubeSubmitCommand,
+  MlcubeViewCommand,
   PrApproveCommand,
   PrCloseCommand,
   PrLsCommand,
@@ -62,17 +74,5 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   ResultSubmitCommand,
   ResultViewCommand,
   RunCommand,
-  BenchmarkLsCommand,
-  BenchmarkSubmitCommand,
-  BenchmarkViewCommand,
-  MlcubeAssociateCommand,
-  MlcubeLsCommand,
-  MlcubeSubmitCommand,
-  MlcubeViewCommand,
-  AssociationApproveCommand,
-  AssociationLsCommand,
-  AssociationRejectCommand,
-  AssociationSetPriorityCommand,
-  BenchmarkRunCommand,
   TutorialCommand,
 ];
