@@ -24,6 +24,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Stopping a Docker engine the run started takes a few seconds.
+    teardownTimeout: 30_000,
     // clipanion's ESM build imports a folder, which Node's resolver refuses; Vite resolves it.
     server: { deps: { inline: ['clipanion'] } },
     reporters: ['default', totals],
