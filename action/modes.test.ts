@@ -21,15 +21,9 @@ const BOT = 'github-actions[bot]';
 
 let standin: GitHubStandIn;
 
-/**
- * The stand-in's violations, less one of its own: it builds user URLs from the login unescaped,
- * and the bot's login `github-actions[bot]` has brackets (GitHub's own bot URLs differ). Every
- * request the Action makes must still conform.
- */
+/** Every request the Action makes, and every answer, conforms to GitHub's API description. */
 function violations(): string[] {
-  return standin
-    .takeViolations()
-    .filter((v) => !/^\S+ \S+ -> \d+: response ((\/\d+)?\/(user|creator)\/(avatar_url|url|html_url) must match format "uri"(; )?)+$/.test(v));
+  return standin.takeViolations();
 }
 const tokens: Record<string, string> = {};
 let work: string;

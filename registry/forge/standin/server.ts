@@ -360,11 +360,12 @@ export class GitHubStandIn {
       login,
       id: hashId(login),
       node_id: `U_${login}`,
-      type: 'User',
+      type: login.endsWith('[bot]') ? 'Bot' : 'User',
       site_admin: false,
-      html_url: `${this.url}/${login}`,
-      url: `${this.apiUrl}/users/${login}`,
-      avatar_url: `${this.url}/avatars/${login}`,
+      // Bots' logins hold brackets (github-actions[bot]): URLs carry them escaped, as GitHub's do.
+      html_url: `${this.url}/${encodeURIComponent(login)}`,
+      url: `${this.apiUrl}/users/${encodeURIComponent(login)}`,
+      avatar_url: `${this.url}/avatars/${encodeURIComponent(login)}`,
     };
   }
 
