@@ -237,6 +237,11 @@ describe('hash mismatches stop everything before a container exists', () => {
     };
   });
 
+  // The tiny image is loaded again by the tests: leave none behind.
+  afterAll(async () => {
+    if (files.tinyId) await docker.getImage(files.tinyId).remove({ force: true }).catch(() => {});
+  });
+
   it('materializes an honest record: files in place, the image tarball loaded with its pinned id', async () => {
     const stateDir = join(tmp, 'state-honest');
     const cube = await materializeCube('model-owner/cnn', record, { stateDir, docker });
