@@ -19,7 +19,6 @@ export interface RegistryConfig {
   defaults?: {
     dataset_auto_approval?: AutoApproval;
     model_auto_approval?: AutoApproval;
-    max_file_bytes?: number;
   };
 }
 /**

@@ -37705,11 +37705,6 @@ var files = { "package.json": `{
         },
         "model_auto_approval": {
           "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
-        },
-        "max_file_bytes": {
-          "type": "integer",
-          "minimum": 1024,
-          "maximum": 1048576
         }
       }
     }
