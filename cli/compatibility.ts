@@ -21,6 +21,7 @@ import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
 import { planTask, type TaskPlan } from './cube/plan.ts';
 import { extractTarball, fetchAsset, type Asset } from './fetch.ts';
 import type { Limits, Runner } from './runners/runner.ts';
+import { formatBytes } from './ui.ts';
 import { statePaths } from './state.ts';
 import { VERSION } from './version.ts';
 
@@ -140,13 +141,13 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
       imageIds[role] = await (runner as unknown as { checkImage(i: string, d?: string): Promise<string> }).checkImage(image, c.imageDigest);
     }
   }
-  // Data can be large: say how far hashing is, at most once a second.
-  let lastShown = 0;
+  // Data can be large: once hashing takes more than a second, say how far it is, once a second.
+  let lastShown = Date.now();
   const inputDataHash = await hashFolders([dataPath, labelsPath], {
     onProgress: (p) => {
       if (Date.now() - lastShown < 1000 || !p.totalBytes) return;
       lastShown = Date.now();
-      status(`hashing the input data: ${Math.round((100 * p.bytes) / p.totalBytes)}% of ${(p.totalBytes / 1e6).toFixed(0)} MB`);
+      status(`hashing the input data: ${Math.round((100 * p.bytes) / p.totalBytes)}% of ${formatBytes(p.totalBytes)}`);
     },
   });
   const hashes = {
