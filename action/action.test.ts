@@ -74,6 +74,12 @@ describe('the bundled Action', () => {
     }
   });
 
+  it('holds no module of cli/: the Action reaches the registry core only', () => {
+    const modules = readFileSync(join(root, 'action/dist/index.js'), 'utf8').match(/^\/\/ [\w./-]+\.ts$/gm) ?? [];
+    expect(modules).toContain('// registry/site/folder.ts');
+    expect(modules.filter((m) => m.startsWith('// cli/'))).toEqual([]);
+  });
+
   it('validate: passes a PR whose owner edits their own record', async () => {
     const head = await branchWith('good', 'datasets/data-owner/hospital-a.yaml', (t) => t.replace('prepared with', 'prepared on site with'));
     const run = await runAction({ inputs: { mode: 'validate' }, event: pullRequestEvent(7, 'data-owner', baseSha, head), workspace: repo });

@@ -8,7 +8,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { buildSiteFolder } from '../cli/site.ts';
+import { buildSiteFolder } from '../registry/site/folder.ts';
 import { computeLeaderboard } from '../registry/leaderboard.ts';
 import { leaderboardInput } from '../registry/leaderboard.fixtures.ts';
 import { buildSite } from '../registry/site/index.ts';

@@ -50406,7 +50406,7 @@ async function gateMode(s) {
   return decision;
 }
 
-// cli/site.ts
+// registry/site/folder.ts
 var import_write_file_atomic = __toESM(require_lib(), 1);
 import { existsSync as existsSync2, mkdirSync, readdirSync as readdirSync3, writeFileSync } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
@@ -50754,7 +50754,7 @@ function buildSite(boards, options) {
   return files2;
 }
 
-// cli/site.ts
+// registry/site/folder.ts
 var SITE_MARKER = ".medperf-git-site";
 function recordBase(opts) {
   if (opts.repoUrl === "") return "";

@@ -1,6 +1,6 @@
 // site (push to main): the leaderboard site, built into a folder for actions/upload-pages-artifact.
 import * as core from '@actions/core';
-import { buildSiteFolder } from '../../cli/site.ts';
+import { buildSiteFolder } from '../../registry/site/folder.ts';
 import type { Settings } from '../settings.ts';
 
 export async function siteMode(s: Settings): Promise<void> {

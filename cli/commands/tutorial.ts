@@ -14,7 +14,7 @@ import { sha256Hex } from '../../registry/hash.ts';
 import { BaseCommand } from '../base.ts';
 import { dockerAnswers } from '../execution.ts';
 import { main } from '../main.ts';
-import { buildSiteFolder } from '../site.ts';
+import { buildSiteFolder } from '../../registry/site/folder.ts';
 import { table } from '../ui.ts';
 
 const ADMIN = 'medperf-admin';

@@ -5,7 +5,7 @@ import type { Forge } from '../../../registry/forge/forge.ts';
 import { openForge, resolveRegistry } from '../../../registry/forge/select.ts';
 import type { FileTree } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
-import { buildSiteFolder } from '../../site.ts';
+import { buildSiteFolder } from '../../../registry/site/folder.ts';
 
 export class SiteBuildCommand extends BaseCommand {
   static override paths = [['site', 'build']];

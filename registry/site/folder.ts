@@ -1,16 +1,16 @@
 // Builds the leaderboard site of a registry folder into an output folder: the composition the
-// `site build` command and the Action's site mode share. registry/ decides what is published;
-// this reads the records and writes the files.
+// `site build` command and the Action's site mode share. computeLeaderboard decides what is
+// published and buildSite renders it; this reads the records and writes the files.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { NotFoundError, MedperfError } from '../registry/errors.ts';
-import { loadLeaderboards, type Leaderboard } from '../registry/leaderboard.ts';
-import { createView } from '../registry/load.ts';
-import { buildSite, type SiteFiles } from '../registry/site/index.ts';
-import { closeTree, directoryTree } from '../registry/trees.ts';
-import type { FileTree } from '../registry/view.ts';
+import { NotFoundError, MedperfError } from '../errors.ts';
+import { loadLeaderboards, type Leaderboard } from '../leaderboard.ts';
+import { createView } from '../load.ts';
+import { buildSite, type SiteFiles } from './index.ts';
+import { closeTree, directoryTree } from '../trees.ts';
+import type { FileTree } from '../view.ts';
 
 /** Marks a folder as a site medperf-git built, so a rebuild may replace it. */
 export const SITE_MARKER = '.medperf-git-site';
