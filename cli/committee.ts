@@ -12,7 +12,6 @@ import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { runCompatibilityTest } from './compatibility.ts';
 import { materializeCube } from './cube/materialize.ts';
 import { cubeHash } from './execution.ts';
-import type { DockerRunner } from './runners/docker.ts';
 import type { Runner } from './runners/runner.ts';
 import { VERSION } from './version.ts';
 
@@ -201,9 +200,8 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
   const status = options.onStatus ?? (() => {});
   const load = async (ref: RegisteredCubeRef) => {
     status(`${ref.id}: fetching`);
-    // A cube shipped as an image tarball is loaded into the engine the Docker runner uses.
-    const docker = options.runner.name === 'docker' ? (options.runner as DockerRunner).docker : undefined;
-    return materializeCube(ref.id, ref.record, { stateDir: options.stateDir, docker, onStatus: status });
+    // The runner loads a cube shipped as an image tarball when the test checks its image.
+    return materializeCube(ref.id, ref.record, { stateDir: options.stateDir });
   };
   const prep = await load(options.dataPreparator);
   const model = await load(options.model);

@@ -3,36 +3,25 @@
 // `test run`, and by `benchmark submit` / `mlcube associate` for the summary they publish.
 //
 // Every run lives in a folder keyed by the hash of everything that goes in (data, cubes, images,
-// runner), so a rerun with the same inputs reuses finished tasks. Each task writes into a private
-// partial folder renamed into place only when the task succeeds: after an interruption, finished
-// tasks are kept and half-written output is never read.
+// runner), so a rerun with the same inputs reuses finished tasks; each task runs through
+// cube/execute.ts (a partial folder renamed into place on success). `noCache` runs every task
+// again beside the earlier run, which it replaces only when it finishes.
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import yaml from 'js-yaml';
-import type Docker from 'dockerode';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import type { RegistryView } from '../registry/view.ts';
 import { materializeCube } from './cube/materialize.ts';
 import { hashFile, hashFolders, sha256Hex } from '../registry/hash.ts';
-import { cubeImage, loadCube, type LoadedCube } from './cube/config.ts';
-import { planTask, type TaskPlan } from './cube/plan.ts';
+import { type CubeUnderTest, loadCube, type LoadedCube } from './cube/config.ts';
+import { imageOf, replaceWhenDone, runTask, type RunnableCube } from './cube/execute.ts';
 import { extractTarball, fetchAsset, type Asset } from './fetch.ts';
 import type { Limits, Runner } from './runners/runner.ts';
 import { formatBytes } from './ui.ts';
 import { statePaths } from './state.ts';
 import { VERSION } from './version.ts';
-
-export interface CubeUnderTest {
-  /** The cube's folder (mlcube.yaml or container_config.yaml, workspace/). */
-  dir: string;
-  /** How it is named in messages and logs: a cube id or a folder. */
-  label: string;
-  /** The image id or digest the cube's record pins, checked before running. */
-  imageDigest?: string;
-}
 
 export interface CompatibilityOptions {
   stateDir: string;
@@ -47,6 +36,8 @@ export interface CompatibilityOptions {
   demoDataset?: Asset;
   noCache?: boolean;
   limits?: Limits;
+  /** Per-task limits (MedPerf's per-task timeouts), over `limits`. */
+  taskLimits?: Record<string, Limits>;
   /** Progress lines: "prepare: running 3s", "infer: done (cached)". */
   onStatus?: (line: string) => void;
 }
@@ -128,19 +119,15 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
     if (!options.demoDataset) throw new CompatibilityTestError('no data: give --data-path and --labels-path, or a benchmark with a demo dataset');
     ({ dataPath, labelsPath } = await demoData(stateDir, options.demoDataset));
   }
+  const runnable = (c: CubeUnderTest): RunnableCube => ('cube' in c ? (c as RunnableCube) : { ...c, cube: loadCube(c.dir) });
   const cubes = {
-    data_preparator: { ...options.dataPreparator, cube: loadCube(options.dataPreparator.dir) },
-    model: { ...options.model, cube: loadCube(options.model.dir) },
-    evaluator: { ...options.evaluator, cube: loadCube(options.evaluator.dir) },
+    data_preparator: runnable(options.dataPreparator),
+    model: runnable(options.model),
+    evaluator: runnable(options.evaluator),
   };
-  // Images are checked (and their ids taken) before anything runs.
+  // Images are made ready and checked (and their ids taken) before anything runs.
   const imageIds: Record<string, string | undefined> = {};
-  for (const [role, c] of Object.entries(cubes)) {
-    const image = cubeImage(c.cube);
-    if (runner.name === 'docker' && image) {
-      imageIds[role] = await (runner as unknown as { checkImage(i: string, d?: string): Promise<string> }).checkImage(image, c.imageDigest);
-    }
-  }
+  for (const [role, c] of Object.entries(cubes)) imageIds[role] = await runner.prepareImage(imageOf(c), { onStatus: status });
   // Data can be large: once hashing takes more than a second, say how far it is, once a second.
   let lastShown = Date.now();
   const inputDataHash = await hashFolders([dataPath, labelsPath], {
@@ -161,62 +148,39 @@ export async function runCompatibilityTest(options: CompatibilityOptions): Promi
   const contents = Object.values(hashes).map(({ label: _label, ...rest }) => rest);
   const key = sha256Hex(JSON.stringify({ inputDataHash, contents, code, runner: runner.name, v: 1 })).slice(0, 32);
   const workdir = join(statePaths(stateDir).root, 'tests', key);
-  if (options.noCache) await rm(workdir, { recursive: true, force: true });
-  await mkdir(workdir, { recursive: true });
-  // Partial folders of an interrupted run are never read; clear them.
-  for (const entry of await readdir(workdir)) if (entry.includes('.partial-')) await rm(join(workdir, entry), { recursive: true, force: true });
-
   const ran: string[] = [];
   const reused: string[] = [];
   const logs: string[] = [];
-  /** Runs `task` unless `<workdir>/<step>` exists; outputs go to a partial folder renamed on success. */
-  const step = async (
-    step: string,
-    who: (typeof cubes)[keyof typeof cubes],
-    role: keyof typeof cubes,
-    task: string,
-    bindings: (out: string) => Record<string, string>,
-  ): Promise<string> => {
-    const done = join(workdir, step);
-    if (await exists(done)) {
-      reused.push(task);
-      status(`${task}: done earlier, reused`);
-      return done;
-    }
-    const partial = join(workdir, `${step}.partial-${process.pid}-${Date.now()}`);
-    await mkdir(partial, { recursive: true });
-    let plan: TaskPlan = planTask(who.cube, task, { bindings: bindings(partial) });
-    for (const note of plan.ignored) status(`${who.label}: ${note}`);
-    if (runner.name === 'docker' && imageIds[role]) plan = { ...plan, image: imageIds[role] };
-    const result = await runner.run({ plan, label: who.label, imageDigest: who.imageDigest, limits: options.limits, onStatus: status });
-    logs.push(result.logFile);
-    await writeFileAtomic(join(partial, '.task'), `${task} ${who.label} ${new Date().toISOString()}\n`);
-    await rename(partial, done);
-    ran.push(task);
-    status(`${task}: done`);
-    return done;
+  const run = async (dir: string): Promise<void> => {
+    await mkdir(dir, { recursive: true });
+    // Partial folders of an interrupted run are never read; clear them.
+    for (const entry of await readdir(dir)) if (entry.includes('.partial-')) await rm(join(dir, entry), { recursive: true, force: true });
+    const step = async (name: string, cube: RunnableCube, task: string, bindings: (out: string) => Record<string, string>): Promise<string> => {
+      const outcome = await runTask({ runner, cube, task, done: join(dir, name), bindings, limits: { ...options.limits, ...options.taskLimits?.[task] }, onStatus: status });
+      (outcome.ran ? ran : reused).push(task);
+      if (outcome.logFile) logs.push(outcome.logFile);
+      return outcome.done;
+    };
+    const prepared = await step('prepared', cubes.data_preparator, 'prepare', (out) => ({
+      data_path: dataPath!,
+      labels_path: labelsPath!,
+      output_path: join(out, 'data'),
+      output_labels_path: join(out, 'labels'),
+    }));
+    const data = join(prepared, 'data');
+    const labels = join(prepared, 'labels');
+    await step('sanity_check', cubes.data_preparator, 'sanity_check', () => ({ data_path: data, labels_path: labels }));
+    await step('statistics', cubes.data_preparator, 'statistics', (out) => ({ data_path: data, labels_path: labels, output_path: join(out, 'statistics.yaml') }));
+    const predictionsDone = await step('predictions', cubes.model, 'infer', (out) => ({ data_path: data, output_path: join(out, 'predictions') }));
+    await step('results', cubes.evaluator, 'evaluate', (out) => ({ predictions: join(predictionsDone, 'predictions'), labels, output_path: join(out, 'results.yaml') }));
   };
-
-  const prepared = await step('prepared', cubes.data_preparator, 'data_preparator', 'prepare', (out) => ({
-    data_path: dataPath!,
-    labels_path: labelsPath!,
-    output_path: join(out, 'data'),
-    output_labels_path: join(out, 'labels'),
-  }));
-  const preparedData = join(prepared, 'data');
-  const preparedLabels = join(prepared, 'labels');
-  await step('sanity_check', cubes.data_preparator, 'data_preparator', 'sanity_check', () => ({ data_path: preparedData, labels_path: preparedLabels }));
-  const statisticsDir = await step('statistics', cubes.data_preparator, 'data_preparator', 'statistics', (out) => ({
-    data_path: preparedData,
-    labels_path: preparedLabels,
-    output_path: join(out, 'statistics.yaml'),
-  }));
-  const predictions = await step('predictions', cubes.model, 'model', 'infer', (out) => ({ data_path: preparedData, output_path: join(out, 'predictions') }));
-  const resultsDir = await step('results', cubes.evaluator, 'evaluator', 'evaluate', (out) => ({
-    predictions: join(predictions, 'predictions'),
-    labels: preparedLabels,
-    output_path: join(out, 'results.yaml'),
-  }));
+  if (options.noCache && (await exists(workdir))) await replaceWhenDone(workdir, run);
+  else await run(workdir);
+  const preparedData = join(workdir, 'prepared', 'data');
+  const preparedLabels = join(workdir, 'prepared', 'labels');
+  const statisticsDir = join(workdir, 'statistics');
+  const resultsDir = join(workdir, 'results');
+  const predictions = join(workdir, 'predictions');
 
   const readYaml = (path: string, what: string): Record<string, unknown> => {
     let data: unknown;
@@ -270,7 +234,7 @@ export interface BenchmarkCubes {
 export async function benchmarkCubes(
   view: RegistryView,
   name: string,
-  options: { stateDir: string; docker?: Docker; model?: string; onProgress?: (what: string, done: number, total?: number) => void },
+  options: { stateDir: string; model?: string; onProgress?: (what: string, done: number, total?: number) => void },
 ): Promise<BenchmarkCubes> {
   const loaded = await view.benchmark(name);
   if (!loaded) throw new NotFoundError(`no benchmark ${name} in the registry (benchmarks/${name}/benchmark.yaml)`);
@@ -278,7 +242,7 @@ export async function benchmarkCubes(
   const cube = async (id: string, role: string) => {
     const record = await view.cube(id);
     if (!record) throw new NotFoundError(`benchmark ${name}: its ${role} ${id} is not in the registry (mlcubes/${id}.yaml)`);
-    return materializeCube(id, record.data, { stateDir: options.stateDir, docker: options.docker, onProgress: options.onProgress });
+    return materializeCube(id, record.data, { stateDir: options.stateDir, onProgress: options.onProgress });
   };
   return {
     benchmark,

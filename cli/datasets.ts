@@ -11,7 +11,7 @@ import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { hashFolders } from '../registry/hash.ts';
 import type { DatasetRecord, Metrics } from '../registry/records.ts';
 import type { RegisteredCube } from './cube/materialize.ts';
-import { runStep } from './execution.ts';
+import { runTask } from './cube/execute.ts';
 import type { Limits, Runner } from './runners/runner.ts';
 import { statePaths } from './state.ts';
 
@@ -123,6 +123,8 @@ export interface PrepareOptions {
   runner: Runner;
   preparator: RegisteredCube;
   limits?: Limits;
+  /** Per-task limits (MedPerf's per-task timeouts), over `limits`. */
+  taskLimits?: Record<string, Limits>;
   onStatus?: (line: string) => void;
 }
 
@@ -153,7 +155,7 @@ export async function prepareDataset(dataset: LocalDataset, options: PrepareOpti
   const ran: string[] = [];
   const reused: string[] = [];
   const step = async (task: string, done: string, bindings: (out: string) => Record<string, string>) => {
-    const now = await runStep({ runner: options.runner, cube: options.preparator, task, done, bindings, limits: options.limits, onStatus: options.onStatus, stateDir: options.stateDir });
+    const { ran: now } = await runTask({ runner: options.runner, cube: options.preparator, task, done, bindings, limits: { ...options.limits, ...options.taskLimits?.[task] }, onStatus: options.onStatus });
     (now ? ran : reused).push(task);
   };
   await step('prepare', p.prepared, (out) => ({

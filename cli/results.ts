@@ -3,19 +3,16 @@
 // hash involved (benchmark, the three cubes' pins, the dataset's generated_uid). A finished
 // execution is never redone unless asked; predictions stay on this machine, and only the result
 // record (numbers and hashes) is ever submitted.
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { sha256Hex } from '../registry/hash.ts';
 import { paths } from '../registry/layout.ts';
 import type { CubeHashes, Metrics, ResultRecord } from '../registry/records.ts';
-import { numbersOnly, readYamlFile } from './datasets.ts';
 import type { RegisteredCube } from './cube/materialize.ts';
-import { cubeHash, runStep } from './execution.ts';
-import type { Limits, Runner } from './runners/runner.ts';
+import { cubeHash } from './execution.ts';
 import { statePaths } from './state.ts';
-import { VERSION } from './version.ts';
 
 export interface LocalResult {
   /** The local result id: the first 12 hex digits of the execution key. */
@@ -63,7 +60,7 @@ export function resultDir(stateDir: string, benchmark: string, dataset: string, 
   return join(statePaths(stateDir).results, benchmark, ...dataset.split('/'), ...model.split('/'), key);
 }
 
-function predictionsDir(stateDir: string, benchmark: string, dataset: string, model: string, key: string): string {
+export function predictionsDir(stateDir: string, benchmark: string, dataset: string, model: string, key: string): string {
   return join(statePaths(stateDir).predictions, benchmark, ...dataset.split('/'), ...model.split('/'), key);
 }
 
@@ -110,94 +107,6 @@ export async function findLocalResult(stateDir: string, id: string): Promise<Loc
   if (!all.length) throw new NotFoundError(`no local result ${id}; \`medperf-git result ls\` lists them`);
   if (all.length > 1) throw new MedperfError('ambiguous-id', `${id} names ${all.length} results; give more of the id`);
   return all[0]!;
-}
-
-export interface ExecuteOptions {
-  stateDir: string;
-  runner: Runner;
-  noCache?: boolean;
-  /** MedPerf's --ignore-model-errors: a failed inference still goes to evaluation, as a partial result. */
-  ignoreModelErrors?: boolean;
-  limits?: Limits;
-  onStatus?: (line: string) => void;
-}
-
-export interface ExecutionOutcome {
-  result: LocalResult;
-  cached: boolean;
-}
-
-/**
- * MedPerf's benchmark execution for one model: infer on the prepared data, then the evaluator on
- * the predictions and labels. A finished execution (same key) is returned from the cache; an
- * interrupted one resumes at the task that did not finish.
- */
-export async function executeModel(e: Execution, options: ExecuteOptions): Promise<ExecutionOutcome> {
-  const key = executionKey(e);
-  const { stateDir } = options;
-  const dir = resultDir(stateDir, e.benchmark, e.dataset, e.model.id, key);
-  const work = predictionsDir(stateDir, e.benchmark, e.dataset, e.model.id, key);
-  if (options.noCache) {
-    await rm(dir, { recursive: true, force: true });
-    await rm(work, { recursive: true, force: true });
-  } else {
-    const cached = await readCachedResult(stateDir, e.benchmark, e.dataset, e.model.id, key);
-    if (cached) return { result: cached, cached: true };
-  }
-  const status = (line: string) => options.onStatus?.(`${e.model.id} ${line}`);
-  let predictions = join(work, 'predictions');
-  let partial = false;
-  const failed = join(work, 'predictions.failed');
-  try {
-    await runStep({
-      runner: options.runner,
-      cube: e.model,
-      task: 'infer',
-      done: predictions,
-      bindings: (out) => ({ data_path: e.preparedData, output_path: join(out, 'predictions') }),
-      limits: options.limits,
-      onStatus: status,
-      stateDir,
-      ...(options.ignoreModelErrors ? { failedTo: failed } : {}),
-    });
-  } catch (error) {
-    if (!options.ignoreModelErrors) throw error;
-    status(`infer failed; evaluating what it predicted, as a partial result (${(error as Error).message.split('\n')[0]})`);
-    predictions = failed;
-    partial = true;
-  }
-  const evaluation = join(work, partial ? 'evaluation.partial' : 'evaluation');
-  if (partial) await rm(evaluation, { recursive: true, force: true });
-  await runStep({
-    runner: options.runner,
-    cube: e.evaluator,
-    task: 'evaluate',
-    done: evaluation,
-    bindings: (out) => ({ predictions: join(predictions, 'predictions'), labels: e.preparedLabels, output_path: join(out, 'results.yaml') }),
-    limits: options.limits,
-    onStatus: status,
-    stateDir,
-  });
-  const raw = readYamlFile(join(evaluation, 'results.yaml'), `evaluator's results of ${e.model.id}`);
-  const metrics = numbersOnly(raw);
-  if (!metrics || !Object.keys(metrics).length) {
-    throw new MedperfError('bad-output', `${join(evaluation, 'results.yaml')}: the evaluator wrote no numeric metrics`);
-  }
-  const result: LocalResult = {
-    id: key.slice(0, 12),
-    key,
-    benchmark: e.benchmark,
-    model: e.model.id,
-    dataset: e.dataset,
-    metrics,
-    partial,
-    cubes: { data_preparation_mlcube: cubeHash(e.preparator), model: cubeHash(e.model), data_evaluator_mlcube: cubeHash(e.evaluator) },
-    dataset_generated_uid: e.generatedUid,
-    executed_at: new Date().toISOString(),
-    medperf_git_version: VERSION,
-  };
-  await writeLocalResult(stateDir, result);
-  return { result, cached: false };
 }
 
 /** The registry record of a local result, at `version`. */

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchmarkCubes, runCompatibilityTest } from '../cli/compatibility.ts';
 import { DockerRunner } from '../cli/runners/docker.ts';
@@ -22,12 +21,12 @@ describe('the demo registry', () => {
     const stateDir = join(tmp, 'state');
     const { benchmark } = await writeDemoRegistry(dir, stateDir);
     expect(await validateRegistry(directoryTree(dir))).toEqual([]);
-    const cubes = await benchmarkCubes(createView(directoryTree(dir)), DEMO_BENCHMARK, { stateDir, docker: new Docker() });
+    const cubes = await benchmarkCubes(createView(directoryTree(dir)), DEMO_BENCHMARK, { stateDir });
     expect(cubes.model.label).toBe('bench-committee/chestxray-cnn');
     const result = await runCompatibilityTest({ stateDir, runner: new DockerRunner(stateDir), ...cubes });
     expect(result.hashes.generated_uid).toBe(benchmark.demo_dataset.generated_uid);
     expect((result.metrics.AUC as Record<string, number>).mean).toBeGreaterThan(0.8);
-    const mobilenet = await benchmarkCubes(createView(directoryTree(dir)), DEMO_BENCHMARK, { stateDir, docker: new Docker(), model: 'model-owner/chestxray-mobilenet' });
+    const mobilenet = await benchmarkCubes(createView(directoryTree(dir)), DEMO_BENCHMARK, { stateDir, model: 'model-owner/chestxray-mobilenet' });
     expect(mobilenet.model.label).toBe('model-owner/chestxray-mobilenet');
     await expect(benchmarkCubes(createView(directoryTree(dir)), 'nope', { stateDir })).rejects.toThrow('no benchmark nope in the registry (benchmarks/nope/benchmark.yaml)');
   });

@@ -19,7 +19,8 @@ import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
 import { chooseRunner, RUNNER_OPTION } from '../execution.ts';
 import { withForge } from '../forge.ts';
-import { executeModel, type LocalResult } from '../results.ts';
+import { executeModel } from '../cube/execute.ts';
+import type { LocalResult } from '../results.ts';
 import { confirm, indent, pullLine, statusLine, table } from '../ui.ts';
 
 interface Execution {

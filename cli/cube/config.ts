@@ -31,6 +31,16 @@ export interface LoadedCube {
   additionalFiles?: string;
 }
 
+/** A cube to run: its folder (mlcube.yaml or container_config.yaml, workspace/), name and pinned image. */
+export interface CubeUnderTest {
+  /** The cube's folder (mlcube.yaml or container_config.yaml, workspace/). */
+  dir: string;
+  /** How it is named in messages and logs: a cube id or a folder. */
+  label: string;
+  /** The image id or digest the cube's record pins, checked before running. */
+  imageDigest?: string;
+}
+
 const CONFIG_NAMES: Array<[string, CubeFormat]> = [
   ['mlcube.yaml', 'mlcube'],
   ['container_config.yaml', 'container-config'],

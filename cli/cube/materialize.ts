@@ -1,21 +1,19 @@
 // A cube record made runnable: its config, parameters.yaml and additional files fetched through the
 // verified cache and laid out as MedPerf lays out a cube (config, workspace/parameters.yaml,
-// workspace/additional_files/), and, given an engine, its image present with the pinned id. Every
+// workspace/additional_files/); its image is the runner's to prepare (Runner.prepareImage). Every
 // asset is checked against its sha256 on each use, before anything runs; a mismatch is a
 // HashMismatchError naming the asset and nothing runs. The folder is staged aside and renamed into
 // place, so a reader never sees half of it.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
-import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
+import { MedperfError } from '../../registry/errors.ts';
 import { hashFolders, sha256Hex } from '../../registry/hash.ts';
 import type { CubeRecord } from '../../registry/records.ts';
-import type { CubeUnderTest } from '../compatibility.ts';
 import { extractTarball, fetchAsset } from '../fetch.ts';
 import { statePaths } from '../state.ts';
-import { loadCube, type LoadedCube } from './config.ts';
+import { type CubeUnderTest, loadCube, type LoadedCube } from './config.ts';
 
 /** A cube of the registry, ready to run; also a cube under test (its folder, id and pinned image). */
 export interface RegisteredCube extends CubeUnderTest {
@@ -26,51 +24,13 @@ export interface RegisteredCube extends CubeUnderTest {
 
 export interface MaterializeOptions {
   stateDir: string;
-  /** The engine to load image tarballs into; omit for runners that do not use Docker. */
-  docker?: Docker;
   onProgress?: (what: string, done: number, total?: number) => void;
-  /** Steps worth a line of their own (loading an image tarball). */
-  onStatus?: (line: string) => void;
 }
 
 export class CubeUnavailableError extends MedperfError {
   constructor(message: string) {
     super('cube-unavailable', message);
   }
-}
-
-/** Loads an image tarball into the engine, after its sha256 matched; the loaded id must be the pinned one. */
-export async function loadImageTarball(docker: Docker, file: string, expectedId: string, what: string): Promise<void> {
-  const stream = await docker.loadImage(createReadStream(file), { quiet: true });
-  const output = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    stream.on('data', (d: Buffer) => (text += d.toString()));
-    stream.on('end', () => resolve(text));
-    stream.on('error', reject);
-  });
-  const ids = [...output.matchAll(/Loaded image ID: (sha256:[0-9a-f]{64})/g)].map((m) => m[1]!);
-  const names = [...output.matchAll(/Loaded image: ([^\\"\s]+)/g)].map((m) => m[1]!);
-  for (const name of names) ids.push((await docker.getImage(name).inspect()).Id);
-  if (!ids.includes(expectedId)) throw new HashMismatchError(what, expectedId, ids.join(', ') || 'no image in the tarball');
-}
-
-/**
- * A cube whose image is published as a tarball: unless the engine has the pinned id already, the
- * tarball is fetched, checked against its sha256 and loaded.
- */
-export async function loadPinnedImage(docker: Docker, id: string, record: CubeRecord, options: Omit<MaterializeOptions, 'docker'>): Promise<void> {
-  const { tarball, digest } = record.image;
-  if (!tarball) return;
-  const present = await docker
-    .getImage(digest)
-    .inspect()
-    .then((i) => i.Id === digest)
-    .catch(() => false);
-  if (present) return;
-  options.onStatus?.(`${id}: loading its image tarball`);
-  const what = `${id}'s image tarball`;
-  const file = await fetchAsset(tarball, { stateDir: options.stateDir, what, onProgress: (done, total) => options.onProgress?.('image tarball', done, total) });
-  await loadImageTarball(docker, file, digest, what);
 }
 
 const ADDITIONAL_FILES_MARKER = '.additional_files.sha256';
@@ -137,6 +97,5 @@ export async function materializeCube(id: string, record: CubeRecord, options: M
       if (!existsSync(dir)) throw error;
     });
   }
-  if (options.docker) await loadPinnedImage(options.docker, id, record, options);
   return { id, record, cube: loadCube(dir), dir, label: id, imageDigest: record.image.digest };
 }

@@ -15,6 +15,7 @@ import { HashMismatchError } from '../../registry/errors.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { runCompatibilityTest } from '../compatibility.ts';
 import { loadCube } from '../cube/config.ts';
+import { imageOf, type RunnableCube } from '../cube/execute.ts';
 import { materializeCube } from '../cube/materialize.ts';
 import { planTask } from '../cube/plan.ts';
 import { containerSpec, DockerRunner } from './docker.ts';
@@ -242,15 +243,19 @@ describe('hash mismatches stop everything before a container exists', () => {
     if (files.tinyId) await docker.getImage(files.tinyId).remove({ force: true }).catch(() => {});
   });
 
+  // The tarball's image, as the runner prepares it before a task: loaded when missing, then checked against its pin.
+  const prepare = (stateDir: string, cube: RunnableCube) => new DockerRunner(stateDir, docker).prepareImage({ ...imageOf(cube), image: files.tinyId! });
+
   it('materializes an honest record: files in place, the image tarball loaded with its pinned id', async () => {
     const stateDir = join(tmp, 'state-honest');
-    const cube = await materializeCube('model-owner/cnn', record, { stateDir, docker });
+    const cube = await materializeCube('model-owner/cnn', record, { stateDir });
+    expect(await prepare(stateDir, cube)).toBe(files.tinyId);
     expect(readdirSync(join(cube.dir, 'workspace', 'additional_files'))).toEqual(['cnn_weights.json']);
     expect(existsSync(join(cube.dir, 'mlcube.yaml'))).toBe(true);
     expect((await docker.getImage(files.tinyId!).inspect()).Id).toBe(files.tinyId);
     // Tampered extracted files are noticed on the next use and replaced.
     writeFileSync(join(cube.dir, 'workspace', 'additional_files', 'cnn_weights.json'), '{}');
-    await materializeCube('model-owner/cnn', record, { stateDir, docker });
+    await materializeCube('model-owner/cnn', record, { stateDir });
     expect(readFileSync(join(cube.dir, 'workspace', 'additional_files', 'cnn_weights.json'), 'utf8')).toContain('custom-cnn');
   });
 
@@ -265,7 +270,10 @@ describe('hash mismatches stop everything before a container exists', () => {
   for (const [kind, tamper, message] of cases) {
     it(`refuses a mismatched ${kind}`, async () => {
       await docker.getImage(files.tinyId!).remove({ force: true }).catch(() => {});
-      const error = await materializeCube('model-owner/cnn', tamper(record), { stateDir: join(tmp, `state-${kind}`), docker }).catch((e) => e);
+      const stateDir = join(tmp, `state-${kind}`);
+      const error = await materializeCube('model-owner/cnn', tamper(record), { stateDir })
+        .then((cube) => prepare(stateDir, cube))
+        .catch((e) => e);
       expect(error).toBeInstanceOf(HashMismatchError);
       expect(error.message).toMatch(message);
       if (kind === 'image tarball') await expect(docker.getImage(files.tinyId!).inspect()).rejects.toThrow();

@@ -3,17 +3,21 @@
 // dropped, no-new-privileges, pids and memory limits, a private /tmp, a read-only root, a timeout
 // that kills and removes the container. Nothing from the cube reaches the engine but its command,
 // entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
+import { createReadStream } from 'node:fs';
 import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
+import { fetchAsset } from '../fetch.ts';
 import {
   closeLog,
   DEFAULT_LIMITS,
   finishTask,
   openLog,
+  type CubeImage,
+  type PrepareImageOptions,
   type RunRequest,
   type RunResult,
   type Runner,
@@ -34,6 +38,22 @@ export class DockerUnavailableError extends MedperfError {
     super('docker-unavailable', `cannot reach the Docker engine (${reason}); start Docker, or run cubes that declare a process entrypoint with --runner process`);
   }
 }
+
+/** Loads an image tarball into the engine, after its sha256 matched; the loaded id must be the pinned one. */
+export async function loadImageTarball(docker: Docker, file: string, expectedId: string, what: string): Promise<void> {
+  const stream = await docker.loadImage(createReadStream(file), { quiet: true });
+  const output = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    stream.on('end', () => resolve(text));
+    stream.on('error', reject);
+  });
+  const ids = [...output.matchAll(/Loaded image ID: (sha256:[0-9a-f]{64})/g)].map((m) => m[1]!);
+  const names = [...output.matchAll(/Loaded image: ([^\\"\s]+)/g)].map((m) => m[1]!);
+  for (const name of names) ids.push((await docker.getImage(name).inspect()).Id);
+  if (!ids.includes(expectedId)) throw new HashMismatchError(what, expectedId, ids.join(', ') || 'no image in the tarball');
+}
+
 
 /** GPUs as Docker's device requests (`--gpus`), MedPerf's accepted forms: all, a count, device=ids. */
 export function deviceRequests(gpus: string | number | undefined): Docker.DeviceRequest[] | undefined {
@@ -134,6 +154,28 @@ export class DockerRunner implements Runner {
       if (info.Id !== expected && !digests.includes(expected)) throw new HashMismatchError(`image ${image}`, expected, info.Id);
     }
     return info.Id;
+  }
+
+  /**
+   * A cube published as an image tarball is loaded unless the engine has the pinned id already (the
+   * tarball fetched and checked against its sha256 first); then the image is checked against its pin.
+   */
+  async prepareImage(cube: CubeImage, options: PrepareImageOptions = {}): Promise<string | undefined> {
+    if (!cube.image) return undefined;
+    if (cube.tarball && cube.digest) {
+      const present = await this.docker
+        .getImage(cube.digest)
+        .inspect()
+        .then((i) => i.Id === cube.digest)
+        .catch(() => false);
+      if (!present) {
+        options.onStatus?.(`${cube.label}: loading its image tarball`);
+        const what = `${cube.label}'s image tarball`;
+        const file = await fetchAsset(cube.tarball, { stateDir: this.stateDir, what, onProgress: (done, total) => options.onProgress?.('image tarball', done, total) });
+        await loadImageTarball(this.docker, file, cube.digest, what);
+      }
+    }
+    return this.checkImage(cube.image, cube.digest);
   }
 
   async run(request: RunRequest): Promise<RunResult> {

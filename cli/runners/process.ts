@@ -30,6 +30,11 @@ export class ProcessRunner implements Runner {
     readonly warn: (line: string) => void,
   ) {}
 
+  /** The process runner runs the cube's host command: there is no image to prepare. */
+  async prepareImage(): Promise<undefined> {
+    return undefined;
+  }
+
   async run(request: RunRequest): Promise<RunResult> {
     const { plan } = request;
     if (!plan.process) throw new NoProcessEntrypointError(request.label);

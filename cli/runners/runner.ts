@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MedperfError } from '../../registry/errors.ts';
 import type { TaskPlan } from '../cube/plan.ts';
+import type { Asset } from '../fetch.ts';
 import { statePaths } from '../state.ts';
 
 export type RunnerName = 'docker' | 'singularity' | 'process';
@@ -40,8 +41,31 @@ export interface RunResult {
   durationMs: number;
 }
 
+/** A cube's image as its record pins it. */
+export interface CubeImage {
+  /** Who it is, for messages: a cube id or a folder. */
+  label: string;
+  /** The image the cube's config names, if any. */
+  image?: string;
+  /** The pin: the image id or a registry digest. */
+  digest?: string;
+  /** A tarball holding the pinned image, verified before it is loaded. */
+  tarball?: Asset;
+}
+
+export interface PrepareImageOptions {
+  onStatus?: (line: string) => void;
+  onProgress?: (what: string, done: number, total?: number) => void;
+}
+
 export interface Runner {
   readonly name: RunnerName;
+  /**
+   * Makes a cube's image ready before anything runs (a verified tarball loaded when the engine lacks
+   * the pinned image) and checks it against its pin. Returns the image a plan runs (its id), or
+   * undefined when this runner runs no engine image (the plan keeps the config's reference).
+   */
+  prepareImage(image: CubeImage, options?: PrepareImageOptions): Promise<string | undefined>;
   run(request: RunRequest): Promise<RunResult>;
 }
 

@@ -34,6 +34,11 @@ export class SingularityRunner implements Runner {
     readonly binary = findSingularity(),
   ) {}
 
+  /** Singularity runs a .sif built from the image (checked when the task runs): no engine image to prepare. */
+  async prepareImage(): Promise<undefined> {
+    return undefined;
+  }
+
   async run(request: RunRequest): Promise<RunResult> {
     if (!this.binary) throw new MedperfError('singularity-missing', 'neither apptainer nor singularity is installed on this machine');
     const { plan } = request;

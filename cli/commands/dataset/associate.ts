@@ -8,7 +8,7 @@ import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
-import { executeModel } from '../../results.ts';
+import { executeModel } from '../../cube/execute.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 import { VERSION } from '../../version.ts';
 

@@ -6,12 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
 import { buildDemoTarball } from '../../../examples/generate-data.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../../examples/images.ts';
-import Docker from 'dockerode';
 import { createView } from '../../../registry/load.ts';
 import { BaseCommand } from '../../base.ts';
-import { benchmarkCubes, type CompatibilityResult, type CubeUnderTest, runCompatibilityTest } from '../../compatibility.ts';
+import { benchmarkCubes, type CompatibilityResult, runCompatibilityTest } from '../../compatibility.ts';
 import { withForge } from '../../forge.ts';
-import { cubeImage, loadCube } from '../../cube/config.ts';
+import { cubeImage, type CubeUnderTest, loadCube } from '../../cube/config.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import type { Runner } from '../../runners/runner.ts';
 import { statePaths } from '../../state.ts';
@@ -102,7 +101,6 @@ export class TestRunCommand extends BaseCommand {
       const tree = await forge.main({ paths: [`benchmarks/${name}/benchmark.yaml`, 'mlcubes/'] });
       return benchmarkCubes(createView(tree), name, {
         stateDir,
-        ...(runner.name === 'docker' ? { docker: new Docker() } : {}),
         onProgress: (what, done, total) => total && total > 10 * 1024 ** 2 && this.status(`fetching ${what}: ${Math.round((100 * done) / total)}%`),
       });
     });
