@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import Table from 'cli-table3';
 import { MedperfError } from '../registry/errors.ts';
+import { formatMetric, type Leaderboard } from '../registry/leaderboard.ts';
 import type { MedperfContext } from './base.ts';
 
 /** A confirmation was needed but nobody can answer it (no terminal, and no --yes). */
@@ -97,6 +98,19 @@ export function table(head: string[], rows: Array<Array<string | number | boolea
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .join('\n');
+}
+
+/** A benchmark's ranking as a terminal shows it: a heading line and the table, as the site publishes it. */
+export function rankingText(board: Leaderboard): string {
+  const counted = board.publish !== 'aggregate';
+  const head = ['rank', 'model', board.primaryMetric, ...(counted ? ['datasets'] : [])];
+  const rows = board.rows.map((r) => [
+    r.rank ?? '-',
+    r.model,
+    r.primary === null ? (r.withheld ?? '-') : formatMetric(r.primary),
+    ...(counted ? [r.datasetCount] : []),
+  ]);
+  return `Leaderboard of ${board.benchmark} (${board.name}), ranked on ${board.primaryMetric}, ${board.direction} is better:\n${table(head, rows)}`;
 }
 
 /** `key: value` lines with the values aligned, skipping undefined values. */

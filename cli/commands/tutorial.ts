@@ -9,13 +9,12 @@ import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../examples/images.ts
 import { MedperfError } from '../../registry/errors.ts';
 import { paths } from '../../registry/layout.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
-import { formatMetric } from '../../registry/leaderboard.ts';
 import { sha256Hex } from '../../registry/hash.ts';
 import { BaseCommand } from '../base.ts';
 import { dockerAnswers } from '../execution.ts';
 import { main } from '../main.ts';
 import { buildSiteFolder } from '../../registry/site/folder.ts';
-import { table } from '../ui.ts';
+import { rankingText } from '../ui.ts';
 
 const ADMIN = 'medperf-admin';
 const COMMITTEE = 'bench-committee';
@@ -175,10 +174,7 @@ export class TutorialCommand extends BaseCommand {
     // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
     const site = join(this.home, 'site');
     const built = await buildSiteFolder({ dir: checkout, out: site });
-    for (const board of built.boards) {
-      this.print(`\nLeaderboard of ${board.benchmark} (${board.name}), ranked on ${board.primaryMetric}, ${board.direction} is better:`);
-      this.print(table(['rank', 'model', board.primaryMetric, 'datasets'], board.rows.map((r) => [r.rank ?? '-', r.model, r.primary === null ? (r.withheld ?? '-') : formatMetric(r.primary), r.datasetCount ?? ''])));
-    }
+    for (const board of built.boards) this.print(`\n${rankingText(board)}`);
     this.print('\nDone. Where to look:');
     this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);
     this.print(`  its files at main:                   ${checkout}`);

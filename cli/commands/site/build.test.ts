@@ -35,6 +35,10 @@ describe('medperf-git site build', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('chestxray: 2 models');
+    // The ranking it built, as the tutorial prints it: withheld under per-model with one dataset.
+    expect(r.stdout).toContain('Leaderboard of chestxray (Chest X-ray classification), ranked on AUC, higher is better:');
+    expect(r.stdout).toMatch(/^rank\s+model\s+AUC\s+datasets$/m);
+    expect(r.stdout).toMatch(/^-\s+bench-committee\/chestxray-cnn\s+published once the model has results on 2 datasets\s+1$/m);
     expect(r.stdout).toContain('wrote 6 files to site');
     const page = readFileSync(join(tmp, 'site/benchmarks/chestxray/index.html'), 'utf8');
     expect(page).toContain('<h1>Chest X-ray classification</h1>');
@@ -105,6 +109,9 @@ describe('medperf-git site build', () => {
     const r = await run(['site', 'build', copy, '--out', 'site'], tmp);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('chestxray: 2 models (2 ranked), 2 datasets, publishes aggregate');
+    // Under aggregate the ranking names no dataset count.
+    expect(r.stdout).toMatch(/^rank\s+model\s+AUC$/m);
+    expect(r.stdout).toMatch(/^1\s+\S+\/chestxray-\S+\s+0\.\d{3}$/m);
     const leaks: string[] = [];
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {

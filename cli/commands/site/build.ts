@@ -5,6 +5,7 @@ import type { Forge } from '../../../registry/forge/forge.ts';
 import { openForge, resolveRegistry } from '../../../registry/forge/select.ts';
 import type { FileTree } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
+import { rankingText } from '../../ui.ts';
 import { buildSiteFolder } from '../../../registry/site/folder.ts';
 
 export class SiteBuildCommand extends BaseCommand {
@@ -14,7 +15,8 @@ export class SiteBuildCommand extends BaseCommand {
     description: 'Build the leaderboard site of a registry folder, for a preview',
     details: `
       Builds the static site the Action publishes on GitHub Pages: an index of benchmarks, a ranked
-      leaderboard page per benchmark with its charts, a JSON file per benchmark and a badge per model.
+      leaderboard page per benchmark with its charts, a JSON file per benchmark and a badge per model,
+      then prints each benchmark's ranking as the site shows it.
       Each benchmark publishes only what its results policy allows: under \`aggregate\` and
       \`per-model\` no number about a single dataset appears anywhere in the site.
 
@@ -76,6 +78,7 @@ export class SiteBuildCommand extends BaseCommand {
     for (const b of built.boards) {
       const ranked = b.rows.filter((r) => r.rank !== null).length;
       this.print(`${b.benchmark}: ${count(b.counts.models, 'model')} (${ranked} ranked), ${count(b.counts.datasets, 'dataset')}, publishes ${b.publish}`);
+      this.print(`${rankingText(b)}\n`);
     }
     this.print(`wrote ${built.files.size} files to ${this.out}; open ${this.out}/index.html`);
     return 0;
