@@ -128,6 +128,17 @@ describe('the data owner', () => {
     expect(rerunPr!.paths).toEqual([`benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`]);
     await owner.merge(rerunPr!.number);
 
+    // What the registry holds is not sent again, unless --new-result: it runs again and goes out as the next version.
+    const plain = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '-m', 'model-owner/chestxray-mobilenet', '--runner', 'process', '--yes']);
+    expect(plain.out).toContain('Total: 1 model, 0 ran, 1 from cache, 0 partial, 0 failed');
+    expect(plain.out).toContain('Every result is in the registry already; nothing to send.');
+    const fresh = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '-m', 'model-owner/chestxray-mobilenet', '--new-result', '--runner', 'process', '--yes']);
+    expect(fresh.code, fresh.err).toBe(0);
+    expect(fresh.out).toContain('Total: 1 model, 1 ran, 0 from cache, 0 partial, 0 failed');
+    expect(fresh.out).toContain('  version: 3');
+    const [freshPr] = await owner.listPulls({ state: 'open' });
+    await owner.merge(freshPr!.number);
+
     // Privacy: nothing pushed holds the data, its paths, its file names, or who and where we are.
     const repo = join(state, 'forge', 'registry.git');
     const pushed = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, maxBuffer: 1 << 28 });

@@ -39,7 +39,9 @@ export class RunCommand extends BaseCommand {
       MedPerf's \`benchmark run\`. Runs every model whose association with the benchmark is approved
       (on the registry's main branch), by priority, on your prepared dataset: the model's \`infer\`, then
       the benchmark's evaluator. Finished executions are reused (keyed by every hash involved) unless
-      \`--no-cache\`; an interrupted run resumes. With \`--ignore-model-errors\`, a model that fails is
+      \`--no-cache\` (which keeps the earlier predictions and result until the rerun finishes); an
+      interrupted run resumes. \`--new-result\` runs again what the registry holds already and
+      submits it as the result's next version. With \`--ignore-model-errors\`, a model that fails is
       evaluated on what it predicted and reported as partial, and the run goes on.
 
       Prints MedPerf's summary table, then shows exactly the result records that will be sent (metrics
@@ -54,7 +56,8 @@ export class RunCommand extends BaseCommand {
   benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
   dataset = Option.String('--dataset,-d', { required: true, description: 'Your dataset: name, or owner/name' });
   models = Option.Array('--model,-m', { description: 'Only these models (owner/name); each must be approved for the benchmark' });
-  noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before' });
+  noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before (each replaces the earlier one only once it finishes)' });
+  newResult = Option.Boolean('--new-result', false, { description: 'Run again the executions whose result is in the registry already, and submit each as a new version' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
   jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
   runner = Option.String('--runner', 'docker', RUNNER_OPTION);
@@ -120,7 +123,13 @@ export class RunCommand extends BaseCommand {
             modelCubes.set(m, error);
           }
         }
-        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes };
+        // When each model's registered result ran, for --new-result.
+        const registered = new Map<string, string>();
+        for (const m of models) {
+          const rec = (await view.record(paths.result(this.benchmark, id, m))) as LoadedRecord<'result'> | undefined;
+          if (rec) registered.set(m, rec.data.provenance.executed_at);
+        }
+        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered };
       });
       status.done();
       const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
@@ -137,7 +146,12 @@ export class RunCommand extends BaseCommand {
             if (cube instanceof Error) throw cube;
             const outcome = await executeModel(
               { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube },
-              { stateDir: this.stateDir, runner, noCache: this.noCache, ignoreModelErrors: this.ignoreModelErrors, onStatus: (line) => status.update(line) },
+              {
+                stateDir: this.stateDir,
+                runner,
+                noCache: this.noCache,
+                rerun: (cached) => this.newResult && plan.registered.get(ex.model) === cached.executed_at,
+                ignoreModelErrors: this.ignoreModelErrors, onStatus: (line) => status.update(line) },
             );
             ex.result = outcome.result;
             ex.cached = outcome.cached;
