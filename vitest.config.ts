@@ -19,7 +19,7 @@ const totals: Reporter = {
 
 export default defineConfig({
   test: {
-    include: ['{registry,cli,action,examples,bench}/**/*.test.ts'],
+    include: ['{registry,cli,action,examples,bench,testing}/**/*.test.ts'],
     // Docker, git and Chromium tests share one engine and two cores.
     maxWorkers: 2,
     testTimeout: 60_000,
@@ -29,6 +29,6 @@ export default defineConfig({
     // clipanion's ESM build imports a folder, which Node's resolver refuses; Vite resolves it.
     server: { deps: { inline: ['clipanion'] } },
     reporters: ['default', totals],
-    globalSetup: ['./cli/runners/engine.global-setup.ts'],
+    globalSetup: ['./testing/docker-engine.ts'],
   },
 });

@@ -9,9 +9,9 @@ import { promisify } from 'node:util';
 import { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { GitHubStandIn } from '../registry/forge/standin/server.ts';
+import { GitHubStandIn } from '../testing/github-standin/server.ts';
 import { scaffold } from '../registry/scaffold/index.ts';
-import { runAction } from './testing.ts';
+import { runAction } from '../testing/action.ts';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));

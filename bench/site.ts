@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { buildSiteFolder } from '../registry/site/folder.ts';
 import { computeLeaderboard } from '../registry/leaderboard.ts';
-import { leaderboardInput } from '../registry/leaderboard.fixtures.ts';
+import { leaderboardInput } from '../testing/leaderboard.ts';
 import { buildSite } from '../registry/site/index.ts';
 import { CACHE, floor, FULL, generate, timed } from './_registry.ts';
-import { launchChromium, serveFolder, writeSite } from '../registry/site/testing.ts';
+import { launchChromium, serveFolder, writeSite } from '../testing/browser.ts';
 
 const OUT = join(fileURLToPath(new URL('.', import.meta.url)), '.cache/site/out');
 

@@ -129,7 +129,7 @@ describe('computeCubeAssets', () => {
   });
 
   it("hashes MedPerf's own tutorial cubes: an MLCube with parameters.yaml beside it, and a container config", async () => {
-    const fixtures = 'registry/fixtures/real-mlcubes';
+    const fixtures = 'testing/fixtures/real-mlcubes';
     const cnn = await computeCubeAssets(
       { dir: `${fixtures}/medperf-chestxray-tutorial-mlcube/model_custom_cnn` },
       { stateDir: home, inspectImage: async (ref) => (ref === 'mlcommons/chestxray-tutorial-cnn:0.0.0' ? { id: DIGEST, repoDigests: [`mlcommons/chestxray-tutorial-cnn@sha256:${'b'.repeat(64)}`] } : undefined) },

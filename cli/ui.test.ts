@@ -1,6 +1,6 @@
 import type { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { capturedContext } from './run.testing.ts';
+import { capturedContext } from '../testing/cli.ts';
 import { confirm, keyValues, statusLine, table } from './ui.ts';
 
 function context(input?: string, interactive?: boolean) {

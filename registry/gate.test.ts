@@ -16,7 +16,7 @@ import {
   without,
   yaml,
   type Files,
-} from './rules/fixtures.ts';
+} from '../testing/records.ts';
 
 const at = (minute: number) => `2026-11-23T10:${String(minute).padStart(2, '0')}:00Z`;
 const review = (login: string, state: Review['state'], minute = 0): Review => ({ login, state, submittedAt: at(minute) });

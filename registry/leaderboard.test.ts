@@ -9,7 +9,7 @@ import {
   previewChange,
   previewLeaderboards,
 } from './leaderboard.ts';
-import { benchmarkRecord, leaderboardInput, resultRecord } from './leaderboard.fixtures.ts';
+import { benchmarkRecord, leaderboardInput, resultRecord } from '../testing/leaderboard.ts';
 import { createView } from './load.ts';
 import { memoryTree } from './trees.ts';
 

@@ -7,7 +7,7 @@ import { buildTypes, TYPES_FILE } from '../schemas/build-types.ts';
 import { RECORD_KINDS } from './layout.ts';
 import { ajv, schemaId, schemas, validateCubeConfig, validatorFor } from './schemas.ts';
 
-const REAL = fileURLToPath(new URL('./fixtures/real-mlcubes/', import.meta.url));
+const REAL = fileURLToPath(new URL('../testing/fixtures/real-mlcubes/', import.meta.url));
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));

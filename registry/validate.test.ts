@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import jsYaml from 'js-yaml';
 import { describe, expect, it, vi } from 'vitest';
-import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY, exampleFiles } from './example-registry.ts';
+import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY, exampleFiles } from '../testing/example-registry.ts';
 import { formatFinding, type Finding } from './findings.ts';
 import { directoryTree, memoryTree } from './trees.ts';
 import { validateChange, validateRegistry } from './validate.ts';

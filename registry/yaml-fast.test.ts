@@ -5,7 +5,7 @@ import jsYaml from 'js-yaml';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { exampleFiles } from './example-registry.ts';
+import { exampleFiles } from '../testing/example-registry.ts';
 import { parseCanonicalYaml } from './yaml-fast.ts';
 
 function jsYamlOf(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { as, BENCHMARK, cli, COMMITTEE, crashingModelCube, DATA_OWNER, MODEL_OWNER, rawData, type SeedOptions, seedRegistry, releaseForges } from '../data-owner.testing.ts';
+import { as, BENCHMARK, cli, COMMITTEE, crashingModelCube, DATA_OWNER, MODEL_OWNER, rawData, type SeedOptions, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
 
 let state: string;
 let raw: { data: string; labels: string };

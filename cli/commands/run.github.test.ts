@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../registry/forge/github.ts';
-import { GitHubStandIn } from '../../registry/forge/standin/server.ts';
-import { as, BENCHMARK, COMMITTEE, DATA_OWNER, rawData, seedRegistry, ADMIN, releaseForges } from '../data-owner.testing.ts';
-import { runCliOnGitHub } from '../run.testing.ts';
+import { GitHubStandIn } from '../../testing/github-standin/server.ts';
+import { as, BENCHMARK, COMMITTEE, DATA_OWNER, rawData, seedRegistry, ADMIN, releaseForges } from '../../testing/seeded-registry.ts';
+import { runCliOnGitHub } from '../../testing/cli.ts';
 
 let standin: GitHubStandIn;
 let home: string;

@@ -5,7 +5,7 @@ import { hostname, userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, rawData, seedRegistry, releaseForges } from '../data-owner.testing.ts';
+import { as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
 
 let state: string;
 let raw: { data: string; labels: string };

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli } from '../data-owner.testing.ts';
+import { cli } from '../../testing/seeded-registry.ts';
 
 let state: string | undefined;
 

@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY } from '../../registry/example-registry.ts';
-import { runCli } from '../run.testing.ts';
+import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY } from '../../testing/example-registry.ts';
+import { runCli } from '../../testing/cli.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCube } from './config.ts';
 import { dockerRunArgv, outputDirs, planTask, shellSplit } from './plan.ts';
 
-const REAL = fileURLToPath(new URL('../../registry/fixtures/real-mlcubes/', import.meta.url));
+const REAL = fileURLToPath(new URL('../../testing/fixtures/real-mlcubes/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'plan-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -25,7 +25,7 @@ import { TaskFailedError, TaskTimeoutError } from './runner.ts';
 const docker = new Docker();
 const tmp = mkdtempSync(join(tmpdir(), 'docker-runner-test-'));
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const FIXTURE = new URL('./fixtures/hostile-cube/', import.meta.url).pathname;
+const FIXTURE = new URL('../../testing/fixtures/hostile-cube/', import.meta.url).pathname;
 let server: Server;
 let connections = 0;
 let hostile: string;

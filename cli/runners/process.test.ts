@@ -11,7 +11,7 @@ import { TaskTimeoutError } from './runner.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'process-runner-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const cubeDir = join(tmp, 'hostile');
-cpSync(new URL('./fixtures/hostile-cube/', import.meta.url).pathname, cubeDir, { recursive: true });
+cpSync(new URL('../../testing/fixtures/hostile-cube/', import.meta.url).pathname, cubeDir, { recursive: true });
 mkdirSync(join(cubeDir, 'workspace'));
 writeFileSync(join(cubeDir, 'workspace', 'parameters.yaml'), 'fork_bomb: 0\n');
 

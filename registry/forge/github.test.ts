@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubForge } from './github.ts';
-import { GitHubStandIn } from './standin/server.ts';
-import { REGISTRY_YAML, benchmarkYaml } from './testing.ts';
+import { GitHubStandIn } from '../../testing/github-standin/server.ts';
+import { REGISTRY_YAML, benchmarkYaml } from '../../testing/forge.ts';
 
 let standin: GitHubStandIn;
 let state: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalForge } from './local.ts';
-import { REGISTRY_YAML, benchmarkYaml, simpleChecks } from './testing.ts';
+import { REGISTRY_YAML, benchmarkYaml, simpleChecks } from '../../testing/forge.ts';
 
 let root: string;
 const as = (login: string) => LocalForge.open({ root, login, checks: simpleChecks });

@@ -8,7 +8,7 @@ import { rule as ownership } from './ownership.ts';
 import { rule as privacy } from './privacy.ts';
 import { rule as references } from './references.ts';
 import { rule as resultPreconditions } from './result-preconditions.ts';
-import { P, changeContext, fullContext, tutorialRegistry, yaml } from './fixtures.ts';
+import { P, changeContext, fullContext, tutorialRegistry, yaml } from '../../testing/records.ts';
 
 const RULES = [references, ownership, immutability, privacy, resultPreconditions];
 const PATHS = Object.values(P);

@@ -13,7 +13,7 @@ import {
   without,
   yaml,
   type Files,
-} from './fixtures.ts';
+} from '../../testing/records.ts';
 
 const findings = ruleFindings(rule, { sorted: true });
 const change = (base: Files, head: Files) => findings.change(base, head, 'someone');

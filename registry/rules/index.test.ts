@@ -4,7 +4,7 @@ import { formatFinding } from '../findings.ts';
 import { directoryTree, memoryTree } from '../trees.ts';
 import { validateChange, validateRegistry } from '../validate.ts';
 import { rules } from './index.ts';
-import { P, SCHEMA_LINE, cube, result, tutorialRegistry, yaml } from './fixtures.ts';
+import { P, SCHEMA_LINE, cube, result, tutorialRegistry, yaml } from '../../testing/records.ts';
 
 describe('the rules the Action runs', () => {
   it('run in a fixed order: what a file is, how it relates, who may change it, what it publishes', () => {

@@ -1,10 +1,10 @@
 // The layout rule: a file that must pass and files that must fail with their exact messages.
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_PATHS as P, exampleFiles } from '../example-registry.ts';
+import { EXAMPLE_PATHS as P, exampleFiles } from '../../testing/example-registry.ts';
 import { formatFinding, sortFindings } from '../findings.ts';
 import { createView } from '../load.ts';
 import { memoryTree } from '../trees.ts';
-import { ruleFindings } from './fixtures.ts';
+import { ruleFindings } from '../../testing/records.ts';
 import { rule } from './layout.ts';
 
 const { check } = ruleFindings(rule, { sorted: true });

@@ -14,7 +14,7 @@ import {
   without,
   yaml,
   type Files,
-} from './fixtures.ts';
+} from '../../testing/records.ts';
 
 const { change } = ruleFindings(rule, { sorted: false });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rule } from './privacy.ts';
-import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml, type Files } from './fixtures.ts';
+import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml, type Files } from '../../testing/records.ts';
 
 const { full } = ruleFindings(rule, { sorted: true });
 

@@ -11,7 +11,7 @@ import {
   without,
   yaml,
   type Files,
-} from './fixtures.ts';
+} from '../../testing/records.ts';
 
 const { full, change } = ruleFindings(rule, { sorted: false });
 

@@ -12,7 +12,7 @@ import {
   tutorialRegistry,
   without,
   yaml,
-} from './fixtures.ts';
+} from '../../testing/records.ts';
 
 const COMMITTEE = 'the committee of chestxray (bench-committee, carol)';
 

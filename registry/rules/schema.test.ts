@@ -1,7 +1,7 @@
 // The schema rule: a file that must pass and files that must fail with their exact messages.
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_PATHS as P, exampleFiles } from '../example-registry.ts';
-import { ruleFindings } from './fixtures.ts';
+import { EXAMPLE_PATHS as P, exampleFiles } from '../../testing/example-registry.ts';
+import { ruleFindings } from '../../testing/records.ts';
 import { rule } from './schema.ts';
 
 const { check } = ruleFindings(rule, { sorted: true });

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeLeaderboard } from '../leaderboard.ts';
-import { leaderboardInput } from '../leaderboard.fixtures.ts';
+import { leaderboardInput } from '../../testing/leaderboard.ts';
 import { buildSite } from './index.ts';
-import { launchChromium, serveFolder, writeSite } from './testing.ts';
+import { launchChromium, serveFolder, writeSite } from '../../testing/browser.ts';
 
 const scores = {
   'alice/cnn': { 'hosp-a/ct': { AUC: 0.8137, Dice: { mean: 0.7143 } }, 'hosp-b/mri': { AUC: 0.9021, Dice: { mean: 0.6917 } } },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeLeaderboard } from '../leaderboard.ts';
-import { leaderboardInput } from '../leaderboard.fixtures.ts';
+import { leaderboardInput } from '../../testing/leaderboard.ts';
 import { CSP } from './html.ts';
 import { buildSite } from './index.ts';
 

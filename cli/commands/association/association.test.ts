@@ -1,6 +1,6 @@
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, approvedChestxray, COMMITTEE, createHarness, digest, type Harness, MODEL_OWNER, registerCube } from '../../committee.fixtures.ts';
+import { ADMIN, approvedChestxray, COMMITTEE, createHarness, digest, type Harness, MODEL_OWNER, registerCube } from '../../../testing/registry-harness.ts';
 
 const OTHER = 'other-owner';
 const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;

@@ -7,9 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoTarball } from '../../../examples/generate-data.ts';
 import { GitHubForge } from '../../../registry/forge/github.ts';
-import { GitHubStandIn } from '../../../registry/forge/standin/server.ts';
-import { ADMIN, COMMITTEE, cubeDir, digest, MODEL_OWNER } from '../../committee.fixtures.ts';
-import { runCliOnGitHub } from '../../run.testing.ts';
+import { GitHubStandIn } from '../../../testing/github-standin/server.ts';
+import { ADMIN, COMMITTEE, cubeDir, digest, MODEL_OWNER } from '../../../testing/registry-harness.ts';
+import { runCliOnGitHub } from '../../../testing/cli.ts';
 
 const REPO = 'mlcommons/registry';
 let standin: GitHubStandIn;

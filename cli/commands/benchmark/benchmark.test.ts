@@ -1,6 +1,6 @@
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, approvedChestxray, COMMITTEE, createHarness, digest, type Harness, registerCube } from '../../committee.fixtures.ts';
+import { ADMIN, approvedChestxray, COMMITTEE, createHarness, digest, type Harness, registerCube } from '../../../testing/registry-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCubeImage, buildDemoImages } from '../../../examples/images.ts';
-import { ADMIN, COMMITTEE, createHarness, cubeDir, type Harness, MODEL_OWNER } from '../../committee.fixtures.ts';
+import { ADMIN, COMMITTEE, createHarness, cubeDir, type Harness, MODEL_OWNER } from '../../../testing/registry-harness.ts';
 
 let h: Harness;
 let images: Awaited<ReturnType<typeof buildDemoImages>>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, approvedChestxray, COMMITTEE, createHarness, cubeDir, digest, type Harness, MODEL_OWNER } from '../../committee.fixtures.ts';
+import { ADMIN, approvedChestxray, COMMITTEE, createHarness, cubeDir, digest, type Harness, MODEL_OWNER } from '../../../testing/registry-harness.ts';
 
 let h: Harness;
 let modelCopy: string;

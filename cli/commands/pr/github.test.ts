@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../../registry/forge/github.ts';
-import { GitHubStandIn } from '../../../registry/forge/standin/server.ts';
-import { REGISTRY_YAML, benchmarkYaml } from '../../../registry/forge/testing.ts';
-import { runCliOnGitHub } from '../../run.testing.ts';
+import { GitHubStandIn } from '../../../testing/github-standin/server.ts';
+import { REGISTRY_YAML, benchmarkYaml } from '../../../testing/forge.ts';
+import { runCliOnGitHub } from '../../../testing/cli.ts';
 
 let standin: GitHubStandIn;
 let home: string;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalForge } from '../../../registry/forge/local.ts';
-import { REGISTRY_YAML, benchmarkYaml, simpleChecks } from '../../../registry/forge/testing.ts';
-import { runCli } from '../../run.testing.ts';
+import { REGISTRY_YAML, benchmarkYaml, simpleChecks } from '../../../testing/forge.ts';
+import { runCli } from '../../../testing/cli.ts';
 
 let home: string;
 let forgeRoot: string;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../run.testing.ts';
+import { runCli } from '../../../testing/cli.ts';
 
 let home: string;
 let forgeRoot: string;

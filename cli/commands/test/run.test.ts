@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_BENCHMARK, writeDemoRegistry } from '../../../examples/demo-registry.ts';
-import { runCli } from '../../run.testing.ts';
+import { runCli } from '../../../testing/cli.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'test-run-cmd-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { buildDemoTarball } from '../examples/generate-data.ts';
 import { CUBES_DIR } from '../examples/images.ts';
 import { LocalForge } from '../registry/forge/local.ts';
-import { runCli } from './run.testing.ts';
+import { runCli } from './cli.ts';
 
 export const ADMIN = 'medperf-admin';
 export const COMMITTEE = 'bench-committee';

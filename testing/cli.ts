@@ -1,8 +1,8 @@
 // Runs the CLI in process, as a user would, capturing what it prints.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { MedperfContext } from './base.ts';
-import { main } from './main.ts';
+import type { MedperfContext } from '../cli/base.ts';
+import { main } from '../cli/main.ts';
 
 export interface CapturedContextOptions {
   env?: NodeJS.ProcessEnv;

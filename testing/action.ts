@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-export const BUNDLE = fileURLToPath(new URL('./dist/index.js', import.meta.url));
+export const BUNDLE = fileURLToPath(new URL('../action/dist/index.js', import.meta.url));
 
 export interface ActionRun {
   code: number;

@@ -1,6 +1,6 @@
 // A small leaderboard fixture builder for tests: records in memory, ids as their paths give them.
-import type { LeaderboardInput } from './leaderboard.ts';
-import type { BenchmarkRecord, Metrics, ResultRecord } from './records.ts';
+import type { LeaderboardInput } from '../registry/leaderboard.ts';
+import type { BenchmarkRecord, Metrics, ResultRecord } from '../registry/records.ts';
 
 const HASH = 'a'.repeat(64);
 

@@ -9,9 +9,9 @@ import { hashFile } from '../registry/hash.ts';
 import { paths } from '../registry/layout.ts';
 import { LocalForge } from '../registry/forge/local.ts';
 import type { BenchmarkRecord, ModelAssociationRecord } from '../registry/records.ts';
-import { runCli } from './run.testing.ts';
-import { computeCubeAssets, cubeRecord, recordYaml } from './records.ts';
-import { VERSION } from './version.ts';
+import { runCli } from './cli.ts';
+import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/records.ts';
+import { VERSION } from '../cli/version.ts';
 
 export const ADMIN = 'medperf-admin';
 export const COMMITTEE = 'bench-committee';

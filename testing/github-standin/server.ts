@@ -10,8 +10,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitIdentity, type FileChange } from '../forge.ts';
-import { commitChange, git, gitText, mergeTrees, resolveRev } from '../git.ts';
+import { commitIdentity, type FileChange } from '../../registry/forge/forge.ts';
+import { commitChange, git, gitText, mergeTrees, resolveRev } from '../../registry/forge/git.ts';
 import { checkRequest, checkResponse, conform, OpenApiViolation } from './openapi.ts';
 
 const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';

@@ -2,7 +2,7 @@
 // its three cubes, one model owner's cube, one data owner's dataset, both associations and one
 // result. Tests copy it, change what they test, and build views over the two trees.
 import { stringify } from 'yaml';
-import { paths } from '../layout.ts';
+import { paths } from '../registry/layout.ts';
 import type {
   BenchmarkRecord,
   CubeRecord,
@@ -11,11 +11,11 @@ import type {
   ModelAssociationRecord,
   RegistryConfig,
   ResultRecord,
-} from '../records.ts';
-import { type Finding, formatFinding, sortFindings } from '../findings.ts';
-import type { RegistryView, Rule, RuleContext } from '../view.ts';
-import { memoryTree } from '../trees.ts';
-import { createView } from '../load.ts';
+} from '../registry/records.ts';
+import { type Finding, formatFinding, sortFindings } from '../registry/findings.ts';
+import type { RegistryView, Rule, RuleContext } from '../registry/view.ts';
+import { memoryTree } from '../registry/trees.ts';
+import { createView } from '../registry/load.ts';
 
 export type Files = Record<string, string>;
 

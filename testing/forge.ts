@@ -1,9 +1,9 @@
 // Test support shared by the forge tests: a stand-in for the registry core's validation and gate
 // with the same contract, so forge behaviour is tested apart from the rules themselves.
 import { load } from 'js-yaml';
-import type { Finding } from '../findings.ts';
-import type { FileTree, RegistryView } from '../view.ts';
-import type { MergeChecks } from './checks.ts';
+import type { Finding } from '../registry/findings.ts';
+import type { FileTree, RegistryView } from '../registry/view.ts';
+import type { MergeChecks } from '../registry/forge/checks.ts';
 
 /**
  * Validation: a file containing `invalid: true` is a schema finding. Gate: a change to

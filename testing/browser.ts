@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { SiteFiles } from './index.ts';
+import type { SiteFiles } from '../registry/site/index.ts';
 
 export const CHROMIUM = process.env.MEDPERF_GIT_CHROMIUM ?? '/usr/bin/chromium';
 
