@@ -131,6 +131,31 @@ await new DockerRunner(${JSON.stringify(join(tmp, 'state-interrupted'))}).run({ 
     expect(await containersLabelled('hang-interrupted')).toEqual([]);
   });
 
+  it('killed with SIGKILL, the CLI leaves a container that the next run removes', async () => {
+    const script = join(tmp, 'killed.mts');
+    const here = new URL('.', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { loadCube } from '${here}../cube/config.ts';
+import { planTask } from '${here}../cube/plan.ts';
+import { DockerRunner } from '${here}docker.ts';
+const plan = { ...planTask(loadCube(${JSON.stringify(hostile)}), 'hang'), task: 'hang-killed' };
+await new DockerRunner(${JSON.stringify(join(tmp, 'state-killed'))}).run({ plan, label: 'test/hostile', limits: { timeoutMs: 600000 } });
+`,
+    );
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', cwd: new URL('../..', import.meta.url).pathname });
+    const left = async () => (await containersLabelled('hang-killed')).length;
+    for (let i = 0; i < 300 && (await left()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // Nothing could remove it: the process that owned it is gone.
+    expect(await left()).toBe(1);
+    const quick = { ...planTask(loadCube(hostile), 'hang'), command: ['no-such-task'] };
+    await new DockerRunner(join(tmp, 'state-killed')).run({ plan: quick, label: 'test/hostile' }).catch(() => {});
+    expect(await left()).toBe(0);
+  });
+
   it('reports a failing task with the last lines of its log and where the log is', async () => {
     const plan = { ...planTask(loadCube(hostile), 'hang'), command: ['no-such-task'] };
     const error = await new DockerRunner(join(tmp, 'state-fail')).run({ plan, label: 'test/hostile' }).catch((e) => e);

@@ -5,6 +5,7 @@
 // entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
 import { createReadStream } from 'node:fs';
 import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
@@ -23,6 +24,38 @@ import {
   type Runner,
   statusTicker,
 } from './runner.ts';
+
+/** Names the process that started a container (`host/pid`), so a later run removes what a killed one left. */
+export const RUN_LABEL = 'org.medperf-git.run';
+
+export function runOwner(pid = process.pid): string {
+  return `${hostname()}/${pid}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the containers of runs that no longer exist: a CLI killed with SIGKILL cannot remove its
+ * own. Only this host's containers are judged (a pid means nothing on another host). Returns their names.
+ */
+export async function removeOrphanContainers(docker: Docker): Promise<string[]> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
+  const removed: string[] = [];
+  for (const c of containers) {
+    const [host, pid] = (c.Labels[RUN_LABEL] ?? '').split('/');
+    if (host !== hostname() || !/^\d+$/.test(pid ?? '') || alive(Number(pid))) continue;
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
+  }
+  return removed;
+}
 
 /** The uid:gid containers run as when the CLI runs as root: nobody, never root. */
 export const UNPRIVILEGED_USER = { uid: 65534, gid: 65534 };
@@ -81,7 +114,7 @@ export function containerUser(): DockerUser {
 }
 
 /** The container definition for a plan: everything that decides isolation is here, in one place. */
-export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerUser, name: string): Docker.ContainerCreateOptions {
+export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerUser, name: string, labels: Record<string, string> = {}): Docker.ContainerCreateOptions {
   const limits = { ...DEFAULT_LIMITS, ...request.limits };
   return {
     name,
@@ -90,7 +123,7 @@ export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerU
     Cmd: plan.command,
     User: `${user.uid}:${user.gid}`,
     Env: [...Object.entries(plan.environment).map(([k, v]) => `${k}=${v}`), 'HOME=/tmp'],
-    Labels: { 'org.medperf-git.cube': request.label, 'org.medperf-git.task': plan.task },
+    Labels: { ...labels, 'org.medperf-git.cube': request.label, 'org.medperf-git.task': plan.task, [RUN_LABEL]: runOwner() },
     NetworkDisabled: true,
     AttachStdout: false,
     AttachStderr: false,
@@ -102,6 +135,7 @@ export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerU
       SecurityOpt: ['no-new-privileges'],
       PidsLimit: limits.pids,
       Memory: limits.memoryBytes,
+      ...(limits.cpus ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
       MemorySwap: limits.memoryBytes,
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
@@ -132,9 +166,14 @@ export class DockerRunner implements Runner {
   readonly name = 'docker' as const;
   readonly docker: Docker;
 
+  /** Done once per runner: the containers killed runs left behind. */
+  private orphansRemoved?: Promise<unknown>;
+
   constructor(
     readonly stateDir: string,
     docker?: Docker,
+    /** Labels every container gets besides the cube's, task's and run's (a cluster job's id). */
+    readonly labels: Record<string, string> = {},
   ) {
     this.docker = docker ?? new Docker();
   }
@@ -203,7 +242,9 @@ export class DockerRunner implements Runner {
 
     const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
     const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}`;
-    const spec = containerSpec({ ...plan, image: imageId }, request, user, name);
+    const spec = containerSpec({ ...plan, image: imageId }, request, user, name, this.labels);
+    this.orphansRemoved ??= removeOrphanContainers(this.docker).catch(() => []);
+    await this.orphansRemoved;
     const started = Date.now();
     const stopTicker = statusTicker(plan.task, request.onStatus);
     let container: Docker.Container | undefined;

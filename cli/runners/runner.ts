@@ -20,6 +20,8 @@ export interface Limits {
   pids?: number;
   /** GPUs: 'all', a count, or `device=0,1`. None by default. */
   gpus?: string | number;
+  /** CPUs the task may use (fractions allowed). No limit by default. */
+  cpus?: number;
 }
 
 export interface RunRequest {
@@ -69,7 +71,7 @@ export interface Runner {
   run(request: RunRequest): Promise<RunResult>;
 }
 
-export const DEFAULT_LIMITS: Required<Omit<Limits, 'gpus'>> = {
+export const DEFAULT_LIMITS: Required<Omit<Limits, 'gpus' | 'cpus'>> = {
   timeoutMs: 2 * 60 * 60 * 1000,
   memoryBytes: 4 * 1024 ** 3,
   pids: 256,
