@@ -11,6 +11,7 @@ import {
 } from './leaderboard.ts';
 import { benchmarkRecord, leaderboardInput, resultRecord } from '../testing/leaderboard.ts';
 import { createView } from './load.ts';
+import { publication } from './publication.ts';
 import { memoryTree } from './trees.ts';
 
 const scores = {
@@ -87,7 +88,8 @@ describe('computeLeaderboard', () => {
     ]);
     expect(board.rows[2]!.withheld).toBe('published once the model has results on 2 datasets');
     expect(board.rows[2]!.metrics).toEqual({});
-    expect(board.rows.every((r) => r.datasetCount === undefined)).toBe(true);
+    expect(board.rows.every((r) => r.datasetCount === undefined && r.across === undefined)).toBe(true);
+    expect(board.coverage).toEqual({ pairs: 6, withResults: 5, waiting: 1 });
     const perDataset = Object.values(scores).flatMap((byDataset) => Object.values(byDataset).flatMap(numbersIn));
     const published = numbersIn(board);
     for (const n of perDataset) expect(published).not.toContain(n);
@@ -116,6 +118,65 @@ describe('computeLeaderboard', () => {
     expect(board.rows.map((r) => r.model)).not.toContain('mallory/unapproved');
     expect(board.lastUpdate).toBe('2026-11-01T10:04:00.000Z');
     expect(board.counts.results).toBe(5);
+  });
+
+  it('under per-dataset ranks each model on each dataset: mean rank, worst dataset, spread, datasets covered', () => {
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'per-dataset' }, scores));
+    const across = Object.fromEntries(board.rows.map((r) => [r.model, r.across]));
+    // hosp-a/ct: carol 0.9512, alice 0.8137, bob 0.7261; hosp-b/mri: alice 0.9021, bob 0.6843.
+    expect(across['alice/cnn']).toEqual({ meanRank: 1.5, datasets: 2, worst: { dataset: 'hosp-a/ct', value: 0.8137, rank: 2 }, min: 0.8137, max: 0.9021 });
+    expect(across['bob/unet']).toEqual({ meanRank: 2.5, datasets: 2, worst: { dataset: 'hosp-b/mri', value: 0.6843, rank: 2 }, min: 0.6843, max: 0.7261 });
+    expect(across['carol/vit']).toEqual({ meanRank: 1, datasets: 1, worst: { dataset: 'hosp-a/ct', value: 0.9512, rank: 1 }, min: 0.9512, max: 0.9512 });
+    const lower = computeLeaderboard(leaderboardInput('seg', { publish: 'per-dataset', primary_metric: 'loss', direction: 'lower' }, {
+      'a/m1': { 'd/x': { loss: 0.3 }, 'd/y': { loss: 0.2 } },
+      'a/m2': { 'd/x': { loss: 0.3 }, 'd/y': { loss: 0.4 } },
+    }));
+    expect(lower.rows.map((r) => [r.model, r.across?.meanRank, r.across?.worst.dataset])).toEqual([
+      ['a/m1', 1, 'd/x'],
+      ['a/m2', 1.5, 'd/y'],
+    ]);
+  });
+
+  it('says which approved pairs wait for a run: every pair under per-dataset, per model or in total otherwise', () => {
+    const input = () => {
+      const i = leaderboardInput('lung', {}, scores);
+      i.models!.push('dave/new');
+      return i;
+    };
+    const grid = (publish: 'per-dataset' | 'per-model' | 'aggregate') => {
+      const i = input();
+      i.record.results_policy.publish = publish;
+      return computeLeaderboard(i).coverage;
+    };
+    expect(grid('per-dataset')).toEqual({
+      pairs: 8,
+      withResults: 5,
+      waiting: 3,
+      models: [
+        { model: 'alice/cnn', datasets: 2, waiting: 0 },
+        { model: 'bob/unet', datasets: 2, waiting: 0 },
+        { model: 'carol/vit', datasets: 1, waiting: 1 },
+        { model: 'dave/new', datasets: 0, waiting: 2 },
+      ],
+      waitingPairs: [
+        { model: 'carol/vit', dataset: 'hosp-b/mri' },
+        { model: 'dave/new', dataset: 'hosp-a/ct' },
+        { model: 'dave/new', dataset: 'hosp-b/mri' },
+      ],
+    });
+    const perModel = grid('per-model');
+    expect(perModel.waitingPairs).toBeUndefined();
+    expect(perModel.models).toEqual(grid('per-dataset').models);
+    expect(grid('aggregate')).toEqual({ pairs: 8, withResults: 5, waiting: 3 });
+  });
+
+  it('publishes the least under a policy it does not know', () => {
+    expect(publication('per-dataset')).toMatchObject({ perDataset: true, coverage: 'matrix', history: 'rankings' });
+    expect(publication('bogus' as never)).toEqual(publication('aggregate'));
+    const board = computeLeaderboard(leaderboardInput('lung', { publish: 'bogus' as never }, scores));
+    expect(board.cells).toBeUndefined();
+    expect(board.rows.every((r) => r.datasetCount === undefined && r.across === undefined)).toBe(true);
+    expect(board.coverage.models).toBeUndefined();
   });
 
   it('lists an associated model without results as unranked', () => {

@@ -3,17 +3,16 @@
 // leaves computeLeaderboard may be published. Under `aggregate` and `per-model` no number about
 // one dataset leaves it — not even a "mean" over a single dataset, which would be that dataset's
 // number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
+// What each policy publishes is decided once, by publication() in publication.ts.
 import { parseRecordPath, paths } from './layout.ts';
 import type { BenchmarkRecord, CubeRecord, DatasetRecord, Metrics, ResultRecord } from './records.ts';
 import { loadRecord } from './load.ts';
 import { readLimited } from './trees.ts';
 import type { RegistryView } from './view.ts';
 import { MAX_RECORD_BYTES } from './yaml.ts';
+import { MIN_DATASETS_FOR_MEAN, publication, type PublishPolicy } from './publication.ts';
 
-export type PublishPolicy = BenchmarkRecord['results_policy']['publish'];
-
-/** Below this many datasets a model's mean would disclose a single dataset's numbers. */
-export const MIN_DATASETS_FOR_MEAN = 2;
+export { MIN_DATASETS_FOR_MEAN, type PublishPolicy };
 
 /** What one benchmark's leaderboard is computed from: plain records, keyed by the ids their paths give. */
 export interface LeaderboardInput {
@@ -42,12 +41,53 @@ export interface LeaderboardRow {
   metrics: Record<string, number>;
   /** How many datasets the model has results on; published from `per-model` up. */
   datasetCount?: number;
+  /** Under `per-dataset`: how the model stands across the datasets it has a primary metric on. */
+  across?: AcrossDatasets;
   /** Why the row carries no numbers, in plain words. */
   withheld?: string;
   /** Some of the model's results cover only part of the cases (MedPerf's partial results). */
   partial: boolean;
   /** Paths of the records behind the row that may be linked. */
   links: { model: string; association: string };
+}
+
+/** A model's standing across datasets: its rank on each dataset, summarised. */
+export interface AcrossDatasets {
+  /** The mean of its ranks, each dataset ranking the models that have a result on it. */
+  meanRank: number;
+  /** How many datasets these numbers cover (those with its primary metric). */
+  datasets: number;
+  /** The dataset where its primary metric is worst, with that number and its rank there. */
+  worst: { dataset: string; value: number; rank: number };
+  /** Its lowest and highest primary metric over those datasets. */
+  min: number;
+  max: number;
+}
+
+/** Which approved model x dataset pairs have a result, as far as the policy publishes it. */
+export interface Coverage {
+  /** Approved models times approved datasets. */
+  pairs: number;
+  withResults: number;
+  /** Approved pairs still waiting for a run. */
+  waiting: number;
+  /** Under `per-model` and `per-dataset`: per model, datasets run and datasets waiting. */
+  models?: Array<{ model: string; datasets: number; waiting: number }>;
+  /** Under `per-dataset`: every pair waiting for a run. */
+  waitingPairs?: Array<{ model: string; dataset: string }>;
+}
+
+/** The leaderboard at one merge on main, as the policy lets history be published. */
+export interface HistoryPoint {
+  /** When the change merged (the commit time on main, ISO 8601). */
+  at: string;
+  commit: string;
+  counts: { models: number; datasets: number; results: number };
+  ranked: number;
+  /** Under `per-dataset`: each ranked model's rank and primary metric then. */
+  rows?: Array<{ model: string; rank: number; primary: number }>;
+  /** Under `per-dataset`: the result records the merge added or changed, with their versions. */
+  results?: Array<{ model: string; dataset: string; version: number }>;
 }
 
 export interface LeaderboardCell {
@@ -79,6 +119,9 @@ export interface Leaderboard {
   datasets: Array<{ id: string; name: string; link: string }>;
   /** The model x dataset cross product: only under `per-dataset`. */
   cells?: LeaderboardCell[];
+  coverage: Coverage;
+  /** How the leaderboard changed, oldest first, from the registry's Git history (empty without it). */
+  history: HistoryPoint[];
   links: { benchmark: string };
 }
 
@@ -150,8 +193,9 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
   }
   for (const m of models ?? []) if (!byModel.has(m)) byModel.set(m, []);
 
-  const perDataset = policy.publish === 'per-dataset';
-  const minDatasets = perDataset ? 1 : MIN_DATASETS_FOR_MEAN;
+  const publishes = publication(policy.publish);
+  const perDataset = publishes.perDataset;
+  const minDatasets = publishes.minDatasetsForMean;
   const rows: LeaderboardRow[] = [];
   const cells: LeaderboardCell[] = [];
   for (const [model, list] of byModel) {
@@ -165,7 +209,7 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
       partial: list.some((r) => r.record.partial),
       links: { model: paths.cube(model), association: paths.modelAssociation(input.benchmark, model) },
     };
-    if (policy.publish !== 'aggregate') row.datasetCount = list.length;
+    if (publishes.datasetCounts) row.datasetCount = list.length;
     if (list.length === 0) {
       row.withheld = 'no results yet';
     } else if (list.length < minDatasets) {
@@ -213,6 +257,14 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
     row.rank = prev && prev.primary === row.primary ? prev.rank : i + 1;
   });
   cells.sort((a, b) => compareIds(a.model, b.model) || compareIds(a.dataset, b.dataset));
+  if (perDataset) {
+    const standing = acrossDatasets(cells, policy.direction);
+    for (const row of rows) {
+      const across = standing.get(row.model);
+      if (across) row.across = across;
+    }
+  }
+  const allDatasets = [...new Set([...datasetIds, ...(datasets ?? [])])].sort();
 
   const metricNames = [...metricSet].sort();
   const primaryIndex = metricNames.indexOf(primaryMetric);
@@ -224,21 +276,93 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
     publish: policy.publish,
     primaryMetric,
     direction: policy.direction,
-    counts: { models: byModel.size, datasets: new Set([...datasetIds, ...(datasets ?? [])]).size, results: results.length },
+    counts: { models: byModel.size, datasets: allDatasets.length, results: results.length },
     lastUpdate,
     metricNames,
     rows,
-    datasets: [...new Set([...datasetIds, ...(datasets ?? [])])].sort().map((id) => ({
+    datasets: allDatasets.map((id) => ({
       id,
       name: input.datasetRecords?.[id]?.name ?? id,
       link: paths.dataset(id),
     })),
     links: { benchmark: paths.benchmark(input.benchmark) },
+    coverage: coverageOf(publishes.coverage, [...byModel.keys()].sort(), allDatasets, results),
+    history: [],
   };
   if (record.description !== undefined) board.description = record.description;
   if (record.docs_url !== undefined) board.docsUrl = record.docs_url;
   if (perDataset) board.cells = cells;
   return board;
+}
+
+/** Competition ranks of values, best first ("1, 2, 2, 4"), by key. */
+function ranksOf(entries: Array<[string, number]>, direction: 'higher' | 'lower'): Map<string, number> {
+  const sorted = [...entries].sort((a, b) => (direction === 'higher' ? b[1] - a[1] : a[1] - b[1]) || compareIds(a[0], b[0]));
+  const ranks = new Map<string, number>();
+  sorted.forEach(([key, value], i) => {
+    const prev = sorted[i - 1];
+    ranks.set(key, prev && prev[1] === value ? ranks.get(prev[0])! : i + 1);
+  });
+  return ranks;
+}
+
+/** Each model's standing across datasets, from the per-dataset cells (only under `per-dataset`). */
+export function acrossDatasets(cells: LeaderboardCell[], direction: 'higher' | 'lower'): Map<string, AcrossDatasets> {
+  const byDataset = new Map<string, Array<[string, number]>>();
+  for (const c of cells) {
+    if (c.primary === null) continue;
+    let list = byDataset.get(c.dataset);
+    if (!list) byDataset.set(c.dataset, (list = []));
+    list.push([c.model, c.primary]);
+  }
+  const perModel = new Map<string, Array<{ dataset: string; value: number; rank: number }>>();
+  for (const [dataset, entries] of [...byDataset].sort((a, b) => compareIds(a[0], b[0]))) {
+    const ranks = ranksOf(entries, direction);
+    for (const [model, value] of entries) {
+      let list = perModel.get(model);
+      if (!list) perModel.set(model, (list = []));
+      list.push({ dataset, value, rank: ranks.get(model)! });
+    }
+  }
+  const worse = (a: number, b: number) => (direction === 'higher' ? a < b : a > b);
+  const out = new Map<string, AcrossDatasets>();
+  for (const [model, list] of perModel) {
+    let worst = list[0]!;
+    for (const e of list) if (worse(e.value, worst.value)) worst = e;
+    const values = list.map((e) => e.value);
+    out.set(model, {
+      meanRank: mean(list.map((e) => e.rank)),
+      datasets: list.length,
+      worst,
+      min: Math.min(...values),
+      max: Math.max(...values),
+    });
+  }
+  return out;
+}
+
+/** Which approved pairs have results, at the detail the policy allows. */
+function coverageOf(
+  detail: ReturnType<typeof publication>['coverage'],
+  models: string[],
+  datasets: string[],
+  results: Array<{ model: string; dataset: string }>,
+): Coverage {
+  const modelSet = new Set(models);
+  const datasetSet = new Set(datasets);
+  const done = new Set<string>();
+  for (const r of results) if (modelSet.has(r.model) && datasetSet.has(r.dataset)) done.add(`${r.model}\n${r.dataset}`);
+  const pairs = models.length * datasets.length;
+  const coverage: Coverage = { pairs, withResults: done.size, waiting: pairs - done.size };
+  if (detail === 'totals') return coverage;
+  coverage.models = models.map((model) => {
+    const ran = datasets.filter((d) => done.has(`${model}\n${d}`)).length;
+    return { model, datasets: ran, waiting: datasets.length - ran };
+  });
+  if (detail === 'matrix') {
+    coverage.waitingPairs = models.flatMap((model) => datasets.filter((d) => !done.has(`${model}\n${d}`)).map((dataset) => ({ model, dataset })));
+  }
+  return coverage;
 }
 
 function ordinal(n: number): string {
@@ -325,7 +449,8 @@ async function readResults(view: RegistryView, paths: string[]): Promise<Leaderb
   return results;
 }
 
-async function* inputsOf(view: RegistryView, only?: string[]): AsyncGenerator<LeaderboardInput> {
+/** Every benchmark's leaderboard input, one benchmark at a time. */
+export async function* leaderboardInputs(view: RegistryView, only?: string[]): AsyncGenerator<LeaderboardInput> {
   const cubes: Record<string, Pick<CubeRecord, 'name'> | undefined> = {};
   const datasetRecords: Record<string, Pick<DatasetRecord, 'name'> | undefined> = {};
   for (const [benchmark, e] of await benchmarkFiles(view, only)) {
@@ -345,14 +470,14 @@ function pickName(record: { name: string } | undefined): { name: string } | unde
 /** Every benchmark's leaderboard input, read from a registry through its view. */
 export async function loadLeaderboardInputs(view: RegistryView, only?: string[]): Promise<LeaderboardInput[]> {
   const inputs: LeaderboardInput[] = [];
-  for await (const input of inputsOf(view, only)) inputs.push(input);
+  for await (const input of leaderboardInputs(view, only)) inputs.push(input);
   return inputs;
 }
 
 /** Every benchmark's leaderboard, one benchmark in memory at a time. */
 export async function loadLeaderboards(view: RegistryView, only?: string[]): Promise<Leaderboard[]> {
   const boards: Leaderboard[] = [];
-  for await (const input of inputsOf(view, only)) boards.push(computeLeaderboard(input));
+  for await (const input of leaderboardInputs(view, only)) boards.push(computeLeaderboard(input));
   return boards;
 }
 

@@ -36984,6 +36984,7 @@ var files = { "package.json": `{
     "bottleneck": "^2.19.5",
     "cli-table3": "^0.6.5",
     "clipanion": "^3.2.1",
+    "csv-stringify": "^6.9.0",
     "dockerode": "^5.0.1",
     "escape-html": "^1.0.3",
     "js-yaml": "^4.3.2",
@@ -37004,6 +37005,7 @@ var files = { "package.json": `{
     "@types/node": "^20.19.43",
     "@types/proper-lockfile": "^4.1.4",
     "@types/write-file-atomic": "^4.0.3",
+    "axe-core": "^4.14.1",
     "esbuild": "^0.28.2",
     "fast-check": "^4.10.2",
     "json-schema-to-typescript": "^16.0.0",
@@ -38159,9 +38161,9 @@ function gitTree(repoDir, rev, opts = {}) {
   let commit;
   const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
   const resolved = () => commit ??= (async () => {
-    const git = (arg) => execFileAsync("git", ["rev-parse", "--verify", "--end-of-options", arg], { cwd: repoDir });
-    const c = (await git(`${rev}^{commit}`)).stdout.trim();
-    return (await git(subdir ? `${c}:${subdir}` : `${c}^{tree}`)).stdout.trim();
+    const git2 = (arg) => execFileAsync("git", ["rev-parse", "--verify", "--end-of-options", arg], { cwd: repoDir });
+    const c = (await git2(`${rev}^{commit}`)).stdout.trim();
+    return (await git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`)).stdout.trim();
   })();
   async function lsTree(prefix) {
     const args = ["ls-tree", "-r", "-l", "-z", "--full-tree", await resolved()];
@@ -41740,8 +41742,22 @@ function createView(tree) {
   };
 }
 
-// registry/leaderboard.ts
+// registry/publication.ts
 var MIN_DATASETS_FOR_MEAN = 2;
+function publication(publish) {
+  switch (publish) {
+    case "per-dataset":
+      return { perDataset: true, datasetCounts: true, minDatasetsForMean: 1, coverage: "matrix", history: "rankings" };
+    case "per-model":
+      return { perDataset: false, datasetCounts: true, minDatasetsForMean: MIN_DATASETS_FOR_MEAN, coverage: "per-model", history: "counts" };
+    case "aggregate":
+      return { perDataset: false, datasetCounts: false, minDatasetsForMean: MIN_DATASETS_FOR_MEAN, coverage: "totals", history: "counts" };
+    default:
+      return { perDataset: false, datasetCounts: false, minDatasetsForMean: MIN_DATASETS_FOR_MEAN, coverage: "totals", history: "counts" };
+  }
+}
+
+// registry/leaderboard.ts
 function metricValue(metrics, path) {
   const direct = metrics[path];
   if (typeof direct === "number") return Number.isFinite(direct) ? direct : void 0;
@@ -41796,8 +41812,9 @@ function computeLeaderboard(input) {
     if (lastUpdate === null || Date.parse(at) > Date.parse(lastUpdate)) lastUpdate = at;
   }
   for (const m of models ?? []) if (!byModel.has(m)) byModel.set(m, []);
-  const perDataset = policy.publish === "per-dataset";
-  const minDatasets = perDataset ? 1 : MIN_DATASETS_FOR_MEAN;
+  const publishes = publication(policy.publish);
+  const perDataset = publishes.perDataset;
+  const minDatasets = publishes.minDatasetsForMean;
   const rows = [];
   const cells = [];
   for (const [model, list] of byModel) {
@@ -41811,7 +41828,7 @@ function computeLeaderboard(input) {
       partial: list.some((r) => r.record.partial),
       links: { model: paths.cube(model), association: paths.modelAssociation(input.benchmark, model) }
     };
-    if (policy.publish !== "aggregate") row.datasetCount = list.length;
+    if (publishes.datasetCounts) row.datasetCount = list.length;
     if (list.length === 0) {
       row.withheld = "no results yet";
     } else if (list.length < minDatasets) {
@@ -41856,6 +41873,14 @@ function computeLeaderboard(input) {
     row.rank = prev && prev.primary === row.primary ? prev.rank : i + 1;
   });
   cells.sort((a, b) => compareIds(a.model, b.model) || compareIds(a.dataset, b.dataset));
+  if (perDataset) {
+    const standing = acrossDatasets(cells, policy.direction);
+    for (const row of rows) {
+      const across = standing.get(row.model);
+      if (across) row.across = across;
+    }
+  }
+  const allDatasets = [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort();
   const metricNames = [...metricSet].sort();
   const primaryIndex = metricNames.indexOf(primaryMetric);
   if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
@@ -41865,21 +41890,85 @@ function computeLeaderboard(input) {
     publish: policy.publish,
     primaryMetric,
     direction: policy.direction,
-    counts: { models: byModel.size, datasets: (/* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])).size, results: results.length },
+    counts: { models: byModel.size, datasets: allDatasets.length, results: results.length },
     lastUpdate,
     metricNames,
     rows,
-    datasets: [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort().map((id) => ({
+    datasets: allDatasets.map((id) => ({
       id,
       name: input.datasetRecords?.[id]?.name ?? id,
       link: paths.dataset(id)
     })),
-    links: { benchmark: paths.benchmark(input.benchmark) }
+    links: { benchmark: paths.benchmark(input.benchmark) },
+    coverage: coverageOf(publishes.coverage, [...byModel.keys()].sort(), allDatasets, results),
+    history: []
   };
   if (record.description !== void 0) board.description = record.description;
   if (record.docs_url !== void 0) board.docsUrl = record.docs_url;
   if (perDataset) board.cells = cells;
   return board;
+}
+function ranksOf(entries, direction) {
+  const sorted = [...entries].sort((a, b) => (direction === "higher" ? b[1] - a[1] : a[1] - b[1]) || compareIds(a[0], b[0]));
+  const ranks = /* @__PURE__ */ new Map();
+  sorted.forEach(([key, value], i) => {
+    const prev = sorted[i - 1];
+    ranks.set(key, prev && prev[1] === value ? ranks.get(prev[0]) : i + 1);
+  });
+  return ranks;
+}
+function acrossDatasets(cells, direction) {
+  const byDataset = /* @__PURE__ */ new Map();
+  for (const c of cells) {
+    if (c.primary === null) continue;
+    let list = byDataset.get(c.dataset);
+    if (!list) byDataset.set(c.dataset, list = []);
+    list.push([c.model, c.primary]);
+  }
+  const perModel = /* @__PURE__ */ new Map();
+  for (const [dataset, entries] of [...byDataset].sort((a, b) => compareIds(a[0], b[0]))) {
+    const ranks = ranksOf(entries, direction);
+    for (const [model, value] of entries) {
+      let list = perModel.get(model);
+      if (!list) perModel.set(model, list = []);
+      list.push({ dataset, value, rank: ranks.get(model) });
+    }
+  }
+  const worse = (a, b) => direction === "higher" ? a < b : a > b;
+  const out = /* @__PURE__ */ new Map();
+  for (const [model, list] of perModel) {
+    let worst = list[0];
+    for (const e of list) if (worse(e.value, worst.value)) worst = e;
+    const values = list.map((e) => e.value);
+    out.set(model, {
+      meanRank: mean(list.map((e) => e.rank)),
+      datasets: list.length,
+      worst,
+      min: Math.min(...values),
+      max: Math.max(...values)
+    });
+  }
+  return out;
+}
+function coverageOf(detail, models, datasets, results) {
+  const modelSet = new Set(models);
+  const datasetSet = new Set(datasets);
+  const done = /* @__PURE__ */ new Set();
+  for (const r of results) if (modelSet.has(r.model) && datasetSet.has(r.dataset)) done.add(`${r.model}
+${r.dataset}`);
+  const pairs2 = models.length * datasets.length;
+  const coverage = { pairs: pairs2, withResults: done.size, waiting: pairs2 - done.size };
+  if (detail === "totals") return coverage;
+  coverage.models = models.map((model) => {
+    const ran = datasets.filter((d) => done.has(`${model}
+${d}`)).length;
+    return { model, datasets: ran, waiting: datasets.length - ran };
+  });
+  if (detail === "matrix") {
+    coverage.waitingPairs = models.flatMap((model) => datasets.filter((d) => !done.has(`${model}
+${d}`)).map((dataset) => ({ model, dataset })));
+  }
+  return coverage;
 }
 function ordinal(n) {
   const rem100 = n % 100;
@@ -41944,7 +42033,7 @@ async function readResults(view, paths2) {
   }
   return results;
 }
-async function* inputsOf(view, only) {
+async function* leaderboardInputs(view, only) {
   const cubes = {};
   const datasetRecords = {};
   for (const [benchmark, e] of await benchmarkFiles(view, only)) {
@@ -41961,13 +42050,8 @@ function pickName(record) {
 }
 async function loadLeaderboardInputs(view, only) {
   const inputs = [];
-  for await (const input of inputsOf(view, only)) inputs.push(input);
+  for await (const input of leaderboardInputs(view, only)) inputs.push(input);
   return inputs;
-}
-async function loadLeaderboards(view, only) {
-  const boards = [];
-  for await (const input of inputsOf(view, only)) boards.push(computeLeaderboard(input));
-  return boards;
 }
 async function previewLeaderboards(base, head, changed) {
   const touched = /* @__PURE__ */ new Map();
@@ -50427,6 +50511,173 @@ var NotFoundError = class extends MedperfError {
   }
 };
 
+// registry/forge/git.ts
+import { spawn as spawn2 } from "node:child_process";
+var GitError = class extends Error {
+  constructor(args, code, stderr) {
+    super(`git ${args[0]} failed (${code}): ${stderr.trim()}`);
+    this.args = args;
+    this.code = code;
+    this.stderr = stderr;
+  }
+  args;
+  code;
+  stderr;
+};
+function gitEnv(extra = {}) {
+  const env = {};
+  for (const k of ["PATH", "HOME", "TMPDIR", "SYSTEMROOT"]) if (process.env[k]) env[k] = process.env[k];
+  return {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    LC_ALL: "C",
+    ...extra
+  };
+}
+function git(args, options) {
+  return new Promise((resolve4, reject) => {
+    const child = spawn2("git", args, { cwd: options.cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), code: code ?? -1 };
+      if (result.code === 0 || options.okCodes?.includes(result.code)) resolve4(result);
+      else reject(new GitError(args, result.code, result.stderr));
+    });
+    child.stdin.on("error", () => {
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+// registry/history.ts
+var MAX_HISTORY_POINTS = 200;
+function historyPoint(board, at, commit, changed) {
+  const ranked = board.rows.filter((r) => r.rank !== null && r.primary !== null);
+  const point = { at, commit, counts: { ...board.counts }, ranked: ranked.length };
+  if (publication(board.publish).history === "rankings") {
+    point.rows = ranked.map((r) => ({ model: r.model, rank: r.rank, primary: r.primary }));
+    point.results = [...changed].sort((a, b) => a.model < b.model ? -1 : a.model > b.model ? 1 : a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0);
+  }
+  return point;
+}
+function differs(a, b) {
+  if (!a) return true;
+  const strip = (p) => JSON.stringify([p.counts, p.ranked, p.rows, p.results?.length ? p.results : void 0]);
+  return strip(a) !== strip(b);
+}
+async function commitsOf(repoDir, rev, prefix) {
+  const out = await git(
+    ["log", "--first-parent", "--diff-merges=first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=%x01%H %cI", rev, "--", `:(top)${prefix}benchmarks/`],
+    { cwd: repoDir }
+  );
+  const tokens = out.stdout.toString("utf8").split("\0");
+  const commits = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i].replace(/^\n/, "");
+    if (token.startsWith("")) {
+      const [sha, date] = token.slice(1).split(" ");
+      commits.push({ sha, at: new Date(date).toISOString(), changes: [] });
+    } else if (token.startsWith(":")) {
+      const meta = token.split(" ");
+      const path = tokens[++i] ?? "";
+      const status = meta[4] ?? "";
+      const blob = status.startsWith("D") ? null : meta[3] ?? null;
+      if (path.startsWith(prefix)) commits.at(-1)?.changes.push({ path: path.slice(prefix.length), blob });
+    }
+  }
+  return commits;
+}
+async function readBlobs(repoDir, blobs) {
+  const found = /* @__PURE__ */ new Map();
+  if (blobs.length === 0) return found;
+  const out = (await git(["cat-file", "--batch"], { cwd: repoDir, input: blobs.join("\n") + "\n" })).stdout;
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(10, at);
+    if (eol < 0) break;
+    const [sha, type2, size] = out.subarray(at, eol).toString("utf8").split(" ");
+    if (type2 === "missing" || size === void 0) {
+      at = eol + 1;
+      continue;
+    }
+    const length = Number(size);
+    if (type2 === "blob" && length <= MAX_RECORD_BYTES) found.set(sha, out.subarray(eol + 1, eol + 1 + length));
+    at = eol + 1 + length + 1;
+  }
+  return found;
+}
+async function gitPrefix(dir) {
+  try {
+    const out = await git(["rev-parse", "--show-prefix"], { cwd: dir });
+    return out.stdout.toString("utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+async function leaderboardHistory(repoDir, rev, current, prefix = "") {
+  const inputs = new Map(current.map((i) => [i.benchmark, i]));
+  const commits = await commitsOf(repoDir, rev, prefix);
+  const wanted = /* @__PURE__ */ new Set();
+  for (const c of commits) {
+    for (const change of c.changes) {
+      const where = parseRecordPath(change.path);
+      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted.add(change.blob);
+    }
+  }
+  const blobs = await readBlobs(repoDir, [...wanted]);
+  const replays = /* @__PURE__ */ new Map();
+  for (const benchmark of inputs.keys()) replays.set(benchmark, { results: /* @__PURE__ */ new Map(), models: /* @__PURE__ */ new Set(), datasets: /* @__PURE__ */ new Set(), points: [] });
+  for (const commit of commits) {
+    const touched = /* @__PURE__ */ new Map();
+    for (const change of commit.changes) {
+      const where = parseRecordPath(change.path);
+      if (!where || !("benchmark" in where)) continue;
+      const replay = replays.get(where.benchmark);
+      if (!replay) continue;
+      let changed = touched.get(where.benchmark);
+      if (!changed) touched.set(where.benchmark, changed = []);
+      if (where.kind === "model-association") {
+        if (change.blob) replay.models.add(where.model);
+        else replay.models.delete(where.model);
+      } else if (where.kind === "dataset-association") {
+        if (change.blob) replay.datasets.add(where.dataset);
+        else replay.datasets.delete(where.dataset);
+      } else if (where.kind === "result") {
+        const bytes = change.blob ? blobs.get(change.blob) : void 0;
+        const loaded = bytes ? loadRecord(change.path, bytes).record : void 0;
+        if (loaded?.where.kind === "result") {
+          const record = loaded.data;
+          replay.results.set(change.path, { model: where.model, dataset: where.dataset, record });
+          changed.push({ model: where.model, dataset: where.dataset, version: record.version });
+        } else {
+          replay.results.delete(change.path);
+        }
+      }
+    }
+    for (const [benchmark, changed] of touched) {
+      const input = inputs.get(benchmark);
+      const replay = replays.get(benchmark);
+      const board = computeLeaderboard({
+        ...input,
+        results: [...replay.results.values()],
+        models: [...replay.models],
+        datasets: [...replay.datasets]
+      });
+      const point = historyPoint(board, commit.at, commit.sha, changed);
+      if (differs(replay.points.at(-1), point)) replay.points.push(point);
+    }
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [benchmark, replay] of replays) out.set(benchmark, replay.points.slice(-MAX_HISTORY_POINTS));
+  return out;
+}
+
 // registry/site/html.ts
 var import_escape_html = __toESM(require_escape_html(), 1);
 import { createHash } from "node:crypto";
@@ -50768,20 +51019,33 @@ function recordBase(opts) {
   const rel = relative(resolve2(opts.out), resolve2(opts.dir)).split(sep2).join("/");
   return rel ? `${rel}/` : "";
 }
-async function leaderboardsOfTree(tree, where) {
+async function leaderboardsOfTree(tree, where, history) {
   const view = createView(tree);
   const config = await view.registryConfig();
   if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
-  const boards = await loadLeaderboards(view);
+  const boards = [];
+  const records = [];
+  for await (const input of leaderboardInputs(view)) {
+    boards.push(computeLeaderboard(input));
+    records.push({ ...input, results: [] });
+  }
+  if (history) {
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix);
+    for (const board of boards) board.history = points.get(board.benchmark) ?? [];
+  }
   return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
 }
-async function leaderboardsOf(dir) {
+async function leaderboardsOf(dir, history) {
   if (!existsSync2(join(dir, "registry.yaml"))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
   const tree = directoryTree(dir);
   try {
-    return await leaderboardsOfTree(tree, dir);
+    if (history === void 0) {
+      const prefix = await gitPrefix(dir);
+      if (prefix !== void 0) history = { repoDir: dir, rev: "HEAD", prefix };
+    }
+    return await leaderboardsOfTree(tree, dir, history);
   } finally {
     await closeTree(tree);
   }
@@ -50815,7 +51079,7 @@ async function writeSiteFolder(files2, out) {
   }
 }
 async function buildSiteFolder(opts) {
-  const { boards, title, description } = opts.tree ? await leaderboardsOfTree(opts.tree, opts.tree.label) : await leaderboardsOf(opts.dir);
+  const { boards, title, description } = opts.tree ? await leaderboardsOfTree(opts.tree, opts.tree.label, opts.history) : await leaderboardsOf(opts.dir, opts.history);
   const files2 = buildSite(boards, {
     title,
     ...description ? { description } : {},

@@ -173,7 +173,7 @@ export class TutorialCommand extends BaseCommand {
     execFileSync('tar', ['-x', '-C', checkout], { input: archive });
     // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
     const site = join(this.home, 'site');
-    const built = await buildSiteFolder({ dir: checkout, out: site });
+    const built = await buildSiteFolder({ dir: checkout, out: site, history: { repoDir: join(forgeDir, 'registry.git'), rev: 'main' } });
     for (const board of built.boards) this.print(`\n${rankingText(board)}`);
     this.print('\nDone. Where to look:');
     this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
-import { loadLeaderboards, type Leaderboard } from '../leaderboard.ts';
+import { gitPrefix, leaderboardHistory } from '../history.ts';
+import { computeLeaderboard, leaderboardInputs, type Leaderboard, type LeaderboardInput } from '../leaderboard.ts';
 import { createView } from '../load.ts';
 import { buildSite, type SiteFiles } from './index.ts';
 import { closeTree, directoryTree } from '../trees.ts';
@@ -25,6 +26,12 @@ export interface BuildSiteOptions {
   /** The branch or commit record links name (with repoUrl). */
   ref?: string;
   generatedAt?: string;
+  /**
+   * Where the registry's history is read: a repository (or checkout) and the branch the site
+   * publishes, with the registry's folder inside it. Default: `dir` when it is a Git checkout;
+   * false: no history.
+   */
+  history?: { repoDir: string; rev: string; prefix?: string } | false;
 }
 
 export interface BuiltSite {
@@ -47,22 +54,38 @@ export function recordBase(opts: Pick<BuildSiteOptions, 'dir' | 'out' | 'repoUrl
   return rel ? `${rel}/` : '';
 }
 
-/** The leaderboards of a registry tree, with its title. */
-export async function leaderboardsOfTree(tree: FileTree, where: string): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+type History = BuildSiteOptions['history'];
+
+/** The leaderboards of a registry tree, with its title, and their history when a repository is named. */
+export async function leaderboardsOfTree(tree: FileTree, where: string, history?: History): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
   const view = createView(tree);
   const config = await view.registryConfig();
   if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
-  const boards = await loadLeaderboards(view);
+  // One benchmark's results in memory at a time; history needs only the benchmark records.
+  const boards: Leaderboard[] = [];
+  const records: LeaderboardInput[] = [];
+  for await (const input of leaderboardInputs(view)) {
+    boards.push(computeLeaderboard(input));
+    records.push({ ...input, results: [] });
+  }
+  if (history) {
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix);
+    for (const board of boards) board.history = points.get(board.benchmark) ?? [];
+  }
   return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
 }
 
-export async function leaderboardsOf(dir: string): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+export async function leaderboardsOf(dir: string, history?: History): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
   if (!existsSync(join(dir, 'registry.yaml'))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
   const tree = directoryTree(dir);
   try {
-    return await leaderboardsOfTree(tree, dir);
+    if (history === undefined) {
+      const prefix = await gitPrefix(dir);
+      if (prefix !== undefined) history = { repoDir: dir, rev: 'HEAD', prefix };
+    }
+    return await leaderboardsOfTree(tree, dir, history);
   } finally {
     await closeTree(tree);
   }
@@ -100,7 +123,9 @@ export async function writeSiteFolder(files: SiteFiles, out: string): Promise<vo
 }
 
 export async function buildSiteFolder(opts: BuildSiteOptions & { tree?: FileTree }): Promise<BuiltSite> {
-  const { boards, title, description } = opts.tree ? await leaderboardsOfTree(opts.tree, opts.tree.label) : await leaderboardsOf(opts.dir);
+  const { boards, title, description } = opts.tree
+    ? await leaderboardsOfTree(opts.tree, opts.tree.label, opts.history)
+    : await leaderboardsOf(opts.dir, opts.history);
   const files = buildSite(boards, {
     title,
     ...(description ? { description } : {}),

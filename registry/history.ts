@@ -1,0 +1,180 @@
+// How each benchmark's leaderboard changed, from the registry's Git history: main's first-parent
+// commits (each one a merged pull request on the forge, at its merge time) are replayed in order,
+// and after every commit that touches a benchmark's results or associations its leaderboard is
+// computed again, under today's benchmark record, so the history publishes no more than today's
+// results policy allows (publication() decides what a history point may hold).
+import { computeLeaderboard, type HistoryPoint, type Leaderboard, type LeaderboardInput } from './leaderboard.ts';
+import { git } from './forge/git.ts';
+import { parseRecordPath } from './layout.ts';
+import { loadRecord } from './load.ts';
+import { publication } from './publication.ts';
+import type { ResultRecord } from './records.ts';
+import { MAX_RECORD_BYTES } from './yaml.ts';
+
+/** Points kept per benchmark: the latest ones (a chart of more would not be read). */
+export const MAX_HISTORY_POINTS = 200;
+
+/** One history point from a leaderboard computed at a commit, holding what the policy publishes. */
+export function historyPoint(
+  board: Leaderboard,
+  at: string,
+  commit: string,
+  changed: Array<{ model: string; dataset: string; version: number }>,
+): HistoryPoint {
+  const ranked = board.rows.filter((r) => r.rank !== null && r.primary !== null);
+  const point: HistoryPoint = { at, commit, counts: { ...board.counts }, ranked: ranked.length };
+  if (publication(board.publish).history === 'rankings') {
+    point.rows = ranked.map((r) => ({ model: r.model, rank: r.rank!, primary: r.primary! }));
+    point.results = [...changed].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0));
+  }
+  return point;
+}
+
+/** Whether a point shows anything the previous one did not. */
+function differs(a: HistoryPoint | undefined, b: HistoryPoint): boolean {
+  if (!a) return true;
+  const strip = (p: HistoryPoint) => JSON.stringify([p.counts, p.ranked, p.rows, p.results?.length ? p.results : undefined]);
+  return strip(a) !== strip(b);
+}
+
+interface Change {
+  path: string;
+  blob: string | null;
+}
+
+interface Commit {
+  sha: string;
+  at: string;
+  changes: Change[];
+}
+
+/** main's first-parent commits touching `benchmarks/`, oldest first, with the blobs they wrote. */
+async function commitsOf(repoDir: string, rev: string, prefix: string): Promise<Commit[]> {
+  const out = await git(
+    ['log', '--first-parent', '--diff-merges=first-parent', '--reverse', '--no-renames', '--raw', '--no-abbrev', '-z', '--format=%x01%H %cI', rev, '--', `:(top)${prefix}benchmarks/`],
+    { cwd: repoDir },
+  );
+  const tokens = out.stdout.toString('utf8').split('\0');
+  const commits: Commit[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!.replace(/^\n/, '');
+    if (token.startsWith('\x01')) {
+      const [sha, date] = token.slice(1).split(' ');
+      commits.push({ sha: sha!, at: new Date(date!).toISOString(), changes: [] });
+    } else if (token.startsWith(':')) {
+      const meta = token.split(' ');
+      const path = tokens[++i] ?? '';
+      const status = meta[4] ?? '';
+      const blob = status.startsWith('D') ? null : (meta[3] ?? null);
+      if (path.startsWith(prefix)) commits.at(-1)?.changes.push({ path: path.slice(prefix.length), blob });
+    }
+  }
+  return commits;
+}
+
+/** The contents of blobs, read in one `git cat-file --batch`; blobs over the record limit are left out. */
+async function readBlobs(repoDir: string, blobs: string[]): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  if (blobs.length === 0) return found;
+  const out = (await git(['cat-file', '--batch'], { cwd: repoDir, input: blobs.join('\n') + '\n' })).stdout;
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const [sha, type, size] = out.subarray(at, eol).toString('utf8').split(' ');
+    if (type === 'missing' || size === undefined) {
+      at = eol + 1;
+      continue;
+    }
+    const length = Number(size);
+    if (type === 'blob' && length <= MAX_RECORD_BYTES) found.set(sha!, out.subarray(eol + 1, eol + 1 + length));
+    at = eol + 1 + length + 1;
+  }
+  return found;
+}
+
+/** Whether a folder is a Git checkout or repository; its path prefix inside the repository when it is. */
+export async function gitPrefix(dir: string): Promise<string | undefined> {
+  try {
+    const out = await git(['rev-parse', '--show-prefix'], { cwd: dir });
+    return out.stdout.toString('utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+interface Replay {
+  results: Map<string, LeaderboardInput['results'][number]>;
+  models: Set<string>;
+  datasets: Set<string>;
+  points: HistoryPoint[];
+}
+
+/**
+ * Each benchmark's history, for the benchmarks of `current` (today's inputs, whose benchmark
+ * records and names every point is computed with). `repoDir` is a repository or checkout, `rev`
+ * the branch published; a registry in a subfolder of the repository has its prefix given.
+ */
+export async function leaderboardHistory(
+  repoDir: string,
+  rev: string,
+  current: LeaderboardInput[],
+  prefix = '',
+): Promise<Map<string, HistoryPoint[]>> {
+  const inputs = new Map(current.map((i) => [i.benchmark, i]));
+  const commits = await commitsOf(repoDir, rev, prefix);
+  const wanted = new Set<string>();
+  for (const c of commits) {
+    for (const change of c.changes) {
+      const where = parseRecordPath(change.path);
+      if (change.blob && where?.kind === 'result' && inputs.has(where.benchmark)) wanted.add(change.blob);
+    }
+  }
+  const blobs = await readBlobs(repoDir, [...wanted]);
+  const replays = new Map<string, Replay>();
+  for (const benchmark of inputs.keys()) replays.set(benchmark, { results: new Map(), models: new Set(), datasets: new Set(), points: [] });
+
+  for (const commit of commits) {
+    const touched = new Map<string, Array<{ model: string; dataset: string; version: number }>>();
+    for (const change of commit.changes) {
+      const where = parseRecordPath(change.path);
+      if (!where || !('benchmark' in where)) continue;
+      const replay = replays.get(where.benchmark);
+      if (!replay) continue;
+      let changed = touched.get(where.benchmark);
+      if (!changed) touched.set(where.benchmark, (changed = []));
+      if (where.kind === 'model-association') {
+        if (change.blob) replay.models.add(where.model);
+        else replay.models.delete(where.model);
+      } else if (where.kind === 'dataset-association') {
+        if (change.blob) replay.datasets.add(where.dataset);
+        else replay.datasets.delete(where.dataset);
+      } else if (where.kind === 'result') {
+        const bytes = change.blob ? blobs.get(change.blob) : undefined;
+        const loaded = bytes ? loadRecord(change.path, bytes).record : undefined;
+        if (loaded?.where.kind === 'result') {
+          const record = loaded.data as ResultRecord;
+          replay.results.set(change.path, { model: where.model, dataset: where.dataset, record });
+          changed.push({ model: where.model, dataset: where.dataset, version: record.version });
+        } else {
+          replay.results.delete(change.path);
+        }
+      }
+    }
+    for (const [benchmark, changed] of touched) {
+      const input = inputs.get(benchmark)!;
+      const replay = replays.get(benchmark)!;
+      const board = computeLeaderboard({
+        ...input,
+        results: [...replay.results.values()],
+        models: [...replay.models],
+        datasets: [...replay.datasets],
+      });
+      const point = historyPoint(board, commit.at, commit.sha, changed);
+      if (differs(replay.points.at(-1), point)) replay.points.push(point);
+    }
+  }
+  const out = new Map<string, HistoryPoint[]>();
+  for (const [benchmark, replay] of replays) out.set(benchmark, replay.points.slice(-MAX_HISTORY_POINTS));
+  return out;
+}
