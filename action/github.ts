@@ -3,31 +3,18 @@
 // pull request is checked out or run: its files are bytes handed to the validator.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Octokit } from 'octokit';
-import type { Review } from '../registry/forge/forge.ts';
+import { getPull, type GitHub, pullFiles, upsertComment, type RepoRef as Repo, restClient } from '../registry/forge/github-rest.ts';
 import { closeTree, gitTree } from '../registry/trees.ts';
 import type { FileTree } from '../registry/view.ts';
 import { COMMENT_MARKER } from './report.ts';
 
 const execFileAsync = promisify(execFile);
 
-export type GitHub = InstanceType<typeof Octokit>;
+export type { GitHub, RepoRef as Repo } from '../registry/forge/github-rest.ts';
 
-export interface Repo {
-  owner: string;
-  repo: string;
-}
-
+/** The Action's client: the same retries as the CLI's, secondary rate limits (403 and 429) included. */
 export function github(token: string, baseUrl: string): GitHub {
-  return new Octokit({
-    auth: token,
-    baseUrl,
-    userAgent: 'medperf-git-action',
-    throttle: {
-      onRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2,
-      onSecondaryRateLimit: () => false,
-    },
-  });
+  return restClient({ token, baseUrl, userAgent: 'medperf-git-action' });
 }
 
 export interface Pull {
@@ -37,10 +24,12 @@ export interface Pull {
   baseRef: string;
   nodeId: string;
   state: string;
+  /** Every file the PR changes, as GitHub counts them (the files list stops at 3,000). */
+  changedFiles: number;
 }
 
 export async function readPull(gh: GitHub, repo: Repo, number: number): Promise<Pull> {
-  const { data } = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...repo, pull_number: number });
+  const data = await getPull(gh, repo, number);
   return {
     number: data.number,
     author: data.user?.login ?? '',
@@ -48,18 +37,8 @@ export async function readPull(gh: GitHub, repo: Repo, number: number): Promise<
     baseRef: data.base.ref,
     nodeId: data.node_id,
     state: data.state,
+    changedFiles: data.changed_files ?? Number.NaN,
   };
-}
-
-/** The PR's files: each path it adds, modifies or deletes (a rename is both). */
-export async function pullFiles(gh: GitHub, repo: Repo, number: number): Promise<Array<{ path: string; deleted: boolean }>> {
-  const files = await gh.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { ...repo, pull_number: number, per_page: 100 });
-  const out: Array<{ path: string; deleted: boolean }> = [];
-  for (const f of files) {
-    out.push({ path: f.filename, deleted: f.status === 'removed' });
-    if (f.previous_filename && f.previous_filename !== f.filename) out.push({ path: f.previous_filename, deleted: true });
-  }
-  return out;
 }
 
 /** Where the Action fetches a PR's commits from, and with what. */
@@ -104,7 +83,7 @@ export async function fetchPullHead(remote: GitRemote, repo: Repo, pull: Pull): 
  */
 export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTree, remote: GitRemote): Promise<{ head: FileTree; changed: string[] }> {
   // The API names paths from the repository's top; the registry sees them from its own folder.
-  const files = (await pullFiles(gh, repo, pull.number))
+  const files = (await pullFiles(gh, repo, { number: pull.number, changed_files: pull.changedFiles }))
     .filter((f) => f.path.startsWith(remote.prefix))
     .map((f) => ({ ...f, path: f.path.slice(remote.prefix.length) }));
   const sha = await fetchPullHead(remote, repo, pull);
@@ -140,47 +119,7 @@ export function overlayTree(base: FileTree, overlay: Map<string, Buffer | null>)
   };
 }
 
-export async function pullReviews(gh: GitHub, repo: Repo, number: number): Promise<Review[]> {
-  const reviews = await gh.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...repo, pull_number: number, per_page: 100 });
-  return reviews
-    .filter((r) => r.user && r.submitted_at && ['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED'].includes(r.state))
-    .map((r) => ({ login: r.user!.login, state: r.state as Review['state'], submittedAt: r.submitted_at! }));
-}
-
-export async function setStatus(
-  gh: GitHub,
-  repo: Repo,
-  sha: string,
-  status: { state: 'success' | 'pending' | 'failure' | 'error'; context: string; description: string; targetUrl?: string },
-): Promise<void> {
-  await gh.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
-    ...repo,
-    sha,
-    state: status.state,
-    context: status.context,
-    description: status.description,
-    ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
-  });
-}
-
-/** Edits the Action's comment on the PR in place, or writes it the first time. Returns its id. */
-export async function upsertComment(gh: GitHub, repo: Repo, number: number, body: string): Promise<{ id: number; created: boolean }> {
-  const comments = await gh.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: number, per_page: 100 });
-  // Only a bot's comment is ours to edit: anyone can paste the marker into a comment of their own.
-  // Bot logins end in [bot], which no person's login can.
-  const mine = comments.find((c) => (c.user?.type === 'Bot' || c.user?.login.endsWith('[bot]')) && c.body?.startsWith(COMMENT_MARKER));
-  if (mine) {
-    await gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: mine.id, body });
-    return { id: Number(mine.id), created: false };
-  }
-  const { data } = await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: number, body });
-  return { id: Number(data.id), created: true };
-}
-
-/** Asks GitHub to merge the PR once its required checks pass (GraphQL: REST has no such endpoint). */
-export async function enableAutoMerge(gh: GitHub, pull: Pull): Promise<void> {
-  await gh.graphql(
-    `mutation($id: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: SQUASH }) { clientMutationId } }`,
-    { id: pull.nodeId },
-  );
+/** The Action's one comment on a PR: a bot's (anyone can paste the marker into a comment of their own). */
+export function upsertReport(gh: GitHub, repo: Repo, number: number, body: string): Promise<{ id: number; created: boolean }> {
+  return upsertComment(gh, repo, number, body, (c) => c.bot && c.body.startsWith(COMMENT_MARKER));
 }

@@ -6,7 +6,7 @@ import { previewLeaderboards } from '../../registry/leaderboard.ts';
 import { createView } from '../../registry/load.ts';
 import { directoryTree } from '../../registry/trees.ts';
 import { validateChange } from '../../registry/validate.ts';
-import { github, pullTree, upsertComment } from '../github.ts';
+import { github, pullTree, upsertReport } from '../github.ts';
 import { commentBody } from '../report.ts';
 import type { Settings } from '../settings.ts';
 import { pullOfEvent } from './pull.ts';
@@ -20,7 +20,7 @@ export async function commentMode(s: Settings): Promise<string | undefined> {
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });
-  const { id, created } = await upsertComment(gh, s.repo, pull.number, body);
+  const { id, created } = await upsertReport(gh, s.repo, pull.number, body);
   core.setOutput('comment-id', id);
   core.info(`${created ? 'wrote' : 'updated'} comment ${id} on #${pull.number}`);
   return body;

@@ -7,7 +7,8 @@ import { evaluateGate, type GateDecision } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
 import { directoryTree } from '../../registry/trees.ts';
 import { validateChange } from '../../registry/validate.ts';
-import { enableAutoMerge, github, pullReviews, pullTree, setStatus } from '../github.ts';
+import { enableAutoMerge, pullReviews, setStatus } from '../../registry/forge/github-rest.ts';
+import { github, pullTree } from '../github.ts';
 import { statusDescription } from '../report.ts';
 import type { Settings } from '../settings.ts';
 import { pullOfEvent } from './pull.ts';
@@ -36,7 +37,7 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
       // The approval status is already set; a repository that does not allow auto-merge gets a
       // warning saying so, not a failed gate.
       try {
-        await enableAutoMerge(gh, pull);
+        await enableAutoMerge(gh, { node_id: pull.nodeId });
         core.info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
         core.setOutput('auto-merge', true);
       } catch (error) {

@@ -23,6 +23,8 @@ export interface Review {
   login: string;
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
   submittedAt: string;
+  /** The commit the review was made on (GitHub's `commit_id`): an approval counts for that commit only. */
+  commitId?: string;
   body?: string;
 }
 

@@ -140,11 +140,15 @@ export async function commitChange(opts: {
   try {
     await git(['read-tree', opts.baseTree], o);
     const lines: string[] = [];
+    const blobs = new Map<string, string>();
     for (const f of opts.files) {
       if (f.content === null) {
         lines.push(`0 ${'0'.repeat(40)}\t${f.path}`);
       } else {
-        const blob = await gitText(['hash-object', '-w', '--stdin'], { ...o, input: f.content });
+        // Each distinct content is written once.
+        const key = Buffer.isBuffer(f.content) ? `b:${f.content.toString('base64')}` : `s:${f.content}`;
+        const blob = blobs.get(key) ?? (await gitText(['hash-object', '-w', '--stdin'], { ...o, input: f.content }));
+        blobs.set(key, blob);
         lines.push(`100644 ${blob}\t${f.path}`);
       }
     }

@@ -11,13 +11,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import Bottleneck from 'bottleneck';
-import { Octokit } from 'octokit';
 import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
-import { MedperfError, NotFoundError } from '../errors.ts';
+import { MedperfError } from '../errors.ts';
 import type { FileTree } from '../view.ts';
-import { AuthError, ForgeApiError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   type AuthStatus,
   branchFor,
@@ -33,6 +31,7 @@ import {
   type ReviewEvent,
   touchesAny,
 } from './forge.ts';
+import { type ApiPull, apiFailure, getPull, type GitHub, listComments, pullFiles, pullReviews, restClient, upsertComment } from './github-rest.ts';
 import { commitChange, diffPaths, git, gitText, resolveRev, revTree, treeOf } from './git.ts';
 
 export interface GitHubForgeOptions {
@@ -70,26 +69,11 @@ export async function findToken(env: NodeJS.ProcessEnv, host: string): Promise<T
   return token ? { token, source: `gh CLI (${file})` } : undefined;
 }
 
-interface ApiPull {
-  number: number;
-  title: string;
-  body: string | null;
-  state: 'open' | 'closed';
-  merged_at: string | null;
-  closed_at: string | null;
-  created_at: string;
-  updated_at: string;
-  html_url: string;
-  user: { login: string } | null;
-  head: { ref: string; sha: string; repo: { full_name: string; owner: { login: string } } | null };
-  base: { ref: string; sha: string };
-}
-
 export class GitHubForge implements Forge {
   readonly kind = 'github' as const;
   readonly registry: string;
   login = '';
-  private readonly octokit: Octokit;
+  private readonly octokit: GitHub;
   private readonly clone: string;
   private readonly gitEnvironment: NodeJS.ProcessEnv;
   private readonly filesCache = new Map<string, string[]>();
@@ -101,25 +85,13 @@ export class GitHubForge implements Forge {
     private readonly token: Token,
   ) {
     this.registry = `${options.owner}/${options.repo}`;
-    const unit = options.retryUnitMs ?? 1000;
-    const retries = options.retries ?? 3;
-    this.octokit = new Octokit({
-      auth: token.token,
+    this.octokit = restClient({
+      token: token.token,
       baseUrl: options.apiUrl,
       userAgent: 'medperf-git',
-      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-      retry: { retries, retryAfterBaseValue: unit },
-      throttle: {
-        retryAfterBaseValue: unit,
-        ...(options.writeIntervalMs !== undefined
-          ? {
-              write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeIntervalMs }),
-              notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeIntervalMs }),
-            }
-          : {}),
-        onRateLimit: (_after: number, _o: unknown, _k: unknown, count: number) => count < retries,
-        onSecondaryRateLimit: (_after: number, _o: unknown, _k: unknown, count: number) => count < retries,
-      },
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+      ...(options.retryUnitMs !== undefined ? { retryUnitMs: options.retryUnitMs } : {}),
+      ...(options.writeIntervalMs !== undefined ? { writeIntervalMs: options.writeIntervalMs } : {}),
     });
     const host = new URL(options.serverUrl).host;
     this.clone = join(options.clonesDir, host, options.owner, options.repo);
@@ -151,18 +123,7 @@ export class GitHubForge implements Forge {
     try {
       return await call();
     } catch (error) {
-      const e = error as { status?: number; response?: { data?: { message?: string } }; message?: string };
-      const status = e.status;
-      const message = this.redact(e.response?.data?.message ?? e.message ?? String(error));
-      if (status === 401) throw new AuthError(`GitHub refused the token (${what}: 401 ${message}); check GITHUB_TOKEN / GH_TOKEN`);
-      if (status === 403 && /rate limit/i.test(message)) {
-        throw new ForgeApiError(`GitHub's rate limit stopped ${what} after retrying: ${message}; wait a few minutes and run the command again`, status);
-      }
-      if (status && status >= 500) {
-        throw new ForgeApiError(`GitHub failed on ${what} with ${status} after retrying: ${message}; try again later`, status);
-      }
-      if (status === 404) throw new NotFoundError(`${what}: not found on ${this.options.apiUrl} (404 ${message})`);
-      throw new ForgeApiError(`${what} failed${status ? ` with ${status}` : ''}: ${message}`, status);
+      throw apiFailure(what, error, this.token.token, this.options.apiUrl);
     }
   }
 
@@ -289,10 +250,8 @@ export class GitHubForge implements Forge {
     const key = `${pull.number}@${pull.head.sha}`;
     const cached = this.filesCache.get(key);
     if (cached) return cached;
-    const files = await this.api(`list files of PR #${pull.number}`, () =>
-      this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.repoParams, pull_number: pull.number, per_page: 100 }),
-    );
-    const paths = [...new Set(files.flatMap((f) => (f.previous_filename ? [f.filename, f.previous_filename] : [f.filename])))].sort();
+    const files = await this.api(`list files of PR #${pull.number}`, () => pullFiles(this.octokit, this.repoParams, pull));
+    const paths = [...new Set(files.map((f) => f.path))].sort();
     this.filesCache.set(key, paths);
     return paths;
   }
@@ -317,10 +276,7 @@ export class GitHubForge implements Forge {
   }
 
   private async apiPull(number: number): Promise<ApiPull> {
-    const r = await this.api(`get PR #${number} of ${this.registry}`, () =>
-      this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: number }),
-    );
-    return r.data as unknown as ApiPull;
+    return this.api(`get PR #${number} of ${this.registry}`, () => getPull(this.octokit, this.repoParams, number));
   }
 
   async getPull(number: number): Promise<PullRequest> {
@@ -476,17 +432,7 @@ export class GitHubForge implements Forge {
   }
 
   async reviews(number: number): Promise<Review[]> {
-    const reviews = await this.api(`list reviews of PR #${number}`, () =>
-      this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.repoParams, pull_number: number, per_page: 100 }),
-    );
-    return reviews
-      .filter((r) => r.user && r.submitted_at)
-      .map((r) => ({
-        login: r.user!.login,
-        state: r.state as Review['state'],
-        submittedAt: r.submitted_at!,
-        ...(r.body ? { body: r.body } : {}),
-      }));
+    return this.api(`list reviews of PR #${number}`, () => pullReviews(this.octokit, this.repoParams, number));
   }
 
   async review(number: number, event: ReviewEvent, body = ''): Promise<void> {
@@ -504,25 +450,16 @@ export class GitHubForge implements Forge {
   }
 
   async comments(number: number): Promise<Array<{ id: number; author: string; body: string }>> {
-    const comments = await this.api(`list comments of PR #${number}`, () =>
-      this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }),
-    );
-    return comments.map((c) => ({ id: c.id, author: c.user?.login ?? 'ghost', body: c.body ?? '' }));
+    const comments = await this.api(`list comments of PR #${number}`, () => listComments(this.octokit, this.repoParams, number));
+    return comments.map(({ id, author, body }) => ({ id, author, body }));
   }
 
   async upsertComment(number: number, body: string, marker?: string): Promise<void> {
     const tag = commentMarker(marker);
     const text = body.includes(tag) ? body : `${tag}\n${body}`;
-    const mine = (await this.comments(number)).find((c) => c.author === this.login && c.body.includes(tag));
-    if (mine) {
-      await this.api(`edit comment on PR #${number}`, () =>
-        this.octokit.rest.issues.updateComment({ ...this.repoParams, comment_id: mine.id, body: text }),
-      );
-    } else {
-      await this.api(`comment on PR #${number}`, () =>
-        this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: text }),
-      );
-    }
+    await this.api(`comment on PR #${number}`, () =>
+      upsertComment(this.octokit, this.repoParams, number, text, (c) => c.author === this.login && c.body.includes(tag)),
+    );
   }
 
   async close(number: number): Promise<PullRequest> {

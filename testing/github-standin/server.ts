@@ -36,6 +36,8 @@ interface StandInPull {
   headRepo: string | null;
   headRef: string;
   headSha: string;
+  /** Every path the PR changes (GitHub's `changed_files` counts them all). */
+  changed: Array<{ path: string; status: 'added' | 'removed' | 'modified' }>;
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
@@ -69,8 +71,11 @@ export interface Fault {
   /** Matched against the path under the API root (e.g. /repos/o/r/pulls) or the git path. */
   path: RegExp;
   times?: number;
-  /** 'server-error' (502), 'secondary-rate-limit' (403 + retry-after), 'not-found' (404), or 'slow'. */
-  kind: 'server-error' | 'secondary-rate-limit' | 'not-found' | 'slow';
+  /**
+   * 'server-error' (502), 'secondary-rate-limit' (403 + retry-after), 'secondary-rate-limit-429'
+   * (the same as 429), 'not-found' (404), or 'slow'.
+   */
+  kind: 'server-error' | 'secondary-rate-limit' | 'secondary-rate-limit-429' | 'not-found' | 'slow';
   retryAfter?: number;
   delayMs?: number;
 }
@@ -154,6 +159,40 @@ export class GitHubStandIn {
     this.pulls.set(fullName, []);
   }
 
+  /**
+   * A branch with `files` changed on top of main, pushed straight into the repository, and a pull
+   * request from it opened by `login`: a quick way for tests to get a PR of any size.
+   */
+  async openPull(fullName: string, login: string, branch: string, files: FileChange[], title = branch): Promise<number> {
+    const repo = this.repos.get(fullName)!;
+    const main = (await resolveRev(repo.dir, 'refs/heads/main'))!;
+    const { commit } = await commitChange({ repo: repo.dir, baseTree: `${main}^{tree}`, parents: [main], files, message: title, login });
+    await git(['update-ref', `refs/heads/${branch}`, commit], { cwd: repo.dir });
+    const stamp = now();
+    const pulls = this.pulls.get(fullName)!;
+    const pull: StandInPull = {
+      number: pulls.length + 1,
+      title,
+      body: '',
+      user: login,
+      state: 'open',
+      base: main,
+      headRepo: fullName,
+      headRef: branch,
+      headSha: '',
+      changed: [],
+      createdAt: stamp,
+      updatedAt: stamp,
+      closedAt: null,
+      mergedAt: null,
+      mergedBy: null,
+      mergeSha: null,
+    };
+    pulls.push(pull);
+    await this.refresh(repo, pull);
+    return pull.number;
+  }
+
   /** Deletes a repository (a fork the user removed). */
   async deleteRepo(fullName: string): Promise<void> {
     const repo = this.repos.get(fullName);
@@ -229,9 +268,12 @@ export class GitHubStandIn {
           ? [502, 'Server Error']
           : fault.kind === 'not-found'
             ? [404, 'Not Found']
-            : [403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'];
+            : // "you will receive a 403 or 429 response and an error message that indicates that you
+              // exceeded a secondary rate limit", with retry-after in seconds
+              // (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit)
+              [fault.kind === 'secondary-rate-limit-429' ? 429 : 403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'];
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-      if (fault.kind === 'secondary-rate-limit') headers['retry-after'] = String(fault.retryAfter ?? 1);
+      if (fault.kind.startsWith('secondary-rate-limit')) headers['retry-after'] = String(fault.retryAfter ?? 1);
       req.resume();
       res.writeHead(status, headers).end(JSON.stringify({ message, documentation_url: 'https://docs.github.com/rest' }));
       this.requests.push({ method, path, status });
@@ -409,7 +451,46 @@ export class GitHubStandIn {
       else await git(['update-ref', `refs/pull/${pull.number}/head`, sha], { cwd: base.dir });
       pull.headSha = sha;
       pull.updatedAt = now();
+      pull.changed = await this.changedPaths(base, pull);
     }
+  }
+
+  private async changedPaths(repo: Repo, p: StandInPull): Promise<StandInPull['changed']> {
+    const from = await gitText(['merge-base', p.base, `refs/pull/${p.number}/head`], { cwd: repo.dir });
+    const out = await gitText(['diff', '--name-status', '--no-renames', '-z', from, `refs/pull/${p.number}/head`], { cwd: repo.dir });
+    const fields = out.split('\0').filter(Boolean);
+    const files: StandInPull['changed'] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      files.push({ path: fields[i + 1]!, status: fields[i] === 'A' ? 'added' : fields[i] === 'D' ? 'removed' : 'modified' });
+    }
+    return files;
+  }
+
+  /**
+   * One page of a list, as GitHub pages: `per_page` defaults to 30 and is at most 100, `page`
+   * counts from 1, and the `Link` header names the next, last, first and prev pages that exist
+   * (docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api). `limit` is
+   * where an endpoint stops listing altogether.
+   */
+  private page<T>(path: string, query: URLSearchParams, items: T[], limit = Infinity): [T[], Record<string, string>] {
+    const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+    const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+    const all = items.slice(0, limit);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (n: number, rel: string) => {
+      const q = new URLSearchParams(query);
+      q.set('page', String(n));
+      return `<${this.apiUrl}${path}?${q}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    if (page > 1) links.push(link(1, 'first'), link(Math.min(page - 1, last), 'prev'));
+    return [all.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {}];
+  }
+
+  /** A single pull request: the list's fields and the counts, `changed_files` counting every file. */
+  private pullDetail(base: Repo, p: StandInPull, login: string): Record<string, unknown> {
+    return { ...this.pullJson(base, p, login), changed_files: p.changed.length, commits: 1, additions: 0, deletions: 0 };
   }
 
   private pullJson(base: Repo, p: StandInPull, login: string): Record<string, unknown> {
@@ -498,16 +579,7 @@ export class GitHubStandIn {
           if (head && `${p.headRepo?.split('/')[0]}:${p.headRef}` !== head) continue;
           list.push(p);
         }
-        const perPage = Number(query.get('per_page') ?? 30);
-        const page = Number(query.get('page') ?? 1);
-        list = list.sort((a, b) => b.number - a.number);
-        const pageItems = list.slice((page - 1) * perPage, page * perPage);
-        const headers: Record<string, string> = {};
-        if (page * perPage < list.length) {
-          const next = new URLSearchParams(query);
-          next.set('page', String(page + 1));
-          headers.link = `<${this.apiUrl}${path}?${next}>; rel="next"`;
-        }
+        const [pageItems, headers] = this.page(path, query, list.sort((a, b) => b.number - a.number));
         return [200, pageItems.map((p) => this.pullJson(repo, p, login)), headers];
       }
       case 'POST /repos/{owner}/{repo}/pulls': {
@@ -529,6 +601,7 @@ export class GitHubStandIn {
           headRepo: `${headRepo.owner}/${headRepo.name}`,
           headRef: headRef!,
           headSha: '',
+          changed: [],
           createdAt: stamp,
           updatedAt: stamp,
           closedAt: null,
@@ -538,11 +611,11 @@ export class GitHubStandIn {
         };
         pulls.push(pull);
         await this.refresh(repo, pull);
-        return [201, this.pullJson(repo, pull, login)];
+        return [201, this.pullDetail(repo, pull, login)];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}': {
         const p = await pullOf(parts[4]);
-        return p ? [200, this.pullJson(repo, p, login)] : notFound;
+        return p ? [200, this.pullDetail(repo, p, login)] : notFound;
       }
       case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
         const p = await pullOf(parts[4]);
@@ -555,25 +628,21 @@ export class GitHubStandIn {
           p.closedAt = now();
         }
         p.updatedAt = now();
-        return [200, this.pullJson(repo, p, login)];
+        return [200, this.pullDetail(repo, p, login)];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
-        const from = await gitText(['merge-base', p.base, `refs/pull/${p.number}/head`], { cwd: repo.dir });
-        const out = await gitText(['diff', '--name-status', '--no-renames', '-z', from, `refs/pull/${p.number}/head`], { cwd: repo.dir });
-        const fields = out.split('\0').filter(Boolean);
-        const files = [];
-        for (let i = 0; i + 1 < fields.length; i += 2) {
-          const status = fields[i] === 'A' ? 'added' : fields[i] === 'D' ? 'removed' : 'modified';
-          files.push({ sha: '0'.repeat(40), filename: fields[i + 1], status, additions: 0, deletions: 0, changes: 0, blob_url: `${this.url}/blob`, raw_url: `${this.url}/raw`, contents_url: `${this.apiUrl}/contents` });
-        }
-        return [200, files];
+        const all = p.changed.map((f) => ({ sha: '0'.repeat(40), filename: f.path, status: f.status, additions: 0, deletions: 0, changes: 0, blob_url: `${this.url}/blob`, raw_url: `${this.url}/raw`, contents_url: `${this.apiUrl}/contents` }));
+        // "Responses include a maximum of 3000 files" (docs.github.com/en/rest/pulls/pulls#list-pull-requests-files).
+        const [files, headers] = this.page(path, query, all, 3000);
+        return [200, files, headers];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
-        return [200, this.reviews.filter((r) => r.pull === p.number).map((r) => this.reviewJson(repo, r))];
+        const [items, headers] = this.page(path, query, this.reviews.filter((r) => r.pull === p.number));
+        return [200, items.map((r) => this.reviewJson(repo, r)), headers];
       }
       case 'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
         const p = await pullOf(parts[4]);
@@ -617,7 +686,8 @@ export class GitHubStandIn {
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': {
         const n = Number(parts[4]);
         if (!pulls.some((p) => p.number === n)) return notFound;
-        return [200, this.comments.filter((c) => c.issue === n).map((c) => this.commentJson(repo, c))];
+        const [items, headers] = this.page(path, query, this.comments.filter((c) => c.issue === n));
+        return [200, items.map((c) => this.commentJson(repo, c)), headers];
       }
       case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
         const n = Number(parts[4]);
