@@ -46,6 +46,26 @@ const text = async (tree: { read(p: string): Promise<Buffer | undefined> }, path
   (await tree.read(path))?.toString('utf8');
 
 describe('GitHub forge against the stand-in', () => {
+  it('lists pull requests and their paths without a files request per PR, past the 3,000 files GitHub lists', async () => {
+    const bulk = Array.from({ length: 3000 }, (_, i) => ({ path: `bulk/f${i}.yaml`, content: 'same: bytes\n' }));
+    await standin.openPull('mlcommons/registry', 'bob', 'medperf/huge', [...bulk, { path: 'zz/benchmarks/b/benchmark.yaml', content: benchmarkYaml('b') }]);
+    for (const n of ['a', 'b', 'c', 'd']) {
+      await standin.openPull('mlcommons/registry', 'bob', `medperf/${n}`, [{ path: `benchmarks/${n}/benchmark.yaml`, content: benchmarkYaml(n) }]);
+    }
+    const admin = await open('admin');
+    try {
+      const before = standin.requests.length;
+      const pulls = await admin.listPulls({ state: 'open', paths: ['zz/benchmarks/', 'benchmarks/c/'] });
+      expect(pulls.map((p) => [p.number, p.paths.length])).toEqual([[1, 3001], [4, 1]]);
+      const calls = standin.requests.slice(before).filter((r) => r.path.startsWith('/repos/'));
+      expect(calls.filter((r) => r.path.endsWith('/files'))).toEqual([]);
+      expect(calls.filter((r) => /\/pulls\/\d+$/.test(r.path))).toEqual([]);
+      expect((await admin.getPull(1)).paths).toContain('zz/benchmarks/b/benchmark.yaml');
+    } finally {
+      await admin.dispose();
+    }
+  }, 120_000);
+
   it('proposes from a fork, updates the same PR, reviews and merges', async () => {
     const alice = await open('alice');
     const admin = await open('admin');

@@ -246,17 +246,45 @@ export class GitHubForge implements Forge {
 
   // --- pull requests -------------------------------------------------------------------------
 
-  private async pullFiles(pull: ApiPull): Promise<string[]> {
-    const key = `${pull.number}@${pull.head.sha}`;
-    const cached = this.filesCache.get(key);
-    if (cached) return cached;
-    const files = await this.api(`list files of PR #${pull.number}`, () => pullFiles(this.octokit, this.repoParams, pull));
-    const paths = [...new Set(files.map((f) => f.path))].sort();
-    this.filesCache.set(key, paths);
-    return paths;
+  /**
+   * The paths each PR changes, read from git objects: one fetch of every PR's head commit (trees
+   * only, in this blob-less clone), then a local diff against where it branched off. No files
+   * request per PR, and no cap: GitHub's files list stops at 3,000 entries. A PR whose base commit
+   * is not in main's history (main rewritten) falls back to that list, which refuses to be partial.
+   * Runs with the clone held (see `exclusive`).
+   */
+  private async pullPaths(pulls: ApiPull[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    const key = (p: ApiPull) => `${p.number}@${p.head.sha}`;
+    const missing = pulls.filter((p) => {
+      const cached = this.filesCache.get(key(p));
+      if (cached) out.set(p.number, cached);
+      return !cached;
+    });
+    if (!missing.length) return out;
+    if (!existsSync(join(this.clone, '.git'))) await this.sync();
+    for (let i = 0; i < missing.length; i += 200) {
+      const refspecs = missing.slice(i, i + 200).map((p) => `+refs/pull/${p.number}/head:refs/remotes/pull/${p.number}`);
+      await this.remoteGit(['fetch', '--quiet', '--no-tags', 'origin', ...refspecs]);
+    }
+    for (const p of missing) {
+      const head = await resolveRev(this.clone, p.head.sha);
+      const base = head ? await resolveRev(this.clone, p.base.sha) : undefined;
+      let paths: string[];
+      if (head && base) {
+        const from = await gitText(['merge-base', base, head], { cwd: this.clone });
+        paths = await diffPaths(this.clone, from, head);
+      } else {
+        const files = await this.api(`list files of PR #${p.number}`, () => pullFiles(this.octokit, this.repoParams, p));
+        paths = [...new Set(files.map((f) => f.path))].sort();
+      }
+      this.filesCache.set(key(p), paths);
+      out.set(p.number, paths);
+    }
+    return out;
   }
 
-  private async toPull(p: ApiPull): Promise<PullRequest> {
+  private toPull(p: ApiPull, paths: string[]): PullRequest {
     const state: PullState = p.merged_at ? 'merged' : p.state === 'open' ? 'open' : 'closed';
     return {
       number: p.number,
@@ -266,7 +294,7 @@ export class GitHubForge implements Forge {
       state,
       branch: p.head.ref,
       headSha: p.head.sha,
-      paths: await this.pullFiles(p),
+      paths,
       url: p.html_url,
       createdAt: p.created_at,
       updatedAt: p.updated_at,
@@ -275,12 +303,22 @@ export class GitHubForge implements Forge {
     };
   }
 
+  /** Pull requests with their paths; the caller holds the clone. */
+  private async withPaths(pulls: ApiPull[]): Promise<PullRequest[]> {
+    const paths = await this.pullPaths(pulls);
+    return pulls.map((p) => this.toPull(p, paths.get(p.number)!));
+  }
+
+  private async getPullUnlocked(number: number): Promise<PullRequest> {
+    return (await this.withPaths([await this.apiPull(number)]))[0]!;
+  }
+
   private async apiPull(number: number): Promise<ApiPull> {
     return this.api(`get PR #${number} of ${this.registry}`, () => getPull(this.octokit, this.repoParams, number));
   }
 
   async getPull(number: number): Promise<PullRequest> {
-    return this.toPull(await this.apiPull(number));
+    return this.exclusive(() => this.getPullUnlocked(number));
   }
 
   async listPulls(filter: PullFilter = {}): Promise<PullRequest[]> {
@@ -289,10 +327,9 @@ export class GitHubForge implements Forge {
     const pulls = (await this.api(`list PRs of ${this.registry}`, () =>
       this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state: apiState, base: 'main', per_page: 100 }),
     )) as unknown as ApiPull[];
+    const mine = pulls.filter((p) => !filter.author || p.user?.login === filter.author).sort((a, b) => a.number - b.number);
     const out: PullRequest[] = [];
-    for (const p of pulls.sort((a, b) => a.number - b.number)) {
-      if (filter.author && p.user?.login !== filter.author) continue;
-      const pull = await this.toPull(p);
+    for (const pull of await this.exclusive(() => this.withPaths(mine))) {
       if (state !== 'all' && pull.state !== state) continue;
       if (filter.paths && !touchesAny(pull.paths, filter.paths)) continue;
       out.push(pull);
@@ -392,7 +429,7 @@ export class GitHubForge implements Forge {
           this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: open.number, title: change.title, body: change.body }),
         );
       }
-      return { pull: await this.getPull(open.number), created: false, pushed: false, notes };
+      return { pull: await this.getPullUnlocked(open.number), created: false, pushed: false, notes };
     }
     // force-with-lease: replace only what we read (a stale branch of a closed PR), never someone's new push.
     const lease = `--force-with-lease=refs/heads/${branch}:${branchHead ?? ''}`;
@@ -416,7 +453,7 @@ export class GitHubForge implements Forge {
           this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: open.number, title: change.title, body: change.body }),
         );
       }
-      return { pull: await this.getPull(open.number), created: false, pushed: true, notes };
+      return { pull: await this.getPullUnlocked(open.number), created: false, pushed: true, notes };
     }
     const closed = (
       (await this.api(`list PRs of ${this.registry}`, () =>
@@ -428,7 +465,7 @@ export class GitHubForge implements Forge {
       this.octokit.rest.pulls.create({ ...this.repoParams, title: change.title, body: change.body, head: headLabel, base: 'main' }),
     );
     this.filesCache.set(`${created.data.number}@${commit}`, await diffPaths(this.clone, base, commit));
-    return { pull: await this.toPull(created.data as unknown as ApiPull), created: true, pushed: true, notes };
+    return { pull: (await this.withPaths([created.data as unknown as ApiPull]))[0]!, created: true, pushed: true, notes };
   }
 
   async reviews(number: number): Promise<Review[]> {
@@ -468,7 +505,7 @@ export class GitHubForge implements Forge {
     const r = await this.api(`close PR #${number}`, () =>
       this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: number, state: 'closed' }),
     );
-    return this.toPull(r.data as unknown as ApiPull);
+    return this.exclusive(async () => (await this.withPaths([r.data as unknown as ApiPull]))[0]!);
   }
 
   /** Merges through GitHub, whose branch protection runs the registry's required checks. */
