@@ -35,6 +35,7 @@ import { DatasetViewCommand } from './dataset/view.ts';
 import { ResultLsCommand } from './result/ls.ts';
 import { ResultSubmitCommand } from './result/submit.ts';
 import { ResultViewCommand } from './result/view.ts';
+import { ImportCommand } from './import.ts';
 import { RunCommand } from './run.ts';
 import { TutorialCommand } from './tutorial.ts';
 
@@ -73,6 +74,7 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   ResultLsCommand,
   ResultSubmitCommand,
   ResultViewCommand,
+  ImportCommand,
   RunCommand,
   TutorialCommand,
 ];

@@ -87,3 +87,30 @@ describe('medperf-git registry init', () => {
     expect(r.stdout + r.stderr).toContain('name at least one admin: --admin LOGIN');
   });
 });
+
+describe('medperf-git registry init --local', () => {
+  it('creates a working local registry: the forge, and registry.yaml merged as its first pull request', async () => {
+    const r = await run(['registry', 'init', '--local', 'hospital', '--admin', 'alice', '--admin', 'bob', '--title', 'Hospital registry'], tmp);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Created the local registry ${join(tmp, 'hospital')}: registry.yaml (admins alice, bob) merged as pull request #1.`);
+    const { gitTree } = await import('../../../registry/trees.ts');
+    const tree = gitTree(join(tmp, 'hospital', 'registry.git'), 'main');
+    expect(await tree.list()).toEqual(['registry.yaml']);
+    expect(await validateRegistry(tree)).toEqual([]);
+    expect((await tree.read('registry.yaml'))!.toString()).toContain('title: Hospital registry');
+    await tree.close();
+    const ls = await run(['pr', 'ls', '--state', 'all', '--registry', join(tmp, 'hospital')], tmp);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/#1 .*merged/);
+
+    const again = await run(['registry', 'init', '--local', 'hospital', '--admin', 'alice'], tmp);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds a local registry');
+  });
+
+  it('needs an admin, and a login for each', async () => {
+    expect((await run(['registry', 'init', '--local', 'x'], tmp)).stderr).toContain('name at least one admin');
+    expect((await run(['registry', 'init', '--local', 'x', '--admin', 'not a login'], tmp)).stderr).toContain('--admin not a login is not a GitHub login');
+  });
+});

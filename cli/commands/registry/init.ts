@@ -6,7 +6,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN } from '../../../registry/layout.ts';
 import { createView } from '../../../registry/load.ts';
-import { codeowners, scaffold } from '../../../registry/scaffold/index.ts';
+import { LocalForge } from '../../../registry/forge/local.ts';
+import { codeowners, registryYaml, scaffold } from '../../../registry/scaffold/index.ts';
 import { closeTree, directoryTree } from '../../../registry/trees.ts';
 import { BaseCommand } from '../../base.ts';
 import { VERSION } from '../../version.ts';
@@ -24,11 +25,16 @@ export class RegistryInitCommand extends BaseCommand {
       that can write never run pull-request code), \`.github/CODEOWNERS\` from the admins and every
       benchmark committee, and a README that explains each role and the branch-protection settings.
 
+      With \`--local DIR\`, creates a working local registry instead: the local forge in DIR (a bare
+      repository and its pull-request store) with registry.yaml proposed by the first admin and
+      merged, ready for \`mlcube submit\` and every other command with \`--registry DIR\`.
+
       Run again with \`--force\` to regenerate the files, for instance CODEOWNERS after a new benchmark;
       an existing registry.yaml is kept unless \`--title\`, \`--description\` or \`--admin\` is given.
     `,
     examples: [
       ['Start a registry in a new folder', '$0 registry init ./my-registry --title "Brain tumour benchmarks" --admin alice --admin bob'],
+      ['Create a local registry with two admins', '$0 registry init --local ./hospital-registry --admin alice --admin bob'],
       ['Regenerate the files of the registry here', '$0 registry init --title "Brain tumour benchmarks" --admin alice --force'],
     ],
   });
@@ -41,8 +47,10 @@ export class RegistryInitCommand extends BaseCommand {
   branch = Option.String('--branch', 'main', { description: 'The default branch (default: main)' });
   repository = Option.String('--repository', { description: 'owner/repo on GitHub, for the README' });
   force = Option.Boolean('--force', false, { description: 'Overwrite files that exist' });
+  local = Option.String('--local', { description: 'Create a working local registry (forge and merged registry.yaml) in this folder' });
 
   async execute(): Promise<number> {
+    if (this.local !== undefined) return this.initLocal(resolve(this.context.cwd, this.local));
     const cwd = this.context.cwd;
     const dir = this.dir ? (isAbsolute(this.dir) ? this.dir : resolve(cwd, this.dir)) : cwd;
 
@@ -63,7 +71,7 @@ export class RegistryInitCommand extends BaseCommand {
     }
     const admins = this.admins?.length ? this.admins : existing?.admins;
     if (!admins?.length) throw new UsageError('name at least one admin: --admin LOGIN');
-    for (const a of admins) if (!new RegExp(`^${LOGIN}$`).test(a)) throw new UsageError(`--admin ${a} is not a GitHub login`);
+    checkAdmins(admins);
     if (!/^[^\s@]+\/[^\s@]+(\/[^\s@]+)*@\S+$/.test(this.action)) throw new UsageError(`--action must be owner/repo[/path]@ref, not ${this.action}`);
 
     const files = scaffold({
@@ -96,4 +104,39 @@ export class RegistryInitCommand extends BaseCommand {
     this.print('(branch protection with the validate and medperf-git/approval checks; Pages from GitHub Actions).');
     return 0;
   }
+
+  /** The local forge in `root` with registry.yaml merged on main, as a registry's first pull request. */
+  private async initLocal(root: string): Promise<number> {
+    if (this.dir) throw new UsageError('--local names the folder; give no DIR besides it');
+    const admins = this.admins ?? [];
+    if (!admins.length) throw new UsageError('name at least one admin: --admin LOGIN');
+    checkAdmins(admins);
+    if (existsSync(join(root, 'registry.git', 'refs', 'heads', 'main')) || existsSync(join(root, 'pulls.json'))) {
+      throw new MedperfError('exists', `${root} already holds a local registry; use it with --registry ${root}`);
+    }
+    const forge = await LocalForge.open({ root, login: admins[0]! });
+    try {
+      const content = registryYaml({
+        title: this.title ?? `${basename(root)} registry`,
+        ...(this.description ? { description: this.description } : {}),
+        admins,
+      });
+      const proposed = await forge.propose({ key: 'registry', title: 'Create the registry', body: 'registry.yaml: the admins who approve benchmarks.', files: [{ path: 'registry.yaml', content }] });
+      // The registry's first change: the gate lets an admin merge registry.yaml when main is empty.
+      const merged = await forge.merge(proposed.pull.number);
+      if (this.json) {
+        this.printJson({ registry: root, admins, pull: merged.pull.number, sha: merged.sha });
+        return 0;
+      }
+      this.print(`Created the local registry ${root}: registry.yaml (admins ${admins.join(', ')}) merged as pull request #${merged.pull.number}.`);
+      this.print(`Use it: medperf-git registry use ${root} --as LOGIN   (or --registry ${root} on each command)`);
+      return 0;
+    } finally {
+      await forge.dispose();
+    }
+  }
+}
+
+function checkAdmins(admins: string[]): void {
+  for (const a of admins) if (!new RegExp(`^${LOGIN}$`).test(a)) throw new UsageError(`--admin ${a} is not a GitHub login`);
 }

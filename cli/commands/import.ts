@@ -1,0 +1,201 @@
+import { Command, Option, UsageError } from 'clipanion';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as t from 'typanion';
+import writeFileAtomic from 'write-file-atomic';
+import { MedperfError } from '../../registry/errors.ts';
+import { branchFor, type FileChange } from '../../registry/forge/forge.ts';
+import { LocalForge } from '../../registry/forge/local.ts';
+import { resolveRegistry } from '../../registry/forge/select.ts';
+import { MissingLoginsError, planImport, settleImport, type ImportReport } from '../../registry/import/medperf.ts';
+import { LOGIN } from '../../registry/layout.ts';
+import { registryYaml } from '../../registry/scaffold/index.ts';
+import { parseRecordYaml } from '../../registry/yaml.ts';
+import { BaseCommand } from '../base.ts';
+import { readServer } from '../medperf-server.ts';
+import { recordYaml } from '../records.ts';
+import { VERSION } from '../version.ts';
+
+export class ImportCommand extends BaseCommand {
+  static override paths = [['import']];
+  static override usage = Command.Usage({
+    category: 'Registry',
+    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a local registry",
+    details: `
+      Reads the server's REST API (every page of every list) and writes a registry: numeric ids
+      become \`<owner>/<name>\` ids, server users become logins through the \`--logins\` file (the
+      import names every user it needs and guesses none), names are made path-safe, and two
+      entities that would share a path are both reported and neither is renamed.
+
+      Every hash, state and auto-approval policy is carried over. APPROVED entities become records
+      on main, PENDING ones open pull requests (as their owner), REJECTED ones are listed. What
+      medperf-git would refuse is listed with its server id, as is every server field the import
+      cannot carry. Cube configs live on the server, not at a URL: the import writes each
+      container_config.yaml and parameters.yaml under \`--assets\` (content addressed) and the records
+      point at \`--assets-url\`; publish that folder there when others must run the cubes.
+
+      Running it again changes nothing; a later import adds what is new on the server.
+    `,
+    examples: [
+      ['Import a server into a new local registry', '$0 import --server https://api.medperf.org --token "$MEDPERF_TOKEN" --logins logins.yaml --into ./registry --admin alice'],
+      ['List the server users the logins file must name', '$0 import --server https://api.medperf.org --token "$MEDPERF_TOKEN" --into ./registry'],
+    ],
+  });
+
+  server = Option.String('--server', { required: true, description: 'The MedPerf server, such as https://api.medperf.org' });
+  token = Option.String('--token', { description: "An access token of the server (an admin's sees every entity; default: $MEDPERF_TOKEN)" });
+  logins = Option.String('--logins', { description: 'A YAML file mapping each server username to a login: "testbo: alice"' });
+  into = Option.String('--into', { description: 'The local registry folder to write (created when missing)' });
+  admins = Option.Array('--admin', { description: "The registry's admins, when it has no registry.yaml yet (repeat for more)" });
+  assets = Option.String('--assets', { description: 'Where cube configs are written (default: assets/ in the registry folder)' });
+  assetsUrl = Option.String('--assets-url', { description: 'The URL that folder is published at (default: its file:// URL)' });
+  pageSize = Option.String('--page-size', '32', { description: 'Entries per page asked of the server (default: 32)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 1000)]) });
+
+  async execute(): Promise<number> {
+    if (this.into && this.registry) throw new UsageError('--into and --registry both name the registry to write; give one');
+    let root: string;
+    if (this.into) root = resolve(this.context.cwd, this.into);
+    else if (this.registry) {
+      const { spec } = await resolveRegistry({ registry: this.registry, env: this.context.env, stateDir: this.stateDir, cwd: this.context.cwd });
+      if (spec.kind !== 'local') {
+        throw new UsageError(`import writes a local registry (--into DIR); ${this.registry} is on GitHub: import into a folder, check it with \`medperf-git validate\`, then push its main there`);
+      }
+      root = spec.root;
+    } else throw new UsageError('say where to write the registry: --into DIR (or --registry, a local registry folder)');
+    for (const a of this.admins ?? []) if (!new RegExp(`^${LOGIN}$`).test(a)) throw new UsageError(`--admin ${a} is not a GitHub login`);
+
+    const logins = this.logins ? await readLogins(resolve(this.context.cwd, this.logins)) : {};
+    const assetsDir = resolve(this.context.cwd, this.assets ?? join(root, 'assets'));
+    const assetsUrl = this.assetsUrl ?? pathToFileURL(assetsDir).href;
+
+    const snapshot = await readServer({
+      server: this.server,
+      token: this.token ?? this.context.env.MEDPERF_TOKEN,
+      pageSize: Number(this.pageSize),
+    });
+    let plan;
+    try {
+      plan = planImport(snapshot, { logins, assetsUrl, medperfGitVersion: VERSION });
+    } catch (error) {
+      if (!(error instanceof MissingLoginsError)) throw error;
+      const template = error.usernames.map((u) => `${u}: LOGIN`).join('\n');
+      throw new MedperfError('logins-missing', `${error.message}${this.logins ? ` (${this.logins})` : ' (--logins FILE)'}:\n${template}\nNothing was written.`);
+    }
+
+    const forges = new Map<string, LocalForge>();
+    const forgeAs = async (login: string) => forges.get(login) ?? forges.set(login, await LocalForge.open({ root, login })).get(login)!;
+    try {
+      const reader = await LocalForge.open({ root, login: '' });
+      forges.set('', reader);
+      const mainTree = await reader.main();
+      const base: Record<string, string> = {};
+      for (const path of await mainTree.list()) base[path] = (await mainTree.read(path))!.toString('utf8');
+
+      const onMain = { ...base };
+      let admins = this.admins;
+      if (!base['registry.yaml']) {
+        if (!admins?.length) throw new UsageError(`${root} has no registry.yaml yet: name its admins with --admin LOGIN`);
+        const host = new URL(this.server).host;
+        base['registry.yaml'] = registryYaml({ title: `Imported from the MedPerf server ${host}`.slice(0, 200), admins });
+      }
+      admins ??= (parseRecordYaml('registry.yaml', Buffer.from(base['registry.yaml']!)).data as { admins?: string[] } | undefined)?.admins;
+      const settled = await settleImport(plan, base, recordYaml);
+
+      // The cube configs first: a record never points at a file not yet written.
+      for (const a of settled.plan.assets) {
+        const file = join(assetsDir, a.path);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFileAtomic(file, a.content);
+      }
+
+      const mainChanges: FileChange[] = Object.keys(settled.main)
+        .filter((p) => settled.main[p] !== onMain[p])
+        .sort()
+        .map((p) => ({ path: p, content: settled.main[p]! }));
+      let commit: string | undefined;
+      if (mainChanges.length) {
+        const writer = await forgeAs(this.as ?? admins![0]!);
+        commit = await writer.commitToMain(mainChanges, `Import ${mainChanges.length} approved record${mainChanges.length === 1 ? '' : 's'} from the MedPerf server ${new URL(this.server).host}`);
+      }
+
+      // Pending entities: one pull request each, opened as its owner; never reopened once decided.
+      const everyPull = await reader.listPulls({ state: 'all' });
+      const pulls: Array<{ source: string; path: string; number: number; state: string }> = [];
+      for (const r of settled.pending) {
+        if (onMain[r.path] === r.content) continue;
+        const key = `import/${r.path.replace(/\.yaml$/, '')}`;
+        const earlier = everyPull.find((p) => p.branch === branchFor(key) && p.state !== 'open');
+        if (earlier) {
+          pulls.push({ source: r.source, path: r.path, number: earlier.number, state: earlier.state });
+          continue;
+        }
+        const forge = await forgeAs(r.author);
+        const proposed = await forge.propose({
+          key,
+          title: `Import ${r.path} (MedPerf ${r.source}, pending)`,
+          body: `Pending on the MedPerf server ${new URL(this.server).host} as ${r.source}; imported by \`medperf-git import\`. Approving and merging this pull request approves it here.`,
+          files: [{ path: r.path, content: r.content }],
+        });
+        pulls.push({ source: r.source, path: r.path, number: proposed.pull.number, state: proposed.created ? 'opened' : proposed.pushed ? 'updated' : 'open' });
+      }
+
+      const written = mainChanges.map((c) => c.path);
+      if (this.json) {
+        this.printJson({ registry: root, commit: commit ?? null, main: written, pulls, assets: settled.plan.assets.map((a) => join(assetsDir, a.path)), report: settled.plan.report });
+        return 0;
+      }
+      this.print(`Read ${snapshot.benchmarks.length} benchmarks, ${snapshot.mlcubes.length} cubes, ${snapshot.models.length} models, ${snapshot.datasets.length} datasets, ` +
+        `${snapshot.datasetAssociations.length + snapshot.modelAssociations.length} associations and ${snapshot.results.length} results from ${this.server}.`);
+      if (written.length) {
+        this.print(`Main of ${root} (commit ${commit!.slice(0, 12)}):`);
+        for (const p of written) this.print(`  + ${p}`);
+      } else this.print(`Main of ${root}: nothing new.`);
+      if (pulls.length) {
+        this.print('Pending on the server, so pull requests:');
+        for (const p of pulls) this.print(`  #${p.number} ${p.state}: ${p.path} (${p.source})`);
+      }
+      printReport(this, settled.plan.report);
+      return 0;
+    } finally {
+      for (const f of forges.values()) await f.dispose();
+    }
+  }
+}
+
+function printReport(command: BaseCommand, report: ImportReport): void {
+  const section = (title: string, lines: string[]) => {
+    if (!lines.length) return;
+    command.print(title);
+    for (const l of lines) command.print(`  ${l}`);
+  };
+  section('Rejected on the server, not imported:', report.rejected.map((r) => `${r.source}: ${r.reason}`));
+  section('Refused (medperf-git would not accept them):', report.refused.map((r) => `${r.source}: ${r.reason}`));
+  section('Name collisions (nothing renamed, neither imported):', report.collisions.map((c) => `${c.path}: ${c.sources.join(', ')}`));
+  section('Chosen where the server has no value:', report.chosen.map((r) => `${r.source}: ${r.reason}`));
+  section('Server fields not carried:', report.notCarried.map((n) => `${n.source}: ${n.fields.join(', ')}`));
+}
+
+/** The logins file: `<server username>: <login>` lines. Errors name the file, line and entry. */
+async function readLogins(file: string): Promise<Record<string, string>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new MedperfError('logins-file', `${file}: cannot read the logins file (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const parsed = parseRecordYaml(file, bytes);
+  if (parsed.findings.length) throw new MedperfError('logins-file', parsed.findings.map((f) => `${f.path}:${f.line}:${f.column} ${f.message}`).join('\n'));
+  const data = parsed.data;
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new MedperfError('logins-file', `${file}:1:1 expected a mapping of server usernames to logins ("testbo: alice")`);
+  const out: Record<string, string> = {};
+  const lines = (parsed.text ?? '').split('\n');
+  for (const [user, login] of Object.entries(data as Record<string, unknown>)) {
+    const line = lines.findIndex((l) => l.trimStart().startsWith(`${user}:`) || l.trimStart().startsWith(`"${user}":`)) + 1 || 1;
+    if (typeof login !== 'string' || !new RegExp(`^${LOGIN}$`).test(login)) {
+      throw new MedperfError('logins-file', `${file}:${line}:1 ${user}: ${JSON.stringify(login)} is not a GitHub login`);
+    }
+    out[user] = login;
+  }
+  return out;
+}
