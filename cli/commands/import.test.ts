@@ -7,8 +7,8 @@ import { gitText } from '../../registry/forge/git.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
 import { gitTree } from '../../registry/trees.ts';
 import { validateRegistry } from '../../registry/validate.ts';
-import { fixtureData, type MedperfData, startMedperfStandin } from '../medperf-standin.testing.ts';
-import { runCli } from '../run.testing.ts';
+import { fixtureData, type MedperfData, startMedperfStandin } from '../../testing/medperf-standin.ts';
+import { runCli } from '../../testing/cli.ts';
 
 const LOGINS = 'admin: medperf-admin\ntestadmin: medperf-admin\ntestbo: bench-committee\ntestmo: model-owner\ntestdo: data-owner\n';
 const HASH = (c: string) => c.repeat(64);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixtureData } from './medperf.fixtures.ts';
+import { fixtureData } from '../../testing/medperf-fixtures.ts';
 import { NAME } from '../layout.ts';
 import { MissingLoginsError, pathSafeName, planImport, type ServerSnapshot } from './medperf.ts';
 

@@ -1,5 +1,5 @@
 // A MedPerf server on loopback for the import's tests: it answers with real responses of MedPerf's
-// server (registry/import/fixtures/medperf-api/), split into pages the way Django REST framework's
+// server (testing/fixtures/medperf-api/), split into pages the way Django REST framework's
 // limit/offset pagination does, and checks every request against MedPerf's own OpenAPI
 // description (the operation exists for GET, its path parameters are integers, the JWT bearer
 // token its security names is sent). Every entry it serves is validated against the schema the
@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { load } from 'js-yaml';
-import { FIXTURES, fixtureData, type MedperfData } from '../registry/import/medperf.fixtures.ts';
+import { FIXTURES, fixtureData, type MedperfData } from './medperf-fixtures.ts';
 
 export { fixtureData, type MedperfData };
 
