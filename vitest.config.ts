@@ -29,6 +29,6 @@ export default defineConfig({
     // clipanion's ESM build imports a folder, which Node's resolver refuses; Vite resolves it.
     server: { deps: { inline: ['clipanion'] } },
     reporters: ['default', totals],
-    globalSetup: ['./testing/docker-engine.ts'],
+    globalSetup: ['./testing/docker-engine.ts', './testing/slurm-cluster.ts'],
   },
 });

@@ -25,7 +25,8 @@ export abstract class BaseCommand extends Command<MedperfContext> {
     } catch (error) {
       if (error instanceof MedperfError) this.context.stderr.write(`error (${error.code}): ${error.message}\n`);
       else this.context.stderr.write(this.cli.error(error instanceof Error ? error : new Error(String(error)), { command: this }));
-      return 1;
+      // Expected failures may carry a stable exit code of their own (130: interrupted).
+      return (error as { exitCode?: number }).exitCode ?? 1;
     }
   }
 

@@ -187,11 +187,14 @@ describe('a model that fails', () => {
     expect(stopped.code).toBe(1);
     expect(stopped.err).toContain(`error (task-failed): ${MODEL_OWNER}/chestxray-crashing infer: failed with exit code 3`);
     expect(stopped.err).toContain('  | out of memory after the last batch');
+    // The table lists every model: the two before it, and the model's own task as the one that failed.
+    expect(stopped.out).toMatch(new RegExp(`^${MODEL_OWNER}/chestxray-crashing\\s+failed \\(infer\\)\\s+${MODEL_OWNER}/chestxray-crashing infer: failed with exit code 3`, 'm'));
+    expect(stopped.out).toMatch(/^Total: 3 models, \d ran, \d from cache, 0 partial, 1 failed$/m);
     expect(await pullCount()).toBe(before);
 
     const partial = await cli(state, DATA_OWNER, [...RUN, '--ignore-model-errors', '--jobs', '2']);
     expect(partial.code, partial.err).toBe(0);
-    expect(partial.out).toMatch(new RegExp(`^${MODEL_OWNER}/chestxray-crashing\\s+[0-9a-f]{12}\\s+yes\\s+no$`, 'm'));
+    expect(partial.out).toMatch(new RegExp(`^${MODEL_OWNER}/chestxray-crashing\\s+partial\\s+[0-9a-f]{12}\\s+yes\\s+no$`, 'm'));
     expect(partial.out).toContain('Total: 3 models, 1 ran, 2 from cache, 1 partial, 0 failed');
     expect(partial.out).toContain('partial: true');
     expect(await pullCount()).toBe(before + 1);

@@ -11,6 +11,7 @@ import { BenchmarkLsCommand } from './benchmark/ls.ts';
 import { BenchmarkRunCommand } from './benchmark/run.ts';
 import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
 import { BenchmarkViewCommand } from './benchmark/view.ts';
+import { JobRunCommand } from './job/run.ts';
 import { MlcubeAssociateCommand } from './mlcube/associate.ts';
 import { MlcubeLsCommand } from './mlcube/ls.ts';
 import { MlcubeSubmitCommand } from './mlcube/submit.ts';
@@ -49,6 +50,7 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   BenchmarkRunCommand,
   BenchmarkSubmitCommand,
   BenchmarkViewCommand,
+  JobRunCommand,
   MlcubeAssociateCommand,
   MlcubeLsCommand,
   MlcubeSubmitCommand,

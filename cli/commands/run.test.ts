@@ -71,10 +71,10 @@ describe('the data owner', () => {
     expect(run.code, run.err).toBe(0);
     const lines = run.out.split('\n');
     const header = lines.findIndex((l) => l.startsWith('model'));
-    expect(lines[header]).toMatch(/^model\s+local result id\s+partial\s+from cache\s+error$/);
+    expect(lines[header]).toMatch(/^model\s+status\s+local result id\s+partial\s+from cache\s+error$/);
     // By priority: the reference model (0) first; it ran already for the association, so it comes from the cache.
-    expect(lines[header + 1]).toMatch(new RegExp(`^${COMMITTEE}/chestxray-cnn\\s+[0-9a-f]{12}\\s+no\\s+yes$`));
-    expect(lines[header + 2]).toMatch(/^model-owner\/chestxray-mobilenet\s+[0-9a-f]{12}\s+no\s+no$/);
+    expect(lines[header + 1]).toMatch(new RegExp(`^${COMMITTEE}/chestxray-cnn\\s+cached\\s+[0-9a-f]{12}\\s+no\\s+yes$`));
+    expect(lines[header + 2]).toMatch(/^model-owner\/chestxray-mobilenet\s+ran\s+[0-9a-f]{12}\s+no\s+no$/);
     expect(run.out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
     expect(run.out).toContain(`--- benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`);
     expect(run.out).toContain('version: 1');

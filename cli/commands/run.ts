@@ -2,7 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../registry/errors.ts';
 import { parseRecordPath, paths } from '../../registry/layout.ts';
 import type { LoadedRecord } from '../../registry/view.ts';
-import { BaseCommand } from '../base.ts';
+import { CubeCommand } from '../executors/command.ts';
 import {
   approvedBenchmark,
   benchmarkCubes,
@@ -17,20 +17,46 @@ import {
 } from '../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
-import { chooseRunner, RUNNER_OPTION } from '../execution.ts';
 import { withForge } from '../forge.ts';
-import { executeModel } from '../cube/execute.ts';
-import type { LocalResult } from '../results.ts';
+import { executionKey, type LocalResult, readCachedResult } from '../results.ts';
 import { confirm, indent, pullLine, statusLine, table } from '../ui.ts';
 
 interface Execution {
   model: string;
   result?: LocalResult;
   cached: boolean;
+  /** Whether the run got to this model before it stopped. */
+  reached: boolean;
   error?: string;
+  /** The task that failed: the model's infer, or the evaluator's evaluate. */
+  failedTask?: string;
+  /** The cluster job that ran it. */
+  job?: string;
 }
 
-export class RunCommand extends BaseCommand {
+/** ran, cached, partial, failed or not reached. */
+function executionStatus(e: Execution): string {
+  if (e.result?.partial) return 'partial';
+  if (e.result) return e.cached ? 'cached' : 'ran';
+  if (e.error) return e.failedTask ? `failed (${e.failedTask})` : 'failed';
+  return 'not reached';
+}
+
+function executionJson(e: Execution) {
+  return {
+    model: e.model,
+    status: executionStatus(e),
+    result: e.result?.id,
+    partial: e.result?.partial ?? false,
+    cached: e.cached,
+    error: e.error ?? null,
+    failed_task: e.failedTask ?? null,
+    job: e.job ?? null,
+    metrics: e.result?.metrics,
+  };
+}
+
+export class RunCommand extends CubeCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
     category: 'Data owner',
@@ -60,7 +86,6 @@ export class RunCommand extends BaseCommand {
   newResult = Option.Boolean('--new-result', false, { description: 'Run again the executions whose result is in the registry already, and submit each as a new version' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
   jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
-  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
 
   async execute(): Promise<number> {
@@ -132,42 +157,58 @@ export class RunCommand extends BaseCommand {
         return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered };
       });
       status.done();
-      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
-      if (!this.json) this.print(`Running ${plan.models.length} model${plan.models.length === 1 ? '' : 's'} of ${this.benchmark} on ${id} (${runner.name} runner).`);
+      const { runner, executor } = await this.chooseExecutor();
+      const resources = await this.resources();
+      const on = executor.name === 'local' ? `${runner.name} runner` : `${runner.name} runner, ${executor.name} executor`;
+      if (!this.json) this.print(`Running ${plan.models.length} model${plan.models.length === 1 ? '' : 's'} of ${this.benchmark} on ${id} (${on}).`);
       const p = preparedPaths(this.stateDir, id);
-      const executions: Execution[] = plan.models.map((model) => ({ model, cached: false }));
+      const executions: Execution[] = plan.models.map((model) => ({ model, cached: false, reached: false }));
       let firstError: unknown;
       let next = 0;
       const worker = async () => {
         while (next < executions.length && !firstError) {
           const ex = executions[next++]!;
+          ex.reached = true;
           const cube = plan.modelCubes.get(ex.model)!;
           try {
             if (cube instanceof Error) throw cube;
-            const outcome = await executeModel(
-              { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube },
-              {
-                stateDir: this.stateDir,
-                runner,
-                noCache: this.noCache,
-                rerun: (cached) => this.newResult && plan.registered.get(ex.model) === cached.executed_at,
-                ignoreModelErrors: this.ignoreModelErrors, onStatus: (line) => status.update(line) },
-            );
-            ex.result = outcome.result;
-            ex.cached = outcome.cached;
+            const execution = { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube };
+            const key = executionKey(execution);
+            const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
+            // --new-result runs again what the registry holds already.
+            const noCache = this.noCache || Boolean(this.newResult && cached && plan.registered.get(ex.model) === cached.executed_at);
+            if (cached && !noCache) {
+              ex.result = cached;
+              ex.cached = true;
+              continue;
+            }
+            const outcome = await executor.run({
+              kind: 'execute-model',
+              input: { execution, options: { noCache, ignoreModelErrors: this.ignoreModelErrors } },
+              label: ex.model,
+              key: `execute-${key.slice(0, 32)}`,
+              tasks: ['infer', 'evaluate'],
+              resources,
+              onStatus: (line) => status.update(line),
+            });
+            ex.result = outcome.value.result;
+            ex.cached = outcome.value.cached;
+            ex.job = outcome.job;
           } catch (error) {
+            ex.error = (error as Error).message.split('\n')[0];
+            ex.failedTask = (error as { task?: string }).task;
             if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
               firstError ??= error;
               return;
             }
-            ex.error = error.message.split('\n')[0];
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(jobs, executions.length) }, worker));
+      await this.cancellable(executor, () => Promise.all(Array.from({ length: Math.min(jobs, executions.length) }, worker)));
       status.done();
       if (firstError) {
-        if (!this.json) this.printSummary(executions.filter((e) => e.result));
+        if (this.json) this.printJson({ benchmark: this.benchmark, dataset: id, runner: runner.name, executor: executor.name, executions: executions.map(executionJson), error: { code: (firstError as MedperfError).code ?? 'internal-error', message: (firstError as Error).message } });
+        else this.printSummary(executions);
         throw firstError;
       }
       if (!this.json) this.printSummary(executions);
@@ -178,7 +219,8 @@ export class RunCommand extends BaseCommand {
           benchmark: this.benchmark,
           dataset: id,
           runner: runner.name,
-          executions: executions.map((e) => ({ model: e.model, result: e.result?.id, partial: e.result?.partial ?? false, cached: e.cached, error: e.error ?? null, metrics: e.result?.metrics })),
+          executor: executor.name,
+          executions: executions.map(executionJson),
           ...(pull ? { pull: pull.number, url: pull.url } : {}),
         });
       if (!send.length) {
@@ -212,12 +254,19 @@ export class RunCommand extends BaseCommand {
     });
   }
 
-  /** MedPerf's summary table after a benchmark run. */
+  /** MedPerf's summary table after a benchmark run: every model, what became of it, and the task that failed. */
   private printSummary(executions: Execution[]): void {
-    this.print(table(['model', 'local result id', 'partial', 'from cache', 'error'], executions.map((e) => [e.model, e.result?.id ?? '', e.result ? (e.result.partial ? 'yes' : 'no') : '', e.result ? (e.cached ? 'yes' : 'no') : '', e.error ?? ''])));
-    const count = (f: (e: Execution) => boolean) => executions.filter(f).length;
     this.print(
-      `Total: ${executions.length} model${executions.length === 1 ? '' : 's'}, ${count((e) => Boolean(e.result && !e.cached))} ran, ${count((e) => e.cached)} from cache, ${count((e) => Boolean(e.result?.partial))} partial, ${count((e) => Boolean(e.error))} failed`,
+      table(
+        ['model', 'status', 'local result id', 'partial', 'from cache', 'error'],
+        executions.map((e) => [e.model, executionStatus(e), e.result?.id ?? '', e.result ? (e.result.partial ? 'yes' : 'no') : '', e.result ? (e.cached ? 'yes' : 'no') : '', e.error ?? '']),
+      ),
+    );
+    const count = (f: (e: Execution) => boolean) => executions.filter(f).length;
+    const notReached = count((e) => !e.reached);
+    this.print(
+      `Total: ${executions.length} model${executions.length === 1 ? '' : 's'}, ${count((e) => Boolean(e.result && !e.cached))} ran, ${count((e) => e.cached)} from cache, ${count((e) => Boolean(e.result?.partial))} partial, ${count((e) => Boolean(e.error))} failed` +
+        (notReached ? `, ${notReached} not reached` : ''),
     );
   }
 }

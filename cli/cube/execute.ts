@@ -117,8 +117,6 @@ export interface ExecuteOptions {
   runner: Runner;
   /** Run again even when this execution finished before; the earlier one stays until the rerun finishes. */
   noCache?: boolean;
-  /** Run a finished execution again when this says so (`run --new-result`: it is in the registry already). */
-  rerun?: (cached: LocalResult) => boolean;
   /** MedPerf's --ignore-model-errors: a failed inference still goes to evaluation, as a partial result. */
   ignoreModelErrors?: boolean;
   limits?: Limits;
@@ -143,7 +141,7 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
   const { stateDir } = options;
   const work = predictionsDir(stateDir, e.benchmark, e.dataset, e.model.id, key);
   const cached = await readCachedResult(stateDir, e.benchmark, e.dataset, e.model.id, key);
-  if (cached && !options.noCache && !options.rerun?.(cached)) return { result: cached, cached: true };
+  if (cached && !options.noCache) return { result: cached, cached: true };
   const limitsOf = (task: string) => ({ ...options.limits, ...options.taskLimits?.[task] });
   const status = (line: string) => options.onStatus?.(`${e.model.id} ${line}`);
   const chain = async (dir: string): Promise<LocalResult> => {

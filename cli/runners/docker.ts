@@ -17,6 +17,7 @@ import {
   DEFAULT_LIMITS,
   finishTask,
   openLog,
+  parseBytes,
   type CubeImage,
   type PrepareImageOptions,
   type RunRequest,
@@ -141,18 +142,10 @@ export function containerSpec(plan: TaskPlan, request: RunRequest, user: DockerU
       Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
       Privileged: false,
       IpcMode: 'private',
-      ...(plan.shmSize !== undefined ? { ShmSize: parseSize(plan.shmSize) } : {}),
+      ...(plan.shmSize !== undefined ? { ShmSize: parseBytes(plan.shmSize, 'shm_size') } : {}),
       ...(deviceRequests(request.limits?.gpus ?? plan.gpus) ? { DeviceRequests: deviceRequests(request.limits?.gpus ?? plan.gpus) } : {}),
     },
   };
-}
-
-function parseSize(v: string | number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(v.trim());
-  if (!m) throw new MedperfError('invalid-shm-size', `shm_size ${v}: say e.g. 1gb or 512m`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * unit);
 }
 
 async function chownTree(path: string, uid: number, gid: number): Promise<void> {

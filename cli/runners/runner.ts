@@ -77,6 +77,15 @@ export const DEFAULT_LIMITS: Required<Omit<Limits, 'gpus' | 'cpus'>> = {
   pids: 256,
 };
 
+/** A size as a user or a cube config types it: 512m, 4g, 1.5GB, or bytes. */
+export function parseBytes(text: string | number, what: string): number {
+  if (typeof text === 'number') return text;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new MedperfError('invalid-size', `${what} ${text}: say e.g. 512m or 4g`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * unit);
+}
+
 export class TaskFailedError extends MedperfError {
   constructor(
     readonly label: string,

@@ -4,6 +4,8 @@
 # ($MEDPERF_GIT_SLURM_DIR, default /tmp/medperf-git-slurm). Job completions go to a text file
 # (jobcomp/filetxt), so `sacct -c` answers without slurmdbd; a default memory per CPU lets jobs
 # share the node. Idempotent: a second run finds the daemons answering and changes nothing.
+# $MEDPERF_GIT_SLURM_PORT (default 6817) is slurmctld's port, slurmd takes the next one, so two
+# clusters (two test runs) can share a machine.
 # Prints the SLURM_CONF to export; examples/slurm/stop.sh stops what this started.
 set -euo pipefail
 
@@ -24,6 +26,7 @@ fi
 
 mkdir -p "$dir"/{munge,state,spool,log}
 chmod 0700 "$dir/munge"
+port="${MEDPERF_GIT_SLURM_PORT:-6817}"
 user="$(id -un)"
 node="$(hostname -s)"
 cpus="$(nproc)"
@@ -42,8 +45,8 @@ fi
 cat > "$conf" <<CONF
 ClusterName=medperf-git
 SlurmctldHost=$node(127.0.0.1)
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 SlurmUser=$user
 SlurmdUser=root
 AuthType=auth/munge

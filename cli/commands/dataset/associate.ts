@@ -2,17 +2,16 @@ import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { DatasetAssociationRecord } from '../../../registry/records.ts';
-import { BaseCommand } from '../../base.ts';
+import { CubeCommand } from '../../executors/command.ts';
 import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
-import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
-import { executeModel } from '../../cube/execute.ts';
+import { executionKey } from '../../results.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 import { VERSION } from '../../version.ts';
 
-export class DatasetAssociateCommand extends BaseCommand {
+export class DatasetAssociateCommand extends CubeCommand {
   static override paths = [['dataset', 'associate']];
   static override usage = Command.Usage({
     category: 'Data owner',
@@ -28,7 +27,6 @@ export class DatasetAssociateCommand extends BaseCommand {
 
   benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
   dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
-  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noCache = Option.Boolean('--no-cache', false, { description: 'Run the reference model again even if it ran on this data before' });
 
   async execute(): Promise<number> {
@@ -56,11 +54,22 @@ export class DatasetAssociateCommand extends BaseCommand {
       if (local.generated_uid !== generatedUid) {
         throw new MedperfError('prepared-data-mismatch', `the prepared data here (generated_uid ${local.generated_uid ?? 'none: not prepared'}) is not the data registered as ${id} (${generatedUid}); nothing was submitted`);
       }
-      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
+      const { executor } = await this.chooseExecutor();
+      const resources = await this.resources();
       const p = preparedPaths(this.stateDir, id);
-      const { result, cached } = await executeModel(
-        { benchmark: this.benchmark, dataset: id, generatedUid, preparedData: p.data, preparedLabels: p.labels, ...cubes },
-        { stateDir: this.stateDir, runner, noCache: this.noCache, onStatus: (line) => status.update(line) },
+      const execution = { benchmark: this.benchmark, dataset: id, generatedUid, preparedData: p.data, preparedLabels: p.labels, ...cubes };
+      const {
+        value: { result, cached },
+      } = await this.cancellable(executor, () =>
+        executor.run({
+          kind: 'execute-model',
+          input: { execution, options: { noCache: this.noCache } },
+          label: cubes.model.id,
+          key: `execute-${executionKey(execution).slice(0, 32)}`,
+          tasks: ['infer', 'evaluate'],
+          resources,
+          onStatus: (line) => status.update(line),
+        }),
       );
       status.done();
       const record: DatasetAssociationRecord = {

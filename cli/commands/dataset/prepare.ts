@@ -1,13 +1,13 @@
 import { Command, Option } from 'clipanion';
-import { BaseCommand } from '../../base.ts';
+import { sha256Hex } from '../../../registry/hash.ts';
+import { CubeCommand } from '../../executors/command.ts';
 import { qualify, registeredCube, withMain } from '../../data-owner.ts';
-import { prepareDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
-import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
+import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine, table } from '../../ui.ts';
 import { flattenMetrics } from '../../data-owner.ts';
 
-export class DatasetPrepareCommand extends BaseCommand {
+export class DatasetPrepareCommand extends CubeCommand {
   static override paths = [['dataset', 'prepare']];
   static override usage = Command.Usage({
     category: 'Data owner',
@@ -25,7 +25,6 @@ export class DatasetPrepareCommand extends BaseCommand {
   });
 
   dataset = Option.String('--dataset,-d', { required: true, description: 'The dataset: name, or owner/name' });
-  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
 
   async execute(): Promise<number> {
     return withForge(this, async (forge) => {
@@ -34,8 +33,19 @@ export class DatasetPrepareCommand extends BaseCommand {
       const status = statusLine(this.context, { quiet: this.json });
       status.update(`fetching and verifying ${local.data_preparation_mlcube}`);
       const preparator = await withMain(forge, (view) => registeredCube(view, this.stateDir, local.data_preparation_mlcube));
-      const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
-      const outcome = await prepareDataset(local, { stateDir: this.stateDir, runner, preparator, onStatus: (line) => status.update(line) });
+      const { runner, executor } = await this.chooseExecutor();
+      const resources = await this.resources();
+      const { value: outcome } = await this.cancellable(executor, () =>
+        executor.run({
+          kind: 'prepare-dataset',
+          input: { dataset: local, options: { preparator } },
+          label: id,
+          key: `prepare-${sha256Hex(JSON.stringify([id, local.input_data_hash, preparator.record])).slice(0, 32)}`,
+          tasks: ['prepare', 'sanity_check', 'statistics'],
+          resources,
+          onStatus: (line) => status.update(line),
+        }),
+      );
       status.done();
       const d = outcome.dataset;
       if (this.json) {

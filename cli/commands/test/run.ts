@@ -7,11 +7,12 @@ import { Command, Option, UsageError } from 'clipanion';
 import { buildDemoTarball } from '../../../examples/generate-data.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../../examples/images.ts';
 import { createView } from '../../../registry/load.ts';
-import { BaseCommand } from '../../base.ts';
-import { benchmarkCubes, type CompatibilityResult, runCompatibilityTest } from '../../compatibility.ts';
+import { sha256Hex } from '../../../registry/hash.ts';
+import { CubeCommand } from '../../executors/command.ts';
+import type { Executor } from '../../executors/executor.ts';
+import { benchmarkCubes, type CompatibilityResult } from '../../compatibility.ts';
 import { withForge } from '../../forge.ts';
 import { cubeImage, type CubeUnderTest, loadCube } from '../../cube/config.ts';
-import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import type { Runner } from '../../runners/runner.ts';
 import { statePaths } from '../../state.ts';
 
@@ -21,7 +22,7 @@ const DEMO = {
   evaluator: 'bench-committee/chestxray-metrics',
 } as const;
 
-export class TestRunCommand extends BaseCommand {
+export class TestRunCommand extends CubeCommand {
   static override paths = [['test', 'run']];
 
   static override usage = Command.Usage({
@@ -60,19 +61,18 @@ export class TestRunCommand extends BaseCommand {
   evaluator = Option.String('--evaluator,-e', { description: 'The metrics cube folder (default: the demo benchmark\'s)' });
   dataPath = Option.String('--data-path', { description: 'Raw data to prepare (with --labels-path; default: the demo dataset)' });
   labelsPath = Option.String('--labels-path', { description: 'Labels of the raw data' });
-  runner = Option.String('--runner', 'docker', RUNNER_OPTION);
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every task again, even if an earlier run finished it' });
-  timeout = Option.String('--timeout', { description: 'Kill a task after this many seconds (default 7200)' });
-  gpus = Option.String('--gpus', { description: 'GPUs for the cubes: all, a number, or device=0,1' });
+  timeout = Option.String('--timeout', { description: 'Kill any task after this many seconds (default 7200; --infer-timeout and the others are per task)' });
 
   async execute(): Promise<number> {
     if (!!this.dataPath !== !!this.labelsPath) throw new UsageError('--data-path and --labels-path go together');
     const timeoutSeconds = this.timeout === undefined ? undefined : Number(this.timeout);
     if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new UsageError(`--timeout ${this.timeout}: give a number of seconds`);
     const stateDir = this.stateDir;
-    const runner = await chooseRunner(this.runner, stateDir, (line) => this.warn(line));
+    if (timeoutSeconds) this.defaultTimeoutMs = timeoutSeconds * 1000;
+    const { runner, executor } = await this.chooseExecutor();
 
-    if (this.benchmark) return this.runBenchmark(stateDir, runner, timeoutSeconds);
+    if (this.benchmark) return this.runBenchmark(stateDir, runner, executor);
     const demoIds = Object.values(DEMO).filter((_, i) => ![this.dataPreparator, this.model, this.evaluator][i]);
     let demoImages: Record<string, string> = {};
     if (demoIds.length && runner.name === 'docker') {
@@ -91,11 +91,11 @@ export class TestRunCommand extends BaseCommand {
       model: pick(this.model, DEMO.model),
       evaluator: pick(this.evaluator, DEMO.evaluator),
     };
-    return this.runWith(stateDir, runner, cubes, await this.demoDataset(stateDir), timeoutSeconds);
+    return this.runWith(runner, executor, cubes, await this.demoDataset(stateDir));
   }
 
   /** The benchmark's cubes from the registry, any of them replaced by a local folder. */
-  private async runBenchmark(stateDir: string, runner: Runner, timeoutSeconds: number | undefined): Promise<number> {
+  private async runBenchmark(stateDir: string, runner: Runner, executor: Executor): Promise<number> {
     const name = this.benchmark!;
     const resolved = await withForge(this, async (forge) => {
       const tree = await forge.main({ paths: [`benchmarks/${name}/benchmark.yaml`, 'mlcubes/'] });
@@ -110,15 +110,14 @@ export class TestRunCommand extends BaseCommand {
       model: local(this.model, resolved.model),
       evaluator: local(this.evaluator, resolved.evaluator),
     };
-    return this.runWith(stateDir, runner, cubes, resolved.demoDataset, timeoutSeconds, resolved.benchmark.demo_dataset.generated_uid);
+    return this.runWith(runner, executor, cubes, resolved.demoDataset, resolved.benchmark.demo_dataset.generated_uid);
   }
 
   private async runWith(
-    stateDir: string,
     runner: Runner,
+    executor: Executor,
     cubes: { dataPreparator: CubeUnderTest; model: CubeUnderTest; evaluator: CubeUnderTest },
     demoDataset: { url: string; sha256: string },
-    timeoutSeconds: number | undefined,
     expectedUid?: string,
   ): Promise<number> {
     if (runner.name === 'process') {
@@ -130,15 +129,23 @@ export class TestRunCommand extends BaseCommand {
         }
       }
     }
-    const result = await runCompatibilityTest({
-      stateDir,
-      runner,
+    const input = {
       ...cubes,
       ...(this.dataPath ? { dataPath: resolve(this.context.cwd, this.dataPath), labelsPath: resolve(this.context.cwd, this.labelsPath!) } : { demoDataset }),
       noCache: this.noCache,
-      limits: { ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(this.gpus ? { gpus: this.gpus } : {}) },
-      onStatus: (line) => this.status(line),
-    });
+    };
+    const resources = await this.resources();
+    const { value: result } = await this.cancellable(executor, () =>
+      executor.run({
+        kind: 'compatibility-test',
+        input,
+        label: cubes.model.label,
+        key: `test-${sha256Hex(JSON.stringify(input)).slice(0, 32)}`,
+        tasks: ['prepare', 'sanity_check', 'statistics', 'infer', 'evaluate'],
+        resources,
+        onStatus: (line) => this.status(line),
+      }),
+    );
     if (this.json) this.printJson(result);
     else this.report(result);
     if (expectedUid && !this.dataPath && expectedUid !== result.hashes.generated_uid) {

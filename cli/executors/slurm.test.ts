@@ -1,0 +1,176 @@
+// The Slurm executor against a real single-node Slurm cluster (testing/slurm-cluster.ts starts it)
+// running real containers: a model's infer and evaluate as one job with its resources applied to
+// the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
+// a second one re-attaching, and Ctrl-C cancelling the job with its container.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Docker from 'dockerode';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCubeImage } from '../../examples/images.ts';
+import type { CubeRecord } from '../../registry/records.ts';
+import { materializeCube, type RegisteredCube } from '../cube/materialize.ts';
+import type { Execution } from '../results.ts';
+import type { ChainRequest } from './executor.ts';
+import { type ChainFailedError, SlurmExecutor } from './slurm.ts';
+
+const docker = new Docker();
+const tmp = mkdtempSync(join(tmpdir(), 'slurm-executor-test-'));
+const FIXTURE = fileURLToPath(new URL('../../testing/fixtures/slurm-cube/', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/medperf-git.js', import.meta.url));
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const env = () => ({ ...process.env, SLURM_CONF: process.env.SLURM_CONF! });
+const squeue = (id: string) => execFileSync('squeue', ['-h', '-j', id, '-o', '%T'], { env: env(), encoding: 'utf8' }).trim();
+const jobContainers = (id: string) => docker.listContainers({ all: true, filters: { label: [`org.medperf-git.job=${id}`] } });
+
+let imageId: string;
+
+/** A cube whose infer behaves as `mode` says (ok, fail, hang), materialized from a record as a data owner's machine has it. */
+async function cube(stateDir: string, mode: string): Promise<RegisteredCube> {
+  const dir = join(tmp, `cube-${mode}`);
+  cpSync(FIXTURE, dir, { recursive: true });
+  writeFileSync(join(dir, 'workspace', 'parameters.yaml'), `mode: ${mode}\n`);
+  const asset = (path: string) => ({ url: pathToFileURL(path).href, sha256: sha(readFileSync(path)) });
+  const record: CubeRecord = {
+    name: `slurm-${mode}`,
+    kind: 'model',
+    mlcube: asset(join(dir, 'mlcube.yaml')),
+    parameters: asset(join(dir, 'workspace', 'parameters.yaml')),
+    image: { digest: imageId },
+    state: 'development',
+  };
+  return materializeCube(`test/slurm-${mode}`, record, { stateDir });
+}
+
+/** A model's execution on a small prepared dataset, as `run` asks an executor for it. */
+async function request(stateDir: string, mode: string, extra: Partial<ChainRequest<'execute-model'>> = {}): Promise<ChainRequest<'execute-model'>> {
+  const data = join(stateDir, 'prepared', 'data');
+  const labels = join(stateDir, 'prepared', 'labels');
+  mkdirSync(data, { recursive: true });
+  mkdirSync(labels, { recursive: true });
+  writeFileSync(join(data, 'x.txt'), 'x');
+  const model = await cube(stateDir, mode);
+  const evaluator = await cube(stateDir, 'ok');
+  const execution: Execution = { benchmark: 'slurm-test', dataset: 'test/ds', generatedUid: 'a'.repeat(64), preparedData: data, preparedLabels: labels, preparator: evaluator, model, evaluator };
+  return {
+    kind: 'execute-model',
+    input: { execution, options: {} },
+    label: model.id,
+    key: `execute-${mode}-${Date.now()}`,
+    tasks: ['infer', 'evaluate'],
+    resources: { cpus: 1, memoryBytes: 256 * 1024 ** 2, timeouts: {} },
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:1', docker);
+}, 120_000);
+
+describe('the Slurm executor, on a real cluster', () => {
+  it('runs a model\'s infer and evaluate as one job, its allocation applied to the container', async () => {
+    const stateDir = join(tmp, 'state-ok');
+    const lines: string[] = [];
+    const executor = new SlurmExecutor(stateDir, 'docker', { env: env() });
+    const req = await request(stateDir, 'ok', { onStatus: (l) => lines.push(l) });
+    const running = executor.run(req);
+    // While infer runs, its container carries the job's id and the job's CPUs and memory.
+    let seen: Docker.ContainerInspectInfo | undefined;
+    for (let i = 0; i < 300 && !seen; i++) {
+      const id = lines.map((l) => /Slurm job (\d+)/.exec(l)?.[1]).find(Boolean);
+      const [c] = id ? await jobContainers(id) : [];
+      if (c) seen = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    const { value, job } = await running;
+    expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+    expect(value.cached).toBe(false);
+    expect(job).toMatch(/^\d+$/);
+    expect(lines[0]).toBe(`test/slurm-ok submitted as Slurm job ${job}`);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^test/slurm-ok running on \\S+ \\(Slurm job ${job}\\)$`)));
+    expect(seen?.HostConfig.NanoCpus).toBe(1e9);
+    expect(seen?.HostConfig.Memory).toBe(256 * 1024 ** 2);
+    expect(seen?.HostConfig.NetworkMode).toBe('none');
+    expect(await jobContainers(job!)).toEqual([]);
+    const log = readFileSync(join(stateDir, 'jobs', req.key, `slurm-${job}.log`), 'utf8');
+    expect(log).toContain(`medperf-git job ${job}: execute-model of test/slurm-ok`);
+    expect(log).toContain('infer: done');
+  }, 120_000);
+
+  it('reports a model that fails with its task, its log and its job', async () => {
+    const stateDir = join(tmp, 'state-fail');
+    const error = (await new SlurmExecutor(stateDir, 'docker', { env: env() }).run(await request(stateDir, 'fail')).catch((e) => e)) as ChainFailedError;
+    expect(error.code).toBe('task-failed');
+    expect(error.task).toBe('infer');
+    expect(error.message).toMatch(/^test\/slurm-fail infer: failed with exit code 3\n/);
+    expect(error.message).toContain('  | out of memory after the last batch');
+    expect(error.message).toMatch(/\(Slurm job \d+ on \S+; its log: .*slurm-\d+\.log\)$/);
+  }, 120_000);
+
+  it('stops a job past its time limit, and its container with it', async () => {
+    const stateDir = join(tmp, 'state-time');
+    // A time limit from the profile's scheduler options: one minute, for a model that hangs.
+    const req = await request(stateDir, 'hang', { resources: { cpus: 1, timeouts: {}, schedulerOptions: ['--time=1'] } });
+    const lines: string[] = [];
+    const error = (await new SlurmExecutor(stateDir, 'docker', { env: env() }).run({ ...req, onStatus: (l) => lines.push(l) }).catch((e) => e)) as ChainFailedError;
+    const job = /Slurm job (\d+)/.exec(lines[0]!)![1]!;
+    expect(error.code).toBe('job-time-limit');
+    expect(error.message).toMatch(new RegExp(`^Slurm job ${job} \\(test/slurm-hang\\) exceeded its time limit and was stopped, its container with it`));
+    expect(await jobContainers(job)).toEqual([]);
+  }, 240_000);
+
+  it('keeps running when the CLI is killed, and a second one re-attaches to it', async () => {
+    const stateDir = join(tmp, 'state-reattach');
+    const req = await request(stateDir, 'ok');
+    const script = join(tmp, 'submit.mts');
+    writeFileSync(
+      script,
+      `import { SlurmExecutor } from ${JSON.stringify(fileURLToPath(new URL('./slurm.ts', import.meta.url)))};
+const req = JSON.parse(process.argv[2]);
+await new SlurmExecutor(${JSON.stringify(stateDir)}, 'docker').run({ ...req, onStatus: (l) => console.log(l) });
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(req)], { env: env(), stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 300 && !/submitted as Slurm job/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    const job = /Slurm job (\d+)/.exec(out)![1]!;
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(['PENDING', 'RUNNING']).toContain(squeue(job));
+    const lines: string[] = [];
+    const { value, job: attached } = await new SlurmExecutor(stateDir, 'docker', { env: env() }).run({ ...req, onStatus: (l) => lines.push(l) });
+    expect(attached).toBe(job);
+    expect(lines[0]).toMatch(new RegExp(`^test/slurm-ok re-attached to Slurm job ${job} \\((pending|running)\\)$`));
+    expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+  }, 120_000);
+
+  it('Ctrl-C cancels the submitted job, says so, and its container goes', async () => {
+    const stateDir = join(tmp, 'state-cancel');
+    const child = spawn(process.execPath, [BIN, 'test', 'run', '--executor', 'slurm', '-m', join(tmp, 'cube-hang')], {
+      env: { ...env(), MEDPERF_GIT_HOME: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.resume();
+    // Once infer's container runs (prepare, sanity_check and statistics came first), interrupt.
+    let job: string | undefined;
+    for (let i = 0; i < 900; i++) {
+      job = /Slurm job (\d+)/.exec(err)?.[1];
+      if (job && (await jobContainers(job)).some((c) => c.Labels['org.medperf-git.task'] === 'infer')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await jobContainers(job!)).length).toBe(1);
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(err).toContain(`Interrupted (SIGINT): cancelled Slurm job ${job}.`);
+    for (let i = 0; i < 200 && (await jobContainers(job!)).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await jobContainers(job!)).toEqual([]);
+    expect(['', 'CANCELLED']).toContain(squeue(job!));
+  }, 180_000);
+});

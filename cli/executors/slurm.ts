@@ -1,0 +1,235 @@
+// The Slurm executor: each chain (a model's infer and evaluate, a dataset's preparation) is one
+// `sbatch` job whose script re-enters medperf-git on the compute node (`medperf-git job run`),
+// which runs the chain through the same hardened container runner as a local run, with the job's
+// allocation (CPUs, memory, GPUs) applied to the container itself: Docker places containers under
+// dockerd, outside the job's cgroup. Cancelling the job (scancel, its time limit, preemption)
+// signals that process, which stops and removes the container.
+//
+// The job, its spec and its outcome live under <state>/jobs/<key>/ on storage the nodes share, so
+// a CLI that was killed comes back, re-attaches to jobs still queued or running, and collects the
+// finished ones; only what is missing is submitted again.
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import writeFileAtomic from 'write-file-atomic';
+import { MedperfError } from '../../registry/errors.ts';
+import { DEFAULT_LIMITS, lastLines, type RunnerName } from '../runners/runner.ts';
+import { statePaths } from '../state.ts';
+import type { ChainKind } from './chains.ts';
+import { type ChainOutcome, type ChainRequest, type Executor, ExecutorError, taskLimits } from './executor.ts';
+import { withLimits } from './local.ts';
+
+const run = promisify(execFile);
+
+/** What a job writes when its chain ends: the chain's value, or its error. */
+export interface JobOutcome {
+  job: string;
+  ok: boolean;
+  value?: unknown;
+  error?: { code: string; message: string; task?: string };
+}
+
+/** What the job on the node reads: the chain, its input, and the runner to run it with. */
+export interface JobSpec {
+  kind: ChainKind;
+  input: unknown;
+  label: string;
+  stateDir: string;
+  runner: RunnerName;
+}
+
+/** A chain that stopped on the cluster: the task that failed when it is known. */
+export class ChainFailedError extends MedperfError {
+  constructor(
+    code: string,
+    message: string,
+    readonly task?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'STAGE_OUT', 'SIGNALING']);
+
+/** Options a profile may add to sbatch; those that would change where or as whom the job runs, or what it runs, are refused. */
+const REFUSED_OPTIONS = /^--(wrap|output|error|input|chdir|export|export-file|uid|gid|get-user-env|container|wckey=.*\/|array)(=|$)/;
+
+export function checkSchedulerOptions(options: string[], where: string): string[] {
+  for (const option of options) {
+    if (!/^--[a-z][a-z-]*(=[^\s]*)?$/.test(option)) throw new ExecutorError('bad-scheduler-option', `${where}: ${JSON.stringify(option)}: scheduler options are --name=value, one per entry`);
+    if (REFUSED_OPTIONS.test(option)) throw new ExecutorError('bad-scheduler-option', `${where}: ${option} is decided by medperf-git, not by a profile`);
+  }
+  return options;
+}
+
+/** Slurm's --time for a chain: the sum of its tasks' timeouts and a minute to start and stop, in minutes. */
+export function jobMinutes(tasks: string[], timeouts: Partial<Record<string, number>>): number {
+  const ms = tasks.reduce((sum, task) => sum + (timeouts[task] ?? DEFAULT_LIMITS.timeoutMs), 0);
+  return Math.ceil(ms / 60_000) + 1;
+}
+
+/** The sbatch arguments of a chain: its resources from the command line, then the profile's options. */
+export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: string, env: NodeJS.ProcessEnv): string[] {
+  const r = request.resources;
+  const gres = r.gpus === undefined || r.gpus === 0 || r.gpus === '0' ? [] : /^\d+$/.test(String(r.gpus)) ? [`--gres=gpu:${r.gpus}`] : [];
+  if (r.gpus !== undefined && !gres.length && r.gpus !== 0 && r.gpus !== '0') {
+    throw new ExecutorError('invalid-gpus', `--gpus ${r.gpus}: on Slurm, give a number of GPUs (the scheduler chooses which)`);
+  }
+  const exported = ['PATH', 'HOME', 'LANG', 'DOCKER_HOST', 'TZ'].filter((k) => env[k] !== undefined);
+  return [
+    '--parsable',
+    `--job-name=medperf-git:${request.label}`,
+    `--output=${join(dir, 'slurm-%j.log')}`,
+    `--chdir=${dir}`,
+    `--cpus-per-task=${Math.max(1, Math.ceil(r.cpus ?? 1))}`,
+    ...(r.memoryBytes ? [`--mem=${Math.ceil(r.memoryBytes / 1024 ** 2)}M`] : []),
+    `--time=${jobMinutes(request.tasks, r.timeouts)}`,
+    ...gres,
+    ...(r.partition ? [`--partition=${r.partition}`] : []),
+    `--export=${exported.join(',') || 'NONE'}`,
+    ...(r.schedulerOptions ?? []),
+  ];
+}
+
+/** The job script: checks the state directory is visible on the node, then re-enters medperf-git there. */
+export function jobScript(specFile: string): string {
+  const bin = fileURLToPath(new URL('../../bin/medperf-git.js', import.meta.url));
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    '#!/bin/sh',
+    '# A medperf-git chain of cube tasks, submitted by `medperf-git run`.',
+    `if [ ! -r ${q(specFile)} ]; then`,
+    `  echo "medperf-git: ${specFile.replace(/["$`\\]/g, '\\$&')} is not visible on $(hostname): the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)" >&2`,
+    '  exit 3',
+    'fi',
+    `exec ${q(process.execPath)} ${q(bin)} job run ${q(specFile)}`,
+    '',
+  ].join('\n');
+}
+
+export interface SlurmSettings {
+  /** The environment sbatch, squeue and scancel see (SLURM_CONF). */
+  env?: NodeJS.ProcessEnv;
+  /** How often the job's state is read. */
+  pollMs?: number;
+}
+
+export class SlurmExecutor implements Executor {
+  readonly name = 'slurm' as const;
+  private readonly jobs = new Set<string>();
+
+  constructor(
+    readonly stateDir: string,
+    readonly runner: RunnerName,
+    readonly settings: SlurmSettings = {},
+  ) {}
+
+  private async slurm(command: string, args: string[]): Promise<string> {
+    try {
+      const { stdout } = await run(command, args, { env: this.settings.env ?? process.env, timeout: 60_000 });
+      return stdout;
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw new ExecutorError('slurm-missing', `${command} is not on this machine's PATH: run from a Slurm login node, or use --executor local`);
+      throw new ExecutorError('slurm-failed', `${command} ${args.join(' ')}: ${(e.stderr ?? e.message).trim()}`);
+    }
+  }
+
+  /** The job's state and node: from squeue while Slurm holds it, then from the job completion log. */
+  async jobState(id: string): Promise<{ state: string; node: string; exitCode?: string } | undefined> {
+    const queued = await this.slurm('squeue', ['-h', '-j', id, '-o', '%T|%N']).catch(() => '');
+    const line = queued.trim().split('\n')[0];
+    if (line) {
+      const [state, node] = line.split('|');
+      return { state: state!, node: node ?? '' };
+    }
+    const done = await this.slurm('sacct', ['-c', '-n', '-P', '-j', id, '-o', 'State,ExitCode,NodeList']).catch(() => '');
+    const row = done.trim().split('\n')[0];
+    if (!row) return undefined;
+    const [state, exitCode, node] = row.split('|');
+    return { state: state!.split(' ')[0]!, node: node ?? '', exitCode };
+  }
+
+  async run<K extends ChainKind>(request: ChainRequest<K>): Promise<ChainOutcome<K>> {
+    const status = (line: string) => request.onStatus?.(`${request.label} ${line}`);
+    const dir = join(statePaths(this.stateDir).root, 'jobs', request.key);
+    const files = { spec: join(dir, 'spec.json'), script: join(dir, 'job.sh'), record: join(dir, 'job.json'), outcome: join(dir, 'outcome.json') };
+    await mkdir(dir, { recursive: true });
+    let id: string | undefined;
+    const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
+    if (recorded) {
+      const state = await this.jobState(recorded.id);
+      // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
+      if (state && ACTIVE.has(state.state)) {
+        id = recorded.id;
+        status(`re-attached to Slurm job ${id} (${state.state.toLowerCase()})`);
+      }
+    }
+    if (!id) {
+      const { limits, taskLimits: perTask } = taskLimits(request.resources);
+      const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
+      await rm(files.outcome, { force: true });
+      await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
+      await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
+      id = (await this.slurm('sbatch', [...sbatchArgs(request, dir, this.settings.env ?? process.env), files.script])).trim().split(';')[0]!;
+      if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
+      await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label }) + '\n');
+      status(`submitted as Slurm job ${id}`);
+    }
+    this.jobs.add(id);
+    try {
+      const final = await this.wait(id, request, status);
+      return await this.collect(id, final, files.outcome, join(dir, `slurm-${id}.log`), request.label);
+    } finally {
+      this.jobs.delete(id);
+    }
+  }
+
+  /** Until the job ends: a progress line when its state changes. Bounded by its time limit and a day in the queue. */
+  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void): Promise<{ state: string; node: string }> {
+    const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
+    let shown = '';
+    let unknown = 0;
+    while (Date.now() < deadline) {
+      const state = await this.jobState(id);
+      if (!state) {
+        // Just submitted, or purged: a few empty answers are normal.
+        if (++unknown > 20) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of job ${id} (${request.label}); run again to submit it anew`);
+      } else {
+        unknown = 0;
+        if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
+          if (state.state !== 'COMPLETING') return state;
+        }
+        const line = state.state === 'PENDING' ? `queued (Slurm job ${id})` : state.state === 'RUNNING' ? `running on ${state.node} (Slurm job ${id})` : `${state.state.toLowerCase()} (Slurm job ${id})`;
+        if (line !== shown) status((shown = line));
+      }
+      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+    }
+    throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
+  }
+
+  private async collect<K extends ChainKind>(id: string, final: { state: string; node: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
+    const outcome = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+    if (outcome && outcome.job === id) {
+      if (outcome.ok) return { value: outcome.value as ChainOutcome<K>['value'], job: id };
+      const e = outcome.error!;
+      throw new ChainFailedError(e.code, `${e.message}\n(Slurm job ${id} on ${final.node}; its log: ${log})`, e.task);
+    }
+    const tail = (await lastLines(log, 10)).map((l) => `  | ${l}`).join('\n');
+    const where = `Slurm job ${id} (${label})`;
+    if (final.state === 'TIMEOUT') throw new ChainFailedError('job-time-limit', `${where} exceeded its time limit and was stopped, its container with it; its log: ${log}`);
+    if (final.state === 'CANCELLED') throw new ChainFailedError('job-cancelled', `${where} was cancelled, and its container removed; its log: ${log}`);
+    if (final.state === 'COMPLETED') {
+      throw new ChainFailedError('state-not-shared', `${where} finished but its outcome is not in ${outcomeFile}: the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)`);
+    }
+    throw new ChainFailedError('job-failed', `${where} ended ${final.state.toLowerCase()}${tail ? `:\n${tail}` : ''}\nits log: ${log}`);
+  }
+
+  async cancelAll(): Promise<string[]> {
+    const ids = [...this.jobs];
+    if (ids.length) await this.slurm('scancel', ids).catch(() => '');
+    return ids;
+  }
+}
