@@ -10,7 +10,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // ACTION_DIST: build elsewhere, for the test that compares a fresh build with the committed one.
 const out = process.env.ACTION_DIST ?? `${root}action/dist/`;
 
-const embedded = { 'package.json': readFileSync(`${root}package.json`, 'utf8') };
+// Only the version: the rest of package.json (dependencies, scripts) is not the Action's business,
+// and embedding it would make every dependency change a change of the bundle.
+const { name, version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+const embedded = { 'package.json': JSON.stringify({ name, version }) };
 for (const f of readdirSync(`${root}schemas`).filter((f) => f.endsWith('.schema.json')).sort()) {
   embedded[f] = readFileSync(`${root}schemas/${f}`, 'utf8');
 }

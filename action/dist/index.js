@@ -39819,73 +39819,7 @@ var paths = {
 };
 
 // embedded:embedded-fs
-var files = { "package.json": `{
-  "name": "medperf-git",
-  "version": "0.1.0",
-  "description": "MedPerf's federated benchmarking of medical AI models, on Git: records in a repository, approval by pull-request review, MLCubes run on the data owner's machine.",
-  "type": "module",
-  "license": "Apache-2.0",
-  "engines": {
-    "node": ">=20"
-  },
-  "bin": {
-    "medperf-git": "bin/medperf-git.js"
-  },
-  "files": [
-    "bin",
-    "cli",
-    "registry",
-    "schemas",
-    "action",
-    "examples"
-  ],
-  "scripts": {
-    "medperf-git": "node bin/medperf-git.js",
-    "demo": "node bin/medperf-git.js tutorial",
-    "test": "tsc --noEmit -p . && vitest run",
-    "typecheck": "tsc --noEmit",
-    "build:action": "node action/build.js",
-    "bench": "node --import tsx bench/main.ts",
-    "types": "tsx schemas/build-types.ts"
-  },
-  "dependencies": {
-    "@actions/core": "^3.0.1",
-    "@octokit/plugin-retry": "^8.1.1",
-    "@octokit/plugin-throttling": "^11.0.5",
-    "ajv": "^8.20.0",
-    "ajv-formats": "^3.0.1",
-    "bottleneck": "^2.19.5",
-    "cli-table3": "^0.6.5",
-    "clipanion": "^3.2.1",
-    "dockerode": "^5.0.1",
-    "escape-html": "^1.0.3",
-    "js-yaml": "^4.3.2",
-    "octokit": "^5.0.5",
-    "proper-lockfile": "^4.1.2",
-    "simple-git": "^3.36.0",
-    "tar": "^7.5.23",
-    "tsx": "^4.23.15",
-    "write-file-atomic": "^7.0.1",
-    "yaml": "^2.9.1"
-  },
-  "devDependencies": {
-    "@action-validator/core": "^0.6.0",
-    "@octokit/openapi": "^23.0.2",
-    "@types/dockerode": "^4.0.2",
-    "@types/escape-html": "^1.0.4",
-    "@types/js-yaml": "^4.0.9",
-    "@types/node": "^20.19.43",
-    "@types/proper-lockfile": "^4.1.4",
-    "@types/write-file-atomic": "^4.0.3",
-    "esbuild": "^0.28.2",
-    "fast-check": "^4.10.2",
-    "json-schema-to-typescript": "^16.0.0",
-    "playwright-core": "^1.65.1",
-    "typescript": "^5.9.3",
-    "vitest": "^4.1.12"
-  }
-}
-`, "benchmark.schema.json": `{
+var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "urn:medperf-git:schema:benchmark",
   "title": "A benchmark: benchmarks/<name>/benchmark.yaml",
