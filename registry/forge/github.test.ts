@@ -167,6 +167,35 @@ describe('GitHub forge against the stand-in', () => {
     }
   });
 
+  it('waits for a fork GitHub makes asynchronously, and gives up on one that never appears in bounded time', async () => {
+    standin.forkDelayMs = 10_000;
+    const alice = await open('alice');
+    try {
+      const started = Date.now();
+      const first = await alice.propose({ key: 'cube/alice/slow', title: 'a', body: '', files: [{ path: 'mlcubes/alice/a.yaml', content: 'name: a\n' }] });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+      expect(first).toMatchObject({ created: true, pushed: true, pull: { author: 'alice', paths: ['mlcubes/alice/a.yaml'] } });
+    } finally {
+      await alice.dispose();
+    }
+    standin.forkDelayMs = Infinity;
+    const bob = await GitHubForge.open({
+      owner: 'mlcommons', repo: 'registry', apiUrl: standin.apiUrl, serverUrl: standin.url, env: { GITHUB_TOKEN: tokens.bob! },
+      clonesDir: join(state, 'clones', 'bob'), retryUnitMs: 5, writeIntervalMs: 0, forkWaitMs: 1500,
+    });
+    try {
+      const started = Date.now();
+      await expect(bob.propose({ key: 'cube/bob/never', title: 'b', body: '', files: [{ path: 'mlcubes/bob/b.yaml', content: 'name: b\n' }] })).rejects.toThrow(
+        'GitHub accepted the fork bob/registry but it has not appeared after 2 s; run the command again in a few minutes (nothing was pushed)',
+      );
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(standin.pullsOf('mlcommons/registry').filter((p) => p.user === 'bob')).toEqual([]);
+    } finally {
+      standin.forkDelayMs = 0;
+      await bob.dispose();
+    }
+  }, 120_000);
+
   it('a deleted fork is re-created and the change proposed anew, saying so', async () => {
     const alice = await open('alice');
     try {

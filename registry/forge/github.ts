@@ -48,6 +48,8 @@ export interface GitHubForgeOptions {
   retryUnitMs?: number;
   /** How many times a failing request is retried (default 3). */
   retries?: number;
+  /** How long to wait for a new fork to appear (GitHub makes forks asynchronously; default 5 minutes). */
+  forkWaitMs?: number;
   /** Least time between two writes (GitHub asks for 1 s, 3 s for those that notify; tests shorten it). */
   writeIntervalMs?: number;
 }
@@ -356,15 +358,20 @@ export class GitHubForge implements Forge {
     // No fork (never made, or deleted): make one. GitHub creates it asynchronously.
     const created = await this.api(`fork ${this.registry}`, () => this.octokit.rest.repos.createFork(this.repoParams));
     const fullName = created.data.full_name;
-    for (let i = 0; i < 30; i++) {
+    // "Forking a Repository happens asynchronously. You may have to wait a short period of time
+    // before you can access the git objects. If this takes longer than 5 minutes, be sure to
+    // contact GitHub Support." (docs.github.com/en/rest/repos/forks#create-a-fork)
+    const deadline = Date.now() + (this.options.forkWaitMs ?? 300_000);
+    for (let pause = 200; ; pause = Math.min(pause * 2, 5000)) {
       try {
         await this.remoteGit(['ls-remote', '--heads', this.gitUrl(fullName)]);
         return { fullName, owner: this.login, fork: true, created: true };
       } catch {
-        await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+        if (Date.now() + pause > deadline) break;
+        await new Promise((r) => setTimeout(r, pause));
       }
     }
-    throw new MedperfError('fork-not-ready', `the fork ${fullName} was created but is not ready yet; run the command again in a minute`);
+    throw new MedperfError('fork-not-ready', `GitHub accepted the fork ${fullName} but it has not appeared after ${Math.round((this.options.forkWaitMs ?? 300_000) / 1000)} s; run the command again in a few minutes (nothing was pushed)`);
   }
 
   async propose(change: ChangeRequest): Promise<ProposeResult> {

@@ -100,3 +100,41 @@ describe('GitHub stand-in', () => {
     standin = await GitHubStandIn.start();
   });
 });
+
+describe('GitHub stand-in: repository roles', () => {
+  it('answers as GitHub does for read, triage, write, maintain and admin', async () => {
+    const tokens: Record<string, string> = {};
+    for (const role of ['read', 'triage', 'write', 'maintain'] as const) {
+      tokens[role] = standin.addUser(`u-${role}`);
+      standin.setRole('org/registry', `u-${role}`, role);
+    }
+    const owner = { owner: 'org', repo: 'registry' };
+    const n = await standin.openPull('org/registry', 'bob', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    const sha = standin.pullsOf('org/registry')[0]!.headSha;
+    // Permissions as the repository reports them to each user.
+    for (const [role, push, triage] of [['read', false, false], ['triage', false, true], ['write', true, true], ['maintain', true, true]] as const) {
+      const { data } = await octokit(tokens[role]).rest.repos.get(owner);
+      expect([role, data.permissions?.push, data.permissions?.triage]).toEqual([role, push, triage]);
+    }
+    // A commit status needs write (push access); a merge needs write.
+    await expect(octokit(tokens.triage).rest.repos.createCommitStatus({ ...owner, sha, state: 'success', context: 'c' })).rejects.toMatchObject({ status: 404 });
+    await octokit(tokens.write).rest.repos.createCommitStatus({ ...owner, sha, state: 'success', context: 'c' });
+    await expect(octokit(tokens.triage).rest.pulls.merge({ ...owner, pull_number: n })).rejects.toMatchObject({ status: 403 });
+    // Closing someone else's PR needs triage; editing its title needs write.
+    await expect(octokit(tokens.read).rest.pulls.update({ ...owner, pull_number: n, state: 'closed' })).rejects.toMatchObject({ status: 403 });
+    await expect(octokit(tokens.triage).rest.pulls.update({ ...owner, pull_number: n, title: 'renamed' })).rejects.toMatchObject({ status: 403 });
+    const closed = await octokit(tokens.triage).rest.pulls.update({ ...owner, pull_number: n, state: 'closed' });
+    expect(closed.data.state).toBe('closed');
+    // Pushing needs write, on git's side too.
+    for (const [role, ok] of [['triage', false], ['write', true]] as const) {
+      const git = gitWith(tokens[role]);
+      const dir = join(work, role);
+      await git(['clone', '--quiet', `${standin.url}/org/registry.git`, dir]);
+      await git(['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '--quiet', '--allow-empty', '-m', role], dir);
+      const push = git(['push', '--quiet', 'origin', `HEAD:refs/heads/${role}`], dir);
+      if (ok) await push;
+      else await expect(push).rejects.toThrow(/403|denied/);
+    }
+    expect(standin.takeViolations()).toEqual([]);
+  });
+});

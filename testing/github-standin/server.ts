@@ -16,12 +16,24 @@ import { checkRequest, checkResponse, conform, OpenApiViolation } from './openap
 
 const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
 
+/**
+ * A user's role on a repository, least to most access: read, triage, write, maintain, admin
+ * (docs.github.com/en/organizations/managing-user-access-to-your-organizations-repositories/
+ * managing-repository-roles/repository-roles-for-an-organization). Anyone has read on a public
+ * repository.
+ */
+export type Role = 'read' | 'triage' | 'write' | 'maintain' | 'admin';
+const RANK: Record<Role, number> = { read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
+export const ROLES = Object.keys(RANK) as Role[];
+
 interface Repo {
   owner: string;
   name: string;
   id: number;
   dir: string;
-  collaborators: Set<string>;
+  roles: Map<string, Role>;
+  /** "Forking a Repository happens asynchronously": until then the fork answers 404 (docs.github.com/en/rest/repos/forks#create-a-fork). */
+  readyAt?: number;
   parent?: string;
   createdAt: string;
 }
@@ -108,7 +120,8 @@ export class GitHubStandIn {
     return this.url + API;
   }
 
-  static async start(): Promise<GitHubStandIn> {
+  /** Listens on 127.0.0.1, on `port` (default: any free one). */
+  static async start(options: { port?: number } = {}): Promise<GitHubStandIn> {
     const s = new GitHubStandIn();
     s.root = await mkdtemp(join(tmpdir(), 'medperf-git-standin-'));
     s.server = createServer((req, res) => {
@@ -118,7 +131,10 @@ export class GitHubStandIn {
         res.end(JSON.stringify({ message: 'stand-in error' }));
       });
     });
-    await new Promise<void>((resolve) => s.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      s.server!.once('error', reject);
+      s.server!.listen(options.port ?? 0, '127.0.0.1', resolve);
+    });
     s.url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
     return s;
   }
@@ -139,8 +155,14 @@ export class GitHubStandIn {
     return token;
   }
 
-  /** A repository with `files` on main, pushable by its owner and `collaborators`. */
-  async createRepo(fullName: string, files: FileChange[], collaborators: string[] = []): Promise<void> {
+  /** How long a new fork stays absent after `POST /forks` answered 202 (Infinity: never appears). */
+  forkDelayMs = 0;
+
+  /**
+   * A repository with `files` on main, owned (admin) by its owner; `collaborators` get the write
+   * role, or the role given per login.
+   */
+  async createRepo(fullName: string, files: FileChange[], collaborators: string[] | Record<string, Role> = []): Promise<void> {
     const [owner, name] = fullName.split('/') as [string, string];
     const dir = join(this.root, 'repos', owner, `${name}.git`);
     await mkdir(dir, { recursive: true });
@@ -155,7 +177,9 @@ export class GitHubStandIn {
       login: owner,
     });
     await git(['update-ref', 'refs/heads/main', commit], { cwd: dir });
-    this.repos.set(fullName, { owner, name, id: this.nextId++, dir, collaborators: new Set([owner, ...collaborators]), createdAt: now() });
+    const roles = new Map<string, Role>(Array.isArray(collaborators) ? collaborators.map((c) => [c, 'write']) : Object.entries(collaborators));
+    roles.set(owner, 'admin');
+    this.repos.set(fullName, { owner, name, id: this.nextId++, dir, roles, createdAt: now() });
     this.pulls.set(fullName, []);
   }
 
@@ -201,6 +225,22 @@ export class GitHubStandIn {
     // As on GitHub, PRs from a deleted fork keep their branch name but lose their head repository.
     for (const pulls of this.pulls.values()) for (const p of pulls) if (p.headRepo === fullName) p.headRepo = null;
     await rm(repo.dir, { recursive: true, force: true });
+  }
+
+  /** Gives `login` a role on the repository. */
+  setRole(fullName: string, login: string, role: Role): void {
+    this.repos.get(fullName)!.roles.set(login, role);
+  }
+
+  /** Whether `login` has at least `role` on the repository. */
+  private can(repo: Repo, login: string, role: Role): boolean {
+    return RANK[repo.roles.get(login) ?? 'read'] >= RANK[role];
+  }
+
+  /** The repository, unless it is a fork still being made. */
+  private repo(fullName: string): Repo | undefined {
+    const repo = this.repos.get(fullName);
+    return repo && (repo.readyAt ?? 0) <= Date.now() ? repo : undefined;
   }
 
   /** The bare repository behind `owner/name`, for tests that inspect it. */
@@ -330,7 +370,7 @@ export class GitHubStandIn {
 
   private async gitHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const m = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
-    const repo = m ? this.repos.get(`${m[1]}/${m[2]}`) : undefined;
+    const repo = m ? this.repo(`${m[1]}/${m[2]}`) : undefined;
     const login = this.login(req);
     if (!login) {
       req.resume();
@@ -344,7 +384,8 @@ export class GitHubStandIn {
     }
     const pushing = url.searchParams.get('service') === 'git-receive-pack' || m[3] === '/git-receive-pack';
     if (pushing && m[3] === '/info/refs' && this.beforePush) await this.beforePush(`${repo.owner}/${repo.name}`, repo.dir);
-    if (pushing && !repo.collaborators.has(login)) {
+    // Pushing needs the write role.
+    if (pushing && !this.can(repo, login, 'write')) {
       req.resume();
       res.writeHead(403).end(`Permission to ${repo.owner}/${repo.name} denied to ${login}.\n`);
       return;
@@ -413,7 +454,7 @@ export class GitHubStandIn {
 
   private repoJson(repo: Repo, login: string): Record<string, unknown> {
     const full = `${repo.owner}/${repo.name}`;
-    const push = repo.collaborators.has(login);
+    const at = (role: Role) => this.can(repo, login, role);
     const parent = repo.parent ? this.repos.get(repo.parent) : undefined;
     return {
       id: repo.id,
@@ -431,7 +472,7 @@ export class GitHubStandIn {
       created_at: repo.createdAt,
       updated_at: repo.createdAt,
       pushed_at: repo.createdAt,
-      permissions: { admin: repo.owner === login, maintain: repo.owner === login, push, triage: push, pull: true },
+      permissions: { admin: at('admin'), maintain: at('maintain'), push: at('write'), triage: at('triage'), pull: true },
       ...(parent ? { parent: this.repoJson(parent, login), source: this.repoJson(parent, login) } : {}),
     };
   }
@@ -546,7 +587,7 @@ export class GitHubStandIn {
     const key = `${method} ${template}`;
     if (key === 'GET /user') return [200, { ...this.userJson(login), name: login }, { 'x-oauth-scopes': 'repo, read:org' }];
     const full = `${parts[1]}/${parts[2]}`;
-    const repo = this.repos.get(full);
+    const repo = this.repo(full);
     if (!repo) return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
     const pulls = this.pulls.get(full)!;
     const pullOf = async (n: string | undefined) => {
@@ -565,7 +606,8 @@ export class GitHubStandIn {
           await mkdir(join(this.root, 'repos', login), { recursive: true });
           await git(['clone', '--quiet', '--bare', repo.dir, dir], { cwd: this.root });
           await this.configure(dir);
-          this.repos.set(forkName, { owner: login, name: repo.name, id: this.nextId++, dir, collaborators: new Set([login]), parent: full, createdAt: now() });
+          const readyAt = Date.now() + this.forkDelayMs;
+          this.repos.set(forkName, { owner: login, name: repo.name, id: this.nextId++, dir, roles: new Map([[login, 'admin']]), parent: full, createdAt: now(), readyAt });
         }
         return [202, this.repoJson(this.repos.get(forkName)!, login)];
       }
@@ -620,7 +662,9 @@ export class GitHubStandIn {
       case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
-        if (p.user !== login && !repo.collaborators.has(login)) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        // The author may edit and close their own PR; closing another's needs triage, editing it write.
+        const allowed = p.user === login || (this.can(repo, login, 'triage') && body.title === undefined && body.body === undefined) || this.can(repo, login, 'write');
+        if (!allowed) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         if (typeof body.title === 'string') p.title = body.title;
         if (typeof body.body === 'string') p.body = body.body;
         if (body.state === 'closed' && p.state === 'open') {
@@ -663,7 +707,8 @@ export class GitHubStandIn {
       case 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
-        if (!repo.collaborators.has(login)) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
+        // Merging needs the write role.
+        if (!this.can(repo, login, 'write')) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
         if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
         if (body.sha && body.sha !== p.headSha) return [409, { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' }];
         for (const context of this.requiredStatuses.get(full) ?? []) {
@@ -710,7 +755,8 @@ export class GitHubStandIn {
         return [200, { ref: `refs/${ref}`, node_id: `REF_${sha.slice(0, 8)}`, url: `${this.apiUrl}/repos/${full}/git/refs/${ref}`, object: { type: 'commit', sha, url: `${this.apiUrl}/repos/${full}/git/commits/${sha}` } }];
       }
       case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
-        if (!repo.collaborators.has(login)) return notFound;
+        // "Users with push access in a repository can create commit statuses" (docs.github.com/en/rest/commits/statuses).
+        if (!this.can(repo, login, 'write')) return notFound;
         const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state) };
         this.statuses.push(status);
         return [201, { id: this.nextId++, state: status.state, context: status.context, creator: this.userJson(login), created_at: now(), updated_at: now() }];

@@ -117,3 +117,30 @@ describe('on a GitHub registry', () => {
     expect(standin.takeViolations()).toEqual([]);
   });
 });
+
+describe('on a GitHub registry, association reject', () => {
+  it('by a committee member without triage posts the review and says plainly that the PR is left open; with triage it closes it', async () => {
+    const cube = await run(['mlcube', 'submit', cubeDir('chestxray-mobilenet'), '--name', 'second-model', '--image-digest', digest('e'), '--operational', '--yes', '--json'], MODEL_OWNER);
+    await asAdmin((f) => f.merge(JSON.parse(cube.out).pull.number));
+    const assoc = await run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/second-model`, '--runner', 'process', '--yes', '--json'], MODEL_OWNER);
+    expect(assoc.code).toBe(0);
+    const number = JSON.parse(assoc.out).pull.number as number;
+
+    standin.setRole(REPO, COMMITTEE, 'read');
+    const first = await run(['association', 'reject', '-b', 'chestxray', '-m', `${MODEL_OWNER}/second-model`, '--reason', 'fails on the demo data'], COMMITTEE);
+    expect(first.code).toBe(1);
+    expect(first.err).toBe('');
+    expect(first.out).toBe(
+      `Requested changes on pull request #${number} (model ${MODEL_OWNER}/second-model with chestxray), but it is still open: ${COMMITTEE} may not close other people's pull requests on ${REPO} (that needs the triage role). Left to do: a maintainer closes #${number}, or an admin gives the committee triage and you run this again.\n`,
+    );
+    expect(await asAdmin((f) => f.reviews(number))).toEqual([expect.objectContaining({ login: COMMITTEE, state: 'CHANGES_REQUESTED' })]);
+    expect((await asAdmin((f) => f.getPull(number))).state).toBe('open');
+
+    standin.setRole(REPO, COMMITTEE, 'triage');
+    const again = await run(['association', 'reject', '-b', 'chestxray', '-m', `${MODEL_OWNER}/second-model`, '--reason', 'fails on the demo data'], COMMITTEE);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain(`and closed it.`);
+    expect((await asAdmin((f) => f.getPull(number))).state).toBe('closed');
+    expect(standin.takeViolations()).toEqual([]);
+  }, 180_000);
+});

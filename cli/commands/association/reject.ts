@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { asCommitteeMember, associationPath, openAssociationPull } from '../../committee.ts';
 import { withForge } from '../../forge.ts';
+import { ForgeApiError } from '../../../registry/forge/errors.ts';
 
 export class AssociationRejectCommand extends BaseCommand {
   static override paths = [['association', 'reject']];
@@ -11,6 +12,10 @@ export class AssociationRejectCommand extends BaseCommand {
       As MedPerf's \`association reject\`: a member of the benchmark's committee reviews the
       association's pull request with "changes requested", giving the reason, and closes it. A
       closed association pull request is a rejected association; the owner may ask again.
+
+      On GitHub, closing someone else's pull request needs the triage role (or write) on the
+      registry repository: give the committee triage. Without it the review is still posted, and
+      the command says that the pull request is left open for a maintainer to close.
     `,
     examples: [
       ['Reject a model, saying why', '$0 association reject -b chestxray -m someone/model --reason "fails on the demo data"'],
@@ -29,10 +34,24 @@ export class AssociationRejectCommand extends BaseCommand {
       const pull = await openAssociationPull(forge, view, target, this.benchmark);
       const body = `Rejected by ${login} for the committee of ${this.benchmark}${this.reason ? `: ${this.reason}` : '.'}`;
       await forge.review(pull.number, 'REQUEST_CHANGES', body);
-      await forge.close(pull.number);
+      let closed = true;
+      try {
+        await forge.close(pull.number);
+      } catch (error) {
+        if (!(error instanceof ForgeApiError && (error.status === 403 || error.status === 404))) throw error;
+        closed = false;
+      }
       if (this.json) {
-        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, rejectedBy: login, reason: this.reason ?? null });
-        return 0;
+        this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, rejectedBy: login, reason: this.reason ?? null, closed });
+        return closed ? 0 : 1;
+      }
+      if (!closed) {
+        this.print(
+          `Requested changes on pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}), but it is still open: ` +
+            `${login} may not close other people's pull requests on ${forge.registry} (that needs the triage role). ` +
+            `Left to do: a maintainer closes #${pull.number}, or an admin gives the committee triage and you run this again.`,
+        );
+        return 1;
       }
       this.print(`Rejected: requested changes on pull request #${pull.number} (${target.kind} ${target.entity} with ${this.benchmark}) and closed it.`);
       return 0;
