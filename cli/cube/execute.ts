@@ -26,7 +26,8 @@ export interface RunnableCube extends CubeUnderTest {
 export function imageOf(cube: RunnableCube): CubeImage {
   const image = cubeImage(cube.cube);
   const tarball = cube.record?.image.tarball;
-  return { label: cube.label, ...(image ? { image } : {}), ...(cube.imageDigest ? { digest: cube.imageDigest } : {}), ...(tarball ? { tarball } : {}) };
+  const reference = cube.record?.image.reference;
+  return { label: cube.label, ...(image ? { image } : {}), ...(cube.imageDigest ? { digest: cube.imageDigest } : {}), ...(tarball ? { tarball } : {}), ...(reference ? { reference } : {}) };
 }
 
 async function exists(path: string): Promise<boolean> {

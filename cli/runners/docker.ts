@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import { fetchAsset } from '../fetch.ts';
+import { pullImage, pullReferences } from './docker-pull.ts';
 import {
   closeLog,
   DEFAULT_LIMITS,
@@ -207,7 +208,15 @@ export class DockerRunner implements Runner {
         await loadImageTarball(this.docker, file, cube.digest, what);
       }
     }
-    return this.checkImage(cube.image, cube.digest);
+    const present = await this.docker
+      .getImage(cube.image)
+      .inspect()
+      .then(() => true)
+      .catch((error: { statusCode?: number }) => (error.statusCode === 404 ? false : true));
+    if (present) return this.checkImage(cube.image, cube.digest);
+    // Missing: pulled (by digest when pinned), then checked against the pin before anything runs.
+    const pulled = await pullImage(this.docker, pullReferences(cube.image, cube.digest, cube.reference), { label: cube.label, onStatus: options.onStatus, onProgress: options.onProgress });
+    return this.checkImage(pulled, cube.digest);
   }
 
   async run(request: RunRequest): Promise<RunResult> {

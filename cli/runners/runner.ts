@@ -51,6 +51,8 @@ export interface CubeImage {
   image?: string;
   /** The pin: the image id or a registry digest. */
   digest?: string;
+  /** Where the record says to pull it from, pinned (`repository@sha256:...`). */
+  reference?: string;
   /** A tarball holding the pinned image, verified before it is loaded. */
   tarball?: Asset;
 }
