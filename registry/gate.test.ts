@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, formatGateDecision, type GateDecision, type Review } from './gate.ts';
 import { rule as resultPreconditions } from './rules/result-preconditions.ts';
@@ -19,11 +20,12 @@ import {
 } from '../testing/records.ts';
 
 const at = (minute: number) => `2026-11-23T10:${String(minute).padStart(2, '0')}:00Z`;
-const review = (login: string, state: Review['state'], minute = 0): Review => ({ login, state, submittedAt: at(minute) });
+const HEAD_SHA = 'c0ffee'.padEnd(40, '0');
+const review = (login: string, state: Review['state'], minute = 0, commitId = HEAD_SHA): Review => ({ login, state, submittedAt: at(minute), commitId });
 
-async function gate(base: Files, head: Files, author: string, reviews: Review[] = []): Promise<GateDecision> {
+async function gate(base: Files, head: Files, author: string, reviews: Review[] = [], headSha = HEAD_SHA): Promise<GateDecision> {
   const changed = [...new Set([...Object.keys(base), ...Object.keys(head)])].filter((p) => base[p] !== head[p]).sort();
-  return evaluateGate({ base: view(base), head: view(head), changed, author, reviews });
+  return evaluateGate({ base: view(base), head: view(head), changed, author, reviews, headSha });
 }
 
 const MAIN = tutorialRegistry();
@@ -170,6 +172,13 @@ describe('approval gate', () => {
         met: true,
       },
       {
+        reason: 'erin asks for the dataset dora/xrays to join lungs, but only its owner (dora) may ask',
+        paths: ['benchmarks/lungs/datasets/dora/xrays.yaml'],
+        approvers: ['dora'],
+        approvedBy: [],
+        met: false,
+      },
+      {
         reason: 'the dataset dora/xrays asks to join lungs',
         paths: ['benchmarks/lungs/datasets/dora/xrays.yaml'],
         approvers: ['lena'],
@@ -178,11 +187,13 @@ describe('approval gate', () => {
       },
     ]);
     expect(decision.satisfied).toBe(false);
-    expect(decision.summary).toBe('needs approval from a committee member of lungs (lena)');
+    expect(decision.summary).toBe('needs approval from an owner of dora/xrays (dora) and from a committee member of lungs (lena)');
     expect(formatGateDecision(decision)).toEqual([
-      'approval gate: waiting — needs approval from a committee member of lungs (lena)',
+      'approval gate: waiting — needs approval from an owner of dora/xrays (dora) and from a committee member of lungs (lena)',
       '  ✓ the model erin/unet asks to join chestxray: approved by carol',
       `      ${NEW_MODEL}`,
+      '  ✗ erin asks for the dataset dora/xrays to join lungs, but only its owner (dora) may ask: waiting for one of dora',
+      '      benchmarks/lungs/datasets/dora/xrays.yaml',
       '  ✗ the dataset dora/xrays asks to join lungs: waiting for one of lena',
       '      benchmarks/lungs/datasets/dora/xrays.yaml',
     ]);
@@ -217,5 +228,187 @@ describe('approval gate', () => {
   it("a registry's first change needs no one: there is no admin yet to ask", async () => {
     const first = { [P.registry]: yaml(registryConfig()), '.github/workflows/validate.yml': 'on: pull_request\n' };
     expect((await gate({}, first, 'founder')).autoMergeable).toBe(true);
+  });
+});
+
+describe('approval gate: a review approves the commit it was given on', () => {
+  const EARLIER = 'ba5e'.padEnd(40, '1');
+  it('an approval of an earlier commit does not count after a new push, and the message says to ask again', async () => {
+    const head = withNewModel();
+    const stale = await gate(MAIN, head, 'erin', [review('carol', 'APPROVED', 1, EARLIER)]);
+    expect(stale.satisfied).toBe(false);
+    expect(stale.requirements).toEqual([
+      {
+        reason: 'the model erin/unet asks to join chestxray',
+        paths: [NEW_MODEL],
+        approvers: ['bench-committee', 'carol'],
+        approvedBy: [],
+        met: false,
+        staleApprovals: ['carol'],
+      },
+    ]);
+    expect(stale.summary).toBe(
+      'needs approval from a committee member of chestxray (bench-committee, carol); carol approved an earlier commit, and an approval counts only for the commit it was given on: ask for a review of the latest commit',
+    );
+    expect(formatGateDecision(stale)[1]).toBe(
+      '  ✗ the model erin/unet asks to join chestxray: waiting for one of bench-committee, carol (carol approved an earlier commit; the latest needs a new review)',
+    );
+    // Approving the new head counts again.
+    const again = await gate(MAIN, head, 'erin', [review('carol', 'APPROVED', 1, EARLIER), review('carol', 'APPROVED', 2)]);
+    expect(again.satisfied).toBe(true);
+  });
+
+  it('counts no review without a commit, without a head, or of another commit (several variants)', async () => {
+    const head = withNewModel();
+    const variants: Array<{ reviews: Review[]; headSha?: string }> = [
+      { reviews: [{ login: 'carol', state: 'APPROVED', submittedAt: at(1) }] },
+      { reviews: [review('carol', 'APPROVED', 1)], headSha: undefined },
+      { reviews: [review('carol', 'APPROVED', 1, HEAD_SHA.slice(0, 12))] },
+      { reviews: [review('carol', 'APPROVED', 1, '')] },
+      // A later approval of an old commit replaces an earlier approval of the head.
+      { reviews: [review('carol', 'APPROVED', 1), review('carol', 'APPROVED', 2, EARLIER)] },
+      { reviews: [review('carol', 'APPROVED', 1, EARLIER), review('bench-committee', 'APPROVED', 2, EARLIER)] },
+    ];
+    for (const v of variants) {
+      const changed = [NEW_MODEL, 'mlcubes/erin/unet.yaml'];
+      const d = await evaluateGate({ base: view(MAIN), head: view(head), changed, author: 'erin', reviews: v.reviews, ...('headSha' in v ? { headSha: v.headSha } : { headSha: HEAD_SHA }) });
+      expect(d.satisfied, JSON.stringify(v)).toBe(false);
+    }
+  });
+
+  it('fast-check: whatever the reviews, only an approval of the head by an approver who is not the author satisfies the gate', async () => {
+    const head = withNewModel();
+    const logins = ['carol', 'bench-committee', 'erin', 'mallory', 'Carol'];
+    const commits = [HEAD_SHA, EARLIER, undefined];
+    const states: Review['state'][] = ['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ login: fc.constantFrom(...logins), state: fc.constantFrom(...states), minute: fc.nat(59), commit: fc.constantFrom(...commits) }), { maxLength: 8 }),
+        async (list) => {
+          const reviews = list.map((r) => ({ login: r.login, state: r.state, submittedAt: at(r.minute), ...(r.commit ? { commitId: r.commit } : {}) }));
+          const d = await gate(MAIN, head, 'erin', reviews);
+          // The expected answer, computed the plain way: each login's latest non-comment review.
+          const latest = new Map<string, { minute: number; i: number; state: string; commit?: string }>();
+          list.forEach((r, i) => {
+            if (r.state === 'COMMENTED' || r.login.toLowerCase() === 'erin') return;
+            const k = r.login.toLowerCase();
+            const p = latest.get(k);
+            if (!p || r.minute > p.minute || (r.minute === p.minute && i > p.i)) latest.set(k, { minute: r.minute, i, state: r.state, commit: r.commit });
+          });
+          const ok = ['carol', 'bench-committee'].some((l) => latest.get(l)?.state === 'APPROVED' && latest.get(l)?.commit === HEAD_SHA);
+          expect(d.satisfied).toBe(ok);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('approval gate: fails closed when the base cannot be read', () => {
+  const outsider = (base: Files) => ({ ...base, '.github/workflows/x.yml': 'on: push\n', CODEOWNERS: '* @mallory\n' });
+  const brokenConfigs: Array<[string, string]> = [
+    ['fails its schema', yaml({ title: 'x', admins: 'admin1' })],
+    ['has an unknown field', yaml({ ...registryConfig(), owner: 'mallory' })],
+    ['is not YAML', 'title: [unclosed\n'],
+    ['is empty', ''],
+  ];
+  for (const [what, bytes] of brokenConfigs) {
+    it(`a registry.yaml on main that ${what}: an outsider's workflow and CODEOWNERS need an admin no one can be`, async () => {
+      const main = { ...MAIN, [P.registry]: bytes };
+      const d = await gate(main, outsider(main), 'mallory', [review('admin1', 'APPROVED', 1)]);
+      expect(d.satisfied).toBe(false);
+      expect(d.autoMergeable).toBe(false);
+      expect(d.requirements).toEqual([
+        {
+          reason: 'the registry configuration on the base does not load',
+          paths: ['.github/workflows/x.yml', 'CODEOWNERS'],
+          approvers: [],
+          approvedBy: [],
+          met: false,
+        },
+      ]);
+      expect(d.summary).toBe(
+        'needs approval from a registry admin, but registry.yaml on the base does not load, so its admins cannot be read: fix registry.yaml on main first (`medperf-git validate` says what is wrong)',
+      );
+    });
+  }
+
+  it('every kind of change waits, a result or a cube edit too, and registry.yaml removed from a non-empty main', async () => {
+    const main = { ...MAIN, [P.registry]: 'admins: 3\n' };
+    const cubeEdit = { ...main, [P.model]: yaml({ ...cube('model', 'operational', 'f'), description: 'x' }) };
+    expect((await gate(main, cubeEdit, 'bob')).satisfied).toBe(false);
+    const noConfig = without(MAIN, P.registry);
+    const d = await gate(noConfig, outsider(noConfig), 'mallory');
+    expect(d.satisfied).toBe(false);
+    expect(d.summary).toBe(
+      'needs approval from a registry admin, but the base has records but no registry.yaml, so its admins cannot be read: restore registry.yaml on main first',
+    );
+  });
+
+  it("a benchmark.yaml on main that does not load: an association needs an admin, never the change's own committee", async () => {
+    const main = { ...MAIN, [P.benchmark]: yaml({ ...benchmark(), committee: 'carol' }) };
+    const head = withNewModel(main);
+    const d = await gate(main, head, 'erin', [review('carol', 'APPROVED', 1)]);
+    expect(d.requirements).toEqual([
+      {
+        reason: `${P.benchmark} on the base does not load, so its committee and policy cannot be read`,
+        paths: [NEW_MODEL],
+        approvers: ['admin1', 'admin2'],
+        approvedBy: [],
+        met: false,
+      },
+    ]);
+    // A head that "fixes" the benchmark with a policy approving everything changes nothing.
+    const sneaky = { ...head, [P.benchmark]: yaml(benchmark({ model_auto_approval: { mode: 'always' } })) };
+    expect((await gate(main, sneaky, 'erin')).satisfied).toBe(false);
+  });
+});
+
+describe('approval gate: consent of the cube or dataset owner', () => {
+  const committeeAdds = (files: Files, over: Partial<ReturnType<typeof benchmark>> = {}) => ({
+    ...files,
+    [P.benchmark]: yaml(benchmark(over)),
+  });
+  it("a committee member's association of someone else's cube waits for the owner, whatever the policy says", async () => {
+    const policies = [undefined, { mode: 'always' as const }, { mode: 'allowlist' as const, allowlist: ['erin'] }, { mode: 'never' as const }];
+    for (const policy of policies) {
+      const main = committeeAdds(withNewModel(), policy ? { model_auto_approval: policy } : {});
+      const base = without(main, NEW_MODEL);
+      const head = { ...base, [NEW_MODEL]: yaml(modelAssociation({ initiated_by: 'carol' })) };
+      const d = await gate(base, head, 'carol');
+      expect(d.satisfied, JSON.stringify(policy)).toBe(false);
+      expect(d.requirements[0]).toEqual({
+        reason: 'carol asks for the model erin/unet to join chestxray, but only its owner (erin) may ask',
+        paths: [NEW_MODEL],
+        approvers: ['erin'],
+        approvedBy: [],
+        met: false,
+      });
+      // The owner's approval of that commit is their consent.
+      const consented = await gate(base, head, 'carol', [review('erin', 'APPROVED', 1), review('bench-committee', 'APPROVED', 2)]);
+      expect(consented.satisfied, JSON.stringify(policy)).toBe(true);
+    }
+  });
+
+  it("owners listed on the base record consent for the cube; a list the change adds does not", async () => {
+    const base = { ...MAIN, 'mlcubes/erin/unet.yaml': yaml({ ...cube('model'), owners: ['frank'] }) };
+    const head = { ...base, [NEW_MODEL]: yaml(modelAssociation({ initiated_by: 'frank' })) };
+    expect((await gate(base, head, 'frank')).requirements.map((r) => r.reason)).toEqual(['the model erin/unet asks to join chestxray']);
+    const noList = { ...MAIN, 'mlcubes/erin/unet.yaml': yaml(cube('model')) };
+    const claims = { ...noList, 'mlcubes/erin/unet.yaml': yaml({ ...cube('model'), owners: ['frank'] }), [NEW_MODEL]: yaml(modelAssociation({ initiated_by: 'frank' })) };
+    expect((await gate(noList, claims, 'frank')).summary).toBe(
+      'needs approval from an owner of erin/unet (erin) and from a committee member of chestxray (bench-committee, carol)',
+    );
+  });
+
+  it("a dataset association by anyone but the data owner waits for them; a priority set by the committee does not", async () => {
+    const base = without(MAIN, P.result, P.datasetAssociation);
+    const head = { ...base, [P.datasetAssociation]: yaml(datasetAssociation({ initiated_by: 'carol' })) };
+    expect((await gate(base, head, 'carol')).summary).toBe(
+      'needs approval from an owner of dora/xrays (dora) and from another committee member of chestxray (bench-committee)',
+    );
+    expect((await gate(base, head, 'carol', [review('bench-committee', 'APPROVED', 1)])).satisfied).toBe(false);
+    expect((await gate(base, head, 'carol', [review('dora', 'APPROVED', 1), review('bench-committee', 'APPROVED', 1)])).satisfied).toBe(true);
+    expect((await gate(MAIN, { ...MAIN, [P.modelAssociation]: yaml(modelAssociation({ priority: 7 })) }, 'carol')).satisfied).toBe(true);
   });
 });

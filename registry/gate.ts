@@ -14,6 +14,8 @@ export interface Review {
   login: string;
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
   submittedAt: string;
+  /** The commit the review was given on: an approval approves that commit only. */
+  commitId?: string;
 }
 
 export interface GateInput {
@@ -22,6 +24,11 @@ export interface GateInput {
   changed: string[];
   author: string;
   reviews: Review[];
+  /**
+   * The commit the change is at now (the PR's head). Only reviews given on it count: a push after
+   * an approval needs a new approval. Without it, no review counts.
+   */
+  headSha?: string;
 }
 
 export interface GateRequirement {
@@ -30,9 +37,11 @@ export interface GateRequirement {
   paths: string[];
   /** Who may approve it (never the author). */
   approvers: string[];
-  /** Approvers whose latest review approves. */
+  /** Approvers whose latest review approves the current head commit. */
   approvedBy: string[];
   met: boolean;
+  /** Approvers whose approval was given on an earlier commit, and so no longer counts. */
+  staleApprovals?: string[];
 }
 
 export interface GateDecision {
@@ -49,19 +58,31 @@ const lower = (s: string) => s.toLowerCase();
 /**
  * Who approves, by the latest review of each login, as GitHub counts them: a comment neither gives
  * nor takes an approval, requesting changes or a dismissal withdraws it. The author's own reviews
- * never count.
+ * never count. An approval counts only for the commit it was given on (`headSha`); the logins whose
+ * latest approval is of an earlier commit are `stale`.
  */
-export function approvingLogins(reviews: readonly Review[], author: string): Set<string> {
-  const latest = new Map<string, { state: Review['state']; at: number; order: number }>();
+export function approvingLogins(
+  reviews: readonly Review[],
+  author: string,
+  headSha?: string,
+): { current: Set<string>; stale: Set<string> } {
+  const latest = new Map<string, { review: Review; at: number; order: number }>();
   reviews.forEach((r, order) => {
     if (r.state === 'COMMENTED' || lower(r.login) === lower(author)) return;
     const at = Date.parse(r.submittedAt);
     const key = lower(r.login);
     const prev = latest.get(key);
     const time = Number.isNaN(at) ? -Infinity : at;
-    if (!prev || time > prev.at || (time === prev.at && order > prev.order)) latest.set(key, { state: r.state, at: time, order });
+    if (!prev || time > prev.at || (time === prev.at && order > prev.order)) latest.set(key, { review: r, at: time, order });
   });
-  return new Set([...latest].filter(([, v]) => v.state === 'APPROVED').map(([login]) => login));
+  const current = new Set<string>();
+  const stale = new Set<string>();
+  for (const [login, { review }] of latest) {
+    if (review.state !== 'APPROVED') continue;
+    if (headSha !== undefined && review.commitId !== undefined && lower(review.commitId) === lower(headSha)) current.add(login);
+    else stale.add(login);
+  }
+  return { current, stale };
 }
 
 /** A group of logins who can approve, and how a message names them. */
@@ -70,6 +91,8 @@ interface Approvers {
   /** "a registry admin", "a committee member of chestxray". */
   role: string;
   logins: string[];
+  /** Why the logins could not be read (a record on the base that does not load): no one can approve. */
+  unknown?: string;
 }
 
 interface Need {
@@ -88,45 +111,100 @@ function policyAllows(policy: AutoApproval | undefined, owner: string): string |
 
 type AssociationWhere = Extract<RecordPath, { kind: 'model-association' | 'dataset-association' }>;
 
+/**
+ * A record the gate reads from the base: absent, loaded, or there but not loading. The gate never
+ * reads who approves from the change itself, and a record it cannot read means "needs an admin".
+ */
+type BaseRecord<T> = { state: 'absent' } | { state: 'loaded'; record: T } | { state: 'unreadable' };
+
+async function fromBase<T>(view: RegistryView, path: string, get: () => Promise<T | undefined>): Promise<BaseRecord<T>> {
+  const record = await get();
+  if (record) return { state: 'loaded', record };
+  return (await view.tree.has(path)) ? { state: 'unreadable' } : { state: 'absent' };
+}
+
+const unreadable = (path: string) => `${path} on the base does not load`;
+
 export async function evaluateGate(input: GateInput): Promise<GateDecision> {
   const { base, head, author } = input;
-  const baseConfig = await base.registryConfig();
-  const headConfig = await head.registryConfig();
-  // A registry's very first change has no admins on its base yet: the ones it adds count.
+  const config = await fromBase(base, paths.registry(), () => base.registryConfig());
+  // A registry's very first change (an empty base) has no admins yet: the ones it adds count. A
+  // base with records but no readable registry.yaml has admins no one can read: no one approves.
+  const firstChange = config.state === 'absent' && (await base.tree.list()).length === 0;
+  const headConfig = firstChange ? await head.registryConfig() : undefined;
+  const baseConfig = config.state === 'loaded' ? config.record : undefined;
   const admins: Approvers = {
     key: 'admins',
     role: 'a registry admin',
-    logins: [...(baseConfig ?? headConfig)?.admins ?? []],
+    logins: [...((baseConfig ?? headConfig)?.admins ?? [])],
+    ...(config.state === 'loaded' || firstChange
+      ? {}
+      : {
+          unknown:
+            config.state === 'unreadable'
+              ? `${unreadable('registry.yaml')}, so its admins cannot be read: fix registry.yaml on main first (\`medperf-git validate\` says what is wrong)`
+              : 'the base has records but no registry.yaml, so its admins cannot be read: restore registry.yaml on main first',
+        }),
   };
   const needs: Need[] = [];
   const notes: string[] = [];
 
-  const committeeOf = async (benchmark: string): Promise<Approvers> => {
-    const rec = (await base.benchmark(benchmark)) ?? (await head.benchmark(benchmark));
-    return { key: `committee:${benchmark}`, role: `a committee member of ${benchmark}`, logins: [...(rec?.data.committee ?? [])] };
+  // The owners of an association's cube or dataset: the path's owner and the base record's
+  // `owners` (never the change's own list; a record that does not load adds no one).
+  const ownersOf = async (where: AssociationWhere): Promise<string[]> => {
+    const entity = where.kind === 'model-association' ? await base.cube(where.model) : await base.dataset(where.dataset);
+    return [...new Set([where.owner, ...(entity?.data.owners ?? [])])];
   };
+  const benchmarkOnBase = async (benchmark: string) => fromBase(base, paths.benchmark(benchmark), () => base.benchmark(benchmark));
   const isCommittee = (c: Approvers) => c.logins.some((l) => lower(l) === lower(author));
 
   const association = async (where: AssociationWhere, path: string, existed: boolean) => {
     const isModel = where.kind === 'model-association';
     const what = isModel ? `the model ${where.model}` : `the dataset ${where.dataset}`;
-    const committee = await committeeOf(where.benchmark);
     const before = existed ? ((await base.record(path)) as LoadedRecord<'model-association'> | undefined) : undefined;
     const after = (await head.record(path)) as LoadedRecord<'model-association'> | undefined;
+    let priorityOnly = false;
     if (existed && before && after && isModel) {
       const { priority: p0, ...rest0 } = before.data;
       const { priority: p1, ...rest1 } = after.data;
-      if (isDeepStrictEqual(rest0, rest1) && p0 !== p1) {
-        // Priorities are the committee's to set: a member's change needs no one else.
-        if (isCommittee(committee)) return;
-        needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
-        return;
+      priorityOnly = isDeepStrictEqual(rest0, rest1) && p0 !== p1;
+    }
+    if (!priorityOnly) {
+      // Consent: an association is its cube's or dataset's owner's request. Opened by anyone else
+      // (a committee member, a co-owner listed nowhere), it waits for an owner's approval as well.
+      const owners = await ownersOf(where);
+      if (!owners.some((l) => lower(l) === lower(author))) {
+        needs.push({
+          approvers: { key: `owners:${path}`, role: `an owner of ${isModel ? where.model : where.dataset}`, logins: owners },
+          reason: `${author} asks for ${what} to join ${where.benchmark}, but only its owner (${owners.join(', ')}) may ask`,
+          path,
+        });
       }
     }
-    if (!(await base.tree.has(paths.benchmark(where.benchmark)))) {
+    const bench = await benchmarkOnBase(where.benchmark);
+    if (bench.state === 'absent') {
       // Submitted with its benchmark (the reference model's association): the admin who approves
       // the benchmark approves it too.
       needs.push({ approvers: admins, reason: `the benchmark ${where.benchmark} is new`, path });
+      return;
+    }
+    if (bench.state === 'unreadable') {
+      needs.push({
+        approvers: admins,
+        reason: `${unreadable(paths.benchmark(where.benchmark))}, so its committee and policy cannot be read`,
+        path,
+      });
+      return;
+    }
+    const committee: Approvers = {
+      key: `committee:${where.benchmark}`,
+      role: `a committee member of ${where.benchmark}`,
+      logins: [...bench.record.data.committee],
+    };
+    if (priorityOnly) {
+      // Priorities are the committee's to set: a member's change needs no one else.
+      if (isCommittee(committee)) return;
+      needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
       return;
     }
     if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
@@ -134,9 +212,8 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
-    const bench = (await base.benchmark(where.benchmark)) ?? (await head.benchmark(where.benchmark));
     const field = isModel ? 'model_auto_approval' : 'dataset_auto_approval';
-    const policy = bench?.data[field] ?? (baseConfig ?? headConfig)?.defaults?.[field];
+    const policy = bench.record.data[field] ?? baseConfig?.defaults?.[field];
     const auto = policyAllows(policy, where.owner);
     if (auto) {
       notes.push(`${what} is approved for ${where.benchmark} by its ${isModel ? 'model' : 'dataset'} policy (${auto})`);
@@ -153,15 +230,20 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
     const inBase = await base.tree.has(path);
     const inHead = await head.tree.has(path);
     const where = parseRecordPath(path);
+    if (admins.unknown) {
+      // Who approves what cannot be read off this base: every path waits for an admin.
+      needs.push({ approvers: admins, reason: 'the registry configuration on the base does not load', path });
+      continue;
+    }
     if (!where) {
       // The registry's own automation (workflows, CODEOWNERS) is as sensitive as registry.yaml.
-      // A registry's first change (no registry.yaml on its base) sets them up with it.
-      if (isAuxiliaryPath(path) && baseConfig) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      // A registry's first change (an empty base) sets them up with it.
+      if (isAuxiliaryPath(path) && !firstChange) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
       continue;
     }
     switch (where.kind) {
       case 'registry':
-        if (inBase) needs.push({ approvers: admins, reason: 'registry.yaml changes', path });
+        if (!firstChange) needs.push({ approvers: admins, reason: 'registry.yaml changes', path });
         break;
       case 'benchmark':
         needs.push({
@@ -186,22 +268,25 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
     }
   }
 
-  const approving = approvingLogins(input.reviews, author);
-  const groups = new Map<string, GateRequirement & { role: string; all: string[] }>();
+  const approving = approvingLogins(input.reviews, author, input.headSha);
+  const groups = new Map<string, GateRequirement & { role: string; all: string[]; unknown?: string }>();
   for (const need of needs) {
     const key = `${need.approvers.key}\n${need.reason}`;
     let g = groups.get(key);
     if (!g) {
-      const approvers = need.approvers.logins.filter((l) => lower(l) !== lower(author));
-      const approvedBy = approvers.filter((l) => approving.has(lower(l)));
+      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => lower(l) !== lower(author));
+      const approvedBy = approvers.filter((l) => approving.current.has(lower(l)));
+      const stale = approvers.filter((l) => approving.stale.has(lower(l)));
       g = {
         reason: need.reason,
         paths: [],
         approvers,
         approvedBy,
         met: approvedBy.length > 0,
+        ...(stale.length && !approvedBy.length ? { staleApprovals: stale } : {}),
         role: need.approvers.role,
         all: need.approvers.logins,
+        ...(need.approvers.unknown ? { unknown: need.approvers.unknown } : {}),
       };
       groups.set(key, g);
     }
@@ -212,21 +297,27 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
   const summary = summarize(requirements, notes, author);
   return {
     satisfied,
-    requirements: requirements.map(({ reason, paths, approvers, approvedBy, met }) => ({ reason, paths, approvers, approvedBy, met })),
+    requirements: requirements.map(({ role: _r, all: _a, unknown: _u, ...r }) => r),
     autoMergeable: satisfied && requirements.length === 0,
     summary,
   };
 }
 
-function whoApproves(r: GateRequirement & { role: string; all: string[] }, author: string): string {
+type Group = GateRequirement & { role: string; all: string[]; unknown?: string };
+
+function whoApproves(r: Group, author: string): string {
+  if (r.unknown) return `${r.role}, but ${r.unknown}`;
   const other = r.all.some((l) => lower(l) === lower(author)) ? r.role.replace(/^a /, 'another ') : r.role;
   if (r.approvers.length === 0) {
     return `${other}, but there is no one else to ask: ${author} may not approve their own change`;
   }
-  return `${other} (${r.approvers.join(', ')})`;
+  const stale = r.staleApprovals?.length
+    ? `; ${r.staleApprovals.join(', ')} approved an earlier commit, and an approval counts only for the commit it was given on: ask for a review of the latest commit`
+    : '';
+  return `${other} (${r.approvers.join(', ')})${stale}`;
 }
 
-function summarize(requirements: Array<GateRequirement & { role: string; all: string[] }>, notes: string[], author: string): string {
+function summarize(requirements: Group[], notes: string[], author: string): string {
   if (requirements.length === 0) {
     return ['no human approval needed', ...notes].join('; ');
   }
@@ -246,7 +337,8 @@ export function formatGateDecision(decision: GateDecision): string[] {
     const status = r.met
       ? `approved by ${r.approvedBy.join(', ')}`
       : r.approvers.length
-        ? `waiting for one of ${r.approvers.join(', ')}`
+        ? `waiting for one of ${r.approvers.join(', ')}` +
+          (r.staleApprovals?.length ? ` (${r.staleApprovals.join(', ')} approved an earlier commit; the latest needs a new review)` : '')
         : 'no one else can approve it';
     lines.push(`  ${r.met ? '✓' : '✗'} ${r.reason}: ${status}`);
     for (const p of r.paths) lines.push(`      ${p}`);

@@ -21,13 +21,13 @@ export const simpleChecks: MergeChecks = {
     }
     return findings;
   },
-  async evaluateGate({ base, changed, author, reviews }) {
+  async evaluateGate({ base, changed, author, reviews, headSha }) {
     const needsAdmin = changed.filter((p) => /^benchmarks\/[^/]+\/benchmark\.yaml$/.test(p));
     if (!needsAdmin.length) return { satisfied: true, requirements: [], autoMergeable: true, summary: 'no approval needed' };
     const bytes = await base.tree.read('registry.yaml');
     const admins = ((bytes ? load(bytes.toString('utf8')) : {}) as { admins?: string[] }).admins ?? [];
     const latest = new Map<string, string>();
-    for (const r of reviews) if (r.login !== author) latest.set(r.login, r.state);
+    for (const r of reviews) if (r.login !== author) latest.set(r.login, r.commitId === headSha ? r.state : 'STALE');
     const approvedBy = admins.filter((a) => latest.get(a) === 'APPROVED');
     const met = approvedBy.length > 0;
     return {

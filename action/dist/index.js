@@ -45066,21 +45066,32 @@ function adminsText(admins) {
   return `the registry admins (${admins.join(", ")})`;
 }
 async function committeeOf(base, head, benchmark) {
-  const rec = await base.benchmark(benchmark) ?? await head.benchmark(benchmark);
+  const rec = await base.benchmark(benchmark) ?? (await base.tree.has(paths.benchmark(benchmark)) ? void 0 : await head.benchmark(benchmark));
   return rec ? [...rec.data.committee] : [];
 }
-async function ownersOf(path, base, head, admins) {
+async function adminsOf(base) {
+  const config = await base.registryConfig();
+  if (config) return { logins: [...config.admins], first: false };
+  if (await base.tree.has(paths.registry())) {
+    return { logins: [], first: false, unknown: "registry.yaml on the base does not load, so its admins cannot be read: fix registry.yaml on main first" };
+  }
+  if ((await base.tree.list()).length === 0) return { logins: [], first: true };
+  return { logins: [], first: false, unknown: "the base has no registry.yaml, so its admins cannot be read: restore registry.yaml on main first" };
+}
+async function ownersOf(path, base, head, registryAdmins) {
   const where = parseRecordPath(path);
+  const admins = registryAdmins.logins;
+  const onlyAdmins = () => registryAdmins.unknown ? { logins: [], text: registryAdmins.unknown } : { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
   if (!where) {
     if (!isAuxiliaryPath(path)) return void 0;
-    if (!admins.length) return void 0;
-    return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
+    if (registryAdmins.first) return void 0;
+    return onlyAdmins();
   }
   const existed = await base.tree.has(path);
   switch (where.kind) {
     case "registry":
-      if (!existed) return void 0;
-      return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
+      if (registryAdmins.first) return void 0;
+      return onlyAdmins();
     case "cube":
     case "dataset": {
       const rec = await base.record(path);
@@ -45113,14 +45124,33 @@ async function ownersOf(path, base, head, admins) {
     }
   }
 }
+async function initiatedBy(path, base, head, author) {
+  const where = parseRecordPath(path);
+  if (where?.kind !== "model-association" && where?.kind !== "dataset-association") return [];
+  const after = await head.record(path);
+  if (!after) return [];
+  const said = after.data.initiated_by;
+  if (await base.tree.has(path)) {
+    const was = (await base.record(path))?.data?.initiated_by;
+    if (was === void 0 || sameLogin(was, said)) return [];
+    return [
+      findingAt("ownership", path, after, "/initiated_by", `initiated_by never changes: it was ${was}, who asked for this association; set it back to ${was}`)
+    ];
+  }
+  if (sameLogin(said, author)) return [];
+  return [
+    findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
+  ];
+}
 var rule3 = {
   id: "ownership",
   async check(ctx) {
     const { base, author, head } = ctx;
     if (!base || !author) return [];
-    const admins = (await base.registryConfig())?.admins ?? [];
+    const admins = await adminsOf(base);
     const out = [];
     for (const path of ctx.changed) {
+      out.push(...await initiatedBy(path, base, head, author));
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
       const inHead = await head.tree.has(path);
@@ -45350,6 +45380,13 @@ async function checkRecord(head, rec) {
       const { benchmark, model } = rec.where;
       report("", await benchmarkProblem(head, benchmark));
       report("", await cubeProblem(head, model, "model", `the association with ${benchmark}`));
+      const cube = await head.cube(model);
+      if (cube && cube.data.kind === "model" && cube.data.state !== "operational") {
+        report(
+          "",
+          `the cube ${model} is still in development: only operational cubes are associated with benchmarks; its owner marks it operational (\`medperf-git mlcube submit --operational\`, after which its hashes never change), then asks again`
+        );
+      }
       break;
     }
     case "dataset-association": {
@@ -45358,6 +45395,12 @@ async function checkRecord(head, rec) {
       report("", await datasetProblem(head, dataset, `the association with ${benchmark}`));
       const bench = await head.benchmark(benchmark);
       const data = await head.dataset(dataset);
+      if (data && data.data.state !== "operational") {
+        report(
+          "",
+          `the dataset ${dataset} is still in development: only operational datasets are associated with benchmarks; run \`medperf-git dataset set-operational -d ${dataset}\` first`
+        );
+      }
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           "",
@@ -53180,7 +53223,7 @@ async function commentMode(s) {
 // registry/gate.ts
 import { isDeepStrictEqual } from "node:util";
 var lower = (s) => s.toLowerCase();
-function approvingLogins(reviews, author) {
+function approvingLogins(reviews, author, headSha) {
   const latest = /* @__PURE__ */ new Map();
   reviews.forEach((r, order) => {
     if (r.state === "COMMENTED" || lower(r.login) === lower(author)) return;
@@ -53188,9 +53231,16 @@ function approvingLogins(reviews, author) {
     const key = lower(r.login);
     const prev = latest.get(key);
     const time = Number.isNaN(at) ? -Infinity : at;
-    if (!prev || time > prev.at || time === prev.at && order > prev.order) latest.set(key, { state: r.state, at: time, order });
+    if (!prev || time > prev.at || time === prev.at && order > prev.order) latest.set(key, { review: r, at: time, order });
   });
-  return new Set([...latest].filter(([, v]) => v.state === "APPROVED").map(([login]) => login));
+  const current = /* @__PURE__ */ new Set();
+  const stale = /* @__PURE__ */ new Set();
+  for (const [login, { review }] of latest) {
+    if (review.state !== "APPROVED") continue;
+    if (headSha !== void 0 && review.commitId !== void 0 && lower(review.commitId) === lower(headSha)) current.add(login);
+    else stale.add(login);
+  }
+  return { current, stale };
 }
 function policyAllows(policy, owner) {
   if (policy?.mode === "always") return "always";
@@ -53199,48 +53249,84 @@ function policyAllows(policy, owner) {
   }
   return void 0;
 }
+async function fromBase(view, path, get3) {
+  const record = await get3();
+  if (record) return { state: "loaded", record };
+  return await view.tree.has(path) ? { state: "unreadable" } : { state: "absent" };
+}
+var unreadable = (path) => `${path} on the base does not load`;
 async function evaluateGate(input) {
   const { base, head, author } = input;
-  const baseConfig = await base.registryConfig();
-  const headConfig = await head.registryConfig();
+  const config = await fromBase(base, paths.registry(), () => base.registryConfig());
+  const firstChange = config.state === "absent" && (await base.tree.list()).length === 0;
+  const headConfig = firstChange ? await head.registryConfig() : void 0;
+  const baseConfig = config.state === "loaded" ? config.record : void 0;
   const admins = {
     key: "admins",
     role: "a registry admin",
-    logins: [...(baseConfig ?? headConfig)?.admins ?? []]
+    logins: [...(baseConfig ?? headConfig)?.admins ?? []],
+    ...config.state === "loaded" || firstChange ? {} : {
+      unknown: config.state === "unreadable" ? `${unreadable("registry.yaml")}, so its admins cannot be read: fix registry.yaml on main first (\`medperf-git validate\` says what is wrong)` : "the base has records but no registry.yaml, so its admins cannot be read: restore registry.yaml on main first"
+    }
   };
   const needs = [];
   const notes = [];
-  const committeeOf3 = async (benchmark) => {
-    const rec = await base.benchmark(benchmark) ?? await head.benchmark(benchmark);
-    return { key: `committee:${benchmark}`, role: `a committee member of ${benchmark}`, logins: [...rec?.data.committee ?? []] };
+  const ownersOf2 = async (where) => {
+    const entity = where.kind === "model-association" ? await base.cube(where.model) : await base.dataset(where.dataset);
+    return [.../* @__PURE__ */ new Set([where.owner, ...entity?.data.owners ?? []])];
   };
+  const benchmarkOnBase = async (benchmark) => fromBase(base, paths.benchmark(benchmark), () => base.benchmark(benchmark));
   const isCommittee = (c) => c.logins.some((l) => lower(l) === lower(author));
   const association = async (where, path, existed) => {
     const isModel = where.kind === "model-association";
     const what = isModel ? `the model ${where.model}` : `the dataset ${where.dataset}`;
-    const committee = await committeeOf3(where.benchmark);
     const before = existed ? await base.record(path) : void 0;
     const after = await head.record(path);
+    let priorityOnly = false;
     if (existed && before && after && isModel) {
       const { priority: p0, ...rest0 } = before.data;
       const { priority: p1, ...rest1 } = after.data;
-      if (isDeepStrictEqual(rest0, rest1) && p0 !== p1) {
-        if (isCommittee(committee)) return;
-        needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
-        return;
+      priorityOnly = isDeepStrictEqual(rest0, rest1) && p0 !== p1;
+    }
+    if (!priorityOnly) {
+      const owners = await ownersOf2(where);
+      if (!owners.some((l) => lower(l) === lower(author))) {
+        needs.push({
+          approvers: { key: `owners:${path}`, role: `an owner of ${isModel ? where.model : where.dataset}`, logins: owners },
+          reason: `${author} asks for ${what} to join ${where.benchmark}, but only its owner (${owners.join(", ")}) may ask`,
+          path
+        });
       }
     }
-    if (!await base.tree.has(paths.benchmark(where.benchmark))) {
+    const bench = await benchmarkOnBase(where.benchmark);
+    if (bench.state === "absent") {
       needs.push({ approvers: admins, reason: `the benchmark ${where.benchmark} is new`, path });
+      return;
+    }
+    if (bench.state === "unreadable") {
+      needs.push({
+        approvers: admins,
+        reason: `${unreadable(paths.benchmark(where.benchmark))}, so its committee and policy cannot be read`,
+        path
+      });
+      return;
+    }
+    const committee = {
+      key: `committee:${where.benchmark}`,
+      role: `a committee member of ${where.benchmark}`,
+      logins: [...bench.record.data.committee]
+    };
+    if (priorityOnly) {
+      if (isCommittee(committee)) return;
+      needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
       return;
     }
     if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
-    const bench = await base.benchmark(where.benchmark) ?? await head.benchmark(where.benchmark);
     const field2 = isModel ? "model_auto_approval" : "dataset_auto_approval";
-    const policy = bench?.data[field2] ?? (baseConfig ?? headConfig)?.defaults?.[field2];
+    const policy = bench.record.data[field2] ?? baseConfig?.defaults?.[field2];
     const auto = policyAllows(policy, where.owner);
     if (auto) {
       notes.push(`${what} is approved for ${where.benchmark} by its ${isModel ? "model" : "dataset"} policy (${auto})`);
@@ -53256,13 +53342,17 @@ async function evaluateGate(input) {
     const inBase = await base.tree.has(path);
     const inHead = await head.tree.has(path);
     const where = parseRecordPath(path);
+    if (admins.unknown) {
+      needs.push({ approvers: admins, reason: "the registry configuration on the base does not load", path });
+      continue;
+    }
     if (!where) {
-      if (isAuxiliaryPath(path) && baseConfig) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      if (isAuxiliaryPath(path) && !firstChange) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
       continue;
     }
     switch (where.kind) {
       case "registry":
-        if (inBase) needs.push({ approvers: admins, reason: "registry.yaml changes", path });
+        if (!firstChange) needs.push({ approvers: admins, reason: "registry.yaml changes", path });
         break;
       case "benchmark":
         needs.push({
@@ -53279,23 +53369,26 @@ async function evaluateGate(input) {
         break;
     }
   }
-  const approving = approvingLogins(input.reviews, author);
+  const approving = approvingLogins(input.reviews, author, input.headSha);
   const groups2 = /* @__PURE__ */ new Map();
   for (const need of needs) {
     const key = `${need.approvers.key}
 ${need.reason}`;
     let g = groups2.get(key);
     if (!g) {
-      const approvers = need.approvers.logins.filter((l) => lower(l) !== lower(author));
-      const approvedBy = approvers.filter((l) => approving.has(lower(l)));
+      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => lower(l) !== lower(author));
+      const approvedBy = approvers.filter((l) => approving.current.has(lower(l)));
+      const stale = approvers.filter((l) => approving.stale.has(lower(l)));
       g = {
         reason: need.reason,
         paths: [],
         approvers,
         approvedBy,
         met: approvedBy.length > 0,
+        ...stale.length && !approvedBy.length ? { staleApprovals: stale } : {},
         role: need.approvers.role,
-        all: need.approvers.logins
+        all: need.approvers.logins,
+        ...need.approvers.unknown ? { unknown: need.approvers.unknown } : {}
       };
       groups2.set(key, g);
     }
@@ -53306,17 +53399,19 @@ ${need.reason}`;
   const summary2 = summarize(requirements, notes, author);
   return {
     satisfied,
-    requirements: requirements.map(({ reason, paths: paths2, approvers, approvedBy, met }) => ({ reason, paths: paths2, approvers, approvedBy, met })),
+    requirements: requirements.map(({ role: _r, all: _a, unknown: _u, ...r }) => r),
     autoMergeable: satisfied && requirements.length === 0,
     summary: summary2
   };
 }
 function whoApproves(r, author) {
+  if (r.unknown) return `${r.role}, but ${r.unknown}`;
   const other = r.all.some((l) => lower(l) === lower(author)) ? r.role.replace(/^a /, "another ") : r.role;
   if (r.approvers.length === 0) {
     return `${other}, but there is no one else to ask: ${author} may not approve their own change`;
   }
-  return `${other} (${r.approvers.join(", ")})`;
+  const stale = r.staleApprovals?.length ? `; ${r.staleApprovals.join(", ")} approved an earlier commit, and an approval counts only for the commit it was given on: ask for a review of the latest commit` : "";
+  return `${other} (${r.approvers.join(", ")})${stale}`;
 }
 function summarize(requirements, notes, author) {
   if (requirements.length === 0) {
@@ -53339,7 +53434,7 @@ async function gateMode(s) {
   const base = directoryTree(s.path);
   const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const reviews = await pullReviews(gh, s.repo, pull.number);
-  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
+  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   await setStatus(gh, s.repo, pull.headSha, {
     state: decision.satisfied ? "success" : "pending",
     context: GATE_CONTEXT,

@@ -22,7 +22,7 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
   const base = directoryTree(s.path);
   const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
   const reviews = await pullReviews(gh, s.repo, pull.number);
-  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews });
+  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   await setStatus(gh, s.repo, pull.headSha, {
     state: decision.satisfied ? 'success' : 'pending',
     context: GATE_CONTEXT,

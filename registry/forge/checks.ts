@@ -34,6 +34,7 @@ export async function checkPull(
     changed: pull.paths,
     author: pull.author,
     reviews,
+    headSha: pull.headSha,
   });
   return { findings, gate };
 }

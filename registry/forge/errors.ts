@@ -45,3 +45,10 @@ export class ReviewRefusedError extends MedperfError {
     super('review-refused', message);
   }
 }
+
+/** The acting login may not do this to the pull request (close or merge someone else's change). */
+export class NotPermittedError extends MedperfError {
+  constructor(message: string) {
+    super('not-permitted', message);
+  }
+}

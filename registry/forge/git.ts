@@ -176,8 +176,10 @@ export async function mergeTrees(
   ours: string,
   theirs: string,
   env?: NodeJS.ProcessEnv,
+  options: { unrelated?: boolean } = {},
 ): Promise<{ tree: string } | { conflicts: string[] }> {
-  const r = await git(['merge-tree', '--write-tree', '--name-only', '-z', ours, theirs], {
+  const unrelated = options.unrelated ? ['--allow-unrelated-histories'] : [];
+  const r = await git(['merge-tree', '--write-tree', ...unrelated, '--name-only', '-z', ours, theirs], {
     cwd: repo,
     env,
     okCodes: [1],

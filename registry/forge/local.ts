@@ -4,17 +4,18 @@
 // the store and to main happens under one lock, and the store is replaced atomically, so readers
 // never see half a file.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
-import { formatGateDecision } from '../gate.ts';
+import { formatGateDecision, type GateDecision } from '../gate.ts';
+import { createView } from '../load.ts';
 import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
-import { AuthError, MergeRefusedError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, MergeRefusedError, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   branchFor,
   commentMarker,
@@ -55,7 +56,26 @@ interface Store {
   nextPull: number;
   nextComment: number;
   pulls: StoredPull[];
+  /** The commit the forge last moved main to: main moved by anything else is refused. */
+  main?: string;
 }
+
+/**
+ * The bare repository's guard, as GitHub's branch protection: main takes no push at all (the forge
+ * moves it itself, with update-ref, after its checks), and no branch is deleted or rewritten.
+ */
+const PRE_RECEIVE = `#!/bin/sh
+# Installed by medperf-git: the registry's main branch changes only by a merge the forge makes.
+status=0
+while read -r old new ref; do
+  case "$ref" in
+    refs/heads/main)
+      echo "refused: main changes only through a pull request merged by the forge (medperf-git pr merge)" >&2
+      status=1 ;;
+  esac
+done
+exit $status
+`;
 
 export interface LocalForgeOptions {
   /** The forge folder (holds registry.git and pulls.json); created when missing. */
@@ -100,7 +120,43 @@ export class LocalForge implements Forge {
         await git(['init', '--quiet', '--bare', '--initial-branch=main', forge.repo], { cwd: forge.registry });
       });
     }
+    await forge.protect();
     return forge;
+  }
+
+  /** Installs the guard on main (idempotent): a pre-receive hook and receive settings. */
+  private async protect(): Promise<void> {
+    const hook = join(this.repo, 'hooks', 'pre-receive');
+    const current = await readFile(hook, 'utf8').catch(() => undefined);
+    if (current === PRE_RECEIVE) return;
+    await this.locked(async () => {
+      await mkdir(join(this.repo, 'hooks'), { recursive: true });
+      await writeFile(hook, PRE_RECEIVE);
+      await chmod(hook, 0o755);
+      const settings: Array<[string, string]> = [
+        ['receive.denyNonFastForwards', 'true'],
+        ['receive.denyDeletes', 'true'],
+        // The repository's own hooks, whatever a user's configuration says.
+        ['core.hooksPath', 'hooks'],
+      ];
+      for (const [key, value] of settings) await git(['config', key, value], { cwd: this.repo });
+    });
+  }
+
+  /**
+   * main as the forge last left it. A main moved by anything but the forge (a push that got past the
+   * guard, a hand-made update-ref) is refused, with how to put it back.
+   */
+  private async checkedMain(store: Store): Promise<string | undefined> {
+    const sha = await this.mainSha();
+    if (store.main !== undefined && sha !== store.main) {
+      throw new MedperfError(
+        'main-moved',
+        `main of the local registry ${this.registry} is at ${sha ?? 'nothing'}, but the forge last left it at ${store.main}: ` +
+          `main changes only through merged pull requests. Put it back with \`git -C ${this.repo} update-ref refs/heads/main ${store.main}\``,
+      );
+    }
+    return sha;
   }
 
   // --- store -------------------------------------------------------------------------------
@@ -179,7 +235,7 @@ export class LocalForge implements Forge {
   }
 
   async main(): Promise<FileTree> {
-    const sha = await this.mainSha();
+    const sha = await this.checkedMain(await this.readStore());
     return this.tree(sha);
   }
 
@@ -233,9 +289,8 @@ export class LocalForge implements Forge {
    * tutorial's set-up). Every later change goes through a PR.
    */
   async commitToMain(files: FileChange[], message: string): Promise<string> {
-    this.requireLogin();
-    return this.locked(async () => {
-      const main = await this.mainSha();
+    return this.mutate(async (store) => {
+      const main = await this.checkedMain(store);
       const { commit } = await commitChange({
         repo: this.repo,
         baseTree: main ? await treeOf(this.repo, main) : EMPTY_TREE,
@@ -246,6 +301,7 @@ export class LocalForge implements Forge {
         date: this.now(),
       });
       await git(['update-ref', 'refs/heads/main', commit, main ?? ''], { cwd: this.repo });
+      store.main = commit;
       return commit;
     });
   }
@@ -261,7 +317,7 @@ export class LocalForge implements Forge {
           `pull request #${open.number} for this change was opened by ${open.author}; only they can update it`,
         );
       }
-      const main = await this.mainSha();
+      const main = await this.checkedMain(store);
       const head = await resolveRev(this.repo, ref);
       let base: string | undefined;
       let parent: string | undefined;
@@ -337,7 +393,8 @@ export class LocalForge implements Forge {
         );
       }
       const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
-      pull.reviews.push({ login: this.login, state, submittedAt: this.stamp(), ...(body ? { body } : {}) });
+      // The review is of the commit the PR is at now: a later push needs a new review.
+      pull.reviews.push({ login: this.login, state, submittedAt: this.stamp(), commitId: pull.headSha, ...(body ? { body } : {}) });
       pull.updatedAt = this.stamp();
     });
   }
@@ -354,10 +411,65 @@ export class LocalForge implements Forge {
     });
   }
 
+  /**
+   * Who may act on a PR besides its author, as GitHub's permissions and branch protection would
+   * have it: the registry admins (registry.yaml on main) and whoever may approve the change.
+   */
+  private async deciders(main: string | undefined, gate: GateDecision): Promise<{ admins: string[]; approvers: string[] }> {
+    let admins: string[] = [];
+    if (main) {
+      const tree = gitTree(this.repo, main);
+      try {
+        admins = [...((await createView(tree).registryConfig())?.admins ?? [])];
+      } finally {
+        await tree.close();
+      }
+    }
+    const approvers = [...new Set(gate.requirements.flatMap((r) => r.approvers))];
+    return { admins, approvers };
+  }
+
+  /** Refuses `verb` unless the acting login is the author, an approver of the change or an admin. */
+  private mayAct(pull: StoredPull, verb: string, who: { admins: string[]; approvers: string[] }): void {
+    const me = this.login.toLowerCase();
+    const is = (list: string[]) => list.some((l) => l.toLowerCase() === me);
+    if (pull.author.toLowerCase() === me || is(who.admins) || is(who.approvers)) return;
+    const may = [
+      `its author (${pull.author})`,
+      ...(who.approvers.length ? [`one who may approve it (${who.approvers.join(', ')})`] : []),
+      who.admins.length ? `a registry admin (${who.admins.join(', ')})` : 'a registry admin',
+    ];
+    throw new NotPermittedError(
+      `${this.login} may not ${verb} pull request #${pull.number}: only ${may.slice(0, -1).join(', ')} or ${may[may.length - 1]} may`,
+    );
+  }
+
+  /** The gate of a PR as it stands (its head against the commit it branched from). */
+  private async pullGate(pull: StoredPull, checks: MergeChecks): Promise<GateDecision> {
+    const base = pull.baseSha ? gitTree(this.repo, pull.baseSha) : memoryTree({});
+    const head = gitTree(this.repo, pull.headSha);
+    try {
+      return await checks.evaluateGate({
+        base: checks.createView(base),
+        head: checks.createView(head),
+        changed: pull.paths,
+        author: pull.author,
+        reviews: pull.reviews,
+        headSha: pull.headSha,
+      });
+    } finally {
+      await Promise.all([base.close(), head.close()]);
+    }
+  }
+
   async close(number: number): Promise<PullRequest> {
+    const checks = this.checks ?? registryChecks;
     return this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is already ${pull.state}`);
+      if (pull.author.toLowerCase() !== this.login.toLowerCase()) {
+        this.mayAct(pull, 'close', await this.deciders(await this.checkedMain(store), await this.pullGate(pull, checks)));
+      }
       const stamp = this.stamp();
       Object.assign(pull, { state: 'closed', closedAt: stamp, updatedAt: stamp });
       return publicPull(pull);
@@ -369,10 +481,11 @@ export class LocalForge implements Forge {
     return this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; only an open pull request can be merged`);
-      const main = await this.mainSha();
+      const main = await this.checkedMain(store);
       let tree: string;
       if (main) {
-        const merged = await mergeTrees(this.repo, main, pull.headSha);
+        // A PR opened on the empty registry shares no history with main: its base is the empty tree.
+        const merged = await mergeTrees(this.repo, main, pull.headSha, undefined, { unrelated: !pull.baseSha });
         if ('conflicts' in merged) {
           throw new MergeRefusedError(
             `pull request #${number} conflicts with main in ${merged.conflicts.join(', ')}; propose the change again on top of main`,
@@ -404,6 +517,7 @@ export class LocalForge implements Forge {
           changed,
           author: pull.author,
           reviews: pull.reviews,
+          headSha: pull.headSha,
         });
       } finally {
         await Promise.all([baseTree.close(), headTree.close()]);
@@ -417,7 +531,9 @@ export class LocalForge implements Forge {
         const unmet = formatGateDecision({ ...gate, requirements: gate.requirements.filter((r) => !r.met) }).slice(1);
         throw new MergeRefusedError([`pull request #${number} is not approved: ${gate.summary}`, ...unmet].join('\n'));
       }
+      this.mayAct(pull, 'merge', await this.deciders(main, gate));
       await git(['update-ref', 'refs/heads/main', commit, main ?? ''], { cwd: this.repo });
+      store.main = commit;
       const stamp = this.stamp();
       Object.assign(pull, { state: 'merged', mergedAt: stamp, closedAt: stamp, updatedAt: stamp });
       return { pull: publicPull(pull), sha: commit };

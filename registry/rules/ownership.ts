@@ -4,7 +4,7 @@
 // benchmark's committee (they set priorities), results to the data owner, benchmark.yaml to its
 // committee and the registry admins, registry.yaml and the registry's automation to the admins.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath, parseRecordPath } from '../layout.ts';
+import { isAuxiliaryPath, parseRecordPath, paths } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
 import { findingAt, orList } from './util.ts';
 
@@ -34,28 +34,45 @@ function adminsText(admins: readonly string[]): string {
 
 async function committeeOf(base: RegistryView, head: RegistryView, benchmark: string): Promise<string[]> {
   // A benchmark added in the same change has no base record; its committee is as submitted, and
-  // the gate makes an admin approve the whole change.
-  const rec = (await base.benchmark(benchmark)) ?? (await head.benchmark(benchmark));
+  // the gate makes an admin approve the whole change. A benchmark on the base that does not load
+  // has no committee anyone can read: never the one the change brings.
+  const rec = (await base.benchmark(benchmark)) ?? ((await base.tree.has(paths.benchmark(benchmark))) ? undefined : await head.benchmark(benchmark));
   return rec ? [...rec.data.committee] : [];
+}
+
+/** The admins of the base, or why they cannot be read; none at all on a registry's first change. */
+type Admins = { logins: string[]; unknown?: string; first: boolean };
+
+async function adminsOf(base: RegistryView): Promise<Admins> {
+  const config = await base.registryConfig();
+  if (config) return { logins: [...config.admins], first: false };
+  if (await base.tree.has(paths.registry())) {
+    return { logins: [], first: false, unknown: 'registry.yaml on the base does not load, so its admins cannot be read: fix registry.yaml on main first' };
+  }
+  if ((await base.tree.list()).length === 0) return { logins: [], first: true };
+  return { logins: [], first: false, unknown: 'the base has no registry.yaml, so its admins cannot be read: restore registry.yaml on main first' };
 }
 
 async function ownersOf(
   path: string,
   base: RegistryView,
   head: RegistryView,
-  admins: readonly string[],
+  registryAdmins: Admins,
 ): Promise<Owners | undefined> {
   const where = parseRecordPath(path);
+  const admins = registryAdmins.logins;
+  const onlyAdmins = (): Owners =>
+    registryAdmins.unknown ? { logins: [], text: registryAdmins.unknown } : { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
   if (!where) {
     if (!isAuxiliaryPath(path)) return undefined; // outside the layout: the layout rule's finding
-    if (!admins.length) return undefined; // the registry's first change sets it up
-    return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
+    if (registryAdmins.first) return undefined; // the registry's first change sets it up
+    return onlyAdmins();
   }
   const existed = await base.tree.has(path);
   switch (where.kind) {
     case 'registry':
-      if (!existed) return undefined; // the registry's first commit
-      return { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
+      if (registryAdmins.first) return undefined; // the registry's first commit
+      return onlyAdmins();
     case 'cube':
     case 'dataset': {
       const rec = (await base.record(path)) as LoadedRecord<'cube' | 'dataset'> | undefined;
@@ -90,14 +107,38 @@ async function ownersOf(
   }
 }
 
+/**
+ * An association's `initiated_by` says who asked: the author of the change that adds it, and it
+ * never changes afterwards (a committee member setting a priority keeps the owner's name).
+ */
+async function initiatedBy(path: string, base: RegistryView, head: RegistryView, author: string): Promise<Finding[]> {
+  const where = parseRecordPath(path);
+  if (where?.kind !== 'model-association' && where?.kind !== 'dataset-association') return [];
+  const after = await head.record(path);
+  if (!after) return [];
+  const said = (after.data as { initiated_by: string }).initiated_by;
+  if (await base.tree.has(path)) {
+    const was = ((await base.record(path))?.data as { initiated_by?: string } | undefined)?.initiated_by;
+    if (was === undefined || sameLogin(was, said)) return [];
+    return [
+      findingAt('ownership', path, after, '/initiated_by', `initiated_by never changes: it was ${was}, who asked for this association; set it back to ${was}`),
+    ];
+  }
+  if (sameLogin(said, author)) return [];
+  return [
+    findingAt('ownership', path, after, '/initiated_by', `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`),
+  ];
+}
+
 export const rule: Rule = {
   id: 'ownership',
   async check(ctx) {
     const { base, author, head } = ctx;
     if (!base || !author) return [];
-    const admins = (await base.registryConfig())?.admins ?? [];
+    const admins = await adminsOf(base);
     const out: Finding[] = [];
     for (const path of ctx.changed) {
+      out.push(...(await initiatedBy(path, base, head, author)));
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
       const inHead = await head.tree.has(path);

@@ -88,4 +88,18 @@ describe('references', () => {
       `${P.benchmark}:1:1 references ${P.benchmark} cannot be deleted: 3 association and result files of chestxray would name it`,
     ]);
   });
+
+  it('associates only operational cubes and datasets, in full validation and in a change', async () => {
+    const files = tutorialRegistry();
+    const dev = { ...files, [P.model]: yaml(cube('model', 'development', 'f')), [P.dataset]: yaml(dataset({ state: 'development' })) };
+    const model = `${P.modelAssociation}:1:1 references the cube bob/resnet is still in development: only operational cubes are associated with benchmarks; its owner marks it operational (\`medperf-git mlcube submit --operational\`, after which its hashes never change), then asks again`;
+    const data = `${P.datasetAssociation}:1:1 references the dataset dora/xrays is still in development: only operational datasets are associated with benchmarks; run \`medperf-git dataset set-operational -d dora/xrays\` first`;
+    expect(await full(dev)).toEqual(expect.arrayContaining([model, data]));
+    const base = without(dev, P.result, P.modelAssociation, P.datasetAssociation);
+    expect(await change(base, without(dev, P.result, P.datasetAssociation), 'bob')).toEqual([model]);
+    expect(await change(base, without(dev, P.result, P.modelAssociation), 'dora')).toEqual([data]);
+    // Made operational in the same change, it associates.
+    const both = { ...without(dev, P.result, P.datasetAssociation), [P.model]: yaml(cube('model', 'operational', 'f')) };
+    expect(await change(base, both, 'bob')).toEqual([]);
+  });
 });

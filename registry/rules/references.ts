@@ -65,6 +65,14 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Findi
       const { benchmark, model } = rec.where;
       report('', await benchmarkProblem(head, benchmark));
       report('', await cubeProblem(head, model, 'model', `the association with ${benchmark}`));
+      const cube = await head.cube(model);
+      if (cube && cube.data.kind === 'model' && cube.data.state !== 'operational') {
+        report(
+          '',
+          `the cube ${model} is still in development: only operational cubes are associated with benchmarks; ` +
+            `its owner marks it operational (\`medperf-git mlcube submit --operational\`, after which its hashes never change), then asks again`,
+        );
+      }
       break;
     }
     case 'dataset-association': {
@@ -73,6 +81,13 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Findi
       report('', await datasetProblem(head, dataset, `the association with ${benchmark}`));
       const bench = await head.benchmark(benchmark);
       const data = await head.dataset(dataset);
+      if (data && data.data.state !== 'operational') {
+        report(
+          '',
+          `the dataset ${dataset} is still in development: only operational datasets are associated with benchmarks; ` +
+            `run \`medperf-git dataset set-operational -d ${dataset}\` first`,
+        );
+      }
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           '',
