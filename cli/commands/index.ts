@@ -10,6 +10,7 @@ import { AuthStatusCommand } from './auth/status.ts';
 import { BenchmarkLsCommand } from './benchmark/ls.ts';
 import { BenchmarkRunCommand } from './benchmark/run.ts';
 import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
+import { BenchmarkUpdateAssociationsPolicyCommand } from './benchmark/update-associations-policy.ts';
 import { BenchmarkViewCommand } from './benchmark/view.ts';
 import { JobRunCommand } from './job/run.ts';
 import { MlcubeAssociateCommand } from './mlcube/associate.ts';
@@ -49,6 +50,7 @@ export const commands: Array<CommandClass<MedperfContext>> = [
   BenchmarkLsCommand,
   BenchmarkRunCommand,
   BenchmarkSubmitCommand,
+  BenchmarkUpdateAssociationsPolicyCommand,
   BenchmarkViewCommand,
   JobRunCommand,
   MlcubeAssociateCommand,
