@@ -19,6 +19,7 @@ import { hashFile, listFiles, sha256Hex } from '../registry/hash.ts';
 import type { RecordKind } from '../registry/layout.ts';
 import type { Asset, CubeRecord } from '../registry/records.ts';
 import { schemaId, schemas } from '../registry/schemas.ts';
+import { RECORD_WRITE_SCHEMA } from '../registry/yaml.ts';
 import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './cube/config.ts';
 import { cachePath, FetchError } from './fetch.ts';
 
@@ -77,7 +78,7 @@ export function schemaModeline(kind: RecordKind, path: string): string {
 export function recordYaml(kind: RecordKind, path: string, data: unknown): string {
   const schema = byId.get(schemaId(kind));
   if (!schema) throw new Error(`no schema for record kind ${kind}`);
-  const body = dump(orderKeys(data, schema), { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false });
+  const body = dump(orderKeys(data, schema), { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false, schema: RECORD_WRITE_SCHEMA });
   return `${schemaModeline(kind, path)}\n${body}`;
 }
 

@@ -12,6 +12,7 @@ export interface RegistryConfig {
    * Logins whose approval (merge) approves a benchmark, as MedPerf's admin does.
    *
    * @minItems 1
+   * @maxItems 1000
    *
    * Items: A GitHub login (user or organisation).
    */
@@ -28,6 +29,8 @@ export interface RegistryConfig {
 export interface AutoApproval {
   mode: "never" | "always" | "allowlist";
   /**
+   * @maxItems 1000
+   *
    * Items: A GitHub login (user or organisation).
    */
   allowlist?: string[];
@@ -42,6 +45,8 @@ export type CubeRecord = {
   kind: "data-preparator" | "model" | "metrics";
   /**
    * Further logins who may change this record, besides the owner in its path.
+   *
+   * @maxItems 1000
    *
    * Items: A GitHub login (user or organisation).
    */
@@ -96,6 +101,8 @@ export interface DatasetRecord {
   description?: string;
   location?: string;
   /**
+   * @maxItems 1000
+   *
    * Items: A GitHub login (user or organisation).
    */
   owners?: string[];
@@ -147,6 +154,7 @@ export interface BenchmarkRecord {
    * The benchmark committee: logins whose review approves associations.
    *
    * @minItems 1
+   * @maxItems 1000
    *
    * Items: A GitHub login (user or organisation).
    */
@@ -224,7 +232,13 @@ export interface CompatibilityTest {
    */
   dataset_generated_uid: string;
   cubes?: CubeHashes;
+  /**
+   * A medperf-git version: MAJOR.MINOR.PATCH, optionally -alpha, -beta or -rc with a number; no build metadata (free text).
+   */
   medperf_git_version: string;
+  /**
+   * A time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z).
+   */
   executed_at?: string;
 }
 /**
@@ -302,7 +316,13 @@ export interface ResultRecord {
      * MedPerf's folder hash of prepared data and labels (sha256 of the sorted per-file sha256 digests; 40 hex digits in MedPerf's older records).
      */
     dataset_generated_uid: string;
+    /**
+     * A medperf-git version: MAJOR.MINOR.PATCH, optionally -alpha, -beta or -rc with a number; no build metadata (free text).
+     */
     medperf_git_version: string;
+    /**
+     * A time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z).
+     */
     executed_at: string;
   };
 }

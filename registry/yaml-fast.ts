@@ -10,6 +10,25 @@
 
 type Value = null | boolean | number | string | Value[] | { [k: string]: Value };
 
+/**
+ * Names a mapping key may not have: the members of every JavaScript object (`__proto__`,
+ * `constructor`, `toString`, ...). A reader that indexes a plain object by such a key finds a
+ * function, not the record's value; records never need them, so they are refused everywhere.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Where and why the fast path stopped reading: 1-based line and column. */
+export interface Stop {
+  line: number;
+  column: number;
+  why: string;
+}
+
+/** A number as JavaScript writes it back: plain decimals only (no 1e3, 0x1F, 1_000, 0.50, -0). */
+export function isCanonicalNumber(source: string, value: number): boolean {
+  return Number.isFinite(value) && String(value) === source && !Object.is(value, -0);
+}
+
 /** Keys the fast path reads: they resolve to themselves (never a number, boolean or null). */
 const KEY = /^[A-Za-z_][A-Za-z0-9_.+-]*$/;
 const INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
@@ -62,9 +81,11 @@ function scalar(raw: string): Value | undefined {
     return inner.includes("'") ? undefined : inner;
   }
   if (NUMBERISH.test(s)) {
-    // js-yaml reads the integer -0 as 0, and the float -0.0 as -0.
-    if (INT.test(s)) return Number(s) || 0;
-    if (FLOAT.test(s)) return Number(s);
+    // Only numbers in the form JavaScript writes them back; the general path says what to write.
+    if (INT.test(s) || FLOAT.test(s)) {
+      const n = Number(s);
+      return isCanonicalNumber(s, n) ? n : undefined;
+    }
     // Anything else a number could be is the general parser's; the rest (0.1.0) is text.
     if (CORE_NUMBER.test(s) || !/^[0-9]/.test(s)) return undefined;
     return s;
@@ -76,14 +97,39 @@ function scalar(raw: string): Value | undefined {
 interface Line {
   indent: number;
   text: string;
+  /** 1-based line number. */
+  no: number;
 }
 
-/** Parses a record's text, or returns undefined when it uses more YAML than the fast path reads. */
-export function parseCanonicalYaml(text: string): Value | undefined {
-  if (text.includes('\r') || text.includes('\t')) return undefined;
+/** What a line starting with this character would be, for a stop's message. */
+function whyNot(text: string): string {
+  const c = text.trimStart()[0];
+  if (c === '&') return 'anchor';
+  if (c === '*') return 'alias';
+  if (c === '!') return 'tag';
+  if (c === '[' || c === '{') return 'flow collection';
+  if (c === '|' || c === '>') return 'block scalar';
+  if (c === '"' || c === "'") return 'quoted text with quotes or escapes inside';
+  return 'YAML beyond plain block mappings and lists';
+}
+
+/**
+ * Parses a record's text, or says where it uses more YAML than the fast path reads. With
+ * `positions`, records where each mapping key and list item is (JSON pointer -> line and column).
+ */
+export function readCanonicalYaml(text: string, positions?: Map<string, { line: number; column: number }>): { value: Value } | Stop {
+  // A carriage return breaks lines for YAML, even inside what looks like a comment line here.
+  const cr = text.indexOf('\r');
+  if (cr >= 0) {
+    const before = text.slice(0, cr);
+    const nl = before.lastIndexOf('\n');
+    return { line: before.split('\n').length, column: cr - nl, why: 'carriage return' };
+  }
   const lines: Line[] = [];
   let start = 0;
+  let no = 0;
   while (start < text.length) {
+    no++;
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     let i = start;
@@ -91,33 +137,48 @@ export function parseCanonicalYaml(text: string): Value | undefined {
     if (i < end && text.charCodeAt(i) !== 0x23 /* # */) {
       const line = text.slice(i, end);
       // Document markers and directives belong to the general parser.
-      if (i === start && (line.startsWith('---') || line.startsWith('...') || line.startsWith('%'))) return undefined;
-      lines.push({ indent: i - start, text: line });
+      if (i === start && (line.startsWith('---') || line.startsWith('...') || line.startsWith('%'))) {
+        return { line: no, column: 1, why: line.startsWith('%') ? 'directive' : 'document marker' };
+      }
+      const tab = line.indexOf('\t');
+      if (tab >= 0) return { line: no, column: i - start + 1 + tab, why: 'tab' };
+      lines.push({ indent: i - start, text: line, no });
     }
     start = end + 1;
   }
-  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  if (lines.length === 0) return { line: 1, column: 1, why: 'empty file' };
+  if (lines[0]!.indent !== 0) return { line: lines[0]!.no, column: 1, why: 'indented first line' };
+  positions?.set('', { line: lines[0]!.no, column: 1 });
   let pos = 0;
+  let stop: Stop | undefined;
+  const halt = (line: Line, column: number, why: string): undefined => {
+    stop ??= { line: line.no, column: line.indent + column, why };
+    return undefined;
+  };
 
-  function mapping(indent: number): { [k: string]: Value } | undefined {
+  function mapping(indent: number, pointer: string): { [k: string]: Value } | undefined {
     const out: { [k: string]: Value } = {};
     while (pos < lines.length && lines[pos]!.indent === indent) {
-      const line = lines[pos]!.text;
-      if (line.startsWith('- ') || line === '-') return undefined;
+      const at = lines[pos]!;
+      const line = at.text;
+      if (line.startsWith('- ') || line === '-') return halt(at, 1, 'list item where a field was expected');
       const colon = line.indexOf(':');
-      if (colon <= 0) return undefined;
+      if (colon <= 0) return halt(at, 1, 'line without `field: value`');
       const key = line.slice(0, colon);
-      if (!KEY.test(key) || key === '__proto__' || BOOL_NULL.has(key) || Object.prototype.hasOwnProperty.call(out, key)) return undefined;
+      if (RESERVED_KEYS.has(key)) return halt(at, 1, `reserved name ${key}`);
+      if (!KEY.test(key) || BOOL_NULL.has(key)) return halt(at, 1, 'field name beyond letters, digits and _ . + -');
+      if (Object.prototype.hasOwnProperty.call(out, key)) return halt(at, 1, 'duplicate key');
+      positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
       const rest = line.slice(colon + 1);
       pos++;
       if (rest === '' || rest.trim() === '') {
         const next = lines[pos];
         if (next && next.indent > indent) {
-          const child = next.text.startsWith('- ') ? sequence(next.indent) : mapping(next.indent);
+          const child = next.text.startsWith('- ') ? sequence(next.indent, `${pointer}/${key}`) : mapping(next.indent, `${pointer}/${key}`);
           if (child === undefined) return undefined;
           out[key] = child;
         } else if (next && next.indent === indent && next.text.startsWith('- ')) {
-          const child = sequence(indent);
+          const child = sequence(indent, `${pointer}/${key}`);
           if (child === undefined) return undefined;
           out[key] = child;
         } else {
@@ -125,30 +186,41 @@ export function parseCanonicalYaml(text: string): Value | undefined {
         }
         continue;
       }
-      if (rest.charCodeAt(0) !== 0x20) return undefined;
-      const value = scalar(rest.slice(1).trimStart());
-      if (value === undefined) return undefined;
+      if (rest.charCodeAt(0) !== 0x20) return halt(at, colon + 1, 'no space after `:`');
+      const raw = rest.slice(1).trimStart();
+      const value = scalar(raw);
+      if (value === undefined) return halt(at, line.length - raw.length + 1, whyNot(raw));
       out[key] = value;
     }
-    if (pos < lines.length && lines[pos]!.indent > indent) return undefined;
+    if (pos < lines.length && lines[pos]!.indent > indent) return halt(lines[pos]!, 1, 'unexpected indentation');
     return out;
   }
 
-  function sequence(indent: number): Value[] | undefined {
+  function sequence(indent: number, pointer: string): Value[] | undefined {
     const out: Value[] = [];
     while (pos < lines.length && lines[pos]!.indent === indent && lines[pos]!.text.startsWith('- ')) {
-      const item = lines[pos]!.text.slice(2).trimStart();
+      const at = lines[pos]!;
+      const item = at.text.slice(2).trimStart();
+      const column = at.text.length - item.length + 1;
       // Items that are mappings or nested sequences go to the general parser.
-      if (item.startsWith('- ') || /^[^"'][^:]*:(?: |$)/.test(item)) return undefined;
+      if (item.startsWith('- ') || /^[^"'][^:]*:(?: |$)/.test(item)) return halt(at, column, 'list of mappings or lists');
       const value = scalar(item);
-      if (value === undefined) return undefined;
+      if (value === undefined) return halt(at, column, whyNot(item));
+      positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
       out.push(value);
       pos++;
     }
-    if (pos < lines.length && lines[pos]!.indent > indent) return undefined;
+    if (pos < lines.length && lines[pos]!.indent > indent) return halt(lines[pos]!, 1, 'unexpected indentation');
     return out;
   }
 
-  const root = mapping(0);
-  return root !== undefined && pos === lines.length ? root : undefined;
+  const root = mapping(0, '');
+  if (root !== undefined && pos === lines.length) return { value: root };
+  return stop ?? { line: lines[pos]?.no ?? 1, column: 1, why: 'YAML beyond plain block mappings and lists' };
+}
+
+/** Parses a record's text, or returns undefined when it uses more YAML than the fast path reads. */
+export function parseCanonicalYaml(text: string): Value | undefined {
+  const r = readCanonicalYaml(text);
+  return 'value' in r ? r.value : undefined;
 }

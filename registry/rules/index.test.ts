@@ -34,7 +34,7 @@ describe('the rules the Action runs', () => {
     const findings = await validateChange({ base: memoryTree(base), head: memoryTree(head), author: 'mallory' });
     expect(findings.map(formatFinding)).toEqual([
       `${P.result}:1:1 ownership mallory may not change ${P.result}: it belongs to the data owner dora`,
-      `${P.result}:6:13 privacy comments are not allowed in a result: a comment could carry data out of the hospital; only the leading \`# yaml-language-server:\` line may stay`,
+      `${P.result}:6:13 privacy comments are not allowed in a result: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`,
       `${P.result}:8:1 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
       `${P.result}:25:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
       `${P.model}:1:1 ownership mallory may not change ${P.model}: it belongs to bob`,

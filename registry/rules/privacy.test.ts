@@ -43,8 +43,8 @@ describe('privacy', () => {
       .replace('metrics:', '# scanner: GE Revolution, ward 3\nmetrics:');
     files[P.result] = text;
     expect(await full(files)).toEqual([
-      `${P.result}:5:1 privacy comments are not allowed in a result: a comment could carry data out of the hospital; only the leading \`# yaml-language-server:\` line may stay`,
-      `${P.result}:11:16 privacy comments are not allowed in a result: a comment could carry data out of the hospital; only the leading \`# yaml-language-server:\` line may stay`,
+      `${P.result}:5:1 privacy comments are not allowed in a result: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`,
+      `${P.result}:11:16 privacy comments are not allowed in a result: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`,
     ]);
   });
 

@@ -5,12 +5,11 @@
 // their schema's and no text where a number belongs, and a result no YAML comment but the
 // editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this rule
 // says it in terms of what could leak, and reads the file even when the schema refused it.
-import { Parser } from 'yaml';
 import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { schemaId, schemas } from '../schemas.ts';
-import type { LoadedRecord, Position, RegistryView, Rule } from '../view.ts';
-import { parseRecordYaml, positionOfOffset, SourceMap } from '../yaml.ts';
+import type { Position, Rule } from '../view.ts';
+import { commentOffsets, lineStarts, parseRecordYaml, positionIn, SourceMap } from '../yaml.ts';
 
 type SchemaNode = Record<string, unknown>;
 
@@ -140,56 +139,37 @@ function checkShape(value: unknown, shape: Shape, pointer: string, kind: Publish
   }
 }
 
-/** Offsets of the comments in a YAML text, from its concrete syntax tree. */
-function commentOffsets(text: string): number[] {
-  const out: number[] = [];
-  const walk = (token: unknown): void => {
-    if (Array.isArray(token)) {
-      for (const t of token) walk(t);
-      return;
-    }
-    if (typeof token !== 'object' || token === null) return;
-    const t = token as { type?: string; offset?: number };
-    if (t.type === 'comment' && typeof t.offset === 'number') out.push(t.offset);
-    for (const v of Object.values(token)) if (typeof v === 'object') walk(v);
-  };
-  for (const token of new Parser().parse(text)) walk(token);
-  return [...new Set(out)].sort((a, b) => a - b);
-}
+/** The editor's line, exactly: `# yaml-language-server: $schema=<path or URL>` and nothing after it. */
+const EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
+const EDITOR_PREFIX = '# yaml-language-server:';
 
-const EDITOR_LINE = /^# yaml-language-server:/;
-
-function commentFindings(text: string, report: (at: Position, message: string) => void): void {
+/** Comments of a record a data owner writes: none but the editor's line, whatever the line endings. */
+function commentFindings(text: string, label: string, report: (at: Position, message: string) => void): void {
+  const starts = lineStarts(text);
   for (const offset of commentOffsets(text)) {
-    if (offset === 0 && EDITOR_LINE.test(text)) continue;
+    if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
+      const line = text.slice(0, starts[1] === undefined ? text.length : starts[1] - 1);
+      if (EDITOR_LINE.test(line)) continue;
+      const schema = /^# yaml-language-server: \$schema=\S+/.exec(line);
+      report(
+        { line: 1, column: schema ? schema[0].length + 1 : 1 },
+        schema
+          ? `text after the schema on the \`# yaml-language-server:\` line: nothing may follow \`${schema[0].slice(EDITOR_PREFIX.length + 1)}\` ` +
+              `on that line, as text there could carry data out of the hospital; remove it`
+          : 'the `# yaml-language-server:` line must be exactly `# yaml-language-server: $schema=<schema>`; anything else there could carry data out of the hospital',
+      );
+      continue;
+    }
     report(
-      positionOfOffset(text, offset),
-      'comments are not allowed in a result: a comment could carry data out of the hospital; ' +
-        'only the leading `# yaml-language-server:` line may stay',
+      positionIn(starts, offset),
+      `comments are not allowed in ${label}: a comment could carry data out of the hospital; ` +
+        'remove it (only the leading `# yaml-language-server: $schema=...` line may stay)',
     );
   }
 }
 
-const EDITOR_BYTES = Buffer.from('# yaml-language-server:');
-const HASH = 0x23;
-const NEWLINE = 0x0a;
-
-/** Whether the bytes hold a `#` past the editor's line: most results hold none, and are not parsed again. */
-function mayHaveComments(bytes: Buffer): boolean {
-  let from = 0;
-  if (bytes.subarray(0, EDITOR_BYTES.length).equals(EDITOR_BYTES)) {
-    const nl = bytes.indexOf(NEWLINE);
-    from = nl < 0 ? bytes.length : nl;
-  }
-  return bytes.indexOf(HASH, from) >= 0;
-}
-
-/** The bytes of a record, from what its view kept when it can. */
-async function bytesOf(view: RegistryView, path: string, rec: LoadedRecord | undefined): Promise<Buffer | undefined> {
-  const kept = (rec as { text?: unknown } | undefined)?.text;
-  if (typeof kept === 'string') return Buffer.from(kept);
-  return view.tree.read(path);
-}
+/** Records a data owner writes: no comment may be in them. */
+const DATA_OWNER_KINDS = new Set(['dataset', 'dataset-association', 'result']);
 
 export const rule: Rule = {
   id: 'privacy',
@@ -202,17 +182,19 @@ export const rule: Rule = {
       const rec = await ctx.head.record(path);
       let data: unknown;
       let locate: (pointer: string) => Position;
-      let bytes: Buffer | undefined;
+      // The text as the loader read it (line endings made LF), kept with the record.
+      let text = (rec as { text?: string } | undefined)?.text;
       if (rec) {
         data = rec.data;
         locate = (p) => rec.locate(p);
       } else {
         // Refused by the schema: read what it would publish anyway.
-        bytes = await ctx.head.tree.read(path);
+        const bytes = await ctx.head.tree.read(path);
         if (!bytes) continue; // deleted
         const parsed = parseRecordYaml(path, bytes);
         if (parsed.data === undefined) continue; // not YAML: the yaml rule says why
         data = parsed.data;
+        text = parsed.text;
         const map = new SourceMap(parsed.text!);
         locate = (p) => map.locate(p);
       }
@@ -221,12 +203,10 @@ export const rule: Rule = {
         out.push({ path, line, column, rule: 'privacy', message });
       };
       checkShape(data, shape.shape, '', shape, report);
-      if (where.kind === 'result') {
-        bytes ??= await bytesOf(ctx.head, path, rec);
-        if (bytes && mayHaveComments(bytes)) {
-          commentFindings(bytes.toString('utf8'), ({ line, column }, message) =>
-            out.push({ path, line, column, rule: 'privacy', message }),
-          );
+      if (DATA_OWNER_KINDS.has(where.kind)) {
+        text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
+        if (text !== undefined && text.includes('#')) {
+          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: 'privacy', message }));
         }
       }
     }
