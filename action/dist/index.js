@@ -27260,7 +27260,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node, visitor) {
+    function visit(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -27269,9 +27269,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
+    visit.BREAK = BREAK;
+    visit.SKIP = SKIP;
+    visit.REMOVE = REMOVE;
     function visit_(key, node, visitor, path) {
       const ctrl = callVisitor(key, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -27405,7 +27405,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports2.visit = visit2;
+    exports2.visit = visit;
     exports2.visitAsync = visitAsync;
   }
 });
@@ -27415,7 +27415,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -27559,7 +27559,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node) => {
+          visit.visit(doc.contents, (_key, node) => {
             if (identity.isNode(node) && node.tag)
               tags[node.tag] = true;
           });
@@ -27586,7 +27586,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -27597,7 +27597,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit2.visit(root, {
+      visit.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -27777,7 +27777,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports2) {
     "use strict";
     var anchors = require_anchors();
-    var visit2 = require_visit();
+    var visit = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -27803,7 +27803,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit2.visit(doc, {
+          visit.visit(doc, {
             Node: (_key, node) => {
               if (identity.isAlias(node) || identity.hasAnchor(node))
                 nodes.push(node);
@@ -32725,15 +32725,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit2(cst, visitor) {
+    function visit(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path) => {
+    visit.BREAK = BREAK;
+    visit.SKIP = SKIP;
+    visit.REMOVE = REMOVE;
+    visit.itemAtPath = (cst, path) => {
       let item = cst;
       for (const [field2, index] of path) {
         const tok = item?.[field2];
@@ -32744,8 +32744,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path) => {
-      const parent = visit2.itemAtPath(cst, path.slice(0, -1));
+    visit.parentCollection = (cst, path) => {
+      const parent = visit.itemAtPath(cst, path.slice(0, -1));
       const field2 = path[path.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
@@ -32776,7 +32776,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
     }
-    exports2.visit = visit2;
+    exports2.visit = visit;
   }
 });
 
@@ -34492,7 +34492,7 @@ var require_dist2 = __commonJS({
     var lineCounter = require_line_counter();
     var parser2 = require_parser();
     var publicApi = require_public_api();
-    var visit2 = require_visit();
+    var visit = require_visit();
     exports2.Composer = composer.Composer;
     exports2.Document = Document.Document;
     exports2.Schema = Schema2.Schema;
@@ -34520,8 +34520,8 @@ var require_dist2 = __commonJS({
     exports2.parseAllDocuments = publicApi.parseAllDocuments;
     exports2.parseDocument = publicApi.parseDocument;
     exports2.stringify = publicApi.stringify;
-    exports2.visit = visit2.visit;
-    exports2.visitAsync = visit2.visitAsync;
+    exports2.visit = visit.visit;
+    exports2.visitAsync = visit.visitAsync;
   }
 });
 
@@ -39853,8 +39853,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "minItems": 1,
       "uniqueItems": true,
       "items": {
-        "$ref": "urn:medperf-git:schema:common#/$defs/login"
-      }
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
     },
     "data_preparation_mlcube": {
       "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
@@ -40063,8 +40065,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
           "type": "array",
           "uniqueItems": true,
           "items": {
-            "$ref": "urn:medperf-git:schema:common#/$defs/login"
-          }
+            "$ref": "urn:medperf-git:schema:common#/$defs/login",
+            "type": "string"
+          },
+          "maxItems": 1000
         }
       }
     },
@@ -40092,7 +40096,9 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
         },
         "executed_at": {
           "type": "string",
-          "format": "date-time"
+          "format": "date-time",
+          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\\\.[0-9]{1,3})?(?:Z|[+-][0-9]{2}:[0-9]{2})$",
+          "description": "A time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z)."
         }
       }
     },
@@ -40144,8 +40150,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "pattern": "^sha256:[a-f0-9]{64}$"
     },
     "version": {
+      "description": "A medperf-git version: MAJOR.MINOR.PATCH, optionally -alpha, -beta or -rc with a number; no build metadata (free text).",
       "type": "string",
-      "pattern": "^[0-9]+\\\\.[0-9]+\\\\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?$"
+      "maxLength": 32,
+      "pattern": "^(?:0|[1-9][0-9]{0,3})\\\\.(?:0|[1-9][0-9]{0,3})\\\\.(?:0|[1-9][0-9]{0,3})(?:-(?:alpha|beta|rc)(?:\\\\.(?:0|[1-9][0-9]{0,3}))?)?$"
     }
   }
 }
@@ -40329,8 +40337,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "type": "array",
       "uniqueItems": true,
       "items": {
-        "$ref": "urn:medperf-git:schema:common#/$defs/login"
-      }
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
     },
     "mlcube": {
       "$ref": "urn:medperf-git:schema:common#/$defs/asset",
@@ -40424,8 +40434,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "type": "array",
       "uniqueItems": true,
       "items": {
-        "$ref": "urn:medperf-git:schema:common#/$defs/login"
-      }
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
     },
     "data_preparation_mlcube": {
       "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
@@ -40500,8 +40512,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "minItems": 1,
       "uniqueItems": true,
       "items": {
-        "$ref": "urn:medperf-git:schema:common#/$defs/login"
-      }
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
     },
     "defaults": {
       "type": "object",
@@ -40575,7 +40589,9 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
         },
         "executed_at": {
           "type": "string",
-          "format": "date-time"
+          "format": "date-time",
+          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\\\.[0-9]{1,3})?(?:Z|[+-][0-9]{2}:[0-9]{2})$",
+          "description": "A time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z)."
         }
       }
     }
@@ -41191,18 +41207,18 @@ function requireSnippet() {
     if (typeof options2.linesBefore !== "number") options2.linesBefore = 3;
     if (typeof options2.linesAfter !== "number") options2.linesAfter = 2;
     const re = /\r?\n|\r|\0/g;
-    const lineStarts = [0];
+    const lineStarts2 = [0];
     const lineEnds = [];
     let match;
     let foundLineNo = -1;
     while (match = re.exec(mark.buffer)) {
       lineEnds.push(match.index);
-      lineStarts.push(match.index + match[0].length);
+      lineStarts2.push(match.index + match[0].length);
       if (mark.position <= match.index && foundLineNo < 0) {
-        foundLineNo = lineStarts.length - 2;
+        foundLineNo = lineStarts2.length - 2;
       }
     }
-    if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+    if (foundLineNo < 0) foundLineNo = lineStarts2.length - 1;
     let result = "";
     const lineNoLength = Math.min(mark.line + options2.linesAfter, lineEnds.length).toString().length;
     const maxLineLength = options2.maxLength - (options2.indent + lineNoLength + 3);
@@ -41210,23 +41226,23 @@ function requireSnippet() {
       if (foundLineNo - i < 0) break;
       const line2 = getLine(
         mark.buffer,
-        lineStarts[foundLineNo - i],
+        lineStarts2[foundLineNo - i],
         lineEnds[foundLineNo - i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
+        mark.position - (lineStarts2[foundLineNo] - lineStarts2[foundLineNo - i]),
         maxLineLength
       );
       result = common2.repeat(" ", options2.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
     }
-    const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+    const line = getLine(mark.buffer, lineStarts2[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
     result += common2.repeat(" ", options2.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
     result += common2.repeat("-", options2.indent + lineNoLength + 3 + line.pos) + "^\n";
     for (let i = 1; i <= options2.linesAfter; i++) {
       if (foundLineNo + i >= lineEnds.length) break;
       const line2 = getLine(
         mark.buffer,
-        lineStarts[foundLineNo + i],
+        lineStarts2[foundLineNo + i],
         lineEnds[foundLineNo + i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
+        mark.position - (lineStarts2[foundLineNo] - lineStarts2[foundLineNo + i]),
         maxLineLength
       );
       result += common2.repeat(" ", options2.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
@@ -44138,6 +44154,10 @@ var {
 var import_yaml = __toESM(require_dist2(), 1);
 
 // registry/yaml-fast.ts
+var RESERVED_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+function isCanonicalNumber(source, value) {
+  return Number.isFinite(value) && String(value) === source && !Object.is(value, -0);
+}
 var KEY = /^[A-Za-z_][A-Za-z0-9_.+-]*$/;
 var INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 var FLOAT = /^-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,17}$/;
@@ -44180,51 +44200,85 @@ function scalar(raw) {
     return inner.includes("'") ? void 0 : inner;
   }
   if (NUMBERISH.test(s)) {
-    if (INT.test(s)) return Number(s) || 0;
-    if (FLOAT.test(s)) return Number(s);
+    if (INT.test(s) || FLOAT.test(s)) {
+      const n = Number(s);
+      return isCanonicalNumber(s, n) ? n : void 0;
+    }
     if (CORE_NUMBER.test(s) || !/^[0-9]/.test(s)) return void 0;
     return s;
   }
   if (INDICATOR.test(s) || PREFIXED_INT.test(s)) return void 0;
   return plainText(s) ? s : void 0;
 }
-function parseCanonicalYaml(text) {
-  if (text.includes("\r") || text.includes("	")) return void 0;
+function whyNot(text) {
+  const c = text.trimStart()[0];
+  if (c === "&") return "anchor";
+  if (c === "*") return "alias";
+  if (c === "!") return "tag";
+  if (c === "[" || c === "{") return "flow collection";
+  if (c === "|" || c === ">") return "block scalar";
+  if (c === '"' || c === "'") return "quoted text with quotes or escapes inside";
+  return "YAML beyond plain block mappings and lists";
+}
+function readCanonicalYaml(text, positions) {
+  const cr = text.indexOf("\r");
+  if (cr >= 0) {
+    const before = text.slice(0, cr);
+    const nl = before.lastIndexOf("\n");
+    return { line: before.split("\n").length, column: cr - nl, why: "carriage return" };
+  }
   const lines = [];
   let start = 0;
+  let no = 0;
   while (start < text.length) {
+    no++;
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     let i = start;
     while (i < end && text.charCodeAt(i) === 32) i++;
     if (i < end && text.charCodeAt(i) !== 35) {
       const line = text.slice(i, end);
-      if (i === start && (line.startsWith("---") || line.startsWith("...") || line.startsWith("%"))) return void 0;
-      lines.push({ indent: i - start, text: line });
+      if (i === start && (line.startsWith("---") || line.startsWith("...") || line.startsWith("%"))) {
+        return { line: no, column: 1, why: line.startsWith("%") ? "directive" : "document marker" };
+      }
+      const tab = line.indexOf("	");
+      if (tab >= 0) return { line: no, column: i - start + 1 + tab, why: "tab" };
+      lines.push({ indent: i - start, text: line, no });
     }
     start = end + 1;
   }
-  if (lines.length === 0 || lines[0].indent !== 0) return void 0;
+  if (lines.length === 0) return { line: 1, column: 1, why: "empty file" };
+  if (lines[0].indent !== 0) return { line: lines[0].no, column: 1, why: "indented first line" };
+  positions?.set("", { line: lines[0].no, column: 1 });
   let pos = 0;
-  function mapping(indent) {
+  let stop;
+  const halt = (line, column, why) => {
+    stop ??= { line: line.no, column: line.indent + column, why };
+    return void 0;
+  };
+  function mapping(indent, pointer) {
     const out = {};
     while (pos < lines.length && lines[pos].indent === indent) {
-      const line = lines[pos].text;
-      if (line.startsWith("- ") || line === "-") return void 0;
+      const at = lines[pos];
+      const line = at.text;
+      if (line.startsWith("- ") || line === "-") return halt(at, 1, "list item where a field was expected");
       const colon = line.indexOf(":");
-      if (colon <= 0) return void 0;
+      if (colon <= 0) return halt(at, 1, "line without `field: value`");
       const key = line.slice(0, colon);
-      if (!KEY.test(key) || key === "__proto__" || BOOL_NULL.has(key) || Object.prototype.hasOwnProperty.call(out, key)) return void 0;
+      if (RESERVED_KEYS.has(key)) return halt(at, 1, `reserved name ${key}`);
+      if (!KEY.test(key) || BOOL_NULL.has(key)) return halt(at, 1, "field name beyond letters, digits and _ . + -");
+      if (Object.prototype.hasOwnProperty.call(out, key)) return halt(at, 1, "duplicate key");
+      positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
       const rest = line.slice(colon + 1);
       pos++;
       if (rest === "" || rest.trim() === "") {
         const next = lines[pos];
         if (next && next.indent > indent) {
-          const child = next.text.startsWith("- ") ? sequence(next.indent) : mapping(next.indent);
+          const child = next.text.startsWith("- ") ? sequence(next.indent, `${pointer}/${key}`) : mapping(next.indent, `${pointer}/${key}`);
           if (child === void 0) return void 0;
           out[key] = child;
         } else if (next && next.indent === indent && next.text.startsWith("- ")) {
-          const child = sequence(indent);
+          const child = sequence(indent, `${pointer}/${key}`);
           if (child === void 0) return void 0;
           out[key] = child;
         } else {
@@ -44232,47 +44286,75 @@ function parseCanonicalYaml(text) {
         }
         continue;
       }
-      if (rest.charCodeAt(0) !== 32) return void 0;
-      const value = scalar(rest.slice(1).trimStart());
-      if (value === void 0) return void 0;
+      if (rest.charCodeAt(0) !== 32) return halt(at, colon + 1, "no space after `:`");
+      const raw = rest.slice(1).trimStart();
+      const value = scalar(raw);
+      if (value === void 0) return halt(at, line.length - raw.length + 1, whyNot(raw));
       out[key] = value;
     }
-    if (pos < lines.length && lines[pos].indent > indent) return void 0;
+    if (pos < lines.length && lines[pos].indent > indent) return halt(lines[pos], 1, "unexpected indentation");
     return out;
   }
-  function sequence(indent) {
+  function sequence(indent, pointer) {
     const out = [];
     while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith("- ")) {
-      const item = lines[pos].text.slice(2).trimStart();
-      if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return void 0;
+      const at = lines[pos];
+      const item = at.text.slice(2).trimStart();
+      const column = at.text.length - item.length + 1;
+      if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return halt(at, column, "list of mappings or lists");
       const value = scalar(item);
-      if (value === void 0) return void 0;
+      if (value === void 0) return halt(at, column, whyNot(item));
+      positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
       out.push(value);
       pos++;
     }
-    if (pos < lines.length && lines[pos].indent > indent) return void 0;
+    if (pos < lines.length && lines[pos].indent > indent) return halt(lines[pos], 1, "unexpected indentation");
     return out;
   }
-  const root = mapping(0);
-  return root !== void 0 && pos === lines.length ? root : void 0;
+  const root = mapping(0, "");
+  if (root !== void 0 && pos === lines.length) return { value: root };
+  return stop ?? { line: lines[pos]?.no ?? 1, column: 1, why: "YAML beyond plain block mappings and lists" };
 }
 
 // registry/yaml.ts
+var { int: intType, float: floatType } = yaml.types;
+var RECORD_WRITE_SCHEMA = yaml.DEFAULT_SCHEMA.extend({ implicit: [
+  new yaml.Type("tag:yaml.org,2002:float", {
+    kind: "scalar",
+    resolve: (data) => floatType.resolve(data),
+    construct: (data) => Number(yaml.load(data, { schema: yaml.CORE_SCHEMA })),
+    predicate: (v) => typeof v === "number" && (!Number.isInteger(v) || Object.is(v, -0)),
+    represent: (v) => {
+      const n = v;
+      if (Number.isNaN(n)) return ".nan";
+      if (!Number.isFinite(n)) return n > 0 ? ".inf" : "-.inf";
+      return Object.is(n, -0) ? "0" : String(n);
+    },
+    defaultStyle: "lowercase"
+  })
+] });
 var MAX_RECORD_BYTES = 1024 * 1024;
 var utf8 = new TextDecoder("utf-8", { fatal: true });
-var AMPERSAND = 38;
-var STAR = 42;
 function yamlFinding(path, position, message) {
   return { path, line: Math.max(1, position.line), column: Math.max(1, position.column), rule: "yaml", message };
 }
-function positionOfOffset(text, offset) {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
+function lineStarts(text) {
+  const out = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) out.push(i + 1);
+  return out;
+}
+function positionIn(starts, offset) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+function positionOfOffset(text, offset) {
+  return positionIn(lineStarts(text.slice(0, offset)), offset);
 }
 function oversizedFinding(path, size, limit = MAX_RECORD_BYTES) {
   return yamlFinding(
@@ -44299,39 +44381,121 @@ function decodeText(path, bytes) {
     };
   }
 }
-function anchorFindings(path, text) {
-  const lineCounter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: false, strict: false });
+var GENERAL_YAML_BYTES = 64 * 1024;
+function* cstTokens(text) {
+  const stack = [...new import_yaml.Parser().parse(text)].reverse();
+  while (stack.length) {
+    const t = stack.pop();
+    if (Array.isArray(t)) {
+      for (let i = t.length - 1; i >= 0; i--) stack.push(t[i]);
+      continue;
+    }
+    if (typeof t !== "object" || t === null) continue;
+    yield t;
+    const children = Object.values(t).filter((v) => typeof v === "object" && v !== null);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+}
+function commentOffsets(text) {
+  const out = /* @__PURE__ */ new Set();
+  if ("value" in readCanonicalYaml(text)) {
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      let i = start;
+      while (i < end && text.charCodeAt(i) === 32) i++;
+      if (text.charCodeAt(i) === 35) out.add(i);
+      start = end + 1;
+    }
+  } else {
+    for (const t of cstTokens(text)) if (t.type === "comment" && typeof t.offset === "number") out.add(t.offset);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+function numberProblem(source) {
+  if (!intType.resolve(source) && !floatType.resolve(source)) return void 0;
+  const value = Number(yaml.load(source, { schema: yaml.CORE_SCHEMA }));
+  if (isCanonicalNumber(source, value)) return void 0;
+  if (!Number.isFinite(value)) {
+    return `${source} is not a finite number: numbers in records are finite decimals; write the number, or leave the field out`;
+  }
+  return `number ${source.length > 40 ? source.slice(0, 40) + "..." : source} is not in plain decimal form: write ${String(Object.is(value, -0) ? 0 : value)} (numbers are written as JavaScript writes them back: no hex, octal, exponent of an integer, _ or extra digits)`;
+}
+function lexicalFindings(path, text) {
+  const starts = lineStarts(text);
+  const at = (offset) => positionIn(starts, offset ?? 0);
   const findings = [];
-  const at = (offset) => {
-    const p = lineCounter.linePos(offset ?? 0);
-    return { line: p.line, column: p.col };
-  };
-  (0, import_yaml.visit)(doc, {
-    Alias(_key, node) {
-      findings.push(yamlFinding(path, at(node.range?.[0]), `alias *${node.source} is not allowed: records use no anchors or aliases; write the value out`));
-    },
-    Node(_key, node) {
-      if (node.anchor) {
-        const start = node.range?.[0] ?? 0;
-        const anchorAt = text.lastIndexOf(`&${node.anchor}`, start);
-        findings.push(yamlFinding(path, at(anchorAt >= 0 ? anchorAt : start), `anchor &${node.anchor} is not allowed: records use no anchors or aliases; write the value out`));
+  let documents = 0;
+  for (const t of cstTokens(text)) {
+    const source = t.source ?? "";
+    switch (t.type) {
+      case "directive":
+        findings.push(yamlFinding(path, at(t.offset), `directive ${source.split(/\s/)[0]} is not allowed: a record is one plain YAML document; remove the line`));
+        break;
+      case "document":
+        if (++documents === 2) findings.push(yamlFinding(path, at(t.offset), "a second YAML document: a record file holds one document; remove everything from here"));
+        break;
+      case "doc-start":
+      case "doc-end":
+        findings.push(yamlFinding(path, at(t.offset), `document marker ${source} is not allowed: a record is one plain YAML document; remove it`));
+        break;
+      case "tag":
+        findings.push(yamlFinding(path, at(t.offset), `tag ${source} is not allowed: records hold plain values; remove the tag and write the value itself`));
+        break;
+      case "anchor":
+        findings.push(yamlFinding(path, at(t.offset), `anchor ${source} is not allowed: records use no anchors or aliases; write the value out`));
+        break;
+      case "alias":
+        findings.push(yamlFinding(path, at(t.offset), `alias ${source} is not allowed: records use no anchors or aliases; write the value out`));
+        break;
+      case "scalar": {
+        const problem = numberProblem(source);
+        if (problem) findings.push(yamlFinding(path, at(t.offset), problem));
+        break;
       }
     }
-  });
+  }
   return findings;
+}
+function reservedKeyPointers(data) {
+  const out = [];
+  const stack = [{ value: data, pointer: "" }];
+  while (stack.length) {
+    const { value, pointer } = stack.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push({ value: v, pointer: `${pointer}/${i}` }));
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const p = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (RESERVED_KEYS.has(key)) out.push({ pointer: p, key });
+      stack.push({ value: value[key], pointer: p });
+    }
+  }
+  return out;
 }
 function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   if (bytes.length > limit) return { findings: [oversizedFinding(path, bytes.length, limit)] };
   const decoded = decodeText(path, bytes);
   if (decoded.text === void 0) return { findings: decoded.findings };
-  const text = decoded.text;
-  if (bytes.indexOf(AMPERSAND) >= 0 || bytes.indexOf(STAR) >= 0) {
-    const anchors = anchorFindings(path, text);
-    if (anchors.length) return { findings: anchors, text };
+  const text = decoded.text.includes("\r") ? decoded.text.replace(/\r\n?/g, "\n") : decoded.text;
+  const fast = readCanonicalYaml(text);
+  if ("value" in fast) return { data: fast.value, findings: [], text };
+  if (bytes.length > GENERAL_YAML_BYTES) {
+    return {
+      findings: [
+        yamlFinding(
+          path,
+          fast,
+          `${fast.why}: a record over ${GENERAL_YAML_BYTES / 1024} KiB must be plain block YAML (fields, nested fields and lists of plain values, as medperf-git writes records); rewrite it in that form, or make it smaller`
+        )
+      ],
+      text
+    };
   }
-  const fast = parseCanonicalYaml(text);
-  if (fast !== void 0) return { data: fast, findings: [], text };
+  const lexical = lexicalFindings(path, text);
+  if (lexical.length) return { findings: lexical, text };
   let data;
   try {
     data = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: path });
@@ -44340,6 +44504,16 @@ function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   }
   if (data === void 0 || data === null) {
     return { findings: [yamlFinding(path, { line: 1, column: 1 }, "file is empty; a record is a YAML mapping of fields")], text };
+  }
+  const reserved = reservedKeyPointers(data);
+  if (reserved.length) {
+    const map2 = new SourceMap(text);
+    return {
+      findings: reserved.map(
+        ({ pointer, key }) => yamlFinding(path, map2.locate(pointer), `${key} is a reserved name (a member of every JavaScript object) and cannot be a field or metric name; rename it`)
+      ),
+      text
+    };
   }
   return { data, findings: [], text };
 }
@@ -44371,14 +44545,37 @@ var SourceMap = class {
   text;
   doc;
   lineCounter = new import_yaml.LineCounter();
+  /** Plain block text: every key's and item's position, from the fast path in one pass. */
+  plain;
+  keys = /* @__PURE__ */ new WeakMap();
   locate(pointer) {
+    if (this.plain === void 0) {
+      const positions = /* @__PURE__ */ new Map();
+      this.plain = "value" in readCanonicalYaml(this.text, positions) ? positions : null;
+    }
+    if (this.plain) {
+      for (let p2 = pointer; p2 !== ""; p2 = p2.slice(0, p2.lastIndexOf("/"))) {
+        const found = this.plain.get(p2);
+        if (found) return found;
+      }
+      return this.plain.get("") ?? { line: 1, column: 1 };
+    }
     if (!this.doc) this.doc = (0, import_yaml.parseDocument)(this.text, { lineCounter: this.lineCounter, uniqueKeys: false, strict: false });
     const segments = pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
     let node = this.doc.contents;
     let offset = rangeStart(node) ?? 0;
     for (const segment of segments) {
       if ((0, import_yaml.isMap)(node)) {
-        const pair = node.items.find((p2) => ((0, import_yaml.isScalar)(p2.key) ? String(p2.key.value) : String(p2.key)) === segment);
+        let byKey = this.keys.get(node);
+        if (!byKey) {
+          byKey = /* @__PURE__ */ new Map();
+          for (const p2 of node.items) {
+            const k = (0, import_yaml.isScalar)(p2.key) ? String(p2.key.value) : String(p2.key);
+            if (!byKey.has(k)) byKey.set(k, p2);
+          }
+          this.keys.set(node, byKey);
+        }
+        const pair = byKey.get(segment);
         if (!pair) break;
         offset = rangeStart(pair.key) ?? offset;
         node = pair.value;
@@ -45162,7 +45359,6 @@ var rule3 = {
 };
 
 // registry/rules/privacy.ts
-var import_yaml5 = __toESM(require_dist2(), 1);
 var byId = new Map(schemas.map((s) => [String(s.$id), s]));
 function resolve(node) {
   let n = node;
@@ -45248,47 +45444,28 @@ function checkShape(value, shape, pointer, kind, report) {
     }
   }
 }
-function commentOffsets(text) {
-  const out = [];
-  const walk = (token) => {
-    if (Array.isArray(token)) {
-      for (const t2 of token) walk(t2);
-      return;
-    }
-    if (typeof token !== "object" || token === null) return;
-    const t = token;
-    if (t.type === "comment" && typeof t.offset === "number") out.push(t.offset);
-    for (const v of Object.values(token)) if (typeof v === "object") walk(v);
-  };
-  for (const token of new import_yaml5.Parser().parse(text)) walk(token);
-  return [...new Set(out)].sort((a, b) => a - b);
-}
-var EDITOR_LINE = /^# yaml-language-server:/;
-function commentFindings(text, report) {
+var EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
+var EDITOR_PREFIX = "# yaml-language-server:";
+function commentFindings(text, label, report) {
+  const starts = lineStarts(text);
   for (const offset of commentOffsets(text)) {
-    if (offset === 0 && EDITOR_LINE.test(text)) continue;
+    if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
+      const line = text.slice(0, starts[1] === void 0 ? text.length : starts[1] - 1);
+      if (EDITOR_LINE.test(line)) continue;
+      const schema2 = /^# yaml-language-server: \$schema=\S+/.exec(line);
+      report(
+        { line: 1, column: schema2 ? schema2[0].length + 1 : 1 },
+        schema2 ? `text after the schema on the \`# yaml-language-server:\` line: nothing may follow \`${schema2[0].slice(EDITOR_PREFIX.length + 1)}\` on that line, as text there could carry data out of the hospital; remove it` : "the `# yaml-language-server:` line must be exactly `# yaml-language-server: $schema=<schema>`; anything else there could carry data out of the hospital"
+      );
+      continue;
+    }
     report(
-      positionOfOffset(text, offset),
-      "comments are not allowed in a result: a comment could carry data out of the hospital; only the leading `# yaml-language-server:` line may stay"
+      positionIn(starts, offset),
+      `comments are not allowed in ${label}: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`
     );
   }
 }
-var EDITOR_BYTES = Buffer.from("# yaml-language-server:");
-var HASH = 35;
-var NEWLINE = 10;
-function mayHaveComments(bytes) {
-  let from = 0;
-  if (bytes.subarray(0, EDITOR_BYTES.length).equals(EDITOR_BYTES)) {
-    const nl = bytes.indexOf(NEWLINE);
-    from = nl < 0 ? bytes.length : nl;
-  }
-  return bytes.indexOf(HASH, from) >= 0;
-}
-async function bytesOf(view, path, rec) {
-  const kept = rec?.text;
-  if (typeof kept === "string") return Buffer.from(kept);
-  return view.tree.read(path);
-}
+var DATA_OWNER_KINDS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result"]);
 var rule4 = {
   id: "privacy",
   async check(ctx) {
@@ -45300,16 +45477,17 @@ var rule4 = {
       const rec = await ctx.head.record(path);
       let data;
       let locate;
-      let bytes;
+      let text = rec?.text;
       if (rec) {
         data = rec.data;
         locate = (p) => rec.locate(p);
       } else {
-        bytes = await ctx.head.tree.read(path);
+        const bytes = await ctx.head.tree.read(path);
         if (!bytes) continue;
         const parsed = parseRecordYaml(path, bytes);
         if (parsed.data === void 0) continue;
         data = parsed.data;
+        text = parsed.text;
         const map2 = new SourceMap(parsed.text);
         locate = (p) => map2.locate(p);
       }
@@ -45318,13 +45496,10 @@ var rule4 = {
         out.push({ path, line, column, rule: "privacy", message });
       };
       checkShape(data, shape.shape, "", shape, report);
-      if (where.kind === "result") {
-        bytes ??= await bytesOf(ctx.head, path, rec);
-        if (bytes && mayHaveComments(bytes)) {
-          commentFindings(
-            bytes.toString("utf8"),
-            ({ line, column }, message) => out.push({ path, line, column, rule: "privacy", message })
-          );
+      if (DATA_OWNER_KINDS.has(where.kind)) {
+        text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
+        if (text !== void 0 && text.includes("#")) {
+          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: "privacy", message }));
         }
       }
     }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rule as privacy } from './privacy.ts';
 import { rule as schema } from './schema.ts';
-import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml } from './fixtures.ts';
+import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml } from '../../testing/records.ts';
 
 const privacyOf = ruleFindings(privacy, { sorted: true });
 const schemaOf = ruleFindings(schema, { sorted: true });
