@@ -523,7 +523,8 @@ export function planImport(snapshot: ServerSnapshot, options: ImportOptions): Im
         },
         dataset_generated_uid: datasetUid.get(r.dataset),
         medperf_git_version: options.medperfGitVersion,
-        executed_at: r.created_at,
+        // Records hold times to the millisecond; MedPerf's server keeps microseconds.
+        executed_at: r.created_at.replace(/(\.\d{3})\d+/, '$1'),
       },
     };
     const st = status(r.approval_status, [benchmarkOk.get(r.benchmark), modelAssociated.get(`${r.benchmark}/${r.model}`), datasetAssociated.get(`${r.benchmark}/${r.dataset}`)]);
