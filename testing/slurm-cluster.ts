@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const scripts = fileURLToPath(new URL('../examples/slurm/', import.meta.url));
-let dir: string | undefined;
 
 /** Two consecutive free ports on 127.0.0.1 (slurmctld's and slurmd's). */
 async function freePorts(): Promise<number> {
@@ -32,17 +31,31 @@ async function freePorts(): Promise<number> {
   throw new Error('no two free consecutive ports on 127.0.0.1 for the test Slurm cluster');
 }
 
-export async function setup(): Promise<void> {
+/** Starts a cluster of its own under a new folder; returns its SLURM_CONF and how to stop it. */
+export async function startSlurm(): Promise<{ conf: string; stop: () => void }> {
   if (spawnSync('sh', ['-c', 'command -v slurmctld && command -v munged'], { stdio: 'ignore' }).status !== 0) {
     throw new Error('The tests run real Slurm jobs and Slurm is not installed. Run `bash .ci/run` once (it installs slurm-wlm and munge).');
   }
-  dir = mkdtempSync(join(tmpdir(), 'medperf-git-slurm-'));
-  const env = { ...process.env, MEDPERF_GIT_SLURM_DIR: dir, MEDPERF_GIT_SLURM_PORT: String(await freePorts()) };
-  const out = execFileSync('bash', [join(scripts, 'start.sh')], { env, encoding: 'utf8', timeout: 120_000 });
-  process.env.SLURM_CONF = /SLURM_CONF=(\S+)/.exec(out)![1]!;
+  const folder = mkdtempSync(join(tmpdir(), 'medperf-git-slurm-'));
+  const env = { ...process.env, MEDPERF_GIT_SLURM_DIR: folder, MEDPERF_GIT_SLURM_PORT: String(await freePorts()) };
+  const stop = () => void spawnSync('bash', [join(scripts, 'stop.sh')], { env, stdio: 'ignore', timeout: 60_000 });
+  try {
+    const out = execFileSync('bash', [join(scripts, 'start.sh')], { env, encoding: 'utf8', timeout: 120_000 });
+    return { conf: /SLURM_CONF=(\S+)/.exec(out)![1]!, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+let stopCluster: (() => void) | undefined;
+
+export async function setup(): Promise<void> {
+  const { conf, stop } = await startSlurm();
+  stopCluster = stop;
+  process.env.SLURM_CONF = conf;
 }
 
 export async function teardown(): Promise<void> {
-  if (!dir) return;
-  spawnSync('bash', [join(scripts, 'stop.sh')], { env: { ...process.env, MEDPERF_GIT_SLURM_DIR: dir }, stdio: 'ignore', timeout: 60_000 });
+  stopCluster?.();
 }

@@ -50,17 +50,20 @@ export class TutorialCommand extends BaseCommand {
       ['Run the tutorial', '$0 tutorial'],
       ['Run it again from a clean state', '$0 tutorial --reset'],
       ['Without Docker', '$0 tutorial --runner process'],
+      ["The data owner's steps as Slurm jobs", '$0 tutorial --executor slurm'],
     ],
   });
 
   reset = Option.Boolean('--reset', false, { description: 'Remove what an earlier tutorial left, and start clean' });
   runner = Option.String('--runner', 'auto', { description: 'auto (Docker when an engine answers, else process), docker, or process' });
+  executor = Option.String('--executor', 'local', { description: "local, or slurm: the data owner's prepare, associate and run as Slurm jobs" });
 
   private home = '';
   private stepCount = 0;
 
   async execute(): Promise<number> {
     if (!['auto', 'docker', 'process'].includes(this.runner)) throw new UsageError(`--runner ${this.runner}: say auto, docker or process`);
+    if (!['local', 'slurm'].includes(this.executor)) throw new UsageError(`--executor ${this.executor}: say local or slurm`);
     this.home = join(this.stateDir, 'tutorial');
     if (existsSync(join(this.home, 'forge'))) {
       if (!this.reset) throw new MedperfError('tutorial-exists', `the tutorial ran here before (${this.home}); run \`medperf-git tutorial --reset\` to start it again from a clean state`);
@@ -150,17 +153,17 @@ export class TutorialCommand extends BaseCommand {
     ]);
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
-    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner]);
+    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner, '--executor', this.executor]);
     this.step(DATA_OWNER, 'publishes the statistics and marks the dataset operational');
     await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', DATASET]);
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
-    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
+    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, '--executor', this.executor]);
     this.step(COMMITTEE, 'approves the dataset\'s association');
     await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-d', DATASET, '--message', 'Welcome to the benchmark.']);
 
     this.step(DATA_OWNER, 'runs every approved model on the dataset and submits the results in one PR');
-    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner]);
+    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, '--executor', this.executor]);
     this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
     await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
 

@@ -180,7 +180,7 @@ export class SlurmExecutor implements Executor {
     }
     this.jobs.add(id);
     try {
-      const final = await this.wait(id, request, status);
+      const final = await this.wait(id, request, status, files.outcome);
       return await this.collect(id, final, files.outcome, join(dir, `slurm-${id}.log`), request.label);
     } finally {
       this.jobs.delete(id);
@@ -188,11 +188,17 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Until the job ends: a progress line when its state changes. Bounded by its time limit and a day in the queue. */
-  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void): Promise<{ state: string; node: string }> {
+  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string }> {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
     while (Date.now() < deadline) {
+      // The chain wrote its outcome: the job is ending, nothing more to wait for.
+      const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+      if (written?.job === id) {
+        const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
+        return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
+      }
       const state = await this.jobState(id);
       if (!state) {
         // Just submitted, or purged: a few empty answers are normal.

@@ -62,6 +62,10 @@ export class JobRunCommand extends BaseCommand {
       this.warn(e.message);
     }
     await writeFileAtomic(outcomeFile, JSON.stringify(outcome) + '\n');
-    return outcome.ok ? 0 : 1;
+    const code = outcome.ok ? 0 : 1;
+    // In a job, the allocation ends with the chain: connections the engine's client keeps open must
+    // not hold the node for seconds more.
+    if (env.SLURM_JOB_ID) setTimeout(() => process.exit(code), 200).unref();
+    return code;
   }
 }
