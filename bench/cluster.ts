@@ -22,7 +22,7 @@ const FIXTURE = fileURLToPath(new URL('../testing/fixtures/slurm-cube/', import.
 export async function main(): Promise<void> {
   const root = join(fileURLToPath(new URL('.', import.meta.url)), '.cache', 'cluster');
   rmSync(root, { recursive: true, force: true });
-  const imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:1');
+  const imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:2');
   const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
   /** EXECUTIONS distinct trivial models (their parameters differ), materialized under stateDir. */
   const requests = async (stateDir: string): Promise<Array<ChainRequest<'execute-model'>>> => {

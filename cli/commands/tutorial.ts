@@ -59,6 +59,11 @@ export class TutorialCommand extends BaseCommand {
   executor = Option.String('--executor', 'local', { description: "local, or slurm: the data owner's prepare, associate and run as Slurm jobs" });
 
   private home = '';
+
+  /** `--executor` for the data owner's steps, shown only when it is not the default. */
+  private executorArgs(): string[] {
+    return this.executor === 'local' ? [] : ['--executor', this.executor];
+  }
   private stepCount = 0;
 
   async execute(): Promise<number> {
@@ -153,17 +158,17 @@ export class TutorialCommand extends BaseCommand {
     ]);
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
-    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner, '--executor', this.executor]);
+    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
     this.step(DATA_OWNER, 'publishes the statistics and marks the dataset operational');
     await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', DATASET]);
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
-    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, '--executor', this.executor]);
+    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
     this.step(COMMITTEE, 'approves the dataset\'s association');
     await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-d', DATASET, '--message', 'Welcome to the benchmark.']);
 
     this.step(DATA_OWNER, 'runs every approved model on the dataset and submits the results in one PR');
-    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, '--executor', this.executor]);
+    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
     this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
     await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
 

@@ -67,7 +67,7 @@ async function request(stateDir: string, mode: string, extra: Partial<ChainReque
 }
 
 beforeAll(async () => {
-  imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:1', docker);
+  imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:2', docker);
 }, 120_000);
 
 describe('the Slurm executor, on a real cluster', () => {
