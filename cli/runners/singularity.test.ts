@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskPlan } from '../cube/plan.ts';
 import { deviceRequests } from './docker.ts';
-import { singularityArgv } from './singularity.ts';
+import { singularityArgv, singularityBuildArgv } from './singularity.ts';
 
 const plan: TaskPlan = {
   task: 'infer',
@@ -31,6 +31,21 @@ describe('the Singularity/Apptainer command line', () => {
     expect(argv.slice(0, 2)).toEqual(['singularity', 'exec']);
     expect(argv).toContain('--nv');
     expect(argv.slice(-4)).toEqual(['/c.sif', 'python3.8', '/entrypoint.py', '--x=1']);
+  });
+});
+
+describe('a missing .sif', () => {
+  const pin = `sha256:${'c'.repeat(64)}`;
+  it('is built from the pinned Docker image, as MedPerf does, into a partial file first', () => {
+    expect(singularityBuildArgv('apptainer', '/cache/cnn.sif', { image: 'mlcommons/chestxray-tutorial-cnn:0.0.1', digest: pin })).toEqual([
+      'apptainer', 'build', '/cache/cnn.sif.partial', `docker://mlcommons/chestxray-tutorial-cnn@${pin}`,
+    ]);
+    expect(singularityBuildArgv('singularity', '/c.sif', { image: 'a/b:1', digest: pin, reference: `docker.io/a/b@${pin}` })).toEqual([
+      'singularity', 'build', '/c.sif.partial', `docker://docker.io/a/b@${pin}`,
+    ]);
+    // Unpinned (a cube author's own folder): the image as named.
+    expect(singularityBuildArgv('apptainer', '/c.sif', { image: 'a/b:1' }).at(-1)).toBe('docker://a/b:1');
+    expect(() => singularityBuildArgv('apptainer', '/c.sif', {})).toThrow('names no Docker image');
   });
 });
 

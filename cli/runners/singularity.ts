@@ -1,12 +1,14 @@
 // Singularity/Apptainer, by command line as MedPerf runs it: `run -eC --net --network none`, binds
 // read-only for inputs and read-write for outputs, `--nv` for GPUs, `exec` for a custom entrypoint.
 // Executed only when the binary exists on this machine.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
-import { type RunRequest, type RunResult, type Runner, runLoggedCommand } from './runner.ts';
+import { pullReferences } from './docker-pull.ts';
+import { type CubeImage, type PrepareImageOptions, type RunRequest, type RunResult, type Runner, runLoggedCommand } from './runner.ts';
 
 /** `apptainer` or `singularity`, whichever is installed, or undefined. */
 export function findSingularity(): string | undefined {
@@ -24,6 +26,17 @@ export function singularityArgv(binary: string, plan: TaskPlan, imageFile: strin
   return [binary, 'run', ...common, imageFile, ...plan.command];
 }
 
+/**
+ * How MedPerf makes a cube's .sif when none is cached: \`build\` from the Docker image, pinned
+ * (the record's reference, else the config's repository at the pinned digest), into a partial
+ * file that is renamed into place only once the build succeeds.
+ */
+export function singularityBuildArgv(binary: string, sif: string, cube: Pick<CubeImage, 'image' | 'digest' | 'reference'>): string[] {
+  if (!cube.image) throw new MedperfError('no-image', 'the cube names no Docker image to build a Singularity image from');
+  const [source] = pullReferences(cube.image, cube.digest, cube.reference);
+  return [binary, 'build', `${sif}.partial`, `docker://${source}`];
+}
+
 export class SingularityRunner implements Runner {
   readonly name = 'singularity' as const;
 
@@ -34,8 +47,24 @@ export class SingularityRunner implements Runner {
     readonly binary = findSingularity(),
   ) {}
 
-  /** Singularity runs a .sif built from the image (checked when the task runs): no engine image to prepare. */
-  async prepareImage(): Promise<undefined> {
+  /** A cube's .sif, built from its pinned Docker image when none is cached. */
+  async prepareImage(cube: CubeImage, options: PrepareImageOptions = {}): Promise<undefined> {
+    if (!cube.image) return undefined;
+    const sif = this.imageFile(cube.image);
+    if (existsSync(sif) || !this.binary) return undefined;
+    const argv = singularityBuildArgv(this.binary, sif, cube);
+    options.onStatus?.(`${cube.label}: building its Singularity image: ${argv.join(' ')}`);
+    await mkdir(dirname(sif), { recursive: true });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0) {
+      await rm(`${sif}.partial`, { force: true });
+      throw new MedperfError('sif-build', `${cube.label}: \`${argv.join(' ')}\` failed (exit ${code}); nothing was run`);
+    }
+    await rename(`${sif}.partial`, sif);
     return undefined;
   }
 
