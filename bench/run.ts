@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildCubeImage } from '../examples/images.ts';
+import { buildCubeImage } from '../cli/demo/images.ts';
 import { loadCube } from '../cli/cube/config.ts';
 import { materializeCube } from '../cli/cube/materialize.ts';
 import { dockerRunArgv, planTask } from '../cli/cube/plan.ts';

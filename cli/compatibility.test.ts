@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateDataset } from '../examples/generate-data.ts';
-import { CUBES_DIR } from '../examples/images.ts';
+import { generateDataset } from './demo/dataset.ts';
+import { CUBES_DIR } from './demo/images.ts';
 import { runCompatibilityTest } from './compatibility.ts';
 import { ProcessRunner } from './runners/process.ts';
 

@@ -1,6 +1,6 @@
 // The demo benchmark as a registry that runs on this machine, offline: examples/registry with its
 // four cube records pointing at the cubes of examples/cubes (file:// URLs, their sha256s and the
-// ids of images built here) and its demo dataset at the tarball generate-data.ts makes, with the
+// ids of images built here) and its demo dataset at the tarball cli/demo/dataset.ts makes, with the
 // generated_uid its preparation gives. Image ids differ between machines, so this is written (or
 // refreshed) per machine rather than committed.
 //
@@ -16,8 +16,8 @@ import { paths } from '../registry/layout.ts';
 import { runCompatibilityTest } from '../cli/compatibility.ts';
 import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/records.ts';
 import { ProcessRunner } from '../cli/runners/process.ts';
-import { buildDemoTarball } from './generate-data.ts';
-import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from './images.ts';
+import { buildDemoTarball } from '../cli/demo/dataset.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../cli/demo/images.ts';
 
 export const EXAMPLE_REGISTRY = fileURLToPath(new URL('./registry/', import.meta.url));
 export const DEMO_BENCHMARK = 'chestxray';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompatibilityTest } from '../cli/compatibility.ts';
 import { DockerRunner } from '../cli/runners/docker.ts';
 import { ProcessRunner } from '../cli/runners/process.ts';
-import { generateDataset } from './generate-data.ts';
-import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from './images.ts';
+import { generateDataset } from '../cli/demo/dataset.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../cli/demo/images.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'demo-test-'));
 let images: Awaited<ReturnType<typeof buildDemoImages>>;

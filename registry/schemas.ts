@@ -1,17 +1,17 @@
 // The one Ajv instance: every schema in schemas/ is compiled once, when this module loads, and every
 // caller shares the compiled validators (compiling is the expensive part of Ajv).
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { RecordKind } from './layout.ts';
+import { packagePath } from './package-root.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export const SCHEMA_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
+export const SCHEMA_DIR = packagePath('schemas') + '/';
 
 /** The `$id` of each schema: `urn:medperf-git:schema:<name>`. */
 export function schemaId(name: string): string {

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildDemoTarball } from '../examples/generate-data.ts';
-import { CUBES_DIR } from '../examples/images.ts';
+import { buildDemoTarball } from '../cli/demo/dataset.ts';
+import { CUBES_DIR } from '../cli/demo/images.ts';
 import { LocalForge } from '../registry/forge/local.ts';
 import { runCli } from './cli.ts';
 

@@ -3,8 +3,8 @@
 // forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateDataset, buildDemoTarball } from '../examples/generate-data.ts';
-import { CUBES_DIR } from '../examples/images.ts';
+import { generateDataset, buildDemoTarball } from '../cli/demo/dataset.ts';
+import { CUBES_DIR } from '../cli/demo/images.ts';
 import { hashFile } from '../registry/hash.ts';
 import { paths } from '../registry/layout.ts';
 import { LocalForge } from '../registry/forge/local.ts';

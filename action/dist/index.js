@@ -40611,9 +40611,19 @@ function readFileSync(p) {
 // registry/schemas.ts
 var import__ = __toESM(require__(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
+
+// registry/package-root.ts
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+var above = fileURLToPath(new URL("..", import.meta.url));
+var PACKAGE_ROOT = import.meta.url.endsWith(".ts") ? above : join(above, "..");
+function packagePath(...parts) {
+  return join(PACKAGE_ROOT, ...parts);
+}
+
+// registry/schemas.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
-var SCHEMA_DIR = fileURLToPath(new URL("../schemas/", import.meta.url));
+var SCHEMA_DIR = packagePath("schemas") + "/";
 function schemaId(name2) {
   return `urn:medperf-git:schema:${name2}`;
 }
@@ -53640,7 +53650,7 @@ async function gateMode(s) {
 var import_write_file_atomic = __toESM(require_lib2(), 1);
 import { existsSync as existsSync2, mkdirSync, readdirSync as readdirSync3, writeFileSync } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve as resolve2, sep as sep2 } from "node:path";
+import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
 // registry/forge/git.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -54167,7 +54177,7 @@ async function leaderboardsOfTree(tree, where, history) {
   return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
 }
 async function leaderboardsOf(dir, history) {
-  if (!existsSync2(join(dir, "registry.yaml"))) {
+  if (!existsSync2(join2(dir, "registry.yaml"))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
   const tree = directoryTree(dir);
@@ -54183,15 +54193,15 @@ async function leaderboardsOf(dir, history) {
 }
 async function writeSiteFolder(files2, out) {
   const target = resolve2(out);
-  if (existsSync2(target) && readdirSync3(target).length > 0 && !existsSync2(join(target, SITE_MARKER))) {
+  if (existsSync2(target) && readdirSync3(target).length > 0 && !existsSync2(join2(target, SITE_MARKER))) {
     throw new MedperfError("not-a-site", `${out} exists and is not a site medperf-git built; choose another --out or empty it`);
   }
   await mkdir2(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}-`));
+  const staging = await mkdtemp(join2(dirname(target), `.${basename(target)}-`));
   try {
     const made = /* @__PURE__ */ new Set();
     for (const [path, content] of files2) {
-      const file = join(staging, path);
+      const file = join2(staging, path);
       const parent = dirname(file);
       if (!made.has(parent)) {
         mkdirSync(parent, { recursive: true });
@@ -54199,7 +54209,7 @@ async function writeSiteFolder(files2, out) {
       }
       writeFileSync(file, content);
     }
-    await (0, import_write_file_atomic.default)(join(staging, SITE_MARKER), "Built by medperf-git site build; rebuilt in place.\n");
+    await (0, import_write_file_atomic.default)(join2(staging, SITE_MARKER), "Built by medperf-git site build; rebuilt in place.\n");
     const old = existsSync2(target) ? `${staging}.old` : void 0;
     if (old) await rename2(target, old);
     await rename2(staging, target);

@@ -1,84 +1,253 @@
-// Every command of the CLI, one class per file; the file's path mirrors the command.
+// The command index: every command's paths, category and one-line description, and where its class
+// is. The CLI routes a command line and answers `--help` and `<group> --help` from this list alone,
+// and imports a command's module only when that command runs (index.test.ts checks each entry against
+// its class). To add a command: one class in cli/commands/<group>/<verb>.ts, and one entry here.
 import type { CommandClass } from 'clipanion';
 import type { MedperfContext } from '../base.ts';
-import { ValidateCommand } from './validate.ts';
-import { AssociationApproveCommand } from './association/approve.ts';
-import { AssociationLsCommand } from './association/ls.ts';
-import { AssociationRejectCommand } from './association/reject.ts';
-import { AssociationSetPriorityCommand } from './association/set-priority.ts';
-import { AuthStatusCommand } from './auth/status.ts';
-import { BenchmarkLsCommand } from './benchmark/ls.ts';
-import { BenchmarkRunCommand } from './benchmark/run.ts';
-import { BenchmarkSubmitCommand } from './benchmark/submit.ts';
-import { BenchmarkUpdateAssociationsPolicyCommand } from './benchmark/update-associations-policy.ts';
-import { BenchmarkViewCommand } from './benchmark/view.ts';
-import { JobRunCommand } from './job/run.ts';
-import { MlcubeAssociateCommand } from './mlcube/associate.ts';
-import { MlcubeLsCommand } from './mlcube/ls.ts';
-import { MlcubeSubmitCommand } from './mlcube/submit.ts';
-import { MlcubeViewCommand } from './mlcube/view.ts';
-import { PrApproveCommand } from './pr/approve.ts';
-import { PrCloseCommand } from './pr/close.ts';
-import { PrLsCommand } from './pr/ls.ts';
-import { PrMergeCommand } from './pr/merge.ts';
-import { PrRequestChangesCommand } from './pr/request-changes.ts';
-import { PrViewCommand } from './pr/view.ts';
-import { RegistryInitCommand } from './registry/init.ts';
-import { RegistryUseCommand } from './registry/use.ts';
-import { SiteBuildCommand } from './site/build.ts';
-import { TestRunCommand } from './test/run.ts';
-import { DatasetAssociateCommand } from './dataset/associate.ts';
-import { DatasetCheckCommand } from './dataset/check.ts';
-import { DatasetLsCommand } from './dataset/ls.ts';
-import { DatasetPrepareCommand } from './dataset/prepare.ts';
-import { DatasetSetOperationalCommand } from './dataset/set-operational.ts';
-import { DatasetSubmitCommand } from './dataset/submit.ts';
-import { DatasetViewCommand } from './dataset/view.ts';
-import { ResultLsCommand } from './result/ls.ts';
-import { ResultSubmitCommand } from './result/submit.ts';
-import { ResultViewCommand } from './result/view.ts';
-import { ImportCommand } from './import.ts';
-import { RunCommand } from './run.ts';
-import { TutorialCommand } from './tutorial.ts';
 
-export const commands: Array<CommandClass<MedperfContext>> = [
-  AssociationApproveCommand,
-  AssociationLsCommand,
-  AssociationRejectCommand,
-  AssociationSetPriorityCommand,
-  AuthStatusCommand,
-  BenchmarkLsCommand,
-  BenchmarkRunCommand,
-  BenchmarkSubmitCommand,
-  BenchmarkUpdateAssociationsPolicyCommand,
-  BenchmarkViewCommand,
-  JobRunCommand,
-  MlcubeAssociateCommand,
-  MlcubeLsCommand,
-  MlcubeSubmitCommand,
-  MlcubeViewCommand,
-  PrApproveCommand,
-  PrCloseCommand,
-  PrLsCommand,
-  PrMergeCommand,
-  PrRequestChangesCommand,
-  PrViewCommand,
-  RegistryInitCommand,
-  RegistryUseCommand,
-  SiteBuildCommand,
-  TestRunCommand,
-  ValidateCommand,
-  DatasetAssociateCommand,
-  DatasetCheckCommand,
-  DatasetLsCommand,
-  DatasetPrepareCommand,
-  DatasetSetOperationalCommand,
-  DatasetSubmitCommand,
-  DatasetViewCommand,
-  ResultLsCommand,
-  ResultSubmitCommand,
-  ResultViewCommand,
-  ImportCommand,
-  RunCommand,
-  TutorialCommand,
+/** The help's sections, in MedPerf's roles, in the order the help shows them. */
+export const CATEGORIES = ['Model owner', 'Benchmark committee', 'Data owner', 'Admin', 'Registry', 'Cluster', 'Everyone'] as const;
+
+export interface CommandEntry {
+  paths: string[][];
+  category: (typeof CATEGORIES)[number];
+  description: string;
+  load(): Promise<CommandClass<MedperfContext>>;
+}
+
+export const commands: CommandEntry[] = [
+  {
+    paths: [['association', 'approve']],
+    category: 'Benchmark committee',
+    description: 'Approve a pending association (benchmark committee): approve its pull request, and merge it',
+    load: async () => (await import('./association/approve.ts')).AssociationApproveCommand,
+  },
+  {
+    paths: [['association', 'ls']],
+    category: 'Benchmark committee',
+    description: 'List associations of models and datasets with benchmarks: approved, pending and rejected',
+    load: async () => (await import('./association/ls.ts')).AssociationLsCommand,
+  },
+  {
+    paths: [['association', 'reject']],
+    category: 'Benchmark committee',
+    description: 'Reject a pending association (benchmark committee): request changes on its pull request and close it',
+    load: async () => (await import('./association/reject.ts')).AssociationRejectCommand,
+  },
+  {
+    paths: [['association', 'set-priority'], ['association', 'set_priority']],
+    category: 'Benchmark committee',
+    description: 'Set the priority of an approved model association (benchmark committee)',
+    load: async () => (await import('./association/set-priority.ts')).AssociationSetPriorityCommand,
+  },
+  {
+    paths: [['auth', 'status']],
+    category: 'Everyone',
+    description: 'Say who you are on the registry and what you may do there',
+    load: async () => (await import('./auth/status.ts')).AuthStatusCommand,
+  },
+  {
+    paths: [['benchmark', 'ls']],
+    category: 'Benchmark committee',
+    description: "List benchmarks: approved, pending the admins' review, and rejected",
+    load: async () => (await import('./benchmark/ls.ts')).BenchmarkLsCommand,
+  },
+  {
+    paths: [['benchmark', 'run']],
+    category: 'Data owner',
+    description: 'Run every approved model of a benchmark on your dataset (the same as `medperf-git run`)',
+    load: async () => (await import('./benchmark/run.ts')).BenchmarkRunCommand,
+  },
+  {
+    paths: [['benchmark', 'submit']],
+    category: 'Benchmark committee',
+    description: 'Propose a benchmark: run the compatibility test with its three cubes, then open a pull request for the admins',
+    load: async () => (await import('./benchmark/submit.ts')).BenchmarkSubmitCommand,
+  },
+  {
+    paths: [['benchmark', 'update-associations-policy'], ['benchmark', 'update_associations_policy']],
+    category: 'Benchmark committee',
+    description: "Change a benchmark's auto-approval policy for dataset and model associations (opens the pull request)",
+    load: async () => (await import('./benchmark/update-associations-policy.ts')).BenchmarkUpdateAssociationsPolicyCommand,
+  },
+  {
+    paths: [['benchmark', 'view']],
+    category: 'Benchmark committee',
+    description: 'Show an approved benchmark: its cubes, demo dataset, policies and associations',
+    load: async () => (await import('./benchmark/view.ts')).BenchmarkViewCommand,
+  },
+  {
+    paths: [['dataset', 'associate']],
+    category: 'Data owner',
+    description: 'Ask to join a benchmark with an operational dataset',
+    load: async () => (await import('./dataset/associate.ts')).DatasetAssociateCommand,
+  },
+  {
+    paths: [['dataset', 'check']],
+    category: 'Data owner',
+    description: "Recompute the prepared data's generated_uid and compare it with the record",
+    load: async () => (await import('./dataset/check.ts')).DatasetCheckCommand,
+  },
+  {
+    paths: [['dataset', 'ls']],
+    category: 'Data owner',
+    description: 'List datasets: registered (main), pending (open pull requests) and prepared here',
+    load: async () => (await import('./dataset/ls.ts')).DatasetLsCommand,
+  },
+  {
+    paths: [['dataset', 'prepare']],
+    category: 'Data owner',
+    description: 'Prepare a registered dataset with its data preparator, on this machine',
+    load: async () => (await import('./dataset/prepare.ts')).DatasetPrepareCommand,
+  },
+  {
+    paths: [['dataset', 'set-operational'], ['dataset', 'set_operational']],
+    category: 'Data owner',
+    description: "Publish a prepared dataset's statistics and generated_uid, and mark it operational",
+    load: async () => (await import('./dataset/set-operational.ts')).DatasetSetOperationalCommand,
+  },
+  {
+    paths: [['dataset', 'submit']],
+    category: 'Data owner',
+    description: 'Register a dataset: only its hashes and the text you type are published',
+    load: async () => (await import('./dataset/submit.ts')).DatasetSubmitCommand,
+  },
+  {
+    paths: [['dataset', 'view']],
+    category: 'Data owner',
+    description: "Show a dataset's record, and what this machine holds of it",
+    load: async () => (await import('./dataset/view.ts')).DatasetViewCommand,
+  },
+  {
+    paths: [['import']],
+    category: 'Registry',
+    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a local registry",
+    load: async () => (await import('./import.ts')).ImportCommand,
+  },
+  {
+    paths: [['job', 'run']],
+    category: 'Cluster',
+    description: 'Run a submitted chain of cube tasks on this compute node (what a cluster job runs)',
+    load: async () => (await import('./job/run.ts')).JobRunCommand,
+  },
+  {
+    paths: [['mlcube', 'associate']],
+    category: 'Model owner',
+    description: 'Ask to join a benchmark with your model: run the compatibility test and open an association pull request',
+    load: async () => (await import('./mlcube/associate.ts')).MlcubeAssociateCommand,
+  },
+  {
+    paths: [['mlcube', 'ls']],
+    category: 'Model owner',
+    description: 'List the registered MLCubes (and those pending registration)',
+    load: async () => (await import('./mlcube/ls.ts')).MlcubeLsCommand,
+  },
+  {
+    paths: [['mlcube', 'submit']],
+    category: 'Model owner',
+    description: 'Register an MLCube: open a pull request adding its record with every hash',
+    load: async () => (await import('./mlcube/submit.ts')).MlcubeSubmitCommand,
+  },
+  {
+    paths: [['mlcube', 'view']],
+    category: 'Model owner',
+    description: 'Show a registered MLCube: its record, every hash, and the benchmarks it is associated with',
+    load: async () => (await import('./mlcube/view.ts')).MlcubeViewCommand,
+  },
+  {
+    paths: [['pr', 'approve']],
+    category: 'Admin',
+    description: 'Approve a pull request (a review, as an admin or committee member)',
+    load: async () => (await import('./pr/approve.ts')).PrApproveCommand,
+  },
+  {
+    paths: [['pr', 'close']],
+    category: 'Everyone',
+    description: 'Close a pull request without merging it (reject the change)',
+    load: async () => (await import('./pr/close.ts')).PrCloseCommand,
+  },
+  {
+    paths: [['pr', 'ls']],
+    category: 'Everyone',
+    description: 'List pull requests of the registry',
+    load: async () => (await import('./pr/ls.ts')).PrLsCommand,
+  },
+  {
+    paths: [['pr', 'merge']],
+    category: 'Admin',
+    description: 'Merge a pull request (approve the change it makes)',
+    load: async () => (await import('./pr/merge.ts')).PrMergeCommand,
+  },
+  {
+    paths: [['pr', 'request-changes']],
+    category: 'Everyone',
+    description: 'Request changes on a pull request, saying what must change',
+    load: async () => (await import('./pr/request-changes.ts')).PrRequestChangesCommand,
+  },
+  {
+    paths: [['pr', 'view']],
+    category: 'Everyone',
+    description: 'Show a pull request: its state, files, reviews and comments',
+    load: async () => (await import('./pr/view.ts')).PrViewCommand,
+  },
+  {
+    paths: [['registry', 'init']],
+    category: 'Admin',
+    description: 'Scaffold a new registry repository: registry.yaml, workflows, CODEOWNERS and README',
+    load: async () => (await import('./registry/init.ts')).RegistryInitCommand,
+  },
+  {
+    paths: [['registry', 'use']],
+    category: 'Everyone',
+    description: 'Choose the registry (and local login) later commands use',
+    load: async () => (await import('./registry/use.ts')).RegistryUseCommand,
+  },
+  {
+    paths: [['result', 'ls']],
+    category: 'Data owner',
+    description: 'List the results on this machine and whether they were submitted',
+    load: async () => (await import('./result/ls.ts')).ResultLsCommand,
+  },
+  {
+    paths: [['result', 'submit']],
+    category: 'Data owner',
+    description: 'Submit local results: one, or every unsubmitted result of a benchmark, in one pull request',
+    load: async () => (await import('./result/submit.ts')).ResultSubmitCommand,
+  },
+  {
+    paths: [['result', 'view']],
+    category: 'Data owner',
+    description: 'Show a local result: its metrics and the record that is (or would be) submitted',
+    load: async () => (await import('./result/view.ts')).ResultViewCommand,
+  },
+  {
+    paths: [['run']],
+    category: 'Data owner',
+    description: 'Run every approved model of a benchmark on your dataset, and submit the results',
+    load: async () => (await import('./run.ts')).RunCommand,
+  },
+  {
+    paths: [['site', 'build']],
+    category: 'Everyone',
+    description: 'Build the leaderboard site of a registry folder, for a preview',
+    load: async () => (await import('./site/build.ts')).SiteBuildCommand,
+  },
+  {
+    paths: [['test', 'run']],
+    category: 'Model owner',
+    description: "Run MedPerf's compatibility test: prepare, sanity_check, statistics, infer, evaluate",
+    load: async () => (await import('./test/run.ts')).TestRunCommand,
+  },
+  {
+    paths: [['tutorial']],
+    category: 'Everyone',
+    description: 'Play every MedPerf role on a local registry, offline: from benchmark to leaderboard',
+    load: async () => (await import('./tutorial.ts')).TutorialCommand,
+  },
+  {
+    paths: [['validate']],
+    category: 'Everyone',
+    description: 'Check a registry as the Action does, offline',
+    load: async () => (await import('./validate.ts')).ValidateCommand,
+  },
 ];

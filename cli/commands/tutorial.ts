@@ -4,17 +4,16 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
-import { buildDemoTarball, generateDataset } from '../../examples/generate-data.ts';
-import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../examples/images.ts';
+import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { MedperfError } from '../../registry/errors.ts';
 import { paths } from '../../registry/layout.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
 import { sha256Hex } from '../../registry/hash.ts';
-import { BaseCommand } from '../base.ts';
+import { BaseCommand, type MedperfContext } from '../base.ts';
 import { dockerAnswers } from '../execution.ts';
-import { main } from '../main.ts';
 import { buildSiteFolder } from '../../registry/site/folder.ts';
-import { rankingText } from '../ui.ts';
+import { rankingText, type UiContextExtras } from '../ui.ts';
 
 const ADMIN = 'medperf-admin';
 const COMMITTEE = 'bench-committee';
@@ -33,6 +32,7 @@ export class TutorialFailedError extends MedperfError {
 export class TutorialCommand extends BaseCommand {
   static override paths = [['tutorial']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Play every MedPerf role on a local registry, offline: from benchmark to leaderboard',
     details: `
       MedPerf's tutorial, on a local forge (a bare Git repository and a pull-request store under
@@ -208,7 +208,9 @@ export class TutorialCommand extends BaseCommand {
     this.print(`$ medperf-git ${shown} --as ${login} --yes`);
     const env: NodeJS.ProcessEnv = { ...this.context.env, MEDPERF_GIT_HOME: this.home, MEDPERF_GIT_LOGIN: login };
     delete env.MEDPERF_GIT_REGISTRY;
-    const code = await main([...argv, '--as', login, '--yes'], { ...this.context, env, interactive: false } as never);
+    // Re-entering the CLI: the same routing and context, with the tutorial's state and no prompts.
+    const sub: Partial<MedperfContext> & UiContextExtras = { env, interactive: false };
+    const code = await this.cli.run([...argv, '--as', login, '--yes'], sub);
     if (code !== 0) throw new TutorialFailedError(`${login}: medperf-git ${argv.slice(0, 2).join(' ')}`, 'the command failed (its error is above)');
   }
 

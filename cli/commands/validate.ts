@@ -17,6 +17,7 @@ export class ValidateCommand extends BaseCommand {
   static override paths = [['validate']];
 
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Check a registry as the Action does, offline',
     details: `
       Checks every record of the registry folder (default: the current directory): YAML, schema,

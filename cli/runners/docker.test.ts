@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCubeImage, buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../examples/images.ts';
+import { buildCubeImage, buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { HashMismatchError } from '../../registry/errors.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { runCompatibilityTest } from '../compatibility.ts';

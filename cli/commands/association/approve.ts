@@ -6,6 +6,7 @@ import { withForge } from '../../forge.ts';
 export class AssociationApproveCommand extends BaseCommand {
   static override paths = [['association', 'approve']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'Approve a pending association (benchmark committee): approve its pull request, and merge it',
     details: `
       As MedPerf's \`association approve\`: a member of the benchmark's committee approves the

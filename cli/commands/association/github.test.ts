@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemoTarball } from '../../../examples/generate-data.ts';
+import { buildDemoTarball } from '../../demo/dataset.ts';
 import { GitHubForge } from '../../../registry/forge/github.ts';
 import { GitHubStandIn } from '../../../testing/github-standin/server.ts';
 import { ADMIN, COMMITTEE, cubeDir, digest, MODEL_OWNER } from '../../../testing/registry-harness.ts';

@@ -9,6 +9,7 @@ const STATUSES = ['approved', 'pending', 'rejected', 'all'] as const;
 export class AssociationLsCommand extends BaseCommand {
   static override paths = [['association', 'ls']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'List associations of models and datasets with benchmarks: approved, pending and rejected',
     details: `
       As MedPerf's \`association ls\`, read from the registry: approved associations are on its main

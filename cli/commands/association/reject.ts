@@ -7,6 +7,7 @@ import { ForgeApiError } from '../../../registry/forge/errors.ts';
 export class AssociationRejectCommand extends BaseCommand {
   static override paths = [['association', 'reject']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'Reject a pending association (benchmark committee): request changes on its pull request and close it',
     details: `
       As MedPerf's \`association reject\`: a member of the benchmark's committee reviews the

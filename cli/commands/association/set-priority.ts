@@ -10,6 +10,7 @@ import { recordYaml } from '../../records.ts';
 export class AssociationSetPriorityCommand extends BaseCommand {
   static override paths = [['association', 'set-priority'], ['association', 'set_priority']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'Set the priority of an approved model association (benchmark committee)',
     details: `
       As MedPerf's \`association set_priority\`: models run in ascending priority on every dataset

@@ -5,6 +5,7 @@ import { withForge } from '../../forge.ts';
 export class AuthStatusCommand extends BaseCommand {
   static override paths = [['auth', 'status']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Say who you are on the registry and what you may do there',
     details: `
       On GitHub: the login of the token (from \`$GITHUB_TOKEN\`, \`$GH_TOKEN\` or the GitHub CLI's

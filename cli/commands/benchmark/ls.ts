@@ -23,6 +23,7 @@ export interface BenchmarkListing {
 export class BenchmarkLsCommand extends BaseCommand {
   static override paths = [['benchmark', 'ls']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'List benchmarks: approved, pending the admins\' review, and rejected',
     details: `
       Approved benchmarks are on the registry's main branch; pending ones are in open pull

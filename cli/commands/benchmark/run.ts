@@ -5,6 +5,7 @@ import { RunCommand } from '../run.ts';
 export class BenchmarkRunCommand extends RunCommand {
   static override paths = [['benchmark', 'run']];
   static override usage = Command.Usage({
+    category: 'Data owner',
     description: 'Run every approved model of a benchmark on your dataset (the same as `medperf-git run`)',
     details: `
       MedPerf's \`benchmark run\`: an alias of \`medperf-git run\`, with the same options. Every model

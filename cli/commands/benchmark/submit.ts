@@ -39,6 +39,7 @@ export function parseAutoApproval(text: string | undefined, option: string): Aut
 export class BenchmarkSubmitCommand extends BaseCommand {
   static override paths = [['benchmark', 'submit']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'Propose a benchmark: run the compatibility test with its three cubes, then open a pull request for the admins',
     details: `
       As MedPerf's \`benchmark submit\`: the data preparator, reference model and metrics cubes must

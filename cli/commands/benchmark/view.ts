@@ -8,6 +8,7 @@ import { keyValues, table } from '../../ui.ts';
 export class BenchmarkViewCommand extends BaseCommand {
   static override paths = [['benchmark', 'view']];
   static override usage = Command.Usage({
+    category: 'Benchmark committee',
     description: 'Show an approved benchmark: its cubes, demo dataset, policies and associations',
     examples: [
       ['Show the tutorial benchmark', '$0 benchmark view chestxray'],

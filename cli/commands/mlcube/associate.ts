@@ -25,6 +25,7 @@ import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withSt
 export class MlcubeAssociateCommand extends BaseCommand {
   static override paths = [['mlcube', 'associate']];
   static override usage = Command.Usage({
+    category: 'Model owner',
     description: 'Ask to join a benchmark with your model: run the compatibility test and open an association pull request',
     details: `
       As MedPerf's \`mlcube associate\`: the benchmark must be approved (on the registry's main

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCubeImage, buildDemoImages } from '../../../examples/images.ts';
+import { buildCubeImage, buildDemoImages } from '../../demo/images.ts';
 import { ADMIN, COMMITTEE, createHarness, cubeDir, type Harness, MODEL_OWNER } from '../../../testing/registry-harness.ts';
 
 let h: Harness;

@@ -21,6 +21,7 @@ export interface CubeListing {
 export class MlcubeLsCommand extends BaseCommand {
   static override paths = [['mlcube', 'ls']];
   static override usage = Command.Usage({
+    category: 'Model owner',
     description: 'List the registered MLCubes (and those pending registration)',
     details: `
       Registered cubes are on the registry's main branch; pending ones are in open pull requests.

@@ -12,6 +12,7 @@ import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } fro
 export class MlcubeSubmitCommand extends BaseCommand {
   static override paths = [['mlcube', 'submit']];
   static override usage = Command.Usage({
+    category: 'Model owner',
     description: 'Register an MLCube: open a pull request adding its record with every hash',
     details: `
       Registers a cube as MedPerf's \`mlcube submit\` does, as a pull request adding

@@ -9,6 +9,7 @@ import { keyValues, table } from '../../ui.ts';
 export class MlcubeViewCommand extends BaseCommand {
   static override paths = [['mlcube', 'view']];
   static override usage = Command.Usage({
+    category: 'Model owner',
     description: 'Show a registered MLCube: its record, every hash, and the benchmarks it is associated with',
     examples: [
       ['Show a cube', '$0 mlcube view model-owner/chestxray-mobilenet'],

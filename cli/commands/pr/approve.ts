@@ -5,6 +5,7 @@ import { pullNumber, withForge } from '../../forge.ts';
 export class PrApproveCommand extends BaseCommand {
   static override paths = [['pr', 'approve']];
   static override usage = Command.Usage({
+    category: 'Admin',
     description: 'Approve a pull request (a review, as an admin or committee member)',
     details: `
       Approving a benchmark PR is the admin's approval; approving an association PR is the

@@ -5,6 +5,7 @@ import { pullNumber, withForge } from '../../forge.ts';
 export class PrCloseCommand extends BaseCommand {
   static override paths = [['pr', 'close']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Close a pull request without merging it (reject the change)',
     examples: [['Reject pull request 3', '$0 pr close 3 -m "the model does not run on the demo data"']],
   });

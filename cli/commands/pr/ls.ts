@@ -8,6 +8,7 @@ const STATES = ['open', 'merged', 'closed', 'all'] as const;
 export class PrLsCommand extends BaseCommand {
   static override paths = [['pr', 'ls']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'List pull requests of the registry',
     details: `
       Open pull requests are pending changes, merged ones approved, closed ones rejected.

@@ -5,6 +5,7 @@ import { pullNumber, withForge } from '../../forge.ts';
 export class PrMergeCommand extends BaseCommand {
   static override paths = [['pr', 'merge']];
   static override usage = Command.Usage({
+    category: 'Admin',
     description: 'Merge a pull request (approve the change it makes)',
     details: `
       On the local registry, merge runs the same validation and approval gate as the registry's

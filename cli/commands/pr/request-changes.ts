@@ -5,6 +5,7 @@ import { pullNumber, withForge } from '../../forge.ts';
 export class PrRequestChangesCommand extends BaseCommand {
   static override paths = [['pr', 'request-changes']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Request changes on a pull request, saying what must change',
     examples: [['Ask for a better description', '$0 pr request-changes 3 -m "describe the labels"']],
   });

@@ -8,6 +8,7 @@ import { describeState, type ForgeContextExtras, pullNumber, withForge } from '.
 export class PrViewCommand extends BaseCommand {
   static override paths = [['pr', 'view']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Show a pull request: its state, files, reviews and comments',
     examples: [['Show pull request 3', '$0 pr view 3']],
   });

@@ -18,6 +18,7 @@ export const DEFAULT_ACTION = `mlcommons/medperf-git/action@v${VERSION}`;
 export class RegistryInitCommand extends BaseCommand {
   static override paths = [['registry', 'init']];
   static override usage = Command.Usage({
+    category: 'Admin',
     description: 'Scaffold a new registry repository: registry.yaml, workflows, CODEOWNERS and README',
     details: `
       Writes what a registry repository on GitHub needs: \`registry.yaml\` with its title and admins,

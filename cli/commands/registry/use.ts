@@ -5,6 +5,7 @@ import { BaseCommand } from '../../base.ts';
 export class RegistryUseCommand extends BaseCommand {
   static override paths = [['registry', 'use']];
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Choose the registry (and local login) later commands use',
     details: `
       The registry is \`owner/repo\` on GitHub (\`https://HOST/owner/repo\` on GitHub Enterprise

@@ -12,6 +12,7 @@ export class SiteBuildCommand extends BaseCommand {
   static override paths = [['site', 'build']];
 
   static override usage = Command.Usage({
+    category: 'Everyone',
     description: 'Build the leaderboard site of a registry folder, for a preview',
     details: `
       Builds the static site the Action publishes on GitHub Pages: an index of benchmarks, a ranked

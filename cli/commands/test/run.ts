@@ -4,8 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
-import { buildDemoTarball } from '../../../examples/generate-data.ts';
-import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../../examples/images.ts';
+import { buildDemoTarball } from '../../demo/dataset.ts';
+import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../demo/images.ts';
 import { createView } from '../../../registry/load.ts';
 import { sha256Hex } from '../../../registry/hash.ts';
 import { CubeCommand } from '../../executors/command.ts';
@@ -26,6 +26,7 @@ export class TestRunCommand extends CubeCommand {
   static override paths = [['test', 'run']];
 
   static override usage = Command.Usage({
+    category: 'Model owner',
     description: "Run MedPerf's compatibility test: prepare, sanity_check, statistics, infer, evaluate",
     details: `
       Runs the data preparator's prepare, sanity_check and statistics tasks, the model's infer and
@@ -154,7 +155,7 @@ export class TestRunCommand extends CubeCommand {
     return 0;
   }
 
-  /** The demo benchmark's dataset, built deterministically from examples/generate-data.ts. */
+  /** The demo benchmark's dataset, built deterministically by cli/demo/dataset.ts. */
   private async demoDataset(stateDir: string) {
     const dir = join(statePaths(stateDir).root, 'demo-source');
     const file = join(dir, 'demo_data.tar.gz');

@@ -3,7 +3,7 @@
 // lists, and each cube image adds its project/ folder on top (a two-line Dockerfile FROM that
 // base). Prints, or returns, each image's id: the digest a cube record pins.
 //
-//   npx tsx examples/images.ts
+//   npx tsx cli/demo/images.ts
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,9 +12,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import * as tar from 'tar';
+import { packagePath } from '../../registry/package-root.ts';
 
 export const BASE_IMAGE = `medperf-git/node-base:${process.versions.node}`;
-export const CUBES_DIR = fileURLToPath(new URL('./cubes/', import.meta.url));
+export const CUBES_DIR = packagePath('examples', 'cubes') + '/';
 export const DEMO_CUBES = {
   'bench-committee/chestxray-prep': { dir: 'chestxray-prep', image: 'medperf-git/chestxray-prep:0.1.0' },
   'bench-committee/chestxray-cnn': { dir: 'chestxray-cnn', image: 'medperf-git/chestxray-cnn:0.1.0' },

@@ -3,7 +3,7 @@
 // patch in its own region with a random strength (so models are good, not perfect), and MedPerf's
 // labels.csv ("Image ID,Label", labels joined by |).
 //
-//   npx tsx examples/generate-data.ts [out-dir]   (default examples/data/generated)
+//   npx tsx cli/demo/dataset.ts [out-dir]   (default examples/data/generated)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
+import { packagePath } from '../../registry/package-root.ts';
 
 export const PATHOLOGIES = ['cardiomegaly', 'effusion', 'pneumonia'] as const;
 /** Where each pathology shows, [x0, y0, x1, y1] on the 28x28 image. */
@@ -88,7 +89,7 @@ export async function buildDemoTarball(outFile: string, options: { count?: numbe
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const out = resolve(process.argv[2] ?? fileURLToPath(new URL('./data/generated/', import.meta.url)));
+  const out = resolve(process.argv[2] ?? packagePath('examples', 'data', 'generated'));
   const owner = generateDataset(join(out, 'data-owner'), { count: 60, seed: 1 });
   mkdirSync(out, { recursive: true });
   await buildDemoTarball(join(out, 'demo_data.tar.gz'));
