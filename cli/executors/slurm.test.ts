@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCubeImage } from '../../examples/images.ts';
+import { buildCubeImage } from '../demo/images.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { materializeCube, type RegisteredCube } from '../cube/materialize.ts';
 import type { Execution } from '../results.ts';

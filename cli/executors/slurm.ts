@@ -11,10 +11,10 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
+import { packagePath } from '../../registry/package-root.ts';
 import { DEFAULT_LIMITS, lastLines, type RunnerName } from '../runners/runner.ts';
 import { statePaths } from '../state.ts';
 import type { ChainKind } from './chains.ts';
@@ -95,7 +95,7 @@ export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: s
 
 /** The job script: checks the state directory is visible on the node, then re-enters medperf-git there. */
 export function jobScript(specFile: string): string {
-  const bin = fileURLToPath(new URL('../../bin/medperf-git.js', import.meta.url));
+  const bin = packagePath('bin', 'medperf-git.js');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     '#!/bin/sh',

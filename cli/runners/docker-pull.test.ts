@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCubeImage, CUBES_DIR } from '../../examples/images.ts';
+import { buildCubeImage, CUBES_DIR } from '../demo/images.ts';
 import { HashMismatchError } from '../../registry/errors.ts';
 import { DockerRunner } from './docker.ts';
 import { dockerAuth, pullReferences, registryHost, repositoryOf } from './docker-pull.ts';
