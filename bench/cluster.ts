@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildCubeImage } from '../examples/images.ts';
+import { buildCubeImage } from '../cli/demo/images.ts';
 import type { CubeRecord } from '../registry/records.ts';
 import { materializeCube } from '../cli/cube/materialize.ts';
 import type { ChainRequest, Executor } from '../cli/executors/executor.ts';
