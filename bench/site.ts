@@ -4,6 +4,9 @@
 //   site        load every benchmark's records, compute its leaderboard, render and write the site
 //   site-paint  first contentful paint in Chromium of the largest benchmark page of that site, and
 //               of a benchmark with 10,000 results published per dataset (100 models x 100 datasets)
+//   site-largest-page  the size of the largest benchmark page of that site
+//   site-axe    axe-core's serious and critical violations over every page of that site and the
+//               10,000-result page, at 375 px and 1280 px, with no page scrolling sideways
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,7 @@ import { computeLeaderboard } from '../registry/leaderboard.ts';
 import { leaderboardInput } from '../testing/leaderboard.ts';
 import { buildSite } from '../registry/site/index.ts';
 import { CACHE, floor, FULL, generate, timed } from './_registry.ts';
-import { launchChromium, serveFolder, writeSite } from '../testing/browser.ts';
+import { axeViolations, launchChromium, layoutProblems, serveFolder, writeSite } from '../testing/browser.ts';
 
 const OUT = join(fileURLToPath(new URL('.', import.meta.url)), '.cache/site/out');
 
@@ -74,10 +77,33 @@ export async function main(): Promise<void> {
     const paint = await firstPaint(browser, server.url + largest);
     const bigPage = 'large/benchmarks/large/index.html';
     const bigPaint = await firstPaint(browser, server.url + bigPage);
-    console.log(`# largest page of the site: ${largest}, ${(statSync(join(OUT, largest)).size / 1024).toFixed(0)} KiB`);
+    console.log(`# largest page of the site: ${largest}`);
+    console.log(`BENCH site-largest-page kib=${(statSync(join(OUT, largest)).size / 1024).toFixed(0)} target<=512`);
     console.log(`BENCH site-paint seconds=${paint.toFixed(3)} target<=1`);
     console.log(`# 10,000-result per-dataset page: ${(statSync(join(OUT, bigPage)).size / 1024).toFixed(0)} KiB`);
     console.log(`BENCH site-paint-10k-results seconds=${bigPaint.toFixed(3)} target<=1`);
+    // Every page, as a reader opens it on a phone and on a laptop: four at a time.
+    const all = ['index.html', ...pages, bigPage];
+    const found: string[] = [];
+    const started = performance.now();
+    for (const width of [375, 1280]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const tabs = await Promise.all([0, 1, 2, 3].map(() => context.newPage()));
+      let next = 0;
+      await Promise.all(
+        tabs.map(async (tab) => {
+          while (next < all.length) {
+            const path = all[next++]!;
+            await tab.goto(server.url + path, { waitUntil: 'load' });
+            for (const p of [...(await layoutProblems(tab)), ...(await axeViolations(tab))]) found.push(`${path} at ${width} px: ${p}`);
+          }
+        }),
+      );
+      await context.close();
+    }
+    for (const f of found.slice(0, 20)) console.log(`# ${f}`);
+    console.log(`# axe-core and layout over ${all.length} pages at 375 and 1280 px in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`BENCH site-axe violations=${found.length} target<=0`);
   } finally {
     await browser.close();
     await server.close();

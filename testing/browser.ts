@@ -4,7 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { SiteFiles } from '../registry/site/index.ts';
 
 export const CHROMIUM = process.env.MEDPERF_GIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,6 +30,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
+  '.csv': 'text/csv; charset=utf-8',
 };
 
 /** A static server for one folder on 127.0.0.1; close() stops it. */
@@ -55,4 +58,39 @@ export async function serveFolder(root: string): Promise<{ url: string; close: (
         server.close(() => resolve());
       }),
   };
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the open page, one line each ("rule: target"). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    const result = await axe.run({ resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.targets.map((t) => `${v.id} (${v.impact}): ${t}`));
+}
+
+/**
+ * What a reader would see cut or pushed off the screen: the page scrolling sideways, and any
+ * chart label drawn outside its chart (a cut label).
+ */
+export async function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > window.innerWidth) problems.push(`the page scrolls sideways: ${doc.scrollWidth} px wide in a ${window.innerWidth} px viewport`);
+    for (const svg of Array.from(document.querySelectorAll('svg.chart'))) {
+      const box = svg.getBoundingClientRect();
+      for (const text of Array.from(svg.querySelectorAll('text'))) {
+        const r = text.getBoundingClientRect();
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+          problems.push(`label "${text.textContent}" is cut by its chart (${svg.getAttribute('class')})`);
+        }
+      }
+    }
+    return problems;
+  });
 }

@@ -1,5 +1,6 @@
 // A small leaderboard fixture builder for tests: records in memory, ids as their paths give them.
-import type { LeaderboardInput } from '../registry/leaderboard.ts';
+import { historyPoint } from '../registry/history.ts';
+import { computeLeaderboard, type HistoryPoint, type LeaderboardInput } from '../registry/leaderboard.ts';
 import type { BenchmarkRecord, Metrics, ResultRecord } from '../registry/records.ts';
 
 const HASH = 'a'.repeat(64);
@@ -75,4 +76,17 @@ export function leaderboardInput(
     cubes: Object.fromEntries(Object.entries(names.cubes ?? {}).map(([id, name]) => [id, { name }])),
     datasetRecords: Object.fromEntries(Object.entries(names.datasets ?? {}).map(([id, name]) => [id, { name }])),
   };
+}
+
+/**
+ * The history a registry would have had if the input's results had merged one at a time, in the
+ * order of their execution, a day apart: one point per merge, as the site publishes it.
+ */
+export function historyOf(input: LeaderboardInput): HistoryPoint[] {
+  const results = [...input.results].sort((a, b) => Date.parse(a.record.provenance.executed_at) - Date.parse(b.record.provenance.executed_at));
+  return results.map((r, i) => {
+    const board = computeLeaderboard({ ...input, results: results.slice(0, i + 1) });
+    const at = new Date(Date.UTC(2026, 9, 1 + i, 12)).toISOString();
+    return historyPoint(board, at, (i + 1).toString(16).padStart(40, '0'), [{ model: r.model, dataset: r.dataset, version: r.record.version }]);
+  });
 }

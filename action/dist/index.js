@@ -969,7 +969,7 @@ var require_util = __commonJS({
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
-    var { stringify } = __require("node:querystring");
+    var { stringify: stringify2 } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
@@ -1029,7 +1029,7 @@ var require_util = __commonJS({
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
       }
-      const stringified = stringify(queryParams);
+      const stringified = stringify2(queryParams);
       if (stringified) {
         url += "?" + stringified;
       }
@@ -16236,7 +16236,7 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie max-age");
       }
     }
-    function stringify(cookie) {
+    function stringify2(cookie) {
       if (cookie.name.length === 0) {
         return null;
       }
@@ -16294,7 +16294,7 @@ var require_util6 = __commonJS({
       validateCookiePath,
       validateCookieValue,
       toIMFDate,
-      stringify
+      stringify: stringify2
     };
   }
 });
@@ -16440,7 +16440,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports2, module2) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify } = require_util6();
+    var { stringify: stringify2 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -16483,7 +16483,7 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str2 = stringify(cookie);
+      const str2 = stringify2(cookie);
       if (str2) {
         headers.append("Set-Cookie", str2);
       }
@@ -19277,10 +19277,10 @@ var require_code = __commonJS({
     function interpolate(x) {
       return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
     }
-    function stringify(x) {
+    function stringify2(x) {
       return new _Code(safeStringify(x));
     }
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
     function safeStringify(x) {
       return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
@@ -28665,7 +28665,7 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify2(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -28694,7 +28694,7 @@ var require_stringify = __commonJS({
 ${ctx.indent}${str2}`;
     }
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -28704,7 +28704,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -28726,7 +28726,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str2 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -28778,7 +28778,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -28919,7 +28919,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge3 = require_merge();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map2, { key, value }) {
@@ -28955,7 +28955,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -29022,12 +29022,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options2) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options2);
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options2);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -29052,7 +29052,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str3 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
           str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
@@ -29119,7 +29119,7 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str2 = stringify.stringify(item, itemCtx, () => comment = null);
+        let str2 = stringify2.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
           str2 += ",";
@@ -30480,7 +30480,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options2) {
       const lines = [];
@@ -30495,7 +30495,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options2);
+      const ctx = stringify2.createStringifyContext(doc, options2);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -30517,7 +30517,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -30525,7 +30525,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify2.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -32661,7 +32661,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
+    var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -32714,7 +32714,7 @@ var require_cst_stringify = __commonJS({
         res += stringifyToken(value);
       return res;
     }
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -34444,7 +34444,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options2));
     }
-    function stringify(value, replacer, options2) {
+    function stringify2(value, replacer, options2) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -34469,7 +34469,7 @@ var require_public_api = __commonJS({
     exports2.parse = parse3;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument2;
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -53434,8 +53434,8 @@ function policyAllows(policy, owner) {
   }
   return void 0;
 }
-async function fromBase(view, path, get3) {
-  const record = await get3();
+async function fromBase(view, path, get4) {
+  const record = await get4();
   if (record) return { state: "loaded", record };
   return await view.tree.has(path) ? { state: "unreadable" } : { state: "absent" };
 }
@@ -53826,22 +53826,45 @@ function esc(value) {
   return (0, import_escape_html.default)(String(value));
 }
 var STYLE = `
-:root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#57606a;--line:#d0d7de;--accent:#0969da}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#8d96a0;--line:#30363d;--accent:#4493f8}}
+:root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#57606a;--line:#d0d7de;--accent:#0969da;--bar:#0072b2;--range:#0072b2;--track:#d0d7de}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#30363d;--accent:#4493f8;--bar:#56b4e9;--range:#56b4e9;--track:#30363d}}
+*{box-sizing:border-box}
 body{font:15px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:72rem;padding:1rem 1.5rem}
 a{color:var(--accent)}
-h1{font-size:1.6rem;margin:.5rem 0}
-.muted,caption,footer{color:var(--muted)}
-.facts{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;padding:0;list-style:none}
-table{border-collapse:collapse;margin:1rem 0;width:100%}
+h1{font-size:1.6rem;margin:.5rem 0;overflow-wrap:anywhere}
+h2{font-size:1.25rem;margin:1.5rem 0 .25rem}
+p,li,figcaption,caption{overflow-wrap:anywhere}
+.muted,caption,footer,.sub{color:var(--muted)}
+.sub{display:block;font-size:.85em}
+.facts{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;padding:0;list-style:none;margin:.5rem 0}
+table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}
 caption{text-align:left;padding:.25rem 0}
-th,td{border-bottom:1px solid var(--line);padding:.3rem .6rem;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;color:inherit;cursor:pointer}
+th,td{border-bottom:1px solid var(--line);padding:.3rem .6rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
+td.num{white-space:nowrap}
+th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;color:inherit;cursor:pointer;text-align:inherit}
+th button:focus-visible,a:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
-.chart{max-width:100%;height:auto}
+.mcol{display:none}
+table.benchmarks{table-layout:fixed}
+col.w-num{width:4.75rem}
+table.across{table-layout:fixed}
+col.w-rank{width:5rem}
+col.w-spread{width:30%}
+table.across td{overflow-wrap:break-word}
+table.benchmarks td{overflow-wrap:break-word}
+.choice{display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:baseline;margin:.25rem 0}
+.choice a[aria-pressed=true]{font-weight:bold;color:var(--fg);text-decoration:none}
+.target{display:block;height:0;overflow:hidden}
+figure{margin:.5rem 0 1rem}
+.chart{display:block;max-width:100%;height:auto}
 .chart text{fill:currentColor;font:12px system-ui,sans-serif}
+.range{display:block;width:100%;max-width:10rem;height:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:0 2rem;align-items:start}
+details summary{cursor:pointer;color:var(--accent)}
+ul.datasets{padding-left:1.2rem}
+@media (max-width:40rem){body{padding:.75rem;font-size:14px}th,td{padding:.25rem .3rem}}
 `;
 var SORT_SCRIPT = `
 for (const table of document.querySelectorAll('table.sortable')) {
@@ -53873,28 +53896,57 @@ for (const table of document.querySelectorAll('table.sortable')) {
     });
   });
 }
+const links = Array.from(document.querySelectorAll('.choice a[data-metric]'));
+const choose = (metric) => {
+  document.body.dataset.metric = metric;
+  for (const a of links) {
+    a.setAttribute('aria-pressed', String(a.dataset.metric === metric));
+  }
+};
+for (const a of links) {
+  a.setAttribute('role', 'button');
+  a.addEventListener('click', (event) => {
+    event.preventDefault();
+    choose(a.dataset.metric);
+    history.replaceState(null, '', a.getAttribute('href'));
+  });
+  a.addEventListener('keydown', (event) => {
+    if (event.key === ' ') {
+      event.preventDefault();
+      a.click();
+    }
+  });
+}
+if (links.length) {
+  const chosen = links.find((a) => a.getAttribute('href') === location.hash) ?? links[0];
+  choose(chosen.dataset.metric);
+}
 `;
 function sha256(text) {
   return createHash("sha256").update(text, "utf8").digest("base64");
 }
-var CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${sha256(STYLE)}'`,
-  `script-src 'sha256-${sha256(SORT_SCRIPT)}'`,
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'"
-].join("; ");
+function cspFor(style) {
+  return [
+    "default-src 'none'",
+    `style-src 'sha256-${sha256(style)}'`,
+    `script-src 'sha256-${sha256(SORT_SCRIPT)}'`,
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'"
+  ].join("; ");
+}
+var CSP = cspFor(STYLE);
 function page(opts) {
+  const style = STYLE + (opts.style ?? "");
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">
+<meta http-equiv="Content-Security-Policy" content="${esc(cspFor(style))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${esc(opts.title)}</title>
-<style>${STYLE}</style>
+<style>${style}</style>
 </head>
 <body>
 ${opts.body}
@@ -53906,12 +53958,22 @@ ${opts.script ? `<script>${SORT_SCRIPT}</script>` : ""}
 
 // registry/site/charts.ts
 var MAX_BARS = 100;
-var MAX_HEATMAP = 120;
-function textWidth(text, px = 7) {
-  return Math.ceil(text.length * px);
+var MAX_MATRIX = 120;
+var MAX_HISTORY_SERIES = 8;
+var SERIES_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999"];
+var SERIES_LETTERS = "ABCDEFGH";
+var VIRIDIS = ["#fde725", "#b5de2b", "#6ece58", "#35b779", "#1f9e89", "#26828e", "#31688e", "#3e4989", "#482878"];
+function textWidth(text, px = 7.4) {
+  return Math.ceil([...text].length * px);
 }
-function truncate(text, max) {
-  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+function shade(t) {
+  const x = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = VIRIDIS[i];
+  const b = VIRIDIS[i + 1];
+  const mix = (k) => Math.round(parseInt(a.slice(k, k + 2), 16) * (1 - f) + parseInt(b.slice(k, k + 2), 16) * f);
+  return `#${[1, 3, 5].map((k) => mix(k).toString(16).padStart(2, "0")).join("")}`;
 }
 function barChart(board) {
   const ranked = board.rows.filter((r) => r.rank !== null && r.primary !== null).slice(0, MAX_BARS);
@@ -53920,62 +53982,186 @@ function barChart(board) {
   const lo = Math.min(0, ...values);
   const hi = Math.max(0, ...values);
   const span = hi - lo || 1;
-  const labels = ranked.map((r) => truncate(`${r.rank}. ${r.model}`, 40));
-  const labelWidth = Math.max(...labels.map((l) => textWidth(l))) + 12;
-  const barWidth = 420;
-  const rowHeight = 22;
-  const width = labelWidth + barWidth + 70;
-  const height = ranked.length * rowHeight + 8;
-  const x0 = labelWidth + (0 - lo) / span * barWidth;
-  const bars = ranked.map((r, i) => {
+  const items = ranked.map((r) => {
     const v = r.primary;
-    const x = labelWidth + (Math.min(v, 0) - lo) / span * barWidth;
-    const w = Math.max(1, Math.abs(v) / span * barWidth);
-    const y = 4 + i * rowHeight;
-    return `<g><title>${esc(`${r.model}: ${board.primaryMetric} ${formatMetric(v)}`)}</title><text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${esc(labels[i])}</text><rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="#2f81f7"></rect><text x="${(Math.max(x + w, x0) + 6).toFixed(1)}" y="${y + 15}">${esc(formatMetric(v))}</text></g>`;
+    const x = (Math.min(v, 0) - lo) / span * 100;
+    const w = Math.max(0.5, Math.abs(v) / span * 100);
+    return `<li><span class="bar-label">${r.rank}. ${esc(r.modelName)}</span><svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect x="${x.toFixed(2)}" y="1" width="${w.toFixed(2)}" height="8"></rect></svg><span class="bar-value">${esc(formatMetric(v))}</span></li>`;
   }).join("");
   const more = board.rows.filter((r) => r.rank !== null).length - ranked.length;
-  return `<figure><svg class="chart bar-chart" role="img" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><title>${esc(`${board.primaryMetric} by model, ${board.direction} is better`)}</title>${bars}</svg><figcaption class="muted">${esc(board.primaryMetric)} by model (${board.direction} is better)${more > 0 ? `; the top ${ranked.length} of ${ranked.length + more} shown, the table lists all` : ""}</figcaption></figure>`;
+  return `<figure class="bars-figure"><ol class="bars" aria-label="${esc(`${board.primaryMetric} by model, ${board.direction} is better`)}">${items}</ol><figcaption class="muted">${esc(board.primaryMetric)} by model (${board.direction} is better)${more > 0 ? `; the top ${ranked.length} of ${ranked.length + more} shown, the table lists all` : ""}</figcaption></figure>`;
 }
-function shade(t) {
-  const from = [219, 233, 246];
-  const to = [8, 48, 107];
-  return `#${from.map((f, i) => Math.round(f + (to[i] - f) * t).toString(16).padStart(2, "0")).join("")}`;
+var CHART_STYLE = `
+.bars{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:minmax(5rem,max-content) minmax(4rem,1fr) auto;gap:.2rem .6rem;align-items:center}
+.bars li{display:contents}
+.bar-label{overflow-wrap:anywhere}
+.bar{width:100%;height:.9rem;display:block}
+.bar rect{fill:var(--bar)}
+.bar-value{font-variant-numeric:tabular-nums;text-align:right}
+.range rect.track{fill:var(--track)}
+.range rect.span{fill:var(--range)}
+.range circle{fill:var(--fg)}
+.series{list-style:none;padding:0;margin:.25rem 0;display:flex;flex-wrap:wrap;gap:.1rem 1.25rem;overflow-wrap:anywhere}
+${SERIES_COLOURS.map((c, k) => `.swatch[data-series="${k}"]{background:${c}}`).join("\n")}
+.legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;font-size:.9em;color:var(--muted)}
+.swatch{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;border:1px solid var(--line)}
+`;
+function rangeSvg(min, max, mean2, scale) {
+  const span = scale.hi - scale.lo || 1;
+  const at = (v) => (v - scale.lo) / span * 96 + 2;
+  const x = at(min);
+  const w = Math.max(0.8, at(max) - x);
+  return `<svg class="range" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="${esc(`from ${formatMetric(min)} to ${formatMetric(max)}`)}"><rect class="track" x="2" y="4.25" width="96" height="1.5"></rect><rect class="span" x="${x.toFixed(2)}" y="2" width="${w.toFixed(2)}" height="6"></rect><circle cx="${at(mean2).toFixed(2)}" cy="5" r="1.6"></circle></svg>`;
 }
-function heatmap(board) {
-  if (board.publish !== "per-dataset" || !board.cells?.length) return "";
-  const models = board.rows.map((r) => r.model).filter((m) => board.cells.some((c) => c.model === m)).slice(0, MAX_HEATMAP);
-  const datasets = board.datasets.map((d) => d.id).slice(0, MAX_HEATMAP);
+var MATRIX_LABEL_CHARS = 22;
+function wrapLabel(text, max) {
+  const pieces = text.split(/(?<=[/\-_.])/);
+  const lines = [];
+  let line = "";
+  for (let piece of pieces) {
+    while (piece.length > max) {
+      if (line) lines.push(line), line = "";
+      lines.push(piece.slice(0, max));
+      piece = piece.slice(max);
+    }
+    if ((line + piece).length > max && line) {
+      lines.push(line);
+      line = "";
+    }
+    line += piece;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+function matrix(board) {
+  if (board.publish !== "per-dataset" || !board.cells) return "";
+  const models = board.rows.map((r) => r.model).slice(0, MAX_MATRIX);
+  const datasets = board.datasets.map((d) => d.id).slice(0, MAX_MATRIX);
+  if (models.length === 0 || datasets.length === 0) return "";
   const values = board.cells.map((c) => c.primary).filter((v) => v !== null);
-  if (values.length === 0) return "";
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  const cell = 28;
-  const left = Math.max(...models.map((m) => textWidth(truncate(m, 36)))) + 12;
-  const top = Math.max(...datasets.map((d) => textWidth(truncate(d, 36)))) * 0.72 + 16;
-  const width = left + datasets.length * cell + 10;
-  const height = top + models.length * cell + 10;
+  const lo = values.length ? Math.min(...values) : 0;
+  const hi = values.length ? Math.max(...values) : 1;
+  const gap = 2;
+  const diag = Math.SQRT1_2;
+  const labels = models.map((m) => wrapLabel(m, MATRIX_LABEL_CHARS));
+  const lines = Math.max(...labels.map((l) => l.length));
+  const cell = Math.max(26, lines * 13 + 4);
+  const left = Math.max(...labels.flat().map((l) => textWidth(l))) + 10;
+  const longest = Math.max(...datasets.map((d) => textWidth(d)));
+  const top = Math.ceil(longest * diag) + 14;
+  const width = Math.ceil(left + datasets.length * cell + Math.max(10, longest * diag - cell / 2) + 4);
+  const height = top + models.length * cell + 4;
   const col = new Map(datasets.map((d, i) => [d, i]));
   const row = new Map(models.map((m, i) => [m, i]));
-  const parts = [];
+  const parts = [
+    '<defs><pattern id="waiting" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="none"></rect><line x1="0" y1="0" x2="0" y2="6" stroke="currentColor" stroke-width="2"></line></pattern></defs>'
+  ];
   datasets.forEach((d, i) => {
     const x = left + i * cell + cell / 2;
-    parts.push(`<text transform="translate(${x.toFixed(1)},${(top - 6).toFixed(1)}) rotate(-45)">${esc(truncate(d, 36))}</text>`);
+    parts.push(`<text transform="translate(${x.toFixed(1)},${top - 6}) rotate(-45)">${esc(d)}</text>`);
   });
-  models.forEach((m, i) => {
-    parts.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${esc(truncate(m, 36))}</text>`);
+  labels.forEach((label, i) => {
+    const first = top + i * cell + cell / 2 + 3 - (label.length - 1) * 13 / 2;
+    parts.push(
+      `<text x="${left - 6}" y="${first}" text-anchor="end">${label.map((l, n) => `<tspan x="${left - 6}" dy="${n ? 13 : 0}">${esc(l)}</tspan>`).join("")}</text>`
+    );
   });
   for (const c of board.cells) {
     const i = row.get(c.model);
     const j = col.get(c.dataset);
-    if (i === void 0 || j === void 0 || c.primary === null) continue;
-    let t = hi === lo ? 1 : (c.primary - lo) / (hi - lo);
+    if (i === void 0 || j === void 0) continue;
+    const text = c.primary === null ? `${c.model} on ${c.dataset}: a result without ${board.primaryMetric}` : `${c.model} on ${c.dataset}: ${board.primaryMetric} ${formatMetric(c.primary)}`;
+    let t = c.primary === null ? 0 : hi === lo ? 1 : (c.primary - lo) / (hi - lo);
     if (board.direction === "lower") t = 1 - t;
+    parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - gap}" height="${cell - gap}" fill="${shade(t)}"><title>${esc(text)}</title></rect>`);
+  }
+  for (const p of board.coverage.waitingPairs ?? []) {
+    const i = row.get(p.model);
+    const j = col.get(p.dataset);
+    if (i === void 0 || j === void 0) continue;
     parts.push(
-      `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 2}" height="${cell - 2}" fill="${shade(t)}"><title>${esc(`${c.model} on ${c.dataset}: ${board.primaryMetric} ${formatMetric(c.primary)}`)}</title></rect>`
+      `<rect x="${left + j * cell + 0.5}" y="${top + i * cell + 0.5}" width="${cell - gap - 1}" height="${cell - gap - 1}" fill="url(#waiting)" stroke="currentColor" stroke-width="1" opacity="0.6"><title>${esc(`${p.model} on ${p.dataset}: approved, waiting for a run`)}</title></rect>`
     );
   }
-  return `<figure><svg class="chart heatmap" role="img" xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height.toFixed(0)}" viewBox="0 0 ${width.toFixed(0)} ${height.toFixed(0)}"><title>${esc(`${board.primaryMetric} of each model on each dataset`)}</title>${parts.join("")}</svg><figcaption class="muted">${esc(board.primaryMetric)} of each model on each dataset; darker is better${models.length < board.rows.length || datasets.length < board.datasets.length ? `; the first ${models.length} models and ${datasets.length} datasets shown` : ""}</figcaption></figure>`;
+  const shown = models.length < board.rows.length || datasets.length < board.datasets.length ? `; the first ${models.length} models and ${datasets.length} datasets drawn` : "";
+  const summary2 = `${board.primaryMetric} of each model on each dataset; ${board.coverage.withResults} of ${board.coverage.pairs} pairs have a result, ${board.coverage.waiting} wait for a run`;
+  return `<figure><svg class="chart matrix" role="img" aria-label="${esc(summary2)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join("")}</svg><figcaption><span class="legend"><span><span class="swatch swatch-worse"></span> ${esc(formatMetric(board.direction === "higher" ? lo : hi))}</span><span><span class="swatch swatch-better"></span> ${esc(formatMetric(board.direction === "higher" ? hi : lo))} (better)</span><span><span class="swatch swatch-waiting"></span> approved, waiting for a run</span></span><span class="muted">${esc(summary2)}${shown}. The table below lists every number.</span></figcaption></figure>`;
+}
+var MATRIX_STYLE = `
+.swatch-worse{background:${VIRIDIS[0]}}
+.swatch-better{background:${VIRIDIS[VIRIDIS.length - 1]}}
+.swatch-waiting{background:repeating-linear-gradient(45deg,currentColor 0 2px,transparent 2px 5px);opacity:.6}
+`;
+function dateOf(iso) {
+  return iso.slice(0, 10);
+}
+function historyChart(board) {
+  const points = board.history;
+  if (points.length < 2) return "";
+  const step = 36;
+  const pad = 12;
+  const plotLeft = 40;
+  const plotWidth = Math.max(step * (points.length - 1), 120);
+  const x = (i) => plotLeft + (points.length === 1 ? 0 : i / (points.length - 1) * plotWidth);
+  const parts = [];
+  let height;
+  let labelWidth = 0;
+  let summary2;
+  const legend = [];
+  if (points.every((p) => p.rows)) {
+    const top = board.rows.filter((r) => r.rank !== null).slice(0, MAX_HISTORY_SERIES).map((r) => r.model);
+    const deepest = Math.max(1, ...points.flatMap((p) => p.rows.map((r) => r.rank)).filter((r) => Number.isFinite(r)));
+    const rows = Math.min(deepest, Math.max(top.length, 1) + 4);
+    const rowHeight = 22;
+    height = pad * 2 + (rows - 1) * rowHeight + 24;
+    const y = (rank) => pad + (Math.min(rank, rows) - 1) * rowHeight;
+    for (let r = 1; r <= rows; r++) parts.push(`<text x="${plotLeft - 10}" y="${y(r) + 4}" text-anchor="end">${r === rows && deepest > rows ? `${r}+` : r}</text>`);
+    top.forEach((model, k) => {
+      const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
+      const seen = points.map((p, i) => ({ i, row: p.rows.find((r) => r.model === model) })).filter((e) => e.row);
+      if (seen.length === 0) return;
+      const d = seen.map((e, n) => `${n ? "L" : "M"}${x(e.i).toFixed(1)},${y(e.row.rank)}`).join(" ");
+      parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2.5"></path>`);
+      for (const e of seen) {
+        parts.push(
+          `<circle cx="${x(e.i).toFixed(1)}" cy="${y(e.row.rank)}" r="3.5" fill="${colour}"><title>${esc(`${model}: rank ${e.row.rank}, ${board.primaryMetric} ${formatMetric(e.row.primary)}, ${dateOf(points[e.i].at)}`)}</title></circle>`
+        );
+      }
+      const last = seen.at(-1);
+      const letter = SERIES_LETTERS[k];
+      labelWidth = Math.max(labelWidth, textWidth(letter) + 4);
+      parts.push(`<text x="${(x(last.i) + 8).toFixed(1)}" y="${y(last.row.rank) + 4}" font-weight="bold">${letter}</text>`);
+      legend.push(
+        `<li><span class="swatch" data-series="${k}"></span> <strong>${letter}</strong> ${esc(model)} <span class="muted">(now ${esc(formatMetric(last.row.primary))})</span></li>`
+      );
+    });
+    summary2 = `Rank on ${board.primaryMetric} of the top ${top.length} models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
+  } else {
+    const most = Math.max(1, ...points.map((p) => p.counts.results));
+    const plotHeight = 110;
+    height = pad * 2 + plotHeight + 24;
+    const y = (n) => pad + plotHeight - n / most * plotHeight;
+    parts.push(`<text x="${plotLeft - 10}" y="${y(most) + 4}" text-anchor="end">${most}</text><text x="${plotLeft - 10}" y="${y(0) + 4}" text-anchor="end">0</text>`);
+    const series = [
+      ["results", (p) => p.counts.results],
+      ["models ranked", (p) => p.ranked]
+    ];
+    series.forEach(([name2, value], k) => {
+      const colour = SERIES_COLOURS[k];
+      const d = points.map((p, i) => `${i ? `H${x(i).toFixed(1)} V` : `M${x(i).toFixed(1)},`}${y(value(p)).toFixed(1)}`).join(" ");
+      parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2.5"${k ? ' stroke-dasharray="6 3"' : ""}></path>`);
+      const last = points.at(-1);
+      const label = `${value(last)} ${name2}`;
+      labelWidth = Math.max(labelWidth, textWidth(label));
+      parts.push(`<text x="${(x(points.length - 1) + 8).toFixed(1)}" y="${(y(value(last)) + 4 + (k ? 12 : 0)).toFixed(1)}">${esc(label)}</text>`);
+    });
+    summary2 = `Results and ranked models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
+  }
+  const base = height - 8;
+  parts.push(`<text x="${plotLeft}" y="${base}">${esc(dateOf(points[0].at))}</text>`);
+  parts.push(`<text x="${plotLeft + plotWidth}" y="${base}" text-anchor="end">${esc(dateOf(points.at(-1).at))}</text>`);
+  const width = Math.ceil(plotLeft + plotWidth + 8 + labelWidth + 8);
+  return `<figure><svg class="chart history" role="img" aria-label="${esc(summary2)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join("")}</svg><figcaption>${legend.length ? `<ul class="series">${legend.join("")}</ul>` : ""}<span class="muted">${esc(summary2)}; the table below lists every step.</span></figcaption></figure>`;
 }
 function badge(board, model) {
   const row = board.rows.find((r) => r.model === model);
@@ -53993,6 +54179,729 @@ function badge(board, model) {
 </g>
 </svg>
 `;
+}
+
+// node_modules/csv-stringify/lib/utils/get.js
+var charCodeOfDot = ".".charCodeAt(0);
+var reEscapeChar = /\\(\\)?/g;
+var rePropName = RegExp(
+  // Match anything that isn't a dot or bracket.
+  `[^.[\\]]+|\\[(?:([^"'][^[]*)|(["'])((?:(?!\\2)[^\\\\]|\\\\.)*?)\\2)\\]|(?=(?:\\.|\\[\\])(?:\\.|\\[\\]|$))`,
+  "g"
+);
+var reIsDeepProp = /\.|\[(?:[^[\]]*|(["'])(?:(?!\1)[^\\]|\\.)*?\1)\]/;
+var reIsPlainProp = /^\w*$/;
+var getTag = function(value) {
+  return Object.prototype.toString.call(value);
+};
+var isSymbol = function(value) {
+  const type2 = typeof value;
+  return type2 === "symbol" || type2 === "object" && value && getTag(value) === "[object Symbol]";
+};
+var isKey = function(value, object) {
+  if (Array.isArray(value)) {
+    return false;
+  }
+  const type2 = typeof value;
+  if (type2 === "number" || type2 === "symbol" || type2 === "boolean" || !value || isSymbol(value)) {
+    return true;
+  }
+  return reIsPlainProp.test(value) || !reIsDeepProp.test(value) || object != null && value in Object(object);
+};
+var stringToPath = function(string) {
+  const result = [];
+  if (string.charCodeAt(0) === charCodeOfDot) {
+    result.push("");
+  }
+  string.replace(rePropName, function(match, expression, quote, subString) {
+    let key = match;
+    if (quote) {
+      key = subString.replace(reEscapeChar, "$1");
+    } else if (expression) {
+      key = expression.trim();
+    }
+    result.push(key);
+  });
+  return result;
+};
+var castPath = function(value, object) {
+  if (Array.isArray(value)) {
+    return value;
+  } else {
+    return isKey(value, object) ? [value] : stringToPath(value);
+  }
+};
+var toKey = function(value) {
+  if (typeof value === "string" || isSymbol(value)) return value;
+  const result = `${value}`;
+  return result == "0" && 1 / value == -Infinity ? "-0" : result;
+};
+var get3 = function(object, path) {
+  path = castPath(path, object);
+  let index = 0;
+  const length = path.length;
+  while (object != null && index < length) {
+    object = object[toKey(path[index++])];
+  }
+  return index && index === length ? object : void 0;
+};
+
+// node_modules/csv-stringify/lib/utils/is_object.js
+var is_object = function(obj) {
+  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
+};
+
+// node_modules/csv-stringify/lib/api/normalize_columns.js
+var normalize_columns = function(columns) {
+  if (columns === void 0 || columns === null) {
+    return [void 0, void 0];
+  }
+  if (typeof columns !== "object") {
+    return [Error('Invalid option "columns": expect an array or an object')];
+  }
+  if (!Array.isArray(columns)) {
+    const newcolumns = [];
+    for (const k in columns) {
+      newcolumns.push({
+        key: k,
+        header: columns[k]
+      });
+    }
+    columns = newcolumns;
+  } else {
+    const newcolumns = [];
+    for (const column of columns) {
+      if (typeof column === "string") {
+        newcolumns.push({
+          key: column,
+          header: column
+        });
+      } else if (typeof column === "object" && column !== null && !Array.isArray(column)) {
+        if (!column.key) {
+          return [
+            Error('Invalid column definition: property "key" is required')
+          ];
+        }
+        if (column.header === void 0) {
+          column.header = column.key;
+        }
+        newcolumns.push(column);
+      } else {
+        return [
+          Error("Invalid column definition: expect a string or an object")
+        ];
+      }
+    }
+    columns = newcolumns;
+  }
+  return [void 0, columns];
+};
+
+// node_modules/csv-stringify/lib/api/CsvError.js
+var CsvError = class _CsvError extends Error {
+  constructor(code, message, ...contexts) {
+    if (Array.isArray(message)) message = message.join(" ");
+    super(message);
+    if (Error.captureStackTrace !== void 0) {
+      Error.captureStackTrace(this, _CsvError);
+    }
+    this.code = code;
+    for (const context of contexts) {
+      for (const key in context) {
+        const value = context[key];
+        this[key] = Buffer.isBuffer(value) ? value.toString() : value == null ? value : JSON.parse(JSON.stringify(value));
+      }
+    }
+  }
+};
+
+// node_modules/csv-stringify/lib/utils/underscore.js
+var underscore = function(str2) {
+  return str2.replace(/([A-Z])/g, function(_, match) {
+    return "_" + match.toLowerCase();
+  });
+};
+
+// node_modules/csv-stringify/lib/api/normalize_options.js
+var normalize_options = function(opts) {
+  const options2 = {};
+  for (const opt in opts) {
+    options2[underscore(opt)] = opts[opt];
+  }
+  if (options2.bom === void 0 || options2.bom === null || options2.bom === false) {
+    options2.bom = false;
+  } else if (options2.bom !== true) {
+    return [
+      new CsvError("CSV_OPTION_BOOLEAN_INVALID_TYPE", [
+        "option `bom` is optional and must be a boolean value,",
+        `got ${JSON.stringify(options2.bom)}`
+      ])
+    ];
+  }
+  if (options2.delimiter === void 0 || options2.delimiter === null) {
+    options2.delimiter = ",";
+  } else if (Buffer.isBuffer(options2.delimiter)) {
+    options2.delimiter = options2.delimiter.toString();
+  } else if (typeof options2.delimiter !== "string") {
+    return [
+      new CsvError("CSV_OPTION_DELIMITER_INVALID_TYPE", [
+        "option `delimiter` must be a buffer or a string,",
+        `got ${JSON.stringify(options2.delimiter)}`
+      ])
+    ];
+  }
+  if (options2.quote === void 0 || options2.quote === null) {
+    options2.quote = '"';
+  } else if (options2.quote === true) {
+    options2.quote = '"';
+  } else if (options2.quote === false) {
+    options2.quote = "";
+  } else if (Buffer.isBuffer(options2.quote)) {
+    options2.quote = options2.quote.toString();
+  } else if (typeof options2.quote !== "string") {
+    return [
+      new CsvError("CSV_OPTION_QUOTE_INVALID_TYPE", [
+        "option `quote` must be a boolean, a buffer or a string,",
+        `got ${JSON.stringify(options2.quote)}`
+      ])
+    ];
+  }
+  if (options2.quoted === void 0 || options2.quoted === null) {
+    options2.quoted = false;
+  } else {
+  }
+  if (options2.escape_formulas === void 0 || options2.escape_formulas === null) {
+    options2.escape_formulas = false;
+  } else if (typeof options2.escape_formulas !== "boolean") {
+    return [
+      new CsvError("CSV_OPTION_ESCAPE_FORMULAS_INVALID_TYPE", [
+        "option `escape_formulas` must be a boolean,",
+        `got ${JSON.stringify(options2.escape_formulas)}`
+      ])
+    ];
+  }
+  if (options2.quoted_empty === void 0 || options2.quoted_empty === null) {
+    options2.quoted_empty = void 0;
+  } else {
+  }
+  if (options2.quoted_match === void 0 || options2.quoted_match === null || options2.quoted_match === false) {
+    options2.quoted_match = null;
+  } else if (!Array.isArray(options2.quoted_match)) {
+    options2.quoted_match = [options2.quoted_match];
+  }
+  if (options2.quoted_match) {
+    for (const quoted_match of options2.quoted_match) {
+      const isString = typeof quoted_match === "string";
+      const isRegExp = quoted_match instanceof RegExp;
+      if (!isString && !isRegExp) {
+        return [
+          new CsvError("CSV_OPTION_QUOTED_MATCH", [
+            "option `quoted_match` must be a string or a regex,",
+            `got ${JSON.stringify(options2.quoted_match)}`
+          ])
+        ];
+      }
+    }
+  }
+  if (options2.quoted_string === void 0 || options2.quoted_string === null) {
+    options2.quoted_string = false;
+  } else {
+  }
+  if (options2.eof === void 0 || options2.eof === null) {
+    options2.eof = true;
+  } else {
+  }
+  if (options2.escape === void 0 || options2.escape === null) {
+    options2.escape = '"';
+  } else if (Buffer.isBuffer(options2.escape)) {
+    options2.escape = options2.escape.toString();
+  } else if (typeof options2.escape !== "string") {
+    return [
+      Error(
+        `Invalid Option: escape must be a buffer or a string, got ${JSON.stringify(options2.escape)}`
+      )
+    ];
+  }
+  if (options2.escape.length > 1) {
+    return [
+      Error(
+        `Invalid Option: escape must be one character, got ${options2.escape.length} characters`
+      )
+    ];
+  }
+  if (options2.header === void 0 || options2.header === null || options2.header === false) {
+    options2.header = false;
+  } else if (options2.header !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_HEADER",
+      [
+        "option `header` is expected to be a boolean,",
+        `got ${JSON.stringify(options2.header)}`
+      ],
+      options2
+    );
+  }
+  if (options2.header_as_comment === void 0 || options2.header_as_comment === null || options2.header_as_comment === false) {
+    options2.header_as_comment = false;
+  } else if (options2.header_as_comment === true) {
+    options2.header_as_comment = "#";
+  } else if (Buffer.isBuffer(options2.header_as_comment)) {
+    options2.header_as_comment = options2.header_as_comment.toString();
+  } else if (typeof options2.header_as_comment !== "string") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_HEADER_AS_COMMENT",
+      [
+        "option `header_as_comment` must be a boolean, a string or a buffer,",
+        `got ${JSON.stringify(options2.header_as_comment)}`
+      ],
+      options2
+    );
+  }
+  const [errColumns, columns] = normalize_columns(options2.columns);
+  if (errColumns !== void 0) return [errColumns];
+  options2.columns = columns;
+  if (options2.quoted === void 0 || options2.quoted === null) {
+    options2.quoted = false;
+  } else {
+  }
+  if (options2.cast === void 0 || options2.cast === null) {
+    options2.cast = {};
+  } else {
+  }
+  if (options2.cast.bigint === void 0 || options2.cast.bigint === null) {
+    options2.cast.bigint = (value) => "" + value;
+  }
+  if (options2.cast.boolean === void 0 || options2.cast.boolean === null) {
+    options2.cast.boolean = (value) => value ? "1" : "";
+  }
+  if (options2.cast.date === void 0 || options2.cast.date === null) {
+    options2.cast.date = (value) => "" + value.getTime();
+  }
+  if (options2.cast.number === void 0 || options2.cast.number === null) {
+    options2.cast.number = (value) => "" + value;
+  }
+  if (options2.cast.object === void 0 || options2.cast.object === null) {
+    options2.cast.object = (value) => JSON.stringify(value);
+  }
+  if (options2.cast.string === void 0 || options2.cast.string === null) {
+    options2.cast.string = function(value) {
+      return value;
+    };
+  }
+  if (options2.on_record !== void 0 && typeof options2.on_record !== "function") {
+    return [Error(`Invalid Option: "on_record" must be a function.`)];
+  }
+  if (options2.quote_record_delimiter === void 0 || options2.quote_record_delimiter === null) {
+    options2.quote_record_delimiter = !options2.record_delimiter;
+  } else if (typeof options2.quote_record_delimiter !== "boolean") {
+    return [
+      new CsvError("CSV_OPTION_QUOTE_RECORD_DELIMITER_INVALID_TYPE", [
+        "option `quote_record_delimiter` must be a boolean,",
+        `got ${JSON.stringify(options2.quote_record_delimiter)}`
+      ])
+    ];
+  }
+  if (options2.record_delimiter === void 0 || options2.record_delimiter === null) {
+    options2.record_delimiter = "\n";
+  } else if (Buffer.isBuffer(options2.record_delimiter)) {
+    options2.record_delimiter = options2.record_delimiter.toString();
+  } else if (typeof options2.record_delimiter !== "string") {
+    return [
+      Error(
+        `Invalid Option: record_delimiter must be a buffer or a string, got ${JSON.stringify(options2.record_delimiter)}`
+      )
+    ];
+  }
+  switch (options2.record_delimiter) {
+    case "unix":
+      options2.record_delimiter = "\n";
+      break;
+    case "mac":
+      options2.record_delimiter = "\r";
+      break;
+    case "windows":
+      options2.record_delimiter = "\r\n";
+      break;
+    case "ascii":
+      options2.record_delimiter = "";
+      break;
+    case "unicode":
+      options2.record_delimiter = "\u2028";
+      break;
+  }
+  return [void 0, options2];
+};
+
+// node_modules/csv-stringify/lib/api/index.js
+var bom_utf8 = Buffer.from([239, 187, 191]);
+var emits_separator = function(value, separators) {
+  return separators.some(
+    (separator) => separator.length !== 0 && (value.indexOf(separator) !== -1 || separator.length > 1 && (value + separator).indexOf(separator) < value.length)
+  );
+};
+var matches_quoted_match = function(value, quoted_match) {
+  if (!quoted_match) return false;
+  return quoted_match.some(
+    (pattern) => typeof pattern === "string" ? value.indexOf(pattern) !== -1 : value.search(pattern) !== -1
+  );
+};
+var stringifier = function(options2, state, info2) {
+  return {
+    options: options2,
+    state,
+    info: info2,
+    __transform: function(chunk, push) {
+      if (!Array.isArray(chunk) && typeof chunk !== "object") {
+        return Error(
+          `Invalid Record: expect an array or an object, got ${JSON.stringify(chunk)}`
+        );
+      }
+      if (this.info.records === 0) {
+        if (Array.isArray(chunk)) {
+          if (this.options.header === true && this.options.columns === void 0) {
+            return Error(
+              "Undiscoverable Columns: header option requires column option or object records"
+            );
+          }
+        } else if (this.options.columns === void 0) {
+          const [err2, columns] = normalize_columns(Object.keys(chunk));
+          if (err2) return;
+          this.options.columns = columns;
+        }
+      }
+      if (this.info.records === 0) {
+        this.bom(push);
+        const err2 = this.headers(push);
+        if (err2) return err2;
+      }
+      try {
+        if (this.options.on_record) {
+          this.options.on_record(chunk, this.info.records);
+        }
+      } catch (err2) {
+        return err2;
+      }
+      let err, chunk_string;
+      if (this.options.eof) {
+        [err, chunk_string] = this.stringify(chunk);
+        if (err) return err;
+        if (chunk_string === void 0) {
+          return;
+        } else {
+          chunk_string = chunk_string + this.options.record_delimiter;
+        }
+      } else {
+        [err, chunk_string] = this.stringify(chunk);
+        if (err) return err;
+        if (chunk_string === void 0) {
+          return;
+        } else {
+          if (this.options.header || this.info.records) {
+            chunk_string = this.options.record_delimiter + chunk_string;
+          }
+        }
+      }
+      this.info.records++;
+      push(chunk_string);
+    },
+    stringify: function(chunk, chunkIsHeader = false) {
+      if (typeof chunk !== "object") {
+        return [void 0, chunk];
+      }
+      const { columns } = this.options;
+      const record = [];
+      if (Array.isArray(chunk)) {
+        const length = columns ? Math.min(chunk.length, columns.length) : chunk.length;
+        for (let i = 0; i < length; i++) {
+          const field2 = chunk[i];
+          const [err, value] = this.__cast(field2, {
+            index: i,
+            column: i,
+            records: this.info.records,
+            header: chunkIsHeader
+          });
+          if (err) return [err];
+          record[i] = [value, field2];
+        }
+      } else {
+        for (let i = 0; i < columns.length; i++) {
+          const field2 = get3(chunk, columns[i].key);
+          const [err, value] = this.__cast(field2, {
+            index: i,
+            column: columns[i].key,
+            records: this.info.records,
+            header: chunkIsHeader
+          });
+          if (err) return [err];
+          record[i] = [value, field2];
+        }
+      }
+      let csvrecord = "";
+      for (let i = 0; i < record.length; i++) {
+        let options3, err;
+        let [value, field2] = record[i];
+        if (typeof value === "string") {
+          options3 = this.options;
+        } else if (is_object(value)) {
+          options3 = { ...value };
+          value = options3.value;
+          delete options3.value;
+          if (typeof value !== "string" && value !== void 0 && value !== null) {
+            if (err)
+              return [
+                Error(
+                  `Invalid Casting Value: returned value must return a string, null or undefined, got ${JSON.stringify(value)}`
+                )
+              ];
+          }
+          options3 = { ...this.options, ...options3 };
+          [err, options3] = normalize_options(options3);
+          if (err !== void 0) {
+            return [err];
+          }
+        } else if (value === void 0 || value === null) {
+          options3 = this.options;
+        } else {
+          return [
+            Error(
+              `Invalid Casting Value: returned value must return a string, an object, null or undefined, got ${JSON.stringify(value)}`
+            )
+          ];
+        }
+        const {
+          delimiter,
+          escape: escape3,
+          quote,
+          quoted,
+          quoted_empty,
+          quoted_string,
+          quoted_match,
+          record_delimiter,
+          quote_record_delimiter,
+          escape_formulas
+        } = options3;
+        if ("" === value && "" === field2) {
+          const quotedMatch = matches_quoted_match(value, quoted_match);
+          const shouldQuote = quotedMatch || true === quoted_empty || true === quoted_string && false !== quoted_empty;
+          if (shouldQuote === true) {
+            value = quote + value + quote;
+          }
+          csvrecord += value;
+        } else if (value) {
+          if (typeof value !== "string") {
+            return [
+              Error(
+                `Formatter must return a string, null or undefined, got ${JSON.stringify(value)}`
+              )
+            ];
+          }
+          const containsdelimiter = emits_separator(value, [delimiter]);
+          const containsQuote = quote !== "" && value.indexOf(quote) >= 0;
+          const containsEscape = value.indexOf(escape3) >= 0 && escape3 !== quote;
+          const containsRecordDelimiter = emits_separator(value, [
+            record_delimiter,
+            ...quote_record_delimiter === false ? [] : ["\n", "\r"]
+          ]);
+          const quotedString = quoted_string && typeof field2 === "string";
+          const quotedMatch = matches_quoted_match(value, quoted_match);
+          if (escape_formulas) {
+            switch (value[0]) {
+              case "-":
+                if (typeof field2 === "number" || typeof field2 === "bigint") {
+                  break;
+                }
+                value = `'${value}`;
+                break;
+              case "=":
+              case "+":
+              case "@":
+              case "	":
+              case "\r":
+              case "\uFF1D":
+              // Unicode '='
+              case "\uFF0B":
+              // Unicode '+'
+              case "\uFF0D":
+              // Unicode '-'
+              case "\uFF20":
+                value = `'${value}`;
+                break;
+            }
+          }
+          const shouldQuote = containsQuote === true || containsdelimiter || containsRecordDelimiter || quoted || quotedString || quotedMatch;
+          if (shouldQuote === true && containsEscape === true) {
+            value = value.replaceAll(escape3, () => escape3 + escape3);
+          }
+          if (containsQuote === true) {
+            value = value.replaceAll(quote, () => escape3 + quote);
+          }
+          if (shouldQuote === true) {
+            value = quote + value + quote;
+          }
+          csvrecord += value;
+        } else if (quoted_empty === true || field2 === "" && quoted_string === true && quoted_empty !== false) {
+          csvrecord += quote + quote;
+        }
+        if (i !== record.length - 1) {
+          csvrecord += delimiter;
+        }
+      }
+      return [void 0, csvrecord];
+    },
+    bom: function(push) {
+      if (this.options.bom !== true) {
+        return;
+      }
+      push(bom_utf8);
+    },
+    headers: function(push) {
+      if (this.options.header === false) {
+        return;
+      }
+      if (this.options.columns === void 0) {
+        return;
+      }
+      let err;
+      let headers = this.options.columns.map((column) => column.header);
+      if (this.options.eof) {
+        [err, headers] = this.stringify(headers, true);
+        headers += this.options.record_delimiter;
+      } else {
+        [err, headers] = this.stringify(headers, true);
+      }
+      if (err) return err;
+      if (this.options.header_as_comment) {
+        headers = this.options.header_as_comment + " " + headers;
+      }
+      push(headers);
+    },
+    __cast: function(value, context) {
+      const type2 = typeof value;
+      try {
+        if (type2 === "string") {
+          return [void 0, this.options.cast.string(value, context)];
+        } else if (type2 === "bigint") {
+          return [void 0, this.options.cast.bigint(value, context)];
+        } else if (type2 === "number") {
+          return [void 0, this.options.cast.number(value, context)];
+        } else if (type2 === "boolean") {
+          return [void 0, this.options.cast.boolean(value, context)];
+        } else if (value instanceof Date) {
+          return [void 0, this.options.cast.date(value, context)];
+        } else if (type2 === "object" && value !== null) {
+          return [void 0, this.options.cast.object(value, context)];
+        } else if (value === null && this.options.cast.null !== void 0) {
+          return [void 0, this.options.cast.null(value, context)];
+        } else if (value === void 0 && this.options.cast.undefined !== void 0) {
+          return [void 0, this.options.cast.undefined(value, context)];
+        } else {
+          return [void 0, value];
+        }
+      } catch (err) {
+        return [err];
+      }
+    }
+  };
+};
+
+// node_modules/csv-stringify/lib/sync.js
+var stringify = function(records, opts = {}) {
+  const data = [];
+  const [err, options2] = normalize_options(opts);
+  if (err !== void 0) throw err;
+  const state = {
+    stop: false
+  };
+  const info2 = {
+    records: 0
+  };
+  const api = stringifier(options2, state, info2);
+  for (const record of records) {
+    const err2 = api.__transform(record, function(record2) {
+      data.push(record2);
+    });
+    if (err2 !== void 0) throw err2;
+  }
+  if (data.length === 0) {
+    api.bom((d) => {
+      data.push(d);
+    });
+    const err2 = api.headers((headers) => {
+      data.push(headers);
+    });
+    if (err2 !== void 0) throw err2;
+  }
+  return data.join("");
+};
+
+// registry/site/csv.ts
+function csv(header, rows) {
+  const cell = (c) => c === null || c === void 0 ? "" : typeof c === "boolean" ? String(c) : c;
+  return stringify([header, ...rows.map((r) => r.map(cell))], { escape_formulas: true, record_delimiter: "\n" });
+}
+function indexCsv(boards) {
+  return csv(
+    ["benchmark", "name", "publish", "primary_metric", "direction", "models", "datasets", "results", "last_update", "leader", "leader_primary"],
+    boards.map((b) => {
+      const leader = b.rows.find((r) => r.rank === 1);
+      return [b.benchmark, b.name, b.publish, b.primaryMetric, b.direction, b.counts.models, b.counts.datasets, b.counts.results, b.lastUpdate, leader?.model, leader?.primary];
+    })
+  );
+}
+function rankingCsv(board) {
+  const counted = board.rows.some((r) => r.datasetCount !== void 0);
+  const across = board.rows.some((r) => r.across !== void 0);
+  const header = [
+    "rank",
+    "model",
+    "model_name",
+    ...counted ? ["datasets"] : [],
+    ...board.metricNames,
+    ...across ? ["mean_rank", "datasets_ranked", "worst_dataset", "worst_value", "min", "max"] : [],
+    "partial",
+    "withheld"
+  ];
+  const rows = board.rows.map((r) => [
+    r.rank,
+    r.model,
+    r.modelName,
+    ...counted ? [r.datasetCount] : [],
+    ...board.metricNames.map((m) => r.metrics[m]),
+    ...across ? [r.across?.meanRank, r.across?.datasets, r.across?.worst.dataset, r.across?.worst.value, r.across?.min, r.across?.max] : [],
+    r.partial,
+    r.withheld
+  ]);
+  return csv(header, rows);
+}
+function resultsCsv(board) {
+  if (!board.cells) return void 0;
+  return csv(
+    ["model", "dataset", ...board.metricNames, "partial", "executed_at", "record"],
+    board.cells.map((c) => [c.model, c.dataset, ...board.metricNames.map((m) => c.metrics[m]), c.partial, c.executedAt, c.link])
+  );
+}
+function coverageCsv(board) {
+  const c = board.coverage;
+  if (c.waitingPairs && board.cells) {
+    const done = board.cells.map((x) => [x.model, x.dataset, "result"]);
+    const waiting = c.waitingPairs.map((p) => [p.model, p.dataset, "waiting"]);
+    return csv(["model", "dataset", "status"], [...done, ...waiting].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  }
+  if (c.models) return csv(["model", "datasets_with_results", "datasets_waiting"], c.models.map((m) => [m.model, m.datasets, m.waiting]));
+  return csv(["pairs", "with_results", "waiting"], [[c.pairs, c.withResults, c.waiting]]);
+}
+function historyCsv(board) {
+  const rankings = board.history.some((p) => p.rows);
+  if (!rankings) {
+    return csv(["at", "commit", "models", "datasets", "results", "ranked"], board.history.map((p) => [p.at, p.commit, p.counts.models, p.counts.datasets, p.counts.results, p.ranked]));
+  }
+  return csv(
+    ["at", "commit", "models", "datasets", "results", "ranked", "model", "rank", board.primaryMetric],
+    board.history.flatMap((p) => {
+      const base = [p.at, p.commit, p.counts.models, p.counts.datasets, p.counts.results, p.ranked];
+      return p.rows && p.rows.length ? p.rows.map((r) => [...base, r.model, r.rank, r.primary]) : [[...base, "", "", ""]];
+    })
+  );
 }
 
 // registry/site/index.ts
@@ -54022,24 +54931,71 @@ function when(iso) {
   const shown = Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
   return `<time datetime="${esc(iso)}">${esc(shown)}</time>`;
 }
-function num(value) {
-  return value === null || value === void 0 ? '<td class="num" data-value=""></td>' : `<td class="num" data-value="${esc(String(value))}">${esc(formatMetric(value))}</td>`;
+function num(value, cls = "") {
+  const c = `num${cls ? ` ${cls}` : ""}`;
+  return value === null || value === void 0 ? `<td class="${c}" data-value=""></td>` : `<td class="${c}" data-value="${esc(String(value))}">${esc(formatMetric(value))}</td>`;
+}
+function metricClass(k) {
+  return `mcol m${k}`;
+}
+function metricHeads(others) {
+  return others.map((m, i) => `<th scope="col" class="num ${metricClass(i + 1)}" data-type="number">${esc(m)}</th>`).join("");
+}
+function metricChoice(board) {
+  const others = board.metricNames.filter((m) => m !== board.primaryMetric);
+  if (others.length === 0) return "";
+  const links = [`<a href="#ranking" data-metric="0">${esc(board.primaryMetric)} only</a>`, ...others.map((m, i) => `<a href="#metric-${i + 1}" data-metric="${i + 1}">${esc(m)}</a>`)];
+  return `<nav class="choice" aria-label="Metric shown beside ${esc(board.primaryMetric)}"><span class="muted">Also show:</span> ${links.join(" ")}</nav>
+${others.map((_, i) => `<span class="target" id="metric-${i + 1}"></span>`).join("")}`;
+}
+function metricStyle(board) {
+  const others = board.metricNames.filter((m) => m !== board.primaryMetric);
+  const rules2 = [];
+  others.forEach((_, i) => {
+    const k = i + 1;
+    rules2.push(
+      `body:not([data-metric]):has(#metric-${k}:target) .m${k},body[data-metric="${k}"] .m${k}{display:table-cell}`,
+      `body:not([data-metric]):has(#metric-${k}:target) .choice a[href="#metric-${k}"]{font-weight:bold;color:var(--fg);text-decoration:none}`
+    );
+  });
+  return rules2.join("\n");
 }
 function modelCell(row, link) {
   const named = row.modelName !== row.model;
-  return `<td data-value="${esc(row.model)}">${link(row.links.model, named ? row.modelName : row.model)}${named ? ` <span class="muted">${esc(row.model)}</span>` : ""}</td>`;
+  const note = [row.withheld, row.partial && row.withheld === void 0 ? "partial results included" : void 0].filter(Boolean).join("; ");
+  return `<td data-value="${esc(row.model)}">${link(row.links.model, named ? row.modelName : row.model)}` + (named ? `<span class="sub">${esc(row.model)}</span>` : "") + (note ? `<span class="sub note">${esc(note)}</span>` : "") + `<span class="sub">${link(row.links.association, "association")} \xB7 <a href="badges/${esc(row.model)}.svg">badge</a></span></td>`;
 }
 function rankingTable(board, link) {
   const others = board.metricNames.filter((m) => m !== board.primaryMetric);
-  const counted = board.publish !== "aggregate";
-  const head = `<tr><th scope="col" class="num" data-type="number">Rank</th><th scope="col">Model</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>` + (counted ? '<th scope="col" class="num" data-type="number">Datasets</th>' : "") + others.map((m) => `<th scope="col" class="num" data-type="number">${esc(m)}</th>`).join("") + '<th scope="col">Note</th><th scope="col">Records</th></tr>';
-  const body = board.rows.map((row) => {
-    const note = [row.withheld, row.partial && row.withheld === void 0 ? "partial results included" : void 0].filter(Boolean).join("; ");
-    return `<tr data-model="${esc(row.model)}">${num(row.rank)}${modelCell(row, link)}${num(row.primary)}` + (counted ? num(row.datasetCount) : "") + others.map((m) => num(row.metrics[m])).join("") + `<td>${esc(note)}</td><td>${link(row.links.association, "association")} \xB7 <a href="badges/${esc(row.model)}.svg">badge</a></td></tr>`;
-  }).join("\n");
+  const counted = publication(board.publish).datasetCounts;
+  const head = `<tr><th scope="col" class="num" data-type="number">Rank</th><th scope="col">Model</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>` + metricHeads(others) + (counted ? '<th scope="col" class="num" data-type="number">Datasets</th>' : "") + "</tr>";
+  const body = board.rows.map(
+    (row) => `<tr data-model="${esc(row.model)}">${num(row.rank)}${modelCell(row, link)}${num(row.primary)}` + others.map((m, i) => num(row.metrics[m], metricClass(i + 1))).join("") + (counted ? num(row.datasetCount) : "") + "</tr>"
+  ).join("\n");
   return `<table class="sortable ranking" id="ranking">
-<caption>Ranked on ${esc(board.primaryMetric)} (${esc(board.direction)} is better), the mean over each model's datasets. Select a column heading to sort.</caption>
+<caption>Ranked on ${esc(board.primaryMetric)} (${esc(board.direction)} is better), the mean over each model's datasets. Sort by a column heading.</caption>
 <thead>${head}</thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
+}
+function acrossTable(board) {
+  const rows = board.rows.filter((r) => r.across);
+  if (!board.cells || rows.length === 0) return "";
+  const datasetNames = new Map(board.datasets.map((d) => [d.id, d.name]));
+  const lo = Math.min(...rows.map((r) => r.across.min));
+  const hi = Math.max(...rows.map((r) => r.across.max));
+  const total = board.datasets.length;
+  const body = rows.map((r) => {
+    const a = r.across;
+    const worstName = datasetNames.get(a.worst.dataset) ?? a.worst.dataset;
+    return `<tr><td data-value="${esc(r.model)}">${esc(r.modelName)}</td><td class="num" data-value="${a.meanRank}">${esc(formatMetric(a.meanRank))}<span class="sub">${a.datasets} of ${total}</span></td><td data-value="${esc(a.worst.value)}">${esc(worstName)}<span class="sub">${esc(board.primaryMetric)} ${esc(formatMetric(a.worst.value))}, rank ${a.worst.rank}</span></td><td data-value="${esc(a.max - a.min)}">${rangeSvg(a.min, a.max, r.primary ?? a.min, { lo, hi })}<span class="sub">${esc(formatMetric(a.min))} to ${esc(formatMetric(a.max))}</span></td></tr>`;
+  }).join("\n");
+  return `<table class="sortable across" id="across">
+<caption>Each model ranked on every dataset it has a result on: its mean rank, its worst dataset on ${esc(board.primaryMetric)}, and its spread from lowest to highest (the dot marks its mean). Under each mean rank: how many of the ${total} associated ${plural2(total, "dataset")} these numbers cover.</caption>
+<colgroup><col><col class="w-rank"><col><col class="w-spread"></colgroup>
+<thead><tr><th scope="col">Model</th><th scope="col" class="num" data-type="number">Mean rank</th><th scope="col" data-type="number">Worst dataset</th><th scope="col" data-type="number">Spread</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -54051,20 +55007,78 @@ function perDatasetTable(board, link) {
   const names = new Map(board.rows.map((r) => [r.model, r.modelName]));
   const datasetNames = new Map(board.datasets.map((d) => [d.id, d.name]));
   const body = board.cells.map(
-    (c) => `<tr><td data-value="${esc(c.model)}">${esc(names.get(c.model) ?? c.model)}</td><td data-value="${esc(c.dataset)}">${esc(datasetNames.get(c.dataset) ?? c.dataset)}</td>${num(c.primary)}` + others.map((m) => num(c.metrics[m])).join("") + `<td>${c.partial ? "partial" : ""}</td><td>${when(c.executedAt)}</td><td>${link(c.link, "result")}</td></tr>`
+    (c) => `<tr><td data-value="${esc(c.model)}">${esc(names.get(c.model) ?? c.model)}</td><td data-value="${esc(c.dataset)}">${esc(datasetNames.get(c.dataset) ?? c.dataset)}</td>${num(c.primary)}` + others.map((m, i) => num(c.metrics[m], metricClass(i + 1))).join("") + `<td data-value="${esc(c.executedAt)}"><time datetime="${esc(c.executedAt)}">${esc(c.executedAt.slice(0, 10))}</time><span class="sub">${link(c.link, "result")}${c.partial ? " \xB7 partial" : ""}</span></td></tr>`
   ).join("\n");
   return `<table class="sortable per-dataset" id="per-dataset">
-<caption>Every model on every dataset.</caption>
-<thead><tr><th scope="col">Model</th><th scope="col">Dataset</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>${others.map((m) => `<th scope="col" class="num" data-type="number">${esc(m)}</th>`).join("")}<th scope="col">Partial</th><th scope="col">Executed</th><th scope="col">Record</th></tr></thead>
+<caption>Every model on every dataset. Sort by a column heading.</caption>
+<thead><tr><th scope="col">Model</th><th scope="col">Dataset</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>${metricHeads(others)}<th scope="col">Executed</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
 </table>`;
 }
+function coverageSection(board) {
+  const c = board.coverage;
+  const summary2 = `<p id="coverage-summary"><strong>${c.withResults}</strong> of ${c.pairs} approved model x dataset ${plural2(c.pairs, "pair")} ${c.withResults === 1 ? "has" : "have"} a result; <strong>${c.waiting}</strong> ${c.waiting === 1 ? "waits" : "wait"} for a run.</p>`;
+  if (c.waitingPairs) {
+    const byDataset = /* @__PURE__ */ new Map();
+    for (const p of c.waitingPairs) {
+      let list2 = byDataset.get(p.dataset);
+      if (!list2) byDataset.set(p.dataset, list2 = []);
+      list2.push(p.model);
+    }
+    const datasetNames = new Map(board.datasets.map((d) => [d.id, d.name]));
+    const list = byDataset.size ? `<details id="waiting"><summary>Who has not run yet (${c.waiting})</summary><ul>${[...byDataset].map(([d, models]) => `<li>${esc(datasetNames.get(d) ?? d)}: ${models.map((m) => esc(m)).join(", ")}</li>`).join("")}</ul></details>` : "";
+    return `${summary2}
+${matrix(board)}
+${list}`;
+  }
+  if (c.models) {
+    const rows = c.models.map((m) => `<tr><td data-value="${esc(m.model)}">${esc(m.model)}</td>${num(m.datasets)}${num(m.waiting)}</tr>`).join("\n");
+    return `${summary2}
+<table class="sortable coverage" id="coverage">
+<caption>Per model: the approved datasets it has results on, and those waiting for its run.</caption>
+<thead><tr><th scope="col">Model</th><th scope="col" class="num" data-type="number">With results</th><th scope="col" class="num" data-type="number">Waiting</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+  }
+  return summary2;
+}
+function historySection(board) {
+  const points = board.history;
+  if (points.length === 0) return `<p class="muted" id="no-history">No history: the site was built from a folder without the registry's Git history.</p>`;
+  const rankings = points.some((p) => p.rows);
+  const lines = [...points].reverse().map((p) => {
+    const leader = p.rows?.[0];
+    return `<tr><td data-value="${esc(p.at)}">${when(p.at)}</td>${num(p.counts.results)}${num(p.ranked)}` + (rankings ? `<td>${leader ? `${esc(leader.model)} (${esc(formatMetric(leader.primary))})` : ""}${p.results?.length ? `<span class="sub">${p.results.map((r) => esc(`${r.model} on ${r.dataset}, version ${r.version}`)).join("; ")}</span>` : ""}</td>` : "") + "</tr>";
+  });
+  const note = rankings ? "" : `<p class="muted">Under this benchmark's policy the history shows counts only: a mean that moves when one dataset's result arrives would give that dataset's number away.</p>`;
+  return `${historyChart(board)}
+${note}
+<details id="history-table"><summary>Every merge (${points.length})</summary>
+<table class="sortable history">
+<caption>The leaderboard after each merge on main, newest first.</caption>
+<thead><tr><th scope="col" data-type="text">Merged</th><th scope="col" class="num" data-type="number">Results</th><th scope="col" class="num" data-type="number">Ranked</th>${rankings ? '<th scope="col">Leader; results added</th>' : ""}</tr></thead>
+<tbody>
+${lines.join("\n")}
+</tbody>
+</table>
+</details>`;
+}
 function benchmarkPage(board, options2) {
   const link = recordLink(options2, 2);
   const ranked = board.rows.filter((r) => r.rank !== null).length;
-  const body = `<nav><a href="../../index.html">${esc(options2.title)}</a></nav>
+  const publishes = publication(board.publish);
+  const downloads = [
+    '<a href="leaderboard.json">JSON</a>',
+    '<a href="leaderboard.csv">ranking CSV</a>',
+    ...board.cells ? ['<a href="results.csv">results CSV</a>'] : [],
+    '<a href="coverage.csv">coverage CSV</a>',
+    '<a href="history.csv">history CSV</a>'
+  ];
+  const body = `<nav aria-label="Site"><a href="../../index.html">${esc(options2.title)}</a></nav>
 <main>
 <h1>${esc(board.name)}</h1>
 ${board.description ? `<p>${esc(board.description)}</p>` : ""}
@@ -54074,39 +55088,48 @@ ${board.description ? `<p>${esc(board.description)}</p>` : ""}
 <li><strong id="count-datasets">${board.counts.datasets}</strong> ${plural2(board.counts.datasets, "dataset")}</li>
 <li><strong>${board.counts.results}</strong> ${plural2(board.counts.results, "result")}</li>
 <li>Last update: ${when(board.lastUpdate)}</li>
-<li>Publishes: ${esc(POLICY_WORDS[board.publish])}</li>
+<li>Publishes: ${esc(POLICY_WORDS[board.publish] ?? POLICY_WORDS.aggregate)}</li>
 ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer">Documentation</a></li>` : ""}
-<li><a href="leaderboard.json">JSON</a></li>
+<li>Download: ${downloads.join(" \xB7 ")}</li>
 </ul>
-<h2>Leaderboard</h2>
-${ranked === 0 && board.rows.length ? `<p id="none-ranked">No model is ranked yet${board.publish === "per-dataset" ? "" : `: under this benchmark's policy a model's numbers are published once it has results on ${MIN_DATASETS_FOR_MEAN} datasets`}.</p>` : ""}
+<h2 id="leaderboard">Leaderboard</h2>
+${ranked === 0 && board.rows.length ? `<p id="none-ranked">No model is ranked yet${publishes.perDataset ? "" : `: under this benchmark's policy a model's numbers are published once it has results on ${publishes.minDatasetsForMean} datasets`}.</p>` : ""}
+${metricChoice(board)}
+<div class="grid">
 ${rankingTable(board, link)}
 ${barChart(board)}
-${board.cells ? `<h2>Per dataset</h2>
-${heatmap(board)}
+</div>
+${board.cells ? `<h2 id="across-datasets">Across datasets</h2>
+${acrossTable(board)}` : ""}
+<h2 id="coverage-heading">Coverage</h2>
+${coverageSection(board)}
+${board.cells ? `<h2 id="per-dataset-heading">Per dataset</h2>
 ${perDatasetTable(board, link)}` : ""}
+<h2 id="history">History</h2>
+${historySection(board)}
 <h2>Datasets</h2>
 ${board.datasets.length ? `<ul class="datasets">${board.datasets.map((d) => `<li>${link(d.link, d.name)}${d.name !== d.id ? ` <span class="muted">${esc(d.id)}</span>` : ""}</li>`).join("")}</ul>` : '<p class="muted">No dataset is associated yet.</p>'}
 </main>
 <footer>Built by medperf-git${options2.generatedAt ? ` on ${when(options2.generatedAt)}` : ""} from the records of the registry.</footer>`;
-  return page({ title: `${board.name} \u2014 ${options2.title}`, body, script: true });
+  return page({ title: `${board.name} \u2014 ${options2.title}`, body, script: true, style: CHART_STYLE + MATRIX_STYLE + metricStyle(board) });
 }
 function indexPage(boards, options2) {
   const rows = boards.map((b) => {
     const leader = b.rows.find((r) => r.rank === 1);
-    return `<tr><td data-value="${esc(b.benchmark)}"><a href="${esc(benchmarkDir(b.benchmark))}/index.html">${esc(b.name)}</a></td>${num(b.counts.models)}${num(b.counts.datasets)}${num(b.counts.results)}<td>${leader ? `${esc(leader.modelName)} (${esc(b.primaryMetric)} ${esc(formatMetric(leader.primary))})` : ""}</td><td>${esc(b.publish)}</td><td data-value="${esc(b.lastUpdate ?? "")}">${when(b.lastUpdate)}</td></tr>`;
+    return `<tr><td data-value="${esc(b.benchmark)}"><a href="${esc(benchmarkDir(b.benchmark))}/index.html">${esc(b.name)}</a><span class="sub">${b.counts.datasets} ${plural2(b.counts.datasets, "dataset")} \xB7 publishes ${esc(b.publish)}</span><span class="sub">updated ${when(b.lastUpdate)}</span></td><td data-value="${esc(leader?.modelName ?? "")}">${leader ? `${esc(leader.modelName)}<span class="sub">${esc(b.primaryMetric)} ${esc(formatMetric(leader.primary))}</span>` : ""}</td>${num(b.counts.models)}${num(b.counts.results)}</tr>`;
   }).join("\n");
   const body = `<main>
 <h1>${esc(options2.title)}</h1>
 ${options2.description ? `<p>${esc(options2.description)}</p>` : ""}
 <table class="sortable benchmarks" id="benchmarks">
-<caption>${boards.length} ${plural2(boards.length, "benchmark")}. Select a column heading to sort.</caption>
-<thead><tr><th scope="col">Benchmark</th><th scope="col" class="num" data-type="number">Models</th><th scope="col" class="num" data-type="number">Datasets</th><th scope="col" class="num" data-type="number">Results</th><th scope="col">Leader</th><th scope="col">Publishes</th><th scope="col">Last update</th></tr></thead>
+<caption>${boards.length} ${plural2(boards.length, "benchmark")}. Sort by a column heading.</caption>
+<colgroup><col class="w-name"><col class="w-name"><col class="w-num"><col class="w-num"></colgroup>
+<thead><tr><th scope="col">Benchmark</th><th scope="col">Leader</th><th scope="col" class="num" data-type="number">Models</th><th scope="col" class="num" data-type="number">Results</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-<p><a href="index.json">JSON</a></p>
+<p>Download: <a href="index.json">JSON</a> \xB7 <a href="index.csv">CSV</a></p>
 </main>
 <footer>Built by medperf-git${options2.generatedAt ? ` on ${when(options2.generatedAt)}` : ""}.</footer>`;
   return page({ title: options2.title, body, script: true });
@@ -54116,6 +55139,7 @@ function buildSite(boards, options2) {
   const recordsAt = options2.recordBase && /^https?:\/\//.test(options2.recordBase) ? options2.recordBase : null;
   const sorted = [...boards].sort((a, b) => a.benchmark < b.benchmark ? -1 : a.benchmark > b.benchmark ? 1 : 0);
   files2.set("index.html", indexPage(sorted, options2));
+  files2.set("index.csv", indexCsv(sorted));
   files2.set(
     "index.json",
     JSON.stringify(
@@ -54141,6 +55165,11 @@ function buildSite(boards, options2) {
     const dir = benchmarkDir(board.benchmark);
     files2.set(`${dir}/index.html`, benchmarkPage(board, options2));
     files2.set(`${dir}/leaderboard.json`, JSON.stringify({ ...board, recordsAt, generatedAt: options2.generatedAt ?? null }, null, 2) + "\n");
+    files2.set(`${dir}/leaderboard.csv`, rankingCsv(board));
+    const results = resultsCsv(board);
+    if (results !== void 0) files2.set(`${dir}/results.csv`, results);
+    files2.set(`${dir}/coverage.csv`, coverageCsv(board));
+    files2.set(`${dir}/history.csv`, historyCsv(board));
     for (const row of board.rows) files2.set(badgePath(board.benchmark, row.model), badge(board, row.model));
   }
   return files2;

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, launchChromium, layoutProblems, serveFolder } from '../../testing/browser.ts';
 import { cli } from '../../testing/seeded-registry.ts';
 
 let state: string;
@@ -60,6 +61,35 @@ describe('medperf-git tutorial', () => {
     expect(log.match(/Merge pull request/g)).toHaveLength(11);
     expect(existsSync(join(home, 'registry', 'benchmarks', 'chestxray', 'results', 'data-owner', 'hospital-a', 'model-owner', 'chestxray-mobilenet.yaml'))).toBe(true);
   });
+
+  it('builds a site that fits 375 px and 1280 px, with no serious or critical axe-core finding on any page', async () => {
+    const site = join(state, 'tutorial', 'site');
+    const pages = ['index.html', 'benchmarks/chestxray/index.html'];
+    expect(pages.every((p) => existsSync(join(site, p)))).toBe(true);
+    // The registry's history: the benchmark's approval, the associations, the results.
+    const json = JSON.parse(readFileSync(join(site, 'benchmarks/chestxray/leaderboard.json'), 'utf8'));
+    expect(json.history.length).toBeGreaterThanOrEqual(3);
+    expect(json.history.at(-1).rows.map((r: { rank: number }) => r.rank)).toEqual([1, 2]);
+    expect(json.coverage).toMatchObject({ pairs: 2, withResults: 2, waiting: 0 });
+    const server = await serveFolder(site);
+    const browser = await launchChromium();
+    const found: string[] = [];
+    try {
+      for (const width of [375, 1280]) {
+        const context = await browser.newContext({ viewport: { width, height: 900 } });
+        const page = await context.newPage();
+        for (const path of pages) {
+          await page.goto(server.url + path, { waitUntil: 'load' });
+          for (const p of [...(await layoutProblems(page)), ...(await axeViolations(page))]) found.push(`${path} at ${width} px: ${p}`);
+        }
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    expect(found).toEqual([]);
+  }, 120_000);
 
   it('refuses to run over an earlier tutorial, and starts clean with --reset', async () => {
     const again = await cli(state, '', ['tutorial', '--runner', 'process']);

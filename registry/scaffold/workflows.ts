@@ -152,6 +152,8 @@ jobs:
     steps:
       - uses: ${uses(PINNED.checkout)}
         with:
+          # The whole of main: the leaderboard's history is read from its merges.
+          fetch-depth: 0
           persist-credentials: false
       - uses: ${o.action}
         with:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLeaderboard } from '../leaderboard.ts';
-import { leaderboardInput } from '../../testing/leaderboard.ts';
-import { CSP } from './html.ts';
+import { historyOf, leaderboardInput } from '../../testing/leaderboard.ts';
+import { cspFor, esc } from './html.ts';
 import { buildSite } from './index.ts';
 
 // Per-dataset numbers with digits no mean of them shares, so a scan can find any that leaks.
@@ -37,17 +37,28 @@ describe('buildSite', () => {
       'benchmarks/lung/badges/alice/cnn.svg',
       'benchmarks/lung/badges/bob/unet.svg',
       'benchmarks/lung/badges/carol/vit.svg',
+      'benchmarks/lung/coverage.csv',
+      'benchmarks/lung/history.csv',
       'benchmarks/lung/index.html',
+      'benchmarks/lung/leaderboard.csv',
       'benchmarks/lung/leaderboard.json',
+      'benchmarks/lung/results.csv',
+      'index.csv',
       'index.html',
       'index.json',
     ]);
     const html = files.get('benchmarks/lung/index.html')!;
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CSP.replaceAll("'", '&#39;')}">`);
+    // The page's own stylesheet, and only it, is allowed by its hash.
+    const style = html.match(/<style>([\s\S]*?)<\/style>/)![1]!;
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${esc(cspFor(style))}">`);
     expect(html).toContain('href="https://github.com/org/registry/blob/main/mlcubes/alice/cnn.yaml">Alice CNN</a>');
     expect(html).toContain('href="https://github.com/org/registry/blob/main/benchmarks/lung/results/hosp-a/ct/alice/cnn.yaml">result</a>');
-    expect(html).toContain('class="chart bar-chart"');
-    expect(html).toContain('class="chart heatmap"');
+    expect(html).toContain('<ol class="bars"');
+    expect(html).toContain('class="chart matrix"');
+    expect(files.get('benchmarks/lung/leaderboard.csv')!.split('\n')[1]).toBe('1,carol/vit,carol/vit,1,0.9512,0.8063,1,1,hosp-a/ct,0.9512,0.9512,0.9512,false,');
+    expect(files.get('benchmarks/lung/results.csv')!.split('\n')[0]).toBe('model,dataset,AUC,Dice.mean,partial,executed_at,record');
+    expect(files.get('benchmarks/lung/coverage.csv')).toContain('carol/vit,hosp-b/mri,waiting\n');
+    expect(files.get('index.csv')!.split('\n')[1]).toBe('lung,lung,per-dataset,AUC,higher,3,2,5,2026-11-01T10:04:00.000Z,carol/vit,0.9512');
     expect(files.get('benchmarks/lung/badges/alice/cnn.svg')).toContain('>AUC 0.86 · rank 2/3<');
     const json = JSON.parse(files.get('benchmarks/lung/leaderboard.json')!);
     expect(json.rows[0].model).toBe('carol/vit');
@@ -62,8 +73,11 @@ describe('buildSite', () => {
   });
 
   for (const publish of ['aggregate', 'per-model'] as const) {
-    it(`under a ${publish} policy no file holds a per-dataset number or a result link`, () => {
-      const board = computeLeaderboard(leaderboardInput('lung', { publish }, privateScores));
+    it(`under a ${publish} policy no file (page, JSON, CSV, history) holds a per-dataset number or a result link`, () => {
+      const input = leaderboardInput('lung', { publish }, privateScores);
+      // With a history in which each result merged on its own: a moving mean would leak by difference.
+      const board = { ...computeLeaderboard(input), history: historyOf(input) };
+      expect(board.history.length).toBeGreaterThan(2);
       const files = buildSite([board], { title: 'Private', recordBase: 'https://github.com/org/registry/blob/main/' });
       const leaks: string[] = [];
       for (const [path, content] of files) {
@@ -73,9 +87,17 @@ describe('buildSite', () => {
         if (content.includes('/results/')) leaks.push(`${path}: a result record link`);
       }
       expect(leaks).toEqual([]);
-      // The aggregate itself is there: alice's mean AUC.
+      // The aggregate itself is there: alice's mean AUC, in the page and in the CSV beside the JSON.
       expect(files.get('benchmarks/lung/index.html')).toContain('0.858');
-      expect(files.get('benchmarks/lung/index.html')).not.toContain('heatmap');
+      expect(files.get('benchmarks/lung/leaderboard.csv')).toContain('0.8579');
+      expect(files.get('benchmarks/lung/index.html')).not.toContain('matrix');
+      expect(files.has('benchmarks/lung/results.csv')).toBe(false);
+      expect([...files.keys()].filter((p) => p.endsWith('.csv')).sort()).toEqual([
+        'benchmarks/lung/coverage.csv',
+        'benchmarks/lung/history.csv',
+        'benchmarks/lung/leaderboard.csv',
+        'index.csv',
+      ]);
     });
   }
 
@@ -87,6 +109,16 @@ describe('buildSite', () => {
       expect(spellings(n).some((s) => html.includes(s)), String(n)).toBe(true);
       expect(json).toContain(String(n));
     }
+  });
+
+  it('escapes record text a spreadsheet would run as a formula in every CSV', () => {
+    const input = leaderboardInput('lung', { publish: 'per-dataset' }, { '=cmd/x': { '+hosp/a': { AUC: 0.5 } } }, { cubes: { '=cmd/x': '=HYPERLINK("http://evil")' } });
+    const files = buildSite([computeLeaderboard(input)], { title: '@SUM(1)' });
+    for (const [path, content] of files) {
+      if (!path.endsWith('.csv')) continue;
+      for (const line of content.trim().split('\n')) for (const cell of line.split(',')) expect(cell, `${path}: ${line}`).not.toMatch(/^"?[=+@]/);
+    }
+    expect(files.get('benchmarks/lung/leaderboard.csv')).toContain(`'=HYPERLINK`);
   });
 
   it('renders hostile record names as text', () => {

@@ -39,7 +39,7 @@ describe('medperf-git site build', () => {
     expect(r.stdout).toContain('Leaderboard of chestxray (Chest X-ray classification), ranked on AUC, higher is better:');
     expect(r.stdout).toMatch(/^rank\s+model\s+AUC\s+datasets$/m);
     expect(r.stdout).toMatch(/^-\s+bench-committee\/chestxray-cnn\s+published once the model has results on 2 datasets\s+1$/m);
-    expect(r.stdout).toContain('wrote 6 files to site');
+    expect(r.stdout).toContain('wrote 10 files to site');
     const page = readFileSync(join(tmp, 'site/benchmarks/chestxray/index.html'), 'utf8');
     expect(page).toContain('<h1>Chest X-ray classification</h1>');
     expect(page).toContain('href="https://github.com/org/registry/blob/main/benchmarks/chestxray/benchmark.yaml"');
