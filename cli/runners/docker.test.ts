@@ -56,8 +56,9 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** This file's containers only: other test files (Slurm's, say) run containers of their own meanwhile. */
 async function containersLabelled(task: string) {
-  return docker.listContainers({ all: true, filters: { label: [`org.medperf-git.task=${task}`] } });
+  return docker.listContainers({ all: true, filters: { label: [`org.medperf-git.task=${task}`, 'org.medperf-git.cube=test/hostile'] } });
 }
 
 describe('a hostile model in the Docker runner', () => {
