@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { MedperfError } from '../registry/errors.ts';
+import { cubeProvenance } from '../registry/provenance.ts';
 import type { CubeHash } from '../registry/records.ts';
 import type { RegisteredCube } from './cube/materialize.ts';
 import { DockerRunner } from './runners/docker.ts';
@@ -51,12 +52,5 @@ export async function chooseRunner(name: string, stateDir: string, warn: (line: 
 
 /** The hashes of a cube as it ran, for provenance: the record's pins, each verified before use. */
 export function cubeHash(cube: RegisteredCube): CubeHash {
-  const r = cube.record;
-  return {
-    id: cube.id,
-    config_sha256: (r.mlcube ?? r.container_config)!.sha256,
-    ...(r.parameters ? { parameters_sha256: r.parameters.sha256 } : {}),
-    ...(r.additional_files ? { additional_files_sha256: r.additional_files.sha256 } : {}),
-    image: r.image.digest,
-  };
+  return cubeProvenance(cube.id, cube.record);
 }

@@ -80,7 +80,8 @@ export function datasetAssociation(over: Partial<DatasetAssociationRecord> = {})
 }
 
 export function result(over: Partial<ResultRecord> = {}): ResultRecord {
-  const cubeHash = (id: string) => ({ id, config_sha256: hex('a'), image: `sha256:${hex('c')}` });
+  // The hashes of the fixture cubes below (cube(kind, 'operational', digit)), as a run records them.
+  const cubeHash = (id: string, digit = 'a') => ({ id, config_sha256: hex(digit), parameters_sha256: hex('b'), image: `sha256:${hex('c')}` });
   return {
     benchmark: 'chestxray',
     model: 'bob/resnet',
@@ -91,7 +92,7 @@ export function result(over: Partial<ResultRecord> = {}): ResultRecord {
     provenance: {
       cubes: {
         data_preparation_mlcube: cubeHash('carol/chestxray-prep'),
-        model: cubeHash('bob/resnet'),
+        model: cubeHash('bob/resnet', 'f'),
         data_evaluator_mlcube: cubeHash('carol/chestxray-metrics'),
       },
       dataset_generated_uid: hex('2'),

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { paths } from '../layout.ts';
 import { rule } from './references.ts';
 import {
   P,
   benchmark,
   cube,
   dataset,
+  datasetAssociation,
   result,
   ruleFindings,
   tutorialRegistry,
@@ -101,5 +103,93 @@ describe('references', () => {
     // Made operational in the same change, it associates.
     const both = { ...without(dev, P.result, P.datasetAssociation), [P.model]: yaml(cube('model', 'operational', 'f')) };
     expect(await change(base, both, 'bob')).toEqual([]);
+  });
+});
+
+describe('references: provenance', () => {
+  const main = tutorialRegistry();
+  const prov = result().provenance;
+  const withProvenance = (over: Partial<typeof prov>) => ({ ...main, [P.result]: yaml(result({ provenance: { ...prov, ...over } })) });
+
+  it('passes a result whose every hash is what the registry says', async () => {
+    expect(await full(main)).toEqual([]);
+  });
+
+  it('reports every way a provenance can disagree with the registry, at its field, saying what to do', async () => {
+    const rerun = 'run the benchmark again with `medperf-git run`';
+    const cases: Array<[string, Partial<typeof prov>, string[]]> = [
+      ['no cubes at all', { cubes: {} }, [
+        `provenance.cubes has no data_preparation_mlcube: a result names every cube that produced it, here the benchmark's data preparator carol/chestxray-prep; ${rerun}`,
+        `provenance.cubes has no model: a result names every cube that produced it, here the result's model bob/resnet; ${rerun}`,
+        `provenance.cubes has no data_evaluator_mlcube: a result names every cube that produced it, here the benchmark's metrics cube carol/chestxray-metrics; ${rerun}`,
+      ]],
+      ['a cube that does not exist', { cubes: { ...prov.cubes, model: { ...prov.cubes.model!, id: 'bob/ghost' } } }, [
+        `provenance.cubes.model.id is bob/ghost, but the result's model is bob/resnet: a result is produced by the registered cubes; ${rerun}`,
+      ]],
+      ['another cube of the registry in a role', { cubes: { ...prov.cubes, data_evaluator_mlcube: { ...prov.cubes.data_evaluator_mlcube!, id: 'carol/chestxray-ref' } } }, [
+        `provenance.cubes.data_evaluator_mlcube.id is carol/chestxray-ref, but the benchmark's metrics cube is carol/chestxray-metrics: a result is produced by the registered cubes; ${rerun}`,
+      ]],
+      ['a wrong config hash', { cubes: { ...prov.cubes, model: { ...prov.cubes.model!, config_sha256: '9'.repeat(64) } } }, [
+        `provenance.cubes.model.config_sha256 is ${'9'.repeat(64)}, but the registry's bob/resnet has ${'f'.repeat(64)}: the result was not produced by the registered cube; ${rerun}`,
+      ]],
+      ['a wrong image', { cubes: { ...prov.cubes, data_preparation_mlcube: { ...prov.cubes.data_preparation_mlcube!, image: `sha256:${'0'.repeat(64)}` } } }, [
+        `provenance.cubes.data_preparation_mlcube.image is sha256:${'0'.repeat(64)}, but the registry's carol/chestxray-prep has sha256:${'c'.repeat(64)}: the result was not produced by the registered cube; ${rerun}`,
+      ]],
+      ['a parameters hash left out', { cubes: { ...prov.cubes, model: (({ parameters_sha256: _p, ...rest }) => rest)(prov.cubes.model!) } }, [
+        `provenance.cubes.model.parameters_sha256 is absent, but the registry's bob/resnet has ${'b'.repeat(64)}: the result was not produced by the registered cube; ${rerun}`,
+      ]],
+      ['an additional-files hash the cube does not have', { cubes: { ...prov.cubes, model: { ...prov.cubes.model!, additional_files_sha256: '3'.repeat(64) } } }, [
+        `provenance.cubes.model.additional_files_sha256 is ${'3'.repeat(64)}, but the registry's bob/resnet has none: the result was not produced by the registered cube; ${rerun}`,
+      ]],
+      ["another dataset's generated_uid", { dataset_generated_uid: 'e'.repeat(64) }, [
+        `provenance.dataset_generated_uid is ${'e'.repeat(64)}, but the registry's dora/xrays has ${'2'.repeat(64)}: a result is computed on the registered dataset`,
+      ]],
+    ];
+    for (const [what, over, messages] of cases) {
+      const found = (await full(withProvenance(over))).map((f) => f.replace(/^[^ ]+ references /, ''));
+      expect(found, what).toEqual(messages);
+      // A change adding the result is checked the same way.
+      const base = without(main, P.result);
+      const changed = (await change(base, withProvenance(over), 'dora')).map((f) => f.replace(/^[^ ]+ references /, ''));
+      expect(changed, what).toEqual(messages);
+    }
+  });
+
+  it('places each finding at the provenance field it names', async () => {
+    const files = withProvenance({ dataset_generated_uid: 'e'.repeat(64) });
+    const [finding] = await full(files);
+    const line = files[P.result]!.split('\n').findIndex((l) => l.includes('dataset_generated_uid')) + 1;
+    expect(finding).toMatch(new RegExp(`^${P.result}:${line}:\\d+ references `));
+  });
+});
+
+describe('references: deleting what results depend on', () => {
+  const main = tutorialRegistry();
+  it('an association with results is not deleted, model or dataset, alone or with the other', async () => {
+    const modelGone = `${P.modelAssociation}:1:1 references ${P.modelAssociation} cannot be deleted: 1 result of the association would name nothing approved (${P.result}); results are never deleted, so the association stays`;
+    const datasetGone = `${P.datasetAssociation}:1:1 references ${P.datasetAssociation} cannot be deleted: 1 result of the association would name nothing approved (${P.result}); results are never deleted, so the association stays`;
+    expect(await change(main, without(main, P.modelAssociation), 'bob')).toEqual([modelGone]);
+    expect(await change(main, without(main, P.datasetAssociation), 'dora')).toEqual([datasetGone]);
+    expect(await change(main, without(main, P.modelAssociation, P.datasetAssociation), 'carol')).toEqual([datasetGone, modelGone]);
+    // Moved (deleted here, added elsewhere): the same.
+    const moved = { ...without(main, P.modelAssociation), 'benchmarks/chestxray/models/bob/resnet2.yaml': main[P.modelAssociation]! };
+    expect(await change(main, moved, 'bob')).toContain(modelGone);
+    // Without results, an association is withdrawn freely.
+    const noResult = without(main, P.result);
+    expect(await change(noResult, without(noResult, P.modelAssociation), 'bob')).toEqual([]);
+  });
+
+  it("counts a model's results across every dataset of the benchmark, and names a few", async () => {
+    const files: Files = { ...tutorialRegistry() };
+    for (const d of ['d1', 'd2', 'd3', 'd4']) {
+      files[paths.dataset(`dora/${d}`)] = yaml(dataset({ generated_uid: '2'.repeat(64) }));
+      files[paths.datasetAssociation('chestxray', `dora/${d}`)] = yaml(datasetAssociation());
+      files[paths.result('chestxray', `dora/${d}`, 'bob/resnet')] = yaml(result({ dataset: `dora/${d}` }));
+    }
+    const [finding] = await change(files, without(files, P.modelAssociation), 'bob');
+    expect(finding).toBe(
+      `${P.modelAssociation}:1:1 references ${P.modelAssociation} cannot be deleted: 5 results of the association would name nothing approved (` +
+        `${paths.result('chestxray', 'dora/d1', 'bob/resnet')}, ${paths.result('chestxray', 'dora/d2', 'bob/resnet')}, ${paths.result('chestxray', 'dora/d3', 'bob/resnet')} and 2 more); results are never deleted, so the association stays`,
+    );
   });
 });

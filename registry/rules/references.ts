@@ -3,8 +3,9 @@
 // only when it was prepared with that benchmark's data preparator. For a change, only the changed
 // records are checked, plus deletions that would leave another record pointing at nothing.
 import type { Finding } from '../findings.ts';
-import { paths } from '../layout.ts';
-import type { CubeRecord } from '../records.ts';
+import { parseRecordPath, paths } from '../layout.ts';
+import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
+import type { CubeRecord, ResultRecord } from '../records.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
 import { benchmarkNames, findingAt, memoized } from './util.ts';
 
@@ -102,6 +103,7 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Findi
       report('/benchmark', await benchmarkProblem(head, data.benchmark, 'benchmark'));
       report('/model', await cubeProblem(head, data.model, 'model', 'model'));
       report('/dataset', await datasetProblem(head, data.dataset, 'dataset'));
+      for (const p of await provenanceProblems(head, data)) report(p.pointer, p.message);
       break;
     }
     default:
@@ -110,7 +112,69 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Findi
   return out;
 }
 
-/** Records of head that still name a cube or dataset the change deletes. */
+/**
+ * Every hash of a result's provenance against the registry: the benchmark's data preparator and
+ * metrics cube and the result's model (ids and hashes), and the dataset's generated_uid.
+ */
+async function provenanceProblems(head: RegistryView, data: ResultRecord): Promise<ProvenanceProblem[]> {
+  const bench = await head.benchmark(data.benchmark);
+  const out: ProvenanceProblem[] = [];
+  const ids: Record<CubeRole, string | undefined> = {
+    data_preparation_mlcube: bench?.data.data_preparation_mlcube,
+    model: data.model,
+    data_evaluator_mlcube: bench?.data.data_evaluator_mlcube,
+  };
+  for (const { role, what } of RESULT_CUBES) {
+    const id = ids[role];
+    if (id === undefined) continue; // no benchmark to say which cube: its own finding
+    const record = (await head.cube(id))?.data;
+    // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
+    if (!record) continue;
+    out.push(...cubeProvenanceProblems(role, what, data.provenance.cubes[role], { id, record }));
+  }
+  const dataset = await head.dataset(data.dataset);
+  if (dataset && data.provenance.dataset_generated_uid !== dataset.data.generated_uid) {
+    out.push({
+      pointer: '/provenance/dataset_generated_uid',
+      message:
+        `provenance.dataset_generated_uid is ${data.provenance.dataset_generated_uid}, but the registry's ${data.dataset} has ` +
+        `${dataset.data.generated_uid ?? 'none (it is not prepared yet)'}: a result is computed on the registered dataset`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Results that name an association the change deletes. Results live under their dataset's folder
+ * (results/<data-owner>/<dataset>/...), so a dataset's results are one folder listing; a model's
+ * results are found through the benchmark's dataset associations (every result on a valid main has
+ * its dataset association), one lookup each, never a walk of the benchmark's results.
+ */
+async function resultsOfAssociation(ctx: RuleContext & { base: RegistryView }, gone: LoadedRecord): Promise<string[]> {
+  const { head, base } = ctx;
+  const where = gone.where;
+  if (where.kind === 'dataset-association') {
+    const [owner, name] = where.dataset.split('/');
+    return head.tree.list(`benchmarks/${where.benchmark}/results/${owner}/${name}/`);
+  }
+  if (where.kind !== 'model-association') return [];
+  const prefix = `benchmarks/${where.benchmark}/datasets/`;
+  const datasets = new Set<string>();
+  for (const view of [base, head]) {
+    for (const file of await view.tree.list(prefix)) {
+      const w = parseRecordPath(file);
+      if (w?.kind === 'dataset-association') datasets.add(w.dataset);
+    }
+  }
+  const out: string[] = [];
+  for (const dataset of datasets) {
+    const path = paths.result(where.benchmark, dataset, where.model);
+    if (await head.tree.has(path)) out.push(path);
+  }
+  return out;
+}
+
+/** Records of head that still name a cube, dataset, benchmark or association the change deletes. */
 async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, path: string): Promise<Finding[]> {
   const gone = await ctx.base.record(path);
   if (!gone) return [];
@@ -135,6 +199,12 @@ async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, 
     const id = gone.where.id;
     for (const name of await benchmarkNames(head)) {
       if (await head.tree.has(paths.datasetAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
+    }
+  } else if (gone.where.kind === 'model-association' || gone.where.kind === 'dataset-association') {
+    const results = await resultsOfAssociation(ctx, gone);
+    if (results.length) {
+      const shown = results.slice(0, 3).join(', ') + (results.length > 3 ? ` and ${results.length - 3} more` : '');
+      users.push(`${results.length} result${results.length === 1 ? '' : 's'} of the association would name nothing approved (${shown}); results are never deleted, so the association stays`);
     }
   } else if (gone.where.kind === 'benchmark') {
     // Associations and results live in the benchmark's folder: they go with it or not at all.
