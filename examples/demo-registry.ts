@@ -2,7 +2,9 @@
 // four cube records pointing at the cubes of examples/cubes (file:// URLs, their sha256s and the
 // ids of images built here) and its demo dataset at the tarball cli/demo/dataset.ts makes, with the
 // generated_uid its preparation gives. Image ids differ between machines, so this is written (or
-// refreshed) per machine rather than committed.
+// refreshed) per machine rather than committed. The example results are left out: their provenance
+// names the committed cubes' hashes, not those of the cubes pinned here, so they were not produced
+// by these records.
 //
 //   npx tsx examples/demo-registry.ts <folder>
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,6 +51,7 @@ export async function demoCubeRecords(stateDir: string): Promise<Record<keyof ty
 export async function writeDemoRegistry(dir: string, stateDir: string): Promise<{ benchmark: BenchmarkRecord; cubes: Record<string, CubeRecord> }> {
   await rm(dir, { recursive: true, force: true });
   cpSync(EXAMPLE_REGISTRY, dir, { recursive: true });
+  await rm(join(dir, 'benchmarks', DEMO_BENCHMARK, 'results'), { recursive: true, force: true });
   const cubes = await demoCubeRecords(stateDir);
   for (const [id, record] of Object.entries(cubes)) {
     const path = paths.cube(id);

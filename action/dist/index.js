@@ -45517,8 +45517,55 @@ var rule4 = {
   }
 };
 
-// registry/rules/references.ts
+// registry/provenance.ts
+function cubeProvenance(id, record) {
+  return {
+    id,
+    config_sha256: (record.mlcube ?? record.container_config).sha256,
+    ...record.parameters ? { parameters_sha256: record.parameters.sha256 } : {},
+    ...record.additional_files ? { additional_files_sha256: record.additional_files.sha256 } : {},
+    image: record.image.digest
+  };
+}
 var CUBE_ROLES = [
+  { role: "data_preparation_mlcube", what: "the benchmark's data preparator" },
+  { role: "model", what: "the result's model" },
+  { role: "data_evaluator_mlcube", what: "the benchmark's metrics cube" }
+];
+var HASH_FIELDS = ["config_sha256", "parameters_sha256", "additional_files_sha256", "image"];
+function cubeProvenanceProblems(role, what, got, expected) {
+  const at = `/provenance/cubes/${role}`;
+  if (!got) {
+    return [
+      {
+        pointer: "/provenance/cubes",
+        message: `provenance.cubes has no ${role}: a result names every cube that produced it, here ${what} ${expected.id}; run the benchmark again with \`medperf-git run\``
+      }
+    ];
+  }
+  if (got.id !== expected.id) {
+    return [
+      {
+        pointer: `${at}/id`,
+        message: `provenance.cubes.${role}.id is ${got.id}, but ${what} is ${expected.id}: a result is produced by the registered cubes; run the benchmark again with \`medperf-git run\``
+      }
+    ];
+  }
+  if (!expected.record) return [];
+  const want = cubeProvenance(expected.id, expected.record);
+  const out = [];
+  for (const field2 of HASH_FIELDS) {
+    if (got[field2] === want[field2]) continue;
+    out.push({
+      pointer: got[field2] === void 0 ? at : `${at}/${field2}`,
+      message: `provenance.cubes.${role}.${field2} is ${got[field2] ?? "absent"}, but the registry's ${expected.id} has ${want[field2] ?? "none"}: the result was not produced by the registered cube; run the benchmark again with \`medperf-git run\``
+    });
+  }
+  return out;
+}
+
+// registry/rules/references.ts
+var CUBE_ROLES2 = [
   { field: "data_preparation_mlcube", kind: "data-preparator" },
   { field: "reference_model", kind: "model" },
   { field: "data_evaluator_mlcube", kind: "metrics" }
@@ -45558,7 +45605,7 @@ async function checkRecord(head, rec) {
     }
     case "benchmark": {
       const data = rec.data;
-      for (const { field: field2, kind } of CUBE_ROLES) report(`/${field2}`, await cubeProblem(head, data[field2], kind, field2));
+      for (const { field: field2, kind } of CUBE_ROLES2) report(`/${field2}`, await cubeProblem(head, data[field2], kind, field2));
       break;
     }
     case "model-association": {
@@ -45599,10 +45646,58 @@ async function checkRecord(head, rec) {
       report("/benchmark", await benchmarkProblem(head, data.benchmark, "benchmark"));
       report("/model", await cubeProblem(head, data.model, "model", "model"));
       report("/dataset", await datasetProblem(head, data.dataset, "dataset"));
+      for (const p of await provenanceProblems(head, data)) report(p.pointer, p.message);
       break;
     }
     default:
       break;
+  }
+  return out;
+}
+async function provenanceProblems(head, data) {
+  const bench = await head.benchmark(data.benchmark);
+  const out = [];
+  const ids = {
+    data_preparation_mlcube: bench?.data.data_preparation_mlcube,
+    model: data.model,
+    data_evaluator_mlcube: bench?.data.data_evaluator_mlcube
+  };
+  for (const { role, what } of CUBE_ROLES) {
+    const id = ids[role];
+    if (id === void 0) continue;
+    const record = (await head.cube(id))?.data;
+    if (!record) continue;
+    out.push(...cubeProvenanceProblems(role, what, data.provenance.cubes[role], { id, record }));
+  }
+  const dataset = await head.dataset(data.dataset);
+  if (dataset && data.provenance.dataset_generated_uid !== dataset.data.generated_uid) {
+    out.push({
+      pointer: "/provenance/dataset_generated_uid",
+      message: `provenance.dataset_generated_uid is ${data.provenance.dataset_generated_uid}, but the registry's ${data.dataset} has ${dataset.data.generated_uid ?? "none (it is not prepared yet)"}: a result is computed on the registered dataset`
+    });
+  }
+  return out;
+}
+async function resultsOfAssociation(ctx, gone) {
+  const { head, base } = ctx;
+  const where = gone.where;
+  if (where.kind === "dataset-association") {
+    const [owner, name2] = where.dataset.split("/");
+    return head.tree.list(`benchmarks/${where.benchmark}/results/${owner}/${name2}/`);
+  }
+  if (where.kind !== "model-association") return [];
+  const prefix = `benchmarks/${where.benchmark}/datasets/`;
+  const datasets = /* @__PURE__ */ new Set();
+  for (const view of [base, head]) {
+    for (const file of await view.tree.list(prefix)) {
+      const w = parseRecordPath(file);
+      if (w?.kind === "dataset-association") datasets.add(w.dataset);
+    }
+  }
+  const out = [];
+  for (const dataset of datasets) {
+    const path = paths.result(where.benchmark, dataset, where.model);
+    if (await head.tree.has(path)) out.push(path);
   }
   return out;
 }
@@ -45615,7 +45710,7 @@ async function danglingAfterDeletion(ctx, path) {
     const id = gone.where.id;
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
-      for (const { field: field2 } of CUBE_ROLES) {
+      for (const { field: field2 } of CUBE_ROLES2) {
         if (bench?.data[field2] === id) users.push(`the benchmark ${name2} names it as its ${field2}`);
       }
       if (await head.tree.has(paths.modelAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
@@ -45630,6 +45725,12 @@ async function danglingAfterDeletion(ctx, path) {
     const id = gone.where.id;
     for (const name2 of await benchmarkNames(head)) {
       if (await head.tree.has(paths.datasetAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
+    }
+  } else if (gone.where.kind === "model-association" || gone.where.kind === "dataset-association") {
+    const results = await resultsOfAssociation(ctx, gone);
+    if (results.length) {
+      const shown = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
+      users.push(`${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown}); results are never deleted, so the association stays`);
     }
   } else if (gone.where.kind === "benchmark") {
     const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;

@@ -85,7 +85,7 @@ describe('immutability', () => {
     const head = { ...base, [P.result]: rerun({ metrics: { AUC: 0.99 } }) };
     expect(await change(base, head)).toEqual([
       `${P.result}:8:1 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
-      `${P.result}:25:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
+      `${P.result}:28:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
     ]);
   });
 });

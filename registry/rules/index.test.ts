@@ -36,7 +36,8 @@ describe('the rules the Action runs', () => {
       `${P.result}:1:1 ownership mallory may not change ${P.result}: it belongs to the data owner dora`,
       `${P.result}:6:13 privacy comments are not allowed in a result: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`,
       `${P.result}:8:1 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
-      `${P.result}:25:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
+      `${P.result}:20:7 references provenance.cubes.model.image is sha256:${'c'.repeat(64)}, but the registry's bob/resnet has sha256:${'0'.repeat(64)}: the result was not produced by the registered cube; run the benchmark again with \`medperf-git run\``,
+      `${P.result}:28:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
       `${P.model}:1:1 ownership mallory may not change ${P.model}: it belongs to bob`,
       `${P.model}:10:3 immutability image.digest of an operational cube never changes (was sha256:${'c'.repeat(64)}, now sha256:${'0'.repeat(64)}): submit a new cube instead`,
     ]);

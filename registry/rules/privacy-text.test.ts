@@ -84,7 +84,7 @@ describe('versions and times', () => {
       files[P.result] = yaml({ ...r, provenance: { ...r.provenance, medperf_git_version: version } }, SCHEMA_LINE('result'));
       const found = await schemaOf.check(files, [P.result]);
       expect(found, version).toEqual([
-        `${P.result}:27:3 schema field \`provenance.medperf_git_version\` must be a medperf-git version: MAJOR.MINOR.PATCH, optionally -alpha, -beta or -rc with a number; no build metadata (free text) (got ${JSON.stringify(version)})`,
+        `${P.result}:30:3 schema field \`provenance.medperf_git_version\` must be a medperf-git version: MAJOR.MINOR.PATCH, optionally -alpha, -beta or -rc with a number; no build metadata (free text) (got ${JSON.stringify(version)})`,
       ]);
     }
     for (const version of ['0.1.0', '1.20.3', '2.0.0-rc.1', '2.0.0-beta']) {
@@ -108,7 +108,7 @@ describe('versions and times', () => {
         const what = 'must be a time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z)';
         expect(found).toEqual([
           `${P.datasetAssociation}:7:3 schema field \`compatibility_test.executed_at\` ${what} (got ${JSON.stringify(at)})`,
-          `${P.result}:28:3 schema field \`provenance.executed_at\` ${what} (got ${JSON.stringify(at)})`,
+          `${P.result}:31:3 schema field \`provenance.executed_at\` ${what} (got ${JSON.stringify(at)})`,
         ]);
       }),
       { numRuns: 40 },

@@ -13,7 +13,7 @@ describe('privacy', () => {
     const files = tutorialRegistry();
     files[P.result] = yaml({ ...result(), notes: 'patient 1234 had a pacemaker' }, SCHEMA_LINE('result'));
     expect(await full(files)).toEqual([
-      `${P.result}:29:1 privacy notes is not a field of a result: results carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
+      `${P.result}:32:1 privacy notes is not a field of a result: results carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
     ]);
   });
 
@@ -32,7 +32,7 @@ describe('privacy', () => {
       `${P.result}:6:3 privacy metrics.AUC is text, not a number: metrics carry numbers only, so nothing else leaves the hospital`,
       `${P.result}:10:7 privacy a name under metrics.per_class.effusion is not a metric name: names are up to 64 letters, digits and _ . : + - (^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,63}$), so they cannot carry free text`,
       `${P.result}:11:3 privacy metrics.flags is a list, not a number: metrics carry numbers only, so nothing else leaves the hospital`,
-      `${P.result}:33:3 privacy host is not a field of provenance of a result: results carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
+      `${P.result}:36:3 privacy host is not a field of provenance of a result: results carry numbers and hashes only, and free text could carry patient data out of the hospital; remove it`,
     ]);
   });
 
