@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
 
 export const CACHE = fileURLToPath(new URL('./.cache/validate/', import.meta.url));
-const GENERATOR_VERSION = '1';
+const GENERATOR_VERSION = '2';
 
 export interface Size {
   benchmarks: number;
@@ -138,7 +138,7 @@ submitted_as_prepared: false
 model: ${model}
 dataset: ${dataset}
 metrics:
-  AUC: ${(0.5 + ((b + d) % 50) / 100).toFixed(3)}
+  AUC: ${Number((0.5 + ((b + d) % 50) / 100).toFixed(3))}
   F1: 0.4
   accuracy: 0.8
 partial: false
