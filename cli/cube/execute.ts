@@ -11,6 +11,7 @@ import type { CubeRecord } from '../../registry/records.ts';
 import { numbersOnly, readYamlFile } from '../datasets.ts';
 import { cubeHash } from '../execution.ts';
 import { type Execution, executionKey, type LocalResult, predictionsDir, readCachedResult, writeLocalResult } from '../results.ts';
+import { declaredBuild } from '../runners/docker-build.ts';
 import type { CubeImage, Limits, Runner } from '../runners/runner.ts';
 import { VERSION } from '../version.ts';
 import { cubeImage, type CubeUnderTest, type LoadedCube } from './config.ts';
@@ -27,7 +28,16 @@ export function imageOf(cube: RunnableCube): CubeImage {
   const image = cubeImage(cube.cube);
   const tarball = cube.record?.image.tarball;
   const reference = cube.record?.image.reference;
-  return { label: cube.label, ...(image ? { image } : {}), ...(cube.imageDigest ? { digest: cube.imageDigest } : {}), ...(tarball ? { tarball } : {}), ...(reference ? { reference } : {}) };
+  // Only a cube folder being tested builds its own image; a registered one runs what its record pins.
+  const build = !cube.record && !cube.imageDigest && image ? declaredBuild(cube.cube.dir, cube.cube.configPath, cube.cube.mlcube?.docker) : undefined;
+  return {
+    label: cube.label,
+    ...(image ? { image } : {}),
+    ...(cube.imageDigest ? { digest: cube.imageDigest } : {}),
+    ...(tarball ? { tarball } : {}),
+    ...(reference ? { reference } : {}),
+    ...(build ? { build } : {}),
+  };
 }
 
 async function exists(path: string): Promise<boolean> {

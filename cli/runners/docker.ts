@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import { fetchAsset } from '../fetch.ts';
+import { buildCubeImage } from './docker-build.ts';
 import { pullImage, pullReferences } from './docker-pull.ts';
 import {
   closeLog,
@@ -160,6 +161,9 @@ export class DockerRunner implements Runner {
   readonly name = 'docker' as const;
   readonly docker: Docker;
 
+  /** Images this runner built from a cube folder, by tag: built once per run. */
+  private readonly built = new Map<string, Promise<string>>();
+
   /** Done once per runner: the containers killed runs left behind. */
   private orphansRemoved?: Promise<unknown>;
 
@@ -213,6 +217,14 @@ export class DockerRunner implements Runner {
       .inspect()
       .then(() => true)
       .catch((error: { statusCode?: number }) => (error.statusCode === 404 ? false : true));
+    // A cube folder with its own Dockerfile builds its image when it is missing (always, once per
+    // run, with build_strategy: always), as `mlcube configure` does.
+    if (cube.build && (!present || (cube.build.strategy === 'always' && !this.built.has(cube.image)))) {
+      const build = cube.build;
+      const image = cube.image;
+      if (!this.built.has(image)) this.built.set(image, buildCubeImage(this.docker, image, build, { label: cube.label, onStatus: options.onStatus }));
+      return this.checkImage(await this.built.get(image)!, cube.digest);
+    }
     if (present) return this.checkImage(cube.image, cube.digest);
     // Missing: pulled (by digest when pinned), then checked against the pin before anything runs.
     const pulled = await pullImage(this.docker, pullReferences(cube.image, cube.digest, cube.reference), { label: cube.label, onStatus: options.onStatus, onProgress: options.onProgress });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MedperfError } from '../../registry/errors.ts';
 import type { TaskPlan } from '../cube/plan.ts';
 import type { Asset } from '../fetch.ts';
+import type { CubeBuild } from './docker-build.ts';
 import { statePaths } from '../state.ts';
 
 export type RunnerName = 'docker' | 'singularity' | 'process';
@@ -55,6 +56,8 @@ export interface CubeImage {
   reference?: string;
   /** A tarball holding the pinned image, verified before it is loaded. */
   tarball?: Asset;
+  /** A cube folder's own build (docker.build_context / build_file), used when the image is missing. */
+  build?: CubeBuild;
 }
 
 export interface PrepareImageOptions {
