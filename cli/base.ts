@@ -1,6 +1,7 @@
 import { type BaseContext, Command, Option } from 'clipanion';
 import { MedperfError } from '../registry/errors.ts';
 import { stateDir } from './state.ts';
+import { terminalJson, terminalText } from './terminal.ts';
 
 /** The context every command runs in: streams and environment are injected so tests run commands in process. */
 export interface MedperfContext extends BaseContext {
@@ -57,8 +58,12 @@ export abstract class BaseCommand extends Command<MedperfContext> {
     } catch (caught) {
       const error = filesystemError(caught, this.stateDir) ?? caught;
       if (error instanceof MedperfError && this.json) this.printJson({ error: { code: error.code, message: error.message } });
-      if (error instanceof MedperfError) this.context.stderr.write(`error (${error.code}): ${error.message}\n`);
-      else this.context.stderr.write(this.cli.error(error instanceof Error ? error : new Error(String(error)), { command: this }));
+      if (error instanceof MedperfError) this.warn(`error (${error.code}): ${error.message}`);
+      else {
+        const unexpected = error instanceof Error ? error : new Error(String(error));
+        unexpected.message = terminalText(unexpected.message, { lines: true });
+        this.context.stderr.write(this.cli.error(unexpected, { command: this }));
+      }
       // Expected failures may carry a stable exit code of their own (130: interrupted).
       return (error as { exitCode?: number }).exitCode ?? 1;
     }
@@ -68,15 +73,16 @@ export abstract class BaseCommand extends Command<MedperfContext> {
     return stateDir(this.context.env);
   }
 
+  /** Prints lines for people; control characters in them are shown escaped, never obeyed (terminal.ts). */
   print(line = ''): void {
-    this.context.stdout.write(line + '\n');
+    this.context.stdout.write(terminalText(line, { lines: true }) + '\n');
   }
 
   warn(line: string): void {
-    this.context.stderr.write(line + '\n');
+    this.context.stderr.write(terminalText(line, { lines: true }) + '\n');
   }
 
   printJson(value: unknown): void {
-    this.context.stdout.write(JSON.stringify(value) + '\n');
+    this.context.stdout.write(terminalJson(value) + '\n');
   }
 }

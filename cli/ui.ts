@@ -7,6 +7,7 @@ import Table from 'cli-table3';
 import { MedperfError } from '../registry/errors.ts';
 import { formatMetric, type Leaderboard } from '../registry/leaderboard.ts';
 import type { MedperfContext } from './base.ts';
+import { terminalJson, terminalText } from './terminal.ts';
 
 /** A confirmation was needed but nobody can answer it (no terminal, and no --yes). */
 export class ConfirmationNeededError extends MedperfError {
@@ -37,7 +38,7 @@ function isInteractive(context: MedperfContext): boolean {
 /** Reads one line from the context's stdin, leaving the stream usable for the next question. */
 async function readLine(stdin: Readable, stdout: Writable, prompt: string): Promise<string> {
   const rl = createInterface({ input: stdin, output: stdout, terminal: false });
-  stdout.write(prompt);
+  stdout.write(terminalText(prompt));
   try {
     return await new Promise<string>((resolve) => {
       rl.once('line', (line) => resolve(line));
@@ -92,7 +93,8 @@ export function table(head: string[], rows: Array<Array<string | number | boolea
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
   });
-  for (const row of rows) t.push(row.map((c) => (c === undefined || c === null ? '' : String(c))));
+  // Every cell is one line of plain text: a control character in a record's text is shown escaped.
+  for (const row of rows) t.push(row.map((c) => (c === undefined || c === null ? '' : terminalText(String(c)))));
   return t
     .toString()
     .split('\n')
@@ -117,7 +119,7 @@ export function rankingText(board: Leaderboard): string {
 export function keyValues(pairs: Array<[string, string | number | boolean | undefined | null]>): string {
   const shown = pairs.filter(([, v]) => v !== undefined && v !== null) as Array<[string, string | number | boolean]>;
   const width = Math.max(0, ...shown.map(([k]) => k.length + 1));
-  return shown.map(([k, v]) => `${(k + ':').padEnd(width)} ${String(v)}`.replace(/\s+$/, '')).join('\n');
+  return shown.map(([k, v]) => `${(k + ':').padEnd(width)} ${terminalText(String(v))}`.replace(/\s+$/, '')).join('\n');
 }
 
 /** Indents every line of a block. */
@@ -146,8 +148,9 @@ export function statusLine(context: MedperfContext, options: { quiet?: boolean }
   let shown = false;
   let lastStep: string | undefined;
   return {
-    update(text) {
+    update(line) {
       if (options.quiet) return;
+      const text = terminalText(line);
       if (tty) {
         const width = (stream.columns ?? 80) - 1;
         stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
@@ -165,7 +168,7 @@ export function statusLine(context: MedperfContext, options: { quiet?: boolean }
       if (tty && shown) stream.write('\r\x1b[K');
       shown = false;
       lastStep = undefined;
-      if (text && !options.quiet) stream.write(text + '\n');
+      if (text && !options.quiet) stream.write(terminalText(text, { lines: true }) + '\n');
     },
   };
 }
@@ -210,7 +213,7 @@ export function pullLine(pull: { number: number; url: string }, created: boolean
 
 /** Prints each item as one JSON line (the --json form of every list). */
 export function jsonLines(stdout: Writable, items: unknown[]): void {
-  for (const item of items) stdout.write(JSON.stringify(item) + '\n');
+  for (const item of items) stdout.write(terminalJson(item) + '\n');
 }
 
 /** How every list command prints: JSON lines with --json, else a table, or a sentence when there is nothing. */
@@ -227,5 +230,5 @@ export function printList<T>(
   },
 ): void {
   if (options.json) jsonLines(context.stdout, options.asJson ? items.map(options.asJson) : items);
-  else context.stdout.write((items.length ? table(options.head, items.map(options.row)) : options.empty) + '\n');
+  else context.stdout.write((items.length ? table(options.head, items.map(options.row)) : terminalText(options.empty, { lines: true })) + '\n');
 }

@@ -13,6 +13,7 @@ import { sha256Hex } from '../../registry/hash.ts';
 import { BaseCommand, type MedperfContext } from '../base.ts';
 import { dockerAnswers } from '../execution.ts';
 import { buildSiteFolder } from '../../registry/site/folder.ts';
+import { terminalText } from '../terminal.ts';
 import { rankingText, type UiContextExtras } from '../ui.ts';
 
 const ADMIN = 'medperf-admin';
@@ -194,7 +195,7 @@ export class TutorialCommand extends BaseCommand {
   }
 
   private status(text: string): void {
-    this.context.stderr.write(`${text}\n`);
+    this.context.stderr.write(`${terminalText(text, { lines: true })}\n`);
   }
 
   private step(login: string, what: string): void {

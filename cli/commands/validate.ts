@@ -10,6 +10,7 @@ import { closeTree, directoryTree, gitChangedPaths, gitTree, mergeBase } from '.
 import { validateChange, validateRegistry } from '../../registry/validate.ts';
 import type { FileTree } from '../../registry/view.ts';
 import { BaseCommand } from '../base.ts';
+import { terminalText } from '../terminal.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -73,7 +74,7 @@ export class ValidateCommand extends BaseCommand {
 
     for (const f of findings) {
       if (this.json) this.printJson(f);
-      else this.print(formatFinding(f));
+      else this.print(terminalText(formatFinding(f))); // one finding, one line
     }
     for (const r of requirements) {
       if (this.json) this.printJson({ approval: r });

@@ -2,6 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import type { PullState } from '../../../registry/forge/forge.ts';
 import { BaseCommand } from '../../base.ts';
 import { describeState, withForge } from '../../forge.ts';
+import { table } from '../../ui.ts';
 
 const STATES = ['open', 'merged', 'closed', 'all'] as const;
 
@@ -40,10 +41,7 @@ export class PrLsCommand extends BaseCommand {
       return 0;
     }
     const rows = pulls.map((p) => [`#${p.number}`, describeState(p), p.author, p.title]);
-    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['PR', 'STATE', 'AUTHOR'][i]!.length));
-    const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ');
-    this.print(line(['PR', 'STATE', 'AUTHOR', 'TITLE']));
-    for (const r of rows) this.print(line(r));
+    this.print(table(['PR', 'STATE', 'AUTHOR', 'TITLE'], rows));
     return 0;
   }
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { pullNumber, withForge } from '../../forge.ts';
+import { terminalText } from '../../terminal.ts';
 
 export class PrMergeCommand extends BaseCommand {
   static override paths = [['pr', 'merge']];
@@ -19,7 +20,7 @@ export class PrMergeCommand extends BaseCommand {
   async execute(): Promise<number> {
     const merged = await withForge(this, (forge) => forge.merge(pullNumber(this.pr)));
     if (this.json) this.printJson(merged);
-    else this.print(`Merged pull request #${merged.pull.number} (${merged.pull.title}) into main at ${merged.sha.slice(0, 12)}.`);
+    else this.print(`Merged pull request #${merged.pull.number} (${terminalText(merged.pull.title)}) into main at ${merged.sha.slice(0, 12)}.`);
     return 0;
   }
 }

@@ -4,6 +4,7 @@ import { formatFinding } from '../../../registry/findings.ts';
 import { checkPull } from '../../../registry/forge/checks.ts';
 import { formatGateDecision } from '../../../registry/gate.ts';
 import { describeState, type ForgeContextExtras, pullNumber, withForge } from '../../forge.ts';
+import { terminalText } from '../../terminal.ts';
 
 export class PrViewCommand extends BaseCommand {
   static override paths = [['pr', 'view']];
@@ -32,7 +33,7 @@ export class PrViewCommand extends BaseCommand {
       this.printJson({ ...pull, reviews, comments, ...(checked ? { findings: checked.findings, gate: checked.gate } : {}) });
       return 0;
     }
-    this.print(`#${pull.number} ${pull.title}`);
+    this.print(`#${pull.number} ${terminalText(pull.title)}`);
     this.print(`State:   ${describeState(pull)}`);
     this.print(`Author:  ${pull.author}`);
     this.print(`Branch:  ${pull.branch}`);
@@ -47,13 +48,13 @@ export class PrViewCommand extends BaseCommand {
     if (!reviews.length) this.print('Reviews: none');
     else {
       this.print('Reviews:');
-      for (const r of reviews) this.print(`  ${r.login} ${r.state.toLowerCase().replace('_', ' ')} ${r.submittedAt}${r.body ? `: ${r.body}` : ''}`);
+      for (const r of reviews) this.print(`  ${r.login} ${r.state.toLowerCase().replace('_', ' ')} ${r.submittedAt}${r.body ? `: ${terminalText(r.body)}` : ''}`);
     }
     if (checked) {
       this.print();
       if (checked.findings.length) {
         this.print(`Validation: ${checked.findings.length} finding${checked.findings.length === 1 ? '' : 's'}`);
-        for (const f of checked.findings) this.print(`  ${formatFinding(f)}`);
+        for (const f of checked.findings) this.print(`  ${terminalText(formatFinding(f))}`);
       } else this.print('Validation: passed');
       for (const line of formatGateDecision(checked.gate)) this.print(line.charAt(0).toUpperCase() + line.slice(1));
     }

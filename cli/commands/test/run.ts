@@ -15,6 +15,7 @@ import { withForge } from '../../forge.ts';
 import { cubeImage, type CubeUnderTest, loadCube } from '../../cube/config.ts';
 import type { Runner } from '../../runners/runner.ts';
 import { statePaths } from '../../state.ts';
+import { terminalText } from '../../terminal.ts';
 
 const DEMO = {
   dataPreparator: 'bench-committee/chestxray-prep',
@@ -167,7 +168,8 @@ export class TestRunCommand extends CubeCommand {
   }
 
   /** A live status line on a terminal; otherwise only the lines that say something new. */
-  private status(line: string): void {
+  private status(text: string): void {
+    const line = terminalText(text);
     const stderr = this.context.stderr as NodeJS.WriteStream;
     if (stderr.isTTY) stderr.write(`\r\x1b[K  ${line}${/running/.test(line) ? '' : '\n'}`);
     else if (!/running \d+s$/.test(line)) stderr.write(`  ${line}\n`);

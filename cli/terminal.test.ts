@@ -1,0 +1,108 @@
+// Record text reaches a terminal escaped: a cube, benchmark or dataset named with ANSI escapes,
+// carriage returns, BEL, C1 controls or bidirectional overrides is shown, never obeyed, by every
+// command that prints it (tables, views, merge messages, PR titles, errors), and JSON still parses
+// back to the record's text.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_PATHS as P, exampleFiles } from '../testing/example-registry.ts';
+import { ADMIN, createHarness, type Harness } from '../testing/registry-harness.ts';
+import { terminalJson, terminalText } from './terminal.ts';
+
+/** What a terminal would obey: any C0 control but newline, DEL, C1, bidirectional and line-separator format characters. */
+const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+const PAYLOADS: Array<[string, string, string]> = [
+  // [what, the text in the record, how the terminal shows it]
+  ['ANSI colour and clear screen', 'Model\x1b[2J\x1b[31mRED', 'Model\\e[2J\\e[31mRED'],
+  ['an OSC window title ended by BEL', 'Model\x1b]0;owned\x07', 'Model\\e]0;owned\\x07'],
+  ['a carriage return that overwrites the line', 'Model\rFAILED', 'Model\\rFAILED'],
+  ['a C1 CSI and NEL', 'Model\x9b2J\x85next', 'Model\\x9b2J\\x85next'],
+  ['a bidi override and isolate', 'Model\u202egnp.exe\u2066x\u2069', 'Model\\u202egnp.exe\\u2066x\\u2069'],
+  ['a newline that forges a line, and a tab', 'Model\nmodel-owner/fake  Fake\tx', 'Model\\nmodel-owner/fake  Fake\\tx'],
+];
+
+describe('terminalText', () => {
+  it('shows each payload as its visible escape', () => {
+    for (const [, text, shown] of PAYLOADS) expect(terminalText(text)).toBe(shown);
+    expect(terminalText('two\nlines\r', { lines: true })).toBe('two\nlines\\r');
+  });
+
+  it('fast-check: nothing a terminal obeys survives, printable text is unchanged, and JSON parses back to the same value', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
+        const shown = terminalText(s);
+        expect(shown).not.toMatch(OBEYED);
+        expect(shown).not.toContain('\n');
+        expect(terminalText(s, { lines: true })).not.toMatch(OBEYED);
+        if (!OBEYED.test(s) && !s.includes('\n')) expect(shown).toBe(s);
+        const json = terminalJson({ name: s });
+        expect(json).not.toMatch(OBEYED);
+        expect(JSON.parse(json)).toEqual({ name: s });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('commands print record text escaped', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.cleanup();
+  });
+
+  /** The example registry on main, its cube, benchmark and dataset named with the payload. */
+  async function registryNamed(text: string): Promise<void> {
+    const files = exampleFiles();
+    const quoted = JSON.stringify(text);
+    files[P.cube] = files[P.cube]!.replace('name: Mobilenetv2 Classification Model', `name: ${quoted}`);
+    files[P.benchmark] = files[P.benchmark]!.replace('name: Chest X-ray classification', `name: ${quoted}`);
+    files[P.dataset] = files[P.dataset]!.replace(/^name: .*$/m, `name: ${quoted}`);
+    delete files[P.registry];
+    const admin = await h.forge(ADMIN);
+    const main = await admin.main();
+    const gone = (await main.list('mlcubes/')).concat(await main.list('datasets/'), await main.list('benchmarks/'));
+    await admin.commitToMain(
+      [...Object.entries(files).map(([path, content]) => ({ path, content })), ...gone.filter((p) => !(p in files)).map((path) => ({ path, content: null }))],
+      'Name the records',
+    );
+  }
+
+  for (const [what, text, shown] of PAYLOADS) {
+    it(`${what}: mlcube ls and view, benchmark ls and view, dataset view, pr ls and merge`, async () => {
+      await registryNamed(text);
+      const outputs: string[] = [];
+      const run = async (argv: string[]) => {
+        const r = await h.run(argv, { as: ADMIN });
+        outputs.push(r.out, r.err);
+        return r;
+      };
+      const ls = await run(['mlcube', 'ls']);
+      expect(ls.code).toBe(0);
+      // One table row for the cube, whatever the payload: a newline in a name forges no line.
+      expect(ls.out.split('\n').filter((l) => l.startsWith('model-owner/'))).toEqual([expect.stringMatching(/^model-owner\/chestxray-mobilenet +\S/)]);
+      expect(ls.out).toContain(shown);
+      expect((await run(['mlcube', 'view', 'model-owner/chestxray-mobilenet'])).out).toContain(`\nname:             ${shown}\n`);
+      expect((await run(['benchmark', 'ls'])).out).toContain(shown);
+      expect((await run(['benchmark', 'view', 'chestxray'])).out).toContain(shown);
+      // The record as YAML, whose double-quoted form escapes controls its own way (\e, \a, \x9B, \N).
+      expect((await run(['dataset', 'view', 'data-owner/hospital-a'])).out).toMatch(/\n  name: "?Model/);
+      const json = await run(['mlcube', 'ls', '--json']);
+      expect(json.out.split('\n').filter(Boolean).map((l) => JSON.parse(l).name)).toContain(text);
+
+      // A pull request titled with the payload: listed, viewed and merged.
+      const cube = (await (await h.forge(ADMIN)).main()).read(P.cube);
+      const extra = `mlcubes/model-owner/extra-${PAYLOADS.findIndex(([w]) => w === what)}.yaml`;
+      const { pull } = await (await h.forge('model-owner')).propose({ key: extra, title: `Add ${text}`, body: text, files: [{ path: extra, content: (await cube)!.toString() }] });
+      expect((await run(['pr', 'ls'])).out).toContain(`Add ${shown}`);
+      expect((await run(['pr', 'view', String(pull.number)])).out).toContain(`Add ${shown}`);
+      await (await h.forge(ADMIN)).review(pull.number, 'APPROVE');
+      const merged = await run(['pr', 'merge', String(pull.number)]);
+      expect(merged.out + merged.err).toContain(`Add ${shown}`);
+
+      for (const output of outputs) expect(output).not.toMatch(OBEYED);
+    });
+  }
+});
