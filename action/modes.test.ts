@@ -253,7 +253,7 @@ describe('gate and comment modes against the GitHub stand-in', () => {
 
 describe('a registry made by `registry init`, run through its own workflows', () => {
   const FRESH = 'org/fresh';
-  const action = 'mlcommons/medperf-git/action@v0.1.0';
+  const action = 'mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567';
   type Step = { id?: string; uses?: string; with?: Record<string, unknown> };
   type Workflow = { on: Record<string, unknown>; jobs: Record<string, { steps: Step[] }> };
   const scaffolded = scaffold({ title: 'Fresh registry', admins: ['medperf-admin'], action, branch: 'main' });

@@ -87,7 +87,7 @@ Pending means an open PR, approved means merged, rejected means closed.
 | pages | push to \`${o.branch}\` | deploys Pages | builds the leaderboard site, as each benchmark's results policy allows |
 
 The workflows that hold a write token never check out or run code from a pull request: they read it
-through the API as data. Third-party actions are pinned to commit SHAs.
+through the API as data. Every action, medperf-git's own included, is pinned to a commit SHA.
 
 ## Settings to turn on
 

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import fc from 'fast-check';
+import { ActionNotPinnedError, requirePinned } from './actions.ts';
 import { codeowners, scaffold } from './index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const files = scaffold({ title: 'Brain tumours', admins: ['alice', 'bob'], action: 'mlcommons/medperf-git/action@v0.1.0', branch: 'main' });
+const files = scaffold({ title: 'Brain tumours', admins: ['alice', 'bob'], action: 'mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567', branch: 'main' });
 const registryWorkflows = Object.entries(files).filter(([p]) => p.startsWith('.github/workflows/'));
 
 /** The messages of a validation, flattened (one-of branches included) for a readable failure. */
@@ -57,11 +59,43 @@ describe('the workflows a registry adopts', () => {
     for (const name of ['validate', 'gate', 'comment', 'pages']) expect(wf[name]!.concurrency?.group, name).toBeTruthy();
   });
 
-  it('pin every third-party action to a commit SHA', () => {
+  it('pin every action to a commit SHA, the medperf-git Action included', () => {
     const refs = registryWorkflows.flatMap(([, t]) => [...t.matchAll(/^\s*(?:- )?uses: (\S+)/gm)].map((m) => m[1]!));
     const thirdParty = refs.filter((r) => !r.startsWith('mlcommons/medperf-git/'));
     expect(thirdParty.length).toBeGreaterThanOrEqual(6);
     for (const ref of thirdParty) expect(ref).toMatch(/^actions\/[a-z-]+@[0-9a-f]{40}$/);
+    expect(refs.filter((r) => r.startsWith('mlcommons/medperf-git/'))).toEqual(Array(4).fill('mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567'));
+  });
+
+  it('refuse a tag, a branch or a short SHA for the Action, saying how to pin it', () => {
+    const how = (ref: string, repo = 'mlcommons/medperf-git', path = '/action') =>
+      `pin it to a full commit SHA: \`git ls-remote https://github.com/${repo} '${ref}^{}' '${ref}'\` prints the commit (for a tag, the line ending in ^{}), ` +
+      `then pass --action ${repo}${path}@<that 40-character SHA>`;
+    const refused = (action: string, what: string, ref: string, repo?: string, path?: string) =>
+      new ActionNotPinnedError(`--action ${action} names ${what}, which can be moved to other code, and the gate, comment and pages workflows run the Action with write tokens; ${how(ref, repo, path)}`);
+    for (const [action, what, ref, repo, path] of [
+      ['mlcommons/medperf-git/action@v0.1.0', 'a tag or branch', 'v0.1.0'],
+      ['mlcommons/medperf-git/action@main', 'a tag or branch', 'main'],
+      ['hospital/medperf-fork@release/2026', 'a tag or branch', 'release/2026', 'hospital/medperf-fork', ''],
+      ['mlcommons/medperf-git/action@0123456', 'a short or upper-case SHA', '0123456'],
+      ['mlcommons/medperf-git/action@0123456789ABCDEF0123456789ABCDEF01234567', 'a short or upper-case SHA', '0123456789ABCDEF0123456789ABCDEF01234567'],
+    ] as const) {
+      expect(() => scaffold({ title: 't', admins: ['alice'], action, branch: 'main' }), action).toThrow(refused(action, what, ref, repo, path));
+    }
+    expect(() => requirePinned('medperf-git@')).toThrow('--action must be owner/repo[/path]@<commit SHA>, not medperf-git@');
+    expect(() => requirePinned(undefined, 'v0.1.0')).toThrow(`name the medperf-git Action the workflows run, pinned to a commit; ${how('v0.1.0')}`);
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9._\/-]{1,45}$/), (ref) => {
+        const action = `mlcommons/medperf-git/action@${ref}`;
+        if (/^[0-9a-f]{40}$/.test(ref)) expect(() => requirePinned(action)).not.toThrow();
+        else expect(() => requirePinned(action)).toThrow(ActionNotPinnedError);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{40}$/), (sha) => {
+        expect(() => requirePinned(`o/r/action@${sha}`)).not.toThrow();
+      }),
+    );
   });
 
   it('write CODEOWNERS that request admins and each committee, and leave results to their owners', () => {
@@ -93,9 +127,14 @@ describe('what the project ships', () => {
     expect(messages(validateAction(text).errors).join('\n')).toMatch(/^\/runs OneOf[^]*\/runs\/using Enum conditions are not met/);
   });
 
-  it('its own workflows are valid against GitHub workflow schema', () => {
+  it('its own workflows are valid against GitHub workflow schema, and pin every action to a commit SHA', () => {
     const dir = join(root, '.github/workflows');
     const names = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)) : [];
-    for (const name of names) expect(messages(validateWorkflow(readFileSync(join(dir, name), 'utf8')).errors), name).toEqual([]);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      expect(messages(validateWorkflow(text).errors), name).toEqual([]);
+      for (const m of text.matchAll(/^\s*(?:- )?uses: (\S+)/gm)) expect(m[1], name).toMatch(/^[\w.-]+\/[\w.\/-]+@[0-9a-f]{40}$/);
+    }
   });
 });

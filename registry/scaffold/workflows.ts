@@ -2,10 +2,10 @@
 // workflow that sees the pull request's code (validate, on pull_request) holds a read-only token;
 // the workflows that hold a write token (gate, comment, pages) check out only the base branch and
 // read the pull request through the API as data. Nothing from a pull request is ever executed.
-import { PINNED, uses } from './actions.ts';
+import { PINNED, requirePinned, uses } from './actions.ts';
 
 export interface WorkflowOptions {
-  /** The medperf-git Action, pinned: `owner/repo/action@<sha or tag>`. */
+  /** The medperf-git Action, pinned to a commit: `owner/repo/action@<40-hex SHA>`. */
   action: string;
   /** The registry's default branch. */
   branch: string;
@@ -178,7 +178,9 @@ jobs:
 `;
 }
 
+/** Every workflow of a registry; the Action must be pinned to a full commit SHA. */
 export function workflows(o: WorkflowOptions): Record<string, string> {
+  requirePinned(o.action);
   return {
     '.github/workflows/validate.yml': validateWorkflow(o),
     '.github/workflows/review.yml': reviewWorkflow(),

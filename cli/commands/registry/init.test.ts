@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeTree, directoryTree } from '../../../registry/trees.ts';
 import { validateRegistry } from '../../../registry/validate.ts';
 import { main } from '../../main.ts';
+
+const ACTION = ['--action', 'mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567'];
 
 async function run(argv: string[], cwd: string) {
   let stdout = '';
@@ -28,7 +31,7 @@ afterEach(async () => {
 
 describe('medperf-git registry init', () => {
   it('scaffolds a registry that validates', async () => {
-    const r = await run(['registry', 'init', 'reg', '--title', 'Brain tumours', '--admin', 'alice', '--admin', 'bob'], tmp);
+    const r = await run(['registry', 'init', 'reg', '--title', 'Brain tumours', '--admin', 'alice', '--admin', 'bob', ...ACTION], tmp);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('wrote '))).toEqual([
@@ -51,8 +54,8 @@ describe('medperf-git registry init', () => {
   });
 
   it('will not overwrite without --force, and regenerates CODEOWNERS from the committees', async () => {
-    expect((await run(['registry', 'init', '--admin', 'alice'], tmp)).code).toBe(0);
-    const again = await run(['registry', 'init', '--admin', 'alice'], tmp);
+    expect((await run(['registry', 'init', '--admin', 'alice', ...ACTION], tmp)).code).toBe(0);
+    const again = await run(['registry', 'init', '--admin', 'alice', ...ACTION], tmp);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('error (exists): .github/CODEOWNERS, .github/workflows/comment.yml');
     const benchmark = join(tmp, 'benchmarks/lung/benchmark.yaml');
@@ -73,7 +76,7 @@ describe('medperf-git registry init', () => {
     );
     const config = (await readFile(join(tmp, 'registry.yaml'), 'utf8')) + 'description: kept as it is\n';
     await writeFile(join(tmp, 'registry.yaml'), config);
-    const forced = await run(['registry', 'init', '--force'], tmp);
+    const forced = await run(['registry', 'init', '--force', ...ACTION], tmp);
     expect(forced.code).toBe(0);
     const owners = await readFile(join(tmp, '.github/CODEOWNERS'), 'utf8');
     expect(owners).toContain('/benchmarks/lung/models/ @carol\n');
@@ -85,6 +88,19 @@ describe('medperf-git registry init', () => {
     const r = await run(['registry', 'init'], tmp);
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain('name at least one admin: --admin LOGIN');
+  });
+
+  it('needs the Action pinned to a commit, and writes nothing otherwise', async () => {
+    for (const [argv, said] of [
+      [[], 'error (action-not-pinned): name the medperf-git Action the workflows run, pinned to a commit; pin it to a full commit SHA: `git ls-remote https://github.com/mlcommons/medperf-git'],
+      [['--action', 'mlcommons/medperf-git/action@v1'], "error (action-not-pinned): --action mlcommons/medperf-git/action@v1 names a tag or branch, which can be moved to other code, and the gate, comment and pages workflows run the Action with write tokens; pin it to a full commit SHA: `git ls-remote https://github.com/mlcommons/medperf-git 'v1^{}' 'v1'`"],
+      [['--action', 'hospital/fork/action@main'], "`git ls-remote https://github.com/hospital/fork 'main^{}' 'main'` prints the commit (for a tag, the line ending in ^{}), then pass --action hospital/fork/action@<that 40-character SHA>"],
+    ] as const) {
+      const r = await run(['registry', 'init', 'reg', '--admin', 'alice', ...argv], tmp);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(said);
+      expect(existsSync(join(tmp, 'reg'))).toBe(false);
+    }
   });
 });
 

@@ -7,13 +7,11 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN } from '../../../registry/layout.ts';
 import { createView } from '../../../registry/load.ts';
 import { LocalForge } from '../../../registry/forge/local.ts';
+import { requirePinned } from '../../../registry/scaffold/actions.ts';
 import { codeowners, registryYaml, scaffold } from '../../../registry/scaffold/index.ts';
 import { closeTree, directoryTree } from '../../../registry/trees.ts';
 import { BaseCommand } from '../../base.ts';
 import { VERSION } from '../../version.ts';
-
-/** The medperf-git Action a new registry's workflows use; pin it to a commit SHA for production. */
-export const DEFAULT_ACTION = `mlcommons/medperf-git/action@v${VERSION}`;
 
 export class RegistryInitCommand extends BaseCommand {
   static override paths = [['registry', 'init']];
@@ -44,7 +42,9 @@ export class RegistryInitCommand extends BaseCommand {
   title = Option.String('--title', { description: 'The registry title (default: from registry.yaml, else the folder name)' });
   description = Option.String('--description', { description: 'One paragraph about the registry' });
   admins = Option.Array('--admin', { description: 'A GitHub login whose approval merges benchmarks (repeat for more)' });
-  action = Option.String('--action', DEFAULT_ACTION, { description: `The medperf-git Action the workflows use (default: ${DEFAULT_ACTION})` });
+  action = Option.String('--action', {
+    description: 'The medperf-git Action the workflows run, pinned to a commit: owner/repo/action@<40-character SHA> (a tag or branch is refused)',
+  });
   branch = Option.String('--branch', 'main', { description: 'The default branch (default: main)' });
   repository = Option.String('--repository', { description: 'owner/repo on GitHub, for the README' });
   force = Option.Boolean('--force', false, { description: 'Overwrite files that exist' });
@@ -73,7 +73,7 @@ export class RegistryInitCommand extends BaseCommand {
     const admins = this.admins?.length ? this.admins : existing?.admins;
     if (!admins?.length) throw new UsageError('name at least one admin: --admin LOGIN');
     checkAdmins(admins);
-    if (!/^[^\s@]+\/[^\s@]+(\/[^\s@]+)*@\S+$/.test(this.action)) throw new UsageError(`--action must be owner/repo[/path]@ref, not ${this.action}`);
+    requirePinned(this.action, `v${VERSION}`);
 
     const files = scaffold({
       title: this.title ?? existing?.title ?? `${basename(dir)} registry`,
