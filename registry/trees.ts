@@ -23,6 +23,87 @@ export interface RegistryTree extends FileTree {
   close(): Promise<void>;
   /** readLimited without a promise, for trees that read synchronously (folder, memory). */
   readLimitedSync?(path: string, limit: number): LimitedRead | undefined;
+  /** What the entry at a path is (undefined when there is none); only `file` entries are ever read. */
+  kind(path: string): Promise<EntryKind | undefined>;
+}
+
+/**
+ * What a tree entry is. A registry holds only regular files; every other kind is listed (so a rule
+ * sees it) but never read: a symbolic link is not followed, a submodule not entered, a name that is
+ * not UTF-8 text not guessed at.
+ */
+export type EntryKind = 'file' | 'symlink' | 'submodule' | 'folder' | 'special' | 'undecodable';
+
+/** The kind of the entry at a path of any tree; a tree that cannot tell has files only. */
+export async function entryKind(tree: FileTree, path: string): Promise<EntryKind | undefined> {
+  const t = tree as Partial<RegistryTree>;
+  if (typeof t.kind === 'function') return t.kind(path);
+  return (await tree.has(path)) ? 'file' : undefined;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
+
+/**
+ * A path as git or the file system gives it (bytes) as text. A segment that is not valid UTF-8
+ * keeps its bytes visible as `\xNN` (printable ASCII stays as it is), so the entry is still listed,
+ * can be named in a finding, and can never match a record's path.
+ */
+export function pathFromBytes(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const segments: string[] = [];
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 0x2f) continue;
+      const segment = bytes.subarray(start, i);
+      try {
+        segments.push(UTF8.decode(segment));
+      } catch {
+        segments.push([...segment].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join(''));
+      }
+      start = i + 1;
+    }
+    return segments.join('/');
+  }
+}
+
+/** Whether a path is one pathFromBytes made of a name that is not UTF-8 text. */
+export function isUndecodablePath(path: string): boolean {
+  return path.includes('\\') && ESCAPED_BYTE.test(path);
+}
+
+/** The bytes a path of pathFromBytes stands for (its inverse). */
+export function bytesFromPath(path: string): Buffer {
+  if (!isUndecodablePath(path)) return Buffer.from(path, 'utf8');
+  const parts = path.split('/').map((segment) =>
+    ESCAPED_BYTE.test(segment) && !/[^\x20-\x7e]/.test(segment)
+      ? Buffer.from(segment.replace(/\\x([0-9a-f]{2})|([\s\S])/g, (_m, hex: string | undefined, c: string | undefined) => String.fromCharCode(hex ? parseInt(hex, 16) : c!.charCodeAt(0))), 'latin1')
+      : Buffer.from(segment, 'utf8'),
+  );
+  return Buffer.concat(parts.flatMap((b, i) => (i ? [Buffer.from('/'), b] : [b])));
+}
+
+/** Splits NUL-separated output (git's -z) into byte strings, without decoding. */
+function splitNul(out: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, start)) {
+    if (i > start) parts.push(out.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < out.length) parts.push(out.subarray(start));
+  return parts;
+}
+
+/** The kind of a git tree entry from its mode. */
+function kindOfMode(mode: string): EntryKind {
+  if (mode === '100644' || mode === '100755') return 'file';
+  if (mode === '120000') return 'symlink';
+  if (mode === '160000') return 'submodule';
+  if (mode === '40000' || mode === '040000') return 'folder';
+  return 'special';
 }
 
 /** Reads with a size limit from any tree: the trees of this module check the size first. */
@@ -60,20 +141,28 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
   let allSet: Set<string> | undefined = all && new Set(all);
   const root = dir.endsWith('/') ? dir : dir + '/';
 
-  function walk(rel: string, out: string[]): void {
+  // Names are read as bytes: a name that is not UTF-8 text is listed (escaped), not lost.
+  const kinds = new Map<string, EntryKind>();
+  function walk(rel: string, raw: Buffer, out: string[]): void {
     let entries;
     try {
-      entries = readdirSync(rel ? root + rel : dir, { withFileTypes: true });
+      entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       return;
     }
     for (const e of entries) {
-      if (!rel && e.name === '.git') continue;
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p, out);
-      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+      const name = pathFromBytes(e.name);
+      if (!rel && name === '.git') continue;
+      const p = rel ? `${rel}/${name}` : name;
+      const kind: EntryKind = isUndecodablePath(name) ? 'undecodable' : e.isDirectory() ? 'folder' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : 'special';
+      if (kind === 'folder') walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out);
+      else {
+        out.push(p);
+        if (kind !== 'file') kinds.set(p, kind);
+      }
     }
   }
+  const walkFrom = (folder: string, out: string[]) => walk(folder, folder ? Buffer.from(folder + '/') : Buffer.alloc(0), out);
 
   // One buffer, reused for every read: a record file is read with open, one read, close; its size
   // is known from the read itself (up to limit + 1 bytes), so a large file is never read whole.
@@ -118,7 +207,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out: string[] = [];
-        walk('', out);
+        walkFrom('', out);
         all = out.sort();
         allSet = new Set(all);
         return all;
@@ -126,7 +215,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       // Walk only the folder the prefix names (a prefix that is a folder path, with or without '/').
       const folder = p.endsWith('/') ? p.slice(0, -1) : p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '';
       const out: string[] = [];
-      walk(folder, out);
+      walkFrom(folder, out);
       return out.filter((f) => f.startsWith(p)).sort();
     },
     // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
@@ -141,11 +230,28 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
+      return (await this.kind(path)) !== undefined;
+    },
+    async kind(path) {
+      if (isUndecodablePath(path)) {
+        if (allSet) return kinds.get(path);
+        try {
+          lstatSync(Buffer.concat([Buffer.from(root), bytesFromPath(path)]));
+          return 'undecodable';
+        } catch {
+          return undefined;
+        }
+      }
+      if (allSet && !allSet.has(path)) return undefined;
+      const known = kinds.get(path);
+      if (known) return known;
+      if (!safeRelative(path)) return undefined;
       try {
         const st = lstatSync(root + path);
-        return st.isFile() || st.isSymbolicLink();
+        // A folder where a file was named is a submodule's checkout (git lists a gitlink as a path).
+        return st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'folder' : 'special';
       } catch {
-        return false;
+        return undefined;
       }
     },
     async close() {},
@@ -182,6 +288,9 @@ export function memoryTree(files: Record<string, string | Buffer>): RegistryTree
     async has(path) {
       return map.has(path);
     },
+    async kind(path) {
+      return map.has(path) ? (isUndecodablePath(path) ? 'undecodable' : 'file') : undefined;
+    },
     async close() {},
   };
 }
@@ -203,10 +312,13 @@ class CatFile {
   private expecting?: { pending: Pending; header: string; size: number };
   private failed?: Error;
 
-  constructor(private readonly repoDir: string) {}
+  constructor(
+    private readonly repoDir: string,
+    private readonly env?: NodeJS.ProcessEnv,
+  ) {}
 
   private start(): ChildProcessWithoutNullStreams {
-    const child = spawn('git', ['cat-file', '--batch-command'], { cwd: this.repoDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', '--batch-command'], { cwd: this.repoDir, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -301,20 +413,21 @@ class CatFile {
  * (relative to the repository's top) makes a folder of the revision the tree's root, for a
  * registry kept inside a larger repository.
  */
-export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } = {}): RegistryTree {
-  const cat = new CatFile(repoDir);
+export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; env?: NodeJS.ProcessEnv } = {}): RegistryTree {
+  const cat = new CatFile(repoDir, opts.env);
   const sizes = new Map<string, number>();
   let all: string[] | undefined;
-  let allSet: Set<string> | undefined;
+  let allKinds: Map<string, EntryKind> | undefined;
   let commit: Promise<string> | undefined;
+  const exec = (args: string[]) => execFileAsync('git', args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
 
   // The revision is resolved once to a tree id, so every read sees the same tree even if a branch moves.
   const subdir = (opts.subdir ?? '').replace(/^\/+|\/+$/g, '');
   const resolved = () =>
     (commit ??= (async () => {
-      const git = (arg: string) => execFileAsync('git', ['rev-parse', '--verify', '--end-of-options', arg], { cwd: repoDir });
-      const c = (await git(`${rev}^{commit}`)).stdout.trim();
-      return (await git(subdir ? `${c}:${subdir}` : `${c}^{tree}`)).stdout.trim();
+      const git = async (arg: string) => (await exec(['rev-parse', '--verify', '--end-of-options', arg])).stdout.toString('utf8').trim();
+      const c = await git(`${rev}^{commit}`);
+      return git(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
     })());
 
   async function lsTree(prefix: string): Promise<string[]> {
@@ -322,26 +435,81 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } 
     const args = ['ls-tree', '-r', '-l', '-z', '--full-tree', await resolved()];
     const folder = prefix.endsWith('/') ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
     if (folder) args.push('--', folder);
-    const { stdout } = await execFileAsync('git', args, { cwd: repoDir, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
+    const { stdout } = await exec(args);
     const out: string[] = [];
-    for (const entry of stdout.toString('utf8').split('\0')) {
-      if (!entry) continue;
-      const tab = entry.indexOf('\t');
-      const [, type, , size] = entry.slice(0, tab).split(/\s+/);
-      const path = entry.slice(tab + 1);
-      if (type !== 'blob') continue;
-      sizes.set(path, Number(size));
+    const kinds = new Map<string, EntryKind>();
+    for (const entry of splitNul(stdout)) {
+      // <mode> SP <type> SP <object> SP+ <size> TAB <path>
+      const tab = entry.indexOf(0x09);
+      const [mode, , , size] = entry.toString('latin1', 0, tab).split(/\s+/);
+      const path = pathFromBytes(entry.subarray(tab + 1));
+      const kind = isUndecodablePath(path) ? 'undecodable' : kindOfMode(mode!);
+      kinds.set(path, kind);
+      if (kind === 'file') sizes.set(path, Number(size));
       if (path.startsWith(prefix)) out.push(path);
     }
+    if (!prefix) allKinds = kinds;
     return out.sort();
+  }
+
+  // A folder's entries, read from its tree object (raw names, modes, ids), each folder once: what a
+  // path is, without listing the revision.
+  const folders = new Map<string, Promise<Map<string, { kind: EntryKind; id: string }> | undefined>>();
+  function folderEntries(folder: string): Promise<Map<string, { kind: EntryKind; id: string }> | undefined> {
+    let entries = folders.get(folder);
+    if (!entries) {
+      entries = (async () => {
+        let id: string;
+        if (!folder) id = await resolved();
+        else {
+          const slash = folder.lastIndexOf('/');
+          const parent = await folderEntries(slash < 0 ? '' : folder.slice(0, slash));
+          const entry = parent?.get(folder.slice(slash + 1));
+          if (entry?.kind !== 'folder') return undefined;
+          id = entry.id;
+        }
+        const { header, body } = await cat.request(`contents ${id}`, true);
+        if (!body || !/ tree \d+$/.test(header)) return undefined;
+        const out = new Map<string, { kind: EntryKind; id: string }>();
+        const hashBytes = id.length / 2;
+        for (let i = 0; i < body.length; ) {
+          const space = body.indexOf(0x20, i);
+          const nul = body.indexOf(0, space);
+          if (space < 0 || nul < 0) break;
+          const name = pathFromBytes(body.subarray(space + 1, nul));
+          const kind = isUndecodablePath(name) ? 'undecodable' : kindOfMode(body.toString('latin1', i, space));
+          out.set(name, { kind, id: body.toString('hex', nul + 1, nul + 1 + hashBytes) });
+          i = nul + 1 + hashBytes;
+        }
+        return out;
+      })();
+      folders.set(folder, entries);
+    }
+    return entries;
+  }
+
+  async function entry(path: string): Promise<{ kind: EntryKind; id?: string } | undefined> {
+    if (allKinds) {
+      const kind = allKinds.get(path);
+      return kind && { kind };
+    }
+    if (!safeRelative(path)) return undefined;
+    const slash = path.lastIndexOf('/');
+    return (await folderEntries(slash < 0 ? '' : path.slice(0, slash)))?.get(path.slice(slash + 1));
+  }
+
+  /** The blob to read at a path: only a regular file is ever read (never a link's target text). */
+  async function blob(path: string): Promise<string | undefined> {
+    const e = await entry(path);
+    return e?.kind === 'file' ? (e.id ?? `${await resolved()}:${path}`) : undefined;
   }
 
   async function info(path: string): Promise<number | undefined> {
     const known = sizes.get(path);
     if (known !== undefined) return known;
-    if (allSet && !allSet.has(path)) return undefined;
-    if (!safeRelative(path)) return undefined;
-    const { header } = await cat.request(`info ${await resolved()}:${path}`, false);
+    const id = await blob(path);
+    if (!id) return undefined;
+    const { header } = await cat.request(`info ${id}`, false);
     const m = /^[0-9a-f]+ blob (\d+)$/.exec(header);
     if (!m) return undefined;
     const size = Number(m[1]);
@@ -350,8 +518,9 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } 
   }
 
   async function contents(path: string): Promise<Buffer | undefined> {
-    if (!safeRelative(path)) return undefined;
-    const { header, body } = await cat.request(`contents ${await resolved()}:${path}`, true);
+    const id = await blob(path);
+    if (!id) return undefined;
+    const { header, body } = await cat.request(`contents ${id}`, true);
     return /^[0-9a-f]+ blob \d+$/.test(header) ? body : undefined;
   }
 
@@ -361,10 +530,7 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } 
       const p = normalizePrefix(prefix);
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       const listed = await lsTree(p);
-      if (!p) {
-        all = listed;
-        allSet = new Set(all);
-      }
+      if (!p) all = listed;
       return listed;
     },
     async read(path) {
@@ -378,7 +544,11 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string } 
       return bytes ? { size: bytes.length, bytes } : undefined;
     },
     async has(path) {
-      return (await info(path)) !== undefined;
+      const kind = (await entry(path))?.kind;
+      return kind !== undefined && kind !== 'folder';
+    },
+    async kind(path) {
+      return (await entry(path))?.kind;
     },
     close: () => cat.close(),
   };
@@ -414,16 +584,19 @@ export async function gitChangedPaths(repoDir: string, baseRev: string, headRev?
   const args = ['diff', '--name-only', '-z', '--relative', '--no-renames', '--no-ext-diff', baseRev];
   if (headRev) args.push(headRev);
   args.push('--', '.');
-  const { stdout } = await execFileAsync('git', args, { cwd: repoDir, maxBuffer: 256 * 1024 * 1024 });
-  const out = new Set(stdout.split('\0').filter(Boolean));
+  const options = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' as const };
+  const out = new Set(pathsFromGit((await execFileAsync('git', args, options)).stdout));
   if (!headRev) {
-    const untracked = await execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
-      cwd: repoDir,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    for (const p of untracked.stdout.split('\0')) if (p) out.add(p);
+    // An untracked repository inside the folder is listed as `name/`: it is listed as the path it sits at.
+    const untracked = await execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard'], options);
+    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ''));
   }
   return [...out].sort();
+}
+
+/** The paths of git's NUL-separated output (`-z`), names that are not UTF-8 text escaped (pathFromBytes). */
+export function pathsFromGit(stdout: Buffer): string[] {
+  return splitNul(stdout).map(pathFromBytes);
 }
 
 /** `git merge-base REV HEAD`: what a change is compared with (the fork point, not REV itself). */

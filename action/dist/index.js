@@ -40782,6 +40782,59 @@ import { spawn, execFile } from "node:child_process";
 import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readdirSync as readdirSync2, readSync } from "node:fs";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile);
+async function entryKind(tree, path) {
+  const t = tree;
+  if (typeof t.kind === "function") return t.kind(path);
+  return await tree.has(path) ? "file" : void 0;
+}
+var UTF8 = new TextDecoder("utf-8", { fatal: true });
+var ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
+function pathFromBytes(bytes) {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const segments = [];
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 47) continue;
+      const segment = bytes.subarray(start, i);
+      try {
+        segments.push(UTF8.decode(segment));
+      } catch {
+        segments.push([...segment].map((b) => b >= 32 && b < 127 && b !== 92 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`).join(""));
+      }
+      start = i + 1;
+    }
+    return segments.join("/");
+  }
+}
+function isUndecodablePath(path) {
+  return path.includes("\\") && ESCAPED_BYTE.test(path);
+}
+function bytesFromPath(path) {
+  if (!isUndecodablePath(path)) return Buffer.from(path, "utf8");
+  const parts = path.split("/").map(
+    (segment) => ESCAPED_BYTE.test(segment) && !/[^\x20-\x7e]/.test(segment) ? Buffer.from(segment.replace(/\\x([0-9a-f]{2})|([\s\S])/g, (_m, hex, c) => String.fromCharCode(hex ? parseInt(hex, 16) : c.charCodeAt(0))), "latin1") : Buffer.from(segment, "utf8")
+  );
+  return Buffer.concat(parts.flatMap((b, i) => i ? [Buffer.from("/"), b] : [b]));
+}
+function splitNul(out) {
+  const parts = [];
+  let start = 0;
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, start)) {
+    if (i > start) parts.push(out.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < out.length) parts.push(out.subarray(start));
+  return parts;
+}
+function kindOfMode(mode) {
+  if (mode === "100644" || mode === "100755") return "file";
+  if (mode === "120000") return "symlink";
+  if (mode === "160000") return "submodule";
+  if (mode === "40000" || mode === "040000") return "folder";
+  return "special";
+}
 async function readLimited(tree, path, limit) {
   const t = tree;
   if (typeof t.readLimited === "function") return t.readLimited(path, limit);
@@ -40803,20 +40856,27 @@ function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
   const root = dir.endsWith("/") ? dir : dir + "/";
-  function walk(rel, out) {
+  const kinds = /* @__PURE__ */ new Map();
+  function walk(rel, raw, out) {
     let entries;
     try {
-      entries = readdirSync2(rel ? root + rel : dir, { withFileTypes: true });
+      entries = readdirSync2(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
     } catch {
       return;
     }
     for (const e of entries) {
-      if (!rel && e.name === ".git") continue;
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p, out);
-      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+      const name2 = pathFromBytes(e.name);
+      if (!rel && name2 === ".git") continue;
+      const p = rel ? `${rel}/${name2}` : name2;
+      const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
+      if (kind === "folder") walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out);
+      else {
+        out.push(p);
+        if (kind !== "file") kinds.set(p, kind);
+      }
     }
   }
+  const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
   let scratch = Buffer.allocUnsafe(64 * 1024);
   function readSyncLimited(path, limit) {
     if (!safeRelative(path)) return void 0;
@@ -40855,14 +40915,14 @@ function directoryTree(dir, opts = {}) {
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out2 = [];
-        walk("", out2);
+        walkFrom("", out2);
         all = out2.sort();
         allSet = new Set(all);
         return all;
       }
       const folder = p.endsWith("/") ? p.slice(0, -1) : p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
       const out = [];
-      walk(folder, out);
+      walkFrom(folder, out);
       return out.filter((f) => f.startsWith(p)).sort();
     },
     // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
@@ -40877,11 +40937,27 @@ function directoryTree(dir, opts = {}) {
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
+      return await this.kind(path) !== void 0;
+    },
+    async kind(path) {
+      if (isUndecodablePath(path)) {
+        if (allSet) return kinds.get(path);
+        try {
+          lstatSync(Buffer.concat([Buffer.from(root), bytesFromPath(path)]));
+          return "undecodable";
+        } catch {
+          return void 0;
+        }
+      }
+      if (allSet && !allSet.has(path)) return void 0;
+      const known = kinds.get(path);
+      if (known) return known;
+      if (!safeRelative(path)) return void 0;
       try {
         const st = lstatSync(root + path);
-        return st.isFile() || st.isSymbolicLink();
+        return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "folder" : "special";
       } catch {
-        return false;
+        return void 0;
       }
     },
     async close() {
@@ -40889,17 +40965,19 @@ function directoryTree(dir, opts = {}) {
   };
 }
 var CatFile = class {
-  constructor(repoDir) {
+  constructor(repoDir, env) {
     this.repoDir = repoDir;
+    this.env = env;
   }
   repoDir;
+  env;
   child;
   queue = [];
   buffer = Buffer.alloc(0);
   expecting;
   failed;
   start() {
-    const child = spawn("git", ["cat-file", "--batch-command"], { cwd: this.repoDir, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("git", ["cat-file", "--batch-command"], { cwd: this.repoDir, env: this.env, stdio: ["pipe", "pipe", "pipe"] });
     child.stdout.on("data", (chunk) => this.onData(chunk));
     let stderr = "";
     child.stderr.on("data", (c) => stderr += c.toString());
@@ -40985,40 +41063,89 @@ var CatFile = class {
   }
 };
 function gitTree(repoDir, rev, opts = {}) {
-  const cat = new CatFile(repoDir);
+  const cat = new CatFile(repoDir, opts.env);
   const sizes = /* @__PURE__ */ new Map();
   let all;
-  let allSet;
+  let allKinds;
   let commit;
+  const exec = (args) => execFileAsync("git", args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
   const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
   const resolved = () => commit ??= (async () => {
-    const git2 = (arg) => execFileAsync("git", ["rev-parse", "--verify", "--end-of-options", arg], { cwd: repoDir });
-    const c = (await git2(`${rev}^{commit}`)).stdout.trim();
-    return (await git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`)).stdout.trim();
+    const git2 = async (arg) => (await exec(["rev-parse", "--verify", "--end-of-options", arg])).stdout.toString("utf8").trim();
+    const c = await git2(`${rev}^{commit}`);
+    return git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
   })();
   async function lsTree(prefix) {
     const args = ["ls-tree", "-r", "-l", "-z", "--full-tree", await resolved()];
     const folder = prefix.endsWith("/") ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
     if (folder) args.push("--", folder);
-    const { stdout } = await execFileAsync("git", args, { cwd: repoDir, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
+    const { stdout } = await exec(args);
     const out = [];
-    for (const entry of stdout.toString("utf8").split("\0")) {
-      if (!entry) continue;
-      const tab = entry.indexOf("	");
-      const [, type2, , size] = entry.slice(0, tab).split(/\s+/);
-      const path = entry.slice(tab + 1);
-      if (type2 !== "blob") continue;
-      sizes.set(path, Number(size));
+    const kinds = /* @__PURE__ */ new Map();
+    for (const entry2 of splitNul(stdout)) {
+      const tab = entry2.indexOf(9);
+      const [mode, , , size] = entry2.toString("latin1", 0, tab).split(/\s+/);
+      const path = pathFromBytes(entry2.subarray(tab + 1));
+      const kind = isUndecodablePath(path) ? "undecodable" : kindOfMode(mode);
+      kinds.set(path, kind);
+      if (kind === "file") sizes.set(path, Number(size));
       if (path.startsWith(prefix)) out.push(path);
     }
+    if (!prefix) allKinds = kinds;
     return out.sort();
+  }
+  const folders = /* @__PURE__ */ new Map();
+  function folderEntries(folder) {
+    let entries = folders.get(folder);
+    if (!entries) {
+      entries = (async () => {
+        let id;
+        if (!folder) id = await resolved();
+        else {
+          const slash = folder.lastIndexOf("/");
+          const parent = await folderEntries(slash < 0 ? "" : folder.slice(0, slash));
+          const entry2 = parent?.get(folder.slice(slash + 1));
+          if (entry2?.kind !== "folder") return void 0;
+          id = entry2.id;
+        }
+        const { header, body } = await cat.request(`contents ${id}`, true);
+        if (!body || !/ tree \d+$/.test(header)) return void 0;
+        const out = /* @__PURE__ */ new Map();
+        const hashBytes = id.length / 2;
+        for (let i = 0; i < body.length; ) {
+          const space = body.indexOf(32, i);
+          const nul = body.indexOf(0, space);
+          if (space < 0 || nul < 0) break;
+          const name2 = pathFromBytes(body.subarray(space + 1, nul));
+          const kind = isUndecodablePath(name2) ? "undecodable" : kindOfMode(body.toString("latin1", i, space));
+          out.set(name2, { kind, id: body.toString("hex", nul + 1, nul + 1 + hashBytes) });
+          i = nul + 1 + hashBytes;
+        }
+        return out;
+      })();
+      folders.set(folder, entries);
+    }
+    return entries;
+  }
+  async function entry(path) {
+    if (allKinds) {
+      const kind = allKinds.get(path);
+      return kind && { kind };
+    }
+    if (!safeRelative(path)) return void 0;
+    const slash = path.lastIndexOf("/");
+    return (await folderEntries(slash < 0 ? "" : path.slice(0, slash)))?.get(path.slice(slash + 1));
+  }
+  async function blob(path) {
+    const e = await entry(path);
+    return e?.kind === "file" ? e.id ?? `${await resolved()}:${path}` : void 0;
   }
   async function info2(path) {
     const known = sizes.get(path);
     if (known !== void 0) return known;
-    if (allSet && !allSet.has(path)) return void 0;
-    if (!safeRelative(path)) return void 0;
-    const { header } = await cat.request(`info ${await resolved()}:${path}`, false);
+    const id = await blob(path);
+    if (!id) return void 0;
+    const { header } = await cat.request(`info ${id}`, false);
     const m = /^[0-9a-f]+ blob (\d+)$/.exec(header);
     if (!m) return void 0;
     const size = Number(m[1]);
@@ -41026,8 +41153,9 @@ function gitTree(repoDir, rev, opts = {}) {
     return size;
   }
   async function contents(path) {
-    if (!safeRelative(path)) return void 0;
-    const { header, body } = await cat.request(`contents ${await resolved()}:${path}`, true);
+    const id = await blob(path);
+    if (!id) return void 0;
+    const { header, body } = await cat.request(`contents ${id}`, true);
     return /^[0-9a-f]+ blob \d+$/.test(header) ? body : void 0;
   }
   return {
@@ -41036,10 +41164,7 @@ function gitTree(repoDir, rev, opts = {}) {
       const p = normalizePrefix(prefix);
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       const listed = await lsTree(p);
-      if (!p) {
-        all = listed;
-        allSet = new Set(all);
-      }
+      if (!p) all = listed;
       return listed;
     },
     async read(path) {
@@ -41053,7 +41178,11 @@ function gitTree(repoDir, rev, opts = {}) {
       return bytes ? { size: bytes.length, bytes } : void 0;
     },
     async has(path) {
-      return await info2(path) !== void 0;
+      const kind = (await entry(path))?.kind;
+      return kind !== void 0 && kind !== "folder";
+    },
+    async kind(path) {
+      return (await entry(path))?.kind;
     },
     close: () => cat.close()
   };
@@ -41078,16 +41207,16 @@ async function gitChangedPaths(repoDir, baseRev, headRev) {
   const args = ["diff", "--name-only", "-z", "--relative", "--no-renames", "--no-ext-diff", baseRev];
   if (headRev) args.push(headRev);
   args.push("--", ".");
-  const { stdout } = await execFileAsync("git", args, { cwd: repoDir, maxBuffer: 256 * 1024 * 1024 });
-  const out = new Set(stdout.split("\0").filter(Boolean));
+  const options2 = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: "buffer" };
+  const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout));
   if (!headRev) {
-    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard"], {
-      cwd: repoDir,
-      maxBuffer: 256 * 1024 * 1024
-    });
-    for (const p of untracked.stdout.split("\0")) if (p) out.add(p);
+    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard"], options2);
+    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ""));
   }
   return [...out].sort();
+}
+function pathsFromGit(stdout) {
+  return splitNul(stdout).map(pathFromBytes);
 }
 async function mergeBase(repoDir, rev, head = "HEAD") {
   const { stdout } = await execFileAsync("git", ["merge-base", "--end-of-options", rev, head], { cwd: repoDir });
@@ -45228,6 +45357,18 @@ var rule = {
 
 // registry/rules/layout.ts
 var UNREADABLE = "file cannot be read as a regular file: symbolic links and special files are not allowed in a registry";
+var NOT_A_FILE = {
+  symlink: "a symbolic link: registry files are regular files, never links (a link is not followed); commit the file itself or remove the link",
+  submodule: "a submodule (gitlink): a registry holds no other repositories; remove it with `git rm --cached` and its entry in .gitmodules",
+  folder: "a folder (a submodule or another repository) where git tracks a single entry: a registry holds no other repositories; remove it with `git rm --cached`",
+  special: "file cannot be read as a regular file: symbolic links and special files are not allowed in a registry",
+  undecodable: "file name is not valid UTF-8 (its bytes are shown as \\xNN): no rule can read a file by such a name, and registry names are lower-case ASCII; rename or remove it"
+};
+async function entryFinding(tree, path) {
+  const kind = await entryKind(tree, path);
+  if (!kind || kind === "file") return void 0;
+  return { path, line: 1, column: 1, rule: "layout", message: NOT_A_FILE[kind] };
+}
 async function auxiliaryFindings(tree, path) {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
   if (!read) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
@@ -45245,6 +45386,11 @@ var rule2 = {
   async check(ctx) {
     const out = [];
     for (const path of ctx.changed) {
+      const notAFile = await entryFinding(ctx.head.tree, path);
+      if (notAFile) {
+        out.push(notAFile);
+        continue;
+      }
       if (isAuxiliaryPath(path)) {
         out.push(...await auxiliaryFindings(ctx.head.tree, path));
         continue;

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gitTree, pathsFromGit } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { commitIdentity, type FileChange } from './forge.ts';
 
@@ -75,38 +76,17 @@ export async function resolveRev(cwd: string, rev: string, env?: NodeJS.ProcessE
 }
 
 /**
- * A FileTree over one commit of a repository, read with `git ls-tree` and `git cat-file`: no
- * checkout, no long-lived process. In a partial clone a missing blob is fetched on demand.
+ * A FileTree over one commit of a repository, read from the object database (no checkout), with
+ * git's environment for the forge. In a partial clone a missing blob is fetched on demand.
  */
 export function revTree(repo: string, rev: string, env?: NodeJS.ProcessEnv): FileTree {
-  let listing: Promise<string[]> | undefined;
-  const all = () =>
-    (listing ??= git(['ls-tree', '-r', '--full-tree', '--name-only', '-z', rev], { cwd: repo, env }).then((r) =>
-      r.stdout
-        .toString('utf8')
-        .split('\0')
-        .filter(Boolean)
-        .sort(),
-    ));
-  return {
-    label: `git:${rev.slice(0, 12)}`,
-    async list(prefix = '') {
-      return (await all()).filter((p) => p.startsWith(prefix));
-    },
-    async read(path) {
-      const r = await git(['cat-file', 'blob', `${rev}:${path}`], { cwd: repo, env, okCodes: [128] });
-      return r.code === 0 ? r.stdout : undefined;
-    },
-    async has(path) {
-      return (await all()).includes(path);
-    },
-  };
+  return gitTree(repo, rev, { env: gitEnv(env) });
 }
 
 /** Paths that differ between two commits (added, modified, deleted), sorted. */
 export async function diffPaths(repo: string, from: string, to: string, env?: NodeJS.ProcessEnv): Promise<string[]> {
   const r = await git(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd: repo, env });
-  return r.stdout.toString('utf8').split('\0').filter(Boolean).sort();
+  return pathsFromGit(r.stdout).sort();
 }
 
 /**

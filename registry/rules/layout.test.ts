@@ -64,7 +64,7 @@ describe('layout rule over a folder', () => {
       const tree = directoryTree(dir);
       expect(await tree.read('mlcubes/model-owner/linked.yaml')).toBeUndefined();
       const findings = await rule.check({ head: createView(tree), changed: await tree.list() });
-      const message = 'file cannot be read as a regular file: symbolic links and special files are not allowed in a registry';
+      const message = 'a symbolic link: registry files are regular files, never links (a link is not followed); commit the file itself or remove the link';
       expect(sortFindings(findings).map(formatFinding)).toEqual([`README.md:1:1 layout ${message}`, `mlcubes/model-owner/linked.yaml:1:1 layout ${message}`]);
       rmSync(join(dir, '..', 'secret-' + dir.split('/').pop()));
     } finally {
