@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type Docker from 'dockerode';
 import * as tar from 'tar';
 import { MedperfError } from '../../registry/errors.ts';
+import { followEngineStream } from './docker-pull.ts';
 
 /** What MLCube's docker platform says about building the image. */
 export interface CubeBuild {
@@ -69,22 +70,12 @@ export async function buildCubeImage(docker: Docker, image: string, build: CubeB
   const lines: string[] = [];
   try {
     const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: image, dockerfile: build.dockerfile.split(sep).join('/'), rm: true, forcerm: true });
-    await new Promise<void>((resolveBuild, reject) =>
-      docker.modem.followProgress(
-        stream,
-        (error: Error | null, output: Array<{ error?: string }>) => {
-          const failed = error?.message ?? output?.find((o) => o.error)?.error;
-          if (failed) reject(new Error(failed));
-          else resolveBuild();
-        },
-        (event: { stream?: string }) => {
-          for (const line of (event.stream ?? '').split('\n').filter((l) => l.trim())) {
-            lines.push(line);
-            if (/^Step \d+\/\d+ :/.test(line)) options.onStatus?.(`${options.label}: build ${line}`);
-          }
-        },
-      ),
-    );
+    await followEngineStream(docker, stream, (event: { stream?: string }) => {
+      for (const line of (event.stream ?? '').split('\n').filter((l) => l.trim())) {
+        lines.push(line);
+        if (/^Step \d+\/\d+ :/.test(line)) options.onStatus?.(`${options.label}: build ${line}`);
+      }
+    });
   } catch (error) {
     const tail = lines.slice(-10).map((l) => `  | ${l}`).join('\n');
     throw new ImageBuildError(`${options.label}: building ${image} from ${build.config} failed: ${(error as Error).message.trim()}${tail ? `\nlast lines of the build:\n${tail}` : ''}`);

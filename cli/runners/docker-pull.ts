@@ -14,6 +14,24 @@ export class ImagePullError extends MedperfError {
   }
 }
 
+/**
+ * Follows a progress stream of the engine (a pull or a build) to its end: each event goes to
+ * `onEvent`; an error the engine reports in the stream rejects, as a failed request does.
+ */
+export function followEngineStream<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, output: Array<{ error?: string }>) => {
+        const failed = error?.message ?? output?.find((o) => o.error)?.error;
+        if (failed) reject(new Error(failed));
+        else resolve();
+      },
+      onEvent,
+    );
+  });
+}
+
 /** Where an image reference is pulled from: its registry host, or Docker Hub's. */
 export function registryHost(reference: string): string {
   const first = reference.split('/')[0]!;
@@ -102,28 +120,18 @@ export async function pullImage(
       const stream = await docker.pull(reference, auth ? { authconfig: auth } : {});
       const layers = new Map<string, { current: number; total: number }>();
       let shown = 0;
-      await new Promise<void>((resolve, reject) => {
-        docker.modem.followProgress(
-          stream,
-          (error: Error | null, output: Array<{ error?: string }>) => {
-            const failed = error?.message ?? output?.find((o) => o.error)?.error;
-            if (failed) reject(new Error(failed));
-            else resolve();
-          },
-          (event: { id?: string; status?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
-            if (!event.id || !event.progressDetail?.total || event.status !== 'Downloading') return;
-            layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
-            let done = 0;
-            let total = 0;
-            for (const l of layers.values()) (done += l.current), (total += l.total);
-            options.onProgress?.('image pull', done, total);
-            const tenth = Math.floor((done / total) * 10);
-            if (tenth > shown) {
-              shown = tenth;
-              options.onStatus?.(`${options.label}: pulling ${reference}: ${size(done)} of ${size(total)}`);
-            }
-          },
-        );
+      await followEngineStream(docker, stream, (event: { id?: string; status?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
+        if (!event.id || !event.progressDetail?.total || event.status !== 'Downloading') return;
+        layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+        let done = 0;
+        let total = 0;
+        for (const l of layers.values()) (done += l.current), (total += l.total);
+        options.onProgress?.('image pull', done, total);
+        const tenth = Math.floor((done / total) * 10);
+        if (tenth > shown) {
+          shown = tenth;
+          options.onStatus?.(`${options.label}: pulling ${reference}: ${size(done)} of ${size(total)}`);
+        }
       });
       options.onStatus?.(`${options.label}: pulled ${reference}`);
       return reference;
