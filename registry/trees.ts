@@ -230,7 +230,8 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
-      return (await this.kind(path)) !== undefined;
+      const kind = await this.kind(path);
+      return kind !== undefined && kind !== 'folder';
     },
     async kind(path) {
       if (isUndecodablePath(path)) {

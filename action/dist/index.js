@@ -40937,7 +40937,8 @@ function directoryTree(dir, opts = {}) {
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
-      return await this.kind(path) !== void 0;
+      const kind = await this.kind(path);
+      return kind !== void 0 && kind !== "folder";
     },
     async kind(path) {
       if (isUndecodablePath(path)) {
