@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { GitHubStandIn } from '../testing/github-standin/server.ts';
+import { GITHUB_ACTIONS_APP_ID, GitHubStandIn } from '../testing/github-standin/server.ts';
 import { scaffold } from '../registry/scaffold/index.ts';
 import { runAction } from '../testing/action.ts';
 
@@ -163,7 +163,7 @@ beforeAll(async () => {
     { path: resultPath('hospital-b', 'bench-committee/chestxray-cnn'), content: toHospitalB(byPath.get(resultPath('hospital-a', 'bench-committee/chestxray-cnn'))!) },
   );
   await standin.createRepo(REPO, files, ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner', 'newcomer', BOT]);
-  standin.requiredStatuses.set(REPO, ['medperf-git/approval']);
+  standin.protect(REPO, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
 });
 
 afterAll(async () => {
@@ -267,7 +267,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
   beforeAll(async () => {
     const records = filesOf(example).filter((f) => f.path !== 'registry.yaml');
     await standin.createRepo(FRESH, [...Object.entries(scaffolded).map(([path, content]) => ({ path, content })), ...records], ['data-owner', BOT]);
-    standin.requiredStatuses.set(FRESH, ['medperf-git/approval']);
+    standin.protect(FRESH, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
   });
 
   it('names only inputs and outputs action.yml declares', () => {

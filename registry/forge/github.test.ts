@@ -158,11 +158,11 @@ describe('GitHub forge against the stand-in', () => {
   it('merge says why GitHub refuses it: a required check not yet passed', async () => {
     const admin = await open('admin');
     try {
-      standin.requiredStatuses.set('mlcommons/registry', ['medperf-git/gate']);
+      standin.protect('mlcommons/registry', { checks: [{ context: 'medperf-git/gate', appId: null }], enforceAdmins: true });
       await admin.propose({ key: 'cube/admin/a', title: 'a', body: '', files: [{ path: 'mlcubes/admin/a.yaml', content: 'name: a\n' }] });
       await expect(admin.merge(1)).rejects.toThrow('merge PR #1 failed with 405: Required status check "medperf-git/gate" is expected.');
     } finally {
-      standin.requiredStatuses.delete('mlcommons/registry');
+      standin.unprotect('mlcommons/registry');
       await admin.dispose();
     }
   });

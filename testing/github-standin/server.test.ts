@@ -138,3 +138,161 @@ describe('GitHub stand-in: repository roles', () => {
     expect(standin.takeViolations()).toEqual([]);
   });
 });
+
+describe('GitHub stand-in: branch protection and merging', () => {
+  const owner = { owner: 'org', repo: 'registry' };
+  const APPROVAL = 'medperf-git/approval';
+  let bot: string;
+  let bob: string;
+
+  beforeEach(() => {
+    bot = standin.addUser('github-actions[bot]');
+    bob = standin.addUser('bob');
+    standin.setRole('org/registry', 'bob', 'write');
+    // The workflow's token: the Actions app, with the write permissions the workflow grants.
+    standin.setRole('org/registry', 'github-actions[bot]', 'write');
+  });
+
+  /** As the workflows would: the validate job's check run and the gate's status, both from the Actions app. */
+  async function checksPass(sha: string): Promise<void> {
+    await octokit(bot).rest.checks.create({ ...owner, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'success' });
+    await octokit(bot).rest.repos.createCommitStatus({ ...owner, sha, state: 'success', context: APPROVAL });
+  }
+  const merge = (auth: string, n: number, extra: { merge_method?: 'merge' | 'squash' | 'rebase' } = {}) =>
+    octokit(auth).rest.pulls.merge({ ...owner, pull_number: n, ...extra }).then(
+      (r) => r.data.message,
+      (e: { status: number; message: string }) => `${e.status} ${e.message.replace(/ - https:.*$/, '')}`,
+    );
+
+  it('required checks pinned to the Actions app: a collaborator\'s own status does not count', async () => {
+    standin.protect('org/registry', { checks: [{ context: 'validate', appId: 15368 }, { context: APPROVAL, appId: 15368 }], enforceAdmins: true });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    const sha = standin.pullsOf('org/registry')[0]!.headSha;
+    expect(await merge(bob, n)).toBe('405 2 of 2 required status checks are expected.');
+    // bob posts the gate's status himself, and cannot make a check run at all.
+    await octokit(bob).rest.repos.createCommitStatus({ ...owner, sha, state: 'success', context: APPROVAL });
+    await octokit(bob).rest.repos.createCommitStatus({ ...owner, sha, state: 'success', context: 'validate' });
+    await expect(octokit(bob).rest.checks.create({ ...owner, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'success' })).rejects.toMatchObject({ status: 403 });
+    expect(await merge(bob, n)).toBe('405 2 of 2 required status checks are expected.');
+    expect((await octokit(bob).rest.pulls.get({ ...owner, pull_number: n })).data.mergeable_state).toBe('blocked');
+    await octokit(bot).rest.checks.create({ ...owner, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'failure' });
+    expect(await merge(bob, n)).toBe('405 2 of 2 required status checks have not succeeded.');
+    await checksPass(sha);
+    expect((await octokit(bob).rest.pulls.get({ ...owner, pull_number: n })).data.mergeable_state).toBe('clean');
+    expect(await merge(bob, n)).toBe('Pull Request successfully merged');
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('administrators merge past a protection that does not enforce admins, not past one that does', async () => {
+    const alice = token;
+    for (const enforceAdmins of [false, true]) {
+      standin.protect('org/registry', { checks: [{ context: APPROVAL, appId: 15368 }], enforceAdmins });
+      const n = await standin.openPull('org/registry', 'carol', `admin-${enforceAdmins}`, [{ path: `${enforceAdmins}.yaml`, content: 'x: 1\n' }]);
+      standin.setRole('org/registry', 'alice', 'admin');
+      expect(await merge(alice, n)).toBe(enforceAdmins ? `405 Required status check "${APPROVAL}" is expected.` : 'Pull Request successfully merged');
+    }
+  });
+
+  it('"require branches to be up to date": a PR behind main is refused until its branch is updated', async () => {
+    standin.protect('org/registry', { strict: true, checks: [{ context: APPROVAL, appId: 15368 }], enforceAdmins: true });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    const before = standin.pullsOf('org/registry')[0]!.headSha;
+    await checksPass(before);
+    await standin.pushTo('org/registry', 'main', [{ path: 'other.yaml', content: 'o: 1\n' }], 'alice');
+    expect((await octokit(bob).rest.pulls.get({ ...owner, pull_number: n })).data.mergeable_state).toBe('behind');
+    expect(await merge(bob, n)).toBe('405 1 of 1 required status checks are expected.');
+    // Only with the head it expects, and only by someone who may push to the head branch.
+    await expect(octokit(bob).rest.pulls.updateBranch({ ...owner, pull_number: n, expected_head_sha: 'f'.repeat(40) })).rejects.toMatchObject({ status: 422 });
+    const reader = standin.addUser('dave');
+    await expect(octokit(reader).rest.pulls.updateBranch({ ...owner, pull_number: n })).rejects.toMatchObject({ status: 403 });
+    const updated = await octokit(bob).rest.pulls.updateBranch({ ...owner, pull_number: n, expected_head_sha: before });
+    expect(updated.status).toBe(202);
+    const after = (await octokit(bob).rest.pulls.get({ ...owner, pull_number: n })).data;
+    expect(after.head.sha).not.toBe(before);
+    expect(after.mergeable_state).toBe('blocked');
+    await expect(octokit(bob).rest.pulls.updateBranch({ ...owner, pull_number: n })).rejects.toMatchObject({ status: 422, message: expect.stringContaining('no new commits') });
+    await checksPass(after.head.sha);
+    expect(await merge(bob, n)).toBe('Pull Request successfully merged');
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('merges only with the methods the repository allows; squash and rebase leave no merge commit', async () => {
+    standin.configureRepo('org/registry', { allowMergeCommit: false, allowRebaseMerge: false });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    expect((await octokit(bob).rest.repos.get(owner)).data).toMatchObject({ allow_merge_commit: false, allow_squash_merge: true, allow_rebase_merge: false });
+    expect(await merge(bob, n)).toBe('405 Merge commits are not allowed on this repository.');
+    expect(await merge(bob, n, { merge_method: 'rebase' })).toBe('405 Rebase merges are not allowed on this repository.');
+    expect(await merge(bob, n, { merge_method: 'squash' })).toBe('Pull Request successfully merged');
+    const parents = async () => (await run('git', ['rev-list', '--parents', '-n', '1', 'main'], { cwd: standin.repoDir('org/registry') })).stdout.trim().split(' ').length - 1;
+    expect(await parents()).toBe(1);
+    standin.configureRepo('org/registry', { allowSquashMerge: false, allowRebaseMerge: true });
+    const m = await standin.openPull('org/registry', 'carol', 'second', [{ path: 'y.yaml', content: 'y: 1\n' }]);
+    expect(await merge(bob, m, { merge_method: 'rebase' })).toBe('Pull Request successfully merged');
+    expect(await parents()).toBe(1);
+    const log = (await run('git', ['log', '--format=%an %s', '-n', '2', 'main'], { cwd: standin.repoDir('org/registry') })).stdout;
+    expect(log).toContain('carol second');
+    // At least one method stays allowed.
+    await expect(octokit(token).rest.repos.update({ ...owner, allow_rebase_merge: false })).rejects.toMatchObject({ status: 403 });
+    standin.setRole('org/registry', 'alice', 'admin');
+    await expect(octokit(token).rest.repos.update({ ...owner, allow_rebase_merge: false })).rejects.toMatchObject({ status: 422 });
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('dismisses stale approvals on push when the protection says so, and only then', async () => {
+    for (const dismissStale of [true, false]) {
+      standin.protect('org/registry', { checks: [], reviews: { dismissStale, requiredApprovals: 0 } });
+      const branch = `stale-${dismissStale}`;
+      const n = await standin.openPull('org/registry', 'carol', branch, [{ path: `${branch}.yaml`, content: 'x: 1\n' }]);
+      await octokit(bob).rest.pulls.createReview({ ...owner, pull_number: n, event: 'APPROVE' });
+      await standin.pushTo('org/registry', branch, [{ path: `${branch}.yaml`, content: 'x: 2\n' }], 'carol');
+      const { data } = await octokit(bob).rest.pulls.listReviews({ ...owner, pull_number: n });
+      expect(data.map((r) => r.state)).toEqual([dismissStale ? 'DISMISSED' : 'APPROVED']);
+    }
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('counts required approvals from reviewers with write access', async () => {
+    standin.protect('org/registry', { checks: [], reviews: { dismissStale: true, requiredApprovals: 1 }, enforceAdmins: true });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    await octokit(standin.addUser('dave')).rest.pulls.createReview({ ...owner, pull_number: n, event: 'APPROVE' });
+    expect(await merge(bob, n)).toBe('405 At least 1 approving review is required by reviewers with write access.');
+    await octokit(bob).rest.pulls.createReview({ ...owner, pull_number: n, event: 'APPROVE' });
+    expect(await merge(bob, n)).toBe('Pull Request successfully merged');
+  });
+
+  it('keeps reviews per repository: PR #1 of one repository is not PR #1 of another', async () => {
+    await standin.createRepo('org/other', [{ path: 'a.yaml', content: 'a: 1\n' }], ['bob']);
+    await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    await standin.openPull('org/other', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    await octokit(bob).rest.pulls.createReview({ ...owner, pull_number: 1, event: 'APPROVE' });
+    expect((await octokit(bob).rest.pulls.listReviews({ ...owner, pull_number: 1 })).data).toHaveLength(1);
+    expect((await octokit(bob).rest.pulls.listReviews({ owner: 'org', repo: 'other', pull_number: 1 })).data).toHaveLength(0);
+  });
+
+  it('branch protection, merge settings and Pages through the API, for admins only', async () => {
+    const protection = {
+      ...owner,
+      branch: 'main',
+      required_status_checks: { strict: true, contexts: [], checks: [{ context: APPROVAL, app_id: 15368 }] },
+      enforce_admins: true,
+      required_pull_request_reviews: { dismiss_stale_reviews: true, required_approving_review_count: 0 },
+      restrictions: null,
+    };
+    await expect(octokit(bob).rest.repos.updateBranchProtection(protection)).rejects.toMatchObject({ status: 403 });
+    await expect(octokit(token).rest.repos.getBranchProtection({ ...owner, branch: 'main' })).rejects.toMatchObject({ status: 403 });
+    standin.setRole('org/registry', 'alice', 'admin');
+    await expect(octokit(token).rest.repos.getBranchProtection({ ...owner, branch: 'main' })).rejects.toMatchObject({ status: 404, message: expect.stringContaining('Branch not protected') });
+    await octokit(token).rest.repos.updateBranchProtection(protection);
+    const { data } = await octokit(token).rest.repos.getBranchProtection({ ...owner, branch: 'main' });
+    expect(data.required_status_checks).toMatchObject({ strict: true, checks: [{ context: APPROVAL, app_id: 15368 }] });
+    expect(data.required_pull_request_reviews).toMatchObject({ dismiss_stale_reviews: true });
+    expect(data.enforce_admins?.enabled).toBe(true);
+    await expect(octokit(token).rest.repos.getPages(owner)).rejects.toMatchObject({ status: 404 });
+    await octokit(token).rest.repos.createPagesSite({ ...owner, build_type: 'workflow' });
+    expect((await octokit(token).rest.repos.getPages(owner)).data.build_type).toBe('workflow');
+    await expect(octokit(token).rest.repos.createPagesSite({ ...owner, build_type: 'workflow' })).rejects.toMatchObject({ status: 409 });
+    await octokit(token).rest.repos.updateInformationAboutPagesSite({ ...owner, build_type: 'legacy' });
+    expect(standin.repoState('org/registry').pages?.buildType).toBe('legacy');
+    expect(standin.takeViolations()).toEqual([]);
+  });
+});

@@ -26,12 +26,43 @@ export type Role = 'read' | 'triage' | 'write' | 'maintain' | 'admin';
 const RANK: Record<Role, number> = { read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 export const ROLES = Object.keys(RANK) as Role[];
 
+/** The GitHub Actions app: the app behind every workflow's GITHUB_TOKEN (`github-actions[bot]`). */
+export const GITHUB_ACTIONS_APP_ID = 15368;
+
+/** What the repository settings allow (docs.github.com/en/rest/repos/repos#update-a-repository). */
+export interface RepoSettings {
+  defaultBranch: string;
+  allowMergeCommit: boolean;
+  allowSquashMerge: boolean;
+  allowRebaseMerge: boolean;
+  allowAutoMerge: boolean;
+}
+
+/**
+ * A branch protection rule as GitHub keeps it (docs.github.com/en/rest/branches/branch-protection
+ * #update-branch-protection): required checks, each optionally pinned to the app that must
+ * provide it; `strict` ("Require branches to be up to date before merging"); required approvals
+ * and whether a push dismisses the approvals given before it; whether admins are held to it.
+ */
+export interface Protection {
+  strict: boolean;
+  /** `appId` null: any source (a context never set by an app, or "-1 to explicitly allow any app"). */
+  checks: Array<{ context: string; appId: number | null }>;
+  enforceAdmins: boolean;
+  reviews: { dismissStale: boolean; requiredApprovals: number } | null;
+}
+
 interface Repo {
   owner: string;
   name: string;
   id: number;
   dir: string;
   roles: Map<string, Role>;
+  settings: RepoSettings;
+  /** Branch protection per branch name. */
+  protection: Map<string, Protection>;
+  /** GitHub Pages, once enabled: built from a branch (legacy) or by a workflow. */
+  pages?: { buildType: 'legacy' | 'workflow'; branch: string };
   /** "Forking a Repository happens asynchronously": until then the fork answers 404 (docs.github.com/en/rest/repos/forks#create-a-fork). */
   readyAt?: number;
   parent?: string;
@@ -44,6 +75,8 @@ interface StandInPull {
   body: string;
   user: string;
   state: 'open' | 'closed';
+  /** The base branch's name, and its commit when the PR was opened. */
+  baseRef: string;
   base: string;
   headRepo: string | null;
   headRef: string;
@@ -60,6 +93,8 @@ interface StandInPull {
 
 interface StandInReview {
   id: number;
+  /** Reviews belong to one pull request of one repository. */
+  repo: string;
   pull: number;
   user: string;
   state: string;
@@ -99,16 +134,16 @@ export class GitHubStandIn {
   readonly requests: Array<{ method: string; path: string; status: number; at?: number }> = [];
   private server?: Server;
   private root = '';
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens = new Map<string, { login: string; appId?: number }>();
   private readonly repos = new Map<string, Repo>();
   private readonly pulls = new Map<string, StandInPull[]>();
   private readonly reviews: StandInReview[] = [];
   private readonly comments: StandInComment[] = [];
   private readonly faults: Array<Fault & { left: number }> = [];
   private nextId = 1000;
-  /** Required status contexts per repository, as branch protection asks for them. */
-  readonly requiredStatuses = new Map<string, string[]>();
-  private readonly statuses: Array<{ repo: string; sha: string; context: string; state: string }> = [];
+  /** Commit statuses and check runs, each with the app (if any) whose token created it. */
+  private readonly statuses: Array<{ repo: string; sha: string; context: string; state: string; appId?: number }> = [];
+  private readonly checkRuns: Array<{ id: number; repo: string; sha: string; name: string; status: string; conclusion: string | null; appId: number }> = [];
   private children = new Set<ReturnType<typeof spawn>>();
 
   url = '';
@@ -148,10 +183,15 @@ export class GitHubStandIn {
     await rm(this.root, { recursive: true, force: true });
   }
 
-  /** A user and their token. */
-  addUser(login: string): string {
-    const token = `ghp_${randomBytes(18).toString('hex')}`;
-    this.tokens.set(token, login);
+  /**
+   * A user and their token. A token of an app (`appId`) acts as the app's bot: what it creates
+   * (statuses, check runs) counts for checks pinned to that app. `github-actions[bot]`'s token is
+   * the GitHub Actions app's, as a workflow's GITHUB_TOKEN is.
+   */
+  addUser(login: string, options: { appId?: number } = {}): string {
+    const token = `${options.appId || login === 'github-actions[bot]' ? 'ghs' : 'ghp'}_${randomBytes(18).toString('hex')}`;
+    const appId = options.appId ?? (login === 'github-actions[bot]' ? GITHUB_ACTIONS_APP_ID : undefined);
+    this.tokens.set(token, { login, ...(appId ? { appId } : {}) });
     return token;
   }
 
@@ -162,11 +202,17 @@ export class GitHubStandIn {
    * A repository with `files` on main, owned (admin) by its owner; `collaborators` get the write
    * role, or the role given per login.
    */
-  async createRepo(fullName: string, files: FileChange[], collaborators: string[] | Record<string, Role> = []): Promise<void> {
+  async createRepo(
+    fullName: string,
+    files: FileChange[],
+    collaborators: string[] | Record<string, Role> = [],
+    settings: Partial<RepoSettings> = {},
+  ): Promise<void> {
     const [owner, name] = fullName.split('/') as [string, string];
     const dir = join(this.root, 'repos', owner, `${name}.git`);
+    const repoSettings: RepoSettings = { defaultBranch: 'main', allowMergeCommit: true, allowSquashMerge: true, allowRebaseMerge: true, allowAutoMerge: false, ...settings };
     await mkdir(dir, { recursive: true });
-    await git(['init', '--quiet', '--bare', '--initial-branch=main', dir], { cwd: this.root });
+    await git(['init', '--quiet', '--bare', `--initial-branch=${repoSettings.defaultBranch}`, dir], { cwd: this.root });
     await this.configure(dir);
     const { commit } = await commitChange({
       repo: dir,
@@ -176,10 +222,10 @@ export class GitHubStandIn {
       message: 'Create the registry',
       login: owner,
     });
-    await git(['update-ref', 'refs/heads/main', commit], { cwd: dir });
+    await git(['update-ref', `refs/heads/${repoSettings.defaultBranch}`, commit], { cwd: dir });
     const roles = new Map<string, Role>(Array.isArray(collaborators) ? collaborators.map((c) => [c, 'write']) : Object.entries(collaborators));
     roles.set(owner, 'admin');
-    this.repos.set(fullName, { owner, name, id: this.nextId++, dir, roles, createdAt: now() });
+    this.repos.set(fullName, { owner, name, id: this.nextId++, dir, roles, settings: repoSettings, protection: new Map(), createdAt: now() });
     this.pulls.set(fullName, []);
   }
 
@@ -189,7 +235,7 @@ export class GitHubStandIn {
    */
   async openPull(fullName: string, login: string, branch: string, files: FileChange[], title = branch): Promise<number> {
     const repo = this.repos.get(fullName)!;
-    const main = (await resolveRev(repo.dir, 'refs/heads/main'))!;
+    const main = (await resolveRev(repo.dir, `refs/heads/${repo.settings.defaultBranch}`))!;
     const { commit } = await commitChange({ repo: repo.dir, baseTree: `${main}^{tree}`, parents: [main], files, message: title, login });
     await git(['update-ref', `refs/heads/${branch}`, commit], { cwd: repo.dir });
     const stamp = now();
@@ -200,6 +246,7 @@ export class GitHubStandIn {
       body: '',
       user: login,
       state: 'open',
+      baseRef: repo.settings.defaultBranch,
       base: main,
       headRepo: fullName,
       headRef: branch,
@@ -217,6 +264,15 @@ export class GitHubStandIn {
     return pull.number;
   }
 
+  /** A commit with `files` changed on top of `branch`, as `login` would push it; returns the commit. */
+  async pushTo(fullName: string, branch: string, files: FileChange[], login: string): Promise<string> {
+    const repo = this.repos.get(fullName)!;
+    const tip = (await resolveRev(repo.dir, `refs/heads/${branch}`))!;
+    const { commit } = await commitChange({ repo: repo.dir, baseTree: `${tip}^{tree}`, parents: [tip], files, message: `Change ${branch}`, login });
+    await git(['update-ref', `refs/heads/${branch}`, commit, tip], { cwd: repo.dir });
+    return commit;
+  }
+
   /** Deletes a repository (a fork the user removed). */
   async deleteRepo(fullName: string): Promise<void> {
     const repo = this.repos.get(fullName);
@@ -225,6 +281,29 @@ export class GitHubStandIn {
     // As on GitHub, PRs from a deleted fork keep their branch name but lose their head repository.
     for (const pulls of this.pulls.values()) for (const p of pulls) if (p.headRepo === fullName) p.headRepo = null;
     await rm(repo.dir, { recursive: true, force: true });
+  }
+
+  /** Protects a branch of the repository (default: its default branch), as an admin would in the settings. */
+  protect(fullName: string, protection: Partial<Protection> & Pick<Protection, 'checks'>, branch?: string): void {
+    const repo = this.repos.get(fullName)!;
+    repo.protection.set(branch ?? repo.settings.defaultBranch, { strict: false, enforceAdmins: false, reviews: null, ...protection });
+  }
+
+  /** Removes a branch's protection (default: the default branch's). */
+  unprotect(fullName: string, branch?: string): void {
+    const repo = this.repos.get(fullName)!;
+    repo.protection.delete(branch ?? repo.settings.defaultBranch);
+  }
+
+  /** Changes the repository's settings, as an admin would in the settings. */
+  configureRepo(fullName: string, settings: Partial<Omit<RepoSettings, 'defaultBranch'>>): void {
+    Object.assign(this.repos.get(fullName)!.settings, settings);
+  }
+
+  /** The protection of a branch, the repository's settings and its Pages, for tests to inspect. */
+  repoState(fullName: string): { settings: RepoSettings; protection: ReadonlyMap<string, Protection>; pages?: Repo['pages'] } {
+    const repo = this.repos.get(fullName)!;
+    return { settings: { ...repo.settings }, protection: repo.protection, ...(repo.pages ? { pages: { ...repo.pages } } : {}) };
   }
 
   /** Gives `login` a role on the repository. */
@@ -279,6 +358,10 @@ export class GitHubStandIn {
   // --- HTTP ----------------------------------------------------------------------------------
 
   private login(req: IncomingMessage): string | undefined {
+    return this.caller(req)?.login;
+  }
+
+  private caller(req: IncomingMessage): { login: string; appId?: number } | undefined {
     const auth = req.headers.authorization ?? '';
     let token = '';
     const m = /^(?:token|bearer)\s+(\S+)$/i.exec(auth);
@@ -320,7 +403,8 @@ export class GitHubStandIn {
       return;
     }
     if (!url.pathname.startsWith(API + '/')) return this.gitHttp(req, res, url);
-    const login = this.login(req);
+    const caller = this.caller(req);
+    const login = caller?.login;
     const body = await readBody(req);
     let parsed: unknown;
     try {
@@ -337,7 +421,7 @@ export class GitHubStandIn {
       return this.send(res, method, path, '', 400, { message: `stand-in: ${error.message}` }, false);
     }
     if (!login) return this.send(res, method, path, template, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' }, false);
-    const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, login);
+    const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, login, caller?.appId);
     this.send(res, method, path, template, status, data, true, headers);
   }
 
@@ -467,12 +551,22 @@ export class GitHubStandIn {
       html_url: `${this.url}/${full}`,
       url: `${this.apiUrl}/repos/${full}`,
       clone_url: `${this.url}/${full}.git`,
-      default_branch: 'main',
+      default_branch: repo.settings.defaultBranch,
       visibility: 'public',
       created_at: repo.createdAt,
       updated_at: repo.createdAt,
       pushed_at: repo.createdAt,
       permissions: { admin: at('admin'), maintain: at('maintain'), push: at('write'), triage: at('triage'), pull: true },
+      // The merge settings, shown to those who may push (a reader learns them when a merge is refused).
+      ...(at('write')
+        ? {
+            allow_merge_commit: repo.settings.allowMergeCommit,
+            allow_squash_merge: repo.settings.allowSquashMerge,
+            allow_rebase_merge: repo.settings.allowRebaseMerge,
+            allow_auto_merge: repo.settings.allowAutoMerge,
+            allow_update_branch: true,
+          }
+        : {}),
       ...(parent ? { parent: this.repoJson(parent, login), source: this.repoJson(parent, login) } : {}),
     };
   }
@@ -488,6 +582,13 @@ export class GitHubStandIn {
     const sha = await resolveRev(head.dir, `refs/heads/${pull.headRef}`);
     if (!sha) return;
     if (sha !== pull.headSha || !(await resolveRev(base.dir, `refs/pull/${pull.number}/head`))) {
+      // "Dismiss stale pull request approvals when new commits are pushed" (docs.github.com/en/
+      // repositories/configuring-branches-and-merges-in-your-repository/managing-protected-branches/
+      // about-protected-branches#require-pull-request-reviews-before-merging).
+      if (pull.headSha && sha !== pull.headSha && base.protection.get(pull.baseRef)?.reviews?.dismissStale) {
+        const full = `${base.owner}/${base.name}`;
+        for (const r of this.reviews) if (r.repo === full && r.pull === pull.number && r.state === 'APPROVED') r.state = 'DISMISSED';
+      }
       if (head !== base) await git(['fetch', '--quiet', head.dir, `+refs/heads/${pull.headRef}:refs/pull/${pull.number}/head`], { cwd: base.dir });
       else await git(['update-ref', `refs/pull/${pull.number}/head`, sha], { cwd: base.dir });
       pull.headSha = sha;
@@ -530,8 +631,9 @@ export class GitHubStandIn {
   }
 
   /** A single pull request: the list's fields and the counts, `changed_files` counting every file. */
-  private pullDetail(base: Repo, p: StandInPull, login: string): Record<string, unknown> {
-    return { ...this.pullJson(base, p, login), changed_files: p.changed.length, commits: 1, additions: 0, deletions: 0 };
+  private async pullDetail(base: Repo, p: StandInPull, login: string): Promise<Record<string, unknown>> {
+    const merge = await this.mergeState(base, p);
+    return { ...this.pullJson(base, p, login), mergeable: merge.mergeable, mergeable_state: merge.state, changed_files: p.changed.length, commits: 1, additions: 0, deletions: 0 };
   }
 
   private pullJson(base: Repo, p: StandInPull, login: string): Record<string, unknown> {
@@ -566,7 +668,7 @@ export class GitHubStandIn {
         user: this.userJson(head?.owner ?? p.user),
         repo: head ? this.repoJson(head, login) : null,
       },
-      base: { label: `${base.owner}:main`, ref: 'main', sha: p.base, user: this.userJson(base.owner), repo: this.repoJson(base, login) },
+      base: { label: `${base.owner}:${p.baseRef}`, ref: p.baseRef, sha: p.base, user: this.userJson(base.owner), repo: this.repoJson(base, login) },
       _links: {},
       merged: Boolean(p.mergedAt),
       mergeable: p.state === 'open' ? true : null,
@@ -582,6 +684,7 @@ export class GitHubStandIn {
     query: URLSearchParams,
     body: Record<string, unknown>,
     login: string,
+    appId?: number,
   ): Promise<[number, unknown, Record<string, string>?]> {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const key = `${method} ${template}`;
@@ -607,7 +710,18 @@ export class GitHubStandIn {
           await git(['clone', '--quiet', '--bare', repo.dir, dir], { cwd: this.root });
           await this.configure(dir);
           const readyAt = Date.now() + this.forkDelayMs;
-          this.repos.set(forkName, { owner: login, name: repo.name, id: this.nextId++, dir, roles: new Map([[login, 'admin']]), parent: full, createdAt: now(), readyAt });
+          this.repos.set(forkName, {
+            owner: login,
+            name: repo.name,
+            id: this.nextId++,
+            dir,
+            roles: new Map([[login, 'admin']]),
+            settings: { ...repo.settings },
+            protection: new Map(),
+            parent: full,
+            createdAt: now(),
+            readyAt,
+          });
         }
         return [202, this.repoJson(this.repos.get(forkName)!, login)];
       }
@@ -632,6 +746,9 @@ export class GitHubStandIn {
         if (pulls.some((p) => p.state === 'open' && p.headRepo === `${headRepo.owner}/${headRepo.name}` && p.headRef === headRef)) {
           return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${headOwner}:${headRef}.` }], documentation_url: 'https://docs.github.com/rest' }];
         }
+        const baseRef = String(body.base);
+        const baseSha = await resolveRev(repo.dir, `refs/heads/${baseRef}`);
+        if (!baseSha) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'base', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest' }];
         const stamp = now();
         const pull: StandInPull = {
           number: pulls.length + 1,
@@ -639,7 +756,8 @@ export class GitHubStandIn {
           body: String(body.body ?? ''),
           user: login,
           state: 'open',
-          base: (await resolveRev(repo.dir, 'refs/heads/main'))!,
+          baseRef,
+          base: baseSha,
           headRepo: `${headRepo.owner}/${headRepo.name}`,
           headRef: headRef!,
           headSha: '',
@@ -653,11 +771,11 @@ export class GitHubStandIn {
         };
         pulls.push(pull);
         await this.refresh(repo, pull);
-        return [201, this.pullDetail(repo, pull, login)];
+        return [201, await this.pullDetail(repo, pull, login)];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}': {
         const p = await pullOf(parts[4]);
-        return p ? [200, this.pullDetail(repo, p, login)] : notFound;
+        return p ? [200, await this.pullDetail(repo, p, login)] : notFound;
       }
       case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
         const p = await pullOf(parts[4]);
@@ -672,7 +790,7 @@ export class GitHubStandIn {
           p.closedAt = now();
         }
         p.updatedAt = now();
-        return [200, this.pullDetail(repo, p, login)];
+        return [200, await this.pullDetail(repo, p, login)];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': {
         const p = await pullOf(parts[4]);
@@ -685,7 +803,7 @@ export class GitHubStandIn {
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
-        const [items, headers] = this.page(path, query, this.reviews.filter((r) => r.pull === p.number));
+        const [items, headers] = this.page(path, query, this.reviews.filter((r) => r.repo === full && r.pull === p.number));
         return [200, items.map((r) => this.reviewJson(repo, r)), headers];
       }
       case 'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
@@ -700,7 +818,7 @@ export class GitHubStandIn {
           return [422, { message: 'Unprocessable Entity', errors: ['Review body is required'], documentation_url: 'https://docs.github.com/rest' }];
         }
         const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
-        const review = { id: this.nextId++, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit: p.headSha };
+        const review = { id: this.nextId++, repo: full, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit: p.headSha };
         this.reviews.push(review);
         return [200, this.reviewJson(repo, review)];
       }
@@ -710,23 +828,44 @@ export class GitHubStandIn {
         // Merging needs the write role.
         if (!this.can(repo, login, 'write')) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
         if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
+        // Only the merge methods the repository allows (docs.github.com/en/repositories/
+        // configuring-branches-and-merges-in-your-repository/configuring-pull-request-merges/
+        // about-merge-methods-on-github); the others answer 405.
+        const method = (body.merge_method ?? 'merge') as MergeMethod;
+        if (!allowsMethod(repo.settings, method)) return [405, { message: METHOD_REFUSED[method], documentation_url: 'https://docs.github.com/rest' }];
         if (body.sha && body.sha !== p.headSha) return [409, { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' }];
-        for (const context of this.requiredStatuses.get(full) ?? []) {
-          const latest = this.statuses.filter((s) => s.repo === full && s.sha === p.headSha && s.context === context).at(-1);
-          if (latest?.state !== 'success') {
-            return [405, { message: `Required status check "${context}" is ${latest ? latest.state : 'expected'}.`, documentation_url: 'https://docs.github.com/rest' }];
-          }
-        }
-        const main = (await resolveRev(repo.dir, 'refs/heads/main'))!;
-        const merged = await mergeTrees(repo.dir, main, p.headSha);
+        const refusal = await this.protectionRefusal(repo, p, login);
+        if (refusal) return [405, { message: refusal, documentation_url: 'https://docs.github.com/rest' }];
+        const tip = (await resolveRev(repo.dir, `refs/heads/${p.baseRef}`))!;
+        const merged = await mergeTrees(repo.dir, tip, p.headSha);
         if ('conflicts' in merged) return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
-        const id = commitIdentity(login);
+        const sha = await this.mergeCommits(repo, p, tip, merged.tree, method, login);
+        await git(['update-ref', `refs/heads/${p.baseRef}`, sha, tip], { cwd: repo.dir });
         const stamp = now();
-        const env = { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
-        const sha = await gitText(['commit-tree', merged.tree, '-p', main, '-p', p.headSha, '-m', `Merge pull request #${p.number} from ${p.headRepo?.split('/')[0]}/${p.headRef}`], { cwd: repo.dir, env });
-        await git(['update-ref', 'refs/heads/main', sha, main], { cwd: repo.dir });
         Object.assign(p, { state: 'closed', mergedAt: stamp, closedAt: stamp, updatedAt: stamp, mergedBy: login, mergeSha: sha });
         return [200, { sha, merged: true, message: 'Pull Request successfully merged' }];
+      }
+      case 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch': {
+        // "Updates the pull request branch with the latest upstream changes by merging HEAD from
+        // the base branch into the pull request branch" (docs.github.com/en/rest/pulls/pulls
+        // #update-a-pull-request-branch): a push to the head repository, by someone who may push there.
+        const p = await pullOf(parts[4]);
+        if (!p) return notFound;
+        const head = p.headRepo ? this.repos.get(p.headRepo) : undefined;
+        if (p.state !== 'open' || !head) return [422, { message: 'Pull request is not open or its head repository is gone.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(head, login, 'write')) return [403, { message: `Must have push access to ${p.headRepo} to update the pull request branch.`, documentation_url: 'https://docs.github.com/rest' }];
+        if (body.expected_head_sha && body.expected_head_sha !== p.headSha) return [422, { message: "expected head sha didn't match current head ref.", documentation_url: 'https://docs.github.com/rest' }];
+        if (!(await this.behind(repo, p))) return [422, { message: 'There are no new commits on the base branch.', documentation_url: 'https://docs.github.com/rest' }];
+        const tip = (await resolveRev(repo.dir, `refs/heads/${p.baseRef}`))!;
+        if (head !== repo) await git(['fetch', '--quiet', repo.dir, tip], { cwd: head.dir });
+        const merged = await mergeTrees(head.dir, p.headSha, tip);
+        if ('conflicts' in merged) return [422, { message: 'merge conflict between base and head', documentation_url: 'https://docs.github.com/rest' }];
+        const id = commitIdentity(login);
+        const env = { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
+        const sha = await gitText(['commit-tree', merged.tree, '-p', p.headSha, '-p', tip, '-m', `Merge branch '${p.baseRef}' into ${p.headRef}`], { cwd: head.dir, env });
+        await git(['update-ref', `refs/heads/${p.headRef}`, sha, p.headSha], { cwd: head.dir });
+        await this.refresh(repo, p);
+        return [202, { message: 'Updating pull request branch.', url: `${this.url}/${full}/pull/${p.number}` }];
       }
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': {
         const n = Number(parts[4]);
@@ -757,14 +896,225 @@ export class GitHubStandIn {
       case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
         // "Users with push access in a repository can create commit statuses" (docs.github.com/en/rest/commits/statuses).
         if (!this.can(repo, login, 'write')) return notFound;
-        const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state) };
+        const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state), ...(appId ? { appId } : {}) };
         this.statuses.push(status);
         return [201, { id: this.nextId++, state: status.state, context: status.context, creator: this.userJson(login), created_at: now(), updated_at: now() }];
+      }
+      case 'POST /repos/{owner}/{repo}/check-runs': {
+        // "To create a check run, you must use a GitHub App. OAuth apps and authenticated users
+        // are not able to create a check suite." (docs.github.com/en/rest/checks/runs#create-a-check-run)
+        if (!appId) return [403, { message: 'You must authenticate via a GitHub App.', documentation_url: 'https://docs.github.com/rest' }];
+        const run = {
+          id: this.nextId++,
+          repo: full,
+          sha: String(body.head_sha),
+          name: String(body.name),
+          status: String(body.status ?? (body.conclusion ? 'completed' : 'queued')),
+          conclusion: body.conclusion === undefined ? null : String(body.conclusion),
+          appId,
+        };
+        this.checkRuns.push(run);
+        return [201, { id: run.id, head_sha: run.sha, node_id: `CR_${run.id}`, name: run.name, status: run.status, conclusion: run.conclusion, app: { id: appId, slug: login.replace(/\[bot\]$/, ''), name: login } }];
+      }
+      case 'GET /repos/{owner}/{repo}/branches/{branch}/protection': {
+        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        const branch = parts[4]!;
+        const protection = repo.protection.get(branch);
+        if (!protection) return [404, { message: 'Branch not protected', documentation_url: 'https://docs.github.com/rest' }];
+        return [200, this.protectionJson(full, branch, protection)];
+      }
+      case 'PUT /repos/{owner}/{repo}/branches/{branch}/protection': {
+        // docs.github.com/en/rest/branches/branch-protection#update-branch-protection: admins only;
+        // every top-level key is given, null to turn that part off.
+        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        const branch = parts[4]!;
+        if (!(await resolveRev(repo.dir, `refs/heads/${branch}`))) return [404, { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest' }];
+        const checks = body.required_status_checks as { strict: boolean; contexts: string[]; checks?: Array<{ context: string; app_id?: number }> } | null;
+        const reviews = body.required_pull_request_reviews as { dismiss_stale_reviews?: boolean; required_approving_review_count?: number } | null;
+        const protection: Protection = {
+          strict: Boolean(checks?.strict),
+          // "Omit [app_id] to automatically select the GitHub App that has recently provided this
+          // check, or any app if it was not set by a GitHub App. Pass -1 to explicitly allow any app."
+          checks: checks
+            ? (checks.checks ?? checks.contexts.map((context): { context: string; app_id?: number } => ({ context }))).map((c) => ({ context: c.context, appId: c.app_id === undefined || c.app_id === -1 ? null : c.app_id }))
+            : [],
+          enforceAdmins: Boolean(body.enforce_admins),
+          reviews: reviews ? { dismissStale: Boolean(reviews.dismiss_stale_reviews), requiredApprovals: reviews.required_approving_review_count ?? 0 } : null,
+        };
+        repo.protection.set(branch, protection);
+        return [200, this.protectionJson(full, branch, protection)];
+      }
+      case 'PATCH /repos/{owner}/{repo}': {
+        // docs.github.com/en/rest/repos/repos#update-a-repository: the merge settings and the default branch.
+        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        const next = { ...repo.settings };
+        if (typeof body.allow_merge_commit === 'boolean') next.allowMergeCommit = body.allow_merge_commit;
+        if (typeof body.allow_squash_merge === 'boolean') next.allowSquashMerge = body.allow_squash_merge;
+        if (typeof body.allow_rebase_merge === 'boolean') next.allowRebaseMerge = body.allow_rebase_merge;
+        if (typeof body.allow_auto_merge === 'boolean') next.allowAutoMerge = body.allow_auto_merge;
+        if (typeof body.default_branch === 'string') {
+          if (!(await resolveRev(repo.dir, `refs/heads/${body.default_branch}`))) return [422, { message: 'Validation Failed', errors: [{ resource: 'Repository', field: 'default_branch', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest' }];
+          next.defaultBranch = body.default_branch;
+          await git(['symbolic-ref', 'HEAD', `refs/heads/${body.default_branch}`], { cwd: repo.dir });
+        }
+        if (!next.allowMergeCommit && !next.allowSquashMerge && !next.allowRebaseMerge) {
+          return [422, { message: 'Validation Failed', errors: [{ resource: 'Repository', code: 'custom', message: 'Sorry, you need to allow at least one merge strategy. (no_merge_method)' }], documentation_url: 'https://docs.github.com/rest' }];
+        }
+        repo.settings = next;
+        return [200, this.repoJson(repo, login)];
+      }
+      case 'GET /repos/{owner}/{repo}/pages': {
+        if (!repo.pages) return notFound;
+        return [200, this.pagesJson(full, repo.pages)];
+      }
+      case 'POST /repos/{owner}/{repo}/pages': {
+        // docs.github.com/en/rest/pages/pages#create-a-github-pages-site: a site built by a
+        // workflow (build_type "workflow") or from a branch (source).
+        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (repo.pages) return [409, { message: 'GitHub Pages is already enabled.', documentation_url: 'https://docs.github.com/rest' }];
+        const source = body.source as { branch?: string } | undefined;
+        repo.pages = { buildType: body.build_type === 'workflow' ? 'workflow' : 'legacy', branch: source?.branch ?? repo.settings.defaultBranch };
+        return [201, this.pagesJson(full, repo.pages)];
+      }
+      case 'PUT /repos/{owner}/{repo}/pages': {
+        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!repo.pages) return notFound;
+        if (body.build_type === 'workflow' || body.build_type === 'legacy') repo.pages.buildType = body.build_type;
+        return [204, undefined];
       }
       default:
         this.violations.push(`stand-in does not implement ${key}`);
         return [501 as number, { message: 'not implemented by the stand-in' }];
     }
+  }
+
+  /** Whether the PR's head lacks its base branch's tip ("behind" in GitHub's merge state). */
+  private async behind(repo: Repo, p: StandInPull): Promise<boolean> {
+    const tip = await resolveRev(repo.dir, `refs/heads/${p.baseRef}`);
+    if (!tip || !p.headSha) return false;
+    const r = await git(['merge-base', '--is-ancestor', tip, p.headSha], { cwd: repo.dir, okCodes: [1] });
+    return r.code === 1;
+  }
+
+  /**
+   * The required checks not passing on `sha`: a commit status with the check's context or a check
+   * run with its name, from the app the check is pinned to (any source when it is not), the
+   * latest of them deciding (docs.github.com/en/repositories/configuring-branches-and-merges-in-
+   * your-repository/managing-protected-branches/about-protected-branches#require-status-checks-
+   * before-merging). A status a person posts with their own token comes from no app.
+   */
+  private unmetChecks(full: string, protection: Protection, sha: string): Array<{ context: string; state: string }> {
+    const out: Array<{ context: string; state: string }> = [];
+    for (const check of protection.checks) {
+      const from = (source?: number) => check.appId === null || source === check.appId;
+      const status = this.statuses.filter((x) => x.repo === full && x.sha === sha && x.context === check.context && from(x.appId)).at(-1);
+      const run = this.checkRuns.filter((x) => x.repo === full && x.sha === sha && x.name === check.context && from(x.appId)).at(-1);
+      const passed = status?.state === 'success' || (run?.status === 'completed' && ['success', 'neutral', 'skipped'].includes(run.conclusion ?? ''));
+      if (passed) continue;
+      out.push({ context: check.context, state: run ? (run.status === 'completed' ? 'failing' : 'pending') : status ? (status.state === 'pending' ? 'pending' : 'failing') : 'expected' });
+    }
+    return out;
+  }
+
+  /** Why branch protection refuses to merge the PR now, or undefined. */
+  private async protectionRefusal(repo: Repo, p: StandInPull, login: string): Promise<string | undefined> {
+    const protection = repo.protection.get(p.baseRef);
+    if (!protection) return undefined;
+    // Without "enforce_admins", administrators merge past the protection.
+    if (!protection.enforceAdmins && this.can(repo, login, 'admin')) return undefined;
+    const full = `${repo.owner}/${repo.name}`;
+    const checks = protection.checks.length;
+    // "Require branches to be up to date before merging": while the PR is behind, its checks are
+    // expected again on an updated head.
+    if (protection.strict && checks && (await this.behind(repo, p))) return `${checks} of ${checks} required status checks are expected.`;
+    const unmet = this.unmetChecks(full, protection, p.headSha);
+    if (unmet.length === 1) return `Required status check "${unmet[0]!.context}" is ${unmet[0]!.state}.`;
+    if (unmet.length > 1) {
+      const states = new Set(unmet.map((u) => u.state));
+      return `${unmet.length} of ${checks} required status checks ${states.size === 1 ? `are ${unmet[0]!.state}` : 'have not succeeded'}.`;
+    }
+    const required = protection.reviews?.requiredApprovals ?? 0;
+    if (required > 0) {
+      const latest = new Map<string, string>();
+      for (const r of this.reviews) if (r.repo === full && r.pull === p.number && r.state !== 'COMMENTED') latest.set(r.user, r.state);
+      const approvals = [...latest].filter(([user, state]) => state === 'APPROVED' && this.can(repo, user, 'write')).length;
+      if (approvals < required) return `At least ${required} approving review${required > 1 ? 's are' : ' is'} required by reviewers with write access.`;
+    }
+    return undefined;
+  }
+
+  /** GitHub's merge state of an open PR: dirty (conflicts), behind, blocked, or clean. */
+  private async mergeState(repo: Repo, p: StandInPull): Promise<{ mergeable: boolean | null; state: string }> {
+    if (p.state !== 'open') return { mergeable: null, state: 'unknown' };
+    const tip = (await resolveRev(repo.dir, `refs/heads/${p.baseRef}`))!;
+    if ('conflicts' in (await mergeTrees(repo.dir, tip, p.headSha))) return { mergeable: false, state: 'dirty' };
+    const protection = repo.protection.get(p.baseRef);
+    if (protection?.strict && protection.checks.length && (await this.behind(repo, p))) return { mergeable: true, state: 'behind' };
+    if (protection && (await this.protectionRefusal(repo, p, ''))) return { mergeable: true, state: 'blocked' };
+    return { mergeable: true, state: 'clean' };
+  }
+
+  /** The commit a merge leaves on the base branch, by method. */
+  private async mergeCommits(repo: Repo, p: StandInPull, tip: string, tree: string, method: MergeMethod, login: string): Promise<string> {
+    const id = commitIdentity(login);
+    const env = { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
+    if (method === 'merge') {
+      return gitText(['commit-tree', tree, '-p', tip, '-p', p.headSha, '-m', `Merge pull request #${p.number} from ${p.headRepo?.split('/')[0]}/${p.headRef}\n\n${p.title}`], { cwd: repo.dir, env });
+    }
+    if (method === 'squash') return gitText(['commit-tree', tree, '-p', tip, '-m', `${p.title} (#${p.number})`], { cwd: repo.dir, env });
+    // rebase: each of the PR's commits replayed on the base branch, authors kept.
+    let current = tip;
+    const commits = (await gitText(['rev-list', '--reverse', '--topo-order', p.headSha, `^${tip}`], { cwd: repo.dir })).split('\n').filter(Boolean);
+    for (const c of commits) {
+      const step = await mergeTrees(repo.dir, current, c);
+      if ('conflicts' in step) throw new Error(`stand-in: rebase of ${c} conflicts`);
+      const [name, email, date, message] = (await gitText(['show', '-s', '--format=%an%x00%ae%x00%aI%x00%B', c], { cwd: repo.dir })).split('\0');
+      current = await gitText(['commit-tree', step.tree, '-p', current, '-m', message!.trim() || 'commit'], {
+        cwd: repo.dir,
+        env: { ...env, GIT_AUTHOR_NAME: name!, GIT_AUTHOR_EMAIL: email!, GIT_AUTHOR_DATE: date! },
+      });
+    }
+    return current;
+  }
+
+  private protectionJson(full: string, branch: string, p: Protection) {
+    const url = `${this.apiUrl}/repos/${full}/branches/${branch}/protection`;
+    return {
+      url,
+      required_status_checks: {
+        url: `${url}/required_status_checks`,
+        strict: p.strict,
+        contexts: p.checks.map((c) => c.context),
+        checks: p.checks.map((c) => ({ context: c.context, app_id: c.appId })),
+        contexts_url: `${url}/required_status_checks/contexts`,
+      },
+      enforce_admins: { url: `${url}/enforce_admins`, enabled: p.enforceAdmins },
+      ...(p.reviews
+        ? {
+            required_pull_request_reviews: {
+              url: `${url}/required_pull_request_reviews`,
+              dismiss_stale_reviews: p.reviews.dismissStale,
+              require_code_owner_reviews: false,
+              required_approving_review_count: p.reviews.requiredApprovals,
+            },
+          }
+        : {}),
+    };
+  }
+
+  private pagesJson(full: string, pages: NonNullable<Repo['pages']>) {
+    const [owner, name] = full.split('/');
+    return {
+      url: `${this.apiUrl}/repos/${full}/pages`,
+      status: 'built',
+      cname: null,
+      custom_404: false,
+      html_url: `https://${owner}.github.io/${name}/`,
+      build_type: pages.buildType,
+      source: { branch: pages.branch, path: '/' },
+      public: true,
+      https_enforced: true,
+    };
   }
 
   private reviewJson(repo: Repo, r: StandInReview) {
@@ -797,6 +1147,18 @@ export class GitHubStandIn {
       author_association: 'CONTRIBUTOR',
     };
   }
+}
+
+type MergeMethod = 'merge' | 'squash' | 'rebase';
+
+const METHOD_REFUSED: Record<MergeMethod, string> = {
+  merge: 'Merge commits are not allowed on this repository.',
+  squash: 'Squash merges are not allowed on this repository.',
+  rebase: 'Rebase merges are not allowed on this repository.',
+};
+
+function allowsMethod(settings: RepoSettings, method: MergeMethod): boolean {
+  return method === 'merge' ? settings.allowMergeCommit : method === 'squash' ? settings.allowSquashMerge : settings.allowRebaseMerge;
 }
 
 function now(): string {
