@@ -206,6 +206,107 @@ export async function setStatus(gh: GitHub, repo: RepoRef, sha: string, status: 
   });
 }
 
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
+/** The merge settings of a repository, as GET /repos/{owner}/{repo} shows them to those who may push. */
+export interface MergeSettings {
+  allow_merge_commit?: boolean;
+  allow_squash_merge?: boolean;
+  allow_rebase_merge?: boolean;
+  allow_auto_merge?: boolean;
+}
+
+/**
+ * The merge methods to try, in order: those the repository allows, a merge commit first (it keeps
+ * the commit that was reviewed; the leaderboard's history reads main's first parents either way).
+ * When the settings are not shown, all three, each refusal ("Merge commits are not allowed on this
+ * repository") moving on to the next.
+ */
+export function mergeMethods(settings: MergeSettings): MergeMethod[] {
+  const known = [settings.allow_merge_commit, settings.allow_squash_merge, settings.allow_rebase_merge].some((v) => v !== undefined);
+  if (!known) return ['merge', 'squash', 'rebase'];
+  return (
+    [
+      ['merge', settings.allow_merge_commit],
+      ['squash', settings.allow_squash_merge],
+      ['rebase', settings.allow_rebase_merge],
+    ] as const
+  )
+    .filter(([, allowed]) => allowed)
+    .map(([method]) => method);
+}
+
+/** A merge that waits: the branch was behind and was updated, or cannot be updated by this login. */
+export class BranchBehindError extends MedperfError {
+  constructor(code: 'branch-updated' | 'branch-behind', message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * Brings a PR that is behind its base branch up to date ("update-branch": GitHub merges the base
+ * into the PR's branch, docs.github.com/en/rest/pulls/pulls#update-a-pull-request-branch), then
+ * says what happens next: always throws, since the new head commit needs its checks, and any
+ * approval, again before it can merge.
+ */
+async function updateBehind(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<never> {
+  const base = pull.base.ref;
+  const where = pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+  try {
+    await gh.rest.pulls.updateBranch({ ...repo, pull_number: pull.number, expected_head_sha: pull.head.sha });
+  } catch (error) {
+    const e = error as { status?: number; response?: { data?: { message?: string } } };
+    const message = e.response?.data?.message ?? '';
+    if (e.status === 403 || e.status === 404) {
+      throw new BranchBehindError(
+        'branch-behind',
+        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then merge it again`,
+      );
+    }
+    if (e.status === 422 && /conflict/i.test(message)) {
+      throw new BranchBehindError('branch-behind', `pull request #${pull.number} is behind ${base} and conflicts with it; its author must merge ${base} into ${where} and resolve the conflicts`);
+    }
+    if (e.status === 422 && /expected head sha/i.test(message)) {
+      throw new BranchBehindError('branch-behind', `pull request #${pull.number} moved on while it was being merged; run the command again`);
+    }
+    throw error;
+  }
+  throw new BranchBehindError(
+    'branch-updated',
+    `pull request #${pull.number} was behind ${base}, which the registry requires up to date: its branch ${where} now has ${base} merged in, a new commit whose checks run again (an approval of the earlier commit must be given again); merge it once they pass`,
+  );
+}
+
+/**
+ * Merges an open PR at the head it was read at, with a method the repository allows. A PR behind
+ * its base branch under "require branches to be up to date" is updated instead (see updateBehind).
+ */
+export async function mergePull(gh: GitHub, repo: RepoRef, pull: ApiPull, settings: MergeSettings): Promise<{ sha: string; method: MergeMethod }> {
+  if (pull.mergeable_state === 'behind') await updateBehind(gh, repo, pull);
+  const methods = mergeMethods(settings);
+  const refused: string[] = [];
+  for (const method of methods) {
+    try {
+      const { data } = await gh.rest.pulls.merge({ ...repo, pull_number: pull.number, sha: pull.head.sha, merge_method: method });
+      return { sha: data.sha, method };
+    } catch (error) {
+      const e = error as { status?: number; response?: { data?: { message?: string } } };
+      const message = e.response?.data?.message ?? '';
+      if (e.status === 405 && /are not allowed on this repository/i.test(message)) {
+        refused.push(message);
+        continue;
+      }
+      // GitHub may not have computed the merge state yet: a refusal while behind is the same case.
+      if (e.status === 405 && /required status checks? .*expected/i.test(message)) {
+        const fresh = await getPull(gh, repo, pull.number);
+        if (fresh.mergeable_state === 'behind' && fresh.head.sha === pull.head.sha) await updateBehind(gh, repo, fresh);
+      }
+      throw error;
+    }
+  }
+  throw new MedperfError('merge-method', `${repo.owner}/${repo.repo} allows no merge method this command can use${refused.length ? ` (${refused.join(' ')})` : ''}; an admin can allow one in the repository's settings`);
+}
+
 /** Asks GitHub to merge the PR once its required checks pass (GraphQL: REST has no such endpoint). */
 export async function enableAutoMerge(gh: GitHub, pull: { node_id: string }, method: 'MERGE' | 'SQUASH' | 'REBASE' = 'SQUASH'): Promise<void> {
   await gh.graphql(

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Octokit } from 'octokit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubForge } from './github.ts';
 import { GitHubStandIn } from '../../testing/github-standin/server.ts';
@@ -164,6 +165,42 @@ describe('GitHub forge against the stand-in', () => {
     } finally {
       standin.unprotect('mlcommons/registry');
       await admin.dispose();
+    }
+  });
+
+  it('merges with a method the repository allows, and brings a branch behind main up to date instead of failing', async () => {
+    standin.configureRepo('mlcommons/registry', { allowMergeCommit: false, allowRebaseMerge: false });
+    standin.protect('mlcommons/registry', { strict: true, checks: [{ context: 'medperf-git/approval', appId: null }], enforceAdmins: true });
+    const gh = new Octokit({ auth: tokens.admin, baseUrl: standin.apiUrl });
+    const pass = (n: number) =>
+      gh.rest.repos.createCommitStatus({ owner: 'mlcommons', repo: 'registry', sha: standin.pullsOf('mlcommons/registry')[n - 1]!.headSha, state: 'success', context: 'medperf-git/approval' });
+    const admin = await open('admin');
+    const alice = await open('alice');
+    try {
+      for (const name of ['a', 'b']) await admin.propose({ key: `cube/admin/${name}`, title: name, body: '', files: [{ path: `mlcubes/admin/${name}.yaml`, content: `name: ${name}\n` }] });
+      await alice.propose({ key: 'cube/alice/c', title: 'c', body: '', files: [{ path: 'mlcubes/alice/c.yaml', content: 'name: c\n' }] });
+      for (const n of [1, 2, 3]) await pass(n);
+      // Merge commits are not allowed: the PR is squashed.
+      await admin.merge(1);
+      expect(execFileSync('git', ['rev-list', '--parents', '-n', '1', 'main'], { cwd: standin.repoDir('mlcommons/registry') }).toString().trim().split(' ')).toHaveLength(2);
+      // #2 is now behind main: its branch is updated, and its checks must pass again on the new commit.
+      const before = standin.pullsOf('mlcommons/registry')[1]!.headSha;
+      await expect(admin.merge(2)).rejects.toThrow(
+        'pull request #2 was behind main, which the registry requires up to date: its branch mlcommons/registry:medperf/cube/admin/b now has main merged in, a new commit whose checks run again (an approval of the earlier commit must be given again); merge it once they pass',
+      );
+      expect((await admin.getPull(2)).headSha).not.toBe(before);
+      await expect(admin.merge(2)).rejects.toThrow('Required status check "medperf-git/approval" is expected.');
+      await pass(2);
+      expect((await admin.merge(2)).pull.state).toBe('merged');
+      // #3 lives in alice's fork, where the admin may not push: the author must update it.
+      await expect(admin.merge(3)).rejects.toThrow(
+        'pull request #3 is behind main and the registry requires it up to date, but you may not push to its branch alice/registry:medperf/cube/alice/c; ask its author to update it',
+      );
+      expect((await admin.getPull(3)).state).toBe('open');
+    } finally {
+      standin.unprotect('mlcommons/registry');
+      await admin.dispose();
+      await alice.dispose();
     }
   });
 

@@ -31,7 +31,7 @@ import {
   type ReviewEvent,
   touchesAny,
 } from './forge.ts';
-import { type ApiPull, apiFailure, getPull, type GitHub, listComments, pullFiles, pullReviews, restClient, upsertComment } from './github-rest.ts';
+import { type ApiPull, apiFailure, getPull, type GitHub, listComments, mergePull, pullFiles, pullReviews, restClient, upsertComment } from './github-rest.ts';
 import { commitChange, diffPaths, git, gitText, resolveRev, revTree, treeOf } from './git.ts';
 
 export interface GitHubForgeOptions {
@@ -515,14 +515,17 @@ export class GitHubForge implements Forge {
     return this.exclusive(async () => (await this.withPaths([r.data as unknown as ApiPull]))[0]!);
   }
 
-  /** Merges through GitHub, whose branch protection runs the registry's required checks. */
+  /**
+   * Merges through GitHub, whose branch protection runs the registry's required checks, with a
+   * method the repository allows; a PR behind main under "require branches to be up to date" is
+   * updated instead, and the error says its checks run again.
+   */
   async merge(number: number): Promise<MergeResult> {
     const pull = await this.apiPull(number);
     if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.merged_at ? 'merged' : 'closed'}; only an open pull request can be merged`);
-    const r = await this.api(`merge PR #${number}`, () =>
-      this.octokit.rest.pulls.merge({ ...this.repoParams, pull_number: number, sha: pull.head.sha }),
-    );
-    return { pull: await this.getPull(number), sha: r.data.sha };
+    const repo = await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
+    const r = await this.api(`merge PR #${number}`, () => mergePull(this.octokit, this.repoParams, pull, repo.data));
+    return { pull: await this.getPull(number), sha: r.sha };
   }
 
   async authStatus(): Promise<AuthStatus> {
