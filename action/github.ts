@@ -26,6 +26,8 @@ export interface Pull {
   state: string;
   /** Every file the PR changes, as GitHub counts them (the files list stops at 3,000). */
   changedFiles: number;
+  /** Merged by an app's account (the gate's own merge, or auto-merge it enabled). */
+  mergedByBot: boolean;
 }
 
 export async function readPull(gh: GitHub, repo: Repo, number: number): Promise<Pull> {
@@ -38,6 +40,7 @@ export async function readPull(gh: GitHub, repo: Repo, number: number): Promise<
     nodeId: data.node_id,
     state: data.state,
     changedFiles: data.changed_files ?? Number.NaN,
+    mergedByBot: Boolean(data.merged_at && (data.merged_by?.type === 'Bot' || data.merged_by?.login.endsWith('[bot]'))),
   };
 }
 

@@ -180,14 +180,10 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     expect(await mergeAs('data-owner', pr.number)).toContain('Required status check "medperf-git/approval" is expected');
 
     const checkout = await checkoutMain();
-    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]!, 'auto-merge': 'true' }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(), workspace: checkout });
+    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(), workspace: checkout });
     expect(gate.stdout).not.toContain('::error');
     expect(gate.code).toBe(0);
     expect(gate.outputs.satisfied).toBe('true');
-    // Nobody needs to approve and the change validates, so the gate asks GitHub for auto-merge
-    // (GraphQL, which the stand-in does not serve: the gate warns and carries on).
-    expect(gate.stdout).toContain(`::warning::#${pr.number} needs no approval, but auto-merge could not be enabled`);
-    expect(gate.outputs['auto-merge']).toBe('false');
 
     const run = workflowRun('validate', pr.number, pr.sha, 'result-hospital-b');
     const first = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: run, env: env(), workspace: checkout });
@@ -217,6 +213,9 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     expect(gate.outputs.satisfied).toBe('false');
     expect(gate.outputs.summary).toContain('bench-committee');
     expect(await mergeAs('medperf-admin', pr.number)).toContain('Required status check "medperf-git/approval" is pending');
+    // Only the gate's status counts: the PR's author posting it with their own token unlocks nothing.
+    await new Octokit({ auth: tokens.newcomer, baseUrl: standin.apiUrl }).rest.repos.createCommitStatus({ owner: 'org', repo: 'registry', sha: pr.sha, state: 'success', context: 'medperf-git/approval' });
+    expect(await mergeAs('medperf-admin', pr.number)).toContain('Required status check "medperf-git/approval" is pending');
 
     const committee = new Octokit({ auth: tokens['bench-committee'], baseUrl: standin.apiUrl });
     await committee.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'org', repo: 'registry', pull_number: pr.number, event: 'APPROVE' });
@@ -225,6 +224,29 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     expect(after.stdout).not.toContain('::error');
     expect(after.outputs.satisfied).toBe('true');
     expect(await mergeAs('medperf-admin', pr.number)).toBe('merged');
+    expect(violations()).toEqual([]);
+  });
+
+  it('counts an approval for the commit it was given on: a later push needs a new one', async () => {
+    const cube = readFileSync(join(example, 'mlcubes/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    const association = readFileSync(join(example, 'benchmarks/chestxray/models/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    const files = {
+      'mlcubes/newcomer/latenet.yaml': cube.replace('name: chestxray-mobilenet', 'name: latenet'),
+      'benchmarks/chestxray/models/newcomer/latenet.yaml': association.replaceAll('model-owner/chestxray-mobilenet', 'newcomer/latenet').replace(/initiated_by: \S+/, 'initiated_by: newcomer'),
+    };
+    const pr = await openPull('newcomer', 'associate-latenet', files);
+    const committee = new Octokit({ auth: tokens['bench-committee'], baseUrl: standin.apiUrl });
+    await committee.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'org', repo: 'registry', pull_number: pr.number, event: 'APPROVE' });
+    // The repository does not dismiss stale approvals; the gate does not count one anyway.
+    const later = await standin.pushTo(REPO, 'associate-latenet', [{ path: 'benchmarks/chestxray/models/newcomer/latenet.yaml', content: files['benchmarks/chestxray/models/newcomer/latenet.yaml'].replace(/priority: \d+/, 'priority: 3') }], 'newcomer');
+    const { data: reviews } = await committee.rest.pulls.listReviews({ owner: 'org', repo: 'registry', pull_number: pr.number });
+    expect(reviews.map((r) => [r.state, r.commit_id])).toEqual([['APPROVED', pr.sha]]);
+    const checkout = await checkoutMain();
+    const gate = await runAction({ inputs: { mode: 'gate', token: tokens[BOT]! }, event: pullRequestTarget(pr.number, 'newcomer', later), env: env(), workspace: checkout });
+    expect(gate.stdout).not.toContain('::error');
+    expect(gate.outputs.satisfied).toBe('false');
+    expect(gate.outputs.summary).toMatch(/bench-committee/);
+    expect(await mergeAs('medperf-admin', pr.number)).toContain('Required status check "medperf-git/approval" is pending');
     expect(violations()).toEqual([]);
   });
 
@@ -251,6 +273,12 @@ describe('gate and comment modes against the GitHub stand-in', () => {
   });
 });
 
+/** The validate job's check run, as the Actions app reports a finished job. */
+async function validateCheckRun(sha: string, repo: string): Promise<void> {
+  const gh = new Octokit({ auth: tokens[BOT], baseUrl: standin.apiUrl });
+  await gh.rest.checks.create({ owner: 'org', repo: repo.split('/')[1]!, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'success' });
+}
+
 describe('a registry made by `registry init`, run through its own workflows', () => {
   const FRESH = 'org/fresh';
   const action = 'mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567';
@@ -266,8 +294,20 @@ describe('a registry made by `registry init`, run through its own workflows', ()
 
   beforeAll(async () => {
     const records = filesOf(example).filter((f) => f.path !== 'registry.yaml');
-    await standin.createRepo(FRESH, [...Object.entries(scaffolded).map(([path, content]) => ({ path, content })), ...records], ['data-owner', BOT]);
-    standin.protect(FRESH, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
+    await standin.createRepo(FRESH, [...Object.entries(scaffolded).map(([path, content]) => ({ path, content })), ...records], ['data-owner', BOT], {
+      allowSquashMerge: false,
+      allowRebaseMerge: false,
+      allowAutoMerge: true,
+    });
+    // As `registry protect` sets it: the validate job's check run and the gate's status, both from the Actions app.
+    standin.protect(FRESH, {
+      checks: [
+        { context: 'validate', appId: GITHUB_ACTIONS_APP_ID },
+        { context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID },
+      ],
+      enforceAdmins: true,
+      reviews: { dismissStale: true, requiredApprovals: 0 },
+    });
   });
 
   it('names only inputs and outputs action.yml declares', () => {
@@ -296,6 +336,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     });
     expect(validate.stdout).not.toContain('::error');
     expect(validate.outputs.findings).toBe('0');
+    await validateCheckRun(pr.sha, FRESH);
 
     // gate (pull_request_target), from a checkout of main.
     const checkout = await checkoutMain(FRESH);
@@ -318,5 +359,63 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     expect(site.outputs['site-path']).toBe(join(published, String(upload.with!.path)));
     expect(readFileSync(join(published, '_site/benchmarks/chestxray/index.html'), 'utf8')).toContain('Chest X-ray classification');
     expect(violations()).toEqual([]);
+  });
+
+  /** A result PR of the data owner: the next version of a result already on main. */
+  async function resultPull(branch: string, auc: string, version: number): Promise<{ number: number; sha: string }> {
+    const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
+    const current = (await git(await checkoutMain(FRESH), BOT, 'show', `HEAD:${path}`)).concat('\n');
+    const next = current.replace(/AUC: [\d.]+/, `AUC: ${auc}`).replace(/version: \d+/, `version: ${version}`).replace(/2026-11-\d\dT08:00:00Z/, `2026-11-2${version}T08:00:00Z`);
+    return openPull('data-owner', branch, { [path]: next }, FRESH);
+  }
+  const gateInputs = () => ({ ...inputsOf('gate'), token: tokens[BOT]!, 'auto-merge': 'true' });
+
+  it('with auto-merge on, the gate merges a PR that can merge now and dispatches pages, since its merge starts no workflow', async () => {
+    const pr = await resultPull('land-now', '0.733', 3);
+    await validateCheckRun(pr.sha, FRESH);
+    const runs = (await standin.workflowRuns(FRESH)).length;
+    const gate = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+    expect(gate.stdout).not.toContain('::error');
+    expect(gate.stdout).not.toContain('::warning');
+    expect(gate.outputs).toMatchObject({ satisfied: 'true', merged: 'true' });
+    expect(standin.pullsOf(FRESH).find((p) => p.number === pr.number)).toMatchObject({ state: 'closed', mergedBy: BOT });
+    // The merge's push, made with the workflow's token, starts nothing; the dispatch starts pages.
+    expect((await standin.workflowRuns(FRESH)).slice(runs)).toEqual([{ workflow: 'pages.yml', event: 'workflow_dispatch', actor: BOT }]);
+    expect(violations()).toEqual([]);
+  });
+
+  it('with auto-merge on, the gate enables auto-merge while validate runs; GitHub merges once it passes and the next gate run dispatches pages', async () => {
+    const pr = await resultPull('land-later', '0.735', 4);
+    const runs = (await standin.workflowRuns(FRESH)).length;
+    const first = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+    expect(first.stdout).not.toContain('::error');
+    expect(first.outputs).toMatchObject({ satisfied: 'true', 'auto-merge': 'true' });
+    expect(first.outputs.merged).toBeUndefined();
+    // The validate job finishes: GitHub merges, for the token that enabled auto-merge; no workflow starts.
+    await validateCheckRun(pr.sha, FRESH);
+    expect(standin.pullsOf(FRESH).find((p) => p.number === pr.number)).toMatchObject({ state: 'closed', mergedBy: BOT });
+    expect((await standin.workflowRuns(FRESH)).slice(runs)).toEqual([]);
+    // validate's completion runs the gate again (workflow_run), which finds the PR merged and publishes.
+    expect((workflow('gate').on.workflow_run as { workflows: string[] }).workflows).toContain('validate');
+    const again = await runAction({ inputs: gateInputs(), event: workflowRun('validate', pr.number, pr.sha, 'land-later'), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+    expect(again.stdout).not.toContain('::error');
+    expect(again.outputs.merged).toBe('true');
+    expect((await standin.workflowRuns(FRESH)).slice(runs)).toEqual([{ workflow: 'pages.yml', event: 'workflow_dispatch', actor: BOT }]);
+    expect(violations()).toEqual([]);
+  });
+
+  it('a repository that does not allow auto-merge: the gate says so and the PR waits for a person', async () => {
+    standin.configureRepo(FRESH, { allowAutoMerge: false });
+    try {
+      const pr = await resultPull('no-auto', '0.737', 5);
+      const gate = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+      expect(gate.outputs.satisfied).toBe('true');
+      expect(gate.stdout).toContain('Auto merge is not allowed for this repository');
+      expect(gate.outputs['auto-merge']).toBe('false');
+      expect(standin.pullsOf(FRESH).find((p) => p.number === pr.number)!.state).toBe('open');
+      expect(violations()).toEqual([]);
+    } finally {
+      standin.configureRepo(FRESH, { allowAutoMerge: true });
+    }
   });
 });

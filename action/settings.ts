@@ -35,6 +35,8 @@ export interface Settings {
   /** Where validate mode writes its JSON report. */
   report: string;
   autoMerge: boolean;
+  /** The workflow file the gate dispatches after a merge it made (its push starts no workflow). */
+  pagesWorkflow: string;
   repo: { owner: string; repo: string };
   apiUrl: string;
   serverUrl: string;
@@ -74,6 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     out: at(core.getInput('out') || '_site'),
     report: at(core.getInput('report') || 'medperf-git-report.json'),
     autoMerge: /^(true|True|TRUE)$/.test(core.getInput('auto-merge')),
+    pagesWorkflow: core.getInput('pages-workflow') || 'pages.yml',
     repo: { owner: owner ?? '', repo: repo ?? '' },
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',

@@ -44886,8 +44886,8 @@ function createView(tree) {
 
 // registry/publication.ts
 var MIN_DATASETS_FOR_MEAN = 2;
-function publication(publish) {
-  switch (publish) {
+function publication(publish2) {
+  switch (publish2) {
     case "per-dataset":
       return { perDataset: true, datasetCounts: true, minDatasetsForMean: 1, coverage: "matrix", history: "rankings" };
     case "per-model":
@@ -53476,11 +53476,92 @@ async function setStatus(gh, repo, sha, status) {
     ...status.targetUrl ? { target_url: status.targetUrl } : {}
   });
 }
-async function enableAutoMerge(gh, pull, method = "SQUASH") {
-  await gh.graphql(
-    `mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $method }) { clientMutationId } }`,
-    { id: pull.node_id, method }
+function mergeMethods(settings) {
+  const known = [settings.allow_merge_commit, settings.allow_squash_merge, settings.allow_rebase_merge].some((v) => v !== void 0);
+  if (!known) return ["merge", "squash", "rebase"];
+  return [
+    ["merge", settings.allow_merge_commit],
+    ["squash", settings.allow_squash_merge],
+    ["rebase", settings.allow_rebase_merge]
+  ].filter(([, allowed]) => allowed).map(([method]) => method);
+}
+var BranchBehindError = class extends MedperfError {
+  constructor(code, message) {
+    super(code, message);
+  }
+};
+async function updateBehind(gh, repo, pull) {
+  const base = pull.base.ref;
+  const where = pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+  try {
+    await gh.rest.pulls.updateBranch({ ...repo, pull_number: pull.number, expected_head_sha: pull.head.sha });
+  } catch (error2) {
+    const e = error2;
+    const message = e.response?.data?.message ?? "";
+    if (e.status === 403 || e.status === 404) {
+      throw new BranchBehindError(
+        "branch-behind",
+        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then merge it again`
+      );
+    }
+    if (e.status === 422 && /conflict/i.test(message)) {
+      throw new BranchBehindError("branch-behind", `pull request #${pull.number} is behind ${base} and conflicts with it; its author must merge ${base} into ${where} and resolve the conflicts`);
+    }
+    if (e.status === 422 && /expected head sha/i.test(message)) {
+      throw new BranchBehindError("branch-behind", `pull request #${pull.number} moved on while it was being merged; run the command again`);
+    }
+    throw error2;
+  }
+  throw new BranchBehindError(
+    "branch-updated",
+    `pull request #${pull.number} was behind ${base}, which the registry requires up to date: its branch ${where} now has ${base} merged in, a new commit whose checks run again (an approval of the earlier commit must be given again); merge it once they pass`
   );
+}
+async function mergePull(gh, repo, pull, settings) {
+  if (pull.mergeable_state === "behind") await updateBehind(gh, repo, pull);
+  const methods = mergeMethods(settings);
+  const refused = [];
+  for (const method of methods) {
+    try {
+      const { data } = await gh.rest.pulls.merge({ ...repo, pull_number: pull.number, sha: pull.head.sha, merge_method: method });
+      return { sha: data.sha, method };
+    } catch (error2) {
+      const e = error2;
+      const message = e.response?.data?.message ?? "";
+      if (e.status === 405 && /are not allowed on this repository/i.test(message)) {
+        refused.push(message);
+        continue;
+      }
+      if (e.status === 405 && /required status checks? .*expected/i.test(message)) {
+        const fresh = await getPull(gh, repo, pull.number);
+        if (fresh.mergeable_state === "behind" && fresh.head.sha === pull.head.sha) await updateBehind(gh, repo, fresh);
+      }
+      throw error2;
+    }
+  }
+  throw new MedperfError("merge-method", `${repo.owner}/${repo.repo} allows no merge method this command can use${refused.length ? ` (${refused.join(" ")})` : ""}; an admin can allow one in the repository's settings`);
+}
+async function enableAutoMerge(gh, pull, method) {
+  await gh.graphql(
+    `mutation($id: ID!, $mergeMethod: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $mergeMethod }) { clientMutationId } }`,
+    { id: pull.node_id, mergeMethod: method.toUpperCase() }
+  );
+}
+async function landPull(gh, repo, number) {
+  const pull = await getPull(gh, repo, number);
+  const { data: settings } = await gh.rest.repos.get({ ...repo });
+  const method = mergeMethods(settings)[0] ?? "merge";
+  if (pull.mergeable_state === "clean") return { merged: true, ...await mergePull(gh, repo, pull, settings) };
+  try {
+    await enableAutoMerge(gh, pull, method);
+    return { merged: false, autoMerge: true, method };
+  } catch (error2) {
+    if (!/clean status/i.test(error2.message)) throw error2;
+    return { merged: true, ...await mergePull(gh, repo, await getPull(gh, repo, number), settings) };
+  }
+}
+async function dispatchWorkflow(gh, repo, workflow, ref) {
+  await gh.rest.actions.createWorkflowDispatch({ ...repo, workflow_id: workflow, ref });
 }
 
 // action/report.ts
@@ -53552,7 +53633,8 @@ async function readPull(gh, repo, number) {
     baseRef: data.base.ref,
     nodeId: data.node_id,
     state: data.state,
-    changedFiles: data.changed_files ?? Number.NaN
+    changedFiles: data.changed_files ?? Number.NaN,
+    mergedByBot: Boolean(data.merged_at && (data.merged_by?.type === "Bot" || data.merged_by?.login.endsWith("[bot]")))
   };
 }
 async function fetchPullHead(remote, repo, pull) {
@@ -53876,22 +53958,47 @@ async function gateMode(s) {
   setOutput("satisfied", decision.satisfied);
   setOutput("summary", decision.summary);
   info(`#${pull.number}: ${decision.summary}`);
-  if (s.autoMerge && decision.autoMergeable && pull.state === "open") {
-    const findings = await validateChange({ head, base, changed, author: pull.author });
-    if (findings.length === 0) {
-      try {
-        await enableAutoMerge(gh, { node_id: pull.nodeId });
-        info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
-        setOutput("auto-merge", true);
-      } catch (error2) {
-        warning(`#${pull.number} needs no approval, but auto-merge could not be enabled (${error2.message}); allow auto-merge in the repository settings and give the workflow contents: write and pull-requests: write`);
-        setOutput("auto-merge", false);
-      }
-    } else {
-      info(`#${pull.number}: ${findings.length} findings; not enabling auto-merge`);
+  if (!s.autoMerge || !decision.autoMergeable) return decision;
+  if (pull.state !== "open") {
+    if (pull.mergedByBot) {
+      setOutput("merged", true);
+      await publish(gh, s, pull.baseRef);
     }
+    return decision;
   }
+  const findings = await validateChange({ head, base, changed, author: pull.author });
+  if (findings.length) {
+    info(`#${pull.number}: ${findings.length} findings; not merging`);
+    return decision;
+  }
+  let merged = false;
+  try {
+    const landed = await landPull(gh, s.repo, pull.number);
+    if (landed.merged) {
+      info(`#${pull.number}: no approval needed and every check passes; merged (${landed.method}) at ${landed.sha.slice(0, 12)}`);
+      setOutput("merged", true);
+      merged = true;
+    } else {
+      info(`#${pull.number}: no approval needed; auto-merge enabled (${landed.method}): GitHub merges it once its required checks pass`);
+      setOutput("auto-merge", true);
+    }
+  } catch (error2) {
+    warning(
+      `#${pull.number} needs no approval, but could not be merged or set to auto-merge (${error2.message}); allow auto-merge in the repository settings and give the gate workflow contents, pull-requests and actions: write`
+    );
+    setOutput("auto-merge", false);
+    return decision;
+  }
+  if (merged) await publish(gh, s, pull.baseRef);
   return decision;
+}
+async function publish(gh, s, branch) {
+  try {
+    await dispatchWorkflow(gh, s.repo, s.pagesWorkflow, branch);
+    info(`dispatched ${s.pagesWorkflow} on ${branch} to rebuild the leaderboard`);
+  } catch (error2) {
+    warning(`merged, but could not dispatch ${s.pagesWorkflow} to rebuild the leaderboard (${error2.message}); give the gate workflow actions: write, or run that workflow by hand`);
+  }
 }
 
 // registry/site/folder.ts
@@ -55593,6 +55700,7 @@ function readSettings(env = process.env) {
     out: at(getInput("out") || "_site"),
     report: at(getInput("report") || "medperf-git-report.json"),
     autoMerge: /^(true|True|TRUE)$/.test(getInput("auto-merge")),
+    pagesWorkflow: getInput("pages-workflow") || "pages.yml",
     repo: { owner: owner ?? "", repo: repo ?? "" },
     apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
     serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",

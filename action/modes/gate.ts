@@ -1,14 +1,15 @@
 // gate (pull_request_target, or workflow_run after a review): the approvals a PR still needs, as
 // the required status `medperf-git/approval`. The base branch is the checkout; the PR's files are
 // read through the API as data and laid over it. Where no human approval is needed and the change
-// validates, auto-merge may be enabled.
+// validates, the gate may land it: merged now when GitHub says it can merge, else auto-merge; a
+// merge made with the workflow's token starts no workflow, so the gate dispatches the pages one.
 import * as core from '@actions/core';
 import { evaluateGate, type GateDecision } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
 import { directoryTree } from '../../registry/trees.ts';
 import { validateChange } from '../../registry/validate.ts';
-import { enableAutoMerge, pullReviews, setStatus } from '../../registry/forge/github-rest.ts';
-import { github, pullTree } from '../github.ts';
+import { dispatchWorkflow, landPull, pullReviews, setStatus } from '../../registry/forge/github-rest.ts';
+import { type GitHub, github, pullTree } from '../github.ts';
 import { statusDescription } from '../report.ts';
 import type { Settings } from '../settings.ts';
 import { pullOfEvent } from './pull.ts';
@@ -31,22 +32,50 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
   core.setOutput('satisfied', decision.satisfied);
   core.setOutput('summary', decision.summary);
   core.info(`#${pull.number}: ${decision.summary}`);
-  if (s.autoMerge && decision.autoMergeable && pull.state === 'open') {
-    const findings = await validateChange({ head, base, changed, author: pull.author });
-    if (findings.length === 0) {
-      // The approval status is already set; a repository that does not allow auto-merge gets a
-      // warning saying so, not a failed gate.
-      try {
-        await enableAutoMerge(gh, { node_id: pull.nodeId });
-        core.info(`#${pull.number}: no approval needed and every check passes; auto-merge enabled`);
-        core.setOutput('auto-merge', true);
-      } catch (error) {
-        core.warning(`#${pull.number} needs no approval, but auto-merge could not be enabled (${(error as Error).message}); allow auto-merge in the repository settings and give the workflow contents: write and pull-requests: write`);
-        core.setOutput('auto-merge', false);
-      }
-    } else {
-      core.info(`#${pull.number}: ${findings.length} findings; not enabling auto-merge`);
+  if (!s.autoMerge || !decision.autoMergeable) return decision;
+  if (pull.state !== 'open') {
+    // Merged by auto-merge, which the gate enabled: that push, made for the workflow's token,
+    // started no workflow, so the leaderboard is rebuilt from here.
+    if (pull.mergedByBot) {
+      core.setOutput('merged', true);
+      await publish(gh, s, pull.baseRef);
     }
+    return decision;
   }
+  const findings = await validateChange({ head, base, changed, author: pull.author });
+  if (findings.length) {
+    core.info(`#${pull.number}: ${findings.length} findings; not merging`);
+    return decision;
+  }
+  // The approval status is already set; a repository that allows neither gets a warning, not a failed gate.
+  let merged = false;
+  try {
+    const landed = await landPull(gh, s.repo, pull.number);
+    if (landed.merged) {
+      core.info(`#${pull.number}: no approval needed and every check passes; merged (${landed.method}) at ${landed.sha.slice(0, 12)}`);
+      core.setOutput('merged', true);
+      merged = true;
+    } else {
+      core.info(`#${pull.number}: no approval needed; auto-merge enabled (${landed.method}): GitHub merges it once its required checks pass`);
+      core.setOutput('auto-merge', true);
+    }
+  } catch (error) {
+    core.warning(
+      `#${pull.number} needs no approval, but could not be merged or set to auto-merge (${(error as Error).message}); allow auto-merge in the repository settings and give the gate workflow contents, pull-requests and actions: write`,
+    );
+    core.setOutput('auto-merge', false);
+    return decision;
+  }
+  if (merged) await publish(gh, s, pull.baseRef);
   return decision;
+}
+
+/** Dispatches the leaderboard's workflow on the base branch; a failure is a warning (the merge stands). */
+async function publish(gh: GitHub, s: Settings, branch: string): Promise<void> {
+  try {
+    await dispatchWorkflow(gh, s.repo, s.pagesWorkflow, branch);
+    core.info(`dispatched ${s.pagesWorkflow} on ${branch} to rebuild the leaderboard`);
+  } catch (error) {
+    core.warning(`merged, but could not dispatch ${s.pagesWorkflow} to rebuild the leaderboard (${(error as Error).message}); give the gate workflow actions: write, or run that workflow by hand`);
+  }
 }

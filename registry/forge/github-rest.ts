@@ -94,6 +94,7 @@ export interface ApiPull {
   changed_files?: number;
   mergeable?: boolean | null;
   mergeable_state?: string;
+  merged_by?: { login: string; type?: string } | null;
 }
 
 export async function getPull(gh: GitHub, repo: RepoRef, number: number): Promise<ApiPull> {
@@ -308,9 +309,41 @@ export async function mergePull(gh: GitHub, repo: RepoRef, pull: ApiPull, settin
 }
 
 /** Asks GitHub to merge the PR once its required checks pass (GraphQL: REST has no such endpoint). */
-export async function enableAutoMerge(gh: GitHub, pull: { node_id: string }, method: 'MERGE' | 'SQUASH' | 'REBASE' = 'SQUASH'): Promise<void> {
+export async function enableAutoMerge(gh: GitHub, pull: { node_id: string }, method: MergeMethod): Promise<void> {
   await gh.graphql(
-    `mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $method }) { clientMutationId } }`,
-    { id: pull.node_id, method },
+    `mutation($id: ID!, $mergeMethod: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $mergeMethod }) { clientMutationId } }`,
+    { id: pull.node_id, mergeMethod: method.toUpperCase() },
   );
+}
+
+/** How a PR that needs no approval was landed. */
+export type Landing = { merged: true; sha: string; method: MergeMethod } | { merged: false; autoMerge: true; method: MergeMethod };
+
+/**
+ * Merges a PR now when GitHub says it can merge ("clean"), else asks GitHub to merge it once its
+ * required checks pass (auto-merge). GitHub refuses auto-merge on a PR that could merge already
+ * ("Pull request is in clean status"); that PR is merged directly.
+ */
+export async function landPull(gh: GitHub, repo: RepoRef, number: number): Promise<Landing> {
+  const pull = await getPull(gh, repo, number);
+  const { data: settings } = await gh.rest.repos.get({ ...repo });
+  const method = mergeMethods(settings)[0] ?? 'merge';
+  if (pull.mergeable_state === 'clean') return { merged: true, ...(await mergePull(gh, repo, pull, settings)) };
+  try {
+    await enableAutoMerge(gh, pull, method);
+    return { merged: false, autoMerge: true, method };
+  } catch (error) {
+    if (!/clean status/i.test((error as Error).message)) throw error;
+    return { merged: true, ...(await mergePull(gh, repo, await getPull(gh, repo, number), settings)) };
+  }
+}
+
+/**
+ * Starts a workflow that listens to workflow_dispatch: the one kind of event a workflow's own
+ * GITHUB_TOKEN may start a run with ("events triggered by the GITHUB_TOKEN, with the exception of
+ * workflow_dispatch and repository_dispatch, will not create a new workflow run",
+ * docs.github.com/en/actions/security-for-github-actions/security-guides/automatic-token-authentication).
+ */
+export async function dispatchWorkflow(gh: GitHub, repo: RepoRef, workflow: string, ref: string): Promise<void> {
+  await gh.rest.actions.createWorkflowDispatch({ ...repo, workflow_id: workflow, ref });
 }

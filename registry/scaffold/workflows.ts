@@ -68,14 +68,15 @@ jobs:
 export function gateWorkflow(o: WorkflowOptions): string {
   return `# The required status \`medperf-git/approval\`: which approvals a pull request still needs.
 # pull_request_target and workflow_run run this file from ${o.branch}, with a token that may write
-# statuses; the PR's files and reviews are read through the API, never checked out.
+# statuses; the PR's files and reviews are read through the API, never checked out. It runs again
+# after each review and after validate, so a PR that needs no approval lands once it validates.
 name: gate
 on:
   pull_request_target:
     branches: [${o.branch}]
     types: [opened, synchronize, reopened, ready_for_review]
   workflow_run:
-    workflows: [review]
+    workflows: [review, validate]
     types: [completed]
 permissions:
   contents: read
@@ -98,8 +99,11 @@ jobs:
         with:
           mode: gate
           # To merge result PRs and owners' own records without a human, grant
-          # \`contents: write\` and \`pull-requests: write\` above and set this to true.
+          # \`contents: write\`, \`pull-requests: write\` and \`actions: write\` above and set this
+          # to true: the gate merges what can merge now, enables auto-merge for the rest, and
+          # dispatches pages.yml, since a merge made with this token starts no workflow.
           auto-merge: false
+          pages-workflow: pages.yml
 `;
 }
 
@@ -135,6 +139,8 @@ jobs:
 
 export function pagesWorkflow(o: WorkflowOptions): string {
   return `# The leaderboard site, built from ${o.branch} only and deployed with GitHub's Pages actions.
+# A push to ${o.branch} starts it, except a push made with a workflow's GITHUB_TOKEN (the gate's
+# merges, and auto-merges it enabled), which starts no workflow: the gate dispatches this one then.
 name: pages
 on:
   push:

@@ -296,3 +296,68 @@ describe('GitHub stand-in: branch protection and merging', () => {
     expect(standin.takeViolations()).toEqual([]);
   });
 });
+
+describe('GitHub stand-in: GraphQL auto-merge and the workflows events start', () => {
+  const owner = { owner: 'org', repo: 'registry' };
+  const APPROVAL = 'medperf-git/approval';
+  const MUTATION = 'mutation($id: ID!, $mergeMethod: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $mergeMethod }) { clientMutationId } }';
+  let bot: string;
+
+  beforeEach(async () => {
+    bot = standin.addUser('github-actions[bot]');
+    standin.setRole('org/registry', 'github-actions[bot]', 'write');
+    await standin.pushTo('org/registry', 'main', [{ path: '.github/workflows/pages.yml', content: 'on:\n  push:\n    branches: [main]\n  workflow_dispatch:\n' }], 'alice');
+    standin.events.length = 0;
+  });
+
+  const enable = async (auth: string, n: number, method = 'MERGE') => {
+    const { data } = await octokit(auth).rest.pulls.get({ ...owner, pull_number: n });
+    return octokit(auth).graphql(MUTATION, { id: data.node_id, mergeMethod: method }).then(
+      () => 'enabled',
+      (e: { errors?: Array<{ type?: string; message: string }>; message: string }) => e.errors?.map((x) => `${x.type} ${x.message}`).join('; ') ?? e.message,
+    );
+  };
+
+  it('checks every query against GitHub\'s schema', async () => {
+    const gh = octokit(bot);
+    await expect(gh.graphql('mutation { enablePullRequestAutoMerge(input: { pullRequestId: "x", mergeMethod: FASTFORWARD }) { clientMutationId } }')).rejects.toThrow(/FASTFORWARD/);
+    await expect(gh.graphql('query { repository(owner: "org", name: "registry") { nonsense } }')).rejects.toThrow(/nonsense/);
+    await expect(gh.graphql(MUTATION, { id: 'x' })).rejects.toThrow(/\$mergeMethod/);
+    const violations = standin.takeViolations();
+    expect(violations).toHaveLength(3);
+    for (const v of violations) expect(v).toMatch(/^GraphQL/);
+  });
+
+  it('refuses auto-merge where the repository does not allow it, and on a PR that can merge now', async () => {
+    standin.protect('org/registry', { checks: [{ context: APPROVAL, appId: 15368 }], enforceAdmins: true });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    expect(await enable(bot, n)).toBe('UNPROCESSABLE Pull request Auto merge is not allowed for this repository');
+    standin.configureRepo('org/registry', { allowAutoMerge: true });
+    expect(await enable(standin.addUser('dave'), n)).toMatch(/^FORBIDDEN /);
+    await octokit(bot).rest.repos.createCommitStatus({ ...owner, sha: standin.pullsOf('org/registry')[0]!.headSha, state: 'success', context: APPROVAL });
+    expect(await enable(bot, n)).toBe('UNPROCESSABLE Pull request Pull request is in clean status');
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('merges once the required checks pass; a merge made with the workflow token starts no workflow, a dispatch does', async () => {
+    standin.configureRepo('org/registry', { allowAutoMerge: true });
+    standin.protect('org/registry', { checks: [{ context: APPROVAL, appId: 15368 }], enforceAdmins: true });
+    const n = await standin.openPull('org/registry', 'carol', 'change', [{ path: 'x.yaml', content: 'x: 1\n' }]);
+    expect(await enable(bot, n)).toBe('enabled');
+    expect(standin.pullsOf('org/registry')[0]!.state).toBe('open');
+    await octokit(bot).rest.repos.createCommitStatus({ ...owner, sha: standin.pullsOf('org/registry')[0]!.headSha, state: 'success', context: APPROVAL });
+    expect(standin.pullsOf('org/registry')[0]).toMatchObject({ state: 'closed', mergedBy: 'github-actions[bot]' });
+    expect(await standin.workflowRuns('org/registry')).toEqual([]);
+    await octokit(bot).rest.actions.createWorkflowDispatch({ ...owner, workflow_id: 'pages.yml', ref: 'main' });
+    // A person's merge starts it through the push.
+    const m = await standin.openPull('org/registry', 'carol', 'second', [{ path: 'y.yaml', content: 'y: 1\n' }]);
+    await octokit(bot).rest.repos.createCommitStatus({ ...owner, sha: standin.pullsOf('org/registry')[1]!.headSha, state: 'success', context: APPROVAL });
+    standin.setRole('org/registry', 'bob', 'write');
+    await octokit(standin.addUser('bob')).rest.pulls.merge({ ...owner, pull_number: m });
+    expect(await standin.workflowRuns('org/registry')).toEqual([
+      { workflow: 'pages.yml', event: 'workflow_dispatch', actor: 'github-actions[bot]' },
+      { workflow: 'pages.yml', event: 'push', actor: 'bob' },
+    ]);
+    expect(standin.takeViolations()).toEqual([]);
+  });
+});

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitIdentity, type FileChange } from '../../registry/forge/forge.ts';
 import { commitChange, git, gitText, mergeTrees, resolveRev } from '../../registry/forge/git.ts';
+import { parse as parseYaml } from 'yaml';
+import { answerGraphQL, GitHubGraphQLError } from './graphql.ts';
 import { checkRequest, checkResponse, conform, OpenApiViolation } from './openapi.ts';
 
 const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
@@ -89,6 +91,22 @@ interface StandInPull {
   mergedAt: string | null;
   mergedBy: string | null;
   mergeSha: string | null;
+  /** Auto-merge, once enabled: GitHub merges with `method` as `enabledBy` when the PR can merge. */
+  autoMerge?: { method: MergeMethod; enabledBy: string; appId?: number };
+}
+
+/**
+ * Something that happened in a repository that workflows listen to: a push (a merge, an updated
+ * branch) or a workflow dispatch, and who caused it (`appId`: through which app's token).
+ */
+export interface RepoEvent {
+  repo: string;
+  event: 'push' | 'workflow_dispatch';
+  ref: string;
+  actor: string;
+  appId?: number;
+  /** workflow_dispatch: the workflow file asked for. */
+  workflow?: string;
 }
 
 interface StandInReview {
@@ -141,6 +159,8 @@ export class GitHubStandIn {
   private readonly comments: StandInComment[] = [];
   private readonly faults: Array<Fault & { left: number }> = [];
   private nextId = 1000;
+  /** Every push and dispatch the API made, in order (see `workflowRuns`). */
+  readonly events: RepoEvent[] = [];
   /** Commit statuses and check runs, each with the app (if any) whose token created it. */
   private readonly statuses: Array<{ repo: string; sha: string; context: string; state: string; appId?: number }> = [];
   private readonly checkRuns: Array<{ id: number; repo: string; sha: string; name: string; status: string; conclusion: string | null; appId: number }> = [];
@@ -270,6 +290,7 @@ export class GitHubStandIn {
     const tip = (await resolveRev(repo.dir, `refs/heads/${branch}`))!;
     const { commit } = await commitChange({ repo: repo.dir, baseTree: `${tip}^{tree}`, parents: [tip], files, message: `Change ${branch}`, login });
     await git(['update-ref', `refs/heads/${branch}`, commit, tip], { cwd: repo.dir });
+    this.pushed(repo, branch, login);
     return commit;
   }
 
@@ -402,6 +423,7 @@ export class GitHubStandIn {
       this.requests.push({ method, path, status });
       return;
     }
+    if (url.pathname === '/api/graphql' && method === 'POST') return this.graphql(req, res);
     if (!url.pathname.startsWith(API + '/')) return this.gitHttp(req, res, url);
     const caller = this.caller(req);
     const login = caller?.login;
@@ -423,6 +445,103 @@ export class GitHubStandIn {
     if (!login) return this.send(res, method, path, template, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' }, false);
     const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, login, caller?.appId);
     this.send(res, method, path, template, status, data, true, headers);
+  }
+
+  /** GitHub's GraphQL endpoint (POST /api/graphql on GitHub Enterprise Server, as octokit calls it). */
+  private async graphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const caller = this.caller(req);
+    const body = await readBody(req);
+    const reply = (status: number, data: unknown) => {
+      this.requests.push({ method: 'POST', path: '/graphql', status, at: Date.now() });
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(data));
+    };
+    if (!caller) return reply(401, { message: 'This endpoint requires you to be authenticated.', documentation_url: 'https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql' });
+    let request: { query?: unknown; variables?: unknown };
+    try {
+      request = JSON.parse(body.toString('utf8')) as typeof request;
+    } catch {
+      return reply(400, { message: 'Problems parsing JSON' });
+    }
+    const answer = await answerGraphQL(request, {
+      enablePullRequestAutoMerge: (args) => this.enableAutoMerge(args.input as Record<string, unknown>, caller.login, caller.appId),
+    });
+    if (answer.violation) this.violations.push(answer.violation);
+    reply(200, answer.body);
+  }
+
+  /**
+   * enablePullRequestAutoMerge (docs.github.com/en/graphql/reference/mutations
+   * #enablepullrequestautomerge): refused where the repository does not allow auto-merge, and
+   * for a PR that could merge now ("clean status": merge it instead, docs.github.com/en/
+   * pull-requests/collaborating-with-pull-requests/incorporating-changes-from-a-pull-request/
+   * automatically-merging-a-pull-request).
+   */
+  private async enableAutoMerge(input: Record<string, unknown>, login: string, appId?: number): Promise<unknown> {
+    const m = /^PR_(\d+)_(\d+)$/.exec(String(input.pullRequestId));
+    const repo = m ? [...this.repos.values()].find((r) => r.id === Number(m[1])) : undefined;
+    const p = repo ? this.pulls.get(`${repo.owner}/${repo.name}`)?.find((x) => x.number === Number(m![2])) : undefined;
+    if (!repo || !p) throw new GitHubGraphQLError('NOT_FOUND', `Could not resolve to a node with the global id of '${String(input.pullRequestId)}'`);
+    if (!this.can(repo, login, 'write')) throw new GitHubGraphQLError('FORBIDDEN', `${login} does not have the correct permissions to execute \`EnablePullRequestAutoMerge\``);
+    await this.refresh(repo, p);
+    if (p.state !== 'open') throw new GitHubGraphQLError('UNPROCESSABLE', 'Pull request is not open');
+    if (!repo.settings.allowAutoMerge) throw new GitHubGraphQLError('UNPROCESSABLE', 'Pull request Auto merge is not allowed for this repository');
+    const method = String(input.mergeMethod ?? 'MERGE').toLowerCase() as MergeMethod;
+    if (!allowsMethod(repo.settings, method)) throw new GitHubGraphQLError('UNPROCESSABLE', `Pull request ${METHOD_REFUSED[method]}`);
+    const state = await this.mergeState(repo, p);
+    if (state.state === 'clean') throw new GitHubGraphQLError('UNPROCESSABLE', 'Pull request Pull request is in clean status');
+    p.autoMerge = { method, enabledBy: login, ...(appId ? { appId } : {}) };
+    return { clientMutationId: input.clientMutationId ?? null, actor: { login }, pullRequest: { id: pullNodeId(repo.id, p.number), number: p.number } };
+  }
+
+  /** Merges the repository's PRs whose auto-merge is on and whose requirements are now met, as GitHub does. */
+  private async runAutoMerges(repo: Repo): Promise<void> {
+    for (const p of this.pulls.get(`${repo.owner}/${repo.name}`) ?? []) {
+      if (p.state !== 'open' || !p.autoMerge) continue;
+      await this.refresh(repo, p);
+      if ((await this.mergeState(repo, p)).state !== 'clean') continue;
+      const tip = (await resolveRev(repo.dir, `refs/heads/${p.baseRef}`))!;
+      const merged = await mergeTrees(repo.dir, tip, p.headSha);
+      if ('conflicts' in merged) continue;
+      const sha = await this.mergeCommits(repo, p, tip, merged.tree, p.autoMerge.method, p.autoMerge.enabledBy);
+      await git(['update-ref', `refs/heads/${p.baseRef}`, sha, tip], { cwd: repo.dir });
+      const stamp = now();
+      Object.assign(p, { state: 'closed', mergedAt: stamp, closedAt: stamp, updatedAt: stamp, mergedBy: p.autoMerge.enabledBy, mergeSha: sha });
+      this.pushed(repo, p.baseRef, p.autoMerge.enabledBy, p.autoMerge.appId);
+    }
+  }
+
+  private pushed(repo: Repo, branch: string, actor: string, appId?: number): void {
+    this.events.push({ repo: `${repo.owner}/${repo.name}`, event: 'push', ref: `refs/heads/${branch}`, actor, ...(appId ? { appId } : {}) });
+  }
+
+  /**
+   * The workflow runs the recorded events of a repository start, from the workflow files on its
+   * default branch: "events triggered by the GITHUB_TOKEN, with the exception of workflow_dispatch
+   * and repository_dispatch, will not create a new workflow run" (docs.github.com/en/actions/
+   * security-for-github-actions/security-guides/automatic-token-authentication
+   * #using-the-github_token-in-a-workflow).
+   */
+  async workflowRuns(fullName: string): Promise<Array<{ workflow: string; event: string; actor: string }>> {
+    const repo = this.repos.get(fullName)!;
+    const branch = repo.settings.defaultBranch;
+    const listing = await gitText(['ls-tree', '--name-only', `refs/heads/${branch}`, '.github/workflows/'], { cwd: repo.dir }).catch(() => '');
+    const workflows = new Map<string, Record<string, unknown>>();
+    for (const path of listing.split('\n').filter((p) => /\.ya?ml$/.test(p))) {
+      const doc = parseYaml(await gitText(['show', `refs/heads/${branch}:${path}`], { cwd: repo.dir })) as { on?: Record<string, unknown> };
+      workflows.set(path.split('/').pop()!, doc.on ?? {});
+    }
+    const out: Array<{ workflow: string; event: string; actor: string }> = [];
+    for (const e of this.events.filter((x) => x.repo === fullName)) {
+      if (e.appId === GITHUB_ACTIONS_APP_ID && e.event !== 'workflow_dispatch') continue;
+      for (const [file, on] of workflows) {
+        if (!(e.event in on)) continue;
+        if (e.event === 'workflow_dispatch' && e.workflow !== file) continue;
+        const branches = (on[e.event] as { branches?: string[] } | null)?.branches;
+        if (branches && !branches.includes(e.ref.replace(/^refs\/heads\//, ''))) continue;
+        out.push({ workflow: file, event: e.event, actor: e.actor });
+      }
+    }
+    return out;
   }
 
   private send(
@@ -642,7 +761,7 @@ export class GitHubStandIn {
     return {
       url: `${this.apiUrl}/repos/${full}/pulls/${p.number}`,
       id: hashId(`${full}#${p.number}`),
-      node_id: `PR_${p.number}`,
+      node_id: pullNodeId(base.id, p.number),
       html_url: `${this.url}/${full}/pull/${p.number}`,
       number: p.number,
       state: p.state,
@@ -820,6 +939,7 @@ export class GitHubStandIn {
         const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
         const review = { id: this.nextId++, repo: full, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit: p.headSha };
         this.reviews.push(review);
+        await this.runAutoMerges(repo);
         return [200, this.reviewJson(repo, review)];
       }
       case 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge': {
@@ -841,6 +961,7 @@ export class GitHubStandIn {
         if ('conflicts' in merged) return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
         const sha = await this.mergeCommits(repo, p, tip, merged.tree, method, login);
         await git(['update-ref', `refs/heads/${p.baseRef}`, sha, tip], { cwd: repo.dir });
+        this.pushed(repo, p.baseRef, login, appId);
         const stamp = now();
         Object.assign(p, { state: 'closed', mergedAt: stamp, closedAt: stamp, updatedAt: stamp, mergedBy: login, mergeSha: sha });
         return [200, { sha, merged: true, message: 'Pull Request successfully merged' }];
@@ -864,6 +985,7 @@ export class GitHubStandIn {
         const env = { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
         const sha = await gitText(['commit-tree', merged.tree, '-p', p.headSha, '-p', tip, '-m', `Merge branch '${p.baseRef}' into ${p.headRef}`], { cwd: head.dir, env });
         await git(['update-ref', `refs/heads/${p.headRef}`, sha, p.headSha], { cwd: head.dir });
+        this.pushed(head, p.headRef, login, appId);
         await this.refresh(repo, p);
         return [202, { message: 'Updating pull request branch.', url: `${this.url}/${full}/pull/${p.number}` }];
       }
@@ -898,7 +1020,20 @@ export class GitHubStandIn {
         if (!this.can(repo, login, 'write')) return notFound;
         const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state), ...(appId ? { appId } : {}) };
         this.statuses.push(status);
+        await this.runAutoMerges(repo);
         return [201, { id: this.nextId++, state: status.state, context: status.context, creator: this.userJson(login), created_at: now(), updated_at: now() }];
+      }
+      case 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches': {
+        // docs.github.com/en/rest/actions/workflows#create-a-workflow-dispatch-event: needs write
+        // (a workflow token with `actions: write`); the workflow must listen to workflow_dispatch.
+        if (!this.can(repo, login, 'write')) return [403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' }];
+        const workflow = parts[5]!;
+        const ref = String(body.ref).replace(/^refs\/heads\//, '');
+        const file = await gitText(['show', `refs/heads/${ref}:.github/workflows/${workflow}`], { cwd: repo.dir }).catch(() => undefined);
+        if (file === undefined) return notFound;
+        if (!('workflow_dispatch' in ((parseYaml(file) as { on?: object }).on ?? {}))) return [422, { message: "Workflow does not have 'workflow_dispatch' trigger", documentation_url: 'https://docs.github.com/rest' }];
+        this.events.push({ repo: full, event: 'workflow_dispatch', ref: `refs/heads/${ref}`, actor: login, workflow, ...(appId ? { appId } : {}) });
+        return [204, undefined];
       }
       case 'POST /repos/{owner}/{repo}/check-runs': {
         // "To create a check run, you must use a GitHub App. OAuth apps and authenticated users
@@ -914,6 +1049,7 @@ export class GitHubStandIn {
           appId,
         };
         this.checkRuns.push(run);
+        await this.runAutoMerges(repo);
         return [201, { id: run.id, head_sha: run.sha, node_id: `CR_${run.id}`, name: run.name, status: run.status, conclusion: run.conclusion, app: { id: appId, slug: login.replace(/\[bot\]$/, ''), name: login } }];
       }
       case 'GET /repos/{owner}/{repo}/branches/{branch}/protection': {
@@ -1159,6 +1295,11 @@ const METHOD_REFUSED: Record<MergeMethod, string> = {
 
 function allowsMethod(settings: RepoSettings, method: MergeMethod): boolean {
   return method === 'merge' ? settings.allowMergeCommit : method === 'squash' ? settings.allowSquashMerge : settings.allowRebaseMerge;
+}
+
+/** A pull request's GraphQL node id, unique across repositories. */
+function pullNodeId(repoId: number, number: number): string {
+  return `PR_${repoId}_${number}`;
 }
 
 function now(): string {
