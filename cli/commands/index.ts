@@ -197,6 +197,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./registry/init.ts')).RegistryInitCommand,
   },
   {
+    paths: [['registry', 'protect']],
+    category: 'Admin',
+    description: "Apply the registry's protection on GitHub: required checks pinned to the Actions app, merge settings, Pages",
+    load: async () => (await import('./registry/protect.ts')).RegistryProtectCommand,
+  },
+  {
     paths: [['registry', 'use']],
     category: 'Everyone',
     description: 'Choose the registry (and local login) later commands use',

@@ -6,6 +6,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from 'octokit';
 import { MedperfError, NotFoundError } from '../errors.ts';
 import { AuthError, ForgeApiError } from './errors.ts';
+import type { ProtectionChange, RepositoryProtection } from '../protection.ts';
 import type { Review } from './forge.ts';
 
 export type GitHub = InstanceType<typeof Octokit>;
@@ -346,4 +347,68 @@ export async function landPull(gh: GitHub, repo: RepoRef, number: number): Promi
  */
 export async function dispatchWorkflow(gh: GitHub, repo: RepoRef, workflow: string, ref: string): Promise<void> {
   await gh.rest.actions.createWorkflowDispatch({ ...repo, workflow_id: workflow, ref });
+}
+
+/**
+ * The repository's protection as `registry protect` compares it (registry/protection.ts): merge
+ * settings, the default branch's protection, Pages. Needs an admin's token.
+ */
+export async function readProtection(gh: GitHub, repo: RepoRef): Promise<RepositoryProtection> {
+  const { data } = await gh.rest.repos.get({ ...repo });
+  const branch = data.default_branch;
+  const protection = await gh.rest.repos
+    .getBranchProtection({ ...repo, branch })
+    .then((r) => r.data)
+    .catch((error: { status?: number }) => (error.status === 404 ? undefined : Promise.reject(error)));
+  const pages = await gh.rest.repos
+    .getPages({ ...repo })
+    .then((r): RepositoryProtection['pages'] => (r.data.build_type === 'workflow' ? 'workflow' : 'legacy'))
+    .catch((error: { status?: number }): Promise<RepositoryProtection['pages']> => (error.status === 404 ? Promise.resolve('none') : Promise.reject(error)));
+  const checks = protection?.required_status_checks;
+  const reviews = protection?.required_pull_request_reviews;
+  return {
+    defaultBranch: branch,
+    merge: { mergeCommit: data.allow_merge_commit ?? true, squash: data.allow_squash_merge ?? true, rebase: data.allow_rebase_merge ?? true, autoMerge: data.allow_auto_merge ?? false },
+    ...(protection
+      ? {
+          branch: {
+            checks: (checks?.checks ?? (checks?.contexts ?? []).map((context) => ({ context, app_id: null }))).map((c) => ({ context: c.context, appId: c.app_id ?? null })),
+            strict: Boolean(checks?.strict),
+            enforceAdmins: Boolean(protection.enforce_admins?.enabled),
+            dismissStaleReviews: Boolean(reviews?.dismiss_stale_reviews),
+            requiredApprovals: reviews?.required_approving_review_count ?? 0,
+            codeOwnerReviews: Boolean(reviews?.require_code_owner_reviews),
+          },
+        }
+      : {}),
+    pages,
+  };
+}
+
+/** Makes the changes `protectionChanges` listed: one call per kind of setting that differs. */
+export async function applyProtection(gh: GitHub, repo: RepoRef, current: RepositoryProtection, desired: RepositoryProtection, changes: ProtectionChange[]): Promise<void> {
+  const kinds = new Set(changes.map((c) => c.applies));
+  if (kinds.has('merge-settings')) {
+    const m = desired.merge;
+    await gh.rest.repos.update({ ...repo, allow_merge_commit: m.mergeCommit, allow_squash_merge: m.squash, allow_rebase_merge: m.rebase, allow_auto_merge: m.autoMerge });
+  }
+  if (kinds.has('branch-protection')) {
+    const b = desired.branch!;
+    // docs.github.com/en/rest/branches/branch-protection#update-branch-protection: the whole rule.
+    await gh.rest.repos.updateBranchProtection({
+      ...repo,
+      branch: current.defaultBranch,
+      required_status_checks: { strict: b.strict, contexts: [], checks: b.checks.map((c) => ({ context: c.context, ...(c.appId === null ? {} : { app_id: c.appId }) })) },
+      enforce_admins: b.enforceAdmins,
+      required_pull_request_reviews: { dismiss_stale_reviews: b.dismissStaleReviews, require_code_owner_reviews: b.codeOwnerReviews, required_approving_review_count: b.requiredApprovals },
+      restrictions: null,
+      allow_force_pushes: false,
+      allow_deletions: false,
+    });
+  }
+  if (kinds.has('pages')) {
+    // docs.github.com/en/rest/pages/pages: create the site, or switch an existing one to Actions.
+    if (current.pages === 'none') await gh.rest.repos.createPagesSite({ ...repo, build_type: 'workflow' });
+    else await gh.rest.repos.updateInformationAboutPagesSite({ ...repo, build_type: 'workflow' });
+  }
 }

@@ -15,7 +15,7 @@ import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
 import { MedperfError } from '../errors.ts';
 import type { FileTree } from '../view.ts';
-import { AuthError, NonFastForwardError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   type AuthStatus,
   branchFor,
@@ -31,7 +31,21 @@ import {
   type ReviewEvent,
   touchesAny,
 } from './forge.ts';
-import { type ApiPull, apiFailure, getPull, type GitHub, listComments, mergePull, pullFiles, pullReviews, restClient, upsertComment } from './github-rest.ts';
+import {
+  type ApiPull,
+  apiFailure,
+  applyProtection,
+  getPull,
+  type GitHub,
+  listComments,
+  mergePull,
+  pullFiles,
+  pullReviews,
+  readProtection,
+  restClient,
+  upsertComment,
+} from './github-rest.ts';
+import { desiredProtection, type ProtectionChange, protectionChanges } from '../protection.ts';
 import { commitChange, diffPaths, git, gitText, resolveRev, revTree, treeOf } from './git.ts';
 
 export interface GitHubForgeOptions {
@@ -536,6 +550,22 @@ export class GitHubForge implements Forge {
     const p = repo.data.permissions;
     const permission = !p ? 'read' : p.admin ? 'admin' : p.maintain ? 'maintain' : p.push ? 'write' : p.triage ? 'triage' : p.pull ? 'read' : 'none';
     return { login: user.data.login, source: this.token.source, permission, ...(scopes ? { scopes } : {}) };
+  }
+
+  /**
+   * Gives the registry repository the protection it needs (registry/protection.ts), changing only
+   * what differs; returns what changed (nothing on a second run). An admin's token only.
+   */
+  async protect(appId?: number): Promise<ProtectionChange[]> {
+    const repo = await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
+    if (!repo.data.permissions?.admin) {
+      throw new NotPermittedError(`${this.login} is not an admin of ${this.registry}; only an admin can change its branch protection, merge settings and Pages`);
+    }
+    const current = await this.api(`read the protection of ${this.registry}`, () => readProtection(this.octokit, this.repoParams));
+    const desired = desiredProtection(current.defaultBranch, appId);
+    const changes = protectionChanges(current, desired);
+    if (changes.length) await this.api(`protect ${this.registry}`, () => applyProtection(this.octokit, this.repoParams, current, desired, changes));
+    return changes;
   }
 
   async dispose(): Promise<void> {}

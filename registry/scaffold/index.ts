@@ -81,26 +81,33 @@ Pending means an open PR, approved means merged, rejected means closed.
 | workflow | runs on | token | does |
 |---|---|---|---|
 | validate | \`pull_request\` | read-only | checks the PR against every rule; annotations, job summary, report artifact |
-| gate | \`pull_request_target\`, after \`review\` | writes statuses | sets \`medperf-git/approval\` to what approvals are missing |
+| gate | \`pull_request_target\`, after \`review\` and \`validate\` | writes statuses | sets \`medperf-git/approval\` to what approvals are missing; with \`auto-merge\`, merges what needs no approval (or enables auto-merge) and dispatches pages |
 | review | \`pull_request_review\` | none | wakes the gate when a review is submitted or dismissed |
 | comment | after \`validate\` | writes PR comments | one comment per PR with the problems and the leaderboard preview |
-| pages | push to \`${o.branch}\` | deploys Pages | builds the leaderboard site, as each benchmark's results policy allows |
+| pages | push to \`${o.branch}\`, dispatch by the gate | deploys Pages | builds the leaderboard site, as each benchmark's results policy allows |
 
 The workflows that hold a write token never check out or run code from a pull request: they read it
 through the API as data. Every action, medperf-git's own included, is pinned to a commit SHA.
 
-## Settings to turn on
+## Protecting the repository
 
-In **Settings → Branches**, protect \`${o.branch}\`:
-- Require a pull request before merging (no direct pushes), and dismiss stale approvals on new commits.
-- Require status checks to pass: \`validate\` and \`medperf-git/approval\`; require branches to be up to date.
-- Do not require approvals or code-owner reviews there: the \`medperf-git/approval\` status is the
-  approval rule (results and owners' own records need none). CODEOWNERS only requests reviewers.
-- Include administrators; do not allow force pushes or deletions.
+Once this folder is pushed, an admin runs, with their token in \`GITHUB_TOKEN\`:
 
-In **Settings → Pages**, set the source to **GitHub Actions**. In **Settings → Actions → General**,
-require approval for workflows from outside collaborators, and allow auto-merge if the gate's
-\`auto-merge\` input is on.
+\`\`\`sh
+medperf-git registry protect OWNER/REPO
+\`\`\`
+
+It sets, through GitHub's API, and says what it changed (a second run changes nothing):
+- on \`${o.branch}\`, required checks \`validate\` (the validate job) and \`medperf-git/approval\` (the
+  gate), each pinned to the GitHub Actions app, so a status anyone posts with their own token
+  counts for nothing; branches up to date before merging; approvals dismissed when new commits are
+  pushed; administrators included. No approval count or code-owner review: the
+  \`medperf-git/approval\` status is the approval rule (results and owners' own records need none);
+  CODEOWNERS only requests reviewers;
+- merge commits as the one merge method, and auto-merge allowed (for the gate's \`auto-merge\`);
+- Pages built by GitHub Actions.
+
+In **Settings → Actions → General**, require approval for workflows from outside collaborators.
 `;
 }
 

@@ -112,7 +112,9 @@ describe('the workflows a registry adopts', () => {
         '',
       ].join('\n'),
     );
-    expect(files['README.md']).toContain('Require status checks to pass: `validate` and `medperf-git/approval`');
+    // The README's set-up is what `registry protect` applies (cli/commands/registry/protect.github.test.ts).
+    expect(files['README.md']).toContain('medperf-git registry protect OWNER/REPO');
+    expect(files['README.md']).toContain('required checks `validate` (the validate job) and `medperf-git/approval` (the\n  gate), each pinned to the GitHub Actions app');
   });
 });
 

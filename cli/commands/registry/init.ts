@@ -101,8 +101,8 @@ export class RegistryInitCommand extends BaseCommand {
     }
     for (const path of Object.keys(files).sort()) this.print(`wrote ${path}`);
     this.print('');
-    this.print('Next: push this folder to a new GitHub repository, then follow "Settings to turn on" in its README');
-    this.print('(branch protection with the validate and medperf-git/approval checks; Pages from GitHub Actions).');
+    this.print('Next: push this folder to a new GitHub repository, then, as its admin, run');
+    this.print('`medperf-git registry protect OWNER/REPO` (required checks pinned to GitHub Actions, merge settings, Pages).');
     return 0;
   }
 
