@@ -204,6 +204,27 @@ describe('GitHub forge against the stand-in', () => {
     }
   });
 
+  it('works on the branch the repository names as its default, not on main', async () => {
+    await standin.deleteRepo('mlcommons/registry');
+    await standin.createRepo('mlcommons/registry', [{ path: 'registry.yaml', content: REGISTRY_YAML }], ['admin'], { defaultBranch: 'trunk' });
+    const admin = await open('admin');
+    const alice = await open('alice');
+    try {
+      expect(await text(await alice.main(), 'registry.yaml')).toBe(REGISTRY_YAML);
+      const { pull } = await alice.propose({ key: 'cube/alice/t', title: 't', body: '', files: [{ path: 'mlcubes/alice/t.yaml', content: 'name: t\n' }] });
+      expect(standin.pullsOf('mlcommons/registry')[0]!.baseRef).toBe('trunk');
+      expect((await admin.listPulls()).map((p) => p.number)).toEqual([pull.number]);
+      await admin.merge(pull.number);
+      expect(await text(await alice.main(), 'mlcubes/alice/t.yaml')).toBe('name: t\n');
+      const heads = execFileSync('git', ['for-each-ref', '--format=%(refname:short)', 'refs/heads/'], { cwd: standin.repoDir('mlcommons/registry') }).toString().split('\n');
+      expect(heads).toContain('trunk');
+      expect(heads).not.toContain('main');
+    } finally {
+      await admin.dispose();
+      await alice.dispose();
+    }
+  });
+
   it('waits for a fork GitHub makes asynchronously, and gives up on one that never appears in bounded time', async () => {
     standin.forkDelayMs = 10_000;
     const alice = await open('alice');

@@ -172,8 +172,22 @@ export class GitHubForge implements Forge {
     }
   }
 
-  /** Clones (partially: no blobs) or fetches main; checks out only `paths` (sparse). */
+  private defaultBranch?: string;
+
+  /** The registry's main line: the repository's default branch, whatever its name (read once). */
+  private async branch(): Promise<string> {
+    this.defaultBranch ??= (await this.api(`get ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams))).data.default_branch;
+    return this.defaultBranch;
+  }
+
+  /** The clone's copy of the default branch (set by sync). */
+  private get mainRef(): string {
+    return `refs/remotes/origin/${this.defaultBranch ?? 'main'}`;
+  }
+
+  /** Clones (partially: no blobs) or fetches the default branch; checks out only `paths` (sparse). */
   private async sync(paths: string[] = []): Promise<void> {
+    const branch = await this.branch();
     if (!existsSync(join(this.clone, '.git'))) {
       await mkdir(this.clone, { recursive: true });
       await this.remoteGit([
@@ -183,20 +197,20 @@ export class GitHubForge implements Forge {
         '--no-checkout',
         '--sparse',
         '--branch',
-        'main',
+        branch,
         this.gitUrl(this.registry),
         '.',
       ]).catch((error: Error) => {
         throw new MedperfError('clone-failed', `could not clone ${this.registry} from ${this.options.serverUrl}: ${error.message}`);
       });
     } else {
-      await this.remoteGit(['fetch', '--quiet', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
+      await this.remoteGit(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:${this.mainRef}`]);
     }
     for (const p of paths) this.sparse.add(p);
     // Only the sparse paths are checked out, so only their blobs are fetched (in one batch).
     const patterns = ['/registry.yaml', ...[...this.sparse].map((p) => '/' + p.replace(/^\/+/, ''))];
     await this.remoteGit(['sparse-checkout', 'set', '--no-cone', ...patterns]);
-    await this.remoteGit(['checkout', '--quiet', '--detach', 'refs/remotes/origin/main']);
+    await this.remoteGit(['checkout', '--quiet', '--detach', this.mainRef]);
   }
 
   /**
@@ -236,7 +250,7 @@ export class GitHubForge implements Forge {
 
   private async mainUnlocked(options: { paths?: string[] }): Promise<FileTree> {
     await this.sync(options.paths);
-    const sha = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
+    const sha = await gitText(['rev-parse', this.mainRef], { cwd: this.clone });
     return this.tree(sha);
   }
 
@@ -255,7 +269,7 @@ export class GitHubForge implements Forge {
     return this.exclusive(async () => {
       const head = await this.fetchPull(number);
       await this.sync();
-      const base = await gitText(['merge-base', 'refs/remotes/origin/main', head], { cwd: this.clone });
+      const base = await gitText(['merge-base', this.mainRef, head], { cwd: this.clone });
       return this.tree(base);
     });
   }
@@ -340,8 +354,9 @@ export class GitHubForge implements Forge {
   async listPulls(filter: PullFilter = {}): Promise<PullRequest[]> {
     const state = filter.state ?? 'open';
     const apiState = state === 'open' ? 'open' : state === 'all' ? 'all' : 'closed';
+    const branch = await this.branch();
     const pulls = (await this.api(`list PRs of ${this.registry}`, () =>
-      this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state: apiState, base: 'main', per_page: 100 }),
+      this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state: apiState, base: branch, per_page: 100 }),
     )) as unknown as ApiPull[];
     const mine = pulls.filter((p) => !filter.author || p.user?.login === filter.author).sort((a, b) => a.number - b.number);
     const out: PullRequest[] = [];
@@ -423,7 +438,7 @@ export class GitHubForge implements Forge {
       if (!/couldn't find remote ref|not found/i.test((error as Error).message)) throw error;
     }
     const branchHead = await resolveRev(this.clone, remoteRef);
-    const main = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
+    const main = await gitText(['rev-parse', this.mainRef], { cwd: this.clone });
     const updating = Boolean(open && branchHead && branchHead === open.head.sha);
     if (open && !updating) {
       throw new NonFastForwardError(
@@ -482,8 +497,9 @@ export class GitHubForge implements Forge {
       )).data as unknown as ApiPull[]
     ).filter((p) => p.head.ref === branch && !p.merged_at);
     if (closed.length) notes.push(`the previous pull request for this change, #${closed[0]!.number}, was closed (rejected); this opens a new one`);
+    const baseBranch = await this.branch();
     const created = await this.api(`open a PR on ${this.registry}`, () =>
-      this.octokit.rest.pulls.create({ ...this.repoParams, title: change.title, body: change.body, head: headLabel, base: 'main' }),
+      this.octokit.rest.pulls.create({ ...this.repoParams, title: change.title, body: change.body, head: headLabel, base: baseBranch }),
     );
     this.filesCache.set(`${created.data.number}@${commit}`, await diffPaths(this.clone, base, commit));
     return { pull: (await this.withPaths([created.data as unknown as ApiPull]))[0]!, created: true, pushed: true, notes };
