@@ -250,6 +250,45 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     expect(violations()).toEqual([]);
   });
 
+  it('a fork PR: a committee member who is no collaborator approves, and the gate, run after the review, counts it', async () => {
+    tokens.outsider ??= standin.addUser('outsider');
+    const gh = new Octokit({ auth: tokens.outsider, baseUrl: standin.apiUrl });
+    await gh.rest.repos.createFork({ owner: 'org', repo: 'registry' });
+    const dir = mkdtempSync(join(work, 'fork-'));
+    await git(work, 'outsider', 'clone', '--quiet', `${standin.url}/outsider/registry.git`, dir);
+    await git(dir, 'outsider', 'checkout', '-q', '-b', 'associate-forknet');
+    const cube = readFileSync(join(example, 'mlcubes/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    const association = readFileSync(join(example, 'benchmarks/chestxray/models/model-owner/chestxray-mobilenet.yaml'), 'utf8');
+    mkdirSync(join(dir, 'mlcubes/outsider'), { recursive: true });
+    mkdirSync(join(dir, 'benchmarks/chestxray/models/outsider'), { recursive: true });
+    writeFileSync(join(dir, 'mlcubes/outsider/forknet.yaml'), cube.replace('name: chestxray-mobilenet', 'name: forknet'));
+    writeFileSync(join(dir, 'benchmarks/chestxray/models/outsider/forknet.yaml'), association.replaceAll('model-owner/chestxray-mobilenet', 'outsider/forknet').replace(/initiated_by: \S+/, 'initiated_by: outsider'));
+    await git(dir, 'outsider', 'add', '-A');
+    await git(dir, 'outsider', 'commit', '-q', '-m', 'forknet');
+    await git(dir, 'outsider', 'push', '-q', 'origin', 'associate-forknet');
+    const sha = await git(dir, 'outsider', 'rev-parse', 'HEAD');
+    const { data: pr } = await gh.rest.pulls.create({ owner: 'org', repo: 'registry', title: 'forknet', head: 'outsider:associate-forknet', base: 'main' });
+
+    standin.setRole(REPO, 'bench-committee', null);
+    try {
+      const committee = new Octokit({ auth: tokens['bench-committee'], baseUrl: standin.apiUrl });
+      await committee.rest.pulls.createReview({ owner: 'org', repo: 'registry', pull_number: pr.number, event: 'APPROVE' });
+      const [review] = (await committee.rest.pulls.listReviews({ owner: 'org', repo: 'registry', pull_number: pr.number })).data;
+      expect(review).toMatchObject({ author_association: 'NONE', commit_id: sha });
+      // The review workflow's run for a fork PR holds a read-only token; the gate runs after it
+      // (workflow_run, in the base repository), whose run names no PR for a fork: found by branch.
+      const run = workflowRun('review', undefined, sha, 'associate-forknet');
+      (run.payload.workflow_run as { head_repository: unknown }).head_repository = { full_name: 'outsider/registry', owner: { login: 'outsider' } };
+      const gate = await runAction({ inputs: { mode: 'gate', token: standin.workflowToken({ event: 'workflow_run', fromFork: true }) }, event: run, env: env(), workspace: await checkoutMain() });
+      expect(gate.stdout).not.toContain('::error');
+      expect(gate.outputs.satisfied).toBe('true');
+    } finally {
+      standin.setRole(REPO, 'bench-committee', 'write');
+    }
+    expect(await mergeAs('medperf-admin', pr.number)).toBe('merged');
+    expect(violations()).toEqual([]);
+  });
+
   it('a PR that breaks the rules gets the problems in plain words', async () => {
     const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
     const pr = await openPull('model-owner', 'edit-result', {

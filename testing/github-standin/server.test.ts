@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -358,6 +358,61 @@ describe('GitHub stand-in: GraphQL auto-merge and the workflows events start', (
       { workflow: 'pages.yml', event: 'workflow_dispatch', actor: 'github-actions[bot]' },
       { workflow: 'pages.yml', event: 'push', actor: 'bob' },
     ]);
+    expect(standin.takeViolations()).toEqual([]);
+  });
+});
+
+describe('GitHub stand-in: reviews on a pull request from a fork', () => {
+  const owner = { owner: 'org', repo: 'registry' };
+
+  /** alice forks org/registry, pushes a branch to her fork and opens a PR from it. */
+  async function forkPull(): Promise<{ number: number; push: (content: string) => Promise<void> }> {
+    await octokit().rest.repos.createFork(owner);
+    const dir = join(work, 'fork');
+    const git = gitWith(token);
+    await git(['clone', '--quiet', `${standin.url}/alice/registry.git`, dir]);
+    const push = async (content: string) => {
+      await writeFile(join(dir, 'x.yaml'), content);
+      await git(['add', 'x.yaml'], dir);
+      await git(['-c', 'user.name=alice', '-c', 'user.email=a@x', 'commit', '--quiet', '-m', content], dir);
+      await git(['push', '--quiet', 'origin', 'HEAD:refs/heads/change'], dir);
+    };
+    await push('x: 1\n');
+    const { data } = await octokit().rest.pulls.create({ ...owner, title: 'from a fork', head: 'alice:change', base: 'main' });
+    return { number: data.number, push };
+  }
+
+  it('anyone may review; the author may not approve their own; each review names its commit and the reviewer\'s association', async () => {
+    standin.protect('org/registry', { checks: [], reviews: { dismissStale: true, requiredApprovals: 0 } });
+    const { number, push } = await forkPull();
+    const head = (await octokit().rest.pulls.get({ ...owner, pull_number: number })).data.head;
+    expect(head.repo?.full_name).toBe('alice/registry');
+    await expect(octokit().rest.pulls.createReview({ ...owner, pull_number: number, event: 'APPROVE' })).rejects.toMatchObject({ status: 422 });
+    // A committee member need not be a collaborator: a reader's review is accepted, as NONE.
+    const dave = standin.addUser('dave');
+    await octokit(dave).rest.pulls.createReview({ ...owner, pull_number: number, event: 'APPROVE' });
+    const [review] = (await octokit(dave).rest.pulls.listReviews({ ...owner, pull_number: number })).data;
+    expect(review).toMatchObject({ state: 'APPROVED', commit_id: head.sha, author_association: 'NONE', user: { login: 'dave' } });
+    // A push to the fork's branch is a push to the PR: the approval is dismissed.
+    await push('x: 2\n');
+    const after = (await octokit(dave).rest.pulls.listReviews({ ...owner, pull_number: number })).data;
+    expect(after.map((r) => [r.state, r.commit_id])).toEqual([['DISMISSED', head.sha]]);
+    expect(standin.takeViolations()).toEqual([]);
+  });
+
+  it('a workflow run for a fork PR holds a read-only token: only the base repository\'s runs may write the status', async () => {
+    standin.setRole('org/registry', 'github-actions[bot]', 'write');
+    const { number } = await forkPull();
+    const sha = (await octokit().rest.pulls.get({ ...owner, pull_number: number })).data.head.sha;
+    const status = { ...owner, sha, state: 'success' as const, context: 'medperf-git/approval' };
+    for (const event of ['pull_request', 'pull_request_review'] as const) {
+      const readOnly = octokit(standin.workflowToken({ event, fromFork: true }));
+      expect((await readOnly.rest.pulls.get({ ...owner, pull_number: number })).data.number).toBe(number);
+      await expect(readOnly.rest.repos.createCommitStatus(status)).rejects.toMatchObject({ status: 404 });
+    }
+    for (const event of ['pull_request_target', 'workflow_run'] as const) {
+      await octokit(standin.workflowToken({ event, fromFork: true })).rest.repos.createCommitStatus(status);
+    }
     expect(standin.takeViolations()).toEqual([]);
   });
 });

@@ -130,6 +130,13 @@ interface StandInComment {
   updatedAt: string;
 }
 
+/** Who a token acts as: a login, the app it belongs to, and the most access it grants (a workflow's read-only token). */
+interface Caller {
+  login: string;
+  appId?: number;
+  cap?: Role;
+}
+
 /** A fault to inject: the next `times` requests matching `method` and `path` get it. */
 export interface Fault {
   method?: string;
@@ -152,7 +159,7 @@ export class GitHubStandIn {
   readonly requests: Array<{ method: string; path: string; status: number; at?: number }> = [];
   private server?: Server;
   private root = '';
-  private readonly tokens = new Map<string, { login: string; appId?: number }>();
+  private readonly tokens = new Map<string, Caller>();
   private readonly repos = new Map<string, Repo>();
   private readonly pulls = new Map<string, StandInPull[]>();
   private readonly reviews: StandInReview[] = [];
@@ -208,11 +215,25 @@ export class GitHubStandIn {
    * (statuses, check runs) counts for checks pinned to that app. `github-actions[bot]`'s token is
    * the GitHub Actions app's, as a workflow's GITHUB_TOKEN is.
    */
-  addUser(login: string, options: { appId?: number } = {}): string {
+  addUser(login: string, options: { appId?: number; cap?: Role } = {}): string {
     const token = `${options.appId || login === 'github-actions[bot]' ? 'ghs' : 'ghp'}_${randomBytes(18).toString('hex')}`;
     const appId = options.appId ?? (login === 'github-actions[bot]' ? GITHUB_ACTIONS_APP_ID : undefined);
-    this.tokens.set(token, { login, ...(appId ? { appId } : {}) });
+    this.tokens.set(token, { login, ...(appId ? { appId } : {}), ...(options.cap ? { cap: options.cap } : {}) });
     return token;
+  }
+
+  /**
+   * The GITHUB_TOKEN of a workflow run: the Actions app's, with the access the run gets. "With the
+   * exception of GITHUB_TOKEN, secrets are not passed to the runner when a workflow is triggered
+   * from a forked repository. The GITHUB_TOKEN has read-only permissions in pull requests from
+   * forked repositories" (docs.github.com/en/actions/writing-workflows/choosing-when-your-workflow-
+   * runs/events-that-trigger-workflows#workflows-in-forked-repositories): a run of pull_request or
+   * pull_request_review for a fork's PR gets read; pull_request_target and workflow_run run in the
+   * base repository and get what the workflow grants.
+   */
+  workflowToken(run: { event: 'pull_request' | 'pull_request_review' | 'pull_request_target' | 'workflow_run' | 'push'; fromFork: boolean }): string {
+    const readOnly = run.fromFork && (run.event === 'pull_request' || run.event === 'pull_request_review');
+    return this.addUser('github-actions[bot]', readOnly ? { cap: 'read' } : {});
   }
 
   /** How long a new fork stays absent after `POST /forks` answered 202 (Infinity: never appears). */
@@ -327,14 +348,17 @@ export class GitHubStandIn {
     return { settings: { ...repo.settings }, protection: repo.protection, ...(repo.pages ? { pages: { ...repo.pages } } : {}) };
   }
 
-  /** Gives `login` a role on the repository. */
-  setRole(fullName: string, login: string, role: Role): void {
-    this.repos.get(fullName)!.roles.set(login, role);
+  /** Gives `login` a role on the repository, or (null) removes them as a collaborator. */
+  setRole(fullName: string, login: string, role: Role | null): void {
+    if (role) this.repos.get(fullName)!.roles.set(login, role);
+    else this.repos.get(fullName)!.roles.delete(login);
   }
 
-  /** Whether `login` has at least `role` on the repository. */
-  private can(repo: Repo, login: string, role: Role): boolean {
-    return RANK[repo.roles.get(login) ?? 'read'] >= RANK[role];
+  /** Whether `who` (a login, or a token's caller, whose access its token may cap) has at least `role` on the repository. */
+  private can(repo: Repo, who: string | Caller, role: Role): boolean {
+    const caller = typeof who === 'string' ? { login: who } : who;
+    if (caller.cap && RANK[caller.cap] < RANK[role]) return false;
+    return RANK[repo.roles.get(caller.login) ?? 'read'] >= RANK[role];
   }
 
   /** The repository, unless it is a fork still being made. */
@@ -382,7 +406,7 @@ export class GitHubStandIn {
     return this.caller(req)?.login;
   }
 
-  private caller(req: IncomingMessage): { login: string; appId?: number } | undefined {
+  private caller(req: IncomingMessage): Caller | undefined {
     const auth = req.headers.authorization ?? '';
     let token = '';
     const m = /^(?:token|bearer)\s+(\S+)$/i.exec(auth);
@@ -443,7 +467,7 @@ export class GitHubStandIn {
       return this.send(res, method, path, '', 400, { message: `stand-in: ${error.message}` }, false);
     }
     if (!login) return this.send(res, method, path, template, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' }, false);
-    const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, login, caller?.appId);
+    const [status, data, headers] = await this.route(method, path, template, url.searchParams, (parsed ?? {}) as Record<string, unknown>, caller!);
     this.send(res, method, path, template, status, data, true, headers);
   }
 
@@ -463,7 +487,7 @@ export class GitHubStandIn {
       return reply(400, { message: 'Problems parsing JSON' });
     }
     const answer = await answerGraphQL(request, {
-      enablePullRequestAutoMerge: (args) => this.enableAutoMerge(args.input as Record<string, unknown>, caller.login, caller.appId),
+      enablePullRequestAutoMerge: (args) => this.enableAutoMerge(args.input as Record<string, unknown>, caller),
     });
     if (answer.violation) this.violations.push(answer.violation);
     reply(200, answer.body);
@@ -476,12 +500,13 @@ export class GitHubStandIn {
    * pull-requests/collaborating-with-pull-requests/incorporating-changes-from-a-pull-request/
    * automatically-merging-a-pull-request).
    */
-  private async enableAutoMerge(input: Record<string, unknown>, login: string, appId?: number): Promise<unknown> {
+  private async enableAutoMerge(input: Record<string, unknown>, who: Caller): Promise<unknown> {
+    const { login, appId } = who;
     const m = /^PR_(\d+)_(\d+)$/.exec(String(input.pullRequestId));
     const repo = m ? [...this.repos.values()].find((r) => r.id === Number(m[1])) : undefined;
     const p = repo ? this.pulls.get(`${repo.owner}/${repo.name}`)?.find((x) => x.number === Number(m![2])) : undefined;
     if (!repo || !p) throw new GitHubGraphQLError('NOT_FOUND', `Could not resolve to a node with the global id of '${String(input.pullRequestId)}'`);
-    if (!this.can(repo, login, 'write')) throw new GitHubGraphQLError('FORBIDDEN', `${login} does not have the correct permissions to execute \`EnablePullRequestAutoMerge\``);
+    if (!this.can(repo, who, 'write')) throw new GitHubGraphQLError('FORBIDDEN', `${login} does not have the correct permissions to execute \`EnablePullRequestAutoMerge\``);
     await this.refresh(repo, p);
     if (p.state !== 'open') throw new GitHubGraphQLError('UNPROCESSABLE', 'Pull request is not open');
     if (!repo.settings.allowAutoMerge) throw new GitHubGraphQLError('UNPROCESSABLE', 'Pull request Auto merge is not allowed for this repository');
@@ -574,8 +599,9 @@ export class GitHubStandIn {
   private async gitHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const m = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
     const repo = m ? this.repo(`${m[1]}/${m[2]}`) : undefined;
-    const login = this.login(req);
-    if (!login) {
+    const caller = this.caller(req);
+    const login = caller?.login;
+    if (!caller || !login) {
       req.resume();
       res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
       return;
@@ -588,7 +614,7 @@ export class GitHubStandIn {
     const pushing = url.searchParams.get('service') === 'git-receive-pack' || m[3] === '/git-receive-pack';
     if (pushing && m[3] === '/info/refs' && this.beforePush) await this.beforePush(`${repo.owner}/${repo.name}`, repo.dir);
     // Pushing needs the write role.
-    if (pushing && !this.can(repo, login, 'write')) {
+    if (pushing && !this.can(repo, caller, 'write')) {
       req.resume();
       res.writeHead(403).end(`Permission to ${repo.owner}/${repo.name} denied to ${login}.\n`);
       return;
@@ -779,7 +805,7 @@ export class GitHubStandIn {
       requested_reviewers: [],
       requested_teams: [],
       draft: false,
-      author_association: 'CONTRIBUTOR',
+      author_association: this.association(base, p.user),
       head: {
         label: `${head?.owner ?? 'unknown'}:${p.headRef}`,
         ref: p.headRef,
@@ -802,9 +828,9 @@ export class GitHubStandIn {
     template: string,
     query: URLSearchParams,
     body: Record<string, unknown>,
-    login: string,
-    appId?: number,
+    who: Caller,
   ): Promise<[number, unknown, Record<string, string>?]> {
+    const { login, appId } = who;
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const key = `${method} ${template}`;
     if (key === 'GET /user') return [200, { ...this.userJson(login), name: login }, { 'x-oauth-scopes': 'repo, read:org' }];
@@ -900,7 +926,7 @@ export class GitHubStandIn {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
         // The author may edit and close their own PR; closing another's needs triage, editing it write.
-        const allowed = p.user === login || (this.can(repo, login, 'triage') && body.title === undefined && body.body === undefined) || this.can(repo, login, 'write');
+        const allowed = p.user === login || (this.can(repo, who, 'triage') && body.title === undefined && body.body === undefined) || this.can(repo, who, 'write');
         if (!allowed) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         if (typeof body.title === 'string') p.title = body.title;
         if (typeof body.body === 'string') p.body = body.body;
@@ -946,7 +972,7 @@ export class GitHubStandIn {
         const p = await pullOf(parts[4]);
         if (!p) return notFound;
         // Merging needs the write role.
-        if (!this.can(repo, login, 'write')) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'write')) return [403, { message: 'Must have write access to merge.', documentation_url: 'https://docs.github.com/rest' }];
         if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' }];
         // Only the merge methods the repository allows (docs.github.com/en/repositories/
         // configuring-branches-and-merges-in-your-repository/configuring-pull-request-merges/
@@ -974,7 +1000,7 @@ export class GitHubStandIn {
         if (!p) return notFound;
         const head = p.headRepo ? this.repos.get(p.headRepo) : undefined;
         if (p.state !== 'open' || !head) return [422, { message: 'Pull request is not open or its head repository is gone.', documentation_url: 'https://docs.github.com/rest' }];
-        if (!this.can(head, login, 'write')) return [403, { message: `Must have push access to ${p.headRepo} to update the pull request branch.`, documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(head, who, 'write')) return [403, { message: `Must have push access to ${p.headRepo} to update the pull request branch.`, documentation_url: 'https://docs.github.com/rest' }];
         if (body.expected_head_sha && body.expected_head_sha !== p.headSha) return [422, { message: "expected head sha didn't match current head ref.", documentation_url: 'https://docs.github.com/rest' }];
         if (!(await this.behind(repo, p))) return [422, { message: 'There are no new commits on the base branch.', documentation_url: 'https://docs.github.com/rest' }];
         const tip = (await resolveRev(repo.dir, `refs/heads/${p.baseRef}`))!;
@@ -1017,7 +1043,7 @@ export class GitHubStandIn {
       }
       case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
         // "Users with push access in a repository can create commit statuses" (docs.github.com/en/rest/commits/statuses).
-        if (!this.can(repo, login, 'write')) return notFound;
+        if (!this.can(repo, who, 'write')) return notFound;
         const status = { repo: full, sha: parts[4]!, context: String(body.context ?? 'default'), state: String(body.state), ...(appId ? { appId } : {}) };
         this.statuses.push(status);
         await this.runAutoMerges(repo);
@@ -1026,7 +1052,7 @@ export class GitHubStandIn {
       case 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches': {
         // docs.github.com/en/rest/actions/workflows#create-a-workflow-dispatch-event: needs write
         // (a workflow token with `actions: write`); the workflow must listen to workflow_dispatch.
-        if (!this.can(repo, login, 'write')) return [403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'write')) return [403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' }];
         const workflow = parts[5]!;
         const ref = String(body.ref).replace(/^refs\/heads\//, '');
         const file = await gitText(['show', `refs/heads/${ref}:.github/workflows/${workflow}`], { cwd: repo.dir }).catch(() => undefined);
@@ -1053,7 +1079,7 @@ export class GitHubStandIn {
         return [201, { id: run.id, head_sha: run.sha, node_id: `CR_${run.id}`, name: run.name, status: run.status, conclusion: run.conclusion, app: { id: appId, slug: login.replace(/\[bot\]$/, ''), name: login } }];
       }
       case 'GET /repos/{owner}/{repo}/branches/{branch}/protection': {
-        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         const branch = parts[4]!;
         const protection = repo.protection.get(branch);
         if (!protection) return [404, { message: 'Branch not protected', documentation_url: 'https://docs.github.com/rest' }];
@@ -1062,7 +1088,7 @@ export class GitHubStandIn {
       case 'PUT /repos/{owner}/{repo}/branches/{branch}/protection': {
         // docs.github.com/en/rest/branches/branch-protection#update-branch-protection: admins only;
         // every top-level key is given, null to turn that part off.
-        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         const branch = parts[4]!;
         if (!(await resolveRev(repo.dir, `refs/heads/${branch}`))) return [404, { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest' }];
         const checks = body.required_status_checks as { strict: boolean; contexts: string[]; checks?: Array<{ context: string; app_id?: number }> } | null;
@@ -1082,7 +1108,7 @@ export class GitHubStandIn {
       }
       case 'PATCH /repos/{owner}/{repo}': {
         // docs.github.com/en/rest/repos/repos#update-a-repository: the merge settings and the default branch.
-        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         const next = { ...repo.settings };
         if (typeof body.allow_merge_commit === 'boolean') next.allowMergeCommit = body.allow_merge_commit;
         if (typeof body.allow_squash_merge === 'boolean') next.allowSquashMerge = body.allow_squash_merge;
@@ -1106,14 +1132,14 @@ export class GitHubStandIn {
       case 'POST /repos/{owner}/{repo}/pages': {
         // docs.github.com/en/rest/pages/pages#create-a-github-pages-site: a site built by a
         // workflow (build_type "workflow") or from a branch (source).
-        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         if (repo.pages) return [409, { message: 'GitHub Pages is already enabled.', documentation_url: 'https://docs.github.com/rest' }];
         const source = body.source as { branch?: string } | undefined;
         repo.pages = { buildType: body.build_type === 'workflow' ? 'workflow' : 'legacy', branch: source?.branch ?? repo.settings.defaultBranch };
         return [201, this.pagesJson(full, repo.pages)];
       }
       case 'PUT /repos/{owner}/{repo}/pages': {
-        if (!this.can(repo, login, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
+        if (!this.can(repo, who, 'admin')) return [403, { message: 'Must have admin rights to Repository.', documentation_url: 'https://docs.github.com/rest' }];
         if (!repo.pages) return notFound;
         if (body.build_type === 'workflow' || body.build_type === 'legacy') repo.pages.buildType = body.build_type;
         return [204, undefined];
@@ -1253,6 +1279,18 @@ export class GitHubStandIn {
     };
   }
 
+  /**
+   * How GitHub labels a user's relation to the repository on a review or comment: OWNER, a
+   * COLLABORATOR (given a role), a CONTRIBUTOR (has had a PR merged), else NONE
+   * (docs.github.com/en/graphql/reference/enums#commentauthorassociation).
+   */
+  private association(repo: Repo, login: string): string {
+    if (login === repo.owner) return 'OWNER';
+    if (repo.roles.has(login)) return 'COLLABORATOR';
+    if ((this.pulls.get(`${repo.owner}/${repo.name}`) ?? []).some((p) => p.user === login && p.mergedAt)) return 'CONTRIBUTOR';
+    return 'NONE';
+  }
+
   private reviewJson(repo: Repo, r: StandInReview) {
     return {
       id: r.id,
@@ -1264,7 +1302,7 @@ export class GitHubStandIn {
       pull_request_url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/pulls/${r.pull}`,
       submitted_at: r.submittedAt,
       commit_id: r.commit,
-      author_association: 'CONTRIBUTOR',
+      author_association: this.association(repo, r.user),
       _links: { html: { href: `${this.url}/x` }, pull_request: { href: `${this.url}/x` } },
     };
   }
@@ -1280,7 +1318,7 @@ export class GitHubStandIn {
       user: this.userJson(c.user),
       created_at: c.createdAt,
       updated_at: c.updatedAt,
-      author_association: 'CONTRIBUTOR',
+      author_association: this.association(repo, c.user),
     };
   }
 }
