@@ -51,7 +51,7 @@ describe('npm run standin', () => {
     expect(started.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v3$/);
     expect(started.git).toBe(`${started.api.replace(/\/api\/v3$/, '')}/mlcommons/registry.git`);
     expect(started.repo).toBe('mlcommons/registry');
-    expect(Object.keys(started.tokens).sort()).toEqual(['alice', 'bob', 'mlcommons']);
+    expect(Object.keys(started.tokens).sort()).toEqual(['alice', 'bob', 'github-actions[bot]', 'mlcommons']);
   });
 
   it('serves the folder as the repository main to the CLI, with each user in their role', async () => {

@@ -60,6 +60,10 @@ const standin = await GitHubStandIn.start({ port });
 const owner = values.repo!.split('/')[0]!;
 const tokens: Record<string, string> = { [owner]: standin.addUser(owner) };
 for (const [login] of users) tokens[login] ??= standin.addUser(login);
+// The workflows' GITHUB_TOKEN, for running the bundled Action against it: the Actions app, with write.
+const ACTIONS = 'github-actions[bot]';
+tokens[ACTIONS] ??= standin.addUser(ACTIONS);
+if (!users.some(([login]) => login === ACTIONS)) users.push([ACTIONS, 'write']);
 await standin.createRepo(values.repo!, files, Object.fromEntries(users));
 process.stdout.write(`${JSON.stringify({ api: standin.apiUrl, git: `${standin.url}/${values.repo}.git`, repo: values.repo, tokens })}\n`);
 
