@@ -12,6 +12,7 @@ import { MedperfError } from '../../registry/errors.ts';
 import { hashFolders, sha256Hex } from '../../registry/hash.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { extractTarball, fetchAsset } from '../fetch.ts';
+import { makeReadableByContainers } from '../runners/container-access.ts';
 import { statePaths } from '../state.ts';
 import { type CubeUnderTest, loadCube, type LoadedCube } from './config.ts';
 
@@ -85,6 +86,8 @@ export async function materializeCube(id: string, record: CubeRecord, options: M
       await extractTarball(additionalFiles, target);
       await writeFile(join(staging, ADDITIONAL_FILES_MARKER), (await hashFolders(target)) + '\n');
     }
+    // The container reads the cube's folder as an unprivileged user when the CLI runs as root.
+    await makeReadableByContainers(staging);
     await mkdir(dirname(dir), { recursive: true });
     // A damaged folder is moved aside first: a rename does not replace a folder that has files.
     if (existsSync(dir)) {
