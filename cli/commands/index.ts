@@ -89,6 +89,18 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./dataset/check.ts')).DatasetCheckCommand,
   },
   {
+    paths: [['dataset', 'export']],
+    category: 'Data owner',
+    description: 'Write a prepared dataset as one archive, with its hashes, to move it to another machine',
+    load: async () => (await import('./dataset/export.ts')).DatasetExportCommand,
+  },
+  {
+    paths: [['dataset', 'import']],
+    category: 'Data owner',
+    description: 'Bring in a prepared dataset exported on another machine, after checking every file and its generated_uid',
+    load: async () => (await import('./dataset/import.ts')).DatasetImportCommand,
+  },
+  {
     paths: [['dataset', 'ls']],
     category: 'Data owner',
     description: 'List datasets: registered (main), pending (open pull requests) and prepared here',
