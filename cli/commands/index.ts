@@ -155,6 +155,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./mlcube/ls.ts')).MlcubeLsCommand,
   },
   {
+    paths: [['mlcube', 'run-test'], ['mlcube', 'run_test']],
+    category: 'Model owner',
+    description: "Run one task of a cube folder with the mounts and environment you give (MedPerf's run_test, for cube authors)",
+    load: async () => (await import('./mlcube/run-test.ts')).MlcubeRunTestCommand,
+  },
+  {
     paths: [['mlcube', 'submit']],
     category: 'Model owner',
     description: 'Register an MLCube: open a pull request adding its record with every hash',

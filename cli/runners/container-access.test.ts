@@ -56,12 +56,30 @@ describe('what the container user can read', () => {
       ];
       for (const [i, [what, spoil]] of variants.entries()) {
         const dir = await readableTree(`${how.replace(/\W/g, '')}-${i}`);
-        expect(await check([dir], user), 'readable before').toBeUndefined();
+        expect(await check([{ mount: dir }], user), 'readable before').toBeUndefined();
         const bad = spoil(dir);
-        expect(await check([join(tmp, 'missing'), dir], user), what).toBe(bad);
+        expect(await check([{ mount: join(tmp, 'missing') }, { mount: dir }], user), what).toBe(bad);
       }
     });
   }
+
+  it('judges a file parameter mounted through its folder by that file and the folder\'s search bit only', async () => {
+    for (const check of [firstUnreadable, firstUnreadableByKernel, firstUnreadableByModes]) {
+      const folder = join(tmp, `file-${check.name}`);
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'parameters.yaml'), 'a: 1\n');
+      writeFileSync(join(folder, 'secret.txt'), 'not read by the task\n');
+      chmodSync(join(folder, 'parameters.yaml'), 0o644);
+      const input = [{ mount: folder, file: 'parameters.yaml' }];
+      chmodSync(folder, 0o711);
+      expect(await check(input, user), `${check.name}: enterable, not listable`).toBeUndefined();
+      chmodSync(folder, 0o700);
+      expect(await check(input, user), `${check.name}: not enterable`).toBe(folder);
+      chmodSync(folder, 0o755);
+      chmodSync(join(folder, 'parameters.yaml'), 0o600);
+      expect(await check(input, user), `${check.name}: the file root's alone`).toBe(join(folder, 'parameters.yaml'));
+    }
+  });
 
   it('reads through the group, skips symbolic links and paths that do not exist', async () => {
     const dir = await readableTree('group');
@@ -69,7 +87,7 @@ describe('what the container user can read', () => {
     const { chownSync } = await import('node:fs');
     chownSync(join(dir, 'top.csv'), 0, user.gid);
     symlinkSync('/root', join(dir, 'link'));
-    for (const check of [firstUnreadable, firstUnreadableByKernel, firstUnreadableByModes]) expect(await check([dir, join(tmp, 'nowhere')], user)).toBeUndefined();
+    for (const check of [firstUnreadable, firstUnreadableByKernel, firstUnreadableByModes]) expect(await check([{ mount: dir }, { mount: join(tmp, 'nowhere') }], user)).toBeUndefined();
   });
 
   it('makes what medperf-git writes readable: folders 0755, files 0644, executables 0755', async () => {

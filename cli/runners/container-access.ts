@@ -28,12 +28,17 @@ export class ContainerCannotReadError extends MedperfError {
     readonly task: string,
     readonly path: string,
     readonly user: { uid: number; gid: number },
+    /** Only the folder's search bit is missing: a file parameter is mounted through its folder. */
+    searchOnly = false,
   ) {
+    const p = quoteShell(path);
     super(
       'container-cannot-read',
-      `${label} ${task}: ${path} is not readable by the container's user (uid ${user.uid}, gid ${user.gid}): ` +
+      `${label} ${task}: ${path} is not ${searchOnly ? 'a folder the container\'s user may enter' : 'readable by the container\'s user'} (uid ${user.uid}, gid ${user.gid}): ` +
         `as root, cubes run unprivileged and read their inputs as that user; nothing was run. ` +
-        `Let it read the folder (chmod -R o+rX ${quoteShell(path)}, or a group: chgrp -R ${user.gid} ${quoteShell(path)} && chmod -R g+rX ${quoteShell(path)}), ` +
+        (searchOnly
+          ? `Let it enter the folder (chmod o+x ${p}), or move the file to a folder it may enter, `
+          : `Let it read it (chmod -R o+rX ${p}, or a group: chgrp -R ${user.gid} ${p} && chmod -R g+rX ${p}), `) +
         `or run medperf-git as the user who owns the data`,
     );
   }
@@ -43,13 +48,24 @@ function quoteShell(path: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
-// Walks each path as the given uid:gid, in a child process started as that user, so the kernel
+/**
+ * What a task reads, as the container meets it: the mounted path (read and, for a folder, entered,
+ * with everything in it), or, for a file parameter mounted through its folder, only that file in a
+ * folder it may enter.
+ */
+export interface MountedInput {
+  mount: string;
+  /** The one file the task reads in `mount` (MLCube mounts a file parameter's folder). */
+  file?: string;
+}
+
+// Walks each input as the given uid:gid, in a child process started as that user, so the kernel
 // decides (mode bits, ACLs and supplementary groups alike). As a bind mount does, it starts at the
-// path itself whatever its parent folders allow: each path is opened here and handed over as a file
-// descriptor, walked through /proc/self/fd. It prints the index of the first path it cannot read or
-// enter, and where inside it.
+// mounted path whatever its parent folders allow: each is opened here and handed over as a file
+// descriptor, walked through /proc/self/fd. It prints the index of the first input it cannot read
+// or enter, and where inside it.
 const WALK = `
-const fs = require('node:fs'), path = require('node:path');
+const fs = require('node:fs');
 function walk(p, rel) {
   let s;
   try { s = fs.statSync(p); } catch { return rel; }
@@ -64,37 +80,47 @@ function walk(p, rel) {
   }
   return null;
 }
-const n = Number(process.argv[1]);
-for (let i = 0; i < n; i++) { const bad = walk('/proc/self/fd/' + (3 + i), ''); if (bad !== null) { process.stdout.write(i + '\\0' + bad); process.exit(3); } }
+const files = JSON.parse(process.argv[1]);
+files.forEach((file, i) => {
+  const fd = '/proc/self/fd/' + (3 + i);
+  let bad = null;
+  if (!file) bad = walk(fd, '');
+  else {
+    try { fs.accessSync(fd, fs.constants.X_OK); } catch { bad = ''; }
+    if (bad === null) bad = walk(fd + '/' + file, file);
+  }
+  if (bad !== null) { process.stdout.write(i + '\\0' + bad); process.exit(3); }
+});
 `;
 
+const where = (input: MountedInput, rel: string) => (rel ? join(input.mount, rel) : input.mount);
+
 /**
- * The first of `paths` (or of what they hold) that the user uid:gid cannot read, or undefined, as
- * the container will meet them. The mode bits answer first, in this process; only what they deny
- * is asked of the kernel (an ACL or a group may still grant it).
+ * The first path of the inputs that the user uid:gid cannot read, or undefined. The mode bits answer
+ * first, in this process; only what they deny is asked of the kernel (an ACL or a group may still
+ * grant it). Inputs that do not exist are the task's to report, not a permission.
  */
-export async function firstUnreadable(paths: string[], user: { uid: number; gid: number }): Promise<string | undefined> {
-  if (!(await firstUnreadableByModes(paths, user))) return undefined;
-  return firstUnreadableByKernel(paths, user);
+export async function firstUnreadable(inputs: MountedInput[], user: { uid: number; gid: number }): Promise<string | undefined> {
+  if (!(await firstUnreadableByModes(inputs, user))) return undefined;
+  return firstUnreadableByKernel(inputs, user);
 }
 
-/** The kernel's answer: a process started as uid:gid walks the paths (needs root to start it). */
-export async function firstUnreadableByKernel(given: string[], user: { uid: number; gid: number }): Promise<string | undefined> {
+/** The kernel's answer: a process started as uid:gid walks the inputs (needs root to start it). */
+export async function firstUnreadableByKernel(given: MountedInput[], user: { uid: number; gid: number }): Promise<string | undefined> {
   const handles: FileHandle[] = [];
-  const paths: string[] = [];
+  const inputs: MountedInput[] = [];
   try {
-    for (const p of given) {
-      // A path that does not exist is the task's to report (an optional input, say), not a permission.
-      const handle = await open(p, 'r').catch((error: NodeJS.ErrnoException) => {
+    for (const input of given) {
+      const handle = await open(input.mount, 'r').catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
       if (!handle) continue;
       handles.push(handle);
-      paths.push(p);
+      inputs.push(input);
     }
-    if (!paths.length) return undefined;
+    if (!inputs.length) return undefined;
     return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', WALK, String(paths.length)], {
+      const child = spawn(process.execPath, ['-e', WALK, JSON.stringify(inputs.map((i) => i.file ?? ''))], {
         uid: user.uid,
         gid: user.gid,
         cwd: '/',
@@ -105,12 +131,12 @@ export async function firstUnreadableByKernel(given: string[], user: { uid: numb
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       // node itself out of that user's reach (installed in root's home): the mode bits decide instead.
-      child.on('error', () => resolve(firstUnreadableByModes(paths, user)));
+      child.on('error', () => resolve(firstUnreadableByModes(inputs, user)));
       child.on('close', (code) => {
         if (code === 0) return resolve(undefined);
         const m = code === 3 ? /^(\d+)\0(.*)$/s.exec(out) : null;
-        if (m) return resolve(m[2] ? join(paths[Number(m[1])]!, m[2]) : paths[Number(m[1])]);
-        if (/EACCES|EPERM|ENOENT/.test(err)) return resolve(firstUnreadableByModes(paths, user));
+        if (m) return resolve(where(inputs[Number(m[1])]!, m[2]!));
+        if (/EACCES|EPERM|ENOENT/.test(err)) return resolve(firstUnreadableByModes(inputs, user));
         reject(new MedperfError('access-check-failed', `cannot check what uid ${user.uid} may read (${err.trim() || `exit ${code}`}); nothing was run`));
       });
     });
@@ -120,7 +146,7 @@ export async function firstUnreadableByKernel(given: string[], user: { uid: numb
 }
 
 /** The walk judged by owner, group and other mode bits (no ACLs, no supplementary groups). */
-export async function firstUnreadableByModes(paths: string[], user: { uid: number; gid: number }): Promise<string | undefined> {
+export async function firstUnreadableByModes(inputs: MountedInput[], user: { uid: number; gid: number }): Promise<string | undefined> {
   const may = (s: { mode: number; uid: number; gid: number }, bits: number) =>
     ((s.uid === user.uid ? s.mode >> 6 : s.gid === user.gid ? s.mode >> 3 : s.mode) & bits) === bits;
   const walk = async (p: string): Promise<string | undefined> => {
@@ -134,8 +160,12 @@ export async function firstUnreadableByModes(paths: string[], user: { uid: numbe
     }
     return undefined;
   };
-  for (const p of paths) {
-    const bad = await walk(p);
+  for (const input of inputs) {
+    if (input.file) {
+      const folder = await lstat(input.mount).catch(() => undefined);
+      if (folder && !may(folder, 1)) return input.mount;
+    }
+    const bad = await walk(where(input, input.file ?? ''));
     if (bad) return bad;
   }
   return undefined;

@@ -6,13 +6,14 @@
 import { createReadStream } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import { fetchAsset } from '../fetch.ts';
 import { ContainerCannotReadError, firstUnreadable, makeReadableByContainers } from './container-access.ts';
+import { processAlive } from '../state.ts';
 import { buildCubeImage } from './docker-build.ts';
 import { pullImage, pullReferences } from './docker-pull.ts';
 import {
@@ -36,15 +37,6 @@ export function runOwner(pid = process.pid): string {
   return `${hostname()}/${pid}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the containers of runs that no longer exist: a CLI killed with SIGKILL cannot remove its
  * own. Only this host's containers are judged (a pid means nothing on another host). Returns their names.
@@ -54,7 +46,7 @@ export async function removeOrphanContainers(docker: Docker): Promise<string[]> 
   const removed: string[] = [];
   for (const c of containers) {
     const [host, pid] = (c.Labels[RUN_LABEL] ?? '').split('/');
-    if (host !== hostname() || !/^\d+$/.test(pid ?? '') || alive(Number(pid))) continue;
+    if (host !== hostname() || !/^\d+$/.test(pid ?? '') || processAlive(Number(pid))) continue;
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }
@@ -240,9 +232,11 @@ export class DockerRunner implements Runner {
     const user = containerUser();
     // As root, the container's user is another one: what it must read is checked before anything runs.
     if (user.owner) {
-      const inputs = plan.parameters.filter((p) => p.io === 'input').map((p) => p.host);
+      const inputs = plan.parameters
+        .filter((p) => p.io === 'input')
+        .map((p) => (plan.mounts.some((m) => m.host === p.host) ? { mount: p.host } : { mount: dirname(p.host), file: basename(p.host) }));
       const unreadable = await firstUnreadable(inputs, user);
-      if (unreadable) throw new ContainerCannotReadError(request.label, plan.task, unreadable, user);
+      if (unreadable) throw new ContainerCannotReadError(request.label, plan.task, unreadable, user, inputs.some((i) => i.file && i.mount === unreadable));
     }
     // Outputs exist before the run, owned by the container's user: the engine would create them as root.
     const created: string[] = [];
