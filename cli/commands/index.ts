@@ -251,6 +251,18 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./site/build.ts')).SiteBuildCommand,
   },
   {
+    paths: [['storage', 'cleanup']],
+    category: 'Everyone',
+    description: 'Remove from the state directory what no registered record and no unfinished run needs (asks first)',
+    load: async () => (await import('./storage/cleanup.ts')).StorageCleanupCommand,
+  },
+  {
+    paths: [['storage', 'ls']],
+    category: 'Everyone',
+    description: 'Show what the state directory holds: downloads, cube folders, prepared datasets, predictions, results, logs; and their sizes',
+    load: async () => (await import('./storage/ls.ts')).StorageLsCommand,
+  },
+  {
     paths: [['test', 'run']],
     category: 'Model owner',
     description: "Run MedPerf's compatibility test: prepare, sanity_check, statistics, infer, evaluate",
