@@ -133,7 +133,7 @@ export const commands: CommandEntry[] = [
   {
     paths: [['import']],
     category: 'Registry',
-    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a local registry",
+    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a registry, local or on GitHub",
     load: async () => (await import('./import.ts')).ImportCommand,
   },
   {
