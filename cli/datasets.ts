@@ -21,9 +21,9 @@ export interface LocalDataset {
   /** The benchmark it was registered for, when -b was given. */
   benchmark?: string;
   data_preparation_mlcube: string;
-  /** Local paths of the raw data and labels: kept here, never published. */
-  data_path: string;
-  labels_path: string;
+  /** Local paths of the raw data and labels: kept here, never published (none for an imported dataset). */
+  data_path?: string;
+  labels_path?: string;
   input_data_hash: string;
   /** Set once prepared: MedPerf's folder hash of the prepared data and labels. */
   generated_uid?: string;
@@ -32,6 +32,8 @@ export interface LocalDataset {
   record: DatasetRecord;
   submitted_at: string;
   prepared_at?: string;
+  /** Set when the prepared dataset came from another machine (`dataset import`). */
+  imported_at?: string;
 }
 
 export function datasetDir(stateDir: string, id: string): string {
@@ -142,6 +144,9 @@ export interface PrepareOutcome {
 export async function prepareDataset(dataset: LocalDataset, options: PrepareOptions): Promise<PrepareOutcome> {
   const p = preparedPaths(options.stateDir, dataset.id);
   if (!existsSync(p.prepared)) {
+    if (!dataset.data_path || !dataset.labels_path) {
+      throw new MedperfError('no-raw-data', `the dataset ${dataset.id} was imported prepared, without its raw data, and its prepared folder is gone; import it again with \`medperf-git dataset import\``);
+    }
     // The raw data must be what was registered: its hash is in the record.
     options.onStatus?.('checking the raw data against its input_data_hash');
     const now = await hashFolders([dataset.data_path, dataset.labels_path]);
@@ -159,8 +164,8 @@ export async function prepareDataset(dataset: LocalDataset, options: PrepareOpti
     (now ? ran : reused).push(task);
   };
   await step('prepare', p.prepared, (out) => ({
-    data_path: dataset.data_path,
-    labels_path: dataset.labels_path,
+    data_path: dataset.data_path!,
+    labels_path: dataset.labels_path!,
     output_path: join(out, 'data'),
     output_labels_path: join(out, 'labels'),
   }));

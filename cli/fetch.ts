@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
 import { HashMismatchError, MedperfError } from '../registry/errors.ts';
 import { hashFile } from '../registry/hash.ts';
+import { makeReadableByContainers } from './runners/container-access.ts';
 import { statePaths } from './state.ts';
 
 export interface Asset {
@@ -193,6 +194,8 @@ export async function extractTarball(file: string, dest: string, options: Extrac
       },
     });
     if (problem) throw new TarballRejectedError(file, problem);
+    // What is extracted is for cubes to read, whatever the umask: explicit modes, never the tarball's.
+    await makeReadableByContainers(staging);
     await rename(staging, dest);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

@@ -21,3 +21,13 @@ export const statePaths = (root: string) => ({
   clones: join(root, 'clones'),
   profile: join(root, 'profile.yaml'),
 });
+
+/** Whether a process of this host is running: what it left in the state directory may be in use. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -5,14 +5,16 @@ import { pathToFileURL } from 'node:url';
 import * as t from 'typanion';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
-import { branchFor, type FileChange } from '../../registry/forge/forge.ts';
+import { branchFor, type FileChange, type Forge } from '../../registry/forge/forge.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
 import { resolveRegistry } from '../../registry/forge/select.ts';
 import { MissingLoginsError, planImport, settleImport, type ImportReport } from '../../registry/import/medperf.ts';
 import { LOGIN } from '../../registry/layout.ts';
+import { includesLogin, sameLogin } from '../../registry/rules/ownership.ts';
 import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
 import { BaseCommand } from '../base.ts';
+import { forgeFor } from '../forge.ts';
 import { readServer } from '../medperf-server.ts';
 import { recordYaml } from '../records.ts';
 import { VERSION } from '../version.ts';
@@ -21,7 +23,7 @@ export class ImportCommand extends BaseCommand {
   static override paths = [['import']];
   static override usage = Command.Usage({
     category: 'Registry',
-    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a local registry",
+    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a registry, local or on GitHub",
     details: `
       Reads the server's REST API (every page of every list) and writes a registry: numeric ids
       become \`<owner>/<name>\` ids, server users become logins through the \`--logins\` file (the
@@ -35,10 +37,16 @@ export class ImportCommand extends BaseCommand {
       container_config.yaml and parameters.yaml under \`--assets\` (content addressed) and the records
       point at \`--assets-url\`; publish that folder there when others must run the cubes.
 
+      \`--registry OWNER/REPO\` imports into a registry on GitHub, as one of its admins (the token's
+      login): the approved records are pushed to its main in one commit (refused when main moved
+      meanwhile or may not be written), and the pending ones open pull requests from that login,
+      each naming its owner. Give \`--assets\` and the https \`--assets-url\` it is published at.
+
       Running it again changes nothing; a later import adds what is new on the server.
     `,
     examples: [
       ['Import a server into a new local registry', '$0 import --server https://api.medperf.org --token "$MEDPERF_TOKEN" --logins logins.yaml --into ./registry --admin alice'],
+      ['Import it into a registry on GitHub', '$0 import --server https://api.medperf.org --logins logins.yaml --registry mlcommons/medperf-registry --assets ./assets --assets-url https://mlcommons.github.io/medperf-assets'],
       ['List the server users the logins file must name', '$0 import --server https://api.medperf.org --token "$MEDPERF_TOKEN" --into ./registry'],
     ],
   });
@@ -54,19 +62,20 @@ export class ImportCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     if (this.into && this.registry) throw new UsageError('--into and --registry both name the registry to write; give one');
-    let root: string;
+    // A local registry folder (--into, or --registry naming one), or a repository on GitHub.
+    let root: string | undefined;
     if (this.into) root = resolve(this.context.cwd, this.into);
     else if (this.registry) {
       const { spec } = await resolveRegistry({ registry: this.registry, env: this.context.env, stateDir: this.stateDir, cwd: this.context.cwd });
-      if (spec.kind !== 'local') {
-        throw new UsageError(`import writes a local registry (--into DIR); ${this.registry} is on GitHub: import into a folder, check it with \`medperf-git validate\`, then push its main there`);
+      if (spec.kind === 'local') root = spec.root;
+      else if (!this.assets || !this.assetsUrl) {
+        throw new UsageError(`${this.registry} is on GitHub: say where the cube configs are written (--assets DIR) and the URL that folder is published at (--assets-url), so that others can fetch them`);
       }
-      root = spec.root;
-    } else throw new UsageError('say where to write the registry: --into DIR (or --registry, a local registry folder)');
+    } else throw new UsageError('say where to write the registry: --into DIR, or --registry (a local registry folder, or OWNER/REPO on GitHub)');
     for (const a of this.admins ?? []) if (!new RegExp(`^${LOGIN}$`).test(a)) throw new UsageError(`--admin ${a} is not a GitHub login`);
 
     const logins = this.logins ? await readLogins(resolve(this.context.cwd, this.logins)) : {};
-    const assetsDir = resolve(this.context.cwd, this.assets ?? join(root, 'assets'));
+    const assetsDir = resolve(this.context.cwd, this.assets ?? join(root!, 'assets'));
     const assetsUrl = this.assetsUrl ?? pathToFileURL(assetsDir).href;
 
     const snapshot = await readServer({
@@ -83,10 +92,17 @@ export class ImportCommand extends BaseCommand {
       throw new MedperfError('logins-missing', `${error.message}${this.logins ? ` (${this.logins})` : ' (--logins FILE)'}:\n${template}\nNothing was written.`);
     }
 
-    const forges = new Map<string, LocalForge>();
-    const forgeAs = async (login: string) => forges.get(login) ?? forges.set(login, await LocalForge.open({ root, login })).get(login)!;
+    // On a local registry each record is written as its owner; on GitHub, as the token's login,
+    // the one identity there is (pending records' pull requests name their owner in the body).
+    const forges = new Map<string, Forge>();
+    const github = root === undefined ? await forgeFor(this) : undefined;
+    const forgeAs = async (login: string): Promise<Forge> => {
+      if (github) return github;
+      return forges.get(login) ?? forges.set(login, await LocalForge.open({ root: root!, login })).get(login)!;
+    };
+    const registry = github ? github.registry : root!;
     try {
-      const reader = await LocalForge.open({ root, login: '' });
+      const reader = await forgeAs('');
       forges.set('', reader);
       const mainTree = await reader.main();
       const base: Record<string, string> = {};
@@ -95,11 +111,14 @@ export class ImportCommand extends BaseCommand {
       const onMain = { ...base };
       let admins = this.admins;
       if (!base['registry.yaml']) {
-        if (!admins?.length) throw new UsageError(`${root} has no registry.yaml yet: name its admins with --admin LOGIN`);
+        if (!admins?.length) throw new UsageError(`${registry} has no registry.yaml yet: name its admins with --admin LOGIN`);
         const host = new URL(this.server).host;
         base['registry.yaml'] = registryYaml({ title: `Imported from the MedPerf server ${host}`.slice(0, 200), admins });
       }
       admins ??= (parseRecordYaml('registry.yaml', Buffer.from(base['registry.yaml']!)).data as { admins?: string[] } | undefined)?.admins;
+      if (github && !includesLogin(admins ?? [], github.login)) {
+        throw new MedperfError('not-admin', `${github.login} is not an admin of ${registry} (admins: ${(admins ?? []).join(', ')}): an admin imports a server into it (nothing was written)`);
+      }
       const settled = await settleImport(plan, base, recordYaml);
 
       // The cube configs first: a record never points at a file not yet written.
@@ -131,10 +150,11 @@ export class ImportCommand extends BaseCommand {
           continue;
         }
         const forge = await forgeAs(r.author);
+        const onBehalf = github && !sameLogin(github.login, r.author) ? ` Opened by ${github.login} on behalf of @${r.author}, its owner on the server.` : '';
         const proposed = await forge.propose({
           key,
           title: `Import ${r.path} (MedPerf ${r.source}, pending)`,
-          body: `Pending on the MedPerf server ${new URL(this.server).host} as ${r.source}; imported by \`medperf-git import\`. Approving and merging this pull request approves it here.`,
+          body: `Pending on the MedPerf server ${new URL(this.server).host} as ${r.source}; imported by \`medperf-git import\`. Approving and merging this pull request approves it here.${onBehalf}`,
           files: [{ path: r.path, content: r.content }],
         });
         pulls.push({ source: r.source, path: r.path, number: proposed.pull.number, state: proposed.created ? 'opened' : proposed.pushed ? 'updated' : 'open' });
@@ -142,15 +162,15 @@ export class ImportCommand extends BaseCommand {
 
       const written = mainChanges.map((c) => c.path);
       if (this.json) {
-        this.printJson({ registry: root, commit: commit ?? null, main: written, pulls, assets: settled.plan.assets.map((a) => join(assetsDir, a.path)), report: settled.plan.report });
+        this.printJson({ registry, commit: commit ?? null, main: written, pulls, assets: settled.plan.assets.map((a) => join(assetsDir, a.path)), report: settled.plan.report });
         return 0;
       }
       this.print(`Read ${snapshot.benchmarks.length} benchmarks, ${snapshot.mlcubes.length} cubes, ${snapshot.models.length} models, ${snapshot.datasets.length} datasets, ` +
         `${snapshot.datasetAssociations.length + snapshot.modelAssociations.length} associations and ${snapshot.results.length} results from ${this.server}.`);
       if (written.length) {
-        this.print(`Main of ${root} (commit ${commit!.slice(0, 12)}):`);
+        this.print(`Main of ${registry} (commit ${commit!.slice(0, 12)}):`);
         for (const p of written) this.print(`  + ${p}`);
-      } else this.print(`Main of ${root}: nothing new.`);
+      } else this.print(`Main of ${registry}: nothing new.`);
       if (pulls.length) {
         this.print('Pending on the server, so pull requests:');
         for (const p of pulls) this.print(`  #${p.number} ${p.state}: ${p.path} (${p.source})`);
@@ -159,6 +179,7 @@ export class ImportCommand extends BaseCommand {
       return 0;
     } finally {
       for (const f of forges.values()) await f.dispose();
+      await github?.dispose();
     }
   }
 }

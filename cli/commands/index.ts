@@ -89,6 +89,18 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./dataset/check.ts')).DatasetCheckCommand,
   },
   {
+    paths: [['dataset', 'export']],
+    category: 'Data owner',
+    description: 'Write a prepared dataset as one archive, with its hashes, to move it to another machine',
+    load: async () => (await import('./dataset/export.ts')).DatasetExportCommand,
+  },
+  {
+    paths: [['dataset', 'import']],
+    category: 'Data owner',
+    description: 'Bring in a prepared dataset exported on another machine, after checking every file and its generated_uid',
+    load: async () => (await import('./dataset/import.ts')).DatasetImportCommand,
+  },
+  {
     paths: [['dataset', 'ls']],
     category: 'Data owner',
     description: 'List datasets: registered (main), pending (open pull requests) and prepared here',
@@ -121,7 +133,7 @@ export const commands: CommandEntry[] = [
   {
     paths: [['import']],
     category: 'Registry',
-    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a local registry",
+    description: "Import a MedPerf server's benchmarks, cubes, datasets, associations and results into a registry, local or on GitHub",
     load: async () => (await import('./import.ts')).ImportCommand,
   },
   {
@@ -141,6 +153,12 @@ export const commands: CommandEntry[] = [
     category: 'Model owner',
     description: 'List the registered MLCubes (and those pending registration)',
     load: async () => (await import('./mlcube/ls.ts')).MlcubeLsCommand,
+  },
+  {
+    paths: [['mlcube', 'run-test'], ['mlcube', 'run_test']],
+    category: 'Model owner',
+    description: "Run one task of a cube folder with the mounts and environment you give (MedPerf's run_test, for cube authors)",
+    load: async () => (await import('./mlcube/run-test.ts')).MlcubeRunTestCommand,
   },
   {
     paths: [['mlcube', 'submit']],
@@ -237,6 +255,18 @@ export const commands: CommandEntry[] = [
     category: 'Everyone',
     description: 'Build the leaderboard site of a registry folder, for a preview',
     load: async () => (await import('./site/build.ts')).SiteBuildCommand,
+  },
+  {
+    paths: [['storage', 'cleanup']],
+    category: 'Everyone',
+    description: 'Remove from the state directory what no registered record and no unfinished run needs (asks first)',
+    load: async () => (await import('./storage/cleanup.ts')).StorageCleanupCommand,
+  },
+  {
+    paths: [['storage', 'ls']],
+    category: 'Everyone',
+    description: 'Show what the state directory holds: downloads, cube folders, prepared datasets, predictions, results, logs; and their sizes',
+    load: async () => (await import('./storage/ls.ts')).StorageLsCommand,
   },
   {
     paths: [['test', 'run']],

@@ -59,6 +59,8 @@ export interface TaskOptions {
   onStatus?: (line: string) => void;
   /** Where the outputs of a failed task are kept (for MedPerf's partial results); default dropped. */
   failedTo?: string;
+  /** Environment variables over the cube's own (a cube author's `mlcube run-test --env`). */
+  environment?: Record<string, string>;
 }
 
 export interface TaskOutcome {
@@ -87,7 +89,8 @@ export async function runTask(options: TaskOptions): Promise<TaskOutcome> {
   await mkdir(partial, { recursive: true });
   let logFile: string;
   try {
-    const plan = planTask(cube.cube, task, { bindings: options.bindings(partial) });
+    const planned = planTask(cube.cube, task, { bindings: options.bindings(partial) });
+    const plan = options.environment ? { ...planned, environment: { ...planned.environment, ...options.environment } } : planned;
     for (const note of plan.ignored) status(`${cube.label}: ${note}`);
     // The runner makes the image ready and checked; the plan runs it by id, so a re-tag cannot swap it.
     const image = await runner.prepareImage(imageOf(cube), { onStatus: status });

@@ -12,6 +12,7 @@ import { MedperfError } from '../../registry/errors.ts';
 import { hashFolders, sha256Hex } from '../../registry/hash.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { extractTarball, fetchAsset } from '../fetch.ts';
+import { makeReadableByContainers } from '../runners/container-access.ts';
 import { statePaths } from '../state.ts';
 import { type CubeUnderTest, loadCube, type LoadedCube } from './config.ts';
 
@@ -49,6 +50,14 @@ async function intact(dir: string, record: CubeRecord, configName: string): Prom
   return (await readFile(marker, 'utf8')).trim() === (await hashFolders(target));
 }
 
+/** Where a cube record is laid out: one folder per cube id and everything its record pins. */
+export function cubeFolder(stateDir: string, id: string, record: CubeRecord): string {
+  const config = record.mlcube ?? record.container_config;
+  const source = config?.url.startsWith('file://') ? dirname(fileURLToPath(config.url)) : undefined;
+  const key = sha256Hex(JSON.stringify([config?.sha256, record.parameters?.sha256, record.additional_files?.sha256, source])).slice(0, 24);
+  return join(statePaths(stateDir).cubes, id, key);
+}
+
 /**
  * A cube record as a folder: mlcube.yaml (or container_config.yaml), workspace/parameters.yaml and
  * workspace/additional_files/, each fetched and verified against the record's sha256. Cubes whose
@@ -66,8 +75,7 @@ export async function materializeCube(id: string, record: CubeRecord, options: M
   const parametersFile = record.parameters ? await fetch(record.parameters, 'parameters.yaml') : undefined;
   const additionalFiles = record.additional_files ? await fetch(record.additional_files, 'additional files') : undefined;
   const source = config.url.startsWith('file://') ? dirname(fileURLToPath(config.url)) : undefined;
-  const key = sha256Hex(JSON.stringify([config.sha256, record.parameters?.sha256, record.additional_files?.sha256, source])).slice(0, 24);
-  const dir = join(statePaths(stateDir).cubes, id, key);
+  const dir = cubeFolder(stateDir, id, record);
   if (!existsSync(dir) || !(await intact(dir, record, configName))) {
     const staging = `${dir}.${process.pid}.staging`;
     await rm(staging, { recursive: true, force: true });
@@ -85,6 +93,8 @@ export async function materializeCube(id: string, record: CubeRecord, options: M
       await extractTarball(additionalFiles, target);
       await writeFile(join(staging, ADDITIONAL_FILES_MARKER), (await hashFolders(target)) + '\n');
     }
+    // The container reads the cube's folder as an unprivileged user when the CLI runs as root.
+    await makeReadableByContainers(staging);
     await mkdir(dirname(dir), { recursive: true });
     // A damaged folder is moved aside first: a rename does not replace a folder that has files.
     if (existsSync(dir)) {

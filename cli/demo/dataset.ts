@@ -4,7 +4,7 @@
 // labels.csv ("Image ID,Label", labels joined by |).
 //
 //   npx tsx cli/demo/dataset.ts [out-dir]   (default examples/data/generated)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +67,12 @@ export function generateDataset(dir: string, options: { count?: number; seed?: n
     rows.push(`${id},${present.length ? present.join('|') : 'no finding'}`);
   }
   writeFileSync(join(labelsPath, 'labels.csv'), rows.join('\n') + '\n');
+  // Explicit modes: the cubes read this data as an unprivileged user when the CLI runs as root, and
+  // the demo tarball's bytes (its sha256) must not depend on the umask.
+  for (const folder of [dataPath, labelsPath]) {
+    chmodSync(folder, 0o755);
+    for (const file of readdirSync(folder)) chmodSync(join(folder, file), 0o644);
+  }
   return { dataPath, labelsPath };
 }
 
@@ -79,6 +85,7 @@ export async function buildDemoTarball(outFile: string, options: { count?: numbe
   try {
     generateDataset(staging, { count: options.count ?? 30, seed: options.seed ?? 7, prefix: 'demo' });
     writeFileSync(join(staging, 'paths.yaml'), 'data_path: data\nlabels_path: labels\n');
+    chmodSync(join(staging, 'paths.yaml'), 0o644);
     const chunks: Buffer[] = [];
     const stream = tar.c({ cwd: staging, portable: true, mtime: new Date(0), noDirRecurse: false }, ['paths.yaml', 'data', 'labels']);
     for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import * as tar from 'tar';
 import { packagePath } from '../../registry/package-root.ts';
+import { makeReadableByContainers } from '../runners/container-access.ts';
 
 export const BASE_IMAGE = `medperf-git/node-base:${process.versions.node}`;
 export const CUBES_DIR = packagePath('examples', 'cubes') + '/';
@@ -42,10 +43,18 @@ async function imageId(docker: Docker, ref: string): Promise<string | undefined>
   }
 }
 
+// Marks a base image whose files have explicit modes: one built before, under `umask 077`, holds
+// files only root can read, and cubes run as an unprivileged user when the CLI runs as root.
+const BASE_FORMAT_LABEL = 'org.medperf-git.base-format';
+const BASE_FORMAT = 'modes-0755';
+
 /** node and the libraries it links, as a root filesystem imported into Docker (once per node version). */
 export async function buildNodeBaseImage(docker = new Docker()): Promise<string> {
-  const existing = await imageId(docker, BASE_IMAGE);
-  if (existing) return existing;
+  const existing = await docker
+    .getImage(BASE_IMAGE)
+    .inspect()
+    .catch(() => undefined);
+  if (existing?.Config?.Labels?.[BASE_FORMAT_LABEL] === BASE_FORMAT) return existing.Id;
   const staging = await mkdtemp(join(tmpdir(), 'node-base-'));
   try {
     const node = realpathSync(process.execPath);
@@ -63,9 +72,10 @@ export async function buildNodeBaseImage(docker = new Docker()): Promise<string>
     mkdirSync(join(staging, 'etc'), { recursive: true });
     writeFileSync(join(staging, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
     writeFileSync(join(staging, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+    await makeReadableByContainers(staging);
     const stream = tar.c({ cwd: staging, portable: true }, ['.']);
     const [repo, tag] = BASE_IMAGE.split(':');
-    const out = await docker.importImage(stream as unknown as NodeJS.ReadableStream, { repo, tag });
+    const out = await docker.importImage(stream as unknown as NodeJS.ReadableStream, { repo, tag, changes: [`LABEL ${BASE_FORMAT_LABEL}=${BASE_FORMAT}`] });
     await followProgress(docker, out);
     return (await imageId(docker, BASE_IMAGE))!;
   } finally {
@@ -79,6 +89,7 @@ export async function buildCubeImage(cubeDir: string, image: string, docker = ne
   const staging = await mkdtemp(join(tmpdir(), 'cube-image-'));
   try {
     execFileSync('cp', ['-r', join(cubeDir, 'project'), join(staging, 'project')]);
+    await makeReadableByContainers(staging);
     writeFileSync(join(staging, 'Dockerfile'), `FROM ${BASE_IMAGE}\nLABEL org.medperf-git.image="${image}"\nCOPY project /cube\nENTRYPOINT ["/usr/bin/node", "/cube/main.mjs"]\n`);
     const context = tar.c({ cwd: staging, portable: true, mtime: new Date(0) }, ['Dockerfile', 'project']);
     const out = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: image, rm: true, forcerm: true });

@@ -4,14 +4,16 @@
 // that kills and removes the container. Nothing from the cube reaches the engine but its command,
 // entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
 import { createReadStream } from 'node:fs';
-import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import { fetchAsset } from '../fetch.ts';
+import { ContainerCannotReadError, firstUnreadable, makeReadableByContainers } from './container-access.ts';
+import { processAlive } from '../state.ts';
 import { buildCubeImage } from './docker-build.ts';
 import { pullImage, pullReferences } from './docker-pull.ts';
 import {
@@ -35,15 +37,6 @@ export function runOwner(pid = process.pid): string {
   return `${hostname()}/${pid}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the containers of runs that no longer exist: a CLI killed with SIGKILL cannot remove its
  * own. Only this host's containers are judged (a pid means nothing on another host). Returns their names.
@@ -53,7 +46,7 @@ export async function removeOrphanContainers(docker: Docker): Promise<string[]> 
   const removed: string[] = [];
   for (const c of containers) {
     const [host, pid] = (c.Labels[RUN_LABEL] ?? '').split('/');
-    if (host !== hostname() || !/^\d+$/.test(pid ?? '') || alive(Number(pid))) continue;
+    if (host !== hostname() || !/^\d+$/.test(pid ?? '') || processAlive(Number(pid))) continue;
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }
@@ -237,10 +230,19 @@ export class DockerRunner implements Runner {
     // Run the image by its id once checked, so a re-tag in between cannot swap what runs.
     const imageId = await this.checkImage(plan.image, request.imageDigest);
     const user = containerUser();
+    // As root, the container's user is another one: what it must read is checked before anything runs.
+    if (user.owner) {
+      const inputs = plan.parameters
+        .filter((p) => p.io === 'input')
+        .map((p) => (plan.mounts.some((m) => m.host === p.host) ? { mount: p.host } : { mount: dirname(p.host), file: basename(p.host) }));
+      const unreadable = await firstUnreadable(inputs, user);
+      if (unreadable) throw new ContainerCannotReadError(request.label, plan.task, unreadable, user, inputs.some((i) => i.file && i.mount === unreadable));
+    }
     // Outputs exist before the run, owned by the container's user: the engine would create them as root.
     const created: string[] = [];
     for (const dir of outputDirs(plan)) {
       await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o755);
       created.push(dir);
     }
     for (const p of plan.parameters) {
@@ -314,8 +316,14 @@ export class DockerRunner implements Runner {
       stopTicker();
       if (!log.closed) await closeLog(log);
       if (container) await container.remove({ force: true }).catch(() => {});
-      // Outputs go back to the invoking user (MedPerf's issue #414: root-owned outputs).
-      if (user.owner) for (const dir of created) await chownTree(dir, user.owner.uid, user.owner.gid).catch(() => {});
+      // Outputs go back to the invoking user (MedPerf's issue #414: root-owned outputs), readable by
+      // the next task's container whatever modes the cube or the umask gave them.
+      if (user.owner) {
+        for (const dir of created) {
+          await chownTree(dir, user.owner.uid, user.owner.gid).catch(() => {});
+          await makeReadableByContainers(dir).catch(() => {});
+        }
+      }
     }
   }
 }

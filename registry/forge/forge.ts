@@ -142,6 +142,12 @@ export interface Forge {
   close(number: number): Promise<PullRequest>;
   /** Merges an open PR. The local forge runs the Action's validation and gate first and refuses what it would refuse. */
   merge(number: number): Promise<MergeResult>;
+  /**
+   * Commits files straight to main, as an admin who may push there does once to set a registry up
+   * (`registry init --local`, `import` of a MedPerf server's approved records). Every later change
+   * goes through a PR. Returns the new commit; refuses when main moved meanwhile or cannot be written.
+   */
+  commitToMain(files: FileChange[], message: string): Promise<string>;
 
   /** Who is acting and what they may do, for `medperf-git auth status`. Never includes a token. */
   authStatus(): Promise<AuthStatus>;

@@ -21,6 +21,7 @@ import {
   branchFor,
   type ChangeRequest,
   commentMarker,
+  type FileChange,
   type Forge,
   type MergeResult,
   type ProposeResult,
@@ -503,6 +504,28 @@ export class GitHubForge implements Forge {
     );
     this.filesCache.set(`${created.data.number}@${commit}`, await diffPaths(this.clone, base, commit));
     return { pull: (await this.withPaths([created.data as unknown as ApiPull]))[0]!, created: true, pushed: true, notes };
+  }
+
+  async commitToMain(files: FileChange[], message: string): Promise<string> {
+    return this.exclusive(async () => {
+      const repo = await this.api(`read ${this.registry}`, () => this.octokit.rest.repos.get(this.repoParams));
+      if (!repo.data.permissions?.push) {
+        throw new MedperfError('cannot-write-main', `${this.login} may not push to ${this.registry}: writing its main needs an admin with write access (nothing was written)`);
+      }
+      await this.sync(files.map((f) => f.path));
+      const main = await gitText(['rev-parse', 'refs/remotes/origin/main'], { cwd: this.clone });
+      const { commit } = await commitChange({ repo: this.clone, baseTree: await treeOf(this.clone, main), parents: [main], files, message, login: this.login });
+      try {
+        // Only over the main this commit was made on: a push in between is never overwritten.
+        await this.remoteGit(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/main:${main}`, this.gitUrl(this.registry), `${commit}:refs/heads/main`]);
+      } catch (error) {
+        const text = (error as Error).message;
+        if (/stale info|non-fast-forward|fetch first/i.test(text)) throw new NonFastForwardError(`main of ${this.registry} moved while writing to it; run the command again (nothing was written)`);
+        throw new MedperfError('cannot-write-main', `could not push to main of ${this.registry} (${text.trim().split('\n').pop()}); if main is protected, an admin allowed to push past the protection runs this (nothing was written)`);
+      }
+      await this.remoteGit(['fetch', '--quiet', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
+      return commit;
+    });
   }
 
   async reviews(number: number): Promise<Review[]> {

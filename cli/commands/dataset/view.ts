@@ -42,6 +42,7 @@ export class DatasetViewCommand extends BaseCommand {
         this.print(indent(keyValues([
           ['raw data', local.data_path],
           ['raw labels', local.labels_path],
+          ['imported', local.imported_at ? `${local.imported_at} (prepared elsewhere, \`dataset import\`)` : undefined],
           ['prepared', local.generated_uid ? preparedPaths(this.stateDir, id).prepared : 'not yet'],
           ['generated_uid', local.generated_uid],
         ])));
