@@ -82,7 +82,7 @@ describe('the data owner is refused, and nothing is submitted, when', () => {
   }, 120_000);
 
   it('the benchmark is not approved: dataset submit refuses', async () => {
-    await seeded({ approveBenchmark: false });
+    await seeded({ approveBenchmark: false, dataOwnerKeys: false });
     const before = await pullCount();
     const refused = await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
     expect(refused.code).toBe(1);
