@@ -54,26 +54,29 @@ export async function writeExamplePeople(dir: string, logins: string[], modeline
   }
 }
 
+/** A result record's text signed again by its data owner's example key, its modeline kept as it is. */
+export async function resignedText(path: string, text: string): Promise<string> {
+  const { recordYaml } = await import('../cli/records.ts');
+  const record = yaml.load(text) as ResultRecord;
+  const [modeline] = text.split('\n', 1);
+  const body = recordYaml('result', path, signedExample(record)).replace(/^#[^\n]*\n/, '');
+  return (modeline!.startsWith('#') ? modeline + '\n' : '') + body;
+}
+
 /** Re-signs every result of a registry folder with its data owner's example key. */
 export async function signExampleRegistry(dir: string): Promise<string[]> {
-  const { recordYaml } = await import('../cli/records.ts');
   const signed: string[] = [];
-  const walk = (rel: string) => {
+  const walk = async (rel: string) => {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       const p = rel ? `${rel}/${name}` : name;
-      if (statSync(join(dir, p)).isDirectory()) walk(p);
+      if (statSync(join(dir, p)).isDirectory()) await walk(p);
       else if (parseRecordPath(p)?.kind === 'result') {
-        const text = readFileSync(join(dir, p), 'utf8');
-        const record = yaml.load(text) as ResultRecord;
-        // The modeline as it is: examples/registry's point at the repository's schemas/.
-        const [modeline] = text.split('\n', 1);
-        const body = recordYaml('result', p, signedExample(record)).replace(/^#[^\n]*\n/, '');
-        writeFileSync(join(dir, p), (modeline!.startsWith('#') ? modeline + '\n' : '') + body);
+        writeFileSync(join(dir, p), await resignedText(p, readFileSync(join(dir, p), 'utf8')));
         signed.push(p);
       }
     }
   };
-  walk('');
+  await walk('');
   return signed;
 }
 
