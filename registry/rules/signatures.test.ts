@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { identityFromSeed, personRecordFor } from '../identity.ts';
 import type { ResultRecord } from '../records.ts';
 import { canonicalResultBytes, RESULT_SIGNATURE_CONTEXT, signResult } from '../signing.ts';
+import { validatorFor } from '../schemas.ts';
+import { exampleIdentity } from '../../examples/keys.ts';
 import { rule as immutability } from './immutability.ts';
 import { rule as ownership } from './ownership.ts';
 import { rule } from './signatures.ts';
@@ -184,6 +186,14 @@ describe('published keys', () => {
     expect(await immutable.change(base, without(base, P.person), 'dora')).toEqual([
       'people/dora.yaml:1:1 immutability published keys are never deleted: results signed with them are verified with people/dora.yaml; rotate with `medperf-git keys init --rotate` and `medperf-git keys publish` instead',
     ]);
+  });
+
+  it("registry.yaml may name the site's recipient, an age recipient and nothing else", () => {
+    const validate = validatorFor('registry');
+    expect(validate(registryConfig({ site_recipient: examplePerson('site').age_recipient }))).toBe(true);
+    for (const bad of [exampleIdentity('site').ageIdentity, 'age1short', examplePerson('site').signing_key]) {
+      expect(validate(registryConfig({ site_recipient: bad }))).toBe(false);
+    }
   });
 
   it('publish public halves only: no private key material in a person record or a signed result', () => {
