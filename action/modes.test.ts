@@ -1,5 +1,6 @@
 // gate and comment modes of the bundled Action against the GitHub stand-in: the PR is read through
 // the REST API and as git objects, statuses and comments are written through the API.
+import { resignedText } from '../examples/keys.ts';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,7 +161,8 @@ beforeAll(async () => {
   files.push(
     { path: 'datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('datasets/data-owner/hospital-a.yaml')!) },
     { path: 'benchmarks/chestxray/datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('benchmarks/chestxray/datasets/data-owner/hospital-a.yaml')!) },
-    { path: resultPath('hospital-b', 'bench-committee/chestxray-cnn'), content: toHospitalB(byPath.get(resultPath('hospital-a', 'bench-committee/chestxray-cnn'))!) },
+    // Records changed by hand are signed again by their data owner, as \`result submit\` would.
+    { path: resultPath('hospital-b', 'bench-committee/chestxray-cnn'), content: await resignedText(resultPath('hospital-b', 'bench-committee/chestxray-cnn'), toHospitalB(byPath.get(resultPath('hospital-a', 'bench-committee/chestxray-cnn'))!)) },
   );
   await standin.createRepo(REPO, files, ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner', 'newcomer', BOT]);
   standin.protect(REPO, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
@@ -175,7 +177,7 @@ describe('gate and comment modes against the GitHub stand-in', () => {
   it('a result PR needs no approval: the gate passes and the comment previews the leaderboard, edited in place', async () => {
     const mobilenetA = readFileSync(join(example, resultPath('hospital-a', 'model-owner/chestxray-mobilenet')), 'utf8');
     const pr = await openPull('data-owner', 'result-hospital-b', {
-      [resultPath('hospital-b', 'model-owner/chestxray-mobilenet')]: toHospitalB(mobilenetA).replace('AUC: 0.726', 'AUC: 0.912'),
+      [resultPath('hospital-b', 'model-owner/chestxray-mobilenet')]: await resignedText(resultPath('hospital-b', 'model-owner/chestxray-mobilenet'), toHospitalB(mobilenetA).replace('AUC: 0.726', 'AUC: 0.912')),
     });
     expect(await mergeAs('data-owner', pr.number)).toContain('Required status check "medperf-git/approval" is expected');
 
@@ -359,7 +361,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
 
   it('validates, gates, comments on and publishes a result PR', async () => {
     const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
-    const rerun = readFileSync(join(example, path), 'utf8').replace('AUC: 0.726', 'AUC: 0.731').replace('version: 1', 'version: 2').replace('2026-11-05T08:00:00Z', '2026-11-20T08:00:00Z');
+    const rerun = await resignedText(path, readFileSync(join(example, path), 'utf8').replace('AUC: 0.726', 'AUC: 0.731').replace('version: 1', 'version: 2').replace('2026-11-05T08:00:00Z', '2026-11-20T08:00:00Z'));
     const pr = await openPull('data-owner', 'rerun', { [path]: rerun }, FRESH);
 
     // validate (pull_request): the PR's commits, checked out with full history, read as git objects.

@@ -1,16 +1,20 @@
 // The synthetic registry the benchmarks share, and the floor they are measured against. A valid
 // registry (1,000 benchmarks, 10,000 cubes, 10,000 datasets, 100,000 results, with the
 // associations those results need) and a smaller one (10,000 results) are generated once under
-// bench/.cache/validate/, each as a git repository whose `change` branch adds one result.
+// bench/.cache/validate/, each as a git repository whose `change` branch adds one result. Every
+// data owner publishes keys (people/<login>.yaml) and signs their results, as the rules require;
+// their private keys are the example identities of examples/keys.ts, made from their names.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
+import { examplePerson, signedExample } from '../examples/keys.ts';
+import type { ResultRecord } from '../registry/records.ts';
 
 export const CACHE = fileURLToPath(new URL('./.cache/validate/', import.meta.url));
-const GENERATOR_VERSION = '2';
+const GENERATOR_VERSION = '3';
 
 export interface Size {
   benchmarks: number;
@@ -39,6 +43,12 @@ function files(size: Size): Map<string, string> {
   const schema = (kind: string, path: string) =>
     `# yaml-language-server: $schema=${'../'.repeat(path.split('/').length - 1)}schemas/${kind}.schema.json\n`;
   const put = (path: string, kind: string, body: string) => out.set(path, schema(kind, path) + body);
+  // A result signed by its data owner: the signature block appended, made over the parsed body.
+  const putSigned = (path: string, body: string) => {
+    const { signature } = signedExample(jsYaml.load(body, { schema: jsYaml.CORE_SCHEMA }) as ResultRecord);
+    put(path, 'result', `${body}signature:\n  signed_by: ${signature!.signed_by}\n  key_version: ${signature!.key_version}\n  ed25519: ${signature!.ed25519}\n`);
+  };
+  const owners = new Set<string>();
   put('registry.yaml', 'registry', 'title: Synthetic registry\nadmins:\n  - admin\n');
   const cube = (id: string, kind: string) =>
     put(
@@ -130,10 +140,14 @@ submitted_as_prepared: false
 `,
       );
       put(`benchmarks/${bench}/datasets/${dataset}.yaml`, 'dataset-association', `initiated_by: ${owner}\n${test(uid, prep, ref, metrics)}`);
+      if (!owners.has(owner)) {
+        owners.add(owner);
+        const person = examplePerson(owner);
+        put(`people/${owner}.yaml`, 'person', `version: 1\nage_recipient: ${person.age_recipient}\nsigning_key: ${person.signing_key}\n`);
+      }
       for (const model of models) {
-        put(
+        putSigned(
           `benchmarks/${bench}/results/${dataset}/${model}.yaml`,
-          'result',
           `benchmark: ${bench}
 model: ${model}
 dataset: ${dataset}
@@ -168,7 +182,8 @@ export function generate(name: string, size: Size): { dir: string; changed: stri
   const dir = join(CACHE, name);
   const marker = join(CACHE, `${name}.complete`);
   const { path, author } = CHANGED;
-  const records = size.benchmarks * (1 + size.modelsPerBenchmark * (1 + size.datasetsPerBenchmark) + 2 * size.datasetsPerBenchmark + 3) + size.extraModelCubes + 1;
+  const people = Math.min(2000, size.benchmarks * size.datasetsPerBenchmark);
+  const records = size.benchmarks * (1 + size.modelsPerBenchmark * (1 + size.datasetsPerBenchmark) + 2 * size.datasetsPerBenchmark + 3) + size.extraModelCubes + 1 + people;
   if (existsSync(marker) && readFileSync(marker, 'utf8') === GENERATOR_VERSION) {
     return { dir, changed: path, author, records };
   }

@@ -7,6 +7,7 @@ import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
+import { signResult, type ResultSigner } from '../registry/signing.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
@@ -94,9 +95,10 @@ export interface OutgoingResult {
 
 /**
  * The result records to send for local results: version 1, or the registered version + 1 for a
- * rerun (results are append-only). Results the registry already holds exactly are left out.
+ * rerun (results are append-only), each signed by `signer` (cli/keys.ts signerOnMain). Results the
+ * registry already holds exactly are left out.
  */
-export async function outgoingResults(view: RegistryView, results: LocalResult[]): Promise<{ send: OutgoingResult[]; alreadyRegistered: LocalResult[] }> {
+export async function outgoingResults(view: RegistryView, results: LocalResult[], signer: ResultSigner | undefined): Promise<{ send: OutgoingResult[]; alreadyRegistered: LocalResult[] }> {
   const send: OutgoingResult[] = [];
   const alreadyRegistered: LocalResult[] = [];
   for (const result of results) {
@@ -108,7 +110,7 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
     }
     const version = existing ? existing.data.version + 1 : 1;
     const { record } = resultRecord(result, version);
-    send.push({ result, path, yaml: recordYaml('result', path, record), version });
+    send.push({ result, path, yaml: recordYaml('result', path, signer ? signResult(record, signer) : record), version });
   }
   return { send, alreadyRegistered };
 }

@@ -1,5 +1,5 @@
 // Local state: one directory (default ~/.medperf-git, or $MEDPERF_GIT_HOME) holding the download
-// cache, prepared datasets, predictions, local results, logs and profiles.
+// cache, prepared datasets, predictions, local results, logs, profiles and each login's keys.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +20,7 @@ export const statePaths = (root: string) => ({
   forge: join(root, 'forge'),
   clones: join(root, 'clones'),
   profile: join(root, 'profile.yaml'),
+  keys: join(root, 'keys'),
 });
 
 /** Whether a process of this host is running: what it left in the state directory may be in use. */

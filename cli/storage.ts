@@ -100,7 +100,7 @@ export async function gatherNeeds(forge: Forge, stateDir: string): Promise<Needs
         } else if (where?.kind === 'dataset') needs.datasets.add(where.id);
       }
       // Results count once merged: main is the first tree.
-      if (i === 0) for (const result of (await outgoingResults(view, await listLocalResults(stateDir))).alreadyRegistered) needs.registeredExecutions.add(result.key);
+      if (i === 0) for (const result of (await outgoingResults(view, await listLocalResults(stateDir), undefined)).alreadyRegistered) needs.registeredExecutions.add(result.key);
     }
   } finally {
     for (const tree of trees) await closeTree(tree);

@@ -10,6 +10,7 @@ export type RuleId =
   | 'immutability'
   | 'privacy'
   | 'result-preconditions'
+  | 'signature'
   | 'gate';
 
 export interface Finding {

@@ -10,6 +10,7 @@ import {
   cube,
   dataset,
   datasetAssociation,
+  examplePerson,
   modelAssociation,
   registryConfig,
   tutorialRegistry,
@@ -38,6 +39,12 @@ const withNewModel = (files: Files = MAIN): Files => ({
 });
 
 describe('approval gate', () => {
+  it("a person's keys need no human approval: only their login may publish them (the ownership rule)", async () => {
+    const head = { ...MAIN, 'people/erin.yaml': yaml(examplePerson('erin')) };
+    const decision = await gate(MAIN, head, 'erin');
+    expect(decision).toMatchObject({ satisfied: true, requirements: [], autoMergeable: true, summary: 'no human approval needed' });
+  });
+
   it('a benchmark submitted by anyone needs an admin', async () => {
     const head = { ...MAIN, [LUNGS]: yaml(benchmark({ committee: ['frank'] })) };
     const waiting = await gate(MAIN, head, 'frank');

@@ -8,6 +8,7 @@
 //   benchmarks/<name>/models/<owner>/<cube>.yaml       model association
 //   benchmarks/<name>/datasets/<owner>/<dataset>.yaml  dataset association
 //   benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml
+//   people/<login>.yaml                                a person's published keys
 
 export type RecordKind =
   | 'registry'
@@ -16,7 +17,8 @@ export type RecordKind =
   | 'benchmark'
   | 'model-association'
   | 'dataset-association'
-  | 'result';
+  | 'result'
+  | 'person';
 
 export const RECORD_KINDS: readonly RecordKind[] = [
   'registry',
@@ -26,6 +28,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'model-association',
   'dataset-association',
   'result',
+  'person',
 ];
 
 /** Where a record sits, read off its path. Every id a record has comes from here. */
@@ -44,7 +47,8 @@ export type RecordPath =
       model: string;
       /** The data owner: results are theirs. */
       owner: string;
-    };
+    }
+  | { kind: 'person'; path: string; login: string };
 
 export const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
 export const NAME = '[a-z0-9][a-z0-9._-]{0,63}';
@@ -81,6 +85,7 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray, path: string) => RecordPath]
       model: `${m[4]}/${m[5]}`,
     }),
   ],
+  [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: 'person', path, login: m[1]! })],
 ];
 
 /** What a registry path holds, or undefined when the path is outside the layout. */
@@ -122,6 +127,7 @@ export const paths = {
     const [mOwner, mName] = splitId(model);
     return `benchmarks/${benchmark}/results/${dOwner}/${dName}/${mOwner}/${mName}.yaml`;
   },
+  person: (login: string) => `people/${login}.yaml`,
 };
 
 /** Path prefixes a command needs when it works on one benchmark (for sparse checkouts). */

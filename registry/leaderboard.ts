@@ -97,7 +97,11 @@ export interface LeaderboardCell {
   metrics: Record<string, number>;
   partial: boolean;
   executedAt: string;
+  /** The result record, which its data owner signed (or, for an import, the admin who imported it). */
   link: string;
+  /** Whose key signed it, and whether they vouch for an import rather than their own run. */
+  signedBy?: string;
+  imported?: boolean;
 }
 
 export interface Leaderboard {
@@ -239,6 +243,8 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
           partial: r.record.partial,
           executedAt: r.record.provenance.executed_at,
           link: paths.result(input.benchmark, r.dataset, model),
+          ...(r.record.signature ? { signedBy: r.record.signature.signed_by } : {}),
+          ...(r.record.signature?.imported ? { imported: true } : {}),
         });
       });
     }

@@ -80,8 +80,8 @@ export function loadRecord(path: string, bytes: Buffer): LoadResult {
 export function outsideLayoutMessage(path: string): string {
   const layout =
     'records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, ' +
-    'benchmarks/<name>/benchmark.yaml, benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml and ' +
-    'benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml';
+    'benchmarks/<name>/benchmark.yaml, benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml, ' +
+    'benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml, and people/<login>.yaml';
   if (path.endsWith('.yml') && parseRecordPath(path.slice(0, -4) + '.yaml')) {
     return `file is outside the registry layout: records end in .yaml, not .yml`;
   }
@@ -197,5 +197,6 @@ export function createView(tree: FileTree): LoadingView {
     benchmark: (name) => recordOf(paths.benchmark(name), 'benchmark'),
     modelAssociation: (benchmark, model) => recordOf(paths.modelAssociation(benchmark, model), 'model-association'),
     datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), 'dataset-association'),
+    person: (login) => recordOf(paths.person(login), 'person'),
   };
 }

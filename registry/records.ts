@@ -21,6 +21,10 @@ export interface RegistryConfig {
     dataset_auto_approval?: AutoApproval;
     model_auto_approval?: AutoApproval;
   };
+  /**
+   * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+   */
+  site_recipient?: string;
 }
 /**
  * MedPerf's auto-approval mode for associations: never (a committee member approves), always, or allowlist (listed logins are approved automatically).
@@ -325,10 +329,58 @@ export interface ResultRecord {
      */
     executed_at: string;
   };
+  /**
+   * The data owner's Ed25519 signature over the record's canonical content (registry/signing.ts): required of every result.
+   */
+  signature?: {
+    /**
+     * A GitHub login (user or organisation).
+     */
+    signed_by: string;
+    /**
+     * The version of people/<signed_by>.yaml whose signing key made the signature.
+     */
+    key_version: number;
+    /**
+     * True when the signer vouches for a result imported from a MedPerf server (its data owner never signed it).
+     */
+    imported?: true;
+    /**
+     * The signature, 64 bytes in base64 (88 characters).
+     */
+    ed25519: string;
+  };
 }
 /**
  * Numbers only, nested at most three levels, under short metric names.
  */
+
+export interface PersonRecord {
+  /**
+   * 1 when first published; each rotation is version + 1.
+   */
+  version: number;
+  /**
+   * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+   */
+  age_recipient: string;
+  /**
+   * An Ed25519 public key: its 32 bytes in base64 (44 characters).
+   */
+  signing_key: string;
+  /**
+   * The signing key of every earlier version, oldest first, so results signed before a rotation still verify. Append-only: a rotation adds the key it replaces.
+   *
+   * @maxItems 1000
+   */
+  earlier_signing_keys?: {
+    version: number;
+    /**
+     * An Ed25519 public key: its 32 bytes in base64 (44 characters).
+     */
+    signing_key: string;
+  }[];
+}
 
 export interface MlcubeConfig {
   name?: string;

@@ -9,6 +9,7 @@ import type {
   DatasetAssociationRecord,
   DatasetRecord,
   ModelAssociationRecord,
+  PersonRecord,
   RegistryConfig,
   ResultRecord,
 } from './records.ts';
@@ -32,6 +33,7 @@ export interface RecordTypes {
   'model-association': ModelAssociationRecord;
   'dataset-association': DatasetAssociationRecord;
   result: ResultRecord;
+  person: PersonRecord;
 }
 
 export interface Position {
@@ -58,6 +60,8 @@ export interface RegistryView {
   benchmark(name: string): Promise<LoadedRecord<'benchmark'> | undefined>;
   modelAssociation(benchmark: string, model: string): Promise<LoadedRecord<'model-association'> | undefined>;
   datasetAssociation(benchmark: string, dataset: string): Promise<LoadedRecord<'dataset-association'> | undefined>;
+  /** The published keys of a login (people/<login>.yaml). */
+  person(login: string): Promise<LoadedRecord<'person'> | undefined>;
 }
 
 /**

@@ -16,6 +16,7 @@ export const TYPE_NAMES: Record<string, string> = {
   'model-association.schema.json': 'ModelAssociationRecord',
   'dataset-association.schema.json': 'DatasetAssociationRecord',
   'result.schema.json': 'ResultRecord',
+  'person.schema.json': 'PersonRecord',
   'mlcube.schema.json': 'MlcubeConfig',
   'container-config.schema.json': 'ContainerConfig',
 };

@@ -16,6 +16,9 @@ import { type Finding, formatFinding, sortFindings } from '../registry/findings.
 import type { RegistryView, Rule, RuleContext } from '../registry/view.ts';
 import { memoryTree } from '../registry/trees.ts';
 import { createView } from '../registry/load.ts';
+import { examplePerson, signedExample } from '../examples/keys.ts';
+
+export { examplePerson, exampleSigner, signedExample } from '../examples/keys.ts';
 
 export type Files = Record<string, string>;
 
@@ -114,13 +117,14 @@ export const P = {
   modelAssociation: paths.modelAssociation('chestxray', 'bob/resnet'),
   datasetAssociation: paths.datasetAssociation('chestxray', 'dora/xrays'),
   result: paths.result('chestxray', 'dora/xrays', 'bob/resnet'),
+  person: paths.person('dora'),
 };
 
 export function registryConfig(over: Partial<RegistryConfig> = {}): RegistryConfig {
   return { title: 'MedPerf tutorial registry', admins: ['admin1', 'admin2'], ...over };
 }
 
-/** The whole tutorial registry, every record valid and approved. */
+/** The whole tutorial registry, every record valid and approved, the result signed by dora's published key. */
 export function tutorialRegistry(): Files {
   return {
     [P.registry]: yaml(registryConfig()),
@@ -132,7 +136,8 @@ export function tutorialRegistry(): Files {
     [P.benchmark]: yaml(benchmark()),
     [P.modelAssociation]: yaml(modelAssociation()),
     [P.datasetAssociation]: yaml(datasetAssociation()),
-    [P.result]: yaml(result(), SCHEMA_LINE('result')),
+    [P.result]: yaml(signedExample(result()), SCHEMA_LINE('result')),
+    [P.person]: yaml(examplePerson('dora')),
   };
 }
 

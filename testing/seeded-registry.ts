@@ -12,6 +12,8 @@ import type { BenchmarkRecord, ModelAssociationRecord } from '../registry/record
 import { runCli } from './cli.ts';
 import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/records.ts';
 import { VERSION } from '../cli/version.ts';
+import { initIdentity } from '../cli/keys.ts';
+import { personRecordFor } from '../registry/identity.ts';
 
 export const ADMIN = 'medperf-admin';
 export const COMMITTEE = 'bench-committee';
@@ -56,6 +58,17 @@ export interface SeedOptions {
   benchmarkState?: BenchmarkRecord['state'];
   /** A third model, approved, whose inference crashes after writing its predictions (a cube folder). */
   crashingModel?: string;
+  /** The data owner has keys on this machine and has published them (default true). */
+  dataOwnerKeys?: boolean;
+}
+
+/** Makes `login`'s keys in the state directory and merges their people/<login>.yaml. */
+export async function publishKeys(stateDir: string, login: string): Promise<void> {
+  const { identity } = await initIdentity(stateDir, login);
+  const forge = await as(stateDir, login);
+  const path = paths.person(login);
+  const pr = await forge.propose({ key: `keys/${login}`, title: 'Keys', body: '', files: [{ path, content: recordYaml('person', path, personRecordFor(identity.keys)!) }] });
+  await forge.merge(pr.pull.number);
 }
 
 /** A copy of the mobilenet cube whose `infer` exits with 3 after writing every prediction. */
@@ -76,6 +89,7 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
     files: [{ path: 'registry.yaml', content: `title: Test registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
   });
   await admin.merge(registryPr.pull.number);
+  if (options.dataOwnerKeys !== false) await publishKeys(stateDir, DATA_OWNER);
 
   const committee = await as(stateDir, COMMITTEE);
   const demo = join(stateDir, 'demo_data.tar.gz');

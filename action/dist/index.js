@@ -20590,12 +20590,12 @@ var require_applicability = __commonJS({
     }
     exports2.schemaHasRulesForType = schemaHasRulesForType;
     function shouldUseGroup(schema2, group) {
-      return group.rules.some((rule8) => shouldUseRule(schema2, rule8));
+      return group.rules.some((rule9) => shouldUseRule(schema2, rule9));
     }
     exports2.shouldUseGroup = shouldUseGroup;
-    function shouldUseRule(schema2, rule8) {
+    function shouldUseRule(schema2, rule9) {
       var _a;
-      return schema2[rule8.keyword] !== void 0 || ((_a = rule8.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
+      return schema2[rule9.keyword] !== void 0 || ((_a = rule9.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
     }
     exports2.shouldUseRule = shouldUseRule;
   }
@@ -21647,9 +21647,9 @@ var require_validate = __commonJS({
       if (useDefaults)
         (0, defaults_1.assignDefaults)(it, group.type);
       gen.block(() => {
-        for (const rule8 of group.rules) {
-          if ((0, applicability_1.shouldUseRule)(schema2, rule8)) {
-            keywordCode(it, rule8.keyword, rule8.definition, group.type);
+        for (const rule9 of group.rules) {
+          if ((0, applicability_1.shouldUseRule)(schema2, rule9)) {
+            keywordCode(it, rule9.keyword, rule9.definition, group.type);
           }
         }
       });
@@ -21684,9 +21684,9 @@ var require_validate = __commonJS({
     function checkKeywordTypes(it, ts) {
       const rules2 = it.self.RULES.all;
       for (const keyword in rules2) {
-        const rule8 = rules2[keyword];
-        if (typeof rule8 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule8)) {
-          const { type: type2 } = rule8.definition;
+        const rule9 = rules2[keyword];
+        if (typeof rule9 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule9)) {
+          const { type: type2 } = rule9.definition;
           if (type2.length && !type2.some((t) => hasApplicableType(ts, t))) {
             strictTypesError(it, `missing type "${type2.join(",")}" for keyword "${keyword}"`);
           }
@@ -22502,9 +22502,9 @@ var require_utils2 = __commonJS({
           const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decodeUnreserved && isUnreserved(decoded)) {
-              output += decoded;
+            const decoded2 = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (decodeUnreserved && isUnreserved(decoded2)) {
+              output += decoded2;
             } else {
               output += "%" + normalizedHex;
             }
@@ -22524,9 +22524,9 @@ var require_utils2 = __commonJS({
           const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decoded !== "." && isUnreserved(decoded)) {
-              output += decoded;
+            const decoded2 = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (decoded2 !== "." && isUnreserved(decoded2)) {
+              output += decoded2;
             } else {
               output += "%" + normalizedHex;
             }
@@ -22651,9 +22651,9 @@ var require_utils2 = __commonJS({
           const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (isUnreserved(decoded)) {
-              output += decoded;
+            const decoded2 = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (isUnreserved(decoded2)) {
+              output += decoded2;
             } else {
               output += "%" + normalizedHex;
             }
@@ -23772,8 +23772,8 @@ var require_core = __commonJS({
         return this;
       }
       getKeyword(keyword) {
-        const rule8 = this.RULES.all[keyword];
-        return typeof rule8 == "object" ? rule8.definition : !!rule8;
+        const rule9 = this.RULES.all[keyword];
+        return typeof rule9 == "object" ? rule9.definition : !!rule9;
       }
       // Remove keyword
       removeKeyword(keyword) {
@@ -23781,7 +23781,7 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group of RULES.rules) {
-          const i = group.rules.findIndex((rule8) => rule8.keyword === keyword);
+          const i = group.rules.findIndex((rule9) => rule9.keyword === keyword);
           if (i >= 0)
             group.rules.splice(i, 1);
         }
@@ -23808,10 +23808,10 @@ var require_core = __commonJS({
           for (const seg of segments)
             keywords = keywords[seg];
           for (const key in rules2) {
-            const rule8 = rules2[key];
-            if (typeof rule8 != "object")
+            const rule9 = rules2[key];
+            if (typeof rule9 != "object")
               continue;
-            const { $data } = rule8.definition;
+            const { $data } = rule9.definition;
             const schema2 = keywords[key];
             if ($data && schema2)
               keywords[key] = schemaOrData(schema2);
@@ -23975,7 +23975,7 @@ var require_core = __commonJS({
       RULES.keywords[keyword] = true;
       if (!definition)
         return;
-      const rule8 = {
+      const rule9 = {
         keyword,
         definition: {
           ...definition,
@@ -23984,18 +23984,18 @@ var require_core = __commonJS({
         }
       };
       if (definition.before)
-        addBeforeRule.call(this, ruleGroup, rule8, definition.before);
+        addBeforeRule.call(this, ruleGroup, rule9, definition.before);
       else
-        ruleGroup.rules.push(rule8);
-      RULES.all[keyword] = rule8;
+        ruleGroup.rules.push(rule9);
+      RULES.all[keyword] = rule9;
       (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
     }
-    function addBeforeRule(ruleGroup, rule8, before) {
+    function addBeforeRule(ruleGroup, rule9, before) {
       const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
       if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule8);
+        ruleGroup.rules.splice(i, 0, rule9);
       } else {
-        ruleGroup.rules.push(rule8);
+        ruleGroup.rules.push(rule9);
         this.logger.warn(`rule ${before} is not defined`);
       }
     }
@@ -30056,8 +30056,8 @@ var require_int2 = __commonJS({
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
     function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign2 = str2[0];
-      if (sign2 === "-" || sign2 === "+")
+      const sign3 = str2[0];
+      if (sign3 === "-" || sign3 === "+")
         offset += 1;
       str2 = str2.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
@@ -30073,10 +30073,10 @@ var require_int2 = __commonJS({
             break;
         }
         const n2 = BigInt(str2);
-        return sign2 === "-" ? BigInt(-1) * n2 : n2;
+        return sign3 === "-" ? BigInt(-1) * n2 : n2;
       }
       const n = parseInt(str2, radix);
-      return sign2 === "-" ? -1 * n : n;
+      return sign3 === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
@@ -30223,11 +30223,11 @@ var require_timestamp = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
-      const sign2 = str2[0];
-      const parts = sign2 === "-" || sign2 === "+" ? str2.substring(1) : str2;
+      const sign3 = str2[0];
+      const parts = sign3 === "-" || sign3 === "+" ? str2.substring(1) : str2;
       const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
-      return sign2 === "-" ? num2(-1) * res : res;
+      return sign3 === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node) {
       let { value } = node;
@@ -30236,9 +30236,9 @@ var require_timestamp = __commonJS({
         num2 = (n) => BigInt(n);
       else if (isNaN(value) || !isFinite(value))
         return stringifyNumber.stringifyNumber(node);
-      let sign2 = "";
+      let sign3 = "";
       if (value < 0) {
-        sign2 = "-";
+        sign3 = "-";
         value *= num2(-1);
       }
       const _60 = num2(60);
@@ -30253,7 +30253,7 @@ var require_timestamp = __commonJS({
           parts.unshift(value);
         }
       }
-      return sign2 + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
+      return sign3 + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
       identify: (value) => typeof value === "bigint" || Number.isInteger(value),
@@ -34522,6 +34522,43 @@ var require_dist2 = __commonJS({
     exports2.stringify = publicApi.stringify;
     exports2.visit = visit.visit;
     exports2.visitAsync = visit.visitAsync;
+  }
+});
+
+// node_modules/canonicalize/lib/canonicalize.js
+var require_canonicalize = __commonJS({
+  "node_modules/canonicalize/lib/canonicalize.js"(exports2, module2) {
+    "use strict";
+    module2.exports = function serialize(object) {
+      if (typeof object === "number" && isNaN(object)) {
+        throw new Error("NaN is not allowed");
+      }
+      if (typeof object === "number" && !isFinite(object)) {
+        throw new Error("Infinity is not allowed");
+      }
+      if (object === null || typeof object !== "object") {
+        return JSON.stringify(object);
+      }
+      if (object.toJSON instanceof Function) {
+        return serialize(object.toJSON());
+      }
+      if (Array.isArray(object)) {
+        const values2 = object.reduce((t, cv, ci) => {
+          const comma = ci === 0 ? "" : ",";
+          const value = cv === void 0 || typeof cv === "symbol" ? null : cv;
+          return `${t}${comma}${serialize(value)}`;
+        }, "");
+        return `[${values2}]`;
+      }
+      const values = Object.keys(object).sort().reduce((t, cv) => {
+        if (object[cv] === void 0 || typeof object[cv] === "symbol") {
+          return t;
+        }
+        const comma = t.length === 0 ? "" : ",";
+        return `${t}${comma}${serialize(cv)}:${serialize(object[cv])}`;
+      }, "");
+      return `{${values}}`;
+    };
   }
 });
 
@@ -39787,7 +39824,8 @@ var PATTERNS = [
       dataset: `${m[2]}/${m[3]}`,
       model: `${m[4]}/${m[5]}`
     })
-  ]
+  ],
+  [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: "person", path, login: m[1] })]
 ];
 function parseRecordPath(path) {
   for (const [re, make] of PATTERNS) {
@@ -39815,7 +39853,8 @@ var paths = {
     const [dOwner, dName] = splitId(dataset);
     const [mOwner, mName] = splitId(model);
     return `benchmarks/${benchmark}/results/${dOwner}/${dName}/${mOwner}/${mName}.yaml`;
-  }
+  },
+  person: (login) => `people/${login}.yaml`
 };
 
 // embedded:embedded-fs
@@ -40154,6 +40193,16 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "type": "string",
       "maxLength": 32,
       "pattern": "^(?:0|[1-9][0-9]{0,3})\\\\.(?:0|[1-9][0-9]{0,3})\\\\.(?:0|[1-9][0-9]{0,3})(?:-(?:alpha|beta|rc)(?:\\\\.(?:0|[1-9][0-9]{0,3}))?)?$"
+    },
+    "ageRecipient": {
+      "description": "An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.",
+      "type": "string",
+      "pattern": "^age1[02-9ac-hj-np-z]{58}$"
+    },
+    "ed25519PublicKey": {
+      "description": "An Ed25519 public key: its 32 bytes in base64 (44 characters).",
+      "type": "string",
+      "pattern": "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
     }
   }
 }
@@ -40489,6 +40538,55 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     }
   }
 }
+`, "person.schema.json": `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "urn:medperf-git:schema:person",
+  "title": "A person's published keys: people/<login>.yaml (only that login adds or changes it)",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "version",
+    "age_recipient",
+    "signing_key"
+  ],
+  "properties": {
+    "version": {
+      "description": "1 when first published; each rotation is version + 1.",
+      "type": "integer",
+      "minimum": 1
+    },
+    "age_recipient": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/ageRecipient",
+      "$comment": "Results encrypted for this person are encrypted to it."
+    },
+    "signing_key": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/ed25519PublicKey",
+      "$comment": "The key that verifies results signed at this version."
+    },
+    "earlier_signing_keys": {
+      "description": "The signing key of every earlier version, oldest first, so results signed before a rotation still verify. Append-only: a rotation adds the key it replaces.",
+      "type": "array",
+      "maxItems": 1000,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "version",
+          "signing_key"
+        ],
+        "properties": {
+          "version": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "signing_key": {
+            "$ref": "urn:medperf-git:schema:common#/$defs/ed25519PublicKey"
+          }
+        }
+      }
+    }
+  }
+}
 `, "registry.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "urn:medperf-git:schema:registry",
@@ -40528,6 +40626,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
           "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
         }
       }
+    },
+    "site_recipient": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/ageRecipient",
+      "$comment": "The public half of the key whose private half is the registry's repository secret, read only by the workflows that build the site and check encrypted results."
     }
   }
 }
@@ -40592,6 +40694,37 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
           "format": "date-time",
           "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\\\.[0-9]{1,3})?(?:Z|[+-][0-9]{2}:[0-9]{2})$",
           "description": "A time in RFC 3339 form with at most millisecond precision, as Date.toISOString() writes it (2026-11-20T10:00:00.123Z)."
+        }
+      }
+    },
+    "signature": {
+      "description": "The data owner's Ed25519 signature over the record's canonical content (registry/signing.ts): required of every result.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "signed_by",
+        "key_version",
+        "ed25519"
+      ],
+      "properties": {
+        "signed_by": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/login",
+          "$comment": "Whose key signed: the data owner, or, for a result imported from a MedPerf server, the registry admin who imported it."
+        },
+        "key_version": {
+          "description": "The version of people/<signed_by>.yaml whose signing key made the signature.",
+          "type": "integer",
+          "minimum": 1
+        },
+        "imported": {
+          "description": "True when the signer vouches for a result imported from a MedPerf server (its data owner never signed it).",
+          "type": "boolean",
+          "const": true
+        },
+        "ed25519": {
+          "description": "The signature, 64 bytes in base64 (88 characters).",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9+/]{86}==$"
         }
       }
     }
@@ -41748,20 +41881,20 @@ function requireInt() {
   }
   function parseYamlInteger(data) {
     let value = data;
-    let sign2 = 1;
+    let sign3 = 1;
     let ch = value[0];
     if (ch === "-" || ch === "+") {
-      if (ch === "-") sign2 = -1;
+      if (ch === "-") sign3 = -1;
       value = value.slice(1);
       ch = value[0];
     }
     if (value === "0") return 0;
     if (ch === "0") {
-      if (value[1] === "b") return sign2 * parseInt(value.slice(2), 2);
-      if (value[1] === "x") return sign2 * parseInt(value.slice(2), 16);
-      if (value[1] === "o") return sign2 * parseInt(value.slice(2), 8);
+      if (value[1] === "b") return sign3 * parseInt(value.slice(2), 2);
+      if (value[1] === "x") return sign3 * parseInt(value.slice(2), 16);
+      if (value[1] === "o") return sign3 * parseInt(value.slice(2), 8);
     }
-    return sign2 * parseInt(value, 10);
+    return sign3 * parseInt(value, 10);
   }
   function constructYamlInteger(data) {
     return parseYamlInteger(data);
@@ -41824,16 +41957,16 @@ function requireFloat() {
   }
   function constructYamlFloat(data) {
     let value = data.toLowerCase();
-    const sign2 = value[0] === "-" ? -1 : 1;
+    const sign3 = value[0] === "-" ? -1 : 1;
     if ("+-".indexOf(value[0]) >= 0) {
       value = value.slice(1);
     }
     if (value === ".inf") {
-      return sign2 === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+      return sign3 === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     } else if (value === ".nan") {
       return NaN;
     }
-    return sign2 * parseFloat(value, 10);
+    return sign3 * parseFloat(value, 10);
   }
   const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
   function representYamlFloat(object, style) {
@@ -44617,9 +44750,9 @@ function reservedKeyPointers(data) {
 }
 function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   if (bytes.length > limit) return { findings: [oversizedFinding(path, bytes.length, limit)] };
-  const decoded = decodeText(path, bytes);
-  if (decoded.text === void 0) return { findings: decoded.findings };
-  const text = decoded.text.includes("\r") ? decoded.text.replace(/\r\n?/g, "\n") : decoded.text;
+  const decoded2 = decodeText(path, bytes);
+  if (decoded2.text === void 0) return { findings: decoded2.findings };
+  const text = decoded2.text.includes("\r") ? decoded2.text.replace(/\r\n?/g, "\n") : decoded2.text;
   const fast = readCanonicalYaml(text);
   if ("value" in fast) return { data: fast.value, findings: [], text };
   if (bytes.length > GENERAL_YAML_BYTES) {
@@ -44746,8 +44879,8 @@ function lazyLocator(text) {
     return map2.locate(pointer);
   };
 }
-function finding(path, at, rule8, message) {
-  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule8, message };
+function finding(path, at, rule9, message) {
+  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule9, message };
 }
 function resultPathFindings(where, data, locate) {
   const out = [];
@@ -44788,7 +44921,7 @@ function loadRecord(path, bytes) {
   return { record, findings: [] };
 }
 function outsideLayoutMessage(path) {
-  const layout = "records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, benchmarks/<name>/benchmark.yaml, benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml and benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml";
+  const layout = "records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, benchmarks/<name>/benchmark.yaml, benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml, benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml, and people/<login>.yaml";
   if (path.endsWith(".yml") && parseRecordPath(path.slice(0, -4) + ".yaml")) {
     return `file is outside the registry layout: records end in .yaml, not .yml`;
   }
@@ -44880,7 +45013,8 @@ function createView(tree) {
     dataset: (id) => recordOf(paths.dataset(id), "dataset"),
     benchmark: (name2) => recordOf(paths.benchmark(name2), "benchmark"),
     modelAssociation: (benchmark, model) => recordOf(paths.modelAssociation(benchmark, model), "model-association"),
-    datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), "dataset-association")
+    datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), "dataset-association"),
+    person: (login) => recordOf(paths.person(login), "person")
   };
 }
 
@@ -44997,7 +45131,9 @@ function computeLeaderboard(input) {
           metrics: flat[i],
           partial: r.record.partial,
           executedAt: r.record.provenance.executed_at,
-          link: paths.result(input.benchmark, r.dataset, model)
+          link: paths.result(input.benchmark, r.dataset, model),
+          ...r.record.signature ? { signedBy: r.record.signature.signed_by } : {},
+          ...r.record.signature?.imported ? { imported: true } : {}
         });
       });
     }
@@ -45230,9 +45366,9 @@ function sortFindings(findings) {
 }
 
 // registry/rules/util.ts
-function findingAt(rule8, path, record, pointer, message) {
+function findingAt(rule9, path, record, pointer, message) {
   const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
-  return { path, line, column, rule: rule8, message };
+  return { path, line, column, rule: rule9, message };
 }
 function orList(items) {
   if (items.length <= 1) return items.join("");
@@ -45269,7 +45405,8 @@ function memoized(view) {
     dataset: memo((id) => view.dataset(id)),
     benchmark: memo((name2) => view.benchmark(name2)),
     modelAssociation: (b, m) => view.modelAssociation(b, m),
-    datasetAssociation: (b, d) => view.datasetAssociation(b, d)
+    datasetAssociation: (b, d) => view.datasetAssociation(b, d),
+    person: memo((login) => view.person(login))
   };
 }
 
@@ -45292,6 +45429,24 @@ function datasetHashes(d) {
   ];
 }
 var field = (pointer) => pointer.slice(1).replace(/\//g, ".");
+function rotationFindings(old, now, at) {
+  const out = [];
+  if (now.version !== old.version + 1) {
+    out.push(at("/version", `keys rotate as a new version: the version after ${old.version} is ${old.version + 1}, not ${now.version}`));
+  }
+  const expected = [...old.earlier_signing_keys ?? [], { version: old.version, signing_key: old.signing_key }];
+  const kept = now.earlier_signing_keys ?? [];
+  const same = kept.length === expected.length && expected.every((e, i) => kept[i]?.version === e.version && kept[i]?.signing_key === e.signing_key);
+  if (!same) {
+    out.push(
+      at(
+        kept.length ? "/earlier_signing_keys" : "",
+        `earlier_signing_keys keeps every earlier signing key so results signed with them still verify: it must list ${expected.map((e) => `version ${e.version}`).join(", ")} with their keys as published (\`medperf-git keys publish\` writes it)`
+      )
+    );
+  }
+  return out;
+}
 var rule = {
   id: "immutability",
   async check(ctx) {
@@ -45312,6 +45467,10 @@ var rule = {
         } else if (kind === "result") {
           out.push(
             findingAt("immutability", path, void 0, "", `results are append-only: ${path} may not be deleted; submit a new version instead`)
+          );
+        } else if (kind === "person") {
+          out.push(
+            findingAt("immutability", path, void 0, "", `published keys are never deleted: results signed with them are verified with ${path}; rotate with \`medperf-git keys init --rotate\` and \`medperf-git keys publish\` instead`)
           );
         }
         continue;
@@ -45335,6 +45494,8 @@ var rule = {
             );
           });
         }
+      } else if (after.where.kind === "person") {
+        out.push(...rotationFindings(before.data, after.data, (pointer, message) => findingAt("immutability", path, after, pointer, message)));
       } else if (after.where.kind === "result") {
         const old = before.data;
         const now = after.data;
@@ -45457,6 +45618,8 @@ async function ownersOf(path, base, head, registryAdmins) {
       const logins = [where.owner, ...dataset?.data.owners ?? []];
       return { logins, text: `it belongs to the data owner ${orList(logins)}` };
     }
+    case "person":
+      return { logins: [where.login], text: `only ${where.login} publishes their own keys` };
     case "model-association":
     case "dataset-association": {
       const entity = where.kind === "model-association" ? await base.cube(where.model) : await base.dataset(where.dataset);
@@ -45972,8 +46135,132 @@ var rule7 = {
   }
 };
 
+// registry/signing.ts
+var import_canonicalize = __toESM(require_canonicalize(), 1);
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
+function canonicalResultBytes(record) {
+  const { signature, ...rest } = record;
+  const content = { ...rest };
+  if (signature) {
+    const { ed25519: _value, ...who } = signature;
+    content.signature = who;
+  }
+  const json2 = canonicalize(content);
+  if (json2 === void 0) throw new Error("a result record has no canonical form");
+  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
+}
+function verifyResultSignature(record, publicKey) {
+  const value = record.signature?.ed25519;
+  if (!value) return false;
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
+  try {
+    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+  } catch {
+    return false;
+  }
+}
+function decodeSigningKey(text) {
+  const raw = Buffer.from(text, "base64");
+  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+  } catch {
+    return void 0;
+  }
+}
+var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+var decoded = /* @__PURE__ */ new Map();
+var MAX_DECODED = 1e4;
+function cachedSigningKey(text) {
+  if (decoded.has(text)) return decoded.get(text);
+  const key = decodeSigningKey(text);
+  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value);
+  decoded.set(text, key);
+  return key;
+}
+
+// registry/rules/signatures.ts
+function signingKeyAt(person, version) {
+  if (version === person.version) return person.signing_key;
+  return person.earlier_signing_keys?.find((k) => k.version === version)?.signing_key;
+}
+function howToSign(benchmark) {
+  return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
+}
+var rule8 = {
+  id: "signature",
+  async check(ctx) {
+    const keys = memoized(ctx.base ?? ctx.head);
+    const head = memoized(ctx.head);
+    const out = [];
+    let admins;
+    for (const path of ctx.changed) {
+      const rec = await ctx.head.record(path);
+      if (rec?.where.kind !== "result") continue;
+      const report = (pointer, message) => out.push(findingAt("signature", path, rec, pointer, message));
+      const { owner, benchmark, dataset } = rec.where;
+      const sig = rec.data.signature;
+      if (!sig) {
+        report("", `the result is not signed: every result is signed by its data owner; ${owner} runs ${howToSign(benchmark)}`);
+        continue;
+      }
+      const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
+      if (!includesLogin(dataOwners, sig.signed_by)) {
+        admins ??= keys.registryConfig().then((c) => c?.admins);
+        const registryAdmins = await admins;
+        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
+          report(
+            "/signature/signed_by",
+            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
+          );
+          continue;
+        }
+      }
+      const personPath = paths.person(sig.signed_by);
+      const person = await keys.person(sig.signed_by);
+      if (!person) {
+        if (await keys.tree.has(personPath)) {
+          report("/signature", `${personPath} does not load, so the signature cannot be checked: fix ${personPath} first (\`medperf-git validate\` says what is wrong)`);
+        } else if (ctx.base && await head.tree.has(personPath)) {
+          report("/signature", `${sig.signed_by}'s keys (${personPath}) are part of this change: keys are published on their own pull request first (\`medperf-git keys publish\`); submit the result once it is merged`);
+        } else {
+          report("/signature", `${sig.signed_by} has published no keys (${personPath}), so the signature cannot be checked; ${sig.signed_by} runs ${howToSign(benchmark)}`);
+        }
+        continue;
+      }
+      const current = person.data.version;
+      if (ctx.base && sig.key_version !== current) {
+        report(
+          "/signature/key_version",
+          sig.key_version < current ? `the result is signed with version ${sig.key_version} of ${personPath}, but version ${current} replaced it: a new result is signed with the current key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\`` : `the result names version ${sig.key_version} of ${personPath}, which is at version ${current}: publish the key first (\`medperf-git keys publish\`), then submit the result`
+        );
+        continue;
+      }
+      const text = signingKeyAt(person.data, sig.key_version);
+      const key = text === void 0 ? void 0 : cachedSigningKey(text);
+      if (!key) {
+        report(
+          "/signature/key_version",
+          text === void 0 ? `the result names version ${sig.key_version} of ${personPath}, which holds no signing key of that version (it is at version ${current}), so the signature cannot be checked` : `the signing key of version ${sig.key_version} in ${personPath} is not an Ed25519 public key, so the signature cannot be checked`
+        );
+        continue;
+      }
+      if (!verifyResultSignature(rec.data, key)) {
+        report(
+          "/signature/ed25519",
+          `the signature does not verify with ${sig.signed_by}'s key (version ${sig.key_version} of ${personPath}): the record was changed after it was signed, or signed with another key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\``
+        );
+      }
+    }
+    return out;
+  }
+};
+
 // registry/rules/index.ts
-var rules = [rule7, rule2, rule5, rule3, rule, rule4, rule6];
+var rules = [rule7, rule2, rule5, rule3, rule, rule4, rule8, rule6];
 
 // registry/validate.ts
 function dedupe(findings) {
@@ -45987,7 +46274,7 @@ function dedupe(findings) {
 }
 async function run(ctx) {
   const out = [];
-  for (const rule8 of rules) out.push(...await rule8.check(ctx));
+  for (const rule9 of rules) out.push(...await rule9.check(ctx));
   return sortFindings(dedupe(out));
 }
 async function validateChange(opts) {
@@ -51195,8 +51482,8 @@ function string2ArrayBuffer(str2) {
 }
 function getDERfromPEM(pem) {
   const pemB64 = pem.trim().split("\n").slice(1, -1).join("");
-  const decoded = atob(pemB64);
-  return string2ArrayBuffer(decoded);
+  const decoded2 = atob(pemB64);
+  return string2ArrayBuffer(decoded2);
 }
 function getEncodedMessage(header, payload) {
   return `${base64encodeJSON(header)}.${base64encodeJSON(payload)}`;
@@ -51219,10 +51506,10 @@ function base64encodeJSON(obj) {
 
 // node_modules/universal-github-app-jwt/lib/crypto-node.js
 import { subtle } from "node:crypto";
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey as createPrivateKey2 } from "node:crypto";
 function convertPrivateKey(privateKey) {
   if (!isPkcs1(privateKey)) return privateKey;
-  return createPrivateKey(privateKey).export({
+  return createPrivateKey2(privateKey).export({
     type: "pkcs8",
     format: "pem"
   });
@@ -52350,7 +52637,7 @@ import { createHmac } from "node:crypto";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer as Buffer2 } from "node:buffer";
 var VERSION14 = "6.0.0";
-async function sign(secret, payload) {
+async function sign2(secret, payload) {
   if (!secret || !payload) {
     throw new TypeError(
       "[@octokit/webhooks-methods] secret & payload required for sign()"
@@ -52362,8 +52649,8 @@ async function sign(secret, payload) {
   const algorithm = "sha256";
   return `${algorithm}=${createHmac(algorithm, secret).update(payload).digest("hex")}`;
 }
-sign.VERSION = VERSION14;
-async function verify(secret, eventPayload, signature) {
+sign2.VERSION = VERSION14;
+async function verify2(secret, eventPayload, signature) {
   if (!secret || !eventPayload || !signature) {
     throw new TypeError(
       "[@octokit/webhooks-methods] secret, eventPayload & signature required"
@@ -52375,21 +52662,21 @@ async function verify(secret, eventPayload, signature) {
     );
   }
   const signatureBuffer = Buffer2.from(signature);
-  const verificationBuffer = Buffer2.from(await sign(secret, eventPayload));
+  const verificationBuffer = Buffer2.from(await sign2(secret, eventPayload));
   if (signatureBuffer.length !== verificationBuffer.length) {
     return false;
   }
   return timingSafeEqual(signatureBuffer, verificationBuffer);
 }
-verify.VERSION = VERSION14;
+verify2.VERSION = VERSION14;
 async function verifyWithFallback(secret, payload, signature, additionalSecrets) {
-  const firstPass = await verify(secret, payload, signature);
+  const firstPass = await verify2(secret, payload, signature);
   if (firstPass) {
     return true;
   }
   if (additionalSecrets !== void 0) {
     for (const s of additionalSecrets) {
-      const v = await verify(s, payload, signature);
+      const v = await verify2(s, payload, signature);
       if (v) {
         return v;
       }
@@ -52951,8 +53238,8 @@ var Webhooks = class {
       hooks: {},
       log: createLogger2(options2.log)
     };
-    this.sign = sign.bind(null, options2.secret);
-    this.verify = verify.bind(null, options2.secret);
+    this.sign = sign2.bind(null, options2.secret);
+    this.verify = verify2.bind(null, options2.secret);
     this.on = state.eventHandler.on;
     this.onAny = state.eventHandler.onAny;
     this.onError = state.eventHandler.onError;
@@ -55356,16 +55643,20 @@ ${body}
 </tbody>
 </table>`;
 }
+function signedText(cell) {
+  if (!cell.signedBy) return "result";
+  return cell.imported ? `imported, signed by ${cell.signedBy}` : `signed by ${cell.signedBy}`;
+}
 function perDatasetTable(board, link) {
   if (!board.cells) return "";
   const others = board.metricNames.filter((m) => m !== board.primaryMetric);
   const names = new Map(board.rows.map((r) => [r.model, r.modelName]));
   const datasetNames = new Map(board.datasets.map((d) => [d.id, d.name]));
   const body = board.cells.map(
-    (c) => `<tr><td data-value="${esc(c.model)}">${esc(names.get(c.model) ?? c.model)}</td><td data-value="${esc(c.dataset)}">${esc(datasetNames.get(c.dataset) ?? c.dataset)}</td>${num(c.primary)}` + others.map((m, i) => num(c.metrics[m], metricClass(i + 1))).join("") + `<td data-value="${esc(c.executedAt)}"><time datetime="${esc(c.executedAt)}">${esc(c.executedAt.slice(0, 10))}</time><span class="sub">${link(c.link, "result")}${c.partial ? " \xB7 partial" : ""}</span></td></tr>`
+    (c) => `<tr><td data-value="${esc(c.model)}">${esc(names.get(c.model) ?? c.model)}</td><td data-value="${esc(c.dataset)}">${esc(datasetNames.get(c.dataset) ?? c.dataset)}</td>${num(c.primary)}` + others.map((m, i) => num(c.metrics[m], metricClass(i + 1))).join("") + `<td data-value="${esc(c.executedAt)}"><time datetime="${esc(c.executedAt)}">${esc(c.executedAt.slice(0, 10))}</time><span class="sub">${link(c.link, signedText(c))}${c.partial ? " \xB7 partial" : ""}</span></td></tr>`
   ).join("\n");
   return `<table class="sortable per-dataset" id="per-dataset">
-<caption>Every model on every dataset. Sort by a column heading.</caption>
+<caption>Every model on every dataset, each number linked to its record, signed by its data owner. Sort by a column heading.</caption>
 <thead><tr><th scope="col">Model</th><th scope="col">Dataset</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>${metricHeads(others)}<th scope="col">Executed</th></tr></thead>
 <tbody>
 ${body}

@@ -82,7 +82,7 @@ describe('the data owner is refused, and nothing is submitted, when', () => {
   }, 120_000);
 
   it('the benchmark is not approved: dataset submit refuses', async () => {
-    await seeded({ approveBenchmark: false });
+    await seeded({ approveBenchmark: false, dataOwnerKeys: false });
     const before = await pullCount();
     const refused = await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
     expect(refused.code).toBe(1);
@@ -246,4 +246,60 @@ describe('results submitted while an earlier results PR is open', () => {
     const again = await cli(state, DATA_OWNER, ['result', 'submit', '-r', id, '--yes']);
     expect(again.out).toContain(`The result ${id} is already submitted, in pull request #${number} (pending); nothing to do.`);
   }, 120_000);
+});
+
+describe('signed results', () => {
+  const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
+
+  it('a data owner without keys, or with keys not yet merged, is refused before anything runs; with them, every result is signed and a rotated key still verifies the older ones', async () => {
+    await seeded({ dataOwnerKeys: false });
+    await operationalAndAssociated();
+    const before = await pullCount();
+    const refused = await cli(state, DATA_OWNER, RUN);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`error (no-keys): ${DATA_OWNER} has no keys on this machine: run \`medperf-git keys init\` and \`medperf-git keys publish\` (once, and wait for the merge), then run again`);
+    noStack(refused.err);
+    expect(refused.out).not.toContain('Running');
+    expect(await pullCount()).toBe(before);
+
+    expect((await cli(state, DATA_OWNER, ['keys', 'init'])).code).toBe(0);
+    const unpublished = await cli(state, DATA_OWNER, RUN);
+    expect(unpublished.err).toContain('error (keys-not-published): your keys are not published: run `medperf-git keys publish` (and wait for the merge), then run again');
+    const published = await cli(state, DATA_OWNER, ['keys', 'publish', '--yes']);
+    expect(published.code, published.err).toBe(0);
+    const keysPull = /Opened pull request #(\d+)/.exec(published.out)![1];
+    const pending = await cli(state, DATA_OWNER, RUN);
+    expect(pending.err).toContain(`error (keys-not-published): your keys are not published yet: pull request #${keysPull} adds people/${DATA_OWNER}.yaml; once it is merged, run again`);
+    noStack(pending.err);
+    expect((await cli(state, DATA_OWNER, ['pr', 'merge', keysPull!])).code).toBe(0);
+
+    const ran = await cli(state, DATA_OWNER, RUN);
+    expect(ran.code, ran.err).toBe(0);
+    expect(ran.out).toMatch(/^  signature:\n    signed_by: data-owner\n    key_version: 1\n    ed25519: [A-Za-z0-9+/]{86}==$/m);
+    await mergeOpen(DATA_OWNER);
+
+    // A new key: the next version of people/data-owner.yaml; the results signed before stay valid.
+    expect((await cli(state, DATA_OWNER, ['keys', 'init', '--rotate'])).code).toBe(0);
+    const stale = await cli(state, DATA_OWNER, [...RUN, '--new-result', '-m', `${MODEL_OWNER}/chestxray-mobilenet`]);
+    expect(stale.err).toContain(`error (keys-differ): the signing key on this machine`);
+    expect(stale.err).toContain(`is not the one people/${DATA_OWNER}.yaml publishes (version 1): publish it with \`medperf-git keys publish\`, then run again`);
+    const rotated = await cli(state, DATA_OWNER, ['keys', 'publish', '--yes']);
+    expect(rotated.out).toContain(`Rotating the keys of ${DATA_OWNER} (version 2)`);
+    expect(rotated.out).toMatch(/earlier_signing_keys:\n {4}- version: 1\n/);
+    expect((await cli(state, DATA_OWNER, ['pr', 'merge', /pull request #(\d+)/.exec(rotated.out)![1]!])).code).toBe(0);
+    const rerun = await cli(state, DATA_OWNER, [...RUN, '--new-result', '-m', `${MODEL_OWNER}/chestxray-mobilenet`]);
+    expect(rerun.code, rerun.err).toBe(0);
+    expect(rerun.out).toMatch(/^  version: 2\n/m);
+    expect(rerun.out).toMatch(/^    key_version: 2$/m);
+    await mergeOpen(DATA_OWNER);
+    // The whole registry, old and new results, validates on main.
+    const main = await (await as(state, DATA_OWNER)).main();
+    try {
+      const { validateRegistry } = await import('../../registry/validate.ts');
+      expect(await validateRegistry(main)).toEqual([]);
+    } finally {
+      const { closeTree } = await import('../../registry/trees.ts');
+      await closeTree(main);
+    }
+  }, 240_000);
 });

@@ -9,6 +9,7 @@ import { gitTree } from '../../registry/trees.ts';
 import { validateRegistry } from '../../registry/validate.ts';
 import { fixtureData, type MedperfData, startMedperfStandin } from '../../testing/medperf-standin.ts';
 import { runCli } from '../../testing/cli.ts';
+import { initIdentity } from '../keys.ts';
 
 const LOGINS = 'admin: medperf-admin\ntestadmin: medperf-admin\ntestbo: bench-committee\ntestmo: model-owner\ntestdo: data-owner\n';
 const HASH = (c: string) => c.repeat(64);
@@ -19,6 +20,8 @@ beforeEach(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'medperf-git-import-'));
   servers = [];
   await writeFile(join(tmp, 'logins.yaml'), LOGINS);
+  // The importing admin signs the imported results.
+  await initIdentity(join(tmp, 'state'), 'medperf-admin');
 });
 afterEach(async () => {
   for (const s of servers) await s.close();
@@ -100,6 +103,7 @@ describe('medperf-git import', () => {
       'mlcubes/bench-committee/chestxray_metrics.yaml',
       'mlcubes/bench-committee/chestxray_prep.yaml',
       'mlcubes/model-owner/chestxray_mobilenet.yaml',
+      'people/medperf-admin.yaml',
       'registry.yaml',
     ]);
     const tree = gitTree(join(tmp, 'registry', 'registry.git'), 'main');
@@ -131,6 +135,16 @@ describe('medperf-git import', () => {
     expect(r.out).toContain('model association #1 (benchmark #1, model #2): metadata.key1, metadata.key2');
   });
 
+  it('refuses to import results for an admin without keys, writing nothing, since the importer signs them', async () => {
+    const server = await standin({ data: richerServer() });
+    await rm(join(tmp, 'state', 'keys'), { recursive: true, force: true });
+    const r = await importCli(server.url, ['--logins', 'logins.yaml', '--admin', 'medperf-admin']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error (no-keys): medperf-admin has no keys on this machine: run `medperf-git keys init --as medperf-admin` first: imported results are signed by the admin who imports them (their data owners never signed them); nothing was written\n');
+    expect(existsSync(join(tmp, 'registry', 'assets'))).toBe(false);
+    await expect(gitText(['rev-parse', '--verify', 'main'], { cwd: join(tmp, 'registry', 'registry.git') })).rejects.toThrow();
+  });
+
   it('opens pending ones as pull requests, lists rejected ones and collisions, and a second import changes nothing', async () => {
     const server = await standin({ data: richerServer() });
     const first = await importCli(server.url, ['--logins', 'logins.yaml', '--admin', 'medperf-admin']);
@@ -153,6 +167,9 @@ describe('medperf-git import', () => {
     const result = (await (await admin.pullTree(pull!.number)).read(pull!.paths[0]!))!.toString();
     expect(result).toContain('AUC: 0.71');
     expect(result).toContain('partial: false');
+    // Signed by the importing admin, marked as imported; the admin's keys are on main.
+    expect(result).toMatch(/^signature:\n  signed_by: medperf-admin\n  key_version: 1\n  imported: true\n  ed25519: \S{88}\n$/m);
+    expect(files['people/medperf-admin.yaml']).toMatch(/^version: 1\n/m);
     await admin.dispose();
 
     const sha = await gitText(['rev-parse', 'main'], { cwd: join(root, 'registry.git') });

@@ -8,8 +8,12 @@ import { MedperfError } from '../../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../../registry/forge/forge.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
 import { resolveRegistry } from '../../registry/forge/select.ts';
-import { MissingLoginsError, planImport, settleImport, type ImportReport } from '../../registry/import/medperf.ts';
-import { LOGIN } from '../../registry/layout.ts';
+import { MissingLoginsError, planImport, settleImport, type ImportReport, type RecordSerializer } from '../../registry/import/medperf.ts';
+import { personRecordFor } from '../../registry/identity.ts';
+import type { PersonRecord, ResultRecord } from '../../registry/records.ts';
+import { signResult } from '../../registry/signing.ts';
+import { KeysError, readIdentity } from '../keys.ts';
+import { LOGIN, paths } from '../../registry/layout.ts';
 import { includesLogin, sameLogin } from '../../registry/rules/ownership.ts';
 import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
@@ -119,7 +123,11 @@ export class ImportCommand extends BaseCommand {
       if (github && !includesLogin(admins ?? [], github.login)) {
         throw new MedperfError('not-admin', `${github.login} is not an admin of ${registry} (admins: ${(admins ?? []).join(', ')}): an admin imports a server into it (nothing was written)`);
       }
-      const settled = await settleImport(plan, base, recordYaml);
+      // Imported results were never signed by their data owners: the importing admin signs them,
+      // marked as imported, with the key they publish here (people/<admin>.yaml, written to main).
+      const importer = github ? github.login : (this.as ?? admins![0]!);
+      const serialize = await importSigner(this.stateDir, importer, base, plan.records.some((r) => r.kind === 'result'));
+      const settled = await settleImport(plan, base, serialize);
 
       // The cube configs first: a record never points at a file not yet written.
       for (const a of settled.plan.assets) {
@@ -134,7 +142,7 @@ export class ImportCommand extends BaseCommand {
         .map((p) => ({ path: p, content: settled.main[p]! }));
       let commit: string | undefined;
       if (mainChanges.length) {
-        const writer = await forgeAs(this.as ?? admins![0]!);
+        const writer = await forgeAs(importer);
         commit = await writer.commitToMain(mainChanges, `Import ${mainChanges.length} approved record${mainChanges.length === 1 ? '' : 's'} from the MedPerf server ${new URL(this.server).host}`);
       }
 
@@ -182,6 +190,26 @@ export class ImportCommand extends BaseCommand {
       await github?.dispose();
     }
   }
+}
+
+/**
+ * How imported records are written: results signed by the importing admin (`imported: true`), whose
+ * published keys are added to `base` (the main the import writes) when they are not there yet.
+ * An import with results refuses, before writing anything, an admin without keys on this machine.
+ */
+async function importSigner(stateDir: string, admin: string, base: Record<string, string>, hasResults: boolean): Promise<RecordSerializer> {
+  if (!hasResults) return recordYaml;
+  const identity = await readIdentity(stateDir, admin);
+  if (!identity) {
+    throw new KeysError('no-keys', `${admin} has no keys on this machine: run \`medperf-git keys init --as ${admin}\` first: imported results are signed by the admin who imports them (their data owners never signed them); nothing was written`);
+  }
+  const path = paths.person(admin);
+  const text = base[path];
+  const published = text ? (parseRecordYaml(path, Buffer.from(text)).data as PersonRecord | undefined) : undefined;
+  const record = personRecordFor(identity.keys, published);
+  if (record) base[path] = recordYaml('person', path, record);
+  const signer = { login: admin, keyVersion: (record ?? published!).version, privateKey: identity.signingKey, imported: true };
+  return (kind, path, data) => recordYaml(kind, path, kind === 'result' ? signResult(data as ResultRecord, signer) : data);
 }
 
 function printReport(command: BaseCommand, report: ImportReport): void {

@@ -143,6 +143,24 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./job/run.ts')).JobRunCommand,
   },
   {
+    paths: [['keys', 'init']],
+    category: 'Everyone',
+    description: 'Make your keys: an age identity (to read results encrypted for you) and an Ed25519 key (to sign your results)',
+    load: async () => (await import('./keys/init.ts')).KeysInitCommand,
+  },
+  {
+    paths: [['keys', 'publish']],
+    category: 'Everyone',
+    description: 'Publish the public halves of your keys as your record, people/<login>.yaml, in a pull request',
+    load: async () => (await import('./keys/publish.ts')).KeysPublishCommand,
+  },
+  {
+    paths: [['keys', 'show']],
+    category: 'Everyone',
+    description: "Show the public halves of your keys (or of a login's published keys), and whether they are published",
+    load: async () => (await import('./keys/show.ts')).KeysShowCommand,
+  },
+  {
     paths: [['mlcube', 'associate']],
     category: 'Model owner',
     description: 'Ask to join a benchmark with your model: run the compatibility test and open an association pull request',

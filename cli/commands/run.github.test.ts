@@ -2,6 +2,7 @@
 // push to the registry, so every change goes through their fork; the committee approves and the
 // admin merges through GitHub's API. Then everything pushed is scanned for the data.
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,11 +69,15 @@ describe('the data owner on a GitHub registry', () => {
   it('registers, prepares, associates and runs through their fork; nothing pushed holds the data', async () => {
     // The benchmark as the committee registered it (done on a local forge, then published as the registry).
     const seed = join(home, 'seed');
-    await seedRegistry(seed);
+    await seedRegistry(seed, { dataOwnerKeys: false });
     const main = await (await as(seed, ADMIN)).main();
     const files = await Promise.all((await main.list('')).map(async (path) => ({ path, content: (await main.read(path))! })));
     await standin.createRepo('mlcommons/registry', files, [ADMIN, COMMITTEE]);
     const raw = rawData(join(home, 'hospital'));
+    // The data owner's keys, published through their fork like every other change.
+    await run(['keys', 'init']);
+    expect((await run(['keys', 'publish', '--yes'])).out).toMatch(/Opened pull request #\d+: http/);
+    await mergeOpen('people/');
 
     const submit = await run(['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--location', 'Hospital A', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
     expect(submit.out).toMatch(/Opened pull request #\d+: http/);
@@ -99,6 +104,11 @@ describe('the data owner on a GitHub registry', () => {
       Buffer.from(JSON.stringify(standin.pullsOf('mlcommons/registry'))),
     ]);
     expect(pushed.includes(Buffer.from('location: Hospital A'))).toBe(true);
+    // Results are signed with the published key; no private key left this machine.
+    expect(pushed.includes(Buffer.from('  signed_by: data-owner\n  key_version: 1\n'))).toBe(true);
+    const age = readFileSync(join(state, 'keys', DATA_OWNER, 'age-identity.txt'), 'utf8').trim();
+    const signingSeed = createPrivateKey(readFileSync(join(state, 'keys', DATA_OWNER, 'signing-key.pem'), 'utf8')).export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+    for (const text of [age, age.slice(15).toLowerCase(), 'PRIVATE KEY', signingSeed.toString('base64'), signingSeed.toString('hex')]) expect(pushed.includes(Buffer.from(text)), 'a private key').toBe(false);
     for (const text of [raw.data, raw.labels, join(state, 'datasets'), join(state, 'predictions'), join(state, 'results'), 'patient-0']) {
       expect(pushed.includes(Buffer.from(text)), text).toBe(false);
     }

@@ -18,6 +18,7 @@ import {
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
 import { withForge } from '../forge.ts';
+import { signerOnMain } from '../keys.ts';
 import { executionKey, type LocalResult, readCachedResult } from '../results.ts';
 import { confirm, indent, pullLine, statusLine, table } from '../ui.ts';
 
@@ -137,6 +138,8 @@ export class RunCommand extends CubeCommand {
           models = models.filter((m) => this.models!.includes(m));
         }
         if (!models.length) throw new MedperfError('no-models', `no model is approved for ${this.benchmark} yet; nothing was run`);
+        // Results are signed by the data owner's published key: checked before anything runs.
+        const signer = this.noSubmit ? undefined : await signerOnMain(forge, this.stateDir, view, 'run again');
         status.update('fetching and verifying the cubes');
         const cubes = await benchmarkCubes(view, this.stateDir, bench.data);
         const modelCubes = new Map<string, RegisteredCube | Error>();
@@ -154,7 +157,7 @@ export class RunCommand extends CubeCommand {
           const rec = (await view.record(paths.result(this.benchmark, id, m))) as LoadedRecord<'result'> | undefined;
           if (rec) registered.set(m, rec.data.provenance.executed_at);
         }
-        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered };
+        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered, signer };
       });
       status.done();
       const { runner, executor } = await this.chooseExecutor();
@@ -213,7 +216,7 @@ export class RunCommand extends CubeCommand {
       }
       if (!this.json) this.printSummary(executions);
       const results = executions.flatMap((e) => (e.result ? [e.result] : []));
-      const { send, alreadyRegistered } = await withMain(forge, (view) => outgoingResults(view, results));
+      const { send, alreadyRegistered } = await withMain(forge, (view) => outgoingResults(view, results, plan.signer));
       const report = (pull?: { number: number; url: string }) =>
         this.printJson({
           benchmark: this.benchmark,

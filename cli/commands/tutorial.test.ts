@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,9 @@ describe('medperf-git tutorial', () => {
     const steps = [...out.matchAll(/^=== Step \d+: (.*)$/gm)].map((m) => m[1]);
     expect(steps).toEqual([
       'medperf-admin creates the registry: registry.yaml names the admins',
+      ...['medperf-admin', 'bench-committee', 'model-owner', 'data-owner'].map(
+        (login) => `${login} makes their keys (kept in the state directory) and publishes the public halves as people/${login}.yaml`,
+      ),
       'bench-committee registers the data-preparator cube bench-committee/chestxray-prep',
       'bench-committee registers the model cube bench-committee/chestxray-cnn',
       'bench-committee registers the metrics cube bench-committee/chestxray-metrics',
@@ -58,8 +62,26 @@ describe('medperf-git tutorial', () => {
     expect(readFileSync(join(home, 'site', 'index.html'), 'utf8')).toContain('chestxray');
     // Every change landed on main, through merged pull requests.
     const log = execFileSync('git', ['log', '--oneline', 'main'], { cwd: join(home, 'forge', 'registry.git'), encoding: 'utf8' });
-    expect(log.match(/Merge pull request/g)).toHaveLength(11);
-    expect(existsSync(join(home, 'registry', 'benchmarks', 'chestxray', 'results', 'data-owner', 'hospital-a', 'model-owner', 'chestxray-mobilenet.yaml'))).toBe(true);
+    expect(log.match(/Merge pull request/g)).toHaveLength(15);
+    const resultFile = join(home, 'registry', 'benchmarks', 'chestxray', 'results', 'data-owner', 'hospital-a', 'model-owner', 'chestxray-mobilenet.yaml');
+    expect(readFileSync(resultFile, 'utf8')).toMatch(/^signature:\n  signed_by: data-owner\n  key_version: 1\n  ed25519: [A-Za-z0-9+/]{86}==\n$/m);
+    // Every role's keys are published; no private half is in the registry, its history or the output.
+    for (const login of ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner']) {
+      expect(readFileSync(join(home, 'registry', 'people', `${login}.yaml`), 'utf8')).toMatch(/^signing_key: /m);
+    }
+    const everything = execFileSync('git', ['log', '-p', '--all'], { cwd: join(home, 'forge', 'registry.git'), encoding: 'utf8', maxBuffer: 1 << 28 });
+    for (const text of [everything, out, first.err]) expect(text).not.toMatch(/AGE-SECRET-KEY|PRIVATE KEY/i);
+    for (const login of ['medperf-admin', 'data-owner']) {
+      const keys = join(home, 'keys', login);
+      const age = readFileSync(join(keys, 'age-identity.txt'), 'utf8').trim();
+      const seed = createPrivateKey(readFileSync(join(keys, 'signing-key.pem'), 'utf8')).export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+      expect((statSync(join(keys, 'signing-key.pem')).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(join(keys, 'age-identity.txt')).mode & 0o777).toString(8)).toBe('600');
+      for (const text of [everything, out, first.err]) {
+        expect(text).not.toContain(age.slice(15));
+        for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(text).not.toContain(seed.toString(encoding));
+      }
+    }
   });
 
   it('builds a site that fits 375 px and 1280 px, with no serious or critical axe-core finding on any page', async () => {

@@ -37,7 +37,8 @@ export class TutorialCommand extends BaseCommand {
     description: 'Play every MedPerf role on a local registry, offline: from benchmark to leaderboard',
     details: `
       MedPerf's tutorial, on a local forge (a bare Git repository and a pull-request store under
-      the state directory), with no network. The benchmark committee registers the three cubes and the
+      the state directory), with no network. Every role makes its keys and publishes their public
+      halves (the data owner signs the results with them). The benchmark committee registers the three cubes and the
       benchmark; the admin approves it by merging; a model owner registers a second model and asks to
       join; the committee approves; a data owner registers, prepares, marks operational and associates
       a dataset; the committee approves; the data owner runs every model and submits the results; the
@@ -110,6 +111,15 @@ export class TutorialCommand extends BaseCommand {
     this.print(`registry.yaml proposed as pull request #${registryPull.pull.number}; the registry's first change needs no other admin.`);
     await admin.dispose();
     await this.medperf(ADMIN, ['pr', 'merge', String(registryPull.pull.number)]);
+
+    // --- Every role makes its keys and publishes their public halves ---------------------------
+    for (const login of [ADMIN, COMMITTEE, MODEL_OWNER, DATA_OWNER]) {
+      this.step(login, `makes their keys (kept in the state directory) and publishes the public halves as people/${login}.yaml`);
+      await this.medperf(login, ['keys', 'init']);
+      await this.medperf(login, ['keys', 'publish']);
+      // Keys need no reviewer: only their login may publish them.
+      await this.mergeOpen(login, paths.person(login));
+    }
 
     // --- The benchmark committee registers the three cubes and the benchmark -----------------
     const cube = async (login: string, id: string, kind: string) => {

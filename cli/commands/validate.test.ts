@@ -47,7 +47,7 @@ function edit(dir: string, path: string, from: string, to: string): void {
 describe('medperf-git validate', () => {
   it('says the example registry is valid and exits 0', async () => {
     const r = await run(['validate', EXAMPLE_REGISTRY], tmpdir());
-    expect(r).toEqual({ code: 0, stdout: ['valid: 12 files checked, no problems'], stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: ['valid: 16 files checked, no problems'], stderr: '' });
   });
 
   it('prints every finding as path:line:col rule-id message, then a summary, and exits 1', async () => {
@@ -58,7 +58,7 @@ describe('medperf-git validate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout[0]).toBe(`${P.cube}:4:1 schema field \`kind\` must be one of data-preparator, model, metrics (got "modle")`);
     expect(r.stdout[1]).toMatch(/^notes\.txt:1:1 layout file is outside the registry layout: records live at registry\.yaml/);
-    expect(r.stdout.at(-1)).toBe('2 problems in 2 files (13 files checked)');
+    expect(r.stdout.at(-1)).toBe('2 problems in 2 files (17 files checked)');
   });
 
   it('prints JSON lines with --json', async () => {

@@ -1,9 +1,11 @@
 // immutability: what results were computed with never changes under them. An operational cube
 // keeps its hashes and image digest, an operational dataset its hashes, and neither is deleted;
 // operational never goes back to development; results are append-only: a rerun is a new version
-// with a new execution time, never a silent edit, and a result is never deleted.
+// with a new execution time, never a silent edit, and a result is never deleted. A person's keys
+// rotate as a new version that keeps every earlier signing key (results signed with them must
+// still verify), and are never deleted.
 import type { Finding } from '../findings.ts';
-import type { CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
+import type { CubeRecord, DatasetRecord, PersonRecord, ResultRecord } from '../records.ts';
 import type { LoadedRecord, Rule } from '../view.ts';
 import { findingAt } from './util.ts';
 
@@ -30,6 +32,30 @@ function datasetHashes(d: DatasetRecord): Array<[string, string | undefined]> {
 /** `/mlcube/sha256` reads as `mlcube.sha256` in a message. */
 const field = (pointer: string) => pointer.slice(1).replace(/\//g, '.');
 
+/**
+ * A rotation: the next version, and every earlier signing key kept in order with the one it
+ * replaces added last, so the record always holds the key of each of its versions.
+ */
+export function rotationFindings(old: PersonRecord, now: PersonRecord, at: (pointer: string, message: string) => Finding): Finding[] {
+  const out: Finding[] = [];
+  if (now.version !== old.version + 1) {
+    out.push(at('/version', `keys rotate as a new version: the version after ${old.version} is ${old.version + 1}, not ${now.version}`));
+  }
+  const expected = [...(old.earlier_signing_keys ?? []), { version: old.version, signing_key: old.signing_key }];
+  const kept = now.earlier_signing_keys ?? [];
+  const same = kept.length === expected.length && expected.every((e, i) => kept[i]?.version === e.version && kept[i]?.signing_key === e.signing_key);
+  if (!same) {
+    out.push(
+      at(
+        kept.length ? '/earlier_signing_keys' : '',
+        `earlier_signing_keys keeps every earlier signing key so results signed with them still verify: it must list ${expected.map((e) => `version ${e.version}`).join(', ')} ` +
+          `with their keys as published (\`medperf-git keys publish\` writes it)`,
+      ),
+    );
+  }
+  return out;
+}
+
 export const rule: Rule = {
   id: 'immutability',
   async check(ctx) {
@@ -50,6 +76,10 @@ export const rule: Rule = {
         } else if (kind === 'result') {
           out.push(
             findingAt('immutability', path, undefined, '', `results are append-only: ${path} may not be deleted; submit a new version instead`),
+          );
+        } else if (kind === 'person') {
+          out.push(
+            findingAt('immutability', path, undefined, '', `published keys are never deleted: results signed with them are verified with ${path}; rotate with \`medperf-git keys init --rotate\` and \`medperf-git keys publish\` instead`),
           );
         }
         continue;
@@ -78,6 +108,8 @@ export const rule: Rule = {
             );
           });
         }
+      } else if (after.where.kind === 'person') {
+        out.push(...rotationFindings(before.data as PersonRecord, after.data as PersonRecord, (pointer, message) => findingAt('immutability', path, after, pointer, message)));
       } else if (after.where.kind === 'result') {
         const old = before.data as ResultRecord;
         const now = after.data as ResultRecord;

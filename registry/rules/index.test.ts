@@ -15,6 +15,7 @@ describe('the rules the Action runs', () => {
       'ownership',
       'immutability',
       'privacy',
+      'signature',
       'result-preconditions',
     ]);
   });
@@ -34,6 +35,7 @@ describe('the rules the Action runs', () => {
     const findings = await validateChange({ base: memoryTree(base), head: memoryTree(head), author: 'mallory' });
     expect(findings.map(formatFinding)).toEqual([
       `${P.result}:1:1 ownership mallory may not change ${P.result}: it belongs to the data owner dora`,
+      `${P.result}:2:1 signature the result is not signed: every result is signed by its data owner; dora runs \`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b chestxray\`, which signs it`,
       `${P.result}:6:13 privacy comments are not allowed in a result: a comment could carry data out of the hospital; remove it (only the leading \`# yaml-language-server: $schema=...\` line may stay)`,
       `${P.result}:8:1 immutability results are append-only: a rerun of version 1 must be version 2, not 1`,
       `${P.result}:20:7 references provenance.cubes.model.image is sha256:${'c'.repeat(64)}, but the registry's bob/resnet has sha256:${'0'.repeat(64)}: the result was not produced by the registered cube; run the benchmark again with \`medperf-git run\``,

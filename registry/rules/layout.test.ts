@@ -11,7 +11,7 @@ const { check } = ruleFindings(rule, { sorted: true });
 
 const LAYOUT =
   'records live at registry.yaml, mlcubes/<owner>/<name>.yaml, datasets/<owner>/<name>.yaml, benchmarks/<name>/benchmark.yaml, ' +
-  'benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml and benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml';
+  'benchmarks/<name>/{models,datasets}/<owner>/<name>.yaml, benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml, and people/<login>.yaml';
 
 describe('layout rule', () => {
   it('passes the example registry with its README and workflows', async () => {

@@ -2,7 +2,8 @@
 // <owner> folder) and from the `owners` list of the record as it is on the base, so nobody makes a
 // record theirs by adding themselves in the same change. Associations also belong to the
 // benchmark's committee (they set priorities), results to the data owner, benchmark.yaml to its
-// committee and the registry admins, registry.yaml and the registry's automation to the admins.
+// committee and the registry admins, registry.yaml and the registry's automation to the admins,
+// people/<login>.yaml to that login alone.
 import type { Finding } from '../findings.ts';
 import { isAuxiliaryPath, parseRecordPath, paths } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
@@ -84,6 +85,9 @@ async function ownersOf(
       const logins = [where.owner, ...(dataset?.data.owners ?? [])];
       return { logins, text: `it belongs to the data owner ${orList(logins)}` };
     }
+    case 'person':
+      // A person's keys are theirs alone: no admin or co-owner publishes keys in someone's name.
+      return { logins: [where.login], text: `only ${where.login} publishes their own keys` };
     case 'model-association':
     case 'dataset-association': {
       const entity =

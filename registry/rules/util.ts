@@ -67,5 +67,6 @@ export function memoized(view: RegistryView): RegistryView {
     benchmark: memo((name: string) => view.benchmark(name)),
     modelAssociation: (b, m) => view.modelAssociation(b, m),
     datasetAssociation: (b, d) => view.datasetAssociation(b, d),
+    person: memo((login: string) => view.person(login)),
   };
 }

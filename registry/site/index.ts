@@ -164,6 +164,12 @@ ${body}
 </table>`;
 }
 
+/** The link text of a result: its record, and who signed it. */
+function signedText(cell: { signedBy?: string; imported?: boolean }): string {
+  if (!cell.signedBy) return 'result';
+  return cell.imported ? `imported, signed by ${cell.signedBy}` : `signed by ${cell.signedBy}`;
+}
+
 function perDatasetTable(board: Leaderboard, link: ReturnType<typeof recordLink>): string {
   if (!board.cells) return '';
   const others = board.metricNames.filter((m) => m !== board.primaryMetric);
@@ -174,11 +180,11 @@ function perDatasetTable(board: Leaderboard, link: ReturnType<typeof recordLink>
       (c) =>
         `<tr><td data-value="${esc(c.model)}">${esc(names.get(c.model) ?? c.model)}</td><td data-value="${esc(c.dataset)}">${esc(datasetNames.get(c.dataset) ?? c.dataset)}</td>${num(c.primary)}` +
         others.map((m, i) => num(c.metrics[m], metricClass(i + 1))).join('') +
-        `<td data-value="${esc(c.executedAt)}"><time datetime="${esc(c.executedAt)}">${esc(c.executedAt.slice(0, 10))}</time><span class="sub">${link(c.link, 'result')}${c.partial ? ' · partial' : ''}</span></td></tr>`,
+        `<td data-value="${esc(c.executedAt)}"><time datetime="${esc(c.executedAt)}">${esc(c.executedAt.slice(0, 10))}</time><span class="sub">${link(c.link, signedText(c))}${c.partial ? ' · partial' : ''}</span></td></tr>`,
     )
     .join('\n');
   return `<table class="sortable per-dataset" id="per-dataset">
-<caption>Every model on every dataset. Sort by a column heading.</caption>
+<caption>Every model on every dataset, each number linked to its record, signed by its data owner. Sort by a column heading.</caption>
 <thead><tr><th scope="col">Model</th><th scope="col">Dataset</th><th scope="col" class="num" data-type="number">${esc(board.primaryMetric)}</th>${metricHeads(others)}<th scope="col">Executed</th></tr></thead>
 <tbody>
 ${body}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLeaderboard } from '../leaderboard.ts';
 import { historyOf, leaderboardInput } from '../../testing/leaderboard.ts';
+import { signedExample } from '../../testing/records.ts';
 import { cspFor, esc } from './html.ts';
 import { buildSite } from './index.ts';
 
@@ -64,6 +65,17 @@ describe('buildSite', () => {
     expect(json.rows[0].model).toBe('carol/vit');
     expect(json.recordsAt + json.rows[0].links.model).toBe('https://github.com/org/registry/blob/main/mlcubes/carol/vit.yaml');
     expect(JSON.parse(files.get('index.json')!).benchmarks[0]).toMatchObject({ benchmark: 'lung', counts: { models: 3, datasets: 2, results: 5 } });
+  });
+
+  it('links each per-dataset number to its record and says who signed it', () => {
+    const input = leaderboardInput('lung', {}, privateScores);
+    input.results = input.results.map((r, i) => ({ ...r, record: signedExample(r.record, i === 0 ? 'medperf-admin' : r.dataset.split('/')[0]) }));
+    input.results[0]!.record = { ...input.results[0]!.record, signature: { ...input.results[0]!.record.signature!, imported: true } };
+    const html = buildSite([computeLeaderboard(input)], { title: 'T', recordBase: 'https://github.com/org/registry/blob/main/' }).get('benchmarks/lung/index.html')!;
+    const first = input.results[0]!;
+    expect(html).toContain(`href="https://github.com/org/registry/blob/main/benchmarks/lung/results/${first.dataset}/${first.model}.yaml">imported, signed by medperf-admin</a>`);
+    expect(html).toContain('href="https://github.com/org/registry/blob/main/benchmarks/lung/results/hosp-b/mri/alice/cnn.yaml">signed by hosp-b</a>');
+    expect(html).toContain('each number linked to its record, signed by its data owner');
   });
 
   it('links records relative to the page when given a relative registry root', () => {

@@ -2,6 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
 import { withForge } from '../../forge.ts';
+import { signerOnMain } from '../../keys.ts';
 import { findLocalResult, listLocalResults, type LocalResult } from '../../results.ts';
 import { confirmOrCancel, indent, pullLine } from '../../ui.ts';
 import { submission } from './ls.ts';
@@ -12,8 +13,9 @@ export class ResultSubmitCommand extends BaseCommand {
     category: 'Data owner',
     description: 'Submit local results: one, or every unsubmitted result of a benchmark, in one pull request',
     details: `
-      Shows exactly the result records that will be sent (metrics and hashes only), asks, and opens one
-      pull request with them. A result the registry holds already is left out; a rerun becomes the
+      Shows exactly the result records that will be sent (metrics and hashes only), each signed with
+      your published signing key (\`keys init\`, \`keys publish\`), asks, and opens one pull request
+      with them. A result the registry holds already is left out; a rerun becomes the
       next version of its record.
     `,
     examples: [
@@ -51,7 +53,7 @@ export class ResultSubmitCommand extends BaseCommand {
         }
       }
       const benchmark = results[0]?.benchmark ?? this.benchmark!;
-      const { send } = await withMain(forge, (view) => outgoingResults(view, results));
+      const { send } = await withMain(forge, async (view) => outgoingResults(view, results, results.length ? await signerOnMain(forge, this.stateDir, view, `submit again with \`medperf-git result submit -b ${benchmark}\``) : undefined));
       if (!send.length) {
         if (this.json) this.printJson({ benchmark, sent: 0 });
         else this.print('Nothing to submit: every result is submitted or in the registry already.');
