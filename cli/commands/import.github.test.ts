@@ -11,6 +11,7 @@ import { validateRegistry } from '../../registry/validate.ts';
 import { runCliOnGitHub } from '../../testing/cli.ts';
 import { GitHubStandIn } from '../../testing/github-standin/server.ts';
 import { fixtureData, startMedperfStandin } from '../../testing/medperf-standin.ts';
+import { initIdentity } from '../keys.ts';
 
 const LOGINS = 'admin: medperf-admin\ntestadmin: medperf-admin\ntestbo: bench-committee\ntestmo: model-owner\ntestdo: data-owner\n';
 let standin: GitHubStandIn;
@@ -33,6 +34,8 @@ afterAll(async () => {
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'medperf-git-import-gh-'));
   await writeFile(join(home, 'logins.yaml'), LOGINS);
+  // The importing admin signs the imported results.
+  await initIdentity(join(home, 'state'), 'medperf-admin');
   await standin.deleteRepo('mlcommons/registry');
   await standin.createRepo('mlcommons/registry', [{ path: 'registry.yaml', content: 'title: MedPerf registry\nadmins: [medperf-admin]\n' }], ['medperf-admin', 'alice']);
 });

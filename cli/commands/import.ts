@@ -126,7 +126,8 @@ export class ImportCommand extends BaseCommand {
       // Imported results were never signed by their data owners: the importing admin signs them,
       // marked as imported, with the key they publish here (people/<admin>.yaml, written to main).
       const importer = github ? github.login : (this.as ?? admins![0]!);
-      const serialize = await importSigner(this.stateDir, importer, base, plan.records.some((r) => r.kind === 'result'));
+      const keysInit = github ? 'medperf-git keys init' : `medperf-git keys init --as ${importer}`;
+      const serialize = await importSigner(this.stateDir, importer, base, plan.records.some((r) => r.kind === 'result'), keysInit);
       const settled = await settleImport(plan, base, serialize);
 
       // The cube configs first: a record never points at a file not yet written.
@@ -197,11 +198,11 @@ export class ImportCommand extends BaseCommand {
  * published keys are added to `base` (the main the import writes) when they are not there yet.
  * An import with results refuses, before writing anything, an admin without keys on this machine.
  */
-async function importSigner(stateDir: string, admin: string, base: Record<string, string>, hasResults: boolean): Promise<RecordSerializer> {
+async function importSigner(stateDir: string, admin: string, base: Record<string, string>, hasResults: boolean, keysInit: string): Promise<RecordSerializer> {
   if (!hasResults) return recordYaml;
   const identity = await readIdentity(stateDir, admin);
   if (!identity) {
-    throw new KeysError('no-keys', `${admin} has no keys on this machine: run \`medperf-git keys init --as ${admin}\` first: imported results are signed by the admin who imports them (their data owners never signed them); nothing was written`);
+    throw new KeysError('no-keys', `${admin} has no keys on this machine: run \`${keysInit}\` first: imported results are signed by the admin who imports them (their data owners never signed them); nothing was written`);
   }
   const path = paths.person(admin);
   const text = base[path];
