@@ -1,7 +1,7 @@
 // Which names a dataset's statistics may hold: those that the benchmarks preparing data with the
 // dataset's preparator declare (`statistics_names`). Read once per tree: a full validation asks
 // it for every dataset, and the answer is a walk over the benchmarks.
-import { NamesNotDeclaredError } from './metrics.ts';
+import { METRIC_NAME, metricNames, NamesNotDeclaredError } from './metrics.ts';
 import { benchmarkNames } from './rules/util.ts';
 import type { RegistryView } from './view.ts';
 
@@ -57,4 +57,41 @@ export function requireStatisticsNames(d: StatisticsDeclaration, preparator: str
           `${d.benchmarks.join(' or ')} to run \`medperf-git benchmark declare-names -b ${d.benchmarks[0]}\`; nothing was submitted`
       : `no benchmark prepares data with ${preparator}, so none declares the statistics a dataset may publish; nothing was submitted`,
   );
+}
+
+/** Where names were found: a label (`the demo dataset`, a record's path) and its block. */
+export interface FoundNames {
+  source: string;
+  metrics: unknown;
+}
+
+export interface ProposedDeclaration {
+  names: string[];
+  /** Each name that is new, with where it was found. */
+  added: Array<{ name: string; sources: string[] }>;
+}
+
+/**
+ * The declaration a committee proposes: what is declared already, then the names found, in the
+ * order found (the demo run first). Names that only data owners' records hold are listed with
+ * those records, for the reviewers: such a name was written by a data owner, not by a cube on the
+ * demo data.
+ */
+export function proposeDeclaration(declared: readonly string[] | undefined, found: readonly FoundNames[]): ProposedDeclaration {
+  const names = [...(declared ?? [])];
+  const known = new Set(names);
+  const sources = new Map<string, string[]>();
+  for (const { source, metrics } of found) {
+    for (const name of metricNames(metrics as Record<string, unknown>)) {
+      if (!METRIC_NAME.test(name)) continue;
+      if (known.has(name)) continue;
+      let list = sources.get(name);
+      if (!list) {
+        sources.set(name, (list = []));
+        names.push(name);
+      }
+      list.push(source);
+    }
+  }
+  return { names, added: [...sources].map(([name, s]) => ({ name, sources: s })) };
 }
