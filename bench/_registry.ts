@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
 
 export const CACHE = fileURLToPath(new URL('./.cache/validate/', import.meta.url));
-const GENERATOR_VERSION = '2';
+const GENERATOR_VERSION = '3';
 
 export interface Size {
   benchmarks: number;
@@ -96,6 +96,14 @@ results_policy:
   publish: per-model
   primary_metric: AUC
   direction: higher
+metric_names:
+  - AUC
+  - F1
+  - accuracy
+statistics_names:
+  - num_samples
+  - labels.positive
+  - labels.negative
 state: operational
 `,
     );

@@ -44976,9 +44976,9 @@ function computeLeaderboard(input) {
     }
   }
   const allDatasets = [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort();
-  const metricNames = [...metricSet].sort();
-  const primaryIndex = metricNames.indexOf(primaryMetric);
-  if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
+  const metricNames2 = [...metricSet].sort();
+  const primaryIndex = metricNames2.indexOf(primaryMetric);
+  if (primaryIndex > 0) metricNames2.unshift(...metricNames2.splice(primaryIndex, 1));
   const board = {
     benchmark: input.benchmark,
     name: record.name,
@@ -44987,7 +44987,7 @@ function computeLeaderboard(input) {
     direction: policy.direction,
     counts: { models: byModel.size, datasets: allDatasets.length, results: results.length },
     lastUpdate,
-    metricNames,
+    metricNames: metricNames2,
     rows,
     datasets: allDatasets.map((id) => ({
       id,
