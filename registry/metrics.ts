@@ -7,6 +7,7 @@
 // dotted names; every name elsewhere is checked against that declaration.
 import { MedperfError } from './errors.ts';
 import type { BenchmarkRecord, Metrics } from './records.ts';
+import { escapePointerKey } from './rules/util.ts';
 import { schemas } from './schemas.ts';
 
 const common = schemas.find((s) => String(s.$id).endsWith(':common')) as { $defs: Record<string, { pattern?: string }> };
@@ -130,8 +131,6 @@ export interface MetricProblem {
   kind: 'undeclared' | 'twice' | 'empty';
 }
 
-const escapeKey = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
 /** Every name of a declaration and every dotted prefix of one (`Dice.mean` gives `Dice`). */
 function prefixesOf(declared: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
@@ -154,7 +153,7 @@ export function metricProblems(metrics: unknown, declared: ReadonlySet<string>):
   const reported = new Set<string>();
   const prefixes = prefixesOf(declared);
   for (const { name, keys, value } of metricEntries(metrics)) {
-    const at = (n: number) => keys.slice(0, n).map((k) => `/${escapeKey(k)}`).join('');
+    const at = (n: number) => keys.slice(0, n).map((k) => `/${escapePointerKey(k)}`).join('');
     const under = (n: number) => keys.slice(0, n).join('.');
     if (!declared.has(name) || isMapping(value)) {
       // The first key whose dotted path is neither a declared name nor the start of one.

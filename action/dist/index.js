@@ -44801,6 +44801,56 @@ var NotFoundError = class extends MedperfError {
   }
 };
 
+// registry/rules/util.ts
+function findingAt(rule9, path, record, pointer, message) {
+  const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
+  return { path, line, column, rule: rule9, message };
+}
+function dottedPointer(pointer) {
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
+}
+function escapePointerKey(key) {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function orList(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+async function benchmarkNames(view) {
+  const files2 = await view.tree.list("benchmarks/");
+  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
+}
+function memoized(view) {
+  const memo = (fn) => {
+    const cache = /* @__PURE__ */ new Map();
+    return (a) => {
+      let p = cache.get(a);
+      if (!p) {
+        p = fn(a);
+        cache.set(a, p);
+      }
+      return p;
+    };
+  };
+  const has = memo((p) => view.tree.has(p));
+  const tree = {
+    label: view.tree.label,
+    list: (prefix) => view.tree.list(prefix),
+    read: (p) => view.tree.read(p),
+    has
+  };
+  return {
+    tree,
+    record: (p) => view.record(p),
+    registryConfig: () => view.registryConfig(),
+    cube: memo((id) => view.cube(id)),
+    dataset: memo((id) => view.dataset(id)),
+    benchmark: memo((name2) => view.benchmark(name2)),
+    modelAssociation: (b, m) => view.modelAssociation(b, m),
+    datasetAssociation: (b, d) => view.datasetAssociation(b, d)
+  };
+}
+
 // registry/metrics.ts
 var common2 = schemas.find((s) => String(s.$id).endsWith(":common"));
 var METRIC_KEY = new RegExp(common2.$defs.metricKey.pattern);
@@ -44827,7 +44877,6 @@ function flattenMetrics(metrics) {
   }
   return out;
 }
-var escapeKey = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
 function prefixesOf(declared) {
   const out = /* @__PURE__ */ new Set();
   for (const name2 of declared) {
@@ -44842,7 +44891,7 @@ function metricProblems(metrics, declared) {
   const reported = /* @__PURE__ */ new Set();
   const prefixes = prefixesOf(declared);
   for (const { name: name2, keys, value } of metricEntries(metrics)) {
-    const at = (n) => keys.slice(0, n).map((k) => `/${escapeKey(k)}`).join("");
+    const at = (n) => keys.slice(0, n).map((k) => `/${escapePointerKey(k)}`).join("");
     const under = (n) => keys.slice(0, n).join(".");
     if (!declared.has(name2) || isMapping(value)) {
       let n = 1;
@@ -45182,50 +45231,6 @@ function sortFindings(findings) {
   return [...findings].sort(compareFindings);
 }
 
-// registry/rules/util.ts
-function findingAt(rule9, path, record, pointer, message) {
-  const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
-  return { path, line, column, rule: rule9, message };
-}
-function orList(items) {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
-}
-async function benchmarkNames(view) {
-  const files2 = await view.tree.list("benchmarks/");
-  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
-}
-function memoized(view) {
-  const memo = (fn) => {
-    const cache = /* @__PURE__ */ new Map();
-    return (a) => {
-      let p = cache.get(a);
-      if (!p) {
-        p = fn(a);
-        cache.set(a, p);
-      }
-      return p;
-    };
-  };
-  const has = memo((p) => view.tree.has(p));
-  const tree = {
-    label: view.tree.label,
-    list: (prefix) => view.tree.list(prefix),
-    read: (p) => view.tree.read(p),
-    has
-  };
-  return {
-    tree,
-    record: (p) => view.record(p),
-    registryConfig: () => view.registryConfig(),
-    cube: memo((id) => view.cube(id)),
-    dataset: memo((id) => view.dataset(id)),
-    benchmark: memo((name2) => view.benchmark(name2)),
-    modelAssociation: (b, m) => view.modelAssociation(b, m),
-    datasetAssociation: (b, d) => view.datasetAssociation(b, d)
-  };
-}
-
 // registry/declarations.ts
 var byTree = /* @__PURE__ */ new WeakMap();
 function index(view) {
@@ -45264,7 +45269,7 @@ function shown(names) {
   return names.length > 8 ? `${head} and ${names.length - 8} more` : head;
 }
 var fix = (benchmark) => `medperf-git benchmark declare-names -b ${benchmark}`;
-var dotted = (pointer) => pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
+var dotted = dottedPointer;
 function problemMessage(p, block, what, declaredBy, declared, remedy) {
   const parent = p.under ? `${dotted(block)}.${p.under}` : dotted(block);
   switch (p.kind) {
@@ -45636,8 +45641,8 @@ var SHAPES = {
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`
   }
 };
-var dotted2 = (pointer) => pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
-var escape2 = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var dotted2 = dottedPointer;
+var escape2 = escapePointerKey;
 function describe2(value) {
   if (typeof value === "string") return "text";
   if (value === null) return "empty";

@@ -8,7 +8,7 @@ import type { Finding } from '../findings.ts';
 import { metricProblems, type MetricProblem } from '../metrics.ts';
 import { statisticsDeclaration } from '../declarations.ts';
 import type { LoadedRecord, Rule } from '../view.ts';
-import { findingAt, memoized, orList } from './util.ts';
+import { dottedPointer, findingAt, memoized, orList } from './util.ts';
 
 /** How a message shows a declaration: the first names, and how many more. */
 function shown(names: readonly string[]): string {
@@ -19,13 +19,7 @@ function shown(names: readonly string[]): string {
 
 const fix = (benchmark: string) => `medperf-git benchmark declare-names -b ${benchmark}`;
 
-/** Where a dotted pointer reads as a field path (`/metrics/per_class` is `metrics.per_class`). */
-const dotted = (pointer: string) =>
-  pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
+const dotted = dottedPointer;
 
 /**
  * The message for one problem of a block. The undeclared name itself is not repeated: it may be

@@ -9,6 +9,7 @@ import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { schemaId, schemas } from '../schemas.ts';
 import type { Position, Rule } from '../view.ts';
+import { dottedPointer, escapePointerKey } from './util.ts';
 import { commentOffsets, lineStarts, parseRecordYaml, positionIn, SourceMap } from '../yaml.ts';
 
 type SchemaNode = Record<string, unknown>;
@@ -77,14 +78,8 @@ const SHAPES: Partial<Record<string, Published>> = {
   },
 };
 
-/** `/metrics/per_class` reads as `metrics.per_class`. */
-const dotted = (pointer: string) =>
-  pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const dotted = dottedPointer;
+const escape = escapePointerKey;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return 'text';
