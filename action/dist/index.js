@@ -5500,7 +5500,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape3 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape2 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -5508,14 +5508,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name2, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name2))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -39219,26 +39219,26 @@ var require_escape_html = __commonJS({
       if (!match) {
         return str2;
       }
-      var escape3;
+      var escape2;
       var html = "";
       var index2 = 0;
       var lastIndex = 0;
       for (index2 = match.index; index2 < str2.length; index2++) {
         switch (str2.charCodeAt(index2)) {
           case 34:
-            escape3 = "&quot;";
+            escape2 = "&quot;";
             break;
           case 38:
-            escape3 = "&amp;";
+            escape2 = "&amp;";
             break;
           case 39:
-            escape3 = "&#39;";
+            escape2 = "&#39;";
             break;
           case 60:
-            escape3 = "&lt;";
+            escape2 = "&lt;";
             break;
           case 62:
-            escape3 = "&gt;";
+            escape2 = "&gt;";
             break;
           default:
             continue;
@@ -39247,7 +39247,7 @@ var require_escape_html = __commonJS({
           html += str2.substring(lastIndex, index2);
         }
         lastIndex = index2 + 1;
-        html += escape3;
+        html += escape2;
       }
       return lastIndex !== index2 ? html + str2.substring(lastIndex, index2) : html;
     }
@@ -44885,11 +44885,31 @@ function prefixesOf(declared) {
   }
   return out;
 }
+var prefixCache = /* @__PURE__ */ new WeakMap();
+function allDeclared(metrics, declared) {
+  const seen = /* @__PURE__ */ new Set();
+  const walk = (value, prefix) => {
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      const name2 = prefix + key;
+      if (isMapping(v)) {
+        if (!Object.keys(v).length || !walk(v, `${name2}.`)) return false;
+      } else {
+        if (!declared.has(name2) || seen.has(name2)) return false;
+        seen.add(name2);
+      }
+    }
+    return true;
+  };
+  return !isMapping(metrics) || walk(metrics, "");
+}
 function metricProblems(metrics, declared) {
+  if (allDeclared(metrics, declared)) return [];
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   const reported = /* @__PURE__ */ new Set();
-  const prefixes = prefixesOf(declared);
+  let prefixes = prefixCache.get(declared);
+  if (!prefixes) prefixCache.set(declared, prefixes = prefixesOf(declared));
   for (const { name: name2, keys, value } of metricEntries(metrics)) {
     const at = (n) => keys.slice(0, n).map((k) => `/${escapePointerKey(k)}`).join("");
     const under = (n) => keys.slice(0, n).join(".");
@@ -45269,17 +45289,22 @@ function shown(names) {
   return names.length > 8 ? `${head} and ${names.length - 8} more` : head;
 }
 var fix = (benchmark) => `medperf-git benchmark declare-names -b ${benchmark}`;
-var dotted = dottedPointer;
 function problemMessage(p, block, what, declaredBy, declared, remedy) {
-  const parent = p.under ? `${dotted(block)}.${p.under}` : dotted(block);
+  const parent = p.under ? `${dottedPointer(block)}.${p.under}` : dottedPointer(block);
   switch (p.kind) {
     case "empty":
       return `a name under ${parent} holds nothing: ${what} are names declared by ${declaredBy} with a number each; remove it`;
     case "twice":
-      return `${dotted(block)}.${p.name} is given twice (nested and with dots): one ${what === "statistics" ? "statistic" : "metric"}, one number; keep one of them`;
+      return `${dottedPointer(block)}.${p.name} is given twice (nested and with dots): one ${what === "statistics" ? "statistic" : "metric"}, one number; keep one of them`;
     default:
       return `a name under ${parent} is not one that ${declaredBy} declares (${shown(declared)}): ${what} hold only the names their benchmark declares, so no text of the data leaves the hospital; ${remedy}`;
   }
+}
+var sets = /* @__PURE__ */ new WeakMap();
+function asSet(names) {
+  let set4 = sets.get(names);
+  if (!set4) sets.set(names, set4 = new Set(names));
+  return set4;
 }
 var rule = {
   id: "declared-names",
@@ -45326,7 +45351,7 @@ var rule = {
           continue;
         }
         const remedy = where.kind === "result" ? `remove it (\`medperf-git run\` writes only declared names), or ask the committee of ${benchmark} to declare it` : `remove it, or ask the committee of ${benchmark} to declare it`;
-        for (const p of metricProblems(metrics, new Set(declared))) {
+        for (const p of metricProblems(metrics, asSet(declared))) {
           report(block + p.pointer, problemMessage(p, block, "metrics", `the benchmark ${benchmark}`, declared, remedy));
         }
         continue;
@@ -45347,7 +45372,7 @@ var rule = {
         const declared = declaration.names;
         const by = declaration.declaring.length === 1 ? `the benchmark ${declaration.declaring[0]}` : `a benchmark preparing data with ${prep}`;
         const remedy = `remove it (\`medperf-git dataset set-operational\` writes only declared names), or ask the committee to declare it`;
-        for (const p of metricProblems(statistics, new Set(declared))) {
+        for (const p of metricProblems(statistics, asSet(declared))) {
           report("/statistics" + p.pointer, problemMessage(p, "/statistics", "statistics", by, declared, remedy));
         }
       }
@@ -45641,8 +45666,6 @@ var SHAPES = {
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`
   }
 };
-var dotted2 = dottedPointer;
-var escape2 = escapePointerKey;
 function describe2(value) {
   if (typeof value === "string") return "text";
   if (value === null) return "empty";
@@ -45652,20 +45675,20 @@ function describe2(value) {
 var isMapping2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 function checkNumbers(value, pointer, what, report) {
   if (!isMapping2(value)) {
-    report(pointer, `${dotted2(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
+    report(pointer, `${dottedPointer(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
   for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape2(key)}`;
+    const at = `${pointer}/${escapePointerKey(key)}`;
     if (!METRIC_KEY2.test(key)) {
       report(
         at,
-        `a name under ${dotted2(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY2.source}), so they cannot carry free text`
+        `a name under ${dottedPointer(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY2.source}), so they cannot carry free text`
       );
     }
     if (typeof v === "number") continue;
     if (isMapping2(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dotted2(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    else report(at, `${dottedPointer(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 function checkShape(value, shape, pointer, kind, report) {
@@ -45677,10 +45700,10 @@ function checkShape(value, shape, pointer, kind, report) {
   for (const key in value) {
     const sub = shape.fields.get(key);
     if (sub) {
-      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape2(key)}`, kind, report);
+      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escapePointerKey(key)}`, kind, report);
     } else if (shape.closed) {
-      const where = pointer ? `${dotted2(pointer)} of ${kind.label}` : kind.label;
-      report(`${pointer}/${escape2(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
+      const where = pointer ? `${dottedPointer(pointer)} of ${kind.label}` : kind.label;
+      report(`${pointer}/${escapePointerKey(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
     }
   }
 }
@@ -54986,7 +55009,7 @@ var stringifier = function(options2, state, info2) {
         }
         const {
           delimiter,
-          escape: escape3,
+          escape: escape2,
           quote,
           quoted,
           quoted_empty,
@@ -55013,7 +55036,7 @@ var stringifier = function(options2, state, info2) {
           }
           const containsdelimiter = emits_separator(value, [delimiter]);
           const containsQuote = quote !== "" && value.indexOf(quote) >= 0;
-          const containsEscape = value.indexOf(escape3) >= 0 && escape3 !== quote;
+          const containsEscape = value.indexOf(escape2) >= 0 && escape2 !== quote;
           const containsRecordDelimiter = emits_separator(value, [
             record_delimiter,
             ...quote_record_delimiter === false ? [] : ["\n", "\r"]
@@ -55046,10 +55069,10 @@ var stringifier = function(options2, state, info2) {
           }
           const shouldQuote = containsQuote === true || containsdelimiter || containsRecordDelimiter || quoted || quotedString || quotedMatch;
           if (shouldQuote === true && containsEscape === true) {
-            value = value.replaceAll(escape3, () => escape3 + escape3);
+            value = value.replaceAll(escape2, () => escape2 + escape2);
           }
           if (containsQuote === true) {
-            value = value.replaceAll(quote, () => escape3 + quote);
+            value = value.replaceAll(quote, () => escape2 + quote);
           }
           if (shouldQuote === true) {
             value = quote + value + quote;

@@ -8,7 +8,7 @@ import type { Finding } from '../findings.ts';
 import { metricProblems, type MetricProblem } from '../metrics.ts';
 import { statisticsDeclaration } from '../declarations.ts';
 import type { LoadedRecord, Rule } from '../view.ts';
-import { dottedPointer, findingAt, memoized, orList } from './util.ts';
+import { dottedPointer as dotted, findingAt, memoized, orList } from './util.ts';
 
 /** How a message shows a declaration: the first names, and how many more. */
 function shown(names: readonly string[]): string {
@@ -18,8 +18,6 @@ function shown(names: readonly string[]): string {
 }
 
 const fix = (benchmark: string) => `medperf-git benchmark declare-names -b ${benchmark}`;
-
-const dotted = dottedPointer;
 
 /**
  * The message for one problem of a block. The undeclared name itself is not repeated: it may be
@@ -38,6 +36,14 @@ function problemMessage(p: MetricProblem, block: string, what: string, declaredB
         `their benchmark declares, so no text of the data leaves the hospital; ${remedy}`
       );
   }
+}
+
+/** One Set per declaration array, so that thousands of records of one benchmark share it. */
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function asSet(names: readonly string[]): ReadonlySet<string> {
+  let set = sets.get(names);
+  if (!set) sets.set(names, (set = new Set(names)));
+  return set;
 }
 
 export const rule: Rule = {
@@ -94,7 +100,7 @@ export const rule: Rule = {
           where.kind === 'result'
             ? `remove it (\`medperf-git run\` writes only declared names), or ask the committee of ${benchmark} to declare it`
             : `remove it, or ask the committee of ${benchmark} to declare it`;
-        for (const p of metricProblems(metrics, new Set(declared))) {
+        for (const p of metricProblems(metrics, asSet(declared))) {
           report(block + p.pointer, problemMessage(p, block, 'metrics', `the benchmark ${benchmark}`, declared, remedy));
         }
         continue;
@@ -120,7 +126,7 @@ export const rule: Rule = {
         const declared = declaration.names;
         const by = declaration.declaring.length === 1 ? `the benchmark ${declaration.declaring[0]}` : `a benchmark preparing data with ${prep}`;
         const remedy = `remove it (\`medperf-git dataset set-operational\` writes only declared names), or ask the committee to declare it`;
-        for (const p of metricProblems(statistics, new Set(declared))) {
+        for (const p of metricProblems(statistics, asSet(declared))) {
           report('/statistics' + p.pointer, problemMessage(p, '/statistics', 'statistics', by, declared, remedy));
         }
       }

@@ -9,7 +9,7 @@ import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { schemaId, schemas } from '../schemas.ts';
 import type { Position, Rule } from '../view.ts';
-import { dottedPointer, escapePointerKey } from './util.ts';
+import { dottedPointer as dotted, escapePointerKey as escape } from './util.ts';
 import { commentOffsets, lineStarts, parseRecordYaml, positionIn, SourceMap } from '../yaml.ts';
 
 type SchemaNode = Record<string, unknown>;
@@ -77,9 +77,6 @@ const SHAPES: Partial<Record<string, Published>> = {
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`,
   },
 };
-
-const dotted = dottedPointer;
-const escape = escapePointerKey;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return 'text';
