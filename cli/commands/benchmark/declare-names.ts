@@ -12,6 +12,9 @@ import { confirmOrCancel, ensureConfirmable, indent, pullLine, withStatus } from
 
 type Which = 'metric_names' | 'statistics_names';
 
+/** Where the cubes' own names come from, as the pull request says it. */
+const FROM_CUBES = { metrics: 'the metrics cube on the demo dataset', statistics: 'the data preparator on the demo dataset' };
+
 export class BenchmarkDeclareNamesCommand extends BaseCommand {
   static override paths = [['benchmark', 'declare-names'], ['benchmark', 'declare_names']];
   static override usage = Command.Usage({
@@ -66,8 +69,8 @@ export class BenchmarkDeclareNamesCommand extends BaseCommand {
           status.done('compatibility test: passed');
           return result;
         });
-        found.metric_names.push({ source: 'the metrics cube on the demo dataset', metrics: test.metrics });
-        found.statistics_names.push({ source: 'the data preparator on the demo dataset', metrics: test.statistics });
+        found.metric_names.push({ source: FROM_CUBES.metrics, metrics: test.metrics });
+        found.statistics_names.push({ source: FROM_CUBES.statistics, metrics: test.statistics });
       }
 
       // What the merged records hold, so that they stay valid.
@@ -106,7 +109,8 @@ export class BenchmarkDeclareNamesCommand extends BaseCommand {
         this.print(indent(lines.join('\n')));
       }
       await confirmOrCancel(this.context, `Open a pull request on ${forge.registry} declaring the names of ${this.benchmark}?`, { yes: this.yes }, 'Not submitted');
-      const fromRecordsOnly = [...metric.added, ...statistics.added].filter((a) => a.sources.every((s) => s.includes('/')));
+      const cubes = new Set(Object.values(FROM_CUBES));
+      const fromRecordsOnly = [...metric.added, ...statistics.added].filter((a) => !a.sources.some((s) => cubes.has(s)));
       const result = await forge.propose({
         key: `declare-names/${this.benchmark}`,
         title: `Declare the metric and statistics names of ${this.benchmark}`,
