@@ -45636,7 +45636,6 @@ function resolve(node) {
   return n;
 }
 var METRICS_REF = `${schemaId("common")}#/$defs/metrics`;
-var METRIC_KEY2 = new RegExp(String(resolve({ $ref: `${schemaId("common")}#/$defs/metricKey` }).pattern));
 function shapeOf(schema2) {
   if (schema2.$ref === METRICS_REF) return { metrics: true, closed: true };
   const node = resolve(schema2);
@@ -45680,10 +45679,10 @@ function checkNumbers(value, pointer, what, report) {
   }
   for (const [key, v] of Object.entries(value)) {
     const at = `${pointer}/${escapePointerKey(key)}`;
-    if (!METRIC_KEY2.test(key)) {
+    if (!METRIC_KEY.test(key)) {
       report(
         at,
-        `a name under ${dottedPointer(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY2.source}), so they cannot carry free text`
+        `a name under ${dottedPointer(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY.source}), so they cannot carry free text`
       );
     }
     if (typeof v === "number") continue;

@@ -7,6 +7,7 @@
 // says it in terms of what could leak, and reads the file even when the schema refused it.
 import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
+import { METRIC_KEY } from '../metrics.ts';
 import { schemaId, schemas } from '../schemas.ts';
 import type { Position, Rule } from '../view.ts';
 import { dottedPointer as dotted, escapePointerKey as escape } from './util.ts';
@@ -29,7 +30,6 @@ function resolve(node: SchemaNode): SchemaNode {
 }
 
 const METRICS_REF = `${schemaId('common')}#/$defs/metrics`;
-const METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId('common')}#/$defs/metricKey` }).pattern));
 /** A schema reduced to what privacy needs, built once: where metrics are, and which fields exist. */
 interface Shape {
   metrics: boolean;
