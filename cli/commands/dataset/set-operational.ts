@@ -19,7 +19,9 @@ export class DatasetSetOperationalCommand extends BaseCommand {
     details: `
       MedPerf's \`dataset set_operational\`. Shows the statistics the data preparator computed and the
       record as it will be published, asks for confirmation, and opens a pull request updating the
-      dataset's record. Irreversible: an operational dataset's hashes never change again.
+      dataset's record. Irreversible: an operational dataset's hashes never change again. Only the
+      statistics a benchmark preparing data with the dataset's preparator declares
+      (\`statistics_names\`) are published; the others are named and stay on this machine.
     `,
     examples: [['Mark your prepared dataset operational', '$0 dataset set-operational -d hospital-a']],
   });
