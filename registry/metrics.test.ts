@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanMetrics, flattenMetrics, keepDeclared, METRIC_KEY, metricNames, metricProblems, metricRows, metricValue } from './metrics.ts';
+import { cleanMetrics, declaredNames, flattenMetrics, keepDeclared, leftOutLine, METRIC_KEY, metricNames, metricProblems, metricRows, metricValue, NamesNotDeclaredError, publishedUnder } from './metrics.ts';
 
 describe('metric names', () => {
   it('names a number by the keys on the way to it, joined by dots, whether nested or dotted', () => {
@@ -125,6 +125,25 @@ describe('declared names', () => {
         expect(metricProblems(keepDeclared(block as never, declared).kept, declared)).toEqual([]);
         expect(flattenMetrics(keepDeclared(block as never, declared).kept).size).toBe(names.filter((n) => declared.has(n)).length);
       }),
+    );
+  });
+});
+
+describe('what a record publishes under a benchmark', () => {
+  const bench = { committee: ['bench-committee'] as [string], metric_names: ['AUC.mean'], statistics_names: ['num_samples'] };
+
+  it('keeps the declared names and says which stay on the machine', () => {
+    expect(publishedUnder('chestxray', bench, 'metric_names', { AUC: { mean: 0.8, effusion: 0.7 } })).toEqual({ kept: { AUC: { mean: 0.8 } }, left: ['AUC.effusion'] });
+    expect(publishedUnder('chestxray', bench, 'statistics_names', { num_samples: 3, ward_3: 1 })).toEqual({ kept: { num_samples: 3 }, left: ['ward_3'] });
+    expect(leftOutLine(['AUC.effusion'], 'metrics', 'chestxray')).toBe('Left out (metrics the benchmark chestxray does not declare, kept on this machine only): AUC.effusion');
+    expect(leftOutLine([], 'metrics', 'chestxray')).toBeUndefined();
+  });
+
+  it('publishes nothing under a benchmark that declares no names, and says who can declare them', () => {
+    const old = { committee: ['bench-committee'] as [string] };
+    expect(() => publishedUnder('chestxray', old, 'metric_names', { AUC: 1 })).toThrow(NamesNotDeclaredError);
+    expect(() => declaredNames('chestxray', old, 'statistics_names')).toThrow(
+      'the benchmark chestxray declares no statistics_names yet, so nothing can be published under it: ask its committee (bench-committee) to run `medperf-git benchmark declare-names -b chestxray`; nothing was submitted',
     );
   });
 });
