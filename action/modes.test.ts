@@ -459,4 +459,27 @@ describe('a registry made by `registry init`, run through its own workflows', ()
       standin.configureRepo(FRESH, { allowAutoMerge: true });
     }
   });
+
+  it('refuses, reading git objects, a result whose metric names its benchmark does not declare', async () => {
+    const path = resultPath('hospital-a', 'bench-committee/chestxray-cnn');
+    const rerun = readFileSync(join(example, path), 'utf8')
+      .replace('  F1: 0.302\n', '  F1: 0.302\n  Jane_Roe_DOB_1961_04_02_MRN_88123: 1\n')
+      .replace('version: 1', 'version: 2')
+      .replace(/executed_at: "[^"]+"/, 'executed_at: "2026-11-21T08:00:00Z"');
+    expect(rerun).toContain('Jane_Roe');
+    const pr = await openPull('data-owner', 'named-metric', { [path]: rerun }, FRESH);
+    const checkout = await checkoutMain(FRESH);
+    await git(checkout, BOT, 'fetch', '-q', 'origin', `+refs/pull/${pr.number}/head:refs/remotes/pull/${pr.number}`);
+    const base = await git(checkout, BOT, 'rev-parse', 'origin/main');
+    const validate = await runAction({
+      inputs: inputsOf('validate'),
+      event: { name: 'pull_request', payload: { number: pr.number, pull_request: { number: pr.number, user: { login: 'data-owner' }, head: { sha: pr.sha }, base: { sha: base, ref: 'main' } } } },
+      env: env(FRESH),
+      workspace: checkout,
+    });
+    expect(validate.outputs.findings).toBe('1');
+    const line = rerun.split('\n').findIndex((l) => l.includes('Jane_Roe')) + 1;
+    expect(validate.stdout).toContain(`::error title=medperf-git declared-names,file=${path},line=${line},col=3::a name under metrics is not one that the benchmark chestxray declares`);
+    expect(validate.stdout).not.toContain('Jane_Roe_DOB_1961_04_02_MRN_88123 ');
+  });
 });

@@ -106,6 +106,14 @@ results_policy:
   publish: per-model
   primary_metric: AUC
   direction: higher
+metric_names:
+  - AUC
+  - F1
+  - accuracy
+statistics_names:
+  - num_samples
+  - labels.positive
+  - labels.negative
 state: operational
 `,
     );

@@ -7,6 +7,7 @@ import { MedperfError, NotFoundError, NotOwnerError } from '../registry/errors.t
 import { type Forge, type PullRequest } from '../registry/forge/forge.ts';
 import { benchmarkPaths, parseRecordPath, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
+import { cleanMetrics, metricRows } from '../registry/metrics.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { runCompatibilityTest } from './compatibility.ts';
@@ -162,20 +163,6 @@ export function notMergedLine(reason: string): string {
   return `Not merged yet: ${reason.replace(/\.$/, '')}. The registry's maintainers or its automation merge it once its checks pass.`;
 }
 
-export function metricsOnly(value: unknown, depth = 0): Metrics {
-  const out: Record<string, unknown> = {};
-  if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 2) return out as Metrics;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,63}$/.test(k)) continue;
-    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    else if (v && typeof v === 'object' && depth < 2) {
-      const nested = metricsOnly(v, depth + 1);
-      if (Object.keys(nested).length) out[k] = nested;
-    }
-  }
-  return out as Metrics;
-}
-
 export interface RegisteredCubeRef {
   id: string;
   record: CubeRecord;
@@ -196,7 +183,7 @@ export interface DemoTestOptions {
  * MedPerf's compatibility test with registered cubes: each cube fetched and verified against its
  * record, run on the demo dataset; the summary holds the metrics and every hash that produced them.
  */
-export async function testOnDemoData(options: DemoTestOptions): Promise<{ summary: CompatibilityTest; metrics: Metrics; generatedUid: string }> {
+export async function testOnDemoData(options: DemoTestOptions): Promise<{ summary: CompatibilityTest; metrics: Metrics; statistics: Metrics; generatedUid: string }> {
   const status = options.onStatus ?? (() => {});
   const load = async (ref: RegisteredCubeRef) => {
     status(`${ref.id}: fetching`);
@@ -215,7 +202,7 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
     demoDataset: options.demoDataset,
     onStatus: status,
   });
-  const metrics = metricsOnly(result.metrics);
+  const metrics = cleanMetrics(result.metrics);
   const summary: CompatibilityTest = {
     metrics,
     dataset_generated_uid: result.hashes.generated_uid,
@@ -227,24 +214,7 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
     medperf_git_version: VERSION,
     executed_at: (options.now ?? (() => new Date()))().toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
-  return { summary, metrics, generatedUid: result.hashes.generated_uid };
-}
-
-/** Flattens nested metrics to `AUC.mean: 0.83` pairs, for tables and PR bodies. */
-export function flattenMetrics(metrics: Metrics, prefix = ''): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const [k, v] of Object.entries(metrics)) {
-    if (typeof v === 'number') out.push([prefix + k, v]);
-    else if (v && typeof v === 'object') out.push(...flattenMetrics(v as Metrics, `${prefix}${k}.`));
-  }
-  return out;
-}
-
-/** The value of a dotted metric path (`AUC.mean`), when it is a number. */
-export function metricAt(metrics: Metrics, path: string): number | undefined {
-  let v: unknown = metrics;
-  for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
-  return typeof v === 'number' ? v : undefined;
+  return { summary, metrics, statistics: cleanMetrics(result.statistics), generatedUid: result.hashes.generated_uid };
 }
 
 /** The compatibility test as a PR body shows it: a Markdown table of metrics and the hashes. */
@@ -254,7 +224,7 @@ export function summaryMarkdown(summary: CompatibilityTest, what: string): strin
     '',
     '| metric | value |',
     '|---|---|',
-    ...flattenMetrics(summary.metrics).map(([k, v]) => `| ${k} | ${v} |`),
+    ...metricRows(summary.metrics).map(([k, v]) => `| ${k} | ${v} |`),
     '',
     `Demo dataset generated_uid: \`${summary.dataset_generated_uid}\``,
     '',

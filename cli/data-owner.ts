@@ -6,6 +6,7 @@ import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
+import { publishedUnder } from '../registry/metrics.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import { signResult, type ResultSigner } from '../registry/signing.ts';
 import { closeTree } from '../registry/trees.ts';
@@ -76,21 +77,13 @@ export async function benchmarkCubes(view: RegistryView, stateDir: string, bench
   };
 }
 
-/** Numbers for a summary: nested metrics flattened to dotted keys. */
-export function flattenMetrics(metrics: Record<string, unknown>, prefix = ''): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const [k, v] of Object.entries(metrics)) {
-    if (typeof v === 'number') out.push([prefix + k, v]);
-    else if (v && typeof v === 'object') out.push(...flattenMetrics(v as Record<string, unknown>, `${prefix}${k}.`));
-  }
-  return out;
-}
-
 export interface OutgoingResult {
   result: LocalResult;
   path: string;
   yaml: string;
   version: number;
+  /** Metric names of the local result its benchmark does not declare: they stay on this machine. */
+  left: string[];
 }
 
 /**
@@ -104,13 +97,16 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
   for (const result of results) {
     const path = paths.result(result.benchmark, result.dataset, result.model);
     const existing = (await view.record(path)) as LoadedRecord<'result'> | undefined;
-    if (existing && existing.data.provenance.executed_at === result.executed_at && isDeepStrictEqual(existing.data.metrics, result.metrics)) {
+    const bench = await view.benchmark(result.benchmark);
+    if (!bench) throw new NotFoundError(`no benchmark ${result.benchmark} on the registry's main branch; nothing was submitted`);
+    const { kept: metrics, left } = publishedUnder(result.benchmark, bench.data, 'metric_names', result.metrics);
+    if (existing && existing.data.provenance.executed_at === result.executed_at && isDeepStrictEqual(existing.data.metrics, metrics)) {
       alreadyRegistered.push(result);
       continue;
     }
     const version = existing ? existing.data.version + 1 : 1;
-    const { record } = resultRecord(result, version);
-    send.push({ result, path, yaml: recordYaml('result', path, signer ? signResult(record, signer) : record), version });
+    const { record } = resultRecord({ ...result, metrics }, version);
+    send.push({ result, path, yaml: recordYaml('result', path, signer ? signResult(record, signer) : record), version, left });
   }
   return { send, alreadyRegistered };
 }

@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { hashFolders } from '../registry/hash.ts';
+import { cleanMetrics } from '../registry/metrics.ts';
 import type { DatasetRecord, Metrics } from '../registry/records.ts';
 import type { RegisteredCube } from './cube/materialize.ts';
 import { runTask } from './cube/execute.ts';
@@ -96,22 +97,6 @@ export async function listLocalDatasets(stateDir: string): Promise<LocalDataset[
   return out;
 }
 
-/** Numbers only, as the registry's privacy rule requires: anything else in statistics.yaml is dropped. */
-export function numbersOnly(value: unknown, depth = 0): Metrics | undefined {
-  if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 2) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,63}$/.test(k)) continue;
-    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
-    else {
-      const nested = numbersOnly(v, depth + 1);
-      if (nested && Object.keys(nested).length) out[k] = nested;
-    }
-  }
-  return out as Metrics;
-}
-
 export function readYamlFile(path: string, what: string): unknown {
   try {
     return yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
@@ -173,7 +158,7 @@ export async function prepareDataset(dataset: LocalDataset, options: PrepareOpti
   await step('statistics', p.statisticsDir, (out) => ({ data_path: p.data, labels_path: p.labels, output_path: join(out, 'statistics.yaml') }));
   options.onStatus?.('hashing the prepared data');
   const generatedUid = await hashFolders([p.data, p.labels]);
-  const statistics = numbersOnly(readYamlFile(p.statistics, 'statistics')) ?? {};
+  const statistics = cleanMetrics(readYamlFile(p.statistics, 'statistics'));
   const updated: LocalDataset = { ...dataset, generated_uid: generatedUid, statistics, prepared_at: dataset.prepared_at && !ran.length ? dataset.prepared_at : new Date().toISOString() };
   await writeLocalDataset(options.stateDir, updated);
   return { dataset: updated, ran, reused };

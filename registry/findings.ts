@@ -9,6 +9,7 @@ export type RuleId =
   | 'ownership'
   | 'immutability'
   | 'privacy'
+  | 'declared-names'
   | 'result-preconditions'
   | 'signature'
   | 'gate';

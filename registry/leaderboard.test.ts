@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   computeLeaderboard,
   describeRank,
-  flattenMetrics,
   formatMetric,
   loadLeaderboardInputs,
-  metricValue,
   previewChange,
   previewLeaderboards,
 } from './leaderboard.ts';
@@ -26,20 +24,6 @@ function numbersIn(value: unknown): number[] {
   if (value && typeof value === 'object') return Object.values(value).flatMap(numbersIn);
   return [];
 }
-
-describe('metric paths', () => {
-  it('reads dotted paths into nested metrics, and keys that hold dots themselves', () => {
-    expect(metricValue({ Dice: { mean: 0.7 } }, 'Dice.mean')).toBe(0.7);
-    expect(metricValue({ 'dice.v2': { mean: 0.6 } }, 'dice.v2.mean')).toBe(0.6);
-    expect(metricValue({ 'a.b': 1, a: { b: 2 } }, 'a.b')).toBe(1);
-    expect(metricValue({ a: { b: 2 } }, 'a.c')).toBeUndefined();
-    expect(flattenMetrics({ AUC: 0.8, Dice: { mean: 0.7, per: { tumor: 0.6 } } })).toEqual({
-      AUC: 0.8,
-      'Dice.mean': 0.7,
-      'Dice.per.tumor': 0.6,
-    });
-  });
-});
 
 describe('computeLeaderboard', () => {
   it('ranks by the mean primary metric, higher is better, and publishes the cross product under per-dataset', () => {

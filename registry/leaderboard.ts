@@ -5,8 +5,9 @@
 // number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
 // What each policy publishes is decided once, by publication() in publication.ts.
 import { parseRecordPath, paths } from './layout.ts';
-import type { BenchmarkRecord, CubeRecord, DatasetRecord, Metrics, ResultRecord } from './records.ts';
+import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from './records.ts';
 import { loadRecord } from './load.ts';
+import { flattenMetrics } from './metrics.ts';
 import { readLimited } from './trees.ts';
 import type { RegistryView } from './view.ts';
 import { MAX_RECORD_BYTES } from './yaml.ts';
@@ -129,37 +130,6 @@ export interface Leaderboard {
   links: { benchmark: string };
 }
 
-/**
- * The number at a dotted path in nested metrics. Metric names may themselves hold dots, so every
- * split of the path is tried, longest key first.
- */
-export function metricValue(metrics: Metrics | Record<string, unknown>, path: string): number | undefined {
-  const direct = (metrics as Record<string, unknown>)[path];
-  if (typeof direct === 'number') return Number.isFinite(direct) ? direct : undefined;
-  for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) {
-    const inner = (metrics as Record<string, unknown>)[path.slice(0, i)];
-    if (inner && typeof inner === 'object') {
-      const v = metricValue(inner as Record<string, unknown>, path.slice(i + 1));
-      if (v !== undefined) return v;
-    }
-  }
-  return undefined;
-}
-
-/** Nested metrics as dotted paths to numbers. */
-export function flattenMetrics(metrics: Metrics | Record<string, unknown>, prefix = ''): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(metrics)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'number') {
-      if (Number.isFinite(value)) out[path] = value;
-    } else if (value && typeof value === 'object') {
-      Object.assign(out, flattenMetrics(value as Record<string, unknown>, path));
-    }
-  }
-  return out;
-}
-
 function mean(values: number[]): number {
   let sum = 0;
   for (const v of values) sum += v;
@@ -204,6 +174,7 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
   const cells: LeaderboardCell[] = [];
   for (const [model, list] of byModel) {
     const flat = list.map((r) => flattenMetrics(r.record.metrics));
+    const primaryOf = (i: number) => flat[i]!.get(primaryMetric);
     const row: LeaderboardRow = {
       rank: null,
       model,
@@ -220,15 +191,13 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
       row.withheld = `published once the model has results on ${minDatasets} datasets`;
     } else {
       const names = new Set<string>();
-      for (const f of flat) for (const k of Object.keys(f)) names.add(k);
+      for (const f of flat) for (const k of f.keys()) names.add(k);
       for (const name of [...names].sort()) {
-        const values = flat.map((f) => f[name]).filter((v): v is number => v !== undefined);
+        const values = flat.map((f) => f.get(name)).filter((v): v is number => v !== undefined);
         row.metrics[name] = mean(values);
         metricSet.add(name);
       }
-      const primaries = list
-        .map((r) => metricValue(r.record.metrics, primaryMetric))
-        .filter((v): v is number => v !== undefined);
+      const primaries = list.map((_, i) => primaryOf(i)).filter((v): v is number => v !== undefined);
       row.primary = primaries.length ? mean(primaries) : null;
       if (row.primary === null) row.withheld = `no ${primaryMetric} in its results`;
     }
@@ -238,8 +207,8 @@ export function computeLeaderboard(input: LeaderboardInput): Leaderboard {
         cells.push({
           model,
           dataset: r.dataset,
-          primary: metricValue(r.record.metrics, primaryMetric) ?? null,
-          metrics: flat[i]!,
+          primary: primaryOf(i) ?? null,
+          metrics: Object.fromEntries(flat[i]!),
           partial: r.record.partial,
           executedAt: r.record.provenance.executed_at,
           link: paths.result(input.benchmark, r.dataset, model),

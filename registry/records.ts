@@ -147,6 +147,25 @@ export interface Metrics {
     | undefined;
 }
 
+/**
+ * Names a benchmark declares: a metrics or statistics block may hold these names only, so that every key a data owner publishes comes from the benchmark, not from their data.
+ *
+ * @maxItems 1000
+ *
+ * Items: A metric's name: the keys on the way to its number joined by dots (`AUC`, `Dice.mean`); `{Dice: {mean: 0.7}}` and `{Dice.mean: 0.7}` both hold `Dice.mean`.
+ */
+
+export type MetricNames = string[];
+/**
+ * Names a benchmark declares: a metrics or statistics block may hold these names only, so that every key a data owner publishes comes from the benchmark, not from their data.
+ *
+ * @maxItems 1000
+ *
+ * Items: A metric's name: the keys on the way to its number joined by dots (`AUC`, `Dice.mean`); `{Dice: {mean: 0.7}}` and `{Dice.mean: 0.7}` both hold `Dice.mean`.
+ */
+
+export type MetricNames1 = string[];
+
 export interface BenchmarkRecord {
   name: string;
   /**
@@ -200,11 +219,13 @@ export interface BenchmarkRecord {
      */
     publish: "aggregate" | "per-model" | "per-dataset";
     /**
-     * The metric the leaderboard ranks on; a dotted path into nested metrics.
+     * The metric the leaderboard ranks on: one of metric_names, a dotted path into nested metrics.
      */
     primary_metric: string;
     direction: "higher" | "lower";
   };
+  metric_names?: MetricNames;
+  statistics_names?: MetricNames1;
   /**
    * MedPerf's DEVELOPMENT and OPERATION states.
    */

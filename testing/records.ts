@@ -50,6 +50,8 @@ export function benchmark(over: Partial<BenchmarkRecord> = {}): BenchmarkRecord 
     demo_dataset: { url: 'https://example.org/demo.tar.gz', sha256: hex('d'), generated_uid: hex('e') },
     results_policy: { publish: 'per-model', primary_metric: 'AUC', direction: 'higher' },
     state: 'operational',
+    metric_names: ['AUC', 'per_class.effusion.AUC'],
+    statistics_names: ['cases', 'labels.effusion', 'labels.normal'],
     ...over,
   };
 }

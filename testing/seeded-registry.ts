@@ -3,7 +3,7 @@
 // forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateDataset, buildDemoTarball } from '../cli/demo/dataset.ts';
+import { generateDataset, buildDemoTarball, PATHOLOGIES } from '../cli/demo/dataset.ts';
 import { CUBES_DIR } from '../cli/demo/images.ts';
 import { hashFile } from '../registry/hash.ts';
 import { paths } from '../registry/layout.ts';
@@ -105,6 +105,9 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
     dataset_auto_approval: { mode: 'never' },
     model_auto_approval: { mode: 'never' },
     results_policy: { publish: 'per-model', primary_metric: 'AUC.mean', direction: 'higher' },
+    // What the demo metrics cube and data preparator report, as `benchmark submit` declares them.
+    metric_names: ['AUC', 'accuracy'].flatMap((m) => [...PATHOLOGIES, 'mean'].map((p) => `${m}.${p}`)),
+    statistics_names: ['num_samples', ...PATHOLOGIES.map((p) => `label_counts.${p}`)],
     state: options.benchmarkState ?? 'operational',
   };
   const benchPr = await committee.propose({

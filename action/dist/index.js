@@ -842,16 +842,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key, value, index2) {
+        if (index2 === void 0 || index2 >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key.charCodeAt(index2);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key.length !== ++index2) {
+          this.middle = new _TstNode(key, value, index2);
         } else {
           this.value = value;
         }
@@ -865,34 +865,34 @@ var require_tree = __commonJS({
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
-        let index = 0;
+        let index2 = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key.charCodeAt(index2);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
           if (node.code === code) {
-            if (length === ++index) {
+            if (length === ++index2) {
               node.value = value;
               break;
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node.middle = new _TstNode(key, value, index2);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node.left = new _TstNode(key, value, index2);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node.right = new _TstNode(key, value, index2);
             break;
           }
         }
@@ -903,16 +903,16 @@ var require_tree = __commonJS({
        */
       search(key) {
         const keylength = key.length;
-        let index = 0;
+        let index2 = 0;
         let node = this;
-        while (node !== null && index < keylength) {
-          let code = key[index];
+        while (node !== null && index2 < keylength) {
+          let code = key[index2];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
           while (node !== null) {
             if (code === node.code) {
-              if (keylength === ++index) {
+              if (keylength === ++index2) {
                 return node;
               }
               node = node.middle;
@@ -3821,7 +3821,7 @@ var require_webidl = __commonJS({
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
         const seq2 = [];
-        let index = 0;
+        let index2 = 0;
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
@@ -3833,7 +3833,7 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq2.push(converter(value, prefix, `${argument}[${index++}]`));
+          seq2.push(converter(value, prefix, `${argument}[${index2++}]`));
         }
         return seq2;
       };
@@ -3942,10 +3942,10 @@ var require_webidl = __commonJS({
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
       const x = webidl.converters.DOMString(V, prefix, argument);
-      for (let index = 0; index < x.length; index++) {
-        if (x.charCodeAt(index) > 255) {
+      for (let index2 = 0; index2 < x.length; index2++) {
+        if (x.charCodeAt(index2) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index2} has a value of ${x.charCodeAt(index2)} which is greater than 255.`
           );
         }
       }
@@ -4520,17 +4520,17 @@ var require_util2 = __commonJS({
               `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
-          const index = this.#index;
+          const index2 = this.#index;
           const values = this.#target[kInternalIterator];
           const len = values.length;
-          if (index >= len) {
+          if (index2 >= len) {
             return {
               value: void 0,
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
-          this.#index = index + 1;
+          const { [keyIndex]: key, [valueIndex]: value } = values[index2];
+          this.#index = index2 + 1;
           let result;
           switch (this.#kind) {
             case "key":
@@ -5500,7 +5500,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape3 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape2 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -5508,14 +5508,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name2, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name2))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -10706,8 +10706,8 @@ var require_mock_utils = __commonJS({
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
       const entries = [];
-      for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+      for (let index2 = 0; index2 < clone.length; index2 += 2) {
+        entries.push([clone[index2], clone[index2 + 1]]);
       }
       return Object.fromEntries(entries);
     }
@@ -10794,14 +10794,14 @@ var require_mock_utils = __commonJS({
       return newMockDispatch;
     }
     function deleteMockDispatch(mockDispatches, key) {
-      const index = mockDispatches.findIndex((dispatch) => {
+      const index2 = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
         return matchKey(dispatch, key);
       });
-      if (index !== -1) {
-        mockDispatches.splice(index, 1);
+      if (index2 !== -1) {
+        mockDispatches.splice(index2, 1);
       }
     }
     function buildKey(opts) {
@@ -15554,18 +15554,18 @@ var require_cache = __commonJS({
         const p = Promise.all(responsePromises);
         const responses = await p;
         const operations = [];
-        let index = 0;
+        let index2 = 0;
         for (const response of responses) {
           const operation = {
             type: "put",
             // 7.3.2
-            request: requestList[index],
+            request: requestList[index2],
             // 7.3.3
             response
             // 7.3.4
           };
           operations.push(operation);
-          index++;
+          index2++;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -20590,12 +20590,12 @@ var require_applicability = __commonJS({
     }
     exports2.schemaHasRulesForType = schemaHasRulesForType;
     function shouldUseGroup(schema2, group) {
-      return group.rules.some((rule9) => shouldUseRule(schema2, rule9));
+      return group.rules.some((rule10) => shouldUseRule(schema2, rule10));
     }
     exports2.shouldUseGroup = shouldUseGroup;
-    function shouldUseRule(schema2, rule9) {
+    function shouldUseRule(schema2, rule10) {
       var _a;
-      return schema2[rule9.keyword] !== void 0 || ((_a = rule9.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
+      return schema2[rule10.keyword] !== void 0 || ((_a = rule10.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
     }
     exports2.shouldUseRule = shouldUseRule;
   }
@@ -21647,9 +21647,9 @@ var require_validate = __commonJS({
       if (useDefaults)
         (0, defaults_1.assignDefaults)(it, group.type);
       gen.block(() => {
-        for (const rule9 of group.rules) {
-          if ((0, applicability_1.shouldUseRule)(schema2, rule9)) {
-            keywordCode(it, rule9.keyword, rule9.definition, group.type);
+        for (const rule10 of group.rules) {
+          if ((0, applicability_1.shouldUseRule)(schema2, rule10)) {
+            keywordCode(it, rule10.keyword, rule10.definition, group.type);
           }
         }
       });
@@ -21684,9 +21684,9 @@ var require_validate = __commonJS({
     function checkKeywordTypes(it, ts) {
       const rules2 = it.self.RULES.all;
       for (const keyword in rules2) {
-        const rule9 = rules2[keyword];
-        if (typeof rule9 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule9)) {
-          const { type: type2 } = rule9.definition;
+        const rule10 = rules2[keyword];
+        if (typeof rule10 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule10)) {
+          const { type: type2 } = rule10.definition;
           if (type2.length && !type2.some((t) => hasApplicableType(ts, t))) {
             strictTypesError(it, `missing type "${type2.join(",")}" for keyword "${keyword}"`);
           }
@@ -23772,8 +23772,8 @@ var require_core = __commonJS({
         return this;
       }
       getKeyword(keyword) {
-        const rule9 = this.RULES.all[keyword];
-        return typeof rule9 == "object" ? rule9.definition : !!rule9;
+        const rule10 = this.RULES.all[keyword];
+        return typeof rule10 == "object" ? rule10.definition : !!rule10;
       }
       // Remove keyword
       removeKeyword(keyword) {
@@ -23781,7 +23781,7 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group of RULES.rules) {
-          const i = group.rules.findIndex((rule9) => rule9.keyword === keyword);
+          const i = group.rules.findIndex((rule10) => rule10.keyword === keyword);
           if (i >= 0)
             group.rules.splice(i, 1);
         }
@@ -23808,10 +23808,10 @@ var require_core = __commonJS({
           for (const seg of segments)
             keywords = keywords[seg];
           for (const key in rules2) {
-            const rule9 = rules2[key];
-            if (typeof rule9 != "object")
+            const rule10 = rules2[key];
+            if (typeof rule10 != "object")
               continue;
-            const { $data } = rule9.definition;
+            const { $data } = rule10.definition;
             const schema2 = keywords[key];
             if ($data && schema2)
               keywords[key] = schemaOrData(schema2);
@@ -23975,7 +23975,7 @@ var require_core = __commonJS({
       RULES.keywords[keyword] = true;
       if (!definition)
         return;
-      const rule9 = {
+      const rule10 = {
         keyword,
         definition: {
           ...definition,
@@ -23984,18 +23984,18 @@ var require_core = __commonJS({
         }
       };
       if (definition.before)
-        addBeforeRule.call(this, ruleGroup, rule9, definition.before);
+        addBeforeRule.call(this, ruleGroup, rule10, definition.before);
       else
-        ruleGroup.rules.push(rule9);
-      RULES.all[keyword] = rule9;
+        ruleGroup.rules.push(rule10);
+      RULES.all[keyword] = rule10;
       (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
     }
-    function addBeforeRule(ruleGroup, rule9, before) {
+    function addBeforeRule(ruleGroup, rule10, before) {
       const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
       if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule9);
+        ruleGroup.rules.splice(i, 0, rule10);
       } else {
-        ruleGroup.rules.push(rule9);
+        ruleGroup.rules.push(rule10);
         this.logger.warn(`rule ${before} is not defined`);
       }
     }
@@ -32735,10 +32735,10 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field2, index] of path) {
+      for (const [field2, index2] of path) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
-          item = tok.items[index];
+          item = tok.items[index2];
         } else
           return void 0;
       }
@@ -35290,7 +35290,7 @@ var require_LocalDatastore = __commonJS({
           return _this10.check(weight, now);
         })();
       }
-      __register__(index, weight, expiration) {
+      __register__(index2, weight, expiration) {
         var _this11 = this;
         return _asyncToGenerator2(function* () {
           var now, wait2;
@@ -35341,7 +35341,7 @@ var require_LocalDatastore = __commonJS({
           };
         })();
       }
-      __free__(index, weight) {
+      __free__(index2, weight) {
         var _this13 = this;
         return _asyncToGenerator2(function* () {
           yield _this13.yieldLoop();
@@ -36354,11 +36354,11 @@ var require_RedisDatastore = __commonJS({
           return _this6.convertBool(yield _this6.runScript("check", _this6.prepareArray([weight])));
         })();
       }
-      __register__(index, weight, expiration) {
+      __register__(index2, weight, expiration) {
         var _this7 = this;
         return _asyncToGenerator2(function* () {
           var reservoir, success, wait2;
-          var _ref4 = yield _this7.runScript("register", _this7.prepareArray([index, weight, expiration]));
+          var _ref4 = yield _this7.runScript("register", _this7.prepareArray([index2, weight, expiration]));
           var _ref5 = _slicedToArray2(_ref4, 3);
           success = _ref5[0];
           wait2 = _ref5[1];
@@ -36400,11 +36400,11 @@ var require_RedisDatastore = __commonJS({
           }
         })();
       }
-      __free__(index, weight) {
+      __free__(index2, weight) {
         var _this9 = this;
         return _asyncToGenerator2(function* () {
           var running;
-          running = yield _this9.runScript("free", _this9.prepareArray([index]));
+          running = yield _this9.runScript("free", _this9.prepareArray([index2]));
           return {
             running
           };
@@ -37062,21 +37062,21 @@ var require_Bottleneck = __commonJS({
         check(weight = 1) {
           return this._store.__check__(weight);
         }
-        _clearGlobalState(index) {
-          if (this._scheduled[index] != null) {
-            clearTimeout(this._scheduled[index].expiration);
-            delete this._scheduled[index];
+        _clearGlobalState(index2) {
+          if (this._scheduled[index2] != null) {
+            clearTimeout(this._scheduled[index2].expiration);
+            delete this._scheduled[index2];
             return true;
           } else {
             return false;
           }
         }
-        _free(index, job, options2, eventInfo) {
+        _free(index2, job, options2, eventInfo) {
           var _this = this;
           return _asyncToGenerator2(function* () {
             var e, running;
             try {
-              var _ref = yield _this._store.__free__(index, options2.weight);
+              var _ref = yield _this._store.__free__(index2, options2.weight);
               running = _ref.running;
               _this.Events.trigger("debug", `Freed ${options2.id}`, eventInfo);
               if (running === 0 && _this.empty()) {
@@ -37088,13 +37088,13 @@ var require_Bottleneck = __commonJS({
             }
           })();
         }
-        _run(index, job, wait2) {
+        _run(index2, job, wait2) {
           var clearGlobalState, free, run3;
           job.doRun();
-          clearGlobalState = this._clearGlobalState.bind(this, index);
-          run3 = this._run.bind(this, index, job);
-          free = this._free.bind(this, index, job);
-          return this._scheduled[index] = {
+          clearGlobalState = this._clearGlobalState.bind(this, index2);
+          run3 = this._run.bind(this, index2, job);
+          free = this._free.bind(this, index2, job);
+          return this._scheduled[index2] = {
             timeout: setTimeout(() => {
               return job.doExecute(this._limiter, clearGlobalState, run3, free);
             }, wait2),
@@ -37106,7 +37106,7 @@ var require_Bottleneck = __commonJS({
         }
         _drainOne(capacity) {
           return this._registerLock.schedule(() => {
-            var args, index, next, options2, queue;
+            var args, index2, next, options2, queue;
             if (this.queued() === 0) {
               return this.Promise.resolve(null);
             }
@@ -37121,8 +37121,8 @@ var require_Bottleneck = __commonJS({
               args,
               options: options2
             });
-            index = this._randomIndex();
-            return this._store.__register__(index, options2.weight, options2.expiration).then(({
+            index2 = this._randomIndex();
+            return this._store.__register__(index2, options2.weight, options2.expiration).then(({
               success,
               wait: wait2,
               reservoir
@@ -37142,7 +37142,7 @@ var require_Bottleneck = __commonJS({
                 if (reservoir === 0) {
                   this.Events.trigger("depleted", empty);
                 }
-                this._run(index, next, wait2);
+                this._run(index2, next, wait2);
                 return this.Promise.resolve(options2.weight);
               } else {
                 return this.Promise.resolve(null);
@@ -37193,7 +37193,7 @@ var require_Bottleneck = __commonJS({
               }
             });
           };
-          done = options2.dropWaitingJobs ? (this._run = function(index, next) {
+          done = options2.dropWaitingJobs ? (this._run = function(index2, next) {
             return next.doDrop({
               message: options2.dropErrorMessage
             });
@@ -37960,7 +37960,7 @@ var require_light = __commonJS({
           now = Date.now();
           return this.check(weight, now);
         }
-        async __register__(index, weight, expiration) {
+        async __register__(index2, weight, expiration) {
           var now, wait2;
           await this.yieldLoop();
           now = Date.now();
@@ -38005,7 +38005,7 @@ var require_light = __commonJS({
             strategy: this.storeOptions.strategy
           };
         }
-        async __free__(index, weight) {
+        async __free__(index2, weight) {
           await this.yieldLoop();
           this._running -= weight;
           this._done += weight;
@@ -38431,19 +38431,19 @@ var require_light = __commonJS({
           check(weight = 1) {
             return this._store.__check__(weight);
           }
-          _clearGlobalState(index) {
-            if (this._scheduled[index] != null) {
-              clearTimeout(this._scheduled[index].expiration);
-              delete this._scheduled[index];
+          _clearGlobalState(index2) {
+            if (this._scheduled[index2] != null) {
+              clearTimeout(this._scheduled[index2].expiration);
+              delete this._scheduled[index2];
               return true;
             } else {
               return false;
             }
           }
-          async _free(index, job, options2, eventInfo) {
+          async _free(index2, job, options2, eventInfo) {
             var e, running;
             try {
-              ({ running } = await this._store.__free__(index, options2.weight));
+              ({ running } = await this._store.__free__(index2, options2.weight));
               this.Events.trigger("debug", `Freed ${options2.id}`, eventInfo);
               if (running === 0 && this.empty()) {
                 return this.Events.trigger("idle");
@@ -38453,13 +38453,13 @@ var require_light = __commonJS({
               return this.Events.trigger("error", e);
             }
           }
-          _run(index, job, wait2) {
+          _run(index2, job, wait2) {
             var clearGlobalState, free, run3;
             job.doRun();
-            clearGlobalState = this._clearGlobalState.bind(this, index);
-            run3 = this._run.bind(this, index, job);
-            free = this._free.bind(this, index, job);
-            return this._scheduled[index] = {
+            clearGlobalState = this._clearGlobalState.bind(this, index2);
+            run3 = this._run.bind(this, index2, job);
+            free = this._free.bind(this, index2, job);
+            return this._scheduled[index2] = {
               timeout: setTimeout(() => {
                 return job.doExecute(this._limiter, clearGlobalState, run3, free);
               }, wait2),
@@ -38471,7 +38471,7 @@ var require_light = __commonJS({
           }
           _drainOne(capacity) {
             return this._registerLock.schedule(() => {
-              var args, index, next, options2, queue;
+              var args, index2, next, options2, queue;
               if (this.queued() === 0) {
                 return this.Promise.resolve(null);
               }
@@ -38481,8 +38481,8 @@ var require_light = __commonJS({
                 return this.Promise.resolve(null);
               }
               this.Events.trigger("debug", `Draining ${options2.id}`, { args, options: options2 });
-              index = this._randomIndex();
-              return this._store.__register__(index, options2.weight, options2.expiration).then(({ success, wait: wait2, reservoir }) => {
+              index2 = this._randomIndex();
+              return this._store.__register__(index2, options2.weight, options2.expiration).then(({ success, wait: wait2, reservoir }) => {
                 var empty;
                 this.Events.trigger("debug", `Drained ${options2.id}`, { success, args, options: options2 });
                 if (success) {
@@ -38494,7 +38494,7 @@ var require_light = __commonJS({
                   if (reservoir === 0) {
                     this.Events.trigger("depleted", empty);
                   }
-                  this._run(index, next, wait2);
+                  this._run(index2, next, wait2);
                   return this.Promise.resolve(options2.weight);
                 } else {
                   return this.Promise.resolve(null);
@@ -38543,7 +38543,7 @@ var require_light = __commonJS({
                 }
               });
             };
-            done = options2.dropWaitingJobs ? (this._run = function(index, next) {
+            done = options2.dropWaitingJobs ? (this._run = function(index2, next) {
               return next.doDrop({
                 message: options2.dropErrorMessage
               });
@@ -39256,37 +39256,37 @@ var require_escape_html = __commonJS({
       if (!match) {
         return str2;
       }
-      var escape3;
+      var escape2;
       var html = "";
-      var index = 0;
+      var index2 = 0;
       var lastIndex = 0;
-      for (index = match.index; index < str2.length; index++) {
-        switch (str2.charCodeAt(index)) {
+      for (index2 = match.index; index2 < str2.length; index2++) {
+        switch (str2.charCodeAt(index2)) {
           case 34:
-            escape3 = "&quot;";
+            escape2 = "&quot;";
             break;
           case 38:
-            escape3 = "&amp;";
+            escape2 = "&amp;";
             break;
           case 39:
-            escape3 = "&#39;";
+            escape2 = "&#39;";
             break;
           case 60:
-            escape3 = "&lt;";
+            escape2 = "&lt;";
             break;
           case 62:
-            escape3 = "&gt;";
+            escape2 = "&gt;";
             break;
           default:
             continue;
         }
-        if (lastIndex !== index) {
-          html += str2.substring(lastIndex, index);
+        if (lastIndex !== index2) {
+          html += str2.substring(lastIndex, index2);
         }
-        lastIndex = index + 1;
-        html += escape3;
+        lastIndex = index2 + 1;
+        html += escape2;
       }
-      return lastIndex !== index ? html + str2.substring(lastIndex, index) : html;
+      return lastIndex !== index2 ? html + str2.substring(lastIndex, index2) : html;
     }
   }
 });
@@ -39858,119 +39858,7 @@ var paths = {
 };
 
 // embedded:embedded-fs
-var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "$id": "urn:medperf-git:schema:benchmark",
-  "title": "A benchmark: benchmarks/<name>/benchmark.yaml",
-  "type": "object",
-  "additionalProperties": false,
-  "required": [
-    "name",
-    "committee",
-    "data_preparation_mlcube",
-    "reference_model",
-    "data_evaluator_mlcube",
-    "demo_dataset",
-    "results_policy",
-    "state"
-  ],
-  "properties": {
-    "name": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/shortText"
-    },
-    "description": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/text"
-    },
-    "docs_url": {
-      "type": "string",
-      "maxLength": 2048,
-      "pattern": "^https?://\\\\S+$"
-    },
-    "committee": {
-      "description": "The benchmark committee: logins whose review approves associations.",
-      "type": "array",
-      "minItems": 1,
-      "uniqueItems": true,
-      "items": {
-        "$ref": "urn:medperf-git:schema:common#/$defs/login",
-        "type": "string"
-      },
-      "maxItems": 1000
-    },
-    "data_preparation_mlcube": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
-    },
-    "reference_model": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
-    },
-    "data_evaluator_mlcube": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
-    },
-    "demo_dataset": {
-      "type": "object",
-      "additionalProperties": false,
-      "required": [
-        "url",
-        "sha256",
-        "generated_uid"
-      ],
-      "properties": {
-        "url": {
-          "$ref": "urn:medperf-git:schema:common#/$defs/url"
-        },
-        "sha256": {
-          "$ref": "urn:medperf-git:schema:common#/$defs/sha256"
-        },
-        "generated_uid": {
-          "$ref": "urn:medperf-git:schema:common#/$defs/generatedUid"
-        }
-      }
-    },
-    "dataset_auto_approval": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
-    },
-    "model_auto_approval": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
-    },
-    "results_policy": {
-      "description": "What the leaderboard publishes.",
-      "type": "object",
-      "additionalProperties": false,
-      "required": [
-        "publish",
-        "primary_metric",
-        "direction"
-      ],
-      "properties": {
-        "publish": {
-          "description": "aggregate: one number per model over all datasets; per-model: also each model's count of datasets; per-dataset: the model x dataset cross product.",
-          "type": "string",
-          "enum": [
-            "aggregate",
-            "per-model",
-            "per-dataset"
-          ]
-        },
-        "primary_metric": {
-          "description": "The metric the leaderboard ranks on; a dotted path into nested metrics.",
-          "type": "string",
-          "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,191}$"
-        },
-        "direction": {
-          "type": "string",
-          "enum": [
-            "higher",
-            "lower"
-          ]
-        }
-      }
-    },
-    "state": {
-      "$ref": "urn:medperf-git:schema:common#/$defs/state"
-    }
-  }
-}
-`, "common.schema.json": `{
+var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "$id": "urn:medperf-git:schema:benchmark",\n  "title": "A benchmark: benchmarks/<name>/benchmark.yaml",\n  "type": "object",\n  "additionalProperties": false,\n  "required": [\n    "name",\n    "committee",\n    "data_preparation_mlcube",\n    "reference_model",\n    "data_evaluator_mlcube",\n    "demo_dataset",\n    "results_policy",\n    "state"\n  ],\n  "properties": {\n    "name": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/shortText"\n    },\n    "description": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/text"\n    },\n    "docs_url": {\n      "type": "string",\n      "maxLength": 2048,\n      "pattern": "^https?://\\\\S+$"\n    },\n    "committee": {\n      "description": "The benchmark committee: logins whose review approves associations.",\n      "type": "array",\n      "minItems": 1,\n      "uniqueItems": true,\n      "items": {\n        "$ref": "urn:medperf-git:schema:common#/$defs/login",\n        "type": "string"\n      },\n      "maxItems": 1000\n    },\n    "data_preparation_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "reference_model": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "data_evaluator_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "demo_dataset": {\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "url",\n        "sha256",\n        "generated_uid"\n      ],\n      "properties": {\n        "url": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/url"\n        },\n        "sha256": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/sha256"\n        },\n        "generated_uid": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/generatedUid"\n        }\n      }\n    },\n    "dataset_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "model_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "results_policy": {\n      "description": "What the leaderboard publishes.",\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "publish",\n        "primary_metric",\n        "direction"\n      ],\n      "properties": {\n        "publish": {\n          "description": "aggregate: one number per model over all datasets; per-model: also each model\'s count of datasets; per-dataset: the model x dataset cross product.",\n          "type": "string",\n          "enum": [\n            "aggregate",\n            "per-model",\n            "per-dataset"\n          ]\n        },\n        "primary_metric": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/metricName",\n          "description": "The metric the leaderboard ranks on: one of metric_names, a dotted path into nested metrics."\n        },\n        "direction": {\n          "type": "string",\n          "enum": [\n            "higher",\n            "lower"\n          ]\n        }\n      }\n    },\n    "metric_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the metrics cube reports (benchmark submit takes them from its output on the demo dataset): results and compatibility tests hold these names only. A benchmark without it has a finding until its committee runs `medperf-git benchmark declare-names`."\n    },\n    "statistics_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the data preparator\'s statistics task reports (taken from its output on the demo dataset): the statistics of datasets prepared with it hold these names only."\n    },\n    "state": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/state"\n    }\n  }\n}\n', "common.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "urn:medperf-git:schema:common",
   "title": "Definitions shared by every medperf-git record",
@@ -40044,6 +39932,20 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     "metricKey": {
       "type": "string",
       "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,63}$"
+    },
+    "metricName": {
+      "description": "A metric's name: the keys on the way to its number joined by dots (\`AUC\`, \`Dice.mean\`); \`{Dice: {mean: 0.7}}\` and \`{Dice.mean: 0.7}\` both hold \`Dice.mean\`.",
+      "type": "string",
+      "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,191}$"
+    },
+    "metricNames": {
+      "description": "Names a benchmark declares: a metrics or statistics block may hold these names only, so that every key a data owner publishes comes from the benchmark, not from their data.",
+      "type": "array",
+      "uniqueItems": true,
+      "maxItems": 1000,
+      "items": {
+        "$ref": "urn:medperf-git:schema:common#/$defs/metricName"
+      }
     },
     "metrics": {
       "description": "Numbers only, nested at most three levels, under short metric names.",
@@ -41382,8 +41284,8 @@ function requireCommon() {
   function extend(target, source) {
     if (source) {
       const sourceKeys = Object.keys(source);
-      for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
-        const key = sourceKeys[index];
+      for (let index2 = 0, length = sourceKeys.length; index2 < length; index2 += 1) {
+        const key = sourceKeys[index2];
         target[key] = source[key];
       }
     }
@@ -41450,7 +41352,7 @@ var hasRequiredSnippet;
 function requireSnippet() {
   if (hasRequiredSnippet) return snippet;
   hasRequiredSnippet = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
     let head = "";
     let tail = "";
@@ -41470,7 +41372,7 @@ function requireSnippet() {
     };
   }
   function padStart(string, max) {
-    return common2.repeat(" ", max - string.length) + string;
+    return common22.repeat(" ", max - string.length) + string;
   }
   function makeSnippet(mark, options2) {
     options2 = Object.create(options2 || null);
@@ -41504,11 +41406,11 @@ function requireSnippet() {
         mark.position - (lineStarts2[foundLineNo] - lineStarts2[foundLineNo - i]),
         maxLineLength
       );
-      result = common2.repeat(" ", options2.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
+      result = common22.repeat(" ", options2.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
     }
     const line = getLine(mark.buffer, lineStarts2[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-    result += common2.repeat(" ", options2.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
-    result += common2.repeat("-", options2.indent + lineNoLength + 3 + line.pos) + "^\n";
+    result += common22.repeat(" ", options2.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+    result += common22.repeat("-", options2.indent + lineNoLength + 3 + line.pos) + "^\n";
     for (let i = 1; i <= options2.linesAfter; i++) {
       if (foundLineNo + i >= lineEnds.length) break;
       const line2 = getLine(
@@ -41518,7 +41420,7 @@ function requireSnippet() {
         mark.position - (lineStarts2[foundLineNo] - lineStarts2[foundLineNo + i]),
         maxLineLength
       );
-      result += common2.repeat(" ", options2.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
+      result += common22.repeat(" ", options2.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
     }
     return result.replace(/\n$/, "");
   }
@@ -41630,8 +41532,8 @@ function requireSchema() {
         result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
       }
     }
-    for (let index = 0, length = arguments.length; index < length; index += 1) {
-      arguments[index].forEach(collectType);
+    for (let index2 = 0, length = arguments.length; index2 < length; index2 += 1) {
+      arguments[index2].forEach(collectType);
     }
     return result;
   }
@@ -41820,7 +41722,7 @@ var hasRequiredInt;
 function requireInt() {
   if (hasRequiredInt) return int;
   hasRequiredInt = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const Type2 = requireType();
   function isHexCode(c) {
     return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
@@ -41834,44 +41736,44 @@ function requireInt() {
   function resolveYamlInteger(data) {
     if (data === null) return false;
     const max = data.length;
-    let index = 0;
+    let index2 = 0;
     let hasDigits = false;
     if (!max) return false;
-    let ch = data[index];
+    let ch = data[index2];
     if (ch === "-" || ch === "+") {
-      ch = data[++index];
+      ch = data[++index2];
     }
     if (ch === "0") {
-      if (index + 1 === max) return true;
-      ch = data[++index];
+      if (index2 + 1 === max) return true;
+      ch = data[++index2];
       if (ch === "b") {
-        index++;
-        for (; index < max; index++) {
-          ch = data[index];
+        index2++;
+        for (; index2 < max; index2++) {
+          ch = data[index2];
           if (ch !== "0" && ch !== "1") return false;
           hasDigits = true;
         }
         return hasDigits && isFinite(parseYamlInteger(data));
       }
       if (ch === "x") {
-        index++;
-        for (; index < max; index++) {
-          if (!isHexCode(data.charCodeAt(index))) return false;
+        index2++;
+        for (; index2 < max; index2++) {
+          if (!isHexCode(data.charCodeAt(index2))) return false;
           hasDigits = true;
         }
         return hasDigits && isFinite(parseYamlInteger(data));
       }
       if (ch === "o") {
-        index++;
-        for (; index < max; index++) {
-          if (!isOctCode(data.charCodeAt(index))) return false;
+        index2++;
+        for (; index2 < max; index2++) {
+          if (!isOctCode(data.charCodeAt(index2))) return false;
           hasDigits = true;
         }
         return hasDigits && isFinite(parseYamlInteger(data));
       }
     }
-    for (; index < max; index++) {
-      if (!isDecCode(data.charCodeAt(index))) {
+    for (; index2 < max; index2++) {
+      if (!isDecCode(data.charCodeAt(index2))) {
         return false;
       }
       hasDigits = true;
@@ -41900,7 +41802,7 @@ function requireInt() {
     return parseYamlInteger(data);
   }
   function isInteger(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common2.isNegativeZero(object));
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common22.isNegativeZero(object));
   }
   int = new Type2("tag:yaml.org,2002:int", {
     kind: "scalar",
@@ -41936,7 +41838,7 @@ var hasRequiredFloat;
 function requireFloat() {
   if (hasRequiredFloat) return float;
   hasRequiredFloat = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const Type2 = requireType();
   const YAML_FLOAT_PATTERN = new RegExp(
     // 2.5e4, 2.5 and integers
@@ -41997,14 +41899,14 @@ function requireFloat() {
         case "camelcase":
           return "-.Inf";
       }
-    } else if (common2.isNegativeZero(object)) {
+    } else if (common22.isNegativeZero(object)) {
       return "-0.0";
     }
     const res = object.toString(10);
     return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
   }
   function isFloat(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common2.isNegativeZero(object));
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common22.isNegativeZero(object));
   }
   float = new Type2("tag:yaml.org,2002:float", {
     kind: "scalar",
@@ -42220,8 +42122,8 @@ function requireOmap() {
     if (data === null) return true;
     const objectKeys = {};
     const object = data;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
+    for (let index2 = 0, length = object.length; index2 < length; index2 += 1) {
+      const pair = object[index2];
       let pairHasKey = false;
       if (_toString.call(pair) !== "[object Object]") return false;
       let pairKey;
@@ -42258,12 +42160,12 @@ function requirePairs() {
     if (data === null) return true;
     const object = data;
     const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
+    for (let index2 = 0, length = object.length; index2 < length; index2 += 1) {
+      const pair = object[index2];
       if (_toString.call(pair) !== "[object Object]") return false;
       const keys = Object.keys(pair);
       if (keys.length !== 1) return false;
-      result[index] = [keys[0], pair[keys[0]]];
+      result[index2] = [keys[0], pair[keys[0]]];
     }
     return true;
   }
@@ -42271,10 +42173,10 @@ function requirePairs() {
     if (data === null) return [];
     const object = data;
     const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
+    for (let index2 = 0, length = object.length; index2 < length; index2 += 1) {
+      const pair = object[index2];
       const keys = Object.keys(pair);
-      result[index] = [keys[0], pair[keys[0]]];
+      result[index2] = [keys[0], pair[keys[0]]];
     }
     return result;
   }
@@ -42335,7 +42237,7 @@ var hasRequiredLoader;
 function requireLoader() {
   if (hasRequiredLoader) return loader;
   hasRequiredLoader = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const YAMLException2 = requireException();
   const makeSnippet = requireSnippet();
   const DEFAULT_SCHEMA2 = require_default();
@@ -42529,8 +42431,8 @@ function requireLoader() {
     if (transactions.length === 0) return;
     const parent = transactions[transactions.length - 1];
     const names = Object.keys(transaction);
-    for (let index = 0, length = names.length; index < length; index += 1) {
-      const name2 = names[index];
+    for (let index2 = 0, length = names.length; index2 < length; index2 += 1) {
+      const name2 = names[index2];
       if (!_hasOwnProperty.call(parent, name2)) {
         parent[name2] = transaction[name2];
       }
@@ -42539,12 +42441,12 @@ function requireLoader() {
   function rollbackAnchorTransaction(state) {
     const transaction = state.anchorMapTransactions.pop();
     const names = Object.keys(transaction);
-    for (let index = names.length - 1; index >= 0; index -= 1) {
-      const entry = transaction[names[index]];
+    for (let index2 = names.length - 1; index2 >= 0; index2 -= 1) {
+      const entry = transaction[names[index2]];
       if (entry.existed) {
-        state.anchorMap[names[index]] = entry.value;
+        state.anchorMap[names[index2]] = entry.value;
       } else {
-        delete state.anchorMap[names[index]];
+        delete state.anchorMap[names[index2]];
       }
     }
   }
@@ -42642,13 +42544,13 @@ function requireLoader() {
     }
   }
   function mergeMappings(state, destination, source, overridableKeys) {
-    if (!common2.isObject(source)) {
+    if (!common22.isObject(source)) {
       throwError(state, "cannot merge mappings; the provided source object is unacceptable");
     }
     chargeMergeWork(state);
     const sourceKeys = Object.keys(source);
-    for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
-      const key = sourceKeys[index];
+    for (let index2 = 0, quantity = sourceKeys.length; index2 < quantity; index2 += 1) {
+      const key = sourceKeys[index2];
       chargeMergeWork(state);
       if (!_hasOwnProperty.call(destination, key)) {
         setProperty(destination, key, source[key]);
@@ -42659,12 +42561,12 @@ function requireLoader() {
   function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
     if (Array.isArray(keyNode)) {
       keyNode = Array.prototype.slice.call(keyNode);
-      for (let index = 0, quantity = keyNode.length; index < quantity; index += 1) {
-        if (Array.isArray(keyNode[index])) {
+      for (let index2 = 0, quantity = keyNode.length; index2 < quantity; index2 += 1) {
+        if (Array.isArray(keyNode[index2])) {
           throwError(state, "nested arrays are not supported inside keys");
         }
-        if (typeof keyNode === "object" && _class(keyNode[index]) === "[object Object]") {
-          keyNode[index] = "[object Object]";
+        if (typeof keyNode === "object" && _class(keyNode[index2]) === "[object Object]") {
+          keyNode[index2] = "[object Object]";
         }
       }
     }
@@ -42680,8 +42582,8 @@ function requireLoader() {
         if (valueNode.length > 100) {
           throwError(state, "abnormal merge sequence size");
         }
-        for (let index = 0, quantity = valueNode.length; index < quantity; index += 1) {
-          mergeMappings(state, _result, valueNode[index], overridableKeys);
+        for (let index2 = 0, quantity = valueNode.length; index2 < quantity; index2 += 1) {
+          mergeMappings(state, _result, valueNode[index2], overridableKeys);
         }
       } else {
         mergeMappings(state, _result, valueNode, overridableKeys);
@@ -42763,7 +42665,7 @@ function requireLoader() {
     if (count === 1) {
       state.result += " ";
     } else if (count > 1) {
-      state.result += common2.repeat("\n", count - 1);
+      state.result += common22.repeat("\n", count - 1);
     }
   }
   function readPlainScalar(state, nodeIndent, withinFlowCollection) {
@@ -42943,7 +42845,7 @@ function requireLoader() {
     let terminator;
     let isPair;
     let isExplicitPair;
-    let isMapping2;
+    let isMapping3;
     const overridableKeys = /* @__PURE__ */ Object.create(null);
     let keyNode;
     let keyTag;
@@ -42951,11 +42853,11 @@ function requireLoader() {
     let ch = state.input.charCodeAt(state.position);
     if (ch === 91) {
       terminator = 93;
-      isMapping2 = false;
+      isMapping3 = false;
       _result = [];
     } else if (ch === 123) {
       terminator = 125;
-      isMapping2 = true;
+      isMapping3 = true;
       _result = {};
     } else {
       return false;
@@ -42971,7 +42873,7 @@ function requireLoader() {
         state.position++;
         state.tag = _tag;
         state.anchor = _anchor;
-        state.kind = isMapping2 ? "mapping" : "sequence";
+        state.kind = isMapping3 ? "mapping" : "sequence";
         state.result = _result;
         return true;
       } else if (!readNext) {
@@ -43004,7 +42906,7 @@ function requireLoader() {
         composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
         valueNode = state.result;
       }
-      if (isMapping2) {
+      if (isMapping3) {
         storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos);
       } else if (isPair) {
         _result.push(storeMappingPair(state, null, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos));
@@ -43092,7 +42994,7 @@ function requireLoader() {
       }
       if (state.lineIndent < textIndent) {
         if (chomping === CHOMPING_KEEP) {
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
         } else if (chomping === CHOMPING_CLIP) {
           if (didReadContent) {
             state.result += "\n";
@@ -43103,19 +43005,19 @@ function requireLoader() {
       if (folding) {
         if (isWhiteSpace(ch)) {
           atMoreIndented = true;
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
         } else if (atMoreIndented) {
           atMoreIndented = false;
-          state.result += common2.repeat("\n", emptyLines + 1);
+          state.result += common22.repeat("\n", emptyLines + 1);
         } else if (emptyLines === 0) {
           if (didReadContent) {
             state.result += " ";
           }
         } else {
-          state.result += common2.repeat("\n", emptyLines);
+          state.result += common22.repeat("\n", emptyLines);
         }
       } else {
-        state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
       }
       didReadContent = true;
       detectedIndent = true;
@@ -43693,8 +43595,8 @@ function requireLoader() {
     if (typeof iterator3 !== "function") {
       return documents;
     }
-    for (let index = 0, length = documents.length; index < length; index += 1) {
-      iterator3(documents[index]);
+    for (let index2 = 0, length = documents.length; index2 < length; index2 += 1) {
+      iterator3(documents[index2]);
     }
   }
   function load2(input, options2) {
@@ -43715,7 +43617,7 @@ var hasRequiredDumper;
 function requireDumper() {
   if (hasRequiredDumper) return dumper;
   hasRequiredDumper = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const YAMLException2 = requireException();
   const DEFAULT_SCHEMA2 = require_default();
   const _toString = Object.prototype.toString;
@@ -43784,8 +43686,8 @@ function requireDumper() {
     if (map2 === null) return {};
     const result = {};
     const keys = Object.keys(map2);
-    for (let index = 0, length = keys.length; index < length; index += 1) {
-      let tag = keys[index];
+    for (let index2 = 0, length = keys.length; index2 < length; index2 += 1) {
+      let tag = keys[index2];
       let style = String(map2[tag]);
       if (tag.slice(0, 2) === "!!") {
         tag = "tag:yaml.org,2002:" + tag.slice(2);
@@ -43814,7 +43716,7 @@ function requireDumper() {
     } else {
       throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
     }
-    return "\\" + handle + common2.repeat("0", length - string.length) + string;
+    return "\\" + handle + common22.repeat("0", length - string.length) + string;
   }
   const QUOTING_TYPE_SINGLE = 1;
   const QUOTING_TYPE_DOUBLE = 2;
@@ -43823,7 +43725,7 @@ function requireDumper() {
     this.indent = Math.max(1, options2["indent"] || 2);
     this.noArrayIndent = options2["noArrayIndent"] || false;
     this.skipInvalid = options2["skipInvalid"] || false;
-    this.flowLevel = common2.isNothing(options2["flowLevel"]) ? -1 : options2["flowLevel"];
+    this.flowLevel = common22.isNothing(options2["flowLevel"]) ? -1 : options2["flowLevel"];
     this.styleMap = compileStyleMap(this.schema, options2["styles"] || null);
     this.sortKeys = options2["sortKeys"] || false;
     this.lineWidth = options2["lineWidth"] || 80;
@@ -43841,7 +43743,7 @@ function requireDumper() {
     this.usedDuplicates = null;
   }
   function indentString(string, spaces) {
-    const ind = common2.repeat(" ", spaces);
+    const ind = common22.repeat(" ", spaces);
     let position = 0;
     let result = "";
     const length = string.length;
@@ -43861,11 +43763,11 @@ function requireDumper() {
     return result;
   }
   function generateNextLine(state, level) {
-    return "\n" + common2.repeat(" ", state.indent * level);
+    return "\n" + common22.repeat(" ", state.indent * level);
   }
   function testImplicitResolving(state, str2) {
-    for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
-      const type2 = state.implicitTypes[index];
+    for (let index2 = 0, length = state.implicitTypes.length; index2 < length; index2 += 1) {
+      const type2 = state.implicitTypes[index2];
       if (type2.resolve(str2)) {
         return true;
       }
@@ -44092,10 +43994,10 @@ function requireDumper() {
   function writeFlowSequence(state, level, object) {
     let _result = "";
     const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
+    for (let index2 = 0, length = object.length; index2 < length; index2 += 1) {
+      let value = object[index2];
       if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
+        value = state.replacer.call(object, String(index2), value);
       }
       if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
         if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
@@ -44108,10 +44010,10 @@ function requireDumper() {
   function writeBlockSequence(state, level, object, compact) {
     let _result = "";
     const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
+    for (let index2 = 0, length = object.length; index2 < length; index2 += 1) {
+      let value = object[index2];
       if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
+        value = state.replacer.call(object, String(index2), value);
       }
       if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
         if (!compact || _result !== "") {
@@ -44132,11 +44034,11 @@ function requireDumper() {
     let _result = "";
     const _tag = state.tag;
     const objectKeyList = Object.keys(object);
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+    for (let index2 = 0, length = objectKeyList.length; index2 < length; index2 += 1) {
       let pairBuffer = "";
       if (_result !== "") pairBuffer += ", ";
       if (state.condenseFlow) pairBuffer += '"';
-      const objectKey = objectKeyList[index];
+      const objectKey = objectKeyList[index2];
       let objectValue = object[objectKey];
       if (state.replacer) {
         objectValue = state.replacer.call(object, objectKey, objectValue);
@@ -44166,12 +44068,12 @@ function requireDumper() {
     } else if (state.sortKeys) {
       throw new YAMLException2("sortKeys must be a boolean or a function");
     }
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+    for (let index2 = 0, length = objectKeyList.length; index2 < length; index2 += 1) {
       let pairBuffer = "";
       if (!compact || _result !== "") {
         pairBuffer += generateNextLine(state, level);
       }
-      const objectKey = objectKeyList[index];
+      const objectKey = objectKeyList[index2];
       let objectValue = object[objectKey];
       if (state.replacer) {
         objectValue = state.replacer.call(object, objectKey, objectValue);
@@ -44207,8 +44109,8 @@ function requireDumper() {
   }
   function detectType(state, object, explicit) {
     const typeList = explicit ? state.explicitTypes : state.implicitTypes;
-    for (let index = 0, length = typeList.length; index < length; index += 1) {
-      const type2 = typeList[index];
+    for (let index2 = 0, length = typeList.length; index2 < length; index2 += 1) {
+      const type2 = typeList[index2];
       if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
         if (explicit) {
           if (type2.multi && type2.representName) {
@@ -44322,17 +44224,17 @@ function requireDumper() {
     const duplicatesIndexes = [];
     inspectNode(object, objects, duplicatesIndexes);
     const length = duplicatesIndexes.length;
-    for (let index = 0; index < length; index += 1) {
-      state.duplicates.push(objects[duplicatesIndexes[index]]);
+    for (let index2 = 0; index2 < length; index2 += 1) {
+      state.duplicates.push(objects[duplicatesIndexes[index2]]);
     }
     state.usedDuplicates = new Array(length);
   }
   function inspectNode(object, objects, duplicatesIndexes) {
     if (object !== null && typeof object === "object") {
-      const index = objects.indexOf(object);
-      if (index !== -1) {
-        if (duplicatesIndexes.indexOf(index) === -1) {
-          duplicatesIndexes.push(index);
+      const index2 = objects.indexOf(object);
+      if (index2 !== -1) {
+        if (duplicatesIndexes.indexOf(index2) === -1) {
+          duplicatesIndexes.push(index2);
         }
       } else {
         objects.push(object);
@@ -44879,8 +44781,8 @@ function lazyLocator(text) {
     return map2.locate(pointer);
   };
 }
-function finding(path, at, rule9, message) {
-  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule9, message };
+function finding(path, at, rule10, message) {
+  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule10, message };
 }
 function resultPathFindings(where, data, locate) {
   const out = [];
@@ -45018,6 +44920,150 @@ function createView(tree) {
   };
 }
 
+// registry/errors.ts
+var MedperfError = class extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+  code;
+};
+var NotFoundError = class extends MedperfError {
+  constructor(message) {
+    super("not-found", message);
+  }
+};
+
+// registry/rules/util.ts
+function findingAt(rule10, path, record, pointer, message) {
+  const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
+  return { path, line, column, rule: rule10, message };
+}
+function dottedPointer(pointer) {
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
+}
+function escapePointerKey(key) {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function orList(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+async function benchmarkNames(view) {
+  const files2 = await view.tree.list("benchmarks/");
+  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
+}
+function memoized(view) {
+  const memo = (fn) => {
+    const cache = /* @__PURE__ */ new Map();
+    return (a) => {
+      let p = cache.get(a);
+      if (!p) {
+        p = fn(a);
+        cache.set(a, p);
+      }
+      return p;
+    };
+  };
+  const has = memo((p) => view.tree.has(p));
+  const tree = {
+    label: view.tree.label,
+    list: (prefix) => view.tree.list(prefix),
+    read: (p) => view.tree.read(p),
+    has
+  };
+  return {
+    tree,
+    record: (p) => view.record(p),
+    registryConfig: () => view.registryConfig(),
+    cube: memo((id) => view.cube(id)),
+    dataset: memo((id) => view.dataset(id)),
+    benchmark: memo((name2) => view.benchmark(name2)),
+    modelAssociation: (b, m) => view.modelAssociation(b, m),
+    datasetAssociation: (b, d) => view.datasetAssociation(b, d),
+    person: memo((login) => view.person(login))
+  };
+}
+
+// registry/metrics.ts
+var common2 = schemas.find((s) => String(s.$id).endsWith(":common"));
+var METRIC_KEY = new RegExp(common2.$defs.metricKey.pattern);
+var METRIC_NAME = new RegExp(common2.$defs.metricName.pattern);
+var isMapping = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function metricEntries(metrics) {
+  const out = [];
+  const walk = (value, keys) => {
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      const at = [...keys, key];
+      if (isMapping(v) && Object.keys(v).length) walk(v, at);
+      else out.push({ name: at.join("."), keys: at, value: v });
+    }
+  };
+  if (isMapping(metrics)) walk(metrics, []);
+  return out;
+}
+var isMetricNumber = (v) => typeof v === "number" && Number.isFinite(v);
+function flattenMetrics(metrics) {
+  const out = /* @__PURE__ */ new Map();
+  for (const { name: name2, value } of metricEntries(metrics)) {
+    if (isMetricNumber(value) && !out.has(name2)) out.set(name2, value);
+  }
+  return out;
+}
+function prefixesOf(declared) {
+  const out = /* @__PURE__ */ new Set();
+  for (const name2 of declared) {
+    for (let i = name2.indexOf("."); i > 0; i = name2.indexOf(".", i + 1)) out.add(name2.slice(0, i));
+    out.add(name2);
+  }
+  return out;
+}
+var prefixCache = /* @__PURE__ */ new WeakMap();
+function allDeclared(metrics, declared) {
+  const seen = /* @__PURE__ */ new Set();
+  const walk = (value, prefix) => {
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      const name2 = prefix + key;
+      if (isMapping(v)) {
+        if (!Object.keys(v).length || !walk(v, `${name2}.`)) return false;
+      } else {
+        if (!declared.has(name2) || seen.has(name2)) return false;
+        seen.add(name2);
+      }
+    }
+    return true;
+  };
+  return !isMapping(metrics) || walk(metrics, "");
+}
+function metricProblems(metrics, declared) {
+  if (allDeclared(metrics, declared)) return [];
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  const reported = /* @__PURE__ */ new Set();
+  let prefixes = prefixCache.get(declared);
+  if (!prefixes) prefixCache.set(declared, prefixes = prefixesOf(declared));
+  for (const { name: name2, keys, value } of metricEntries(metrics)) {
+    const at = (n) => keys.slice(0, n).map((k) => `/${escapePointerKey(k)}`).join("");
+    const under = (n) => keys.slice(0, n).join(".");
+    if (!declared.has(name2) || isMapping(value)) {
+      let n = 1;
+      while (n < keys.length && prefixes.has(under(n))) n++;
+      const pointer = at(n);
+      if (reported.has(pointer)) continue;
+      reported.add(pointer);
+      const kind = prefixes.has(under(n)) && isMapping(value) ? "empty" : "undeclared";
+      out.push({ pointer, under: under(n - 1), name: name2, kind });
+    } else if (seen.has(name2)) {
+      out.push({ pointer: at(keys.length), under: under(keys.length - 1), name: name2, kind: "twice" });
+    }
+    seen.add(name2);
+  }
+  return out;
+}
+
 // registry/publication.ts
 var MIN_DATASETS_FOR_MEAN = 2;
 function publication(publish2) {
@@ -45034,30 +45080,6 @@ function publication(publish2) {
 }
 
 // registry/leaderboard.ts
-function metricValue(metrics, path) {
-  const direct = metrics[path];
-  if (typeof direct === "number") return Number.isFinite(direct) ? direct : void 0;
-  for (let i = path.lastIndexOf("."); i > 0; i = path.lastIndexOf(".", i - 1)) {
-    const inner = metrics[path.slice(0, i)];
-    if (inner && typeof inner === "object") {
-      const v = metricValue(inner, path.slice(i + 1));
-      if (v !== void 0) return v;
-    }
-  }
-  return void 0;
-}
-function flattenMetrics(metrics, prefix = "") {
-  const out = {};
-  for (const [key, value] of Object.entries(metrics)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === "number") {
-      if (Number.isFinite(value)) out[path] = value;
-    } else if (value && typeof value === "object") {
-      Object.assign(out, flattenMetrics(value, path));
-    }
-  }
-  return out;
-}
 function mean(values) {
   let sum = 0;
   for (const v of values) sum += v;
@@ -45095,6 +45117,7 @@ function computeLeaderboard(input) {
   const cells = [];
   for (const [model, list] of byModel) {
     const flat = list.map((r) => flattenMetrics(r.record.metrics));
+    const primaryOf = (i) => flat[i].get(primaryMetric);
     const row = {
       rank: null,
       model,
@@ -45111,13 +45134,13 @@ function computeLeaderboard(input) {
       row.withheld = `published once the model has results on ${minDatasets} datasets`;
     } else {
       const names = /* @__PURE__ */ new Set();
-      for (const f of flat) for (const k of Object.keys(f)) names.add(k);
+      for (const f of flat) for (const k of f.keys()) names.add(k);
       for (const name2 of [...names].sort()) {
-        const values = flat.map((f) => f[name2]).filter((v) => v !== void 0);
+        const values = flat.map((f) => f.get(name2)).filter((v) => v !== void 0);
         row.metrics[name2] = mean(values);
         metricSet.add(name2);
       }
-      const primaries = list.map((r) => metricValue(r.record.metrics, primaryMetric)).filter((v) => v !== void 0);
+      const primaries = list.map((_, i) => primaryOf(i)).filter((v) => v !== void 0);
       row.primary = primaries.length ? mean(primaries) : null;
       if (row.primary === null) row.withheld = `no ${primaryMetric} in its results`;
     }
@@ -45127,8 +45150,8 @@ function computeLeaderboard(input) {
         cells.push({
           model,
           dataset: r.dataset,
-          primary: metricValue(r.record.metrics, primaryMetric) ?? null,
-          metrics: flat[i],
+          primary: primaryOf(i) ?? null,
+          metrics: Object.fromEntries(flat[i]),
           partial: r.record.partial,
           executedAt: r.record.provenance.executed_at,
           link: paths.result(input.benchmark, r.dataset, model),
@@ -45159,9 +45182,9 @@ function computeLeaderboard(input) {
     }
   }
   const allDatasets = [.../* @__PURE__ */ new Set([...datasetIds, ...datasets ?? []])].sort();
-  const metricNames = [...metricSet].sort();
-  const primaryIndex = metricNames.indexOf(primaryMetric);
-  if (primaryIndex > 0) metricNames.unshift(...metricNames.splice(primaryIndex, 1));
+  const metricNames2 = [...metricSet].sort();
+  const primaryIndex = metricNames2.indexOf(primaryMetric);
+  if (primaryIndex > 0) metricNames2.unshift(...metricNames2.splice(primaryIndex, 1));
   const board = {
     benchmark: input.benchmark,
     name: record.name,
@@ -45170,7 +45193,7 @@ function computeLeaderboard(input) {
     direction: policy.direction,
     counts: { models: byModel.size, datasets: allDatasets.length, results: results.length },
     lastUpdate,
-    metricNames,
+    metricNames: metricNames2,
     rows,
     datasets: allDatasets.map((id) => ({
       id,
@@ -45365,50 +45388,135 @@ function sortFindings(findings) {
   return [...findings].sort(compareFindings);
 }
 
-// registry/rules/util.ts
-function findingAt(rule9, path, record, pointer, message) {
-  const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
-  return { path, line, column, rule: rule9, message };
-}
-function orList(items) {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
-}
-async function benchmarkNames(view) {
-  const files2 = await view.tree.list("benchmarks/");
-  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
-}
-function memoized(view) {
-  const memo = (fn) => {
-    const cache = /* @__PURE__ */ new Map();
-    return (a) => {
-      let p = cache.get(a);
-      if (!p) {
-        p = fn(a);
-        cache.set(a, p);
+// registry/declarations.ts
+var byTree = /* @__PURE__ */ new WeakMap();
+function index(view) {
+  let p = byTree.get(view.tree);
+  if (!p) {
+    p = (async () => {
+      const out = /* @__PURE__ */ new Map();
+      for (const name2 of await benchmarkNames(view)) {
+        const bench = await view.benchmark(name2);
+        if (!bench) continue;
+        const prep = bench.data.data_preparation_mlcube;
+        let list = out.get(prep);
+        if (!list) out.set(prep, list = []);
+        list.push({ benchmark: name2, names: bench.data.statistics_names });
       }
-      return p;
-    };
-  };
-  const has = memo((p) => view.tree.has(p));
-  const tree = {
-    label: view.tree.label,
-    list: (prefix) => view.tree.list(prefix),
-    read: (p) => view.tree.read(p),
-    has
-  };
+      return out;
+    })();
+    byTree.set(view.tree, p);
+  }
+  return p;
+}
+async function statisticsDeclaration(view, preparator) {
+  const list = (await index(view)).get(preparator) ?? [];
+  const declaring = list.filter((b) => b.names);
   return {
-    tree,
-    record: (p) => view.record(p),
-    registryConfig: () => view.registryConfig(),
-    cube: memo((id) => view.cube(id)),
-    dataset: memo((id) => view.dataset(id)),
-    benchmark: memo((name2) => view.benchmark(name2)),
-    modelAssociation: (b, m) => view.modelAssociation(b, m),
-    datasetAssociation: (b, d) => view.datasetAssociation(b, d),
-    person: memo((login) => view.person(login))
+    benchmarks: list.map((b) => b.benchmark),
+    declaring: declaring.map((b) => b.benchmark),
+    names: declaring.length ? [...new Set(declaring.flatMap((b) => b.names))] : void 0
   };
 }
+
+// registry/rules/declared-names.ts
+function shown(names) {
+  if (!names.length) return "none";
+  const head = names.slice(0, 8).join(", ");
+  return names.length > 8 ? `${head} and ${names.length - 8} more` : head;
+}
+var fix = (benchmark) => `medperf-git benchmark declare-names -b ${benchmark}`;
+function problemMessage(p, block, what, declaredBy, declared, remedy) {
+  const parent = p.under ? `${dottedPointer(block)}.${p.under}` : dottedPointer(block);
+  switch (p.kind) {
+    case "empty":
+      return `a name under ${parent} holds nothing: ${what} are names declared by ${declaredBy} with a number each; remove it`;
+    case "twice":
+      return `${dottedPointer(block)}.${p.name} is given twice (nested and with dots): one ${what === "statistics" ? "statistic" : "metric"}, one number; keep one of them`;
+    default:
+      return `a name under ${parent} is not one that ${declaredBy} declares (${shown(declared)}): ${what} hold only the names their benchmark declares, so no text of the data leaves the hospital; ${remedy}`;
+  }
+}
+var sets = /* @__PURE__ */ new WeakMap();
+function asSet(names) {
+  let set4 = sets.get(names);
+  if (!set4) sets.set(names, set4 = new Set(names));
+  return set4;
+}
+var rule = {
+  id: "declared-names",
+  async check(ctx) {
+    const head = memoized(ctx.head);
+    const out = [];
+    for (const path of ctx.changed) {
+      const rec = await ctx.head.record(path);
+      if (!rec) continue;
+      const report = (pointer, message) => out.push(findingAt("declared-names", path, rec, pointer, message));
+      const where = rec.where;
+      if (where.kind === "benchmark") {
+        const data = rec.data;
+        const missing = [!data.metric_names && "metric_names", !data.statistics_names && "statistics_names"].filter((f) => !!f);
+        if (missing.length) {
+          report(
+            "",
+            `the benchmark ${where.benchmark} declares no ${missing.join(" and no ")}: results, compatibility tests and dataset statistics may hold only the names their benchmark declares, so until it does none is accepted; its committee runs \`${fix(where.benchmark)}\`, which takes them from the metrics cube and the data preparator on the demo dataset (and from the records already merged) and opens the pull request that adds them`
+          );
+        }
+        const primary = data.results_policy.primary_metric;
+        if (data.metric_names && !data.metric_names.includes(primary)) {
+          report(
+            "/results_policy/primary_metric",
+            `the primary metric ${primary} is not one of the benchmark's metric_names (${shown(data.metric_names)}): rank on a declared metric, or declare it`
+          );
+        }
+        continue;
+      }
+      if (where.kind === "result" || where.kind === "model-association" || where.kind === "dataset-association") {
+        const benchmark = where.benchmark;
+        const bench = await head.benchmark(benchmark);
+        if (!bench) continue;
+        const block = where.kind === "result" ? "/metrics" : "/compatibility_test/metrics";
+        const metrics = where.kind === "result" ? rec.data.metrics : rec.data.compatibility_test.metrics;
+        const declared = bench.data.metric_names;
+        if (!declared) {
+          if (Object.keys(metrics).length) {
+            report(
+              block,
+              `the benchmark ${benchmark} declares no metric_names yet, so no metric can be accepted: ask its committee (${orList(bench.data.committee)}) to run \`${fix(benchmark)}\`, then submit again`
+            );
+          }
+          continue;
+        }
+        const remedy = where.kind === "result" ? `remove it (\`medperf-git run\` writes only declared names), or ask the committee of ${benchmark} to declare it` : `remove it, or ask the committee of ${benchmark} to declare it`;
+        for (const p of metricProblems(metrics, asSet(declared))) {
+          report(block + p.pointer, problemMessage(p, block, "metrics", `the benchmark ${benchmark}`, declared, remedy));
+        }
+        continue;
+      }
+      if (where.kind === "dataset") {
+        const data = rec.data;
+        const statistics = data.statistics;
+        if (!statistics || !Object.keys(statistics).length) continue;
+        const prep = data.data_preparation_mlcube;
+        const declaration = await statisticsDeclaration(ctx.head, prep);
+        if (!declaration.names) {
+          report(
+            "/statistics",
+            declaration.benchmarks.length ? `no benchmark that prepares data with ${prep} declares statistics_names yet, so no statistic can be accepted: ask the committee to run ${orList(declaration.benchmarks.map((b) => `\`${fix(b)}\``))}, then submit again` : `no benchmark prepares data with ${prep}, so no benchmark declares the names its statistics may hold: statistics are published only under names a benchmark declares; remove them, or prepare the data with a benchmark's data preparator`
+          );
+          continue;
+        }
+        const declared = declaration.names;
+        const by = declaration.declaring.length === 1 ? `the benchmark ${declaration.declaring[0]}` : `a benchmark preparing data with ${prep}`;
+        const remedy = `remove it (\`medperf-git dataset set-operational\` writes only declared names), or ask the committee to declare it`;
+        for (const p of metricProblems(statistics, asSet(declared))) {
+          report("/statistics" + p.pointer, problemMessage(p, "/statistics", "statistics", by, declared, remedy));
+        }
+      }
+    }
+    return out;
+  }
+};
 
 // registry/rules/immutability.ts
 function cubeHashes(c) {
@@ -45447,7 +45555,7 @@ function rotationFindings(old, now, at) {
   }
   return out;
 }
-var rule = {
+var rule2 = {
   id: "immutability",
   async check(ctx) {
     const { base, head } = ctx;
@@ -45543,7 +45651,7 @@ async function auxiliaryFindings(tree, path) {
   }
   return [];
 }
-var rule2 = {
+var rule3 = {
   id: "layout",
   async check(ctx) {
     const out = [];
@@ -45659,7 +45767,7 @@ async function initiatedBy(path, base, head, author) {
     findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
   ];
 }
-var rule3 = {
+var rule4 = {
   id: "ownership",
   async check(ctx) {
     const { base, author, head } = ctx;
@@ -45691,7 +45799,6 @@ function resolve(node) {
   return n;
 }
 var METRICS_REF = `${schemaId("common")}#/$defs/metrics`;
-var METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId("common")}#/$defs/metricKey` }).pattern));
 function shapeOf(schema2) {
   if (schema2.$ref === METRICS_REF) return { metrics: true, closed: true };
   const node = resolve(schema2);
@@ -45721,31 +45828,29 @@ var SHAPES = {
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`
   }
 };
-var dotted = (pointer) => pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
-var escape2 = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
 function describe2(value) {
   if (typeof value === "string") return "text";
   if (value === null) return "empty";
   if (Array.isArray(value)) return "a list";
   return `a ${typeof value}`;
 }
-var isMapping = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+var isMapping2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 function checkNumbers(value, pointer, what, report) {
-  if (!isMapping(value)) {
-    report(pointer, `${dotted(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
+  if (!isMapping2(value)) {
+    report(pointer, `${dottedPointer(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
   for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape2(key)}`;
+    const at = `${pointer}/${escapePointerKey(key)}`;
     if (!METRIC_KEY.test(key)) {
       report(
         at,
-        `a name under ${dotted(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY.source}), so they cannot carry free text`
+        `a name under ${dottedPointer(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY.source}), so they cannot carry free text`
       );
     }
     if (typeof v === "number") continue;
-    if (isMapping(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dotted(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    if (isMapping2(v)) checkNumbers(v, at, what, report);
+    else report(at, `${dottedPointer(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 function checkShape(value, shape, pointer, kind, report) {
@@ -45753,14 +45858,14 @@ function checkShape(value, shape, pointer, kind, report) {
     checkNumbers(value, pointer, pointer === "/statistics" ? "statistics" : "metrics", report);
     return;
   }
-  if (!shape.fields || !isMapping(value)) return;
+  if (!shape.fields || !isMapping2(value)) return;
   for (const key in value) {
     const sub = shape.fields.get(key);
     if (sub) {
-      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escape2(key)}`, kind, report);
+      if (sub.metrics || sub.fields) checkShape(value[key], sub, `${pointer}/${escapePointerKey(key)}`, kind, report);
     } else if (shape.closed) {
-      const where = pointer ? `${dotted(pointer)} of ${kind.label}` : kind.label;
-      report(`${pointer}/${escape2(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
+      const where = pointer ? `${dottedPointer(pointer)} of ${kind.label}` : kind.label;
+      report(`${pointer}/${escapePointerKey(key)}`, `${key} is not a field of ${where}: ${kind.publishes}; remove it`);
     }
   }
 }
@@ -45786,7 +45891,7 @@ function commentFindings(text, label, report) {
   }
 }
 var DATA_OWNER_KINDS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result"]);
-var rule4 = {
+var rule5 = {
   id: "privacy",
   async check(ctx) {
     const out = [];
@@ -46039,8 +46144,8 @@ async function danglingAfterDeletion(ctx, path) {
   } else if (gone.where.kind === "model-association" || gone.where.kind === "dataset-association") {
     const results = await resultsOfAssociation(ctx, gone);
     if (results.length) {
-      const shown = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
-      users.push(`${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown}); results are never deleted, so the association stays`);
+      const shown2 = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
+      users.push(`${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown2}); results are never deleted, so the association stays`);
     }
   } else if (gone.where.kind === "benchmark") {
     const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;
@@ -46050,7 +46155,7 @@ async function danglingAfterDeletion(ctx, path) {
   }
   return users.map((why) => findingAt("references", path, void 0, "", `${path} cannot be deleted: ${why}`));
 }
-var rule5 = {
+var rule6 = {
   id: "references",
   async check(ctx) {
     const out = [];
@@ -46074,7 +46179,7 @@ function committeeOf2(benchmark, rec) {
 async function approved(approvals, path) {
   return approvals.tree.has(path);
 }
-var rule6 = {
+var rule7 = {
   id: "result-preconditions",
   async check(ctx) {
     const head = memoized(ctx.head);
@@ -46123,7 +46228,7 @@ var rule6 = {
 };
 
 // registry/rules/schema.ts
-var rule7 = {
+var rule8 = {
   id: "schema",
   async check(ctx) {
     const out = [];
@@ -46190,7 +46295,7 @@ function signingKeyAt(person, version) {
 function howToSign(benchmark) {
   return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
 }
-var rule8 = {
+var rule9 = {
   id: "signature",
   async check(ctx) {
     const keys = memoized(ctx.base ?? ctx.head);
@@ -46260,7 +46365,7 @@ var rule8 = {
 };
 
 // registry/rules/index.ts
-var rules = [rule7, rule2, rule5, rule3, rule, rule4, rule8, rule6];
+var rules = [rule8, rule3, rule6, rule4, rule2, rule5, rule, rule9, rule7];
 
 // registry/validate.ts
 function dedupe(findings) {
@@ -46274,7 +46379,7 @@ function dedupe(findings) {
 }
 async function run(ctx) {
   const out = [];
-  for (const rule9 of rules) out.push(...await rule9.check(ctx));
+  for (const rule10 of rules) out.push(...await rule10.check(ctx));
   return sortFindings(dedupe(out));
 }
 async function validateChange(opts) {
@@ -46363,13 +46468,13 @@ function removeHook(state, name2, method) {
   if (!state.registry[name2]) {
     return;
   }
-  const index = state.registry[name2].map((registered) => {
+  const index2 = state.registry[name2].map((registered) => {
     return registered.orig;
   }).indexOf(method);
-  if (index === -1) {
+  if (index2 === -1) {
     return;
   }
-  state.registry[name2].splice(index, 1);
+  state.registry[name2].splice(index2, 1);
 }
 
 // node_modules/before-after-hook/index.js
@@ -46767,12 +46872,12 @@ function parse2(header, options2) {
   while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
     valueStart++;
   }
-  let index = valueStart;
+  let index2 = valueStart;
   let typeFlags = 0;
   let whitespace = -1;
   let stop = options2?.parameters === false ? COMMA_FLAG : 0;
-  while (index < len) {
-    const code = header.charCodeAt(index);
+  while (index2 < len) {
+    const code = header.charCodeAt(index2);
     const flags = CHAR_MAP[code];
     if ((flags & stopFlags) !== 0) {
       stop |= flags & COMMA_FLAG;
@@ -46780,33 +46885,33 @@ function parse2(header, options2) {
     }
     if ((flags & OWS) !== 0) {
       if (whitespace === -1)
-        whitespace = index;
+        whitespace = index2;
     } else {
       whitespace = -1;
     }
     typeFlags |= code & NON_ASCII | flags;
-    index++;
+    index2++;
   }
-  const valueEnd = whitespace === -1 ? index : whitespace;
+  const valueEnd = whitespace === -1 ? index2 : whitespace;
   const value = header.slice(valueStart, valueEnd);
   const type2 = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-  if (index === len || stop !== 0) {
-    return { type: type2, index, parameters: new NullObject() };
+  if (index2 === len || stop !== 0) {
+    return { type: type2, index: index2, parameters: new NullObject() };
   }
-  return parseParameters(header, type2, index, len, stopFlags);
+  return parseParameters(header, type2, index2, len, stopFlags);
 }
-function parseParameters(header, type2, index, len, stopFlags) {
+function parseParameters(header, type2, index2, len, stopFlags) {
   const parameters = new NullObject();
-  parameter: while (index < len) {
-    index++;
-    while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-      index++;
+  parameter: while (index2 < len) {
+    index2++;
+    while ((CHAR_MAP[header.charCodeAt(index2)] & OWS) !== 0) {
+      index2++;
     }
-    const keyStart = index;
+    const keyStart = index2;
     let keyFlags = 0;
     let keyWhitespace = -1;
-    while (index < len) {
-      const code = header.charCodeAt(index);
+    while (index2 < len) {
+      const code = header.charCodeAt(index2);
       const flags = CHAR_MAP[code];
       if ((flags & stopFlags) !== 0) {
         if ((flags & COMMA_FLAG) !== 0)
@@ -46814,51 +46919,51 @@ function parseParameters(header, type2, index, len, stopFlags) {
         continue parameter;
       }
       if (code === EQ) {
-        const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+        const keyEnd = keyWhitespace === -1 ? index2 : keyWhitespace;
         const value = header.slice(keyStart, keyEnd);
         const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-        index++;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-          index++;
+        index2++;
+        while ((CHAR_MAP[header.charCodeAt(index2)] & OWS) !== 0) {
+          index2++;
         }
-        if (index < len && header.charCodeAt(index) === DQUOTE) {
-          const quotedStart = ++index;
+        if (index2 < len && header.charCodeAt(index2) === DQUOTE) {
+          const quotedStart = ++index2;
           let escaped = false;
-          while (index < len) {
-            const code2 = header.charCodeAt(index);
+          while (index2 < len) {
+            const code2 = header.charCodeAt(index2);
             if (code2 === DQUOTE) {
               if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index2) : header.slice(quotedStart, index2);
               }
-              index++;
+              index2++;
               let stop2 = 0;
-              while (index < len) {
-                const code3 = header.charCodeAt(index);
+              while (index2 < len) {
+                const code3 = header.charCodeAt(index2);
                 const flags2 = CHAR_MAP[code3];
                 if ((flags2 & stopFlags) !== 0) {
                   stop2 = flags2 & COMMA_FLAG;
                   break;
                 }
-                index++;
+                index2++;
               }
               if (stop2 !== 0)
                 break parameter;
               continue parameter;
             }
-            if (code2 === BSLASH && index + 1 < len) {
+            if (code2 === BSLASH && index2 + 1 < len) {
               escaped = true;
-              index += 2;
+              index2 += 2;
               continue;
             }
-            index++;
+            index2++;
           }
           continue parameter;
         }
-        const valueStart = index;
+        const valueStart = index2;
         let stop = 0;
         let valueWhitespace = -1;
-        while (index < len) {
-          const code2 = header.charCodeAt(index);
+        while (index2 < len) {
+          const code2 = header.charCodeAt(index2);
           const flags2 = CHAR_MAP[code2];
           if ((flags2 & stopFlags) !== 0) {
             stop = flags2 & COMMA_FLAG;
@@ -46866,14 +46971,14 @@ function parseParameters(header, type2, index, len, stopFlags) {
           }
           if ((flags2 & OWS) !== 0) {
             if (valueWhitespace === -1)
-              valueWhitespace = index;
+              valueWhitespace = index2;
           } else {
             valueWhitespace = -1;
           }
-          index++;
+          index2++;
         }
         if (parameters[key] === void 0) {
-          const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+          const valueEnd = valueWhitespace === -1 ? index2 : valueWhitespace;
           parameters[key] = header.slice(valueStart, valueEnd);
         }
         if (stop !== 0)
@@ -46882,22 +46987,22 @@ function parseParameters(header, type2, index, len, stopFlags) {
       }
       if ((flags & OWS) !== 0) {
         if (keyWhitespace === -1)
-          keyWhitespace = index;
+          keyWhitespace = index2;
       } else {
         keyWhitespace = -1;
       }
       keyFlags |= code & NON_ASCII | flags;
-      index++;
+      index2++;
     }
   }
-  return { type: type2, index, parameters };
+  return { type: type2, index: index2, parameters };
 }
 function unescapeQuotedPairs(str2, start, end) {
   let result = "";
-  for (let index = start; index < end; index++) {
-    if (str2.charCodeAt(index) === BSLASH) {
-      result += str2.slice(start, index);
-      start = ++index;
+  for (let index2 = start; index2 < end; index2++) {
+    if (str2.charCodeAt(index2) === BSLASH) {
+      result += str2.slice(start, index2);
+      start = ++index2;
     }
   }
   return result + str2.slice(start, end);
@@ -50615,34 +50720,34 @@ function routeMatcher(paths2) {
 var regex = routeMatcher(triggers_notification_paths_default);
 var triggersNotification = regex.test.bind(regex);
 var groups = {};
-var createGroups = function(Bottleneck3, common2) {
+var createGroups = function(Bottleneck3, common3) {
   groups.global = new Bottleneck3.Group({
     id: "octokit-global",
     maxConcurrent: 10,
-    ...common2
+    ...common3
   });
   groups.auth = new Bottleneck3.Group({
     id: "octokit-auth",
     maxConcurrent: 1,
-    ...common2
+    ...common3
   });
   groups.search = new Bottleneck3.Group({
     id: "octokit-search",
     maxConcurrent: 1,
     minTime: 2e3,
-    ...common2
+    ...common3
   });
   groups.write = new Bottleneck3.Group({
     id: "octokit-write",
     maxConcurrent: 1,
     minTime: 1e3,
-    ...common2
+    ...common3
   });
   groups.notifications = new Bottleneck3.Group({
     id: "octokit-notifications",
     maxConcurrent: 1,
     minTime: 3e3,
-    ...common2
+    ...common3
   });
 };
 function throttling(octokit, octokitOptions) {
@@ -50657,9 +50762,9 @@ function throttling(octokit, octokitOptions) {
   if (!enabled) {
     return {};
   }
-  const common2 = { timeout };
+  const common3 = { timeout };
   if (typeof connection !== "undefined") {
-    common2.connection = connection;
+    common3.connection = connection;
   }
   const state = Object.assign(
     {
@@ -50691,7 +50796,7 @@ function throttling(octokit, octokitOptions) {
     }
     initialized = true;
     if (groups.global == null) {
-      createGroups(Bottleneck3, common2);
+      createGroups(Bottleneck3, common3);
     }
     state.global = state.global ?? groups.global;
     state.auth = state.auth ?? groups.auth;
@@ -50801,8 +50906,8 @@ function urlBuilderAuthorize(base, options2) {
     if (k !== "scopes") return true;
     if (options2.clientType === "github-app") return false;
     return !Array.isArray(options2[k]) || options2[k].length > 0;
-  }).map((key) => [map2[key], `${options2[key]}`]).forEach(([key, value], index) => {
-    url += index === 0 ? `?` : "&";
+  }).map((key) => [map2[key], `${options2[key]}`]).forEach(([key, value], index2) => {
+    url += index2 === 0 ? `?` : "&";
     url += `${key}=${encodeURIComponent(value)}`;
   });
   return url;
@@ -51409,17 +51514,17 @@ async function auth4(state, authOptions) {
     };
     return authOptions.factory(options2);
   }
-  const common2 = {
+  const common3 = {
     clientId: state.clientId,
     clientSecret: state.clientSecret,
     request: state.request,
     ...authOptions
   };
   const userAuth = state.clientType === "oauth-app" ? await createOAuthUserAuth({
-    ...common2,
+    ...common3,
     clientType: state.clientType
   }) : await createOAuthUserAuth({
-    ...common2,
+    ...common3,
     clientType: state.clientType
   });
   return userAuth();
@@ -53659,21 +53764,6 @@ function onSecondaryRateLimit(retryAfter, options2, octokit) {
 var App2 = App.defaults({ Octokit: Octokit2 });
 var OAuthApp2 = OAuthApp.defaults({ Octokit: Octokit2 });
 
-// registry/errors.ts
-var MedperfError = class extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-    this.name = new.target.name;
-  }
-  code;
-};
-var NotFoundError = class extends MedperfError {
-  constructor(message) {
-    super("not-found", message);
-  }
-};
-
 // registry/forge/github-rest.ts
 function restClient(options2) {
   const unit = options2.retryUnitMs ?? 1e3;
@@ -53879,11 +53969,11 @@ function jobSummary(report) {
 }
 function commentBody(opts) {
   const limit = opts.limit ?? COMMENT_LIMIT;
-  const build = (shown2) => {
+  const build = (shown3) => {
     const parts = [COMMENT_MARKER, `### ${headline(opts.findings)}`];
     if (opts.findings.length) {
-      const lines = opts.findings.slice(0, shown2).map((f) => `${f.path} line ${f.line}, column ${f.column}: ${f.message} (${f.rule})`);
-      if (shown2 < opts.findings.length) lines.push(`\u2026 and ${opts.findings.length - shown2} more: see the checks of this pull request`);
+      const lines = opts.findings.slice(0, shown3).map((f) => `${f.path} line ${f.line}, column ${f.column}: ${f.message} (${f.rule})`);
+      if (shown3 < opts.findings.length) lines.push(`\u2026 and ${opts.findings.length - shown3} more: see the checks of this pull request`);
       parts.push(fenced(lines));
     }
     if (opts.preview.length) {
@@ -53894,11 +53984,11 @@ function commentBody(opts) {
     parts.push(`<sub>For commit ${opts.headSha.slice(0, 12)}. This comment is updated on every push.</sub>`);
     return parts.join("\n\n") + "\n";
   };
-  let shown = opts.findings.length;
-  let body = build(shown);
-  while (body.length > limit && shown > 0) {
-    shown = Math.max(0, Math.floor(shown * 0.8) - 1);
-    body = build(shown);
+  let shown2 = opts.findings.length;
+  let body = build(shown2);
+  while (body.length > limit && shown2 > 0) {
+    shown2 = Math.max(0, Math.floor(shown2 * 0.8) - 1);
+    body = build(shown2);
   }
   return body;
 }
@@ -54725,9 +54815,9 @@ function matrix(board) {
       `<rect x="${left + j * cell + 0.5}" y="${top + i * cell + 0.5}" width="${cell - gap - 1}" height="${cell - gap - 1}" fill="url(#waiting)" stroke="currentColor" stroke-width="1" opacity="0.6"><title>${esc(`${p.model} on ${p.dataset}: approved, waiting for a run`)}</title></rect>`
     );
   }
-  const shown = models.length < board.rows.length || datasets.length < board.datasets.length ? `; the first ${models.length} models and ${datasets.length} datasets drawn` : "";
+  const shown2 = models.length < board.rows.length || datasets.length < board.datasets.length ? `; the first ${models.length} models and ${datasets.length} datasets drawn` : "";
   const summary2 = `${board.primaryMetric} of each model on each dataset; ${board.coverage.withResults} of ${board.coverage.pairs} pairs have a result, ${board.coverage.waiting} wait for a run`;
-  return `<figure><svg class="chart matrix" role="img" aria-label="${esc(summary2)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join("")}</svg><figcaption><span class="legend"><span><span class="swatch swatch-worse"></span> ${esc(formatMetric(board.direction === "higher" ? lo : hi))}</span><span><span class="swatch swatch-better"></span> ${esc(formatMetric(board.direction === "higher" ? hi : lo))} (better)</span><span><span class="swatch swatch-waiting"></span> approved, waiting for a run</span></span><span class="muted">${esc(summary2)}${shown}. The table below lists every number.</span></figcaption></figure>`;
+  return `<figure><svg class="chart matrix" role="img" aria-label="${esc(summary2)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join("")}</svg><figcaption><span class="legend"><span><span class="swatch swatch-worse"></span> ${esc(formatMetric(board.direction === "higher" ? lo : hi))}</span><span><span class="swatch swatch-better"></span> ${esc(formatMetric(board.direction === "higher" ? hi : lo))} (better)</span><span><span class="swatch swatch-waiting"></span> approved, waiting for a run</span></span><span class="muted">${esc(summary2)}${shown2}. The table below lists every number.</span></figcaption></figure>`;
 }
 var MATRIX_STYLE = `
 .swatch-worse{background:${VIRIDIS[0]}}
@@ -54880,12 +54970,12 @@ var toKey = function(value) {
 };
 var get3 = function(object, path) {
   path = castPath(path, object);
-  let index = 0;
+  let index2 = 0;
   const length = path.length;
-  while (object != null && index < length) {
-    object = object[toKey(path[index++])];
+  while (object != null && index2 < length) {
+    object = object[toKey(path[index2++])];
   }
-  return index && index === length ? object : void 0;
+  return index2 && index2 === length ? object : void 0;
 };
 
 // node_modules/csv-stringify/lib/utils/is_object.js
@@ -55312,7 +55402,7 @@ var stringifier = function(options2, state, info2) {
         }
         const {
           delimiter,
-          escape: escape3,
+          escape: escape2,
           quote,
           quoted,
           quoted_empty,
@@ -55339,7 +55429,7 @@ var stringifier = function(options2, state, info2) {
           }
           const containsdelimiter = emits_separator(value, [delimiter]);
           const containsQuote = quote !== "" && value.indexOf(quote) >= 0;
-          const containsEscape = value.indexOf(escape3) >= 0 && escape3 !== quote;
+          const containsEscape = value.indexOf(escape2) >= 0 && escape2 !== quote;
           const containsRecordDelimiter = emits_separator(value, [
             record_delimiter,
             ...quote_record_delimiter === false ? [] : ["\n", "\r"]
@@ -55372,10 +55462,10 @@ var stringifier = function(options2, state, info2) {
           }
           const shouldQuote = containsQuote === true || containsdelimiter || containsRecordDelimiter || quoted || quotedString || quotedMatch;
           if (shouldQuote === true && containsEscape === true) {
-            value = value.replaceAll(escape3, () => escape3 + escape3);
+            value = value.replaceAll(escape2, () => escape2 + escape2);
           }
           if (containsQuote === true) {
-            value = value.replaceAll(quote, () => escape3 + quote);
+            value = value.replaceAll(quote, () => escape2 + quote);
           }
           if (shouldQuote === true) {
             value = quote + value + quote;
@@ -55570,8 +55660,8 @@ function plural2(n, word) {
 function when(iso) {
   if (!iso) return '<span class="muted">no results yet</span>';
   const d = new Date(iso);
-  const shown = Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  return `<time datetime="${esc(iso)}">${esc(shown)}</time>`;
+  const shown2 = Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `<time datetime="${esc(iso)}">${esc(shown2)}</time>`;
 }
 function num(value, cls = "") {
   const c = `num${cls ? ` ${cls}` : ""}`;

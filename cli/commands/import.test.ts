@@ -121,6 +121,8 @@ describe('medperf-git import', () => {
     expect(benchmark).toContain('sha256: 71faabd59139bee698010a0ae3a69e16d97bc4f2dde799d9e187b94ff9157c00');
     expect(benchmark).toContain('generated_uid: 730d2474d8f22340d9da89fa2eb925fcb95683e0');
     expect(benchmark).toMatch(/dataset_auto_approval:\n  mode: never/);
+    // The names its records may hold, from what the server's results and tests name.
+    expect(benchmark).toMatch(/metric_names:\n  - AUC\n/);
     // The cube's config is a file the record pins, and it is the server's container_config.
     const url = /container_config:\n  url: (\S+)\n  sha256: ([a-f0-9]{64})/.exec(cnn)!;
     const config = readFileSync(new URL(url[1]!), 'utf8');

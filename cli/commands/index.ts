@@ -47,6 +47,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./auth/status.ts')).AuthStatusCommand,
   },
   {
+    paths: [['benchmark', 'declare-names'], ['benchmark', 'declare_names']],
+    category: 'Benchmark committee',
+    description: 'Declare the metric and statistics names a benchmark accepts, from its cubes and merged records (opens the pull request)',
+    load: async () => (await import('./benchmark/declare-names.ts')).BenchmarkDeclareNamesCommand,
+  },
+  {
     paths: [['benchmark', 'ls']],
     category: 'Benchmark committee',
     description: "List benchmarks: approved, pending the admins' review, and rejected",

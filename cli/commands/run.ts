@@ -1,6 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../registry/errors.ts';
 import { parseRecordPath, paths } from '../../registry/layout.ts';
+import { leftOutLine } from '../../registry/metrics.ts';
 import type { LoadedRecord } from '../../registry/view.ts';
 import { CubeCommand } from '../executors/command.ts';
 import {
@@ -241,6 +242,8 @@ export class RunCommand extends CubeCommand {
         for (const o of send) {
           this.print(`--- ${o.path}`);
           this.print(indent(o.yaml.trimEnd()));
+          const left = leftOutLine(o.left, 'metrics', o.result.benchmark);
+          if (left) this.print(indent(left));
         }
       }
       if (!(await confirm(this.context, `Submit ${send.length} result${send.length === 1 ? '' : 's'} in one pull request?`, { yes: this.yes }))) {

@@ -137,7 +137,7 @@ export class TutorialCommand extends BaseCommand {
     const demo = join(this.home, 'demo', 'demo_data.tar.gz');
     mkdirSync(join(demo, '..'), { recursive: true });
     await buildDemoTarball(demo);
-    this.step(COMMITTEE, 'submits the benchmark: the compatibility test of the three cubes on the demo dataset, then a PR for the admins');
+    this.step(COMMITTEE, 'submits the benchmark: the compatibility test of the three cubes on the demo dataset, which also gives the metric and statistics names it declares, then a PR for the admins');
     await this.medperf(COMMITTEE, [
       'benchmark', 'submit', '--name', BENCHMARK, '--title', 'Chest X-ray classification',
       '--description', 'MedPerf tutorial benchmark: chest X-ray pathologies, ranked by mean AUC.',
@@ -170,7 +170,7 @@ export class TutorialCommand extends BaseCommand {
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
     await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
-    this.step(DATA_OWNER, 'publishes the statistics and marks the dataset operational');
+    this.step(DATA_OWNER, 'publishes the statistics (the names the benchmark declares, nothing else) and marks the dataset operational');
     await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', DATASET]);
     await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
     this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');

@@ -94,6 +94,34 @@ describe('medperf-git validate', () => {
   });
 });
 
+describe('medperf-git validate, declared names', () => {
+  it('with --base refuses statistics and metric names the benchmark does not declare, each at its line', async () => {
+    const dir = committedCopy('topic');
+    edit(dir, P.dataset, '    effusion: 58\n', '    effusion: 58\n    st_mary_ward_3: 1\n');
+    edit(dir, P.result, '  accuracy: 0.826\n', '  accuracy: 0.826\n  Jane_Roe_DOB_1961_04_02_MRN_88123: 1\n');
+    edit(dir, P.result, 'version: 1', 'version: 2');
+    edit(dir, P.result, '2026-11-05T08:00:00Z', '2026-11-21T08:00:00Z');
+    const r = await run(['validate', '--base', 'main', '--author', 'data-owner'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout.filter((l) => !l.startsWith('info:'))).toEqual([
+      `${P.result}:9:3 declared-names a name under metrics is not one that the benchmark chestxray declares (AUC, F1, accuracy): metrics hold only the names their benchmark declares, so no text of the data leaves the hospital; remove it (\`medperf-git run\` writes only declared names), or ask the committee of chestxray to declare it`,
+      `${P.dataset}:14:5 declared-names a name under statistics.labels is not one that the benchmark chestxray declares (num_samples, labels.atelectasis, labels.cardiomegaly, labels.effusion): statistics hold only the names their benchmark declares, so no text of the data leaves the hospital; remove it (\`medperf-git dataset set-operational\` writes only declared names), or ask the committee to declare it`,
+      '2 problems in 2 files (2 changed files checked)',
+    ]);
+  });
+
+  it('gives a benchmark from before the declaration a finding that says how its committee adds it', async () => {
+    const dir = copy();
+    edit(dir, P.benchmark, 'metric_names:\n  - AUC\n  - F1\n  - accuracy\n', '');
+    const r = await run(['validate', '.'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `${P.benchmark}:2:1 declared-names the benchmark chestxray declares no metric_names: results, compatibility tests and dataset statistics may hold only the names their benchmark declares, so until it does none is accepted; its committee runs \`medperf-git benchmark declare-names -b chestxray\`, which takes them from the metrics cube and the data preparator on the demo dataset (and from the records already merged) and opens the pull request that adds them`,
+    );
+    expect(r.stdout.filter((l) => l.includes('declares no metric_names yet'))).toHaveLength(5);
+  });
+});
+
 describe('medperf-git validate --base, outside git', () => {
   it('says clearly that --base needs a git repository', async () => {
     const dir = copy();

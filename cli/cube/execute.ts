@@ -8,7 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
 import type { CubeRecord } from '../../registry/records.ts';
-import { numbersOnly, readYamlFile } from '../datasets.ts';
+import { readYamlFile } from '../datasets.ts';
+import { cleanMetrics } from '../../registry/metrics.ts';
 import { cubeHash } from '../execution.ts';
 import { type Execution, executionKey, type LocalResult, predictionsDir, readCachedResult, writeLocalResult } from '../results.ts';
 import { declaredBuild } from '../runners/docker-build.ts';
@@ -198,8 +199,8 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
       throw modelError ?? error;
     }
     const raw = readYamlFile(join(evaluation, 'results.yaml'), `evaluator's results of ${e.model.id}`);
-    const metrics = numbersOnly(raw);
-    if (!metrics || !Object.keys(metrics).length) {
+    const metrics = cleanMetrics(raw);
+    if (!Object.keys(metrics).length) {
       throw new MedperfError('bad-output', `${join(evaluation, 'results.yaml')}: the evaluator wrote no numeric metrics`);
     }
     return {

@@ -8,6 +8,7 @@
 import { dump } from 'js-yaml';
 import { sha256Hex } from '../hash.ts';
 import { LOGIN, NAME, paths, type RecordKind } from '../layout.ts';
+import { METRIC_NAME, metricNames } from '../metrics.ts';
 import { validateCubeConfig, describeSchemaErrors } from '../schemas.ts';
 
 // --- The server, as its API returns it (the fields the import reads) ---------------------------
@@ -409,11 +410,24 @@ export function planImport(snapshot: ServerSnapshot, options: ImportOptions): Im
     ].find(([, , ok]) => !ok);
     if (missingCube) { refuse(source, `its ${missingCube[0]}, mlcube #${missingCube[1]}, is not imported`); continue; }
     if (!modelOk(b.reference_model)) { refuse(source, `its reference model, model #${b.reference_model}, is not imported`); continue; }
-    const metricNames = new Set<string>();
-    for (const r of server.results) if (r.benchmark === b.id && r.results) for (const k of Object.keys(r.results)) metricNames.add(k);
-    const primary = [...metricNames].sort()[0];
+    // The names its records may hold: what the server's results, compatibility tests and the
+    // statistics of datasets prepared with its preparator name (MedPerf declares none).
+    const names = (blocks: unknown[]) => [...new Set(blocks.flatMap((m) => metricNames(m as Json)))].filter((n) => METRIC_NAME.test(n)).sort();
+    const declaredMetrics = names([
+      ...server.results.filter((r) => r.benchmark === b.id && r.approval_status !== 'REJECTED').map((r) => r.results),
+      ...[...server.modelAssociations, ...server.datasetAssociations].filter((a) => a.benchmark === b.id && a.approval_status !== 'REJECTED').map((a) => a.metadata?.test_result),
+    ]);
+    const declaredStatistics = names(server.datasets.filter((d) => d.data_preparation_mlcube === b.data_preparation_mlcube).map((d) => d.generated_metadata?.statistics));
+    const primary = names(server.results.filter((r) => r.benchmark === b.id).map((r) => r.results))[0];
     if (!primary) { refuse(source, 'no result on the server names a metric, and a registry benchmark needs the primary metric its leaderboard ranks by'); continue; }
+    if (!declaredMetrics.includes(primary)) declaredMetrics.push(primary);
     report.chosen.push({ source, reason: `results_policy: publish aggregate, primary_metric ${primary}, direction higher (MedPerf has no leaderboard policy; change it with a benchmark pull request)` });
+    report.chosen.push({
+      source,
+      reason:
+        `metric_names ${declaredMetrics.join(', ')} and statistics_names ${declaredStatistics.join(', ') || '(none)'}, the names its results, compatibility tests and datasets hold on the server ` +
+        '(MedPerf declares none; data owners wrote these, so the committee reviews them)',
+    });
     const data: Json = { name: b.name };
     if (b.description) data.description = b.description;
     if (b.docs_url) data.docs_url = b.docs_url;
@@ -431,6 +445,8 @@ export function planImport(snapshot: ServerSnapshot, options: ImportOptions): Im
       dataset_auto_approval: policy(b.dataset_auto_approval_mode, b.dataset_auto_approval_allow_list),
       model_auto_approval: policy(b.model_auto_approval_mode, b.model_auto_approval_allow_list),
       results_policy: { publish: 'aggregate', primary_metric: primary, direction: 'higher' },
+      metric_names: declaredMetrics,
+      statistics_names: declaredStatistics,
       state: STATE[b.state ?? ''] ?? 'development',
     });
     const status = b.approval_status === 'APPROVED' ? 'APPROVED' : 'PENDING';

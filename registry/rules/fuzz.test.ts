@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateGate } from '../gate.ts';
 import type { Finding } from '../findings.ts';
+import { rule as declaredNames } from './declared-names.ts';
 import { rule as immutability } from './immutability.ts';
 import { rule as ownership } from './ownership.ts';
 import { rule as privacy } from './privacy.ts';
@@ -10,7 +11,7 @@ import { rule as references } from './references.ts';
 import { rule as resultPreconditions } from './result-preconditions.ts';
 import { P, changeContext, fullContext, tutorialRegistry, yaml } from '../../testing/records.ts';
 
-const RULES = [references, ownership, immutability, privacy, resultPreconditions];
+const RULES = [references, ownership, immutability, privacy, declaredNames, resultPreconditions];
 const PATHS = Object.values(P);
 
 /** A record replaced by random YAML: a value, a mutated field of the real record, or text with comments. */

@@ -15,6 +15,7 @@ describe('the rules the Action runs', () => {
       'ownership',
       'immutability',
       'privacy',
+      'declared-names',
       'signature',
       'result-preconditions',
     ]);

@@ -7,8 +7,10 @@
 // says it in terms of what could leak, and reads the file even when the schema refused it.
 import type { Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
+import { METRIC_KEY } from '../metrics.ts';
 import { schemaId, schemas } from '../schemas.ts';
 import type { Position, Rule } from '../view.ts';
+import { dottedPointer as dotted, escapePointerKey as escape } from './util.ts';
 import { commentOffsets, lineStarts, parseRecordYaml, positionIn, SourceMap } from '../yaml.ts';
 
 type SchemaNode = Record<string, unknown>;
@@ -28,7 +30,6 @@ function resolve(node: SchemaNode): SchemaNode {
 }
 
 const METRICS_REF = `${schemaId('common')}#/$defs/metrics`;
-const METRIC_KEY = new RegExp(String(resolve({ $ref: `${schemaId('common')}#/$defs/metricKey` }).pattern));
 /** A schema reduced to what privacy needs, built once: where metrics are, and which fields exist. */
 interface Shape {
   metrics: boolean;
@@ -76,15 +77,6 @@ const SHAPES: Partial<Record<string, Published>> = {
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`,
   },
 };
-
-/** `/metrics/per_class` reads as `metrics.per_class`. */
-const dotted = (pointer: string) =>
-  pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return 'text';

@@ -15,6 +15,20 @@ export function findingAt(
   return { path, line, column, rule, message };
 }
 
+/** A JSON pointer as a field path: `/metrics/per_class` reads as `metrics.per_class`. */
+export function dottedPointer(pointer: string): string {
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+/** A key as one segment of a JSON pointer. */
+export function escapePointerKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
 /** "carol", "carol or dave", "alice, bob or carol". */
 export function orList(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');

@@ -2,12 +2,11 @@ import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN, NAME, paths } from '../../../registry/layout.ts';
 import type { AutoApproval, BenchmarkRecord, ModelAssociationRecord } from '../../../registry/records.ts';
+import { metricNames, metricRows, metricValue } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
 import {
-  flattenMetrics,
   latestPullFor,
   mainView,
-  metricAt,
   registeredCube,
   requireCubeKind,
   requireOperationalCube,
@@ -52,6 +51,11 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       \`allowlist:LOGIN,...\`. The results policy says what the leaderboard publishes:
       \`--publish aggregate\` (one number per model), \`per-model\`, or \`per-dataset\` (every
       model x dataset), ranked on \`--primary-metric\` (a dotted path such as AUC.mean).
+
+      The record declares the names results may hold (\`metric_names\`, what the metrics cube
+      reported) and the names datasets' statistics may hold (\`statistics_names\`, what the data
+      preparator's statistics task reported): a data owner publishes numbers under these names
+      only, so no key of theirs can carry text out of the hospital.
     `,
     examples: [
       [
@@ -126,10 +130,10 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         status.done('compatibility test: passed');
         return { test: result, demoHash: hash };
       });
-      if (metricAt(test.metrics, this.primaryMetric) === undefined) {
+      if (metricValue(test.metrics, this.primaryMetric) === undefined) {
         throw new MedperfError(
           'no-such-metric',
-          `--primary-metric ${this.primaryMetric}: the evaluator reports no such number; it reports ${flattenMetrics(test.metrics).map(([k]) => k).join(', ')}; nothing was submitted`,
+          `--primary-metric ${this.primaryMetric}: the evaluator reports no such number; it reports ${metricNames(test.metrics).join(', ')}; nothing was submitted`,
         );
       }
       const benchmark: BenchmarkRecord = {
@@ -144,6 +148,9 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         ...(datasetAuto ? { dataset_auto_approval: datasetAuto } : {}),
         ...(modelAuto ? { model_auto_approval: modelAuto } : {}),
         results_policy: { publish: this.publish as BenchmarkRecord['results_policy']['publish'], primary_metric: this.primaryMetric, direction: this.direction as 'higher' | 'lower' },
+        // The names results and statistics may hold: what the metrics cube and the data preparator report.
+        metric_names: metricNames(test.metrics),
+        statistics_names: metricNames(test.statistics),
         state: 'operational',
       };
       const association: ModelAssociationRecord = { initiated_by: login, compatibility_test: test.summary, priority: 0 };
@@ -154,7 +161,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       ];
       if (!this.json) {
         this.print(`Compatibility test on the demo dataset (generated_uid ${test.generatedUid}):`);
-        this.print(indent(keyValues(flattenMetrics(test.metrics))));
+        this.print(indent(keyValues(metricRows(test.metrics))));
         this.print();
         this.print(`The benchmark record (${path}):`);
         this.print(indent(files[0]!.content.split('\n').slice(1).join('\n').trimEnd()));
@@ -177,6 +184,8 @@ export class BenchmarkSubmitCommand extends BaseCommand {
             ['metrics', cubes.evaluator.id],
             ['demo dataset', `${demoUrl} (sha256 ${demoHash})`],
             ['results policy', `${this.publish}, ranked on ${this.primaryMetric} (${this.direction} is better)`],
+            ['metric names', benchmark.metric_names!.join(', ')],
+            ['statistics names', benchmark.statistics_names!.join(', ') || 'none'],
           ])
             .split('\n')
             .map((l) => `- ${l}`)

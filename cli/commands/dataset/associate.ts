@@ -2,8 +2,9 @@ import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { DatasetAssociationRecord } from '../../../registry/records.ts';
+import { declaredNames, keepDeclared, leftOutLine, metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
-import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
+import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
@@ -36,6 +37,7 @@ export class DatasetAssociateCommand extends CubeCommand {
       const status = statusLine(this.context, { quiet: this.json });
       const { bench, cubes, generatedUid } = await withMain(forge, async (view) => {
         const bench = await approvedBenchmark(forge, view, this.benchmark);
+        declaredNames(this.benchmark, bench.data, 'metric_names');
         const dataset = await view.dataset(id);
         if (!dataset) {
           const pull = await pendingPull(forge, paths.dataset(id));
@@ -72,10 +74,12 @@ export class DatasetAssociateCommand extends CubeCommand {
         }),
       );
       status.done();
+      // The association publishes the metrics the benchmark declares, and nothing else.
+      const { kept: metrics, left } = keepDeclared(result.metrics, declaredNames(this.benchmark, bench.data, 'metric_names'));
       const record: DatasetAssociationRecord = {
         initiated_by: forge.login,
         compatibility_test: {
-          metrics: result.metrics,
+          metrics,
           dataset_generated_uid: generatedUid,
           cubes: result.cubes,
           medperf_git_version: VERSION,
@@ -83,10 +87,12 @@ export class DatasetAssociateCommand extends CubeCommand {
         },
       };
       const yaml = recordYaml('dataset-association', path, record);
-      const metricsTable = table(['metric', 'value'], flattenMetrics(result.metrics));
+      const metricsTable = table(['metric', 'value'], metricRows(metrics));
       if (!this.json) {
         this.print(`The reference model ${bench.data.reference_model} on ${id}${cached ? ' (from an earlier run)' : ''}:`);
         this.print(indent(metricsTable));
+        const leftOut = leftOutLine(left, 'metrics', this.benchmark);
+        if (leftOut) this.print(indent(leftOut));
         this.print(`This will be published in ${forge.registry}, as ${path}:`);
         this.print(indent(yaml.trimEnd()));
       }
@@ -94,7 +100,7 @@ export class DatasetAssociateCommand extends CubeCommand {
       const { pull, created } = await forge.propose({
         key: `dataset-association/${this.benchmark}/${id}`,
         title: `Associate dataset ${id} with ${this.benchmark}`,
-        body: `The data owner asks to join \`${this.benchmark}\` with \`${id}\` (generated_uid \`${generatedUid}\`).\n\nThe reference model \`${bench.data.reference_model}\` on this data:\n\n| metric | value |\n|---|---|\n${flattenMetrics(result.metrics).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nOpened by medperf-git dataset associate.`,
+        body: `The data owner asks to join \`${this.benchmark}\` with \`${id}\` (generated_uid \`${generatedUid}\`).\n\nThe reference model \`${bench.data.reference_model}\` on this data:\n\n| metric | value |\n|---|---|\n${metricRows(metrics).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nOpened by medperf-git dataset associate.`,
         files: [{ path, content: yaml }],
       });
       if (this.json) {

@@ -1,11 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { sha256Hex } from '../../../registry/hash.ts';
+import { metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
 import { qualify, registeredCube, withMain } from '../../data-owner.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine, table } from '../../ui.ts';
-import { flattenMetrics } from '../../data-owner.ts';
 
 export class DatasetPrepareCommand extends CubeCommand {
   static override paths = [['dataset', 'prepare']];
@@ -60,7 +60,7 @@ export class DatasetPrepareCommand extends CubeCommand {
         ['prepared data', preparedPaths(this.stateDir, id).prepared],
       ]));
       this.print('Statistics:');
-      this.print(table(['statistic', 'value'], flattenMetrics(d.statistics ?? {})));
+      this.print(table(['statistic', 'value'], metricRows(d.statistics ?? {})));
       this.print(`Next: review the statistics, then publish them with \`medperf-git dataset set-operational -d ${id}\`.`);
       return 0;
     });

@@ -2,8 +2,10 @@ import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { DatasetRecord } from '../../../registry/records.ts';
+import { requireStatisticsNames, statisticsDeclaration } from '../../../registry/declarations.ts';
+import { keepDeclared, metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { pendingPull, qualify, withMain } from '../../data-owner.ts';
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
@@ -17,7 +19,9 @@ export class DatasetSetOperationalCommand extends BaseCommand {
     details: `
       MedPerf's \`dataset set_operational\`. Shows the statistics the data preparator computed and the
       record as it will be published, asks for confirmation, and opens a pull request updating the
-      dataset's record. Irreversible: an operational dataset's hashes never change again.
+      dataset's record. Irreversible: an operational dataset's hashes never change again. Only the
+      statistics a benchmark preparing data with the dataset's preparator declares
+      (\`statistics_names\`) are published; the others are named and stay on this machine.
     `,
     examples: [['Mark your prepared dataset operational', '$0 dataset set-operational -d hospital-a']],
   });
@@ -30,7 +34,10 @@ export class DatasetSetOperationalCommand extends BaseCommand {
       const local = await readLocalDataset(this.stateDir, id);
       if (!local.generated_uid) throw new MedperfError('not-prepared', `the dataset ${id} is not prepared yet; run \`medperf-git dataset prepare -d ${id}\` first`);
       const path = paths.dataset(id);
-      const current = await withMain(forge, async (view) => (await view.dataset(id))?.data);
+      const { current, declaration } = await withMain(forge, async (view) => {
+        const current = (await view.dataset(id))?.data;
+        return { current, declaration: current && (await statisticsDeclaration(view, current.data_preparation_mlcube)) };
+      });
       if (!current) {
         const pull = await pendingPull(forge, path);
         throw new MedperfError(
@@ -48,11 +55,14 @@ export class DatasetSetOperationalCommand extends BaseCommand {
       if (now !== local.generated_uid) {
         throw new MedperfError('prepared-data-changed', `the prepared data of ${id} changed since it was prepared (generated_uid ${local.generated_uid}, now ${now}); prepare it again`);
       }
-      const record: DatasetRecord = { ...current, generated_uid: local.generated_uid, statistics: local.statistics ?? {}, state: 'operational' };
+      // The statistics a benchmark preparing data with this preparator declares, and nothing else.
+      const { kept: statistics, left } = keepDeclared(local.statistics ?? {}, requireStatisticsNames(declaration!, current.data_preparation_mlcube));
+      const record: DatasetRecord = { ...current, generated_uid: local.generated_uid, statistics, state: 'operational' };
       const yaml = recordYaml('dataset', path, record);
       if (!this.json) {
         this.print(`Statistics of ${id}, computed by ${local.data_preparation_mlcube}:`);
-        this.print(indent(table(['statistic', 'value'], flattenMetrics(local.statistics ?? {}))));
+        this.print(indent(table(['statistic', 'value'], metricRows(statistics))));
+        if (left.length) this.print(indent(`Left out (statistics no benchmark preparing data with ${current.data_preparation_mlcube} declares, kept on this machine only): ${left.join(', ')}`));
         this.print(`The record will become (${path}):`);
         this.print(indent(yaml.trimEnd()));
         this.print('This cannot be undone: an operational dataset keeps these hashes for good.');

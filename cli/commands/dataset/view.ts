@@ -1,8 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { NotFoundError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
+import { metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { pendingPull, qualify, withMain } from '../../data-owner.ts';
 import { type LocalDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
@@ -35,7 +36,7 @@ export class DatasetViewCommand extends BaseCommand {
       this.print(indent(recordYaml('dataset', path, record).trimEnd()));
       if (record.statistics) {
         this.print('Statistics:');
-        this.print(indent(table(['statistic', 'value'], flattenMetrics(record.statistics))));
+        this.print(indent(table(['statistic', 'value'], metricRows(record.statistics))));
       }
       if (local) {
         this.print('On this machine (never published):');

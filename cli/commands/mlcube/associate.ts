@@ -2,11 +2,11 @@ import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { benchmarkPaths, paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
+import { declaredNames, keepDeclared, leftOutLine, metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
 import {
   approvedBenchmark,
   CubeChangedUpstreamError,
-  flattenMetrics,
   latestPullFor,
   mainView,
   registeredCube,
@@ -56,6 +56,7 @@ export class MlcubeAssociateCommand extends BaseCommand {
       ensureConfirmable(this.context, `Open a pull request on ${forge.registry} asking to associate ${this.model} with ${this.benchmark}?`, { yes: this.yes });
       const view = await mainView(forge, [...benchmarkPaths(this.benchmark), 'mlcubes/']);
       const benchmark = (await approvedBenchmark(forge, view, this.benchmark)).data;
+      const declared = declaredNames(this.benchmark, benchmark, 'metric_names');
       const model = (await registeredCube(forge, view, this.model)).data;
       requireCubeKind(this.model, model, 'model', 'associated cube');
       requireCubeOwner(login, this.model, model);
@@ -98,11 +99,16 @@ export class MlcubeAssociateCommand extends BaseCommand {
             `the data preparator does not give the benchmark's demo data; tell the committee (${benchmark.committee.join(', ')}); nothing was submitted`,
         );
       }
+      // The association publishes the metrics the benchmark declares, and nothing else.
+      const { kept, left } = keepDeclared(test.summary.metrics, declared);
+      test.summary.metrics = kept;
       const record: ModelAssociationRecord = { initiated_by: login, compatibility_test: test.summary, priority };
       const content = recordYaml('model-association', path, record);
       if (!this.json) {
         this.print(`Compatibility test of ${this.model} on the demo data of ${this.benchmark}:`);
-        this.print(indent(keyValues(flattenMetrics(test.metrics))));
+        this.print(indent(keyValues(metricRows(test.metrics))));
+        const leftOut = leftOutLine(left, 'metrics', this.benchmark);
+        if (leftOut) this.print(indent(leftOut));
         this.print();
         this.print(`The association record (${path}):`);
         this.print(indent(content.split('\n').slice(1).join('\n').trimEnd()));

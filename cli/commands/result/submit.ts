@@ -1,4 +1,5 @@
 import { Command, Option, UsageError } from 'clipanion';
+import { leftOutLine } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
 import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
 import { withForge } from '../../forge.ts';
@@ -64,6 +65,8 @@ export class ResultSubmitCommand extends BaseCommand {
         for (const o of send) {
           this.print(`--- ${o.path}`);
           this.print(indent(o.yaml.trimEnd()));
+          const left = leftOutLine(o.left, 'metrics', o.result.benchmark);
+          if (left) this.print(indent(left));
         }
       }
       await confirmOrCancel(this.context, `Submit ${send.length} result${send.length === 1 ? '' : 's'} in one pull request?`, { yes: this.yes });

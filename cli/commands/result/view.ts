@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
+import { metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics } from '../../data-owner.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../records.ts';
 import { findLocalResult, resultRecord } from '../../results.ts';
@@ -36,7 +36,7 @@ export class ResultViewCommand extends BaseCommand {
         ['submission', state],
       ]));
       this.print('Metrics:');
-      this.print(indent(table(['metric', 'value'], flattenMetrics(result.metrics))));
+      this.print(indent(table(['metric', 'value'], metricRows(result.metrics))));
       this.print(`Record (${path}):`);
       this.print(indent(recordYaml('result', path, record).trimEnd()));
       return 0;

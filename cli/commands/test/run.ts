@@ -8,6 +8,7 @@ import { buildDemoTarball } from '../../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../demo/images.ts';
 import { createView } from '../../../registry/load.ts';
 import { sha256Hex } from '../../../registry/hash.ts';
+import { metricEntries } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
 import type { Executor } from '../../executors/executor.ts';
 import { benchmarkCubes, type CompatibilityResult } from '../../compatibility.ts';
@@ -179,12 +180,8 @@ export class TestRunCommand extends CubeCommand {
     this.print('Compatibility test passed.');
     this.print('');
     this.print('Metrics:');
-    const flat: Array<[string, unknown]> = [];
-    const walk = (prefix: string, value: unknown) => {
-      if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
-      else flat.push([prefix, value]);
-    };
-    walk('', r.metrics);
+    // The cube's whole output, as a cube author reads it: what a record would publish is cleaned later.
+    const flat = metricEntries(r.metrics).map(({ name, value }): [string, unknown] => [name, value]);
     const width = Math.max(...flat.map(([k]) => k.length));
     for (const [k, v] of flat) this.print(`  ${k.padEnd(width)}  ${String(v)}`);
     this.print('');
