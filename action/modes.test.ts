@@ -407,7 +407,8 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
     const current = (await git(await checkoutMain(FRESH), BOT, 'show', `HEAD:${path}`)).concat('\n');
     const next = current.replace(/AUC: [\d.]+/, `AUC: ${auc}`).replace(/version: \d+/, `version: ${version}`).replace(/2026-11-\d\dT08:00:00Z/, `2026-11-2${version}T08:00:00Z`);
-    return openPull('data-owner', branch, { [path]: next }, FRESH);
+    // Signed again by its data owner, as `run` would sign the rerun.
+    return openPull('data-owner', branch, { [path]: await resignedText(path, next) }, FRESH);
   }
   const gateInputs = () => ({ ...inputsOf('gate'), token: tokens[BOT]!, 'auto-merge': 'true' });
 
@@ -467,7 +468,8 @@ describe('a registry made by `registry init`, run through its own workflows', ()
       .replace('version: 1', 'version: 2')
       .replace(/executed_at: "[^"]+"/, 'executed_at: "2026-11-21T08:00:00Z"');
     expect(rerun).toContain('Jane_Roe');
-    const pr = await openPull('data-owner', 'named-metric', { [path]: rerun }, FRESH);
+    // Signed by its data owner: the one finding is the undeclared name.
+    const pr = await openPull('data-owner', 'named-metric', { [path]: await resignedText(path, rerun) }, FRESH);
     const checkout = await checkoutMain(FRESH);
     await git(checkout, BOT, 'fetch', '-q', 'origin', `+refs/pull/${pr.number}/head:refs/remotes/pull/${pr.number}`);
     const base = await git(checkout, BOT, 'rev-parse', 'origin/main');
