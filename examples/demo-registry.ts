@@ -16,7 +16,7 @@ import { sha256Hex } from '../registry/hash.ts';
 import type { BenchmarkRecord, CubeRecord } from '../registry/records.ts';
 import { paths } from '../registry/layout.ts';
 import { runCompatibilityTest } from '../cli/compatibility.ts';
-import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/records.ts';
+import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/cube/assets.ts';
 import { ProcessRunner } from '../cli/runners/process.ts';
 import { buildDemoTarball } from '../cli/demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../cli/demo/images.ts';

@@ -14,7 +14,7 @@ import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
 import { BaseCommand } from '../base.ts';
 import { readServer } from '../medperf-server.ts';
-import { recordYaml } from '../records.ts';
+import { recordYaml } from '../cube/assets.ts';
 import { VERSION } from '../version.ts';
 
 export class ImportCommand extends BaseCommand {

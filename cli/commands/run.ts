@@ -14,7 +14,7 @@ import {
   qualify,
   registeredCube,
   withMain,
-} from '../data-owner.ts';
+} from '../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
 import { withForge } from '../forge.ts';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember, associationPath, mergeUnlessHeld, notMergedLine, openAssociationPull } from '../../committee.ts';
+import { asCommitteeMember, associationPath, mergeUnlessHeld, notMergedLine, openAssociationPull } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 
 export class AssociationApproveCommand extends BaseCommand {

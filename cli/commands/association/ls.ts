@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { type AssociationStatus, listAssociations } from '../../committee.ts';
+import { type AssociationStatus, listAssociations } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember, associationPath, openAssociationPull } from '../../committee.ts';
+import { asCommitteeMember, associationPath, openAssociationPull } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { ForgeApiError } from '../../../registry/forge/errors.ts';
 

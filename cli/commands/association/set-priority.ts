@@ -3,9 +3,9 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { AssociationNotFoundError, asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../committee.ts';
+import { AssociationNotFoundError, asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../cube/assets.ts';
 
 export class AssociationSetPriorityCommand extends BaseCommand {
   static override paths = [['association', 'set-priority'], ['association', 'set_priority']];

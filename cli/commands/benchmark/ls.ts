@@ -3,7 +3,7 @@ import { parseRecordPath } from '../../../registry/layout.ts';
 import { loadRecord } from '../../../registry/load.ts';
 import type { BenchmarkRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, requireLogin } from '../../committee.ts';
+import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';
 

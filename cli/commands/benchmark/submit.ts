@@ -14,10 +14,10 @@ import {
   requireLogin,
   summaryMarkdown,
   testOnDemoData,
-} from '../../committee.ts';
+} from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { hashUrl, recordYaml, urlFromArgument } from '../../records.ts';
+import { hashUrl, recordYaml, urlFromArgument } from '../../cube/assets.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;

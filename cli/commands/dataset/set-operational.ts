@@ -3,10 +3,10 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { DatasetRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { flattenMetrics, pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../cube/assets.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 
 export class DatasetSetOperationalCommand extends BaseCommand {

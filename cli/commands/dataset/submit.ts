@@ -5,10 +5,10 @@ import { NAME, paths } from '../../../registry/layout.ts';
 import type { DatasetRecord } from '../../../registry/records.ts';
 import { hashFolders } from '../../../registry/hash.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, withMain } from '../../data-owner.ts';
+import { approvedBenchmark, withMain } from '../../main-branch.ts';
 import { writeLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../cube/assets.ts';
 import { confirmOrCancel, indent, pullLine, statusLine } from '../../ui.ts';
 import { existsSync, statSync } from 'node:fs';
 

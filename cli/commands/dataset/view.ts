@@ -2,10 +2,10 @@ import { Command, Option } from 'clipanion';
 import { NotFoundError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics, pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { flattenMetrics, pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { type LocalDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../cube/assets.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 
 export class DatasetViewCommand extends BaseCommand {

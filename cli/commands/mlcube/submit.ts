@@ -4,9 +4,9 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { NAME, paths } from '../../../registry/layout.ts';
 import type { CubeRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, requireLogin } from '../../committee.ts';
+import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../records.ts';
+import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../cube/assets.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {

@@ -1,9 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { parseRecordPath, paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, registeredCube } from '../../committee.ts';
+import { mainView, registeredCube } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { cubeConfigAsset } from '../../records.ts';
+import { cubeConfigAsset } from '../../cube/assets.ts';
 import { keyValues, table } from '../../ui.ts';
 
 export class MlcubeViewCommand extends BaseCommand {

@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
+import { outgoingResults, proposeResults, withMain } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
 import { findLocalResult, listLocalResults, type LocalResult } from '../../results.ts';
 import { confirmOrCancel, indent, pullLine } from '../../ui.ts';

@@ -1,8 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { flattenMetrics } from '../../data-owner.ts';
+import { flattenMetrics } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../cube/assets.ts';
 import { findLocalResult, resultRecord } from '../../results.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 import { submission } from './ls.ts';

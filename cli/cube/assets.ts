@@ -14,14 +14,14 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dump } from 'js-yaml';
 import * as tar from 'tar';
-import { MedperfError } from '../registry/errors.ts';
-import { hashFile, listFiles, sha256Hex } from '../registry/hash.ts';
-import type { RecordKind } from '../registry/layout.ts';
-import type { Asset, CubeRecord } from '../registry/records.ts';
-import { schemaId, schemas } from '../registry/schemas.ts';
-import { RECORD_WRITE_SCHEMA } from '../registry/yaml.ts';
-import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './cube/config.ts';
-import { cachePath, FetchError } from './fetch.ts';
+import { MedperfError } from '../../registry/errors.ts';
+import { hashFile, listFiles, sha256Hex } from '../../registry/hash.ts';
+import type { RecordKind } from '../../registry/layout.ts';
+import type { Asset, CubeRecord } from '../../registry/records.ts';
+import { schemaId, schemas } from '../../registry/schemas.ts';
+import { RECORD_WRITE_SCHEMA } from '../../registry/yaml.ts';
+import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './config.ts';
+import { cachePath, FetchError } from '../fetch.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Writing records

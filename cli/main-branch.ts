@@ -1,4 +1,4 @@
-// What the data owner's commands share: the registry's main branch as records, ids as typed,
+// What commands share when they read the main branch: the registry's main branch as records, ids as typed,
 // the benchmark's cubes made ready to run, and the errors that say what to do next.
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from 'clipanion';
@@ -10,7 +10,7 @@ import type { BenchmarkRecord } from '../registry/records.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
-import { recordYaml } from './records.ts';
+import { recordYaml } from './cube/assets.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
 
 export class NotApprovedError extends MedperfError {
