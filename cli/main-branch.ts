@@ -1,32 +1,17 @@
 // What commands share when they read the main branch: the registry's main branch as records, ids as typed,
 // the benchmark's cubes made ready to run, and the errors that say what to do next.
-import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from 'clipanion';
 import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
+import { NotApprovedError, outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
 import { recordYaml } from './cube/assets.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
-
-export class NotApprovedError extends MedperfError {
-  constructor(message: string) {
-    super('not-approved', message);
-  }
-}
-
-export class DatasetInDevelopmentError extends MedperfError {
-  constructor(id: string) {
-    super(
-      'dataset-in-development',
-      `the dataset ${id} is still in development: prepare it (\`medperf-git dataset prepare -d ${id}\`) and mark it operational (\`medperf-git dataset set-operational -d ${id}\`) first; nothing was submitted`,
-    );
-  }
-}
 
 /** Runs `fn` on a view of the registry's main branch, releasing the tree afterwards. */
 export async function withMain<T>(forge: Forge, fn: (view: RegistryView) => Promise<T>): Promise<T> {
@@ -102,11 +87,11 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
   for (const result of results) {
     const path = paths.result(result.benchmark, result.dataset, result.model);
     const existing = (await view.record(path)) as LoadedRecord<'result'> | undefined;
-    if (existing && existing.data.provenance.executed_at === result.executed_at && isDeepStrictEqual(existing.data.metrics, result.metrics)) {
+    const version = outgoingVersion(existing?.data, result);
+    if (version === undefined) {
       alreadyRegistered.push(result);
       continue;
     }
-    const version = existing ? existing.data.version + 1 : 1;
     const { record } = resultRecord(result, version);
     send.push({ result, path, yaml: recordYaml('result', path, record), version });
   }

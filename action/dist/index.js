@@ -39818,6 +39818,30 @@ var paths = {
   }
 };
 
+// registry/collections.ts
+function byCodePoint(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+async function benchmarkContents(view, only) {
+  const byBenchmark = /* @__PURE__ */ new Map();
+  const entry = (name2) => {
+    let e = byBenchmark.get(name2);
+    if (!e) byBenchmark.set(name2, e = { models: [], datasets: [], results: [] });
+    return e;
+  };
+  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
+  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
+  for (const path of listed) {
+    const where = parseRecordPath(path);
+    if (!where) continue;
+    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
+    else if (where.kind === "result") entry(where.benchmark).results.push(path);
+    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
+    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
+  }
+  return [...byBenchmark].sort((a, b) => byCodePoint(a[0], b[0]));
+}
+
 // embedded:embedded-fs
 var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -45140,25 +45164,6 @@ function previewChange(before, after) {
   }
   return lines;
 }
-async function benchmarkFiles(view, only) {
-  const byBenchmark = /* @__PURE__ */ new Map();
-  const entry = (name2) => {
-    let e = byBenchmark.get(name2);
-    if (!e) byBenchmark.set(name2, e = { results: [], models: [], datasets: [] });
-    return e;
-  };
-  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
-  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
-  for (const path of listed) {
-    const where = parseRecordPath(path);
-    if (!where) continue;
-    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
-    else if (where.kind === "result") entry(where.benchmark).results.push(path);
-    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
-    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
-  }
-  return [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]));
-}
 async function readResults(view, paths2) {
   const results = [];
   for (let i = 0; i < paths2.length; i += 64) {
@@ -45178,7 +45183,7 @@ async function readResults(view, paths2) {
 async function* leaderboardInputs(view, only) {
   const cubes = {};
   const datasetRecords = {};
-  for (const [benchmark, e] of await benchmarkFiles(view, only)) {
+  for (const [benchmark, e] of await benchmarkContents(view, only)) {
     const loaded = e.benchmark ? await view.benchmark(benchmark) : void 0;
     if (!loaded) continue;
     const results = await readResults(view, e.results);
@@ -53682,6 +53687,10 @@ function policyAllows(policy, owner) {
   }
   return void 0;
 }
+function autoApprovedBy(kind, owner, benchmark, config) {
+  const field2 = kind === "model" ? "model_auto_approval" : "dataset_auto_approval";
+  return policyAllows(benchmark[field2] ?? config?.defaults?.[field2], owner);
+}
 async function fromBase(view, path, get4) {
   const record = await get4();
   if (record) return { state: "loaded", record };
@@ -53758,9 +53767,7 @@ async function evaluateGate(input) {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
-    const field2 = isModel ? "model_auto_approval" : "dataset_auto_approval";
-    const policy = bench.record.data[field2] ?? baseConfig?.defaults?.[field2];
-    const auto = policyAllows(policy, where.owner);
+    const auto = autoApprovedBy(isModel ? "model" : "dataset", where.owner, bench.record.data, baseConfig);
     if (auto) {
       notes.push(`${what} is approved for ${where.benchmark} by its ${isModel ? "model" : "dataset"} policy (${auto})`);
       return;

@@ -1,13 +1,13 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../registry/errors.ts';
-import { parseRecordPath, paths } from '../../registry/layout.ts';
+import { modelAssociationsOf } from '../../registry/collections.ts';
+import { paths } from '../../registry/layout.ts';
+import { planRun, type RunFacts, runRefusal, runsAgain } from '../../registry/run-plan.ts';
 import type { LoadedRecord } from '../../registry/view.ts';
 import { CubeCommand } from '../executors/command.ts';
 import {
   approvedBenchmark,
   benchmarkCubes,
-  DatasetInDevelopmentError,
-  NotApprovedError,
   outgoingResults,
   pendingPull,
   proposeResults,
@@ -97,46 +97,22 @@ export class RunCommand extends CubeCommand {
       const status = statusLine(this.context, { quiet: this.json });
       const plan = await withMain(forge, async (view) => {
         const bench = await approvedBenchmark(forge, view, this.benchmark);
-        if (bench.data.state !== 'operational') {
-          throw new MedperfError('benchmark-not-operational', `the benchmark ${this.benchmark} is in development: it takes no results yet; nothing was run`);
+        const facts: RunFacts = {
+          benchmark: this.benchmark,
+          benchmarkRecord: bench.data,
+          dataset: id,
+          datasetRecord: (await view.dataset(id))?.data,
+          preparedUid: local.generated_uid,
+          datasetAssociated: Boolean(await view.datasetAssociation(this.benchmark, id)),
+          approved: (await modelAssociationsOf(view, this.benchmark)).map((a) => ({ model: a.model, priority: a.record.data.priority })),
+          requested: this.models,
+        };
+        const decided = planRun(facts);
+        if ('blocked' in decided) {
+          const { blocked } = decided;
+          throw runRefusal(blocked, facts, 'path' in blocked ? await pendingPull(forge, blocked.path) : undefined);
         }
-        const dataset = await view.dataset(id);
-        if (!dataset) throw new MedperfError('not-registered', `the dataset ${id} is not in the registry; register it with \`medperf-git dataset submit\``);
-        if (dataset.data.state !== 'operational') throw new DatasetInDevelopmentError(id);
-        if (local.generated_uid !== dataset.data.generated_uid) {
-          throw new MedperfError('prepared-data-mismatch', `the prepared data here (generated_uid ${local.generated_uid ?? 'none'}) is not the data registered as ${id} (${dataset.data.generated_uid}); nothing was run`);
-        }
-        if (!(await view.datasetAssociation(this.benchmark, id))) {
-          const pull = await pendingPull(forge, paths.datasetAssociation(this.benchmark, id));
-          throw new NotApprovedError(
-            pull
-              ? `the dataset ${id} is not approved for ${this.benchmark} yet: its association pull request #${pull} waits for the committee; nothing was run`
-              : `the dataset ${id} is not associated with ${this.benchmark}; ask with \`medperf-git dataset associate -b ${this.benchmark} -d ${id}\``,
-          );
-        }
-        // Approved models: their associations on main, by priority (MedPerf runs them in that order).
-        const approved: Array<{ model: string; priority: number }> = [];
-        for (const path of await view.tree.list(`benchmarks/${this.benchmark}/models/`)) {
-          const where = parseRecordPath(path);
-          if (where?.kind !== 'model-association') continue;
-          const rec = (await view.record(path)) as LoadedRecord<'model-association'> | undefined;
-          if (rec) approved.push({ model: where.model, priority: rec.data.priority });
-        }
-        approved.sort((a, b) => a.priority - b.priority || a.model.localeCompare(b.model));
-        let models = approved.map((a) => a.model);
-        if (this.models?.length) {
-          for (const m of this.models) {
-            if (models.includes(m)) continue;
-            const pull = await pendingPull(forge, paths.modelAssociation(this.benchmark, m));
-            throw new NotApprovedError(
-              pull
-                ? `the model ${m} is not approved for ${this.benchmark}: its association pull request #${pull} waits for the committee; nothing was run`
-                : `the model ${m} is not associated with ${this.benchmark}; nothing was run (\`medperf-git association ls -b ${this.benchmark}\` lists the approved models)`,
-            );
-          }
-          models = models.filter((m) => this.models!.includes(m));
-        }
-        if (!models.length) throw new MedperfError('no-models', `no model is approved for ${this.benchmark} yet; nothing was run`);
+        const { models } = decided;
         status.update('fetching and verifying the cubes');
         const cubes = await benchmarkCubes(view, this.stateDir, bench.data);
         const modelCubes = new Map<string, RegisteredCube | Error>();
@@ -154,7 +130,7 @@ export class RunCommand extends CubeCommand {
           const rec = (await view.record(paths.result(this.benchmark, id, m))) as LoadedRecord<'result'> | undefined;
           if (rec) registered.set(m, rec.data.provenance.executed_at);
         }
-        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered };
+        return { bench, generatedUid: facts.datasetRecord!.generated_uid, cubes, models, modelCubes, registered };
       });
       status.done();
       const { runner, executor } = await this.chooseExecutor();
@@ -176,7 +152,7 @@ export class RunCommand extends CubeCommand {
             const key = executionKey(execution);
             const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
             // --new-result runs again what the registry holds already.
-            const noCache = this.noCache || Boolean(this.newResult && cached && plan.registered.get(ex.model) === cached.executed_at);
+            const noCache = runsAgain({ noCache: this.noCache, newResult: this.newResult }, cached?.executed_at, plan.registered.get(ex.model));
             if (cached && !noCache) {
               ex.result = cached;
               ex.cached = true;

@@ -1,6 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { type AssociationStatus, listAssociations } from '../../preconditions.ts';
+import type { AssociationStatus } from '../../../registry/associations.ts';
+import { listAssociations } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';
 

@@ -3,7 +3,8 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { AssociationNotFoundError, asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../preconditions.ts';
+import { AssociationNotFoundError } from '../../../registry/associations.ts';
+import { asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../cube/assets.ts';
 
