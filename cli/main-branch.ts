@@ -1,7 +1,7 @@
 // What commands share when they read the main branch: the registry's main branch as records, ids as typed,
 // the benchmark's cubes made ready to run, and the errors that say what to do next.
 import { UsageError } from 'clipanion';
-import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import { NotFoundError } from '../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
@@ -10,7 +10,7 @@ import { NotApprovedError, outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
-import { recordYaml } from './cube/assets.ts';
+import { recordYaml } from '../registry/record-yaml.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
 
 /** Runs `fn` on a view of the registry's main branch, releasing the tree afterwards. */

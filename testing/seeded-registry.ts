@@ -10,7 +10,8 @@ import { paths } from '../registry/layout.ts';
 import { LocalForge } from '../registry/forge/local.ts';
 import type { BenchmarkRecord, ModelAssociationRecord } from '../registry/records.ts';
 import { runCli } from './cli.ts';
-import { computeCubeAssets, cubeRecord, recordYaml } from '../cli/cube/assets.ts';
+import { computeCubeAssets, cubeRecord } from '../cli/cube/assets.ts';
+import { recordYaml } from '../registry/record-yaml.ts';
 import { VERSION } from '../cli/version.ts';
 
 export const ADMIN = 'medperf-admin';

@@ -53908,7 +53908,7 @@ import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/
 import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
 // registry/forge/git.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn2, spawnSync } from "node:child_process";
 var GitError = class extends Error {
   constructor(args, code, stderr) {
     super(`git ${args[0]} failed (${code}): ${stderr.trim()}`);
@@ -53949,6 +53949,14 @@ function git(args, options2) {
     });
     child.stdin.end(options2.input ?? "");
   });
+}
+function gitSync(args, options2) {
+  const env = options2.userConfig ? { ...process.env, ...options2.env } : gitEnv(options2.env);
+  const r = spawnSync("git", args, { cwd: options2.cwd, env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
+  if (r.error) throw r.error;
+  const result = { stdout: r.stdout, stderr: r.stderr.toString("utf8"), code: r.status ?? -1 };
+  if (result.code === 0 || options2.okCodes?.includes(result.code)) return result;
+  throw new GitError(args, result.code, result.stderr);
 }
 
 // registry/history.ts
@@ -55571,13 +55579,12 @@ async function validateMode(s) {
 }
 
 // action/settings.ts
-import { execFileSync } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 import { isAbsolute, relative as relative2, resolve as resolve3 } from "node:path";
 var MODES = ["validate", "gate", "comment", "site"];
 function registryPrefix(path) {
   try {
-    return execFileSync("git", ["rev-parse", "--show-prefix"], { cwd: path, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return gitSync(["rev-parse", "--show-prefix"], { cwd: path, userConfig: true }).stdout.toString("utf8").trim();
   } catch {
     return "";
   }

@@ -7,14 +7,14 @@ import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
 import { branchFor, type FileChange } from '../../registry/forge/forge.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
-import { resolveRegistry } from '../../registry/forge/select.ts';
+import { resolveRegistry } from '../profile.ts';
 import { MissingLoginsError, planImport, settleImport, type ImportReport } from '../../registry/import/medperf.ts';
 import { LOGIN } from '../../registry/layout.ts';
 import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
 import { BaseCommand } from '../base.ts';
 import { readServer } from '../medperf-server.ts';
-import { recordYaml } from '../cube/assets.ts';
+import { recordYaml } from '../../registry/record-yaml.ts';
 import { VERSION } from '../version.ts';
 
 export class ImportCommand extends BaseCommand {

@@ -6,7 +6,7 @@ import { BaseCommand } from '../../base.ts';
 import { AssociationNotFoundError } from '../../../registry/associations.ts';
 import { asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 
 export class AssociationSetPriorityCommand extends BaseCommand {
   static override paths = [['association', 'set-priority'], ['association', 'set_priority']];

@@ -17,7 +17,9 @@ import {
 } from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { hashUrl, recordYaml, urlFromArgument } from '../../cube/assets.ts';
+import { urlFromArgument } from '../../cube/assets.ts';
+import { hashUrl } from '../../fetch.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;

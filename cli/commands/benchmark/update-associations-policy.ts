@@ -8,7 +8,7 @@ import type { BenchmarkRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
 import { asCommitteeMember } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 
 type Mode = 'never' | 'always' | 'allowlist';
 const isMode = t.cascade(t.isString(), [t.matchesRegExp(/^(never|always|allowlist)$/i)]);

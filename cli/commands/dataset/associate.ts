@@ -8,7 +8,7 @@ import { DatasetInDevelopmentError } from '../../../registry/run-plan.ts';
 import { approvedBenchmark, benchmarkCubes, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { executionKey } from '../../results.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 import { VERSION } from '../../version.ts';

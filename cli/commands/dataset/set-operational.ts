@@ -6,7 +6,7 @@ import { BaseCommand } from '../../base.ts';
 import { flattenMetrics, pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 
 export class DatasetSetOperationalCommand extends BaseCommand {

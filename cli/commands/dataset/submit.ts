@@ -8,7 +8,7 @@ import { BaseCommand } from '../../base.ts';
 import { approvedBenchmark, withMain } from '../../main-branch.ts';
 import { writeLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, indent, pullLine, statusLine } from '../../ui.ts';
 import { existsSync, statSync } from 'node:fs';
 

@@ -5,7 +5,7 @@ import { BaseCommand } from '../../base.ts';
 import { flattenMetrics, pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { type LocalDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 
 export class DatasetViewCommand extends BaseCommand {

@@ -19,7 +19,8 @@ import {
 } from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml, verifyCubeUpstream } from '../../cube/assets.ts';
+import { verifyCubeUpstream } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 export class MlcubeAssociateCommand extends BaseCommand {

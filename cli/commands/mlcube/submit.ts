@@ -6,7 +6,8 @@ import type { CubeRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
 import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../cube/assets.ts';
+import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, REQUIRED_TASKS } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { flattenMetrics } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { findLocalResult, resultRecord } from '../../results.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 import { submission } from './ls.ts';
