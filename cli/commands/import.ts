@@ -12,7 +12,7 @@ import { MissingLoginsError, planImport, settleImport, type ImportReport } from 
 import { LOGIN } from '../../registry/layout.ts';
 import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
-import { BaseCommand } from '../base.ts';
+import { BaseCommand, exclusiveOptions } from '../base.ts';
 import { readServer } from '../medperf-server.ts';
 import { recordYaml } from '../../registry/record-yaml.ts';
 import { VERSION } from '../version.ts';
@@ -46,6 +46,8 @@ export class ImportCommand extends BaseCommand {
   server = Option.String('--server', { required: true, description: 'The MedPerf server, such as https://api.medperf.org' });
   token = Option.String('--token', { description: "An access token of the server (an admin's sees every entity; default: $MEDPERF_TOKEN)" });
   logins = Option.String('--logins', { description: 'A YAML file mapping each server username to a login: "testbo: alice"' });
+  static override schema = [exclusiveOptions(['into', 'registry'], '--into and --registry both name the registry to write; give one')];
+
   into = Option.String('--into', { description: 'The local registry folder to write (created when missing)' });
   admins = Option.Array('--admin', { description: "The registry's admins, when it has no registry.yaml yet (repeat for more)" });
   assets = Option.String('--assets', { description: 'Where cube configs are written (default: assets/ in the registry folder)' });
@@ -53,7 +55,6 @@ export class ImportCommand extends BaseCommand {
   pageSize = Option.String('--page-size', '32', { description: 'Entries per page asked of the server (default: 32)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 1000)]) });
 
   async execute(): Promise<number> {
-    if (this.into && this.registry) throw new UsageError('--into and --registry both name the registry to write; give one');
     let root: string;
     if (this.into) root = resolve(this.context.cwd, this.into);
     else if (this.registry) {

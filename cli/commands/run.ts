@@ -1,9 +1,11 @@
-import { Command, Option, UsageError } from 'clipanion';
+import { Command, Option } from 'clipanion';
+import pLimit from 'p-limit';
 import { MedperfError } from '../../registry/errors.ts';
 import { modelAssociationsOf } from '../../registry/collections.ts';
 import { paths } from '../../registry/layout.ts';
 import { planRun, type RunFacts, runRefusal, runsAgain } from '../../registry/run-plan.ts';
 import type { LoadedRecord } from '../../registry/view.ts';
+import { isPositiveInteger } from '../base.ts';
 import { CubeCommand } from '../executors/command.ts';
 import {
   approvedBenchmark,
@@ -85,12 +87,10 @@ export class RunCommand extends CubeCommand {
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before (each replaces the earlier one only once it finishes)' });
   newResult = Option.Boolean('--new-result', false, { description: 'Run again the executions whose result is in the registry already, and submit each as a new version' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
-  jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
+  jobs = Option.String('--jobs', '1', { description: 'How many models run at once', validator: isPositiveInteger });
   noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
 
   async execute(): Promise<number> {
-    const jobs = Number(this.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${this.jobs}: give a whole number of at least 1`);
     return withForge(this, async (forge) => {
       const id = qualify(this.dataset, forge.login, '--dataset');
       const local = await readLocalDataset(this.stateDir, id);
@@ -140,47 +140,45 @@ export class RunCommand extends CubeCommand {
       const p = preparedPaths(this.stateDir, id);
       const executions: Execution[] = plan.models.map((model) => ({ model, cached: false, reached: false }));
       let firstError: unknown;
-      let next = 0;
-      const worker = async () => {
-        while (next < executions.length && !firstError) {
-          const ex = executions[next++]!;
-          ex.reached = true;
-          const cube = plan.modelCubes.get(ex.model)!;
-          try {
-            if (cube instanceof Error) throw cube;
-            const execution = { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube };
-            const key = executionKey(execution);
-            const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
-            // --new-result runs again what the registry holds already.
-            const noCache = runsAgain({ noCache: this.noCache, newResult: this.newResult }, cached?.executed_at, plan.registered.get(ex.model));
-            if (cached && !noCache) {
-              ex.result = cached;
-              ex.cached = true;
-              continue;
-            }
-            const outcome = await executor.run({
-              kind: 'execute-model',
-              input: { execution, options: { noCache, ignoreModelErrors: this.ignoreModelErrors } },
-              label: ex.model,
-              key: `execute-${key.slice(0, 32)}`,
-              tasks: ['infer', 'evaluate'],
-              resources,
-              onStatus: (line) => status.update(line),
-            });
-            ex.result = outcome.value.result;
-            ex.cached = outcome.value.cached;
-            ex.job = outcome.job;
-          } catch (error) {
-            ex.error = (error as Error).message.split('\n')[0];
-            ex.failedTask = (error as { task?: string }).task;
-            if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
-              firstError ??= error;
-              return;
-            }
+      const limit = pLimit(this.jobs);
+      const execute = async (ex: Execution) => {
+        if (firstError) return;
+        ex.reached = true;
+        const cube = plan.modelCubes.get(ex.model)!;
+        try {
+          if (cube instanceof Error) throw cube;
+          const execution = { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube };
+          const key = executionKey(execution);
+          const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
+          // --new-result runs again what the registry holds already.
+          const noCache = runsAgain({ noCache: this.noCache, newResult: this.newResult }, cached?.executed_at, plan.registered.get(ex.model));
+          if (cached && !noCache) {
+            ex.result = cached;
+            ex.cached = true;
+            return;
+          }
+          const outcome = await executor.run({
+            kind: 'execute-model',
+            input: { execution, options: { noCache, ignoreModelErrors: this.ignoreModelErrors } },
+            label: ex.model,
+            key: `execute-${key.slice(0, 32)}`,
+            tasks: ['infer', 'evaluate'],
+            resources,
+            onStatus: (line) => status.update(line),
+          });
+          ex.result = outcome.value.result;
+          ex.cached = outcome.value.cached;
+          ex.job = outcome.job;
+        } catch (error) {
+          ex.error = (error as Error).message.split('\n')[0];
+          ex.failedTask = (error as { task?: string }).task;
+          if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
+            firstError ??= error;
+            return;
           }
         }
       };
-      await this.cancellable(executor, () => Promise.all(Array.from({ length: Math.min(jobs, executions.length) }, worker)));
+      await this.cancellable(executor, () => Promise.all(executions.map((ex) => limit(() => execute(ex)))));
       status.done();
       if (firstError) {
         if (this.json) this.printJson({ benchmark: this.benchmark, dataset: id, runner: runner.name, executor: executor.name, executions: executions.map(executionJson), error: { code: (firstError as MedperfError).code ?? 'internal-error', message: (firstError as Error).message } });
