@@ -1,11 +1,13 @@
 // Writes cli/commands/index.ts from the command classes (`npm run index`): each class says its
 // paths, category and description once, and the index repeats them only so that the CLI can route
 // and answer `--help` without loading every command. index.test.ts fails when the index is stale.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'clipanion';
 
 const COMMANDS = fileURLToPath(new URL('./commands/', import.meta.url));
+const INDEX = fileURLToPath(new URL('./commands/index.ts', import.meta.url));
+const LIST = 'export const commands: CommandEntry[] = [';
 
 /** Every command module under cli/commands/ (not a test, not the index), as a path relative to it. */
 export function commandModules(dir = COMMANDS, prefix = ''): string[] {
@@ -47,30 +49,14 @@ export async function commandIndexSource(): Promise<string> {
     }
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return `${HEADER}${entries.map((e) => e.text).join('\n')}\n];\n`;
+  // What comes before the list (the header, the categories, the entry type) is kept as written.
+  const current = readFileSync(INDEX, 'utf8');
+  const start = current.indexOf(LIST);
+  if (start < 0) throw new Error(`${INDEX}: no \`${LIST}\` line to write the list after`);
+  return `${current.slice(0, start + LIST.length)}\n${entries.map((e) => e.text).join('\n')}\n];\n`;
 }
 
-const HEADER = `// The command index, generated from the command classes by \`npm run index\` (cli/build-command-index.ts):
-// every command's paths, category and one-line description, and where its class is. The CLI routes a
-// command line and answers \`--help\` and \`<group> --help\` from this list alone, and imports a
-// command's module only when that command runs. To add a command: one class in
-// cli/commands/<group>/<verb>.ts, then \`npm run index\`.
-import type { CommandClass } from 'clipanion';
-import type { MedperfContext } from '../base.ts';
-
-/** The help's sections, in MedPerf's roles, in the order the help shows them. */
-export const CATEGORIES = ['Model owner', 'Benchmark committee', 'Data owner', 'Admin', 'Registry', 'Cluster', 'Everyone'] as const;
-
-export interface CommandEntry {
-  paths: string[][];
-  category: (typeof CATEGORIES)[number];
-  description: string;
-  load(): Promise<CommandClass<MedperfContext>>;
-}
-
-export const commands: CommandEntry[] = [
-`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(fileURLToPath(new URL('./commands/index.ts', import.meta.url)), await commandIndexSource());
+  writeFileSync(INDEX, await commandIndexSource());
 }

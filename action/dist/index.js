@@ -53564,14 +53564,20 @@ async function pullOfEvent(gh, s) {
   }
   return pull;
 }
-
-// action/modes/comment.ts
-async function commentMode(s) {
+async function changeOfEvent(s) {
   const gh = github(s.token, s.apiUrl);
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
   const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  return { gh, pull, base, head, changed };
+}
+
+// action/modes/comment.ts
+async function commentMode(s) {
+  const change = await changeOfEvent(s);
+  if (!change) return void 0;
+  const { gh, pull, base, head, changed } = change;
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });
@@ -53791,11 +53797,9 @@ function summarize(requirements, notes, author) {
 // action/modes/gate.ts
 var GATE_CONTEXT = "medperf-git/approval";
 async function gateMode(s) {
-  const gh = github(s.token, s.apiUrl);
-  const pull = await pullOfEvent(gh, s);
-  if (!pull) return void 0;
-  const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  const change = await changeOfEvent(s);
+  if (!change) return void 0;
+  const { gh, pull, base, head, changed } = change;
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   await setStatus(gh, s.repo, pull.headSha, {
