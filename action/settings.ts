@@ -1,8 +1,8 @@
 // Every input and environment variable the Action reads, typed, in one place.
 import * as core from '@actions/core';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { gitSync } from '../registry/forge/git.ts';
 
 export const MODES = ['validate', 'gate', 'comment', 'site'] as const;
 export type Mode = (typeof MODES)[number];
@@ -52,7 +52,7 @@ export interface Settings {
 /** The registry folder's place in its git repository (`git rev-parse --show-prefix`); '' outside git. */
 function registryPrefix(path: string): string {
   try {
-    return execFileSync('git', ['rev-parse', '--show-prefix'], { cwd: path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return gitSync(['rev-parse', '--show-prefix'], { cwd: path, userConfig: true }).stdout.toString('utf8').trim();
   } catch {
     return '';
   }

@@ -1,4 +1,5 @@
 import { type BaseContext, Command, Option } from 'clipanion';
+import * as t from 'typanion';
 import { MedperfError } from '../registry/errors.ts';
 import { stateDir } from './state.ts';
 import { terminalJson, terminalText } from './terminal.ts';
@@ -34,6 +35,24 @@ export function filesystemError(error: unknown, stateDir: string): FilesystemErr
   if (!known) return undefined;
   const where = [e.path, (e as { dest?: string }).dest].filter(Boolean).join(' -> ') || `a file under ${stateDir}`;
   return new FilesystemError(e.code!.toLowerCase(), `cannot ${e.syscall ?? 'write'} ${where}: ${known.what} (${e.code}); ${known.fix}`, known.exitCode);
+}
+
+/** `--jobs` and the like: a whole number of at least 1. */
+export const isPositiveInteger = t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]);
+
+/**
+ * For a command's `static schema`: options (by field name) of which at most one may be given,
+ * refused in the user's words rather than the fields' names.
+ */
+export function exclusiveOptions(fields: string[], message: string) {
+  return t.makeValidator<Record<string, unknown>>({
+    test: (value, state) => {
+      const given = fields.filter((f) => value[f] !== undefined && value[f] !== false);
+      if (given.length <= 1) return true;
+      state?.errors?.push(`${state.p ?? '.'}: ${message}`);
+      return false;
+    },
+  });
 }
 
 /** Options every command shares. */

@@ -74,23 +74,18 @@ async function openSource(url: string): Promise<{ stream: Readable; total?: numb
 }
 
 /**
- * The verified local path of an asset: from the cache when present and still matching its sha256,
- * else downloaded (or copied), hashed on the way in, and moved into the cache only when it matches.
- * A mismatch throws HashMismatchError naming the asset, the expected and the actual hash.
+ * Downloads (or copies) a URL into the content-addressed cache, hashing it on the way in: the one
+ * place bytes from elsewhere are verified. With `expected`, a mismatch throws HashMismatchError
+ * naming the asset, the expected and the actual hash, and nothing enters the cache.
  */
-export async function fetchAsset(asset: Asset, options: FetchOptions): Promise<string> {
-  const what = options.what ?? asset.url;
-  const target = cachePath(options.stateDir, asset.sha256);
-  if (existsSync(target)) {
-    const total = (await stat(target)).size;
-    const actual = await hashFile(target, (b) => options.onProgress?.(b, total));
-    if (actual === asset.sha256) return target;
-    // The cache was altered: throw the copy away and fetch again; the fresh copy is checked too.
-    await rm(target, { force: true });
-  }
-  await mkdir(join(target, '..'), { recursive: true });
-  const partial = `${target}.${process.pid}.${Date.now()}.partial`;
-  const { stream, total } = await openSource(asset.url);
+export async function downloadToCache(
+  url: string,
+  options: FetchOptions & { expected?: string },
+): Promise<{ sha256: string; path: string }> {
+  const dir = join(statePaths(options.stateDir).cache, 'sha256');
+  await mkdir(dir, { recursive: true });
+  const partial = join(dir, `.download.${process.pid}.${Date.now()}.partial`);
+  const { stream, total } = await openSource(url);
   const hash = createHash('sha256');
   let done = 0;
   const meter = new Transform({
@@ -103,13 +98,44 @@ export async function fetchAsset(asset: Asset, options: FetchOptions): Promise<s
   });
   try {
     await pipeline(stream, meter, createWriteStream(partial));
-    const actual = hash.digest('hex');
-    if (actual !== asset.sha256) throw new HashMismatchError(what, asset.sha256, actual);
-    await rename(partial, target);
+    const sha256 = hash.digest('hex');
+    if (options.expected !== undefined && sha256 !== options.expected) throw new HashMismatchError(options.what ?? url, options.expected, sha256);
+    const path = cachePath(options.stateDir, sha256);
+    await rename(partial, path);
+    return { sha256, path };
   } finally {
     await rm(partial, { force: true });
   }
-  return target;
+}
+
+/**
+ * The verified local path of an asset: from the cache when present and still matching its sha256,
+ * else downloaded (or copied), hashed on the way in, and moved into the cache only when it matches.
+ */
+export async function fetchAsset(asset: Asset, options: FetchOptions): Promise<string> {
+  const target = cachePath(options.stateDir, asset.sha256);
+  if (existsSync(target)) {
+    const total = (await stat(target)).size;
+    const actual = await hashFile(target, (b) => options.onProgress?.(b, total));
+    if (actual === asset.sha256) return target;
+    // The cache was altered: throw the copy away and fetch again; the fresh copy is checked too.
+    await rm(target, { force: true });
+  }
+  return (await downloadToCache(asset.url, { ...options, expected: asset.sha256, what: options.what ?? asset.url })).path;
+}
+
+/**
+ * A URL's sha256 and a local path holding its bytes: a local file is hashed in place (not copied),
+ * anything else downloaded once into the cache.
+ */
+export async function hashUrl(url: string, stateDir: string): Promise<{ sha256: string; path: string }> {
+  const source = sourceOf(url);
+  if (source.kind === 'file') {
+    const s = await stat(source.path).catch(() => undefined);
+    if (!s?.isFile()) throw new FetchError(`${url}: no such file`);
+    return { sha256: await hashFile(source.path), path: source.path };
+  }
+  return downloadToCache(url, { stateDir });
 }
 
 export interface ExtractOptions {

@@ -1,10 +1,10 @@
 // The forge a command works through, chosen from its --registry and --as options, the environment
-// and the profile (registry/forge/select.ts). Commands that submit, associate, approve or run call
+// and the profile (profile.ts). Commands that submit, associate, approve or run call
 // `forgeFor(this)` and release it with `dispose()` when done.
 import { UsageError } from 'clipanion';
 import type { Forge, PullRequest } from '../registry/forge/forge.ts';
 import { APPROVAL_STATUS } from '../registry/forge/forge.ts';
-import { type OpenForgeOptions, openForge } from '../registry/forge/select.ts';
+import { type OpenForgeOptions, openForge } from './profile.ts';
 import type { BaseCommand } from './base.ts';
 
 /** Tests of the local forge may pass their own validation and gate through the context. */

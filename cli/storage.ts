@@ -15,7 +15,7 @@ import { parseRecordPath } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import { closeTree } from '../registry/trees.ts';
 import { cubeFolder } from './cube/materialize.ts';
-import { outgoingResults } from './data-owner.ts';
+import { outgoingResults } from './main-branch.ts';
 import { listLocalResults } from './results.ts';
 import { processAlive, statePaths } from './state.ts';
 

@@ -211,6 +211,28 @@ export function pullLine(pull: { number: number; url: string }, created: boolean
   return `${created ? 'Opened' : 'Updated'} pull request #${pull.number}: ${pull.url}`;
 }
 
+/**
+ * What a command prints once it proposed a record that needs no reviewer (a dataset's own): with
+ * --json, `json` and the pull request; otherwise the pull request, how to merge it, and what next.
+ */
+export function printSelfMerging(
+  command: { json: boolean; print(line?: string): void; printJson(value: unknown): void },
+  proposed: { pull: { number: number; url: string }; created: boolean },
+  json: Record<string, unknown>,
+  next: string,
+): number {
+  const { pull, created } = proposed;
+  if (command.json) {
+    const { record, ...rest } = json;
+    command.printJson({ ...rest, pull: pull.number, url: pull.url, created, record });
+    return 0;
+  }
+  command.print(pullLine(pull, created));
+  command.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
+  command.print(next);
+  return 0;
+}
+
 /** Prints each item as one JSON line (the --json form of every list). */
 export function jsonLines(stdout: Writable, items: unknown[]): void {
   for (const item of items) stdout.write(terminalJson(item) + '\n');

@@ -46,7 +46,7 @@ export function signedExample(record: ResultRecord, login = record.dataset.split
 
 /** Writes people/<login>.yaml of example logins into a registry folder. */
 export async function writeExamplePeople(dir: string, logins: string[], modelinePrefix = ''): Promise<void> {
-  const { recordYaml } = await import('../cli/records.ts');
+  const { recordYaml } = await import('../registry/record-yaml.ts');
   mkdirSync(join(dir, 'people'), { recursive: true });
   for (const login of logins) {
     const path = `people/${login}.yaml`;
@@ -56,7 +56,7 @@ export async function writeExamplePeople(dir: string, logins: string[], modeline
 
 /** A result record's text signed again by its data owner's example key, its modeline kept as it is. */
 export async function resignedText(path: string, text: string): Promise<string> {
-  const { recordYaml } = await import('../cli/records.ts');
+  const { recordYaml } = await import('../registry/record-yaml.ts');
   const record = yaml.load(text) as ResultRecord;
   const [modeline] = text.split('\n', 1);
   const body = recordYaml('result', path, signedExample(record)).replace(/^#[^\n]*\n/, '');

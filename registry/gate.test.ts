@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, formatGateDecision, type GateDecision, type Review } from './gate.ts';
+import { autoApprovedBy, evaluateGate, formatGateDecision, type GateDecision, type Review } from './gate.ts';
 import { rule as resultPreconditions } from './rules/result-preconditions.ts';
 import { formatFinding } from './findings.ts';
 import {
@@ -417,5 +417,18 @@ describe('approval gate: consent of the cube or dataset owner', () => {
     expect((await gate(base, head, 'carol', [review('bench-committee', 'APPROVED', 1)])).satisfied).toBe(false);
     expect((await gate(base, head, 'carol', [review('dora', 'APPROVED', 1), review('bench-committee', 'APPROVED', 1)])).satisfied).toBe(true);
     expect((await gate(MAIN, { ...MAIN, [P.modelAssociation]: yaml(modelAssociation({ priority: 7 })) }, 'carol')).satisfied).toBe(true);
+  });
+});
+
+describe('auto-approval, as the gate and `dataset associate` read it', () => {
+  it("takes the benchmark's policy, or the registry's default when the benchmark sets none", () => {
+    const defaults = registryConfig({ defaults: { dataset_auto_approval: { mode: 'always' }, model_auto_approval: { mode: 'never' } } });
+    expect(autoApprovedBy('dataset', 'dora', benchmark(), defaults)).toBe('always');
+    expect(autoApprovedBy('model', 'dora', benchmark(), defaults)).toBeUndefined();
+    expect(autoApprovedBy('dataset', 'dora', benchmark(), undefined)).toBeUndefined();
+    expect(autoApprovedBy('dataset', 'dora', benchmark({ dataset_auto_approval: { mode: 'never' } }), defaults)).toBeUndefined();
+    const allow = benchmark({ dataset_auto_approval: { mode: 'allowlist', allowlist: ['Dora'] } });
+    expect(autoApprovedBy('dataset', 'dora', allow, undefined)).toBe('allowlist, which lists dora');
+    for (const owner of ['eve', 'dor', 'dora2']) expect(autoApprovedBy('dataset', owner, allow, defaults)).toBeUndefined();
   });
 });

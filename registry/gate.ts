@@ -7,7 +7,7 @@
 // Pure: two views, a list of paths, a login and reviews in; a decision out.
 import { isDeepStrictEqual } from 'node:util';
 import { isAuxiliaryPath, parseRecordPath, paths, type RecordPath } from './layout.ts';
-import type { AutoApproval } from './records.ts';
+import type { AutoApproval, BenchmarkRecord, RegistryConfig } from './records.ts';
 import type { LoadedRecord, RegistryView } from './view.ts';
 
 export interface Review {
@@ -107,6 +107,16 @@ function policyAllows(policy: AutoApproval | undefined, owner: string): string |
     return `allowlist, which lists ${owner}`;
   }
   return undefined;
+}
+
+/**
+ * Whether an association of `owner`'s model or dataset with a benchmark is approved without the
+ * committee's review, and by which rule: the benchmark's policy, or the registry's default when the
+ * benchmark sets none.
+ */
+export function autoApprovedBy(kind: 'model' | 'dataset', owner: string, benchmark: BenchmarkRecord, config: RegistryConfig | undefined): string | undefined {
+  const field = kind === 'model' ? 'model_auto_approval' : 'dataset_auto_approval';
+  return policyAllows(benchmark[field] ?? config?.defaults?.[field], owner);
 }
 
 type AssociationWhere = Extract<RecordPath, { kind: 'model-association' | 'dataset-association' }>;
@@ -212,9 +222,7 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
-    const field = isModel ? 'model_auto_approval' : 'dataset_auto_approval';
-    const policy = bench.record.data[field] ?? baseConfig?.defaults?.[field];
-    const auto = policyAllows(policy, where.owner);
+    const auto = autoApprovedBy(isModel ? 'model' : 'dataset', where.owner, bench.record.data, baseConfig);
     if (auto) {
       notes.push(`${what} is approved for ${where.benchmark} by its ${isModel ? 'model' : 'dataset'} policy (${auto})`);
       return;

@@ -4,6 +4,7 @@
 // one dataset leaves it — not even a "mean" over a single dataset, which would be that dataset's
 // number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
 // What each policy publishes is decided once, by publication() in publication.ts.
+import { benchmarkContents } from './collections.ts';
 import { parseRecordPath, paths } from './layout.ts';
 import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from './records.ts';
 import { loadRecord } from './load.ts';
@@ -375,34 +376,6 @@ export function previewChange(before: Leaderboard | undefined, after: Leaderboar
   return lines;
 }
 
-interface BenchmarkFiles {
-  benchmark?: string;
-  results: string[];
-  models: string[];
-  datasets: string[];
-}
-
-/** The record paths of each benchmark, from one listing. */
-async function benchmarkFiles(view: RegistryView, only?: string[]): Promise<Array<[string, BenchmarkFiles]>> {
-  const byBenchmark = new Map<string, BenchmarkFiles>();
-  const entry = (name: string) => {
-    let e = byBenchmark.get(name);
-    if (!e) byBenchmark.set(name, (e = { results: [], models: [], datasets: [] }));
-    return e;
-  };
-  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ['benchmarks/'];
-  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
-  for (const path of listed) {
-    const where = parseRecordPath(path);
-    if (!where) continue;
-    if (where.kind === 'benchmark') entry(where.benchmark).benchmark = path;
-    else if (where.kind === 'result') entry(where.benchmark).results.push(path);
-    else if (where.kind === 'model-association') entry(where.benchmark).models.push(where.model);
-    else if (where.kind === 'dataset-association') entry(where.benchmark).datasets.push(where.dataset);
-  }
-  return [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]));
-}
-
 /**
  * Results are read straight from the tree, not through the view's cache: a leaderboard reads each
  * once, and a registry of 100,000 results should not stay in memory to be built.
@@ -428,7 +401,7 @@ async function readResults(view: RegistryView, paths: string[]): Promise<Leaderb
 export async function* leaderboardInputs(view: RegistryView, only?: string[]): AsyncGenerator<LeaderboardInput> {
   const cubes: Record<string, Pick<CubeRecord, 'name'> | undefined> = {};
   const datasetRecords: Record<string, Pick<DatasetRecord, 'name'> | undefined> = {};
-  for (const [benchmark, e] of await benchmarkFiles(view, only)) {
+  for (const [benchmark, e] of await benchmarkContents(view, only)) {
     const loaded = e.benchmark ? await view.benchmark(benchmark) : undefined;
     if (!loaded) continue;
     const results = await readResults(view, e.results);

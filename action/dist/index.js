@@ -20710,11 +20710,11 @@ var require_dataType = __commonJS({
       gen.if((0, codegen_1._)`${parentData} !== undefined`, () => gen.assign((0, codegen_1._)`${parentData}[${parentDataProperty}]`, expr));
     }
     function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
-      const EQ2 = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+      const EQ = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
       let cond;
       switch (dataType) {
         case "null":
-          return (0, codegen_1._)`${data} ${EQ2} null`;
+          return (0, codegen_1._)`${data} ${EQ} null`;
         case "array":
           cond = (0, codegen_1._)`Array.isArray(${data})`;
           break;
@@ -20728,7 +20728,7 @@ var require_dataType = __commonJS({
           cond = numCond();
           break;
         default:
-          return (0, codegen_1._)`typeof ${data} ${EQ2} ${dataType}`;
+          return (0, codegen_1._)`typeof ${data} ${EQ} ${dataType}`;
       }
       return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
       function numCond(_cond = codegen_1.nil) {
@@ -37435,6 +37435,110 @@ var require_lib = __commonJS({
   }
 });
 
+// node_modules/@octokit/request/node_modules/content-type/index.js
+var require_content_type = __commonJS({
+  "node_modules/@octokit/request/node_modules/content-type/index.js"(exports2) {
+    "use strict";
+    var PARAM_REGEXP = /; *([!#$%&'*+.^_`|~0-9A-Za-z-]+) *= *("(?:[\u000b\u0020\u0021\u0023-\u005b\u005d-\u007e\u0080-\u00ff]|\\[\u000b\u0020-\u00ff])*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+) */g;
+    var TEXT_REGEXP = /^[\u000b\u0020-\u007e\u0080-\u00ff]+$/;
+    var TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+    var QESC_REGEXP = /\\([\u000b\u0020-\u00ff])/g;
+    var QUOTE_REGEXP = /([\\"])/g;
+    var TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+    exports2.format = format;
+    exports2.parse = parse3;
+    function format(obj) {
+      if (!obj || typeof obj !== "object") {
+        throw new TypeError("argument obj is required");
+      }
+      var parameters = obj.parameters;
+      var type2 = obj.type;
+      if (!type2 || !TYPE_REGEXP.test(type2)) {
+        throw new TypeError("invalid type");
+      }
+      var string = type2;
+      if (parameters && typeof parameters === "object") {
+        var param;
+        var params = Object.keys(parameters).sort();
+        for (var i = 0; i < params.length; i++) {
+          param = params[i];
+          if (!TOKEN_REGEXP.test(param)) {
+            throw new TypeError("invalid parameter name");
+          }
+          string += "; " + param + "=" + qstring(parameters[param]);
+        }
+      }
+      return string;
+    }
+    function parse3(string) {
+      if (!string) {
+        throw new TypeError("argument string is required");
+      }
+      var header = typeof string === "object" ? getcontenttype(string) : string;
+      if (typeof header !== "string") {
+        throw new TypeError("argument string is required to be a string");
+      }
+      var index2 = header.indexOf(";");
+      var type2 = index2 !== -1 ? header.slice(0, index2).trim() : header.trim();
+      if (!TYPE_REGEXP.test(type2)) {
+        throw new TypeError("invalid media type");
+      }
+      var obj = new ContentType(type2.toLowerCase());
+      if (index2 !== -1) {
+        var key;
+        var match;
+        var value;
+        PARAM_REGEXP.lastIndex = index2;
+        while (match = PARAM_REGEXP.exec(header)) {
+          if (match.index !== index2) {
+            throw new TypeError("invalid parameter format");
+          }
+          index2 += match[0].length;
+          key = match[1].toLowerCase();
+          value = match[2];
+          if (value.charCodeAt(0) === 34) {
+            value = value.slice(1, -1);
+            if (value.indexOf("\\") !== -1) {
+              value = value.replace(QESC_REGEXP, "$1");
+            }
+          }
+          obj.parameters[key] = value;
+        }
+        if (index2 !== header.length) {
+          throw new TypeError("invalid parameter format");
+        }
+      }
+      return obj;
+    }
+    function getcontenttype(obj) {
+      var header;
+      if (typeof obj.getHeader === "function") {
+        header = obj.getHeader("content-type");
+      } else if (typeof obj.headers === "object") {
+        header = obj.headers && obj.headers["content-type"];
+      }
+      if (typeof header !== "string") {
+        throw new TypeError("content-type header is missing from object");
+      }
+      return header;
+    }
+    function qstring(val) {
+      var str2 = String(val);
+      if (TOKEN_REGEXP.test(str2)) {
+        return str2;
+      }
+      if (str2.length > 0 && !TEXT_REGEXP.test(str2)) {
+        throw new TypeError("invalid parameter value");
+      }
+      return '"' + str2.replace(QUOTE_REGEXP, "\\$1") + '"';
+    }
+    function ContentType(type2) {
+      this.parameters = /* @__PURE__ */ Object.create(null);
+      this.type = type2;
+    }
+  }
+});
+
 // node_modules/bottleneck/light.js
 var require_light = __commonJS({
   "node_modules/bottleneck/light.js"(exports2, module2) {
@@ -39856,6 +39960,30 @@ var paths = {
   },
   person: (login) => `people/${login}.yaml`
 };
+
+// registry/collections.ts
+function byCodePoint(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+async function benchmarkContents(view, only) {
+  const byBenchmark = /* @__PURE__ */ new Map();
+  const entry = (name2) => {
+    let e = byBenchmark.get(name2);
+    if (!e) byBenchmark.set(name2, e = { models: [], datasets: [], results: [] });
+    return e;
+  };
+  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
+  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
+  for (const path of listed) {
+    const where = parseRecordPath(path);
+    if (!where) continue;
+    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
+    else if (where.kind === "result") entry(where.benchmark).results.push(path);
+    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
+    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
+  }
+  return [...byBenchmark].sort((a, b) => byCodePoint(a[0], b[0]));
+}
 
 // embedded:embedded-fs
 var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "$id": "urn:medperf-git:schema:benchmark",\n  "title": "A benchmark: benchmarks/<name>/benchmark.yaml",\n  "type": "object",\n  "additionalProperties": false,\n  "required": [\n    "name",\n    "committee",\n    "data_preparation_mlcube",\n    "reference_model",\n    "data_evaluator_mlcube",\n    "demo_dataset",\n    "results_policy",\n    "state"\n  ],\n  "properties": {\n    "name": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/shortText"\n    },\n    "description": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/text"\n    },\n    "docs_url": {\n      "type": "string",\n      "maxLength": 2048,\n      "pattern": "^https?://\\\\S+$"\n    },\n    "committee": {\n      "description": "The benchmark committee: logins whose review approves associations.",\n      "type": "array",\n      "minItems": 1,\n      "uniqueItems": true,\n      "items": {\n        "$ref": "urn:medperf-git:schema:common#/$defs/login",\n        "type": "string"\n      },\n      "maxItems": 1000\n    },\n    "data_preparation_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "reference_model": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "data_evaluator_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "demo_dataset": {\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "url",\n        "sha256",\n        "generated_uid"\n      ],\n      "properties": {\n        "url": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/url"\n        },\n        "sha256": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/sha256"\n        },\n        "generated_uid": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/generatedUid"\n        }\n      }\n    },\n    "dataset_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "model_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "results_policy": {\n      "description": "What the leaderboard publishes.",\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "publish",\n        "primary_metric",\n        "direction"\n      ],\n      "properties": {\n        "publish": {\n          "description": "aggregate: one number per model over all datasets; per-model: also each model\'s count of datasets; per-dataset: the model x dataset cross product.",\n          "type": "string",\n          "enum": [\n            "aggregate",\n            "per-model",\n            "per-dataset"\n          ]\n        },\n        "primary_metric": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/metricName",\n          "description": "The metric the leaderboard ranks on: one of metric_names, a dotted path into nested metrics."\n        },\n        "direction": {\n          "type": "string",\n          "enum": [\n            "higher",\n            "lower"\n          ]\n        }\n      }\n    },\n    "metric_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the metrics cube reports (benchmark submit takes them from its output on the demo dataset): results and compatibility tests hold these names only. A benchmark without it has a finding until its committee runs `medperf-git benchmark declare-names`."\n    },\n    "statistics_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the data preparator\'s statistics task reports (taken from its output on the demo dataset): the statistics of datasets prepared with it hold these names only."\n    },\n    "state": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/state"\n    }\n  }\n}\n', "common.schema.json": `{
@@ -45299,25 +45427,6 @@ function previewChange(before, after) {
   }
   return lines;
 }
-async function benchmarkFiles(view, only) {
-  const byBenchmark = /* @__PURE__ */ new Map();
-  const entry = (name2) => {
-    let e = byBenchmark.get(name2);
-    if (!e) byBenchmark.set(name2, e = { results: [], models: [], datasets: [] });
-    return e;
-  };
-  const prefixes = only ? only.map((b) => `benchmarks/${b}/`) : ["benchmarks/"];
-  const listed = (await Promise.all(prefixes.map((p) => view.tree.list(p)))).flat();
-  for (const path of listed) {
-    const where = parseRecordPath(path);
-    if (!where) continue;
-    if (where.kind === "benchmark") entry(where.benchmark).benchmark = path;
-    else if (where.kind === "result") entry(where.benchmark).results.push(path);
-    else if (where.kind === "model-association") entry(where.benchmark).models.push(where.model);
-    else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
-  }
-  return [...byBenchmark].sort((a, b) => compareIds(a[0], b[0]));
-}
 async function readResults(view, paths2) {
   const results = [];
   for (let i = 0; i < paths2.length; i += 64) {
@@ -45337,7 +45446,7 @@ async function readResults(view, paths2) {
 async function* leaderboardInputs(view, only) {
   const cubes = {};
   const datasetRecords = {};
-  for (const [benchmark, e] of await benchmarkFiles(view, only)) {
+  for (const [benchmark, e] of await benchmarkContents(view, only)) {
     const loaded = e.benchmark ? await view.benchmark(benchmark) : void 0;
     if (!loaded) continue;
     const results = await readResults(view, e.results);
@@ -46824,189 +46933,8 @@ function withDefaults(oldDefaults, newDefaults) {
 }
 var endpoint = withDefaults(null, DEFAULTS);
 
-// node_modules/content-type/dist/index.js
-var SP = 32;
-var HTAB = 9;
-var SEMI = 59;
-var EQ = 61;
-var DQUOTE = 34;
-var BSLASH = 92;
-var COMMA = 44;
-var LOWER_CASE = 1;
-var OWS = 2;
-var SEMI_FLAG = 4;
-var COMMA_FLAG = 8;
-var TOKEN_FLAG = 16;
-var NON_ASCII = 65280;
-var CASE_FLAGS = LOWER_CASE | NON_ASCII;
-var CHAR_MAP = new Uint8Array(256);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 128; code <= 255; code++) {
-  CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-  CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 48; code <= 57; code++) {
-  CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 65; code <= 90; code++) {
-  CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 97; code <= 122; code++) {
-  CHAR_MAP[code] |= TOKEN_FLAG;
-}
-var NullObject = /* @__PURE__ */ (() => {
-  const C = function() {
-  };
-  C.prototype = /* @__PURE__ */ Object.create(null);
-  return C;
-})();
-function parse2(header, options2) {
-  const stopFlags = SEMI_FLAG | (options2?.comma === true ? COMMA_FLAG : 0);
-  const len = header.length;
-  let valueStart = options2?.start ?? 0;
-  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-    valueStart++;
-  }
-  let index2 = valueStart;
-  let typeFlags = 0;
-  let whitespace = -1;
-  let stop = options2?.parameters === false ? COMMA_FLAG : 0;
-  while (index2 < len) {
-    const code = header.charCodeAt(index2);
-    const flags = CHAR_MAP[code];
-    if ((flags & stopFlags) !== 0) {
-      stop |= flags & COMMA_FLAG;
-      break;
-    }
-    if ((flags & OWS) !== 0) {
-      if (whitespace === -1)
-        whitespace = index2;
-    } else {
-      whitespace = -1;
-    }
-    typeFlags |= code & NON_ASCII | flags;
-    index2++;
-  }
-  const valueEnd = whitespace === -1 ? index2 : whitespace;
-  const value = header.slice(valueStart, valueEnd);
-  const type2 = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-  if (index2 === len || stop !== 0) {
-    return { type: type2, index: index2, parameters: new NullObject() };
-  }
-  return parseParameters(header, type2, index2, len, stopFlags);
-}
-function parseParameters(header, type2, index2, len, stopFlags) {
-  const parameters = new NullObject();
-  parameter: while (index2 < len) {
-    index2++;
-    while ((CHAR_MAP[header.charCodeAt(index2)] & OWS) !== 0) {
-      index2++;
-    }
-    const keyStart = index2;
-    let keyFlags = 0;
-    let keyWhitespace = -1;
-    while (index2 < len) {
-      const code = header.charCodeAt(index2);
-      const flags = CHAR_MAP[code];
-      if ((flags & stopFlags) !== 0) {
-        if ((flags & COMMA_FLAG) !== 0)
-          break parameter;
-        continue parameter;
-      }
-      if (code === EQ) {
-        const keyEnd = keyWhitespace === -1 ? index2 : keyWhitespace;
-        const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-        index2++;
-        while ((CHAR_MAP[header.charCodeAt(index2)] & OWS) !== 0) {
-          index2++;
-        }
-        if (index2 < len && header.charCodeAt(index2) === DQUOTE) {
-          const quotedStart = ++index2;
-          let escaped = false;
-          while (index2 < len) {
-            const code2 = header.charCodeAt(index2);
-            if (code2 === DQUOTE) {
-              if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index2) : header.slice(quotedStart, index2);
-              }
-              index2++;
-              let stop2 = 0;
-              while (index2 < len) {
-                const code3 = header.charCodeAt(index2);
-                const flags2 = CHAR_MAP[code3];
-                if ((flags2 & stopFlags) !== 0) {
-                  stop2 = flags2 & COMMA_FLAG;
-                  break;
-                }
-                index2++;
-              }
-              if (stop2 !== 0)
-                break parameter;
-              continue parameter;
-            }
-            if (code2 === BSLASH && index2 + 1 < len) {
-              escaped = true;
-              index2 += 2;
-              continue;
-            }
-            index2++;
-          }
-          continue parameter;
-        }
-        const valueStart = index2;
-        let stop = 0;
-        let valueWhitespace = -1;
-        while (index2 < len) {
-          const code2 = header.charCodeAt(index2);
-          const flags2 = CHAR_MAP[code2];
-          if ((flags2 & stopFlags) !== 0) {
-            stop = flags2 & COMMA_FLAG;
-            break;
-          }
-          if ((flags2 & OWS) !== 0) {
-            if (valueWhitespace === -1)
-              valueWhitespace = index2;
-          } else {
-            valueWhitespace = -1;
-          }
-          index2++;
-        }
-        if (parameters[key] === void 0) {
-          const valueEnd = valueWhitespace === -1 ? index2 : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
-        }
-        if (stop !== 0)
-          break parameter;
-        continue parameter;
-      }
-      if ((flags & OWS) !== 0) {
-        if (keyWhitespace === -1)
-          keyWhitespace = index2;
-      } else {
-        keyWhitespace = -1;
-      }
-      keyFlags |= code & NON_ASCII | flags;
-      index2++;
-    }
-  }
-  return { type: type2, index: index2, parameters };
-}
-function unescapeQuotedPairs(str2, start, end) {
-  let result = "";
-  for (let index2 = start; index2 < end; index2++) {
-    if (str2.charCodeAt(index2) === BSLASH) {
-      result += str2.slice(start, index2);
-      start = ++index2;
-    }
-  }
-  return result + str2.slice(start, end);
-}
+// node_modules/@octokit/request/dist-bundle/index.js
+var import_content_type = __toESM(require_content_type(), 1);
 
 // node_modules/json-with-bigint/json-with-bigint.js
 var intRegex = /^-?\d+$/;
@@ -47501,7 +47429,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse2(contentType);
+  const mimetype = (0, import_content_type.parse)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -54095,14 +54023,20 @@ async function pullOfEvent(gh, s) {
   }
   return pull;
 }
-
-// action/modes/comment.ts
-async function commentMode(s) {
+async function changeOfEvent(s) {
   const gh = github(s.token, s.apiUrl);
   const pull = await pullOfEvent(gh, s);
   if (!pull) return void 0;
   const base = directoryTree(s.path);
   const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  return { gh, pull, base, head, changed };
+}
+
+// action/modes/comment.ts
+async function commentMode(s) {
+  const change = await changeOfEvent(s);
+  if (!change) return void 0;
+  const { gh, pull, base, head, changed } = change;
   const findings = await validateChange({ head, base, changed, author: pull.author });
   const preview = findings.length ? [] : await previewLeaderboards(createView(base), createView(head), changed);
   const body = commentBody({ findings, preview, headSha: pull.headSha });
@@ -54140,6 +54074,10 @@ function policyAllows(policy, owner) {
     return `allowlist, which lists ${owner}`;
   }
   return void 0;
+}
+function autoApprovedBy(kind, owner, benchmark, config) {
+  const field2 = kind === "model" ? "model_auto_approval" : "dataset_auto_approval";
+  return policyAllows(benchmark[field2] ?? config?.defaults?.[field2], owner);
 }
 async function fromBase(view, path, get4) {
   const record = await get4();
@@ -54217,9 +54155,7 @@ async function evaluateGate(input) {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
-    const field2 = isModel ? "model_auto_approval" : "dataset_auto_approval";
-    const policy = bench.record.data[field2] ?? baseConfig?.defaults?.[field2];
-    const auto = policyAllows(policy, where.owner);
+    const auto = autoApprovedBy(isModel ? "model" : "dataset", where.owner, bench.record.data, baseConfig);
     if (auto) {
       notes.push(`${what} is approved for ${where.benchmark} by its ${isModel ? "model" : "dataset"} policy (${auto})`);
       return;
@@ -54320,11 +54256,9 @@ function summarize(requirements, notes, author) {
 // action/modes/gate.ts
 var GATE_CONTEXT = "medperf-git/approval";
 async function gateMode(s) {
-  const gh = github(s.token, s.apiUrl);
-  const pull = await pullOfEvent(gh, s);
-  if (!pull) return void 0;
-  const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  const change = await changeOfEvent(s);
+  if (!change) return void 0;
+  const { gh, pull, base, head, changed } = change;
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   await setStatus(gh, s.repo, pull.headSha, {
@@ -54385,7 +54319,7 @@ import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/
 import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
 // registry/forge/git.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn2, spawnSync } from "node:child_process";
 var GitError = class extends Error {
   constructor(args, code, stderr) {
     super(`git ${args[0]} failed (${code}): ${stderr.trim()}`);
@@ -54426,6 +54360,14 @@ function git(args, options2) {
     });
     child.stdin.end(options2.input ?? "");
   });
+}
+function gitSync(args, options2) {
+  const env = options2.userConfig ? { ...process.env, ...options2.env } : gitEnv(options2.env);
+  const r = spawnSync("git", args, { cwd: options2.cwd, env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
+  if (r.error) throw r.error;
+  const result = { stdout: r.stdout, stderr: r.stderr.toString("utf8"), code: r.status ?? -1 };
+  if (result.code === 0 || options2.okCodes?.includes(result.code)) return result;
+  throw new GitError(args, result.code, result.stderr);
 }
 
 // registry/history.ts
@@ -56052,13 +55994,12 @@ async function validateMode(s) {
 }
 
 // action/settings.ts
-import { execFileSync } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 import { isAbsolute, relative as relative2, resolve as resolve3 } from "node:path";
 var MODES = ["validate", "gate", "comment", "site"];
 function registryPrefix(path) {
   try {
-    return execFileSync("git", ["rev-parse", "--show-prefix"], { cwd: path, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return gitSync(["rev-parse", "--show-prefix"], { cwd: path, userConfig: true }).stdout.toString("utf8").trim();
   } catch {
     return "";
   }

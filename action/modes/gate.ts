@@ -6,22 +6,19 @@
 import * as core from '@actions/core';
 import { evaluateGate, type GateDecision } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
-import { directoryTree } from '../../registry/trees.ts';
 import { validateChange } from '../../registry/validate.ts';
 import { dispatchWorkflow, landPull, pullReviews, setStatus } from '../../registry/forge/github-rest.ts';
-import { type GitHub, github, pullTree } from '../github.ts';
+import { type GitHub, github } from '../github.ts';
 import { statusDescription } from '../report.ts';
 import type { Settings } from '../settings.ts';
-import { pullOfEvent } from './pull.ts';
+import { changeOfEvent } from './pull.ts';
 
 export const GATE_CONTEXT = 'medperf-git/approval';
 
 export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
-  const gh = github(s.token, s.apiUrl);
-  const pull = await pullOfEvent(gh, s);
-  if (!pull) return undefined;
-  const base = directoryTree(s.path);
-  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  const change = await changeOfEvent(s);
+  if (!change) return undefined;
+  const { gh, pull, base, head, changed } = change;
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   await setStatus(gh, s.repo, pull.headSha, {

@@ -2,7 +2,9 @@
 // workflow_run name it in the run (same-repository PRs) or by the run's head branch (forks); the
 // PR's head must still be the commit the run saw, or a later run will speak for it.
 import * as core from '@actions/core';
-import { readPull, type GitHub, type Pull } from '../github.ts';
+import { directoryTree } from '../../registry/trees.ts';
+import type { FileTree } from '../../registry/view.ts';
+import { github, pullTree, readPull, type GitHub, type Pull } from '../github.ts';
 import type { Settings } from '../settings.ts';
 
 export async function pullOfEvent(gh: GitHub, s: Settings): Promise<Pull | undefined> {
@@ -29,4 +31,14 @@ export async function pullOfEvent(gh: GitHub, s: Settings): Promise<Pull | undef
     return undefined;
   }
   return pull;
+}
+
+/** The change a gate or comment run is about: the PR, the base (the checkout) and the PR's files laid over it. */
+export async function changeOfEvent(s: Settings): Promise<{ gh: GitHub; pull: Pull; base: FileTree; head: FileTree; changed: string[] } | undefined> {
+  const gh = github(s.token, s.apiUrl);
+  const pull = await pullOfEvent(gh, s);
+  if (!pull) return undefined;
+  const base = directoryTree(s.path);
+  const { head, changed } = await pullTree(gh, s.repo, pull, base, { repoDir: s.path, prefix: s.prefix, serverUrl: s.serverUrl, token: s.token });
+  return { gh, pull, base, head, changed };
 }

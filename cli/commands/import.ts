@@ -7,7 +7,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../../registry/forge/forge.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
-import { resolveRegistry } from '../../registry/forge/select.ts';
+import { resolveRegistry } from '../profile.ts';
 import { MissingLoginsError, planImport, settleImport, type ImportReport, type RecordSerializer } from '../../registry/import/medperf.ts';
 import { personRecordFor } from '../../registry/identity.ts';
 import type { PersonRecord, ResultRecord } from '../../registry/records.ts';
@@ -17,10 +17,10 @@ import { LOGIN, paths } from '../../registry/layout.ts';
 import { includesLogin, sameLogin } from '../../registry/rules/ownership.ts';
 import { registryYaml } from '../../registry/scaffold/index.ts';
 import { parseRecordYaml } from '../../registry/yaml.ts';
-import { BaseCommand } from '../base.ts';
+import { BaseCommand, exclusiveOptions } from '../base.ts';
 import { forgeFor } from '../forge.ts';
 import { readServer } from '../medperf-server.ts';
-import { recordYaml } from '../records.ts';
+import { recordYaml } from '../../registry/record-yaml.ts';
 import { VERSION } from '../version.ts';
 
 export class ImportCommand extends BaseCommand {
@@ -58,6 +58,8 @@ export class ImportCommand extends BaseCommand {
   server = Option.String('--server', { required: true, description: 'The MedPerf server, such as https://api.medperf.org' });
   token = Option.String('--token', { description: "An access token of the server (an admin's sees every entity; default: $MEDPERF_TOKEN)" });
   logins = Option.String('--logins', { description: 'A YAML file mapping each server username to a login: "testbo: alice"' });
+  static override schema = [exclusiveOptions(['into', 'registry'], '--into and --registry both name the registry to write; give one')];
+
   into = Option.String('--into', { description: 'The local registry folder to write (created when missing)' });
   admins = Option.Array('--admin', { description: "The registry's admins, when it has no registry.yaml yet (repeat for more)" });
   assets = Option.String('--assets', { description: 'Where cube configs are written (default: assets/ in the registry folder)' });
@@ -65,7 +67,6 @@ export class ImportCommand extends BaseCommand {
   pageSize = Option.String('--page-size', '32', { description: 'Entries per page asked of the server (default: 32)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 1000)]) });
 
   async execute(): Promise<number> {
-    if (this.into && this.registry) throw new UsageError('--into and --registry both name the registry to write; give one');
     // A local registry folder (--into, or --registry naming one), or a repository on GitHub.
     let root: string | undefined;
     if (this.into) root = resolve(this.context.cwd, this.into);

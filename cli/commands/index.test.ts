@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'clipanion';
 import { describe, expect, it } from 'vitest';
 import { capturedContext, runCli } from '../../testing/cli.ts';
 import { main } from '../main.ts';
+import { commandIndexSource } from '../build-command-index.ts';
 import { CATEGORIES, commands } from './index.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
@@ -18,6 +19,10 @@ function commandFiles(dir = ROOT, prefix = ''): string[] {
 }
 
 describe('the command index', () => {
+  it('is what `npm run index` writes from the command classes', async () => {
+    expect(readFileSync(new URL('./index.ts', import.meta.url), 'utf8')).toBe(await commandIndexSource());
+  });
+
   it('says for each command what its class says: paths, category and description', async () => {
     for (const entry of commands) {
       const command = await entry.load();

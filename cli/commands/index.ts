@@ -1,7 +1,8 @@
-// The command index: every command's paths, category and one-line description, and where its class
-// is. The CLI routes a command line and answers `--help` and `<group> --help` from this list alone,
-// and imports a command's module only when that command runs (index.test.ts checks each entry against
-// its class). To add a command: one class in cli/commands/<group>/<verb>.ts, and one entry here.
+// The command index, generated from the command classes by `npm run index` (cli/build-command-index.ts):
+// every command's paths, category and one-line description, and where its class is. The CLI routes a
+// command line and answers `--help` and `<group> --help` from this list alone, and imports a
+// command's module only when that command runs. To add a command: one class in
+// cli/commands/<group>/<verb>.ts, then `npm run index`.
 import type { CommandClass } from 'clipanion';
 import type { MedperfContext } from '../base.ts';
 

@@ -1,21 +1,23 @@
-import { Command, Option, UsageError } from 'clipanion';
+import { Command, Option } from 'clipanion';
+import pLimit from 'p-limit';
 import { MedperfError } from '../../registry/errors.ts';
-import { parseRecordPath, paths } from '../../registry/layout.ts';
+import { modelAssociationsOf } from '../../registry/collections.ts';
+import { paths } from '../../registry/layout.ts';
 import { leftOutLine } from '../../registry/metrics.ts';
+import { planRun, type RunFacts, runRefusal, runsAgain } from '../../registry/run-plan.ts';
 import type { LoadedRecord } from '../../registry/view.ts';
+import { isPositiveInteger } from '../base.ts';
 import { CubeCommand } from '../executors/command.ts';
 import {
   approvedBenchmark,
   benchmarkCubes,
-  DatasetInDevelopmentError,
-  NotApprovedError,
   outgoingResults,
   pendingPull,
   proposeResults,
   qualify,
   registeredCube,
   withMain,
-} from '../data-owner.ts';
+} from '../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
 import type { RegisteredCube } from '../cube/materialize.ts';
 import { withForge } from '../forge.ts';
@@ -87,58 +89,32 @@ export class RunCommand extends CubeCommand {
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before (each replaces the earlier one only once it finishes)' });
   newResult = Option.Boolean('--new-result', false, { description: 'Run again the executions whose result is in the registry already, and submit each as a new version' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
-  jobs = Option.String('--jobs', '1', { description: 'How many models run at once' });
+  jobs = Option.String('--jobs', '1', { description: 'How many models run at once', validator: isPositiveInteger });
   noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
 
   async execute(): Promise<number> {
-    const jobs = Number(this.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${this.jobs}: give a whole number of at least 1`);
     return withForge(this, async (forge) => {
       const id = qualify(this.dataset, forge.login, '--dataset');
       const local = await readLocalDataset(this.stateDir, id);
       const status = statusLine(this.context, { quiet: this.json });
       const plan = await withMain(forge, async (view) => {
         const bench = await approvedBenchmark(forge, view, this.benchmark);
-        if (bench.data.state !== 'operational') {
-          throw new MedperfError('benchmark-not-operational', `the benchmark ${this.benchmark} is in development: it takes no results yet; nothing was run`);
+        const facts: RunFacts = {
+          benchmark: this.benchmark,
+          benchmarkRecord: bench.data,
+          dataset: id,
+          datasetRecord: (await view.dataset(id))?.data,
+          preparedUid: local.generated_uid,
+          datasetAssociated: Boolean(await view.datasetAssociation(this.benchmark, id)),
+          approved: (await modelAssociationsOf(view, this.benchmark)).map((a) => ({ model: a.model, priority: a.record.data.priority })),
+          requested: this.models,
+        };
+        const decided = planRun(facts);
+        if ('blocked' in decided) {
+          const { blocked } = decided;
+          throw runRefusal(blocked, facts, 'path' in blocked ? await pendingPull(forge, blocked.path) : undefined);
         }
-        const dataset = await view.dataset(id);
-        if (!dataset) throw new MedperfError('not-registered', `the dataset ${id} is not in the registry; register it with \`medperf-git dataset submit\``);
-        if (dataset.data.state !== 'operational') throw new DatasetInDevelopmentError(id);
-        if (local.generated_uid !== dataset.data.generated_uid) {
-          throw new MedperfError('prepared-data-mismatch', `the prepared data here (generated_uid ${local.generated_uid ?? 'none'}) is not the data registered as ${id} (${dataset.data.generated_uid}); nothing was run`);
-        }
-        if (!(await view.datasetAssociation(this.benchmark, id))) {
-          const pull = await pendingPull(forge, paths.datasetAssociation(this.benchmark, id));
-          throw new NotApprovedError(
-            pull
-              ? `the dataset ${id} is not approved for ${this.benchmark} yet: its association pull request #${pull} waits for the committee; nothing was run`
-              : `the dataset ${id} is not associated with ${this.benchmark}; ask with \`medperf-git dataset associate -b ${this.benchmark} -d ${id}\``,
-          );
-        }
-        // Approved models: their associations on main, by priority (MedPerf runs them in that order).
-        const approved: Array<{ model: string; priority: number }> = [];
-        for (const path of await view.tree.list(`benchmarks/${this.benchmark}/models/`)) {
-          const where = parseRecordPath(path);
-          if (where?.kind !== 'model-association') continue;
-          const rec = (await view.record(path)) as LoadedRecord<'model-association'> | undefined;
-          if (rec) approved.push({ model: where.model, priority: rec.data.priority });
-        }
-        approved.sort((a, b) => a.priority - b.priority || a.model.localeCompare(b.model));
-        let models = approved.map((a) => a.model);
-        if (this.models?.length) {
-          for (const m of this.models) {
-            if (models.includes(m)) continue;
-            const pull = await pendingPull(forge, paths.modelAssociation(this.benchmark, m));
-            throw new NotApprovedError(
-              pull
-                ? `the model ${m} is not approved for ${this.benchmark}: its association pull request #${pull} waits for the committee; nothing was run`
-                : `the model ${m} is not associated with ${this.benchmark}; nothing was run (\`medperf-git association ls -b ${this.benchmark}\` lists the approved models)`,
-            );
-          }
-          models = models.filter((m) => this.models!.includes(m));
-        }
-        if (!models.length) throw new MedperfError('no-models', `no model is approved for ${this.benchmark} yet; nothing was run`);
+        const { models } = decided;
         // Results are signed by the data owner's published key: checked before anything runs.
         const signer = this.noSubmit ? undefined : await signerOnMain(forge, this.stateDir, view, 'run again');
         status.update('fetching and verifying the cubes');
@@ -158,7 +134,7 @@ export class RunCommand extends CubeCommand {
           const rec = (await view.record(paths.result(this.benchmark, id, m))) as LoadedRecord<'result'> | undefined;
           if (rec) registered.set(m, rec.data.provenance.executed_at);
         }
-        return { bench, generatedUid: dataset.data.generated_uid, cubes, models, modelCubes, registered, signer };
+        return { bench, generatedUid: facts.datasetRecord!.generated_uid, cubes, models, modelCubes, registered, signer };
       });
       status.done();
       const { runner, executor } = await this.chooseExecutor();
@@ -168,47 +144,45 @@ export class RunCommand extends CubeCommand {
       const p = preparedPaths(this.stateDir, id);
       const executions: Execution[] = plan.models.map((model) => ({ model, cached: false, reached: false }));
       let firstError: unknown;
-      let next = 0;
-      const worker = async () => {
-        while (next < executions.length && !firstError) {
-          const ex = executions[next++]!;
-          ex.reached = true;
-          const cube = plan.modelCubes.get(ex.model)!;
-          try {
-            if (cube instanceof Error) throw cube;
-            const execution = { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube };
-            const key = executionKey(execution);
-            const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
-            // --new-result runs again what the registry holds already.
-            const noCache = this.noCache || Boolean(this.newResult && cached && plan.registered.get(ex.model) === cached.executed_at);
-            if (cached && !noCache) {
-              ex.result = cached;
-              ex.cached = true;
-              continue;
-            }
-            const outcome = await executor.run({
-              kind: 'execute-model',
-              input: { execution, options: { noCache, ignoreModelErrors: this.ignoreModelErrors } },
-              label: ex.model,
-              key: `execute-${key.slice(0, 32)}`,
-              tasks: ['infer', 'evaluate'],
-              resources,
-              onStatus: (line) => status.update(line),
-            });
-            ex.result = outcome.value.result;
-            ex.cached = outcome.value.cached;
-            ex.job = outcome.job;
-          } catch (error) {
-            ex.error = (error as Error).message.split('\n')[0];
-            ex.failedTask = (error as { task?: string }).task;
-            if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
-              firstError ??= error;
-              return;
-            }
+      const limit = pLimit(this.jobs);
+      const execute = async (ex: Execution) => {
+        if (firstError) return;
+        ex.reached = true;
+        const cube = plan.modelCubes.get(ex.model)!;
+        try {
+          if (cube instanceof Error) throw cube;
+          const execution = { benchmark: this.benchmark, dataset: id, generatedUid: plan.generatedUid, preparedData: p.data, preparedLabels: p.labels, ...plan.cubes, model: cube };
+          const key = executionKey(execution);
+          const cached = await readCachedResult(this.stateDir, this.benchmark, id, ex.model, key);
+          // --new-result runs again what the registry holds already.
+          const noCache = runsAgain({ noCache: this.noCache, newResult: this.newResult }, cached?.executed_at, plan.registered.get(ex.model));
+          if (cached && !noCache) {
+            ex.result = cached;
+            ex.cached = true;
+            return;
+          }
+          const outcome = await executor.run({
+            kind: 'execute-model',
+            input: { execution, options: { noCache, ignoreModelErrors: this.ignoreModelErrors } },
+            label: ex.model,
+            key: `execute-${key.slice(0, 32)}`,
+            tasks: ['infer', 'evaluate'],
+            resources,
+            onStatus: (line) => status.update(line),
+          });
+          ex.result = outcome.value.result;
+          ex.cached = outcome.value.cached;
+          ex.job = outcome.job;
+        } catch (error) {
+          ex.error = (error as Error).message.split('\n')[0];
+          ex.failedTask = (error as { task?: string }).task;
+          if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
+            firstError ??= error;
+            return;
           }
         }
       };
-      await this.cancellable(executor, () => Promise.all(Array.from({ length: Math.min(jobs, executions.length) }, worker)));
+      await this.cancellable(executor, () => Promise.all(executions.map((ex) => limit(() => execute(ex)))));
       status.done();
       if (firstError) {
         if (this.json) this.printJson({ benchmark: this.benchmark, dataset: id, runner: runner.name, executor: executor.name, executions: executions.map(executionJson), error: { code: (firstError as MedperfError).code ?? 'internal-error', message: (firstError as Error).message } });

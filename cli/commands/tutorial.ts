@@ -8,6 +8,7 @@ import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { MedperfError } from '../../registry/errors.ts';
 import { paths } from '../../registry/layout.ts';
+import { git } from '../../registry/forge/git.ts';
 import { LocalForge } from '../../registry/forge/local.ts';
 import { sha256Hex } from '../../registry/hash.ts';
 import { BaseCommand, type MedperfContext } from '../base.ts';
@@ -188,7 +189,7 @@ export class TutorialCommand extends BaseCommand {
     const checkout = join(this.home, 'registry');
     await rm(checkout, { recursive: true, force: true });
     mkdirSync(checkout, { recursive: true });
-    const archive = execFileSync('git', ['archive', '--format=tar', 'main'], { cwd: join(forgeDir, 'registry.git'), maxBuffer: 1 << 28 });
+    const archive = (await git(['archive', '--format=tar', 'main'], { cwd: join(forgeDir, 'registry.git') })).stdout;
     execFileSync('tar', ['-x', '-C', checkout], { input: archive });
     // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
     const site = join(this.home, 'site');

@@ -157,24 +157,17 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
   const work = predictionsDir(stateDir, e.benchmark, e.dataset, e.model.id, key);
   const cached = await readCachedResult(stateDir, e.benchmark, e.dataset, e.model.id, key);
   if (cached && !options.noCache) return { result: cached, cached: true };
-  const limitsOf = (task: string) => ({ ...options.limits, ...options.taskLimits?.[task] });
   const status = (line: string) => options.onStatus?.(`${e.model.id} ${line}`);
+  /** One task of the execution, with its limits and this model's status line. */
+  const task = (cube: TaskOptions['cube'], name: string, done: string, bindings: TaskOptions['bindings'], extra: Partial<TaskOptions> = {}) =>
+    runTask({ runner: options.runner, cube, task: name, done, bindings, limits: { ...options.limits, ...options.taskLimits?.[name] }, onStatus: status, ...extra });
   const chain = async (dir: string): Promise<LocalResult> => {
     let predictions = join(dir, 'predictions');
     let partial = false;
     let modelError: unknown;
     const failed = join(dir, 'predictions.failed');
     try {
-      await runTask({
-        runner: options.runner,
-        cube: e.model,
-        task: 'infer',
-        done: predictions,
-        bindings: (out) => ({ data_path: e.preparedData, output_path: join(out, 'predictions') }),
-        limits: limitsOf('infer'),
-        onStatus: status,
-        ...(options.ignoreModelErrors ? { failedTo: failed } : {}),
-      });
+      await task(e.model, 'infer', predictions, (out) => ({ data_path: e.preparedData, output_path: join(out, 'predictions') }), options.ignoreModelErrors ? { failedTo: failed } : {});
     } catch (error) {
       if (!options.ignoreModelErrors) throw error;
       modelError = error;
@@ -185,15 +178,7 @@ export async function executeModel(e: Execution, options: ExecuteOptions): Promi
     const evaluation = join(dir, partial ? 'evaluation.partial' : 'evaluation');
     if (partial) await rm(evaluation, { recursive: true, force: true });
     try {
-      await runTask({
-        runner: options.runner,
-        cube: e.evaluator,
-        task: 'evaluate',
-        done: evaluation,
-        bindings: (out) => ({ predictions: join(predictions, 'predictions'), labels: e.preparedLabels, output_path: join(out, 'results.yaml') }),
-        limits: limitsOf('evaluate'),
-        onStatus: status,
-      });
+      await task(e.evaluator, 'evaluate', evaluation, (out) => ({ predictions: join(predictions, 'predictions'), labels: e.preparedLabels, output_path: join(out, 'results.yaml') }));
     } catch (error) {
       // Evaluating a failed model's predictions can fail too: the model's failure is the one to report.
       throw modelError ?? error;

@@ -1,7 +1,7 @@
-// Git plumbing both forges share: commits are built without a working tree (a temporary index over
-// the base tree), so proposing a change never touches the user's files and works in bare and
-// partial repositories alike.
-import { spawn } from 'node:child_process';
+// The one way to run git (git, gitSync), and the plumbing both forges share: commits are built
+// without a working tree (a temporary index over the base tree), so proposing a change never
+// touches the user's files and works in bare and partial repositories alike.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,11 @@ export interface GitOptions {
   input?: string | Buffer;
   /** Exit codes that are not failures (e.g. 1 for merge-tree conflicts). */
   okCodes?: number[];
+  /**
+   * Read the user's git configuration too (only for reading a checkout the user made: its
+   * safe.directory, as actions/checkout sets it). Otherwise git runs with no user or system config.
+   */
+  userConfig?: boolean;
 }
 
 export interface GitResult {
@@ -63,6 +68,16 @@ export function git(args: string[], options: GitOptions): Promise<GitResult> {
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** git for callers that cannot wait (reading settings at start-up); the same environment and errors. */
+export function gitSync(args: string[], options: Omit<GitOptions, 'input'>): GitResult {
+  const env = options.userConfig ? { ...process.env, ...options.env } : gitEnv(options.env);
+  const r = spawnSync('git', args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  if (r.error) throw r.error;
+  const result = { stdout: r.stdout, stderr: r.stderr.toString('utf8'), code: r.status ?? -1 };
+  if (result.code === 0 || options.okCodes?.includes(result.code)) return result;
+  throw new GitError(args, result.code, result.stderr);
 }
 
 export async function gitText(args: string[], options: GitOptions): Promise<string> {

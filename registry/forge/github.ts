@@ -1,5 +1,5 @@
 // The GitHub forge: REST through octokit (with its retry and throttling plugins), git over HTTPS
-// through simple-git. The registry is cloned partially (no blobs until needed, a sparse checkout of
+// through the forges' one git runner (git.ts). The registry is cloned partially (no blobs until needed, a sparse checkout of
 // the paths a command reads), a change is built with plumbing (no working-tree edits), pushed to
 // the registry or, when the user cannot push there, to their fork, and opened as one PR per change.
 //
@@ -12,7 +12,6 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import lockfile from 'proper-lockfile';
-import { simpleGit } from 'simple-git';
 import { MedperfError } from '../errors.ts';
 import type { FileTree } from '../view.ts';
 import { AuthError, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
@@ -47,7 +46,7 @@ import {
   upsertComment,
 } from './github-rest.ts';
 import { desiredProtection, type ProtectionChange, protectionChanges } from '../protection.ts';
-import { commitChange, diffPaths, git, gitText, resolveRev, revTree, treeOf } from './git.ts';
+import { commitChange, diffPaths, git, GitError, gitText, resolveRev, revTree, treeOf } from './git.ts';
 
 export interface GitHubForgeOptions {
   owner: string;
@@ -158,18 +157,12 @@ export class GitHubForge implements Forge {
     return `${this.options.serverUrl}/${fullName}.git`;
   }
 
-  private simple() {
-    // The two "unsafe" switches admit exactly what this module sets: GIT_CONFIG_GLOBAL=/dev/null
-    // (ignore the user's config) and the one GIT_CONFIG_* entry carrying the token's header.
-    return simpleGit({ baseDir: this.clone, unsafe: { allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true } }).env({ ...cleanEnv(), ...this.gitEnvironment });
-  }
-
   /** Runs git with the token's header; errors are scrubbed of anything token-like. */
   private async remoteGit(args: string[]): Promise<string> {
     try {
-      return await this.simple().raw(args);
+      return (await git(args, { cwd: this.clone, env: this.gitEnvironment })).stdout.toString('utf8');
     } catch (error) {
-      throw new GitRemoteError(this.redact((error as Error).message));
+      throw new GitRemoteError(this.redact(error instanceof GitError ? error.stderr.trim() : (error as Error).message));
     }
   }
 
@@ -611,10 +604,3 @@ export class GitHubForge implements Forge {
 }
 
 class GitRemoteError extends Error {}
-
-/** The parent's environment minus anything git would read as configuration or credentials. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
-}

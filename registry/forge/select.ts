@@ -1,27 +1,12 @@
-// Which registry a command works on, and as whom: `--registry`, then $MEDPERF_GIT_REGISTRY, then
-// the profile (`medperf-git registry use`), then the local forge under the state directory.
+// Which forge a registry names (`owner/repo` on GitHub, GitHub Enterprise Server, or a local
+// folder), and opening it. Choosing the registry from a command's options, the environment and the
+// profile is the CLI's (cli/forge.ts).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { UsageError } from 'clipanion';
-import { dump, load } from 'js-yaml';
-import writeFileAtomic from 'write-file-atomic';
+import { join, resolve } from 'node:path';
 import { MedperfError } from '../errors.ts';
-import { LOGIN } from '../layout.ts';
 import type { MergeChecks } from './checks.ts';
 import type { Forge } from './forge.ts';
-
-export const REGISTRY_ENV = 'MEDPERF_GIT_REGISTRY';
-export const LOGIN_ENV = 'MEDPERF_GIT_LOGIN';
-
-/** What `medperf-git registry use` remembers, in <state>/profile.yaml. */
-export interface Profile {
-  /** `owner/repo` on GitHub, or the folder of a local forge. */
-  registry?: string;
-  /** The login to act as on the local forge. */
-  login?: string;
-}
 
 export type RegistrySpec =
   | { kind: 'local'; root: string }
@@ -35,36 +20,11 @@ export type RegistrySpec =
       serverUrl: string;
     };
 
-export function profilePath(stateDir: string): string {
-  return join(stateDir, 'profile.yaml');
-}
-
-export async function readProfile(stateDir: string): Promise<Profile> {
-  const file = profilePath(stateDir);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+/** A registry written in a way that names none. */
+export class RegistrySpecError extends MedperfError {
+  constructor(message: string) {
+    super('bad-registry', message);
   }
-  const data = load(text) as unknown;
-  if (data === null || data === undefined) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new MedperfError('bad-profile', `${file}: expected a mapping`);
-  const profile = data as Record<string, unknown>;
-  for (const key of ['registry', 'login'] as const) {
-    if (profile[key] !== undefined && typeof profile[key] !== 'string') {
-      throw new MedperfError('bad-profile', `${file}: ${key} must be a string`);
-    }
-  }
-  return { registry: profile.registry as string | undefined, login: profile.login as string | undefined };
-}
-
-export async function writeProfile(stateDir: string, profile: Profile): Promise<void> {
-  const file = profilePath(stateDir);
-  await mkdir(dirname(file), { recursive: true });
-  const clean = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
-  await writeFileAtomic(file, dump(clean));
 }
 
 const REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
@@ -80,7 +40,7 @@ export function parseRegistry(spec: string, env: NodeJS.ProcessEnv, cwd: string)
   if (spec.startsWith('local:')) return { kind: 'local', root: resolve(cwd, expandHome(spec.slice(6))) };
   if (spec.startsWith('github:')) {
     const m = REPO.exec(spec.slice(7));
-    if (!m) throw new UsageError(`not a GitHub repository: ${spec} (expected github:owner/repo)`);
+    if (!m) throw new RegistrySpecError(`not a GitHub repository: ${spec} (expected github:owner/repo)`);
     return { kind: 'github', owner: m[1]!, repo: m[2]!, apiUrl, serverUrl };
   }
   const url = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(spec);
@@ -105,55 +65,24 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
-export interface OpenForgeOptions {
-  /** `--registry`, when given. */
-  registry?: string;
-  /** `--as`, when given (local forge only). */
-  as?: string;
+export interface OpenRegistryOptions {
   env: NodeJS.ProcessEnv;
   stateDir: string;
-  cwd?: string;
+  /** The login to act as on a local forge ('' for none: reading works, writing says how to choose one). */
+  login?: string;
+  /** Where the login came from, for messages. */
+  loginSource?: string;
   /** For tests of the local forge: validation and gate to run on merge. */
   checks?: MergeChecks;
   /** For tests of the GitHub forge: shorter back-off. */
   github?: { retryUnitMs?: number; retries?: number; writeIntervalMs?: number };
 }
 
-/** The registry a command works on, resolved from its options, the environment and the profile. */
-export async function resolveRegistry(options: OpenForgeOptions): Promise<{ spec: RegistrySpec; source: string }> {
-  const cwd = options.cwd ?? process.cwd();
-  if (options.registry) return { spec: parseRegistry(options.registry, options.env, cwd), source: '--registry' };
-  if (options.env[REGISTRY_ENV]) return { spec: parseRegistry(options.env[REGISTRY_ENV]!, options.env, cwd), source: `$${REGISTRY_ENV}` };
-  const profile = await readProfile(options.stateDir);
-  if (profile.registry) return { spec: parseRegistry(profile.registry, options.env, cwd), source: 'profile' };
-  return { spec: { kind: 'local', root: join(options.stateDir, 'forge') }, source: 'default' };
-}
-
-/** The local login and where it came from: `--as`, then $MEDPERF_GIT_LOGIN, then the profile. */
-export async function resolveLogin(options: OpenForgeOptions): Promise<{ login: string; source: string } | undefined> {
-  if (options.as) return { login: options.as, source: '--as' };
-  if (options.env[LOGIN_ENV]) return { login: options.env[LOGIN_ENV]!, source: `$${LOGIN_ENV}` };
-  const login = (await readProfile(options.stateDir)).login;
-  return login ? { login, source: 'profile' } : undefined;
-}
-
-/**
- * The forge every command works through. On GitHub the acting login is the token's; on the local
- * forge it is `--as`, $MEDPERF_GIT_LOGIN or the profile's (empty when none is set: reading works,
- * writing says how to choose one).
- */
-export async function openForge(options: OpenForgeOptions): Promise<Forge> {
-  const { spec } = await resolveRegistry(options);
+/** The forge of a registry. On GitHub the acting login is the token's; on a local forge, `login`. */
+export async function openRegistry(spec: RegistrySpec, options: OpenRegistryOptions): Promise<Forge> {
   if (spec.kind === 'local') {
     const { LocalForge } = await import('./local.ts');
-    const who = await resolveLogin(options);
-    if (who && !new RegExp(`^${LOGIN}$`).test(who.login)) {
-      throw new UsageError(`not a login: ${JSON.stringify(who.login)} (from ${who.source}); logins are GitHub-style, like data-owner or alice`);
-    }
-    return LocalForge.open({ root: spec.root, login: who?.login ?? '', loginSource: who?.source, checks: options.checks });
-  }
-  if (options.as) {
-    throw new UsageError(`--as chooses who acts on a local registry; on GitHub (${spec.owner}/${spec.repo}) you act as the user of your token`);
+    return LocalForge.open({ root: spec.root, login: options.login ?? '', loginSource: options.loginSource, checks: options.checks });
   }
   const { GitHubForge } = await import('./github.ts');
   return GitHubForge.open({

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember, associationPath, mergeUnlessHeld, notMergedLine, openAssociationPull } from '../../committee.ts';
+import { associationTarget } from '../../../registry/associations.ts';
+import { asCommitteeMember, mergeUnlessHeld, notMergedLine, openAssociationPull } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 
 export class AssociationApproveCommand extends BaseCommand {
@@ -28,7 +29,7 @@ export class AssociationApproveCommand extends BaseCommand {
   noMerge = Option.Boolean('--no-merge', false, { description: 'Approve only; do not merge' });
 
   async execute(): Promise<number> {
-    const target = associationPath(this.benchmark, this.model, this.dataset);
+    const target = associationTarget(this.benchmark, this.model, this.dataset);
     return withForge(this, async (forge) => {
       const { login, view } = await asCommitteeMember(forge, this.benchmark, 'approve its associations');
       const pull = await openAssociationPull(forge, view, target, this.benchmark);

@@ -1,6 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
-import { BaseCommand } from '../../base.ts';
-import { type AssociationStatus, listAssociations } from '../../committee.ts';
+import { BaseCommand, exclusiveOptions } from '../../base.ts';
+import type { AssociationStatus } from '../../../registry/associations.ts';
+import { listAssociations } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';
 
@@ -23,6 +24,8 @@ export class AssociationLsCommand extends BaseCommand {
     ],
   });
 
+  static override schema = [exclusiveOptions(['model', 'dataset'], 'filter by a model or a dataset, not both')];
+
   benchmark = Option.String('--benchmark,-b', { description: 'Only this benchmark' });
   model = Option.String('--model,-m', { description: 'Only this model cube (<owner>/<name>)' });
   dataset = Option.String('--dataset,-d', { description: 'Only this dataset (<owner>/<name>)' });
@@ -30,7 +33,6 @@ export class AssociationLsCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     if (!(STATUSES as readonly string[]).includes(this.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, not ${this.status}`);
-    if (this.model && this.dataset) throw new UsageError('filter by a model or a dataset, not both');
     const entries = (
       await withForge(this, (forge) => listAssociations(forge, { benchmark: this.benchmark, model: this.model, dataset: this.dataset }))
     ).filter((e) => this.status === 'all' || e.status === (this.status as AssociationStatus));

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember, associationPath, openAssociationPull } from '../../committee.ts';
+import { associationTarget } from '../../../registry/associations.ts';
+import { asCommitteeMember, openAssociationPull } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { ForgeApiError } from '../../../registry/forge/errors.ts';
 
@@ -29,7 +30,7 @@ export class AssociationRejectCommand extends BaseCommand {
   reason = Option.String('--reason', { description: 'Why, for the owner (shown in the review)' });
 
   async execute(): Promise<number> {
-    const target = associationPath(this.benchmark, this.model, this.dataset);
+    const target = associationTarget(this.benchmark, this.model, this.dataset);
     return withForge(this, async (forge) => {
       const { login, view } = await asCommitteeMember(forge, this.benchmark, 'reject its associations');
       const pull = await openAssociationPull(forge, view, target, this.benchmark);

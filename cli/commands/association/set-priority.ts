@@ -1,11 +1,13 @@
-import { Command, Option, UsageError } from 'clipanion';
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { AssociationNotFoundError, asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../committee.ts';
+import { AssociationNotFoundError } from '../../../registry/associations.ts';
+import { asCommitteeMember, latestPullFor, mergeUnlessHeld, notMergedLine } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 
 export class AssociationSetPriorityCommand extends BaseCommand {
   static override paths = [['association', 'set-priority'], ['association', 'set_priority']];
@@ -23,12 +25,15 @@ export class AssociationSetPriorityCommand extends BaseCommand {
 
   benchmark = Option.String('--benchmark,-b', { required: true, description: 'The benchmark' });
   model = Option.String('--model,-m', { required: true, description: 'The model cube (<owner>/<name>)' });
-  priority = Option.String('--priority,-p', { required: true, description: 'The priority: a whole number; lower runs first' });
+  priority = Option.String('--priority,-p', {
+    required: true,
+    description: 'The priority: a whole number between -1000000 and 1000000; lower runs first',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(-1_000_000, 1_000_000)]),
+  });
   noMerge = Option.Boolean('--no-merge', false, { description: 'Open the pull request only; do not merge' });
 
   async execute(): Promise<number> {
-    const priority = Number(this.priority);
-    if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new UsageError(`--priority ${this.priority}: give a whole number between -1000000 and 1000000`);
+    const priority = this.priority;
     return withForge(this, async (forge) => {
       const { login, view } = await asCommitteeMember(forge, this.benchmark, 'set the priority of its models');
       const path = paths.modelAssociation(this.benchmark, this.model);

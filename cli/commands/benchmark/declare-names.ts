@@ -4,10 +4,10 @@ import { parseRecordPath, paths } from '../../../registry/layout.ts';
 import type { BenchmarkRecord } from '../../../registry/records.ts';
 import type { LoadedRecord } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember, mainView, registeredCube, testOnDemoData } from '../../committee.ts';
+import { asCommitteeMember, mainView, registeredCube, testOnDemoData } from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, pullLine, withStatus } from '../../ui.ts';
 
 type Which = 'metric_names' | 'statistics_names';

@@ -1,9 +1,10 @@
 import { Command, Option } from 'clipanion';
+import { benchmarkContents } from '../../../registry/collections.ts';
 import { parseRecordPath } from '../../../registry/layout.ts';
 import { loadRecord } from '../../../registry/load.ts';
 import type { BenchmarkRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, requireLogin } from '../../committee.ts';
+import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';
 
@@ -43,20 +44,17 @@ export class BenchmarkLsCommand extends BaseCommand {
       const login = this.mine ? requireLogin(forge) : undefined;
       const view = await mainView(forge, ['benchmarks/']);
       const out = new Map<string, BenchmarkListing>();
-      const files = await view.tree.list('benchmarks/');
-      for (const path of files) {
-        const where = parseRecordPath(path);
-        if (where?.kind !== 'benchmark') continue;
-        const record = (await view.benchmark(where.benchmark))?.data;
-        const under = (kind: string) => files.filter((p) => parseRecordPath(p)?.kind === kind && p.startsWith(`benchmarks/${where.benchmark}/`)).length;
-        out.set(where.benchmark, {
-          benchmark: where.benchmark,
+      for (const [name, contents] of await benchmarkContents(view)) {
+        if (!contents.benchmark) continue;
+        const record = (await view.benchmark(name))?.data;
+        out.set(name, {
+          benchmark: name,
           title: record?.name,
           status: 'approved',
           committee: record?.committee ?? [],
           state: record?.state,
-          models: under('model-association'),
-          datasets: under('dataset-association'),
+          models: contents.models.length,
+          datasets: contents.datasets.length,
         });
       }
       const pulls = (await forge.listPulls({ state: 'all', paths: ['benchmarks/'] })).sort((a, b) => a.number - b.number);

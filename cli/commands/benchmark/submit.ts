@@ -13,10 +13,12 @@ import {
   requireLogin,
   summaryMarkdown,
   testOnDemoData,
-} from '../../committee.ts';
+} from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { hashUrl, recordYaml, urlFromArgument } from '../../records.ts';
+import { urlFromArgument } from '../../cube/assets.ts';
+import { hashUrl } from '../../fetch.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;

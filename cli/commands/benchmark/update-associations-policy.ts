@@ -6,9 +6,9 @@ import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN, paths } from '../../../registry/layout.ts';
 import type { BenchmarkRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { asCommitteeMember } from '../../committee.ts';
+import { asCommitteeMember } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 
 type Mode = 'never' | 'always' | 'allowlist';
 const isMode = t.cascade(t.isString(), [t.matchesRegExp(/^(never|always|allowlist)$/i)]);

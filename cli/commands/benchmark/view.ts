@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { benchmarkPaths, paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, listAssociations, mainView } from '../../committee.ts';
+import { approvedBenchmark, listAssociations, mainView } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, table } from '../../ui.ts';
 

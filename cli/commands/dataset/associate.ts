@@ -1,13 +1,15 @@
 import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
+import { autoApprovedBy } from '../../../registry/gate.ts';
 import { paths } from '../../../registry/layout.ts';
 import type { DatasetAssociationRecord } from '../../../registry/records.ts';
 import { declaredNames, keepDeclared, leftOutLine, metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
-import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
+import { DatasetInDevelopmentError } from '../../../registry/run-plan.ts';
+import { approvedBenchmark, benchmarkCubes, pendingPull, qualify, registeredCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { executionKey } from '../../results.ts';
 import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
 import { VERSION } from '../../version.ts';
@@ -35,7 +37,7 @@ export class DatasetAssociateCommand extends CubeCommand {
       const id = qualify(this.dataset, forge.login, '--dataset');
       const path = paths.datasetAssociation(this.benchmark, id);
       const status = statusLine(this.context, { quiet: this.json });
-      const { bench, cubes, generatedUid } = await withMain(forge, async (view) => {
+      const { bench, config, cubes, generatedUid } = await withMain(forge, async (view) => {
         const bench = await approvedBenchmark(forge, view, this.benchmark);
         declaredNames(this.benchmark, bench.data, 'metric_names');
         const dataset = await view.dataset(id);
@@ -50,7 +52,7 @@ export class DatasetAssociateCommand extends CubeCommand {
         if (await view.datasetAssociation(this.benchmark, id)) throw new MedperfError('already-associated', `the dataset ${id} is already associated with ${this.benchmark}`);
         status.update('fetching and verifying the benchmark\'s cubes');
         const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data)), model: await registeredCube(view, this.stateDir, bench.data.reference_model) };
-        return { bench, cubes, generatedUid: dataset.data.generated_uid };
+        return { bench, config: await view.registryConfig(), cubes, generatedUid: dataset.data.generated_uid };
       });
       const local = await readLocalDataset(this.stateDir, id);
       if (local.generated_uid !== generatedUid) {
@@ -108,8 +110,8 @@ export class DatasetAssociateCommand extends CubeCommand {
         return 0;
       }
       this.print(pullLine(pull, created));
-      const policy = bench.data.dataset_auto_approval;
-      const automatic = policy?.mode === 'always' || (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => l.toLowerCase() === forge.login.toLowerCase()));
+      // The gate's own policy check, with the registry-wide default when the benchmark sets none.
+      const automatic = autoApprovedBy('dataset', id.split('/')[0]!, bench.data, config) !== undefined;
       this.print(
         automatic
           ? `The benchmark's policy approves your datasets without a review: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { qualify, withMain } from '../../data-owner.ts';
+import { qualify, withMain } from '../../main-branch.ts';
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { withForge } from '../../forge.ts';

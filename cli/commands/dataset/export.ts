@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
-import { qualify } from '../../data-owner.ts';
+import { qualify } from '../../main-branch.ts';
 import { exportDataset } from '../../dataset-archive.ts';
 import { withForge } from '../../forge.ts';
 import { formatBytes, keyValues, statusLine } from '../../ui.ts';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { importDataset } from '../../dataset-archive.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine } from '../../ui.ts';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { parseRecordPath, paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { withMain } from '../../data-owner.ts';
+import { withMain } from '../../main-branch.ts';
 import { listLocalDatasets } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { printList } from '../../ui.ts';

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { sha256Hex } from '../../../registry/hash.ts';
 import { metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
-import { qualify, registeredCube, withMain } from '../../data-owner.ts';
+import { qualify, registeredCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine, table } from '../../ui.ts';

@@ -5,11 +5,11 @@ import type { DatasetRecord } from '../../../registry/records.ts';
 import { requireStatisticsNames, statisticsDeclaration } from '../../../registry/declarations.ts';
 import { keepDeclared, metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { readLocalDataset, recomputeGeneratedUid } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
-import { confirmOrCancel, indent, pullLine, statusLine, table } from '../../ui.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
+import { confirmOrCancel, indent, printSelfMerging, statusLine, table } from '../../ui.ts';
 
 export class DatasetSetOperationalCommand extends BaseCommand {
   static override paths = [['dataset', 'set-operational'], ['dataset', 'set_operational']];
@@ -68,20 +68,13 @@ export class DatasetSetOperationalCommand extends BaseCommand {
         this.print('This cannot be undone: an operational dataset keeps these hashes for good.');
       }
       await confirmOrCancel(this.context, `Publish these statistics and mark ${id} operational?`, { yes: this.yes });
-      const { pull, created } = await forge.propose({
+      const proposed = await forge.propose({
         key: `dataset-operational/${id}`,
         title: `Dataset ${id} is operational`,
         body: `Marks the dataset \`${id}\` operational, with the statistics of its data preparator.\n\ngenerated_uid: \`${local.generated_uid}\`\n\nOpened by medperf-git dataset set-operational.`,
         files: [{ path, content: yaml }],
       });
-      if (this.json) {
-        this.printJson({ id, pull: pull.number, url: pull.url, created, record });
-        return 0;
-      }
-      this.print(pullLine(pull, created));
-      this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
-      this.print(`Once it is merged, associate the dataset with a benchmark: \`medperf-git dataset associate -b BENCHMARK -d ${id}\`.`);
-      return 0;
+      return printSelfMerging(this, proposed, { id, record }, `Once it is merged, associate the dataset with a benchmark: \`medperf-git dataset associate -b BENCHMARK -d ${id}\`.`);
     });
   }
 }

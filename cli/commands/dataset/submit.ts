@@ -5,11 +5,11 @@ import { NAME, paths } from '../../../registry/layout.ts';
 import type { DatasetRecord } from '../../../registry/records.ts';
 import { hashFolders } from '../../../registry/hash.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, withMain } from '../../data-owner.ts';
+import { approvedBenchmark, withMain } from '../../main-branch.ts';
 import { writeLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
-import { confirmOrCancel, indent, pullLine, statusLine } from '../../ui.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
+import { confirmOrCancel, indent, printSelfMerging, statusLine } from '../../ui.ts';
 import { existsSync, statSync } from 'node:fs';
 
 export class DatasetSubmitCommand extends BaseCommand {
@@ -90,20 +90,13 @@ export class DatasetSubmitCommand extends BaseCommand {
         record,
         submitted_at: new Date().toISOString(),
       });
-      const { pull, created } = await forge.propose({
+      const proposed = await forge.propose({
         key: `dataset/${id}`,
         title: `Register dataset ${id}`,
         body: `Registers the dataset \`${id}\`, to be prepared with \`${preparator}\`${this.benchmark ? ` for the benchmark \`${this.benchmark}\`` : ''}.\n\ninput_data_hash: \`${inputDataHash}\`\n\nOpened by medperf-git dataset submit.`,
         files: [{ path, content: yaml }],
       });
-      if (this.json) {
-        this.printJson({ id, pull: pull.number, url: pull.url, created, record });
-        return 0;
-      }
-      this.print(pullLine(pull, created));
-      this.print(`It needs no reviewer: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`);
-      this.print(`Next: prepare the data with \`medperf-git dataset prepare -d ${id}\`.`);
-      return 0;
+      return printSelfMerging(this, proposed, { id, record }, `Next: prepare the data with \`medperf-git dataset prepare -d ${id}\`.`);
     });
   }
 }

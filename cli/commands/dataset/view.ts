@@ -3,10 +3,10 @@ import { NotFoundError } from '../../../registry/errors.ts';
 import { paths } from '../../../registry/layout.ts';
 import { metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { pendingPull, qualify, withMain } from '../../data-owner.ts';
+import { pendingPull, qualify, withMain } from '../../main-branch.ts';
 import { type LocalDataset, preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 
 export class DatasetViewCommand extends BaseCommand {

@@ -2,10 +2,10 @@ import { Command } from 'clipanion';
 import { personRecordFor } from '../../../registry/identity.ts';
 import { paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { withMain } from '../../data-owner.ts';
+import { withMain } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
 import { noKeysError, readIdentity } from '../../keys.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, indent, pullLine } from '../../ui.ts';
 
 export class KeysPublishCommand extends BaseCommand {

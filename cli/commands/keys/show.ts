@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { withMain } from '../../data-owner.ts';
+import { withMain } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
 import { readIdentity } from '../../keys.ts';
 import { keyValues } from '../../ui.ts';

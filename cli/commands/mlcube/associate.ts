@@ -16,10 +16,11 @@ import {
   requireLogin,
   summaryMarkdown,
   testOnDemoData,
-} from '../../committee.ts';
+} from '../../preconditions.ts';
 import { chooseRunner, RUNNER_OPTION } from '../../execution.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml, verifyCubeUpstream } from '../../records.ts';
+import { verifyCubeUpstream } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 export class MlcubeAssociateCommand extends BaseCommand {

@@ -3,9 +3,9 @@ import { parseRecordPath } from '../../../registry/layout.ts';
 import { loadRecord } from '../../../registry/load.ts';
 import type { CubeRecord } from '../../../registry/records.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, requireLogin } from '../../committee.ts';
+import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { CUBE_KINDS } from '../../records.ts';
+import { CUBE_KINDS } from '../../cube/assets.ts';
 import { printList } from '../../ui.ts';
 
 export interface CubeListing {

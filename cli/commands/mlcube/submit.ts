@@ -3,10 +3,11 @@ import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { NAME, paths } from '../../../registry/layout.ts';
 import type { CubeRecord } from '../../../registry/records.ts';
-import { BaseCommand } from '../../base.ts';
-import { mainView, requireLogin } from '../../committee.ts';
+import { BaseCommand, exclusiveOptions } from '../../base.ts';
+import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, recordYaml, REQUIRED_TASKS } from '../../records.ts';
+import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, REQUIRED_TASKS } from '../../cube/assets.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {
@@ -39,6 +40,8 @@ export class MlcubeSubmitCommand extends BaseCommand {
     ],
   });
 
+  static override schema = [exclusiveOptions(['folder', 'mlcubeUrl'], 'give either a cube folder or --mlcube-url, not both')];
+
   folder = Option.String({ name: 'cube-folder', required: false });
   name = Option.String('--name,-n', { description: 'The cube\'s name in its id <you>/<name> (lower case, digits, . _ -; default: the folder\'s name)' });
   title = Option.String('--title', { description: 'A human-readable name (default: the name in mlcube.yaml)' });
@@ -55,7 +58,6 @@ export class MlcubeSubmitCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     if (!this.folder && !this.mlcubeUrl) throw new UsageError('give a cube folder, or --mlcube-url with the URL of its mlcube.yaml or container_config.yaml');
-    if (this.folder && this.mlcubeUrl) throw new UsageError('give either a cube folder or --mlcube-url, not both');
     if (this.kind && !(CUBE_KINDS as readonly string[]).includes(this.kind)) {
       throw new UsageError(`--kind must be one of ${CUBE_KINDS.join(', ')}, not ${this.kind}`);
     }

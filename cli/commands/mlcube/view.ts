@@ -1,9 +1,10 @@
 import { Command, Option } from 'clipanion';
-import { parseRecordPath, paths } from '../../../registry/layout.ts';
+import { benchmarksOfModel } from '../../../registry/collections.ts';
+import { paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
-import { mainView, registeredCube } from '../../committee.ts';
+import { mainView, registeredCube } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
-import { cubeConfigAsset } from '../../records.ts';
+import { cubeConfigAsset } from '../../cube/assets.ts';
 import { keyValues, table } from '../../ui.ts';
 
 export class MlcubeViewCommand extends BaseCommand {
@@ -24,12 +25,8 @@ export class MlcubeViewCommand extends BaseCommand {
       const view = await mainView(forge, [paths.cube(this.id), 'benchmarks/']);
       const record = (await registeredCube(forge, view, this.id)).data;
       const benchmarks: Array<{ benchmark: string; priority?: number }> = [];
-      for (const path of await view.tree.list('benchmarks/')) {
-        const where = parseRecordPath(path);
-        if (where?.kind === 'model-association' && where.model === this.id) {
-          const assoc = await view.modelAssociation(where.benchmark, this.id);
-          benchmarks.push({ benchmark: where.benchmark, priority: assoc?.data.priority });
-        }
+      for (const benchmark of await benchmarksOfModel(view, this.id)) {
+        benchmarks.push({ benchmark, priority: (await view.modelAssociation(benchmark, this.id))?.data.priority });
       }
       return { record, benchmarks };
     });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { benchmarkNames } from '../../../registry/collections.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN } from '../../../registry/layout.ts';
 import { createView } from '../../../registry/load.ts';
@@ -62,10 +63,9 @@ export class RegistryInitCommand extends BaseCommand {
     try {
       const view = createView(tree);
       existing = existsSync(join(dir, 'registry.yaml')) ? await view.registryConfig() : undefined;
-      for (const path of await tree.list('benchmarks/')) {
-        const m = /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(path);
-        const record = m ? await view.benchmark(m[1]!) : undefined;
-        if (record) committees[m![1]!] = record.data.committee;
+      for (const name of await benchmarkNames(view)) {
+        const record = await view.benchmark(name);
+        if (record) committees[name] = record.data.committee;
       }
     } finally {
       await closeTree(tree);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { parseRegistry, readProfile, resolveRegistry, type RegistrySpec, writeProfile } from '../../../registry/forge/select.ts';
+import type { RegistrySpec } from '../../../registry/forge/select.ts';
+import { parseRegistry, readProfile, resolveRegistry, writeProfile } from '../../profile.ts';
 import { BaseCommand } from '../../base.ts';
 
 export class RegistryUseCommand extends BaseCommand {

@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { leftOutLine } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
-import { outgoingResults, proposeResults, withMain } from '../../data-owner.ts';
+import { outgoingResults, proposeResults, withMain } from '../../main-branch.ts';
 import { withForge } from '../../forge.ts';
 import { signerOnMain } from '../../keys.ts';
 import { findLocalResult, listLocalResults, type LocalResult } from '../../results.ts';

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { metricRows } from '../../../registry/metrics.ts';
 import { BaseCommand } from '../../base.ts';
 import { withForge } from '../../forge.ts';
-import { recordYaml } from '../../records.ts';
+import { recordYaml } from '../../../registry/record-yaml.ts';
 import { findLocalResult, resultRecord } from '../../results.ts';
 import { indent, keyValues, table } from '../../ui.ts';
 import { submission } from './ls.ts';

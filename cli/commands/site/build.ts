@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Forge } from '../../../registry/forge/forge.ts';
-import { openForge, resolveRegistry } from '../../../registry/forge/select.ts';
+import { openForge, resolveRegistry } from '../../profile.ts';
 import type { FileTree } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
 import { rankingText } from '../../ui.ts';

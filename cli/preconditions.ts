@@ -3,9 +3,18 @@
 // submitted (not the owner, not on the committee, benchmark not approved, cube not registered), the
 // compatibility test of registered cubes on a benchmark's demo data, and its summary as the record
 // and the PR body carry it.
+import {
+  type AssociationEntry,
+  type AssociationFilter,
+  associationStates,
+  type AssociationTarget,
+  latestPull,
+  pullToReview,
+  requireCommittee,
+} from '../registry/associations.ts';
 import { MedperfError, NotFoundError, NotOwnerError } from '../registry/errors.ts';
 import { type Forge, type PullRequest } from '../registry/forge/forge.ts';
-import { benchmarkPaths, parseRecordPath, paths } from '../registry/layout.ts';
+import { benchmarkPaths, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import { cleanMetrics, metricRows } from '../registry/metrics.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
@@ -28,19 +37,11 @@ export class CubeNotRegisteredError extends MedperfError {
   }
 }
 
-export class NotCommitteeError extends MedperfError {
-  constructor(message: string) {
-    super('not-committee', message);
-  }
-}
-
 export class CubeChangedUpstreamError extends MedperfError {
   constructor(message: string) {
     super('cube-changed-upstream', message);
   }
 }
-
-export class AssociationNotFoundError extends NotFoundError {}
 
 /** Refuses to write anonymously: the local forge needs a login to act as. */
 export function requireLogin(forge: Forge): string {
@@ -57,10 +58,7 @@ export async function mainView(forge: Forge, prefixes?: string[]): Promise<Regis
 
 /** The latest PR (open first, then most recent) that touches a path, if any. */
 export async function latestPullFor(forge: Forge, path: string): Promise<PullRequest | undefined> {
-  const pulls = await forge.listPulls({ state: 'all', paths: [path] });
-  const open = pulls.filter((p) => p.state === 'open');
-  const pick = open.length ? open : pulls;
-  return pick.sort((a, b) => b.number - a.number)[0];
+  return latestPull(await forge.listPulls({ state: 'all', paths: [path] }));
 }
 
 /** The benchmark as approved on main; otherwise an error saying where it stands. */
@@ -118,15 +116,6 @@ export function requireCubeOwner(login: string, id: string, record: CubeRecord):
   const owner = id.split('/')[0]!;
   if (owner !== login && !(record.owners ?? []).includes(login)) {
     throw new NotOwnerError(`${login} does not own the cube ${id} (its owner is ${owner}); only its owner can do this; nothing was submitted`);
-  }
-}
-
-/** The acting login must sit on the benchmark's committee. */
-export function requireCommittee(login: string, name: string, benchmark: BenchmarkRecord, what: string): void {
-  if (!benchmark.committee.includes(login)) {
-    throw new NotCommitteeError(
-      `${login} is not on the committee of the benchmark ${name} (${benchmark.committee.join(', ')}); only the committee can ${what}`,
-    );
   }
 }
 
@@ -241,121 +230,18 @@ export function summaryMarkdown(summary: CompatibilityTest, what: string): strin
 // ---------------------------------------------------------------------------------------------
 // Associations: approved on main, pending in open PRs, rejected in closed ones
 
-export type AssociationStatus = 'approved' | 'pending' | 'rejected';
-
-export interface AssociationEntry {
-  benchmark: string;
-  /** 'model' or 'dataset'. */
-  kind: 'model' | 'dataset';
-  /** The model cube or dataset id. */
-  entity: string;
-  status: AssociationStatus;
-  path: string;
-  initiatedBy?: string;
-  priority?: number;
-  /** The PR behind a pending or rejected association (and an approved one's pending change). */
-  pull?: { number: number; url: string; author: string };
-  metrics?: Metrics;
-}
-
-export interface AssociationFilter {
-  benchmark?: string;
-  model?: string;
-  dataset?: string;
-}
-
-function matches(filter: AssociationFilter, benchmark: string, kind: 'model' | 'dataset', entity: string): boolean {
-  if (filter.benchmark && filter.benchmark !== benchmark) return false;
-  if (filter.model && (kind !== 'model' || filter.model !== entity)) return false;
-  if (filter.dataset && (kind !== 'dataset' || filter.dataset !== entity)) return false;
-  return true;
-}
-
-/**
- * Every association in one of MedPerf's three states: approved (on main), pending (an open PR adds
- * it), rejected (a closed PR added it and it is neither on main nor pending again).
- */
+/** Every association in one of MedPerf's three states (see registry/associations.ts). */
 export async function listAssociations(forge: Forge, filter: AssociationFilter = {}): Promise<AssociationEntry[]> {
   const prefix = filter.benchmark ? `benchmarks/${filter.benchmark}/` : 'benchmarks/';
   const view = await mainView(forge, [prefix]);
-  const entries = new Map<string, AssociationEntry>();
-  for (const path of await view.tree.list(prefix)) {
-    const where = parseRecordPath(path);
-    if (!where || (where.kind !== 'model-association' && where.kind !== 'dataset-association')) continue;
-    const kind = where.kind === 'model-association' ? 'model' : 'dataset';
-    const entity = where.kind === 'model-association' ? where.model : where.dataset;
-    if (!matches(filter, where.benchmark, kind, entity)) continue;
-    const record = await view.record(path);
-    const data = record?.data as { initiated_by?: string; priority?: number; compatibility_test?: { metrics?: Metrics } } | undefined;
-    entries.set(path, {
-      benchmark: where.benchmark,
-      kind,
-      entity,
-      status: 'approved',
-      path,
-      initiatedBy: data?.initiated_by,
-      priority: data?.priority,
-      metrics: data?.compatibility_test?.metrics,
-    });
-  }
-  const pulls = (await forge.listPulls({ state: 'all', paths: [prefix] })).sort((a, b) => a.number - b.number);
-  for (const pull of pulls) {
-    if (pull.state === 'merged') continue;
-    for (const path of pull.paths) {
-      const where = parseRecordPath(path);
-      if (!where || (where.kind !== 'model-association' && where.kind !== 'dataset-association')) continue;
-      const kind = where.kind === 'model-association' ? 'model' : 'dataset';
-      const entity = where.kind === 'model-association' ? where.model : where.dataset;
-      if (!matches(filter, where.benchmark, kind, entity)) continue;
-      const existing = entries.get(path);
-      if (existing?.status === 'approved') continue;
-      // An open PR wins over a closed one; among the same state, the later PR.
-      if (existing?.status === 'pending' && pull.state === 'closed') continue;
-      entries.set(path, {
-        benchmark: where.benchmark,
-        kind,
-        entity,
-        status: pull.state === 'open' ? 'pending' : 'rejected',
-        path,
-        initiatedBy: pull.author,
-        pull: { number: pull.number, url: pull.url, author: pull.author },
-      });
-    }
-  }
-  return [...entries.values()].sort(
-    (a, b) => a.benchmark.localeCompare(b.benchmark) || a.kind.localeCompare(b.kind) || a.entity.localeCompare(b.entity),
-  );
-}
-
-/** The association path a command names with -b and -m or -d. */
-export function associationPath(benchmark: string, model?: string, dataset?: string): { path: string; kind: 'model' | 'dataset'; entity: string } {
-  if (!!model === !!dataset) throw new MedperfError('bad-arguments', 'name either a model (-m OWNER/CUBE) or a dataset (-d OWNER/NAME)');
-  for (const id of [model, dataset]) {
-    if (id && !/^[^/]+\/[^/]+$/.test(id)) throw new MedperfError('bad-id', `${id}: an id is <owner>/<name>`);
-  }
-  return model
-    ? { path: paths.modelAssociation(benchmark, model), kind: 'model', entity: model }
-    : { path: paths.datasetAssociation(benchmark, dataset!), kind: 'dataset', entity: dataset! };
+  return associationStates(view, await forge.listPulls({ state: 'all', paths: [prefix] }), filter);
 }
 
 /**
  * The open pull request asking for an association; otherwise an error saying where the
  * association stands (already approved, rejected, never asked for).
  */
-export async function openAssociationPull(
-  forge: Forge,
-  view: RegistryView,
-  target: { path: string; kind: 'model' | 'dataset'; entity: string },
-  benchmark: string,
-): Promise<PullRequest> {
-  const open = (await forge.listPulls({ state: 'open', paths: [target.path] })).sort((a, b) => b.number - a.number)[0];
-  if (open) return open;
-  if (await view.tree.has(target.path)) {
-    throw new MedperfError('already-approved', `the ${target.kind} ${target.entity} is already approved for ${benchmark}; nothing to review`);
-  }
-  const closed = await latestPullFor(forge, target.path);
-  if (closed?.state === 'closed') {
-    throw new MedperfError('already-rejected', `the association of the ${target.kind} ${target.entity} with ${benchmark} was rejected (pull request #${closed.number} is closed); the owner may ask again`);
-  }
-  throw new AssociationNotFoundError(`no pending association of the ${target.kind} ${target.entity} with ${benchmark}; see \`medperf-git association ls -b ${benchmark}\``);
+export async function openAssociationPull(forge: Forge, view: RegistryView, target: AssociationTarget, benchmark: string): Promise<PullRequest> {
+  const pulls = await forge.listPulls({ state: 'all', paths: [target.path] });
+  return pullToReview(target, benchmark, pulls, await view.tree.has(target.path));
 }

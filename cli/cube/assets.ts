@@ -1,86 +1,18 @@
-// Records as the CLI writes them, and a cube record's hashes as `mlcube submit` computes them.
-// A record is YAML with the editor's schema modeline first and its keys in the schema's order, so
-// the same record always gives the same bytes (and a re-submit of an unchanged record pushes
-// nothing). A cube's hashes come from a local cube folder or from URLs: every file is hashed as it
-// is read, downloads land in the content-addressed cache (cli/fetch.ts) so the compatibility test
-// that follows does not download them again.
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// A cube record's hashes as `mlcube submit` computes them, from a local cube folder or from
+// URLs: every file is hashed as it is read, downloads land in the content-addressed cache
+// (cli/fetch.ts) so the compatibility test that follows does not download them again. The record
+// itself is written by registry/record-yaml.ts.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dump } from 'js-yaml';
+import { pathToFileURL } from 'node:url';
 import * as tar from 'tar';
-import { MedperfError } from '../registry/errors.ts';
-import { hashFile, listFiles, sha256Hex } from '../registry/hash.ts';
-import type { RecordKind } from '../registry/layout.ts';
-import type { Asset, CubeRecord } from '../registry/records.ts';
-import { schemaId, schemas } from '../registry/schemas.ts';
-import { RECORD_WRITE_SCHEMA } from '../registry/yaml.ts';
-import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './cube/config.ts';
-import { cachePath, FetchError } from './fetch.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Writing records
-
-type JsonSchema = Record<string, unknown>;
-
-const byId = new Map<string, JsonSchema>(schemas.map((s) => [String(s.$id), s]));
-
-/** Follows a `$ref` such as `urn:medperf-git:schema:common#/$defs/asset`. */
-function resolveRef(schema: JsonSchema | undefined): JsonSchema | undefined {
-  let s = schema;
-  for (let i = 0; s && typeof s.$ref === 'string' && i < 10; i++) {
-    const [id, pointer = ''] = (s.$ref as string).split('#');
-    let target: unknown = byId.get(id!);
-    for (const part of pointer.split('/').filter(Boolean)) target = (target as Record<string, unknown> | undefined)?.[part];
-    s = target as JsonSchema | undefined;
-  }
-  return s;
-}
-
-/** A copy of `value` with object keys in the order the schema declares them (others after, sorted). */
-function orderKeys(value: unknown, schema: JsonSchema | undefined): unknown {
-  if (Array.isArray(value)) return value.map((v) => orderKeys(v, resolveRef(schema?.items as JsonSchema | undefined)));
-  if (value === null || typeof value !== 'object') return value;
-  const s = resolveRef(schema);
-  const props = (s?.properties ?? {}) as Record<string, JsonSchema>;
-  const declared = Object.keys(props);
-  const input = value as Record<string, unknown>;
-  const keys = [
-    ...declared.filter((k) => k in input),
-    ...Object.keys(input)
-      .filter((k) => !(k in props))
-      .sort(),
-  ];
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    if (input[k] === undefined) continue;
-    const sub = props[k] ?? (typeof s?.additionalProperties === 'object' ? (s.additionalProperties as JsonSchema) : undefined);
-    out[k] = orderKeys(input[k], sub);
-  }
-  return out;
-}
-
-/** The editor's modeline: the schema relative to the record, from the registry root's schemas/. */
-export function schemaModeline(kind: RecordKind, path: string): string {
-  const depth = path.split('/').length - 1;
-  return `# yaml-language-server: $schema=${'../'.repeat(depth)}schemas/${kind}.schema.json`;
-}
-
-/**
- * A record's bytes: the modeline, then YAML with keys in schema order, long strings unwrapped,
- * and strings that YAML would read as something else (dates, numbers, yes/no) quoted.
- */
-export function recordYaml(kind: RecordKind, path: string, data: unknown): string {
-  const schema = byId.get(schemaId(kind));
-  if (!schema) throw new Error(`no schema for record kind ${kind}`);
-  const body = dump(orderKeys(data, schema), { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false, schema: RECORD_WRITE_SCHEMA });
-  return `${schemaModeline(kind, path)}\n${body}`;
-}
+import { MedperfError } from '../../registry/errors.ts';
+import { hashFile, listFiles, sha256Hex } from '../../registry/hash.ts';
+import type { Asset, CubeRecord } from '../../registry/records.ts';
+import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './config.ts';
+import { cachePath, FetchError, hashUrl } from '../fetch.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A cube's hashes
@@ -182,46 +114,6 @@ export function checkCubeTasks(kind: CubeRecord['kind'], tasks: string[], where:
 
 function joinUrl(base: string, name: string): string {
   return base.replace(/\/+$/, '') + '/' + name;
-}
-
-/**
- * Downloads (or reads) a URL once, hashing it on the way, into the content-addressed cache; returns
- * its sha256 and cached path. Local files are hashed in place and not copied.
- */
-export async function hashUrl(url: string, stateDir: string): Promise<{ sha256: string; path: string }> {
-  if (url.startsWith('file://') || isAbsolute(url)) {
-    const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-    const s = await stat(path).catch(() => undefined);
-    if (!s?.isFile()) throw new FetchError(`${url}: no such file`);
-    return { sha256: await hashFile(path), path };
-  }
-  if (!/^https?:\/\//.test(url)) throw new FetchError(`${url}: only https://, http://, file:// URLs and absolute paths can be fetched`);
-  let response: Response;
-  try {
-    response = await fetch(url, { redirect: 'follow' });
-  } catch (error) {
-    throw new FetchError(`${url}: cannot download (${(error as Error).cause ?? (error as Error).message})`);
-  }
-  if (!response.ok || !response.body) throw new FetchError(`${url}: the server answered ${response.status} ${response.statusText}`);
-  const dir = join(stateDir, 'cache', 'sha256');
-  await mkdir(dir, { recursive: true });
-  const partial = join(dir, `.download.${process.pid}.${Date.now()}.partial`);
-  const hash = createHash('sha256');
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(response.body as never), meter, createWriteStream(partial));
-    const sha256 = hash.digest('hex');
-    const target = cachePath(stateDir, sha256);
-    await rename(partial, target);
-    return { sha256, path: target };
-  } finally {
-    await rm(partial, { force: true });
-  }
 }
 
 /**

@@ -1,34 +1,19 @@
-// What the data owner's commands share: the registry's main branch as records, ids as typed,
+// What commands share when they read the main branch: the registry's main branch as records, ids as typed,
 // the benchmark's cubes made ready to run, and the errors that say what to do next.
-import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from 'clipanion';
-import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import { NotFoundError } from '../registry/errors.ts';
 import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import { publishedUnder } from '../registry/metrics.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import { signResult, type ResultSigner } from '../registry/signing.ts';
+import { NotApprovedError, outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
-import { recordYaml } from './records.ts';
+import { recordYaml } from '../registry/record-yaml.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
-
-export class NotApprovedError extends MedperfError {
-  constructor(message: string) {
-    super('not-approved', message);
-  }
-}
-
-export class DatasetInDevelopmentError extends MedperfError {
-  constructor(id: string) {
-    super(
-      'dataset-in-development',
-      `the dataset ${id} is still in development: prepare it (\`medperf-git dataset prepare -d ${id}\`) and mark it operational (\`medperf-git dataset set-operational -d ${id}\`) first; nothing was submitted`,
-    );
-  }
-}
 
 /** Runs `fn` on a view of the registry's main branch, releasing the tree afterwards. */
 export async function withMain<T>(forge: Forge, fn: (view: RegistryView) => Promise<T>): Promise<T> {
@@ -100,11 +85,11 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
     const bench = await view.benchmark(result.benchmark);
     if (!bench) throw new NotFoundError(`no benchmark ${result.benchmark} on the registry's main branch; nothing was submitted`);
     const { kept: metrics, left } = publishedUnder(result.benchmark, bench.data, 'metric_names', result.metrics);
-    if (existing && existing.data.provenance.executed_at === result.executed_at && isDeepStrictEqual(existing.data.metrics, metrics)) {
+    const version = outgoingVersion(existing?.data, { executed_at: result.executed_at, metrics });
+    if (version === undefined) {
       alreadyRegistered.push(result);
       continue;
     }
-    const version = existing ? existing.data.version + 1 : 1;
     const { record } = resultRecord({ ...result, metrics }, version);
     send.push({ result, path, yaml: recordYaml('result', path, signer ? signResult(record, signer) : record), version, left });
   }

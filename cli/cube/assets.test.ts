@@ -5,9 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../registry/hash.ts';
-import { loadRecord } from '../registry/load.ts';
-import { checkCubeTasks, computeCubeAssets, cubeRecord, recordYaml, urlFromArgument, verifyCubeUpstream } from './records.ts';
+import { sha256Hex } from '../../registry/hash.ts';
+import { loadRecord } from '../../registry/load.ts';
+import { checkCubeTasks, computeCubeAssets, cubeRecord, urlFromArgument, verifyCubeUpstream } from './assets.ts';
+import { recordYaml } from '../../registry/record-yaml.ts';
 
 const EXAMPLE = 'examples/registry/mlcubes/bench-committee/chestxray-cnn.yaml';
 const DIGEST = 'sha256:' + 'a'.repeat(64);
