@@ -3,71 +3,30 @@
 // the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
 // a second one re-attaching, and Ctrl-C cancelling the job with its container.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCubeImage } from '../demo/images.ts';
-import type { CubeRecord } from '../../registry/records.ts';
-import { materializeCube, type RegisteredCube } from '../cube/materialize.ts';
-import type { Execution } from '../results.ts';
+import { executionRequest, TEST_CUBE } from '../../testing/executor-requests.ts';
 import type { ChainRequest } from './executor.ts';
 import { type ChainFailedError, SlurmExecutor } from './slurm.ts';
 
 const docker = new Docker();
 const tmp = mkdtempSync(join(tmpdir(), 'slurm-executor-test-'));
-const FIXTURE = fileURLToPath(new URL('../../testing/fixtures/slurm-cube/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/medperf-git.js', import.meta.url));
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const env = () => ({ ...process.env, SLURM_CONF: process.env.SLURM_CONF! });
 const squeue = (id: string) => execFileSync('squeue', ['-h', '-j', id, '-o', '%T'], { env: env(), encoding: 'utf8' }).trim();
 const jobContainers = (id: string) => docker.listContainers({ all: true, filters: { label: [`org.medperf-git.job=${id}`] } });
 
 let imageId: string;
 
-/** A cube whose infer behaves as `mode` says (ok, fail, hang), materialized from a record as a data owner's machine has it. */
-async function cube(stateDir: string, mode: string): Promise<RegisteredCube> {
-  const dir = join(tmp, `cube-${mode}`);
-  cpSync(FIXTURE, dir, { recursive: true });
-  writeFileSync(join(dir, 'workspace', 'parameters.yaml'), `mode: ${mode}\n`);
-  const asset = (path: string) => ({ url: pathToFileURL(path).href, sha256: sha(readFileSync(path)) });
-  const record: CubeRecord = {
-    name: `slurm-${mode}`,
-    kind: 'model',
-    mlcube: asset(join(dir, 'mlcube.yaml')),
-    parameters: asset(join(dir, 'workspace', 'parameters.yaml')),
-    image: { digest: imageId },
-    state: 'development',
-  };
-  return materializeCube(`test/slurm-${mode}`, record, { stateDir });
-}
-
-/** A model's execution on a small prepared dataset, as `run` asks an executor for it. */
-async function request(stateDir: string, mode: string, extra: Partial<ChainRequest<'execute-model'>> = {}): Promise<ChainRequest<'execute-model'>> {
-  const data = join(stateDir, 'prepared', 'data');
-  const labels = join(stateDir, 'prepared', 'labels');
-  mkdirSync(data, { recursive: true });
-  mkdirSync(labels, { recursive: true });
-  writeFileSync(join(data, 'x.txt'), 'x');
-  const model = await cube(stateDir, mode);
-  const evaluator = await cube(stateDir, 'ok');
-  const execution: Execution = { benchmark: 'slurm-test', dataset: 'test/ds', generatedUid: 'a'.repeat(64), preparedData: data, preparedLabels: labels, preparator: evaluator, model, evaluator };
-  return {
-    kind: 'execute-model',
-    input: { execution, options: {} },
-    label: model.id,
-    key: `execute-${mode}-${Date.now()}`,
-    tasks: ['infer', 'evaluate'],
-    resources: { cpus: 1, memoryBytes: 256 * 1024 ** 2, timeouts: {} },
-    ...extra,
-  };
-}
+const request = (stateDir: string, mode: string, extra: Partial<ChainRequest<'execute-model'>> = {}) => executionRequest(tmp, stateDir, { prefix: 'slurm', mode, digest: imageId }, extra);
 
 beforeAll(async () => {
-  imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:2', docker);
+  imageId = await buildCubeImage(TEST_CUBE, 'medperf-git-test/slurm-cube:2', docker);
 }, 120_000);
 
 describe('the Slurm executor, on a real cluster', () => {

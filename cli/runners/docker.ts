@@ -157,6 +157,34 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
   if (s.isDirectory()) for (const e of await readdir(path)) await chownTree(join(path, e), uid, gid);
 }
 
+/**
+ * Outputs exist before the run, owned by the container's user: an engine would create them as root.
+ * Returns what was created, for handOutputsBack.
+ */
+export async function createOutputs(plan: TaskPlan, user: DockerUser): Promise<string[]> {
+  const created: string[] = [];
+  for (const dir of outputDirs(plan)) {
+    await mkdir(dir, { recursive: true });
+    created.push(dir);
+  }
+  for (const p of plan.parameters) {
+    // A file mounted by itself (container configs) must exist, or the engine makes a folder of it.
+    const mount = plan.mounts.find((m) => m.host === p.host);
+    if (p.io === 'output' && p.kind === 'file' && mount) {
+      await mkdir(dirname(p.host), { recursive: true });
+      await writeFile(p.host, '', { flag: 'a' });
+      created.push(p.host);
+    }
+  }
+  if (user.owner) for (const path of created) await chownTree(path, user.uid, user.gid);
+  return created;
+}
+
+/** Outputs go back to the invoking user after the run (MedPerf's issue #414: root-owned outputs). */
+export async function handOutputsBack(created: string[], user: DockerUser): Promise<void> {
+  if (user.owner) for (const path of created) await chownTree(path, user.owner.uid, user.owner.gid).catch(() => {});
+}
+
 export class DockerRunner implements Runner {
   readonly name = 'docker' as const;
   readonly docker: Docker;
@@ -237,22 +265,7 @@ export class DockerRunner implements Runner {
     // Run the image by its id once checked, so a re-tag in between cannot swap what runs.
     const imageId = await this.checkImage(plan.image, request.imageDigest);
     const user = containerUser();
-    // Outputs exist before the run, owned by the container's user: the engine would create them as root.
-    const created: string[] = [];
-    for (const dir of outputDirs(plan)) {
-      await mkdir(dir, { recursive: true });
-      created.push(dir);
-    }
-    for (const p of plan.parameters) {
-      // A file mounted by itself (container configs) must exist, or the engine makes a folder of it.
-      const mount = plan.mounts.find((m) => m.host === p.host);
-      if (p.io === 'output' && p.kind === 'file' && mount) {
-        await mkdir(dirname(p.host), { recursive: true });
-        await writeFile(p.host, '', { flag: 'a' });
-        created.push(p.host);
-      }
-    }
-    if (user.owner) for (const path of created) await chownTree(path, user.uid, user.gid);
+    const created = await createOutputs(plan, user);
 
     const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
     const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}`;
@@ -314,8 +327,7 @@ export class DockerRunner implements Runner {
       stopTicker();
       if (!log.closed) await closeLog(log);
       if (container) await container.remove({ force: true }).catch(() => {});
-      // Outputs go back to the invoking user (MedPerf's issue #414: root-owned outputs).
-      if (user.owner) for (const dir of created) await chownTree(dir, user.owner.uid, user.owner.gid).catch(() => {});
+      await handOutputsBack(created, user);
     }
   }
 }

@@ -10,7 +10,7 @@ import type { Asset } from '../fetch.ts';
 import type { CubeBuild } from './docker-build.ts';
 import { statePaths } from '../state.ts';
 
-export type RunnerName = 'docker' | 'singularity' | 'process';
+export type RunnerName = 'docker' | 'singularity' | 'process' | 'kubernetes';
 
 export interface Limits {
   /** Kill the task after this long (ms). Default 2 hours. */
@@ -36,6 +36,8 @@ export interface RunRequest {
   logFile?: string;
   /** A live status line ("infer: running 12s"), replaced in place by the caller. */
   onStatus?: (line: string) => void;
+  /** The folder the task's outputs become once it succeeds: a cluster runner names its job by it. */
+  done?: string;
 }
 
 export interface RunResult {
@@ -74,6 +76,12 @@ export interface Runner {
    */
   prepareImage(image: CubeImage, options?: PrepareImageOptions): Promise<string | undefined>;
   run(request: RunRequest): Promise<RunResult>;
+  /**
+   * A cluster runner: the partial folder into which a job of an earlier, interrupted command still
+   * writes the task that ends in `done` (or wrote it, unseen), so that folder is kept and the job
+   * re-attached to instead of run again.
+   */
+  attachable?(done: string): Promise<string | undefined>;
 }
 
 export const DEFAULT_LIMITS: Required<Omit<Limits, 'gpus' | 'cpus'>> = {
