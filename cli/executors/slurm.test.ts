@@ -59,6 +59,26 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(log).toContain('infer: done');
   }, 120_000);
 
+  it('runs the chain with --runner singularity: Apptainer on the node, with MedPerf\'s isolation flags and no Docker', async () => {
+    const stateDir = join(tmp, 'state-singularity');
+    // No Apptainer here: a stand-in on the job's PATH runs the test cube's program as the .sif would.
+    const apptainer = fileURLToPath(new URL('../../testing/fixtures/apptainer-standin/', import.meta.url));
+    const executor = new SlurmExecutor(stateDir, 'singularity', { env: { ...env(), PATH: `${apptainer}:${process.env.PATH}` } });
+    const req = await request(stateDir, 'ok');
+    const { value, job } = await executor.run(req);
+    expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+    expect(await jobContainers(job!)).toEqual([]);
+    const calls = readFileSync(join(stateDir, 'cache', 'sif', 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    // The .sif is built once, from the pinned image, into a partial file of this node's own.
+    expect(calls.filter((c) => c[0] === 'build')).toEqual([['build', expect.stringMatching(/medperf-git-test_slurm-cube_2\.sif\.partial-\S+-\d+$/), `docker://medperf-git-test/slurm-cube@${imageId}`]]);
+    const runs = calls.filter((c) => c[0] === 'run');
+    const sif = join(stateDir, 'cache', 'sif', 'medperf-git-test_slurm-cube_2.sif');
+    expect(runs.map((c) => c[c.indexOf(sif) + 1])).toEqual(['infer', 'evaluate']);
+    for (const run of runs) expect(run.slice(0, 5)).toEqual(['run', '-eC', '--net', '--network', 'none']);
+    expect(runs[0]).toContainEqual(expect.stringMatching(new RegExp(`^${join(stateDir, 'prepared', 'data')}:/mlcube_io\\d:ro$`)));
+    expect(runs[0]).toContainEqual(expect.stringMatching(/predictions\.partial-\d+-\d+\/predictions:\/mlcube_io\d:rw$/));
+  }, 120_000);
+
   it('reports a model that fails with its task, its log and its job', async () => {
     const stateDir = join(tmp, 'state-fail');
     const error = (await new SlurmExecutor(stateDir, 'docker', { env: env() }).run(await request(stateDir, 'fail')).catch((e) => e)) as ChainFailedError;

@@ -184,18 +184,32 @@ export async function runLoggedCommand(
   const started = Date.now();
   const stopTicker = statusTicker(plan.task, request.onStatus);
   let timedOut = false;
+  // The task runs in its own process group, which a terminal's Ctrl-C or a scheduler's signal to
+  // this process does not reach: on SIGINT or SIGTERM the group is killed, then the signal goes on.
+  let killGroup = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const exitCode = await new Promise<number>((resolve, reject) => {
       const child = spawn(command!, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout.pipe(log, { end: false });
-      child.stderr.pipe(log, { end: false });
-      const timer = setTimeout(() => {
-        timedOut = true;
+      killGroup = () => {
         try {
           process.kill(-child.pid!, 'SIGKILL');
         } catch {
           child.kill('SIGKILL');
         }
+      };
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
       }, timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
@@ -208,6 +222,8 @@ export async function runLoggedCommand(
     });
     return await finishTask(request, log, logFile, { exitCode, timedOut, timeoutMs, started });
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     stopTicker();
     if (!log.closed) await closeLog(log);
   }
