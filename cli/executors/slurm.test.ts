@@ -3,7 +3,7 @@
 // the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
 // a second one re-attaching, and Ctrl-C cancelling the job with its container.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,28 @@ describe('the Slurm executor, on a real cluster', () => {
     for (const run of runs) expect(run.slice(0, 5)).toEqual(['run', '-eC', '--net', '--network', 'none']);
     expect(runs[0]).toContainEqual(expect.stringMatching(new RegExp(`^${join(stateDir, 'prepared', 'data')}:/mlcube_io\\d:ro$`)));
     expect(runs[0]).toContainEqual(expect.stringMatching(/predictions\.partial-\d+-\d+\/predictions:\/mlcube_io\d:rw$/));
+  }, 120_000);
+
+  it('checks that the state directory is visible where jobs run before the first one, and remembers it for a day', async () => {
+    const stateDir = join(tmp, 'state-probe');
+    const executor = new SlurmExecutor(stateDir, 'docker', { env: env() });
+    // A node that does not see the state directory does not read the token written there.
+    const blind = await executor.probe(join(stateDir, 'not-on-this-node'), 'x', { timeouts: {} });
+    expect(blind.visible).toBe(false);
+    expect(blind.node).not.toBe('');
+    await executor.checkVisible({ timeouts: {} });
+    const seen = JSON.parse(readFileSync(join(stateDir, 'jobs', 'probe', 'visible.json'), 'utf8'));
+    expect(seen.node).toBe(blind.node);
+    expect(readdirSync(join(stateDir, 'jobs', 'probe'))).toEqual(['visible.json']);
+    // Not visible: nothing is submitted, and the message says where and what to do.
+    class Blind extends SlurmExecutor {
+      override probe = async () => ({ visible: false, node: 'gpu-node-7' });
+    }
+    const other = join(tmp, 'state-probe-blind');
+    const error = (await new Blind(other, 'docker', { env: env() }).run(await request(other, 'ok')).catch((e) => e)) as ChainFailedError;
+    expect(error.code).toBe('state-not-shared');
+    expect(error.message).toBe(`the state directory ${other} is not visible on gpu-node-7 where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; nothing was submitted`);
+    expect(readdirSync(join(other, 'jobs')).filter((f) => f !== 'probe').flatMap((f) => readdirSync(join(other, 'jobs', f)))).not.toContain('job.json');
   }, 120_000);
 
   it('reports a model that fails with its task, its log and its job', async () => {

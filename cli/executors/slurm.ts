@@ -9,6 +9,7 @@
 // a CLI that was killed comes back, re-attaches to jobs still queued or running, and collects the
 // finished ones; only what is missing is submitted again.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,10 +94,13 @@ export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: s
   ];
 }
 
+/** A word for sh, quoted. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** The job script: checks the state directory is visible on the node, then re-enters medperf-git there. */
 export function jobScript(specFile: string): string {
   const bin = packagePath('bin', 'medperf-git.js');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shellQuote;
   return [
     '#!/bin/sh',
     '# A medperf-git chain of cube tasks, submitted by `medperf-git run`.',
@@ -168,6 +172,7 @@ export class SlurmExecutor implements Executor {
       }
     }
     if (!id) {
+      await this.checkVisible(request.resources);
       const { limits, taskLimits: perTask } = taskLimits(request.resources);
       const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
       await rm(files.outcome, { force: true });
@@ -188,7 +193,7 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Until the job ends: a progress line when its state changes. Bounded by its time limit and a day in the queue. */
-  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string }> {
+  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string; exitCode?: string }> {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
@@ -216,7 +221,7 @@ export class SlurmExecutor implements Executor {
     throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
   }
 
-  private async collect<K extends ChainKind>(id: string, final: { state: string; node: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
+  private async collect<K extends ChainKind>(id: string, final: { state: string; node: string; exitCode?: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
     const outcome = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
     if (outcome && outcome.job === id) {
       if (outcome.ok) return { value: outcome.value as ChainOutcome<K>['value'], job: id };
@@ -227,10 +232,66 @@ export class SlurmExecutor implements Executor {
     const where = `Slurm job ${id} (${label})`;
     if (final.state === 'TIMEOUT') throw new ChainFailedError('job-time-limit', `${where} exceeded its time limit and was stopped, its container with it; its log: ${log}`);
     if (final.state === 'CANCELLED') throw new ChainFailedError('job-cancelled', `${where} was cancelled, and its container removed; its log: ${log}`);
-    if (final.state === 'COMPLETED') {
+    // The job script's own check: the spec was not readable on the node (nor the log writable there).
+    if (final.state === 'COMPLETED' || final.exitCode?.startsWith('3:')) {
       throw new ChainFailedError('state-not-shared', `${where} finished but its outcome is not in ${outcomeFile}: the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)`);
     }
     throw new ChainFailedError('job-failed', `${where} ended ${final.state.toLowerCase()}${tail ? `:\n${tail}` : ''}\nits log: ${log}`);
+  }
+
+  private visible?: Promise<void>;
+
+  /**
+   * Before the first job of a command: the state directory must be visible where Slurm runs jobs,
+   * or every job would fail on its node. A probe job (on the same partition, with the profile's
+   * options) reads a token written here; a success is remembered for a day.
+   */
+  checkVisible(resources: ChainRequest<ChainKind>['resources']): Promise<void> {
+    this.visible ??= (async () => {
+      const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
+      const key = JSON.stringify([resources.partition ?? '', resources.schedulerOptions ?? []]);
+      const seen = join(dir, 'visible.json');
+      const last = await readFile(seen, 'utf8').then((t) => JSON.parse(t) as { key: string; checked_at: string }, () => undefined);
+      if (last?.key === key && Date.now() - Date.parse(last.checked_at) < 24 * 3600_000) return;
+      await mkdir(dir, { recursive: true });
+      const nonce = randomBytes(16).toString('hex');
+      const token = join(dir, `token-${nonce}`);
+      await writeFile(token, nonce);
+      try {
+        const { visible, node } = await this.probe(token, nonce, resources);
+        if (!visible) {
+          throw new ExecutorError('state-not-shared', `the state directory ${this.stateDir} is not visible on ${node || 'the node'} where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; nothing was submitted`);
+        }
+        await writeFileAtomic(seen, JSON.stringify({ key, node, checked_at: new Date().toISOString() }) + '\n');
+      } finally {
+        await rm(token, { force: true });
+      }
+    })();
+    return this.visible;
+  }
+
+  /** Runs the probe job: does its node read `token` holding `nonce`? */
+  async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources']): Promise<{ visible: boolean; node: string }> {
+    const q = shellQuote;
+    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\n`;
+    const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=NONE', ...(resources.schedulerOptions ?? [])];
+    const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `probe-${randomBytes(6).toString('hex')}.sh`);
+    await writeFile(file, script, { mode: 0o755 });
+    const id = (await this.slurm('sbatch', [...args, file])).trim().split(';')[0]!;
+    await rm(file, { force: true });
+    this.jobs.add(id);
+    try {
+      for (let unknown = 0; ; ) {
+        const state = await this.jobState(id);
+        if (state && !ACTIVE.has(state.state)) return { visible: state.state === 'COMPLETED' && (state.exitCode ?? '0:0') === '0:0', node: state.node };
+        if (!state && ++unknown > 40) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of the probe job ${id}`);
+        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+      }
+    } finally {
+      this.jobs.delete(id);
+    }
   }
 
   async cancelAll(): Promise<string[]> {
