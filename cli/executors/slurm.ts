@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
@@ -97,7 +97,10 @@ export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: s
 /** A word for sh, quoted. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The job script: checks the state directory is visible on the node, then re-enters medperf-git there. */
+/**
+ * The job script: checks the state directory is visible on the node, says the job started and where
+ * (so the submitting command need not ask the scheduler), then re-enters medperf-git there.
+ */
 export function jobScript(specFile: string): string {
   const bin = packagePath('bin', 'medperf-git.js');
   const q = shellQuote;
@@ -108,6 +111,7 @@ export function jobScript(specFile: string): string {
     `  echo "medperf-git: ${specFile.replace(/["$`\\]/g, '\\$&')} is not visible on $(hostname): the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)" >&2`,
     '  exit 3',
     'fi',
+    `printf '{"job":"%s","node":"%s"}\\n' "$SLURM_JOB_ID" "$SLURMD_NODENAME" > ${q(join(dirname(specFile), 'started.json'))}`,
     `exec ${q(process.execPath)} ${q(bin)} job run ${q(specFile)}`,
     '',
   ].join('\n');
@@ -116,8 +120,10 @@ export function jobScript(specFile: string): string {
 export interface SlurmSettings {
   /** The environment sbatch, squeue and scancel see (SLURM_CONF). */
   env?: NodeJS.ProcessEnv;
-  /** How often the job's state is read. */
+  /** How often the job's files (its start, its outcome) are read. */
   pollMs?: number;
+  /** How often the scheduler is asked about the job. */
+  stateEveryMs?: number;
 }
 
 export class SlurmExecutor implements Executor {
@@ -176,6 +182,7 @@ export class SlurmExecutor implements Executor {
       const { limits, taskLimits: perTask } = taskLimits(request.resources);
       const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
       await rm(files.outcome, { force: true });
+      await rm(join(dir, 'started.json'), { force: true });
       await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
       await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
       id = (await this.slurm('sbatch', [...sbatchArgs(request, dir, this.settings.env ?? process.env), files.script])).trim().split(';')[0]!;
@@ -197,6 +204,9 @@ export class SlurmExecutor implements Executor {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
+    let asked = 0;
+    const startedFile = join(dirname(outcomeFile), 'started.json');
+    const show = (line: string) => line !== shown && status((shown = line));
     while (Date.now() < deadline) {
       // The chain wrote its outcome: the job is ending, nothing more to wait for.
       const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
@@ -204,6 +214,15 @@ export class SlurmExecutor implements Executor {
         const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
         return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
       }
+      // Files on the shared state directory are cheap to read; the scheduler is asked only every few
+      // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
+      const started = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
+      if (started?.job === id) show(`running on ${started.node || 'a node'} (Slurm job ${id})`);
+      if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
+        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
+        continue;
+      }
+      asked = Date.now();
       const state = await this.jobState(id);
       if (!state) {
         // Just submitted, or purged: a few empty answers are normal.
@@ -213,10 +232,11 @@ export class SlurmExecutor implements Executor {
         if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
           if (state.state !== 'COMPLETING') return state;
         }
-        const line = state.state === 'PENDING' ? `queued (Slurm job ${id})` : state.state === 'RUNNING' ? `running on ${state.node} (Slurm job ${id})` : `${state.state.toLowerCase()} (Slurm job ${id})`;
-        if (line !== shown) status((shown = line));
+        if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
+        else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
+        else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
       }
-      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
     }
     throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
   }

@@ -3,6 +3,7 @@
 // dropped, no-new-privileges, pids and memory limits, a private /tmp, a read-only root, a timeout
 // that kills and removes the container. Nothing from the cube reaches the engine but its command,
 // entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -268,7 +269,8 @@ export class DockerRunner implements Runner {
     const created = await createOutputs(plan, user);
 
     const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
-    const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}`;
+    // Unique even for two tasks of one process started in the same millisecond (run --jobs 2).
+    const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const spec = containerSpec({ ...plan, image: imageId }, request, user, name, this.labels);
     this.orphansRemoved ??= removeOrphanContainers(this.docker).catch(() => []);
     await this.orphansRemoved;
