@@ -11,7 +11,7 @@ import { parseBytes, type Runner } from '../runners/runner.ts';
 import { statePaths } from '../state.ts';
 import { EXECUTOR_OPTION, EXECUTORS, type Executor, type ExecutorName, JOB_WORD, type Resources } from './executor.ts';
 import { KubernetesExecutor, kubernetesClient } from './kubernetes.ts';
-import type { KubernetesData } from './kubernetes-manifests.ts';
+import { type KubernetesData, volumePath } from './kubernetes-manifests.ts';
 import { LocalExecutor } from './local.ts';
 import { checkSchedulerOptions, SlurmExecutor } from './slurm.ts';
 
@@ -134,7 +134,10 @@ export abstract class CubeCommand extends BaseCommand {
     if (!data.claim && !data.hostPath) {
       throw new UsageError(`--executor kubernetes: name the volume the pods read and write in ${statePaths(this.stateDir).profile}: kubernetes.data.claim (a PersistentVolumeClaim) or kubernetes.data.host_path (a folder on the nodes), and kubernetes.data.path (where it is on this machine; default the state directory)`);
     }
-    return new KubernetesExecutor(this.stateDir, { namespace, data: { ...data, path: data.path ?? this.stateDir }, ...(profile.ttlSeconds !== undefined ? { ttlSeconds: profile.ttlSeconds } : {}) }, client);
+    const volume = { ...data, path: data.path ?? this.stateDir };
+    // Every task reads and writes under the state directory: the pods must see it, said before anything is submitted.
+    volumePath(volume, this.stateDir);
+    return new KubernetesExecutor(this.stateDir, { namespace, data: volume, ...(profile.ttlSeconds !== undefined ? { ttlSeconds: profile.ttlSeconds } : {}) }, client);
   }
 
   /**

@@ -298,6 +298,12 @@ describe('medperf-git --executor kubernetes, before anything is submitted', () =
     }
   });
 
+  it('says before anything is submitted that the pods would not see the state directory', async () => {
+    const r = await cli('kubernetes:\n  data: { host_path: /srv/medperf, path: /srv/medperf }\n', []);
+    expect(r.err).toContain(`${home} is not under /srv/medperf, the folder the cluster's pods see (hostPath /srv/medperf): move it there`);
+    expect(r.code).not.toBe(0);
+  });
+
   it('leaves the container runtime to the cluster', async () => {
     const r = await cli('kubernetes:\n  data: { claim: medperf-data }\n', ['--runner', 'singularity']);
     expect(r.err).toContain("--runner singularity: on Kubernetes the cluster runs the cube's image; leave --runner out");
