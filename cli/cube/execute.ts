@@ -85,8 +85,10 @@ export async function runTask(options: TaskOptions): Promise<TaskOutcome> {
   const parent = dirname(done);
   await mkdir(parent, { recursive: true });
   const prefix = `${basename(done)}.partial-`;
-  for (const entry of await readdir(parent)) if (entry.startsWith(prefix)) await rm(join(parent, entry), { recursive: true, force: true });
-  const partial = `${done}.partial-${process.pid}-${Date.now()}`;
+  // A cluster job of an earlier command may still be writing (or have written) this task: its folder stays.
+  const attached = await runner.attachable?.(done);
+  for (const entry of await readdir(parent)) if (entry.startsWith(prefix) && join(parent, entry) !== attached) await rm(join(parent, entry), { recursive: true, force: true });
+  const partial = attached ?? `${done}.partial-${process.pid}-${Date.now()}`;
   await mkdir(partial, { recursive: true });
   let logFile: string;
   try {
@@ -95,7 +97,7 @@ export async function runTask(options: TaskOptions): Promise<TaskOutcome> {
     for (const note of plan.ignored) status(`${cube.label}: ${note}`);
     // The runner makes the image ready and checked; the plan runs it by id, so a re-tag cannot swap it.
     const image = await runner.prepareImage(imageOf(cube), { onStatus: status });
-    const result = await runner.run({ plan: image ? { ...plan, image } : plan, label: cube.label, imageDigest: cube.imageDigest, limits: options.limits, onStatus: status });
+    const result = await runner.run({ plan: image ? { ...plan, image } : plan, label: cube.label, imageDigest: cube.imageDigest, limits: options.limits, onStatus: status, done });
     logFile = result.logFile;
     await writeFileAtomic(join(partial, '.task'), `${task} ${cube.label} ${new Date().toISOString()}\n`);
     await rename(partial, done);

@@ -9,14 +9,37 @@ import { BaseCommand } from '../base.ts';
 import { chooseRunner, RUNNER_OPTION } from '../execution.ts';
 import { parseBytes, type Runner } from '../runners/runner.ts';
 import { statePaths } from '../state.ts';
-import { EXECUTOR_OPTION, EXECUTORS, type Executor, type ExecutorName, type Resources } from './executor.ts';
+import { EXECUTOR_OPTION, EXECUTORS, type Executor, type ExecutorName, JOB_WORD, type Resources } from './executor.ts';
+import { KubernetesExecutor, kubernetesClient } from './kubernetes.ts';
+import { type KubernetesData, volumePath } from './kubernetes-manifests.ts';
 import { LocalExecutor } from './local.ts';
 import { checkSchedulerOptions, SlurmExecutor } from './slurm.ts';
 
-/** The profile's executor settings (profile.yaml: `executor`, `slurm.partition`, `slurm.options`). */
+/** The profile's executor settings (profile.yaml: `executor`, `slurm.partition`, `slurm.options`, `kubernetes.*`). */
 export interface ExecutorProfile {
   executor?: ExecutorName;
   slurm?: { partition?: string; options?: string[] };
+  kubernetes?: { namespace?: string; context?: string; data?: Partial<KubernetesData>; ttlSeconds?: number };
+}
+
+/** profile.yaml's `kubernetes:` section, each field checked. */
+function kubernetesProfile(value: unknown, file: string): ExecutorProfile['kubernetes'] {
+  if (value === undefined) return undefined;
+  const bad = (field: string, what: string) => new MedperfError('bad-profile', `${file}: kubernetes${field ? `.${field}` : ''} must be ${what}`);
+  const k = value as Record<string, unknown>;
+  if (typeof k !== 'object' || k === null || Array.isArray(k)) throw bad('', 'a mapping');
+  for (const field of ['namespace', 'context'] as const) if (k[field] !== undefined && typeof k[field] !== 'string') throw bad(field, 'a string');
+  if (k.ttl_seconds !== undefined && !(Number.isInteger(k.ttl_seconds) && (k.ttl_seconds as number) >= 0)) throw bad('ttl_seconds', 'a whole number of seconds');
+  const data = (k.data ?? {}) as Record<string, unknown>;
+  for (const field of ['claim', 'host_path', 'path'] as const) if (data[field] !== undefined && typeof data[field] !== 'string') throw bad(`data.${field}`, 'a string');
+  if (data.claim && data.host_path) throw bad('data', 'either claim or host_path, not both');
+  if (data.host_path !== undefined && !String(data.host_path).startsWith('/')) throw bad('data.host_path', 'an absolute path');
+  return {
+    ...(k.namespace ? { namespace: k.namespace as string } : {}),
+    ...(k.context ? { context: k.context as string } : {}),
+    ...(k.ttl_seconds !== undefined ? { ttlSeconds: k.ttl_seconds as number } : {}),
+    data: { ...(data.claim ? { claim: data.claim as string } : {}), ...(data.host_path ? { hostPath: data.host_path as string } : {}), ...(data.path ? { path: data.path as string } : {}) },
+  };
 }
 
 export async function readExecutorProfile(stateDir: string): Promise<ExecutorProfile> {
@@ -30,8 +53,10 @@ export async function readExecutorProfile(stateDir: string): Promise<ExecutorPro
   if (slurm.options !== undefined && !(Array.isArray(slurm.options) && slurm.options.every((o) => typeof o === 'string'))) {
     throw new MedperfError('bad-profile', `${file}: slurm.options must be a list of --name=value strings`);
   }
+  const kubernetes = kubernetesProfile(data?.kubernetes, file);
   return {
     ...(executor ? { executor: executor as ExecutorName } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
     slurm: {
       ...(slurm.partition ? { partition: slurm.partition as string } : {}),
       ...(slurm.options ? { options: checkSchedulerOptions(slurm.options as string[], `${file}: slurm.options`) } : {}),
@@ -60,6 +85,7 @@ export abstract class CubeCommand extends BaseCommand {
   inferTimeout = Option.String('--infer-timeout', { description: 'Stop infer after this many seconds' });
   evaluateTimeout = Option.String('--evaluate-timeout', { description: 'Stop evaluate after this many seconds' });
   partition = Option.String('--partition', { description: 'The Slurm partition (default: the profile\'s, then the cluster\'s default)' });
+  namespace = Option.String('--namespace', { description: 'The Kubernetes namespace (default: the profile\'s kubernetes.namespace, then the kubeconfig context\'s)' });
 
   /** Timeouts for every task, when a command has one option for all (test run's --timeout). */
   protected defaultTimeoutMs?: number;
@@ -95,7 +121,23 @@ export abstract class CubeCommand extends BaseCommand {
     if (!EXECUTORS.includes(name as ExecutorName)) throw new UsageError(`--executor ${name}: say ${EXECUTORS.join(' or ')}`);
     const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
     if (name === 'slurm') return { runner, executor: new SlurmExecutor(this.stateDir, runner.name, { env: this.context.env }) };
+    if (name === 'kubernetes') return { runner, executor: await this.kubernetesExecutor(profile.kubernetes ?? {}) };
     return { runner, executor: new LocalExecutor(this.stateDir, runner) };
+  }
+
+  /** The Kubernetes executor: the kubeconfig's cluster, the namespace and data volume from the options and the profile. */
+  private async kubernetesExecutor(profile: NonNullable<ExecutorProfile['kubernetes']>): Promise<Executor> {
+    if (this.runner !== 'docker') throw new UsageError(`--runner ${this.runner}: on Kubernetes the cluster runs the cube's image; leave --runner out`);
+    const client = await kubernetesClient(this.context.env, profile.context);
+    const namespace = this.namespace ?? profile.namespace ?? client.config.getContextObject(client.config.getCurrentContext())?.namespace ?? 'default';
+    const data = profile.data ?? {};
+    if (!data.claim && !data.hostPath) {
+      throw new UsageError(`--executor kubernetes: name the volume the pods read and write in ${statePaths(this.stateDir).profile}: kubernetes.data.claim (a PersistentVolumeClaim) or kubernetes.data.host_path (a folder on the nodes), and kubernetes.data.path (where it is on this machine; default the state directory)`);
+    }
+    const volume = { ...data, path: data.path ?? this.stateDir };
+    // Every task reads and writes under the state directory: the pods must see it, said before anything is submitted.
+    volumePath(volume, this.stateDir);
+    return new KubernetesExecutor(this.stateDir, { namespace, data: volume, ...(profile.ttlSeconds !== undefined ? { ttlSeconds: profile.ttlSeconds } : {}) }, client);
   }
 
   /**
@@ -109,7 +151,8 @@ export abstract class CubeCommand extends BaseCommand {
     const stop = new Promise<never>((_, reject) => {
       onSignal = (signal) => {
         interrupted ??= executor.cancelAll().then((ids) => {
-          this.warn(ids.length ? `Interrupted (${signal}): cancelled Slurm job${ids.length === 1 ? '' : 's'} ${ids.join(', ')}.` : `Interrupted (${signal}): no Slurm job was running.`);
+          const word = JOB_WORD[executor.name];
+          this.warn(ids.length ? `Interrupted (${signal}): cancelled ${word}${ids.length === 1 ? '' : 's'} ${ids.join(', ')}.` : `Interrupted (${signal}): no ${word} was running.`);
           throw new InterruptedError(signal);
         });
         interrupted.catch(reject);

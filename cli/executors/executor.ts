@@ -7,8 +7,11 @@ import { MedperfError } from '../../registry/errors.ts';
 import type { Limits } from '../runners/runner.ts';
 import { type ChainInput, type ChainKind, type ChainOutput } from './chains.ts';
 
-export type ExecutorName = 'local' | 'slurm';
-export const EXECUTORS: ExecutorName[] = ['local', 'slurm'];
+export type ExecutorName = 'local' | 'slurm' | 'kubernetes';
+export const EXECUTORS: ExecutorName[] = ['local', 'slurm', 'kubernetes'];
+
+/** What each cluster calls what it runs, for messages. */
+export const JOB_WORD: Record<ExecutorName, string> = { local: 'task', slurm: 'Slurm job', kubernetes: 'Kubernetes Job' };
 
 /** What a chain may use: from the command line and the profile, never from a cube record. */
 export interface Resources {
@@ -64,5 +67,5 @@ export class ExecutorError extends MedperfError {}
 
 /** `--executor`'s description, shared by every command that runs cubes. */
 export const EXECUTOR_OPTION = {
-  description: 'local (default: cubes run on this machine) or slurm (each chain of tasks is a Slurm job); the profile\'s `executor` sets another default',
+  description: 'local (default: cubes run on this machine), slurm (each chain of tasks is a Slurm job) or kubernetes (each task is a Kubernetes Job); the profile\'s `executor` sets another default',
 } as const;

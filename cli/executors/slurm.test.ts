@@ -3,71 +3,30 @@
 // the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
 // a second one re-attaching, and Ctrl-C cancelling the job with its container.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCubeImage } from '../demo/images.ts';
-import type { CubeRecord } from '../../registry/records.ts';
-import { materializeCube, type RegisteredCube } from '../cube/materialize.ts';
-import type { Execution } from '../results.ts';
+import { executionRequest, TEST_CUBE } from '../../testing/executor-requests.ts';
 import type { ChainRequest } from './executor.ts';
 import { type ChainFailedError, SlurmExecutor } from './slurm.ts';
 
 const docker = new Docker();
 const tmp = mkdtempSync(join(tmpdir(), 'slurm-executor-test-'));
-const FIXTURE = fileURLToPath(new URL('../../testing/fixtures/slurm-cube/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/medperf-git.js', import.meta.url));
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const env = () => ({ ...process.env, SLURM_CONF: process.env.SLURM_CONF! });
 const squeue = (id: string) => execFileSync('squeue', ['-h', '-j', id, '-o', '%T'], { env: env(), encoding: 'utf8' }).trim();
 const jobContainers = (id: string) => docker.listContainers({ all: true, filters: { label: [`org.medperf-git.job=${id}`] } });
 
 let imageId: string;
 
-/** A cube whose infer behaves as `mode` says (ok, fail, hang), materialized from a record as a data owner's machine has it. */
-async function cube(stateDir: string, mode: string): Promise<RegisteredCube> {
-  const dir = join(tmp, `cube-${mode}`);
-  cpSync(FIXTURE, dir, { recursive: true });
-  writeFileSync(join(dir, 'workspace', 'parameters.yaml'), `mode: ${mode}\n`);
-  const asset = (path: string) => ({ url: pathToFileURL(path).href, sha256: sha(readFileSync(path)) });
-  const record: CubeRecord = {
-    name: `slurm-${mode}`,
-    kind: 'model',
-    mlcube: asset(join(dir, 'mlcube.yaml')),
-    parameters: asset(join(dir, 'workspace', 'parameters.yaml')),
-    image: { digest: imageId },
-    state: 'development',
-  };
-  return materializeCube(`test/slurm-${mode}`, record, { stateDir });
-}
-
-/** A model's execution on a small prepared dataset, as `run` asks an executor for it. */
-async function request(stateDir: string, mode: string, extra: Partial<ChainRequest<'execute-model'>> = {}): Promise<ChainRequest<'execute-model'>> {
-  const data = join(stateDir, 'prepared', 'data');
-  const labels = join(stateDir, 'prepared', 'labels');
-  mkdirSync(data, { recursive: true });
-  mkdirSync(labels, { recursive: true });
-  writeFileSync(join(data, 'x.txt'), 'x');
-  const model = await cube(stateDir, mode);
-  const evaluator = await cube(stateDir, 'ok');
-  const execution: Execution = { benchmark: 'slurm-test', dataset: 'test/ds', generatedUid: 'a'.repeat(64), preparedData: data, preparedLabels: labels, preparator: evaluator, model, evaluator };
-  return {
-    kind: 'execute-model',
-    input: { execution, options: {} },
-    label: model.id,
-    key: `execute-${mode}-${Date.now()}`,
-    tasks: ['infer', 'evaluate'],
-    resources: { cpus: 1, memoryBytes: 256 * 1024 ** 2, timeouts: {} },
-    ...extra,
-  };
-}
+const request = (stateDir: string, mode: string, extra: Partial<ChainRequest<'execute-model'>> = {}) => executionRequest(tmp, stateDir, { prefix: 'slurm', mode, digest: imageId }, extra);
 
 beforeAll(async () => {
-  imageId = await buildCubeImage(FIXTURE, 'medperf-git-test/slurm-cube:2', docker);
+  imageId = await buildCubeImage(TEST_CUBE, 'medperf-git-test/slurm-cube:2', docker);
 }, 120_000);
 
 describe('the Slurm executor, on a real cluster', () => {
@@ -98,6 +57,48 @@ describe('the Slurm executor, on a real cluster', () => {
     const log = readFileSync(join(stateDir, 'jobs', req.key, `slurm-${job}.log`), 'utf8');
     expect(log).toContain(`medperf-git job ${job}: execute-model of test/slurm-ok`);
     expect(log).toContain('infer: done');
+  }, 120_000);
+
+  it('runs the chain with --runner singularity: Apptainer on the node, with MedPerf\'s isolation flags and no Docker', async () => {
+    const stateDir = join(tmp, 'state-singularity');
+    // No Apptainer here: a stand-in on the job's PATH runs the test cube's program as the .sif would.
+    const apptainer = fileURLToPath(new URL('../../testing/fixtures/apptainer-standin/', import.meta.url));
+    const executor = new SlurmExecutor(stateDir, 'singularity', { env: { ...env(), PATH: `${apptainer}:${process.env.PATH}` } });
+    const req = await request(stateDir, 'ok');
+    const { value, job } = await executor.run(req);
+    expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+    expect(await jobContainers(job!)).toEqual([]);
+    const calls = readFileSync(join(stateDir, 'cache', 'sif', 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    // The .sif is built once, from the pinned image, into a partial file of this node's own.
+    expect(calls.filter((c) => c[0] === 'build')).toEqual([['build', expect.stringMatching(/medperf-git-test_slurm-cube_2\.sif\.partial-\S+-\d+$/), `docker://medperf-git-test/slurm-cube@${imageId}`]]);
+    const runs = calls.filter((c) => c[0] === 'run');
+    const sif = join(stateDir, 'cache', 'sif', 'medperf-git-test_slurm-cube_2.sif');
+    expect(runs.map((c) => c[c.indexOf(sif) + 1])).toEqual(['infer', 'evaluate']);
+    for (const run of runs) expect(run.slice(0, 5)).toEqual(['run', '-eC', '--net', '--network', 'none']);
+    expect(runs[0]).toContainEqual(expect.stringMatching(new RegExp(`^${join(stateDir, 'prepared', 'data')}:/mlcube_io\\d:ro$`)));
+    expect(runs[0]).toContainEqual(expect.stringMatching(/predictions\.partial-\d+-\d+\/predictions:\/mlcube_io\d:rw$/));
+  }, 120_000);
+
+  it('checks that the state directory is visible where jobs run before the first one, and remembers it for a day', async () => {
+    const stateDir = join(tmp, 'state-probe');
+    const executor = new SlurmExecutor(stateDir, 'docker', { env: env() });
+    // A node that does not see the state directory does not read the token written there.
+    const blind = await executor.probe(join(stateDir, 'not-on-this-node'), 'x', { timeouts: {} });
+    expect(blind.visible).toBe(false);
+    expect(blind.node).not.toBe('');
+    await executor.checkVisible({ timeouts: {} });
+    const seen = JSON.parse(readFileSync(join(stateDir, 'jobs', 'probe', 'visible.json'), 'utf8'));
+    expect(seen.node).toBe(blind.node);
+    expect(readdirSync(join(stateDir, 'jobs', 'probe'))).toEqual(['visible.json']);
+    // Not visible: nothing is submitted, and the message says where and what to do.
+    class Blind extends SlurmExecutor {
+      override probe = async () => ({ visible: false, node: 'gpu-node-7' });
+    }
+    const other = join(tmp, 'state-probe-blind');
+    const error = (await new Blind(other, 'docker', { env: env() }).run(await request(other, 'ok')).catch((e) => e)) as ChainFailedError;
+    expect(error.code).toBe('state-not-shared');
+    expect(error.message).toBe(`the state directory ${other} is not visible on gpu-node-7 where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; nothing was submitted`);
+    expect(readdirSync(join(other, 'jobs')).filter((f) => f !== 'probe').flatMap((f) => readdirSync(join(other, 'jobs', f)))).not.toContain('job.json');
   }, 120_000);
 
   it('reports a model that fails with its task, its log and its job', async () => {

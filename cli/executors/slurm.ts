@@ -9,8 +9,9 @@
 // a CLI that was killed comes back, re-attaches to jobs still queued or running, and collects the
 // finished ones; only what is missing is submitted again.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
@@ -93,10 +94,16 @@ export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: s
   ];
 }
 
-/** The job script: checks the state directory is visible on the node, then re-enters medperf-git there. */
+/** A word for sh, quoted. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The job script: checks the state directory is visible on the node, says the job started and where
+ * (so the submitting command need not ask the scheduler), then re-enters medperf-git there.
+ */
 export function jobScript(specFile: string): string {
   const bin = packagePath('bin', 'medperf-git.js');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shellQuote;
   return [
     '#!/bin/sh',
     '# A medperf-git chain of cube tasks, submitted by `medperf-git run`.',
@@ -104,6 +111,7 @@ export function jobScript(specFile: string): string {
     `  echo "medperf-git: ${specFile.replace(/["$`\\]/g, '\\$&')} is not visible on $(hostname): the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)" >&2`,
     '  exit 3',
     'fi',
+    `printf '{"job":"%s","node":"%s"}\\n' "$SLURM_JOB_ID" "$SLURMD_NODENAME" > ${q(join(dirname(specFile), 'started.json'))}`,
     `exec ${q(process.execPath)} ${q(bin)} job run ${q(specFile)}`,
     '',
   ].join('\n');
@@ -112,8 +120,10 @@ export function jobScript(specFile: string): string {
 export interface SlurmSettings {
   /** The environment sbatch, squeue and scancel see (SLURM_CONF). */
   env?: NodeJS.ProcessEnv;
-  /** How often the job's state is read. */
+  /** How often the job's files (its start, its outcome) are read. */
   pollMs?: number;
+  /** How often the scheduler is asked about the job. */
+  stateEveryMs?: number;
 }
 
 export class SlurmExecutor implements Executor {
@@ -168,9 +178,11 @@ export class SlurmExecutor implements Executor {
       }
     }
     if (!id) {
+      await this.checkVisible(request.resources);
       const { limits, taskLimits: perTask } = taskLimits(request.resources);
       const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
       await rm(files.outcome, { force: true });
+      await rm(join(dir, 'started.json'), { force: true });
       await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
       await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
       id = (await this.slurm('sbatch', [...sbatchArgs(request, dir, this.settings.env ?? process.env), files.script])).trim().split(';')[0]!;
@@ -188,10 +200,13 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Until the job ends: a progress line when its state changes. Bounded by its time limit and a day in the queue. */
-  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string }> {
+  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string; exitCode?: string }> {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
+    let asked = 0;
+    const startedFile = join(dirname(outcomeFile), 'started.json');
+    const show = (line: string) => line !== shown && status((shown = line));
     while (Date.now() < deadline) {
       // The chain wrote its outcome: the job is ending, nothing more to wait for.
       const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
@@ -199,6 +214,15 @@ export class SlurmExecutor implements Executor {
         const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
         return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
       }
+      // Files on the shared state directory are cheap to read; the scheduler is asked only every few
+      // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
+      const started = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
+      if (started?.job === id) show(`running on ${started.node || 'a node'} (Slurm job ${id})`);
+      if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
+        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
+        continue;
+      }
+      asked = Date.now();
       const state = await this.jobState(id);
       if (!state) {
         // Just submitted, or purged: a few empty answers are normal.
@@ -208,15 +232,16 @@ export class SlurmExecutor implements Executor {
         if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
           if (state.state !== 'COMPLETING') return state;
         }
-        const line = state.state === 'PENDING' ? `queued (Slurm job ${id})` : state.state === 'RUNNING' ? `running on ${state.node} (Slurm job ${id})` : `${state.state.toLowerCase()} (Slurm job ${id})`;
-        if (line !== shown) status((shown = line));
+        if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
+        else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
+        else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
       }
-      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
     }
     throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
   }
 
-  private async collect<K extends ChainKind>(id: string, final: { state: string; node: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
+  private async collect<K extends ChainKind>(id: string, final: { state: string; node: string; exitCode?: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
     const outcome = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
     if (outcome && outcome.job === id) {
       if (outcome.ok) return { value: outcome.value as ChainOutcome<K>['value'], job: id };
@@ -227,10 +252,66 @@ export class SlurmExecutor implements Executor {
     const where = `Slurm job ${id} (${label})`;
     if (final.state === 'TIMEOUT') throw new ChainFailedError('job-time-limit', `${where} exceeded its time limit and was stopped, its container with it; its log: ${log}`);
     if (final.state === 'CANCELLED') throw new ChainFailedError('job-cancelled', `${where} was cancelled, and its container removed; its log: ${log}`);
-    if (final.state === 'COMPLETED') {
+    // The job script's own check: the spec was not readable on the node (nor the log writable there).
+    if (final.state === 'COMPLETED' || final.exitCode?.startsWith('3:')) {
       throw new ChainFailedError('state-not-shared', `${where} finished but its outcome is not in ${outcomeFile}: the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)`);
     }
     throw new ChainFailedError('job-failed', `${where} ended ${final.state.toLowerCase()}${tail ? `:\n${tail}` : ''}\nits log: ${log}`);
+  }
+
+  private visible?: Promise<void>;
+
+  /**
+   * Before the first job of a command: the state directory must be visible where Slurm runs jobs,
+   * or every job would fail on its node. A probe job (on the same partition, with the profile's
+   * options) reads a token written here; a success is remembered for a day.
+   */
+  checkVisible(resources: ChainRequest<ChainKind>['resources']): Promise<void> {
+    this.visible ??= (async () => {
+      const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
+      const key = JSON.stringify([resources.partition ?? '', resources.schedulerOptions ?? []]);
+      const seen = join(dir, 'visible.json');
+      const last = await readFile(seen, 'utf8').then((t) => JSON.parse(t) as { key: string; checked_at: string }, () => undefined);
+      if (last?.key === key && Date.now() - Date.parse(last.checked_at) < 24 * 3600_000) return;
+      await mkdir(dir, { recursive: true });
+      const nonce = randomBytes(16).toString('hex');
+      const token = join(dir, `token-${nonce}`);
+      await writeFile(token, nonce);
+      try {
+        const { visible, node } = await this.probe(token, nonce, resources);
+        if (!visible) {
+          throw new ExecutorError('state-not-shared', `the state directory ${this.stateDir} is not visible on ${node || 'the node'} where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; nothing was submitted`);
+        }
+        await writeFileAtomic(seen, JSON.stringify({ key, node, checked_at: new Date().toISOString() }) + '\n');
+      } finally {
+        await rm(token, { force: true });
+      }
+    })();
+    return this.visible;
+  }
+
+  /** Runs the probe job: does its node read `token` holding `nonce`? */
+  async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources']): Promise<{ visible: boolean; node: string }> {
+    const q = shellQuote;
+    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\n`;
+    const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=NONE', ...(resources.schedulerOptions ?? [])];
+    const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `probe-${randomBytes(6).toString('hex')}.sh`);
+    await writeFile(file, script, { mode: 0o755 });
+    const id = (await this.slurm('sbatch', [...args, file])).trim().split(';')[0]!;
+    await rm(file, { force: true });
+    this.jobs.add(id);
+    try {
+      for (let unknown = 0; ; ) {
+        const state = await this.jobState(id);
+        if (state && !ACTIVE.has(state.state)) return { visible: state.state === 'COMPLETED' && (state.exitCode ?? '0:0') === '0:0', node: state.node };
+        if (!state && ++unknown > 40) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of the probe job ${id}`);
+        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+      }
+    } finally {
+      this.jobs.delete(id);
+    }
   }
 
   async cancelAll(): Promise<string[]> {

@@ -3,6 +3,7 @@
 // dropped, no-new-privileges, pids and memory limits, a private /tmp, a read-only root, a timeout
 // that kills and removes the container. Nothing from the cube reaches the engine but its command,
 // entrypoint, environment, shm size and GPU request (MedPerf's allow-list).
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -150,6 +151,42 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
   if (s.isDirectory()) for (const e of await readdir(path)) await chownTree(join(path, e), uid, gid);
 }
 
+/**
+ * Outputs exist before the run, owned by the container's user: an engine would create them as root.
+ * Returns what was created, for handOutputsBack.
+ */
+export async function createOutputs(plan: TaskPlan, user: DockerUser): Promise<string[]> {
+  const created: string[] = [];
+  for (const dir of outputDirs(plan)) {
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o755);
+    created.push(dir);
+  }
+  for (const p of plan.parameters) {
+    // A file mounted by itself (container configs) must exist, or the engine makes a folder of it.
+    const mount = plan.mounts.find((m) => m.host === p.host);
+    if (p.io === 'output' && p.kind === 'file' && mount) {
+      await mkdir(dirname(p.host), { recursive: true });
+      await writeFile(p.host, '', { flag: 'a' });
+      created.push(p.host);
+    }
+  }
+  if (user.owner) for (const path of created) await chownTree(path, user.uid, user.gid);
+  return created;
+}
+
+/**
+ * Outputs go back to the invoking user after the run (MedPerf's issue #414: root-owned outputs),
+ * readable by the next task's container whatever modes the cube or the umask gave them.
+ */
+export async function handOutputsBack(created: string[], user: DockerUser): Promise<void> {
+  if (!user.owner) return;
+  for (const path of created) {
+    await chownTree(path, user.owner.uid, user.owner.gid).catch(() => {});
+    await makeReadableByContainers(path).catch(() => {});
+  }
+}
+
 export class DockerRunner implements Runner {
   readonly name = 'docker' as const;
   readonly docker: Docker;
@@ -238,26 +275,11 @@ export class DockerRunner implements Runner {
       const unreadable = await firstUnreadable(inputs, user);
       if (unreadable) throw new ContainerCannotReadError(request.label, plan.task, unreadable, user, inputs.some((i) => i.file && i.mount === unreadable));
     }
-    // Outputs exist before the run, owned by the container's user: the engine would create them as root.
-    const created: string[] = [];
-    for (const dir of outputDirs(plan)) {
-      await mkdir(dir, { recursive: true });
-      await chmod(dir, 0o755);
-      created.push(dir);
-    }
-    for (const p of plan.parameters) {
-      // A file mounted by itself (container configs) must exist, or the engine makes a folder of it.
-      const mount = plan.mounts.find((m) => m.host === p.host);
-      if (p.io === 'output' && p.kind === 'file' && mount) {
-        await mkdir(dirname(p.host), { recursive: true });
-        await writeFile(p.host, '', { flag: 'a' });
-        created.push(p.host);
-      }
-    }
-    if (user.owner) for (const path of created) await chownTree(path, user.uid, user.gid);
+    const created = await createOutputs(plan, user);
 
     const { path: logFile, stream: log } = await openLog(this.stateDir, request.label, plan.task, request.logFile);
-    const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}`;
+    // Unique even for two tasks of one process started in the same millisecond (run --jobs 2).
+    const name = `medperf-git-${plan.task}-${process.pid}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const spec = containerSpec({ ...plan, image: imageId }, request, user, name, this.labels);
     this.orphansRemoved ??= removeOrphanContainers(this.docker).catch(() => []);
     await this.orphansRemoved;
@@ -316,14 +338,7 @@ export class DockerRunner implements Runner {
       stopTicker();
       if (!log.closed) await closeLog(log);
       if (container) await container.remove({ force: true }).catch(() => {});
-      // Outputs go back to the invoking user (MedPerf's issue #414: root-owned outputs), readable by
-      // the next task's container whatever modes the cube or the umask gave them.
-      if (user.owner) {
-        for (const dir of created) {
-          await chownTree(dir, user.owner.uid, user.owner.gid).catch(() => {});
-          await makeReadableByContainers(dir).catch(() => {});
-        }
-      }
+      await handOutputsBack(created, user);
     }
   }
 }

@@ -48,3 +48,29 @@ describe('the process runner', () => {
     await expect(new ProcessRunner(join(tmp, 'state'), () => {}).run({ plan, label: 'x/y' })).rejects.toThrow(NoProcessEntrypointError);
   });
 });
+
+describe('a task run on the host, interrupted', () => {
+  it('takes its whole process group with it on SIGINT or SIGTERM, which a terminal or a scheduler sends to the CLI alone', async () => {
+    const { spawn } = await import('node:child_process');
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const marker = String(3000 + (process.pid % 1000) + (signal === 'SIGINT' ? 0 : 1000));
+      const log = join(tmp, `interrupted-${signal}.log`);
+      const script = join(tmp, `interrupted-${signal}.mts`);
+      writeFileSync(
+        script,
+        `import { runLoggedCommand } from ${JSON.stringify(new URL('./runner.ts', import.meta.url).pathname)};
+await runLoggedCommand(${JSON.stringify(tmp)}, { plan: { task: 'infer' }, label: 'x', logFile: ${JSON.stringify(log)} }, ['sh', '-c', 'echo started; sleep ${marker}; true']);
+`,
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', cwd: new URL('../..', import.meta.url).pathname });
+      for (let i = 0; i < 300 && !readFileSync(log, { encoding: 'utf8', flag: 'a+' }).includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
+      const sleeping = () => execFileSync('sh', ['-c', `pgrep -f "^sleep ${marker}$" || true`], { encoding: 'utf8' }).trim();
+      expect(sleeping()).not.toBe('');
+      child.kill(signal);
+      const exit = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_, s) => r(s)));
+      expect(exit).toBe(signal);
+      for (let i = 0; i < 40 && sleeping(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(sleeping()).toBe('');
+    }
+  }, 60_000);
+});

@@ -10,7 +10,7 @@ import type { Asset } from '../fetch.ts';
 import type { CubeBuild } from './docker-build.ts';
 import { statePaths } from '../state.ts';
 
-export type RunnerName = 'docker' | 'singularity' | 'process';
+export type RunnerName = 'docker' | 'singularity' | 'process' | 'kubernetes';
 
 export interface Limits {
   /** Kill the task after this long (ms). Default 2 hours. */
@@ -36,6 +36,8 @@ export interface RunRequest {
   logFile?: string;
   /** A live status line ("infer: running 12s"), replaced in place by the caller. */
   onStatus?: (line: string) => void;
+  /** The folder the task's outputs become once it succeeds: a cluster runner names its job by it. */
+  done?: string;
 }
 
 export interface RunResult {
@@ -74,6 +76,12 @@ export interface Runner {
    */
   prepareImage(image: CubeImage, options?: PrepareImageOptions): Promise<string | undefined>;
   run(request: RunRequest): Promise<RunResult>;
+  /**
+   * A cluster runner: the partial folder into which a job of an earlier, interrupted command still
+   * writes the task that ends in `done` (or wrote it, unseen), so that folder is kept and the job
+   * re-attached to instead of run again.
+   */
+  attachable?(done: string): Promise<string | undefined>;
 }
 
 export const DEFAULT_LIMITS: Required<Omit<Limits, 'gpus' | 'cpus'>> = {
@@ -176,18 +184,32 @@ export async function runLoggedCommand(
   const started = Date.now();
   const stopTicker = statusTicker(plan.task, request.onStatus);
   let timedOut = false;
+  // The task runs in its own process group, which a terminal's Ctrl-C or a scheduler's signal to
+  // this process does not reach: on SIGINT or SIGTERM the group is killed, then the signal goes on.
+  let killGroup = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const exitCode = await new Promise<number>((resolve, reject) => {
       const child = spawn(command!, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout.pipe(log, { end: false });
-      child.stderr.pipe(log, { end: false });
-      const timer = setTimeout(() => {
-        timedOut = true;
+      killGroup = () => {
         try {
           process.kill(-child.pid!, 'SIGKILL');
         } catch {
           child.kill('SIGKILL');
         }
+      };
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
       }, timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
@@ -200,6 +222,8 @@ export async function runLoggedCommand(
     });
     return await finishTask(request, log, logFile, { exitCode, timedOut, timeoutMs, started });
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     stopTicker();
     if (!log.closed) await closeLog(log);
   }

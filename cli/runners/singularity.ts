@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
@@ -31,10 +32,10 @@ export function singularityArgv(binary: string, plan: TaskPlan, imageFile: strin
  * (the record's reference, else the config's repository at the pinned digest), into a partial
  * file that is renamed into place only once the build succeeds.
  */
-export function singularityBuildArgv(binary: string, sif: string, cube: Pick<CubeImage, 'image' | 'digest' | 'reference'>): string[] {
+export function singularityBuildArgv(binary: string, sif: string, cube: Pick<CubeImage, 'image' | 'digest' | 'reference'>, partial = `${sif}.partial`): string[] {
   if (!cube.image) throw new MedperfError('no-image', 'the cube names no Docker image to build a Singularity image from');
   const [source] = pullReferences(cube.image, cube.digest, cube.reference);
-  return [binary, 'build', `${sif}.partial`, `docker://${source}`];
+  return [binary, 'build', partial, `docker://${source}`];
 }
 
 export class SingularityRunner implements Runner {
@@ -52,7 +53,9 @@ export class SingularityRunner implements Runner {
     if (!cube.image) return undefined;
     const sif = this.imageFile(cube.image);
     if (existsSync(sif) || !this.binary) return undefined;
-    const argv = singularityBuildArgv(this.binary, sif, cube);
+    // Cluster jobs on several nodes may build the same image at once: each into its own partial file.
+    const partial = `${sif}.partial-${hostname()}-${process.pid}`;
+    const argv = singularityBuildArgv(this.binary, sif, cube, partial);
     options.onStatus?.(`${cube.label}: building its Singularity image: ${argv.join(' ')}`);
     await mkdir(dirname(sif), { recursive: true });
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -61,10 +64,10 @@ export class SingularityRunner implements Runner {
       child.once('exit', resolve);
     });
     if (code !== 0) {
-      await rm(`${sif}.partial`, { force: true });
+      await rm(partial, { force: true });
       throw new MedperfError('sif-build', `${cube.label}: \`${argv.join(' ')}\` failed (exit ${code}); nothing was run`);
     }
-    await rename(`${sif}.partial`, sif);
+    await rename(partial, sif);
     return undefined;
   }
 

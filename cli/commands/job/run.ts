@@ -64,8 +64,8 @@ export class JobRunCommand extends BaseCommand {
     await writeFileAtomic(outcomeFile, JSON.stringify(outcome) + '\n');
     const code = outcome.ok ? 0 : 1;
     // In a job, the allocation ends with the chain: connections the engine's client keeps open must
-    // not hold the node for seconds more.
-    if (env.SLURM_JOB_ID) setTimeout(() => process.exit(code), 200).unref();
+    // not hold the node (and the next job waiting for it) a moment longer.
+    if (env.SLURM_JOB_ID) setTimeout(() => process.exit(code), 0).unref();
     return code;
   }
 }
