@@ -53702,13 +53702,14 @@ async function pullOfEvent(gh, s) {
   if (number === void 0 && run3.head_repository?.owner?.login && run3.head_branch) {
     const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls", {
       ...s.repo,
-      state: "open",
-      head: `${run3.head_repository.owner.login}:${run3.head_branch}`
+      state: "all",
+      head: `${run3.head_repository.owner.login}:${run3.head_branch}`,
+      per_page: 100
     });
     number = data.find((p) => p.head.sha === run3.head_sha)?.number;
   }
   if (number === void 0) {
-    info(`run ${run3.id} is not about an open pull request; nothing to do`);
+    info(`run ${run3.id} is not about a pull request of this repository; nothing to do`);
     return void 0;
   }
   const pull = await readPull(gh, s.repo, number);
