@@ -41077,7 +41077,7 @@ function gitTree(repoDir, rev, opts = {}) {
     return git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
   })();
   async function lsTree(prefix) {
-    const args = ["ls-tree", "-r", "-l", "-z", "--full-tree", await resolved()];
+    const args = ["ls-tree", "-r", ...opts.partial ? [] : ["-l"], "-z", "--full-tree", await resolved()];
     const folder = prefix.endsWith("/") ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
     if (folder) args.push("--", folder);
     const { stdout } = await exec(args);
@@ -41089,7 +41089,7 @@ function gitTree(repoDir, rev, opts = {}) {
       const path = pathFromBytes(entry2.subarray(tab + 1));
       const kind = isUndecodablePath(path) ? "undecodable" : kindOfMode(mode);
       kinds.set(path, kind);
-      if (kind === "file") sizes.set(path, Number(size));
+      if (kind === "file" && size !== void 0) sizes.set(path, Number(size));
       if (path.startsWith(prefix)) out.push(path);
     }
     if (!prefix) allKinds = kinds;
