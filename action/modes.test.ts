@@ -310,7 +310,7 @@ describe('gate and comment modes against the GitHub stand-in', () => {
     const checkout = await checkoutMain();
     const run = await runAction({ inputs: { mode: 'comment', token: tokens[BOT]! }, event: workflowRun('validate', 1, 'f'.repeat(40), 'result-hospital-b'), env: env(), workspace: checkout });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/pull request #1 has moved on|not about an open pull request/);
+    expect(run.stdout).toMatch(/pull request #1 has moved on|not about a pull request/);
   });
 });
 
@@ -483,5 +483,41 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     const line = rerun.split('\n').findIndex((l) => l.includes('Jane_Roe')) + 1;
     expect(validate.stdout).toContain(`::error title=medperf-git declared-names,file=${path},line=${line},col=3::a name under metrics is not one that the benchmark chestxray declares`);
     expect(validate.stdout).not.toContain('Jane_Roe_DOB_1961_04_02_MRN_88123 ');
+  });
+
+  it('a fork PR that GitHub auto-merges: the gate run after validate finds the merged PR by its branch and dispatches pages', async () => {
+    // The data owner cannot push to the registry: the result comes from their fork.
+    standin.setRole(FRESH, 'data-owner', null);
+    try {
+      const gh = new Octokit({ auth: tokens['data-owner'], baseUrl: standin.apiUrl });
+      await gh.rest.repos.createFork({ owner: 'org', repo: 'fresh' });
+      const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
+      const dir = mkdtempSync(join(work, 'fork-'));
+      await git(work, 'data-owner', 'clone', '--quiet', `${standin.url}/data-owner/fresh.git`, dir);
+      await git(dir, 'data-owner', 'fetch', '-q', `${standin.url}/${FRESH}.git`, 'main');
+      await git(dir, 'data-owner', 'checkout', '-q', '-b', 'result-from-fork', 'FETCH_HEAD');
+      const current = readFileSync(join(dir, path), 'utf8');
+      const rerun = current.replace(/AUC: [\d.]+/, 'AUC: 0.739').replace(/version: (\d+)/, (_, v) => `version: ${Number(v) + 1}`).replace(/2026-11-\d\dT08:00:00Z/, '2026-11-26T08:00:00Z');
+      writeFileSync(join(dir, path), await resignedText(path, rerun));
+      await git(dir, 'data-owner', 'commit', '-q', '-am', 'result');
+      await git(dir, 'data-owner', 'push', '-q', 'origin', 'result-from-fork');
+      const sha = await git(dir, 'data-owner', 'rev-parse', 'HEAD');
+      const { data: pr } = await gh.rest.pulls.create({ owner: 'org', repo: 'fresh', title: 'result', head: 'data-owner:result-from-fork', base: 'main' });
+      const runs = (await standin.workflowRuns(FRESH)).length;
+      const first = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+      expect(first.outputs).toMatchObject({ satisfied: 'true', 'auto-merge': 'true' });
+      await validateCheckRun(sha, FRESH);
+      expect(standin.pullsOf(FRESH).find((p) => p.number === pr.number)).toMatchObject({ state: 'closed', mergedBy: BOT });
+      // validate's run for a fork PR names no PR, and the PR is no longer open.
+      const run = workflowRun('validate', undefined, sha, 'result-from-fork');
+      (run.payload.workflow_run as { head_repository: unknown }).head_repository = { full_name: 'data-owner/fresh', owner: { login: 'data-owner' } };
+      const again = await runAction({ inputs: gateInputs(), event: run, env: env(FRESH), workspace: await checkoutMain(FRESH) });
+      expect(again.stdout).not.toContain('::error');
+      expect(again.outputs.merged).toBe('true');
+      expect((await standin.workflowRuns(FRESH)).slice(runs)).toEqual([{ workflow: 'pages.yml', event: 'workflow_dispatch', actor: BOT }]);
+      expect(violations()).toEqual([]);
+    } finally {
+      standin.setRole(FRESH, 'data-owner', 'write');
+    }
   });
 });

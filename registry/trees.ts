@@ -414,7 +414,7 @@ class CatFile {
  * (relative to the repository's top) makes a folder of the revision the tree's root, for a
  * registry kept inside a larger repository.
  */
-export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; env?: NodeJS.ProcessEnv } = {}): RegistryTree {
+export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; env?: NodeJS.ProcessEnv; partial?: boolean } = {}): RegistryTree {
   const cat = new CatFile(repoDir, opts.env);
   const sizes = new Map<string, number>();
   let all: string[] | undefined;
@@ -432,21 +432,22 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
     })());
 
   async function lsTree(prefix: string): Promise<string[]> {
-    // --full-tree: paths relative to the tree's root, wherever the command runs.
-    const args = ['ls-tree', '-r', '-l', '-z', '--full-tree', await resolved()];
+    // --full-tree: paths relative to the tree's root, wherever the command runs. In a partial clone
+    // the sizes are not asked for: each missing blob's size is a fetch of that blob.
+    const args = ['ls-tree', '-r', ...(opts.partial ? [] : ['-l']), '-z', '--full-tree', await resolved()];
     const folder = prefix.endsWith('/') ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
     if (folder) args.push('--', folder);
     const { stdout } = await exec(args);
     const out: string[] = [];
     const kinds = new Map<string, EntryKind>();
     for (const entry of splitNul(stdout)) {
-      // <mode> SP <type> SP <object> SP+ <size> TAB <path>
+      // <mode> SP <type> SP <object> [SP+ <size>] TAB <path>
       const tab = entry.indexOf(0x09);
       const [mode, , , size] = entry.toString('latin1', 0, tab).split(/\s+/);
       const path = pathFromBytes(entry.subarray(tab + 1));
       const kind = isUndecodablePath(path) ? 'undecodable' : kindOfMode(mode!);
       kinds.set(path, kind);
-      if (kind === 'file') sizes.set(path, Number(size));
+      if (kind === 'file' && size !== undefined) sizes.set(path, Number(size));
       if (path.startsWith(prefix)) out.push(path);
     }
     if (!prefix) allKinds = kinds;

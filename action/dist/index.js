@@ -41240,7 +41240,7 @@ function gitTree(repoDir, rev, opts = {}) {
     return git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
   })();
   async function lsTree(prefix) {
-    const args = ["ls-tree", "-r", "-l", "-z", "--full-tree", await resolved()];
+    const args = ["ls-tree", "-r", ...opts.partial ? [] : ["-l"], "-z", "--full-tree", await resolved()];
     const folder = prefix.endsWith("/") ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
     if (folder) args.push("--", folder);
     const { stdout } = await exec(args);
@@ -41252,7 +41252,7 @@ function gitTree(repoDir, rev, opts = {}) {
       const path = pathFromBytes(entry2.subarray(tab + 1));
       const kind = isUndecodablePath(path) ? "undecodable" : kindOfMode(mode);
       kinds.set(path, kind);
-      if (kind === "file") sizes.set(path, Number(size));
+      if (kind === "file" && size !== void 0) sizes.set(path, Number(size));
       if (path.startsWith(prefix)) out.push(path);
     }
     if (!prefix) allKinds = kinds;
@@ -54007,13 +54007,14 @@ async function pullOfEvent(gh, s) {
   if (number === void 0 && run3.head_repository?.owner?.login && run3.head_branch) {
     const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls", {
       ...s.repo,
-      state: "open",
-      head: `${run3.head_repository.owner.login}:${run3.head_branch}`
+      state: "all",
+      head: `${run3.head_repository.owner.login}:${run3.head_branch}`,
+      per_page: 100
     });
     number = data.find((p) => p.head.sha === run3.head_sha)?.number;
   }
   if (number === void 0) {
-    info(`run ${run3.id} is not about an open pull request; nothing to do`);
+    info(`run ${run3.id} is not about a pull request of this repository; nothing to do`);
     return void 0;
   }
   const pull = await readPull(gh, s.repo, number);

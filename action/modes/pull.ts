@@ -1,5 +1,6 @@
 // The pull request a gate or comment run is about, read fresh through the API. Runs triggered by
-// workflow_run name it in the run (same-repository PRs) or by the run's head branch (forks); the
+// workflow_run name it in the run (same-repository PRs) or by the run's head branch (forks: the
+// run names no PR, and the PR may be merged by then, by the auto-merge the gate enabled); the
 // PR's head must still be the commit the run saw, or a later run will speak for it.
 import * as core from '@actions/core';
 import { directoryTree } from '../../registry/trees.ts';
@@ -14,15 +15,18 @@ export async function pullOfEvent(gh: GitHub, s: Settings): Promise<Pull | undef
   if (!run) throw new Error(`no pull request in a ${s.eventName} event`);
   let number = run.pull_requests?.[0]?.number;
   if (number === undefined && run.head_repository?.owner?.login && run.head_branch) {
+    // Open and closed: "head" filters by the fork's owner and branch (docs.github.com/en/rest/pulls/
+    // pulls#list-pull-requests), newest first; the commit the run saw picks the one.
     const { data } = await gh.request('GET /repos/{owner}/{repo}/pulls', {
       ...s.repo,
-      state: 'open',
+      state: 'all',
       head: `${run.head_repository.owner.login}:${run.head_branch}`,
+      per_page: 100,
     });
     number = data.find((p) => p.head.sha === run.head_sha)?.number;
   }
   if (number === undefined) {
-    core.info(`run ${run.id} is not about an open pull request; nothing to do`);
+    core.info(`run ${run.id} is not about a pull request of this repository; nothing to do`);
     return undefined;
   }
   const pull = await readPull(gh, s.repo, number);

@@ -2,7 +2,7 @@
 // without a working tree (a temporary index over the base tree), so proposing a change never
 // touches the user's files and works in bare and partial repositories alike.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitTree, pathsFromGit } from '../trees.ts';
@@ -92,10 +92,11 @@ export async function resolveRev(cwd: string, rev: string, env?: NodeJS.ProcessE
 
 /**
  * A FileTree over one commit of a repository, read from the object database (no checkout), with
- * git's environment for the forge. In a partial clone a missing blob is fetched on demand.
+ * git's environment for the forge. The clone is partial: a missing blob is fetched when read, and
+ * listing never asks for sizes (each would fetch its blob).
  */
 export function revTree(repo: string, rev: string, env?: NodeJS.ProcessEnv): FileTree {
-  return gitTree(repo, rev, { env: gitEnv(env) });
+  return gitTree(repo, rev, { env: gitEnv(env), partial: true });
 }
 
 /** Paths that differ between two commits (added, modified, deleted), sorted. */
@@ -134,19 +135,18 @@ export async function commitChange(opts: {
   const o = { cwd: opts.repo, env };
   try {
     await git(['read-tree', opts.baseTree], o);
-    const lines: string[] = [];
-    const blobs = new Map<string, string>();
+    // Each distinct content is written once, and all of them by one `git hash-object`.
+    const contents = new Map<string, { file: string; content: string | Buffer }>();
+    const keyOf = (content: string | Buffer) => (Buffer.isBuffer(content) ? `b:${content.toString('base64')}` : `s:${content}`);
     for (const f of opts.files) {
-      if (f.content === null) {
-        lines.push(`0 ${'0'.repeat(40)}\t${f.path}`);
-      } else {
-        // Each distinct content is written once.
-        const key = Buffer.isBuffer(f.content) ? `b:${f.content.toString('base64')}` : `s:${f.content}`;
-        const blob = blobs.get(key) ?? (await gitText(['hash-object', '-w', '--stdin'], { ...o, input: f.content }));
-        blobs.set(key, blob);
-        lines.push(`100644 ${blob}\t${f.path}`);
-      }
+      if (f.content === null) continue;
+      const key = keyOf(f.content);
+      if (!contents.has(key)) contents.set(key, { file: join(tmp, `blob-${contents.size}`), content: f.content });
     }
+    for (const { file, content } of contents.values()) await writeFile(file, content);
+    const ids = contents.size ? (await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { ...o, input: [...contents.values()].map((c) => c.file).join('\n') + '\n' })).split('\n') : [];
+    const blobs = new Map([...contents.keys()].map((key, i) => [key, ids[i]!]));
+    const lines = opts.files.map((f) => (f.content === null ? `0 ${'0'.repeat(40)}\t${f.path}` : `100644 ${blobs.get(keyOf(f.content))}\t${f.path}`));
     if (lines.length) await git(['update-index', '--index-info'], { ...o, input: lines.join('\n') + '\n' });
     // --missing-ok: in a partial clone the unchanged blobs are not here, and need not be.
     const tree = await gitText(['write-tree', '--missing-ok'], o);

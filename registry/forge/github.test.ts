@@ -362,14 +362,18 @@ describe('GitHub forge against the stand-in', () => {
       const tree = await alice.main({ paths: ['benchmarks/b7/'] });
       expect(await text(tree, 'benchmarks/b7/benchmark.yaml')).toBe(benchmarkYaml('b7'));
       const clone = join(state, 'clones', 'alice', new URL(standin.url).host, 'mlcommons', 'registry');
-      const blobs = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objecttype)'], { cwd: clone })
-        .toString()
-        .split('\n')
-        .filter((t) => t === 'blob').length;
+      const blobs = () =>
+        execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objecttype)'], { cwd: clone })
+          .toString()
+          .split('\n')
+          .filter((t) => t === 'blob').length;
       // registry.yaml plus benchmark b7's 26 files, of the 521 in the registry.
-      expect(blobs).toBe(27);
-      // Everything is still listed (trees are complete) and readable on demand.
+      expect(blobs()).toBe(27);
+      // Everything is still listed (trees are complete) without fetching a blob, and readable on demand.
       expect(await tree.list('benchmarks/')).toHaveLength(520);
+      expect(blobs()).toBe(27);
+      expect(await text(tree, 'benchmarks/b3/results/d4/ds/m/model.yaml')).toBe('metrics: {dice: 0.34}\n');
+      expect(blobs()).toBe(28);
     } finally {
       await alice.dispose();
     }
