@@ -92,6 +92,23 @@ export function parseRecordPath(path: string): RecordPath | undefined {
   return undefined;
 }
 
+/**
+ * The form in which two names are the same name. GitHub logins and registry names are
+ * case-insensitive, and so are the file systems of macOS and Windows, where two such paths are one
+ * file. Names are compared after NFKC normalization and Unicode full case folding (as upper- then
+ * lower-casing gives it): `Model-Owner` and `model-owner`, `ß` and `ss`, the Kelvin sign `K` and
+ * `k`, `ﬁ` and `fi`, a composed and a decomposed accent are each one name. Folding more than a file
+ * system would only refuses more: when in doubt, two names are the same.
+ */
+export function caseKey(name: string): string {
+  return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/** Whether two logins are the same GitHub account (logins are case-insensitive). */
+export function sameLogin(a: string, b: string): boolean {
+  return caseKey(a) === caseKey(b);
+}
+
 /** Files the layout tolerates beside records: documentation and the registry's own automation. */
 export function isAuxiliaryPath(path: string): boolean {
   return (

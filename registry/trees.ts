@@ -25,6 +25,8 @@ export interface RegistryTree extends FileTree {
   readLimitedSync?(path: string, limit: number): LimitedRead | undefined;
   /** What the entry at a path is (undefined when there is none); only `file` entries are ever read. */
   kind(path: string): Promise<EntryKind | undefined>;
+  /** The names of the entries directly in a folder ('' for the root), without listing the tree. */
+  names(folder: string): Promise<string[]>;
 }
 
 /**
@@ -106,6 +108,35 @@ function kindOfMode(mode: string): EntryKind {
   return 'special';
 }
 
+/**
+ * The names directly in each folder of a listing, built in one pass: what a tree whose every path
+ * is already known answers `names` from.
+ */
+function folderIndex(all: readonly string[]): Map<string, string[]> {
+  const index = new Map<string, Set<string>>();
+  const add = (folder: string, name: string) => {
+    let set = index.get(folder);
+    if (!set) index.set(folder, (set = new Set()));
+    set.add(name);
+  };
+  for (const path of all) {
+    let start = 0;
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', start)) {
+      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
+      start = slash + 1;
+    }
+    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
+  }
+  return new Map([...index].map(([folder, names]) => [folder, [...names]]));
+}
+
+/** The names directly in a folder of any tree ('' for the root); a tree that cannot tell is listed. */
+export async function folderNames(tree: FileTree, folder: string): Promise<string[]> {
+  const t = tree as Partial<RegistryTree>;
+  if (typeof t.names === 'function') return t.names(folder);
+  return folderIndex(await tree.list(folder ? `${folder}/` : '')).get(folder) ?? [];
+}
+
 /** Reads with a size limit from any tree: the trees of this module check the size first. */
 export async function readLimited(tree: FileTree, path: string, limit: number): Promise<LimitedRead | undefined> {
   const t = tree as Partial<RegistryTree>;
@@ -139,6 +170,7 @@ function safeRelative(path: string): boolean {
 export function directoryTree(dir: string, opts: { files?: string[] } = {}): RegistryTree {
   let all: string[] | undefined = opts.files;
   let allSet: Set<string> | undefined = all && new Set(all);
+  let index: Map<string, string[]> | undefined;
   const root = dir.endsWith('/') ? dir : dir + '/';
 
   // Names are read as bytes: a name that is not UTF-8 text is listed (escaped), not lost.
@@ -227,6 +259,16 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      try {
+        const names = readdirSync(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + '/' : '')]), { encoding: 'buffer' }).map(pathFromBytes);
+        return folder ? names : names.filter((n) => n !== '.git');
+      } catch {
+        return [];
+      }
+    },
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
@@ -269,8 +311,12 @@ export function memoryTree(files: Record<string, string | Buffer>): RegistryTree
     map.set(path, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
   const sorted = [...map.keys()].sort();
+  let index: Map<string, string[]> | undefined;
   return {
     label: 'memory',
+    async names(folder) {
+      return (index ??= folderIndex(sorted)).get(folder) ?? [];
+    },
     async list(prefix = '') {
       const p = normalizePrefix(prefix);
       return p ? sorted.filter((f) => f.startsWith(p)) : sorted;
@@ -419,6 +465,7 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
   const sizes = new Map<string, number>();
   let all: string[] | undefined;
   let allKinds: Map<string, EntryKind> | undefined;
+  let index: Map<string, string[]> | undefined;
   let commit: Promise<string> | undefined;
   const exec = (args: string[]) => execFileAsync('git', args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
 
@@ -543,6 +590,11 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
       if (size > limit) return { size };
       const bytes = await contents(path);
       return bytes ? { size: bytes.length, bytes } : undefined;
+    },
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      return [...((await folderEntries(folder))?.keys() ?? [])];
     },
     async has(path) {
       const kind = (await entry(path))?.kind;

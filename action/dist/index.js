@@ -17585,12 +17585,12 @@ var require_receiver = __commonJS({
             }
             const buffer = this.consume(8);
             const upper = buffer.readUInt32BE(0);
-            const lower2 = buffer.readUInt32BE(4);
-            if (upper !== 0 || lower2 > 2 ** 31 - 1) {
+            const lower = buffer.readUInt32BE(4);
+            if (upper !== 0 || lower > 2 ** 31 - 1) {
               failWebsocketConnection(this.ws, "Received payload length > 2^31 bytes.");
               return;
             }
-            this.#info.payloadLength = lower2;
+            this.#info.payloadLength = lower;
             this.#state = parserStates.READ_DATA;
             if (!this.#validatePayloadLength()) {
               return;
@@ -39796,6 +39796,12 @@ function parseRecordPath(path) {
   }
   return void 0;
 }
+function caseKey(name2) {
+  return name2.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
+}
+function sameLogin(a, b) {
+  return caseKey(a) === caseKey(b);
+}
 function isAuxiliaryPath(path) {
   return path.startsWith(".github/") || path === "README.md" || path === "LICENSE" || path === "CODEOWNERS" || path === ".gitignore" || path === ".gitattributes";
 }
@@ -40835,6 +40841,28 @@ function kindOfMode(mode) {
   if (mode === "40000" || mode === "040000") return "folder";
   return "special";
 }
+function folderIndex(all) {
+  const index = /* @__PURE__ */ new Map();
+  const add = (folder, name2) => {
+    let set4 = index.get(folder);
+    if (!set4) index.set(folder, set4 = /* @__PURE__ */ new Set());
+    set4.add(name2);
+  };
+  for (const path of all) {
+    let start = 0;
+    for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", start)) {
+      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
+      start = slash + 1;
+    }
+    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
+  }
+  return new Map([...index].map(([folder, names]) => [folder, [...names]]));
+}
+async function folderNames(tree, folder) {
+  const t = tree;
+  if (typeof t.names === "function") return t.names(folder);
+  return folderIndex(await tree.list(folder ? `${folder}/` : "")).get(folder) ?? [];
+}
 async function readLimited(tree, path, limit) {
   const t = tree;
   if (typeof t.readLimited === "function") return t.readLimited(path, limit);
@@ -40855,6 +40883,7 @@ function safeRelative(path) {
 function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
+  let index;
   const root = dir.endsWith("/") ? dir : dir + "/";
   const kinds = /* @__PURE__ */ new Map();
   function walk(rel, raw, out) {
@@ -40934,6 +40963,16 @@ function directoryTree(dir, opts = {}) {
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      try {
+        const names = readdirSync2(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + "/" : "")]), { encoding: "buffer" }).map(pathFromBytes);
+        return folder ? names : names.filter((n) => n !== ".git");
+      } catch {
+        return [];
+      }
+    },
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
@@ -41068,6 +41107,7 @@ function gitTree(repoDir, rev, opts = {}) {
   const sizes = /* @__PURE__ */ new Map();
   let all;
   let allKinds;
+  let index;
   let commit;
   const exec = (args) => execFileAsync("git", args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
   const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
@@ -41177,6 +41217,11 @@ function gitTree(repoDir, rev, opts = {}) {
       if (size > limit) return { size };
       const bytes = await contents(path);
       return bytes ? { size: bytes.length, bytes } : void 0;
+    },
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      return [...(await folderEntries(folder))?.keys() ?? []];
     },
     async has(path) {
       const kind = (await entry(path))?.kind;
@@ -45365,11 +45410,6 @@ var NOT_A_FILE = {
   special: "file cannot be read as a regular file: symbolic links and special files are not allowed in a registry",
   undecodable: "file name is not valid UTF-8 (its bytes are shown as \\xNN): no rule can read a file by such a name, and registry names are lower-case ASCII; rename or remove it"
 };
-async function entryFinding(tree, path) {
-  const kind = await entryKind(tree, path);
-  if (!kind || kind === "file") return void 0;
-  return { path, line: 1, column: 1, rule: "layout", message: NOT_A_FILE[kind] };
-}
 async function auxiliaryFindings(tree, path) {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
   if (!read) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
@@ -45382,14 +45422,66 @@ async function auxiliaryFindings(tree, path) {
   }
   return [];
 }
+var clashesByTree = /* @__PURE__ */ new WeakMap();
+function folderClashes(tree, folder) {
+  let byFolder = clashesByTree.get(tree);
+  if (!byFolder) clashesByTree.set(tree, byFolder = /* @__PURE__ */ new Map());
+  let clashes = byFolder.get(folder);
+  if (!clashes) {
+    const pending = folderNames(tree, folder).then((names) => {
+      const spellings = /* @__PURE__ */ new Map();
+      for (const name2 of names) {
+        const key = caseKey(name2);
+        const same = spellings.get(key);
+        if (same) same.push(name2);
+        else spellings.set(key, [name2]);
+      }
+      const out = new Map([...spellings].filter(([, same]) => same.length > 1));
+      byFolder.set(folder, out);
+      return out;
+    });
+    byFolder.set(folder, pending);
+    clashes = pending;
+  }
+  return clashes;
+}
+async function caseClash(tree, path) {
+  let start = 0;
+  for (; ; ) {
+    const slash = path.indexOf("/", start);
+    const folder = start ? path.slice(0, start - 1) : "";
+    let clashes = folderClashes(tree, folder);
+    if (clashes instanceof Promise) clashes = await clashes;
+    if (clashes.size) {
+      const name2 = slash < 0 ? path.slice(start) : path.slice(start, slash);
+      const others = clashes.get(caseKey(name2))?.filter((n) => n !== name2);
+      if (others?.length) {
+        const at = (n) => folder ? `${folder}/${n}` : n;
+        return {
+          path,
+          line: 1,
+          column: 1,
+          rule: "layout",
+          message: `${at(name2)} differs only by case from ${others.map(at).join(" and ")}: logins and names are case-insensitive, so both name one ${slash < 0 ? "file" : "folder"} (and are one on macOS and Windows); keep one spelling and move or remove the other`
+        };
+      }
+    }
+    if (slash < 0) return void 0;
+    start = slash + 1;
+  }
+}
 var rule2 = {
   id: "layout",
   async check(ctx) {
     const out = [];
     for (const path of ctx.changed) {
-      const notAFile = await entryFinding(ctx.head.tree, path);
-      if (notAFile) {
-        out.push(notAFile);
+      const kind = await entryKind(ctx.head.tree, path);
+      if (kind) {
+        const clash = await caseClash(ctx.head.tree, path);
+        if (clash) out.push(clash);
+      }
+      if (kind && kind !== "file") {
+        out.push({ path, line: 1, column: 1, rule: "layout", message: NOT_A_FILE[kind] });
         continue;
       }
       if (isAuxiliaryPath(path)) {
@@ -45407,9 +45499,6 @@ var rule2 = {
 };
 
 // registry/rules/ownership.ts
-function sameLogin(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
 function includesLogin(list, login) {
   return list.some((l) => sameLogin(l, login));
 }
@@ -53655,13 +53744,12 @@ async function commentMode(s) {
 
 // registry/gate.ts
 import { isDeepStrictEqual } from "node:util";
-var lower = (s) => s.toLowerCase();
 function approvingLogins(reviews, author, headSha) {
   const latest = /* @__PURE__ */ new Map();
   reviews.forEach((r, order) => {
-    if (r.state === "COMMENTED" || lower(r.login) === lower(author)) return;
+    if (r.state === "COMMENTED" || sameLogin(r.login, author)) return;
     const at = Date.parse(r.submittedAt);
-    const key = lower(r.login);
+    const key = caseKey(r.login);
     const prev = latest.get(key);
     const time = Number.isNaN(at) ? -Infinity : at;
     if (!prev || time > prev.at || time === prev.at && order > prev.order) latest.set(key, { review: r, at: time, order });
@@ -53670,14 +53758,14 @@ function approvingLogins(reviews, author, headSha) {
   const stale = /* @__PURE__ */ new Set();
   for (const [login, { review }] of latest) {
     if (review.state !== "APPROVED") continue;
-    if (headSha !== void 0 && review.commitId !== void 0 && lower(review.commitId) === lower(headSha)) current.add(login);
+    if (headSha !== void 0 && review.commitId !== void 0 && review.commitId.toLowerCase() === headSha.toLowerCase()) current.add(login);
     else stale.add(login);
   }
   return { current, stale };
 }
 function policyAllows(policy, owner) {
   if (policy?.mode === "always") return "always";
-  if (policy?.mode === "allowlist" && (policy.allowlist ?? []).some((l) => lower(l) === lower(owner))) {
+  if (policy?.mode === "allowlist" && (policy.allowlist ?? []).some((l) => sameLogin(l, owner))) {
     return `allowlist, which lists ${owner}`;
   }
   return void 0;
@@ -53709,7 +53797,7 @@ async function evaluateGate(input) {
     return [.../* @__PURE__ */ new Set([where.owner, ...entity?.data.owners ?? []])];
   };
   const benchmarkOnBase = async (benchmark) => fromBase(base, paths.benchmark(benchmark), () => base.benchmark(benchmark));
-  const isCommittee = (c) => c.logins.some((l) => lower(l) === lower(author));
+  const isCommittee = (c) => c.logins.some((l) => sameLogin(l, author));
   const association = async (where, path, existed) => {
     const isModel = where.kind === "model-association";
     const what = isModel ? `the model ${where.model}` : `the dataset ${where.dataset}`;
@@ -53723,7 +53811,7 @@ async function evaluateGate(input) {
     }
     if (!priorityOnly) {
       const owners = await ownersOf2(where);
-      if (!owners.some((l) => lower(l) === lower(author))) {
+      if (!owners.some((l) => sameLogin(l, author))) {
         needs.push({
           approvers: { key: `owners:${path}`, role: `an owner of ${isModel ? where.model : where.dataset}`, logins: owners },
           reason: `${author} asks for ${what} to join ${where.benchmark}, but only its owner (${owners.join(", ")}) may ask`,
@@ -53754,7 +53842,7 @@ async function evaluateGate(input) {
       needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
       return;
     }
-    if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
+    if (committee.logins.some((l) => sameLogin(l, where.owner))) {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
@@ -53809,9 +53897,9 @@ async function evaluateGate(input) {
 ${need.reason}`;
     let g = groups2.get(key);
     if (!g) {
-      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => lower(l) !== lower(author));
-      const approvedBy = approvers.filter((l) => approving.current.has(lower(l)));
-      const stale = approvers.filter((l) => approving.stale.has(lower(l)));
+      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => !sameLogin(l, author));
+      const approvedBy = approvers.filter((l) => approving.current.has(caseKey(l)));
+      const stale = approvers.filter((l) => approving.stale.has(caseKey(l)));
       g = {
         reason: need.reason,
         paths: [],
@@ -53839,7 +53927,7 @@ ${need.reason}`;
 }
 function whoApproves(r, author) {
   if (r.unknown) return `${r.role}, but ${r.unknown}`;
-  const other = r.all.some((l) => lower(l) === lower(author)) ? r.role.replace(/^a /, "another ") : r.role;
+  const other = r.all.some((l) => sameLogin(l, author)) ? r.role.replace(/^a /, "another ") : r.role;
   if (r.approvers.length === 0) {
     return `${other}, but there is no one else to ask: ${author} may not approve their own change`;
   }

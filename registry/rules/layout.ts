@@ -2,10 +2,10 @@
 // documentation and automation; no binary or oversized file anywhere; a result's benchmark, model
 // and dataset fields say what its path says.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath } from '../layout.ts';
+import { caseKey, isAuxiliaryPath } from '../layout.ts';
 import { loadThrough } from '../load.ts';
-import { entryKind, readLimited, type EntryKind } from '../trees.ts';
-import type { Rule } from '../view.ts';
+import { entryKind, folderNames, readLimited, type EntryKind } from '../trees.ts';
+import type { FileTree, Rule } from '../view.ts';
 import { decodeText, MAX_RECORD_BYTES } from '../yaml.ts';
 
 const UNREADABLE = 'file cannot be read as a regular file: symbolic links and special files are not allowed in a registry';
@@ -20,12 +20,6 @@ const NOT_A_FILE: Record<Exclude<EntryKind, 'file'>, string> = {
     'file name is not valid UTF-8 (its bytes are shown as \\xNN): no rule can read a file by such a name, and registry names are lower-case ASCII; rename or remove it',
 };
 
-/** A finding for a changed path that is there but is not a regular file. */
-async function entryFinding(tree: import('../view.ts').FileTree, path: string): Promise<Finding | undefined> {
-  const kind = await entryKind(tree, path);
-  if (!kind || kind === 'file') return undefined;
-  return { path, line: 1, column: 1, rule: 'layout', message: NOT_A_FILE[kind] };
-}
 
 async function auxiliaryFindings(tree: import('../view.ts').FileTree, path: string): Promise<Finding[]> {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
@@ -40,14 +34,83 @@ async function auxiliaryFindings(tree: import('../view.ts').FileTree, path: stri
   return [];
 }
 
+/**
+ * The names of each folder of a tree that share a case-folded form with another name in the same
+ * folder (folded name -> its spellings), read once per folder and tree. Nearly every folder has
+ * none, so a path is checked with one map lookup per folder it sits in.
+ */
+const clashesByTree = new WeakMap<FileTree, Map<string, Map<string, string[]> | Promise<Map<string, string[]>>>>();
+
+function folderClashes(tree: FileTree, folder: string): Map<string, string[]> | Promise<Map<string, string[]>> {
+  let byFolder = clashesByTree.get(tree);
+  if (!byFolder) clashesByTree.set(tree, (byFolder = new Map()));
+  let clashes = byFolder.get(folder);
+  if (!clashes) {
+    const pending = folderNames(tree, folder).then((names) => {
+      const spellings = new Map<string, string[]>();
+      for (const name of names) {
+        const key = caseKey(name);
+        const same = spellings.get(key);
+        if (same) same.push(name);
+        else spellings.set(key, [name]);
+      }
+      const out = new Map([...spellings].filter(([, same]) => same.length > 1));
+      byFolder.set(folder, out);
+      return out;
+    });
+    byFolder.set(folder, pending);
+    clashes = pending;
+  }
+  return clashes;
+}
+
+/**
+ * Two names that differ only by case, anywhere along a path: `mlcubes/Model-Owner/x.yaml` beside
+ * `mlcubes/model-owner/y.yaml`. Logins and names are case-insensitive, and where file names are
+ * (macOS, Windows) the two are one folder: one spelling is kept, the first clash along the path is
+ * reported.
+ */
+export async function caseClash(tree: FileTree, path: string): Promise<Finding | undefined> {
+  let start = 0;
+  for (;;) {
+    const slash = path.indexOf('/', start);
+    const folder = start ? path.slice(0, start - 1) : '';
+    let clashes = folderClashes(tree, folder);
+    if (clashes instanceof Promise) clashes = await clashes;
+    if (clashes.size) {
+      const name = slash < 0 ? path.slice(start) : path.slice(start, slash);
+      const others = clashes.get(caseKey(name))?.filter((n) => n !== name);
+      if (others?.length) {
+        const at = (n: string) => (folder ? `${folder}/${n}` : n);
+        return {
+          path,
+          line: 1,
+          column: 1,
+          rule: 'layout',
+          message:
+            `${at(name)} differs only by case from ${others.map(at).join(' and ')}: logins and names are case-insensitive, so both name one ` +
+            `${slash < 0 ? 'file' : 'folder'} (and are one on macOS and Windows); keep one spelling and move or remove the other`,
+        };
+      }
+    }
+    if (slash < 0) return undefined;
+    start = slash + 1;
+  }
+}
+
 export const rule: Rule = {
   id: 'layout',
   async check(ctx) {
     const out: Finding[] = [];
     for (const path of ctx.changed) {
-      const notAFile = await entryFinding(ctx.head.tree, path);
-      if (notAFile) {
-        out.push(notAFile);
+      const kind = await entryKind(ctx.head.tree, path);
+      if (kind) {
+        const clash = await caseClash(ctx.head.tree, path);
+        if (clash) out.push(clash);
+      }
+      // A path that is there but is not a regular file is never read.
+      if (kind && kind !== 'file') {
+        out.push({ path, line: 1, column: 1, rule: 'layout', message: NOT_A_FILE[kind] });
         continue;
       }
       if (isAuxiliaryPath(path)) {

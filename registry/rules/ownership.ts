@@ -4,14 +4,9 @@
 // benchmark's committee (they set priorities), results to the data owner, benchmark.yaml to its
 // committee and the registry admins, registry.yaml and the registry's automation to the admins.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath, parseRecordPath, paths } from '../layout.ts';
+import { isAuxiliaryPath, parseRecordPath, paths, sameLogin } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
 import { findingAt, orList } from './util.ts';
-
-/** GitHub logins are case-insensitive. */
-export function sameLogin(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
 
 export function includesLogin(list: readonly string[], login: string): boolean {
   return list.some((l) => sameLogin(l, login));

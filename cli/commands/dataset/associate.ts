@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
-import { paths } from '../../../registry/layout.ts';
+import { paths, sameLogin } from '../../../registry/layout.ts';
 import type { DatasetAssociationRecord } from '../../../registry/records.ts';
 import { CubeCommand } from '../../executors/command.ts';
 import { approvedBenchmark, benchmarkCubes, DatasetInDevelopmentError, flattenMetrics, pendingPull, qualify, registeredCube, withMain } from '../../data-owner.ts';
@@ -103,7 +103,7 @@ export class DatasetAssociateCommand extends CubeCommand {
       }
       this.print(pullLine(pull, created));
       const policy = bench.data.dataset_auto_approval;
-      const automatic = policy?.mode === 'always' || (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => l.toLowerCase() === forge.login.toLowerCase()));
+      const automatic = policy?.mode === 'always' || (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => sameLogin(l, forge.login)));
       this.print(
         automatic
           ? `The benchmark's policy approves your datasets without a review: once its checks pass, merge it (\`medperf-git pr merge ${pull.number}\`).`
