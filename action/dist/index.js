@@ -45284,8 +45284,9 @@ function orList(items) {
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 async function benchmarkNames(view) {
-  const files2 = await view.tree.list("benchmarks/");
-  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
+  const names = (await folderNames(view.tree, "benchmarks")).sort();
+  const held = await Promise.all(names.map((name2) => view.tree.has(paths.benchmark(name2))));
+  return names.filter((_, i) => held[i]);
 }
 function memoized(view) {
   const memo = (fn) => {
@@ -45937,44 +45938,94 @@ async function resultsOfAssociation(ctx, gone) {
   }
   return out;
 }
-async function danglingAfterDeletion(ctx, path) {
-  const gone = await ctx.base.record(path);
-  if (!gone) return [];
+var place = (rec, path, pointer) => rec ? `${path}:${rec.locate(pointer).line}` : path;
+async function movedTo(ctx, path, kind) {
+  const before = await ctx.base.tree.read(path);
+  if (!before) return void 0;
+  for (const other of ctx.changed) {
+    if (other === path || parseRecordPath(other)?.kind !== kind || await ctx.base.tree.has(other)) continue;
+    const after = await ctx.head.tree.read(other);
+    if (after && after.equals(before)) return other;
+  }
+  return void 0;
+}
+async function dependentsOf(ctx, gone) {
   const { head } = ctx;
-  const users = [];
-  if (gone.where.kind === "cube") {
-    const id = gone.where.id;
+  const out = [];
+  const where = gone.where;
+  if (where.kind === "registry") {
+    out.push({ why: "every registry has a registry.yaml naming its admins", fix: "keep it (its admins change it in place)" });
+  } else if (where.kind === "cube") {
+    const id = where.id;
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
       for (const { field: field2 } of CUBE_ROLES2) {
-        if (bench?.data[field2] === id) users.push(`the benchmark ${name2} names it as its ${field2}`);
+        if (bench?.data[field2] === id) {
+          out.push({
+            at: place(bench, paths.benchmark(name2), `/${field2}`),
+            why: `the benchmark ${name2} names it as its ${field2}`,
+            fix: `its committee points ${field2} at another cube first`
+          });
+        }
       }
-      if (await head.tree.has(paths.modelAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
+      const association = paths.modelAssociation(name2, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${name2}`, fix: "withdraw the association first" });
+      }
     }
     for (const file of await head.tree.list("datasets/")) {
       const data = await head.record(file);
       if (data?.where.kind === "dataset" && data.data.data_preparation_mlcube === id) {
-        users.push(`the dataset ${data.where.id} was prepared with it`);
+        out.push({
+          at: place(data, file, "/data_preparation_mlcube"),
+          why: `the dataset ${data.where.id} was prepared with it`,
+          fix: "a data preparator stays as long as a dataset it prepared"
+        });
       }
     }
-  } else if (gone.where.kind === "dataset") {
-    const id = gone.where.id;
-    for (const name2 of await benchmarkNames(head)) {
-      if (await head.tree.has(paths.datasetAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
+  } else if (where.kind === "dataset") {
+    const id = where.id;
+    const [owner, name2] = [where.owner, where.name];
+    for (const benchmark of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(benchmark, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${benchmark}`, fix: "withdraw the association first" });
+      }
+      if ((await folderNames(head.tree, `benchmarks/${benchmark}/results/${owner}`)).includes(name2)) {
+        const folder = `benchmarks/${benchmark}/results/${owner}/${name2}/`;
+        out.push({ at: folder, why: `results of the benchmark ${benchmark} were computed on it`, fix: "results are never deleted, so the dataset stays" });
+      }
     }
-  } else if (gone.where.kind === "model-association" || gone.where.kind === "dataset-association") {
+  } else if (where.kind === "model-association" || where.kind === "dataset-association") {
     const results = await resultsOfAssociation(ctx, gone);
     if (results.length) {
       const shown = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
-      users.push(`${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown}); results are never deleted, so the association stays`);
+      out.push({
+        why: `${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown})`,
+        fix: "results are never deleted, so the association stays"
+      });
     }
-  } else if (gone.where.kind === "benchmark") {
-    const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;
-    if (left) users.push(`${left} association and result file${left === 1 ? "" : "s"} of ${gone.where.benchmark} would name it`);
-  } else {
-    return [];
+  } else if (where.kind === "benchmark") {
+    const left = await head.tree.list(`benchmarks/${where.benchmark}/`);
+    if (left.length) {
+      out.push({
+        why: `${left.length} association and result file${left.length === 1 ? "" : "s"} of ${where.benchmark} would name it`,
+        fix: "withdraw its associations first (results are never deleted, so a benchmark with results stays)"
+      });
+    }
   }
-  return users.map((why) => findingAt("references", path, void 0, "", `${path} cannot be deleted: ${why}`));
+  return out;
+}
+async function danglingAfterDeletion(ctx, path) {
+  const gone = await ctx.base.record(path);
+  if (!gone) return [];
+  const dependents = await dependentsOf(ctx, gone);
+  if (!dependents.length) return [];
+  const to = await movedTo(ctx, path, gone.where.kind);
+  const verb = to ? `moved to ${to} (ids come from paths, so a move deletes ${path})` : "deleted";
+  return dependents.map(
+    (d) => findingAt("references", path, void 0, "", `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ""}; ${d.fix}`)
+  );
 }
 var rule5 = {
   id: "references",
