@@ -17,11 +17,22 @@ type Value = null | boolean | number | string | Value[] | { [k: string]: Value }
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/**
+ * Fields and list items in one record, all mappings and lists together: records hold a few dozen.
+ * A record with more is refused where it passes the limit, whatever the file's size, so no file
+ * of the 1 MiB allowed costs more than that many entries to read (and a file the general parser
+ * reads is at most 64 KiB).
+ */
+export const MAX_ENTRIES = 10_000;
+const TOO_MANY = `more than ${MAX_ENTRIES} fields and list items`;
+
 /** Where and why the fast path stopped reading: 1-based line and column. */
 export interface Stop {
   line: number;
   column: number;
   why: string;
+  /** The stop is MAX_ENTRIES, not a YAML form: the general parser is not tried either. */
+  tooMany?: true;
 }
 
 /** A number as JavaScript writes it back: plain decimals only (no 1e3, 0x1F, 1_000, 0.50, -0). */
@@ -118,6 +129,30 @@ function whyNot(text: string): string {
  * `positions`, records where each mapping key and list item is (JSON pointer -> line and column).
  */
 export function readCanonicalYaml(text: string, positions?: Map<string, { line: number; column: number }>): { value: Value } | Stop {
+  const result = readUncached(text, positions);
+  // The privacy rule and a finding's position ask about the same text right after the loader: the
+  // verdict is kept, so a large file is parsed once (twice when a finding is placed in it). The
+  // value itself is never shared: each caller that wants it parses.
+  last = { text, plain: 'value' in result, positions };
+  return result;
+}
+
+let last: { text: string; plain: boolean; positions?: Map<string, { line: number; column: number }> } | undefined;
+
+/** Whether a text is the plain block YAML this module reads (without parsing it again when it was just read). */
+export function isPlainBlockYaml(text: string): boolean {
+  if (last?.text === text) return last.plain;
+  return 'value' in readCanonicalYaml(text);
+}
+
+/** Where each key and item of a plain block text is (JSON pointer -> position), or null when the text is not plain. */
+export function plainPositions(text: string): ReadonlyMap<string, { line: number; column: number }> | null {
+  if (last?.text === text && last.positions) return last.plain ? last.positions : null;
+  const positions = new Map<string, { line: number; column: number }>();
+  return 'value' in readCanonicalYaml(text, positions) ? positions : null;
+}
+
+function readUncached(text: string, positions?: Map<string, { line: number; column: number }>): { value: Value } | Stop {
   // A carriage return breaks lines for YAML, even inside what looks like a comment line here.
   const cr = text.indexOf('\r');
   if (cr >= 0) {
@@ -150,9 +185,10 @@ export function readCanonicalYaml(text: string, positions?: Map<string, { line: 
   if (lines[0]!.indent !== 0) return { line: lines[0]!.no, column: 1, why: 'indented first line' };
   positions?.set('', { line: lines[0]!.no, column: 1 });
   let pos = 0;
+  let entries = 0;
   let stop: Stop | undefined;
-  const halt = (line: Line, column: number, why: string): undefined => {
-    stop ??= { line: line.no, column: line.indent + column, why };
+  const halt = (line: Line, column: number, why: string, tooMany?: true): undefined => {
+    stop ??= { line: line.no, column: line.indent + column, why, ...(tooMany && { tooMany }) };
     return undefined;
   };
 
@@ -160,6 +196,7 @@ export function readCanonicalYaml(text: string, positions?: Map<string, { line: 
     const out: { [k: string]: Value } = {};
     while (pos < lines.length && lines[pos]!.indent === indent) {
       const at = lines[pos]!;
+      if (++entries > MAX_ENTRIES) return halt(at, 1, TOO_MANY, true);
       const line = at.text;
       if (line.startsWith('- ') || line === '-') return halt(at, 1, 'list item where a field was expected');
       const colon = line.indexOf(':');
@@ -200,6 +237,7 @@ export function readCanonicalYaml(text: string, positions?: Map<string, { line: 
     const out: Value[] = [];
     while (pos < lines.length && lines[pos]!.indent === indent && lines[pos]!.text.startsWith('- ')) {
       const at = lines[pos]!;
+      if (++entries > MAX_ENTRIES) return halt(at, 1, TOO_MANY, true);
       const item = at.text.slice(2).trimStart();
       const column = at.text.length - item.length + 1;
       // Items that are mappings or nested sequences go to the general parser.

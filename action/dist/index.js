@@ -22458,10 +22458,10 @@ var require_utils2 = __commonJS({
         return removeDotSegments(path);
       }
       const segments = path.split("/");
-      const last = segments.length - 1;
+      const last2 = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
+      for (let i = 0; i <= last2; i++) {
         const segment = segments[i];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
@@ -22471,7 +22471,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i === last;
+          trailingDirectory = i === last2;
         } else {
           output.push(segment);
         }
@@ -31039,8 +31039,8 @@ var require_resolve_props = __commonJS({
             hasSpace = false;
         }
       }
-      const last = tokens[tokens.length - 1];
-      const end = last ? last.offset + last.source.length : offset;
+      const last2 = tokens[tokens.length - 1];
+      const end = last2 ? last2.offset + last2.source.length : offset;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
       }
@@ -31888,9 +31888,9 @@ var require_resolve_flow_scalar = __commonJS({
         }
         pos = line.lastIndex;
       }
-      const last = /[ \t]*(.*)/sy;
-      last.lastIndex = pos;
-      match = last.exec(source);
+      const last2 = /[ \t]*(.*)/sy;
+      last2.lastIndex = pos;
+      match = last2.exec(source);
       return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
@@ -33797,12 +33797,12 @@ var require_parser = __commonJS({
               yield* this.pop(token);
           }
           if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
-            const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+            const last2 = token.items[token.items.length - 1];
+            if (last2 && !last2.sep && !last2.value && last2.start.length > 0 && findNonEmptyIndex(last2.start) === -1 && (token.indent === 0 || last2.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
               if (top.type === "document")
-                top.end = last.start;
+                top.end = last2.start;
               else
-                top.items.push({ start: last.start });
+                top.items.push({ start: last2.start });
               token.items.splice(-1, 1);
             }
           }
@@ -33926,8 +33926,8 @@ var require_parser = __commonJS({
             this.onKeyLine = false;
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 map2.items.push({ start: [this.sourceToken] });
@@ -34119,8 +34119,8 @@ var require_parser = __commonJS({
           case "newline":
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 seq2.items.push({ start: [this.sourceToken] });
@@ -39824,6 +39824,66 @@ var paths = {
   }
 };
 
+// registry/findings.ts
+var MAX_FINDINGS_PER_FILE = 100;
+function moreFindings(path, rule8, count) {
+  return {
+    path,
+    line: 1,
+    column: 1,
+    rule: rule8,
+    more: count,
+    message: `${count} more finding${count === 1 ? "" : "s"} in this file ${count === 1 ? "is" : "are"} not shown: fix those above and validate again`
+  };
+}
+function capFindings(findings, max = MAX_FINDINGS_PER_FILE) {
+  const shown = /* @__PURE__ */ new Map();
+  const hidden = /* @__PURE__ */ new Map();
+  const out = [];
+  for (const f of findings) {
+    if (f.more !== void 0) {
+      const h2 = hidden.get(f.path);
+      if (h2) h2.count += f.more;
+      else hidden.set(f.path, { rule: f.rule, count: f.more });
+      continue;
+    }
+    const n = shown.get(f.path) ?? 0;
+    if (n < max) {
+      shown.set(f.path, n + 1);
+      out.push(f);
+      continue;
+    }
+    const h = hidden.get(f.path);
+    if (h) h.count++;
+    else hidden.set(f.path, { rule: f.rule, count: 1 });
+  }
+  if (!hidden.size) return out;
+  const last2 = /* @__PURE__ */ new Map();
+  out.forEach((f, i) => last2.set(f.path, i));
+  const result = [];
+  const placed = /* @__PURE__ */ new Set();
+  out.forEach((f, i) => {
+    result.push(f);
+    if (last2.get(f.path) === i && hidden.has(f.path)) {
+      const h = hidden.get(f.path);
+      result.push(moreFindings(f.path, h.rule, h.count));
+      placed.add(f.path);
+    }
+  });
+  for (const [path, h] of hidden) if (!placed.has(path)) result.push(moreFindings(path, h.rule, h.count));
+  return result;
+}
+function formatFinding(f) {
+  return `${f.path}:${f.line}:${f.column} ${f.rule} ${f.message}`;
+}
+function compareFindings(a, b) {
+  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || // The line standing for left-out findings stays last in its file.
+  Number(a.more !== void 0) - Number(b.more !== void 0) || a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
+}
+
 // embedded:embedded-fs
 var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -44340,6 +44400,8 @@ var import_yaml = __toESM(require_dist2(), 1);
 
 // registry/yaml-fast.ts
 var RESERVED_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+var MAX_ENTRIES = 1e4;
+var TOO_MANY = `more than ${MAX_ENTRIES} fields and list items`;
 function isCanonicalNumber(source, value) {
   return Number.isFinite(value) && String(value) === source && !Object.is(value, -0);
 }
@@ -44406,6 +44468,21 @@ function whyNot(text) {
   return "YAML beyond plain block mappings and lists";
 }
 function readCanonicalYaml(text, positions) {
+  const result = readUncached(text, positions);
+  last = { text, plain: "value" in result, positions };
+  return result;
+}
+var last;
+function isPlainBlockYaml(text) {
+  if (last?.text === text) return last.plain;
+  return "value" in readCanonicalYaml(text);
+}
+function plainPositions(text) {
+  if (last?.text === text && last.positions) return last.plain ? last.positions : null;
+  const positions = /* @__PURE__ */ new Map();
+  return "value" in readCanonicalYaml(text, positions) ? positions : null;
+}
+function readUncached(text, positions) {
   const cr = text.indexOf("\r");
   if (cr >= 0) {
     const before = text.slice(0, cr);
@@ -44436,15 +44513,17 @@ function readCanonicalYaml(text, positions) {
   if (lines[0].indent !== 0) return { line: lines[0].no, column: 1, why: "indented first line" };
   positions?.set("", { line: lines[0].no, column: 1 });
   let pos = 0;
+  let entries = 0;
   let stop;
-  const halt = (line, column, why) => {
-    stop ??= { line: line.no, column: line.indent + column, why };
+  const halt = (line, column, why, tooMany) => {
+    stop ??= { line: line.no, column: line.indent + column, why, ...tooMany && { tooMany } };
     return void 0;
   };
   function mapping(indent, pointer) {
     const out = {};
     while (pos < lines.length && lines[pos].indent === indent) {
       const at = lines[pos];
+      if (++entries > MAX_ENTRIES) return halt(at, 1, TOO_MANY, true);
       const line = at.text;
       if (line.startsWith("- ") || line === "-") return halt(at, 1, "list item where a field was expected");
       const colon = line.indexOf(":");
@@ -44484,6 +44563,7 @@ function readCanonicalYaml(text, positions) {
     const out = [];
     while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith("- ")) {
       const at = lines[pos];
+      if (++entries > MAX_ENTRIES) return halt(at, 1, TOO_MANY, true);
       const item = at.text.slice(2).trimStart();
       const column = at.text.length - item.length + 1;
       if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return halt(at, column, "list of mappings or lists");
@@ -44583,7 +44663,7 @@ function* cstTokens(text) {
 }
 function commentOffsets(text) {
   const out = /* @__PURE__ */ new Set();
-  if ("value" in readCanonicalYaml(text)) {
+  if (isPlainBlockYaml(text)) {
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
@@ -44667,6 +44747,9 @@ function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   const text = decoded.text.includes("\r") ? decoded.text.replace(/\r\n?/g, "\n") : decoded.text;
   const fast = readCanonicalYaml(text);
   if ("value" in fast) return { data: fast.value, findings: [], text };
+  if (fast.tooMany) {
+    return { findings: [yamlFinding(path, fast, `${fast.why}: no record needs that many; remove what does not belong`)], text };
+  }
   if (bytes.length > GENERAL_YAML_BYTES) {
     return {
       findings: [
@@ -44734,10 +44817,7 @@ var SourceMap = class {
   plain;
   keys = /* @__PURE__ */ new WeakMap();
   locate(pointer) {
-    if (this.plain === void 0) {
-      const positions = /* @__PURE__ */ new Map();
-      this.plain = "value" in readCanonicalYaml(this.text, positions) ? positions : null;
-    }
+    if (this.plain === void 0) this.plain = plainPositions(this.text);
     if (this.plain) {
       for (let p2 = pointer; p2 !== ""; p2 = p2.slice(0, p2.lastIndexOf("/"))) {
         const found = this.plain.get(p2);
@@ -44822,7 +44902,9 @@ function loadRecord(path, bytes) {
   const validate = validatorFor(where.kind);
   if (!validate(parsed.data)) {
     const messages = describeSchemaErrors(where.kind, validate.errors ?? []);
-    return { findings: messages.map((m) => finding(path, locate(m.pointer), "schema", m.message)) };
+    const findings = messages.slice(0, MAX_FINDINGS_PER_FILE).map((m) => finding(path, locate(m.pointer), "schema", m.message));
+    if (messages.length > MAX_FINDINGS_PER_FILE) findings.push(moreFindings(path, "schema", messages.length - MAX_FINDINGS_PER_FILE));
+    return { findings };
   }
   const data = parsed.data;
   if (where.kind === "result") {
@@ -45261,17 +45343,6 @@ async function previewLeaderboards(base, head, changed) {
     }
   }
   return lines;
-}
-
-// registry/findings.ts
-function formatFinding(f) {
-  return `${f.path}:${f.line}:${f.column} ${f.rule} ${f.message}`;
-}
-function compareFindings(a, b) {
-  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
 }
 
 // registry/rules/util.ts
@@ -45738,17 +45809,18 @@ var rule4 = {
         const map2 = new SourceMap(parsed.text);
         locate = (p) => map2.locate(p);
       }
-      const report = (pointer, message) => {
-        const { line, column } = locate(pointer);
+      let found = 0;
+      const add = (at, message) => {
+        if (found++ >= MAX_FINDINGS_PER_FILE) return;
+        const { line, column } = at();
         out.push({ path, line, column, rule: "privacy", message });
       };
-      checkShape(data, shape.shape, "", shape, report);
+      checkShape(data, shape.shape, "", shape, (pointer, message) => add(() => locate(pointer), message));
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
-        if (text !== void 0 && text.includes("#")) {
-          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: "privacy", message }));
-        }
+        if (text !== void 0 && text.includes("#")) commentFindings(text, shape.label, (at, message) => add(() => at, message));
       }
+      if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, "privacy", found - MAX_FINDINGS_PER_FILE));
     }
     return out;
   }
@@ -46128,7 +46200,7 @@ function dedupe(findings) {
 async function run(ctx) {
   const out = [];
   for (const rule8 of rules) out.push(...await rule8.check(ctx));
-  return sortFindings(dedupe(out));
+  return capFindings(sortFindings(dedupe(out)));
 }
 async function validateChange(opts) {
   const changed = opts.changed ?? await changedPaths(opts.base, opts.head);
@@ -51454,15 +51526,15 @@ var LruObject = class {
     if (this.last === item) {
       return;
     }
-    const last = this.last;
+    const last2 = this.last;
     const next = item.next;
     const prev = item.prev;
     if (this.first === item) {
       this.first = next;
     }
     item.next = null;
-    item.prev = last;
-    last.next = item;
+    item.prev = last2;
+    last2.next = item;
     if (prev !== null) {
       prev.next = next;
     }
@@ -54514,12 +54586,12 @@ function historyChart(board) {
           `<circle cx="${x(e.i).toFixed(1)}" cy="${y(e.row.rank)}" r="3.5" fill="${colour}"><title>${esc(`${model}: rank ${e.row.rank}, ${board.primaryMetric} ${formatMetric(e.row.primary)}, ${dateOf(points[e.i].at)}`)}</title></circle>`
         );
       }
-      const last = seen.at(-1);
+      const last2 = seen.at(-1);
       const letter = SERIES_LETTERS[k];
       labelWidth = Math.max(labelWidth, textWidth(letter) + 4);
-      parts.push(`<text x="${(x(last.i) + 8).toFixed(1)}" y="${y(last.row.rank) + 4}" font-weight="bold">${letter}</text>`);
+      parts.push(`<text x="${(x(last2.i) + 8).toFixed(1)}" y="${y(last2.row.rank) + 4}" font-weight="bold">${letter}</text>`);
       legend.push(
-        `<li><span class="swatch" data-series="${k}"></span> <strong>${letter}</strong> ${esc(model)} <span class="muted">(now ${esc(formatMetric(last.row.primary))})</span></li>`
+        `<li><span class="swatch" data-series="${k}"></span> <strong>${letter}</strong> ${esc(model)} <span class="muted">(now ${esc(formatMetric(last2.row.primary))})</span></li>`
       );
     });
     summary2 = `Rank on ${board.primaryMetric} of the top ${top.length} models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
@@ -54537,10 +54609,10 @@ function historyChart(board) {
       const colour = SERIES_COLOURS[k];
       const d = points.map((p, i) => `${i ? `H${x(i).toFixed(1)} V` : `M${x(i).toFixed(1)},`}${y(value(p)).toFixed(1)}`).join(" ");
       parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2.5"${k ? ' stroke-dasharray="6 3"' : ""}></path>`);
-      const last = points.at(-1);
-      const label = `${value(last)} ${name2}`;
+      const last2 = points.at(-1);
+      const label = `${value(last2)} ${name2}`;
       labelWidth = Math.max(labelWidth, textWidth(label));
-      parts.push(`<text x="${(x(points.length - 1) + 8).toFixed(1)}" y="${(y(value(last)) + 4 + (k ? 12 : 0)).toFixed(1)}">${esc(label)}</text>`);
+      parts.push(`<text x="${(x(points.length - 1) + 8).toFixed(1)}" y="${(y(value(last2)) + 4 + (k ? 12 : 0)).toFixed(1)}">${esc(label)}</text>`);
     });
     summary2 = `Results and ranked models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
   }

@@ -5,7 +5,7 @@
 // their schema's and no text where a number belongs, and a result no YAML comment but the
 // editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this rule
 // says it in terms of what could leak, and reads the file even when the schema refused it.
-import type { Finding } from '../findings.ts';
+import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { schemaId, schemas } from '../schemas.ts';
 import type { Position, Rule } from '../view.ts';
@@ -198,17 +198,19 @@ export const rule: Rule = {
         const map = new SourceMap(parsed.text!);
         locate = (p) => map.locate(p);
       }
-      const report: Report = (pointer, message) => {
-        const { line, column } = locate(pointer);
+      // A hostile file may hold tens of thousands of findings: the first are located, the rest counted.
+      let found = 0;
+      const add = (at: () => Position, message: string) => {
+        if (found++ >= MAX_FINDINGS_PER_FILE) return;
+        const { line, column } = at();
         out.push({ path, line, column, rule: 'privacy', message });
       };
-      checkShape(data, shape.shape, '', shape, report);
+      checkShape(data, shape.shape, '', shape, (pointer, message) => add(() => locate(pointer), message));
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
-        if (text !== undefined && text.includes('#')) {
-          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: 'privacy', message }));
-        }
+        if (text !== undefined && text.includes('#')) commentFindings(text, shape.label, (at, message) => add(() => at, message));
       }
+      if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, 'privacy', found - MAX_FINDINGS_PER_FILE));
     }
     return out;
   },
