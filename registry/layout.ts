@@ -92,6 +92,8 @@ export function parseRecordPath(path: string): RecordPath | undefined {
   return undefined;
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * The form in which two names are the same name. GitHub logins and registry names are
  * case-insensitive, and so are the file systems of macOS and Windows, where two such paths are one
@@ -101,6 +103,8 @@ export function parseRecordPath(path: string): RecordPath | undefined {
  * system would only refuses more: when in doubt, two names are the same.
  */
 export function caseKey(name: string): string {
+  // Printable ASCII (every record path) folds by lower-casing alone.
+  if (PRINTABLE_ASCII.test(name)) return name.toLowerCase();
   return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 

@@ -75,7 +75,7 @@ export function loadRecord(path: string, bytes: Buffer): LoadResult {
     if (mismatch.length) return { findings: mismatch };
   }
   // The text stays with the record: the privacy rule reads a result's comments from it.
-  const record: LoadedRecord & { text?: string } = { where: where as never, data, locate, text: parsed.text };
+  const record: LoadedRecord & { text?: string; plain?: boolean } = { where: where as never, data, locate, text: parsed.text, plain: parsed.plain };
   return { record, findings: [] };
 }
 

@@ -44,6 +44,10 @@ export async function entryKind(tree: FileTree, path: string): Promise<EntryKind
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const isAscii = (bytes: Buffer) => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+};
 const ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
 
 /**
@@ -52,6 +56,8 @@ const ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
  * can be named in a finding, and can never match a record's path.
  */
 export function pathFromBytes(bytes: Buffer): string {
+  // ASCII (every registry name) decodes byte for byte.
+  if (isAscii(bytes)) return bytes.toString('latin1');
   try {
     return UTF8.decode(bytes);
   } catch {
@@ -171,28 +177,37 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
   let all: string[] | undefined = opts.files;
   let allSet: Set<string> | undefined = all && new Set(all);
   let index: Map<string, string[]> | undefined;
+  // After a walk every entry's kind is known: what is listed and not in `kinds` is a regular file.
+  let walked = false;
   const root = dir.endsWith('/') ? dir : dir + '/';
 
   // Names are read as bytes: a name that is not UTF-8 text is listed (escaped), not lost.
   const kinds = new Map<string, EntryKind>();
-  function walk(rel: string, raw: Buffer, out: string[]): void {
+  function walk(rel: string, raw: Buffer, out: string[], names?: Map<string, string[]>): void {
     let entries;
     try {
       entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       return;
     }
+    // The names of a folder that hold a file, as a listing of paths would give them.
+    const here: string[] = [];
     for (const e of entries) {
       const name = pathFromBytes(e.name);
       if (!rel && name === '.git') continue;
       const p = rel ? `${rel}/${name}` : name;
       const kind: EntryKind = isUndecodablePath(name) ? 'undecodable' : e.isDirectory() ? 'folder' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : 'special';
-      if (kind === 'folder') walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out);
-      else {
+      if (kind === 'folder') {
+        const before = out.length;
+        walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out, names);
+        if (out.length > before) here.push(name);
+      } else {
         out.push(p);
+        here.push(name);
         if (kind !== 'file') kinds.set(p, kind);
       }
     }
+    if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder: string, out: string[]) => walk(folder, folder ? Buffer.from(folder + '/') : Buffer.alloc(0), out);
 
@@ -239,8 +254,11 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out: string[] = [];
-        walkFrom('', out);
+        // The full walk reads every folder once: each folder's names come with it.
+        index = new Map();
+        walk('', Buffer.alloc(0), out, index);
         all = out.sort();
+        walked = true;
         allSet = new Set(all);
         return all;
       }
@@ -288,6 +306,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (allSet && !allSet.has(path)) return undefined;
       const known = kinds.get(path);
       if (known) return known;
+      if (walked) return 'file';
       if (!safeRelative(path)) return undefined;
       try {
         const st = lstatSync(root + path);

@@ -45,6 +45,8 @@ export interface ParsedYaml {
   findings: Finding[];
   /** The text, when it decoded; kept so positions can be computed lazily. */
   text?: string;
+  /** The text is plain block YAML (read by the fast path): its comments are whole lines. */
+  plain?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -135,10 +137,13 @@ function* cstTokens(text: string): Generator<CstToken> {
   }
 }
 
-/** Offsets of the comments of a YAML text (of at most GENERAL_YAML_BYTES; plain block text is read by lines). */
-export function commentOffsets(text: string): number[] {
+/**
+ * Offsets of the comments of a YAML text (of at most GENERAL_YAML_BYTES; plain block text is read
+ * by lines). `plain`: whether the text is plain block YAML, when the caller knows.
+ */
+export function commentOffsets(text: string, plain = isPlainBlockYaml(text)): number[] {
   const out = new Set<number>();
-  if (isPlainBlockYaml(text)) {
+  if (plain) {
     // Plain block YAML has comments on their own lines only.
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf('\n', start);
@@ -244,7 +249,7 @@ export function parseRecordYaml(path: string, bytes: Buffer, limit = MAX_RECORD_
   const text = decoded.text.includes('\r') ? decoded.text.replace(/\r\n?/g, '\n') : decoded.text;
   // Most records are in the small part of YAML the fast path reads; it agrees with js-yaml.
   const fast = readCanonicalYaml(text);
-  if ('value' in fast) return { data: fast.value, findings: [], text };
+  if ('value' in fast) return { data: fast.value, findings: [], text, plain: true };
   if (fast.tooMany) {
     // However small the file, a mapping or list this long is no record's: it is not read further.
     return { findings: [yamlFinding(path, fast, `${fast.why}: no record needs that many; remove what does not belong`)], text };

@@ -16840,7 +16840,7 @@ var require_constants5 = __commonJS({
       writable: false,
       configurable: false
     };
-    var states = {
+    var states2 = {
       CONNECTING: 0,
       OPEN: 1,
       CLOSING: 2,
@@ -16877,7 +16877,7 @@ var require_constants5 = __commonJS({
       uid,
       sentCloseFrameState,
       staticPropertyDescriptors,
-      states,
+      states: states2,
       opcodes,
       maxUnsigned16Bit,
       parserStates,
@@ -16909,28 +16909,28 @@ var require_util7 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports2, module2) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
-    var { states, opcodes } = require_constants5();
+    var { states: states2, opcodes } = require_constants5();
     var { ErrorEvent, createFastMessageEvent } = require_events();
     var { isUtf8 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
     function isConnecting(ws) {
-      return ws[kReadyState] === states.CONNECTING;
+      return ws[kReadyState] === states2.CONNECTING;
     }
     function isEstablished(ws) {
-      return ws[kReadyState] === states.OPEN;
+      return ws[kReadyState] === states2.OPEN;
     }
     function isClosing(ws) {
-      return ws[kReadyState] === states.CLOSING;
+      return ws[kReadyState] === states2.CLOSING;
     }
     function isClosed(ws) {
-      return ws[kReadyState] === states.CLOSED;
+      return ws[kReadyState] === states2.CLOSED;
     }
     function fireEvent(e, target, eventFactory = (type2, init) => new Event(type2, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
     function websocketMessageReceived(ws, type2, data) {
-      if (ws[kReadyState] !== states.OPEN) {
+      if (ws[kReadyState] !== states2.OPEN) {
         return;
       }
       let dataForEvent;
@@ -17158,7 +17158,7 @@ var require_frame = __commonJS({
 var require_connection = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports2, module2) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
+    var { uid, states: states2, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
     var {
       kReadyState,
       kSentClose,
@@ -17267,7 +17267,7 @@ var require_connection = __commonJS({
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
@@ -17284,9 +17284,9 @@ var require_connection = __commonJS({
         const socket = ws[kResponse].socket;
         socket.write(frame.createFrame(opcodes.CLOSE));
         ws[kSentClose] = sentCloseFrameState.SENT;
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       } else {
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       }
     }
     function onSocketData(chunk) {
@@ -17310,7 +17310,7 @@ var require_connection = __commonJS({
       } else if (!ws[kReceivedClose]) {
         code = 1006;
       }
-      ws[kReadyState] = states.CLOSED;
+      ws[kReadyState] = states2.CLOSED;
       fireEvent("close", ws, (type2, init) => new CloseEvent(type2, init), {
         wasClean,
         code,
@@ -17326,7 +17326,7 @@ var require_connection = __commonJS({
     }
     function onSocketError(error2) {
       const { ws } = this;
-      ws[kReadyState] = states.CLOSING;
+      ws[kReadyState] = states2.CLOSING;
       if (channels.socketError.hasSubscribers) {
         channels.socketError.publish(error2);
       }
@@ -17427,7 +17427,7 @@ var require_receiver = __commonJS({
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
+    var { parserStates, opcodes, states: states2, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
     var { channels } = require_diagnostics();
     var {
@@ -17771,7 +17771,7 @@ var require_receiver = __commonJS({
               }
             );
           }
-          this.ws[kReadyState] = states.CLOSING;
+          this.ws[kReadyState] = states2.CLOSING;
           this.ws[kReceivedClose] = true;
           return false;
         } else if (opcode === opcodes.PING) {
@@ -17892,7 +17892,7 @@ var require_websocket = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { environmentSettingsObject } = require_util2();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = require_constants5();
+    var { staticPropertyDescriptors, states: states2, sentCloseFrameState, sendHints } = require_constants5();
     var {
       kWebSocketURL,
       kReadyState,
@@ -18166,7 +18166,7 @@ var require_websocket = __commonJS({
         response.socket.ws = this;
         this[kByteParser] = parser2;
         this.#sendQueue = new SendQueue(response.socket);
-        this[kReadyState] = states.OPEN;
+        this[kReadyState] = states2.OPEN;
         const extensions = response.headersList.get("sec-websocket-extensions");
         if (extensions !== null) {
           this.#extensions = extensions;
@@ -18178,10 +18178,10 @@ var require_websocket = __commonJS({
         fireEvent("open", this);
       }
     };
-    WebSocket.CONNECTING = WebSocket.prototype.CONNECTING = states.CONNECTING;
-    WebSocket.OPEN = WebSocket.prototype.OPEN = states.OPEN;
-    WebSocket.CLOSING = WebSocket.prototype.CLOSING = states.CLOSING;
-    WebSocket.CLOSED = WebSocket.prototype.CLOSED = states.CLOSED;
+    WebSocket.CONNECTING = WebSocket.prototype.CONNECTING = states2.CONNECTING;
+    WebSocket.OPEN = WebSocket.prototype.OPEN = states2.OPEN;
+    WebSocket.CLOSING = WebSocket.prototype.CLOSING = states2.CLOSING;
+    WebSocket.CLOSED = WebSocket.prototype.CLOSED = states2.CLOSED;
     Object.defineProperties(WebSocket.prototype, {
       CONNECTING: staticPropertyDescriptors,
       OPEN: staticPropertyDescriptors,
@@ -39796,7 +39796,9 @@ function parseRecordPath(path) {
   }
   return void 0;
 }
+var PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 function caseKey(name2) {
+  if (PRINTABLE_ASCII.test(name2)) return name2.toLowerCase();
   return name2.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
 }
 function sameLogin(a, b) {
@@ -40854,8 +40856,13 @@ async function entryKind(tree, path) {
   return await tree.has(path) ? "file" : void 0;
 }
 var UTF8 = new TextDecoder("utf-8", { fatal: true });
+var isAscii = (bytes) => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 128) return false;
+  return true;
+};
 var ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
 function pathFromBytes(bytes) {
+  if (isAscii(bytes)) return bytes.toString("latin1");
   try {
     return UTF8.decode(bytes);
   } catch {
@@ -40944,26 +40951,33 @@ function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
   let index;
+  let walked = false;
   const root = dir.endsWith("/") ? dir : dir + "/";
   const kinds = /* @__PURE__ */ new Map();
-  function walk(rel, raw, out) {
+  function walk(rel, raw, out, names) {
     let entries;
     try {
       entries = readdirSync2(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
     } catch {
       return;
     }
+    const here = [];
     for (const e of entries) {
       const name2 = pathFromBytes(e.name);
       if (!rel && name2 === ".git") continue;
       const p = rel ? `${rel}/${name2}` : name2;
       const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
-      if (kind === "folder") walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out);
-      else {
+      if (kind === "folder") {
+        const before = out.length;
+        walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out, names);
+        if (out.length > before) here.push(name2);
+      } else {
         out.push(p);
+        here.push(name2);
         if (kind !== "file") kinds.set(p, kind);
       }
     }
+    if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
   let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -41004,8 +41018,10 @@ function directoryTree(dir, opts = {}) {
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out2 = [];
-        walkFrom("", out2);
+        index = /* @__PURE__ */ new Map();
+        walk("", Buffer.alloc(0), out2, index);
         all = out2.sort();
+        walked = true;
         allSet = new Set(all);
         return all;
       }
@@ -41052,6 +41068,7 @@ function directoryTree(dir, opts = {}) {
       if (allSet && !allSet.has(path)) return void 0;
       const known = kinds.get(path);
       if (known) return known;
+      if (walked) return "file";
       if (!safeRelative(path)) return void 0;
       try {
         const st = lstatSync(root + path);
@@ -44661,9 +44678,9 @@ function* cstTokens(text) {
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
 }
-function commentOffsets(text) {
+function commentOffsets(text, plain = isPlainBlockYaml(text)) {
   const out = /* @__PURE__ */ new Set();
-  if (isPlainBlockYaml(text)) {
+  if (plain) {
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
@@ -44746,7 +44763,7 @@ function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   if (decoded.text === void 0) return { findings: decoded.findings };
   const text = decoded.text.includes("\r") ? decoded.text.replace(/\r\n?/g, "\n") : decoded.text;
   const fast = readCanonicalYaml(text);
-  if ("value" in fast) return { data: fast.value, findings: [], text };
+  if ("value" in fast) return { data: fast.value, findings: [], text, plain: true };
   if (fast.tooMany) {
     return { findings: [yamlFinding(path, fast, `${fast.why}: no record needs that many; remove what does not belong`)], text };
   }
@@ -44911,7 +44928,7 @@ function loadRecord(path, bytes) {
     const mismatch = resultPathFindings(where, data, locate);
     if (mismatch.length) return { findings: mismatch };
   }
-  const record = { where, data, locate, text: parsed.text };
+  const record = { where, data, locate, text: parsed.text, plain: parsed.plain };
   return { record, findings: [] };
 }
 function outsideLayoutMessage(path) {
@@ -45494,14 +45511,18 @@ async function auxiliaryFindings(tree, path) {
   }
   return [];
 }
+var NO_CAPITALS = /^[\x20-\x40\x5b-\x7e]*$/;
+var NONE = /* @__PURE__ */ new Map();
 var clashesByTree = /* @__PURE__ */ new WeakMap();
-function folderClashes(tree, folder) {
-  let byFolder = clashesByTree.get(tree);
-  if (!byFolder) clashesByTree.set(tree, byFolder = /* @__PURE__ */ new Map());
+function folderClashes(tree, byFolder, folder) {
   let clashes = byFolder.get(folder);
   if (!clashes) {
     const pending = folderNames(tree, folder).then((names) => {
       const spellings = /* @__PURE__ */ new Map();
+      if (names.every((n) => NO_CAPITALS.test(n))) {
+        byFolder.set(folder, NONE);
+        return NONE;
+      }
       for (const name2 of names) {
         const key = caseKey(name2);
         const same = spellings.get(key);
@@ -45517,30 +45538,60 @@ function folderClashes(tree, folder) {
   }
   return clashes;
 }
-async function caseClash(tree, path) {
-  let start = 0;
-  for (; ; ) {
-    const slash = path.indexOf("/", start);
-    const folder = start ? path.slice(0, start - 1) : "";
-    let clashes = folderClashes(tree, folder);
-    if (clashes instanceof Promise) clashes = await clashes;
-    if (clashes.size) {
-      const name2 = slash < 0 ? path.slice(start) : path.slice(start, slash);
-      const others = clashes.get(caseKey(name2))?.filter((n) => n !== name2);
-      if (others?.length) {
-        const at = (n) => folder ? `${folder}/${n}` : n;
-        return {
-          path,
-          line: 1,
-          column: 1,
-          rule: "layout",
-          message: `${at(name2)} differs only by case from ${others.map(at).join(" and ")}: logins and names are case-insensitive, so both name one ${slash < 0 ? "file" : "folder"} (and are one on macOS and Windows); keep one spelling and move or remove the other`
-        };
-      }
-    }
-    if (slash < 0) return void 0;
-    start = slash + 1;
+async function folderPathClash(tree, byFolder, folder) {
+  if (!folder) return null;
+  const slash = folder.lastIndexOf("/");
+  const parent = slash < 0 ? "" : folder.slice(0, slash);
+  const above2 = await chainClash(tree, byFolder, parent);
+  if (above2) return above2;
+  return nameClash(await folderClashes(tree, byFolder, parent), parent, folder.slice(slash + 1), true);
+}
+function nameClash(clashes, folder, name2, isFolder) {
+  if (!clashes.size) return null;
+  const others = clashes.get(caseKey(name2))?.filter((n) => n !== name2);
+  if (!others?.length) return null;
+  const at = (n) => folder ? `${folder}/${n}` : n;
+  return { at: at(name2), others: others.map(at), folder: isFolder };
+}
+var states = /* @__PURE__ */ new WeakMap();
+function chainClash(tree, byFolder, folder) {
+  const state = stateOf(tree);
+  let clash = state.chains.get(folder);
+  if (!clash) state.chains.set(folder, clash = folderPathClash(tree, byFolder, folder));
+  return clash;
+}
+function stateOf(tree) {
+  let state = states.get(tree);
+  if (!state) {
+    let byFolder = clashesByTree.get(tree);
+    if (!byFolder) clashesByTree.set(tree, byFolder = /* @__PURE__ */ new Map());
+    states.set(tree, state = { byFolder, chains: /* @__PURE__ */ new Map() });
   }
+  return state;
+}
+function clashFinding(path, clash) {
+  if (!clash) return void 0;
+  return {
+    path,
+    line: 1,
+    column: 1,
+    rule: "layout",
+    message: `${clash.at} differs only by case from ${clash.others.join(" and ")}: logins and names are case-insensitive, so both name one ${clash.folder ? "folder" : "file"} (and are one on macOS and Windows); keep one spelling and move or remove the other`
+  };
+}
+function caseClash(tree, path) {
+  const state = stateOf(tree);
+  const slash = path.lastIndexOf("/");
+  const folder = slash < 0 ? "" : path.slice(0, slash);
+  const name2 = path.slice(slash + 1);
+  const last2 = state.last;
+  if (last2 && last2.folder === folder) return clashFinding(path, last2.chain ?? nameClash(last2.clashes, folder, name2, false));
+  return (async () => {
+    const chain = await chainClash(tree, state.byFolder, folder);
+    const clashes = await (state.byFolder.get(folder) ?? folderClashes(tree, state.byFolder, folder));
+    state.last = { folder, chain, clashes };
+    return clashFinding(path, chain ?? nameClash(clashes, folder, name2, false));
+  })();
 }
 var rule2 = {
   id: "layout",
@@ -45549,7 +45600,8 @@ var rule2 = {
     for (const path of ctx.changed) {
       const kind = await entryKind(ctx.head.tree, path);
       if (kind) {
-        const clash = await caseClash(ctx.head.tree, path);
+        let clash = caseClash(ctx.head.tree, path);
+        if (clash instanceof Promise) clash = await clash;
         if (clash) out.push(clash);
       }
       if (kind && kind !== "file") {
@@ -45720,7 +45772,7 @@ var SHAPES = {
   }
 };
 var dotted = (pointer) => pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
-var escape2 = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var escape2 = (key) => key.includes("~") || key.includes("/") ? key.replace(/~/g, "~0").replace(/\//g, "~1") : key;
 function describe2(value) {
   if (typeof value === "string") return "text";
   if (value === null) return "empty";
@@ -45764,9 +45816,13 @@ function checkShape(value, shape, pointer, kind, report) {
 }
 var EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 var EDITOR_PREFIX = "# yaml-language-server:";
-function commentFindings(text, label, report) {
+function commentFindings(text, plain, label, report) {
+  if (plain) {
+    const end = text.indexOf("\n");
+    if (end >= 0 && text.indexOf("#", end) < 0 && (!text.includes("#") || EDITOR_LINE.test(text.slice(0, end)))) return;
+  }
   const starts = lineStarts(text);
-  for (const offset of commentOffsets(text)) {
+  for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === void 0 ? text.length : starts[1] - 1);
       if (EDITOR_LINE.test(line)) continue;
@@ -45796,6 +45852,7 @@ var rule4 = {
       let data;
       let locate;
       let text = rec?.text;
+      let plain = rec?.plain;
       if (rec) {
         data = rec.data;
         locate = (p) => rec.locate(p);
@@ -45806,6 +45863,7 @@ var rule4 = {
         if (parsed.data === void 0) continue;
         data = parsed.data;
         text = parsed.text;
+        plain = parsed.plain;
         const map2 = new SourceMap(parsed.text);
         locate = (p) => map2.locate(p);
       }
@@ -45818,7 +45876,7 @@ var rule4 = {
       checkShape(data, shape.shape, "", shape, (pointer, message) => add(() => locate(pointer), message));
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
-        if (text !== void 0 && text.includes("#")) commentFindings(text, shape.label, (at, message) => add(() => at, message));
+        if (text !== void 0 && text.includes("#")) commentFindings(text, plain, shape.label, (at, message) => add(() => at, message));
       }
       if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, "privacy", found - MAX_FINDINGS_PER_FILE));
     }
@@ -45841,6 +45899,7 @@ var CUBE_ROLES = [
   { role: "model", what: "the result's model" },
   { role: "data_evaluator_mlcube", what: "the benchmark's metrics cube" }
 ];
+var wanted = /* @__PURE__ */ new WeakMap();
 var HASH_FIELDS = ["config_sha256", "parameters_sha256", "additional_files_sha256", "image"];
 function cubeProvenanceProblems(role, what, got, expected) {
   const at = `/provenance/cubes/${role}`;
@@ -45861,7 +45920,8 @@ function cubeProvenanceProblems(role, what, got, expected) {
     ];
   }
   if (!expected.record) return [];
-  const want = cubeProvenance(expected.id, expected.record);
+  let want = wanted.get(expected.record);
+  if (!want || want.id !== expected.id) wanted.set(expected.record, want = cubeProvenance(expected.id, expected.record));
   const out = [];
   for (const field2 of HASH_FIELDS) {
     if (got[field2] === want[field2]) continue;
@@ -54223,14 +54283,14 @@ async function gitPrefix(dir) {
 async function leaderboardHistory(repoDir, rev, current, prefix = "") {
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
-  const wanted = /* @__PURE__ */ new Set();
+  const wanted2 = /* @__PURE__ */ new Set();
   for (const c of commits) {
     for (const change of c.changes) {
       const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted.add(change.blob);
+      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted2.add(change.blob);
     }
   }
-  const blobs = await readBlobs(repoDir, [...wanted]);
+  const blobs = await readBlobs(repoDir, [...wanted2]);
   const replays = /* @__PURE__ */ new Map();
   for (const benchmark of inputs.keys()) replays.set(benchmark, { results: /* @__PURE__ */ new Map(), models: /* @__PURE__ */ new Set(), datasets: /* @__PURE__ */ new Set(), points: [] });
   for (const commit of commits) {

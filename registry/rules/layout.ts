@@ -39,15 +39,25 @@ async function auxiliaryFindings(tree: import('../view.ts').FileTree, path: stri
  * folder (folded name -> its spellings), read once per folder and tree. Nearly every folder has
  * none, so a path is checked with one map lookup per folder it sits in.
  */
-const clashesByTree = new WeakMap<FileTree, Map<string, Map<string, string[]> | Promise<Map<string, string[]>>>>();
+const NO_CAPITALS = /^[\x20-\x40\x5b-\x7e]*$/;
+const NONE: Map<string, string[]> = new Map();
 
-function folderClashes(tree: FileTree, folder: string): Map<string, string[]> | Promise<Map<string, string[]>> {
-  let byFolder = clashesByTree.get(tree);
-  if (!byFolder) clashesByTree.set(tree, (byFolder = new Map()));
+const clashesByTree = new WeakMap<FileTree, Map<string, FolderClashes>>();
+
+function folderClashes(
+  tree: FileTree,
+  byFolder: Map<string, FolderClashes>,
+  folder: string,
+): FolderClashes {
   let clashes = byFolder.get(folder);
   if (!clashes) {
     const pending = folderNames(tree, folder).then((names) => {
       const spellings = new Map<string, string[]>();
+      // Names of ASCII without capitals (nearly every folder) are their own folded form: distinct already.
+      if (names.every((n) => NO_CAPITALS.test(n))) {
+        byFolder.set(folder, NONE);
+        return NONE;
+      }
       for (const name of names) {
         const key = caseKey(name);
         const same = spellings.get(key);
@@ -64,38 +74,91 @@ function folderClashes(tree: FileTree, folder: string): Map<string, string[]> | 
   return clashes;
 }
 
+/** A name along a path that another spelling shares, as a message says it. */
+interface Clash {
+  /** The clashing name's own path (a folder or the file). */
+  at: string;
+  others: string[];
+  folder: boolean;
+}
+
+/** The first clash among the names of a folder's own path (its ancestors and itself), or null. */
+async function folderPathClash(tree: FileTree, byFolder: Map<string, FolderClashes>, folder: string): Promise<Clash | null> {
+  if (!folder) return null;
+  const slash = folder.lastIndexOf('/');
+  const parent = slash < 0 ? '' : folder.slice(0, slash);
+  const above = await chainClash(tree, byFolder, parent);
+  if (above) return above;
+  return nameClash(await folderClashes(tree, byFolder, parent), parent, folder.slice(slash + 1), true);
+}
+
+type FolderClashes = Map<string, string[]> | Promise<Map<string, string[]>>;
+
+function nameClash(clashes: Map<string, string[]>, folder: string, name: string, isFolder: boolean): Clash | null {
+  if (!clashes.size) return null;
+  const others = clashes.get(caseKey(name))?.filter((n) => n !== name);
+  if (!others?.length) return null;
+  const at = (n: string) => (folder ? `${folder}/${n}` : n);
+  return { at: at(name), others: others.map(at), folder: isFolder };
+}
+
+/** Per tree: each folder's path clash, computed once; the last folder asked is kept at hand (paths come sorted). */
+interface CaseState {
+  byFolder: Map<string, FolderClashes>;
+  chains: Map<string, Promise<Clash | null>>;
+  last?: { folder: string; chain: Clash | null; clashes: Map<string, string[]> };
+}
+const states = new WeakMap<FileTree, CaseState>();
+
+function chainClash(tree: FileTree, byFolder: Map<string, FolderClashes>, folder: string): Promise<Clash | null> {
+  const state = stateOf(tree);
+  let clash = state.chains.get(folder);
+  if (!clash) state.chains.set(folder, (clash = folderPathClash(tree, byFolder, folder)));
+  return clash;
+}
+
+function stateOf(tree: FileTree): CaseState {
+  let state = states.get(tree);
+  if (!state) {
+    let byFolder = clashesByTree.get(tree);
+    if (!byFolder) clashesByTree.set(tree, (byFolder = new Map()));
+    states.set(tree, (state = { byFolder, chains: new Map() }));
+  }
+  return state;
+}
+
+function clashFinding(path: string, clash: Clash | null): Finding | undefined {
+  if (!clash) return undefined;
+  return {
+    path,
+    line: 1,
+    column: 1,
+    rule: 'layout',
+    message:
+      `${clash.at} differs only by case from ${clash.others.join(' and ')}: logins and names are case-insensitive, so both name one ` +
+      `${clash.folder ? 'folder' : 'file'} (and are one on macOS and Windows); keep one spelling and move or remove the other`,
+  };
+}
+
 /**
  * Two names that differ only by case, anywhere along a path: `mlcubes/Model-Owner/x.yaml` beside
  * `mlcubes/model-owner/y.yaml`. Logins and names are case-insensitive, and where file names are
  * (macOS, Windows) the two are one folder: one spelling is kept, the first clash along the path is
- * reported.
+ * reported. Answers at once when the path's folder was the last one asked about.
  */
-export async function caseClash(tree: FileTree, path: string): Promise<Finding | undefined> {
-  let start = 0;
-  for (;;) {
-    const slash = path.indexOf('/', start);
-    const folder = start ? path.slice(0, start - 1) : '';
-    let clashes = folderClashes(tree, folder);
-    if (clashes instanceof Promise) clashes = await clashes;
-    if (clashes.size) {
-      const name = slash < 0 ? path.slice(start) : path.slice(start, slash);
-      const others = clashes.get(caseKey(name))?.filter((n) => n !== name);
-      if (others?.length) {
-        const at = (n: string) => (folder ? `${folder}/${n}` : n);
-        return {
-          path,
-          line: 1,
-          column: 1,
-          rule: 'layout',
-          message:
-            `${at(name)} differs only by case from ${others.map(at).join(' and ')}: logins and names are case-insensitive, so both name one ` +
-            `${slash < 0 ? 'file' : 'folder'} (and are one on macOS and Windows); keep one spelling and move or remove the other`,
-        };
-      }
-    }
-    if (slash < 0) return undefined;
-    start = slash + 1;
-  }
+export function caseClash(tree: FileTree, path: string): Finding | undefined | Promise<Finding | undefined> {
+  const state = stateOf(tree);
+  const slash = path.lastIndexOf('/');
+  const folder = slash < 0 ? '' : path.slice(0, slash);
+  const name = path.slice(slash + 1);
+  const last = state.last;
+  if (last && last.folder === folder) return clashFinding(path, last.chain ?? nameClash(last.clashes, folder, name, false));
+  return (async () => {
+    const chain = await chainClash(tree, state.byFolder, folder);
+    const clashes = await (state.byFolder.get(folder) ?? folderClashes(tree, state.byFolder, folder));
+    state.last = { folder, chain, clashes };
+    return clashFinding(path, chain ?? nameClash(clashes, folder, name, false));
+  })();
 }
 
 export const rule: Rule = {
@@ -105,7 +168,8 @@ export const rule: Rule = {
     for (const path of ctx.changed) {
       const kind = await entryKind(ctx.head.tree, path);
       if (kind) {
-        const clash = await caseClash(ctx.head.tree, path);
+        let clash = caseClash(ctx.head.tree, path);
+        if (clash instanceof Promise) clash = await clash;
         if (clash) out.push(clash);
       }
       // A path that is there but is not a regular file is never read.

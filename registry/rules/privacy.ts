@@ -84,7 +84,7 @@ const dotted = (pointer: string) =>
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .join('.');
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const escape = (key: string) => (key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key);
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return 'text';
@@ -144,9 +144,14 @@ const EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 const EDITOR_PREFIX = '# yaml-language-server:';
 
 /** Comments of a record a data owner writes: none but the editor's line, whatever the line endings. */
-function commentFindings(text: string, label: string, report: (at: Position, message: string) => void): void {
+function commentFindings(text: string, plain: boolean | undefined, label: string, report: (at: Position, message: string) => void): void {
+  // Nearly every record: plain block YAML whose only `#` is on the editor's line, which is exact.
+  if (plain) {
+    const end = text.indexOf('\n');
+    if (end >= 0 && text.indexOf('#', end) < 0 && (!text.includes('#') || EDITOR_LINE.test(text.slice(0, end)))) return;
+  }
   const starts = lineStarts(text);
-  for (const offset of commentOffsets(text)) {
+  for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === undefined ? text.length : starts[1] - 1);
       if (EDITOR_LINE.test(line)) continue;
@@ -184,6 +189,7 @@ export const rule: Rule = {
       let locate: (pointer: string) => Position;
       // The text as the loader read it (line endings made LF), kept with the record.
       let text = (rec as { text?: string } | undefined)?.text;
+      let plain = (rec as { plain?: boolean } | undefined)?.plain;
       if (rec) {
         data = rec.data;
         locate = (p) => rec.locate(p);
@@ -195,6 +201,7 @@ export const rule: Rule = {
         if (parsed.data === undefined) continue; // not YAML: the yaml rule says why
         data = parsed.data;
         text = parsed.text;
+        plain = parsed.plain;
         const map = new SourceMap(parsed.text!);
         locate = (p) => map.locate(p);
       }
@@ -208,7 +215,7 @@ export const rule: Rule = {
       checkShape(data, shape.shape, '', shape, (pointer, message) => add(() => locate(pointer), message));
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
-        if (text !== undefined && text.includes('#')) commentFindings(text, shape.label, (at, message) => add(() => at, message));
+        if (text !== undefined && text.includes('#')) commentFindings(text, plain, shape.label, (at, message) => add(() => at, message));
       }
       if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, 'privacy', found - MAX_FINDINGS_PER_FILE));
     }
