@@ -45434,7 +45434,15 @@ var rule = {
     const out = [];
     for (const path of ctx.changed) {
       const before = await base.record(path);
-      if (!before) continue;
+      if (!before) {
+        if (await base.tree.has(path)) continue;
+        const added = await head.record(path);
+        if (added?.where.kind === "result" && added.data.version !== 1) {
+          const v = added.data.version;
+          out.push(findingAt("immutability", path, added, "/version", `a new result is version 1 (its reruns are 2, 3, ...), not ${v}: set version: 1`));
+        }
+        continue;
+      }
       const after = await head.record(path);
       if (!after) {
         if (await head.tree.has(path)) continue;
