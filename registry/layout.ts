@@ -85,11 +85,22 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray, path: string) => RecordPath]
 
 /** What a registry path holds, or undefined when the path is outside the layout. */
 export function parseRecordPath(path: string): RecordPath | undefined {
-  for (const [re, make] of PATTERNS) {
-    const m = re.exec(path);
-    if (m) return make(m, path);
+  // Every rule asks this of every path: the path's folders pick the one pattern that can match.
+  const [re, make] = PATTERNS[patternFor(path)]!;
+  const m = re.exec(path);
+  return m ? make(m, path) : undefined;
+}
+
+/** The index in PATTERNS of the only pattern a path could match (by its first and third folder). */
+function patternFor(path: string): number {
+  if (path.startsWith('mlcubes/')) return 1;
+  if (path.startsWith('datasets/')) return 2;
+  if (path.startsWith('benchmarks/')) {
+    const second = path.indexOf('/', 11);
+    const third = path.slice(second + 1, path.indexOf('/', second + 1) >>> 0);
+    return third === 'models' ? 4 : third === 'datasets' ? 5 : third === 'results' ? 6 : 3;
   }
-  return undefined;
+  return 0;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

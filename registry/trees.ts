@@ -27,6 +27,8 @@ export interface RegistryTree extends FileTree {
   kind(path: string): Promise<EntryKind | undefined>;
   /** The names of the entries directly in a folder ('' for the root), without listing the tree. */
   names(folder: string): Promise<string[]>;
+  /** Every folder's names at once, when the whole tree is already listed; else undefined. */
+  allNames?(): ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 /**
@@ -277,6 +279,9 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    allNames() {
+      return all && (index ??= folderIndex(all));
+    },
     async names(folder) {
       if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
       if (folder && !safeRelative(folder)) return [];
@@ -335,6 +340,9 @@ export function memoryTree(files: Record<string, string | Buffer>): RegistryTree
     label: 'memory',
     async names(folder) {
       return (index ??= folderIndex(sorted)).get(folder) ?? [];
+    },
+    allNames() {
+      return (index ??= folderIndex(sorted));
     },
     async list(prefix = '') {
       const p = normalizePrefix(prefix);
@@ -614,6 +622,9 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
       if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
       if (folder && !safeRelative(folder)) return [];
       return [...((await folderEntries(folder))?.keys() ?? [])];
+    },
+    allNames() {
+      return all && (index ??= folderIndex(all));
     },
     async has(path) {
       const kind = (await entry(path))?.kind;

@@ -39790,11 +39790,19 @@ var PATTERNS = [
   ]
 ];
 function parseRecordPath(path) {
-  for (const [re, make] of PATTERNS) {
-    const m = re.exec(path);
-    if (m) return make(m, path);
+  const [re, make] = PATTERNS[patternFor(path)];
+  const m = re.exec(path);
+  return m ? make(m, path) : void 0;
+}
+function patternFor(path) {
+  if (path.startsWith("mlcubes/")) return 1;
+  if (path.startsWith("datasets/")) return 2;
+  if (path.startsWith("benchmarks/")) {
+    const second = path.indexOf("/", 11);
+    const third = path.slice(second + 1, path.indexOf("/", second + 1) >>> 0);
+    return third === "models" ? 4 : third === "datasets" ? 5 : third === "results" ? 6 : 3;
   }
-  return void 0;
+  return 0;
 }
 var PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 function caseKey(name2) {
@@ -41039,6 +41047,9 @@ function directoryTree(dir, opts = {}) {
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    allNames() {
+      return all && (index ??= folderIndex(all));
+    },
     async names(folder) {
       if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
       if (folder && !safeRelative(folder)) return [];
@@ -41299,6 +41310,9 @@ function gitTree(repoDir, rev, opts = {}) {
       if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
       if (folder && !safeRelative(folder)) return [];
       return [...(await folderEntries(folder))?.keys() ?? []];
+    },
+    allNames() {
+      return all && (index ??= folderIndex(all));
     },
     async has(path) {
       const kind = (await entry(path))?.kind;
@@ -45575,6 +45589,10 @@ function stateOf(tree) {
     if (!byFolder) clashesByTree.set(tree, byFolder = /* @__PURE__ */ new Map());
     states.set(tree, state = { byFolder, chains: /* @__PURE__ */ new Map() });
   }
+  if (state.clashFree === void 0) {
+    const all = tree.allNames?.();
+    if (all) state.clashFree = [...all.values()].every((names) => names.every((n) => NO_CAPITALS.test(n)) || new Set(names.map(caseKey)).size === names.length);
+  }
   return state;
 }
 function clashFinding(path, clash) {
@@ -45589,6 +45607,7 @@ function clashFinding(path, clash) {
 }
 function caseClash(tree, path) {
   const state = stateOf(tree);
+  if (state.clashFree) return void 0;
   const slash = path.lastIndexOf("/");
   const folder = slash < 0 ? "" : path.slice(0, slash);
   const name2 = path.slice(slash + 1);
@@ -45793,17 +45812,18 @@ function checkNumbers(value, pointer, what, report) {
     report(pointer, `${dotted(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape2(key)}`;
+  for (const key in value) {
+    const v = value[key];
+    const at = () => `${pointer}/${escape2(key)}`;
     if (!METRIC_KEY.test(key)) {
       report(
-        at,
+        at(),
         `a name under ${dotted(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY.source}), so they cannot carry free text`
       );
     }
     if (typeof v === "number") continue;
-    if (isMapping(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dotted(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    if (isMapping(v)) checkNumbers(v, at(), what, report);
+    else report(at(), `${dotted(at())} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 function checkShape(value, shape, pointer, kind, report) {
@@ -46203,7 +46223,8 @@ var rule6 = {
       const { benchmark, model, dataset } = rec.where;
       const report = (pointer, message) => out.push(findingAt("result-preconditions", path, rec, pointer, message));
       const bench = await approvals.benchmark(benchmark) ?? await head.benchmark(benchmark);
-      const committee = committeeOf2(benchmark, bench);
+      let said;
+      const committee = { toString: () => said ??= committeeOf2(benchmark, bench) };
       const modelPath = paths.modelAssociation(benchmark, model);
       if (!await approved(approvals, modelPath)) {
         const pending = ctx.base && await head.tree.has(modelPath);

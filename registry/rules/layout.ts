@@ -4,7 +4,7 @@
 import type { Finding } from '../findings.ts';
 import { caseKey, isAuxiliaryPath } from '../layout.ts';
 import { loadThrough } from '../load.ts';
-import { entryKind, folderNames, readLimited, type EntryKind } from '../trees.ts';
+import { entryKind, folderNames, readLimited, type EntryKind, type RegistryTree } from '../trees.ts';
 import type { FileTree, Rule } from '../view.ts';
 import { decodeText, MAX_RECORD_BYTES } from '../yaml.ts';
 
@@ -104,6 +104,8 @@ function nameClash(clashes: Map<string, string[]>, folder: string, name: string,
 
 /** Per tree: each folder's path clash, computed once; the last folder asked is kept at hand (paths come sorted). */
 interface CaseState {
+  /** The whole tree is listed and no folder of it holds two spellings of a name: nothing to look up. */
+  clashFree?: boolean;
   byFolder: Map<string, FolderClashes>;
   chains: Map<string, Promise<Clash | null>>;
   last?: { folder: string; chain: Clash | null; clashes: Map<string, string[]> };
@@ -123,6 +125,10 @@ function stateOf(tree: FileTree): CaseState {
     let byFolder = clashesByTree.get(tree);
     if (!byFolder) clashesByTree.set(tree, (byFolder = new Map()));
     states.set(tree, (state = { byFolder, chains: new Map() }));
+  }
+  if (state.clashFree === undefined) {
+    const all = (tree as Partial<RegistryTree>).allNames?.();
+    if (all) state.clashFree = [...all.values()].every((names) => names.every((n) => NO_CAPITALS.test(n)) || new Set(names.map(caseKey)).size === names.length);
   }
   return state;
 }
@@ -148,6 +154,7 @@ function clashFinding(path: string, clash: Clash | null): Finding | undefined {
  */
 export function caseClash(tree: FileTree, path: string): Finding | undefined | Promise<Finding | undefined> {
   const state = stateOf(tree);
+  if (state.clashFree) return undefined;
   const slash = path.lastIndexOf('/');
   const folder = slash < 0 ? '' : path.slice(0, slash);
   const name = path.slice(slash + 1);

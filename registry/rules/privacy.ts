@@ -105,19 +105,21 @@ function checkNumbers(value: unknown, pointer: string, what: string, report: Rep
     report(pointer, `${dotted(pointer)} is ${describe(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape(key)}`;
+  for (const key in value) {
+    const v = value[key];
+    // The pointer is made only when something is said or looked into.
+    const at = () => `${pointer}/${escape(key)}`;
     if (!METRIC_KEY.test(key)) {
       // The name is not repeated: it is the very text that may not be published.
       report(
-        at,
+        at(),
         `a name under ${dotted(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - ` +
           `(${METRIC_KEY.source}), so they cannot carry free text`,
       );
     }
     if (typeof v === 'number') continue;
-    if (isMapping(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dotted(at)} is ${describe(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    if (isMapping(v)) checkNumbers(v, at(), what, report);
+    else report(at(), `${dotted(at())} is ${describe(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 
