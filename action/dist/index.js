@@ -45868,6 +45868,29 @@ function commentFindings(text, plain, label, report) {
   }
 }
 var DATA_OWNER_KINDS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result"]);
+var FileFindings = class {
+  constructor(path, locator, out) {
+    this.path = path;
+    this.locator = locator;
+    this.out = out;
+  }
+  path;
+  locator;
+  out;
+  found = 0;
+  report = (pointer, message) => this.add(this.locate(pointer), message);
+  reportAt = (at, message) => this.add(at, message);
+  locate(pointer) {
+    return this.found < MAX_FINDINGS_PER_FILE ? this.locator.locate(pointer) : void 0;
+  }
+  add(at, message) {
+    if (this.found++ >= MAX_FINDINGS_PER_FILE || !at) return;
+    this.out.push({ path: this.path, line: at.line, column: at.column, rule: "privacy", message });
+  }
+  finish() {
+    if (this.found > MAX_FINDINGS_PER_FILE) this.out.push(moreFindings(this.path, "privacy", this.found - MAX_FINDINGS_PER_FILE));
+  }
+};
 var rule4 = {
   id: "privacy",
   async check(ctx) {
@@ -45878,12 +45901,12 @@ var rule4 = {
       if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data;
-      let locate;
+      let locator;
       let text = rec?.text;
       let plain = rec?.plain;
       if (rec) {
         data = rec.data;
-        locate = (p) => rec.locate(p);
+        locator = rec;
       } else {
         const bytes = await ctx.head.tree.read(path);
         if (!bytes) continue;
@@ -45892,21 +45915,15 @@ var rule4 = {
         data = parsed.data;
         text = parsed.text;
         plain = parsed.plain;
-        const map2 = new SourceMap(parsed.text);
-        locate = (p) => map2.locate(p);
+        locator = new SourceMap(parsed.text);
       }
-      let found = 0;
-      const add = (at, message) => {
-        if (found++ >= MAX_FINDINGS_PER_FILE) return;
-        const { line, column } = at();
-        out.push({ path, line, column, rule: "privacy", message });
-      };
-      checkShape(data, shape.shape, "", shape, (pointer, message) => add(() => locate(pointer), message));
+      const findings = new FileFindings(path, locator, out);
+      checkShape(data, shape.shape, "", shape, findings.report);
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
-        if (text !== void 0 && text.includes("#")) commentFindings(text, plain, shape.label, (at, message) => add(() => at, message));
+        if (text !== void 0 && text.includes("#")) commentFindings(text, plain, shape.label, findings.reportAt);
       }
-      if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, "privacy", found - MAX_FINDINGS_PER_FILE));
+      findings.finish();
     }
     return out;
   }

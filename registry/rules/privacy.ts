@@ -178,6 +178,31 @@ function commentFindings(text: string, plain: boolean | undefined, label: string
 /** Records a data owner writes: no comment may be in them. */
 const DATA_OWNER_KINDS = new Set(['dataset', 'dataset-association', 'result']);
 
+/**
+ * The findings of one file: the first MAX_FINDINGS_PER_FILE are located, the rest counted, as a
+ * hostile file may hold tens of thousands. One object per file, its methods shared.
+ */
+class FileFindings {
+  found = 0;
+  readonly report: Report = (pointer, message) => this.add(this.locate(pointer), message);
+  readonly reportAt = (at: Position, message: string) => this.add(at, message);
+  constructor(
+    private readonly path: string,
+    private readonly locator: { locate(pointer: string): Position },
+    private readonly out: Finding[],
+  ) {}
+  private locate(pointer: string): Position | undefined {
+    return this.found < MAX_FINDINGS_PER_FILE ? this.locator.locate(pointer) : undefined;
+  }
+  private add(at: Position | undefined, message: string): void {
+    if (this.found++ >= MAX_FINDINGS_PER_FILE || !at) return;
+    this.out.push({ path: this.path, line: at.line, column: at.column, rule: 'privacy', message });
+  }
+  finish(): void {
+    if (this.found > MAX_FINDINGS_PER_FILE) this.out.push(moreFindings(this.path, 'privacy', this.found - MAX_FINDINGS_PER_FILE));
+  }
+}
+
 export const rule: Rule = {
   id: 'privacy',
   async check(ctx) {
@@ -188,13 +213,13 @@ export const rule: Rule = {
       if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data: unknown;
-      let locate: (pointer: string) => Position;
+      let locator: { locate(pointer: string): Position };
       // The text as the loader read it (line endings made LF), kept with the record.
       let text = (rec as { text?: string } | undefined)?.text;
       let plain = (rec as { plain?: boolean } | undefined)?.plain;
       if (rec) {
         data = rec.data;
-        locate = (p) => rec.locate(p);
+        locator = rec;
       } else {
         // Refused by the schema: read what it would publish anyway.
         const bytes = await ctx.head.tree.read(path);
@@ -204,22 +229,15 @@ export const rule: Rule = {
         data = parsed.data;
         text = parsed.text;
         plain = parsed.plain;
-        const map = new SourceMap(parsed.text!);
-        locate = (p) => map.locate(p);
+        locator = new SourceMap(parsed.text!);
       }
-      // A hostile file may hold tens of thousands of findings: the first are located, the rest counted.
-      let found = 0;
-      const add = (at: () => Position, message: string) => {
-        if (found++ >= MAX_FINDINGS_PER_FILE) return;
-        const { line, column } = at();
-        out.push({ path, line, column, rule: 'privacy', message });
-      };
-      checkShape(data, shape.shape, '', shape, (pointer, message) => add(() => locate(pointer), message));
+      const findings = new FileFindings(path, locator, out);
+      checkShape(data, shape.shape, '', shape, findings.report);
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
-        if (text !== undefined && text.includes('#')) commentFindings(text, plain, shape.label, (at, message) => add(() => at, message));
+        if (text !== undefined && text.includes('#')) commentFindings(text, plain, shape.label, findings.reportAt);
       }
-      if (found > MAX_FINDINGS_PER_FILE) out.push(moreFindings(path, 'privacy', found - MAX_FINDINGS_PER_FILE));
+      findings.finish();
     }
     return out;
   },
