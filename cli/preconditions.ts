@@ -14,7 +14,8 @@ import {
 } from '../registry/associations.ts';
 import { MedperfError, NotFoundError, NotOwnerError } from '../registry/errors.ts';
 import { type Forge, type PullRequest } from '../registry/forge/forge.ts';
-import { benchmarkPaths, paths } from '../registry/layout.ts';
+import { benchmarkPaths, paths, sameLogin } from '../registry/layout.ts';
+import { includesLogin } from '../registry/rules/ownership.ts';
 import { createView } from '../registry/load.ts';
 import { cleanMetrics, metricRows } from '../registry/metrics.ts';
 import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '../registry/records.ts';
@@ -114,7 +115,7 @@ export function requireOperationalCube(id: string, record: CubeRecord, what: str
 /** The acting login must own the cube: the owner in its path, or one listed in its owners. */
 export function requireCubeOwner(login: string, id: string, record: CubeRecord): void {
   const owner = id.split('/')[0]!;
-  if (owner !== login && !(record.owners ?? []).includes(login)) {
+  if (!sameLogin(owner, login) && !includesLogin(record.owners ?? [], login)) {
     throw new NotOwnerError(`${login} does not own the cube ${id} (its owner is ${owner}); only its owner can do this; nothing was submitted`);
   }
 }

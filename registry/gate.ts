@@ -6,7 +6,7 @@
 //
 // Pure: two views, a list of paths, a login and reviews in; a decision out.
 import { isDeepStrictEqual } from 'node:util';
-import { isAuxiliaryPath, parseRecordPath, paths, type RecordPath } from './layout.ts';
+import { caseKey, isAuxiliaryPath, parseRecordPath, paths, sameLogin, type RecordPath } from './layout.ts';
 import type { AutoApproval, BenchmarkRecord, RegistryConfig } from './records.ts';
 import type { LoadedRecord, RegistryView } from './view.ts';
 
@@ -53,7 +53,6 @@ export interface GateDecision {
   summary: string;
 }
 
-const lower = (s: string) => s.toLowerCase();
 
 /**
  * Who approves, by the latest review of each login, as GitHub counts them: a comment neither gives
@@ -68,9 +67,9 @@ export function approvingLogins(
 ): { current: Set<string>; stale: Set<string> } {
   const latest = new Map<string, { review: Review; at: number; order: number }>();
   reviews.forEach((r, order) => {
-    if (r.state === 'COMMENTED' || lower(r.login) === lower(author)) return;
+    if (r.state === 'COMMENTED' || sameLogin(r.login, author)) return;
     const at = Date.parse(r.submittedAt);
-    const key = lower(r.login);
+    const key = caseKey(r.login);
     const prev = latest.get(key);
     const time = Number.isNaN(at) ? -Infinity : at;
     if (!prev || time > prev.at || (time === prev.at && order > prev.order)) latest.set(key, { review: r, at: time, order });
@@ -79,7 +78,7 @@ export function approvingLogins(
   const stale = new Set<string>();
   for (const [login, { review }] of latest) {
     if (review.state !== 'APPROVED') continue;
-    if (headSha !== undefined && review.commitId !== undefined && lower(review.commitId) === lower(headSha)) current.add(login);
+    if (headSha !== undefined && review.commitId !== undefined && review.commitId.toLowerCase() === headSha.toLowerCase()) current.add(login);
     else stale.add(login);
   }
   return { current, stale };
@@ -103,7 +102,7 @@ interface Need {
 
 function policyAllows(policy: AutoApproval | undefined, owner: string): string | undefined {
   if (policy?.mode === 'always') return 'always';
-  if (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => lower(l) === lower(owner))) {
+  if (policy?.mode === 'allowlist' && (policy.allowlist ?? []).some((l) => sameLogin(l, owner))) {
     return `allowlist, which lists ${owner}`;
   }
   return undefined;
@@ -166,7 +165,7 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
     return [...new Set([where.owner, ...(entity?.data.owners ?? [])])];
   };
   const benchmarkOnBase = async (benchmark: string) => fromBase(base, paths.benchmark(benchmark), () => base.benchmark(benchmark));
-  const isCommittee = (c: Approvers) => c.logins.some((l) => lower(l) === lower(author));
+  const isCommittee = (c: Approvers) => c.logins.some((l) => sameLogin(l, author));
 
   const association = async (where: AssociationWhere, path: string, existed: boolean) => {
     const isModel = where.kind === 'model-association';
@@ -183,7 +182,7 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
       // Consent: an association is its cube's or dataset's owner's request. Opened by anyone else
       // (a committee member, a co-owner listed nowhere), it waits for an owner's approval as well.
       const owners = await ownersOf(where);
-      if (!owners.some((l) => lower(l) === lower(author))) {
+      if (!owners.some((l) => sameLogin(l, author))) {
         needs.push({
           approvers: { key: `owners:${path}`, role: `an owner of ${isModel ? where.model : where.dataset}`, logins: owners },
           reason: `${author} asks for ${what} to join ${where.benchmark}, but only its owner (${owners.join(', ')}) may ask`,
@@ -217,7 +216,7 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
       needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
       return;
     }
-    if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
+    if (committee.logins.some((l) => sameLogin(l, where.owner))) {
       // MedPerf approves a benchmark owner's own models on submission; here, the committee's own.
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
@@ -282,9 +281,9 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
     const key = `${need.approvers.key}\n${need.reason}`;
     let g = groups.get(key);
     if (!g) {
-      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => lower(l) !== lower(author));
-      const approvedBy = approvers.filter((l) => approving.current.has(lower(l)));
-      const stale = approvers.filter((l) => approving.stale.has(lower(l)));
+      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => !sameLogin(l, author));
+      const approvedBy = approvers.filter((l) => approving.current.has(caseKey(l)));
+      const stale = approvers.filter((l) => approving.stale.has(caseKey(l)));
       g = {
         reason: need.reason,
         paths: [],
@@ -315,7 +314,7 @@ type Group = GateRequirement & { role: string; all: string[]; unknown?: string }
 
 function whoApproves(r: Group, author: string): string {
   if (r.unknown) return `${r.role}, but ${r.unknown}`;
-  const other = r.all.some((l) => lower(l) === lower(author)) ? r.role.replace(/^a /, 'another ') : r.role;
+  const other = r.all.some((l) => sameLogin(l, author)) ? r.role.replace(/^a /, 'another ') : r.role;
   if (r.approvers.length === 0) {
     return `${other}, but there is no one else to ask: ${author} may not approve their own change`;
   }

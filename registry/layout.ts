@@ -90,11 +90,43 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray, path: string) => RecordPath]
 
 /** What a registry path holds, or undefined when the path is outside the layout. */
 export function parseRecordPath(path: string): RecordPath | undefined {
-  for (const [re, make] of PATTERNS) {
-    const m = re.exec(path);
-    if (m) return make(m, path);
+  // Every rule asks this of every path: the path's folders pick the one pattern that can match.
+  const [re, make] = PATTERNS[patternFor(path)]!;
+  const m = re.exec(path);
+  return m ? make(m, path) : undefined;
+}
+
+/** The index in PATTERNS of the only pattern a path could match (by its first and third folder). */
+function patternFor(path: string): number {
+  if (path.startsWith('mlcubes/')) return 1;
+  if (path.startsWith('datasets/')) return 2;
+  if (path.startsWith('benchmarks/')) {
+    const second = path.indexOf('/', 11);
+    const third = path.slice(second + 1, path.indexOf('/', second + 1) >>> 0);
+    return third === 'models' ? 4 : third === 'datasets' ? 5 : third === 'results' ? 6 : 3;
   }
-  return undefined;
+  return 0;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * The form in which two names are the same name. GitHub logins and registry names are
+ * case-insensitive, and so are the file systems of macOS and Windows, where two such paths are one
+ * file. Names are compared after NFKC normalization and Unicode full case folding (as upper- then
+ * lower-casing gives it): `Model-Owner` and `model-owner`, `ß` and `ss`, the Kelvin sign `K` and
+ * `k`, `ﬁ` and `fi`, a composed and a decomposed accent are each one name. Folding more than a file
+ * system would only refuses more: when in doubt, two names are the same.
+ */
+export function caseKey(name: string): string {
+  // Printable ASCII (every record path) folds by lower-casing alone.
+  if (PRINTABLE_ASCII.test(name)) return name.toLowerCase();
+  return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/** Whether two logins are the same GitHub account (logins are case-insensitive). */
+export function sameLogin(a: string, b: string): boolean {
+  return caseKey(a) === caseKey(b);
 }
 
 /** Files the layout tolerates beside records: documentation and the registry's own automation. */

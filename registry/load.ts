@@ -3,7 +3,7 @@
 // rule that names a cube a thousand times parses it once, and a one-record change parses only that
 // record and what it references.
 import { paths, parseRecordPath, type RecordKind, type RecordPath } from './layout.ts';
-import type { Finding } from './findings.ts';
+import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from './findings.ts';
 import type { RegistryConfig } from './records.ts';
 import { describeSchemaErrors, validatorFor } from './schemas.ts';
 import { readLimited, type LimitedRead, type RegistryTree } from './trees.ts';
@@ -64,7 +64,10 @@ export function loadRecord(path: string, bytes: Buffer): LoadResult {
   const validate = validatorFor(where.kind);
   if (!validate(parsed.data)) {
     const messages = describeSchemaErrors(where.kind, validate.errors ?? []);
-    return { findings: messages.map((m) => finding(path, locate(m.pointer), 'schema', m.message)) };
+    // Only the findings that are shown are located; the rest are counted.
+    const findings = messages.slice(0, MAX_FINDINGS_PER_FILE).map((m) => finding(path, locate(m.pointer), 'schema', m.message));
+    if (messages.length > MAX_FINDINGS_PER_FILE) findings.push(moreFindings(path, 'schema', messages.length - MAX_FINDINGS_PER_FILE));
+    return { findings };
   }
   const data = parsed.data as never;
   if (where.kind === 'result') {
@@ -72,7 +75,7 @@ export function loadRecord(path: string, bytes: Buffer): LoadResult {
     if (mismatch.length) return { findings: mismatch };
   }
   // The text stays with the record: the privacy rule reads a result's comments from it.
-  const record: LoadedRecord & { text?: string } = { where: where as never, data, locate, text: parsed.text };
+  const record: LoadedRecord & { text?: string; plain?: boolean } = { where: where as never, data, locate, text: parsed.text, plain: parsed.plain };
   return { record, findings: [] };
 }
 

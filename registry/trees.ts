@@ -25,6 +25,10 @@ export interface RegistryTree extends FileTree {
   readLimitedSync?(path: string, limit: number): LimitedRead | undefined;
   /** What the entry at a path is (undefined when there is none); only `file` entries are ever read. */
   kind(path: string): Promise<EntryKind | undefined>;
+  /** The names of the entries directly in a folder ('' for the root), without listing the tree. */
+  names(folder: string): Promise<string[]>;
+  /** Every folder's names at once, when the whole tree is already listed; else undefined. */
+  allNames?(): ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 /**
@@ -42,6 +46,10 @@ export async function entryKind(tree: FileTree, path: string): Promise<EntryKind
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const isAscii = (bytes: Buffer) => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+};
 const ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
 
 /**
@@ -50,6 +58,8 @@ const ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
  * can be named in a finding, and can never match a record's path.
  */
 export function pathFromBytes(bytes: Buffer): string {
+  // ASCII (every registry name) decodes byte for byte.
+  if (isAscii(bytes)) return bytes.toString('latin1');
   try {
     return UTF8.decode(bytes);
   } catch {
@@ -106,6 +116,35 @@ function kindOfMode(mode: string): EntryKind {
   return 'special';
 }
 
+/**
+ * The names directly in each folder of a listing, built in one pass: what a tree whose every path
+ * is already known answers `names` from.
+ */
+function folderIndex(all: readonly string[]): Map<string, string[]> {
+  const index = new Map<string, Set<string>>();
+  const add = (folder: string, name: string) => {
+    let set = index.get(folder);
+    if (!set) index.set(folder, (set = new Set()));
+    set.add(name);
+  };
+  for (const path of all) {
+    let start = 0;
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', start)) {
+      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
+      start = slash + 1;
+    }
+    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
+  }
+  return new Map([...index].map(([folder, names]) => [folder, [...names]]));
+}
+
+/** The names directly in a folder of any tree ('' for the root); a tree that cannot tell is listed. */
+export async function folderNames(tree: FileTree, folder: string): Promise<string[]> {
+  const t = tree as Partial<RegistryTree>;
+  if (typeof t.names === 'function') return t.names(folder);
+  return folderIndex(await tree.list(folder ? `${folder}/` : '')).get(folder) ?? [];
+}
+
 /** Reads with a size limit from any tree: the trees of this module check the size first. */
 export async function readLimited(tree: FileTree, path: string, limit: number): Promise<LimitedRead | undefined> {
   const t = tree as Partial<RegistryTree>;
@@ -139,28 +178,38 @@ function safeRelative(path: string): boolean {
 export function directoryTree(dir: string, opts: { files?: string[] } = {}): RegistryTree {
   let all: string[] | undefined = opts.files;
   let allSet: Set<string> | undefined = all && new Set(all);
+  let index: Map<string, string[]> | undefined;
+  // After a walk every entry's kind is known: what is listed and not in `kinds` is a regular file.
+  let walked = false;
   const root = dir.endsWith('/') ? dir : dir + '/';
 
   // Names are read as bytes: a name that is not UTF-8 text is listed (escaped), not lost.
   const kinds = new Map<string, EntryKind>();
-  function walk(rel: string, raw: Buffer, out: string[]): void {
+  function walk(rel: string, raw: Buffer, out: string[], names?: Map<string, string[]>): void {
     let entries;
     try {
       entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       return;
     }
+    // The names of a folder that hold a file, as a listing of paths would give them.
+    const here: string[] = [];
     for (const e of entries) {
       const name = pathFromBytes(e.name);
       if (!rel && name === '.git') continue;
       const p = rel ? `${rel}/${name}` : name;
       const kind: EntryKind = isUndecodablePath(name) ? 'undecodable' : e.isDirectory() ? 'folder' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : 'special';
-      if (kind === 'folder') walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out);
-      else {
+      if (kind === 'folder') {
+        const before = out.length;
+        walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out, names);
+        if (out.length > before) here.push(name);
+      } else {
         out.push(p);
+        here.push(name);
         if (kind !== 'file') kinds.set(p, kind);
       }
     }
+    if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder: string, out: string[]) => walk(folder, folder ? Buffer.from(folder + '/') : Buffer.alloc(0), out);
 
@@ -207,8 +256,11 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out: string[] = [];
-        walkFrom('', out);
+        // The full walk reads every folder once: each folder's names come with it.
+        index = new Map();
+        walk('', Buffer.alloc(0), out, index);
         all = out.sort();
+        walked = true;
         allSet = new Set(all);
         return all;
       }
@@ -227,6 +279,19 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    allNames() {
+      return all && (index ??= folderIndex(all));
+    },
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      try {
+        const names = readdirSync(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + '/' : '')]), { encoding: 'buffer' }).map(pathFromBytes);
+        return folder ? names : names.filter((n) => n !== '.git');
+      } catch {
+        return [];
+      }
+    },
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
@@ -246,6 +311,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       if (allSet && !allSet.has(path)) return undefined;
       const known = kinds.get(path);
       if (known) return known;
+      if (walked) return 'file';
       if (!safeRelative(path)) return undefined;
       try {
         const st = lstatSync(root + path);
@@ -269,8 +335,15 @@ export function memoryTree(files: Record<string, string | Buffer>): RegistryTree
     map.set(path, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
   const sorted = [...map.keys()].sort();
+  let index: Map<string, string[]> | undefined;
   return {
     label: 'memory',
+    async names(folder) {
+      return (index ??= folderIndex(sorted)).get(folder) ?? [];
+    },
+    allNames() {
+      return (index ??= folderIndex(sorted));
+    },
     async list(prefix = '') {
       const p = normalizePrefix(prefix);
       return p ? sorted.filter((f) => f.startsWith(p)) : sorted;
@@ -419,6 +492,7 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
   const sizes = new Map<string, number>();
   let all: string[] | undefined;
   let allKinds: Map<string, EntryKind> | undefined;
+  let index: Map<string, string[]> | undefined;
   let commit: Promise<string> | undefined;
   const exec = (args: string[]) => execFileAsync('git', args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
 
@@ -544,6 +618,14 @@ export function gitTree(repoDir: string, rev: string, opts: { subdir?: string; e
       if (size > limit) return { size };
       const bytes = await contents(path);
       return bytes ? { size: bytes.length, bytes } : undefined;
+    },
+    async names(folder) {
+      if (all) return (index ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      return [...((await folderEntries(folder))?.keys() ?? [])];
+    },
+    allNames() {
+      return all && (index ??= folderIndex(all));
     },
     async has(path) {
       const kind = (await entry(path))?.kind;

@@ -1,7 +1,7 @@
 // Validation as the Action runs it. A whole registry: every file is loaded (yaml, schema, layout)
 // and every rule sees every record. A change: only the changed paths are given to the rules, and
 // the rules read what those records reference, so the work follows the change, not the registry.
-import { sortFindings, type Finding } from './findings.ts';
+import { capFindings, sortFindings, type Finding } from './findings.ts';
 import { createView } from './load.ts';
 import { rules } from './rules/index.ts';
 import { changedPaths } from './trees.ts';
@@ -21,7 +21,7 @@ function dedupe(findings: Finding[]): Finding[] {
 async function run(ctx: RuleContext): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const rule of rules) out.push(...(await rule.check(ctx)));
-  return sortFindings(dedupe(out));
+  return capFindings(sortFindings(dedupe(out)));
 }
 
 /** Paths per batch in a full validation. */
@@ -73,7 +73,7 @@ export async function validateRegistry(head: FileTree): Promise<Finding[]> {
       message: 'missing: every registry has a registry.yaml naming its title and admins (`medperf-git registry init` writes one)',
     });
   }
-  return sortFindings(dedupe(findings));
+  return capFindings(sortFindings(dedupe(findings)));
 }
 
 /**

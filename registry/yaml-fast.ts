@@ -17,11 +17,22 @@ type Value = null | boolean | number | string | Value[] | { [k: string]: Value }
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/**
+ * Fields and list items in one record, all mappings and lists together: records hold a few dozen.
+ * A record with more is refused where it passes the limit, whatever the file's size, so no file
+ * of the 1 MiB allowed costs more than that many entries to read (and a file the general parser
+ * reads is at most 64 KiB).
+ */
+export const MAX_ENTRIES = 10_000;
+const TOO_MANY = `more than ${MAX_ENTRIES} fields and list items`;
+
 /** Where and why the fast path stopped reading: 1-based line and column. */
 export interface Stop {
   line: number;
   column: number;
   why: string;
+  /** The stop is MAX_ENTRIES, not a YAML form: the general parser is not tried either. */
+  tooMany?: true;
 }
 
 /** A number as JavaScript writes it back: plain decimals only (no 1e3, 0x1F, 1_000, 0.50, -0). */
@@ -118,6 +129,109 @@ function whyNot(text: string): string {
  * `positions`, records where each mapping key and list item is (JSON pointer -> line and column).
  */
 export function readCanonicalYaml(text: string, positions?: Map<string, { line: number; column: number }>): { value: Value } | Stop {
+  const result = readUncached(text, positions);
+  // The privacy rule and a finding's position ask about the same text right after the loader: the
+  // verdict is kept, so a large file is parsed once (twice when a finding is placed in it). The
+  // value itself is never shared: each caller that wants it parses.
+  last = { text, plain: 'value' in result, positions };
+  return result;
+}
+
+let last: { text: string; plain: boolean; positions?: Map<string, { line: number; column: number }> } | undefined;
+
+/** Whether a text is the plain block YAML this module reads (without parsing it again when it was just read). */
+export function isPlainBlockYaml(text: string): boolean {
+  if (last?.text === text) return last.plain;
+  return 'value' in readCanonicalYaml(text);
+}
+
+/** Where each key and item of a plain block text is (JSON pointer -> position), or null when the text is not plain. */
+export function plainPositions(text: string): ReadonlyMap<string, { line: number; column: number }> | null {
+  if (last?.text === text && last.positions) return last.plain ? last.positions : null;
+  const positions = new Map<string, { line: number; column: number }>();
+  return 'value' in readCanonicalYaml(text, positions) ? positions : null;
+}
+
+/**
+ * The block reader over a text's content lines: one object per file, its methods shared (no
+ * closures made per file).
+ */
+class BlockReader {
+  pos = 0;
+  entries = 0;
+  stop: Stop | undefined;
+  constructor(
+    private readonly lines: Line[],
+    private readonly positions: Map<string, { line: number; column: number }> | undefined,
+  ) {}
+
+  private halt(line: Line, column: number, why: string, tooMany?: true): undefined {
+    this.stop ??= { line: line.no, column: line.indent + column, why, ...(tooMany && { tooMany }) };
+    return undefined;
+  }
+
+  mapping(indent: number, pointer: string): { [k: string]: Value } | undefined {
+    const out: { [k: string]: Value } = {};
+    while (this.pos < this.lines.length && this.lines[this.pos]!.indent === indent) {
+      const at = this.lines[this.pos]!;
+      if (++this.entries > MAX_ENTRIES) return this.halt(at, 1, TOO_MANY, true);
+      const line = at.text;
+      if (line.startsWith('- ') || line === '-') return this.halt(at, 1, 'list item where a field was expected');
+      const colon = line.indexOf(':');
+      if (colon <= 0) return this.halt(at, 1, 'line without `field: value`');
+      const key = line.slice(0, colon);
+      if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
+      if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, 'field name beyond letters, digits and _ . + -');
+      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, 'duplicate key');
+      this.positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
+      const rest = line.slice(colon + 1);
+      this.pos++;
+      if (rest === '' || rest.trim() === '') {
+        const next = this.lines[this.pos];
+        if (next && next.indent > indent) {
+          const child = next.text.startsWith('- ') ? this.sequence(next.indent, `${pointer}/${key}`) : this.mapping(next.indent, `${pointer}/${key}`);
+          if (child === undefined) return undefined;
+          out[key] = child;
+        } else if (next && next.indent === indent && next.text.startsWith('- ')) {
+          const child = this.sequence(indent, `${pointer}/${key}`);
+          if (child === undefined) return undefined;
+          out[key] = child;
+        } else {
+          out[key] = null;
+        }
+        continue;
+      }
+      if (rest.charCodeAt(0) !== 0x20) return this.halt(at, colon + 1, 'no space after `:`');
+      const raw = rest.slice(1).trimStart();
+      const value = scalar(raw);
+      if (value === undefined) return this.halt(at, line.length - raw.length + 1, whyNot(raw));
+      out[key] = value;
+    }
+    if (this.pos < this.lines.length && this.lines[this.pos]!.indent > indent) return this.halt(this.lines[this.pos]!, 1, 'unexpected indentation');
+    return out;
+  }
+
+  sequence(indent: number, pointer: string): Value[] | undefined {
+    const out: Value[] = [];
+    while (this.pos < this.lines.length && this.lines[this.pos]!.indent === indent && this.lines[this.pos]!.text.startsWith('- ')) {
+      const at = this.lines[this.pos]!;
+      if (++this.entries > MAX_ENTRIES) return this.halt(at, 1, TOO_MANY, true);
+      const item = at.text.slice(2).trimStart();
+      const column = at.text.length - item.length + 1;
+      // Items that are mappings or nested sequences go to the general parser.
+      if (item.startsWith('- ') || /^[^"'][^:]*:(?: |$)/.test(item)) return this.halt(at, column, 'list of mappings or lists');
+      const value = scalar(item);
+      if (value === undefined) return this.halt(at, column, whyNot(item));
+      this.positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
+      out.push(value);
+      this.pos++;
+    }
+    if (this.pos < this.lines.length && this.lines[this.pos]!.indent > indent) return this.halt(this.lines[this.pos]!, 1, 'unexpected indentation');
+    return out;
+  }
+}
+
+function readUncached(text: string, positions?: Map<string, { line: number; column: number }>): { value: Value } | Stop {
   // A carriage return breaks lines for YAML, even inside what looks like a comment line here.
   const cr = text.indexOf('\r');
   if (cr >= 0) {
@@ -149,74 +263,10 @@ export function readCanonicalYaml(text: string, positions?: Map<string, { line: 
   if (lines.length === 0) return { line: 1, column: 1, why: 'empty file' };
   if (lines[0]!.indent !== 0) return { line: lines[0]!.no, column: 1, why: 'indented first line' };
   positions?.set('', { line: lines[0]!.no, column: 1 });
-  let pos = 0;
-  let stop: Stop | undefined;
-  const halt = (line: Line, column: number, why: string): undefined => {
-    stop ??= { line: line.no, column: line.indent + column, why };
-    return undefined;
-  };
-
-  function mapping(indent: number, pointer: string): { [k: string]: Value } | undefined {
-    const out: { [k: string]: Value } = {};
-    while (pos < lines.length && lines[pos]!.indent === indent) {
-      const at = lines[pos]!;
-      const line = at.text;
-      if (line.startsWith('- ') || line === '-') return halt(at, 1, 'list item where a field was expected');
-      const colon = line.indexOf(':');
-      if (colon <= 0) return halt(at, 1, 'line without `field: value`');
-      const key = line.slice(0, colon);
-      if (RESERVED_KEYS.has(key)) return halt(at, 1, `reserved name ${key}`);
-      if (!KEY.test(key) || BOOL_NULL.has(key)) return halt(at, 1, 'field name beyond letters, digits and _ . + -');
-      if (Object.prototype.hasOwnProperty.call(out, key)) return halt(at, 1, 'duplicate key');
-      positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
-      const rest = line.slice(colon + 1);
-      pos++;
-      if (rest === '' || rest.trim() === '') {
-        const next = lines[pos];
-        if (next && next.indent > indent) {
-          const child = next.text.startsWith('- ') ? sequence(next.indent, `${pointer}/${key}`) : mapping(next.indent, `${pointer}/${key}`);
-          if (child === undefined) return undefined;
-          out[key] = child;
-        } else if (next && next.indent === indent && next.text.startsWith('- ')) {
-          const child = sequence(indent, `${pointer}/${key}`);
-          if (child === undefined) return undefined;
-          out[key] = child;
-        } else {
-          out[key] = null;
-        }
-        continue;
-      }
-      if (rest.charCodeAt(0) !== 0x20) return halt(at, colon + 1, 'no space after `:`');
-      const raw = rest.slice(1).trimStart();
-      const value = scalar(raw);
-      if (value === undefined) return halt(at, line.length - raw.length + 1, whyNot(raw));
-      out[key] = value;
-    }
-    if (pos < lines.length && lines[pos]!.indent > indent) return halt(lines[pos]!, 1, 'unexpected indentation');
-    return out;
-  }
-
-  function sequence(indent: number, pointer: string): Value[] | undefined {
-    const out: Value[] = [];
-    while (pos < lines.length && lines[pos]!.indent === indent && lines[pos]!.text.startsWith('- ')) {
-      const at = lines[pos]!;
-      const item = at.text.slice(2).trimStart();
-      const column = at.text.length - item.length + 1;
-      // Items that are mappings or nested sequences go to the general parser.
-      if (item.startsWith('- ') || /^[^"'][^:]*:(?: |$)/.test(item)) return halt(at, column, 'list of mappings or lists');
-      const value = scalar(item);
-      if (value === undefined) return halt(at, column, whyNot(item));
-      positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
-      out.push(value);
-      pos++;
-    }
-    if (pos < lines.length && lines[pos]!.indent > indent) return halt(lines[pos]!, 1, 'unexpected indentation');
-    return out;
-  }
-
-  const root = mapping(0, '');
-  if (root !== undefined && pos === lines.length) return { value: root };
-  return stop ?? { line: lines[pos]?.no ?? 1, column: 1, why: 'YAML beyond plain block mappings and lists' };
+  const reader = new BlockReader(lines, positions);
+  const root = reader.mapping(0, '');
+  if (root !== undefined && reader.pos === lines.length) return { value: root };
+  return reader.stop ?? { line: lines[reader.pos]?.no ?? 1, column: 1, why: 'YAML beyond plain block mappings and lists' };
 }
 
 /** Parses a record's text, or returns undefined when it uses more YAML than the fast path reads. */

@@ -10,7 +10,7 @@
 import jsYaml from 'js-yaml';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node } from 'yaml';
 import type { Finding } from './findings.ts';
-import { isCanonicalNumber, readCanonicalYaml, RESERVED_KEYS } from './yaml-fast.ts';
+import { isCanonicalNumber, isPlainBlockYaml, plainPositions, readCanonicalYaml, RESERVED_KEYS } from './yaml-fast.ts';
 import type { Position } from './view.ts';
 
 // js-yaml's own resolvers (its types are not in @types/js-yaml): a scalar is a number exactly when they say so.
@@ -45,6 +45,8 @@ export interface ParsedYaml {
   findings: Finding[];
   /** The text, when it decoded; kept so positions can be computed lazily. */
   text?: string;
+  /** The text is plain block YAML (read by the fast path): its comments are whole lines. */
+  plain?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -135,10 +137,13 @@ function* cstTokens(text: string): Generator<CstToken> {
   }
 }
 
-/** Offsets of the comments of a YAML text (of at most GENERAL_YAML_BYTES; plain block text is read by lines). */
-export function commentOffsets(text: string): number[] {
+/**
+ * Offsets of the comments of a YAML text (of at most GENERAL_YAML_BYTES; plain block text is read
+ * by lines). `plain`: whether the text is plain block YAML, when the caller knows.
+ */
+export function commentOffsets(text: string, plain = isPlainBlockYaml(text)): number[] {
   const out = new Set<number>();
-  if ('value' in readCanonicalYaml(text)) {
+  if (plain) {
     // Plain block YAML has comments on their own lines only.
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf('\n', start);
@@ -244,7 +249,11 @@ export function parseRecordYaml(path: string, bytes: Buffer, limit = MAX_RECORD_
   const text = decoded.text.includes('\r') ? decoded.text.replace(/\r\n?/g, '\n') : decoded.text;
   // Most records are in the small part of YAML the fast path reads; it agrees with js-yaml.
   const fast = readCanonicalYaml(text);
-  if ('value' in fast) return { data: fast.value, findings: [], text };
+  if ('value' in fast) return { data: fast.value, findings: [], text, plain: true };
+  if (fast.tooMany) {
+    // However small the file, a mapping or list this long is no record's: it is not read further.
+    return { findings: [yamlFinding(path, fast, `${fast.why}: no record needs that many; remove what does not belong`)], text };
+  }
   if (bytes.length > GENERAL_YAML_BYTES) {
     return {
       findings: [
@@ -317,16 +326,13 @@ export class SourceMap {
   private doc?: Document.Parsed;
   private lineCounter = new LineCounter();
   /** Plain block text: every key's and item's position, from the fast path in one pass. */
-  private plain?: Map<string, Position> | null;
+  private plain?: ReadonlyMap<string, Position> | null;
   private keys = new WeakMap<object, Map<string, unknown>>();
 
   constructor(private readonly text: string) {}
 
   locate(pointer: string): Position {
-    if (this.plain === undefined) {
-      const positions = new Map<string, Position>();
-      this.plain = 'value' in readCanonicalYaml(this.text, positions) ? positions : null;
-    }
+    if (this.plain === undefined) this.plain = plainPositions(this.text);
     if (this.plain) {
       // The deepest part of the pointer that exists (a missing field is reported at its parent).
       for (let p = pointer; p !== ''; p = p.slice(0, p.lastIndexOf('/'))) {

@@ -16840,7 +16840,7 @@ var require_constants5 = __commonJS({
       writable: false,
       configurable: false
     };
-    var states = {
+    var states2 = {
       CONNECTING: 0,
       OPEN: 1,
       CLOSING: 2,
@@ -16877,7 +16877,7 @@ var require_constants5 = __commonJS({
       uid,
       sentCloseFrameState,
       staticPropertyDescriptors,
-      states,
+      states: states2,
       opcodes,
       maxUnsigned16Bit,
       parserStates,
@@ -16909,28 +16909,28 @@ var require_util7 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports2, module2) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
-    var { states, opcodes } = require_constants5();
+    var { states: states2, opcodes } = require_constants5();
     var { ErrorEvent, createFastMessageEvent } = require_events();
     var { isUtf8 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
     function isConnecting(ws) {
-      return ws[kReadyState] === states.CONNECTING;
+      return ws[kReadyState] === states2.CONNECTING;
     }
     function isEstablished(ws) {
-      return ws[kReadyState] === states.OPEN;
+      return ws[kReadyState] === states2.OPEN;
     }
     function isClosing(ws) {
-      return ws[kReadyState] === states.CLOSING;
+      return ws[kReadyState] === states2.CLOSING;
     }
     function isClosed(ws) {
-      return ws[kReadyState] === states.CLOSED;
+      return ws[kReadyState] === states2.CLOSED;
     }
     function fireEvent(e, target, eventFactory = (type2, init) => new Event(type2, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
     function websocketMessageReceived(ws, type2, data) {
-      if (ws[kReadyState] !== states.OPEN) {
+      if (ws[kReadyState] !== states2.OPEN) {
         return;
       }
       let dataForEvent;
@@ -17158,7 +17158,7 @@ var require_frame = __commonJS({
 var require_connection = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports2, module2) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
+    var { uid, states: states2, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
     var {
       kReadyState,
       kSentClose,
@@ -17267,7 +17267,7 @@ var require_connection = __commonJS({
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
@@ -17284,9 +17284,9 @@ var require_connection = __commonJS({
         const socket = ws[kResponse].socket;
         socket.write(frame.createFrame(opcodes.CLOSE));
         ws[kSentClose] = sentCloseFrameState.SENT;
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       } else {
-        ws[kReadyState] = states.CLOSING;
+        ws[kReadyState] = states2.CLOSING;
       }
     }
     function onSocketData(chunk) {
@@ -17310,7 +17310,7 @@ var require_connection = __commonJS({
       } else if (!ws[kReceivedClose]) {
         code = 1006;
       }
-      ws[kReadyState] = states.CLOSED;
+      ws[kReadyState] = states2.CLOSED;
       fireEvent("close", ws, (type2, init) => new CloseEvent(type2, init), {
         wasClean,
         code,
@@ -17326,7 +17326,7 @@ var require_connection = __commonJS({
     }
     function onSocketError(error2) {
       const { ws } = this;
-      ws[kReadyState] = states.CLOSING;
+      ws[kReadyState] = states2.CLOSING;
       if (channels.socketError.hasSubscribers) {
         channels.socketError.publish(error2);
       }
@@ -17427,7 +17427,7 @@ var require_receiver = __commonJS({
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
+    var { parserStates, opcodes, states: states2, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
     var { channels } = require_diagnostics();
     var {
@@ -17585,12 +17585,12 @@ var require_receiver = __commonJS({
             }
             const buffer = this.consume(8);
             const upper = buffer.readUInt32BE(0);
-            const lower2 = buffer.readUInt32BE(4);
-            if (upper !== 0 || lower2 > 2 ** 31 - 1) {
+            const lower = buffer.readUInt32BE(4);
+            if (upper !== 0 || lower > 2 ** 31 - 1) {
               failWebsocketConnection(this.ws, "Received payload length > 2^31 bytes.");
               return;
             }
-            this.#info.payloadLength = lower2;
+            this.#info.payloadLength = lower;
             this.#state = parserStates.READ_DATA;
             if (!this.#validatePayloadLength()) {
               return;
@@ -17771,7 +17771,7 @@ var require_receiver = __commonJS({
               }
             );
           }
-          this.ws[kReadyState] = states.CLOSING;
+          this.ws[kReadyState] = states2.CLOSING;
           this.ws[kReceivedClose] = true;
           return false;
         } else if (opcode === opcodes.PING) {
@@ -17892,7 +17892,7 @@ var require_websocket = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { environmentSettingsObject } = require_util2();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = require_constants5();
+    var { staticPropertyDescriptors, states: states2, sentCloseFrameState, sendHints } = require_constants5();
     var {
       kWebSocketURL,
       kReadyState,
@@ -18166,7 +18166,7 @@ var require_websocket = __commonJS({
         response.socket.ws = this;
         this[kByteParser] = parser2;
         this.#sendQueue = new SendQueue(response.socket);
-        this[kReadyState] = states.OPEN;
+        this[kReadyState] = states2.OPEN;
         const extensions = response.headersList.get("sec-websocket-extensions");
         if (extensions !== null) {
           this.#extensions = extensions;
@@ -18178,10 +18178,10 @@ var require_websocket = __commonJS({
         fireEvent("open", this);
       }
     };
-    WebSocket.CONNECTING = WebSocket.prototype.CONNECTING = states.CONNECTING;
-    WebSocket.OPEN = WebSocket.prototype.OPEN = states.OPEN;
-    WebSocket.CLOSING = WebSocket.prototype.CLOSING = states.CLOSING;
-    WebSocket.CLOSED = WebSocket.prototype.CLOSED = states.CLOSED;
+    WebSocket.CONNECTING = WebSocket.prototype.CONNECTING = states2.CONNECTING;
+    WebSocket.OPEN = WebSocket.prototype.OPEN = states2.OPEN;
+    WebSocket.CLOSING = WebSocket.prototype.CLOSING = states2.CLOSING;
+    WebSocket.CLOSED = WebSocket.prototype.CLOSED = states2.CLOSED;
     Object.defineProperties(WebSocket.prototype, {
       CONNECTING: staticPropertyDescriptors,
       OPEN: staticPropertyDescriptors,
@@ -22458,10 +22458,10 @@ var require_utils2 = __commonJS({
         return removeDotSegments(path);
       }
       const segments = path.split("/");
-      const last = segments.length - 1;
+      const last2 = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
+      for (let i = 0; i <= last2; i++) {
         const segment = segments[i];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
@@ -22471,7 +22471,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i === last;
+          trailingDirectory = i === last2;
         } else {
           output.push(segment);
         }
@@ -31039,8 +31039,8 @@ var require_resolve_props = __commonJS({
             hasSpace = false;
         }
       }
-      const last = tokens[tokens.length - 1];
-      const end = last ? last.offset + last.source.length : offset;
+      const last2 = tokens[tokens.length - 1];
+      const end = last2 ? last2.offset + last2.source.length : offset;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
       }
@@ -31888,9 +31888,9 @@ var require_resolve_flow_scalar = __commonJS({
         }
         pos = line.lastIndex;
       }
-      const last = /[ \t]*(.*)/sy;
-      last.lastIndex = pos;
-      match = last.exec(source);
+      const last2 = /[ \t]*(.*)/sy;
+      last2.lastIndex = pos;
+      match = last2.exec(source);
       return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
@@ -33797,12 +33797,12 @@ var require_parser = __commonJS({
               yield* this.pop(token);
           }
           if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
-            const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+            const last2 = token.items[token.items.length - 1];
+            if (last2 && !last2.sep && !last2.value && last2.start.length > 0 && findNonEmptyIndex(last2.start) === -1 && (token.indent === 0 || last2.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
               if (top.type === "document")
-                top.end = last.start;
+                top.end = last2.start;
               else
-                top.items.push({ start: last.start });
+                top.items.push({ start: last2.start });
               token.items.splice(-1, 1);
             }
           }
@@ -33926,8 +33926,8 @@ var require_parser = __commonJS({
             this.onKeyLine = false;
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 map2.items.push({ start: [this.sourceToken] });
@@ -34119,8 +34119,8 @@ var require_parser = __commonJS({
           case "newline":
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 seq2.items.push({ start: [this.sourceToken] });
@@ -39932,11 +39932,27 @@ var PATTERNS = [
   [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: "person", path, login: m[1] })]
 ];
 function parseRecordPath(path) {
-  for (const [re, make] of PATTERNS) {
-    const m = re.exec(path);
-    if (m) return make(m, path);
+  const [re, make] = PATTERNS[patternFor(path)];
+  const m = re.exec(path);
+  return m ? make(m, path) : void 0;
+}
+function patternFor(path) {
+  if (path.startsWith("mlcubes/")) return 1;
+  if (path.startsWith("datasets/")) return 2;
+  if (path.startsWith("benchmarks/")) {
+    const second = path.indexOf("/", 11);
+    const third = path.slice(second + 1, path.indexOf("/", second + 1) >>> 0);
+    return third === "models" ? 4 : third === "datasets" ? 5 : third === "results" ? 6 : 3;
   }
-  return void 0;
+  return 0;
+}
+var PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+function caseKey(name2) {
+  if (PRINTABLE_ASCII.test(name2)) return name2.toLowerCase();
+  return name2.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
+}
+function sameLogin(a, b) {
+  return caseKey(a) === caseKey(b);
 }
 function isAuxiliaryPath(path) {
   return path.startsWith(".github/") || path === "README.md" || path === "LICENSE" || path === "CODEOWNERS" || path === ".gitignore" || path === ".gitattributes";
@@ -39983,6 +39999,66 @@ async function benchmarkContents(view, only) {
     else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
   }
   return [...byBenchmark].sort((a, b) => byCodePoint(a[0], b[0]));
+}
+
+// registry/findings.ts
+var MAX_FINDINGS_PER_FILE = 100;
+function moreFindings(path, rule10, count) {
+  return {
+    path,
+    line: 1,
+    column: 1,
+    rule: rule10,
+    more: count,
+    message: `${count} more finding${count === 1 ? "" : "s"} in this file ${count === 1 ? "is" : "are"} not shown: fix those above and validate again`
+  };
+}
+function capFindings(findings, max = MAX_FINDINGS_PER_FILE) {
+  const shown2 = /* @__PURE__ */ new Map();
+  const hidden = /* @__PURE__ */ new Map();
+  const out = [];
+  for (const f of findings) {
+    if (f.more !== void 0) {
+      const h2 = hidden.get(f.path);
+      if (h2) h2.count += f.more;
+      else hidden.set(f.path, { rule: f.rule, count: f.more });
+      continue;
+    }
+    const n = shown2.get(f.path) ?? 0;
+    if (n < max) {
+      shown2.set(f.path, n + 1);
+      out.push(f);
+      continue;
+    }
+    const h = hidden.get(f.path);
+    if (h) h.count++;
+    else hidden.set(f.path, { rule: f.rule, count: 1 });
+  }
+  if (!hidden.size) return out;
+  const last2 = /* @__PURE__ */ new Map();
+  out.forEach((f, i) => last2.set(f.path, i));
+  const result = [];
+  const placed = /* @__PURE__ */ new Set();
+  out.forEach((f, i) => {
+    result.push(f);
+    if (last2.get(f.path) === i && hidden.has(f.path)) {
+      const h = hidden.get(f.path);
+      result.push(moreFindings(f.path, h.rule, h.count));
+      placed.add(f.path);
+    }
+  });
+  for (const [path, h] of hidden) if (!placed.has(path)) result.push(moreFindings(path, h.rule, h.count));
+  return result;
+}
+function formatFinding(f) {
+  return `${f.path}:${f.line}:${f.column} ${f.rule} ${f.message}`;
+}
+function compareFindings(a, b) {
+  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || // The line standing for left-out findings stays last in its file.
+  Number(a.more !== void 0) - Number(b.more !== void 0) || a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
 }
 
 // embedded:embedded-fs
@@ -40951,8 +41027,13 @@ async function entryKind(tree, path) {
   return await tree.has(path) ? "file" : void 0;
 }
 var UTF8 = new TextDecoder("utf-8", { fatal: true });
+var isAscii = (bytes) => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 128) return false;
+  return true;
+};
 var ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
 function pathFromBytes(bytes) {
+  if (isAscii(bytes)) return bytes.toString("latin1");
   try {
     return UTF8.decode(bytes);
   } catch {
@@ -40998,6 +41079,28 @@ function kindOfMode(mode) {
   if (mode === "40000" || mode === "040000") return "folder";
   return "special";
 }
+function folderIndex(all) {
+  const index2 = /* @__PURE__ */ new Map();
+  const add = (folder, name2) => {
+    let set4 = index2.get(folder);
+    if (!set4) index2.set(folder, set4 = /* @__PURE__ */ new Set());
+    set4.add(name2);
+  };
+  for (const path of all) {
+    let start = 0;
+    for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", start)) {
+      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
+      start = slash + 1;
+    }
+    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
+  }
+  return new Map([...index2].map(([folder, names]) => [folder, [...names]]));
+}
+async function folderNames(tree, folder) {
+  const t = tree;
+  if (typeof t.names === "function") return t.names(folder);
+  return folderIndex(await tree.list(folder ? `${folder}/` : "")).get(folder) ?? [];
+}
 async function readLimited(tree, path, limit) {
   const t = tree;
   if (typeof t.readLimited === "function") return t.readLimited(path, limit);
@@ -41018,26 +41121,34 @@ function safeRelative(path) {
 function directoryTree(dir, opts = {}) {
   let all = opts.files;
   let allSet = all && new Set(all);
+  let index2;
+  let walked = false;
   const root = dir.endsWith("/") ? dir : dir + "/";
   const kinds = /* @__PURE__ */ new Map();
-  function walk(rel, raw, out) {
+  function walk(rel, raw, out, names) {
     let entries;
     try {
       entries = readdirSync2(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
     } catch {
       return;
     }
+    const here = [];
     for (const e of entries) {
       const name2 = pathFromBytes(e.name);
       if (!rel && name2 === ".git") continue;
       const p = rel ? `${rel}/${name2}` : name2;
       const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
-      if (kind === "folder") walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out);
-      else {
+      if (kind === "folder") {
+        const before = out.length;
+        walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out, names);
+        if (out.length > before) here.push(name2);
+      } else {
         out.push(p);
+        here.push(name2);
         if (kind !== "file") kinds.set(p, kind);
       }
     }
+    if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
   let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -41078,8 +41189,10 @@ function directoryTree(dir, opts = {}) {
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
         const out2 = [];
-        walkFrom("", out2);
+        index2 = /* @__PURE__ */ new Map();
+        walk("", Buffer.alloc(0), out2, index2);
         all = out2.sort();
+        walked = true;
         allSet = new Set(all);
         return all;
       }
@@ -41097,6 +41210,19 @@ function directoryTree(dir, opts = {}) {
       return readSyncLimited(path, limit);
     },
     readLimitedSync: readSyncLimited,
+    allNames() {
+      return all && (index2 ??= folderIndex(all));
+    },
+    async names(folder) {
+      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      try {
+        const names = readdirSync2(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + "/" : "")]), { encoding: "buffer" }).map(pathFromBytes);
+        return folder ? names : names.filter((n) => n !== ".git");
+      } catch {
+        return [];
+      }
+    },
     async has(path) {
       if (allSet) return allSet.has(path);
       if (!safeRelative(path)) return false;
@@ -41116,6 +41242,7 @@ function directoryTree(dir, opts = {}) {
       if (allSet && !allSet.has(path)) return void 0;
       const known = kinds.get(path);
       if (known) return known;
+      if (walked) return "file";
       if (!safeRelative(path)) return void 0;
       try {
         const st = lstatSync(root + path);
@@ -41231,6 +41358,7 @@ function gitTree(repoDir, rev, opts = {}) {
   const sizes = /* @__PURE__ */ new Map();
   let all;
   let allKinds;
+  let index2;
   let commit;
   const exec = (args) => execFileAsync("git", args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
   const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
@@ -41340,6 +41468,14 @@ function gitTree(repoDir, rev, opts = {}) {
       if (size > limit) return { size };
       const bytes = await contents(path);
       return bytes ? { size: bytes.length, bytes } : void 0;
+    },
+    async names(folder) {
+      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      return [...(await folderEntries(folder))?.keys() ?? []];
+    },
+    allNames() {
+      return all && (index2 ??= folderIndex(all));
     },
     async has(path) {
       const kind = (await entry(path))?.kind;
@@ -44458,6 +44594,8 @@ var import_yaml = __toESM(require_dist2(), 1);
 
 // registry/yaml-fast.ts
 var RESERVED_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+var MAX_ENTRIES = 1e4;
+var TOO_MANY = `more than ${MAX_ENTRIES} fields and list items`;
 function isCanonicalNumber(source, value) {
   return Number.isFinite(value) && String(value) === source && !Object.is(value, -0);
 }
@@ -44524,6 +44662,93 @@ function whyNot(text) {
   return "YAML beyond plain block mappings and lists";
 }
 function readCanonicalYaml(text, positions) {
+  const result = readUncached(text, positions);
+  last = { text, plain: "value" in result, positions };
+  return result;
+}
+var last;
+function isPlainBlockYaml(text) {
+  if (last?.text === text) return last.plain;
+  return "value" in readCanonicalYaml(text);
+}
+function plainPositions(text) {
+  if (last?.text === text && last.positions) return last.plain ? last.positions : null;
+  const positions = /* @__PURE__ */ new Map();
+  return "value" in readCanonicalYaml(text, positions) ? positions : null;
+}
+var BlockReader = class {
+  constructor(lines, positions) {
+    this.lines = lines;
+    this.positions = positions;
+  }
+  lines;
+  positions;
+  pos = 0;
+  entries = 0;
+  stop;
+  halt(line, column, why, tooMany) {
+    this.stop ??= { line: line.no, column: line.indent + column, why, ...tooMany && { tooMany } };
+    return void 0;
+  }
+  mapping(indent, pointer) {
+    const out = {};
+    while (this.pos < this.lines.length && this.lines[this.pos].indent === indent) {
+      const at = this.lines[this.pos];
+      if (++this.entries > MAX_ENTRIES) return this.halt(at, 1, TOO_MANY, true);
+      const line = at.text;
+      if (line.startsWith("- ") || line === "-") return this.halt(at, 1, "list item where a field was expected");
+      const colon = line.indexOf(":");
+      if (colon <= 0) return this.halt(at, 1, "line without `field: value`");
+      const key = line.slice(0, colon);
+      if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
+      if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, "field name beyond letters, digits and _ . + -");
+      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, "duplicate key");
+      this.positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
+      const rest = line.slice(colon + 1);
+      this.pos++;
+      if (rest === "" || rest.trim() === "") {
+        const next = this.lines[this.pos];
+        if (next && next.indent > indent) {
+          const child = next.text.startsWith("- ") ? this.sequence(next.indent, `${pointer}/${key}`) : this.mapping(next.indent, `${pointer}/${key}`);
+          if (child === void 0) return void 0;
+          out[key] = child;
+        } else if (next && next.indent === indent && next.text.startsWith("- ")) {
+          const child = this.sequence(indent, `${pointer}/${key}`);
+          if (child === void 0) return void 0;
+          out[key] = child;
+        } else {
+          out[key] = null;
+        }
+        continue;
+      }
+      if (rest.charCodeAt(0) !== 32) return this.halt(at, colon + 1, "no space after `:`");
+      const raw = rest.slice(1).trimStart();
+      const value = scalar(raw);
+      if (value === void 0) return this.halt(at, line.length - raw.length + 1, whyNot(raw));
+      out[key] = value;
+    }
+    if (this.pos < this.lines.length && this.lines[this.pos].indent > indent) return this.halt(this.lines[this.pos], 1, "unexpected indentation");
+    return out;
+  }
+  sequence(indent, pointer) {
+    const out = [];
+    while (this.pos < this.lines.length && this.lines[this.pos].indent === indent && this.lines[this.pos].text.startsWith("- ")) {
+      const at = this.lines[this.pos];
+      if (++this.entries > MAX_ENTRIES) return this.halt(at, 1, TOO_MANY, true);
+      const item = at.text.slice(2).trimStart();
+      const column = at.text.length - item.length + 1;
+      if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return this.halt(at, column, "list of mappings or lists");
+      const value = scalar(item);
+      if (value === void 0) return this.halt(at, column, whyNot(item));
+      this.positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
+      out.push(value);
+      this.pos++;
+    }
+    if (this.pos < this.lines.length && this.lines[this.pos].indent > indent) return this.halt(this.lines[this.pos], 1, "unexpected indentation");
+    return out;
+  }
+};
+function readUncached(text, positions) {
   const cr = text.indexOf("\r");
   if (cr >= 0) {
     const before = text.slice(0, cr);
@@ -44553,70 +44778,10 @@ function readCanonicalYaml(text, positions) {
   if (lines.length === 0) return { line: 1, column: 1, why: "empty file" };
   if (lines[0].indent !== 0) return { line: lines[0].no, column: 1, why: "indented first line" };
   positions?.set("", { line: lines[0].no, column: 1 });
-  let pos = 0;
-  let stop;
-  const halt = (line, column, why) => {
-    stop ??= { line: line.no, column: line.indent + column, why };
-    return void 0;
-  };
-  function mapping(indent, pointer) {
-    const out = {};
-    while (pos < lines.length && lines[pos].indent === indent) {
-      const at = lines[pos];
-      const line = at.text;
-      if (line.startsWith("- ") || line === "-") return halt(at, 1, "list item where a field was expected");
-      const colon = line.indexOf(":");
-      if (colon <= 0) return halt(at, 1, "line without `field: value`");
-      const key = line.slice(0, colon);
-      if (RESERVED_KEYS.has(key)) return halt(at, 1, `reserved name ${key}`);
-      if (!KEY.test(key) || BOOL_NULL.has(key)) return halt(at, 1, "field name beyond letters, digits and _ . + -");
-      if (Object.prototype.hasOwnProperty.call(out, key)) return halt(at, 1, "duplicate key");
-      positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
-      const rest = line.slice(colon + 1);
-      pos++;
-      if (rest === "" || rest.trim() === "") {
-        const next = lines[pos];
-        if (next && next.indent > indent) {
-          const child = next.text.startsWith("- ") ? sequence(next.indent, `${pointer}/${key}`) : mapping(next.indent, `${pointer}/${key}`);
-          if (child === void 0) return void 0;
-          out[key] = child;
-        } else if (next && next.indent === indent && next.text.startsWith("- ")) {
-          const child = sequence(indent, `${pointer}/${key}`);
-          if (child === void 0) return void 0;
-          out[key] = child;
-        } else {
-          out[key] = null;
-        }
-        continue;
-      }
-      if (rest.charCodeAt(0) !== 32) return halt(at, colon + 1, "no space after `:`");
-      const raw = rest.slice(1).trimStart();
-      const value = scalar(raw);
-      if (value === void 0) return halt(at, line.length - raw.length + 1, whyNot(raw));
-      out[key] = value;
-    }
-    if (pos < lines.length && lines[pos].indent > indent) return halt(lines[pos], 1, "unexpected indentation");
-    return out;
-  }
-  function sequence(indent, pointer) {
-    const out = [];
-    while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith("- ")) {
-      const at = lines[pos];
-      const item = at.text.slice(2).trimStart();
-      const column = at.text.length - item.length + 1;
-      if (item.startsWith("- ") || /^[^"'][^:]*:(?: |$)/.test(item)) return halt(at, column, "list of mappings or lists");
-      const value = scalar(item);
-      if (value === void 0) return halt(at, column, whyNot(item));
-      positions?.set(`${pointer}/${out.length}`, { line: at.no, column: at.indent + column });
-      out.push(value);
-      pos++;
-    }
-    if (pos < lines.length && lines[pos].indent > indent) return halt(lines[pos], 1, "unexpected indentation");
-    return out;
-  }
-  const root = mapping(0, "");
-  if (root !== void 0 && pos === lines.length) return { value: root };
-  return stop ?? { line: lines[pos]?.no ?? 1, column: 1, why: "YAML beyond plain block mappings and lists" };
+  const reader = new BlockReader(lines, positions);
+  const root = reader.mapping(0, "");
+  if (root !== void 0 && reader.pos === lines.length) return { value: root };
+  return reader.stop ?? { line: lines[reader.pos]?.no ?? 1, column: 1, why: "YAML beyond plain block mappings and lists" };
 }
 
 // registry/yaml.ts
@@ -44699,9 +44864,9 @@ function* cstTokens(text) {
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
 }
-function commentOffsets(text) {
+function commentOffsets(text, plain = isPlainBlockYaml(text)) {
   const out = /* @__PURE__ */ new Set();
-  if ("value" in readCanonicalYaml(text)) {
+  if (plain) {
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
@@ -44784,7 +44949,10 @@ function parseRecordYaml(path, bytes, limit = MAX_RECORD_BYTES) {
   if (decoded2.text === void 0) return { findings: decoded2.findings };
   const text = decoded2.text.includes("\r") ? decoded2.text.replace(/\r\n?/g, "\n") : decoded2.text;
   const fast = readCanonicalYaml(text);
-  if ("value" in fast) return { data: fast.value, findings: [], text };
+  if ("value" in fast) return { data: fast.value, findings: [], text, plain: true };
+  if (fast.tooMany) {
+    return { findings: [yamlFinding(path, fast, `${fast.why}: no record needs that many; remove what does not belong`)], text };
+  }
   if (bytes.length > GENERAL_YAML_BYTES) {
     return {
       findings: [
@@ -44852,10 +45020,7 @@ var SourceMap = class {
   plain;
   keys = /* @__PURE__ */ new WeakMap();
   locate(pointer) {
-    if (this.plain === void 0) {
-      const positions = /* @__PURE__ */ new Map();
-      this.plain = "value" in readCanonicalYaml(this.text, positions) ? positions : null;
-    }
+    if (this.plain === void 0) this.plain = plainPositions(this.text);
     if (this.plain) {
       for (let p2 = pointer; p2 !== ""; p2 = p2.slice(0, p2.lastIndexOf("/"))) {
         const found = this.plain.get(p2);
@@ -44940,14 +45105,16 @@ function loadRecord(path, bytes) {
   const validate = validatorFor(where.kind);
   if (!validate(parsed.data)) {
     const messages = describeSchemaErrors(where.kind, validate.errors ?? []);
-    return { findings: messages.map((m) => finding(path, locate(m.pointer), "schema", m.message)) };
+    const findings = messages.slice(0, MAX_FINDINGS_PER_FILE).map((m) => finding(path, locate(m.pointer), "schema", m.message));
+    if (messages.length > MAX_FINDINGS_PER_FILE) findings.push(moreFindings(path, "schema", messages.length - MAX_FINDINGS_PER_FILE));
+    return { findings };
   }
   const data = parsed.data;
   if (where.kind === "result") {
     const mismatch = resultPathFindings(where, data, locate);
     if (mismatch.length) return { findings: mismatch };
   }
-  const record = { where, data, locate, text: parsed.text };
+  const record = { where, data, locate, text: parsed.text, plain: parsed.plain };
   return { record, findings: [] };
 }
 function outsideLayoutMessage(path) {
@@ -45079,8 +45246,9 @@ function orList(items) {
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 async function benchmarkNames(view) {
-  const files2 = await view.tree.list("benchmarks/");
-  return files2.map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1]).filter((b) => b !== void 0);
+  const names = (await folderNames(view.tree, "benchmarks")).sort();
+  const held = await Promise.all(names.map((name2) => view.tree.has(paths.benchmark(name2))));
+  return names.filter((_, i) => held[i]);
 }
 function memoized(view) {
   const memo = (fn) => {
@@ -45486,17 +45654,6 @@ async function previewLeaderboards(base, head, changed) {
   return lines;
 }
 
-// registry/findings.ts
-function formatFinding(f) {
-  return `${f.path}:${f.line}:${f.column} ${f.rule} ${f.message}`;
-}
-function compareFindings(a, b) {
-  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
-}
-
 // registry/declarations.ts
 var byTree = /* @__PURE__ */ new WeakMap();
 function index(view) {
@@ -45672,7 +45829,15 @@ var rule2 = {
     const out = [];
     for (const path of ctx.changed) {
       const before = await base.record(path);
-      if (!before) continue;
+      if (!before) {
+        if (await base.tree.has(path)) continue;
+        const added = await head.record(path);
+        if (added?.where.kind === "result" && added.data.version !== 1) {
+          const v = added.data.version;
+          out.push(findingAt("immutability", path, added, "/version", `a new result is version 1 (its reruns are 2, 3, ...), not ${v}: set version: 1`));
+        }
+        continue;
+      }
       const after = await head.record(path);
       if (!after) {
         if (await head.tree.has(path)) continue;
@@ -45743,11 +45908,6 @@ var NOT_A_FILE = {
   special: "file cannot be read as a regular file: symbolic links and special files are not allowed in a registry",
   undecodable: "file name is not valid UTF-8 (its bytes are shown as \\xNN): no rule can read a file by such a name, and registry names are lower-case ASCII; rename or remove it"
 };
-async function entryFinding(tree, path) {
-  const kind = await entryKind(tree, path);
-  if (!kind || kind === "file") return void 0;
-  return { path, line: 1, column: 1, rule: "layout", message: NOT_A_FILE[kind] };
-}
 async function auxiliaryFindings(tree, path) {
   const read = await readLimited(tree, path, MAX_RECORD_BYTES);
   if (!read) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
@@ -45760,14 +45920,106 @@ async function auxiliaryFindings(tree, path) {
   }
   return [];
 }
+var NO_CAPITALS = /^[\x20-\x40\x5b-\x7e]*$/;
+var NONE = /* @__PURE__ */ new Map();
+var clashesByTree = /* @__PURE__ */ new WeakMap();
+function folderClashes(tree, byFolder, folder) {
+  let clashes = byFolder.get(folder);
+  if (!clashes) {
+    const pending = folderNames(tree, folder).then((names) => {
+      const spellings = /* @__PURE__ */ new Map();
+      if (names.every((n) => NO_CAPITALS.test(n))) {
+        byFolder.set(folder, NONE);
+        return NONE;
+      }
+      for (const name2 of names) {
+        const key = caseKey(name2);
+        const same = spellings.get(key);
+        if (same) same.push(name2);
+        else spellings.set(key, [name2]);
+      }
+      const out = new Map([...spellings].filter(([, same]) => same.length > 1));
+      byFolder.set(folder, out);
+      return out;
+    });
+    byFolder.set(folder, pending);
+    clashes = pending;
+  }
+  return clashes;
+}
+async function folderPathClash(tree, byFolder, folder) {
+  if (!folder) return null;
+  const slash = folder.lastIndexOf("/");
+  const parent = slash < 0 ? "" : folder.slice(0, slash);
+  const above2 = await chainClash(tree, byFolder, parent);
+  if (above2) return above2;
+  return nameClash(await folderClashes(tree, byFolder, parent), parent, folder.slice(slash + 1), true);
+}
+function nameClash(clashes, folder, name2, isFolder) {
+  if (!clashes.size) return null;
+  const others = clashes.get(caseKey(name2))?.filter((n) => n !== name2);
+  if (!others?.length) return null;
+  const at = (n) => folder ? `${folder}/${n}` : n;
+  return { at: at(name2), others: others.map(at), folder: isFolder };
+}
+var states = /* @__PURE__ */ new WeakMap();
+function chainClash(tree, byFolder, folder) {
+  const state = stateOf(tree);
+  let clash = state.chains.get(folder);
+  if (!clash) state.chains.set(folder, clash = folderPathClash(tree, byFolder, folder));
+  return clash;
+}
+function stateOf(tree) {
+  let state = states.get(tree);
+  if (!state) {
+    let byFolder = clashesByTree.get(tree);
+    if (!byFolder) clashesByTree.set(tree, byFolder = /* @__PURE__ */ new Map());
+    states.set(tree, state = { byFolder, chains: /* @__PURE__ */ new Map() });
+  }
+  if (state.clashFree === void 0) {
+    const all = tree.allNames?.();
+    if (all) state.clashFree = [...all.values()].every((names) => names.every((n) => NO_CAPITALS.test(n)) || new Set(names.map(caseKey)).size === names.length);
+  }
+  return state;
+}
+function clashFinding(path, clash) {
+  if (!clash) return void 0;
+  return {
+    path,
+    line: 1,
+    column: 1,
+    rule: "layout",
+    message: `${clash.at} differs only by case from ${clash.others.join(" and ")}: logins and names are case-insensitive, so both name one ${clash.folder ? "folder" : "file"} (and are one on macOS and Windows); keep one spelling and move or remove the other`
+  };
+}
+function caseClash(tree, path) {
+  const state = stateOf(tree);
+  if (state.clashFree) return void 0;
+  const slash = path.lastIndexOf("/");
+  const folder = slash < 0 ? "" : path.slice(0, slash);
+  const name2 = path.slice(slash + 1);
+  const last2 = state.last;
+  if (last2 && last2.folder === folder) return clashFinding(path, last2.chain ?? nameClash(last2.clashes, folder, name2, false));
+  return (async () => {
+    const chain = await chainClash(tree, state.byFolder, folder);
+    const clashes = await (state.byFolder.get(folder) ?? folderClashes(tree, state.byFolder, folder));
+    state.last = { folder, chain, clashes };
+    return clashFinding(path, chain ?? nameClash(clashes, folder, name2, false));
+  })();
+}
 var rule3 = {
   id: "layout",
   async check(ctx) {
     const out = [];
     for (const path of ctx.changed) {
-      const notAFile = await entryFinding(ctx.head.tree, path);
-      if (notAFile) {
-        out.push(notAFile);
+      const kind = await entryKind(ctx.head.tree, path);
+      if (kind) {
+        let clash = caseClash(ctx.head.tree, path);
+        if (clash instanceof Promise) clash = await clash;
+        if (clash) out.push(clash);
+      }
+      if (kind && kind !== "file") {
+        out.push({ path, line: 1, column: 1, rule: "layout", message: NOT_A_FILE[kind] });
         continue;
       }
       if (isAuxiliaryPath(path)) {
@@ -45785,9 +46037,6 @@ var rule3 = {
 };
 
 // registry/rules/ownership.ts
-function sameLogin(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
 function includesLogin(list, login) {
   return list.some((l) => sameLogin(l, login));
 }
@@ -45949,17 +46198,18 @@ function checkNumbers(value, pointer, what, report) {
     report(pointer, `${dottedPointer(pointer)} is ${describe2(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escapePointerKey(key)}`;
+  for (const key in value) {
+    const v = value[key];
+    const at = () => `${pointer}/${escapePointerKey(key)}`;
     if (!METRIC_KEY.test(key)) {
       report(
-        at,
+        at(),
         `a name under ${dottedPointer(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - (${METRIC_KEY.source}), so they cannot carry free text`
       );
     }
     if (typeof v === "number") continue;
-    if (isMapping2(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dottedPointer(at)} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    if (isMapping2(v)) checkNumbers(v, at(), what, report);
+    else report(at(), `${dottedPointer(at())} is ${describe2(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 function checkShape(value, shape, pointer, kind, report) {
@@ -45980,9 +46230,13 @@ function checkShape(value, shape, pointer, kind, report) {
 }
 var EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 var EDITOR_PREFIX = "# yaml-language-server:";
-function commentFindings(text, label, report) {
+function commentFindings(text, plain, label, report) {
+  if (plain) {
+    const end = text.indexOf("\n");
+    if (end >= 0 && text.indexOf("#", end) < 0 && (!text.includes("#") || EDITOR_LINE.test(text.slice(0, end)))) return;
+  }
   const starts = lineStarts(text);
-  for (const offset of commentOffsets(text)) {
+  for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === void 0 ? text.length : starts[1] - 1);
       if (EDITOR_LINE.test(line)) continue;
@@ -46000,6 +46254,29 @@ function commentFindings(text, label, report) {
   }
 }
 var DATA_OWNER_KINDS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result"]);
+var FileFindings = class {
+  constructor(path, locator, out) {
+    this.path = path;
+    this.locator = locator;
+    this.out = out;
+  }
+  path;
+  locator;
+  out;
+  found = 0;
+  report = (pointer, message) => this.add(this.locate(pointer), message);
+  reportAt = (at, message) => this.add(at, message);
+  locate(pointer) {
+    return this.found < MAX_FINDINGS_PER_FILE ? this.locator.locate(pointer) : void 0;
+  }
+  add(at, message) {
+    if (this.found++ >= MAX_FINDINGS_PER_FILE || !at) return;
+    this.out.push({ path: this.path, line: at.line, column: at.column, rule: "privacy", message });
+  }
+  finish() {
+    if (this.found > MAX_FINDINGS_PER_FILE) this.out.push(moreFindings(this.path, "privacy", this.found - MAX_FINDINGS_PER_FILE));
+  }
+};
 var rule5 = {
   id: "privacy",
   async check(ctx) {
@@ -46010,11 +46287,12 @@ var rule5 = {
       if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data;
-      let locate;
+      let locator;
       let text = rec?.text;
+      let plain = rec?.plain;
       if (rec) {
         data = rec.data;
-        locate = (p) => rec.locate(p);
+        locator = rec;
       } else {
         const bytes = await ctx.head.tree.read(path);
         if (!bytes) continue;
@@ -46022,20 +46300,16 @@ var rule5 = {
         if (parsed.data === void 0) continue;
         data = parsed.data;
         text = parsed.text;
-        const map2 = new SourceMap(parsed.text);
-        locate = (p) => map2.locate(p);
+        plain = parsed.plain;
+        locator = new SourceMap(parsed.text);
       }
-      const report = (pointer, message) => {
-        const { line, column } = locate(pointer);
-        out.push({ path, line, column, rule: "privacy", message });
-      };
-      checkShape(data, shape.shape, "", shape, report);
+      const findings = new FileFindings(path, locator, out);
+      checkShape(data, shape.shape, "", shape, findings.report);
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
-        if (text !== void 0 && text.includes("#")) {
-          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: "privacy", message }));
-        }
+        if (text !== void 0 && text.includes("#")) commentFindings(text, plain, shape.label, findings.reportAt);
       }
+      findings.finish();
     }
     return out;
   }
@@ -46056,6 +46330,7 @@ var CUBE_ROLES = [
   { role: "model", what: "the result's model" },
   { role: "data_evaluator_mlcube", what: "the benchmark's metrics cube" }
 ];
+var wanted = /* @__PURE__ */ new WeakMap();
 var HASH_FIELDS = ["config_sha256", "parameters_sha256", "additional_files_sha256", "image"];
 function cubeProvenanceProblems(role, what, got, expected) {
   const at = `/provenance/cubes/${role}`;
@@ -46076,7 +46351,8 @@ function cubeProvenanceProblems(role, what, got, expected) {
     ];
   }
   if (!expected.record) return [];
-  const want = cubeProvenance(expected.id, expected.record);
+  let want = wanted.get(expected.record);
+  if (!want || want.id !== expected.id) wanted.set(expected.record, want = cubeProvenance(expected.id, expected.record));
   const out = [];
   for (const field2 of HASH_FIELDS) {
     if (got[field2] === want[field2]) continue;
@@ -46225,44 +46501,94 @@ async function resultsOfAssociation(ctx, gone) {
   }
   return out;
 }
-async function danglingAfterDeletion(ctx, path) {
-  const gone = await ctx.base.record(path);
-  if (!gone) return [];
+var place = (rec, path, pointer) => rec ? `${path}:${rec.locate(pointer).line}` : path;
+async function movedTo(ctx, path, kind) {
+  const before = await ctx.base.tree.read(path);
+  if (!before) return void 0;
+  for (const other of ctx.changed) {
+    if (other === path || parseRecordPath(other)?.kind !== kind || await ctx.base.tree.has(other)) continue;
+    const after = await ctx.head.tree.read(other);
+    if (after && after.equals(before)) return other;
+  }
+  return void 0;
+}
+async function dependentsOf(ctx, gone) {
   const { head } = ctx;
-  const users = [];
-  if (gone.where.kind === "cube") {
-    const id = gone.where.id;
+  const out = [];
+  const where = gone.where;
+  if (where.kind === "registry") {
+    out.push({ why: "every registry has a registry.yaml naming its admins", fix: "keep it (its admins change it in place)" });
+  } else if (where.kind === "cube") {
+    const id = where.id;
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
       for (const { field: field2 } of CUBE_ROLES2) {
-        if (bench?.data[field2] === id) users.push(`the benchmark ${name2} names it as its ${field2}`);
+        if (bench?.data[field2] === id) {
+          out.push({
+            at: place(bench, paths.benchmark(name2), `/${field2}`),
+            why: `the benchmark ${name2} names it as its ${field2}`,
+            fix: `its committee points ${field2} at another cube first`
+          });
+        }
       }
-      if (await head.tree.has(paths.modelAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
+      const association = paths.modelAssociation(name2, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${name2}`, fix: "withdraw the association first" });
+      }
     }
     for (const file of await head.tree.list("datasets/")) {
       const data = await head.record(file);
       if (data?.where.kind === "dataset" && data.data.data_preparation_mlcube === id) {
-        users.push(`the dataset ${data.where.id} was prepared with it`);
+        out.push({
+          at: place(data, file, "/data_preparation_mlcube"),
+          why: `the dataset ${data.where.id} was prepared with it`,
+          fix: "a data preparator stays as long as a dataset it prepared"
+        });
       }
     }
-  } else if (gone.where.kind === "dataset") {
-    const id = gone.where.id;
-    for (const name2 of await benchmarkNames(head)) {
-      if (await head.tree.has(paths.datasetAssociation(name2, id))) users.push(`it is associated with the benchmark ${name2}`);
+  } else if (where.kind === "dataset") {
+    const id = where.id;
+    const [owner, name2] = [where.owner, where.name];
+    for (const benchmark of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(benchmark, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${benchmark}`, fix: "withdraw the association first" });
+      }
+      if ((await folderNames(head.tree, `benchmarks/${benchmark}/results/${owner}`)).includes(name2)) {
+        const folder = `benchmarks/${benchmark}/results/${owner}/${name2}/`;
+        out.push({ at: folder, why: `results of the benchmark ${benchmark} were computed on it`, fix: "results are never deleted, so the dataset stays" });
+      }
     }
-  } else if (gone.where.kind === "model-association" || gone.where.kind === "dataset-association") {
+  } else if (where.kind === "model-association" || where.kind === "dataset-association") {
     const results = await resultsOfAssociation(ctx, gone);
     if (results.length) {
       const shown2 = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
-      users.push(`${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown2}); results are never deleted, so the association stays`);
+      out.push({
+        why: `${results.length} result${results.length === 1 ? "" : "s"} of the association would name nothing approved (${shown2})`,
+        fix: "results are never deleted, so the association stays"
+      });
     }
-  } else if (gone.where.kind === "benchmark") {
-    const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;
-    if (left) users.push(`${left} association and result file${left === 1 ? "" : "s"} of ${gone.where.benchmark} would name it`);
-  } else {
-    return [];
+  } else if (where.kind === "benchmark") {
+    const left = await head.tree.list(`benchmarks/${where.benchmark}/`);
+    if (left.length) {
+      out.push({
+        why: `${left.length} association and result file${left.length === 1 ? "" : "s"} of ${where.benchmark} would name it`,
+        fix: "withdraw its associations first (results are never deleted, so a benchmark with results stays)"
+      });
+    }
   }
-  return users.map((why) => findingAt("references", path, void 0, "", `${path} cannot be deleted: ${why}`));
+  return out;
+}
+async function danglingAfterDeletion(ctx, path) {
+  const gone = await ctx.base.record(path);
+  if (!gone) return [];
+  const dependents = await dependentsOf(ctx, gone);
+  if (!dependents.length) return [];
+  const to = await movedTo(ctx, path, gone.where.kind);
+  const verb = to ? `moved to ${to} (ids come from paths, so a move deletes ${path})` : "deleted";
+  return dependents.map(
+    (d) => findingAt("references", path, void 0, "", `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ""}; ${d.fix}`)
+  );
 }
 var rule6 = {
   id: "references",
@@ -46300,7 +46626,8 @@ var rule7 = {
       const { benchmark, model, dataset } = rec.where;
       const report = (pointer, message) => out.push(findingAt("result-preconditions", path, rec, pointer, message));
       const bench = await approvals.benchmark(benchmark) ?? await head.benchmark(benchmark);
-      const committee = committeeOf2(benchmark, bench);
+      let said;
+      const committee = { toString: () => said ??= committeeOf2(benchmark, bench) };
       const modelPath = paths.modelAssociation(benchmark, model);
       if (!await approved(approvals, modelPath)) {
         const pending = ctx.base && await head.tree.has(modelPath);
@@ -46489,7 +46816,7 @@ function dedupe(findings) {
 async function run(ctx) {
   const out = [];
   for (const rule10 of rules) out.push(...await rule10.check(ctx));
-  return sortFindings(dedupe(out));
+  return capFindings(sortFindings(dedupe(out)));
 }
 async function validateChange(opts) {
   const changed = opts.changed ?? await changedPaths(opts.base, opts.head);
@@ -51634,15 +51961,15 @@ var LruObject = class {
     if (this.last === item) {
       return;
     }
-    const last = this.last;
+    const last2 = this.last;
     const next = item.next;
     const prev = item.prev;
     if (this.first === item) {
       this.first = next;
     }
     item.next = null;
-    item.prev = last;
-    last.next = item;
+    item.prev = last2;
+    last2.next = item;
     if (prev !== null) {
       prev.next = next;
     }
@@ -54049,13 +54376,12 @@ async function commentMode(s) {
 
 // registry/gate.ts
 import { isDeepStrictEqual } from "node:util";
-var lower = (s) => s.toLowerCase();
 function approvingLogins(reviews, author, headSha) {
   const latest = /* @__PURE__ */ new Map();
   reviews.forEach((r, order) => {
-    if (r.state === "COMMENTED" || lower(r.login) === lower(author)) return;
+    if (r.state === "COMMENTED" || sameLogin(r.login, author)) return;
     const at = Date.parse(r.submittedAt);
-    const key = lower(r.login);
+    const key = caseKey(r.login);
     const prev = latest.get(key);
     const time = Number.isNaN(at) ? -Infinity : at;
     if (!prev || time > prev.at || time === prev.at && order > prev.order) latest.set(key, { review: r, at: time, order });
@@ -54064,14 +54390,14 @@ function approvingLogins(reviews, author, headSha) {
   const stale = /* @__PURE__ */ new Set();
   for (const [login, { review }] of latest) {
     if (review.state !== "APPROVED") continue;
-    if (headSha !== void 0 && review.commitId !== void 0 && lower(review.commitId) === lower(headSha)) current.add(login);
+    if (headSha !== void 0 && review.commitId !== void 0 && review.commitId.toLowerCase() === headSha.toLowerCase()) current.add(login);
     else stale.add(login);
   }
   return { current, stale };
 }
 function policyAllows(policy, owner) {
   if (policy?.mode === "always") return "always";
-  if (policy?.mode === "allowlist" && (policy.allowlist ?? []).some((l) => lower(l) === lower(owner))) {
+  if (policy?.mode === "allowlist" && (policy.allowlist ?? []).some((l) => sameLogin(l, owner))) {
     return `allowlist, which lists ${owner}`;
   }
   return void 0;
@@ -54107,7 +54433,7 @@ async function evaluateGate(input) {
     return [.../* @__PURE__ */ new Set([where.owner, ...entity?.data.owners ?? []])];
   };
   const benchmarkOnBase = async (benchmark) => fromBase(base, paths.benchmark(benchmark), () => base.benchmark(benchmark));
-  const isCommittee = (c) => c.logins.some((l) => lower(l) === lower(author));
+  const isCommittee = (c) => c.logins.some((l) => sameLogin(l, author));
   const association = async (where, path, existed) => {
     const isModel = where.kind === "model-association";
     const what = isModel ? `the model ${where.model}` : `the dataset ${where.dataset}`;
@@ -54121,7 +54447,7 @@ async function evaluateGate(input) {
     }
     if (!priorityOnly) {
       const owners = await ownersOf2(where);
-      if (!owners.some((l) => lower(l) === lower(author))) {
+      if (!owners.some((l) => sameLogin(l, author))) {
         needs.push({
           approvers: { key: `owners:${path}`, role: `an owner of ${isModel ? where.model : where.dataset}`, logins: owners },
           reason: `${author} asks for ${what} to join ${where.benchmark}, but only its owner (${owners.join(", ")}) may ask`,
@@ -54152,7 +54478,7 @@ async function evaluateGate(input) {
       needs.push({ approvers: committee, reason: `the priority of ${what} in ${where.benchmark} changes`, path });
       return;
     }
-    if (committee.logins.some((l) => lower(l) === lower(where.owner))) {
+    if (committee.logins.some((l) => sameLogin(l, where.owner))) {
       notes.push(`${what} belongs to the committee of ${where.benchmark}`);
       return;
     }
@@ -54205,9 +54531,9 @@ async function evaluateGate(input) {
 ${need.reason}`;
     let g = groups2.get(key);
     if (!g) {
-      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => lower(l) !== lower(author));
-      const approvedBy = approvers.filter((l) => approving.current.has(lower(l)));
-      const stale = approvers.filter((l) => approving.stale.has(lower(l)));
+      const approvers = need.approvers.unknown ? [] : need.approvers.logins.filter((l) => !sameLogin(l, author));
+      const approvedBy = approvers.filter((l) => approving.current.has(caseKey(l)));
+      const stale = approvers.filter((l) => approving.stale.has(caseKey(l)));
       g = {
         reason: need.reason,
         paths: [],
@@ -54235,7 +54561,7 @@ ${need.reason}`;
 }
 function whoApproves(r, author) {
   if (r.unknown) return `${r.role}, but ${r.unknown}`;
-  const other = r.all.some((l) => lower(l) === lower(author)) ? r.role.replace(/^a /, "another ") : r.role;
+  const other = r.all.some((l) => sameLogin(l, author)) ? r.role.replace(/^a /, "another ") : r.role;
   if (r.approvers.length === 0) {
     return `${other}, but there is no one else to ask: ${author} may not approve their own change`;
   }
@@ -54439,14 +54765,14 @@ async function gitPrefix(dir) {
 async function leaderboardHistory(repoDir, rev, current, prefix = "") {
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
-  const wanted = /* @__PURE__ */ new Set();
+  const wanted2 = /* @__PURE__ */ new Set();
   for (const c of commits) {
     for (const change of c.changes) {
       const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted.add(change.blob);
+      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted2.add(change.blob);
     }
   }
-  const blobs = await readBlobs(repoDir, [...wanted]);
+  const blobs = await readBlobs(repoDir, [...wanted2]);
   const replays = /* @__PURE__ */ new Map();
   for (const benchmark of inputs.keys()) replays.set(benchmark, { results: /* @__PURE__ */ new Map(), models: /* @__PURE__ */ new Set(), datasets: /* @__PURE__ */ new Set(), points: [] });
   for (const commit of commits) {
@@ -54802,12 +55128,12 @@ function historyChart(board) {
           `<circle cx="${x(e.i).toFixed(1)}" cy="${y(e.row.rank)}" r="3.5" fill="${colour}"><title>${esc(`${model}: rank ${e.row.rank}, ${board.primaryMetric} ${formatMetric(e.row.primary)}, ${dateOf(points[e.i].at)}`)}</title></circle>`
         );
       }
-      const last = seen.at(-1);
+      const last2 = seen.at(-1);
       const letter = SERIES_LETTERS[k];
       labelWidth = Math.max(labelWidth, textWidth(letter) + 4);
-      parts.push(`<text x="${(x(last.i) + 8).toFixed(1)}" y="${y(last.row.rank) + 4}" font-weight="bold">${letter}</text>`);
+      parts.push(`<text x="${(x(last2.i) + 8).toFixed(1)}" y="${y(last2.row.rank) + 4}" font-weight="bold">${letter}</text>`);
       legend.push(
-        `<li><span class="swatch" data-series="${k}"></span> <strong>${letter}</strong> ${esc(model)} <span class="muted">(now ${esc(formatMetric(last.row.primary))})</span></li>`
+        `<li><span class="swatch" data-series="${k}"></span> <strong>${letter}</strong> ${esc(model)} <span class="muted">(now ${esc(formatMetric(last2.row.primary))})</span></li>`
       );
     });
     summary2 = `Rank on ${board.primaryMetric} of the top ${top.length} models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
@@ -54825,10 +55151,10 @@ function historyChart(board) {
       const colour = SERIES_COLOURS[k];
       const d = points.map((p, i) => `${i ? `H${x(i).toFixed(1)} V` : `M${x(i).toFixed(1)},`}${y(value(p)).toFixed(1)}`).join(" ");
       parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2.5"${k ? ' stroke-dasharray="6 3"' : ""}></path>`);
-      const last = points.at(-1);
-      const label = `${value(last)} ${name2}`;
+      const last2 = points.at(-1);
+      const label = `${value(last2)} ${name2}`;
       labelWidth = Math.max(labelWidth, textWidth(label));
-      parts.push(`<text x="${(x(points.length - 1) + 8).toFixed(1)}" y="${(y(value(last)) + 4 + (k ? 12 : 0)).toFixed(1)}">${esc(label)}</text>`);
+      parts.push(`<text x="${(x(points.length - 1) + 8).toFixed(1)}" y="${(y(value(last2)) + 4 + (k ? 12 : 0)).toFixed(1)}">${esc(label)}</text>`);
     });
     summary2 = `Results and ranked models at each of ${points.length} merges, from ${dateOf(points[0].at)} to ${dateOf(points.at(-1).at)}`;
   }

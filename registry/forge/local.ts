@@ -11,6 +11,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
 import { formatGateDecision, type GateDecision } from '../gate.ts';
+import { sameLogin } from '../layout.ts';
 import { createView } from '../load.ts';
 import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
@@ -269,7 +270,7 @@ export class LocalForge implements Forge {
     const store = await this.readStore();
     return store.pulls
       .filter((p) => state === 'all' || p.state === state)
-      .filter((p) => !filter.author || p.author === filter.author)
+      .filter((p) => !filter.author || sameLogin(p.author, filter.author))
       .filter((p) => !filter.paths || touchesAny(p.paths, filter.paths))
       .map(publicPull);
   }
@@ -387,7 +388,7 @@ export class LocalForge implements Forge {
     await this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; it can no longer be reviewed`);
-      if (pull.author === this.login && event !== 'COMMENT') {
+      if (sameLogin(pull.author, this.login) && event !== 'COMMENT') {
         throw new ReviewRefusedError(
           `${this.login} opened pull request #${number}; the author cannot ${event === 'APPROVE' ? 'approve' : 'request changes on'} their own pull request`,
         );
@@ -404,7 +405,7 @@ export class LocalForge implements Forge {
     const text = body.includes(tag) ? body : `${tag}\n${body}`;
     await this.mutate(async (store) => {
       const pull = this.find(store, number);
-      const existing = pull.comments.find((c) => c.author === this.login && c.body.includes(tag));
+      const existing = pull.comments.find((c) => sameLogin(c.author, this.login) && c.body.includes(tag));
       const stamp = this.stamp();
       if (existing) Object.assign(existing, { body: text, updatedAt: stamp });
       else pull.comments.push({ id: store.nextComment++, author: this.login, body: text, createdAt: stamp, updatedAt: stamp });
@@ -431,9 +432,8 @@ export class LocalForge implements Forge {
 
   /** Refuses `verb` unless the acting login is the author, an approver of the change or an admin. */
   private mayAct(pull: StoredPull, verb: string, who: { admins: string[]; approvers: string[] }): void {
-    const me = this.login.toLowerCase();
-    const is = (list: string[]) => list.some((l) => l.toLowerCase() === me);
-    if (pull.author.toLowerCase() === me || is(who.admins) || is(who.approvers)) return;
+    const is = (list: string[]) => list.some((l) => sameLogin(l, this.login));
+    if (sameLogin(pull.author, this.login) || is(who.admins) || is(who.approvers)) return;
     const may = [
       `its author (${pull.author})`,
       ...(who.approvers.length ? [`one who may approve it (${who.approvers.join(', ')})`] : []),
@@ -467,7 +467,7 @@ export class LocalForge implements Forge {
     return this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is already ${pull.state}`);
-      if (pull.author.toLowerCase() !== this.login.toLowerCase()) {
+      if (!sameLogin(pull.author, this.login)) {
         this.mayAct(pull, 'close', await this.deciders(await this.checkedMain(store), await this.pullGate(pull, checks)));
       }
       const stamp = this.stamp();

@@ -88,4 +88,16 @@ describe('immutability', () => {
       `${P.result}:28:3 immutability results are append-only: a new version needs the time of its new run, but provenance.executed_at is still 2026-11-20T10:00:00Z`,
     ]);
   });
+
+  it('starts every new result at version 1, so a version carries nothing a data owner chose', async () => {
+    const main = without(base, P.result);
+    for (const version of [2, 7, 88123196104, 19610402]) {
+      const head = { ...main, [P.result]: yaml(result({ version })) };
+      const line = head[P.result]!.split('\n').findIndex((l) => l.startsWith('version:')) + 1;
+      expect(await change(main, head), String(version)).toEqual([
+        `${P.result}:${line}:1 immutability a new result is version 1 (its reruns are 2, 3, ...), not ${version}: set version: 1`,
+      ]);
+    }
+    expect(await change(main, { ...main, [P.result]: yaml(result({ version: 1 })) })).toEqual([]);
+  });
 });

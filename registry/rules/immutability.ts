@@ -64,7 +64,16 @@ export const rule: Rule = {
     const out: Finding[] = [];
     for (const path of ctx.changed) {
       const before = await base.record(path);
-      if (!before) continue; // added, or not a valid record on the base
+      if (!before) {
+        // Added: a result's first run is version 1, so a version carries nothing a data owner chose.
+        if (await base.tree.has(path)) continue; // not a valid record on the base
+        const added = await head.record(path);
+        if (added?.where.kind === 'result' && (added.data as ResultRecord).version !== 1) {
+          const v = (added.data as ResultRecord).version;
+          out.push(findingAt('immutability', path, added, '/version', `a new result is version 1 (its reruns are 2, 3, ...), not ${v}: set version: 1`));
+        }
+        continue;
+      }
       const after = await head.record(path);
       if (!after) {
         if (await head.tree.has(path)) continue; // invalid now: the schema rule says why

@@ -5,14 +5,9 @@
 // committee and the registry admins, registry.yaml and the registry's automation to the admins,
 // people/<login>.yaml to that login alone.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath, parseRecordPath, paths } from '../layout.ts';
+import { isAuxiliaryPath, parseRecordPath, paths, sameLogin } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
 import { findingAt, orList } from './util.ts';
-
-/** GitHub logins are case-insensitive. */
-export function sameLogin(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
 
 export function includesLogin(list: readonly string[], login: string): boolean {
   return list.some((l) => sameLogin(l, login));

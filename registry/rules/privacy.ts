@@ -5,7 +5,7 @@
 // their schema's and no text where a number belongs, and a result no YAML comment but the
 // editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this rule
 // says it in terms of what could leak, and reads the file even when the schema refused it.
-import type { Finding } from '../findings.ts';
+import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { METRIC_KEY } from '../metrics.ts';
 import { schemaId, schemas } from '../schemas.ts';
@@ -97,19 +97,21 @@ function checkNumbers(value: unknown, pointer: string, what: string, report: Rep
     report(pointer, `${dotted(pointer)} is ${describe(value)}: ${what} are a mapping of names to numbers`);
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${pointer}/${escape(key)}`;
+  for (const key in value) {
+    const v = value[key];
+    // The pointer is made only when something is said or looked into.
+    const at = () => `${pointer}/${escape(key)}`;
     if (!METRIC_KEY.test(key)) {
       // The name is not repeated: it is the very text that may not be published.
       report(
-        at,
+        at(),
         `a name under ${dotted(pointer)} is not a metric name: names are up to 64 letters, digits and _ . : + - ` +
           `(${METRIC_KEY.source}), so they cannot carry free text`,
       );
     }
     if (typeof v === 'number') continue;
-    if (isMapping(v)) checkNumbers(v, at, what, report);
-    else report(at, `${dotted(at)} is ${describe(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
+    if (isMapping(v)) checkNumbers(v, at(), what, report);
+    else report(at(), `${dotted(at())} is ${describe(v)}, not a number: ${what} carry numbers only, so nothing else leaves the hospital`);
   }
 }
 
@@ -136,9 +138,14 @@ const EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 const EDITOR_PREFIX = '# yaml-language-server:';
 
 /** Comments of a record a data owner writes: none but the editor's line, whatever the line endings. */
-function commentFindings(text: string, label: string, report: (at: Position, message: string) => void): void {
+function commentFindings(text: string, plain: boolean | undefined, label: string, report: (at: Position, message: string) => void): void {
+  // Nearly every record: plain block YAML whose only `#` is on the editor's line, which is exact.
+  if (plain) {
+    const end = text.indexOf('\n');
+    if (end >= 0 && text.indexOf('#', end) < 0 && (!text.includes('#') || EDITOR_LINE.test(text.slice(0, end)))) return;
+  }
   const starts = lineStarts(text);
-  for (const offset of commentOffsets(text)) {
+  for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === undefined ? text.length : starts[1] - 1);
       if (EDITOR_LINE.test(line)) continue;
@@ -163,6 +170,31 @@ function commentFindings(text: string, label: string, report: (at: Position, mes
 /** Records a data owner writes: no comment may be in them. */
 const DATA_OWNER_KINDS = new Set(['dataset', 'dataset-association', 'result']);
 
+/**
+ * The findings of one file: the first MAX_FINDINGS_PER_FILE are located, the rest counted, as a
+ * hostile file may hold tens of thousands. One object per file, its methods shared.
+ */
+class FileFindings {
+  found = 0;
+  readonly report: Report = (pointer, message) => this.add(this.locate(pointer), message);
+  readonly reportAt = (at: Position, message: string) => this.add(at, message);
+  constructor(
+    private readonly path: string,
+    private readonly locator: { locate(pointer: string): Position },
+    private readonly out: Finding[],
+  ) {}
+  private locate(pointer: string): Position | undefined {
+    return this.found < MAX_FINDINGS_PER_FILE ? this.locator.locate(pointer) : undefined;
+  }
+  private add(at: Position | undefined, message: string): void {
+    if (this.found++ >= MAX_FINDINGS_PER_FILE || !at) return;
+    this.out.push({ path: this.path, line: at.line, column: at.column, rule: 'privacy', message });
+  }
+  finish(): void {
+    if (this.found > MAX_FINDINGS_PER_FILE) this.out.push(moreFindings(this.path, 'privacy', this.found - MAX_FINDINGS_PER_FILE));
+  }
+}
+
 export const rule: Rule = {
   id: 'privacy',
   async check(ctx) {
@@ -173,12 +205,13 @@ export const rule: Rule = {
       if (!where || !shape) continue;
       const rec = await ctx.head.record(path);
       let data: unknown;
-      let locate: (pointer: string) => Position;
+      let locator: { locate(pointer: string): Position };
       // The text as the loader read it (line endings made LF), kept with the record.
       let text = (rec as { text?: string } | undefined)?.text;
+      let plain = (rec as { plain?: boolean } | undefined)?.plain;
       if (rec) {
         data = rec.data;
-        locate = (p) => rec.locate(p);
+        locator = rec;
       } else {
         // Refused by the schema: read what it would publish anyway.
         const bytes = await ctx.head.tree.read(path);
@@ -187,20 +220,16 @@ export const rule: Rule = {
         if (parsed.data === undefined) continue; // not YAML: the yaml rule says why
         data = parsed.data;
         text = parsed.text;
-        const map = new SourceMap(parsed.text!);
-        locate = (p) => map.locate(p);
+        plain = parsed.plain;
+        locator = new SourceMap(parsed.text!);
       }
-      const report: Report = (pointer, message) => {
-        const { line, column } = locate(pointer);
-        out.push({ path, line, column, rule: 'privacy', message });
-      };
-      checkShape(data, shape.shape, '', shape, report);
+      const findings = new FileFindings(path, locator, out);
+      checkShape(data, shape.shape, '', shape, findings.report);
       if (DATA_OWNER_KINDS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
-        if (text !== undefined && text.includes('#')) {
-          commentFindings(text, shape.label, ({ line, column }, message) => out.push({ path, line, column, rule: 'privacy', message }));
-        }
+        if (text !== undefined && text.includes('#')) commentFindings(text, plain, shape.label, findings.reportAt);
       }
+      findings.finish();
     }
     return out;
   },

@@ -75,19 +75,19 @@ describe('references', () => {
     const base = tutorialRegistry();
     const deletePrep = without(base, P.prep);
     expect(await change(base, deletePrep, 'carol')).toEqual([
-      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the benchmark chestxray names it as its data_preparation_mlcube`,
-      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the dataset dora/xrays was prepared with it`,
+      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the benchmark chestxray names it as its data_preparation_mlcube (${P.benchmark}:5); its committee points data_preparation_mlcube at another cube first`,
+      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the dataset dora/xrays was prepared with it (${P.dataset}:3); a data preparator stays as long as a dataset it prepared`,
     ]);
     const deleteModel = without(base, P.model);
     expect(await change(base, deleteModel, 'bob')).toEqual([
-      `${P.model}:1:1 references ${P.model} cannot be deleted: it is associated with the benchmark chestxray`,
+      `${P.model}:1:1 references ${P.model} cannot be deleted: it is associated with the benchmark chestxray (${P.modelAssociation}); withdraw the association first`,
     ]);
   });
 
   it('refuses to delete a benchmark whose associations and results remain', async () => {
     const base = tutorialRegistry();
     expect(await change(base, without(base, P.benchmark), 'carol')).toEqual([
-      `${P.benchmark}:1:1 references ${P.benchmark} cannot be deleted: 3 association and result files of chestxray would name it`,
+      `${P.benchmark}:1:1 references ${P.benchmark} cannot be deleted: 3 association and result files of chestxray would name it; withdraw its associations first (results are never deleted, so a benchmark with results stays)`,
     ]);
   });
 
@@ -167,13 +167,14 @@ describe('references: deleting what results depend on', () => {
   const main = tutorialRegistry();
   it('an association with results is not deleted, model or dataset, alone or with the other', async () => {
     const modelGone = `${P.modelAssociation}:1:1 references ${P.modelAssociation} cannot be deleted: 1 result of the association would name nothing approved (${P.result}); results are never deleted, so the association stays`;
+    const modelMoved = `${P.modelAssociation}:1:1 references ${P.modelAssociation} cannot be moved to benchmarks/chestxray/models/bob/resnet2.yaml (ids come from paths, so a move deletes ${P.modelAssociation}): 1 result of the association would name nothing approved (${P.result}); results are never deleted, so the association stays`;
     const datasetGone = `${P.datasetAssociation}:1:1 references ${P.datasetAssociation} cannot be deleted: 1 result of the association would name nothing approved (${P.result}); results are never deleted, so the association stays`;
     expect(await change(main, without(main, P.modelAssociation), 'bob')).toEqual([modelGone]);
     expect(await change(main, without(main, P.datasetAssociation), 'dora')).toEqual([datasetGone]);
     expect(await change(main, without(main, P.modelAssociation, P.datasetAssociation), 'carol')).toEqual([datasetGone, modelGone]);
     // Moved (deleted here, added elsewhere): the same.
     const moved = { ...without(main, P.modelAssociation), 'benchmarks/chestxray/models/bob/resnet2.yaml': main[P.modelAssociation]! };
-    expect(await change(main, moved, 'bob')).toContain(modelGone);
+    expect(await change(main, moved, 'bob')).toContain(modelMoved);
     // Without results, an association is withdrawn freely.
     const noResult = without(main, P.result);
     expect(await change(noResult, without(noResult, P.modelAssociation), 'bob')).toEqual([]);
@@ -191,5 +192,54 @@ describe('references: deleting what results depend on', () => {
       `${P.modelAssociation}:1:1 references ${P.modelAssociation} cannot be deleted: 5 results of the association would name nothing approved (` +
         `${paths.result('chestxray', 'dora/d1', 'bob/resnet')}, ${paths.result('chestxray', 'dora/d2', 'bob/resnet')}, ${paths.result('chestxray', 'dora/d3', 'bob/resnet')} and 2 more); results are never deleted, so the association stays`,
     );
+  });
+});
+
+describe('references: deleting or moving what others name', () => {
+  const main = tutorialRegistry();
+  const deleted = (path: string) => `${path}:1:1 references ${path} cannot be deleted: `;
+
+  it('refuses to delete a dataset that an association or results name, alone or with them', async () => {
+    const associated = `${deleted(P.dataset)}it is associated with the benchmark chestxray (${P.datasetAssociation}); withdraw the association first`;
+    const results = `${deleted(P.dataset)}results of the benchmark chestxray were computed on it (benchmarks/chestxray/results/dora/xrays/); results are never deleted, so the dataset stays`;
+    expect(await change(main, without(main, P.dataset), 'dora')).toEqual([associated, results]);
+    // With its association (and even with the result: immutability refuses that on its own).
+    expect(await change(main, without(main, P.dataset, P.datasetAssociation), 'dora')).toContain(results);
+    const noResult = without(main, P.result);
+    expect(await change(noResult, without(noResult, P.dataset), 'dora')).toEqual([associated]);
+    expect(await change(noResult, without(noResult, P.dataset, P.datasetAssociation), 'dora')).toEqual([]);
+  });
+
+  it('refuses to delete a cube in every role a benchmark gives it, and the model of an association', async () => {
+    for (const [path, field] of [[P.prep, 'data_preparation_mlcube'], [P.ref, 'reference_model'], [P.metrics, 'data_evaluator_mlcube']] as const) {
+      const found = await change(main, without(main, path), 'carol');
+      expect(found.some((f) => f.startsWith(deleted(path)) && f.includes(`names it as its ${field} (${P.benchmark}:`)), path).toBe(true);
+    }
+    // The association goes too: its result still holds it, and that is the association's finding.
+    const both = await change(main, without(main, P.model, P.modelAssociation), 'bob');
+    expect(both).toEqual([expect.stringContaining(`${deleted(P.modelAssociation)}1 result of the association`)]);
+  });
+
+  it('says a record was moved when the change adds its bytes under another id', async () => {
+    for (const [from, to] of [
+      [P.model, 'mlcubes/bob/resnet-v2.yaml'],
+      [P.model, 'mlcubes/robert/resnet.yaml'],
+      [P.metrics, 'mlcubes/carol/metrics.yaml'],
+      [P.dataset, 'datasets/dora/xrays-2.yaml'],
+    ] as const) {
+      const found = await change(main, { ...without(main, from), [to]: main[from]! }, 'carol');
+      expect(found.filter((f) => f.startsWith(`${from}:1:1 references ${from} cannot be moved to ${to} (ids come from paths, so a move deletes ${from}): `)), from).not.toEqual([]);
+    }
+  });
+
+  it('refuses to delete registry.yaml in a change', async () => {
+    expect(await change(main, without(main, P.registry), 'admin1')).toEqual([
+      `${deleted(P.registry)}every registry has a registry.yaml naming its admins; keep it (its admins change it in place)`,
+    ]);
+  });
+
+  it('lets a change delete what nothing names', async () => {
+    const spare = { ...main, 'mlcubes/bob/spare.yaml': yaml(cube('model', 'development', 'e')), 'datasets/dora/spare.yaml': yaml(dataset({ state: 'development' })) };
+    expect(await change(spare, without(spare, 'mlcubes/bob/spare.yaml', 'datasets/dora/spare.yaml'), 'bob')).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { parseRecordPath, paths } from '../layout.ts';
 import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
 import type { CubeRecord, ResultRecord } from '../records.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
+import { folderNames } from '../trees.ts';
 import { benchmarkNames, findingAt, memoized } from './util.ts';
 
 type CubeKind = CubeRecord['kind'];
@@ -174,46 +175,114 @@ async function resultsOfAssociation(ctx: RuleContext & { base: RegistryView }, g
   return out;
 }
 
-/** Records of head that still name a cube, dataset, benchmark or association the change deletes. */
-async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, path: string): Promise<Finding[]> {
-  const gone = await ctx.base.record(path);
-  if (!gone) return [];
+/** A record that would be left naming a deleted one: where it names it, and what to do first. */
+interface Dependent {
+  /** The dependent file, with the line that names the deleted record when there is one. */
+  at?: string;
+  why: string;
+  fix: string;
+}
+
+/** `path:line` of the field of a record, or the path alone. */
+const place = (rec: Pick<LoadedRecord, "locate"> | undefined, path: string, pointer: string) => (rec ? `${path}:${rec.locate(pointer).line}` : path);
+
+/**
+ * Where a deleted record went, when the change adds a record of the same kind with the same bytes
+ * (a rename): ids come from paths, so a move is a deletion to whatever names the old id.
+ */
+async function movedTo(ctx: RuleContext & { base: RegistryView }, path: string, kind: string): Promise<string | undefined> {
+  const before = await ctx.base.tree.read(path);
+  if (!before) return undefined;
+  for (const other of ctx.changed) {
+    if (other === path || parseRecordPath(other)?.kind !== kind || (await ctx.base.tree.has(other))) continue;
+    const after = await ctx.head.tree.read(other);
+    if (after && after.equals(before)) return other;
+  }
+  return undefined;
+}
+
+/** Records of head that still name what a change deletes or moves. */
+async function dependentsOf(ctx: RuleContext & { base: RegistryView }, gone: LoadedRecord): Promise<Dependent[]> {
   const { head } = ctx;
-  const users: string[] = [];
-  if (gone.where.kind === 'cube') {
-    const id = gone.where.id;
+  const out: Dependent[] = [];
+  const where = gone.where;
+  if (where.kind === 'registry') {
+    out.push({ why: 'every registry has a registry.yaml naming its admins', fix: 'keep it (its admins change it in place)' });
+  } else if (where.kind === 'cube') {
+    const id = where.id;
     for (const name of await benchmarkNames(head)) {
       const bench = await head.benchmark(name);
       for (const { field } of CUBE_ROLES) {
-        if (bench?.data[field] === id) users.push(`the benchmark ${name} names it as its ${field}`);
+        if (bench?.data[field] === id) {
+          out.push({
+            at: place(bench, paths.benchmark(name), `/${field}`),
+            why: `the benchmark ${name} names it as its ${field}`,
+            fix: `its committee points ${field} at another cube first`,
+          });
+        }
       }
-      if (await head.tree.has(paths.modelAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
+      const association = paths.modelAssociation(name, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${name}`, fix: 'withdraw the association first' });
+      }
     }
     for (const file of await head.tree.list('datasets/')) {
       const data = await head.record(file);
       if (data?.where.kind === 'dataset' && (data as LoadedRecord<'dataset'>).data.data_preparation_mlcube === id) {
-        users.push(`the dataset ${data.where.id} was prepared with it`);
+        out.push({
+          at: place(data, file, '/data_preparation_mlcube'),
+          why: `the dataset ${data.where.id} was prepared with it`,
+          fix: 'a data preparator stays as long as a dataset it prepared',
+        });
       }
     }
-  } else if (gone.where.kind === 'dataset') {
-    const id = gone.where.id;
-    for (const name of await benchmarkNames(head)) {
-      if (await head.tree.has(paths.datasetAssociation(name, id))) users.push(`it is associated with the benchmark ${name}`);
+  } else if (where.kind === 'dataset') {
+    const id = where.id;
+    const [owner, name] = [where.owner, where.name];
+    for (const benchmark of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(benchmark, id);
+      if (await head.tree.has(association)) {
+        out.push({ at: association, why: `it is associated with the benchmark ${benchmark}`, fix: 'withdraw the association first' });
+      }
+      // Results live under their dataset's folder: one folder read per benchmark, never a walk.
+      if ((await folderNames(head.tree, `benchmarks/${benchmark}/results/${owner}`)).includes(name)) {
+        const folder = `benchmarks/${benchmark}/results/${owner}/${name}/`;
+        out.push({ at: folder, why: `results of the benchmark ${benchmark} were computed on it`, fix: 'results are never deleted, so the dataset stays' });
+      }
     }
-  } else if (gone.where.kind === 'model-association' || gone.where.kind === 'dataset-association') {
+  } else if (where.kind === 'model-association' || where.kind === 'dataset-association') {
     const results = await resultsOfAssociation(ctx, gone);
     if (results.length) {
       const shown = results.slice(0, 3).join(', ') + (results.length > 3 ? ` and ${results.length - 3} more` : '');
-      users.push(`${results.length} result${results.length === 1 ? '' : 's'} of the association would name nothing approved (${shown}); results are never deleted, so the association stays`);
+      out.push({
+        why: `${results.length} result${results.length === 1 ? '' : 's'} of the association would name nothing approved (${shown})`,
+        fix: 'results are never deleted, so the association stays',
+      });
     }
-  } else if (gone.where.kind === 'benchmark') {
+  } else if (where.kind === 'benchmark') {
     // Associations and results live in the benchmark's folder: they go with it or not at all.
-    const left = (await head.tree.list(`benchmarks/${gone.where.benchmark}/`)).length;
-    if (left) users.push(`${left} association and result file${left === 1 ? '' : 's'} of ${gone.where.benchmark} would name it`);
-  } else {
-    return [];
+    const left = await head.tree.list(`benchmarks/${where.benchmark}/`);
+    if (left.length) {
+      out.push({
+        why: `${left.length} association and result file${left.length === 1 ? '' : 's'} of ${where.benchmark} would name it`,
+        fix: 'withdraw its associations first (results are never deleted, so a benchmark with results stays)',
+      });
+    }
   }
-  return users.map((why) => findingAt('references', path, undefined, '', `${path} cannot be deleted: ${why}`));
+  return out;
+}
+
+/** Findings at a deleted (or moved) path for everything of head that still names it. */
+async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, path: string): Promise<Finding[]> {
+  const gone = await ctx.base.record(path);
+  if (!gone) return [];
+  const dependents = await dependentsOf(ctx, gone);
+  if (!dependents.length) return [];
+  const to = await movedTo(ctx, path, gone.where.kind);
+  const verb = to ? `moved to ${to} (ids come from paths, so a move deletes ${path})` : 'deleted';
+  return dependents.map((d) =>
+    findingAt('references', path, undefined, '', `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ''}; ${d.fix}`),
+  );
 }
 
 export const rule: Rule = {

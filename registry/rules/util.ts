@@ -1,6 +1,8 @@
 // Small helpers the cross-record rules share: a finding placed at a record's field, and the way
 // a list of logins reads in a message.
 import type { Finding, RuleId } from '../findings.ts';
+import { paths } from '../layout.ts';
+import { folderNames } from '../trees.ts';
 import type { FileTree, LoadedRecord, RegistryView } from '../view.ts';
 
 /** A finding at the field `pointer` of a record, or at the top of the file when there is none. */
@@ -41,12 +43,11 @@ export async function present(view: RegistryView, changed: readonly string[]): P
   return new Set(found.filter((p): p is string => p !== undefined));
 }
 
-/** The benchmarks of a tree, read off its paths (benchmarks/<name>/benchmark.yaml). */
+/** The benchmarks of a tree: the folders of benchmarks/ that hold a benchmark.yaml (one folder read, no walk). */
 export async function benchmarkNames(view: RegistryView): Promise<string[]> {
-  const files = await view.tree.list('benchmarks/');
-  return files
-    .map((p) => /^benchmarks\/([^/]+)\/benchmark\.yaml$/.exec(p)?.[1])
-    .filter((b): b is string => b !== undefined);
+  const names = (await folderNames(view.tree, 'benchmarks')).sort();
+  const held = await Promise.all(names.map((name) => view.tree.has(paths.benchmark(name))));
+  return names.filter((_, i) => held[i]);
 }
 
 /**

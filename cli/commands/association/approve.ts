@@ -1,3 +1,4 @@
+import { sameLogin } from '../../../registry/layout.ts';
 import { Command, Option } from 'clipanion';
 import { BaseCommand } from '../../base.ts';
 import { associationTarget } from '../../../registry/associations.ts';
@@ -35,7 +36,7 @@ export class AssociationApproveCommand extends BaseCommand {
       const pull = await openAssociationPull(forge, view, target, this.benchmark);
       // A committee member never approves their own pull request; the gate lets the committee's own
       // associations through without a reviewer, so their approval is the merge itself.
-      const own = pull.author === login;
+      const own = sameLogin(pull.author, login);
       if (!own) await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
       const { merged, notMerged } = await mergeUnlessHeld(forge, pull.number, this.noMerge);
       if (this.json) {

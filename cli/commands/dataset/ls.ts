@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { parseRecordPath, paths } from '../../../registry/layout.ts';
+import { parseRecordPath, paths, sameLogin } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
 import { withMain } from '../../main-branch.ts';
 import { listLocalDatasets } from '../../datasets.ts';
@@ -57,7 +57,7 @@ export class DatasetLsCommand extends BaseCommand {
         if (!rows.has(l.id)) rows.set(l.id, { id: l.id, name: l.record.name, state: l.record.state, data_preparation_mlcube: l.data_preparation_mlcube, registration: 'not submitted', prepared_here: Boolean(l.generated_uid) });
       }
       let list = [...rows.values()].sort((a, b) => a.id.localeCompare(b.id));
-      if (this.mine) list = list.filter((r) => r.id.split('/')[0]!.toLowerCase() === forge.login.toLowerCase());
+      if (this.mine) list = list.filter((r) => sameLogin(r.id.split('/')[0]!, forge.login));
       printList(this.context, list, {
         json: this.json,
         asJson: (r) => ({ ...r, path: paths.dataset(r.id) }),
