@@ -39939,6 +39939,7 @@ function parseRecordPath(path) {
 function patternFor(path) {
   if (path.startsWith("mlcubes/")) return 1;
   if (path.startsWith("datasets/")) return 2;
+  if (path.startsWith("people/")) return 7;
   if (path.startsWith("benchmarks/")) {
     const second = path.indexOf("/", 11);
     const third = path.slice(second + 1, path.indexOf("/", second + 1) >>> 0);

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resignedText } from '../../examples/keys.ts';
 import { EXAMPLE_PATHS as P, EXAMPLE_REGISTRY } from '../../testing/example-registry.ts';
 import { runCli } from '../../testing/cli.ts';
 
@@ -101,10 +102,15 @@ describe('medperf-git validate, declared names', () => {
     edit(dir, P.result, '  accuracy: 0.826\n', '  accuracy: 0.826\n  Jane_Roe_DOB_1961_04_02_MRN_88123: 1\n');
     edit(dir, P.result, 'version: 1', 'version: 2');
     edit(dir, P.result, '2026-11-05T08:00:00Z', '2026-11-21T08:00:00Z');
+    // Signed again by the data owner, as `run` signs a rerun: the findings are the names alone.
+    const file = join(dir, P.result);
+    const signed = await resignedText(P.result, readFileSync(file, 'utf8'));
+    writeFileSync(file, signed);
+    const line = signed.split('\n').findIndex((l) => l.includes('Jane_Roe')) + 1;
     const r = await run(['validate', '--base', 'main', '--author', 'data-owner'], dir);
     expect(r.code).toBe(1);
     expect(r.stdout.filter((l) => !l.startsWith('info:'))).toEqual([
-      `${P.result}:9:3 declared-names a name under metrics is not one that the benchmark chestxray declares (AUC, F1, accuracy): metrics hold only the names their benchmark declares, so no text of the data leaves the hospital; remove it (\`medperf-git run\` writes only declared names), or ask the committee of chestxray to declare it`,
+      `${P.result}:${line}:3 declared-names a name under metrics is not one that the benchmark chestxray declares (AUC, F1, accuracy): metrics hold only the names their benchmark declares, so no text of the data leaves the hospital; remove it (\`medperf-git run\` writes only declared names), or ask the committee of chestxray to declare it`,
       `${P.dataset}:14:5 declared-names a name under statistics.labels is not one that the benchmark chestxray declares (num_samples, labels.atelectasis, labels.cardiomegaly, labels.effusion): statistics hold only the names their benchmark declares, so no text of the data leaves the hospital; remove it (\`medperf-git dataset set-operational\` writes only declared names), or ask the committee to declare it`,
       '2 problems in 2 files (2 changed files checked)',
     ]);
