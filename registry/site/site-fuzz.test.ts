@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { parse, parseFragment, type ParserError } from 'parse5';
 import { describe, expect, it } from 'vitest';
-import { benchmark, cube, dataset, datasetAssociation, modelAssociation, registryConfig, result, yaml, type Files } from '../../testing/records.ts';
+import { benchmark, cube, dataset, datasetAssociation, examplePerson, modelAssociation, registryConfig, result, signedExample, yaml, type Files } from '../../testing/records.ts';
+import { metricNames } from '../metrics.ts';
 import { paths } from '../layout.ts';
 import { memoryTree } from '../trees.ts';
 import { validateRegistry } from '../validate.ts';
@@ -56,9 +57,18 @@ function registryOf(r: Shape): { files: Files; primaries: string[] } {
     [paths.cube('carol/chestxray-metrics')]: yaml(cube('metrics')),
   };
   const primaries: string[] = [];
+  // The benchmark declares every name its results hold, and its primary metric; dora publishes keys.
+  const tests = [modelAssociation(), datasetAssociation()].map((a) => a.compatibility_test?.metrics);
+  const declared = new Set([r.primary, ...[...r.scores, ...tests].flatMap((m) => (m ? metricNames(m) : []))]);
   files[paths.benchmark('chestxray')] = yaml(
-    benchmark({ name: r.names[2]!, description: r.names[3]!, results_policy: { publish: r.publish as 'per-model', primary_metric: r.primary, direction: r.direction as 'higher' } }),
+    benchmark({
+      name: r.names[2]!,
+      description: r.names[3]!,
+      metric_names: [...declared],
+      results_policy: { publish: r.publish as 'per-model', primary_metric: r.primary, direction: r.direction as 'higher' },
+    }),
   );
+  files[paths.person('dora')] = yaml(examplePerson('dora'));
   r.models.forEach((m, i) => {
     const id = `bob/${m}`;
     files[paths.cube(id)] = yaml({ ...cube('model', 'operational', 'f'), name: r.names[4 + (i % 2)]! });
@@ -74,7 +84,7 @@ function registryOf(r: Shape): { files: Files; primaries: string[] } {
       const model = `bob/${m}`;
       const base = result({ model, dataset: id, metrics: scores as never });
       base.provenance.cubes.model!.id = model;
-      files[paths.result('chestxray', id, model)] = yaml(base);
+      files[paths.result('chestxray', id, model)] = yaml(signedExample(base));
       primaries.push(...Object.keys(scores));
     });
   });
