@@ -8,7 +8,7 @@ import { createView } from '../registry/load.ts';
 import { publishedUnder } from '../registry/metrics.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import { signResult, type ResultSigner } from '../registry/signing.ts';
-import { NotApprovedError, outgoingVersion } from '../registry/run-plan.ts';
+import { outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
@@ -37,15 +37,6 @@ export function qualify(id: string, login: string, what: string): string {
 export async function pendingPull(forge: Forge, path: string): Promise<number | undefined> {
   const open = await forge.listPulls({ state: 'open', paths: [path] });
   return open[0]?.number;
-}
-
-/** The benchmark on main, or an error saying it is not approved (pending, or unknown). */
-export async function approvedBenchmark(forge: Forge, view: RegistryView, name: string): Promise<LoadedRecord<'benchmark'>> {
-  const bench = await view.benchmark(name);
-  if (bench) return bench;
-  const pull = await pendingPull(forge, paths.benchmark(name));
-  if (pull) throw new NotApprovedError(`the benchmark ${name} is not approved yet: its pull request #${pull} waits for an admin; nothing was submitted`);
-  throw new NotFoundError(`no benchmark ${name} in the registry; \`medperf-git benchmark ls\` lists them`);
 }
 
 /** A cube of main, fetched and verified. */

@@ -86,7 +86,7 @@ describe('the data owner is refused, and nothing is submitted, when', () => {
     const before = await pullCount();
     const refused = await cli(state, DATA_OWNER, ['dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--data-path', raw.data, '--labels-path', raw.labels, '--yes']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/^error \(not-approved\): the benchmark chestxray is not approved yet: its pull request #2 waits for an admin; nothing was submitted$/m);
+    expect(refused.err).toMatch(/^error \(benchmark-not-approved\): the benchmark chestxray is not approved yet: its pull request #2 is pending an admin's review; nothing was submitted$/m);
     expect(await pullCount()).toBe(before);
   }, 120_000);
 

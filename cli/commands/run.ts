@@ -1,3 +1,4 @@
+import { approvedBenchmark } from '../preconditions.ts';
 import { Command, Option } from 'clipanion';
 import pLimit from 'p-limit';
 import { MedperfError } from '../../registry/errors.ts';
@@ -9,7 +10,6 @@ import type { LoadedRecord } from '../../registry/view.ts';
 import { isPositiveInteger } from '../base.ts';
 import { CubeCommand } from '../executors/command.ts';
 import {
-  approvedBenchmark,
   benchmarkCubes,
   outgoingResults,
   pendingPull,

@@ -1,3 +1,4 @@
+import { approvedBenchmark } from '../../preconditions.ts';
 import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
 import { autoApprovedBy } from '../../../registry/gate.ts';
@@ -6,7 +7,7 @@ import type { DatasetAssociationRecord } from '../../../registry/records.ts';
 import { declaredNames, keepDeclared, leftOutLine, metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
 import { DatasetInDevelopmentError } from '../../../registry/run-plan.ts';
-import { approvedBenchmark, benchmarkCubes, pendingPull, qualify, registeredCube, withMain } from '../../main-branch.ts';
+import { benchmarkCubes, pendingPull, qualify, registeredCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';

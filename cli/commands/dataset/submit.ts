@@ -1,3 +1,4 @@
+import { approvedBenchmark } from '../../preconditions.ts';
 import { resolve } from 'node:path';
 import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError, NotFoundError } from '../../../registry/errors.ts';
@@ -5,7 +6,7 @@ import { NAME, paths } from '../../../registry/layout.ts';
 import type { DatasetRecord } from '../../../registry/records.ts';
 import { hashFolders } from '../../../registry/hash.ts';
 import { BaseCommand } from '../../base.ts';
-import { approvedBenchmark, withMain } from '../../main-branch.ts';
+import { withMain } from '../../main-branch.ts';
 import { writeLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';
