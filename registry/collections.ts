@@ -1,7 +1,8 @@
 // The collection questions a registry view answers: which benchmarks it holds, a benchmark's model
 // and dataset associations, its results. Each is read off one listing of the tree's paths, so
 // "list a benchmark's associations" is written here once.
-import { parseRecordPath } from './layout.ts';
+import { parseRecordPath, paths } from './layout.ts';
+import { folderNames } from './trees.ts';
 import type { LoadedRecord, RegistryView } from './view.ts';
 
 /** An association named by its path: the benchmark, a model or a dataset, and its id. */
@@ -60,7 +61,10 @@ export async function benchmarkContents(view: RegistryView, only?: readonly stri
 
 /** The names of the benchmarks whose folder holds a benchmark.yaml, sorted. */
 export async function benchmarkNames(view: RegistryView): Promise<string[]> {
-  return (await benchmarkContents(view)).filter(([, c]) => c.benchmark).map(([name]) => name);
+  // The folders under benchmarks/, then one lookup each: no listing of every result.
+  const names = (await folderNames(view.tree, 'benchmarks')).sort();
+  const held = await Promise.all(names.map((name) => view.tree.has(paths.benchmark(name))));
+  return names.filter((_, i) => held[i]);
 }
 
 /** The associations of one benchmark (or of every benchmark), models and datasets, in path order. */

@@ -2,7 +2,7 @@
 // dataset's preparator declare (`statistics_names`). Read once per tree: a full validation asks
 // it for every dataset, and the answer is a walk over the benchmarks.
 import { METRIC_NAME, metricNames, NamesNotDeclaredError } from './metrics.ts';
-import { benchmarkNames } from './rules/util.ts';
+import { benchmarkNames } from './collections.ts';
 import type { RegistryView } from './view.ts';
 
 export interface StatisticsDeclaration {

@@ -39978,6 +39978,513 @@ var paths = {
   person: (login) => `people/${login}.yaml`
 };
 
+// registry/trees.ts
+import { spawn, execFile } from "node:child_process";
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { promisify } from "node:util";
+var execFileAsync = promisify(execFile);
+async function entryKind(tree, path) {
+  const t = tree;
+  if (typeof t.kind === "function") return t.kind(path);
+  return await tree.has(path) ? "file" : void 0;
+}
+var UTF8 = new TextDecoder("utf-8", { fatal: true });
+var isAscii = (bytes) => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 128) return false;
+  return true;
+};
+var ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
+function pathFromBytes(bytes) {
+  if (isAscii(bytes)) return bytes.toString("latin1");
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const segments = [];
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 47) continue;
+      const segment = bytes.subarray(start, i);
+      try {
+        segments.push(UTF8.decode(segment));
+      } catch {
+        segments.push([...segment].map((b) => b >= 32 && b < 127 && b !== 92 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`).join(""));
+      }
+      start = i + 1;
+    }
+    return segments.join("/");
+  }
+}
+function isUndecodablePath(path) {
+  return path.includes("\\") && ESCAPED_BYTE.test(path);
+}
+function bytesFromPath(path) {
+  if (!isUndecodablePath(path)) return Buffer.from(path, "utf8");
+  const parts = path.split("/").map(
+    (segment) => ESCAPED_BYTE.test(segment) && !/[^\x20-\x7e]/.test(segment) ? Buffer.from(segment.replace(/\\x([0-9a-f]{2})|([\s\S])/g, (_m, hex, c) => String.fromCharCode(hex ? parseInt(hex, 16) : c.charCodeAt(0))), "latin1") : Buffer.from(segment, "utf8")
+  );
+  return Buffer.concat(parts.flatMap((b, i) => i ? [Buffer.from("/"), b] : [b]));
+}
+function splitNul(out) {
+  const parts = [];
+  let start = 0;
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, start)) {
+    if (i > start) parts.push(out.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < out.length) parts.push(out.subarray(start));
+  return parts;
+}
+function kindOfMode(mode) {
+  if (mode === "100644" || mode === "100755") return "file";
+  if (mode === "120000") return "symlink";
+  if (mode === "160000") return "submodule";
+  if (mode === "40000" || mode === "040000") return "folder";
+  return "special";
+}
+function folderIndex(all) {
+  const index2 = /* @__PURE__ */ new Map();
+  const add = (folder, name2) => {
+    let set4 = index2.get(folder);
+    if (!set4) index2.set(folder, set4 = /* @__PURE__ */ new Set());
+    set4.add(name2);
+  };
+  for (const path of all) {
+    let start = 0;
+    for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", start)) {
+      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
+      start = slash + 1;
+    }
+    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
+  }
+  return new Map([...index2].map(([folder, names]) => [folder, [...names]]));
+}
+async function folderNames(tree, folder) {
+  const t = tree;
+  if (typeof t.names === "function") return t.names(folder);
+  return folderIndex(await tree.list(folder ? `${folder}/` : "")).get(folder) ?? [];
+}
+async function readLimited(tree, path, limit) {
+  const t = tree;
+  if (typeof t.readLimited === "function") return t.readLimited(path, limit);
+  const bytes = await tree.read(path);
+  if (!bytes) return void 0;
+  return bytes.length > limit ? { size: bytes.length } : { size: bytes.length, bytes };
+}
+async function closeTree(tree) {
+  const t = tree;
+  if (typeof t.close === "function") await t.close();
+}
+function normalizePrefix(prefix = "") {
+  return prefix.replace(/^\.?\/+/, "");
+}
+function safeRelative(path) {
+  return path !== "" && !path.startsWith("/") && !path.split("/").some((s) => s === ".." || s === "." || s === "");
+}
+function directoryTree(dir, opts = {}) {
+  let all = opts.files;
+  let allSet = all && new Set(all);
+  let index2;
+  let walked = false;
+  const root = dir.endsWith("/") ? dir : dir + "/";
+  const kinds = /* @__PURE__ */ new Map();
+  function walk(rel, raw, out, names) {
+    let entries;
+    try {
+      entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
+    } catch {
+      return;
+    }
+    const here = [];
+    for (const e of entries) {
+      const name2 = pathFromBytes(e.name);
+      if (!rel && name2 === ".git") continue;
+      const p = rel ? `${rel}/${name2}` : name2;
+      const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
+      if (kind === "folder") {
+        const before = out.length;
+        walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out, names);
+        if (out.length > before) here.push(name2);
+      } else {
+        out.push(p);
+        here.push(name2);
+        if (kind !== "file") kinds.set(p, kind);
+      }
+    }
+    if (names && here.length) names.set(rel, here);
+  }
+  const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
+  let scratch = Buffer.allocUnsafe(64 * 1024);
+  function readSyncLimited(path, limit) {
+    if (!safeRelative(path)) return void 0;
+    let fd;
+    try {
+      fd = openSync(root + path, constants3.O_RDONLY | constants3.O_NOFOLLOW);
+    } catch {
+      return void 0;
+    }
+    try {
+      let off = 0;
+      for (; ; ) {
+        if (off === scratch.length) {
+          if (scratch.length > limit) break;
+          const bigger = Buffer.allocUnsafe(Math.min(scratch.length * 4, limit + 1));
+          scratch.copy(bigger, 0, 0, off);
+          scratch = bigger;
+        }
+        const n = readSync(fd, scratch, off, scratch.length - off, null);
+        if (n === 0) break;
+        off += n;
+        if (off > limit) break;
+      }
+      if (off > limit) return { size: fstatSync(fd).size };
+      return { size: off, bytes: Buffer.from(scratch.subarray(0, off)) };
+    } catch {
+      return void 0;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return {
+    label: dir,
+    async list(prefix = "") {
+      const p = normalizePrefix(prefix);
+      if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
+      if (!p) {
+        const out2 = [];
+        index2 = /* @__PURE__ */ new Map();
+        walk("", Buffer.alloc(0), out2, index2);
+        all = out2.sort();
+        walked = true;
+        allSet = new Set(all);
+        return all;
+      }
+      const folder = p.endsWith("/") ? p.slice(0, -1) : p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+      const out = [];
+      walkFrom(folder, out);
+      return out.filter((f) => f.startsWith(p)).sort();
+    },
+    // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
+    // 100,000 files.
+    async read(path) {
+      return readSyncLimited(path, Number.MAX_SAFE_INTEGER)?.bytes;
+    },
+    async readLimited(path, limit) {
+      return readSyncLimited(path, limit);
+    },
+    readLimitedSync: readSyncLimited,
+    allNames() {
+      return all && (index2 ??= folderIndex(all));
+    },
+    async names(folder) {
+      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      try {
+        const names = readdirSync(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + "/" : "")]), { encoding: "buffer" }).map(pathFromBytes);
+        return folder ? names : names.filter((n) => n !== ".git");
+      } catch {
+        return [];
+      }
+    },
+    async has(path) {
+      if (allSet) return allSet.has(path);
+      if (!safeRelative(path)) return false;
+      const kind = await this.kind(path);
+      return kind !== void 0 && kind !== "folder";
+    },
+    async kind(path) {
+      if (isUndecodablePath(path)) {
+        if (allSet) return kinds.get(path);
+        try {
+          lstatSync(Buffer.concat([Buffer.from(root), bytesFromPath(path)]));
+          return "undecodable";
+        } catch {
+          return void 0;
+        }
+      }
+      if (allSet && !allSet.has(path)) return void 0;
+      const known = kinds.get(path);
+      if (known) return known;
+      if (walked) return "file";
+      if (!safeRelative(path)) return void 0;
+      try {
+        const st = lstatSync(root + path);
+        return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "folder" : "special";
+      } catch {
+        return void 0;
+      }
+    },
+    async close() {
+    }
+  };
+}
+var CatFile = class {
+  constructor(repoDir, env) {
+    this.repoDir = repoDir;
+    this.env = env;
+  }
+  repoDir;
+  env;
+  child;
+  queue = [];
+  buffer = Buffer.alloc(0);
+  expecting;
+  failed;
+  start() {
+    const child = spawn("git", ["cat-file", "--batch-command"], { cwd: this.repoDir, env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.on("data", (chunk) => this.onData(chunk));
+    let stderr = "";
+    child.stderr.on("data", (c) => stderr += c.toString());
+    const fail = (error2) => {
+      this.failed = error2;
+      for (const p of this.queue.splice(0)) p.reject(error2);
+      this.child = void 0;
+    };
+    child.on("error", fail);
+    child.on("exit", (code) => {
+      if (this.queue.length) fail(new Error(`git cat-file exited (${code}) in ${this.repoDir}: ${stderr.trim()}`));
+      this.child = void 0;
+    });
+    child.stdin.on("error", () => {
+    });
+    this.child = child;
+    this.idle();
+    return child;
+  }
+  // The process must not keep the program alive while no request waits for it.
+  idle() {
+    const c = this.child;
+    if (!c) return;
+    const busy = this.queue.length > 0;
+    for (const s of [c, c.stdout, c.stderr, c.stdin]) {
+      if (busy) s.ref();
+      else s.unref();
+    }
+  }
+  onData(chunk) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (; ; ) {
+      if (this.expecting) {
+        const { pending: pending2, header: header2, size } = this.expecting;
+        if (this.buffer.length < size + 1) return;
+        const body = Buffer.from(this.buffer.subarray(0, size));
+        this.buffer = this.buffer.subarray(size + 1);
+        this.expecting = void 0;
+        this.queue.shift();
+        pending2.resolve({ header: header2, body });
+        continue;
+      }
+      const nl = this.buffer.indexOf(10);
+      if (nl < 0) return;
+      const header = this.buffer.subarray(0, nl).toString("utf8");
+      this.buffer = this.buffer.subarray(nl + 1);
+      const pending = this.queue[0];
+      if (!pending) continue;
+      const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+      if (m && pending.wantBody) {
+        this.expecting = { pending, header, size: Number(m[2]) };
+        continue;
+      }
+      this.queue.shift();
+      pending.resolve({ header });
+    }
+    this.idle();
+  }
+  request(command, wantBody) {
+    if (this.failed) return Promise.reject(this.failed);
+    if (/[\n\r]/.test(command)) return Promise.resolve({ header: "missing" });
+    const child = this.child ?? this.start();
+    return new Promise((resolve4, reject) => {
+      this.queue.push({ command, resolve: resolve4, reject, wantBody });
+      this.idle();
+      child.stdin.write(command + "\n");
+    }).then((r) => {
+      this.idle();
+      return r;
+    });
+  }
+  async close() {
+    const c = this.child;
+    this.child = void 0;
+    if (!c) return;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise((resolve4) => {
+      c.once("exit", () => resolve4());
+      c.ref();
+      c.stdin.end();
+      setTimeout(() => c.kill(), 2e3).unref();
+    });
+  }
+};
+function gitTree(repoDir, rev, opts = {}) {
+  const cat = new CatFile(repoDir, opts.env);
+  const sizes = /* @__PURE__ */ new Map();
+  let all;
+  let allKinds;
+  let index2;
+  let commit;
+  const exec = (args) => execFileAsync("git", args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
+  const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
+  const resolved = () => commit ??= (async () => {
+    const git2 = async (arg) => (await exec(["rev-parse", "--verify", "--end-of-options", arg])).stdout.toString("utf8").trim();
+    const c = await git2(`${rev}^{commit}`);
+    return git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
+  })();
+  async function lsTree(prefix) {
+    const args = ["ls-tree", "-r", ...opts.partial ? [] : ["-l"], "-z", "--full-tree", await resolved()];
+    const folder = prefix.endsWith("/") ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    if (folder) args.push("--", folder);
+    const { stdout } = await exec(args);
+    const out = [];
+    const kinds = /* @__PURE__ */ new Map();
+    for (const entry2 of splitNul(stdout)) {
+      const tab = entry2.indexOf(9);
+      const [mode, , , size] = entry2.toString("latin1", 0, tab).split(/\s+/);
+      const path = pathFromBytes(entry2.subarray(tab + 1));
+      const kind = isUndecodablePath(path) ? "undecodable" : kindOfMode(mode);
+      kinds.set(path, kind);
+      if (kind === "file" && size !== void 0) sizes.set(path, Number(size));
+      if (path.startsWith(prefix)) out.push(path);
+    }
+    if (!prefix) allKinds = kinds;
+    return out.sort();
+  }
+  const folders = /* @__PURE__ */ new Map();
+  function folderEntries(folder) {
+    let entries = folders.get(folder);
+    if (!entries) {
+      entries = (async () => {
+        let id;
+        if (!folder) id = await resolved();
+        else {
+          const slash = folder.lastIndexOf("/");
+          const parent = await folderEntries(slash < 0 ? "" : folder.slice(0, slash));
+          const entry2 = parent?.get(folder.slice(slash + 1));
+          if (entry2?.kind !== "folder") return void 0;
+          id = entry2.id;
+        }
+        const { header, body } = await cat.request(`contents ${id}`, true);
+        if (!body || !/ tree \d+$/.test(header)) return void 0;
+        const out = /* @__PURE__ */ new Map();
+        const hashBytes = id.length / 2;
+        for (let i = 0; i < body.length; ) {
+          const space = body.indexOf(32, i);
+          const nul = body.indexOf(0, space);
+          if (space < 0 || nul < 0) break;
+          const name2 = pathFromBytes(body.subarray(space + 1, nul));
+          const kind = isUndecodablePath(name2) ? "undecodable" : kindOfMode(body.toString("latin1", i, space));
+          out.set(name2, { kind, id: body.toString("hex", nul + 1, nul + 1 + hashBytes) });
+          i = nul + 1 + hashBytes;
+        }
+        return out;
+      })();
+      folders.set(folder, entries);
+    }
+    return entries;
+  }
+  async function entry(path) {
+    if (allKinds) {
+      const kind = allKinds.get(path);
+      return kind && { kind };
+    }
+    if (!safeRelative(path)) return void 0;
+    const slash = path.lastIndexOf("/");
+    return (await folderEntries(slash < 0 ? "" : path.slice(0, slash)))?.get(path.slice(slash + 1));
+  }
+  async function blob(path) {
+    const e = await entry(path);
+    return e?.kind === "file" ? e.id ?? `${await resolved()}:${path}` : void 0;
+  }
+  async function info2(path) {
+    const known = sizes.get(path);
+    if (known !== void 0) return known;
+    const id = await blob(path);
+    if (!id) return void 0;
+    const { header } = await cat.request(`info ${id}`, false);
+    const m = /^[0-9a-f]+ blob (\d+)$/.exec(header);
+    if (!m) return void 0;
+    const size = Number(m[1]);
+    sizes.set(path, size);
+    return size;
+  }
+  async function contents(path) {
+    const id = await blob(path);
+    if (!id) return void 0;
+    const { header, body } = await cat.request(`contents ${id}`, true);
+    return /^[0-9a-f]+ blob \d+$/.test(header) ? body : void 0;
+  }
+  return {
+    label: `git:${rev}`,
+    async list(prefix = "") {
+      const p = normalizePrefix(prefix);
+      if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
+      const listed = await lsTree(p);
+      if (!p) all = listed;
+      return listed;
+    },
+    async read(path) {
+      return contents(path);
+    },
+    async readLimited(path, limit) {
+      const size = await info2(path);
+      if (size === void 0) return void 0;
+      if (size > limit) return { size };
+      const bytes = await contents(path);
+      return bytes ? { size: bytes.length, bytes } : void 0;
+    },
+    async names(folder) {
+      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
+      if (folder && !safeRelative(folder)) return [];
+      return [...(await folderEntries(folder))?.keys() ?? []];
+    },
+    allNames() {
+      return all && (index2 ??= folderIndex(all));
+    },
+    async has(path) {
+      const kind = (await entry(path))?.kind;
+      return kind !== void 0 && kind !== "folder";
+    },
+    async kind(path) {
+      return (await entry(path))?.kind;
+    },
+    close: () => cat.close()
+  };
+}
+async function changedPaths(base, head) {
+  const [b, h] = await Promise.all([base.list(), head.list()]);
+  const inBase = new Set(b);
+  const inHead = new Set(h);
+  const out = /* @__PURE__ */ new Set();
+  for (const p of h) if (!inBase.has(p)) out.add(p);
+  for (const p of b) {
+    if (!inHead.has(p)) {
+      out.add(p);
+      continue;
+    }
+    const [x, y] = await Promise.all([base.read(p), head.read(p)]);
+    if (!x || !y || !x.equals(y)) out.add(p);
+  }
+  return [...out].sort();
+}
+async function gitChangedPaths(repoDir, baseRev, headRev) {
+  const args = ["diff", "--name-only", "-z", "--relative", "--no-renames", "--no-ext-diff", baseRev];
+  if (headRev) args.push(headRev);
+  args.push("--", ".");
+  const options2 = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: "buffer" };
+  const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout));
+  if (!headRev) {
+    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard"], options2);
+    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ""));
+  }
+  return [...out].sort();
+}
+function pathsFromGit(stdout) {
+  return splitNul(stdout).map(pathFromBytes);
+}
+async function mergeBase(repoDir, rev, head = "HEAD") {
+  const { stdout } = await execFileAsync("git", ["merge-base", "--end-of-options", rev, head], { cwd: repoDir });
+  return stdout.trim();
+}
+
 // registry/collections.ts
 function byCodePoint(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -40000,6 +40507,11 @@ async function benchmarkContents(view, only) {
     else if (where.kind === "dataset-association") entry(where.benchmark).datasets.push(where.dataset);
   }
   return [...byBenchmark].sort((a, b) => byCodePoint(a[0], b[0]));
+}
+async function benchmarkNames(view) {
+  const names = (await folderNames(view.tree, "benchmarks")).sort();
+  const held = await Promise.all(names.map((name2) => view.tree.has(paths.benchmark(name2))));
+  return names.filter((_, i) => held[i]);
 }
 
 // registry/findings.ts
@@ -40839,7 +41351,7 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
 }
 ` };
 var name = (p) => String(p instanceof URL ? p.pathname : p).split(/[\\/]/).pop();
-function readdirSync() {
+function readdirSync2() {
   return Object.keys(files).filter((f) => f.endsWith(".schema.json"));
 }
 function readFileSync(p) {
@@ -40868,7 +41380,7 @@ function schemaId(name2) {
   return `urn:medperf-git:schema:${name2}`;
 }
 function loadSchemas() {
-  return readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json")).sort().map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, "utf8")));
+  return readdirSync2(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json")).sort().map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, "utf8")));
 }
 var ajv = new import__.Ajv2020({
   strict: true,
@@ -41015,513 +41527,6 @@ function describeSchemaErrors(kind, errors) {
     seen.add(key);
     return true;
   });
-}
-
-// registry/trees.ts
-import { spawn, execFile } from "node:child_process";
-import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readdirSync as readdirSync2, readSync } from "node:fs";
-import { promisify } from "node:util";
-var execFileAsync = promisify(execFile);
-async function entryKind(tree, path) {
-  const t = tree;
-  if (typeof t.kind === "function") return t.kind(path);
-  return await tree.has(path) ? "file" : void 0;
-}
-var UTF8 = new TextDecoder("utf-8", { fatal: true });
-var isAscii = (bytes) => {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 128) return false;
-  return true;
-};
-var ESCAPED_BYTE = /\\x[0-9a-f]{2}/;
-function pathFromBytes(bytes) {
-  if (isAscii(bytes)) return bytes.toString("latin1");
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    const segments = [];
-    let start = 0;
-    for (let i = 0; i <= bytes.length; i++) {
-      if (i < bytes.length && bytes[i] !== 47) continue;
-      const segment = bytes.subarray(start, i);
-      try {
-        segments.push(UTF8.decode(segment));
-      } catch {
-        segments.push([...segment].map((b) => b >= 32 && b < 127 && b !== 92 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`).join(""));
-      }
-      start = i + 1;
-    }
-    return segments.join("/");
-  }
-}
-function isUndecodablePath(path) {
-  return path.includes("\\") && ESCAPED_BYTE.test(path);
-}
-function bytesFromPath(path) {
-  if (!isUndecodablePath(path)) return Buffer.from(path, "utf8");
-  const parts = path.split("/").map(
-    (segment) => ESCAPED_BYTE.test(segment) && !/[^\x20-\x7e]/.test(segment) ? Buffer.from(segment.replace(/\\x([0-9a-f]{2})|([\s\S])/g, (_m, hex, c) => String.fromCharCode(hex ? parseInt(hex, 16) : c.charCodeAt(0))), "latin1") : Buffer.from(segment, "utf8")
-  );
-  return Buffer.concat(parts.flatMap((b, i) => i ? [Buffer.from("/"), b] : [b]));
-}
-function splitNul(out) {
-  const parts = [];
-  let start = 0;
-  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, start)) {
-    if (i > start) parts.push(out.subarray(start, i));
-    start = i + 1;
-  }
-  if (start < out.length) parts.push(out.subarray(start));
-  return parts;
-}
-function kindOfMode(mode) {
-  if (mode === "100644" || mode === "100755") return "file";
-  if (mode === "120000") return "symlink";
-  if (mode === "160000") return "submodule";
-  if (mode === "40000" || mode === "040000") return "folder";
-  return "special";
-}
-function folderIndex(all) {
-  const index2 = /* @__PURE__ */ new Map();
-  const add = (folder, name2) => {
-    let set4 = index2.get(folder);
-    if (!set4) index2.set(folder, set4 = /* @__PURE__ */ new Set());
-    set4.add(name2);
-  };
-  for (const path of all) {
-    let start = 0;
-    for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", start)) {
-      add(path.slice(0, start ? start - 1 : 0), path.slice(start, slash));
-      start = slash + 1;
-    }
-    add(path.slice(0, start ? start - 1 : 0), path.slice(start));
-  }
-  return new Map([...index2].map(([folder, names]) => [folder, [...names]]));
-}
-async function folderNames(tree, folder) {
-  const t = tree;
-  if (typeof t.names === "function") return t.names(folder);
-  return folderIndex(await tree.list(folder ? `${folder}/` : "")).get(folder) ?? [];
-}
-async function readLimited(tree, path, limit) {
-  const t = tree;
-  if (typeof t.readLimited === "function") return t.readLimited(path, limit);
-  const bytes = await tree.read(path);
-  if (!bytes) return void 0;
-  return bytes.length > limit ? { size: bytes.length } : { size: bytes.length, bytes };
-}
-async function closeTree(tree) {
-  const t = tree;
-  if (typeof t.close === "function") await t.close();
-}
-function normalizePrefix(prefix = "") {
-  return prefix.replace(/^\.?\/+/, "");
-}
-function safeRelative(path) {
-  return path !== "" && !path.startsWith("/") && !path.split("/").some((s) => s === ".." || s === "." || s === "");
-}
-function directoryTree(dir, opts = {}) {
-  let all = opts.files;
-  let allSet = all && new Set(all);
-  let index2;
-  let walked = false;
-  const root = dir.endsWith("/") ? dir : dir + "/";
-  const kinds = /* @__PURE__ */ new Map();
-  function walk(rel, raw, out, names) {
-    let entries;
-    try {
-      entries = readdirSync2(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
-    } catch {
-      return;
-    }
-    const here = [];
-    for (const e of entries) {
-      const name2 = pathFromBytes(e.name);
-      if (!rel && name2 === ".git") continue;
-      const p = rel ? `${rel}/${name2}` : name2;
-      const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
-      if (kind === "folder") {
-        const before = out.length;
-        walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out, names);
-        if (out.length > before) here.push(name2);
-      } else {
-        out.push(p);
-        here.push(name2);
-        if (kind !== "file") kinds.set(p, kind);
-      }
-    }
-    if (names && here.length) names.set(rel, here);
-  }
-  const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
-  let scratch = Buffer.allocUnsafe(64 * 1024);
-  function readSyncLimited(path, limit) {
-    if (!safeRelative(path)) return void 0;
-    let fd;
-    try {
-      fd = openSync(root + path, constants3.O_RDONLY | constants3.O_NOFOLLOW);
-    } catch {
-      return void 0;
-    }
-    try {
-      let off = 0;
-      for (; ; ) {
-        if (off === scratch.length) {
-          if (scratch.length > limit) break;
-          const bigger = Buffer.allocUnsafe(Math.min(scratch.length * 4, limit + 1));
-          scratch.copy(bigger, 0, 0, off);
-          scratch = bigger;
-        }
-        const n = readSync(fd, scratch, off, scratch.length - off, null);
-        if (n === 0) break;
-        off += n;
-        if (off > limit) break;
-      }
-      if (off > limit) return { size: fstatSync(fd).size };
-      return { size: off, bytes: Buffer.from(scratch.subarray(0, off)) };
-    } catch {
-      return void 0;
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return {
-    label: dir,
-    async list(prefix = "") {
-      const p = normalizePrefix(prefix);
-      if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
-      if (!p) {
-        const out2 = [];
-        index2 = /* @__PURE__ */ new Map();
-        walk("", Buffer.alloc(0), out2, index2);
-        all = out2.sort();
-        walked = true;
-        allSet = new Set(all);
-        return all;
-      }
-      const folder = p.endsWith("/") ? p.slice(0, -1) : p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-      const out = [];
-      walkFrom(folder, out);
-      return out.filter((f) => f.startsWith(p)).sort();
-    },
-    // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
-    // 100,000 files.
-    async read(path) {
-      return readSyncLimited(path, Number.MAX_SAFE_INTEGER)?.bytes;
-    },
-    async readLimited(path, limit) {
-      return readSyncLimited(path, limit);
-    },
-    readLimitedSync: readSyncLimited,
-    allNames() {
-      return all && (index2 ??= folderIndex(all));
-    },
-    async names(folder) {
-      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
-      if (folder && !safeRelative(folder)) return [];
-      try {
-        const names = readdirSync2(Buffer.concat([Buffer.from(root), bytesFromPath(folder ? folder + "/" : "")]), { encoding: "buffer" }).map(pathFromBytes);
-        return folder ? names : names.filter((n) => n !== ".git");
-      } catch {
-        return [];
-      }
-    },
-    async has(path) {
-      if (allSet) return allSet.has(path);
-      if (!safeRelative(path)) return false;
-      const kind = await this.kind(path);
-      return kind !== void 0 && kind !== "folder";
-    },
-    async kind(path) {
-      if (isUndecodablePath(path)) {
-        if (allSet) return kinds.get(path);
-        try {
-          lstatSync(Buffer.concat([Buffer.from(root), bytesFromPath(path)]));
-          return "undecodable";
-        } catch {
-          return void 0;
-        }
-      }
-      if (allSet && !allSet.has(path)) return void 0;
-      const known = kinds.get(path);
-      if (known) return known;
-      if (walked) return "file";
-      if (!safeRelative(path)) return void 0;
-      try {
-        const st = lstatSync(root + path);
-        return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "folder" : "special";
-      } catch {
-        return void 0;
-      }
-    },
-    async close() {
-    }
-  };
-}
-var CatFile = class {
-  constructor(repoDir, env) {
-    this.repoDir = repoDir;
-    this.env = env;
-  }
-  repoDir;
-  env;
-  child;
-  queue = [];
-  buffer = Buffer.alloc(0);
-  expecting;
-  failed;
-  start() {
-    const child = spawn("git", ["cat-file", "--batch-command"], { cwd: this.repoDir, env: this.env, stdio: ["pipe", "pipe", "pipe"] });
-    child.stdout.on("data", (chunk) => this.onData(chunk));
-    let stderr = "";
-    child.stderr.on("data", (c) => stderr += c.toString());
-    const fail = (error2) => {
-      this.failed = error2;
-      for (const p of this.queue.splice(0)) p.reject(error2);
-      this.child = void 0;
-    };
-    child.on("error", fail);
-    child.on("exit", (code) => {
-      if (this.queue.length) fail(new Error(`git cat-file exited (${code}) in ${this.repoDir}: ${stderr.trim()}`));
-      this.child = void 0;
-    });
-    child.stdin.on("error", () => {
-    });
-    this.child = child;
-    this.idle();
-    return child;
-  }
-  // The process must not keep the program alive while no request waits for it.
-  idle() {
-    const c = this.child;
-    if (!c) return;
-    const busy = this.queue.length > 0;
-    for (const s of [c, c.stdout, c.stderr, c.stdin]) {
-      if (busy) s.ref();
-      else s.unref();
-    }
-  }
-  onData(chunk) {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (; ; ) {
-      if (this.expecting) {
-        const { pending: pending2, header: header2, size } = this.expecting;
-        if (this.buffer.length < size + 1) return;
-        const body = Buffer.from(this.buffer.subarray(0, size));
-        this.buffer = this.buffer.subarray(size + 1);
-        this.expecting = void 0;
-        this.queue.shift();
-        pending2.resolve({ header: header2, body });
-        continue;
-      }
-      const nl = this.buffer.indexOf(10);
-      if (nl < 0) return;
-      const header = this.buffer.subarray(0, nl).toString("utf8");
-      this.buffer = this.buffer.subarray(nl + 1);
-      const pending = this.queue[0];
-      if (!pending) continue;
-      const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-      if (m && pending.wantBody) {
-        this.expecting = { pending, header, size: Number(m[2]) };
-        continue;
-      }
-      this.queue.shift();
-      pending.resolve({ header });
-    }
-    this.idle();
-  }
-  request(command, wantBody) {
-    if (this.failed) return Promise.reject(this.failed);
-    if (/[\n\r]/.test(command)) return Promise.resolve({ header: "missing" });
-    const child = this.child ?? this.start();
-    return new Promise((resolve4, reject) => {
-      this.queue.push({ command, resolve: resolve4, reject, wantBody });
-      this.idle();
-      child.stdin.write(command + "\n");
-    }).then((r) => {
-      this.idle();
-      return r;
-    });
-  }
-  async close() {
-    const c = this.child;
-    this.child = void 0;
-    if (!c) return;
-    if (c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise((resolve4) => {
-      c.once("exit", () => resolve4());
-      c.ref();
-      c.stdin.end();
-      setTimeout(() => c.kill(), 2e3).unref();
-    });
-  }
-};
-function gitTree(repoDir, rev, opts = {}) {
-  const cat = new CatFile(repoDir, opts.env);
-  const sizes = /* @__PURE__ */ new Map();
-  let all;
-  let allKinds;
-  let index2;
-  let commit;
-  const exec = (args) => execFileAsync("git", args, { cwd: repoDir, env: opts.env, maxBuffer: 1024 * 1024 * 1024, encoding: "buffer" });
-  const subdir = (opts.subdir ?? "").replace(/^\/+|\/+$/g, "");
-  const resolved = () => commit ??= (async () => {
-    const git2 = async (arg) => (await exec(["rev-parse", "--verify", "--end-of-options", arg])).stdout.toString("utf8").trim();
-    const c = await git2(`${rev}^{commit}`);
-    return git2(subdir ? `${c}:${subdir}` : `${c}^{tree}`);
-  })();
-  async function lsTree(prefix) {
-    const args = ["ls-tree", "-r", ...opts.partial ? [] : ["-l"], "-z", "--full-tree", await resolved()];
-    const folder = prefix.endsWith("/") ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
-    if (folder) args.push("--", folder);
-    const { stdout } = await exec(args);
-    const out = [];
-    const kinds = /* @__PURE__ */ new Map();
-    for (const entry2 of splitNul(stdout)) {
-      const tab = entry2.indexOf(9);
-      const [mode, , , size] = entry2.toString("latin1", 0, tab).split(/\s+/);
-      const path = pathFromBytes(entry2.subarray(tab + 1));
-      const kind = isUndecodablePath(path) ? "undecodable" : kindOfMode(mode);
-      kinds.set(path, kind);
-      if (kind === "file" && size !== void 0) sizes.set(path, Number(size));
-      if (path.startsWith(prefix)) out.push(path);
-    }
-    if (!prefix) allKinds = kinds;
-    return out.sort();
-  }
-  const folders = /* @__PURE__ */ new Map();
-  function folderEntries(folder) {
-    let entries = folders.get(folder);
-    if (!entries) {
-      entries = (async () => {
-        let id;
-        if (!folder) id = await resolved();
-        else {
-          const slash = folder.lastIndexOf("/");
-          const parent = await folderEntries(slash < 0 ? "" : folder.slice(0, slash));
-          const entry2 = parent?.get(folder.slice(slash + 1));
-          if (entry2?.kind !== "folder") return void 0;
-          id = entry2.id;
-        }
-        const { header, body } = await cat.request(`contents ${id}`, true);
-        if (!body || !/ tree \d+$/.test(header)) return void 0;
-        const out = /* @__PURE__ */ new Map();
-        const hashBytes = id.length / 2;
-        for (let i = 0; i < body.length; ) {
-          const space = body.indexOf(32, i);
-          const nul = body.indexOf(0, space);
-          if (space < 0 || nul < 0) break;
-          const name2 = pathFromBytes(body.subarray(space + 1, nul));
-          const kind = isUndecodablePath(name2) ? "undecodable" : kindOfMode(body.toString("latin1", i, space));
-          out.set(name2, { kind, id: body.toString("hex", nul + 1, nul + 1 + hashBytes) });
-          i = nul + 1 + hashBytes;
-        }
-        return out;
-      })();
-      folders.set(folder, entries);
-    }
-    return entries;
-  }
-  async function entry(path) {
-    if (allKinds) {
-      const kind = allKinds.get(path);
-      return kind && { kind };
-    }
-    if (!safeRelative(path)) return void 0;
-    const slash = path.lastIndexOf("/");
-    return (await folderEntries(slash < 0 ? "" : path.slice(0, slash)))?.get(path.slice(slash + 1));
-  }
-  async function blob(path) {
-    const e = await entry(path);
-    return e?.kind === "file" ? e.id ?? `${await resolved()}:${path}` : void 0;
-  }
-  async function info2(path) {
-    const known = sizes.get(path);
-    if (known !== void 0) return known;
-    const id = await blob(path);
-    if (!id) return void 0;
-    const { header } = await cat.request(`info ${id}`, false);
-    const m = /^[0-9a-f]+ blob (\d+)$/.exec(header);
-    if (!m) return void 0;
-    const size = Number(m[1]);
-    sizes.set(path, size);
-    return size;
-  }
-  async function contents(path) {
-    const id = await blob(path);
-    if (!id) return void 0;
-    const { header, body } = await cat.request(`contents ${id}`, true);
-    return /^[0-9a-f]+ blob \d+$/.test(header) ? body : void 0;
-  }
-  return {
-    label: `git:${rev}`,
-    async list(prefix = "") {
-      const p = normalizePrefix(prefix);
-      if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
-      const listed = await lsTree(p);
-      if (!p) all = listed;
-      return listed;
-    },
-    async read(path) {
-      return contents(path);
-    },
-    async readLimited(path, limit) {
-      const size = await info2(path);
-      if (size === void 0) return void 0;
-      if (size > limit) return { size };
-      const bytes = await contents(path);
-      return bytes ? { size: bytes.length, bytes } : void 0;
-    },
-    async names(folder) {
-      if (all) return (index2 ??= folderIndex(all)).get(folder) ?? [];
-      if (folder && !safeRelative(folder)) return [];
-      return [...(await folderEntries(folder))?.keys() ?? []];
-    },
-    allNames() {
-      return all && (index2 ??= folderIndex(all));
-    },
-    async has(path) {
-      const kind = (await entry(path))?.kind;
-      return kind !== void 0 && kind !== "folder";
-    },
-    async kind(path) {
-      return (await entry(path))?.kind;
-    },
-    close: () => cat.close()
-  };
-}
-async function changedPaths(base, head) {
-  const [b, h] = await Promise.all([base.list(), head.list()]);
-  const inBase = new Set(b);
-  const inHead = new Set(h);
-  const out = /* @__PURE__ */ new Set();
-  for (const p of h) if (!inBase.has(p)) out.add(p);
-  for (const p of b) {
-    if (!inHead.has(p)) {
-      out.add(p);
-      continue;
-    }
-    const [x, y] = await Promise.all([base.read(p), head.read(p)]);
-    if (!x || !y || !x.equals(y)) out.add(p);
-  }
-  return [...out].sort();
-}
-async function gitChangedPaths(repoDir, baseRev, headRev) {
-  const args = ["diff", "--name-only", "-z", "--relative", "--no-renames", "--no-ext-diff", baseRev];
-  if (headRev) args.push(headRev);
-  args.push("--", ".");
-  const options2 = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: "buffer" };
-  const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout));
-  if (!headRev) {
-    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard"], options2);
-    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ""));
-  }
-  return [...out].sort();
-}
-function pathsFromGit(stdout) {
-  return splitNul(stdout).map(pathFromBytes);
-}
-async function mergeBase(repoDir, rev, head = "HEAD") {
-  const { stdout } = await execFileAsync("git", ["merge-base", "--end-of-options", rev, head], { cwd: repoDir });
-  return stdout.trim();
 }
 
 // node_modules/js-yaml/dist/js-yaml.mjs
@@ -45245,11 +45250,6 @@ function escapePointerKey(key) {
 function orList(items) {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
-}
-async function benchmarkNames(view) {
-  const names = (await folderNames(view.tree, "benchmarks")).sort();
-  const held = await Promise.all(names.map((name2) => view.tree.has(paths.benchmark(name2))));
-  return names.filter((_, i) => held[i]);
 }
 function memoized(view) {
   const memo = (fn) => {

@@ -8,7 +8,8 @@ import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type
 import type { CubeRecord, ResultRecord } from '../records.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
 import { folderNames } from '../trees.ts';
-import { benchmarkNames, findingAt, memoized } from './util.ts';
+import { benchmarkNames } from '../collections.ts';
+import { findingAt, memoized } from './util.ts';
 
 type CubeKind = CubeRecord['kind'];
 

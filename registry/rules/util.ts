@@ -1,8 +1,6 @@
 // Small helpers the cross-record rules share: a finding placed at a record's field, and the way
 // a list of logins reads in a message.
 import type { Finding, RuleId } from '../findings.ts';
-import { paths } from '../layout.ts';
-import { folderNames } from '../trees.ts';
 import type { FileTree, LoadedRecord, RegistryView } from '../view.ts';
 
 /** A finding at the field `pointer` of a record, or at the top of the file when there is none. */
@@ -41,13 +39,6 @@ export function orList(items: readonly string[]): string {
 export async function present(view: RegistryView, changed: readonly string[]): Promise<Set<string>> {
   const found = await Promise.all(changed.map(async (p) => ((await view.tree.has(p)) ? p : undefined)));
   return new Set(found.filter((p): p is string => p !== undefined));
-}
-
-/** The benchmarks of a tree: the folders of benchmarks/ that hold a benchmark.yaml (one folder read, no walk). */
-export async function benchmarkNames(view: RegistryView): Promise<string[]> {
-  const names = (await folderNames(view.tree, 'benchmarks')).sort();
-  const held = await Promise.all(names.map((name) => view.tree.has(paths.benchmark(name))));
-  return names.filter((_, i) => held[i]);
 }
 
 /**
