@@ -279,18 +279,18 @@ export class GitHubStandIn {
     const main = (await resolveRev(repo.dir, `refs/heads/${repo.settings.defaultBranch}`))!;
     const { commit } = await commitChange({ repo: repo.dir, baseTree: `${main}^{tree}`, parents: [main], files, message: title, login });
     await git(['update-ref', `refs/heads/${branch}`, commit], { cwd: repo.dir });
+    const pull = await this.addPull(repo, { title, body: '', user: login, baseRef: repo.settings.defaultBranch, base: main, headRepo: fullName, headRef: branch });
+    return pull.number;
+  }
+
+  /** A new open pull request of `repo`, numbered next, its head read from its branch. */
+  private async addPull(repo: Repo, fields: Pick<StandInPull, 'title' | 'body' | 'user' | 'baseRef' | 'base' | 'headRepo' | 'headRef'>): Promise<StandInPull> {
+    const pulls = this.pulls.get(`${repo.owner}/${repo.name}`)!;
     const stamp = now();
-    const pulls = this.pulls.get(fullName)!;
     const pull: StandInPull = {
       number: pulls.length + 1,
-      title,
-      body: '',
-      user: login,
+      ...fields,
       state: 'open',
-      baseRef: repo.settings.defaultBranch,
-      base: main,
-      headRepo: fullName,
-      headRef: branch,
       headSha: '',
       changed: [],
       createdAt: stamp,
@@ -302,7 +302,7 @@ export class GitHubStandIn {
     };
     pulls.push(pull);
     await this.refresh(repo, pull);
-    return pull.number;
+    return pull;
   }
 
   /** A commit with `files` changed on top of `branch`, as `login` would push it; returns the commit. */
@@ -894,28 +894,7 @@ export class GitHubStandIn {
         const baseRef = String(body.base);
         const baseSha = await resolveRev(repo.dir, `refs/heads/${baseRef}`);
         if (!baseSha) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'base', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest' }];
-        const stamp = now();
-        const pull: StandInPull = {
-          number: pulls.length + 1,
-          title: String(body.title),
-          body: String(body.body ?? ''),
-          user: login,
-          state: 'open',
-          baseRef,
-          base: baseSha,
-          headRepo: `${headRepo.owner}/${headRepo.name}`,
-          headRef: headRef!,
-          headSha: '',
-          changed: [],
-          createdAt: stamp,
-          updatedAt: stamp,
-          closedAt: null,
-          mergedAt: null,
-          mergedBy: null,
-          mergeSha: null,
-        };
-        pulls.push(pull);
-        await this.refresh(repo, pull);
+        const pull = await this.addPull(repo, { title: String(body.title), body: String(body.body ?? ''), user: login, baseRef, base: baseSha, headRepo: `${headRepo.owner}/${headRepo.name}`, headRef: headRef! });
         return [201, await this.pullDetail(repo, pull, login)];
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}': {
