@@ -39,8 +39,8 @@ export async function pendingPull(forge: Forge, path: string): Promise<number | 
   return open[0]?.number;
 }
 
-/** A cube of main, fetched and verified. */
-export async function registeredCube(view: RegistryView, stateDir: string, id: string): Promise<RegisteredCube> {
+/** A cube of main made runnable: fetched and verified (preconditions.ts registeredCube only reads its record). */
+export async function runnableCube(view: RegistryView, stateDir: string, id: string): Promise<RegisteredCube> {
   const cube = await view.cube(id);
   if (!cube) throw new NotFoundError(`the cube ${id} is not in the registry's main branch`);
   return materializeCube(id, cube.data, { stateDir });
@@ -48,8 +48,8 @@ export async function registeredCube(view: RegistryView, stateDir: string, id: s
 
 export async function benchmarkCubes(view: RegistryView, stateDir: string, bench: BenchmarkRecord) {
   return {
-    preparator: await registeredCube(view, stateDir, bench.data_preparation_mlcube),
-    evaluator: await registeredCube(view, stateDir, bench.data_evaluator_mlcube),
+    preparator: await runnableCube(view, stateDir, bench.data_preparation_mlcube),
+    evaluator: await runnableCube(view, stateDir, bench.data_evaluator_mlcube),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   pendingPull,
   proposeResults,
   qualify,
-  registeredCube,
+  runnableCube,
   withMain,
 } from '../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../datasets.ts';
@@ -122,7 +122,7 @@ export class RunCommand extends CubeCommand {
         const modelCubes = new Map<string, RegisteredCube | Error>();
         for (const m of models) {
           try {
-            modelCubes.set(m, await registeredCube(view, this.stateDir, m));
+            modelCubes.set(m, await runnableCube(view, this.stateDir, m));
           } catch (error) {
             if (!this.ignoreModelErrors || !(error instanceof MedperfError)) throw error;
             modelCubes.set(m, error);

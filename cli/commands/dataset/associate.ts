@@ -7,7 +7,7 @@ import type { DatasetAssociationRecord } from '../../../registry/records.ts';
 import { declaredNames, keepDeclared, leftOutLine, metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
 import { DatasetInDevelopmentError } from '../../../registry/run-plan.ts';
-import { benchmarkCubes, pendingPull, qualify, registeredCube, withMain } from '../../main-branch.ts';
+import { benchmarkCubes, pendingPull, qualify, runnableCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';
@@ -52,7 +52,7 @@ export class DatasetAssociateCommand extends CubeCommand {
         }
         if (await view.datasetAssociation(this.benchmark, id)) throw new MedperfError('already-associated', `the dataset ${id} is already associated with ${this.benchmark}`);
         status.update('fetching and verifying the benchmark\'s cubes');
-        const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data)), model: await registeredCube(view, this.stateDir, bench.data.reference_model) };
+        const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data)), model: await runnableCube(view, this.stateDir, bench.data.reference_model) };
         return { bench, config: await view.registryConfig(), cubes, generatedUid: dataset.data.generated_uid };
       });
       const local = await readLocalDataset(this.stateDir, id);

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { sha256Hex } from '../../../registry/hash.ts';
 import { metricRows } from '../../../registry/metrics.ts';
 import { CubeCommand } from '../../executors/command.ts';
-import { qualify, registeredCube, withMain } from '../../main-branch.ts';
+import { qualify, runnableCube, withMain } from '../../main-branch.ts';
 import { preparedPaths, readLocalDataset } from '../../datasets.ts';
 import { withForge } from '../../forge.ts';
 import { keyValues, statusLine, table } from '../../ui.ts';
@@ -32,7 +32,7 @@ export class DatasetPrepareCommand extends CubeCommand {
       const local = await readLocalDataset(this.stateDir, id);
       const status = statusLine(this.context, { quiet: this.json });
       status.update(`fetching and verifying ${local.data_preparation_mlcube}`);
-      const preparator = await withMain(forge, (view) => registeredCube(view, this.stateDir, local.data_preparation_mlcube));
+      const preparator = await withMain(forge, (view) => runnableCube(view, this.stateDir, local.data_preparation_mlcube));
       const { runner, executor } = await this.chooseExecutor();
       const resources = await this.resources();
       const { value: outcome } = await this.cancellable(executor, () =>
