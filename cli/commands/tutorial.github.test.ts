@@ -63,12 +63,35 @@ function opened(out: string): number {
 
 const pull = (number: number) => standin.pullsOf(REPO).find((p) => p.number === number)!;
 
-/** The registry's default branch as a workflow checks it out (the stand-in answers in this process: never block it). */
+/** git as the workflows' token (the stand-in answers in this process: never block it). */
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const auth = Buffer.from(`x-access-token:${bot}`).toString('base64');
+  const { stdout } = await promisify(execFile)('git', ['-c', `http.extraheader=AUTHORIZATION: basic ${auth}`, ...args], { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  return stdout.trim();
+}
+
+/** The registry's default branch as a workflow checks it out. */
 async function checkoutMain(): Promise<string> {
   const dir = join(work, `checkout-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  const auth = Buffer.from(`x-access-token:${bot}`).toString('base64');
-  await promisify(execFile)('git', ['-c', `http.extraheader=AUTHORIZATION: basic ${auth}`, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  await git(work, 'clone', '--quiet', `${standin.url}/${REPO}.git`, dir);
   return dir;
+}
+
+/** The validate workflow on PR `number` (pull_request, with the PR's commits fetched), then its check run. */
+async function validate(number: number): Promise<void> {
+  const pr = pull(number);
+  const checkout = await checkoutMain();
+  await git(checkout, 'fetch', '-q', 'origin', `+refs/pull/${number}/head:refs/remotes/pull/${number}`);
+  const base = await git(checkout, 'rev-parse', 'origin/main');
+  const run = await runAction({
+    inputs: actionInputs(workflowFile('validate'), ACTION),
+    event: { name: 'pull_request', payload: { number, pull_request: { number, user: { login: pr.user }, head: { sha: pr.headSha }, base: { sha: base, ref: 'main' } } } },
+    env: actionEnv(),
+    workspace: checkout,
+  });
+  expect(run.stdout).not.toContain('::error');
+  expect(run.outputs.findings, run.stdout).toBe('0');
+  await validateCheckRun(standin.apiUrl, bot, REPO, pr.headSha);
 }
 
 const workflowFile = (name: string) => readFileSync(join(work, 'scaffold', '.github', 'workflows', `${name}.yml`), 'utf8');
@@ -91,19 +114,24 @@ async function gate(number: number): Promise<Record<string, string>> {
   return run.outputs;
 }
 
-/** A PR that needs no reviewer: the validate job passes, then the gate merges it. */
+/** A PR that needs no reviewer: the validate workflow passes, then the gate merges it. */
 async function landByGate(number: number): Promise<void> {
-  await validateCheckRun(standin.apiUrl, bot, REPO, pull(number).headSha);
+  await validate(number);
   expect(await gate(number)).toMatchObject({ satisfied: 'true', merged: 'true' });
   expect(pull(number)).toMatchObject({ state: 'closed', mergedBy: 'github-actions[bot]' });
 }
 
-/** A PR that needs `approver`'s approval, given already: the gate's status turns green and `approver` merges. */
+/**
+ * A PR that needs `approver`'s approval, given already: the gate's status turns green (the gate
+ * merges only what needs no approval) and `approver` merges.
+ */
 async function landApproved(number: number, approver: string): Promise<void> {
-  await validateCheckRun(standin.apiUrl, bot, REPO, pull(number).headSha);
-  expect((await gate(number)).satisfied).toBe('true');
-  if (pull(number).state === 'open') await medperf(approver, ['pr', 'merge', String(number), '--yes']);
-  expect(pull(number).mergedAt).not.toBeNull();
+  await validate(number);
+  const outputs = await gate(number);
+  expect(outputs.satisfied).toBe('true');
+  expect(outputs.merged).toBeUndefined();
+  await medperf(approver, ['pr', 'merge', String(number), '--yes']);
+  expect(pull(number)).toMatchObject({ state: 'closed', mergedBy: approver });
 }
 
 function filesOf(dir: string): Array<{ path: string; content: string }> {
@@ -149,7 +177,7 @@ describe('the tutorial on a GitHub registry', () => {
       '--runner', 'process', '--yes',
     ]));
     // Without the admin's approval the gate holds it.
-    await validateCheckRun(standin.apiUrl, bot, REPO, pull(benchmark).headSha);
+    await validate(benchmark);
     expect((await gate(benchmark)).satisfied).toBe('false');
     await medperf(ADMIN, ['pr', 'approve', String(benchmark), '-m', 'Approved for the tutorial.', '--yes']);
     await landApproved(benchmark, ADMIN);
@@ -181,7 +209,7 @@ describe('the tutorial on a GitHub registry', () => {
     expect(pull(results)).toMatchObject({ user: DATA_OWNER, headRepo: `${DATA_OWNER}/registry` });
     expect(await gate(results)).toMatchObject({ satisfied: 'true', 'auto-merge': 'true' });
     expect(pull(results).state).toBe('open');
-    await validateCheckRun(standin.apiUrl, bot, REPO, pull(results).headSha);
+    await validate(results);
     expect(pull(results)).toMatchObject({ state: 'closed', mergedBy: 'github-actions[bot]' });
 
     // Every change after the admin's first push landed through a merged pull request: the local
