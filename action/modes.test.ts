@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GITHUB_ACTIONS_APP_ID, GitHubStandIn } from '../testing/github-standin/server.ts';
 import { scaffold } from '../registry/scaffold/index.ts';
-import { runAction } from '../testing/action.ts';
+import { actionInputs, pullRequestTarget as pullRequestTargetOf, runAction, validateCheckRun as validateCheckRunOf } from '../testing/action.ts';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -100,16 +100,7 @@ function env(repo = REPO) {
 }
 
 function pullRequestTarget(number: number, author: string, sha: string) {
-  return {
-    name: 'pull_request_target',
-    payload: {
-      action: 'opened',
-      number,
-      pull_request: { number, state: 'open', user: { login: author, type: 'User' }, head: { ref: 'x', sha }, base: { ref: 'main', sha: '0'.repeat(40) } },
-      repository: { full_name: REPO, name: 'registry', owner: { login: 'org' } },
-      sender: { login: author, type: 'User' },
-    },
-  };
+  return pullRequestTargetOf(REPO, number, author, sha);
 }
 
 function workflowRun(name: string, number: number | undefined, sha: string, branch: string) {
@@ -314,10 +305,8 @@ describe('gate and comment modes against the GitHub stand-in', () => {
   });
 });
 
-/** The validate job's check run, as the Actions app reports a finished job. */
 async function validateCheckRun(sha: string, repo: string): Promise<void> {
-  const gh = new Octokit({ auth: tokens[BOT], baseUrl: standin.apiUrl });
-  await gh.rest.checks.create({ owner: 'org', repo: repo.split('/')[1]!, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'success' });
+  await validateCheckRunOf(standin.apiUrl, tokens[BOT]!, repo, sha);
 }
 
 describe('a registry made by `registry init`, run through its own workflows', () => {
@@ -328,10 +317,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
   const scaffolded = scaffold({ title: 'Fresh registry', admins: ['medperf-admin'], action, branch: 'main' });
   const workflow = (name: string) => parse(scaffolded[`.github/workflows/${name}.yml`]!) as Workflow;
   /** The inputs a workflow gives the medperf-git step, as the runner passes them. */
-  const inputsOf = (name: string): Record<string, string> => {
-    const step = Object.values(workflow(name).jobs).flatMap((j) => j.steps).find((st) => st.uses === action)!;
-    return Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]));
-  };
+  const inputsOf = (name: string): Record<string, string> => actionInputs(scaffolded[`.github/workflows/${name}.yml`]!, action);
 
   beforeAll(async () => {
     const records = filesOf(example).filter((f) => f.path !== 'registry.yaml');

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Octokit } from 'octokit';
+import { parse } from 'yaml';
 
 const execFileAsync = promisify(execFile);
 export const BUNDLE = fileURLToPath(new URL('../action/dist/index.js', import.meta.url));
@@ -83,4 +85,35 @@ export async function runAction(opts: {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The inputs a workflow gives the `action` step, as the runner passes them (every value a string). */
+export function actionInputs(workflowYaml: string, action: string): Record<string, string> {
+  type Step = { uses?: string; with?: Record<string, unknown> };
+  const workflow = parse(workflowYaml) as { jobs: Record<string, { steps: Step[] }> };
+  const step = Object.values(workflow.jobs).flatMap((j) => j.steps).find((st) => st.uses === action);
+  if (!step) throw new Error(`no step uses ${action}`);
+  return Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/** A pull_request_target event for PR `number` of `repo` at `sha`, opened by `author`. */
+export function pullRequestTarget(repo: string, number: number, author: string, sha: string) {
+  const [owner, name] = repo.split('/');
+  return {
+    name: 'pull_request_target',
+    payload: {
+      action: 'opened',
+      number,
+      pull_request: { number, state: 'open', user: { login: author, type: 'User' }, head: { ref: 'x', sha }, base: { ref: 'main', sha: '0'.repeat(40) } },
+      repository: { full_name: repo, name, owner: { login: owner } },
+      sender: { login: author, type: 'User' },
+    },
+  };
+}
+
+/** The validate job's check run on `sha`, as the Actions app (whose token is given) reports a finished job. */
+export async function validateCheckRun(apiUrl: string, token: string, repo: string, sha: string): Promise<void> {
+  const [owner, name] = repo.split('/');
+  const gh = new Octokit({ auth: token, baseUrl: apiUrl });
+  await gh.rest.checks.create({ owner: owner!, repo: name!, name: 'validate', head_sha: sha, status: 'completed', conclusion: 'success' });
 }

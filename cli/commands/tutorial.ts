@@ -25,6 +25,11 @@ const BENCHMARK = 'chestxray';
 const DATASET = `${DATA_OWNER}/hospital-a`;
 const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
 
+/** The image digest a demo cube's record pins when no image is built (the process runner uses none). */
+export function processRunnerDigest(id: string): string {
+  return `sha256:${sha256Hex(`medperf-git tutorial without a container engine: ${id}`)}`;
+}
+
 export class TutorialFailedError extends MedperfError {
   constructor(step: string, detail: string) {
     super('tutorial-failed', `the tutorial stopped at "${step}": ${detail}`);
@@ -97,7 +102,7 @@ export class TutorialCommand extends BaseCommand {
           ' run with the PROCESS RUNNER: directly on this machine, with NO isolation. Fine for the tutorial\'s own cubes; never for models you do not trust.',
       );
       // No image is built, so each cube record pins a stand-in digest (the process runner uses no image).
-      for (const id of Object.keys(DEMO_CUBES)) digests[id] = `sha256:${sha256Hex(`medperf-git tutorial without a container engine: ${id}`)}`;
+      for (const id of Object.keys(DEMO_CUBES)) digests[id] = processRunnerDigest(id);
     }
 
     // --- The admin creates the registry -----------------------------------------------------
