@@ -212,6 +212,8 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder: string, out: string[]) => walk(folder, folder ? Buffer.from(folder + '/') : Buffer.alloc(0), out);
+  /** The sorted listing under each folder walked on its own, by folder. */
+  const walkedFolders = new Map<string, string[]>();
 
   // One buffer, reused for every read: a record file is read with open, one read, close; its size
   // is known from the read itself (up to limit + 1 bytes), so a large file is never read whole.
@@ -265,10 +267,16 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
         return all;
       }
       // Walk only the folder the prefix names (a prefix that is a folder path, with or without '/').
+      // Each folder is walked once: a tree is read as it was (as the full listing above is).
       const folder = p.endsWith('/') ? p.slice(0, -1) : p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '';
-      const out: string[] = [];
-      walkFrom(folder, out);
-      return out.filter((f) => f.startsWith(p)).sort();
+      let under = walkedFolders.get(folder);
+      if (!under) {
+        under = [];
+        walkFrom(folder, under);
+        under.sort();
+        walkedFolders.set(folder, under);
+      }
+      return under.filter((f) => f.startsWith(p));
     },
     // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
     // 100,000 files.

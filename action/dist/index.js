@@ -40113,6 +40113,7 @@ function directoryTree(dir, opts = {}) {
     if (names && here.length) names.set(rel, here);
   }
   const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
+  const walkedFolders = /* @__PURE__ */ new Map();
   let scratch = Buffer.allocUnsafe(64 * 1024);
   function readSyncLimited(path, limit) {
     if (!safeRelative(path)) return void 0;
@@ -40150,18 +40151,23 @@ function directoryTree(dir, opts = {}) {
       const p = normalizePrefix(prefix);
       if (all) return p ? all.filter((f) => f.startsWith(p)) : all;
       if (!p) {
-        const out2 = [];
+        const out = [];
         index2 = /* @__PURE__ */ new Map();
-        walk("", Buffer.alloc(0), out2, index2);
-        all = out2.sort();
+        walk("", Buffer.alloc(0), out, index2);
+        all = out.sort();
         walked = true;
         allSet = new Set(all);
         return all;
       }
       const folder = p.endsWith("/") ? p.slice(0, -1) : p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-      const out = [];
-      walkFrom(folder, out);
-      return out.filter((f) => f.startsWith(p)).sort();
+      let under = walkedFolders.get(folder);
+      if (!under) {
+        under = [];
+        walkFrom(folder, under);
+        under.sort();
+        walkedFolders.set(folder, under);
+      }
+      return under.filter((f) => f.startsWith(p));
     },
     // Synchronous reads in a resolved promise: small files, and far cheaper than fs/promises at
     // 100,000 files.
