@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
 import { CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
-import { processRunnerDigest } from './tutorial.ts';
+import { ADMIN, BENCHMARK, COMMITTEE, DATA_OWNER, DATASET, MOBILENET, MODEL_OWNER, processRunnerDigest } from './tutorial.ts';
 import { rankingText } from '../ui.ts';
 import { GitHubStandIn } from '../../testing/github-standin/server.ts';
 import { actionInputs, pullRequestTarget, runAction, validateCheckRun } from '../../testing/action.ts';
@@ -20,13 +20,6 @@ import { runCliOnGitHub } from '../../testing/cli.ts';
 
 const REPO = 'mlcommons/registry';
 const ACTION = 'mlcommons/medperf-git/action@0123456789abcdef0123456789abcdef01234567';
-const ADMIN = 'medperf-admin';
-const COMMITTEE = 'bench-committee';
-const MODEL_OWNER = 'model-owner';
-const DATA_OWNER = 'data-owner';
-const BENCHMARK = 'chestxray';
-const DATASET = `${DATA_OWNER}/hospital-a`;
-const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
 
 let standin: GitHubStandIn;
 let work: string;

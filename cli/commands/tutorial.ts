@@ -17,13 +17,14 @@ import { buildSiteFolder } from '../../registry/site/folder.ts';
 import { terminalText } from '../terminal.ts';
 import { rankingText, type UiContextExtras } from '../ui.ts';
 
-const ADMIN = 'medperf-admin';
-const COMMITTEE = 'bench-committee';
-const MODEL_OWNER = 'model-owner';
-const DATA_OWNER = 'data-owner';
-const BENCHMARK = 'chestxray';
-const DATASET = `${DATA_OWNER}/hospital-a`;
-const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
+/** The tutorial's logins and ids, shared with its test on GitHub. */
+export const ADMIN = 'medperf-admin';
+export const COMMITTEE = 'bench-committee';
+export const MODEL_OWNER = 'model-owner';
+export const DATA_OWNER = 'data-owner';
+export const BENCHMARK = 'chestxray';
+export const DATASET = `${DATA_OWNER}/hospital-a`;
+export const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
 
 /** The image digest a demo cube's record pins when no image is built (the process runner uses none). */
 export function processRunnerDigest(id: string): string {
