@@ -389,17 +389,22 @@ describe('a registry made by `registry init`, run through its own workflows', ()
   });
 
   /** A result PR of the data owner: the next version of a result already on main. */
-  async function resultPull(branch: string, auc: string, version: number): Promise<{ number: number; sha: string }> {
+  /** Its version follows main's, whatever earlier tests merged, so each test stands on its own. */
+  async function resultPull(branch: string, auc: string): Promise<{ number: number; sha: string }> {
     const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
     const current = (await git(await checkoutMain(FRESH), BOT, 'show', `HEAD:${path}`)).concat('\n');
-    const next = current.replace(/AUC: [\d.]+/, `AUC: ${auc}`).replace(/version: \d+/, `version: ${version}`).replace(/2026-11-\d\dT08:00:00Z/, `2026-11-2${version}T08:00:00Z`);
+    const version = Number(/version: (\d+)/.exec(current)![1]) + 1;
+    const next = current
+      .replace(/AUC: [\d.]+/, `AUC: ${auc}`)
+      .replace(/version: \d+/, `version: ${version}`)
+      .replace(/2026-11-\d\dT08:00:00Z/, `2026-11-${10 + version}T08:00:00Z`);
     // Signed again by its data owner, as `run` would sign the rerun.
     return openPull('data-owner', branch, { [path]: await resignedText(path, next) }, FRESH);
   }
   const gateInputs = () => ({ ...inputsOf('gate'), token: tokens[BOT]!, 'auto-merge': 'true' });
 
   it('with auto-merge on, the gate merges a PR that can merge now and dispatches pages, since its merge starts no workflow', async () => {
-    const pr = await resultPull('land-now', '0.733', 3);
+    const pr = await resultPull('land-now', '0.733');
     await validateCheckRun(pr.sha, FRESH);
     const runs = (await standin.workflowRuns(FRESH)).length;
     const gate = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
@@ -413,7 +418,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
   });
 
   it('with auto-merge on, the gate enables auto-merge while validate runs; GitHub merges once it passes and the next gate run dispatches pages', async () => {
-    const pr = await resultPull('land-later', '0.735', 4);
+    const pr = await resultPull('land-later', '0.735');
     const runs = (await standin.workflowRuns(FRESH)).length;
     const first = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
     expect(first.stdout).not.toContain('::error');
@@ -435,7 +440,7 @@ describe('a registry made by `registry init`, run through its own workflows', ()
   it('a repository that does not allow auto-merge: the gate says so and the PR waits for a person', async () => {
     standin.configureRepo(FRESH, { allowAutoMerge: false });
     try {
-      const pr = await resultPull('no-auto', '0.737', 5);
+      const pr = await resultPull('no-auto', '0.737');
       const gate = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
       expect(gate.outputs.satisfied).toBe('true');
       expect(gate.stdout).toContain('Auto merge is not allowed for this repository');
