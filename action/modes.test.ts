@@ -327,15 +327,16 @@ describe('a registry made by `registry init`, run through its own workflows', ()
       allowAutoMerge: true,
     });
     // As `registry protect` sets it: the validate job's check run and the gate's status, both from the Actions app.
-    standin.protect(FRESH, {
-      checks: [
-        { context: 'validate', appId: GITHUB_ACTIONS_APP_ID },
-        { context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID },
-      ],
-      enforceAdmins: true,
-      reviews: { dismissStale: true, requiredApprovals: 0 },
-    });
+    standin.protect(FRESH, protection);
   });
+  const protection = {
+    checks: [
+      { context: 'validate', appId: GITHUB_ACTIONS_APP_ID },
+      { context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID },
+    ],
+    enforceAdmins: true,
+    reviews: { dismissStale: true, requiredApprovals: 0 },
+  };
 
   it('names only inputs and outputs action.yml declares', () => {
     const declared = parse(readFileSync(join(root, 'action/action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
@@ -390,8 +391,8 @@ describe('a registry made by `registry init`, run through its own workflows', ()
 
   /** A result PR of the data owner: the next version of a result already on main. */
   /** Its version follows main's, whatever earlier tests merged, so each test stands on its own. */
-  async function resultPull(branch: string, auc: string): Promise<{ number: number; sha: string }> {
-    const path = resultPath('hospital-a', 'model-owner/chestxray-mobilenet');
+  async function resultPull(branch: string, auc: string, model = 'model-owner/chestxray-mobilenet'): Promise<{ number: number; sha: string }> {
+    const path = resultPath('hospital-a', model);
     const current = (await git(await checkoutMain(FRESH), BOT, 'show', `HEAD:${path}`)).concat('\n');
     const version = Number(/version: (\d+)/.exec(current)![1]) + 1;
     const next = current
@@ -437,6 +438,28 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     expect(violations()).toEqual([]);
   });
 
+  it('with auto-merge on and branches required up to date, the gate says a PR behind main waits for its author to update it', async () => {
+    const pr = await resultPull('behind', '0.736');
+    // main moves on: the data owner's other result lands first.
+    const other = await resultPull('moves-main', '0.702', 'bench-committee/chestxray-cnn');
+    await validateCheckRun(other.sha, FRESH);
+    const landed = await runAction({ inputs: gateInputs(), event: pullRequestTarget(other.number, 'data-owner', other.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+    expect(landed.outputs.merged).toBe('true');
+    standin.protect(FRESH, { ...protection, strict: true });
+    try {
+      const gate = await runAction({ inputs: gateInputs(), event: pullRequestTarget(pr.number, 'data-owner', pr.sha), env: env(FRESH), workspace: await checkoutMain(FRESH) });
+      expect(gate.stdout).not.toContain('::error');
+      expect(gate.outputs).toMatchObject({ satisfied: 'true', 'auto-merge': 'true', behind: 'true' });
+      expect(gate.stdout).toContain(`::notice::#${pr.number} needs no approval, but it is behind main, which the registry requires up to date: auto-merge is enabled (merge) and GitHub merges it once its author updates the branch`);
+      expect(standin.pullsOf(FRESH).find((p) => p.number === pr.number)!.state).toBe('open');
+      expect(violations()).toEqual([]);
+    } finally {
+      standin.protect(FRESH, protection);
+      const gh = new Octokit({ auth: tokens['data-owner'], baseUrl: standin.apiUrl });
+      await gh.rest.pulls.update({ owner: 'org', repo: 'fresh', pull_number: pr.number, state: 'closed' });
+    }
+  });
+
   it('a repository that does not allow auto-merge: the gate says so and the PR waits for a person', async () => {
     standin.configureRepo(FRESH, { allowAutoMerge: false });
     try {
@@ -454,10 +477,13 @@ describe('a registry made by `registry init`, run through its own workflows', ()
 
   it('refuses, reading git objects, a result whose metric names its benchmark does not declare', async () => {
     const path = resultPath('hospital-a', 'bench-committee/chestxray-cnn');
-    const rerun = readFileSync(join(example, path), 'utf8')
-      .replace('  F1: 0.302\n', '  F1: 0.302\n  Jane_Roe_DOB_1961_04_02_MRN_88123: 1\n')
-      .replace('version: 1', 'version: 2')
-      .replace(/executed_at: "[^"]+"/, 'executed_at: "2026-11-21T08:00:00Z"');
+    // The next version of the result on main, whatever earlier tests merged.
+    const current = (await git(await checkoutMain(FRESH), BOT, 'show', `HEAD:${path}`)).concat('\n');
+    const version = Number(/version: (\d+)/.exec(current)![1]) + 1;
+    const rerun = current
+      .replace(/( {2}F1: [\d.]+\n)/, '$1  Jane_Roe_DOB_1961_04_02_MRN_88123: 1\n')
+      .replace(/version: \d+/, `version: ${version}`)
+      .replace(/executed_at: "[^"]+"/, `executed_at: "2026-11-${10 + version}T09:00:00Z"`);
     expect(rerun).toContain('Jane_Roe');
     // Signed by its data owner: the one finding is the undeclared name.
     const pr = await openPull('data-owner', 'named-metric', { [path]: await resignedText(path, rerun) }, FRESH);

@@ -39890,6 +39890,9 @@ function error(message, properties = {}) {
 function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function notice(message, properties = {}) {
+  issueCommand("notice", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -54129,9 +54132,12 @@ var BranchBehindError = class extends MedperfError {
     super(code, message);
   }
 };
-async function updateBehind(gh, repo, pull) {
+function headOf(pull) {
+  return pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+}
+async function updatePullBranch(gh, repo, pull) {
   const base = pull.base.ref;
-  const where = pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+  const where = headOf(pull);
   try {
     await gh.rest.pulls.updateBranch({ ...repo, pull_number: pull.number, expected_head_sha: pull.head.sha });
   } catch (error2) {
@@ -54140,7 +54146,7 @@ async function updateBehind(gh, repo, pull) {
     if (e.status === 403 || e.status === 404) {
       throw new BranchBehindError(
         "branch-behind",
-        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then merge it again`
+        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then run the command again`
       );
     }
     if (e.status === 422 && /conflict/i.test(message)) {
@@ -54151,6 +54157,11 @@ async function updateBehind(gh, repo, pull) {
     }
     throw error2;
   }
+}
+async function updateBehind(gh, repo, pull) {
+  const base = pull.base.ref;
+  const where = headOf(pull);
+  await updatePullBranch(gh, repo, pull);
   throw new BranchBehindError(
     "branch-updated",
     `pull request #${pull.number} was behind ${base}, which the registry requires up to date: its branch ${where} now has ${base} merged in, a new commit whose checks run again (an approval of the earlier commit must be given again); merge it once they pass`
@@ -54193,7 +54204,7 @@ async function landPull(gh, repo, number) {
   if (pull.mergeable_state === "clean") return { merged: true, ...await mergePull(gh, repo, pull, settings) };
   try {
     await enableAutoMerge(gh, pull, method);
-    return { merged: false, autoMerge: true, method };
+    return { merged: false, autoMerge: true, method, behind: pull.mergeable_state === "behind" };
   } catch (error2) {
     if (!/clean status/i.test(error2.message)) throw error2;
     return { merged: true, ...await mergePull(gh, repo, await getPull(gh, repo, number), settings) };
@@ -54623,6 +54634,12 @@ async function gateMode(s) {
       info(`#${pull.number}: no approval needed and every check passes; merged (${landed.method}) at ${landed.sha.slice(0, 12)}`);
       setOutput("merged", true);
       merged = true;
+    } else if (landed.behind) {
+      notice(
+        `#${pull.number} needs no approval, but it is behind ${pull.baseRef}, which the registry requires up to date: auto-merge is enabled (${landed.method}) and GitHub merges it once its author updates the branch ("Update branch", or a push that merges ${pull.baseRef}) and the checks pass`
+      );
+      setOutput("auto-merge", true);
+      setOutput("behind", true);
     } else {
       info(`#${pull.number}: no approval needed; auto-merge enabled (${landed.method}): GitHub merges it once its required checks pass`);
       setOutput("auto-merge", true);

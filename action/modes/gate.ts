@@ -52,6 +52,13 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
       core.info(`#${pull.number}: no approval needed and every check passes; merged (${landed.method}) at ${landed.sha.slice(0, 12)}`);
       core.setOutput('merged', true);
       merged = true;
+    } else if (landed.behind) {
+      // An update made with this workflow's token would start no validation of the new head.
+      core.notice(
+        `#${pull.number} needs no approval, but it is behind ${pull.baseRef}, which the registry requires up to date: auto-merge is enabled (${landed.method}) and GitHub merges it once its author updates the branch ("Update branch", or a push that merges ${pull.baseRef}) and the checks pass`,
+      );
+      core.setOutput('auto-merge', true);
+      core.setOutput('behind', true);
     } else {
       core.info(`#${pull.number}: no approval needed; auto-merge enabled (${landed.method}): GitHub merges it once its required checks pass`);
       core.setOutput('auto-merge', true);

@@ -46,6 +46,13 @@ export class ReviewRefusedError extends MedperfError {
   }
 }
 
+/** A review of the commit the reviewer read, refused because the PR moved on since. */
+export function movedOn(number: number, read: string, head: string): ReviewRefusedError {
+  return new ReviewRefusedError(
+    `pull request #${number} moved on to ${head.slice(0, 12)} since you read it at ${read.slice(0, 12)}; nothing was reviewed: look at it again (medperf-git pr view ${number}) and review it then`,
+  );
+}
+
 /** The acting login may not do this to the pull request (close or merge someone else's change). */
 export class NotPermittedError extends MedperfError {
   constructor(message: string) {

@@ -132,7 +132,17 @@ export interface Forge {
   getPull(number: number): Promise<PullRequest>;
 
   reviews(number: number): Promise<Review[]>;
-  review(number: number, event: ReviewEvent, body?: string): Promise<void>;
+  /**
+   * Reviews the PR's head. `commit` is the head the reviewer read: the review is of that commit,
+   * refused when the PR moved on since (the gate counts only reviews of the current head).
+   */
+  review(number: number, event: ReviewEvent, body?: string, commit?: string): Promise<void>;
+  /**
+   * Brings an open PR that is behind main up to date where the registry requires it (GitHub's
+   * "require branches to be up to date": main merged into its branch, a new head whose checks run
+   * again); returns the PR as it is now. A PR that is not behind is returned as it is.
+   */
+  updateBranch(number: number): Promise<PullRequest>;
   /**
    * One comment per PR and `marker`, edited in place on later calls (for the check report).
    * The marker is an HTML comment hidden in the body.

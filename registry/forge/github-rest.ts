@@ -245,15 +245,20 @@ export class BranchBehindError extends MedperfError {
   }
 }
 
+/** Where a PR's branch lives, as a person reads it. */
+function headOf(pull: ApiPull): string {
+  return pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+}
+
 /**
  * Brings a PR that is behind its base branch up to date ("update-branch": GitHub merges the base
- * into the PR's branch, docs.github.com/en/rest/pulls/pulls#update-a-pull-request-branch), then
- * says what happens next: always throws, since the new head commit needs its checks, and any
- * approval, again before it can merge.
+ * into the PR's branch, docs.github.com/en/rest/pulls/pulls#update-a-pull-request-branch). GitHub
+ * answers 202 and updates the branch asynchronously. A login that may not push there, a conflict,
+ * or a head that moved meanwhile is a BranchBehindError saying who can update it.
  */
-async function updateBehind(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<never> {
+export async function updatePullBranch(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<void> {
   const base = pull.base.ref;
-  const where = pull.head.repo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+  const where = headOf(pull);
   try {
     await gh.rest.pulls.updateBranch({ ...repo, pull_number: pull.number, expected_head_sha: pull.head.sha });
   } catch (error) {
@@ -262,7 +267,7 @@ async function updateBehind(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<n
     if (e.status === 403 || e.status === 404) {
       throw new BranchBehindError(
         'branch-behind',
-        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then merge it again`,
+        `pull request #${pull.number} is behind ${base} and the registry requires it up to date, but you may not push to its branch ${where}; ask its author to update it (merge ${base} into it, or "Update branch" on GitHub), then run the command again`,
       );
     }
     if (e.status === 422 && /conflict/i.test(message)) {
@@ -273,6 +278,16 @@ async function updateBehind(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<n
     }
     throw error;
   }
+}
+
+/**
+ * Updates a PR that is behind (updatePullBranch), then says what happens next: always throws,
+ * since the new head commit needs its checks, and any approval, again before it can merge.
+ */
+async function updateBehind(gh: GitHub, repo: RepoRef, pull: ApiPull): Promise<never> {
+  const base = pull.base.ref;
+  const where = headOf(pull);
+  await updatePullBranch(gh, repo, pull);
   throw new BranchBehindError(
     'branch-updated',
     `pull request #${pull.number} was behind ${base}, which the registry requires up to date: its branch ${where} now has ${base} merged in, a new commit whose checks run again (an approval of the earlier commit must be given again); merge it once they pass`,
@@ -318,7 +333,7 @@ export async function enableAutoMerge(gh: GitHub, pull: { node_id: string }, met
 }
 
 /** How a PR that needs no approval was landed. */
-export type Landing = { merged: true; sha: string; method: MergeMethod } | { merged: false; autoMerge: true; method: MergeMethod };
+export type Landing = { merged: true; sha: string; method: MergeMethod } | { merged: false; autoMerge: true; method: MergeMethod; behind: boolean };
 
 /**
  * Merges a PR now when GitHub says it can merge ("clean"), else asks GitHub to merge it once its
@@ -332,7 +347,8 @@ export async function landPull(gh: GitHub, repo: RepoRef, number: number): Promi
   if (pull.mergeable_state === 'clean') return { merged: true, ...(await mergePull(gh, repo, pull, settings)) };
   try {
     await enableAutoMerge(gh, pull, method);
-    return { merged: false, autoMerge: true, method };
+    // Auto-merge never updates a branch that is behind: it waits for someone who may push there.
+    return { merged: false, autoMerge: true, method, behind: pull.mergeable_state === 'behind' };
   } catch (error) {
     if (!/clean status/i.test((error as Error).message)) throw error;
     return { merged: true, ...(await mergePull(gh, repo, await getPull(gh, repo, number), settings)) };

@@ -14,7 +14,7 @@ import { load } from 'js-yaml';
 import lockfile from 'proper-lockfile';
 import { MedperfError } from '../errors.ts';
 import type { FileTree } from '../view.ts';
-import { AuthError, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, movedOn, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   type AuthStatus,
   branchFor,
@@ -39,6 +39,7 @@ import {
   type GitHub,
   listComments,
   mergePull,
+  updatePullBranch,
   pullFiles,
   pullReviews,
   readProtection,
@@ -84,6 +85,10 @@ export async function findToken(env: NodeJS.ProcessEnv, host: string): Promise<T
   const token = hosts?.[host]?.oauth_token;
   return token ? { token, source: `gh CLI (${file})` } : undefined;
 }
+
+/** How long `updateBranch` waits for GitHub to make the new head: 20 polls, half a second apart. */
+const UPDATE_POLLS = 20;
+const UPDATE_POLL_MS = 500;
 
 export class GitHubForge implements Forge {
   readonly kind = 'github' as const;
@@ -525,11 +530,13 @@ export class GitHubForge implements Forge {
     return this.api(`list reviews of PR #${number}`, () => pullReviews(this.octokit, this.repoParams, number));
   }
 
-  async review(number: number, event: ReviewEvent, body = ''): Promise<void> {
+  async review(number: number, event: ReviewEvent, body = '', commit?: string): Promise<void> {
     const pull = await this.apiPull(number);
     if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.merged_at ? 'merged' : 'closed'}; it can no longer be reviewed`);
+    if (commit && commit !== pull.head.sha) throw movedOn(number, commit, pull.head.sha);
     try {
-      await this.octokit.rest.pulls.createReview({ ...this.repoParams, pull_number: number, event, ...(body ? { body } : {}) });
+      // commit_id pins the review to the commit read, even if a push lands in between.
+      await this.octokit.rest.pulls.createReview({ ...this.repoParams, pull_number: number, event, commit_id: pull.head.sha, ...(body ? { body } : {}) });
     } catch (error) {
       if ((error as { status?: number }).status === 422) {
         const message = (error as { response?: { data?: { message?: string; errors?: string[] } } }).response?.data;
@@ -559,6 +566,19 @@ export class GitHubForge implements Forge {
       this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: number, state: 'closed' }),
     );
     return this.exclusive(async () => (await this.withPaths([r.data as unknown as ApiPull]))[0]!);
+  }
+
+  async updateBranch(number: number): Promise<PullRequest> {
+    const pull = await this.apiPull(number);
+    if (pull.state !== 'open' || pull.mergeable_state !== 'behind') return this.getPull(number);
+    await this.api(`update the branch of PR #${number}`, () => updatePullBranch(this.octokit, this.repoParams, pull));
+    // GitHub answers 202 and merges main into the branch shortly after: wait for the new head, bounded.
+    for (let attempt = 0; attempt < UPDATE_POLLS; attempt++) {
+      const now = await this.apiPull(number);
+      if (now.head.sha !== pull.head.sha) return this.getPull(number);
+      await new Promise((resolve) => setTimeout(resolve, UPDATE_POLL_MS));
+    }
+    throw new MedperfError('branch-update-pending', `GitHub accepted the update of pull request #${number}'s branch but has not made it yet; run the command again in a minute`);
   }
 
   /**

@@ -271,7 +271,14 @@ describe('local forge: who may close and merge', () => {
     expect((await admin.reviews(1))[0]!.commitId).toBe((await alice.getPull(1)).headSha);
     await alice.propose(bench(benchmarkYaml('b1') + 'extra: pushed after the approval\n'));
     await expect(alice.merge(1)).rejects.toThrow('pull request #1 is not approved: needs approval from an admin (admin)');
-    await admin.review(1, 'APPROVE');
+    // A review of the commit the reviewer read is refused once the PR moved on; the head's is taken.
+    const read = (await admin.reviews(1))[0]!.commitId!;
+    const head = (await alice.getPull(1)).headSha;
+    await expect(admin.review(1, 'APPROVE', '', read)).rejects.toThrow(
+      `pull request #1 moved on to ${head.slice(0, 12)} since you read it at ${read.slice(0, 12)}; nothing was reviewed: look at it again (medperf-git pr view 1) and review it then`,
+    );
+    expect(await admin.reviews(1)).toHaveLength(1);
+    await admin.review(1, 'APPROVE', '', head);
     expect((await alice.merge(1)).pull.state).toBe('merged');
   });
 });

@@ -16,7 +16,7 @@ import { createView } from '../load.ts';
 import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
-import { AuthError, MergeRefusedError, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
+import { AuthError, MergeRefusedError, movedOn, NonFastForwardError, NotPermittedError, PullNotOpenError, ReviewRefusedError } from './errors.ts';
 import {
   branchFor,
   commentMarker,
@@ -261,6 +261,11 @@ export class LocalForge implements Forge {
     return this.find(await this.readStore(), number);
   }
 
+  /** The local forge merges a PR whatever main did since it branched: nothing is ever behind. */
+  async updateBranch(number: number): Promise<PullRequest> {
+    return this.getPull(number);
+  }
+
   async getPull(number: number): Promise<PullRequest> {
     return publicPull(await this.getStored(number));
   }
@@ -384,10 +389,11 @@ export class LocalForge implements Forge {
     });
   }
 
-  async review(number: number, event: ReviewEvent, body = ''): Promise<void> {
+  async review(number: number, event: ReviewEvent, body = '', commit?: string): Promise<void> {
     await this.mutate(async (store) => {
       const pull = this.find(store, number);
       if (pull.state !== 'open') throw new PullNotOpenError(`pull request #${number} is ${pull.state}; it can no longer be reviewed`);
+      if (commit && commit !== pull.headSha) throw movedOn(number, commit, pull.headSha);
       if (sameLogin(pull.author, this.login) && event !== 'COMMENT') {
         throw new ReviewRefusedError(
           `${this.login} opened pull request #${number}; the author cannot ${event === 'APPROVE' ? 'approve' : 'request changes on'} their own pull request`,

@@ -942,7 +942,17 @@ export class GitHubStandIn {
           return [422, { message: 'Unprocessable Entity', errors: ['Review body is required'], documentation_url: 'https://docs.github.com/rest' }];
         }
         const state = event === 'APPROVE' ? 'APPROVED' : event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED';
-        const review = { id: this.nextId++, repo: full, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit: p.headSha };
+        // commit_id: "The SHA of the commit that needs a review ... Defaults to the most recent commit
+        // in the pull request" (docs.github.com/en/rest/pulls/reviews#create-a-review-for-a-pull-request);
+        // a commit that is not part of the pull request is refused.
+        let commit = p.headSha;
+        if (body.commit_id !== undefined) {
+          const id = String(body.commit_id);
+          const known = /^[0-9a-f]{40}$/.test(id) && p.headSha && (await git(['merge-base', '--is-ancestor', id, p.headSha], { cwd: repo.dir, okCodes: [1, 128] })).code === 0;
+          if (!known) return [422, { message: 'Unprocessable Entity', errors: ['Commit id could not be resolved or is not part of the pull request'], documentation_url: 'https://docs.github.com/rest' }];
+          commit = id;
+        }
+        const review = { id: this.nextId++, repo: full, pull: p.number, user: login, state, body: String(body.body ?? ''), submittedAt: now(), commit };
         this.reviews.push(review);
         await this.runAutoMerges(repo);
         return [200, this.reviewJson(repo, review)];

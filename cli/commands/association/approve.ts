@@ -33,11 +33,14 @@ export class AssociationApproveCommand extends BaseCommand {
     const target = associationTarget(this.benchmark, this.model, this.dataset);
     return withForge(this, async (forge) => {
       const { login, view } = await asCommitteeMember(forge, this.benchmark, 'approve its associations');
-      const pull = await openAssociationPull(forge, view, target, this.benchmark);
+      const found = await openAssociationPull(forge, view, target, this.benchmark);
+      // A PR behind main where the registry requires it up to date is updated first: an approval
+      // is of one commit, and one given before the update would not count for the merge.
+      const pull = await forge.updateBranch(found.number);
       // A committee member never approves their own pull request; the gate lets the committee's own
       // associations through without a reviewer, so their approval is the merge itself.
       const own = sameLogin(pull.author, login);
-      if (!own) await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`);
+      if (!own) await forge.review(pull.number, 'APPROVE', this.message || `Approved by ${login} for the committee of ${this.benchmark}.`, pull.headSha);
       const { merged, notMerged } = await mergeUnlessHeld(forge, pull.number, this.noMerge);
       if (this.json) {
         this.printJson({ benchmark: this.benchmark, kind: target.kind, entity: target.entity, pull: pull.number, approvedBy: own ? null : login, merged, ...(notMerged ? { notMerged } : {}) });

@@ -115,7 +115,7 @@ describe('on a GitHub registry', () => {
     const after = await run(['association', 'ls', '-m', `${MODEL_OWNER}/chestxray-mobilenet`, '--json'], COMMITTEE);
     expect(JSON.parse(after.out)).toMatchObject({ benchmark: 'chestxray', entity: `${MODEL_OWNER}/chestxray-mobilenet`, status: 'approved', priority: 0, initiatedBy: MODEL_OWNER });
     expect(standin.takeViolations()).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('on a GitHub registry, association reject', () => {
@@ -142,5 +142,48 @@ describe('on a GitHub registry, association reject', () => {
     expect(again.out).toContain(`and closed it.`);
     expect((await asAdmin((f) => f.getPull(number))).state).toBe('closed');
     expect(standin.takeViolations()).toEqual([]);
+  }, 180_000);
+});
+
+describe('on a GitHub registry that requires branches up to date, association approve', () => {
+  it('updates a PR behind main before approving, so the approval is of the commit that merges; without push access it approves nothing and says who can update it', async () => {
+    // The model owner may push to the registry: their branches live there, as a maintainer's would.
+    standin.setRole(REPO, MODEL_OWNER, 'write');
+    const behindPull = async (name: string): Promise<{ number: number; sha: string }> => {
+      const cube = await run(['mlcube', 'submit', cubeDir('chestxray-mobilenet'), '--name', name, '--image-digest', digest('f'), '--operational', '--yes', '--json'], MODEL_OWNER);
+      await asAdmin((f) => f.merge(JSON.parse(cube.out).pull.number));
+      const assoc = await run(['mlcube', 'associate', '-b', 'chestxray', '-m', `${MODEL_OWNER}/${name}`, '--runner', 'process', '--yes', '--json'], MODEL_OWNER);
+      expect(assoc.code).toBe(0);
+      const number = JSON.parse(assoc.out).pull.number as number;
+      // main moves on: the association PR is behind it.
+      const other = await run(['mlcube', 'submit', cubeDir('chestxray-cnn'), '--name', `${name}-later`, '--image-digest', digest('e'), '--operational', '--yes', '--json'], MODEL_OWNER);
+      await asAdmin((f) => f.merge(JSON.parse(other.out).pull.number));
+      return { number, sha: (await asAdmin((f) => f.getPull(number))).headSha };
+    };
+    const first = await behindPull('behind-one');
+    const second = await behindPull('behind-two');
+    standin.protect(REPO, { strict: true, checks: [{ context: 'medperf-git/validate', appId: null }] });
+    try {
+      standin.setRole(REPO, COMMITTEE, 'triage');
+      const refused = await run(['association', 'approve', '-b', 'chestxray', '-m', `${MODEL_OWNER}/behind-one`], COMMITTEE);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toBe(
+        `error (branch-behind): pull request #${first.number} is behind main and the registry requires it up to date, but you may not push to its branch ${REPO}:medperf/association/chestxray/model/${MODEL_OWNER}/behind-one; ask its author to update it (merge main into it, or "Update branch" on GitHub), then run the command again\n`,
+      );
+      expect(await asAdmin((f) => f.reviews(first.number))).toEqual([]);
+
+      standin.setRole(REPO, COMMITTEE, 'write');
+      const approve = await run(['association', 'approve', '-b', 'chestxray', '-m', `${MODEL_OWNER}/behind-two`], COMMITTEE);
+      expect(approve.code).toBe(0);
+      expect(approve.out).toMatch(new RegExp(`^Approved pull request #${second.number} \\(model ${MODEL_OWNER}/behind-two with chestxray\\) as ${COMMITTEE}\\.\\nNot merged yet: `));
+      const updated = await asAdmin((f) => f.getPull(second.number));
+      expect(updated.headSha).not.toBe(second.sha);
+      expect(await asAdmin((f) => f.reviews(second.number))).toEqual([expect.objectContaining({ login: COMMITTEE, state: 'APPROVED', commitId: updated.headSha })]);
+      expect(standin.takeViolations()).toEqual([]);
+    } finally {
+      standin.unprotect(REPO);
+      standin.setRole(REPO, COMMITTEE, 'write');
+      standin.setRole(REPO, MODEL_OWNER, null);
+    }
   }, 180_000);
 });
