@@ -28,7 +28,12 @@ export interface KubernetesSettings {
   ttlSeconds?: number;
   /** Extra pod labels' owner, for cancelling what one run submitted. */
   runOwner?: string;
+  /** The image of the probe that checks the pods see the state directory (a shell and `read`). */
+  probeImage?: string;
 }
+
+/** The probe's default image: a shell, and nothing else the probe needs. */
+export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
 
 /** Labels on every Job, pod and NetworkPolicy medperf-git makes. */
 export const LABELS = { managedBy: 'app.kubernetes.io/managed-by', cube: 'medperf-git/cube', task: 'medperf-git/task', job: 'medperf-git/job' } as const;
@@ -129,6 +134,75 @@ export function jobManifest(input: JobInput): V1Job {
             },
           ],
           volumes,
+        },
+      },
+    },
+  };
+}
+
+export interface ProbeInput {
+  name: string;
+  /** The folder that holds the token, on this machine (under the data volume). */
+  folder: string;
+  /** The token file's name in that folder, and what it holds. */
+  token: string;
+  nonce: string;
+  user: DockerUser;
+  settings: KubernetesSettings;
+}
+
+/**
+ * The probe: a Job whose pod reads a token from the state directory through the data volume (read
+ * only, with a task's isolation) and succeeds only when it holds the nonce written here.
+ */
+export function probeJobManifest(input: ProbeInput): V1Job {
+  const { name, settings, user } = input;
+  const labels = { [LABELS.managedBy]: 'medperf-git', [LABELS.task]: 'probe', [LABELS.job]: name };
+  const identity = { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid };
+  if (user.uid === 0) throw new ExecutorError('root-container', 'a probe never runs as root');
+  const data: V1Volume = settings.data.claim
+    ? { name: 'data', persistentVolumeClaim: { claimName: settings.data.claim, readOnly: true } }
+    : { name: 'data', hostPath: { path: settings.data.hostPath!, type: 'Directory' } };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: settings.namespace, labels, annotations: { 'medperf-git/task': 'probe', ...(settings.runOwner ? { 'medperf-git/run': settings.runOwner } : {}) } },
+    spec: {
+      suspend: true,
+      backoffLimit: 0,
+      // Time to pull a small image and read one file.
+      activeDeadlineSeconds: 300,
+      ttlSecondsAfterFinished: 60,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { ...identity, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'probe',
+              image: settings.probeImage ?? DEFAULT_PROBE_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', 'read -r seen < "/probe/$TOKEN" && [ "$seen" = "$NONCE" ]'],
+              env: [
+                { name: 'TOKEN', value: input.token },
+                { name: 'NONCE', value: input.nonce },
+              ],
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '16Mi' } },
+              securityContext: {
+                ...identity,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: [{ name: 'data', mountPath: '/probe', subPath: volumePath(settings.data, input.folder), readOnly: true }],
+            },
+          ],
+          volumes: [data],
         },
       },
     },
