@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitBlobId, leaderboardHistory } from './history.ts';
+import { computeLeaderboard } from './leaderboard.ts';
 import { benchmarkRecord, resultRecord } from '../testing/leaderboard.ts';
 import type { BenchmarkRecord } from './records.ts';
 
@@ -128,6 +129,14 @@ describe('leaderboardHistory', () => {
     expect(git(['hash-object', 'benchmarks/lung/results/h/x/a/m2.yaml'])).toBe([...known.keys()][1]!.split(' ')[0]);
     const reused = (await leaderboardHistory(repo, 'main', [{ benchmark: 'lung', record, results: [] }], '', known as never)).get('lung')!;
     expect(reused).toEqual(fromGit);
+    // Today's leaderboard, given, stands for the last point; one computed from other results would not.
+    const input = { benchmark: 'lung', record, results: [...known].map(([k, r]) => ({ model: k.includes('m1') ? 'a/m1' : 'a/m2', dataset: 'h/x', record: r as never })), models: ['a/m1', 'a/m2'], datasets: ['h/x', 'h/y'] };
+    const today = computeLeaderboard(input);
+    const withToday = (await leaderboardHistory(repo, 'main', [{ ...input, results: [] }], '', known as never, new Map([['lung', { board: today, results: 2 }]]))).get('lung')!;
+    expect(withToday).toEqual(fromGit);
+    const stale = { ...today, rows: [] };
+    const notToday = (await leaderboardHistory(repo, 'main', [{ ...input, models: ['a/m1'], results: [] }], '', known as never, new Map([['lung', { board: stale, results: 2 }]]))).get('lung')!;
+    expect(notToday.at(-1)!.rows!.length).toBeGreaterThan(0);
     expect(reused.at(-1)!.rows!.map((r) => [r.model, r.primary])).toEqual([
       ['a/m1', 0.9],
       ['a/m2', 0.7],

@@ -128,6 +128,8 @@ interface Replay {
  * the branch published; a registry in a subfolder of the repository has its prefix given.
  * `known`: results already read and validated (today's), by `<blob id> <path>`: a commit that wrote
  * those bytes at that path is replayed with them instead of reading and parsing the blob again.
+ * `today`: today's leaderboards, computed from all of `known`: a commit after which a benchmark
+ * holds exactly today's results and associations has today's leaderboard, not computed again.
  */
 export async function leaderboardHistory(
   repoDir: string,
@@ -135,7 +137,10 @@ export async function leaderboardHistory(
   current: LeaderboardInput[],
   prefix = '',
   known: ReadonlyMap<string, ResultRecord> = new Map(),
+  today: ReadonlyMap<string, { board: Leaderboard; results: number }> = new Map(),
 ): Promise<Map<string, HistoryPoint[]>> {
+  const knownRecords = new Set(known.values());
+  const sameSet = (a: Set<string>, b: string[]) => a.size === new Set(b).size && b.every((x) => a.has(x));
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
   const wanted = new Set<string>();
@@ -180,12 +185,11 @@ export async function leaderboardHistory(
     for (const [benchmark, changed] of touched) {
       const input = inputs.get(benchmark)!;
       const replay = replays.get(benchmark)!;
-      const board = computeLeaderboard({
-        ...input,
-        results: [...replay.results.values()],
-        models: [...replay.models],
-        datasets: [...replay.datasets],
-      });
+      const results = [...replay.results.values()];
+      const current = today.get(benchmark);
+      const isToday =
+        current !== undefined && results.length === current.results && results.every((r) => knownRecords.has(r.record)) && input.models !== undefined && input.datasets !== undefined && sameSet(replay.models, input.models) && sameSet(replay.datasets, input.datasets);
+      const board = isToday ? current.board : computeLeaderboard({ ...input, results, models: [...replay.models], datasets: [...replay.datasets] });
       const point = historyPoint(board, commit.at, commit.sha, changed);
       if (differs(replay.points.at(-1), point)) replay.points.push(point);
     }

@@ -54781,7 +54781,9 @@ async function gitPrefix(dir) {
     return void 0;
   }
 }
-async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /* @__PURE__ */ new Map()) {
+async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /* @__PURE__ */ new Map(), today = /* @__PURE__ */ new Map()) {
+  const knownRecords = new Set(known.values());
+  const sameSet = (a, b) => a.size === new Set(b).size && b.every((x) => a.has(x));
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
   const wanted2 = /* @__PURE__ */ new Set();
@@ -54825,12 +54827,10 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /*
     for (const [benchmark, changed] of touched) {
       const input = inputs.get(benchmark);
       const replay = replays.get(benchmark);
-      const board = computeLeaderboard({
-        ...input,
-        results: [...replay.results.values()],
-        models: [...replay.models],
-        datasets: [...replay.datasets]
-      });
+      const results = [...replay.results.values()];
+      const current2 = today.get(benchmark);
+      const isToday = current2 !== void 0 && results.length === current2.results && results.every((r) => knownRecords.has(r.record)) && input.models !== void 0 && input.datasets !== void 0 && sameSet(replay.models, input.models) && sameSet(replay.datasets, input.datasets);
+      const board = isToday ? current2.board : computeLeaderboard({ ...input, results, models: [...replay.models], datasets: [...replay.datasets] });
       const point = historyPoint(board, commit.at, commit.sha, changed);
       if (differs(replay.points.at(-1), point)) replay.points.push(point);
     }
@@ -56223,12 +56223,15 @@ async function leaderboardsOfTree(tree, where, history) {
   const known = /* @__PURE__ */ new Map();
   const format = history ? await objectFormat(history.repoDir) : void 0;
   const keep = format ? (path, bytes, record) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : void 0;
+  const today = /* @__PURE__ */ new Map();
   for await (const input of leaderboardInputs(view, void 0, keep)) {
-    boards.push(computeLeaderboard(input));
+    const board = computeLeaderboard(input);
+    boards.push(board);
+    today.set(input.benchmark, { board, results: input.results.length });
     records.push({ ...input, results: [] });
   }
   if (history) {
-    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known);
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
   return { boards, title: config.title, ...config.description ? { description: config.description } : {} };

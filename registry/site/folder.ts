@@ -69,12 +69,15 @@ export async function leaderboardsOfTree(tree: FileTree, where: string, history?
   const known = new Map<string, ResultRecord>();
   const format = history ? await objectFormat(history.repoDir) : undefined;
   const keep = format ? (path: string, bytes: Buffer, record: ResultRecord) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : undefined;
+  const today = new Map<string, { board: Leaderboard; results: number }>();
   for await (const input of leaderboardInputs(view, undefined, keep)) {
-    boards.push(computeLeaderboard(input));
+    const board = computeLeaderboard(input);
+    boards.push(board);
+    today.set(input.benchmark, { board, results: input.results.length });
     records.push({ ...input, results: [] });
   }
   if (history) {
-    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known);
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
   return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
