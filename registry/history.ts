@@ -41,6 +41,9 @@ function differs(a: HistoryPoint | undefined, b: HistoryPoint): boolean {
 interface Change {
   path: string;
   blob: string | null;
+  /** Where the path is in the layout, and the result it wrote when it is one of `known`: read once. */
+  where?: ReturnType<typeof parseRecordPath>;
+  seen?: ResultRecord;
 }
 
 interface Commit {
@@ -146,8 +149,10 @@ export async function leaderboardHistory(
   const wanted = new Set<string>();
   for (const c of commits) {
     for (const change of c.changes) {
-      const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === 'result' && inputs.has(where.benchmark) && !known.has(`${change.blob} ${change.path}`)) wanted.add(change.blob);
+      const where = (change.where = parseRecordPath(change.path));
+      if (!change.blob || where?.kind !== 'result' || !inputs.has(where.benchmark)) continue;
+      change.seen = known.get(`${change.blob} ${change.path}`);
+      if (!change.seen) wanted.add(change.blob);
     }
   }
   const blobs = await readBlobs(repoDir, [...wanted]);
@@ -157,7 +162,7 @@ export async function leaderboardHistory(
   for (const commit of commits) {
     const touched = new Map<string, Array<{ model: string; dataset: string; version: number }>>();
     for (const change of commit.changes) {
-      const where = parseRecordPath(change.path);
+      const where = change.where;
       if (!where || !('benchmark' in where)) continue;
       const replay = replays.get(where.benchmark);
       if (!replay) continue;
@@ -170,7 +175,7 @@ export async function leaderboardHistory(
         if (change.blob) replay.datasets.add(where.dataset);
         else replay.datasets.delete(where.dataset);
       } else if (where.kind === 'result') {
-        const seen = change.blob ? known.get(`${change.blob} ${change.path}`) : undefined;
+        const seen = change.seen;
         const bytes = change.blob && !seen ? blobs.get(change.blob) : undefined;
         const loaded = bytes ? loadRecord(change.path, bytes).record : undefined;
         const record = seen ?? (loaded?.where.kind === 'result' ? (loaded.data as ResultRecord) : undefined);

@@ -54789,8 +54789,10 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /*
   const wanted2 = /* @__PURE__ */ new Set();
   for (const c of commits) {
     for (const change of c.changes) {
-      const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark) && !known.has(`${change.blob} ${change.path}`)) wanted2.add(change.blob);
+      const where = change.where = parseRecordPath(change.path);
+      if (!change.blob || where?.kind !== "result" || !inputs.has(where.benchmark)) continue;
+      change.seen = known.get(`${change.blob} ${change.path}`);
+      if (!change.seen) wanted2.add(change.blob);
     }
   }
   const blobs = await readBlobs(repoDir, [...wanted2]);
@@ -54799,7 +54801,7 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /*
   for (const commit of commits) {
     const touched = /* @__PURE__ */ new Map();
     for (const change of commit.changes) {
-      const where = parseRecordPath(change.path);
+      const where = change.where;
       if (!where || !("benchmark" in where)) continue;
       const replay = replays.get(where.benchmark);
       if (!replay) continue;
@@ -54812,7 +54814,7 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /*
         if (change.blob) replay.datasets.add(where.dataset);
         else replay.datasets.delete(where.dataset);
       } else if (where.kind === "result") {
-        const seen = change.blob ? known.get(`${change.blob} ${change.path}`) : void 0;
+        const seen = change.seen;
         const bytes = change.blob && !seen ? blobs.get(change.blob) : void 0;
         const loaded = bytes ? loadRecord(change.path, bytes).record : void 0;
         const record = seen ?? (loaded?.where.kind === "result" ? loaded.data : void 0);
