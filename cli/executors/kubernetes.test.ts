@@ -342,6 +342,7 @@ describe('medperf-git --executor kubernetes, before anything is submitted', () =
     const variants: [string, string][] = [
       ['kubernetes: [a]\n', `${file}: kubernetes must be a mapping`],
       ['kubernetes:\n  namespace: 3\n', `${file}: kubernetes.namespace must be a string`],
+      ['kubernetes:\n  probe_image: [busybox]\n', `${file}: kubernetes.probe_image must be a string`],
       ['kubernetes:\n  ttl_seconds: -1\n', `${file}: kubernetes.ttl_seconds must be a whole number of seconds`],
       ['kubernetes:\n  data: { claim: a, host_path: /b }\n', `${file}: kubernetes.data must be either claim or host_path, not both`],
       ['kubernetes:\n  data: { host_path: srv/data }\n', `${file}: kubernetes.data.host_path must be an absolute path`],
