@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leaderboardHistory } from './history.ts';
+import { gitBlobId, leaderboardHistory } from './history.ts';
+import { computeLeaderboard } from './leaderboard.ts';
 import { benchmarkRecord, resultRecord } from '../testing/leaderboard.ts';
 import type { BenchmarkRecord } from './records.ts';
 
@@ -112,6 +113,37 @@ describe('leaderboardHistory', () => {
       expect(points.every((p) => p.rows === undefined && p.results === undefined)).toBe(true);
       expect(JSON.stringify(points)).not.toMatch(/0\.8137|0\.7261|0\.9021|0\.6843|0\.9512|0\.85|0\.70|0\.88/);
     }
+  });
+
+  it('replays the results it is given by blob and path as it replays them from Git, and reads the others', async () => {
+    merge('results-x', { 'benchmarks/lung/results/h/x/a/m1.yaml': result('h/x', 'a/m1', 0.8), 'benchmarks/lung/results/h/x/a/m2.yaml': result('h/x', 'a/m2', 0.7) });
+    merge('rerun', { 'benchmarks/lung/results/h/x/a/m1.yaml': result('h/x', 'a/m1', 0.9, 2) });
+    const record = benchmarkRecord('lung', { publish: 'per-dataset' });
+    const fromGit = (await leaderboardHistory(repo, 'main', [{ benchmark: 'lung', record, results: [] }])).get('lung')!;
+    // Today's m1 (version 2) and m2, as the site read them; an earlier m1 would be another blob.
+    const known = new Map<string, ReturnType<typeof result>>();
+    for (const path of ['benchmarks/lung/results/h/x/a/m1.yaml', 'benchmarks/lung/results/h/x/a/m2.yaml']) {
+      const bytes = readFileSync(join(repo, path));
+      known.set(`${gitBlobId(bytes, 'sha1')} ${path}`, JSON.parse(bytes.toString('utf8')));
+    }
+    expect(git(['hash-object', 'benchmarks/lung/results/h/x/a/m2.yaml'])).toBe([...known.keys()][1]!.split(' ')[0]);
+    const reused = (await leaderboardHistory(repo, 'main', [{ benchmark: 'lung', record, results: [] }], '', known as never)).get('lung')!;
+    expect(reused).toEqual(fromGit);
+    // Today's leaderboard, given, stands for the last point; one computed from other results would not.
+    const input = { benchmark: 'lung', record, results: [...known].map(([k, r]) => ({ model: k.includes('m1') ? 'a/m1' : 'a/m2', dataset: 'h/x', record: r as never })), models: ['a/m1', 'a/m2'], datasets: ['h/x', 'h/y'] };
+    const today = computeLeaderboard(input);
+    const withToday = (await leaderboardHistory(repo, 'main', [{ ...input, results: [] }], '', known as never, new Map([['lung', { board: today, results: 2 }]]))).get('lung')!;
+    expect(withToday).toEqual(fromGit);
+    const stale = { ...today, rows: [] };
+    const notToday = (await leaderboardHistory(repo, 'main', [{ ...input, models: ['a/m1'], results: [] }], '', known as never, new Map([['lung', { board: stale, results: 2 }]]))).get('lung')!;
+    expect(notToday.at(-1)!.rows!.length).toBeGreaterThan(0);
+    expect(reused.at(-1)!.rows!.map((r) => [r.model, r.primary])).toEqual([
+      ['a/m1', 0.9],
+      ['a/m2', 0.7],
+    ]);
+    // Bytes known under another path are not that path's record: the blob is read from Git.
+    const moved = new Map([...known].map(([k, v]) => (k.endsWith('a/m2.yaml') ? [k.replace('a/m2.yaml', 'a/m3.yaml'), { ...v, metrics: { AUC: 0.01 } }] : [k, v])));
+    expect((await leaderboardHistory(repo, 'main', [{ benchmark: 'lung', record, results: [] }], '', moved as never)).get('lung')!.at(-1)!.rows!.map((r) => r.primary)).toEqual([0.9, 0.7]);
   });
 
   it('reads a registry kept in a folder of a larger repository', async () => {

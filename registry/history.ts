@@ -3,6 +3,7 @@
 // and after every commit that touches a benchmark's results or associations its leaderboard is
 // computed again, under today's benchmark record, so the history publishes no more than today's
 // results policy allows (publication() decides what a history point may hold).
+import { createHash } from 'node:crypto';
 import { computeLeaderboard, type HistoryPoint, type Leaderboard, type LeaderboardInput } from './leaderboard.ts';
 import { git } from './forge/git.ts';
 import { parseRecordPath } from './layout.ts';
@@ -40,6 +41,9 @@ function differs(a: HistoryPoint | undefined, b: HistoryPoint): boolean {
 interface Change {
   path: string;
   blob: string | null;
+  /** Where the path is in the layout, and the result it wrote when it is one of `known`: read once. */
+  where?: ReturnType<typeof parseRecordPath>;
+  seen?: ResultRecord;
 }
 
 interface Commit {
@@ -93,6 +97,17 @@ async function readBlobs(repoDir: string, blobs: string[]): Promise<Map<string, 
   return found;
 }
 
+/** The hash function of a repository's object ids: sha1, or sha256 in a SHA-256 repository. */
+export async function objectFormat(repoDir: string): Promise<'sha1' | 'sha256'> {
+  const out = (await git(['rev-parse', '--show-object-format'], { cwd: repoDir })).stdout.toString('utf8').trim();
+  return out === 'sha256' ? 'sha256' : 'sha1';
+}
+
+/** The id Git gives a blob of these bytes (`git hash-object`). */
+export function gitBlobId(bytes: Buffer, format: 'sha1' | 'sha256'): string {
+  return createHash(format).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
 /** Whether a folder is a Git checkout or repository; its path prefix inside the repository when it is. */
 export async function gitPrefix(dir: string): Promise<string | undefined> {
   try {
@@ -114,20 +129,30 @@ interface Replay {
  * Each benchmark's history, for the benchmarks of `current` (today's inputs, whose benchmark
  * records and names every point is computed with). `repoDir` is a repository or checkout, `rev`
  * the branch published; a registry in a subfolder of the repository has its prefix given.
+ * `known`: results already read and validated (today's), by `<blob id> <path>`: a commit that wrote
+ * those bytes at that path is replayed with them instead of reading and parsing the blob again.
+ * `today`: today's leaderboards, computed from all of `known`: a commit after which a benchmark
+ * holds exactly today's results and associations has today's leaderboard, not computed again.
  */
 export async function leaderboardHistory(
   repoDir: string,
   rev: string,
   current: LeaderboardInput[],
   prefix = '',
+  known: ReadonlyMap<string, ResultRecord> = new Map(),
+  today: ReadonlyMap<string, { board: Leaderboard; results: number }> = new Map(),
 ): Promise<Map<string, HistoryPoint[]>> {
+  const knownRecords = new Set(known.values());
+  const sameSet = (a: Set<string>, b: string[]) => a.size === new Set(b).size && b.every((x) => a.has(x));
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
   const wanted = new Set<string>();
   for (const c of commits) {
     for (const change of c.changes) {
-      const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === 'result' && inputs.has(where.benchmark)) wanted.add(change.blob);
+      const where = (change.where = parseRecordPath(change.path));
+      if (!change.blob || where?.kind !== 'result' || !inputs.has(where.benchmark)) continue;
+      change.seen = known.get(`${change.blob} ${change.path}`);
+      if (!change.seen) wanted.add(change.blob);
     }
   }
   const blobs = await readBlobs(repoDir, [...wanted]);
@@ -137,7 +162,7 @@ export async function leaderboardHistory(
   for (const commit of commits) {
     const touched = new Map<string, Array<{ model: string; dataset: string; version: number }>>();
     for (const change of commit.changes) {
-      const where = parseRecordPath(change.path);
+      const where = change.where;
       if (!where || !('benchmark' in where)) continue;
       const replay = replays.get(where.benchmark);
       if (!replay) continue;
@@ -150,10 +175,11 @@ export async function leaderboardHistory(
         if (change.blob) replay.datasets.add(where.dataset);
         else replay.datasets.delete(where.dataset);
       } else if (where.kind === 'result') {
-        const bytes = change.blob ? blobs.get(change.blob) : undefined;
+        const seen = change.seen;
+        const bytes = change.blob && !seen ? blobs.get(change.blob) : undefined;
         const loaded = bytes ? loadRecord(change.path, bytes).record : undefined;
-        if (loaded?.where.kind === 'result') {
-          const record = loaded.data as ResultRecord;
+        const record = seen ?? (loaded?.where.kind === 'result' ? (loaded.data as ResultRecord) : undefined);
+        if (record) {
           replay.results.set(change.path, { model: where.model, dataset: where.dataset, record });
           changed.push({ model: where.model, dataset: where.dataset, version: record.version });
         } else {
@@ -164,12 +190,11 @@ export async function leaderboardHistory(
     for (const [benchmark, changed] of touched) {
       const input = inputs.get(benchmark)!;
       const replay = replays.get(benchmark)!;
-      const board = computeLeaderboard({
-        ...input,
-        results: [...replay.results.values()],
-        models: [...replay.models],
-        datasets: [...replay.datasets],
-      });
+      const results = [...replay.results.values()];
+      const current = today.get(benchmark);
+      const isToday =
+        current !== undefined && results.length === current.results && results.every((r) => knownRecords.has(r.record)) && input.models !== undefined && input.datasets !== undefined && sameSet(replay.models, input.models) && sameSet(replay.datasets, input.datasets);
+      const board = isToday ? current.board : computeLeaderboard({ ...input, results, models: [...replay.models], datasets: [...replay.datasets] });
       const point = historyPoint(board, commit.at, commit.sha, changed);
       if (differs(replay.points.at(-1), point)) replay.points.push(point);
     }

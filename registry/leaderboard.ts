@@ -380,13 +380,18 @@ export function previewChange(before: Leaderboard | undefined, after: Leaderboar
  * Results are read straight from the tree, not through the view's cache: a leaderboard reads each
  * once, and a registry of 100,000 results should not stay in memory to be built.
  */
-async function readResults(view: RegistryView, paths: string[]): Promise<LeaderboardInput['results']> {
+/** Sees each result a leaderboard reads, with the bytes it was read from (the site keeps their Git blob ids for the history). */
+export type ResultReader = (path: string, bytes: Buffer, record: ResultRecord) => void;
+
+async function readResults(view: RegistryView, paths: string[], onResult?: ResultReader): Promise<LeaderboardInput['results']> {
   const results: LeaderboardInput['results'] = [];
   for (let i = 0; i < paths.length; i += 64) {
     const batch = await Promise.all(
       paths.slice(i, i + 64).map(async (p) => {
         const read = await readLimited(view.tree, p, MAX_RECORD_BYTES);
-        return read?.bytes ? loadRecord(p, read.bytes).record : undefined;
+        const record = read?.bytes ? loadRecord(p, read.bytes).record : undefined;
+        if (onResult && record?.where.kind === 'result') onResult(p, read!.bytes!, record.data as ResultRecord);
+        return record;
       }),
     );
     for (const r of batch) {
@@ -398,13 +403,13 @@ async function readResults(view: RegistryView, paths: string[]): Promise<Leaderb
 }
 
 /** Every benchmark's leaderboard input, one benchmark at a time. */
-export async function* leaderboardInputs(view: RegistryView, only?: string[]): AsyncGenerator<LeaderboardInput> {
+export async function* leaderboardInputs(view: RegistryView, only?: string[], onResult?: ResultReader): AsyncGenerator<LeaderboardInput> {
   const cubes: Record<string, Pick<CubeRecord, 'name'> | undefined> = {};
   const datasetRecords: Record<string, Pick<DatasetRecord, 'name'> | undefined> = {};
   for (const [benchmark, e] of await benchmarkContents(view, only)) {
     const loaded = e.benchmark ? await view.benchmark(benchmark) : undefined;
     if (!loaded) continue;
-    const results = await readResults(view, e.results);
+    const results = await readResults(view, e.results, onResult);
     for (const id of e.models) if (!(id in cubes)) cubes[id] = pickName((await view.cube(id))?.data);
     for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = pickName((await view.dataset(id))?.data);
     yield { benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords };

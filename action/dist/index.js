@@ -45605,13 +45605,15 @@ function previewChange(before, after) {
   }
   return lines;
 }
-async function readResults(view, paths2) {
+async function readResults(view, paths2, onResult) {
   const results = [];
   for (let i = 0; i < paths2.length; i += 64) {
     const batch = await Promise.all(
       paths2.slice(i, i + 64).map(async (p) => {
         const read = await readLimited(view.tree, p, MAX_RECORD_BYTES);
-        return read?.bytes ? loadRecord(p, read.bytes).record : void 0;
+        const record = read?.bytes ? loadRecord(p, read.bytes).record : void 0;
+        if (onResult && record?.where.kind === "result") onResult(p, read.bytes, record.data);
+        return record;
       })
     );
     for (const r of batch) {
@@ -45621,13 +45623,13 @@ async function readResults(view, paths2) {
   }
   return results;
 }
-async function* leaderboardInputs(view, only) {
+async function* leaderboardInputs(view, only, onResult) {
   const cubes = {};
   const datasetRecords = {};
   for (const [benchmark, e] of await benchmarkContents(view, only)) {
     const loaded = e.benchmark ? await view.benchmark(benchmark) : void 0;
     if (!loaded) continue;
-    const results = await readResults(view, e.results);
+    const results = await readResults(view, e.results, onResult);
     for (const id of e.models) if (!(id in cubes)) cubes[id] = pickName((await view.cube(id))?.data);
     for (const id of e.datasets) if (!(id in datasetRecords)) datasetRecords[id] = pickName((await view.dataset(id))?.data);
     yield { benchmark, record: loaded.data, results, models: e.models, datasets: e.datasets, cubes, datasetRecords };
@@ -54669,6 +54671,9 @@ import { existsSync as existsSync2, mkdirSync, readdirSync as readdirSync3, writ
 import { mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
 import { basename, dirname, join as join2, relative, resolve as resolve2, sep as sep2 } from "node:path";
 
+// registry/history.ts
+import { createHash } from "node:crypto";
+
 // registry/forge/git.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
 var GitError = class extends Error {
@@ -54778,6 +54783,13 @@ async function readBlobs(repoDir, blobs) {
   }
   return found;
 }
+async function objectFormat(repoDir) {
+  const out = (await git(["rev-parse", "--show-object-format"], { cwd: repoDir })).stdout.toString("utf8").trim();
+  return out === "sha256" ? "sha256" : "sha1";
+}
+function gitBlobId(bytes, format) {
+  return createHash(format).update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
 async function gitPrefix(dir) {
   try {
     const out = await git(["rev-parse", "--show-prefix"], { cwd: dir });
@@ -54786,14 +54798,18 @@ async function gitPrefix(dir) {
     return void 0;
   }
 }
-async function leaderboardHistory(repoDir, rev, current, prefix = "") {
+async function leaderboardHistory(repoDir, rev, current, prefix = "", known = /* @__PURE__ */ new Map(), today = /* @__PURE__ */ new Map()) {
+  const knownRecords = new Set(known.values());
+  const sameSet = (a, b) => a.size === new Set(b).size && b.every((x) => a.has(x));
   const inputs = new Map(current.map((i) => [i.benchmark, i]));
   const commits = await commitsOf(repoDir, rev, prefix);
   const wanted2 = /* @__PURE__ */ new Set();
   for (const c of commits) {
     for (const change of c.changes) {
-      const where = parseRecordPath(change.path);
-      if (change.blob && where?.kind === "result" && inputs.has(where.benchmark)) wanted2.add(change.blob);
+      const where = change.where = parseRecordPath(change.path);
+      if (!change.blob || where?.kind !== "result" || !inputs.has(where.benchmark)) continue;
+      change.seen = known.get(`${change.blob} ${change.path}`);
+      if (!change.seen) wanted2.add(change.blob);
     }
   }
   const blobs = await readBlobs(repoDir, [...wanted2]);
@@ -54802,7 +54818,7 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "") {
   for (const commit of commits) {
     const touched = /* @__PURE__ */ new Map();
     for (const change of commit.changes) {
-      const where = parseRecordPath(change.path);
+      const where = change.where;
       if (!where || !("benchmark" in where)) continue;
       const replay = replays.get(where.benchmark);
       if (!replay) continue;
@@ -54815,10 +54831,11 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "") {
         if (change.blob) replay.datasets.add(where.dataset);
         else replay.datasets.delete(where.dataset);
       } else if (where.kind === "result") {
-        const bytes = change.blob ? blobs.get(change.blob) : void 0;
+        const seen = change.seen;
+        const bytes = change.blob && !seen ? blobs.get(change.blob) : void 0;
         const loaded = bytes ? loadRecord(change.path, bytes).record : void 0;
-        if (loaded?.where.kind === "result") {
-          const record = loaded.data;
+        const record = seen ?? (loaded?.where.kind === "result" ? loaded.data : void 0);
+        if (record) {
           replay.results.set(change.path, { model: where.model, dataset: where.dataset, record });
           changed.push({ model: where.model, dataset: where.dataset, version: record.version });
         } else {
@@ -54829,12 +54846,10 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "") {
     for (const [benchmark, changed] of touched) {
       const input = inputs.get(benchmark);
       const replay = replays.get(benchmark);
-      const board = computeLeaderboard({
-        ...input,
-        results: [...replay.results.values()],
-        models: [...replay.models],
-        datasets: [...replay.datasets]
-      });
+      const results = [...replay.results.values()];
+      const current2 = today.get(benchmark);
+      const isToday = current2 !== void 0 && results.length === current2.results && results.every((r) => knownRecords.has(r.record)) && input.models !== void 0 && input.datasets !== void 0 && sameSet(replay.models, input.models) && sameSet(replay.datasets, input.datasets);
+      const board = isToday ? current2.board : computeLeaderboard({ ...input, results, models: [...replay.models], datasets: [...replay.datasets] });
       const point = historyPoint(board, commit.at, commit.sha, changed);
       if (differs(replay.points.at(-1), point)) replay.points.push(point);
     }
@@ -54846,7 +54861,7 @@ async function leaderboardHistory(repoDir, rev, current, prefix = "") {
 
 // registry/site/html.ts
 var import_escape_html = __toESM(require_escape_html(), 1);
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function esc(value) {
   return (0, import_escape_html.default)(String(value));
 }
@@ -54948,7 +54963,7 @@ if (links.length) {
 }
 `;
 function sha256(text) {
-  return createHash("sha256").update(text, "utf8").digest("base64");
+  return createHash2("sha256").update(text, "utf8").digest("base64");
 }
 function cspFor(style) {
   return [
@@ -56224,12 +56239,18 @@ async function leaderboardsOfTree(tree, where, history) {
   if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
   const boards = [];
   const records = [];
-  for await (const input of leaderboardInputs(view)) {
-    boards.push(computeLeaderboard(input));
+  const known = /* @__PURE__ */ new Map();
+  const format = history ? await objectFormat(history.repoDir) : void 0;
+  const keep = format ? (path, bytes, record) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : void 0;
+  const today = /* @__PURE__ */ new Map();
+  for await (const input of leaderboardInputs(view, void 0, keep)) {
+    const board = computeLeaderboard(input);
+    boards.push(board);
+    today.set(input.benchmark, { board, results: input.results.length });
     records.push({ ...input, results: [] });
   }
   if (history) {
-    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix);
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
   return { boards, title: config.title, ...config.description ? { description: config.description } : {} };

@@ -1,9 +1,10 @@
 // The chains of cube tasks an executor runs as one unit, by name, so the same code runs in the
 // CLI (local executor) and in a cluster job on a node (`medperf-git job run`): their inputs are
-// plain JSON, their outputs too.
-import { runCompatibilityTest, type CompatibilityOptions, type CompatibilityResult } from '../compatibility.ts';
-import { executeModel, type ExecuteOptions, type ExecutionOutcome } from '../cube/execute.ts';
-import { prepareDataset, type LocalDataset, type PrepareOptions, type PrepareOutcome } from '../datasets.ts';
+// plain JSON, their outputs too. Each chain's module loads when it runs: a job on a node loads
+// only what its one chain needs.
+import type { CompatibilityOptions, CompatibilityResult } from '../compatibility.ts';
+import type { ExecuteOptions, ExecutionOutcome } from '../cube/execute.ts';
+import type { LocalDataset, PrepareOptions, PrepareOutcome } from '../datasets.ts';
 import type { Execution } from '../results.ts';
 import type { Runner } from '../runners/runner.ts';
 
@@ -33,11 +34,14 @@ export async function runChain<K extends ChainKind>(
   const common = { stateDir: context.stateDir, runner: context.runner, onStatus: context.onStatus };
   if (kind === 'execute-model') {
     const { execution, options } = input as ChainInput<'execute-model'>;
+    const { executeModel } = await import('../cube/execute.ts');
     return (await executeModel(execution, { ...options, ...common })) as ChainOutput<K>;
   }
   if (kind === 'prepare-dataset') {
     const { dataset, options } = input as ChainInput<'prepare-dataset'>;
+    const { prepareDataset } = await import('../datasets.ts');
     return (await prepareDataset(dataset, { ...options, ...common })) as ChainOutput<K>;
   }
+  const { runCompatibilityTest } = await import('../compatibility.ts');
   return (await runCompatibilityTest({ ...(input as ChainInput<'compatibility-test'>), ...common })) as ChainOutput<K>;
 }

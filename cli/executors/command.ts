@@ -19,7 +19,7 @@ import { checkSchedulerOptions, SlurmExecutor } from './slurm.ts';
 export interface ExecutorProfile {
   executor?: ExecutorName;
   slurm?: { partition?: string; options?: string[] };
-  kubernetes?: { namespace?: string; context?: string; data?: Partial<KubernetesData>; ttlSeconds?: number };
+  kubernetes?: { namespace?: string; context?: string; data?: Partial<KubernetesData>; ttlSeconds?: number; probeImage?: string };
 }
 
 /** profile.yaml's `kubernetes:` section, each field checked. */
@@ -28,7 +28,7 @@ function kubernetesProfile(value: unknown, file: string): ExecutorProfile['kuber
   const bad = (field: string, what: string) => new MedperfError('bad-profile', `${file}: kubernetes${field ? `.${field}` : ''} must be ${what}`);
   const k = value as Record<string, unknown>;
   if (typeof k !== 'object' || k === null || Array.isArray(k)) throw bad('', 'a mapping');
-  for (const field of ['namespace', 'context'] as const) if (k[field] !== undefined && typeof k[field] !== 'string') throw bad(field, 'a string');
+  for (const field of ['namespace', 'context', 'probe_image'] as const) if (k[field] !== undefined && typeof k[field] !== 'string') throw bad(field, 'a string');
   if (k.ttl_seconds !== undefined && !(Number.isInteger(k.ttl_seconds) && (k.ttl_seconds as number) >= 0)) throw bad('ttl_seconds', 'a whole number of seconds');
   const data = (k.data ?? {}) as Record<string, unknown>;
   for (const field of ['claim', 'host_path', 'path'] as const) if (data[field] !== undefined && typeof data[field] !== 'string') throw bad(`data.${field}`, 'a string');
@@ -38,6 +38,7 @@ function kubernetesProfile(value: unknown, file: string): ExecutorProfile['kuber
     ...(k.namespace ? { namespace: k.namespace as string } : {}),
     ...(k.context ? { context: k.context as string } : {}),
     ...(k.ttl_seconds !== undefined ? { ttlSeconds: k.ttl_seconds as number } : {}),
+    ...(k.probe_image ? { probeImage: k.probe_image as string } : {}),
     data: { ...(data.claim ? { claim: data.claim as string } : {}), ...(data.host_path ? { hostPath: data.host_path as string } : {}), ...(data.path ? { path: data.path as string } : {}) },
   };
 }
@@ -137,7 +138,7 @@ export abstract class CubeCommand extends BaseCommand {
     const volume = { ...data, path: data.path ?? this.stateDir };
     // Every task reads and writes under the state directory: the pods must see it, said before anything is submitted.
     volumePath(volume, this.stateDir);
-    return new KubernetesExecutor(this.stateDir, { namespace, data: volume, ...(profile.ttlSeconds !== undefined ? { ttlSeconds: profile.ttlSeconds } : {}) }, client);
+    return new KubernetesExecutor(this.stateDir, { namespace, data: volume, ...(profile.ttlSeconds !== undefined ? { ttlSeconds: profile.ttlSeconds } : {}), ...(profile.probeImage ? { probeImage: profile.probeImage } : {}) }, client);
   }
 
   /**

@@ -5,7 +5,7 @@
 // as activeDeadlineSeconds, no retry; and a NetworkPolicy that denies every ingress and egress of
 // the Job's pods. Pure: data in, manifests out.
 import { relative, sep } from 'node:path';
-import type { V1Job, V1NetworkPolicy, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Job, V1NetworkPolicy, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { TaskPlan } from '../cube/plan.ts';
 import { DEFAULT_LIMITS, type Limits, parseBytes } from '../runners/runner.ts';
 import type { DockerUser } from '../runners/docker.ts';
@@ -28,7 +28,12 @@ export interface KubernetesSettings {
   ttlSeconds?: number;
   /** Extra pod labels' owner, for cancelling what one run submitted. */
   runOwner?: string;
+  /** The image of the probe that checks the pods see the state directory (a shell and `read`). */
+  probeImage?: string;
 }
+
+/** The probe's default image: a shell, and nothing else the probe needs. */
+export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
 
 /** Labels on every Job, pod and NetworkPolicy medperf-git makes. */
 export const LABELS = { managedBy: 'app.kubernetes.io/managed-by', cube: 'medperf-git/cube', task: 'medperf-git/task', job: 'medperf-git/job' } as const;
@@ -57,6 +62,13 @@ export function volumePath(data: KubernetesData, host: string): string {
   return rel.split(sep).join('/');
 }
 
+/** The data owner's volume, as a pod names it. */
+function dataVolume(data: KubernetesData, readOnly = false): V1Volume {
+  return data.claim
+    ? { name: 'data', persistentVolumeClaim: { claimName: data.claim, ...(readOnly ? { readOnly } : {}) } }
+    : { name: 'data', hostPath: { path: data.hostPath!, type: 'Directory' } };
+}
+
 export interface JobInput {
   name: string;
   plan: TaskPlan;
@@ -79,9 +91,7 @@ export function jobManifest(input: JobInput): V1Job {
     requests: { cpu, memory: String(limits.memoryBytes), ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}) },
     limits: { ...(limits.cpus ? { cpu } : {}), memory: String(limits.memoryBytes), ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}) },
   };
-  const data: V1Volume = settings.data.claim
-    ? { name: 'data', persistentVolumeClaim: { claimName: settings.data.claim } }
-    : { name: 'data', hostPath: { path: settings.data.hostPath!, type: 'Directory' } };
+  const data = dataVolume(settings.data);
   const shm = plan.shmSize !== undefined ? parseBytes(plan.shmSize, 'shm_size') : undefined;
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }, data, ...(shm ? [{ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: String(shm) } }] : [])];
   const mounts: V1VolumeMount[] = [
@@ -89,18 +99,57 @@ export function jobManifest(input: JobInput): V1Job {
     ...plan.mounts.map((m) => ({ name: 'data', mountPath: m.target, subPath: volumePath(settings.data, m.host), readOnly: m.readOnly })),
     ...(shm ? [{ name: 'shm', mountPath: '/dev/shm' }] : []),
   ];
-  const identity = { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid };
   if (user.uid === 0) throw new ExecutorError('root-container', 'a cube never runs as root');
+  return isolatedJob({
+    name,
+    settings,
+    user,
+    labels,
+    annotations: { 'medperf-git/cube': input.label, 'medperf-git/task': plan.task },
+    activeDeadlineSeconds: Math.max(1, Math.ceil(limits.timeoutMs / 1000)),
+    ttlSecondsAfterFinished: settings.ttlSeconds ?? 3600,
+    container: {
+      name: 'cube',
+      image: input.image,
+      imagePullPolicy: 'IfNotPresent',
+      ...(plan.entrypoint ? { command: plan.entrypoint } : {}),
+      args: plan.command,
+      env: [...Object.entries(plan.environment).map(([k, v]) => ({ name: k, value: v })), { name: 'HOME', value: '/tmp' }],
+      resources,
+      volumeMounts: mounts,
+    },
+    volumes,
+  });
+}
+
+/**
+ * A Job of one pod with the Docker runner's isolation: non-root, read-only root, no privilege
+ * escalation, every capability dropped, seccomp RuntimeDefault, no service-account token, no
+ * retry; created suspended, so its pod starts only once its NetworkPolicy exists.
+ */
+function isolatedJob(job: {
+  name: string;
+  settings: KubernetesSettings;
+  user: DockerUser;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  activeDeadlineSeconds: number;
+  ttlSecondsAfterFinished: number;
+  container: Omit<V1Container, 'securityContext'>;
+  volumes: V1Volume[];
+}): V1Job {
+  const { name, settings, user, labels } = job;
+  const identity = { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name, namespace: settings.namespace, labels, annotations: { 'medperf-git/cube': input.label, 'medperf-git/task': plan.task, ...(settings.runOwner ? { 'medperf-git/run': settings.runOwner } : {}) } },
+    metadata: { name, namespace: settings.namespace, labels, annotations: { ...job.annotations, ...(settings.runOwner ? { 'medperf-git/run': settings.runOwner } : {}) } },
     spec: {
       // Created suspended: its pods start only once their NetworkPolicy exists.
       suspend: true,
       backoffLimit: 0,
-      activeDeadlineSeconds: Math.max(1, Math.ceil(limits.timeoutMs / 1000)),
-      ttlSecondsAfterFinished: settings.ttlSeconds ?? 3600,
+      activeDeadlineSeconds: job.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: job.ttlSecondsAfterFinished,
       template: {
         metadata: { labels },
         spec: {
@@ -110,13 +159,7 @@ export function jobManifest(input: JobInput): V1Job {
           securityContext: { ...identity, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {
-              name: 'cube',
-              image: input.image,
-              imagePullPolicy: 'IfNotPresent',
-              ...(plan.entrypoint ? { command: plan.entrypoint } : {}),
-              args: plan.command,
-              env: [...Object.entries(plan.environment).map(([k, v]) => ({ name: k, value: v })), { name: 'HOME', value: '/tmp' }],
-              resources,
+              ...job.container,
               securityContext: {
                 ...identity,
                 readOnlyRootFilesystem: true,
@@ -125,14 +168,58 @@ export function jobManifest(input: JobInput): V1Job {
                 capabilities: { drop: ['ALL'] },
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: mounts,
             },
           ],
-          volumes,
+          volumes: job.volumes,
         },
       },
     },
   };
+}
+
+export interface ProbeInput {
+  name: string;
+  /** The folder that holds the token, on this machine (under the data volume). */
+  folder: string;
+  /** The token file's name in that folder, and what it holds. */
+  token: string;
+  nonce: string;
+  user: DockerUser;
+  settings: KubernetesSettings;
+}
+
+/**
+ * The probe: a Job whose pod reads a token from the state directory through the data volume (read
+ * only, with a task's isolation) and succeeds only when it holds the nonce written here.
+ */
+export function probeJobManifest(input: ProbeInput): V1Job {
+  const { name, settings, user } = input;
+  const labels = { [LABELS.managedBy]: 'medperf-git', [LABELS.task]: 'probe', [LABELS.job]: name };
+  if (user.uid === 0) throw new ExecutorError('root-container', 'a probe never runs as root');
+  const data = dataVolume(settings.data, true);
+  return isolatedJob({
+    name,
+    settings,
+    user,
+    labels,
+    annotations: { 'medperf-git/task': 'probe' },
+    // Time to pull a small image and read one file.
+    activeDeadlineSeconds: 300,
+    ttlSecondsAfterFinished: 60,
+    container: {
+      name: 'probe',
+      image: settings.probeImage ?? DEFAULT_PROBE_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sh', '-c', 'read -r seen < "/probe/$TOKEN" && [ "$seen" = "$NONCE" ]'],
+      env: [
+        { name: 'TOKEN', value: input.token },
+        { name: 'NONCE', value: input.nonce },
+      ],
+      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '16Mi' } },
+      volumeMounts: [{ name: 'data', mountPath: '/probe', subPath: volumePath(settings.data, input.folder), readOnly: true }],
+    },
+    volumes: [data],
+  });
 }
 
 /** Denies every ingress and egress of the Job's pods; owned by the Job, so it goes when the Job goes. */

@@ -17,13 +17,19 @@ import type { TaskPlan } from '../cube/plan.ts';
 import type { TaskFailedError } from '../runners/runner.ts';
 import type { ChainRequest } from './executor.ts';
 import { KubernetesExecutor, kubernetesClient } from './kubernetes.ts';
-import { gpuCount, jobManifest, labelValue, networkPolicyManifest, volumePath, type KubernetesSettings } from './kubernetes-manifests.ts';
+import { gpuCount, jobManifest, labelValue, networkPolicyManifest, probeJobManifest, volumePath, type KubernetesSettings } from './kubernetes-manifests.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubernetes-executor-test-'));
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 /** The test cube's program (testing/fixtures/slurm-cube/project/main.mjs), as a simulated container runs it. */
 async function testCube({ container, fs, log, signal }: PodRun): Promise<number> {
+  if (container.name === 'probe') {
+    // The probe's shell line: the token, read through its read-only mount, holds the nonce.
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    expect(container.command).toEqual(['sh', '-c', 'read -r seen < "/probe/$TOKEN" && [ "$seen" = "$NONCE" ]']);
+    return fs.exists(`/probe/${env.TOKEN}`) && fs.read(`/probe/${env.TOKEN}`).trim() === env.NONCE ? 0 : 1;
+  }
   const [task, ...rest] = container.args!;
   const arg = (k: string) => rest.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
   const mode = /mode: (\w+)/.exec(fs.read(arg('parameters_file')!))![1];
@@ -61,7 +67,8 @@ let kubeconfig: string;
 
 beforeAll(async () => {
   // The claim holds every state directory of these tests: the pods see them all.
-  standin = await startKubernetesStandin({ kubelet: testCube, claims: { 'medperf-data': tmp } });
+  // 'elsewhere' is a volume that does not hold this machine's state directories.
+  standin = await startKubernetesStandin({ kubelet: testCube, claims: { 'medperf-data': tmp, elsewhere: mkdtempSync(join(tmpdir(), 'kubernetes-elsewhere-')) } });
   kubeconfig = standin.kubeconfig(tmp, 'radiology');
 });
 afterAll(() => standin.close());
@@ -147,6 +154,28 @@ describe('Kubernetes manifests', () => {
     expect(manifestErrors('NetworkPolicy', { ...networkPolicyManifest(manifest()), spec: { podSelector: {}, policyTypes: ['Sideways'] } }).join('\n')).toMatch(/policyTypes\/0 must be equal to one of the allowed values/);
   });
 
+  it('the probe is a Job with a task\'s isolation that only reads the state directory, valid against the Kubernetes schema', () => {
+    const probe = (extra: Partial<KubernetesSettings> = {}) =>
+      probeJobManifest({ name: 'medperf-git-probe-0123456789ab', folder: join(tmp, 'state', 'jobs', 'probe'), token: 'token-n', nonce: 'n', user: { uid: 1000, gid: 1000 }, settings: settings(extra) });
+    const job = probe();
+    expect(manifestErrors('Job', job)).toEqual([]);
+    const pod = job.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(job.spec).toMatchObject({ suspend: true, backoffLimit: 0, activeDeadlineSeconds: 300 });
+    expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } } });
+    expect(container.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.volumeMounts).toEqual([{ name: 'data', mountPath: '/probe', subPath: 'state/jobs/probe', readOnly: true }]);
+    expect(pod.volumes).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'medperf-data', readOnly: true } }]);
+    expect(container.image).toBe('busybox:1.36');
+    expect(job.metadata!.labels!['medperf-git/task']).toBe('probe');
+    const other = probe({ data: { hostPath: '/srv/medperf', path: tmp }, probeImage: 'registry.hospital.example/tools/busybox:1.36' });
+    expect(manifestErrors('Job', other)).toEqual([]);
+    expect(other.spec!.template.spec!.containers[0]!.image).toBe('registry.hospital.example/tools/busybox:1.36');
+    expect(manifestErrors('NetworkPolicy', networkPolicyManifest({ ...job, metadata: { ...job.metadata, uid: '0c3b2a9e-5f1d-4e7a-9d41-2f0f6a6c1b7e' } }))).toEqual([]);
+    expect(() => probeJobManifest({ name: 'p', folder: '/elsewhere/jobs/probe', token: 't', nonce: 'n', user: { uid: 1000, gid: 1000 }, settings: settings() })).toThrow('/elsewhere/jobs/probe is not under');
+    expect(() => probeJobManifest({ name: 'p', folder: join(tmp, 'p'), token: 't', nonce: 'n', user: { uid: 0, gid: 0 }, settings: settings() })).toThrow('a probe never runs as root');
+  });
+
   it('label values are valid for any cube id', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (id) => {
@@ -181,7 +210,14 @@ describe('the Kubernetes executor, against the API server stand-in', () => {
     const pods = [...standin.pods.values()].filter((p) => names.includes(p.pod.metadata!.labels!['medperf-git/job']!));
     expect(pods.map((p) => [p.pod.metadata!.labels!['medperf-git/task'], p.isolated])).toEqual([['infer', true], ['evaluate', true]]);
     expect(standin.refused).toEqual([]);
+    const probe = standin.requests.slice(before).find((r) => r.startsWith('PATCH'))!.split('/').pop()!;
+    expect(probe).toMatch(/^medperf-git-probe-[0-9a-f]{12}$/);
     expect(standin.requests.slice(before).filter((r) => !r.startsWith('GET'))).toEqual([
+      // First the probe: do the pods see the state directory?
+      'POST /apis/batch/v1/namespaces/radiology/jobs',
+      'POST /apis/networking.k8s.io/v1/namespaces/radiology/networkpolicies',
+      `PATCH /apis/batch/v1/namespaces/radiology/jobs/${probe}`,
+      `DELETE /apis/batch/v1/namespaces/radiology/jobs/${probe}`,
       'POST /apis/batch/v1/namespaces/radiology/jobs',
       'POST /apis/networking.k8s.io/v1/namespaces/radiology/networkpolicies',
       `PATCH /apis/batch/v1/namespaces/radiology/jobs/${names[0]}`,
@@ -195,6 +231,26 @@ describe('the Kubernetes executor, against the API server stand-in', () => {
     expect(log).toMatch(/refused: EROFS: read-only file system, open '\/mlcube_io\d\/x.txt'/);
     expect(log).toContain("refused: EROFS: read-only file system, open '/etc/passwd'");
     expect(log).toContain('[medperf-git] infer exited with 0');
+  });
+
+  it('stops before any task when the pods do not see the state directory, naming the volume, and remembers a success for a day', async () => {
+    const stateDir = join(tmp, 'state-probe');
+    const jobsBefore = standin.requests.filter((r) => r === 'POST /apis/batch/v1/namespaces/radiology/jobs').length;
+    const elsewhere = await executor(stateDir, { data: { claim: 'elsewhere', path: tmp } });
+    const error = (await elsewhere.run(await request(stateDir, 'ok')).catch((e) => e)) as Error & { code: string };
+    expect(error.code).toBe('state-not-shared');
+    expect(error.message).toMatch(new RegExp(`^the state directory ${stateDir} is not visible in the pods of namespace radiology \\(node standin-node-1\\) through PersistentVolumeClaim elsewhere \\(the probe Job medperf-git-probe-[0-9a-f]{12} ended: BackoffLimitExceeded\\)`));
+    expect(error.message).toMatch(/nothing was submitted$/);
+    // Only the probe was submitted, and it is gone with its NetworkPolicy; so is its token.
+    expect(standin.requests.filter((r) => r === 'POST /apis/batch/v1/namespaces/radiology/jobs').length).toBe(jobsBefore + 1);
+    expect([...standin.jobs.keys()].some((k) => k.includes('probe'))).toBe(false);
+    expect([...standin.policies.keys()].some((k) => k.includes('probe'))).toBe(false);
+    expect(readdirSync(join(stateDir, 'jobs', 'probe')).filter((f) => f.startsWith('token-'))).toEqual([]);
+    // The volume that holds it: the probe passes once, then a second command asks nothing.
+    await (await executor(stateDir)).run(await request(stateDir, 'ok'));
+    const seen = standin.requests.filter((r) => r === 'POST /apis/batch/v1/namespaces/radiology/jobs').length;
+    await (await executor(stateDir)).run(await request(stateDir, 'ok', { key: 'execute-ok-again' }));
+    expect(standin.requests.filter((r) => r === 'POST /apis/batch/v1/namespaces/radiology/jobs').length).toBe(seen);
   });
 
   it('reports a model that fails with its task, its exit code and its log', async () => {
@@ -286,6 +342,7 @@ describe('medperf-git --executor kubernetes, before anything is submitted', () =
     const variants: [string, string][] = [
       ['kubernetes: [a]\n', `${file}: kubernetes must be a mapping`],
       ['kubernetes:\n  namespace: 3\n', `${file}: kubernetes.namespace must be a string`],
+      ['kubernetes:\n  probe_image: [busybox]\n', `${file}: kubernetes.probe_image must be a string`],
       ['kubernetes:\n  ttl_seconds: -1\n', `${file}: kubernetes.ttl_seconds must be a whole number of seconds`],
       ['kubernetes:\n  data: { claim: a, host_path: /b }\n', `${file}: kubernetes.data must be either claim or host_path, not both`],
       ['kubernetes:\n  data: { host_path: srv/data }\n', `${file}: kubernetes.data.host_path must be an absolute path`],

@@ -7,9 +7,9 @@
 // Each Job is recorded under <state>/jobs/kubernetes/, named by the folder its task ends in: a
 // command killed while a Job runs leaves it running, and the next one re-attaches to it (or takes
 // what it finished meanwhile) instead of running the task again.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -22,7 +22,7 @@ import { closeLog, type CubeImage, DEFAULT_LIMITS, finishTask, openLog, type Run
 import { statePaths } from '../state.ts';
 import { type ChainKind, runChain } from './chains.ts';
 import { type ChainOutcome, type ChainRequest, type Executor, ExecutorError, taskLimits } from './executor.ts';
-import { jobManifest, type KubernetesSettings, LABELS, networkPolicyManifest } from './kubernetes-manifests.ts';
+import { jobManifest, type KubernetesSettings, LABELS, networkPolicyManifest, probeJobManifest } from './kubernetes-manifests.ts';
 import { withLimits } from './local.ts';
 
 /** The API clients of one kubeconfig context. */
@@ -167,17 +167,11 @@ export class KubernetesRunner implements Runner {
       } else {
         if (job) await this.remove(name, true);
         const manifest = jobManifest({ name, plan, image: plan.image!, label: request.label, limits: request.limits, user, settings: { ...this.settings, runOwner: runOwner() } });
-        try {
-          job = await this.client.batch.createNamespacedJob({ namespace, body: manifest });
-          await this.client.networking.createNamespacedNetworkPolicy({ namespace, body: networkPolicyManifest(job) });
+        await this.start(manifest, async () => {
           await mkdir(dirname(recordFile), { recursive: true });
           const saved: JobRecord = { job: name, namespace, partial: partialOf(done, outputs[0] ?? done), outputs, submitted_at: new Date().toISOString() };
           await writeFileAtomic(recordFile, JSON.stringify(saved) + '\n');
-          await this.client.batch.patchNamespacedJob({ name, namespace, body: { spec: { suspend: false } } }, this.client.mergePatch);
-        } catch (error) {
-          if (job?.metadata?.uid) await this.remove(name, false).catch(() => {});
-          throw error instanceof ExecutorError ? error : apiError(error, `submitting Job ${name}`, namespace);
-        }
+        });
         status(`submitted as Kubernetes Job ${name} (namespace ${namespace})`);
       }
       this.onJob(name, true);
@@ -191,6 +185,39 @@ export class KubernetesRunner implements Runner {
       if (settled) await rm(recordFile, { force: true });
       await handOutputsBack(created, user);
     }
+  }
+
+  /**
+   * Creates a Job suspended, then the NetworkPolicy that denies all its pods' traffic, then (after
+   * `created`) lets it start: no pod of it ever runs unisolated. A failure deletes what was made.
+   */
+  async start(manifest: V1Job, created: () => Promise<void> = async () => {}): Promise<V1Job> {
+    const { namespace } = this.settings;
+    const name = manifest.metadata!.name!;
+    let job: V1Job | undefined;
+    try {
+      job = await this.client.batch.createNamespacedJob({ namespace, body: manifest });
+      await this.client.networking.createNamespacedNetworkPolicy({ namespace, body: networkPolicyManifest(job) });
+      await created();
+      await this.client.batch.patchNamespacedJob({ name, namespace, body: { spec: { suspend: false } } }, this.client.mergePatch);
+      return job;
+    } catch (error) {
+      if (job?.metadata?.uid) await this.remove(name, false).catch(() => {});
+      throw error instanceof ExecutorError ? error : apiError(error, `submitting Job ${name}`, namespace);
+    }
+  }
+
+  /** Reads a Job until it ends (or `deadlineMs` passes): whether it succeeded, and the node its pod ran on. */
+  async waitForEnd(name: string, deadlineMs: number): Promise<{ ok: boolean; reason?: string; node?: string }> {
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until) {
+      const job = await this.readJob(name);
+      if (!job) return { ok: false, reason: 'deleted' };
+      const end = jobEnd(job);
+      if (end) return { ...end, ...(await this.pod(name).then((p) => (p?.spec?.nodeName ? { node: p.spec.nodeName } : {}))) };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { ok: false, reason: 'not finished in time' };
   }
 
   /** Deletes a Job with its pods and NetworkPolicy; `wait` until it is gone (to reuse its name). */
@@ -293,7 +320,53 @@ export class KubernetesExecutor implements Executor {
     readonly client: KubernetesClient,
   ) {}
 
+  private visible?: Promise<void>;
+
+  /**
+   * Before the first Job of a command: the pods must see the state directory through the data
+   * volume, or every task would fail in its pod. A probe Job reads a token written here; a success
+   * is remembered for a day (for this namespace and volume).
+   */
+  checkVisible(): Promise<void> {
+    this.visible ??= (async () => {
+      const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
+      const { namespace, data } = this.settings;
+      const key = JSON.stringify(['kubernetes', namespace, data.claim ?? '', data.hostPath ?? '', data.path, this.settings.probeImage ?? '']);
+      const seen = join(dir, 'kubernetes-visible.json');
+      const last = await readFile(seen, 'utf8').then((t) => JSON.parse(t) as { key: string; checked_at: string }, () => undefined);
+      if (last?.key === key && Date.now() - Date.parse(last.checked_at) < 24 * 3600_000) return;
+      await mkdir(dir, { recursive: true });
+      const nonce = randomBytes(16).toString('hex');
+      const token = `token-${nonce}`;
+      await writeFile(join(dir, token), nonce + '\n');
+      // The probe runs as the tasks do, maybe not as this user: it reads as any user could, whatever the umask.
+      await chmod(dir, 0o755);
+      await chmod(join(dir, token), 0o644);
+      const runner = new KubernetesRunner(this.stateDir, this.settings, this.client, (name, waiting) => void (waiting ? this.waiting.add(name) : this.waiting.delete(name)));
+      const name = `medperf-git-probe-${nonce.slice(0, 12)}`;
+      const volume = data.claim ? `PersistentVolumeClaim ${data.claim}` : `hostPath ${data.hostPath}`;
+      try {
+        await runner.start(probeJobManifest({ name, folder: dir, token, nonce, user: containerUser(), settings: { ...this.settings, runOwner: runOwner() } }));
+        runner.onJob(name, true);
+        const end = await runner.waitForEnd(name, 330_000);
+        if (!end.ok) {
+          throw new ExecutorError(
+            'state-not-shared',
+            `the state directory ${this.stateDir} is not visible in the pods of namespace ${namespace}${end.node ? ` (node ${end.node})` : ''} through ${volume} (the probe Job ${name} ended: ${end.reason ?? 'failed'}): kubernetes.data.path must be where that volume is on this machine, and the state directory under it; nothing was submitted`,
+          );
+        }
+        await writeFileAtomic(seen, JSON.stringify({ key, node: end.node ?? '', checked_at: new Date().toISOString() }) + '\n');
+      } finally {
+        runner.onJob(name, false);
+        await rm(join(dir, token), { force: true });
+        await runner.remove(name, false).catch(() => {});
+      }
+    })();
+    return this.visible;
+  }
+
   async run<K extends ChainKind>(request: ChainRequest<K>): Promise<ChainOutcome<K>> {
+    await this.checkVisible();
     const jobs: string[] = [];
     const runner = new KubernetesRunner(this.stateDir, this.settings, this.client, (name, waiting) => {
       if (!waiting) return void this.waiting.delete(name);

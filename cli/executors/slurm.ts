@@ -204,7 +204,8 @@ export class SlurmExecutor implements Executor {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
-    let asked = 0;
+    // The job's files say first when it starts and ends; the scheduler is asked only after a while.
+    let asked = Date.now();
     const startedFile = join(dirname(outcomeFile), 'started.json');
     const show = (line: string) => line !== shown && status((shown = line));
     while (Date.now() < deadline) {
@@ -290,10 +291,15 @@ export class SlurmExecutor implements Executor {
     return this.visible;
   }
 
-  /** Runs the probe job: does its node read `token` holding `nonce`? */
+  /**
+   * Runs the probe job: does its node read `token` holding `nonce`? A node that does answers in a
+   * file beside the token, seen here as soon as it is written; one that does not fails the job,
+   * which the scheduler says.
+   */
   async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources']): Promise<{ visible: boolean; node: string }> {
     const q = shellQuote;
-    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\n`;
+    const answer = `${token}.seen`;
+    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(answer)}\n`;
     const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=NONE', ...(resources.schedulerOptions ?? [])];
     const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
     await mkdir(dir, { recursive: true });
@@ -303,14 +309,25 @@ export class SlurmExecutor implements Executor {
     await rm(file, { force: true });
     this.jobs.add(id);
     try {
+      let asked = Date.now();
       for (let unknown = 0; ; ) {
-        const state = await this.jobState(id);
-        if (state && !ACTIVE.has(state.state)) return { visible: state.state === 'COMPLETED' && (state.exitCode ?? '0:0') === '0:0', node: state.node };
-        if (!state && ++unknown > 40) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of the probe job ${id}`);
-        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 500));
+        const node = await readFile(answer, 'utf8').then((t) => t.trim(), () => undefined);
+        if (node !== undefined) return { visible: true, node };
+        if (Date.now() - asked >= (this.settings.stateEveryMs ?? 1000)) {
+          asked = Date.now();
+          const state = await this.jobState(id);
+          if (state && !ACTIVE.has(state.state)) {
+            // Ended: its answer, if any, was written before it ended.
+            const late = await readFile(answer, 'utf8').then((t) => t.trim(), () => undefined);
+            return late !== undefined ? { visible: true, node: late } : { visible: false, node: state.node };
+          }
+          if (!state && ++unknown > 40) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of the probe job ${id}`);
+        }
+        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
       }
     } finally {
       this.jobs.delete(id);
+      await rm(answer, { force: true });
     }
   }
 

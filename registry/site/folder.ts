@@ -6,12 +6,13 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
-import { gitPrefix, leaderboardHistory } from '../history.ts';
+import { gitBlobId, gitPrefix, leaderboardHistory, objectFormat } from '../history.ts';
 import { computeLeaderboard, leaderboardInputs, type Leaderboard, type LeaderboardInput } from '../leaderboard.ts';
 import { createView } from '../load.ts';
 import { buildSite, type SiteFiles } from './index.ts';
 import { closeTree, directoryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
+import type { ResultRecord } from '../records.ts';
 
 /** Marks a folder as a site medperf-git built, so a rebuild may replace it. */
 export const SITE_MARKER = '.medperf-git-site';
@@ -64,12 +65,19 @@ export async function leaderboardsOfTree(tree: FileTree, where: string, history?
   // One benchmark's results in memory at a time; history needs only the benchmark records.
   const boards: Leaderboard[] = [];
   const records: LeaderboardInput[] = [];
-  for await (const input of leaderboardInputs(view)) {
-    boards.push(computeLeaderboard(input));
+  // Today's results, by the Git blob their bytes are: the history replays them without parsing them again.
+  const known = new Map<string, ResultRecord>();
+  const format = history ? await objectFormat(history.repoDir) : undefined;
+  const keep = format ? (path: string, bytes: Buffer, record: ResultRecord) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : undefined;
+  const today = new Map<string, { board: Leaderboard; results: number }>();
+  for await (const input of leaderboardInputs(view, undefined, keep)) {
+    const board = computeLeaderboard(input);
+    boards.push(board);
+    today.set(input.benchmark, { board, results: input.results.length });
     records.push({ ...input, results: [] });
   }
   if (history) {
-    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix);
+    const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
   return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };

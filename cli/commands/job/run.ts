@@ -4,7 +4,6 @@ import { Command, Option } from 'clipanion';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../../registry/errors.ts';
 import { BaseCommand } from '../../base.ts';
-import { chooseRunner } from '../../execution.ts';
 import { runChain } from '../../executors/chains.ts';
 import { withLimits } from '../../executors/local.ts';
 import type { JobOutcome, JobSpec } from '../../executors/slurm.ts';
@@ -50,7 +49,9 @@ export class JobRunCommand extends BaseCommand {
     const allocation = allocationLimits(env);
     this.print(`medperf-git job ${job}: ${spec.kind} of ${spec.label} on ${env.SLURMD_NODENAME ?? 'this node'}, allocation ${JSON.stringify(allocation)}`);
     const runner: Runner =
-      spec.runner === 'docker' ? new DockerRunner(spec.stateDir, undefined, { 'org.medperf-git.job': job }) : await chooseRunner(spec.runner, spec.stateDir, (line) => this.warn(line));
+      spec.runner === 'docker'
+        ? new DockerRunner(spec.stateDir, undefined, { 'org.medperf-git.job': job })
+        : await (await import('../../execution.ts')).chooseRunner(spec.runner, spec.stateDir, (line) => this.warn(line));
     const outcomeFile = join(dirname(file), 'outcome.json');
     let outcome: JobOutcome;
     try {
