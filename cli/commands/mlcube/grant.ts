@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
-import { paths } from '../../../registry/layout.ts';
+import { paths, sameLogin } from '../../../registry/layout.ts';
 import { approvedDataOwners, grantRecord, planGrants } from '../../../registry/model-keys.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';
 import { BaseCommand, exclusiveOptions } from '../../base.ts';
@@ -52,6 +52,10 @@ export class MlcubeGrantCommand extends BaseCommand {
       const id = qualify(this.model, login, '--model');
       const view = await mainView(forge, [`mlcubes/${id.split('/')[0]}/`, 'people/', ...(this.benchmark ? [`benchmarks/${this.benchmark}/`] : [])]);
       const cube = (await registeredCube(forge, view, id)).data;
+      const owners = [id.split('/')[0]!, ...(cube.owners ?? [])];
+      if (!owners.some((o) => sameLogin(o, login))) {
+        throw new MedperfError('not-the-owner', `only the owner${owners.length > 1 ? 's' : ''} of ${id} (${owners.join(', ')}) ${owners.length > 1 ? 'grant or revoke' : 'grants or revokes'} its key; ${login} is not`);
+      }
       if (!cube.private) throw new MedperfError('model-not-private', `the model ${id} is not private: its files are not encrypted, so anyone may run it and there is no key to grant`);
       const key = await readModelKey(this.stateDir, id);
       if (!key) {

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { CUBES_DIR } from '../../demo/images.ts';
 import { cachePath } from '../../fetch.ts';
-import { modelKeyFile } from '../../private-models.ts';
+import { modelKeyFile, submitAndGrantPrivateModel } from '../../private-models.ts';
 import { as, BENCHMARK, cli, COMMITTEE, DATA_OWNER, FAKE_DIGEST, forgeRoot, MODEL_OWNER, rawData, releaseForges, seedRegistry } from '../../../testing/seeded-registry.ts';
 import type { CubeRecord, ModelAssociationRecord } from '../../../registry/records.ts';
 import { paths } from '../../../registry/layout.ts';
@@ -123,6 +123,17 @@ describe('a private model', () => {
     expect(refused.err).not.toMatch(/\n\s+at /);
     expect(existsSync(join(state, 'results')) ? readdirSync(join(state, 'results'), { recursive: true }).filter((f) => String(f).includes('private-net')) : []).toEqual([]);
 
+    // --- Grants go to people with published keys, of private models only.
+    const noKeys = await cli(state, MODEL_OWNER, ['mlcube', 'grant', '-m', 'private-net', '--to', 'erin', '--yes']);
+    expect(noKeys.code).toBe(1);
+    expect(noKeys.err).toContain('erin has no published key (people/erin.yaml): they run `medperf-git keys init` and `medperf-git keys publish` (merged), then grant again; nothing was granted');
+    const notPrivate = await cli(state, MODEL_OWNER, ['mlcube', 'grant', '-m', 'chestxray-mobilenet', '--to', DATA_OWNER, '--yes']);
+    expect(notPrivate.code).toBe(1);
+    expect(notPrivate.err).toContain(`the model ${MODEL_OWNER}/chestxray-mobilenet is not private`);
+    const notOwner = await cli(state, COMMITTEE, ['mlcube', 'grant', '-m', MODEL, '--to', DATA_OWNER, '--yes']);
+    expect(notOwner.code).toBe(1);
+    expect(notOwner.err).toContain(`only the owner of ${MODEL} (${MODEL_OWNER}) grants or revokes its key; ${COMMITTEE} is not`);
+
     // --- MedPerf's auto-grant: every data owner approved for the benchmark.
     const grant = await cli(state, MODEL_OWNER, ['mlcube', 'grant', '-m', 'private-net', '--benchmark', BENCHMARK, '--approved', '--yes']);
     expect(grant.code, grant.err).toBe(0);
@@ -163,4 +174,27 @@ describe('a private model', () => {
       expect(object.includes(key)).toBe(false);
     }
   }, 240_000);
+
+  it('is submitted and granted by one call, with the commands a user types (for the tutorial)', async () => {
+    await seedRegistry(state);
+    const { dir } = privateCube();
+    const typed: string[] = [];
+    const id = await submitAndGrantPrivateModel(
+      {
+        medperf: async (login, argv) => {
+          typed.push(`${argv.slice(0, 2).join(' ')} --as ${login}`);
+          const r = await cli(state, login, [...argv, '--yes']);
+          expect(r.code, r.err).toBe(0);
+        },
+        mergeOpen: (login, path) => mergeOpen(login, path),
+      },
+      { owner: MODEL_OWNER, name: 'private-net', dir, imageDigest: FAKE_DIGEST, grant: { to: [DATA_OWNER] } },
+    );
+    expect(id).toBe(MODEL);
+    expect(typed).toEqual([`mlcube submit --as ${MODEL_OWNER}`, `mlcube grant --as ${MODEL_OWNER}`]);
+    const main = await (await as(state, DATA_OWNER)).main();
+    expect(await main.has(paths.modelGrant(MODEL, DATA_OWNER))).toBe(true);
+    expect((yaml.load((await main.read(paths.cube(MODEL)))!.toString('utf8')) as CubeRecord).private).toBeDefined();
+    await closeTree(main);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { MedperfError } from '../../../registry/errors.ts';
-import { paths } from '../../../registry/layout.ts';
+import { paths, sameLogin } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
 import { withForge } from '../../forge.ts';
 import { qualify } from '../../main-branch.ts';
@@ -29,7 +29,11 @@ export class MlcubeRevokeCommand extends BaseCommand {
       const login = requireLogin(forge);
       const id = qualify(this.model, login, '--model');
       const view = await mainView(forge, [`mlcubes/${id.split('/')[0]}/`]);
-      await registeredCube(forge, view, id);
+      const cube = (await registeredCube(forge, view, id)).data;
+      const owners = [id.split('/')[0]!, ...(cube.owners ?? [])];
+      if (!owners.some((o) => sameLogin(o, login))) {
+        throw new MedperfError('not-the-owner', `only the owner${owners.length > 1 ? 's' : ''} of ${id} (${owners.join(', ')}) ${owners.length > 1 ? 'grant or revoke' : 'grants or revokes'} its key; ${login} is not`);
+      }
       const files = [];
       const missing: string[] = [];
       for (const who of this.from) {
