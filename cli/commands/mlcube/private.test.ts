@@ -144,6 +144,10 @@ describe('a private model', () => {
     expect(again.code, again.err).toBe(0);
     expect(again.out).toContain(`Granted already: ${DATA_OWNER}.`);
 
+    const shown = await cli(state, DATA_OWNER, ['mlcube', 'view', MODEL]);
+    expect(shown.out).toMatch(/private:\s+yes: the additional files are encrypted/);
+    expect(shown.out).toMatch(new RegExp(`granted to:\\s+${DATA_OWNER}`));
+
     const run = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
     expect(run.code, run.err).toBe(0);
     expect(run.out).toMatch(new RegExp(`^${MODEL}\\s+ran\\s+[0-9a-f]{12}\\s+no\\s+no$`, 'm'));
