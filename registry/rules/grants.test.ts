@@ -8,7 +8,8 @@ import { grantRecord, newModelKey, openGrant } from '../model-keys.ts';
 import type { CubeRecord, ModelGrantRecord } from '../records.ts';
 import { memoryTree } from '../trees.ts';
 import { validateChange, validateRegistry } from '../validate.ts';
-import { cube, examplePerson, P, tutorialRegistry, without, yaml, type Files } from '../../testing/records.ts';
+import { cube, examplePerson, P, tutorialRegistry, view, without, yaml, type Files } from '../../testing/records.ts';
+import { evaluateGate } from '../gate.ts';
 import { exampleIdentity } from '../../examples/keys.ts';
 import { paths } from '../layout.ts';
 
@@ -108,6 +109,15 @@ describe('a grant', () => {
       `${GRANT}:1:1 references age_recipient must be the one people/dora.yaml publishes (version 1: ${examplePerson('dora').age_recipient}): grant again with \`medperf-git mlcube grant -m ${MODEL} --to dora\``,
     ]);
     expect((await full(withGrant(base(), other))).filter((f) => f.includes('age_recipient must'))).toEqual([]);
+  });
+
+  it('needs no reviewer, as the cube\'s own record does: granted and revoked by its owner alone', async () => {
+    const changed = [GRANT];
+    for (const [before, after] of [[base(), withGrant(base())], [withGrant(base()), base()]] as const) {
+      const decision = await evaluateGate({ base: view(before), head: view(after), changed, author: 'bob', reviews: [], headSha: 'a'.repeat(40) });
+      expect(decision.satisfied).toBe(true);
+      expect(decision.autoMergeable).toBe(true);
+    }
   });
 
   it('is written only by the model\'s owners, whoever else tries', async () => {
