@@ -201,4 +201,20 @@ describe('a private model', () => {
     expect((yaml.load((await main.read(paths.cube(MODEL)))!.toString('utf8')) as CubeRecord).private).toBeDefined();
     await closeTree(main);
   }, 120_000);
+
+  it('says how to name whom to grant, in every wrong combination of options', async () => {
+    const cases: Array<[string[], string]> = [
+      [['mlcube', 'grant', '-m', MODEL], 'say whom to grant: --to LOGIN, or --benchmark BENCHMARK --approved'],
+      [['mlcube', 'grant', '-m', MODEL, '--benchmark', BENCHMARK], '--benchmark grants the data owners of its approved datasets: add --approved'],
+      [['mlcube', 'grant', '-m', MODEL, '--approved', '--to', DATA_OWNER], '--approved goes with --benchmark BENCHMARK'],
+      [['mlcube', 'grant', '-m', MODEL, '--to', DATA_OWNER, '--benchmark', BENCHMARK, '--approved'], 'give either --to LOGIN or --benchmark BENCHMARK --approved, not both'],
+      [['mlcube', 'submit', join(CUBES_DIR, 'chestxray-metrics'), '--private', '--image-digest', FAKE_DIGEST], '--private is for models: this is a metrics cube'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(state, MODEL_OWNER, argv);
+      expect(r.code, argv.join(' ')).not.toBe(0);
+      expect(r.out + r.err, argv.join(' ')).toContain(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
 });
