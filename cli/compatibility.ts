@@ -14,6 +14,7 @@ import { MedperfError, NotFoundError } from '../registry/errors.ts';
 import type { BenchmarkRecord } from '../registry/records.ts';
 import type { RegistryView } from '../registry/view.ts';
 import { materializeCube } from './cube/materialize.ts';
+import type { ModelKeyring } from './private-models.ts';
 import { hashFile, hashFolders, sha256Hex } from '../registry/hash.ts';
 import { type CubeUnderTest, loadCube, type LoadedCube } from './cube/config.ts';
 import { imageOf, replaceWhenDone, runTask, type RunnableCube } from './cube/execute.ts';
@@ -234,7 +235,7 @@ export interface BenchmarkCubes {
 export async function benchmarkCubes(
   view: RegistryView,
   name: string,
-  options: { stateDir: string; model?: string; onProgress?: (what: string, done: number, total?: number) => void },
+  options: { stateDir: string; model?: string; onProgress?: (what: string, done: number, total?: number) => void; keyring?: ModelKeyring },
 ): Promise<BenchmarkCubes> {
   const loaded = await view.benchmark(name);
   if (!loaded) throw new NotFoundError(`no benchmark ${name} in the registry (benchmarks/${name}/benchmark.yaml)`);
@@ -242,7 +243,7 @@ export async function benchmarkCubes(
   const cube = async (id: string, role: string) => {
     const record = await view.cube(id);
     if (!record) throw new NotFoundError(`benchmark ${name}: its ${role} ${id} is not in the registry (mlcubes/${id}.yaml)`);
-    return materializeCube(id, record.data, { stateDir: options.stateDir, onProgress: options.onProgress });
+    return materializeCube(id, record.data, { stateDir: options.stateDir, onProgress: options.onProgress, keyring: options.keyring });
   };
   return {
     benchmark,

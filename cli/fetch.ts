@@ -74,32 +74,45 @@ async function openSource(url: string): Promise<{ stream: Readable; total?: numb
 }
 
 /**
- * Downloads (or copies) a URL into the content-addressed cache, hashing it on the way in: the one
- * place bytes from elsewhere are verified. With `expected`, a mismatch throws HashMismatchError
- * naming the asset, the expected and the actual hash, and nothing enters the cache.
+ * Downloads (or copies) a URL into the content-addressed cache, hashing it on the way in. With
+ * `expected`, a mismatch throws HashMismatchError naming the asset, the expected and the actual
+ * hash, and nothing enters the cache.
  */
 export async function downloadToCache(
   url: string,
   options: FetchOptions & { expected?: string },
 ): Promise<{ sha256: string; path: string }> {
+  const { stream, total } = await openSource(url);
+  return storeInCache(stream, { ...options, what: options.what ?? url, total });
+}
+
+/**
+ * Writes a stream of bytes into the content-addressed cache, hashing it on the way in: the one
+ * place bytes from elsewhere (a download, or a private model's decrypted files) are verified. With
+ * `expected`, a mismatch throws HashMismatchError and nothing enters the cache; a stream that
+ * fails part way (a tampered ciphertext) leaves nothing behind either.
+ */
+export async function storeInCache(
+  stream: Readable,
+  options: FetchOptions & { expected?: string; total?: number },
+): Promise<{ sha256: string; path: string }> {
   const dir = join(statePaths(options.stateDir).cache, 'sha256');
   await mkdir(dir, { recursive: true });
-  const partial = join(dir, `.download.${process.pid}.${Date.now()}.partial`);
-  const { stream, total } = await openSource(url);
+  const partial = join(dir, `.download.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.partial`);
   const hash = createHash('sha256');
   let done = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, callback) {
       hash.update(chunk);
       done += chunk.length;
-      options.onProgress?.(done, total);
+      options.onProgress?.(done, options.total);
       callback(null, chunk);
     },
   });
   try {
     await pipeline(stream, meter, createWriteStream(partial));
     const sha256 = hash.digest('hex');
-    if (options.expected !== undefined && sha256 !== options.expected) throw new HashMismatchError(options.what ?? url, options.expected, sha256);
+    if (options.expected !== undefined && sha256 !== options.expected) throw new HashMismatchError(options.what ?? 'a file', options.expected, sha256);
     const path = cachePath(options.stateDir, sha256);
     await rename(partial, path);
     return { sha256, path };

@@ -46,7 +46,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** A private key file, refused when others may read it (as ssh refuses such a key). */
-async function readPrivate(file: string): Promise<string> {
+export async function readPrivate(file: string): Promise<string> {
   const info = await stat(file);
   if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
     throw new KeysError('keys-unprotected', `${file} may be read by other users (mode ${(info.mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`, then try again`);

@@ -13,6 +13,7 @@ import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { materializeCube, type RegisteredCube } from './cube/materialize.ts';
 import { recordYaml } from '../registry/record-yaml.ts';
+import { modelKeyring } from './private-models.ts';
 import { type LocalResult, resultRecord, writeLocalResult } from './results.ts';
 
 /** Runs `fn` on a view of the registry's main branch, releasing the tree afterwards. */
@@ -39,17 +40,20 @@ export async function pendingPull(forge: Forge, path: string): Promise<number | 
   return open[0]?.number;
 }
 
-/** A cube of main made runnable: fetched and verified (preconditions.ts registeredCube only reads its record). */
-export async function runnableCube(view: RegistryView, stateDir: string, id: string): Promise<RegisteredCube> {
+/**
+ * A cube of main made runnable by `login`: fetched and verified, a private model decrypted with
+ * the login's grant (preconditions.ts registeredCube only reads its record).
+ */
+export async function runnableCube(view: RegistryView, stateDir: string, id: string, login: string): Promise<RegisteredCube> {
   const cube = await view.cube(id);
   if (!cube) throw new NotFoundError(`the cube ${id} is not in the registry's main branch`);
-  return materializeCube(id, cube.data, { stateDir });
+  return materializeCube(id, cube.data, { stateDir, keyring: modelKeyring(stateDir, login, view) });
 }
 
-export async function benchmarkCubes(view: RegistryView, stateDir: string, bench: BenchmarkRecord) {
+export async function benchmarkCubes(view: RegistryView, stateDir: string, bench: BenchmarkRecord, login: string) {
   return {
-    preparator: await runnableCube(view, stateDir, bench.data_preparation_mlcube),
-    evaluator: await runnableCube(view, stateDir, bench.data_evaluator_mlcube),
+    preparator: await runnableCube(view, stateDir, bench.data_preparation_mlcube, login),
+    evaluator: await runnableCube(view, stateDir, bench.data_evaluator_mlcube, login),
   };
 }
 

@@ -22,6 +22,7 @@ import type { BenchmarkRecord, CompatibilityTest, CubeRecord, Metrics } from '..
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
 import { runCompatibilityTest } from './compatibility.ts';
 import { materializeCube } from './cube/materialize.ts';
+import type { ModelKeyring } from './private-models.ts';
 import { cubeHash } from './execution.ts';
 import type { Runner } from './runners/runner.ts';
 import { VERSION } from './version.ts';
@@ -167,6 +168,8 @@ export interface DemoTestOptions {
   demoDataset: { url: string; sha256: string };
   onStatus?: (line: string) => void;
   now?: () => Date;
+  /** The keys of private models (cli/private-models.ts modelKeyring). */
+  keyring?: ModelKeyring;
 }
 
 /**
@@ -178,7 +181,7 @@ export async function testOnDemoData(options: DemoTestOptions): Promise<{ summar
   const load = async (ref: RegisteredCubeRef) => {
     status(`${ref.id}: fetching`);
     // The runner loads a cube shipped as an image tarball when the test checks its image.
-    return materializeCube(ref.id, ref.record, { stateDir: options.stateDir });
+    return materializeCube(ref.id, ref.record, { stateDir: options.stateDir, keyring: options.keyring });
   };
   const prep = await load(options.dataPreparator);
   const model = await load(options.model);

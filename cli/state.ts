@@ -1,5 +1,5 @@
 // Local state: one directory (default ~/.medperf-git, or $MEDPERF_GIT_HOME) holding the download
-// cache, prepared datasets, predictions, local results, logs, profiles and each login's keys.
+// cache, prepared datasets, predictions, local results, logs, profiles, each login's keys and the keys of the private models made here.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,7 @@ export const statePaths = (root: string) => ({
   clones: join(root, 'clones'),
   profile: join(root, 'profile.yaml'),
   keys: join(root, 'keys'),
+  modelKeys: join(root, 'model-keys'),
 });
 
 /** Whether a process of this host is running: what it left in the state directory may be in use. */

@@ -93,6 +93,8 @@ export async function gatherNeeds(forge: Forge, stateDir: string): Promise<Needs
           const record = (await view.cube(where.id))?.data;
           if (!record) continue;
           for (const asset of [record.mlcube, record.container_config, record.parameters, record.additional_files, record.image.tarball]) if (asset) needs.sha256.add(asset.sha256);
+          // A private model's files decrypted here: kept, so a rerun does not decrypt them again.
+          if (record.private) needs.sha256.add(record.private.additional_files_sha256);
           needs.cubeFolders.add(cubeFolder(stateDir, where.id, record));
         } else if (where?.kind === 'benchmark') {
           const record = (await view.benchmark(where.benchmark))?.data;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRecordPath, paths, type RecordPath } from './layout.ts';
 
-const segment = fc.constantFrom('benchmarks', 'mlcubes', 'datasets', 'people', 'models', 'results', 'benchmark.yaml', 'registry.yaml', 'a.yaml', 'x', 'Bob', 'b-1', 'c.d', '');
+const segment = fc.constantFrom('benchmarks', 'mlcubes', 'datasets', 'people', 'grants', 'models', 'results', 'benchmark.yaml', 'registry.yaml', 'a.yaml', 'x', 'Bob', 'b-1', 'c.d', '');
 const name = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,8}$/);
 const login = fc.stringMatching(/^[A-Za-z0-9]{1,4}(?:-[A-Za-z0-9]{1,4})?$/);
 
@@ -27,6 +27,8 @@ function rebuild(w: RecordPath): string {
       return paths.result(w.benchmark, w.dataset, w.model);
     case 'person':
       return paths.person(w.login);
+    case 'model-grant':
+      return paths.modelGrant(w.model, w.grantee);
   }
 }
 
@@ -41,6 +43,7 @@ describe('parseRecordPath', () => {
           paths.modelAssociation(b, `${o1}/${n1}`),
           paths.datasetAssociation(b, `${o1}/${n1}`),
           paths.result(b, `${o1}/${n1}`, `${o2}/${n2}`),
+          paths.modelGrant(`${o1}/${n1}`, o2),
         ]) {
           const w = parseRecordPath(p);
           expect(w, p).toBeDefined();
@@ -61,6 +64,6 @@ describe('parseRecordPath', () => {
       { numRuns: 2000, seed: 9 },
     );
     for (const p of ['benchmarks/models/models/a/b.yaml', 'benchmarks/results/benchmark.yaml', 'benchmarks/datasets/results/a/b/c/d.yaml']) expect(parseRecordPath(p), p).toBeDefined();
-    for (const p of ['benchmarks/x', 'benchmarks/x/results', 'benchmarks/x/benchmark.yaml/y', 'mlcubes/a/b/c.yaml', 'README.md', '']) expect(parseRecordPath(p), p).toBeUndefined();
+    for (const p of ['benchmarks/x', 'benchmarks/x/results', 'benchmarks/x/benchmark.yaml/y', 'mlcubes/a/b/c.yaml', 'mlcubes/a/b/grants.yaml', 'mlcubes/a/b/grants/c/d.yaml', 'mlcubes/a/b/c/d.yaml', 'README.md', '']) expect(parseRecordPath(p), p).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@
 //   benchmarks/<name>/datasets/<owner>/<dataset>.yaml  dataset association
 //   benchmarks/<name>/results/<data-owner>/<dataset>/<model-owner>/<model>.yaml
 //   people/<login>.yaml                                a person's published keys
+//   mlcubes/<owner>/<name>/grants/<login>.yaml         a private model's key, granted to <login>
 
 export type RecordKind =
   | 'registry'
@@ -18,7 +19,8 @@ export type RecordKind =
   | 'model-association'
   | 'dataset-association'
   | 'result'
-  | 'person';
+  | 'person'
+  | 'model-grant';
 
 export const RECORD_KINDS: readonly RecordKind[] = [
   'registry',
@@ -29,6 +31,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'dataset-association',
   'result',
   'person',
+  'model-grant',
 ];
 
 /** Where a record sits, read off its path. Every id a record has comes from here. */
@@ -48,7 +51,17 @@ export type RecordPath =
       /** The data owner: results are theirs. */
       owner: string;
     }
-  | { kind: 'person'; path: string; login: string };
+  | { kind: 'person'; path: string; login: string }
+  | {
+      kind: 'model-grant';
+      path: string;
+      /** The private model cube "<owner>/<name>". */
+      model: string;
+      /** The model's owner: grants are theirs. */
+      owner: string;
+      /** Who is granted the model's key. */
+      grantee: string;
+    };
 
 export const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
 export const NAME = '[a-z0-9][a-z0-9._-]{0,63}';
@@ -86,6 +99,10 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray, path: string) => RecordPath]
     }),
   ],
   [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: 'person', path, login: m[1]! })],
+  [
+    new RegExp(`^mlcubes/${L}/${N}/grants/${L}\\.yaml$`),
+    (m, path) => ({ kind: 'model-grant', path, owner: m[1]!, model: `${m[1]}/${m[2]}`, grantee: m[3]! }),
+  ],
 ];
 
 /** What a registry path holds, or undefined when the path is outside the layout. */
@@ -98,7 +115,8 @@ export function parseRecordPath(path: string): RecordPath | undefined {
 
 /** The index in PATTERNS of the only pattern a path could match (by its first and third folder). */
 function patternFor(path: string): number {
-  if (path.startsWith('mlcubes/')) return 1;
+  // A cube is mlcubes/<owner>/<name>.yaml; deeper paths are its grants.
+  if (path.startsWith('mlcubes/')) return path.indexOf('/', path.indexOf('/', 8) + 1) < 0 ? 1 : 8;
   if (path.startsWith('datasets/')) return 2;
   if (path.startsWith('people/')) return 7;
   if (path.startsWith('benchmarks/')) {
@@ -161,6 +179,9 @@ export const paths = {
     return `benchmarks/${benchmark}/results/${dOwner}/${dName}/${mOwner}/${mName}.yaml`;
   },
   person: (login: string) => `people/${login}.yaml`,
+  modelGrant: (model: string, login: string) => `mlcubes/${model}/grants/${login}.yaml`,
+  /** The folder of a cube's grants. */
+  modelGrants: (model: string) => `mlcubes/${model}/grants/`,
 };
 
 /** Path prefixes a command needs when it works on one benchmark (for sparse checkouts). */

@@ -201,5 +201,6 @@ export function createView(tree: FileTree): LoadingView {
     modelAssociation: (benchmark, model) => recordOf(paths.modelAssociation(benchmark, model), 'model-association'),
     datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), 'dataset-association'),
     person: (login) => recordOf(paths.person(login), 'person'),
+    modelGrant: (model, login) => recordOf(paths.modelGrant(model, login), 'model-grant'),
   };
 }

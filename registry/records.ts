@@ -60,6 +60,19 @@ export type CubeRecord = {
   parameters?: Asset;
   additional_files?: Asset;
   /**
+   * Set when the additional files (the weights) are encrypted: additional_files then pins the ciphertext, fetched and verified as any asset, and only data owners granted the model's key (grants/ beside this record) decrypt it.
+   */
+  private?: {
+    /**
+     * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+     */
+    age_recipient: string;
+    /**
+     * A sha256 digest, 64 lower-case hex digits.
+     */
+    additional_files_sha256: string;
+  };
+  /**
    * The container image, pinned by digest, or an image tarball verified before `docker load`.
    */
   image: {
@@ -401,6 +414,17 @@ export interface PersonRecord {
      */
     signing_key: string;
   }[];
+}
+
+export interface ModelGrantRecord {
+  /**
+   * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+   */
+  age_recipient: string;
+  /**
+   * The model's age identity, encrypted with age to age_recipient alone, ASCII-armored.
+   */
+  wrapped_key: string;
 }
 
 export interface MlcubeConfig {

@@ -9,6 +9,7 @@ import type {
   DatasetAssociationRecord,
   DatasetRecord,
   ModelAssociationRecord,
+  ModelGrantRecord,
   PersonRecord,
   RegistryConfig,
   ResultRecord,
@@ -34,6 +35,7 @@ export interface RecordTypes {
   'dataset-association': DatasetAssociationRecord;
   result: ResultRecord;
   person: PersonRecord;
+  'model-grant': ModelGrantRecord;
 }
 
 export interface Position {
@@ -62,6 +64,8 @@ export interface RegistryView {
   datasetAssociation(benchmark: string, dataset: string): Promise<LoadedRecord<'dataset-association'> | undefined>;
   /** The published keys of a login (people/<login>.yaml). */
   person(login: string): Promise<LoadedRecord<'person'> | undefined>;
+  /** The grant of a private model's key to a login (mlcubes/<owner>/<name>/grants/<login>.yaml). */
+  modelGrant(model: string, login: string): Promise<LoadedRecord<'model-grant'> | undefined>;
 }
 
 /**

@@ -17,6 +17,7 @@ export const TYPE_NAMES: Record<string, string> = {
   'dataset-association.schema.json': 'DatasetAssociationRecord',
   'result.schema.json': 'ResultRecord',
   'person.schema.json': 'PersonRecord',
+  'model-grant.schema.json': 'ModelGrantRecord',
   'mlcube.schema.json': 'MlcubeConfig',
   'container-config.schema.json': 'ContainerConfig',
 };

@@ -39932,7 +39932,11 @@ var PATTERNS = [
       model: `${m[4]}/${m[5]}`
     })
   ],
-  [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: "person", path, login: m[1] })]
+  [new RegExp(`^people/${L}\\.yaml$`), (m, path) => ({ kind: "person", path, login: m[1] })],
+  [
+    new RegExp(`^mlcubes/${L}/${N}/grants/${L}\\.yaml$`),
+    (m, path) => ({ kind: "model-grant", path, owner: m[1], model: `${m[1]}/${m[2]}`, grantee: m[3] })
+  ]
 ];
 function parseRecordPath(path) {
   const [re, make] = PATTERNS[patternFor(path)];
@@ -39940,7 +39944,7 @@ function parseRecordPath(path) {
   return m ? make(m, path) : void 0;
 }
 function patternFor(path) {
-  if (path.startsWith("mlcubes/")) return 1;
+  if (path.startsWith("mlcubes/")) return path.indexOf("/", path.indexOf("/", 8) + 1) < 0 ? 1 : 8;
   if (path.startsWith("datasets/")) return 2;
   if (path.startsWith("people/")) return 7;
   if (path.startsWith("benchmarks/")) {
@@ -39978,7 +39982,10 @@ var paths = {
     const [mOwner, mName] = splitId(model);
     return `benchmarks/${benchmark}/results/${dOwner}/${dName}/${mOwner}/${mName}.yaml`;
   },
-  person: (login) => `people/${login}.yaml`
+  person: (login) => `people/${login}.yaml`,
+  modelGrant: (model, login) => `mlcubes/${model}/grants/${login}.yaml`,
+  /** The folder of a cube's grants. */
+  modelGrants: (model) => `mlcubes/${model}/grants/`
 };
 
 // registry/trees.ts
@@ -41035,6 +41042,25 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "$ref": "urn:medperf-git:schema:common#/$defs/asset",
       "$comment": "The additional-files tarball, extracted to additional_files/."
     },
+    "private": {
+      "description": "Set when the additional files (the weights) are encrypted: additional_files then pins the ciphertext, fetched and verified as any asset, and only data owners granted the model's key (grants/ beside this record) decrypt it.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "age_recipient",
+        "additional_files_sha256"
+      ],
+      "properties": {
+        "age_recipient": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/ageRecipient",
+          "$comment": "The model key's recipient: the additional files are encrypted to it, and a granted key must be its identity."
+        },
+        "additional_files_sha256": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/sha256",
+          "$comment": "The sha256 of the decrypted tarball, checked after decryption."
+        }
+      }
+    },
     "image": {
       "description": "The container image, pinned by digest, or an image tarball verified before \`docker load\`.",
       "type": "object",
@@ -41061,6 +41087,11 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     "state": {
       "$ref": "urn:medperf-git:schema:common#/$defs/state"
     }
+  },
+  "dependentRequired": {
+    "private": [
+      "additional_files"
+    ]
   }
 }
 `, "dataset-association.schema.json": `{
@@ -41163,6 +41194,29 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "type": "integer",
       "minimum": -1000000,
       "maximum": 1000000
+    }
+  }
+}
+`, "model-grant.schema.json": `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "urn:medperf-git:schema:model-grant",
+  "title": "A private model's key, granted to one person: mlcubes/<owner>/<name>/grants/<login>.yaml (only the model's owners add or remove it)",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "age_recipient",
+    "wrapped_key"
+  ],
+  "properties": {
+    "age_recipient": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/ageRecipient",
+      "$comment": "The grantee's published recipient (people/<login>.yaml) the key is wrapped to."
+    },
+    "wrapped_key": {
+      "description": "The model's age identity, encrypted with age to age_recipient alone, ASCII-armored.",
+      "type": "string",
+      "maxLength": 4096,
+      "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\\\\n[A-Za-z0-9+/=\\\\n]{1,4000}-----END AGE ENCRYPTED FILE-----\\\\n?$"
     }
   }
 }
@@ -45226,7 +45280,8 @@ function createView(tree) {
     benchmark: (name2) => recordOf(paths.benchmark(name2), "benchmark"),
     modelAssociation: (benchmark, model) => recordOf(paths.modelAssociation(benchmark, model), "model-association"),
     datasetAssociation: (benchmark, dataset) => recordOf(paths.datasetAssociation(benchmark, dataset), "dataset-association"),
-    person: (login) => recordOf(paths.person(login), "person")
+    person: (login) => recordOf(paths.person(login), "person"),
+    modelGrant: (model, login) => recordOf(paths.modelGrant(model, login), "model-grant")
   };
 }
 
@@ -45288,7 +45343,8 @@ function memoized(view) {
     benchmark: memo((name2) => view.benchmark(name2)),
     modelAssociation: (b, m) => view.modelAssociation(b, m),
     datasetAssociation: (b, d) => view.datasetAssociation(b, d),
-    person: memo((login) => view.person(login))
+    person: memo((login) => view.person(login)),
+    modelGrant: (m, l) => view.modelGrant(m, l)
   };
 }
 
@@ -45803,6 +45859,8 @@ function cubeHashes(c) {
     ["/container_config/sha256", c.container_config?.sha256],
     ["/parameters/sha256", c.parameters?.sha256],
     ["/additional_files/sha256", c.additional_files?.sha256],
+    ["/private/age_recipient", c.private?.age_recipient],
+    ["/private/additional_files_sha256", c.private?.additional_files_sha256],
     ["/image/digest", c.image.digest],
     ["/kind", c.kind]
   ];
@@ -46095,6 +46153,11 @@ async function ownersOf(path, base, head, registryAdmins) {
       const dataset = await base.dataset(where.dataset);
       const logins = [where.owner, ...dataset?.data.owners ?? []];
       return { logins, text: `it belongs to the data owner ${orList(logins)}` };
+    }
+    case "model-grant": {
+      const cube = await base.cube(where.model);
+      const logins = [where.owner, ...cube?.data.owners ?? []];
+      return { logins, text: `grants of the model ${where.model} belong to its owner${logins.length > 1 ? "s" : ""} ${orList(logins)}` };
     }
     case "person":
       return { logins: [where.login], text: `only ${where.login} publishes their own keys` };
@@ -46400,7 +46463,31 @@ async function datasetProblem(head, id, field2) {
   if (await head.dataset(id) || await head.tree.has(paths.dataset(id))) return void 0;
   return `${field2} names the dataset ${id}, which does not exist: submit ${paths.dataset(id)} first`;
 }
-async function checkRecord(head, rec) {
+async function grantProblems(head, rec, change) {
+  const { model, grantee } = rec.where;
+  const out = [];
+  const cube = await head.cube(model);
+  if (!cube) {
+    if (!await head.tree.has(paths.cube(model))) out.push(["", `a grant of the model ${model}, which does not exist: there is no ${paths.cube(model)}`]);
+  } else if (cube.data.kind !== "model") {
+    out.push(["", `only models are granted: ${model} is a ${cube.data.kind} cube`]);
+  } else if (!cube.data.private) {
+    out.push(["", `${model} is not private (its additional files are not encrypted), so there is no key to grant: remove ${rec.where.path}`]);
+  }
+  const person = await head.person(grantee);
+  if (!person) {
+    if (!await head.tree.has(paths.person(grantee))) {
+      out.push(["", `${grantee} has no published key (${paths.person(grantee)}): they run \`medperf-git keys init\` and \`medperf-git keys publish\`, then the model is granted to them`]);
+    }
+  } else if (change && person.data.age_recipient !== rec.data.age_recipient) {
+    out.push([
+      "/age_recipient",
+      `age_recipient must be the one ${paths.person(grantee)} publishes (version ${person.data.version}: ${person.data.age_recipient}): grant again with \`medperf-git mlcube grant -m ${model} --to ${grantee}\``
+    ]);
+  }
+  return out;
+}
+async function checkRecord(head, rec, change) {
   const out = [];
   const path = rec.where.path;
   const report = (pointer, message) => {
@@ -46451,6 +46538,16 @@ async function checkRecord(head, rec) {
           `${dataset} was prepared with ${data.data.data_preparation_mlcube}, but ${benchmark} prepares data with ${bench.data.data_preparation_mlcube}: prepare the data with the benchmark's data preparator and submit it as a new dataset`
         );
       }
+      break;
+    }
+    case "model-grant": {
+      for (const [pointer, message] of await grantProblems(head, rec, change)) report(pointer, message);
+      break;
+    }
+    case "cube": {
+      if (!change || rec.data.private) break;
+      const grants = await head.tree.list(paths.modelGrants(rec.where.id));
+      if (grants.length) report("", `${rec.where.id} is not private, but ${grants.length} grant${grants.length === 1 ? "" : "s"} of its key remain (${grants[0]}${grants.length > 1 ? ", ..." : ""}): revoke them in the same change (\`medperf-git mlcube revoke\`)`);
       break;
     }
     case "result": {
@@ -46532,6 +46629,10 @@ async function dependentsOf(ctx, gone) {
     out.push({ why: "every registry has a registry.yaml naming its admins", fix: "keep it (its admins change it in place)" });
   } else if (where.kind === "cube") {
     const id = where.id;
+    const grants = await head.tree.list(paths.modelGrants(id));
+    if (grants.length) {
+      out.push({ at: grants[0], why: `${grants.length} grant${grants.length === 1 ? "" : "s"} of its key would name nothing`, fix: "revoke them in the same change" });
+    }
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
       for (const { field: field2 } of CUBE_ROLES2) {
@@ -46609,7 +46710,7 @@ var rule6 = {
     const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...await checkRecord(head, rec));
+      if (rec) out.push(...await checkRecord(head, rec, ctx.base !== void 0));
       else if (ctx.base && !await ctx.head.tree.has(path)) {
         out.push(...await danglingAfterDeletion({ ...ctx, base: ctx.base }, path));
       }

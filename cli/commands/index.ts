@@ -174,10 +174,22 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./mlcube/associate.ts')).MlcubeAssociateCommand,
   },
   {
+    paths: [['mlcube', 'grant']],
+    category: 'Model owner',
+    description: "Grant a private model's key to data owners, in one pull request",
+    load: async () => (await import('./mlcube/grant.ts')).MlcubeGrantCommand,
+  },
+  {
     paths: [['mlcube', 'ls']],
     category: 'Model owner',
     description: 'List the registered MLCubes (and those pending registration)',
     load: async () => (await import('./mlcube/ls.ts')).MlcubeLsCommand,
+  },
+  {
+    paths: [['mlcube', 'revoke']],
+    category: 'Model owner',
+    description: "Remove grants of a private model's key, in one pull request",
+    load: async () => (await import('./mlcube/revoke.ts')).MlcubeRevokeCommand,
   },
   {
     paths: [['mlcube', 'run-test'], ['mlcube', 'run_test']],

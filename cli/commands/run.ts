@@ -118,11 +118,11 @@ export class RunCommand extends CubeCommand {
         // Results are signed by the data owner's published key: checked before anything runs.
         const signer = this.noSubmit ? undefined : await signerOnMain(forge, this.stateDir, view, 'run again');
         status.update('fetching and verifying the cubes');
-        const cubes = await benchmarkCubes(view, this.stateDir, bench.data);
+        const cubes = await benchmarkCubes(view, this.stateDir, bench.data, forge.login);
         const modelCubes = new Map<string, RegisteredCube | Error>();
         for (const m of models) {
           try {
-            modelCubes.set(m, await runnableCube(view, this.stateDir, m));
+            modelCubes.set(m, await runnableCube(view, this.stateDir, m, forge.login));
           } catch (error) {
             if (!this.ignoreModelErrors || !(error instanceof MedperfError)) throw error;
             modelCubes.set(m, error);

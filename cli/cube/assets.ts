@@ -323,7 +323,7 @@ export function urlFromArgument(text: string | undefined, cwd: string): string |
 /** A cube record from its assets and what the owner typed. */
 export function cubeRecord(
   assets: CubeAssets,
-  fields: { name: string; description?: string; kind: CubeRecord['kind']; state?: CubeRecord['state'] },
+  fields: { name: string; description?: string; kind: CubeRecord['kind']; state?: CubeRecord['state']; private?: CubeRecord['private'] },
 ): CubeRecord {
   const record = {
     name: fields.name,
@@ -332,6 +332,7 @@ export function cubeRecord(
     ...(assets.format === 'mlcube' ? { mlcube: assets.config } : { container_config: assets.config }),
     ...(assets.parameters ? { parameters: assets.parameters } : {}),
     ...(assets.additional_files ? { additional_files: assets.additional_files } : {}),
+    ...(fields.private ? { private: fields.private } : {}),
     image: assets.image,
     state: fields.state ?? 'operational',
   };

@@ -3,7 +3,9 @@
 // workspace/additional_files/); its image is the runner's to prepare (Runner.prepareImage). Every
 // asset is checked against its sha256 on each use, before anything runs; a mismatch is a
 // HashMismatchError naming the asset and nothing runs. The folder is staged aside and renamed into
-// place, so a reader never sees half of it.
+// place, so a reader never sees half of it. A private model's key is asked for first (a data owner
+// without a grant is refused before anything is fetched); its verified ciphertext is decrypted into
+// the cache and checked against the plaintext hash before it is extracted.
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,7 @@ import { hashFolders, sha256Hex } from '../../registry/hash.ts';
 import type { CubeRecord } from '../../registry/records.ts';
 import { extractTarball, fetchAsset } from '../fetch.ts';
 import { makeReadableByContainers } from '../runners/container-access.ts';
+import { decryptedAdditionalFiles, type ModelKeyring } from '../private-models.ts';
 import { statePaths } from '../state.ts';
 import { type CubeUnderTest, loadCube, type LoadedCube } from './config.ts';
 
@@ -26,6 +29,8 @@ export interface RegisteredCube extends CubeUnderTest {
 export interface MaterializeOptions {
   stateDir: string;
   onProgress?: (what: string, done: number, total?: number) => void;
+  /** The keys of private models (cli/private-models.ts modelKeyring); a private cube without one is refused. */
+  keyring?: ModelKeyring;
 }
 
 export class CubeUnavailableError extends MedperfError {
@@ -69,11 +74,14 @@ export async function materializeCube(id: string, record: CubeRecord, options: M
   const config = record.mlcube ?? record.container_config;
   if (!config) throw new CubeUnavailableError(`${id}: the record names neither an mlcube.yaml nor a container_config.yaml`);
   const configName = record.mlcube ? 'mlcube.yaml' : 'container_config.yaml';
+  if (record.private && !options.keyring) throw new CubeUnavailableError(`${id} is a private model, and this command cannot open its grant`);
+  const key = record.private ? await options.keyring!.keyFor(id, record) : undefined;
   const fetch = (asset: { url: string; sha256: string }, name: string) =>
     fetchAsset(asset, { stateDir, what: `${id}'s ${name}`, onProgress: (done, total) => options.onProgress?.(name, done, total) });
   const configFile = await fetch(config, configName);
   const parametersFile = record.parameters ? await fetch(record.parameters, 'parameters.yaml') : undefined;
-  const additionalFiles = record.additional_files ? await fetch(record.additional_files, 'additional files') : undefined;
+  let additionalFiles = record.additional_files ? await fetch(record.additional_files, 'additional files') : undefined;
+  if (key && additionalFiles) additionalFiles = await decryptedAdditionalFiles(id, record, additionalFiles, key, stateDir);
   const source = config.url.startsWith('file://') ? dirname(fileURLToPath(config.url)) : undefined;
   const dir = cubeFolder(stateDir, id, record);
   if (!existsSync(dir) || !(await intact(dir, record, configName))) {

@@ -16,6 +16,8 @@ function cubeHashes(c: CubeRecord): Array<[string, string | undefined]> {
     ['/container_config/sha256', c.container_config?.sha256],
     ['/parameters/sha256', c.parameters?.sha256],
     ['/additional_files/sha256', c.additional_files?.sha256],
+    ['/private/age_recipient', c.private?.age_recipient],
+    ['/private/additional_files_sha256', c.private?.additional_files_sha256],
     ['/image/digest', c.image.digest],
     ['/kind', c.kind],
   ];

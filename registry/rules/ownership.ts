@@ -3,7 +3,7 @@
 // record theirs by adding themselves in the same change. Associations also belong to the
 // benchmark's committee (they set priorities), results to the data owner, benchmark.yaml to its
 // committee and the registry admins, registry.yaml and the registry's automation to the admins,
-// people/<login>.yaml to that login alone.
+// people/<login>.yaml to that login alone, a private model's grants to the model's owners.
 import type { Finding } from '../findings.ts';
 import { isAuxiliaryPath, parseRecordPath, paths, sameLogin } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
@@ -79,6 +79,12 @@ async function ownersOf(
       const dataset = await base.dataset(where.dataset);
       const logins = [where.owner, ...(dataset?.data.owners ?? [])];
       return { logins, text: `it belongs to the data owner ${orList(logins)}` };
+    }
+    case 'model-grant': {
+      // Only whoever holds the model's key can grant it: the cube's owners, as on the base.
+      const cube = await base.cube(where.model);
+      const logins = [where.owner, ...(cube?.data.owners ?? [])];
+      return { logins, text: `grants of the model ${where.model} belong to its owner${logins.length > 1 ? 's' : ''} ${orList(logins)}` };
     }
     case 'person':
       // A person's keys are theirs alone: no admin or co-owner publishes keys in someone's name.

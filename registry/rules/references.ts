@@ -1,7 +1,8 @@
 // references: every id a record names exists, and is the right kind of thing. A benchmark's
 // reference model is a model cube, its metrics cube a metrics cube; a dataset joins a benchmark
 // only when it was prepared with that benchmark's data preparator. For a change, only the changed
-// records are checked, plus deletions that would leave another record pointing at nothing.
+// records are checked, plus deletions that would leave another record pointing at nothing. A grant
+// names a private model cube and a person whose published key it is wrapped to.
 import type { Finding } from '../findings.ts';
 import { parseRecordPath, paths } from '../layout.ts';
 import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
@@ -44,7 +45,37 @@ async function datasetProblem(head: RegistryView, id: string, field: string): Pr
   return `${field} names the dataset ${id}, which does not exist: submit ${paths.dataset(id)} first`;
 }
 
-async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Finding[]> {
+/**
+ * What is wrong with a grant: its model is not a private model cube, or its grantee has no
+ * published key. Within a change, the key must also be wrapped to the grantee's current recipient
+ * (a later rotation leaves a grant that the model owner renews, and is no finding on main).
+ */
+async function grantProblems(head: RegistryView, rec: LoadedRecord<'model-grant'>, change: boolean): Promise<Array<[string, string]>> {
+  const { model, grantee } = rec.where;
+  const out: Array<[string, string]> = [];
+  const cube = await head.cube(model);
+  if (!cube) {
+    if (!(await head.tree.has(paths.cube(model)))) out.push(['', `a grant of the model ${model}, which does not exist: there is no ${paths.cube(model)}`]);
+  } else if (cube.data.kind !== 'model') {
+    out.push(['', `only models are granted: ${model} is a ${cube.data.kind} cube`]);
+  } else if (!cube.data.private) {
+    out.push(['', `${model} is not private (its additional files are not encrypted), so there is no key to grant: remove ${rec.where.path}`]);
+  }
+  const person = await head.person(grantee);
+  if (!person) {
+    if (!(await head.tree.has(paths.person(grantee)))) {
+      out.push(['', `${grantee} has no published key (${paths.person(grantee)}): they run \`medperf-git keys init\` and \`medperf-git keys publish\`, then the model is granted to them`]);
+    }
+  } else if (change && person.data.age_recipient !== rec.data.age_recipient) {
+    out.push([
+      '/age_recipient',
+      `age_recipient must be the one ${paths.person(grantee)} publishes (version ${person.data.version}: ${person.data.age_recipient}): grant again with \`medperf-git mlcube grant -m ${model} --to ${grantee}\``,
+    ]);
+  }
+  return out;
+}
+
+async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolean): Promise<Finding[]> {
   const out: Finding[] = [];
   const path = rec.where.path;
   const report = (pointer: string, message: string | undefined) => {
@@ -98,6 +129,17 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord): Promise<Findi
             `${bench.data.data_preparation_mlcube}: prepare the data with the benchmark's data preparator and submit it as a new dataset`,
         );
       }
+      break;
+    }
+    case 'model-grant': {
+      for (const [pointer, message] of await grantProblems(head, rec as LoadedRecord<'model-grant'>, change)) report(pointer, message);
+      break;
+    }
+    case 'cube': {
+      // A cube made public again leaves its grants naming a key that protects nothing.
+      if (!change || (rec as LoadedRecord<'cube'>).data.private) break;
+      const grants = await head.tree.list(paths.modelGrants(rec.where.id));
+      if (grants.length) report('', `${rec.where.id} is not private, but ${grants.length} grant${grants.length === 1 ? '' : 's'} of its key remain (${grants[0]}${grants.length > 1 ? ', ...' : ''}): revoke them in the same change (\`medperf-git mlcube revoke\`)`);
       break;
     }
     case 'result': {
@@ -211,6 +253,10 @@ async function dependentsOf(ctx: RuleContext & { base: RegistryView }, gone: Loa
     out.push({ why: 'every registry has a registry.yaml naming its admins', fix: 'keep it (its admins change it in place)' });
   } else if (where.kind === 'cube') {
     const id = where.id;
+    const grants = await head.tree.list(paths.modelGrants(id));
+    if (grants.length) {
+      out.push({ at: grants[0], why: `${grants.length} grant${grants.length === 1 ? '' : 's'} of its key would name nothing`, fix: 'revoke them in the same change' });
+    }
     for (const name of await benchmarkNames(head)) {
       const bench = await head.benchmark(name);
       for (const { field } of CUBE_ROLES) {
@@ -293,7 +339,7 @@ export const rule: Rule = {
     const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...(await checkRecord(head, rec)));
+      if (rec) out.push(...(await checkRecord(head, rec, ctx.base !== undefined)));
       else if (ctx.base && !(await ctx.head.tree.has(path))) {
         out.push(...(await danglingAfterDeletion({ ...ctx, base: ctx.base }, path)));
       }

@@ -74,5 +74,6 @@ export function memoized(view: RegistryView): RegistryView {
     modelAssociation: (b, m) => view.modelAssociation(b, m),
     datasetAssociation: (b, d) => view.datasetAssociation(b, d),
     person: memo((login: string) => view.person(login)),
+    modelGrant: (m, l) => view.modelGrant(m, l),
   };
 }

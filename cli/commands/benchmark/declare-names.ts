@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { modelKeyring } from '../../private-models.ts';
 import { proposeDeclaration, type FoundNames } from '../../../registry/declarations.ts';
 import { parseRecordPath, paths } from '../../../registry/layout.ts';
 import type { BenchmarkRecord } from '../../../registry/records.ts';
@@ -59,6 +60,7 @@ export class BenchmarkDeclareNamesCommand extends BaseCommand {
           status.update(`compatibility test: the three cubes on the demo dataset (${runner.name} runner)`);
           const result = await testOnDemoData({
             stateDir: this.stateDir,
+            keyring: modelKeyring(this.stateDir, forge.login, view),
             runner,
             dataPreparator: await cube(benchmark.data_preparation_mlcube),
             model: await cube(benchmark.reference_model),

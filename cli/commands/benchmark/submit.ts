@@ -1,4 +1,5 @@
 import { Command, Option, UsageError } from 'clipanion';
+import { modelKeyring } from '../../private-models.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { LOGIN, NAME, paths } from '../../../registry/layout.ts';
 import type { AutoApproval, BenchmarkRecord, ModelAssociationRecord } from '../../../registry/records.ts';
@@ -122,6 +123,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         status.update(`compatibility test: the three cubes on the demo dataset (${runner.name} runner)`);
         const result = await testOnDemoData({
           stateDir: this.stateDir,
+          keyring: modelKeyring(this.stateDir, forge.login, view),
           runner,
           dataPreparator: cubes.prep,
           model: cubes.model,

@@ -52,7 +52,7 @@ export class DatasetAssociateCommand extends CubeCommand {
         }
         if (await view.datasetAssociation(this.benchmark, id)) throw new MedperfError('already-associated', `the dataset ${id} is already associated with ${this.benchmark}`);
         status.update('fetching and verifying the benchmark\'s cubes');
-        const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data)), model: await runnableCube(view, this.stateDir, bench.data.reference_model) };
+        const cubes = { ...(await benchmarkCubes(view, this.stateDir, bench.data, forge.login)), model: await runnableCube(view, this.stateDir, bench.data.reference_model, forge.login) };
         return { bench, config: await view.registryConfig(), cubes, generatedUid: dataset.data.generated_uid };
       });
       const local = await readLocalDataset(this.stateDir, id);

@@ -32,7 +32,7 @@ export class DatasetPrepareCommand extends CubeCommand {
       const local = await readLocalDataset(this.stateDir, id);
       const status = statusLine(this.context, { quiet: this.json });
       status.update(`fetching and verifying ${local.data_preparation_mlcube}`);
-      const preparator = await withMain(forge, (view) => runnableCube(view, this.stateDir, local.data_preparation_mlcube));
+      const preparator = await withMain(forge, (view) => runnableCube(view, this.stateDir, local.data_preparation_mlcube, forge.login));
       const { runner, executor } = await this.chooseExecutor();
       const resources = await this.resources();
       const { value: outcome } = await this.cancellable(executor, () =>

@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { modelKeyring } from '../../private-models.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { benchmarkPaths, paths } from '../../../registry/layout.ts';
 import type { ModelAssociationRecord } from '../../../registry/records.ts';
@@ -83,6 +84,7 @@ export class MlcubeAssociateCommand extends BaseCommand {
         status.update(`compatibility test: ${this.model} on the demo data of ${this.benchmark} (${runner.name} runner)`);
         const result = await testOnDemoData({
           stateDir: this.stateDir,
+          keyring: modelKeyring(this.stateDir, forge.login, view),
           runner,
           dataPreparator: prep,
           model: { id: this.model, record: model },

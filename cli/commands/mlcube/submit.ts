@@ -8,6 +8,7 @@ import { mainView, requireLogin } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
 import { CUBE_KINDS, checkCubeTasks, urlFromArgument, computeCubeAssets, cubeConfigAsset, cubeRecord, REQUIRED_TASKS } from '../../cube/assets.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';
+import { privateCubeAssets } from '../../private-models.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, withStatus } from '../../ui.ts';
 
 export class MlcubeSubmitCommand extends BaseCommand {
@@ -30,6 +31,13 @@ export class MlcubeSubmitCommand extends BaseCommand {
       What will be published is shown and confirmed first. Cubes start in development, as in
       MedPerf; \`--operational\` marks the cube operational, after which its hashes never change.
       Submitting again while the pull request is open updates it.
+
+      \`--private\` makes a private model (MedPerf's private models): the additional files (the
+      weights) are encrypted with age to a key made for this model, kept in your state directory
+      (model-keys/, readable by you alone; back it up), and only the ciphertext is hosted. The record
+      says the model is private, pins the ciphertext's sha256 and, beside it, the sha256 of the
+      files in clear, which a data owner checks after decrypting. Data owners run it once you grant
+      them the key: \`medperf-git mlcube grant -m <you>/<name> --to LOGIN\`.
     `,
     examples: [
       ['Register the model in ./mobilenet', '$0 mlcube submit ./mobilenet --name chestxray-mobilenet --operational'],
@@ -55,6 +63,7 @@ export class MlcubeSubmitCommand extends BaseCommand {
   imageTarballUrl = Option.String('--image-tarball-url', { description: 'URL of the image as a `docker save` tarball' });
   baseUrl = Option.String('--base-url', { description: 'Where a local cube\'s files will be published (the record names URLs under it)' });
   operational = Option.Boolean('--operational', false, { description: 'Mark the cube operational (its hashes then never change)' });
+  private = Option.Boolean('--private', false, { description: 'Encrypt the additional files (the weights) to a key made for this model; data owners run it once granted' });
 
   async execute(): Promise<number> {
     if (!this.folder && !this.mlcubeUrl) throw new UsageError('give a cube folder, or --mlcube-url with the URL of its mlcube.yaml or container_config.yaml');
@@ -86,16 +95,19 @@ export class MlcubeSubmitCommand extends BaseCommand {
       );
       const kind = (this.kind as CubeRecord['kind'] | undefined) ?? inferKind(assets.tasks);
       checkCubeTasks(kind, assets.tasks, dir ?? this.mlcubeUrl!);
-      const record = cubeRecord(assets, {
-        name: this.title ?? assets.configName ?? name,
-        description: this.description ?? assets.configDescription,
-        kind,
-        state: this.operational ? 'operational' : 'development',
-      });
+      if (this.private && kind !== 'model') throw new UsageError(`--private is for models: this is a ${kind} cube, which every data owner must be able to run`);
       const id = `${login}/${name}`;
       const path = paths.cube(id);
       const view = await mainView(forge, [path]);
       const existing = (await view.cube(id))?.data;
+      const made = this.private ? await privateCubeAssets(assets, { id, stateDir: this.stateDir, baseUrl: this.baseUrl, existing }) : undefined;
+      const record = cubeRecord(made?.assets ?? assets, {
+        name: this.title ?? assets.configName ?? name,
+        description: this.description ?? assets.configDescription,
+        kind,
+        state: this.operational ? 'operational' : 'development',
+        ...(made ? { private: made.private } : {}),
+      });
       if (existing?.state === 'operational') {
         if (sameCube(existing, record)) {
           return this.done({ id, path, unchanged: true }, `The cube ${id} is already registered with exactly these hashes; nothing to do.`);
@@ -110,7 +122,13 @@ export class MlcubeSubmitCommand extends BaseCommand {
       if (!this.json) {
         this.print(`${existing ? 'Updating' : 'Registering'} the cube ${id} (${path}):`);
         this.print(indent(content.split('\n').slice(1).join('\n').trimEnd()));
-        for (const note of assets.notes) this.print(`Note: ${note}`);
+        for (const note of (made?.assets ?? assets).notes) this.print(`Note: ${note}`);
+        if (made) {
+          this.print(
+            `The model's key ${made.keyCreated ? 'was made and is' : 'is'} kept in ${made.keyFile} (readable by you alone; back it up: without it the model cannot be granted). ` +
+              'Only the encrypted additional files are hosted.',
+          );
+        }
         const local = [record.mlcube, record.container_config, record.parameters, record.additional_files].filter((a) => a?.url.startsWith('file://'));
         if (forge.kind === 'github' && local.length) {
           this.print(
@@ -118,9 +136,10 @@ export class MlcubeSubmitCommand extends BaseCommand {
               'For a shared registry, publish the files and pass --base-url (or the --*-url options).',
           );
         }
-        if (assets.toUpload.length) {
+        const toUpload = (made?.assets ?? assets).toUpload;
+        if (toUpload.length) {
           this.print('Upload these files to the URLs the record names before anyone runs the cube:');
-          for (const u of assets.toUpload) this.print(`  ${u.file} -> ${u.url}`);
+          for (const u of toUpload) this.print(`  ${u.file} -> ${u.url}`);
         }
       }
       await confirmOrCancel(this.context, `Open a pull request on ${forge.registry} adding this record?`, { yes: this.yes }, 'Not submitted');
@@ -134,6 +153,7 @@ export class MlcubeSubmitCommand extends BaseCommand {
             ['config sha256', cubeConfigAsset(record).sha256],
             ['parameters sha256', record.parameters?.sha256],
             ['additional files sha256', record.additional_files?.sha256],
+            ['private', record.private ? `yes: the additional files are encrypted (sha256 in clear ${record.private.additional_files_sha256})` : undefined],
             ['image', record.image.reference ?? record.image.digest],
             ['state', record.state],
           ])
@@ -149,7 +169,8 @@ export class MlcubeSubmitCommand extends BaseCommand {
         { id, path, record, pull: result.pull, created: result.created, pushed: result.pushed },
         `${verb} pull request #${result.pull.number}: ${result.pull.url}\n` +
           `Next: once it is merged${forge.kind === 'local' ? ` (on this local registry: medperf-git pr merge ${result.pull.number})` : ''}, ` +
-          `associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m ${id}`,
+          `associate the cube with a benchmark: medperf-git mlcube associate -b BENCHMARK -m ${id}` +
+          (record.private ? `; grant its key to data owners: medperf-git mlcube grant -m ${id} --to LOGIN (or --benchmark BENCHMARK --approved)` : ''),
       );
     });
   }
@@ -170,6 +191,6 @@ function inferKind(tasks: string[]): CubeRecord['kind'] {
 
 function sameCube(a: CubeRecord, b: CubeRecord): boolean {
   const pins = (r: CubeRecord) =>
-    JSON.stringify([cubeConfigAsset(r).sha256, r.parameters?.sha256, r.additional_files?.sha256, r.image.digest, r.image.tarball?.sha256]);
+    JSON.stringify([cubeConfigAsset(r).sha256, r.parameters?.sha256, r.additional_files?.sha256, r.private, r.image.digest, r.image.tarball?.sha256]);
   return pins(a) === pins(b);
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { benchmarksOfModel } from '../../../registry/collections.ts';
-import { paths } from '../../../registry/layout.ts';
+import { parseRecordPath, paths } from '../../../registry/layout.ts';
 import { BaseCommand } from '../../base.ts';
 import { mainView, registeredCube } from '../../preconditions.ts';
 import { withForge } from '../../forge.ts';
@@ -21,17 +21,18 @@ export class MlcubeViewCommand extends BaseCommand {
   id = Option.String({ name: 'owner/name' });
 
   async execute(): Promise<number> {
-    const { record, benchmarks } = await withForge(this, async (forge) => {
-      const view = await mainView(forge, [paths.cube(this.id), 'benchmarks/']);
+    const { record, benchmarks, grants } = await withForge(this, async (forge) => {
+      const view = await mainView(forge, [paths.cube(this.id), paths.modelGrants(this.id), 'benchmarks/']);
       const record = (await registeredCube(forge, view, this.id)).data;
       const benchmarks: Array<{ benchmark: string; priority?: number }> = [];
       for (const benchmark of await benchmarksOfModel(view, this.id)) {
         benchmarks.push({ benchmark, priority: (await view.modelAssociation(benchmark, this.id))?.data.priority });
       }
-      return { record, benchmarks };
+      const grants = record.private ? grantees(await view.tree.list(paths.modelGrants(this.id))) : undefined;
+      return { record, benchmarks, grants };
     });
     if (this.json) {
-      this.printJson({ id: this.id, path: paths.cube(this.id), ...record, benchmarks });
+      this.printJson({ id: this.id, path: paths.cube(this.id), ...record, benchmarks, ...(grants ? { granted_to: grants } : {}) });
       return 0;
     }
     const config = cubeConfigAsset(record);
@@ -49,6 +50,8 @@ export class MlcubeViewCommand extends BaseCommand {
         ['  sha256', record.parameters?.sha256],
         ['additional files', record.additional_files?.url],
         ['  sha256', record.additional_files?.sha256],
+        ['private', record.private ? `yes: the additional files are encrypted (sha256 in clear ${record.private.additional_files_sha256})` : undefined],
+        ['granted to', grants ? grants.join(', ') || 'nobody yet' : undefined],
         ['image', record.image.reference],
         ['image digest', record.image.digest],
         ['image tarball', record.image.tarball?.url],
@@ -59,4 +62,12 @@ export class MlcubeViewCommand extends BaseCommand {
     else this.print(table(['BENCHMARK', 'PRIORITY'], benchmarks.map((b) => [b.benchmark, b.priority])));
     return 0;
   }
+}
+
+/** The logins a private model's grants name, from the paths of its grants folder. */
+function grantees(files: string[]): string[] {
+  return files.flatMap((f) => {
+    const where = parseRecordPath(f);
+    return where?.kind === 'model-grant' ? [where.grantee] : [];
+  });
 }

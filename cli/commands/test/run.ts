@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
 import { buildDemoTarball } from '../../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../../demo/images.ts';
+import { modelKeyring } from '../../private-models.ts';
 import { createView } from '../../../registry/load.ts';
 import { sha256Hex } from '../../../registry/hash.ts';
 import { metricEntries } from '../../../registry/metrics.ts';
@@ -102,8 +103,10 @@ export class TestRunCommand extends CubeCommand {
     const name = this.benchmark!;
     const resolved = await withForge(this, async (forge) => {
       const tree = await forge.main({ paths: [`benchmarks/${name}/benchmark.yaml`, 'mlcubes/'] });
-      return benchmarkCubes(createView(tree), name, {
+      const view = createView(tree);
+      return benchmarkCubes(view, name, {
         stateDir,
+        keyring: modelKeyring(stateDir, forge.login, view),
         onProgress: (what, done, total) => total && total > 10 * 1024 ** 2 && this.status(`fetching ${what}: ${Math.round((100 * done) / total)}%`),
       });
     });
