@@ -223,6 +223,10 @@ export interface BenchmarkRecord {
      */
     primary_metric: string;
     direction: "higher" | "lower";
+    /**
+     * Who may read a result's metrics in the registry. public (the default): anyone who can read the repository; committee: the metrics are age-encrypted to the committee members, the result's data owner and the registry's site recipient (registry/envelope.ts), and the site shows only what publish allows.
+     */
+    read?: "public" | "committee";
   };
   metric_names?: MetricNames;
   statistics_names?: MetricNames1;
