@@ -18,6 +18,10 @@ var __commonJS = (cb, mod) => function __require2() {
     throw mod = 0, e;
   }
 };
+var __export = (target, all) => {
+  for (var name2 in all)
+    __defProp(target, name2, { get: all[name2], enumerable: true });
+};
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
     for (let key of __getOwnPropNames(from))
@@ -965,7 +969,7 @@ var require_util = __commonJS({
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream = __require("node:stream");
+    var stream2 = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -1139,24 +1143,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
     }
-    function destroy(stream2, err) {
-      if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
+    function destroy(stream3, err) {
+      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
         return;
       }
-      if (typeof stream2.destroy === "function") {
-        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
-          stream2.socket = null;
+      if (typeof stream3.destroy === "function") {
+        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
+          stream3.socket = null;
         }
-        stream2.destroy(err);
+        stream3.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream2.emit("error", err);
+          stream3.emit("error", err);
         });
       }
-      if (stream2.destroyed !== true) {
-        stream2[kDestroyed] = true;
+      if (stream3.destroyed !== true) {
+        stream3[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -1255,13 +1259,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream.isErrored(body));
+      return !!(body && stream2.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream.isReadable(body));
+      return !!(body && stream2.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -3668,8 +3672,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural3 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural3}: ${context.types.join(", ")}.`;
+      const plural4 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural4}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -4087,11 +4091,11 @@ var require_util2 = __commonJS({
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto3.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -4364,7 +4368,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto2 === void 0) {
+      if (crypto3 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -4379,7 +4383,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4638,8 +4642,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream) {
-      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
+    function isReadableStreamLike(stream2) {
+      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -5443,8 +5447,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random;
     try {
-      const crypto2 = __require("node:crypto");
-      random = (max) => crypto2.randomInt(0, max);
+      const crypto3 = __require("node:crypto");
+      random = (max) => crypto3.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -5455,20 +5459,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream = weakRef.deref();
-        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
-          stream.cancel("Response object has been garbage collected").catch(noop4);
+        const stream2 = weakRef.deref();
+        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
+          stream2.cancel("Response object has been garbage collected").catch(noop4);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream = null;
+      let stream2 = null;
       if (object instanceof ReadableStream) {
-        stream = object;
+        stream2 = object;
       } else if (isBlobLike(object)) {
-        stream = object.stream();
+        stream2 = object.stream();
       } else {
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -5481,7 +5485,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(isReadableStreamLike(stream));
+      assert(isReadableStreamLike(stream2));
       let action = null;
       let source = null;
       let length = null;
@@ -5560,14 +5564,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
       if (typeof source === "string" || util.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator3;
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async start() {
             iterator3 = action(object)[Symbol.asyncIterator]();
           },
@@ -5579,7 +5583,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream)) {
+              if (!isErrored(stream2)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -5594,7 +5598,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream, source, length };
+      const body = { stream: stream2, source, length };
       return [body, type2];
     }
     function safelyExtractBody(object, keepalive = false) {
@@ -7088,7 +7092,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream;
+      let stream2;
       const { hostname, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -7097,15 +7101,15 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request2.completed) {
-          if (method === "CONNECT" && stream != null) {
-            util.destroy(stream, error2 || new RequestAbortedError());
+          if (method === "CONNECT" && stream2 != null) {
+            util.destroy(stream2, error2 || new RequestAbortedError());
           }
           return;
         }
         error2 = error2 || new RequestAbortedError();
         util.errorRequest(client, request2, error2);
-        if (stream != null) {
-          util.destroy(stream, error2);
+        if (stream2 != null) {
+          util.destroy(stream2, error2);
         }
         util.destroy(body, error2);
         client[kQueue][client[kRunningIdx]++] = null;
@@ -7121,42 +7125,42 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream.off(errorMonitor, onUpgradeError);
+          stream2.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
-          stream.off("response", onResponse);
+          stream2.off("response", onResponse);
           request2.onUpgradeError(error2);
         };
         const onReady = () => {
           try {
-            request2.onUpgrade(null, null, stream);
+            request2.onUpgrade(null, null, stream2);
           } catch (error2) {
-            stream.off("response", onResponse);
+            stream2.off("response", onResponse);
             abort(error2);
             return;
           }
           if (request2.aborted) {
             return;
           }
-          stream.off("error", abort);
-          stream.once(errorMonitor, onUpgradeError);
+          stream2.off("error", abort);
+          stream2.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream.once("response", onResponse);
-        stream.once("error", abort);
+        stream2.once("response", onResponse);
+        stream2.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream.once("close", () => {
+        stream2.once("close", () => {
           if (!upgradeResponseFinished && request2.completed) {
-            stream.off("response", onResponse);
-            stream.off(errorMonitor, onUpgradeError);
-            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
+            stream2.off("response", onResponse);
+            stream2.off(errorMonitor, onUpgradeError);
+            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
@@ -7198,36 +7202,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
-        stream.once("continue", writeBodyH2);
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream2.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream2 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers2) => {
+      stream2.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
           const err = new RequestAbortedError();
           util.errorRequest(client, request2, err);
-          util.destroy(stream, err);
+          util.destroy(stream2, err);
           return;
         }
-        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
-          stream.pause();
+        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
+          stream2.pause();
         }
-        stream.on("data", (chunk) => {
+        stream2.on("data", (chunk) => {
           if (request2.onData(chunk) === false) {
-            stream.pause();
+            stream2.pause();
           }
         });
       });
-      stream.once("end", () => {
-        if (stream.state?.state == null || stream.state.state < 6) {
+      stream2.once("end", () => {
+        if (stream2.state?.state == null || stream2.state.state < 6) {
           request2.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -7238,16 +7242,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream.once("close", () => {
+      stream2.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream.once("error", function(err) {
+      stream2.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type2, code) => {
+      stream2.once("frameError", (type2, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code}`));
       });
       return true;
@@ -7255,7 +7259,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             null,
             client,
             request2,
@@ -7266,7 +7270,7 @@ var require_client_h2 = __commonJS({
         } else if (util.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -7278,7 +7282,7 @@ var require_client_h2 = __commonJS({
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream,
+              stream2,
               body.stream(),
               client,
               request2,
@@ -7289,7 +7293,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream,
+              stream2,
               body,
               client,
               request2,
@@ -7303,7 +7307,7 @@ var require_client_h2 = __commonJS({
             abort,
             client[kSocket],
             expectsPayload,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -7312,7 +7316,7 @@ var require_client_h2 = __commonJS({
         } else if (util.isIterable(body)) {
           writeIterable(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -9602,13 +9606,13 @@ var require_readable = __commonJS({
     function isUnusable(self2) {
       return util.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream, type2) {
-      assert(!stream[kConsume]);
+    async function consume(stream2, type2) {
+      assert(!stream2[kConsume]);
       return new Promise((resolve4, reject) => {
-        if (isUnusable(stream)) {
-          const rState = stream._readableState;
+        if (isUnusable(stream2)) {
+          const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err) => {
+            stream2.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -9618,22 +9622,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream[kConsume] = {
+            stream2[kConsume] = {
               type: type2,
-              stream,
+              stream: stream2,
               resolve: resolve4,
               reject,
               length: 0,
               body: []
             };
-            stream.on("error", function(err) {
+            stream2.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream[kConsume]);
+            consumeStart(stream2[kConsume]);
           });
         }
       });
@@ -9691,7 +9695,7 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve4, stream: stream2, length } = consume2;
       try {
         if (type2 === "text") {
           resolve4(chunksDecode(body, length));
@@ -9700,13 +9704,13 @@ var require_readable = __commonJS({
         } else if (type2 === "arrayBuffer") {
           resolve4(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve4(new Blob(body, { type: stream2[kContentType] }));
         } else if (type2 === "bytes") {
           resolve4(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream.destroy(err);
+        stream2.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
@@ -10182,10 +10186,10 @@ var require_api_stream = __commonJS({
         }
       }
     };
-    function stream(opts, factory, callback) {
+    function stream2(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve4, reject) => {
-          stream.call(this, opts, factory, (err, data) => {
+          stream2.call(this, opts, factory, (err, data) => {
             return err ? reject(err) : resolve4(data);
           });
         });
@@ -10200,7 +10204,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module2.exports = stream;
+    module2.exports = stream2;
   }
 });
 
@@ -11232,9 +11236,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module2.exports = class Pluralizer {
-      constructor(singular, plural3) {
+      constructor(singular, plural4) {
         this.singular = singular;
-        this.plural = plural3;
+        this.plural = plural4;
       }
       pluralize(count) {
         const one = count === 1;
@@ -14350,7 +14354,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream = new ReadableStream(
+      const stream2 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -14364,7 +14368,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream, source: null, length: null };
+      response.body = { stream: stream2, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -14400,7 +14404,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream)) {
+          if (isErrored(stream2)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -14412,13 +14416,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -14968,8 +14972,8 @@ var require_util4 = __commonJS({
       fr[kState] = "loading";
       fr[kResult] = null;
       fr[kError] = null;
-      const stream = blob.stream();
-      const reader = stream.getReader();
+      const stream2 = blob.stream();
+      const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -15066,7 +15070,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode2(bytes, encoding);
+          return decode3(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15083,7 +15087,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode2(ioQueue, encoding) {
+    function decode3(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -15628,8 +15632,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream = innerResponse.body.stream;
-          const reader = stream.getReader();
+          const stream2 = innerResponse.body.stream;
+          const reader = stream2.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -17083,13 +17087,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
-    var crypto2;
+    var crypto3;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
-      crypto2 = {
+      crypto3 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
           for (let i = 0; i < buffer2.length; ++i) {
@@ -17102,7 +17106,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto2.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -17174,9 +17178,9 @@ var require_connection = __commonJS({
     var { Headers: Headers2, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, client, ws, onEstablish, options2) {
@@ -17196,7 +17200,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers2(options2.headers));
         request2.headersList = headersList;
       }
-      const keyValue = crypto2.randomBytes(16).toString("base64");
+      const keyValue = crypto3.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -17226,7 +17230,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -20590,12 +20594,12 @@ var require_applicability = __commonJS({
     }
     exports2.schemaHasRulesForType = schemaHasRulesForType;
     function shouldUseGroup(schema2, group) {
-      return group.rules.some((rule10) => shouldUseRule(schema2, rule10));
+      return group.rules.some((rule11) => shouldUseRule(schema2, rule11));
     }
     exports2.shouldUseGroup = shouldUseGroup;
-    function shouldUseRule(schema2, rule10) {
+    function shouldUseRule(schema2, rule11) {
       var _a;
-      return schema2[rule10.keyword] !== void 0 || ((_a = rule10.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
+      return schema2[rule11.keyword] !== void 0 || ((_a = rule11.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema2[kwd] !== void 0));
     }
     exports2.shouldUseRule = shouldUseRule;
   }
@@ -21647,9 +21651,9 @@ var require_validate = __commonJS({
       if (useDefaults)
         (0, defaults_1.assignDefaults)(it, group.type);
       gen.block(() => {
-        for (const rule10 of group.rules) {
-          if ((0, applicability_1.shouldUseRule)(schema2, rule10)) {
-            keywordCode(it, rule10.keyword, rule10.definition, group.type);
+        for (const rule11 of group.rules) {
+          if ((0, applicability_1.shouldUseRule)(schema2, rule11)) {
+            keywordCode(it, rule11.keyword, rule11.definition, group.type);
           }
         }
       });
@@ -21684,9 +21688,9 @@ var require_validate = __commonJS({
     function checkKeywordTypes(it, ts) {
       const rules2 = it.self.RULES.all;
       for (const keyword in rules2) {
-        const rule10 = rules2[keyword];
-        if (typeof rule10 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule10)) {
-          const { type: type2 } = rule10.definition;
+        const rule11 = rules2[keyword];
+        if (typeof rule11 == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule11)) {
+          const { type: type2 } = rule11.definition;
           if (type2.length && !type2.some((t) => hasApplicableType(ts, t))) {
             strictTypesError(it, `missing type "${type2.join(",")}" for keyword "${keyword}"`);
           }
@@ -23772,8 +23776,8 @@ var require_core = __commonJS({
         return this;
       }
       getKeyword(keyword) {
-        const rule10 = this.RULES.all[keyword];
-        return typeof rule10 == "object" ? rule10.definition : !!rule10;
+        const rule11 = this.RULES.all[keyword];
+        return typeof rule11 == "object" ? rule11.definition : !!rule11;
       }
       // Remove keyword
       removeKeyword(keyword) {
@@ -23781,7 +23785,7 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group of RULES.rules) {
-          const i = group.rules.findIndex((rule10) => rule10.keyword === keyword);
+          const i = group.rules.findIndex((rule11) => rule11.keyword === keyword);
           if (i >= 0)
             group.rules.splice(i, 1);
         }
@@ -23808,10 +23812,10 @@ var require_core = __commonJS({
           for (const seg of segments)
             keywords = keywords[seg];
           for (const key in rules2) {
-            const rule10 = rules2[key];
-            if (typeof rule10 != "object")
+            const rule11 = rules2[key];
+            if (typeof rule11 != "object")
               continue;
-            const { $data } = rule10.definition;
+            const { $data } = rule11.definition;
             const schema2 = keywords[key];
             if ($data && schema2)
               keywords[key] = schemaOrData(schema2);
@@ -23975,7 +23979,7 @@ var require_core = __commonJS({
       RULES.keywords[keyword] = true;
       if (!definition)
         return;
-      const rule10 = {
+      const rule11 = {
         keyword,
         definition: {
           ...definition,
@@ -23984,18 +23988,18 @@ var require_core = __commonJS({
         }
       };
       if (definition.before)
-        addBeforeRule.call(this, ruleGroup, rule10, definition.before);
+        addBeforeRule.call(this, ruleGroup, rule11, definition.before);
       else
-        ruleGroup.rules.push(rule10);
-      RULES.all[keyword] = rule10;
+        ruleGroup.rules.push(rule11);
+      RULES.all[keyword] = rule11;
       (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
     }
-    function addBeforeRule(ruleGroup, rule10, before) {
+    function addBeforeRule(ruleGroup, rule11, before) {
       const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
       if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule10);
+        ruleGroup.rules.splice(i, 0, rule11);
       } else {
-        ruleGroup.rules.push(rule10);
+        ruleGroup.rules.push(rule11);
         this.logger.warn(`rule ${before} is not defined`);
       }
     }
@@ -39133,7 +39137,7 @@ var require_lib2 = __commonJS({
     module2.exports._getTmpname = getTmpname;
     module2.exports._cleanupOnExit = cleanupOnExit;
     var fs3 = __require("fs");
-    var crypto2 = __require("node:crypto");
+    var crypto3 = __require("node:crypto");
     var { onExit } = require_cjs();
     var path = __require("path");
     var { promisify: promisify3 } = __require("util");
@@ -39148,7 +39152,7 @@ var require_lib2 = __commonJS({
     })();
     var invocations = 0;
     function getTmpname(filename) {
-      return filename + "." + crypto2.createHash("sha1").update(__filename).update(String(process.pid)).update(String(threadId)).update(String(++invocations)).digest().readUInt32BE(0);
+      return filename + "." + crypto3.createHash("sha1").update(__filename).update(String(process.pid)).update(String(threadId)).update(String(++invocations)).digest().readUInt32BE(0);
     }
     function cleanupOnExit(tmpfile) {
       return () => {
@@ -39467,7 +39471,7 @@ function escapeProperty(s) {
 }
 
 // node_modules/@actions/core/lib/file-command.js
-import * as crypto from "crypto";
+import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
 function issueFileCommand(command, message) {
@@ -39483,7 +39487,7 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
   if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -40522,12 +40526,12 @@ async function benchmarkNames(view) {
 
 // registry/findings.ts
 var MAX_FINDINGS_PER_FILE = 100;
-function moreFindings(path, rule10, count) {
+function moreFindings(path, rule11, count) {
   return {
     path,
     line: 1,
     column: 1,
-    rule: rule10,
+    rule: rule11,
     more: count,
     message: `${count} more finding${count === 1 ? "" : "s"} in this file ${count === 1 ? "is" : "are"} not shown: fix those above and validate again`
   };
@@ -40581,7 +40585,135 @@ function sortFindings(findings) {
 }
 
 // embedded:embedded-fs
-var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "$id": "urn:medperf-git:schema:benchmark",\n  "title": "A benchmark: benchmarks/<name>/benchmark.yaml",\n  "type": "object",\n  "additionalProperties": false,\n  "required": [\n    "name",\n    "committee",\n    "data_preparation_mlcube",\n    "reference_model",\n    "data_evaluator_mlcube",\n    "demo_dataset",\n    "results_policy",\n    "state"\n  ],\n  "properties": {\n    "name": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/shortText"\n    },\n    "description": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/text"\n    },\n    "docs_url": {\n      "type": "string",\n      "maxLength": 2048,\n      "pattern": "^https?://\\\\S+$"\n    },\n    "committee": {\n      "description": "The benchmark committee: logins whose review approves associations.",\n      "type": "array",\n      "minItems": 1,\n      "uniqueItems": true,\n      "items": {\n        "$ref": "urn:medperf-git:schema:common#/$defs/login",\n        "type": "string"\n      },\n      "maxItems": 1000\n    },\n    "data_preparation_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "reference_model": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "data_evaluator_mlcube": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"\n    },\n    "demo_dataset": {\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "url",\n        "sha256",\n        "generated_uid"\n      ],\n      "properties": {\n        "url": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/url"\n        },\n        "sha256": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/sha256"\n        },\n        "generated_uid": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/generatedUid"\n        }\n      }\n    },\n    "dataset_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "model_auto_approval": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"\n    },\n    "results_policy": {\n      "description": "What the leaderboard publishes.",\n      "type": "object",\n      "additionalProperties": false,\n      "required": [\n        "publish",\n        "primary_metric",\n        "direction"\n      ],\n      "properties": {\n        "publish": {\n          "description": "aggregate: one number per model over all datasets; per-model: also each model\'s count of datasets; per-dataset: the model x dataset cross product.",\n          "type": "string",\n          "enum": [\n            "aggregate",\n            "per-model",\n            "per-dataset"\n          ]\n        },\n        "primary_metric": {\n          "$ref": "urn:medperf-git:schema:common#/$defs/metricName",\n          "description": "The metric the leaderboard ranks on: one of metric_names, a dotted path into nested metrics."\n        },\n        "direction": {\n          "type": "string",\n          "enum": [\n            "higher",\n            "lower"\n          ]\n        }\n      }\n    },\n    "metric_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the metrics cube reports (benchmark submit takes them from its output on the demo dataset): results and compatibility tests hold these names only. A benchmark without it has a finding until its committee runs `medperf-git benchmark declare-names`."\n    },\n    "statistics_names": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",\n      "$comment": "What the data preparator\'s statistics task reports (taken from its output on the demo dataset): the statistics of datasets prepared with it hold these names only."\n    },\n    "state": {\n      "$ref": "urn:medperf-git:schema:common#/$defs/state"\n    }\n  }\n}\n', "common.schema.json": `{
+var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "urn:medperf-git:schema:benchmark",
+  "title": "A benchmark: benchmarks/<name>/benchmark.yaml",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "name",
+    "committee",
+    "data_preparation_mlcube",
+    "reference_model",
+    "data_evaluator_mlcube",
+    "demo_dataset",
+    "results_policy",
+    "state"
+  ],
+  "properties": {
+    "name": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/shortText"
+    },
+    "description": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/text"
+    },
+    "docs_url": {
+      "type": "string",
+      "maxLength": 2048,
+      "pattern": "^https?://\\\\S+$"
+    },
+    "committee": {
+      "description": "The benchmark committee: logins whose review approves associations.",
+      "type": "array",
+      "minItems": 1,
+      "uniqueItems": true,
+      "items": {
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
+    },
+    "data_preparation_mlcube": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
+    },
+    "reference_model": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
+    },
+    "data_evaluator_mlcube": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/entityId"
+    },
+    "demo_dataset": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "url",
+        "sha256",
+        "generated_uid"
+      ],
+      "properties": {
+        "url": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/url"
+        },
+        "sha256": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/sha256"
+        },
+        "generated_uid": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/generatedUid"
+        }
+      }
+    },
+    "dataset_auto_approval": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
+    },
+    "model_auto_approval": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/autoApproval"
+    },
+    "results_policy": {
+      "description": "What the leaderboard publishes.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "publish",
+        "primary_metric",
+        "direction"
+      ],
+      "properties": {
+        "publish": {
+          "description": "aggregate: one number per model over all datasets; per-model: also each model's count of datasets; per-dataset: the model x dataset cross product.",
+          "type": "string",
+          "enum": [
+            "aggregate",
+            "per-model",
+            "per-dataset"
+          ]
+        },
+        "primary_metric": {
+          "$ref": "urn:medperf-git:schema:common#/$defs/metricName",
+          "description": "The metric the leaderboard ranks on: one of metric_names, a dotted path into nested metrics."
+        },
+        "direction": {
+          "type": "string",
+          "enum": [
+            "higher",
+            "lower"
+          ]
+        },
+        "read": {
+          "description": "Who may read a result's metrics in the registry. public (the default): anyone who can read the repository; committee: the metrics are age-encrypted to the committee members, the result's data owner and the registry's site recipient (registry/envelope.ts), and the site shows only what publish allows.",
+          "type": "string",
+          "enum": [
+            "public",
+            "committee"
+          ],
+          "default": "public"
+        }
+      }
+    },
+    "metric_names": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",
+      "$comment": "What the metrics cube reports (benchmark submit takes them from its output on the demo dataset): results and compatibility tests hold these names only. A benchmark without it has a finding until its committee runs \`medperf-git benchmark declare-names\`."
+    },
+    "statistics_names": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/metricNames",
+      "$comment": "What the data preparator's statistics task reports (taken from its output on the demo dataset): the statistics of datasets prepared with it hold these names only."
+    },
+    "state": {
+      "$ref": "urn:medperf-git:schema:common#/$defs/state"
+    }
+  }
+}
+`, "common.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "urn:medperf-git:schema:common",
   "title": "Definitions shared by every medperf-git record",
@@ -41268,11 +41400,27 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     "benchmark",
     "model",
     "dataset",
-    "metrics",
     "partial",
     "version",
     "provenance"
   ],
+  "if": {
+    "required": [
+      "encrypted_metrics"
+    ]
+  },
+  "then": {
+    "not": {
+      "required": [
+        "metrics"
+      ]
+    }
+  },
+  "else": {
+    "required": [
+      "metrics"
+    ]
+  },
   "properties": {
     "benchmark": {
       "$ref": "urn:medperf-git:schema:common#/$defs/name"
@@ -41285,6 +41433,66 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     },
     "metrics": {
       "$ref": "urn:medperf-git:schema:common#/$defs/metrics"
+    },
+    "encrypted_metrics": {
+      "description": "Instead of metrics, under a benchmark whose results_policy.read is committee: the metrics as one armored age file (registry/envelope.ts), readable only by the recipients it names.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "recipients",
+        "age"
+      ],
+      "properties": {
+        "recipients": {
+          "description": "Whom the metrics are encrypted to, in clear: the data owner, each committee member (with the age recipient their people/<login>.yaml published), then the registry's site recipient. The signature rule checks it is exactly that set.",
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 1002,
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "age_recipient"
+            ],
+            "properties": {
+              "login": {
+                "$ref": "urn:medperf-git:schema:common#/$defs/login"
+              },
+              "site": {
+                "description": "The registry's site recipient (registry.yaml site_recipient).",
+                "type": "boolean",
+                "const": true
+              },
+              "age_recipient": {
+                "$ref": "urn:medperf-git:schema:common#/$defs/ageRecipient"
+              }
+            },
+            "if": {
+              "required": [
+                "site"
+              ]
+            },
+            "then": {
+              "not": {
+                "required": [
+                  "login"
+                ]
+              }
+            },
+            "else": {
+              "required": [
+                "login"
+              ]
+            }
+          }
+        },
+        "age": {
+          "description": "The armored age file (-----BEGIN AGE ENCRYPTED FILE-----) holding the metrics and the data owner's signature over the result with its metrics in clear.",
+          "type": "string",
+          "maxLength": 131072,
+          "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\\\\r?\\\\n[A-Za-z0-9+/=\\\\r\\\\n]+-----END AGE ENCRYPTED FILE-----\\\\r?\\\\n?$"
+        }
+      }
     },
     "partial": {
       "description": "True when some cases failed and the metrics cover the rest (MedPerf's partial results).",
@@ -45086,8 +45294,8 @@ function lazyLocator(text) {
     return map2.locate(pointer);
   };
 }
-function finding(path, at, rule10, message) {
-  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule10, message };
+function finding(path, at, rule11, message) {
+  return { path, line: Math.max(1, at.line), column: Math.max(1, at.column), rule: rule11, message };
 }
 function resultPathFindings(where, data, locate) {
   const out = [];
@@ -45149,15 +45357,15 @@ async function loadThrough(view, path) {
   const bytes = await view.tree.read(path);
   return bytes ? loadRecord(path, bytes) : { findings: [] };
 }
-function fromRead(path, read) {
-  if (!read) return { findings: [] };
-  if (!read.bytes) {
+function fromRead(path, read2) {
+  if (!read2) return { findings: [] };
+  if (!read2.bytes) {
     if (!parseRecordPath(path)) {
       return { findings: [finding(path, { line: 1, column: 1 }, "layout", outsideLayoutMessage(path))] };
     }
-    return { findings: [oversizedFinding(path, read.size)] };
+    return { findings: [oversizedFinding(path, read2.size)] };
   }
-  return loadRecord(path, read.bytes);
+  return loadRecord(path, read2.bytes);
 }
 function createView(tree) {
   const done = /* @__PURE__ */ new Map();
@@ -45177,8 +45385,8 @@ function createView(tree) {
     if (now) return Promise.resolve(now);
     let p = pending.get(path);
     if (!p) {
-      p = readLimited(tree, path, MAX_RECORD_BYTES).then((read) => {
-        const r = fromRead(path, read);
+      p = readLimited(tree, path, MAX_RECORD_BYTES).then((read2) => {
+        const r = fromRead(path, read2);
         if (pending.get(path) === p) {
           done.set(path, r);
           loaded.push(path);
@@ -45243,9 +45451,9 @@ var NotFoundError = class extends MedperfError {
 };
 
 // registry/rules/util.ts
-function findingAt(rule10, path, record, pointer, message) {
+function findingAt(rule11, path, record, pointer, message) {
   const { line, column } = record ? record.locate(pointer) : { line: 1, column: 1 };
-  return { path, line, column, rule: rule10, message };
+  return { path, line, column, rule: rule11, message };
 }
 function dottedPointer(pointer) {
   return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
@@ -45607,8 +45815,8 @@ async function readResults(view, paths2) {
   for (let i = 0; i < paths2.length; i += 64) {
     const batch = await Promise.all(
       paths2.slice(i, i + 64).map(async (p) => {
-        const read = await readLimited(view.tree, p, MAX_RECORD_BYTES);
-        return read?.bytes ? loadRecord(p, read.bytes).record : void 0;
+        const read2 = await readLimited(view.tree, p, MAX_RECORD_BYTES);
+        return read2?.bytes ? loadRecord(p, read2.bytes).record : void 0;
       })
     );
     for (const r of batch) {
@@ -45660,6 +45868,416 @@ async function previewLeaderboards(base, head, changed) {
   }
   return lines;
 }
+
+// node_modules/@scure/base/index.js
+var freeze = (fn) => Object.freeze(fn());
+function isBytes(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+function abytes(b) {
+  if (!isBytes(b))
+    throw new TypeError("Uint8Array expected");
+}
+function astr(label, input) {
+  if (typeof input !== "string")
+    throw new TypeError(`${label}: string expected`);
+  return true;
+}
+function anumber(n, title = "number") {
+  if (typeof n !== "number")
+    throw new TypeError(`${title}: expected number, got ${typeof n}`);
+  if (!Number.isSafeInteger(n))
+    throw new RangeError(`${title}: expected safe integer, got ${n}`);
+}
+function chain(...args) {
+  const id = (a) => a;
+  const wrap = (a, b) => (c) => a(b(c));
+  const encode2 = args.map((x) => x.encode).reduceRight(wrap, id);
+  const decode3 = args.map((x) => x.decode).reduce(wrap, id);
+  return { encode: encode2, decode: decode3 };
+}
+var powers = /* @__PURE__ */ (() => {
+  let res = [];
+  for (let i = 0; i < 40; i++)
+    res.push(2 ** i);
+  return res;
+})();
+var asciiDecoder = /* @__PURE__ */ (() => {
+  try {
+    const decoder = new TextDecoder();
+    return decoder.decode(Uint8Array.of(65, 48, 43, 127)) === "A0+\x7F" ? decoder : void 0;
+  } catch (e) {
+    return void 0;
+  }
+})();
+var B2S_CHUNK = 8192;
+function charcodesToString(codes) {
+  const len = codes.length;
+  if (asciiDecoder !== void 0 && len >= 12)
+    return asciiDecoder.decode(codes);
+  if (len <= B2S_CHUNK)
+    return String.fromCharCode.apply(null, codes);
+  let res = "";
+  for (let i = 0; i < len; i += B2S_CHUNK)
+    res += String.fromCharCode.apply(null, codes.subarray(i, i + B2S_CHUNK));
+  return res;
+}
+function radix2(bits) {
+  anumber(bits);
+  if (bits <= 0 || bits > 8)
+    throw new RangeError("radix2: bits should be in (0..8]");
+  const mask = powers[bits] - 1;
+  return {
+    encode: (bytes) => {
+      abytes(bytes);
+      const len = bytes.length;
+      const res = new Uint8Array(Math.ceil(len * 8 / bits));
+      let carry = 0;
+      let pos = 0;
+      let j = 0;
+      for (let i = 0; i < len; ) {
+        if (i + 2 < len) {
+          carry = carry << 24 | bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+          pos += 24;
+          i += 3;
+        } else {
+          carry = (carry << 8 | bytes[i]) & 65535;
+          pos += 8;
+          i++;
+        }
+        for (; ; ) {
+          pos -= bits;
+          res[j++] = carry >> pos & mask;
+          if (pos < bits)
+            break;
+        }
+      }
+      if (pos > 0)
+        res[j] = carry << bits - pos & mask;
+      return res;
+    },
+    decode: (digits) => {
+      const len = digits.length;
+      const res = new Uint8Array(Math.floor(len * bits / 8));
+      let carry = 0;
+      let pos = 0;
+      let j = 0;
+      for (let i = 0; i < len; i++) {
+        carry = (carry << bits | digits[i]) & 65535;
+        pos += bits;
+        for (; pos >= 8; pos -= 8)
+          res[j++] = carry >> pos - 8 & 255;
+      }
+      carry = carry << 8 - pos & 255;
+      if (pos >= bits)
+        throw new Error("Excess padding");
+      if (carry > 0)
+        throw new Error(`Non-zero padding: ${carry}`);
+      return res;
+    }
+  };
+}
+function alphabet(letters, aliases) {
+  const len = letters.length;
+  if (len > 128)
+    throw new Error("alphabet: max 128 letters");
+  const encTable = new Uint8Array(len);
+  const decTable = new Int8Array(128).fill(-1);
+  for (let i = 0; i < len; i++) {
+    const code = letters.charCodeAt(i);
+    if (letters.codePointAt(i) !== code || code > 127)
+      throw new Error("alphabet: single-char ASCII letters only");
+    encTable[i] = code;
+    decTable[code] = i;
+  }
+  if (aliases !== void 0) {
+    for (const alias of Object.keys(aliases)) {
+      const code = alias.charCodeAt(0);
+      const target = decTable[aliases[alias].charCodeAt(0)];
+      if (alias.length !== 1 || code > 127 || target === void 0 || target === -1)
+        throw new Error(`alphabet: invalid alias ${alias}`);
+      decTable[code] = target;
+    }
+  }
+  return {
+    encode: (digits) => {
+      const codes = new Uint8Array(digits.length);
+      for (let i = 0; i < digits.length; i++) {
+        const d = digits[i];
+        const code = encTable[d];
+        if (code === void 0)
+          throw new Error(`alphabet.encode: invalid digit ${d}`);
+        codes[i] = code;
+      }
+      return charcodesToString(codes);
+    },
+    decode: (input) => {
+      astr("decode", input);
+      const slen = input.length;
+      const digits = new Uint8Array(slen);
+      for (let i = 0; i < slen; i++) {
+        const code = input.charCodeAt(i);
+        const digit = code < 128 ? decTable[code] : -1;
+        if (digit === -1)
+          throw new Error(`Unknown letter "${input[i]}". Allowed: ${letters}`);
+        digits[i] = digit;
+      }
+      return digits;
+    }
+  };
+}
+function padding(bits, chr = "=") {
+  anumber(bits);
+  astr("padding", chr);
+  return {
+    encode(data) {
+      while (data.length * bits % 8)
+        data += chr;
+      return data;
+    },
+    decode(input) {
+      astr("decode", input);
+      let end = input.length;
+      if (end * bits % 8)
+        throw new Error("padding: invalid length");
+      for (; end > 0 && input[end - 1] === chr; end--) {
+        const byte = (end - 1) * bits;
+        if (byte % 8 === 0)
+          throw new Error("padding: excess padding");
+      }
+      return input.slice(0, end);
+    }
+  };
+}
+var hasBase64Builtin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toBase64 === "function" && typeof Uint8Array.fromBase64 === "function")();
+var ASCII_WHITESPACE = /[\t\n\f\r ]/;
+var decodeBase64Builtin = (s, isUrl) => {
+  astr("base64", s);
+  const alphabet2 = isUrl ? "base64url" : "base64";
+  if (s.length > 0 && ASCII_WHITESPACE.test(s))
+    throw new Error("invalid base64");
+  return Uint8Array.fromBase64(s, { alphabet: alphabet2, lastChunkHandling: "strict" });
+};
+var base64Fallback = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), padding(6)));
+var base64 = /* @__PURE__ */ freeze(() => hasBase64Builtin ? {
+  encode(b) {
+    abytes(b);
+    return b.toBase64();
+  },
+  decode(s) {
+    return decodeBase64Builtin(s, false);
+  }
+} : base64Fallback);
+
+// node_modules/age-encryption/dist/armor.js
+var armor_exports = {};
+__export(armor_exports, {
+  decode: () => decode,
+  encode: () => encode
+});
+function encode(file) {
+  const lines = [];
+  lines.push("-----BEGIN AGE ENCRYPTED FILE-----\n");
+  for (let i = 0; i < file.length; i += 48) {
+    let end = i + 48;
+    if (end > file.length)
+      end = file.length;
+    lines.push(base64.encode(file.subarray(i, end)) + "\n");
+  }
+  lines.push("-----END AGE ENCRYPTED FILE-----\n");
+  return lines.join("");
+}
+function decode(file) {
+  const lines = file.trim().replaceAll("\r\n", "\n").split("\n");
+  if (lines.shift() !== "-----BEGIN AGE ENCRYPTED FILE-----") {
+    throw Error("invalid header");
+  }
+  if (lines.pop() !== "-----END AGE ENCRYPTED FILE-----") {
+    throw Error("invalid footer");
+  }
+  function isLineLengthValid(i, l) {
+    if (i === lines.length - 1) {
+      return l.length > 0 && l.length <= 64 && l.length % 4 === 0;
+    }
+    return l.length === 64;
+  }
+  if (!lines.every((l, i) => isLineLengthValid(i, l))) {
+    throw Error("invalid line length");
+  }
+  if (!lines.every((l) => /^[A-Za-z0-9+/=]+$/.test(l))) {
+    throw Error("invalid base64");
+  }
+  return base64.decode(lines.join(""));
+}
+
+// registry/envelope.ts
+var import_canonicalize = __toESM(require_canonicalize(), 1);
+var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+var MAX_ENVELOPE_CHARS = 131072;
+function readByCommittee(bench) {
+  return bench.results_policy.read === "committee";
+}
+function requiredReaders(dataOwner, committee) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const login of [dataOwner, ...committee]) {
+    if (seen.has(login.toLowerCase())) continue;
+    seen.add(login.toLowerCase());
+    out.push(login);
+  }
+  return out;
+}
+function requiredRecipients(input) {
+  const recipients = [];
+  const missing = [];
+  for (const login of requiredReaders(input.dataOwner, input.committee)) {
+    const person = input.person(login);
+    if (!person) missing.push(login);
+    else recipients.push({ login, age_recipient: person.age_recipient });
+  }
+  if (input.siteRecipient) recipients.push({ site: true, age_recipient: input.siteRecipient });
+  return { recipients, missing, noSite: !input.siteRecipient };
+}
+function recipientKey(r) {
+  return `${r.site ? "site" : `login:${(r.login ?? "").toLowerCase()}`} ${r.age_recipient}`;
+}
+function recipientLabel(r) {
+  return r.site ? `the site (${r.age_recipient})` : `${r.login} (${r.age_recipient})`;
+}
+function recipientDifference(actual, required) {
+  const want = new Set(required.map(recipientKey));
+  const have = new Set(actual.map(recipientKey));
+  return { missing: required.filter((r) => !have.has(recipientKey(r))), extra: actual.filter((r) => !want.has(recipientKey(r))) };
+}
+var AGE_VERSION_LINE = "age-encryption.org/v1";
+function inspectEnvelope(text) {
+  if (text.length > MAX_ENVELOPE_CHARS) return { ok: false, problem: `it takes ${text.length} characters, more than ${MAX_ENVELOPE_CHARS}` };
+  let bytes;
+  try {
+    bytes = armor_exports.decode(text);
+  } catch (error2) {
+    return { ok: false, problem: `it is not an armored age file (${error2.message})` };
+  }
+  const stanzaTypes = [];
+  let at = 0;
+  const nextLine = () => {
+    const end = bytes.indexOf(10, at);
+    if (end < 0) return void 0;
+    const line = Buffer.from(bytes.subarray(at, end)).toString("latin1");
+    at = end + 1;
+    return line;
+  };
+  if (nextLine() !== AGE_VERSION_LINE) return { ok: false, problem: `its header does not start with ${AGE_VERSION_LINE}` };
+  for (let line = nextLine(); ; line = nextLine()) {
+    if (line === void 0) return { ok: false, problem: "its header has no MAC line (---)" };
+    if (line.startsWith("--- ")) break;
+    if (line.startsWith("-> ")) {
+      const args = line.slice(3).split(" ");
+      if (!args[0]) return { ok: false, problem: "a stanza of its header has no type" };
+      stanzaTypes.push(args[0]);
+      continue;
+    }
+    if (!stanzaTypes.length || !/^[A-Za-z0-9+/]{0,64}$/.test(line)) return { ok: false, problem: "its header is not an age header" };
+  }
+  if (!stanzaTypes.length) return { ok: false, problem: "its header names no recipient" };
+  return { ok: true, stanzaTypes };
+}
+
+// registry/rules/confidential.ts
+var plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+var rule = {
+  id: "confidential",
+  async check(ctx) {
+    const keys = memoized(ctx.base ?? ctx.head);
+    const head = memoized(ctx.head);
+    const out = [];
+    let site;
+    for (const path of ctx.changed) {
+      const loaded = await ctx.head.record(path);
+      if (loaded?.where.kind === "dataset-association") {
+        const assoc = loaded;
+        const bench2 = await keys.benchmark(assoc.where.benchmark) ?? await head.benchmark(assoc.where.benchmark);
+        if (bench2 && readByCommittee(bench2.data) && Object.keys(assoc.data.compatibility_test.metrics).length) {
+          out.push(
+            findingAt(
+              "confidential",
+              path,
+              loaded,
+              "/compatibility_test/metrics",
+              `the results of ${assoc.where.benchmark} are read by its committee only, so a dataset association publishes no metrics of the reference model on the data owner's data (they reach the committee encrypted with the results); ${assoc.where.owner} asks again with \`medperf-git dataset associate -b ${assoc.where.benchmark}\`, which leaves them out`
+            )
+          );
+        }
+        continue;
+      }
+      const rec = loaded;
+      if (rec?.where.kind !== "result") continue;
+      const report = (pointer, message) => out.push(findingAt("confidential", path, rec, pointer, message));
+      const { owner, benchmark } = rec.where;
+      const bench = await keys.benchmark(benchmark) ?? await head.benchmark(benchmark);
+      if (!bench) continue;
+      const submit = `${owner} submits it again with \`medperf-git result submit -b ${benchmark}\``;
+      const sealed = rec.data.encrypted_metrics;
+      if (!readByCommittee(bench.data)) {
+        if (sealed) {
+          report("/encrypted_metrics", `the benchmark ${benchmark} publishes its results in clear (results_policy.read is public), so a result holds its metrics in clear, not encrypted; ${submit}`);
+        }
+        continue;
+      }
+      if (!sealed) {
+        report(
+          rec.data.metrics ? "/metrics" : "",
+          `the results of ${benchmark} are read by its committee only (results_policy.read: committee), so a result holds its metrics encrypted (encrypted_metrics), never in clear; ${submit}, which encrypts them`
+        );
+        continue;
+      }
+      const shape = inspectEnvelope(sealed.age);
+      if (!shape.ok) {
+        report("/encrypted_metrics/age", `the encrypted metrics are not an armored age file: ${shape.problem}; ${submit}`);
+        continue;
+      }
+      const others = shape.stanzaTypes.filter((t) => t !== "X25519");
+      if (others.length) {
+        report(
+          "/encrypted_metrics/age",
+          `the encrypted metrics have ${plural(others.length, "recipient stanza")} of type ${[...new Set(others)].join(", ")}: a result is encrypted to X25519 recipients only (age1..., as people/ and registry.yaml publish them); ${submit}`
+        );
+      }
+      if (shape.stanzaTypes.length !== sealed.recipients.length) {
+        report(
+          "/encrypted_metrics/age",
+          `the encrypted metrics are encrypted to ${plural(shape.stanzaTypes.length, "recipient")}, but the record names ${plural(sealed.recipients.length, "recipient")}: every recipient is named, once; ${submit}`
+        );
+      }
+      const readers = /* @__PURE__ */ new Map();
+      for (const login of [owner, ...bench.data.committee]) readers.set(login.toLowerCase(), (await keys.person(login))?.data);
+      site ??= keys.registryConfig().then((c) => c?.site_recipient);
+      const required = requiredRecipients({ dataOwner: owner, committee: bench.data.committee, person: (l) => readers.get(l.toLowerCase()), siteRecipient: await site });
+      if (required.missing.length || required.noSite) {
+        const why = [
+          ...required.missing.length ? [`${required.missing.join(", ")} published no keys (people/<login>.yaml; \`medperf-git keys init\` and \`medperf-git keys publish\`)`] : [],
+          ...required.noSite ? ["registry.yaml names no site_recipient"] : []
+        ];
+        report("/encrypted_metrics/recipients", `the recipients cannot be checked, so the result cannot be accepted: ${why.join(", and ")}`);
+        continue;
+      }
+      const { missing, extra } = recipientDifference(sealed.recipients, required.recipients);
+      const duplicated = sealed.recipients.length !== new Set(sealed.recipients.map((r) => `${r.site ? "site" : r.login?.toLowerCase()}`)).size;
+      if (missing.length || extra.length || duplicated) {
+        const parts = [
+          ...missing.length ? [`not encrypted to ${missing.map(recipientLabel).join(", ")}`] : [],
+          ...extra.length ? [`encrypted to ${extra.map(recipientLabel).join(", ")}, who may not read it`] : [],
+          ...duplicated ? ["a recipient is named twice"] : []
+        ];
+        report(
+          "/encrypted_metrics/recipients",
+          `a result of ${benchmark} is encrypted to exactly its data owner, the committee (${bench.data.committee.join(", ")}) and the site, with the keys they publish now; this one is ${parts.join("; ")}; ${submit}`
+        );
+      }
+    }
+    return out;
+  }
+};
 
 // registry/declarations.ts
 var byTree = /* @__PURE__ */ new WeakMap();
@@ -45716,7 +46334,7 @@ function asSet(names) {
   if (!set4) sets.set(names, set4 = new Set(names));
   return set4;
 }
-var rule = {
+var rule2 = {
   id: "declared-names",
   async check(ctx) {
     const head = memoized(ctx.head);
@@ -45750,6 +46368,7 @@ var rule = {
         if (!bench) continue;
         const block = where.kind === "result" ? "/metrics" : "/compatibility_test/metrics";
         const metrics = where.kind === "result" ? rec.data.metrics : rec.data.compatibility_test.metrics;
+        if (!metrics) continue;
         const declared = bench.data.metric_names;
         if (!declared) {
           if (Object.keys(metrics).length) {
@@ -45828,7 +46447,7 @@ function rotationFindings(old, now, at) {
   }
   return out;
 }
-var rule2 = {
+var rule3 = {
   id: "immutability",
   async check(ctx) {
     const { base, head } = ctx;
@@ -45916,13 +46535,13 @@ var NOT_A_FILE = {
   undecodable: "file name is not valid UTF-8 (its bytes are shown as \\xNN): no rule can read a file by such a name, and registry names are lower-case ASCII; rename or remove it"
 };
 async function auxiliaryFindings(tree, path) {
-  const read = await readLimited(tree, path, MAX_RECORD_BYTES);
-  if (!read) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
-  if (!read.bytes) {
-    return [{ path, line: 1, column: 1, rule: "layout", message: `file is ${read.size} bytes; registry files may be at most ${MAX_RECORD_BYTES} bytes (1 MiB)` }];
+  const read2 = await readLimited(tree, path, MAX_RECORD_BYTES);
+  if (!read2) return await tree.has(path) ? [{ path, line: 1, column: 1, rule: "layout", message: UNREADABLE }] : [];
+  if (!read2.bytes) {
+    return [{ path, line: 1, column: 1, rule: "layout", message: `file is ${read2.size} bytes; registry files may be at most ${MAX_RECORD_BYTES} bytes (1 MiB)` }];
   }
-  if (read.bytes.indexOf(0) >= 0) {
-    const [f] = decodeText(path, read.bytes).findings;
+  if (read2.bytes.indexOf(0) >= 0) {
+    const [f] = decodeText(path, read2.bytes).findings;
     return [{ ...f, rule: "layout" }];
   }
   return [];
@@ -46008,13 +46627,13 @@ function caseClash(tree, path) {
   const last2 = state.last;
   if (last2 && last2.folder === folder) return clashFinding(path, last2.chain ?? nameClash(last2.clashes, folder, name2, false));
   return (async () => {
-    const chain = await chainClash(tree, state.byFolder, folder);
+    const chain2 = await chainClash(tree, state.byFolder, folder);
     const clashes = await (state.byFolder.get(folder) ?? folderClashes(tree, state.byFolder, folder));
-    state.last = { folder, chain, clashes };
-    return clashFinding(path, chain ?? nameClash(clashes, folder, name2, false));
+    state.last = { folder, chain: chain2, clashes };
+    return clashFinding(path, chain2 ?? nameClash(clashes, folder, name2, false));
   })();
 }
-var rule3 = {
+var rule4 = {
   id: "layout",
   async check(ctx) {
     const out = [];
@@ -46132,7 +46751,7 @@ async function initiatedBy(path, base, head, author) {
     findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
   ];
 }
-var rule4 = {
+var rule5 = {
   id: "ownership",
   async check(ctx) {
     const { base, author, head } = ctx;
@@ -46284,7 +46903,7 @@ var FileFindings = class {
     if (this.found > MAX_FINDINGS_PER_FILE) this.out.push(moreFindings(this.path, "privacy", this.found - MAX_FINDINGS_PER_FILE));
   }
 };
-var rule5 = {
+var rule6 = {
   id: "privacy",
   async check(ctx) {
     const out = [];
@@ -46597,7 +47216,7 @@ async function danglingAfterDeletion(ctx, path) {
     (d) => findingAt("references", path, void 0, "", `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ""}; ${d.fix}`)
   );
 }
-var rule6 = {
+var rule7 = {
   id: "references",
   async check(ctx) {
     const out = [];
@@ -46621,7 +47240,7 @@ function committeeOf2(benchmark, rec) {
 async function approved(approvals, path) {
   return approvals.tree.has(path);
 }
-var rule7 = {
+var rule8 = {
   id: "result-preconditions",
   async check(ctx) {
     const head = memoized(ctx.head);
@@ -46671,7 +47290,7 @@ var rule7 = {
 };
 
 // registry/rules/schema.ts
-var rule8 = {
+var rule9 = {
   id: "schema",
   async check(ctx) {
     const out = [];
@@ -46684,9 +47303,9 @@ var rule8 = {
 };
 
 // registry/signing.ts
-var import_canonicalize = __toESM(require_canonicalize(), 1);
+var import_canonicalize2 = __toESM(require_canonicalize(), 1);
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
 var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
 function canonicalResultBytes(record) {
   const { signature, ...rest } = record;
@@ -46695,7 +47314,7 @@ function canonicalResultBytes(record) {
     const { ed25519: _value, ...who } = signature;
     content.signature = who;
   }
-  const json2 = canonicalize(content);
+  const json2 = canonicalize2(content);
   if (json2 === void 0) throw new Error("a result record has no canonical form");
   return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
 }
@@ -46738,7 +47357,7 @@ function signingKeyAt(person, version) {
 function howToSign(benchmark) {
   return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
 }
-var rule9 = {
+var rule10 = {
   id: "signature",
   async check(ctx) {
     const keys = memoized(ctx.base ?? ctx.head);
@@ -46808,7 +47427,7 @@ var rule9 = {
 };
 
 // registry/rules/index.ts
-var rules = [rule8, rule3, rule6, rule4, rule2, rule5, rule, rule9, rule7];
+var rules = [rule9, rule4, rule7, rule5, rule3, rule6, rule2, rule, rule10, rule8];
 
 // registry/validate.ts
 function dedupe(findings) {
@@ -46822,7 +47441,7 @@ function dedupe(findings) {
 }
 async function run(ctx) {
   const out = [];
-  for (const rule10 of rules) out.push(...await rule10.check(ctx));
+  for (const rule11 of rules) out.push(...await rule11.check(ctx));
   return capFindings(sortFindings(dedupe(out)));
 }
 async function validateChange(opts) {
@@ -51864,8 +52483,8 @@ function base64encode(buffer) {
   }
   return fromBase64(btoa(binary2));
 }
-function fromBase64(base64) {
-  return base64.replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
+function fromBase64(base642) {
+  return base642.replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
 }
 function base64encodeJSON(obj) {
   return fromBase64(btoa(JSON.stringify(obj)));
@@ -53584,7 +54203,7 @@ async function verifyAndReceive(state, event) {
   });
 }
 var textDecoder = new TextDecoder("utf-8", { fatal: false });
-var decode = textDecoder.decode.bind(textDecoder);
+var decode2 = textDecoder.decode.bind(textDecoder);
 var Webhooks = class {
   sign;
   verify;
@@ -54208,7 +54827,7 @@ var COMMENT_LIMIT = 65536;
 var COMMENT_MARKER = "<!-- medperf-git:report -->";
 var STATUS_DESCRIPTION_LIMIT = 140;
 var MAX_PREVIEW_LINES = 200;
-function plural(n, word) {
+function plural2(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function fenced(lines) {
@@ -54222,7 +54841,7 @@ ${fence}`;
 function headline(findings) {
   if (findings.length === 0) return "medperf-git: every check passes";
   const files2 = new Set(findings.map((f) => f.path)).size;
-  return `medperf-git: ${plural(findings.length, "problem")} in ${plural(files2, "file")} to fix before this can merge`;
+  return `medperf-git: ${plural2(findings.length, "problem")} in ${plural2(files2, "file")} to fix before this can merge`;
 }
 function jobSummary(report) {
   const lines = [`## ${headline(report.findings)}`, "", `Checked ${report.head} against ${report.base}${report.author ? ` for @${report.author}` : ""}.`];
@@ -55930,7 +56549,7 @@ function recordLink(options2, depth) {
   const prefix = absolute ? base : "../".repeat(depth) + base;
   return (path, text) => `<a href="${esc(prefix + path)}">${esc(text)}</a>`;
 }
-function plural2(n, word) {
+function plural3(n, word) {
   return n === 1 ? word : `${word}s`;
 }
 function when(iso) {
@@ -56001,7 +56620,7 @@ function acrossTable(board) {
     return `<tr><td data-value="${esc(r.model)}">${esc(r.modelName)}</td><td class="num" data-value="${a.meanRank}">${esc(formatMetric(a.meanRank))}<span class="sub">${a.datasets} of ${total}</span></td><td data-value="${esc(a.worst.value)}">${esc(worstName)}<span class="sub">${esc(board.primaryMetric)} ${esc(formatMetric(a.worst.value))}, rank ${a.worst.rank}</span></td><td data-value="${esc(a.max - a.min)}">${rangeSvg(a.min, a.max, r.primary ?? a.min, { lo, hi })}<span class="sub">${esc(formatMetric(a.min))} to ${esc(formatMetric(a.max))}</span></td></tr>`;
   }).join("\n");
   return `<table class="sortable across" id="across">
-<caption>Each model ranked on every dataset it has a result on: its mean rank, its worst dataset on ${esc(board.primaryMetric)}, and its spread from lowest to highest (the dot marks its mean). Under each mean rank: how many of the ${total} associated ${plural2(total, "dataset")} these numbers cover.</caption>
+<caption>Each model ranked on every dataset it has a result on: its mean rank, its worst dataset on ${esc(board.primaryMetric)}, and its spread from lowest to highest (the dot marks its mean). Under each mean rank: how many of the ${total} associated ${plural3(total, "dataset")} these numbers cover.</caption>
 <colgroup><col><col class="w-rank"><col><col class="w-spread"></colgroup>
 <thead><tr><th scope="col">Model</th><th scope="col" class="num" data-type="number">Mean rank</th><th scope="col" data-type="number">Worst dataset</th><th scope="col" data-type="number">Spread</th></tr></thead>
 <tbody>
@@ -56031,7 +56650,7 @@ ${body}
 }
 function coverageSection(board) {
   const c = board.coverage;
-  const summary2 = `<p id="coverage-summary"><strong>${c.withResults}</strong> of ${c.pairs} approved model x dataset ${plural2(c.pairs, "pair")} ${c.withResults === 1 ? "has" : "have"} a result; <strong>${c.waiting}</strong> ${c.waiting === 1 ? "waits" : "wait"} for a run.</p>`;
+  const summary2 = `<p id="coverage-summary"><strong>${c.withResults}</strong> of ${c.pairs} approved model x dataset ${plural3(c.pairs, "pair")} ${c.withResults === 1 ? "has" : "have"} a result; <strong>${c.waiting}</strong> ${c.waiting === 1 ? "waits" : "wait"} for a run.</p>`;
   if (c.waitingPairs) {
     const byDataset = /* @__PURE__ */ new Map();
     for (const p of c.waitingPairs) {
@@ -56096,9 +56715,9 @@ function benchmarkPage(board, options2) {
 ${board.description ? `<p>${esc(board.description)}</p>` : ""}
 <ul class="facts">
 <li>Benchmark <strong>${esc(board.benchmark)}</strong> (${link(board.links.benchmark, "record")})</li>
-<li><strong id="count-models">${board.counts.models}</strong> ${plural2(board.counts.models, "model")}, ${ranked} ranked</li>
-<li><strong id="count-datasets">${board.counts.datasets}</strong> ${plural2(board.counts.datasets, "dataset")}</li>
-<li><strong>${board.counts.results}</strong> ${plural2(board.counts.results, "result")}</li>
+<li><strong id="count-models">${board.counts.models}</strong> ${plural3(board.counts.models, "model")}, ${ranked} ranked</li>
+<li><strong id="count-datasets">${board.counts.datasets}</strong> ${plural3(board.counts.datasets, "dataset")}</li>
+<li><strong>${board.counts.results}</strong> ${plural3(board.counts.results, "result")}</li>
 <li>Last update: ${when(board.lastUpdate)}</li>
 <li>Publishes: ${esc(POLICY_WORDS[board.publish] ?? POLICY_WORDS.aggregate)}</li>
 ${board.docsUrl ? `<li><a href="${esc(board.docsUrl)}" rel="noopener noreferrer">Documentation</a></li>` : ""}
@@ -56128,13 +56747,13 @@ ${board.datasets.length ? `<ul class="datasets">${board.datasets.map((d) => `<li
 function indexPage(boards, options2) {
   const rows = boards.map((b) => {
     const leader = b.rows.find((r) => r.rank === 1);
-    return `<tr><td data-value="${esc(b.benchmark)}"><a href="${esc(benchmarkDir(b.benchmark))}/index.html">${esc(b.name)}</a><span class="sub">${b.counts.datasets} ${plural2(b.counts.datasets, "dataset")} \xB7 publishes ${esc(b.publish)}</span><span class="sub">updated ${when(b.lastUpdate)}</span></td><td data-value="${esc(leader?.modelName ?? "")}">${leader ? `${esc(leader.modelName)}<span class="sub">${esc(b.primaryMetric)} ${esc(formatMetric(leader.primary))}</span>` : ""}</td>${num(b.counts.models)}${num(b.counts.results)}</tr>`;
+    return `<tr><td data-value="${esc(b.benchmark)}"><a href="${esc(benchmarkDir(b.benchmark))}/index.html">${esc(b.name)}</a><span class="sub">${b.counts.datasets} ${plural3(b.counts.datasets, "dataset")} \xB7 publishes ${esc(b.publish)}</span><span class="sub">updated ${when(b.lastUpdate)}</span></td><td data-value="${esc(leader?.modelName ?? "")}">${leader ? `${esc(leader.modelName)}<span class="sub">${esc(b.primaryMetric)} ${esc(formatMetric(leader.primary))}</span>` : ""}</td>${num(b.counts.models)}${num(b.counts.results)}</tr>`;
   }).join("\n");
   const body = `<main>
 <h1>${esc(options2.title)}</h1>
 ${options2.description ? `<p>${esc(options2.description)}</p>` : ""}
 <table class="sortable benchmarks" id="benchmarks">
-<caption>${boards.length} ${plural2(boards.length, "benchmark")}. Sort by a column heading.</caption>
+<caption>${boards.length} ${plural3(boards.length, "benchmark")}. Sort by a column heading.</caption>
 <colgroup><col class="w-name"><col class="w-name"><col class="w-num"><col class="w-num"></colgroup>
 <thead><tr><th scope="col">Benchmark</th><th scope="col">Leader</th><th scope="col" class="num" data-type="number">Models</th><th scope="col" class="num" data-type="number">Results</th></tr></thead>
 <tbody>
