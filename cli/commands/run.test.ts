@@ -3,10 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { armor } from 'age-encryption';
+import { parse } from 'yaml';
+import { openMetrics, sealMetrics } from '../../registry/envelope.ts';
 import { flattenMetrics } from '../../registry/metrics.ts';
+import type { ResultRecord } from '../../registry/records.ts';
+import { recordYaml } from '../../registry/record-yaml.ts';
+import { initIdentity, readIdentity } from '../keys.ts';
 import { listLocalResults } from '../results.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, publishKeys, pushedBytes, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
+import { ADMIN, as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, MODEL_OWNER, publishKeys, pushedBytes, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
 
 let state: string;
 let raw: { data: string; labels: string };
@@ -202,5 +208,47 @@ describe('the data owner', () => {
     expect(numbers.length).toBeGreaterThan(4);
     for (const n of numbers) expect(everything.includes(n), n).toBe(false);
     expect(everything).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+
+    // The committee reads every result of the benchmark; anyone else is told it is encrypted for the committee.
+    const local = await listLocalResults(state, BENCHMARK);
+    const mobilenet = local.find((r) => r.model === 'model-owner/chestxray-mobilenet')!;
+    const auc = String(flattenMetrics(mobilenet.metrics).get('AUC.mean'));
+    const path = `benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`;
+    const read = await cli(state, COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+    expect(read.code, read.err).toBe(0);
+    expect(read.out).toContain(`In the registry (${BENCHMARK}'s results are read by its committee only):`);
+    expect(read.out).toMatch(new RegExp(`^model-owner/chestxray-mobilenet\\s+${DS}\\s+1\\s+no\\s+\\S+\\s+${auc.replace('.', '\\.')}$`, 'm'));
+    const owner_ = await cli(state, DATA_OWNER, ['result', 'view', path]);
+    expect(owner_.code, owner_.err).toBe(0);
+    expect(owner_.out).toMatch(new RegExp(`AUC\\.mean\\s+${auc.replace('.', '\\.')}`));
+    const outsider = await cli(state, MODEL_OWNER, ['result', 'ls', '-b', BENCHMARK]);
+    expect(outsider.code, outsider.err).toBe(0);
+    expect(outsider.out).toMatch(/^model-owner\/chestxray-mobilenet\s+.*encrypted for the committee$/m);
+    expect(outsider.out).toContain('You (model-owner) have no keys on this machine: only the committee, each result\'s data owner and the site read these metrics');
+    expect(outsider.out).not.toContain(auc);
+    const keyless = await cli(state, MODEL_OWNER, ['result', 'view', path]);
+    expect(keyless.code).toBe(1);
+    expect(keyless.err).toBe(`error (encrypted-for-the-committee): ${path} is encrypted for the committee, and model-owner has no keys on this machine: a committee member or its data owner reads it with their keys (\`medperf-git keys init\` and \`medperf-git keys publish\` make yours)\n`);
+    await initIdentity(state, MODEL_OWNER);
+    const notRecipient = await cli(state, MODEL_OWNER, ['result', 'view', path]);
+    expect(notRecipient.err).toBe(`error (encrypted-for-the-committee): ${path} is encrypted for the committee: model-owner is not one of its recipients (data-owner, bench-committee, the site)\n`);
+
+    // A tampered ciphertext, or numbers its data owner did not sign, are refused, never shown.
+    const admin = await as(state, ADMIN);
+    const record = parse((await (await admin.main()).read(path))!.toString()) as ResultRecord;
+    const bytes = armor.decode(record.encrypted_metrics!.age);
+    bytes[bytes.length - 3]! ^= 1;
+    await admin.commitToMain([{ path, content: recordYaml('result', path, { ...record, encrypted_metrics: { ...record.encrypted_metrics!, age: armor.encode(bytes) } }) }], 'Tamper');
+    const tampered = await cli(state, COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.err).toContain(`error (envelope-damaged): ${path}: the encrypted metrics do not decrypt: the envelope was changed after it was made`);
+    const committeeKey = (await readIdentity(state, COMMITTEE))!.ageIdentity;
+    const inside = (await openMetrics(record.encrypted_metrics!, [committeeKey]))!;
+    const forged = await sealMetrics({ ...inside, metrics: { ...inside.metrics, AUC: { ...(inside.metrics.AUC as object), mean: 0.999 } } }, record.encrypted_metrics!.recipients);
+    await admin.commitToMain([{ path, content: recordYaml('result', path, { ...record, encrypted_metrics: forged }) }], 'Forge');
+    const unsigned = await cli(state, COMMITTEE, ['result', 'view', path]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.err).toContain(`error (signature-invalid): ${path}: the metrics in its envelope are not signed by its data owner data-owner`);
+    expect(unsigned.out).not.toContain('0.999');
   }, 120_000);
 });
