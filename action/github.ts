@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { getPull, type GitHub, pullFiles, upsertComment, type RepoRef as Repo, restClient } from '../registry/forge/github-rest.ts';
-import { closeTree, gitTree } from '../registry/trees.ts';
+import { closeTree, gitTree, overlayTree } from '../registry/trees.ts';
 import type { FileTree } from '../registry/view.ts';
 import { COMMENT_MARKER } from './report.ts';
 
@@ -98,28 +98,6 @@ export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTre
     await closeTree(prTree);
   }
   return { head: overlayTree(base, overlay), changed: [...overlay.keys()].sort() };
-}
-
-/** A tree with some files replaced (bytes) or removed (null). */
-export function overlayTree(base: FileTree, overlay: Map<string, Buffer | null>): FileTree {
-  return {
-    label: `${base.label} + pull request`,
-    async list(prefix = '') {
-      const paths = new Set(await base.list(prefix));
-      for (const [path, bytes] of overlay) {
-        if (!path.startsWith(prefix)) continue;
-        if (bytes) paths.add(path);
-        else paths.delete(path);
-      }
-      return [...paths].sort();
-    },
-    async read(path) {
-      return overlay.has(path) ? (overlay.get(path) ?? undefined) : base.read(path);
-    },
-    async has(path) {
-      return overlay.has(path) ? overlay.get(path) !== null : base.has(path);
-    },
-  };
 }
 
 /** The Action's one comment on a PR: a bot's (anyone can paste the marker into a comment of their own). */

@@ -1,6 +1,9 @@
 // gate and comment modes of the bundled Action against the GitHub stand-in: the PR is read through
 // the REST API and as git objects, statuses and comments are written through the API.
-import { resignedText } from '../examples/keys.ts';
+import { exampleIdentity, resignedText, signedExample } from '../examples/keys.ts';
+import { sealedResult, sealMetrics } from '../registry/envelope.ts';
+import type { ResultRecord } from '../registry/records.ts';
+import { recordYaml } from '../registry/record-yaml.ts';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -538,3 +541,69 @@ describe('a registry made by `registry init`, run through its own workflows', ()
     }
   });
 });
+
+describe('gate mode with the site key: committee-only results are opened and checked as clear ones', () => {
+  const SEALED = 'org/sealed';
+  const site = exampleIdentity('medperf-git-site');
+  const readers = [
+    { login: 'data-owner', age_recipient: exampleIdentity('data-owner').keys.age_recipient },
+    { login: 'bench-committee', age_recipient: exampleIdentity('bench-committee').keys.age_recipient },
+    { site: true as const, age_recipient: site.keys.age_recipient },
+  ];
+  const path = resultPath('hospital-b', 'model-owner/chestxray-mobilenet');
+
+  /** The mobilenet result on hospital B as `run` sends it under the committee-only policy, holding `metrics`. */
+  async function sealedText(metrics: Record<string, unknown>): Promise<string> {
+    const mobilenetA = readFileSync(join(example, resultPath('hospital-a', 'model-owner/chestxray-mobilenet')), 'utf8');
+    const clear = parse(toHospitalB(mobilenetA)) as ResultRecord;
+    const inner = signedExample({ ...clear, metrics: metrics as never });
+    const envelope = await sealMetrics({ metrics: metrics as never, signature: inner.signature! }, readers);
+    return recordYaml('result', path, signedExample(sealedResult(clear, envelope)));
+  }
+
+  beforeAll(async () => {
+    const files = filesOf(example).map((f) =>
+      f.path === 'registry.yaml'
+        ? { ...f, content: `${f.content}site_recipient: ${site.keys.age_recipient}\n` }
+        : f.path === 'benchmarks/chestxray/benchmark.yaml'
+          ? { ...f, content: f.content.replace('  direction: higher\n', '  direction: higher\n  read: committee\n') }
+          : f,
+    );
+    const byPath = new Map(files.map((f) => [f.path, f.content]));
+    files.push(
+      { path: 'datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('datasets/data-owner/hospital-a.yaml')!) },
+      { path: 'benchmarks/chestxray/datasets/data-owner/hospital-b.yaml', content: toHospitalB(byPath.get('benchmarks/chestxray/datasets/data-owner/hospital-a.yaml')!) },
+    );
+    await standin.createRepo(SEALED, files, ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner', BOT]);
+    standin.protect(SEALED, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
+  });
+
+  it('passes what the data owner sealed, holds what breaks a rule inside without printing a number, and holds everything without the key', async () => {
+    const good = await openPull('data-owner', 'sealed-good', { [path]: await sealedText({ AUC: 0.9137, F1: 0.6521 }) }, SEALED);
+    const checkout = await checkoutMain(SEALED);
+    const gate = (number: number, sha: string, siteKey?: string) =>
+      runAction({ inputs: { mode: 'gate', token: tokens[BOT]!, ...(siteKey ? { 'site-key': siteKey } : {}) }, event: pullRequestTargetOf(SEALED, number, 'data-owner', sha), env: env(SEALED), workspace: checkout });
+    const passed = await gate(good.number, good.sha, site.ageIdentity);
+    expect(passed.stdout).not.toContain('::error');
+    expect(passed.outputs.satisfied).toBe('true');
+    // The runner masks the key (::add-mask:: is its command, not a log line); nothing else shows it.
+    const logged = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).replace(/^::add-mask::.*$/gm, '');
+    expect(passed.stdout).toContain(`::add-mask::${site.ageIdentity}`);
+    expect(logged(passed)).not.toContain(site.ageIdentity);
+
+    const bad = await openPull('data-owner', 'sealed-bad', { [path]: await sealedText({ AUC: 0.9137, 'Jane Doe': 0.6521 }) }, SEALED);
+    const held = await gate(bad.number, bad.sha, site.ageIdentity);
+    expect(held.outputs.satisfied).toBe('false');
+    expect(held.outputs.summary).toBe("encrypted results: 1 finding (see the gate's log)");
+    expect(held.stdout).toContain(`::error title=confidential,file=${path},line=`);
+    expect(held.stdout).toContain('in the encrypted metrics (privacy): a name under metrics is not a metric name');
+    for (const secret of ['0.9137', '0.6521', 'Jane Doe', site.ageIdentity]) expect(logged(held), secret).not.toContain(secret);
+
+    const keyless = await gate(good.number, good.sha);
+    expect(keyless.outputs.satisfied).toBe('false');
+    expect(keyless.stdout).toContain('the encrypted metrics cannot be checked: this check holds no site key');
+    expect(await mergeAs('data-owner', good.number, SEALED)).not.toBe('merged');
+    expect(violations()).toEqual([]);
+  });
+});
+

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../registry/findings.ts';
 import { memoryTree } from '../registry/trees.ts';
-import { overlayTree } from './github.ts';
+import { overlayTree } from '../registry/trees.ts';
 import { COMMENT_LIMIT, COMMENT_MARKER, commentBody, headline, jobSummary, statusDescription } from './report.ts';
 
 const finding = (i: number, message = 'field `metrics.AUC` must be a number'): Finding => ({

@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { gitSync } from '../registry/forge/git.ts';
+import { ageSecretOf } from '../registry/identity.ts';
 
 export const MODES = ['validate', 'gate', 'comment', 'site'] as const;
 export type Mode = (typeof MODES)[number];
@@ -37,6 +38,8 @@ export interface Settings {
   autoMerge: boolean;
   /** The workflow file the gate dispatches after a merge it made (its push starts no workflow). */
   pagesWorkflow: string;
+  /** The site's age identity (a repository secret), for gate and site modes only; '' when not given. */
+  siteKey: string;
   repo: { owner: string; repo: string };
   apiUrl: string;
   serverUrl: string;
@@ -68,6 +71,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const eventPath = env.GITHUB_EVENT_PATH;
   const token = core.getInput('token');
   if (token) core.setSecret(token);
+  // The site key is a secret: masked before anything else happens, and read by the modes that
+  // open committee-only results (gate checks them, site publishes what the policy allows) only.
+  const siteKey = core.getInput('site-key').trim();
+  if (siteKey) core.setSecret(siteKey);
+  if (siteKey && mode !== 'gate' && mode !== 'site') throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
+  if (siteKey && !ageSecretOf(siteKey)) throw new Error('input site-key is not an age identity (AGE-SECRET-KEY-1...): set the repository secret to the site key `age-keygen` made');
   if (mode !== 'validate' && mode !== 'site' && !token) throw new Error(`${mode} mode needs the token input`);
   return {
     mode,
@@ -77,6 +86,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     report: at(core.getInput('report') || 'medperf-git-report.json'),
     autoMerge: /^(true|True|TRUE)$/.test(core.getInput('auto-merge')),
     pagesWorkflow: core.getInput('pages-workflow') || 'pages.yml',
+    siteKey,
     repo: { owner: owner ?? '', repo: repo ?? '' },
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',

@@ -1,12 +1,13 @@
 // What commands share when they read the main branch: the registry's main branch as records, ids as typed,
 // the benchmark's cubes made ready to run, and the errors that say what to do next.
 import { UsageError } from 'clipanion';
-import { NotFoundError } from '../registry/errors.ts';
+import { MedperfError, NotFoundError } from '../registry/errors.ts';
+import { readByCommittee, requiredRecipients, sealedResult, sealMetrics, type EnvelopeRecipient } from '../registry/envelope.ts';
 import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.ts';
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import { publishedUnder } from '../registry/metrics.ts';
-import type { BenchmarkRecord } from '../registry/records.ts';
+import type { BenchmarkRecord, PersonRecord } from '../registry/records.ts';
 import { signResult, type ResultSigner } from '../registry/signing.ts';
 import { outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
@@ -86,9 +87,43 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
       continue;
     }
     const { record } = resultRecord({ ...result, metrics }, version);
-    send.push({ result, path, yaml: recordYaml('result', path, signer ? signResult(record, signer) : record), version, left });
+    let written = signer ? signResult(record, signer) : record;
+    // Under a committee-only policy the metrics go out encrypted. Only a signed result is ever
+    // sent (without a signer, as `run --no-submit`, nothing here leaves this machine).
+    if (signer && readByCommittee(bench.data)) {
+      const recipients = await committeeRecipients(view, result.benchmark, bench.data, result.dataset.split('/')[0]!, 'nothing was submitted');
+      const envelope = await sealMetrics({ metrics, signature: written.signature! }, recipients);
+      written = signResult(sealedResult(record, envelope), signer);
+    }
+    send.push({ result, path, yaml: recordYaml('result', path, written), version, left });
   }
   return { send, alreadyRegistered };
+}
+
+/**
+ * Whom a result of `dataOwner` under the committee-only benchmark is encrypted to, from main's
+ * people/ records and registry.yaml; refuses, naming who must publish keys, when one is missing.
+ */
+export async function committeeRecipients(view: RegistryView, benchmark: string, bench: BenchmarkRecord, dataOwner: string, after: string): Promise<EnvelopeRecipient[]> {
+  const readers = [dataOwner, ...bench.committee];
+  const people = new Map<string, PersonRecord | undefined>();
+  for (const login of readers) people.set(login.toLowerCase(), (await view.person(login))?.data);
+  const config = await view.registryConfig();
+  const { recipients, missing, noSite } = requiredRecipients({ dataOwner, committee: bench.committee, person: (l) => people.get(l.toLowerCase()), siteRecipient: config?.site_recipient });
+  const problems: string[] = [];
+  if (missing.length) {
+    problems.push(
+      `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} published no keys: ${missing.length === 1 ? 'they run' : 'each runs'} \`medperf-git keys init\` and \`medperf-git keys publish\` (and the pull request is merged)`,
+    );
+  }
+  if (noSite) problems.push(`registry.yaml names no site_recipient: a registry admin (${config?.admins.join(', ') ?? 'see registry.yaml'}) adds the site key's age recipient to it`);
+  if (problems.length) {
+    throw new MedperfError(
+      'recipient-without-keys',
+      `the results of ${benchmark} are read by its committee only, so they are encrypted to the data owner, the committee (${bench.committee.join(', ')}) and the site; but ${problems.join('; and ')}; ${after}`,
+    );
+  }
+  return recipients;
 }
 
 /** One pull request with the result records; remembers locally which PR carries each result. */

@@ -12,6 +12,7 @@ export type RuleId =
   | 'declared-names'
   | 'result-preconditions'
   | 'signature'
+  | 'confidential'
   | 'gate';
 
 export interface Finding {

@@ -236,6 +236,10 @@ export interface BenchmarkRecord {
      */
     primary_metric: string;
     direction: "higher" | "lower";
+    /**
+     * Who may read a result's metrics in the registry. public (the default): anyone who can read the repository; committee: the metrics are age-encrypted to the committee members, the result's data owner and the registry's site recipient (registry/envelope.ts), and the site shows only what publish allows.
+     */
+    read?: "public" | "committee";
   };
   metric_names?: MetricNames;
   statistics_names?: MetricNames1;
@@ -339,7 +343,52 @@ export interface ResultRecord {
    * The id of a cube or dataset: <owner>/<name>, taken from its path.
    */
   dataset: string;
-  metrics: Metrics;
+  metrics?: Metrics;
+  /**
+   * Instead of metrics, under a benchmark whose results_policy.read is committee: the metrics as one armored age file (registry/envelope.ts), readable only by the recipients it names.
+   */
+  encrypted_metrics?: {
+    /**
+     * Whom the metrics are encrypted to, in clear: the data owner, each committee member (with the age recipient their people/<login>.yaml published), then the registry's site recipient. The signature rule checks it is exactly that set.
+     *
+     * @minItems 1
+     * @maxItems 1002
+     */
+    recipients: [
+      {
+        /**
+         * A GitHub login (user or organisation).
+         */
+        login?: string;
+        /**
+         * The registry's site recipient (registry.yaml site_recipient).
+         */
+        site?: true;
+        /**
+         * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+         */
+        age_recipient: string;
+      },
+      ...{
+        /**
+         * A GitHub login (user or organisation).
+         */
+        login?: string;
+        /**
+         * The registry's site recipient (registry.yaml site_recipient).
+         */
+        site?: true;
+        /**
+         * An age X25519 recipient (the public half of an age identity): age1 and 58 bech32 characters.
+         */
+        age_recipient: string;
+      }[]
+    ];
+    /**
+     * The armored age file (-----BEGIN AGE ENCRYPTED FILE-----) holding the metrics and the data owner's signature over the result with its metrics in clear.
+     */
+    age: string;
+  };
   /**
    * True when some cases failed and the metrics cover the rest (MedPerf's partial results).
    */

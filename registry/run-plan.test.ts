@@ -93,8 +93,13 @@ describe('which result versions go out', () => {
   const registered = result({ version: 3 });
   it('sends a new result as version 1, a rerun as the next version, and leaves out what the registry holds exactly', () => {
     expect(outgoingVersion(undefined, { executed_at: '2026-11-21T10:00:00Z', metrics: { AUC: 0.9 } })).toBe(1);
-    expect(outgoingVersion(registered, { executed_at: '2026-11-21T10:00:00Z', metrics: registered.metrics })).toBe(4);
+    expect(outgoingVersion(registered, { executed_at: '2026-11-21T10:00:00Z', metrics: registered.metrics! })).toBe(4);
     expect(outgoingVersion(registered, { executed_at: registered.provenance.executed_at, metrics: { AUC: 0.5 } })).toBe(4);
-    expect(outgoingVersion(registered, { executed_at: registered.provenance.executed_at, metrics: structuredClone(registered.metrics) })).toBeUndefined();
+    expect(outgoingVersion(registered, { executed_at: registered.provenance.executed_at, metrics: structuredClone(registered.metrics!) })).toBeUndefined();
+  });
+  it('takes an encrypted result for the same execution when it ran at the same time, and a later run for a new version', () => {
+    const { metrics: _clear, ...sealed } = registered;
+    expect(outgoingVersion(sealed, { executed_at: registered.provenance.executed_at, metrics: { AUC: 0.5 } })).toBeUndefined();
+    expect(outgoingVersion(sealed, { executed_at: '2026-11-21T10:00:00Z', metrics: { AUC: 0.5 } })).toBe(4);
   });
 });

@@ -116,6 +116,8 @@ export function runsAgain(options: { noCache: boolean; newResult: boolean }, cac
  * are append-only); undefined when the registry holds exactly this result already.
  */
 export function outgoingVersion(registered: ResultRecord | undefined, result: { executed_at: string; metrics: Metrics }): number | undefined {
-  if (registered && registered.provenance.executed_at === result.executed_at && isDeepStrictEqual(registered.metrics, result.metrics)) return undefined;
+  // An encrypted result is the same execution when it ran at the same time: its numbers cannot
+  // be compared without a key, and an execution's time names it.
+  if (registered && registered.provenance.executed_at === result.executed_at && (registered.metrics === undefined || isDeepStrictEqual(registered.metrics, result.metrics))) return undefined;
   return registered ? registered.version + 1 : 1;
 }

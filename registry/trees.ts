@@ -696,3 +696,25 @@ export async function mergeBase(repoDir: string, rev: string, head = 'HEAD'): Pr
   const { stdout } = await execFileAsync('git', ['merge-base', '--end-of-options', rev, head], { cwd: repoDir });
   return stdout.trim();
 }
+
+/** A tree with some files replaced (bytes) or removed (null). */
+export function overlayTree(base: FileTree, overlay: Map<string, Buffer | null>): FileTree {
+  return {
+    label: `${base.label} + pull request`,
+    async list(prefix = '') {
+      const paths = new Set(await base.list(prefix));
+      for (const [path, bytes] of overlay) {
+        if (!path.startsWith(prefix)) continue;
+        if (bytes) paths.add(path);
+        else paths.delete(path);
+      }
+      return [...paths].sort();
+    },
+    async read(path) {
+      return overlay.has(path) ? (overlay.get(path) ?? undefined) : base.read(path);
+    },
+    async has(path) {
+      return overlay.has(path) ? overlay.get(path) !== null : base.has(path);
+    },
+  };
+}

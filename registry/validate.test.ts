@@ -44,7 +44,7 @@ describe('validateRegistry', () => {
     const at = findings.filter((f) => f.path === P.result);
     expect(at.map((f) => `${f.line} ${f.rule}`)).toEqual(expect.arrayContaining(['10 schema', '10 privacy']));
     expect(at.find((f) => f.rule === 'schema')?.message).toBe(
-      'unknown field `notes` (result records allow only benchmark, model, dataset, metrics, partial, version, provenance, signature)',
+      'unknown field `notes` (result records allow only benchmark, model, dataset, metrics, encrypted_metrics, partial, version, provenance, signature)',
     );
   });
 

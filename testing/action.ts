@@ -88,12 +88,14 @@ export async function runAction(opts: {
 }
 
 /** The inputs a workflow gives the `action` step, as the runner passes them (every value a string). */
-export function actionInputs(workflowYaml: string, action: string): Record<string, string> {
+export function actionInputs(workflowYaml: string, action: string, secrets: Record<string, string> = {}): Record<string, string> {
   type Step = { uses?: string; with?: Record<string, unknown> };
   const workflow = parse(workflowYaml) as { jobs: Record<string, { steps: Step[] }> };
   const step = Object.values(workflow.jobs).flatMap((j) => j.steps).find((st) => st.uses === action);
   if (!step) throw new Error(`no step uses ${action}`);
-  return Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]));
+  // `${{ secrets.NAME }}` is the secret, or empty when the repository has none, as on GitHub.
+  const evaluate = (v: string) => v.replace(/\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => secrets[name] ?? '');
+  return Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, evaluate(String(v))]));
 }
 
 /** A pull_request_target event for PR `number` of `repo` at `sha`, opened by `author`. */

@@ -17,6 +17,7 @@ import type { RegistryView, Rule, RuleContext } from '../registry/view.ts';
 import { memoryTree } from '../registry/trees.ts';
 import { createView } from '../registry/load.ts';
 import { examplePerson, signedExample } from '../examples/keys.ts';
+import { sealedResult, sealMetrics, type EnvelopeRecipient } from '../registry/envelope.ts';
 
 export { examplePerson, exampleSigner, signedExample } from '../examples/keys.ts';
 
@@ -176,5 +177,40 @@ export function ruleFindings(rule: Rule, options: { sorted: boolean }) {
     full: async (files: Files) => show(await rule.check(await fullContext(files))),
     change: async (base: Files, head: Files, author?: string) => show(await rule.check(changeContext(base, head, author))),
     check: async (files: Record<string, string | Buffer>, changed = Object.keys(files)) => show(await rule.check({ head: createView(memoryTree(files)), changed })),
+  };
+}
+
+/** The site's example recipient (registry.yaml site_recipient of the committee-only fixtures). */
+export const SITE_LOGIN = 'medperf-git-site';
+
+/** The readers of a committee-only result of the fixture: dora (its data owner), the committee, the site. */
+export function committeeReaders(): EnvelopeRecipient[] {
+  return [
+    ...['dora', 'bench-committee', 'carol'].map((login) => ({ login, age_recipient: examplePerson(login).age_recipient })),
+    { site: true as const, age_recipient: examplePerson(SITE_LOGIN).age_recipient },
+  ];
+}
+
+/**
+ * A result as a committee-only benchmark holds it: its metrics sealed to `recipients` (by default
+ * the required set) with dora's signature of the clear result inside, the record signed by dora.
+ */
+export async function sealedExample(record: ResultRecord = result(), recipients: EnvelopeRecipient[] = committeeReaders()): Promise<ResultRecord> {
+  const clear = signedExample(record);
+  const envelope = await sealMetrics({ metrics: record.metrics!, signature: clear.signature! }, recipients);
+  return signedExample(sealedResult(record, envelope));
+}
+
+/** The tutorial registry with a committee-only benchmark: every reader's keys, the site recipient, a sealed result. */
+export async function committeeRegistry(): Promise<Files> {
+  const files = tutorialRegistry();
+  return {
+    ...files,
+    [P.registry]: yaml(registryConfig({ site_recipient: examplePerson(SITE_LOGIN).age_recipient })),
+    [P.benchmark]: yaml(benchmark({ results_policy: { publish: 'per-model', primary_metric: 'AUC', direction: 'higher', read: 'committee' } })),
+    [paths.person('bench-committee')]: yaml(examplePerson('bench-committee')),
+    [paths.person('carol')]: yaml(examplePerson('carol')),
+    [P.datasetAssociation]: yaml(datasetAssociation({ compatibility_test: { ...datasetAssociation().compatibility_test, metrics: {} } })),
+    [P.result]: yaml(await sealedExample(), SCHEMA_LINE('result')),
   };
 }

@@ -1,6 +1,7 @@
 // Test support for the data owner's commands: a local registry with the demo benchmark registered
 // and approved (the committee's and model owner's part of the tutorial, done directly on the
 // forge), raw data for a data owner, and a way to run the CLI in process and see what a user sees.
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateDataset, buildDemoTarball, PATHOLOGIES } from '../cli/demo/dataset.ts';
@@ -15,6 +16,8 @@ import { recordYaml } from '../registry/record-yaml.ts';
 import { VERSION } from '../cli/version.ts';
 import { initIdentity } from '../cli/keys.ts';
 import { personRecordFor } from '../registry/identity.ts';
+import { exampleIdentity } from '../examples/keys.ts';
+import { SITE_LOGIN } from './records.ts';
 
 export const ADMIN = 'medperf-admin';
 export const COMMITTEE = 'bench-committee';
@@ -61,6 +64,10 @@ export interface SeedOptions {
   crashingModel?: string;
   /** The data owner has keys on this machine and has published them (default true). */
   dataOwnerKeys?: boolean;
+  /** The benchmark's results are read by its committee only; registry.yaml names the example site recipient. */
+  committeeOnly?: boolean;
+  /** The committee has keys on this machine and has published them (default: when committeeOnly). */
+  committeeKeys?: boolean;
 }
 
 /** Makes `login`'s keys in the state directory and merges their people/<login>.yaml. */
@@ -87,10 +94,18 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
     key: 'registry',
     title: 'Registry',
     body: '',
-    files: [{ path: 'registry.yaml', content: `title: Test registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
+    files: [
+      {
+        path: 'registry.yaml',
+        content:
+          `title: Test registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` +
+          (options.committeeOnly ? `site_recipient: ${exampleIdentity(SITE_LOGIN).keys.age_recipient}\n` : ''),
+      },
+    ],
   });
   await admin.merge(registryPr.pull.number);
   if (options.dataOwnerKeys !== false) await publishKeys(stateDir, DATA_OWNER);
+  if (options.committeeKeys ?? options.committeeOnly) await publishKeys(stateDir, COMMITTEE);
 
   const committee = await as(stateDir, COMMITTEE);
   const demo = join(stateDir, 'demo_data.tar.gz');
@@ -105,7 +120,7 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
     demo_dataset: { url: `file://${demo}`, sha256: await hashFile(demo), generated_uid: demoUid },
     dataset_auto_approval: { mode: 'never' },
     model_auto_approval: { mode: 'never' },
-    results_policy: { publish: 'per-model', primary_metric: 'AUC.mean', direction: 'higher' },
+    results_policy: { publish: 'per-model', primary_metric: 'AUC.mean', direction: 'higher', ...(options.committeeOnly ? { read: 'committee' as const } : {}) },
     // What the demo metrics cube and data preparator report, as `benchmark submit` declares them.
     metric_names: ['AUC', 'accuracy'].flatMap((m) => [...PATHOLOGIES, 'mean'].map((p) => `${m}.${p}`)),
     statistics_names: ['num_samples', ...PATHOLOGIES.map((p) => `label_counts.${p}`)],
@@ -176,4 +191,20 @@ export async function cli(stateDir: string, login: string, argv: string[], optio
     cwd: options.cwd ?? stateDir,
     input: options.stdin,
   });
+}
+
+/**
+ * Every blob and commit of the local forge's registry, in every branch and pull request, and its
+ * pull request store: what anyone who clones the registry could read. Tree objects hold binary
+ * ids, where any short text may occur by chance, so they are left out.
+ */
+export function pushedBytes(stateDir: string): Buffer {
+  const repo = join(forgeRoot(stateDir), 'registry.git');
+  const objects = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 })
+    .split('\n')
+    .filter((l) => / (blob|commit)$/.test(l))
+    .map((l) => l.split(' ')[0])
+    .join('\n');
+  const pushed = execFileSync('git', ['cat-file', '--batch'], { cwd: repo, input: objects + '\n', maxBuffer: 1 << 28 });
+  return Buffer.concat([pushed, readFileSync(join(forgeRoot(stateDir), 'pulls.json'))]);
 }

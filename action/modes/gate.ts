@@ -6,6 +6,7 @@
 import * as core from '@actions/core';
 import { evaluateGate, type GateDecision } from '../../registry/gate.ts';
 import { createView } from '../../registry/load.ts';
+import { checkSealedResults } from '../../registry/sealed-check.ts';
 import { validateChange } from '../../registry/validate.ts';
 import { dispatchWorkflow, landPull, pullReviews, setStatus } from '../../registry/forge/github-rest.ts';
 import { type GitHub, github } from '../github.ts';
@@ -20,9 +21,16 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
   if (!change) return undefined;
   const { gh, pull, base, head, changed } = change;
   const reviews = await pullReviews(gh, s.repo, pull.number);
-  const decision = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
+  const gate = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
+  // Committee-only results are opened here, with the site key, and checked as clear ones are;
+  // a finding (or no key to check with) holds the pull request, whatever its approvals.
+  const sealed = await checkSealedResults({ base, head, changed, author: pull.author, identities: s.siteKey ? [s.siteKey] : [] });
+  for (const f of sealed) core.error(f.message, { file: s.pathInRepo(f.path), startLine: f.line, startColumn: f.column, title: f.rule });
+  const decision: GateDecision = sealed.length
+    ? { ...gate, satisfied: false, autoMergeable: false, summary: `encrypted results: ${sealed.length} finding${sealed.length === 1 ? '' : 's'} (see the gate's log)` }
+    : gate;
   await setStatus(gh, s.repo, pull.headSha, {
-    state: decision.satisfied ? 'success' : 'pending',
+    state: decision.satisfied ? 'success' : sealed.length ? 'failure' : 'pending',
     context: GATE_CONTEXT,
     description: statusDescription(decision.summary),
   });

@@ -278,7 +278,7 @@ export const commands: CommandEntry[] = [
   {
     paths: [['result', 'view']],
     category: 'Data owner',
-    description: 'Show a local result: its metrics and the record that is (or would be) submitted',
+    description: 'Show a local result: its metrics and the record that is (or would be) submitted; or a result of the registry, by its path',
     load: async () => (await import('./result/view.ts')).ResultViewCommand,
   },
   {

@@ -1,11 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { armor } from 'age-encryption';
+import { parse } from 'yaml';
+import { openMetrics, sealMetrics } from '../../registry/envelope.ts';
+import { flattenMetrics } from '../../registry/metrics.ts';
+import type { ResultRecord } from '../../registry/records.ts';
+import { recordYaml } from '../../registry/record-yaml.ts';
+import { initIdentity, readIdentity } from '../keys.ts';
+import { listLocalResults } from '../results.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
+import { ADMIN, as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, MODEL_OWNER, publishKeys, pushedBytes, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
 
 let state: string;
 let raw: { data: string; labels: string };
@@ -140,16 +147,7 @@ describe('the data owner', () => {
     await owner.merge(freshPr!.number);
 
     // Privacy: nothing pushed holds the data, its paths, its file names, or who and where we are.
-    const repo = join(state, 'forge', 'registry.git');
-    // Blobs and commits: tree objects hold binary ids, where any short text may occur by chance.
-    const objects = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 })
-      .split('\n')
-      .filter((l) => / (blob|commit)$/.test(l))
-      .map((l) => l.split(' ')[0])
-      .join('\n');
-    const pushed = execFileSync('git', ['cat-file', '--batch'], { cwd: repo, input: objects + '\n', maxBuffer: 1 << 28 });
-    const store = readFileSync(join(state, 'forge', 'pulls.json'));
-    const everything = Buffer.concat([pushed, store]);
+    const everything = pushedBytes(state);
     const forbidden = [raw.data, raw.labels, join(state, 'datasets'), join(state, 'predictions'), join(state, 'results'), 'patient-0', `/${userInfo().username}/`];
     // The machine's name as a word (a short name such as `vm` is inside many words).
     const host = new RegExp(`(^|[^A-Za-z0-9-])${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`, 'm');
@@ -170,5 +168,87 @@ describe('the data owner', () => {
       // Any 24 bytes from the middle of a file (past headers) would betray it.
       for (let at = 16; at + 24 <= bytes.length; at += 97) expect(everything.includes(bytes.subarray(at, at + 24)), file).toBe(false);
     }
+  }, 120_000);
+
+  it('under a committee-only benchmark: refuses before running while a reader has no keys, then sends only encrypted metrics', async () => {
+    await seedRegistry(state, { committeeOnly: true, committeeKeys: false });
+    await registerDataset();
+    const associate = await cli(state, DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(associate.code, associate.err).toBe(0);
+    expect(associate.out).toContain(`The results of ${BENCHMARK} are read by its committee only: these numbers stay here, and reach the committee encrypted with your results.`);
+    expect(associate.out).toContain('compatibility_test:\n    metrics: {}\n');
+    const committee = await as(state, COMMITTEE);
+    const [assoc] = await committee.listPulls({ state: 'open', paths: [`benchmarks/${BENCHMARK}/datasets/`] });
+    expect(assoc!.body).toContain('its metrics are read by the committee only, so they are not published here');
+    await committee.review(assoc!.number, 'APPROVE');
+    await committee.merge(assoc!.number);
+
+    const refused = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe(
+      `error (recipient-without-keys): the results of ${BENCHMARK} are read by its committee only, so they are encrypted to the data owner, the committee (${COMMITTEE}) and the site; ` +
+        `but ${COMMITTEE} has published no keys: they run \`medperf-git keys init\` and \`medperf-git keys publish\` (and the pull request is merged); nothing was run\n`,
+    );
+    expect(refused.out).not.toContain('Total:');
+
+    await publishKeys(state, COMMITTEE);
+    const run = await cli(state, DATA_OWNER, ['run', '-b', BENCHMARK, '-d', 'hospital-a', '--runner', 'process', '--yes']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContain('encrypted_metrics:\n    recipients:\n      - login: data-owner\n');
+    expect(run.out).toContain('      - site: true\n');
+    const owner = await as(state, DATA_OWNER);
+    const [resultsPr] = await owner.listPulls({ state: 'open' });
+    expect(resultsPr!.paths).toHaveLength(2);
+    // The validate check and the gate accept it: the data owner merges it.
+    await owner.merge(resultsPr!.number);
+
+    // No metric number of this machine's results is anywhere in the registry, its history or its pull requests.
+    const everything = pushedBytes(state).toString('latin1');
+    const numbers = (await listLocalResults(state, BENCHMARK)).flatMap((r) => [...flattenMetrics(r.metrics).values()]).map(String).filter((n) => n.length >= 4);
+    expect(numbers.length).toBeGreaterThan(4);
+    for (const n of numbers) expect(everything.includes(n), n).toBe(false);
+    expect(everything).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+
+    // The committee reads every result of the benchmark; anyone else is told it is encrypted for the committee.
+    const local = await listLocalResults(state, BENCHMARK);
+    const mobilenet = local.find((r) => r.model === 'model-owner/chestxray-mobilenet')!;
+    const auc = String(flattenMetrics(mobilenet.metrics).get('AUC.mean'));
+    const path = `benchmarks/${BENCHMARK}/results/${DS}/model-owner/chestxray-mobilenet.yaml`;
+    const read = await cli(state, COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+    expect(read.code, read.err).toBe(0);
+    expect(read.out).toContain(`In the registry (${BENCHMARK}'s results are read by its committee only):`);
+    expect(read.out).toMatch(new RegExp(`^model-owner/chestxray-mobilenet\\s+${DS}\\s+1\\s+no\\s+\\S+\\s+${auc.replace('.', '\\.')}$`, 'm'));
+    const owner_ = await cli(state, DATA_OWNER, ['result', 'view', path]);
+    expect(owner_.code, owner_.err).toBe(0);
+    expect(owner_.out).toMatch(new RegExp(`AUC\\.mean\\s+${auc.replace('.', '\\.')}`));
+    const outsider = await cli(state, MODEL_OWNER, ['result', 'ls', '-b', BENCHMARK]);
+    expect(outsider.code, outsider.err).toBe(0);
+    expect(outsider.out).toMatch(/^model-owner\/chestxray-mobilenet\s+.*encrypted for the committee$/m);
+    expect(outsider.out).toContain('You (model-owner) have no keys on this machine: only the committee, each result\'s data owner and the site read these metrics');
+    expect(outsider.out).not.toContain(auc);
+    const keyless = await cli(state, MODEL_OWNER, ['result', 'view', path]);
+    expect(keyless.code).toBe(1);
+    expect(keyless.err).toBe(`error (encrypted-for-the-committee): ${path} is encrypted for the committee, and model-owner has no keys on this machine: a committee member or its data owner reads it with their keys (\`medperf-git keys init\` and \`medperf-git keys publish\` make yours)\n`);
+    await initIdentity(state, MODEL_OWNER);
+    const notRecipient = await cli(state, MODEL_OWNER, ['result', 'view', path]);
+    expect(notRecipient.err).toBe(`error (encrypted-for-the-committee): ${path} is encrypted for the committee: model-owner is not one of its recipients (data-owner, bench-committee, the site)\n`);
+
+    // A tampered ciphertext, or numbers its data owner did not sign, are refused, never shown.
+    const admin = await as(state, ADMIN);
+    const record = parse((await (await admin.main()).read(path))!.toString()) as ResultRecord;
+    const bytes = armor.decode(record.encrypted_metrics!.age);
+    bytes[bytes.length - 3]! ^= 1;
+    await admin.commitToMain([{ path, content: recordYaml('result', path, { ...record, encrypted_metrics: { ...record.encrypted_metrics!, age: armor.encode(bytes) } }) }], 'Tamper');
+    const tampered = await cli(state, COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.err).toContain(`error (envelope-damaged): ${path}: the encrypted metrics do not decrypt: the envelope was changed after it was made`);
+    const committeeKey = (await readIdentity(state, COMMITTEE))!.ageIdentity;
+    const inside = (await openMetrics(record.encrypted_metrics!, [committeeKey]))!;
+    const forged = await sealMetrics({ ...inside, metrics: { ...inside.metrics, AUC: { ...(inside.metrics.AUC as object), mean: 0.999 } } }, record.encrypted_metrics!.recipients);
+    await admin.commitToMain([{ path, content: recordYaml('result', path, { ...record, encrypted_metrics: forged }) }], 'Forge');
+    const unsigned = await cli(state, COMMITTEE, ['result', 'view', path]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.err).toContain(`error (signature-invalid): ${path}: the metrics in its envelope are not signed by its data owner data-owner`);
+    expect(unsigned.out).not.toContain('0.999');
   }, 120_000);
 });

@@ -9,8 +9,10 @@ import { planRun, type RunFacts, runRefusal, runsAgain } from '../../registry/ru
 import type { LoadedRecord } from '../../registry/view.ts';
 import { isPositiveInteger } from '../base.ts';
 import { CubeCommand } from '../executors/command.ts';
+import { readByCommittee } from '../../registry/envelope.ts';
 import {
   benchmarkCubes,
+  committeeRecipients,
   outgoingResults,
   pendingPull,
   proposeResults,
@@ -117,6 +119,8 @@ export class RunCommand extends CubeCommand {
         const { models } = decided;
         // Results are signed by the data owner's published key: checked before anything runs.
         const signer = this.noSubmit ? undefined : await signerOnMain(forge, this.stateDir, view, 'run again');
+        // So are the keys a committee-only benchmark's results are encrypted to.
+        if (signer && readByCommittee(bench.data)) await committeeRecipients(view, this.benchmark, bench.data, forge.login, 'nothing was run');
         status.update('fetching and verifying the cubes');
         const cubes = await benchmarkCubes(view, this.stateDir, bench.data, forge.login);
         const modelCubes = new Map<string, RegisteredCube | Error>();

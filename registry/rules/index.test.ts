@@ -16,6 +16,7 @@ describe('the rules the Action runs', () => {
       'immutability',
       'privacy',
       'declared-names',
+      'confidential',
       'signature',
       'result-preconditions',
     ]);

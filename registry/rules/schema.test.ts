@@ -27,7 +27,7 @@ describe('schema rule', () => {
 
   it('names an unknown field and the fields the record allows, at its line', async () => {
     expect(await check(edit(P.result, 'partial: false', 'partial: false\nnotes: "seen at St. Mary"'))).toEqual([
-      `${P.result}:10:1 schema unknown field \`notes\` (result records allow only benchmark, model, dataset, metrics, partial, version, provenance, signature)`,
+      `${P.result}:10:1 schema unknown field \`notes\` (result records allow only benchmark, model, dataset, metrics, encrypted_metrics, partial, version, provenance, signature)`,
     ]);
   });
 

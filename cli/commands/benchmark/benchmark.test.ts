@@ -56,6 +56,8 @@ describe('the benchmark committee', () => {
     const record = load((await tree.read('benchmarks/chestxray/benchmark.yaml'))!.toString()) as Record<string, any>;
     expect(record.demo_dataset.url).toBe(h.demoUrl);
     expect(record.model_auto_approval).toEqual({ mode: 'allowlist', allowlist: ['model-owner'] });
+    // The default results policy is public, written as before: no `read` key.
+    expect(record.results_policy).toEqual({ publish: 'aggregate', primary_metric: 'AUC.mean', direction: 'higher' });
     const assoc = load((await tree.read('benchmarks/chestxray/models/bench-committee/chestxray-cnn.yaml'))!.toString()) as Record<string, any>;
     expect(assoc.compatibility_test.dataset_generated_uid).toBe(record.demo_dataset.generated_uid);
     expect(assoc.compatibility_test.cubes.model).toMatchObject({ id: 'bench-committee/chestxray-cnn', image: digest('b') });
@@ -74,6 +76,23 @@ describe('the benchmark committee', () => {
       'NAME       TITLE                       STATUS    MODELS  DATASETS  COMMITTEE\n' +
         'chestxray  Chest X-ray classification  approved  1       0         bench-committee\n',
     );
+  });
+
+  it('--read says who reads the results: public or committee, and nothing else', async () => {
+    const base = ['benchmark', 'submit', '--name', 'sealed', '-p', `${COMMITTEE}/chestxray-prep`, '-m', `${COMMITTEE}/chestxray-cnn`, '-e', `${COMMITTEE}/chestxray-metrics`,
+      '--demo-dataset-url', h.demoUrl, '--primary-metric', 'AUC.mean', '--runner', 'process', '--yes'];
+    for (const bad of ['everyone', 'Committee', '']) {
+      const r = await h.run([...base, '--read', bad], { as: COMMITTEE });
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`--read must be one of public, committee, not ${bad}`);
+    }
+    const r = await h.run([...base, '--read', 'committee'], { as: COMMITTEE });
+    expect(r.code).toBe(0);
+    const pull = (await (await h.forge(ADMIN)).listPulls({ state: 'open', paths: ['benchmarks/sealed/benchmark.yaml'] }))[0]!;
+    const tree = await (await h.forge(ADMIN)).pullTree(pull.number);
+    const record = load((await tree.read('benchmarks/sealed/benchmark.yaml'))!.toString()) as Record<string, any>;
+    expect(record.results_policy).toEqual({ publish: 'aggregate', primary_metric: 'AUC.mean', direction: 'higher', read: 'committee' });
+    expect(pull.body).toMatch(/results policy: +aggregate, ranked on AUC.mean \(higher is better\); metrics readable by the committee only/);
   });
 
   it('refuses a cube of the wrong kind, and a benchmark name already taken', async () => {

@@ -23,6 +23,7 @@ import { recordYaml } from '../../../registry/record-yaml.ts';
 import { confirmOrCancel, ensureConfirmable, indent, keyValues, pullLine, withStatus } from '../../ui.ts';
 
 const PUBLISH = ['aggregate', 'per-model', 'per-dataset'] as const;
+const READ = ['public', 'committee'] as const;
 
 /** `never`, `always` or `allowlist:alice,bob`, as typed on the command line. */
 export function parseAutoApproval(text: string | undefined, option: string): AutoApproval | undefined {
@@ -53,7 +54,10 @@ export class BenchmarkSubmitCommand extends BaseCommand {
       \`--model-auto-approval\` / \`--dataset-auto-approval\` say \`always\` or
       \`allowlist:LOGIN,...\`. The results policy says what the leaderboard publishes:
       \`--publish aggregate\` (one number per model), \`per-model\`, or \`per-dataset\` (every
-      model x dataset), ranked on \`--primary-metric\` (a dotted path such as AUC.mean).
+      model x dataset), ranked on \`--primary-metric\` (a dotted path such as AUC.mean). With
+      \`--read committee\` each result's metrics are encrypted in the registry to the committee,
+      the result's data owner and the registry's site key (every one of them publishes keys with
+      \`keys init\` and \`keys publish\` first); the default \`public\` keeps them in clear.
 
       The record declares the names results may hold (\`metric_names\`, what the metrics cube
       reported) and the names datasets' statistics may hold (\`statistics_names\`, what the data
@@ -81,6 +85,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
   primaryMetric = Option.String('--primary-metric', { required: true, description: 'The metric the leaderboard ranks on (dotted path, e.g. AUC.mean)' });
   direction = Option.String('--direction', 'higher', { description: 'higher or lower is better' });
   publish = Option.String('--publish', 'aggregate', { description: 'aggregate, per-model or per-dataset' });
+  read = Option.String('--read', 'public', { description: 'Who reads each result\'s metrics in the registry: public, or committee (encrypted to the committee, the data owner and the site)' });
   modelAutoApproval = Option.String('--model-auto-approval', { description: 'never, always, or allowlist:LOGIN,...' });
   datasetAutoApproval = Option.String('--dataset-auto-approval', { description: 'never, always, or allowlist:LOGIN,...' });
   runner = Option.String('--runner', 'docker', RUNNER_OPTION);
@@ -89,6 +94,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
     if (!new RegExp(`^${NAME}$`).test(this.name)) throw new UsageError(`--name ${this.name}: lower case letters, digits, '.', '_' and '-'`);
     if (!['higher', 'lower'].includes(this.direction)) throw new UsageError(`--direction must be higher or lower, not ${this.direction}`);
     if (!(PUBLISH as readonly string[]).includes(this.publish)) throw new UsageError(`--publish must be one of ${PUBLISH.join(', ')}, not ${this.publish}`);
+    if (!(READ as readonly string[]).includes(this.read)) throw new UsageError(`--read must be one of ${READ.join(', ')}, not ${this.read}`);
     if (this.demoHash && !/^[a-f0-9]{64}$/.test(this.demoHash)) throw new UsageError('--demo-dataset-hash must be 64 lower-case hex digits (a sha256)');
     const demoUrl = urlFromArgument(this.demoUrl, this.context.cwd)!;
     const modelAuto = parseAutoApproval(this.modelAutoApproval, '--model-auto-approval');
@@ -151,7 +157,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
         demo_dataset: { url: demoUrl, sha256: demoHash, generated_uid: test.generatedUid },
         ...(datasetAuto ? { dataset_auto_approval: datasetAuto } : {}),
         ...(modelAuto ? { model_auto_approval: modelAuto } : {}),
-        results_policy: { publish: this.publish as BenchmarkRecord['results_policy']['publish'], primary_metric: this.primaryMetric, direction: this.direction as 'higher' | 'lower' },
+        results_policy: { publish: this.publish as BenchmarkRecord['results_policy']['publish'], primary_metric: this.primaryMetric, direction: this.direction as 'higher' | 'lower', ...(this.read === 'committee' ? { read: 'committee' as const } : {}) },
         // The names results and statistics may hold: what the metrics cube and the data preparator report.
         metric_names: metricNames(test.metrics),
         statistics_names: metricNames(test.statistics),
@@ -187,7 +193,7 @@ export class BenchmarkSubmitCommand extends BaseCommand {
             ['reference model', cubes.model.id],
             ['metrics', cubes.evaluator.id],
             ['demo dataset', `${demoUrl} (sha256 ${demoHash})`],
-            ['results policy', `${this.publish}, ranked on ${this.primaryMetric} (${this.direction} is better)`],
+            ['results policy', `${this.publish}, ranked on ${this.primaryMetric} (${this.direction} is better)${this.read === 'committee' ? '; metrics readable by the committee only' : ''}`],
             ['metric names', benchmark.metric_names!.join(', ')],
             ['statistics names', benchmark.statistics_names!.join(', ') || 'none'],
           ])

@@ -46,6 +46,7 @@ export class BenchmarkViewCommand extends BaseCommand {
         ['model approval', approval(record.model_auto_approval)],
         ['dataset approval', approval(record.dataset_auto_approval)],
         ['results', `${record.results_policy.publish}, ranked on ${record.results_policy.primary_metric} (${record.results_policy.direction} is better)`],
+        ...(record.results_policy.read === 'committee' ? [['results read by', 'the committee, each result\'s data owner and the site (encrypted)'] as [string, string]] : []),
       ]),
     );
     this.print();

@@ -1,5 +1,6 @@
 import { approvedBenchmark } from '../../preconditions.ts';
 import { Command, Option } from 'clipanion';
+import { readByCommittee } from '../../../registry/envelope.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { autoApprovedBy } from '../../../registry/gate.ts';
 import { paths } from '../../../registry/layout.ts';
@@ -79,10 +80,13 @@ export class DatasetAssociateCommand extends CubeCommand {
       status.done();
       // The association publishes the metrics the benchmark declares, and nothing else.
       const { kept: metrics, left } = keepDeclared(result.metrics, declaredNames(this.benchmark, bench.data, 'metric_names'));
+      // Under a committee-only benchmark they are per-dataset numbers the public may not read: the
+      // association publishes none, and they reach the committee encrypted with the results.
+      const sealed = readByCommittee(bench.data);
       const record: DatasetAssociationRecord = {
         initiated_by: forge.login,
         compatibility_test: {
-          metrics,
+          metrics: sealed ? {} : metrics,
           dataset_generated_uid: generatedUid,
           cubes: result.cubes,
           medperf_git_version: VERSION,
@@ -96,6 +100,7 @@ export class DatasetAssociateCommand extends CubeCommand {
         this.print(indent(metricsTable));
         const leftOut = leftOutLine(left, 'metrics', this.benchmark);
         if (leftOut) this.print(indent(leftOut));
+        if (sealed) this.print(`The results of ${this.benchmark} are read by its committee only: these numbers stay here, and reach the committee encrypted with your results.`);
         this.print(`This will be published in ${forge.registry}, as ${path}:`);
         this.print(indent(yaml.trimEnd()));
       }
@@ -103,7 +108,11 @@ export class DatasetAssociateCommand extends CubeCommand {
       const { pull, created } = await forge.propose({
         key: `dataset-association/${this.benchmark}/${id}`,
         title: `Associate dataset ${id} with ${this.benchmark}`,
-        body: `The data owner asks to join \`${this.benchmark}\` with \`${id}\` (generated_uid \`${generatedUid}\`).\n\nThe reference model \`${bench.data.reference_model}\` on this data:\n\n| metric | value |\n|---|---|\n${metricRows(metrics).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nOpened by medperf-git dataset associate.`,
+        body: `The data owner asks to join \`${this.benchmark}\` with \`${id}\` (generated_uid \`${generatedUid}\`).\n\n${
+          sealed
+            ? `The reference model \`${bench.data.reference_model}\` ran on this data; its metrics are read by the committee only, so they are not published here.`
+            : `The reference model \`${bench.data.reference_model}\` on this data:\n\n| metric | value |\n|---|---|\n${metricRows(metrics).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}`
+        }\n\nOpened by medperf-git dataset associate.`,
         files: [{ path, content: yaml }],
       });
       if (this.json) {

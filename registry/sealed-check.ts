@@ -1,0 +1,101 @@
+// The privileged check of committee-only results: what the confidential rule cannot see without a
+// key. The Action's gate mode holds the site key (a repository secret, never printed); it opens
+// each changed result's envelope as data, lays the result in clear over the pull request's tree,
+// and runs the same rules a clear result meets: privacy (numbers only, known fields), declared
+// names (the benchmark's metric names only) and signature (the data owner's signature of the
+// result in clear, made with the key published on the base). Its findings are placed at the
+// envelope of the record as written, and never hold a decrypted number: any number of the opened
+// metrics in a message is blanked before it is returned. A damaged or tampered envelope, or one
+// the site key does not open, is a finding: the check fails closed.
+import { clearResult, EnvelopeError, openMetrics, readByCommittee } from './envelope.ts';
+import type { Finding } from './findings.ts';
+import { createView } from './load.ts';
+import { flattenMetrics } from './metrics.ts';
+import { recordYaml } from './record-yaml.ts';
+import { rule as declaredNames } from './rules/declared-names.ts';
+import { rule as privacy } from './rules/privacy.ts';
+import { rule as signature } from './rules/signatures.ts';
+import { findingAt } from './rules/util.ts';
+import { overlayTree } from './trees.ts';
+import type { FileTree, LoadedRecord, Rule } from './view.ts';
+
+/** The rules a result in clear meets, which its envelope hides from the validate job. */
+const CLEAR_RULES: Rule[] = [privacy, declaredNames, signature];
+
+/** What opened envelopes are checked with: the site's identity, when the workflow gives it. */
+export interface SealedCheckInput {
+  base: FileTree;
+  head: FileTree;
+  changed: string[];
+  author?: string;
+  /** age identities (AGE-SECRET-KEY-1...); none means the check cannot decide. */
+  identities: string[];
+}
+
+/** The changed results that hold encrypted metrics under a committee-only benchmark of the base. */
+export async function sealedResultPaths(input: Pick<SealedCheckInput, 'base' | 'head' | 'changed'>): Promise<string[]> {
+  const head = createView(input.head);
+  const base = createView(input.base);
+  const out: string[] = [];
+  for (const path of input.changed) {
+    const rec = await head.record(path);
+    if (rec?.where.kind !== 'result' || !(rec as LoadedRecord<'result'>).data.encrypted_metrics) continue;
+    const bench = (await base.benchmark(rec.where.benchmark)) ?? (await head.benchmark(rec.where.benchmark));
+    if (bench && readByCommittee(bench.data)) out.push(path);
+  }
+  return out;
+}
+
+/** Every finding about what the changed envelopes hold; none when they hold what a clear result may. */
+export async function checkSealedResults(input: SealedCheckInput): Promise<Finding[]> {
+  const sealed = await sealedResultPaths(input);
+  if (!sealed.length) return [];
+  const head = createView(input.head);
+  const out: Finding[] = [];
+  const clear = new Map<string, Buffer | null>();
+  const numbers = new Set<string>();
+  const at = new Map<string, LoadedRecord<'result'>>();
+  for (const path of sealed) {
+    const rec = (await head.record(path)) as LoadedRecord<'result'>;
+    at.set(path, rec);
+    const report = (message: string) => out.push(findingAt('confidential', path, rec as LoadedRecord, '/encrypted_metrics/age', message));
+    if (!input.identities.length) {
+      report('the encrypted metrics cannot be checked: this check holds no site key (the workflow gives the gate the site key secret); a registry admin sets it, then the check runs again');
+      continue;
+    }
+    try {
+      const content = await openMetrics(rec.data.encrypted_metrics!, input.identities);
+      if (!content) {
+        report(`the encrypted metrics are not encrypted to the site's key, so they cannot be checked; ${rec.where.owner} submits the result again with \`medperf-git result submit -b ${rec.where.benchmark}\``);
+        continue;
+      }
+      for (const value of flattenMetrics(content.metrics).values()) numbers.add(String(value));
+      clear.set(path, Buffer.from(recordYaml('result', path, clearResult(rec.data, content))));
+    } catch (error) {
+      if (!(error instanceof EnvelopeError)) throw error;
+      report(`${error.message}; it is refused`);
+    }
+  }
+  if (clear.size) {
+    const ctx = { base: createView(input.base), head: createView(overlayTree(input.head, clear)), changed: [...clear.keys()], author: input.author };
+    for (const rule of CLEAR_RULES) {
+      for (const f of await rule.check(ctx)) {
+        const rec = at.get(f.path);
+        if (!rec) continue;
+        const finding = findingAt('confidential', f.path, rec as LoadedRecord, '/encrypted_metrics/age', `in the encrypted metrics (${f.rule}): ${f.message}`);
+        out.push({ ...finding, message: blankNumbers(finding.message, numbers) });
+      }
+    }
+  }
+  return out;
+}
+
+/** The message with every decrypted number written as `<number>`, longest first. */
+function blankNumbers(message: string, numbers: Set<string>): string {
+  let out = message;
+  for (const n of [...numbers].sort((a, b) => b.length - a.length)) {
+    if (n.length < 2) continue;
+    out = out.split(n).join('<number>');
+  }
+  return out;
+}
