@@ -8,6 +8,12 @@
 // metrics in a message is blanked before it is returned. A damaged or tampered envelope, or one
 // the site key does not open, is a finding: the check fails closed.
 import { clearResult, EnvelopeError, openMetrics, readByCommittee } from './envelope.ts';
+import { MedperfError } from './errors.ts';
+import { paths } from './layout.ts';
+import type { Metrics, ResultRecord } from './records.ts';
+import { signingKeyAt } from './rules/signatures.ts';
+import { cachedSigningKey, verifyResultSignature } from './signing.ts';
+import type { RegistryView } from './view.ts';
 import type { Finding } from './findings.ts';
 import { createView } from './load.ts';
 import { flattenMetrics } from './metrics.ts';
@@ -98,4 +104,43 @@ function blankNumbers(message: string, numbers: Set<string>): string {
     out = out.split(n).join('<number>');
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a committee-only result with an identity: `result ls`/`result view` (a reader's
+// identity) and the site (the site key) alike.
+
+/** What a reader sees of a result: its metrics, or why they stay encrypted. */
+export type ResultReading = { metrics: Metrics; encrypted: boolean } | { metrics?: undefined; encrypted: true; closed: 'no-identity' | 'not-a-recipient' };
+
+/** The words for a result the reader cannot open. */
+export const ENCRYPTED_FOR_THE_COMMITTEE = 'encrypted for the committee';
+
+/**
+ * A result as `identities` read it: clear metrics as they are; encrypted ones opened when they can
+ * be, and shown only when the data owner's signature inside verifies (else an error: refused).
+ */
+export async function readResult(view: RegistryView, path: string, record: ResultRecord, identities: string[]): Promise<ResultReading> {
+  if (!record.encrypted_metrics) return { metrics: record.metrics ?? {}, encrypted: false };
+  if (!identities.length) return { encrypted: true, closed: 'no-identity' };
+  let content;
+  try {
+    content = await openMetrics(record.encrypted_metrics, identities);
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw new MedperfError(error.code, `${path}: ${error.message}; it is refused, and nothing of it is shown`);
+    throw error;
+  }
+  if (!content) return { encrypted: true, closed: 'not-a-recipient' };
+  const owner = path.split('/')[3] ?? '';
+  const signer = content.signature.signed_by;
+  const person = await view.person(signer);
+  const text = person && signingKeyAt(person.data, content.signature.key_version);
+  const key = text === undefined || text === null ? undefined : cachedSigningKey(text);
+  if (signer.toLowerCase() !== owner.toLowerCase() || !key || !verifyResultSignature(clearResult(record, content), key)) {
+    throw new MedperfError(
+      'signature-invalid',
+      `${path}: the metrics in its envelope are not signed by its data owner ${owner} with a key of ${paths.person(owner)}: they were changed after they were signed; they are refused, and not shown`,
+    );
+  }
+  return { metrics: content.metrics, encrypted: true };
 }

@@ -62799,6 +62799,30 @@ function blankNumbers(message, numbers) {
   }
   return out;
 }
+async function readResult(view, path, record, identities) {
+  if (!record.encrypted_metrics) return { metrics: record.metrics ?? {}, encrypted: false };
+  if (!identities.length) return { encrypted: true, closed: "no-identity" };
+  let content;
+  try {
+    content = await openMetrics(record.encrypted_metrics, identities);
+  } catch (error2) {
+    if (error2 instanceof EnvelopeError) throw new MedperfError(error2.code, `${path}: ${error2.message}; it is refused, and nothing of it is shown`);
+    throw error2;
+  }
+  if (!content) return { encrypted: true, closed: "not-a-recipient" };
+  const owner = path.split("/")[3] ?? "";
+  const signer = content.signature.signed_by;
+  const person = await view.person(signer);
+  const text = person && signingKeyAt(person.data, content.signature.key_version);
+  const key = text === void 0 || text === null ? void 0 : cachedSigningKey(text);
+  if (signer.toLowerCase() !== owner.toLowerCase() || !key || !verifyResultSignature(clearResult(record, content), key)) {
+    throw new MedperfError(
+      "signature-invalid",
+      `${path}: the metrics in its envelope are not signed by its data owner ${owner} with a key of ${paths.person(owner)}: they were changed after they were signed; they are refused, and not shown`
+    );
+  }
+  return { metrics: content.metrics, encrypted: true };
+}
 
 // action/modes/gate.ts
 var GATE_CONTEXT = "medperf-git/approval";
@@ -64424,6 +64448,29 @@ function buildSite(boards, options2) {
 
 // registry/site/folder.ts
 var SITE_MARKER = ".medperf-git-site";
+async function readableInput(view, input, opts2, leftOut) {
+  if (!readByCommittee(input.record)) return input;
+  const results = [];
+  for (const r of input.results) {
+    const path = paths.result(input.benchmark, r.dataset, r.model);
+    if (!r.record.encrypted_metrics) {
+      leftOut.push({ benchmark: input.benchmark, path, why: "its metrics are in clear under a committee-only policy" });
+      continue;
+    }
+    try {
+      const reading = await readResult(view, path, r.record, opts2.identities ?? []);
+      if (reading.metrics) {
+        const { encrypted_metrics: _sealed, ...rest } = r.record;
+        results.push({ ...r, record: { ...rest, metrics: reading.metrics } });
+      } else leftOut.push({ benchmark: input.benchmark, path, why: reading.closed === "no-identity" ? "no key to open it" : "not encrypted to this key" });
+    } catch (error2) {
+      if (!(error2 instanceof MedperfError)) throw error2;
+      leftOut.push({ benchmark: input.benchmark, path, why: error2.message });
+    }
+  }
+  const record = opts2.privateView ? { ...input.record, results_policy: { ...input.record.results_policy, publish: "per-dataset" } } : input.record;
+  return { ...input, record, results };
+}
 function recordBase(opts2) {
   if (opts2.repoUrl === "") return "";
   if (opts2.repoUrl !== void 0) {
@@ -64436,7 +64483,7 @@ function recordBase(opts2) {
   const rel = relative(resolve2(opts2.out), resolve2(opts2.dir)).split(sep2).join("/");
   return rel ? `${rel}/` : "";
 }
-async function leaderboardsOfTree(tree, where, history) {
+async function leaderboardsOfTree(tree, where, history, readers = {}) {
   const view = createView(tree);
   const config = await view.registryConfig();
   if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
@@ -64446,7 +64493,9 @@ async function leaderboardsOfTree(tree, where, history) {
   const format = history ? await objectFormat(history.repoDir) : void 0;
   const keep = format ? (path, bytes, record) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : void 0;
   const today = /* @__PURE__ */ new Map();
-  for await (const input of leaderboardInputs(view, void 0, keep)) {
+  const leftOut = [];
+  for await (const read2 of leaderboardInputs(view, void 0, keep)) {
+    const input = await readableInput(view, read2, readers, leftOut);
     const board = computeLeaderboard(input);
     boards.push(board);
     today.set(input.benchmark, { board, results: input.results.length });
@@ -64456,9 +64505,9 @@ async function leaderboardsOfTree(tree, where, history) {
     const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
-  return { boards, title: config.title, ...config.description ? { description: config.description } : {} };
+  return { boards, title: config.title, ...config.description ? { description: config.description } : {}, leftOut };
 }
-async function leaderboardsOf(dir, history) {
+async function leaderboardsOf(dir, history, readers = {}) {
   if (!existsSync2(join2(dir, "registry.yaml"))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
@@ -64468,7 +64517,7 @@ async function leaderboardsOf(dir, history) {
       const prefix = await gitPrefix(dir);
       if (prefix !== void 0) history = { repoDir: dir, rev: "HEAD", prefix };
     }
-    return await leaderboardsOfTree(tree, dir, history);
+    return await leaderboardsOfTree(tree, dir, history, readers);
   } finally {
     await closeTree(tree);
   }
@@ -64502,7 +64551,8 @@ async function writeSiteFolder(files2, out) {
   }
 }
 async function buildSiteFolder(opts2) {
-  const { boards, title, description } = opts2.tree ? await leaderboardsOfTree(opts2.tree, opts2.tree.label, opts2.history) : await leaderboardsOf(opts2.dir, opts2.history);
+  const readers = { ...opts2.identities ? { identities: opts2.identities } : {}, ...opts2.privateView ? { privateView: true } : {} };
+  const { boards, title, description, leftOut } = opts2.tree ? await leaderboardsOfTree(opts2.tree, opts2.tree.label, opts2.history, readers) : await leaderboardsOf(opts2.dir, opts2.history, readers);
   const files2 = buildSite(boards, {
     title,
     ...description ? { description } : {},
@@ -64510,7 +64560,7 @@ async function buildSiteFolder(opts2) {
     ...opts2.generatedAt ? { generatedAt: opts2.generatedAt } : {}
   });
   await writeSiteFolder(files2, opts2.out);
-  return { out: opts2.out, files: files2, boards };
+  return { out: opts2.out, files: files2, boards, leftOut };
 }
 
 // action/modes/site.ts
@@ -64520,8 +64570,16 @@ async function siteMode(s) {
     out: s.out,
     repoUrl: `${s.serverUrl}/${s.repo.owner}/${s.repo.repo}`,
     ref: s.sha,
-    generatedAt: (/* @__PURE__ */ new Date()).toISOString()
+    generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    // Committee-only results are opened with the site key and published as their policy allows.
+    identities: s.siteKey ? [s.siteKey] : []
   });
+  if (built.leftOut.length) {
+    const benchmarks = [...new Set(built.leftOut.map((l) => l.benchmark))].join(", ");
+    warning(
+      `${built.leftOut.length} committee-only result${built.leftOut.length === 1 ? "" : "s"} of ${benchmarks} left out of the site` + (s.siteKey ? " (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)" : ": the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)")
+    );
+  }
   setOutput("site-path", built.out);
   const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
   for (const b of built.boards) info(`${b.benchmark}: ${count(b.counts.models, "model")}, ${count(b.counts.datasets, "dataset")} (${b.publish})`);

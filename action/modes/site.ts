@@ -10,7 +10,16 @@ export async function siteMode(s: Settings): Promise<void> {
     repoUrl: `${s.serverUrl}/${s.repo.owner}/${s.repo.repo}`,
     ref: s.sha,
     generatedAt: new Date().toISOString(),
+    // Committee-only results are opened with the site key and published as their policy allows.
+    identities: s.siteKey ? [s.siteKey] : [],
   });
+  if (built.leftOut.length) {
+    const benchmarks = [...new Set(built.leftOut.map((l) => l.benchmark))].join(', ');
+    core.warning(
+      `${built.leftOut.length} committee-only result${built.leftOut.length === 1 ? '' : 's'} of ${benchmarks} left out of the site` +
+        (s.siteKey ? ' (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)' : ': the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)'),
+    );
+  }
   core.setOutput('site-path', built.out);
   const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   for (const b of built.boards) core.info(`${b.benchmark}: ${count(b.counts.models, 'model')}, ${count(b.counts.datasets, 'dataset')} (${b.publish})`);

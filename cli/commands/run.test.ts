@@ -233,6 +233,22 @@ describe('the data owner', () => {
     const notRecipient = await cli(state, MODEL_OWNER, ['result', 'view', path]);
     expect(notRecipient.err).toBe(`error (encrypted-for-the-committee): ${path} is encrypted for the committee: model-owner is not one of its recipients (data-owner, bench-committee, the site)\n`);
 
+    // The site publishes only what the policy allows (per-model: no mean under two datasets), the
+    // committee's private view shows each dataset's numbers, and needs a reader's keys.
+    const walk = (dir: string): string => readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : readFileSync(join(dir, e.name), 'latin1'))).join('\n');
+    const publicSite = await cli(state, COMMITTEE, ['site', 'build', '--out', join(state, 'public-site')]);
+    expect(publicSite.code, publicSite.err).toBe(0);
+    const published = walk(join(state, 'public-site'));
+    expect(published).toContain(BENCHMARK);
+    for (const n of numbers) expect(published.includes(n), n).toBe(false);
+    const privateSite = await cli(state, COMMITTEE, ['site', 'build', '--private', '--out', join(state, 'private-site')]);
+    expect(privateSite.code, privateSite.err).toBe(0);
+    expect(privateSite.err).toContain("holds the committee's per-dataset numbers: keep it to yourself, never deploy or share it");
+    expect(walk(join(state, 'private-site'))).toContain(auc);
+    const noKeys = await cli(state, 'newcomer', ['site', 'build', '--private', '--out', join(state, 'x-site')]);
+    expect(noKeys.code).toBe(1);
+    expect(noKeys.err).toContain('error (no-keys): site build --private opens committee-only results with your keys, and you have none on this machine');
+
     // A tampered ciphertext, or numbers its data owner did not sign, are refused, never shown.
     const admin = await as(state, ADMIN);
     const record = parse((await (await admin.main()).read(path))!.toString()) as ResultRecord;

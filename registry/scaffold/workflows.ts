@@ -168,6 +168,8 @@ jobs:
         with:
           mode: site
           out: _site
+          # Opens committee-only results; the site publishes only what each policy allows.
+          site-key: \${{ secrets.MEDPERF_GIT_SITE_KEY }}
       - uses: ${uses(PINNED.uploadPagesArtifact)}
         with:
           path: _site

@@ -8,10 +8,13 @@ import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
 import { gitBlobId, gitPrefix, leaderboardHistory, objectFormat } from '../history.ts';
 import { computeLeaderboard, leaderboardInputs, type Leaderboard, type LeaderboardInput } from '../leaderboard.ts';
+import { readByCommittee } from '../envelope.ts';
+import { paths } from '../layout.ts';
 import { createView } from '../load.ts';
+import { readResult } from '../sealed-check.ts';
 import { buildSite, type SiteFiles } from './index.ts';
 import { closeTree, directoryTree } from '../trees.ts';
-import type { FileTree } from '../view.ts';
+import type { FileTree, RegistryView } from '../view.ts';
 import type { ResultRecord } from '../records.ts';
 
 /** Marks a folder as a site medperf-git built, so a rebuild may replace it. */
@@ -33,12 +36,60 @@ export interface BuildSiteOptions {
    * false: no history.
    */
   history?: { repoDir: string; rev: string; prefix?: string } | false;
+  /**
+   * Who reads committee-only results: the site key (the Action's site mode) or a committee
+   * member's identity. Results none of them opens are left out of the site.
+   */
+  identities?: string[];
+  /**
+   * Every benchmark whose results are read by its committee only is shown per dataset: the
+   * committee's own view, built on their machine and never deployed.
+   */
+  privateView?: boolean;
+}
+
+/** What the site could not open, to say so. */
+export interface LeftOut {
+  benchmark: string;
+  path: string;
+  why: string;
 }
 
 export interface BuiltSite {
   out: string;
   files: SiteFiles;
   boards: Leaderboard[];
+  /** Committee-only results left out: no identity opens them, or they were refused. */
+  leftOut: LeftOut[];
+}
+
+/**
+ * A benchmark's leaderboard input as its readers may see it: committee-only results opened with
+ * `identities` (the rest left out), and, for the committee's private view, published per dataset.
+ * What the public site publishes of them is then decided by the policy, as for clear results.
+ */
+async function readableInput(view: RegistryView, input: LeaderboardInput, opts: Pick<BuildSiteOptions, 'identities' | 'privateView'>, leftOut: LeftOut[]): Promise<LeaderboardInput> {
+  if (!readByCommittee(input.record)) return input;
+  const results: LeaderboardInput['results'] = [];
+  for (const r of input.results) {
+    const path = paths.result(input.benchmark, r.dataset, r.model);
+    if (!r.record.encrypted_metrics) {
+      leftOut.push({ benchmark: input.benchmark, path, why: 'its metrics are in clear under a committee-only policy' });
+      continue;
+    }
+    try {
+      const reading = await readResult(view, path, r.record, opts.identities ?? []);
+      if (reading.metrics) {
+        const { encrypted_metrics: _sealed, ...rest } = r.record;
+        results.push({ ...r, record: { ...rest, metrics: reading.metrics } });
+      } else leftOut.push({ benchmark: input.benchmark, path, why: reading.closed === 'no-identity' ? 'no key to open it' : 'not encrypted to this key' });
+    } catch (error) {
+      if (!(error instanceof MedperfError)) throw error;
+      leftOut.push({ benchmark: input.benchmark, path, why: error.message });
+    }
+  }
+  const record = opts.privateView ? { ...input.record, results_policy: { ...input.record.results_policy, publish: 'per-dataset' as const } } : input.record;
+  return { ...input, record, results };
 }
 
 /** Where record links point: the repository on GitHub, else the registry folder relative to the site. */
@@ -58,7 +109,12 @@ export function recordBase(opts: Pick<BuildSiteOptions, 'dir' | 'out' | 'repoUrl
 type History = BuildSiteOptions['history'];
 
 /** The leaderboards of a registry tree, with its title, and their history when a repository is named. */
-export async function leaderboardsOfTree(tree: FileTree, where: string, history?: History): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+export async function leaderboardsOfTree(
+  tree: FileTree,
+  where: string,
+  history?: History,
+  readers: Pick<BuildSiteOptions, 'identities' | 'privateView'> = {},
+): Promise<{ boards: Leaderboard[]; title: string; description?: string; leftOut: LeftOut[] }> {
   const view = createView(tree);
   const config = await view.registryConfig();
   if (!config) throw new NotFoundError(`${where} has no valid registry.yaml: run \`medperf-git validate\``);
@@ -70,7 +126,9 @@ export async function leaderboardsOfTree(tree: FileTree, where: string, history?
   const format = history ? await objectFormat(history.repoDir) : undefined;
   const keep = format ? (path: string, bytes: Buffer, record: ResultRecord) => void known.set(`${gitBlobId(bytes, format)} ${path}`, record) : undefined;
   const today = new Map<string, { board: Leaderboard; results: number }>();
-  for await (const input of leaderboardInputs(view, undefined, keep)) {
+  const leftOut: LeftOut[] = [];
+  for await (const read of leaderboardInputs(view, undefined, keep)) {
+    const input = await readableInput(view, read, readers, leftOut);
     const board = computeLeaderboard(input);
     boards.push(board);
     today.set(input.benchmark, { board, results: input.results.length });
@@ -80,10 +138,14 @@ export async function leaderboardsOfTree(tree: FileTree, where: string, history?
     const points = await leaderboardHistory(history.repoDir, history.rev, records, history.prefix, known, today);
     for (const board of boards) board.history = points.get(board.benchmark) ?? [];
   }
-  return { boards, title: config.title, ...(config.description ? { description: config.description } : {}) };
+  return { boards, title: config.title, ...(config.description ? { description: config.description } : {}), leftOut };
 }
 
-export async function leaderboardsOf(dir: string, history?: History): Promise<{ boards: Leaderboard[]; title: string; description?: string }> {
+export async function leaderboardsOf(
+  dir: string,
+  history?: History,
+  readers: Pick<BuildSiteOptions, 'identities' | 'privateView'> = {},
+): Promise<{ boards: Leaderboard[]; title: string; description?: string; leftOut: LeftOut[] }> {
   if (!existsSync(join(dir, 'registry.yaml'))) {
     throw new NotFoundError(`${dir} holds no registry.yaml: run in a registry folder or name one (medperf-git site build DIR)`);
   }
@@ -93,7 +155,7 @@ export async function leaderboardsOf(dir: string, history?: History): Promise<{ 
       const prefix = await gitPrefix(dir);
       if (prefix !== undefined) history = { repoDir: dir, rev: 'HEAD', prefix };
     }
-    return await leaderboardsOfTree(tree, dir, history);
+    return await leaderboardsOfTree(tree, dir, history, readers);
   } finally {
     await closeTree(tree);
   }
@@ -131,9 +193,10 @@ export async function writeSiteFolder(files: SiteFiles, out: string): Promise<vo
 }
 
 export async function buildSiteFolder(opts: BuildSiteOptions & { tree?: FileTree }): Promise<BuiltSite> {
-  const { boards, title, description } = opts.tree
-    ? await leaderboardsOfTree(opts.tree, opts.tree.label, opts.history)
-    : await leaderboardsOf(opts.dir, opts.history);
+  const readers = { ...(opts.identities ? { identities: opts.identities } : {}), ...(opts.privateView ? { privateView: true } : {}) };
+  const { boards, title, description, leftOut } = opts.tree
+    ? await leaderboardsOfTree(opts.tree, opts.tree.label, opts.history, readers)
+    : await leaderboardsOf(opts.dir, opts.history, readers);
   const files = buildSite(boards, {
     title,
     ...(description ? { description } : {}),
@@ -141,5 +204,5 @@ export async function buildSiteFolder(opts: BuildSiteOptions & { tree?: FileTree
     ...(opts.generatedAt ? { generatedAt: opts.generatedAt } : {}),
   });
   await writeSiteFolder(files, opts.out);
-  return { out: opts.out, files, boards };
+  return { out: opts.out, files, boards, leftOut };
 }

@@ -7,6 +7,8 @@ import type { FileTree } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
 import { rankingText } from '../../ui.ts';
 import { buildSiteFolder } from '../../../registry/site/folder.ts';
+import { MedperfError } from '../../../registry/errors.ts';
+import { readerIdentities } from '../../sealed-results.ts';
 
 export class SiteBuildCommand extends BaseCommand {
   static override paths = [['site', 'build']];
@@ -25,6 +27,10 @@ export class SiteBuildCommand extends BaseCommand {
       the registry in use (\`--registry\`, \`$MEDPERF_GIT_REGISTRY\`, the profile, or the local
       forge), so the tutorial's registry can be previewed where it lives.
 
+      A committee-only benchmark's results are opened with your keys, when you are one of their
+      readers, and published as its policy allows. \`--private\` builds a committee member's full
+      view instead: every committee-only benchmark per dataset. It is for your eyes: never deploy it.
+
       Record links point to \`--repo-url\` when given (on GitHub, the registry itself), else to
       the registry folder.
     `,
@@ -38,6 +44,7 @@ export class SiteBuildCommand extends BaseCommand {
   out = Option.String('--out,-o', '_site', { description: 'Where to write the site (default: _site)' });
   repoUrl = Option.String('--repo-url', { description: 'The registry on GitHub, for links to each record (default: relative links to DIR)' });
   ref = Option.String('--ref', 'main', { description: 'The branch record links name, with --repo-url (default: main)' });
+  privateView = Option.Boolean('--private', false, { description: 'A committee member\'s full view: committee-only benchmarks shown per dataset, opened with your keys; never deploy it' });
 
   async execute(): Promise<number> {
     const cwd = this.context.cwd;
@@ -54,9 +61,16 @@ export class SiteBuildCommand extends BaseCommand {
       tree = await forge.main();
       this.warn(`no registry.yaml in ${dir}: building the site of the registry ${forge.registry}`);
     }
+    // Committee-only results are opened with the acting login's identity, when it has one.
+    const identities = await readerIdentities(this.stateDir, forge?.login ?? this.as ?? this.context.env.MEDPERF_GIT_LOGIN ?? '');
+    if (this.privateView && !identities.length) {
+      throw new MedperfError('no-keys', 'site build --private opens committee-only results with your keys, and you have none on this machine: a committee member runs it with theirs (`medperf-git keys init`, `medperf-git keys publish`)');
+    }
     let built;
     try {
       built = await buildSiteFolder({
+        identities,
+        privateView: this.privateView,
         dir,
         ...(tree ? { tree } : {}),
         out: at(this.out),
@@ -68,6 +82,7 @@ export class SiteBuildCommand extends BaseCommand {
     } finally {
       await forge?.dispose();
     }
+    if (this.privateView) this.warn(`${built.out} holds the committee's per-dataset numbers: keep it to yourself, never deploy or share it`);
     if (this.json) {
       this.printJson({
         out: built.out,
