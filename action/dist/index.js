@@ -45315,6 +45315,9 @@ function flattenMetrics(metrics) {
   }
   return out;
 }
+function metricNames(metrics) {
+  return [...flattenMetrics(metrics).keys()];
+}
 function prefixesOf(declared) {
   const out = /* @__PURE__ */ new Set();
   for (const name2 of declared) {
@@ -45716,6 +45719,73 @@ function asSet(names) {
   if (!set4) sets.set(names, set4 = new Set(names));
   return set4;
 }
+function places(at) {
+  return at.slice(0, 3).join(", ") + (at.length > 3 ? ` and ${at.length - 3} more` : "");
+}
+var them = (names) => names.length === 1 ? "it" : "them";
+async function datasetsHolding(view, preparator, names, skip) {
+  const keys = [...new Set(names.map((n) => n.slice(n.lastIndexOf(".") + 1)))];
+  const wanted2 = new Set(names);
+  const out = [];
+  for (const path of await view.tree.list("datasets/")) {
+    if (skip.has(path)) continue;
+    const bytes = await view.tree.read(path);
+    if (!bytes || !keys.some((k) => bytes.includes(k))) continue;
+    const rec = await view.record(path);
+    if (rec?.where.kind !== "dataset" || rec.data.data_preparation_mlcube !== preparator) continue;
+    const held = metricNames(rec.data.statistics).filter((n) => wanted2.has(n));
+    if (held.length) out.push({ at: `${path}:${rec.locate("/statistics").line}`, names: held });
+  }
+  return out;
+}
+async function withdrawnNames(ctx, after) {
+  const before = await ctx.base.record(after.where.path);
+  if (before?.where.kind !== "benchmark") return [];
+  const name2 = after.where.benchmark;
+  const skip = new Set(ctx.changed);
+  const out = [];
+  const report = (pointer, message) => out.push(findingAt("declared-names", after.where.path, after, pointer, message));
+  const kept = new Set(after.data.metric_names ?? []);
+  const removed = new Set((before.data.metric_names ?? []).filter((n) => !kept.has(n)));
+  if (removed.size) {
+    const at = [];
+    const held = /* @__PURE__ */ new Set();
+    for (const path of await ctx.head.tree.list(`benchmarks/${name2}/`)) {
+      if (skip.has(path)) continue;
+      const kind = parseRecordPath(path)?.kind;
+      if (kind !== "result" && kind !== "model-association" && kind !== "dataset-association") continue;
+      const rec = await ctx.head.record(path);
+      if (!rec) continue;
+      const block = kind === "result" ? "/metrics" : "/compatibility_test/metrics";
+      const metrics = kind === "result" ? rec.data.metrics : rec.data.compatibility_test.metrics;
+      const names = metricNames(metrics).filter((n) => removed.has(n));
+      if (!names.length) continue;
+      at.push(`${path}:${rec.locate(block).line}`);
+      for (const n of names) held.add(n);
+    }
+    if (at.length) {
+      const names = [...held];
+      report(
+        after.data.metric_names ? "/metric_names" : "",
+        `metric_names no longer declares ${names.join(", ")}, which ${at.length} record${at.length === 1 ? "" : "s"} of ${name2} still hold (${places(at)}): a benchmark keeps declaring every name its results and associations hold; declare ${them(names)} again`
+      );
+    }
+  }
+  const prep = before.data.data_preparation_mlcube;
+  const declared = new Set((await statisticsDeclaration(ctx.head, prep)).names ?? []);
+  const lost = (before.data.statistics_names ?? []).filter((n) => !declared.has(n));
+  if (lost.length) {
+    const holders = await datasetsHolding(ctx.head, prep, lost, skip);
+    if (holders.length) {
+      const names = [...new Set(holders.flatMap((h) => h.names))];
+      report(
+        after.data.statistics_names ? "/statistics_names" : "",
+        `statistics_names no longer declares ${names.join(", ")}, which ${holders.length} dataset${holders.length === 1 ? "" : "s"} prepared with ${prep} still hold (${places(holders.map((h) => h.at))}), and no other benchmark preparing data with ${prep} declares ${them(names)}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${them(names)} again`
+      );
+    }
+  }
+  return out;
+}
 var rule = {
   id: "declared-names",
   async check(ctx) {
@@ -45735,6 +45805,7 @@ var rule = {
             `the benchmark ${where.benchmark} declares no ${missing.join(" and no ")}: results, compatibility tests and dataset statistics may hold only the names their benchmark declares, so until it does none is accepted; its committee runs \`${fix(where.benchmark)}\`, which takes them from the metrics cube and the data preparator on the demo dataset (and from the records already merged) and opens the pull request that adds them`
           );
         }
+        if (ctx.base) out.push(...await withdrawnNames({ ...ctx, base: ctx.base }, rec));
         const primary = data.results_policy.primary_metric;
         if (data.metric_names && !data.metric_names.includes(primary)) {
           report(
@@ -46404,10 +46475,16 @@ async function checkRecord(head, rec) {
   switch (rec.where.kind) {
     case "dataset": {
       const data = rec.data;
-      report(
-        "/data_preparation_mlcube",
-        await cubeProblem(head, data.data_preparation_mlcube, "data-preparator", "data_preparation_mlcube")
-      );
+      const prep = data.data_preparation_mlcube;
+      const problem = await cubeProblem(head, prep, "data-preparator", "data_preparation_mlcube");
+      report("/data_preparation_mlcube", problem);
+      const cube = problem ? void 0 : await head.cube(prep);
+      if (cube && cube.data.state !== "operational") {
+        report(
+          "/data_preparation_mlcube",
+          `the data preparator ${prep} is still in development: data is prepared only with an operational preparator, whose hashes never change; its owner marks it operational (\`medperf-git mlcube submit --operational\`), then the dataset is submitted`
+        );
+      }
       break;
     }
     case "benchmark": {
@@ -46485,9 +46562,8 @@ async function provenanceProblems(head, data) {
   }
   return out;
 }
-async function resultsOfAssociation(ctx, gone) {
+async function resultsOfAssociation(ctx, where) {
   const { head, base } = ctx;
-  const where = gone.where;
   if (where.kind === "dataset-association") {
     const [owner, name2] = where.dataset.split("/");
     return head.tree.list(`benchmarks/${where.benchmark}/results/${owner}/${name2}/`);
@@ -46543,16 +46619,6 @@ async function dependentsOf(ctx, gone) {
         out.push({ at: association, why: `it is associated with the benchmark ${name2}`, fix: "withdraw the association first" });
       }
     }
-    for (const file of await head.tree.list("datasets/")) {
-      const data = await head.record(file);
-      if (data?.where.kind === "dataset" && data.data.data_preparation_mlcube === id) {
-        out.push({
-          at: place(data, file, "/data_preparation_mlcube"),
-          why: `the dataset ${data.where.id} was prepared with it`,
-          fix: "a data preparator stays as long as a dataset it prepared"
-        });
-      }
-    }
   } else if (where.kind === "dataset") {
     const id = where.id;
     const [owner, name2] = [where.owner, where.name];
@@ -46567,7 +46633,7 @@ async function dependentsOf(ctx, gone) {
       }
     }
   } else if (where.kind === "model-association" || where.kind === "dataset-association") {
-    const results = await resultsOfAssociation(ctx, gone);
+    const results = await resultsOfAssociation(ctx, gone.where);
     if (results.length) {
       const shown2 = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
       out.push({
@@ -46597,6 +46663,86 @@ async function danglingAfterDeletion(ctx, path) {
     (d) => findingAt("references", path, void 0, "", `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ""}; ${d.fix}`)
   );
 }
+function editedField(before, after) {
+  const pairs2 = (fields) => {
+    const [old, now] = [fields(before.data), fields(after.data)];
+    return now.find(([, value], i) => value !== old[i][1])?.[0];
+  };
+  const state = (r) => [["/state", r.state]];
+  switch (after.where.kind) {
+    case "cube":
+      return pairs2((c) => [...cubeHashes(c), ...state(c)]);
+    case "dataset":
+      return pairs2((d) => [...datasetHashes(d), ...state(d)]);
+    case "benchmark":
+      return pairs2((b) => CUBE_ROLES2.map(({ field: field2 }) => [`/${field2}`, b[field2]]));
+    default:
+      return void 0;
+  }
+}
+async function readersOf(ctx, where) {
+  const { head } = ctx;
+  const out = [];
+  const folder = async (prefix) => out.push(...(await head.tree.list(prefix)).filter((p) => parseRecordPath(p)?.kind !== "benchmark"));
+  if (where.kind === "benchmark") {
+    await folder(`benchmarks/${where.benchmark}/`);
+  } else if (where.kind === "cube") {
+    for (const name2 of await benchmarkNames(head)) {
+      const bench = await head.benchmark(name2);
+      if (bench && CUBE_ROLES2.some(({ field: field2 }) => bench.data[field2] === where.id)) {
+        out.push(paths.benchmark(name2));
+        await folder(`benchmarks/${name2}/`);
+        continue;
+      }
+      const association = paths.modelAssociation(name2, where.id);
+      if (await head.tree.has(association)) {
+        out.push(association, ...await resultsOfAssociation(ctx, parseRecordPath(association)));
+      }
+    }
+  } else if (where.kind === "dataset") {
+    for (const name2 of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(name2, where.id);
+      if (await head.tree.has(association)) out.push(association);
+      if ((await folderNames(head.tree, `benchmarks/${name2}/results/${where.owner}`)).includes(where.name)) {
+        await folder(`benchmarks/${name2}/results/${where.owner}/${where.name}/`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+var EDIT_FIX = {
+  cube: "a cube keeps what benchmarks, associations and results were made with: submit the changed cube as a new cube instead",
+  dataset: "a dataset keeps what its associations and results were computed on: submit the changed data as a new dataset instead",
+  benchmark: "a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark"
+};
+async function brokenByEdit(ctx, before, after) {
+  const field2 = editedField(before, after);
+  if (field2 === void 0) return [];
+  const changed = new Set(ctx.changed);
+  const [head, base] = [memoized(ctx.head), memoized(ctx.base)];
+  const broken = [];
+  for (const path of await readersOf(ctx, after.where)) {
+    if (changed.has(path)) continue;
+    const rec = await ctx.head.record(path);
+    if (!rec) continue;
+    const now = await checkRecord(head, rec);
+    if (!now.length) continue;
+    const was = await ctx.base.record(path);
+    const had = new Set(was ? (await checkRecord(base, was)).map((f) => `${f.line}:${f.column}`) : []);
+    for (const f of now) if (!had.has(`${f.line}:${f.column}`)) broken.push(`${f.path}:${f.line}: ${f.message}`);
+  }
+  if (!broken.length) return [];
+  const more = broken.length > 1 ? ` (and ${broken.length - 1} more finding${broken.length === 2 ? "" : "s"} in what reads it)` : "";
+  return [
+    findingAt(
+      "references",
+      after.where.path,
+      after,
+      field2,
+      `changing ${field2.slice(1).replace(/\//g, ".")} breaks what reads ${after.where.path}: ${broken[0]}${more}; ${EDIT_FIX[after.where.kind]}`
+    )
+  ];
+}
 var rule6 = {
   id: "references",
   async check(ctx) {
@@ -46604,8 +46750,11 @@ var rule6 = {
     const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...await checkRecord(head, rec));
-      else if (ctx.base && !await ctx.head.tree.has(path)) {
+      if (rec) {
+        out.push(...await checkRecord(head, rec));
+        const before = ctx.base && await ctx.base.record(path);
+        if (before) out.push(...await brokenByEdit({ ...ctx, base: ctx.base }, before, rec));
+      } else if (ctx.base && !await ctx.head.tree.has(path)) {
         out.push(...await danglingAfterDeletion({ ...ctx, base: ctx.base }, path));
       }
     }
