@@ -46869,13 +46869,13 @@ function decodeSigningKey(text) {
   }
 }
 var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-var decoded = /* @__PURE__ */ new Map();
-var MAX_DECODED = 1e4;
-function cachedSigningKey(text) {
-  if (decoded.has(text)) return decoded.get(text);
+var decoded = /* @__PURE__ */ new WeakMap();
+function cachedSigningKey(tree, text) {
+  let keys = decoded.get(tree);
+  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
+  if (keys.has(text)) return keys.get(text);
   const key = decodeSigningKey(text);
-  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value);
-  decoded.set(text, key);
+  keys.set(text, key);
   return key;
 }
 
@@ -46937,7 +46937,7 @@ var rule9 = {
         continue;
       }
       const text = signingKeyAt(person.data, sig.key_version);
-      const key = text === void 0 ? void 0 : cachedSigningKey(text);
+      const key = text === void 0 ? void 0 : cachedSigningKey((ctx.base ?? ctx.head).tree, text);
       if (!key) {
         report(
           "/signature/key_version",
