@@ -45767,7 +45767,7 @@ async function withdrawnNames(ctx, after) {
       const names = [...held];
       report(
         after.data.metric_names ? "/metric_names" : "",
-        `metric_names no longer declares ${names.join(", ")}, which ${at.length} record${at.length === 1 ? "" : "s"} of ${name2} still hold (${places(at)}): a benchmark keeps declaring every name its results and associations hold; declare ${them(names)} again`
+        `metric_names no longer declares ${names.join(", ")}, which ${at.length} record${at.length === 1 ? " of " + name2 + " still holds" : "s of " + name2 + " still hold"} (${places(at)}): a benchmark keeps declaring every name its results and associations hold; declare ${them(names)} again`
       );
     }
   }
@@ -45780,7 +45780,7 @@ async function withdrawnNames(ctx, after) {
       const names = [...new Set(holders.flatMap((h) => h.names))];
       report(
         after.data.statistics_names ? "/statistics_names" : "",
-        `statistics_names no longer declares ${names.join(", ")}, which ${holders.length} dataset${holders.length === 1 ? "" : "s"} prepared with ${prep} still hold (${places(holders.map((h) => h.at))}), and no other benchmark preparing data with ${prep} declares ${them(names)}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${them(names)} again`
+        `statistics_names no longer declares ${names.join(", ")}, which ${holders.length === 1 ? "1 dataset" : `${holders.length} datasets`} prepared with ${prep} still hold${holders.length === 1 ? "s" : ""} (${places(holders.map((h) => h.at))}), and no other benchmark preparing data with ${prep} declares ${them(names)}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${them(names)} again`
       );
     }
   }

@@ -176,9 +176,9 @@ describe('declared-names: a benchmark change keeps declaring what records hold',
   const line = (files: Record<string, string>, path: string, text: string) => files[path]!.split('\n').findIndex((l) => l.includes(text)) + 1;
   const edit = (over: Parameters<typeof benchmark>[0]) => ({ ...main, [P.benchmark]: yaml(benchmark({ metric_names: ['AUC', 'per_class.effusion.AUC', 'F1'], statistics_names: ['cases', 'labels.effusion', 'labels.normal', 'age'], ...over })) });
   const held = (names: string, count: string, at: string) =>
-    `declared-names metric_names no longer declares ${names}, which ${count} of chestxray still hold (${at}): a benchmark keeps declaring every name its results and associations hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
+    `declared-names metric_names no longer declares ${names}, which ${count} of chestxray still hold${count.startsWith('1 ') ? 's' : ''} (${at}): a benchmark keeps declaring every name its results and associations hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
   const stats = (names: string, at: string) =>
-    `declared-names statistics_names no longer declares ${names}, which 1 dataset prepared with carol/chestxray-prep still hold (${at}), and no other benchmark preparing data with carol/chestxray-prep declares ${names.includes(',') ? 'them' : 'it'}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
+    `declared-names statistics_names no longer declares ${names}, which 1 dataset prepared with carol/chestxray-prep still holds (${at}), and no other benchmark preparing data with carol/chestxray-prep declares ${names.includes(',') ? 'them' : 'it'}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
 
   it('refuses to withdraw a metric name that results or associations hold, at metric_names, naming where', async () => {
     expect(await change(main, main, 'carol')).toEqual([]);

@@ -1,7 +1,9 @@
 // references: every id a record names exists, and is the right kind of thing. A benchmark's
 // reference model is a model cube, its metrics cube a metrics cube; a dataset joins a benchmark
 // only when it was prepared with that benchmark's data preparator. For a change, only the changed
-// records are checked, plus deletions that would leave another record pointing at nothing.
+// records are checked, plus deletions that would leave another record pointing at nothing and
+// edits that would leave another record disagreeing with what it reads (a result's provenance
+// with its cubes' hashes, an association with its dataset's preparator).
 import type { Finding } from '../findings.ts';
 import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
 import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
