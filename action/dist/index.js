@@ -46442,6 +46442,130 @@ function cubeProvenanceProblems(role, what, got, expected) {
   return out;
 }
 
+// registry/signing.ts
+var import_canonicalize = __toESM(require_canonicalize(), 1);
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
+function canonicalResultBytes(record) {
+  const { signature, ...rest } = record;
+  const content = { ...rest };
+  if (signature) {
+    const { ed25519: _value, ...who } = signature;
+    content.signature = who;
+  }
+  const json2 = canonicalize(content);
+  if (json2 === void 0) throw new Error("a result record has no canonical form");
+  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
+}
+function verifyResultSignature(record, publicKey) {
+  const value = record.signature?.ed25519;
+  if (!value) return false;
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
+  try {
+    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+  } catch {
+    return false;
+  }
+}
+function decodeSigningKey(text) {
+  const raw = Buffer.from(text, "base64");
+  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+  } catch {
+    return void 0;
+  }
+}
+var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+var decoded = /* @__PURE__ */ new WeakMap();
+function cachedSigningKey(tree, text) {
+  let keys = decoded.get(tree);
+  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
+  if (keys.has(text)) return keys.get(text);
+  const key = decodeSigningKey(text);
+  keys.set(text, key);
+  return key;
+}
+
+// registry/rules/signatures.ts
+function signingKeyAt(person, version) {
+  if (version === person.version) return person.signing_key;
+  return person.earlier_signing_keys?.find((k) => k.version === version)?.signing_key;
+}
+function howToSign(benchmark) {
+  return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
+}
+var rule6 = {
+  id: "signature",
+  async check(ctx) {
+    const keys = memoized(ctx.base ?? ctx.head);
+    const head = memoized(ctx.head);
+    const out = [];
+    let admins;
+    for (const path of ctx.changed) {
+      const rec = await ctx.head.record(path);
+      if (rec?.where.kind !== "result") continue;
+      const report = (pointer, message) => out.push(findingAt("signature", path, rec, pointer, message));
+      const { owner, benchmark, dataset } = rec.where;
+      const sig = rec.data.signature;
+      if (!sig) {
+        report("", `the result is not signed: every result is signed by its data owner; ${owner} runs ${howToSign(benchmark)}`);
+        continue;
+      }
+      const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
+      if (!includesLogin(dataOwners, sig.signed_by)) {
+        admins ??= keys.registryConfig().then((c) => c?.admins);
+        const registryAdmins = await admins;
+        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
+          report(
+            "/signature/signed_by",
+            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
+          );
+          continue;
+        }
+      }
+      const personPath = paths.person(sig.signed_by);
+      const person = await keys.person(sig.signed_by);
+      if (!person) {
+        if (await keys.tree.has(personPath)) {
+          report("/signature", `${personPath} does not load, so the signature cannot be checked: fix ${personPath} first (\`medperf-git validate\` says what is wrong)`);
+        } else if (ctx.base && await head.tree.has(personPath)) {
+          report("/signature", `${sig.signed_by}'s keys (${personPath}) are part of this change: keys are published on their own pull request first (\`medperf-git keys publish\`); submit the result once it is merged`);
+        } else {
+          report("/signature", `${sig.signed_by} has published no keys (${personPath}), so the signature cannot be checked; ${sig.signed_by} runs ${howToSign(benchmark)}`);
+        }
+        continue;
+      }
+      const current = person.data.version;
+      if (ctx.base && sig.key_version !== current) {
+        report(
+          "/signature/key_version",
+          sig.key_version < current ? `the result is signed with version ${sig.key_version} of ${personPath}, but version ${current} replaced it: a new result is signed with the current key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\`` : `the result names version ${sig.key_version} of ${personPath}, which is at version ${current}: publish the key first (\`medperf-git keys publish\`), then submit the result`
+        );
+        continue;
+      }
+      const text = signingKeyAt(person.data, sig.key_version);
+      const key = text === void 0 ? void 0 : cachedSigningKey((ctx.base ?? ctx.head).tree, text);
+      if (!key) {
+        report(
+          "/signature/key_version",
+          text === void 0 ? `the result names version ${sig.key_version} of ${personPath}, which holds no signing key of that version (it is at version ${current}), so the signature cannot be checked` : `the signing key of version ${sig.key_version} in ${personPath} is not an Ed25519 public key, so the signature cannot be checked`
+        );
+        continue;
+      }
+      if (!verifyResultSignature(rec.data, key)) {
+        report(
+          "/signature/ed25519",
+          `the signature does not verify with ${sig.signed_by}'s key (version ${sig.key_version} of ${personPath}): the record was changed after it was signed, or signed with another key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\``
+        );
+      }
+    }
+    return out;
+  }
+};
+
 // registry/rules/references.ts
 var CUBE_ROLES2 = [
   { field: "data_preparation_mlcube", kind: "data-preparator" },
@@ -46673,7 +46797,7 @@ function editedField(before, after) {
     case "cube":
       return pairs2((c) => [...cubeHashes(c), ...state(c)]);
     case "dataset":
-      return pairs2((d) => [...datasetHashes(d), ...state(d)]);
+      return pairs2((d) => [...datasetHashes(d), ...state(d), ["/owners", d.owners?.join("\n")]]);
     case "benchmark":
       return pairs2((b) => CUBE_ROLES2.map(({ field: field2 }) => [`/${field2}`, b[field2]]));
     default:
@@ -46715,6 +46839,11 @@ var EDIT_FIX = {
   dataset: "a dataset keeps what its associations and results were computed on: submit the changed data as a new dataset instead",
   benchmark: "a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark"
 };
+async function judged(view, rec) {
+  const out = await checkRecord(view, rec);
+  if (rec.where.kind === "result") out.push(...await rule6.check({ head: view, changed: [rec.where.path] }));
+  return out;
+}
 async function brokenByEdit(ctx, before, after) {
   const field2 = editedField(before, after);
   if (field2 === void 0) return [];
@@ -46725,10 +46854,10 @@ async function brokenByEdit(ctx, before, after) {
     if (changed.has(path)) continue;
     const rec = await ctx.head.record(path);
     if (!rec) continue;
-    const now = await checkRecord(head, rec);
+    const now = await judged(head, rec);
     if (!now.length) continue;
     const was = await ctx.base.record(path);
-    const had = new Set(was ? (await checkRecord(base, was)).map((f) => `${f.line}:${f.column}`) : []);
+    const had = new Set(was ? (await judged(base, was)).map((f) => `${f.line}:${f.column}`) : []);
     for (const f of now) if (!had.has(`${f.line}:${f.column}`)) broken.push(`${f.path}:${f.line}: ${f.message}`);
   }
   if (!broken.length) return [];
@@ -46743,7 +46872,7 @@ async function brokenByEdit(ctx, before, after) {
     )
   ];
 }
-var rule6 = {
+var rule7 = {
   id: "references",
   async check(ctx) {
     const out = [];
@@ -46770,7 +46899,7 @@ function committeeOf2(benchmark, rec) {
 async function approved(approvals, path) {
   return approvals.tree.has(path);
 }
-var rule7 = {
+var rule8 = {
   id: "result-preconditions",
   async check(ctx) {
     const head = memoized(ctx.head);
@@ -46820,7 +46949,7 @@ var rule7 = {
 };
 
 // registry/rules/schema.ts
-var rule8 = {
+var rule9 = {
   id: "schema",
   async check(ctx) {
     const out = [];
@@ -46832,132 +46961,8 @@ var rule8 = {
   }
 };
 
-// registry/signing.ts
-var import_canonicalize = __toESM(require_canonicalize(), 1);
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
-var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
-function canonicalResultBytes(record) {
-  const { signature, ...rest } = record;
-  const content = { ...rest };
-  if (signature) {
-    const { ed25519: _value, ...who } = signature;
-    content.signature = who;
-  }
-  const json2 = canonicalize(content);
-  if (json2 === void 0) throw new Error("a result record has no canonical form");
-  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
-}
-function verifyResultSignature(record, publicKey) {
-  const value = record.signature?.ed25519;
-  if (!value) return false;
-  const bytes = Buffer.from(value, "base64");
-  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
-  try {
-    return verify(null, canonicalResultBytes(record), publicKey, bytes);
-  } catch {
-    return false;
-  }
-}
-function decodeSigningKey(text) {
-  const raw = Buffer.from(text, "base64");
-  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
-  try {
-    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
-  } catch {
-    return void 0;
-  }
-}
-var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-var decoded = /* @__PURE__ */ new WeakMap();
-function cachedSigningKey(tree, text) {
-  let keys = decoded.get(tree);
-  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
-  if (keys.has(text)) return keys.get(text);
-  const key = decodeSigningKey(text);
-  keys.set(text, key);
-  return key;
-}
-
-// registry/rules/signatures.ts
-function signingKeyAt(person, version) {
-  if (version === person.version) return person.signing_key;
-  return person.earlier_signing_keys?.find((k) => k.version === version)?.signing_key;
-}
-function howToSign(benchmark) {
-  return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
-}
-var rule9 = {
-  id: "signature",
-  async check(ctx) {
-    const keys = memoized(ctx.base ?? ctx.head);
-    const head = memoized(ctx.head);
-    const out = [];
-    let admins;
-    for (const path of ctx.changed) {
-      const rec = await ctx.head.record(path);
-      if (rec?.where.kind !== "result") continue;
-      const report = (pointer, message) => out.push(findingAt("signature", path, rec, pointer, message));
-      const { owner, benchmark, dataset } = rec.where;
-      const sig = rec.data.signature;
-      if (!sig) {
-        report("", `the result is not signed: every result is signed by its data owner; ${owner} runs ${howToSign(benchmark)}`);
-        continue;
-      }
-      const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
-      if (!includesLogin(dataOwners, sig.signed_by)) {
-        admins ??= keys.registryConfig().then((c) => c?.admins);
-        const registryAdmins = await admins;
-        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
-          report(
-            "/signature/signed_by",
-            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
-          );
-          continue;
-        }
-      }
-      const personPath = paths.person(sig.signed_by);
-      const person = await keys.person(sig.signed_by);
-      if (!person) {
-        if (await keys.tree.has(personPath)) {
-          report("/signature", `${personPath} does not load, so the signature cannot be checked: fix ${personPath} first (\`medperf-git validate\` says what is wrong)`);
-        } else if (ctx.base && await head.tree.has(personPath)) {
-          report("/signature", `${sig.signed_by}'s keys (${personPath}) are part of this change: keys are published on their own pull request first (\`medperf-git keys publish\`); submit the result once it is merged`);
-        } else {
-          report("/signature", `${sig.signed_by} has published no keys (${personPath}), so the signature cannot be checked; ${sig.signed_by} runs ${howToSign(benchmark)}`);
-        }
-        continue;
-      }
-      const current = person.data.version;
-      if (ctx.base && sig.key_version !== current) {
-        report(
-          "/signature/key_version",
-          sig.key_version < current ? `the result is signed with version ${sig.key_version} of ${personPath}, but version ${current} replaced it: a new result is signed with the current key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\`` : `the result names version ${sig.key_version} of ${personPath}, which is at version ${current}: publish the key first (\`medperf-git keys publish\`), then submit the result`
-        );
-        continue;
-      }
-      const text = signingKeyAt(person.data, sig.key_version);
-      const key = text === void 0 ? void 0 : cachedSigningKey((ctx.base ?? ctx.head).tree, text);
-      if (!key) {
-        report(
-          "/signature/key_version",
-          text === void 0 ? `the result names version ${sig.key_version} of ${personPath}, which holds no signing key of that version (it is at version ${current}), so the signature cannot be checked` : `the signing key of version ${sig.key_version} in ${personPath} is not an Ed25519 public key, so the signature cannot be checked`
-        );
-        continue;
-      }
-      if (!verifyResultSignature(rec.data, key)) {
-        report(
-          "/signature/ed25519",
-          `the signature does not verify with ${sig.signed_by}'s key (version ${sig.key_version} of ${personPath}): the record was changed after it was signed, or signed with another key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\``
-        );
-      }
-    }
-    return out;
-  }
-};
-
 // registry/rules/index.ts
-var rules = [rule8, rule3, rule6, rule4, rule2, rule5, rule, rule9, rule7];
+var rules = [rule9, rule3, rule7, rule4, rule2, rule5, rule, rule6, rule8];
 
 // registry/validate.ts
 function dedupe(findings) {

@@ -12,7 +12,10 @@ import {
   cube,
   dataset,
   datasetAssociation,
+  examplePerson,
   result,
+  SCHEMA_LINE,
+  signedExample,
   ruleFindings,
   tutorialRegistry,
   without,
@@ -358,6 +361,25 @@ describe('references: an edit is checked against what reads the record, as a del
     // The reference model is read by no result or association; the description by nothing.
     expect(await change(more, edit({ reference_model: 'carol/ref-2' }), 'carol')).toEqual([]);
     expect(await change(more, edit({ description: 'Now with a description.' }), 'carol')).toEqual([]);
+  });
+
+  it("refuses an edit of a dataset's owners that drops the one who signed its results", async () => {
+    const shared = {
+      ...main,
+      [P.dataset]: yaml(dataset({ owners: ['erin'] })),
+      [paths.person('erin')]: yaml(examplePerson('erin')),
+      [P.result]: yaml(signedExample(result(), 'erin'), SCHEMA_LINE('result')),
+    };
+    expect(await full(shared)).toEqual([]);
+    for (const owners of [undefined, ['frank'], ['ERIN2']]) {
+      const head = { ...shared, [P.dataset]: yaml(dataset(owners ? { owners } : {})) };
+      const found = await change(shared, head, 'dora');
+      expect(found, String(owners)).toHaveLength(1);
+      expect(found[0], String(owners)).toMatch(new RegExp(`^${P.dataset}:\\d+:1 references changing owners breaks what reads ${P.dataset}: ${P.result}:\\d+: the result is signed by erin, but results are signed by their data owner `));
+      expect(found[0], String(owners)).toContain(fixDataset);
+    }
+    // Adding an owner breaks nothing.
+    expect(await change(shared, { ...shared, [P.dataset]: yaml(dataset({ owners: ['erin', 'frank'] })) }, 'dora')).toEqual([]);
   });
 
   it('says only what the edit breaks: not what was broken already, nor a reader changed in the same change', async () => {

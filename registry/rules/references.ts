@@ -9,6 +9,7 @@ import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
 import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
 import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
 import { cubeHashes, datasetHashes } from './immutability.ts';
+import { rule as signature } from './signatures.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
 import { folderNames } from '../trees.ts';
 import { benchmarkNames } from '../collections.ts';
@@ -304,7 +305,8 @@ function editedField(before: LoadedRecord, after: LoadedRecord): string | undefi
     case 'cube':
       return pairs((c: CubeRecord) => [...cubeHashes(c), ...state(c)]);
     case 'dataset':
-      return pairs((d: DatasetRecord) => [...datasetHashes(d), ...state(d)]);
+      // Its owners too: a result is signed by one of the dataset's owners.
+      return pairs((d: DatasetRecord) => [...datasetHashes(d), ...state(d), ['/owners', d.owners?.join('\n')]]);
     case 'benchmark':
       return pairs((b: BenchmarkRecord) => CUBE_ROLES.map(({ field }) => [`/${field}`, b[field]]));
     default:
@@ -358,6 +360,13 @@ const EDIT_FIX: Record<string, string> = {
   benchmark: 'a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark',
 };
 
+/** What a reader of an edited record is judged by: its references, and a result's signature (its signer must own the dataset). */
+async function judged(view: RegistryView, rec: LoadedRecord): Promise<Finding[]> {
+  const out = await checkRecord(view, rec);
+  if (rec.where.kind === 'result') out.push(...(await signature.check({ head: view, changed: [rec.where.path] })));
+  return out;
+}
+
 /**
  * An edit checked as a deletion is: every record of head reading the edited one is judged again,
  * and what the edit breaks in them (a finding they did not have on the base) is a finding at the
@@ -373,12 +382,12 @@ async function brokenByEdit(ctx: RuleContext & { base: RegistryView }, before: L
     if (changed.has(path)) continue; // judged on its own
     const rec = await ctx.head.record(path);
     if (!rec) continue;
-    const now = await checkRecord(head, rec);
+    const now = await judged(head, rec);
     if (!now.length) continue;
     const was = await ctx.base.record(path);
     // The reader is the same file on both sides: a field it had a finding at on the base was
     // broken before this change (the message may differ, naming the new value).
-    const had = new Set(was ? (await checkRecord(base, was)).map((f) => `${f.line}:${f.column}`) : []);
+    const had = new Set(was ? (await judged(base, was)).map((f) => `${f.line}:${f.column}`) : []);
     for (const f of now) if (!had.has(`${f.line}:${f.column}`)) broken.push(`${f.path}:${f.line}: ${f.message}`);
   }
   if (!broken.length) return [];
