@@ -3,11 +3,47 @@
 //   floor            read and YAML-parse every record file, in this process
 //   validate-full    validateRegistry over the whole folder (ratio over the floor)
 //   validate-change  validateChange of the one-result branch against main, from git, no checkout
-import { mkdirSync } from 'node:fs';
+//   signatures       what verifying every result's signature costs on its own: the canonical
+//                    JSON and the Ed25519 verification, over records parsed outside the timing
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jsYaml from 'js-yaml';
 import { closeTree, directoryTree, gitChangedPaths, gitTree } from '../registry/trees.ts';
 import { validateChange, validateRegistry } from '../registry/validate.ts';
 import { formatFinding } from '../registry/findings.ts';
-import { best, CACHE, floor, FULL, generate, SMALL, timed } from './_registry.ts';
+import type { PersonRecord, ResultRecord } from '../registry/records.ts';
+import { canonicalResultBytes, decodeSigningKey, verifyResultSignature } from '../registry/signing.ts';
+import { best, CACHE, floor, FULL, generate, listRecords, SMALL, timed } from './_registry.ts';
+
+/**
+ * CPU seconds of signing's share of a full validation: for every result, its canonical bytes and
+ * its Ed25519 verification with its data owner's key (decoded once per person, as validation
+ * does). Records are parsed in chunks outside the timing, so only the signature work is counted.
+ */
+function signatureCost(dir: string): { results: number; canonical: number; verify: number } {
+  const load = (p: string) => jsYaml.load(readFileSync(join(dir, p), 'utf8'), { schema: jsYaml.CORE_SCHEMA });
+  const all = listRecords(dir);
+  const keys = new Map(
+    all.filter((p) => p.startsWith('people/')).map((p) => [p.slice('people/'.length, -'.yaml'.length), decodeSigningKey((load(p) as PersonRecord).signing_key)!]),
+  );
+  const results = all.filter((p) => p.includes('/results/'));
+  let canonical = 0;
+  let verify = 0;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  for (let i = 0; i < results.length; i += 5000) {
+    const chunk = results.slice(i, i + 5000).map((p) => load(p) as ResultRecord);
+    let t = cpu();
+    for (const r of chunk) canonicalResultBytes(r);
+    canonical += cpu() - t;
+    t = cpu();
+    for (const r of chunk) if (!verifyResultSignature(r, keys.get(r.signature!.signed_by)!)) throw new Error('a synthetic result does not verify');
+    verify += cpu() - t;
+  }
+  return { results: results.length, canonical, verify: verify - canonical };
+}
 
 async function full(dir: string): Promise<void> {
   const findings = await validateRegistry(directoryTree(dir));
@@ -46,6 +82,14 @@ export async function main(): Promise<void> {
       `validateRegistry ${v.cpu.toFixed(2)} s CPU (${v.wall.toFixed(2)} s wall)`,
   );
   console.log(`BENCH validate-full ratio=${(v.cpu / f.cpu).toFixed(2)} target<=1.5`);
+  // Verifying includes making the canonical bytes again, so its own part is the difference.
+  const s = signatureCost(large.dir);
+  const share = s.canonical + s.verify;
+  console.log(
+    `# signatures of ${s.results} results: ${share.toFixed(2)} s CPU (${((1e6 * s.verify) / s.results).toFixed(0)} µs per Ed25519 verification, ` +
+      `${s.canonical.toFixed(2)} s canonical JSON), ${(share / f.cpu).toFixed(2)} of the floor on their own; ` +
+      `validation without them ${((v.cpu - share) / f.cpu).toFixed(2)} of the floor`,
+  );
   // Once to warm the module code, then measured.
   await change(small.dir, small.author, small.changed);
   const c10k = await change(small.dir, small.author, small.changed);

@@ -135,7 +135,7 @@ export async function readResult(view: RegistryView, path: string, record: Resul
   const signer = content.signature.signed_by;
   const person = await view.person(signer);
   const text = person && signingKeyAt(person.data, content.signature.key_version);
-  const key = text === undefined || text === null ? undefined : cachedSigningKey(text);
+  const key = text === undefined || text === null ? undefined : cachedSigningKey(view.tree, text);
   if (signer.toLowerCase() !== owner.toLowerCase() || !key || !verifyResultSignature(clearResult(record, content), key)) {
     throw new MedperfError(
       'signature-invalid',

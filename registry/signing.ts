@@ -111,16 +111,17 @@ export function signingKeyFromSeed(seed: Uint8Array): { privateKey: KeyObject; p
 }
 
 /**
- * Decoded public keys by their text: a full validation reads one data owner's key for thousands of
- * results, and decodes it once. Bounded, so a registry of many people cannot grow it without end.
+ * Decoded public keys by their text, per tree: a full validation reads one data owner's key for
+ * thousands of results and decodes it once. Held only as long as the tree is, so one validation
+ * never reuses the work of another.
  */
-const decoded = new Map<string, KeyObject | undefined>();
-const MAX_DECODED = 10_000;
+const decoded = new WeakMap<object, Map<string, KeyObject | undefined>>();
 
-export function cachedSigningKey(text: string): KeyObject | undefined {
-  if (decoded.has(text)) return decoded.get(text);
+export function cachedSigningKey(tree: object, text: string): KeyObject | undefined {
+  let keys = decoded.get(tree);
+  if (!keys) decoded.set(tree, (keys = new Map()));
+  if (keys.has(text)) return keys.get(text);
   const key = decodeSigningKey(text);
-  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value!);
-  decoded.set(text, key);
+  keys.set(text, key);
   return key;
 }

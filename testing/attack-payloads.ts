@@ -84,5 +84,15 @@ export function attackPayloads(read: (p: string) => string, write: (p: string, c
   rm('delete benchmark.yaml', 'bench-committee', ['benchmarks/chestxray/benchmark.yaml']);
   rm('delete registry.yaml', 'medperf-admin', ['registry.yaml']);
   rm('delete preparator cube', 'bench-committee', ['mlcubes/bench-committee/chestxray-prep.yaml']);
+  // Edits that break what reads the record.
+  const B = 'benchmarks/chestxray/benchmark.yaml';
+  whole('withdraw a metric name results hold', B, (t) => t.replace('  - F1\n', ''), 'bench-committee');
+  whole('withdraw a statistics name a dataset holds', B, (t) => t.replace('  - labels.effusion\n', ''), 'bench-committee');
+  whole('withdraw every metric name', B, (t) => t.replace(/metric_names:\n(  - .*\n)+/, ''), 'bench-committee');
+  const METRICS = 'mlcubes/bench-committee/chestxray-metrics.yaml';
+  add('another metrics cube under the results', 'bench-committee', {
+    [METRICS.replace('metrics.yaml', 'metrics2.yaml')]: (r) => r(METRICS),
+    [B]: (r) => r(B).replace(/data_evaluator_mlcube: .*/, 'data_evaluator_mlcube: bench-committee/chestxray-metrics2'),
+  });
   return out;
 }

@@ -45602,6 +45602,9 @@ function flattenMetrics(metrics) {
   }
   return out;
 }
+function metricNames(metrics) {
+  return [...flattenMetrics(metrics).keys()];
+}
 function prefixesOf(declared) {
   const out = /* @__PURE__ */ new Set();
   for (const name2 of declared) {
@@ -53787,6 +53790,73 @@ function asSet(names) {
   if (!set4) sets.set(names, set4 = new Set(names));
   return set4;
 }
+function places(at) {
+  return at.slice(0, 3).join(", ") + (at.length > 3 ? ` and ${at.length - 3} more` : "");
+}
+var them = (names) => names.length === 1 ? "it" : "them";
+async function datasetsHolding(view, preparator, names, skip) {
+  const keys = [...new Set(names.map((n) => n.slice(n.lastIndexOf(".") + 1)))];
+  const wanted2 = new Set(names);
+  const out = [];
+  for (const path of await view.tree.list("datasets/")) {
+    if (skip.has(path)) continue;
+    const bytes = await view.tree.read(path);
+    if (!bytes || !keys.some((k) => bytes.includes(k))) continue;
+    const rec = await view.record(path);
+    if (rec?.where.kind !== "dataset" || rec.data.data_preparation_mlcube !== preparator) continue;
+    const held = metricNames(rec.data.statistics).filter((n) => wanted2.has(n));
+    if (held.length) out.push({ at: `${path}:${rec.locate("/statistics").line}`, names: held });
+  }
+  return out;
+}
+async function withdrawnNames(ctx, after) {
+  const before = await ctx.base.record(after.where.path);
+  if (before?.where.kind !== "benchmark") return [];
+  const name2 = after.where.benchmark;
+  const skip = new Set(ctx.changed);
+  const out = [];
+  const report = (pointer, message) => out.push(findingAt("declared-names", after.where.path, after, pointer, message));
+  const kept = new Set(after.data.metric_names ?? []);
+  const removed = new Set((before.data.metric_names ?? []).filter((n) => !kept.has(n)));
+  if (removed.size) {
+    const at = [];
+    const held = /* @__PURE__ */ new Set();
+    for (const path of await ctx.head.tree.list(`benchmarks/${name2}/`)) {
+      if (skip.has(path)) continue;
+      const kind = parseRecordPath(path)?.kind;
+      if (kind !== "result" && kind !== "model-association" && kind !== "dataset-association") continue;
+      const rec = await ctx.head.record(path);
+      if (!rec) continue;
+      const block = kind === "result" ? "/metrics" : "/compatibility_test/metrics";
+      const metrics = kind === "result" ? rec.data.metrics : rec.data.compatibility_test.metrics;
+      const names = metricNames(metrics).filter((n) => removed.has(n));
+      if (!names.length) continue;
+      at.push(`${path}:${rec.locate(block).line}`);
+      for (const n of names) held.add(n);
+    }
+    if (at.length) {
+      const names = [...held];
+      report(
+        after.data.metric_names ? "/metric_names" : "",
+        `metric_names no longer declares ${names.join(", ")}, which ${at.length} record${at.length === 1 ? " of " + name2 + " still holds" : "s of " + name2 + " still hold"} (${places(at)}): a benchmark keeps declaring every name its results and associations hold; declare ${them(names)} again`
+      );
+    }
+  }
+  const prep = before.data.data_preparation_mlcube;
+  const declared = new Set((await statisticsDeclaration(ctx.head, prep)).names ?? []);
+  const lost = (before.data.statistics_names ?? []).filter((n) => !declared.has(n));
+  if (lost.length) {
+    const holders = await datasetsHolding(ctx.head, prep, lost, skip);
+    if (holders.length) {
+      const names = [...new Set(holders.flatMap((h) => h.names))];
+      report(
+        after.data.statistics_names ? "/statistics_names" : "",
+        `statistics_names no longer declares ${names.join(", ")}, which ${holders.length === 1 ? "1 dataset" : `${holders.length} datasets`} prepared with ${prep} still hold${holders.length === 1 ? "s" : ""} (${places(holders.map((h) => h.at))}), and no other benchmark preparing data with ${prep} declares ${them(names)}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${them(names)} again`
+      );
+    }
+  }
+  return out;
+}
 var rule2 = {
   id: "declared-names",
   async check(ctx) {
@@ -53806,6 +53876,7 @@ var rule2 = {
             `the benchmark ${where.benchmark} declares no ${missing.join(" and no ")}: results, compatibility tests and dataset statistics may hold only the names their benchmark declares, so until it does none is accepted; its committee runs \`${fix(where.benchmark)}\`, which takes them from the metrics cube and the data preparator on the demo dataset (and from the records already merged) and opens the pull request that adds them`
           );
         }
+        if (ctx.base) out.push(...await withdrawnNames({ ...ctx, base: ctx.base }, rec));
         const primary = data.results_policy.primary_metric;
         if (data.metric_names && !data.metric_names.includes(primary)) {
           report(
@@ -54450,6 +54521,130 @@ function cubeProvenanceProblems(role, what, got, expected) {
   return out;
 }
 
+// registry/signing.ts
+var import_canonicalize2 = __toESM(require_canonicalize(), 1);
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
+var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
+function canonicalResultBytes(record) {
+  const { signature, ...rest } = record;
+  const content = { ...rest };
+  if (signature) {
+    const { ed25519: _value, ...who } = signature;
+    content.signature = who;
+  }
+  const json2 = canonicalize2(content);
+  if (json2 === void 0) throw new Error("a result record has no canonical form");
+  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
+}
+function verifyResultSignature(record, publicKey) {
+  const value = record.signature?.ed25519;
+  if (!value) return false;
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
+  try {
+    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+  } catch {
+    return false;
+  }
+}
+function decodeSigningKey(text) {
+  const raw = Buffer.from(text, "base64");
+  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+  } catch {
+    return void 0;
+  }
+}
+var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+var decoded = /* @__PURE__ */ new WeakMap();
+function cachedSigningKey(tree, text) {
+  let keys = decoded.get(tree);
+  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
+  if (keys.has(text)) return keys.get(text);
+  const key = decodeSigningKey(text);
+  keys.set(text, key);
+  return key;
+}
+
+// registry/rules/signatures.ts
+function signingKeyAt(person, version) {
+  if (version === person.version) return person.signing_key;
+  return person.earlier_signing_keys?.find((k) => k.version === version)?.signing_key;
+}
+function howToSign(benchmark) {
+  return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
+}
+var rule7 = {
+  id: "signature",
+  async check(ctx) {
+    const keys = memoized(ctx.base ?? ctx.head);
+    const head = memoized(ctx.head);
+    const out = [];
+    let admins;
+    for (const path of ctx.changed) {
+      const rec = await ctx.head.record(path);
+      if (rec?.where.kind !== "result") continue;
+      const report = (pointer, message) => out.push(findingAt("signature", path, rec, pointer, message));
+      const { owner, benchmark, dataset } = rec.where;
+      const sig = rec.data.signature;
+      if (!sig) {
+        report("", `the result is not signed: every result is signed by its data owner; ${owner} runs ${howToSign(benchmark)}`);
+        continue;
+      }
+      const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
+      if (!includesLogin(dataOwners, sig.signed_by)) {
+        admins ??= keys.registryConfig().then((c) => c?.admins);
+        const registryAdmins = await admins;
+        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
+          report(
+            "/signature/signed_by",
+            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
+          );
+          continue;
+        }
+      }
+      const personPath = paths.person(sig.signed_by);
+      const person = await keys.person(sig.signed_by);
+      if (!person) {
+        if (await keys.tree.has(personPath)) {
+          report("/signature", `${personPath} does not load, so the signature cannot be checked: fix ${personPath} first (\`medperf-git validate\` says what is wrong)`);
+        } else if (ctx.base && await head.tree.has(personPath)) {
+          report("/signature", `${sig.signed_by}'s keys (${personPath}) are part of this change: keys are published on their own pull request first (\`medperf-git keys publish\`); submit the result once it is merged`);
+        } else {
+          report("/signature", `${sig.signed_by} has published no keys (${personPath}), so the signature cannot be checked; ${sig.signed_by} runs ${howToSign(benchmark)}`);
+        }
+        continue;
+      }
+      const current = person.data.version;
+      if (ctx.base && sig.key_version !== current) {
+        report(
+          "/signature/key_version",
+          sig.key_version < current ? `the result is signed with version ${sig.key_version} of ${personPath}, but version ${current} replaced it: a new result is signed with the current key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\`` : `the result names version ${sig.key_version} of ${personPath}, which is at version ${current}: publish the key first (\`medperf-git keys publish\`), then submit the result`
+        );
+        continue;
+      }
+      const text = signingKeyAt(person.data, sig.key_version);
+      const key = text === void 0 ? void 0 : cachedSigningKey((ctx.base ?? ctx.head).tree, text);
+      if (!key) {
+        report(
+          "/signature/key_version",
+          text === void 0 ? `the result names version ${sig.key_version} of ${personPath}, which holds no signing key of that version (it is at version ${current}), so the signature cannot be checked` : `the signing key of version ${sig.key_version} in ${personPath} is not an Ed25519 public key, so the signature cannot be checked`
+        );
+        continue;
+      }
+      if (!verifyResultSignature(rec.data, key)) {
+        report(
+          "/signature/ed25519",
+          `the signature does not verify with ${sig.signed_by}'s key (version ${sig.key_version} of ${personPath}): the record was changed after it was signed, or signed with another key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\``
+        );
+      }
+    }
+    return out;
+  }
+};
+
 // registry/rules/references.ts
 var CUBE_ROLES2 = [
   { field: "data_preparation_mlcube", kind: "data-preparator" },
@@ -54507,10 +54702,16 @@ async function checkRecord(head, rec, change) {
   switch (rec.where.kind) {
     case "dataset": {
       const data = rec.data;
-      report(
-        "/data_preparation_mlcube",
-        await cubeProblem(head, data.data_preparation_mlcube, "data-preparator", "data_preparation_mlcube")
-      );
+      const prep = data.data_preparation_mlcube;
+      const problem = await cubeProblem(head, prep, "data-preparator", "data_preparation_mlcube");
+      report("/data_preparation_mlcube", problem);
+      const cube = problem ? void 0 : await head.cube(prep);
+      if (cube && cube.data.state !== "operational") {
+        report(
+          "/data_preparation_mlcube",
+          `the data preparator ${prep} is still in development: data is prepared only with an operational preparator, whose hashes never change; its owner marks it operational (\`medperf-git mlcube submit --operational\`), then the dataset is submitted`
+        );
+      }
       break;
     }
     case "benchmark": {
@@ -54598,9 +54799,8 @@ async function provenanceProblems(head, data) {
   }
   return out;
 }
-async function resultsOfAssociation(ctx, gone) {
+async function resultsOfAssociation(ctx, where) {
   const { head, base } = ctx;
-  const where = gone.where;
   if (where.kind === "dataset-association") {
     const [owner, name2] = where.dataset.split("/");
     return head.tree.list(`benchmarks/${where.benchmark}/results/${owner}/${name2}/`);
@@ -54660,16 +54860,6 @@ async function dependentsOf(ctx, gone) {
         out.push({ at: association, why: `it is associated with the benchmark ${name2}`, fix: "withdraw the association first" });
       }
     }
-    for (const file of await head.tree.list("datasets/")) {
-      const data = await head.record(file);
-      if (data?.where.kind === "dataset" && data.data.data_preparation_mlcube === id) {
-        out.push({
-          at: place(data, file, "/data_preparation_mlcube"),
-          why: `the dataset ${data.where.id} was prepared with it`,
-          fix: "a data preparator stays as long as a dataset it prepared"
-        });
-      }
-    }
   } else if (where.kind === "dataset") {
     const id = where.id;
     const [owner, name2] = [where.owner, where.name];
@@ -54684,7 +54874,7 @@ async function dependentsOf(ctx, gone) {
       }
     }
   } else if (where.kind === "model-association" || where.kind === "dataset-association") {
-    const results = await resultsOfAssociation(ctx, gone);
+    const results = await resultsOfAssociation(ctx, gone.where);
     if (results.length) {
       const shown2 = results.slice(0, 3).join(", ") + (results.length > 3 ? ` and ${results.length - 3} more` : "");
       out.push({
@@ -54714,15 +54904,103 @@ async function danglingAfterDeletion(ctx, path) {
     (d) => findingAt("references", path, void 0, "", `${path} cannot be ${verb}: ${d.why}${d.at ? ` (${d.at})` : ""}; ${d.fix}`)
   );
 }
-var rule7 = {
+function editedField(before, after) {
+  const pairs2 = (fields) => {
+    const [old, now] = [fields(before.data), fields(after.data)];
+    return now.find(([, value], i) => value !== old[i][1])?.[0];
+  };
+  const state = (r) => [["/state", r.state]];
+  switch (after.where.kind) {
+    case "cube":
+      return pairs2((c) => [...cubeHashes(c), ...state(c)]);
+    case "dataset":
+      return pairs2((d) => [...datasetHashes(d), ...state(d), ["/owners", d.owners?.join("\n")]]);
+    case "benchmark":
+      return pairs2((b) => CUBE_ROLES2.map(({ field: field2 }) => [`/${field2}`, b[field2]]));
+    default:
+      return void 0;
+  }
+}
+async function readersOf(ctx, where) {
+  const { head } = ctx;
+  const out = [];
+  const folder = async (prefix) => out.push(...(await head.tree.list(prefix)).filter((p) => parseRecordPath(p)?.kind !== "benchmark"));
+  if (where.kind === "benchmark") {
+    await folder(`benchmarks/${where.benchmark}/`);
+  } else if (where.kind === "cube") {
+    for (const name2 of await benchmarkNames(head)) {
+      const bench = await head.benchmark(name2);
+      if (bench && CUBE_ROLES2.some(({ field: field2 }) => bench.data[field2] === where.id)) {
+        out.push(paths.benchmark(name2));
+        await folder(`benchmarks/${name2}/`);
+        continue;
+      }
+      const association = paths.modelAssociation(name2, where.id);
+      if (await head.tree.has(association)) {
+        out.push(association, ...await resultsOfAssociation(ctx, parseRecordPath(association)));
+      }
+    }
+  } else if (where.kind === "dataset") {
+    for (const name2 of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(name2, where.id);
+      if (await head.tree.has(association)) out.push(association);
+      if ((await folderNames(head.tree, `benchmarks/${name2}/results/${where.owner}`)).includes(where.name)) {
+        await folder(`benchmarks/${name2}/results/${where.owner}/${where.name}/`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+var EDIT_FIX = {
+  cube: "a cube keeps what benchmarks, associations and results were made with: submit the changed cube as a new cube instead",
+  dataset: "a dataset keeps what its associations and results were computed on: submit the changed data as a new dataset instead",
+  benchmark: "a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark"
+};
+async function judged(view, rec) {
+  const out = await checkRecord(view, rec, true);
+  if (rec.where.kind === "result") out.push(...await rule7.check({ head: view, changed: [rec.where.path] }));
+  return out;
+}
+async function brokenByEdit(ctx, before, after) {
+  const field2 = editedField(before, after);
+  if (field2 === void 0) return [];
+  const changed = new Set(ctx.changed);
+  const [head, base] = [memoized(ctx.head), memoized(ctx.base)];
+  const broken = [];
+  for (const path of await readersOf(ctx, after.where)) {
+    if (changed.has(path)) continue;
+    const rec = await ctx.head.record(path);
+    if (!rec) continue;
+    const now = await judged(head, rec);
+    if (!now.length) continue;
+    const was = await ctx.base.record(path);
+    const had = new Set(was ? (await judged(base, was)).map((f) => `${f.line}:${f.column}`) : []);
+    for (const f of now) if (!had.has(`${f.line}:${f.column}`)) broken.push(`${f.path}:${f.line}: ${f.message}`);
+  }
+  if (!broken.length) return [];
+  const more = broken.length > 1 ? ` (and ${broken.length - 1} more finding${broken.length === 2 ? "" : "s"} in what reads it)` : "";
+  return [
+    findingAt(
+      "references",
+      after.where.path,
+      after,
+      field2,
+      `changing ${field2.slice(1).replace(/\//g, ".")} breaks what reads ${after.where.path}: ${broken[0]}${more}; ${EDIT_FIX[after.where.kind]}`
+    )
+  ];
+}
+var rule8 = {
   id: "references",
   async check(ctx) {
     const out = [];
     const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...await checkRecord(head, rec, ctx.base !== void 0));
-      else if (ctx.base && !await ctx.head.tree.has(path)) {
+      if (rec) {
+        out.push(...await checkRecord(head, rec, ctx.base !== void 0));
+        const before = ctx.base && await ctx.base.record(path);
+        if (before) out.push(...await brokenByEdit({ ...ctx, base: ctx.base }, before, rec));
+      } else if (ctx.base && !await ctx.head.tree.has(path)) {
         out.push(...await danglingAfterDeletion({ ...ctx, base: ctx.base }, path));
       }
     }
@@ -54738,7 +55016,7 @@ function committeeOf2(benchmark, rec) {
 async function approved(approvals, path) {
   return approvals.tree.has(path);
 }
-var rule8 = {
+var rule9 = {
   id: "result-preconditions",
   async check(ctx) {
     const head = memoized(ctx.head);
@@ -54788,7 +55066,7 @@ var rule8 = {
 };
 
 // registry/rules/schema.ts
-var rule9 = {
+var rule10 = {
   id: "schema",
   async check(ctx) {
     const out = [];
@@ -54800,132 +55078,8 @@ var rule9 = {
   }
 };
 
-// registry/signing.ts
-var import_canonicalize2 = __toESM(require_canonicalize(), 1);
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
-var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
-function canonicalResultBytes(record) {
-  const { signature, ...rest } = record;
-  const content = { ...rest };
-  if (signature) {
-    const { ed25519: _value, ...who } = signature;
-    content.signature = who;
-  }
-  const json2 = canonicalize2(content);
-  if (json2 === void 0) throw new Error("a result record has no canonical form");
-  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
-}
-function verifyResultSignature(record, publicKey) {
-  const value = record.signature?.ed25519;
-  if (!value) return false;
-  const bytes = Buffer.from(value, "base64");
-  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
-  try {
-    return verify(null, canonicalResultBytes(record), publicKey, bytes);
-  } catch {
-    return false;
-  }
-}
-function decodeSigningKey(text) {
-  const raw = Buffer.from(text, "base64");
-  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
-  try {
-    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
-  } catch {
-    return void 0;
-  }
-}
-var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-var decoded = /* @__PURE__ */ new Map();
-var MAX_DECODED = 1e4;
-function cachedSigningKey(text) {
-  if (decoded.has(text)) return decoded.get(text);
-  const key = decodeSigningKey(text);
-  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value);
-  decoded.set(text, key);
-  return key;
-}
-
-// registry/rules/signatures.ts
-function signingKeyAt(person, version) {
-  if (version === person.version) return person.signing_key;
-  return person.earlier_signing_keys?.find((k) => k.version === version)?.signing_key;
-}
-function howToSign(benchmark) {
-  return `\`medperf-git keys init\` and \`medperf-git keys publish\` once (merged), then \`medperf-git result submit -b ${benchmark}\`, which signs it`;
-}
-var rule10 = {
-  id: "signature",
-  async check(ctx) {
-    const keys = memoized(ctx.base ?? ctx.head);
-    const head = memoized(ctx.head);
-    const out = [];
-    let admins;
-    for (const path of ctx.changed) {
-      const rec = await ctx.head.record(path);
-      if (rec?.where.kind !== "result") continue;
-      const report = (pointer, message) => out.push(findingAt("signature", path, rec, pointer, message));
-      const { owner, benchmark, dataset } = rec.where;
-      const sig = rec.data.signature;
-      if (!sig) {
-        report("", `the result is not signed: every result is signed by its data owner; ${owner} runs ${howToSign(benchmark)}`);
-        continue;
-      }
-      const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
-      if (!includesLogin(dataOwners, sig.signed_by)) {
-        admins ??= keys.registryConfig().then((c) => c?.admins);
-        const registryAdmins = await admins;
-        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
-          report(
-            "/signature/signed_by",
-            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
-          );
-          continue;
-        }
-      }
-      const personPath = paths.person(sig.signed_by);
-      const person = await keys.person(sig.signed_by);
-      if (!person) {
-        if (await keys.tree.has(personPath)) {
-          report("/signature", `${personPath} does not load, so the signature cannot be checked: fix ${personPath} first (\`medperf-git validate\` says what is wrong)`);
-        } else if (ctx.base && await head.tree.has(personPath)) {
-          report("/signature", `${sig.signed_by}'s keys (${personPath}) are part of this change: keys are published on their own pull request first (\`medperf-git keys publish\`); submit the result once it is merged`);
-        } else {
-          report("/signature", `${sig.signed_by} has published no keys (${personPath}), so the signature cannot be checked; ${sig.signed_by} runs ${howToSign(benchmark)}`);
-        }
-        continue;
-      }
-      const current = person.data.version;
-      if (ctx.base && sig.key_version !== current) {
-        report(
-          "/signature/key_version",
-          sig.key_version < current ? `the result is signed with version ${sig.key_version} of ${personPath}, but version ${current} replaced it: a new result is signed with the current key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\`` : `the result names version ${sig.key_version} of ${personPath}, which is at version ${current}: publish the key first (\`medperf-git keys publish\`), then submit the result`
-        );
-        continue;
-      }
-      const text = signingKeyAt(person.data, sig.key_version);
-      const key = text === void 0 ? void 0 : cachedSigningKey(text);
-      if (!key) {
-        report(
-          "/signature/key_version",
-          text === void 0 ? `the result names version ${sig.key_version} of ${personPath}, which holds no signing key of that version (it is at version ${current}), so the signature cannot be checked` : `the signing key of version ${sig.key_version} in ${personPath} is not an Ed25519 public key, so the signature cannot be checked`
-        );
-        continue;
-      }
-      if (!verifyResultSignature(rec.data, key)) {
-        report(
-          "/signature/ed25519",
-          `the signature does not verify with ${sig.signed_by}'s key (version ${sig.key_version} of ${personPath}): the record was changed after it was signed, or signed with another key; ${owner} signs it again with \`medperf-git result submit -b ${benchmark}\``
-        );
-      }
-    }
-    return out;
-  }
-};
-
 // registry/rules/index.ts
-var rules = [rule9, rule4, rule7, rule5, rule3, rule6, rule2, rule, rule10, rule8];
+var rules = [rule10, rule4, rule8, rule5, rule3, rule6, rule2, rule, rule7, rule9];
 
 // registry/validate.ts
 function dedupe(findings) {
@@ -62736,7 +62890,7 @@ ${body}`;
 }
 
 // registry/sealed-check.ts
-var CLEAR_RULES = [rule6, rule2, rule10];
+var CLEAR_RULES = [rule6, rule2, rule7];
 async function sealedResultPaths(input) {
   const head = createView(input.head);
   const base = createView(input.base);
@@ -62814,7 +62968,7 @@ async function readResult(view, path, record, identities) {
   const signer = content.signature.signed_by;
   const person = await view.person(signer);
   const text = person && signingKeyAt(person.data, content.signature.key_version);
-  const key = text === void 0 || text === null ? void 0 : cachedSigningKey(text);
+  const key = text === void 0 || text === null ? void 0 : cachedSigningKey(view.tree, text);
   if (signer.toLowerCase() !== owner.toLowerCase() || !key || !verifyResultSignature(clearResult(record, content), key)) {
     throw new MedperfError(
       "signature-invalid",

@@ -58,6 +58,24 @@ describe('planImport', () => {
     expect(plan.report.refused).toContainEqual({ source: 'benchmark #1', reason: 'its data preparator, mlcube #2, is not imported' });
   });
 
+  it('refuses a dataset prepared with a preparator still in development, and what depends on it', () => {
+    for (const state of ['DEVELOPMENT', undefined, 'SOMETHING']) {
+      const s = snapshot();
+      const prep = s.datasets[0]!.data_preparation_mlcube;
+      const cube = s.mlcubes.find((c) => c.id === prep)! as unknown as Record<string, unknown>;
+      if (state === undefined) delete cube.state;
+      else cube.state = state;
+      const plan = planImport(s, options);
+      const source = `dataset #${s.datasets[0]!.id}`;
+      expect(plan.report.refused, String(state)).toContainEqual({
+        source,
+        reason: `its data preparator, mlcube #${prep}, is still in development: medperf-git registers data prepared only with an operational preparator`,
+      });
+      expect(plan.records.filter((r) => r.kind === 'dataset'), String(state)).toEqual([]);
+      expect(plan.records.filter((r) => r.kind === 'result'), String(state)).toEqual([]);
+    }
+  });
+
   it('carries REJECTED nowhere but the report, and PENDING as pull requests', () => {
     const s = snapshot();
     s.benchmarks[0]!.approval_status = 'PENDING';

@@ -356,6 +356,7 @@ export function planImport(snapshot: ServerSnapshot, options: ImportOptions): Im
     cubeHashes.set(c.id, h);
   }
   const cubeOk = (id: number | undefined) => id !== undefined && cubeHashes.has(id);
+  const cubeStates = new Map(server.mlcubes.map((c) => [c.id, c.state]));
 
   // Models: MedPerf's newer model entity wraps a cube (or an asset, which medperf-git does not run).
   const modelCube = new Map<number, number>();
@@ -380,6 +381,10 @@ export function planImport(snapshot: ServerSnapshot, options: ImportOptions): Im
     const id = datasetIds.get(d.id);
     if (!id || refused.has(source)) continue;
     if (!cubeOk(d.data_preparation_mlcube)) { refuse(source, `its data preparator, mlcube #${d.data_preparation_mlcube}, is not imported`); continue; }
+    if (STATE[cubeStates.get(d.data_preparation_mlcube) ?? ''] !== 'operational') {
+      refuse(source, `its data preparator, mlcube #${d.data_preparation_mlcube}, is still in development: medperf-git registers data prepared only with an operational preparator`);
+      continue;
+    }
     const data: Json = { name: d.name };
     if (d.description) data.description = d.description;
     if (d.location) data.location = d.location;

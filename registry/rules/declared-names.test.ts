@@ -169,3 +169,53 @@ describe('declared-names', () => {
     expect(findings.filter((f) => f.includes('declared-names'))).toEqual([`${P.result}:7:3 ${undeclared('metrics', RESULT_REMEDY)}`]);
   });
 });
+
+describe('declared-names: a benchmark change keeps declaring what records hold', () => {
+  const main = tutorialRegistry();
+  main[P.benchmark] = yaml(benchmark({ metric_names: ['AUC', 'per_class.effusion.AUC', 'F1'], statistics_names: ['cases', 'labels.effusion', 'labels.normal', 'age'] }));
+  const line = (files: Record<string, string>, path: string, text: string) => files[path]!.split('\n').findIndex((l) => l.includes(text)) + 1;
+  const edit = (over: Parameters<typeof benchmark>[0]) => ({ ...main, [P.benchmark]: yaml(benchmark({ metric_names: ['AUC', 'per_class.effusion.AUC', 'F1'], statistics_names: ['cases', 'labels.effusion', 'labels.normal', 'age'], ...over })) });
+  const held = (names: string, count: string, at: string) =>
+    `declared-names metric_names no longer declares ${names}, which ${count} of chestxray still hold${count.startsWith('1 ') ? 's' : ''} (${at}): a benchmark keeps declaring every name its results and associations hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
+  const stats = (names: string, at: string) =>
+    `declared-names statistics_names no longer declares ${names}, which 1 dataset prepared with carol/chestxray-prep still holds (${at}), and no other benchmark preparing data with carol/chestxray-prep declares ${names.includes(',') ? 'them' : 'it'}: a benchmark keeps declaring every name its datasets' statistics hold; declare ${names.includes(',') ? 'them' : 'it'} again`;
+
+  it('refuses to withdraw a metric name that results or associations hold, at metric_names, naming where', async () => {
+    expect(await change(main, main, 'carol')).toEqual([]);
+    const result = `${P.result}:${line(main, P.result, 'metrics:')}`;
+    const models = `${P.modelAssociation}:${line(main, P.modelAssociation, '  metrics:')}`;
+    const datasets = `${P.datasetAssociation}:${line(main, P.datasetAssociation, '  metrics:')}`;
+    const one = edit({ metric_names: ['AUC', 'F1'] });
+    expect(await change(main, one, 'carol')).toEqual([`${P.benchmark}:${line(one, P.benchmark, 'metric_names')}:1 ${held('per_class.effusion.AUC', '1 record', result)}`]);
+    // Withdrawn with the primary metric: the association's names too (and the primary metric's own finding).
+    const two = edit({ metric_names: ['F1'], results_policy: { publish: 'per-model', primary_metric: 'F1', direction: 'higher' } });
+    expect(await change(main, two, 'carol')).toEqual([`${P.benchmark}:${line(two, P.benchmark, 'metric_names')}:1 ${held('AUC, per_class.effusion.AUC', '3 records', `${datasets}, ${models}, ${result}`)}`]);
+    // The whole declaration gone: said at the top, beside the finding that none is declared.
+    const none = edit({ metric_names: undefined, results_policy: { publish: 'per-model', primary_metric: 'AUC', direction: 'higher' } });
+    expect(await change(main, none, 'carol')).toContain(`${P.benchmark}:1:1 ${held('AUC, per_class.effusion.AUC', '3 records', `${datasets}, ${models}, ${result}`)}`);
+    // A name nothing holds is withdrawn freely.
+    expect(await change(main, edit({ metric_names: ['AUC', 'per_class.effusion.AUC'] }), 'carol')).toEqual([]);
+  });
+
+  it('refuses to withdraw a statistics name a dataset of the preparator holds, unless another benchmark still declares it', async () => {
+    const at = `${P.dataset}:${line(main, P.dataset, 'statistics:')}`;
+    const one = edit({ statistics_names: ['cases', 'labels.normal', 'age'] });
+    expect(await change(main, one, 'carol')).toEqual([`${P.benchmark}:${line(one, P.benchmark, 'statistics_names')}:1 ${stats('labels.effusion', at)}`]);
+    const all = edit({ statistics_names: undefined });
+    expect(await change(main, all, 'carol')).toContain(`${P.benchmark}:1:1 ${stats('cases, labels.effusion, labels.normal', at)}`);
+    // Unused names go freely; and a name another benchmark preparing with the same cube declares stays declared.
+    expect(await change(main, edit({ statistics_names: ['cases', 'labels.effusion', 'labels.normal'] }), 'carol')).toEqual([]);
+    const other = { ...main, 'benchmarks/other/benchmark.yaml': yaml(benchmark({ statistics_names: ['labels.effusion'] })) };
+    expect(await change(other, { ...other, [P.benchmark]: one[P.benchmark]! }, 'carol')).toEqual([]);
+    // The benchmark moving to another preparator withdraws every name from the old one's datasets.
+    const moved = edit({ data_preparation_mlcube: 'carol/prep-2' });
+    expect(await change(main, moved, 'carol')).toEqual([`${P.benchmark}:${line(moved, P.benchmark, 'statistics_names')}:1 ${stats('cases, labels.effusion, labels.normal', at)}`]);
+  });
+
+  it('judges a record the same change touches on its own', async () => {
+    const rerun = { ...edit({ metric_names: ['AUC', 'F1'] }), [P.result]: yaml(result({ version: 2, metrics: { AUC: 0.9 } }), SCHEMA_LINE('result')) };
+    expect(await change(main, rerun, 'carol')).toEqual([]);
+    const restated = { ...edit({ statistics_names: ['cases', 'labels.normal', 'age'] }), [P.dataset]: yaml(dataset({ statistics: { cases: 120, labels: { normal: 89 } } })) };
+    expect(await change(main, restated, 'carol')).toEqual([]);
+  });
+});

@@ -5,9 +5,10 @@
 // names their benchmark declares. A dataset's benchmark is any benchmark that prepares data with
 // the dataset's preparator. Where no declaration can say, nothing is accepted (fail closed).
 import type { Finding } from '../findings.ts';
-import { metricProblems, type MetricProblem } from '../metrics.ts';
+import { parseRecordPath } from '../layout.ts';
+import { metricNames, metricProblems, type MetricProblem } from '../metrics.ts';
 import { statisticsDeclaration } from '../declarations.ts';
-import type { LoadedRecord, Rule } from '../view.ts';
+import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
 import { dottedPointer as dotted, findingAt, memoized, orList } from './util.ts';
 
 /** How a message shows a declaration: the first names, and how many more. */
@@ -46,6 +47,94 @@ function asSet(names: readonly string[]): ReadonlySet<string> {
   return set;
 }
 
+/** `a.yaml:3, b.yaml:5 and 4 more`: where a few of the records are. */
+function places(at: readonly string[]): string {
+  return at.slice(0, 3).join(', ') + (at.length > 3 ? ` and ${at.length - 3} more` : '');
+}
+
+const them = (names: readonly string[]) => (names.length === 1 ? 'it' : 'them');
+
+/**
+ * The datasets prepared with `preparator` whose statistics hold one of `names`. A dataset's path
+ * does not say its preparator, so the datasets are read as bytes, and only those whose text holds
+ * the last key of a name (every way of writing the name holds it) are loaded.
+ */
+async function datasetsHolding(view: RegistryView, preparator: string, names: readonly string[], skip: ReadonlySet<string>): Promise<Array<{ at: string; names: string[] }>> {
+  const keys = [...new Set(names.map((n) => n.slice(n.lastIndexOf('.') + 1)))];
+  const wanted = new Set(names);
+  const out: Array<{ at: string; names: string[] }> = [];
+  for (const path of await view.tree.list('datasets/')) {
+    if (skip.has(path)) continue;
+    const bytes = await view.tree.read(path);
+    if (!bytes || !keys.some((k) => bytes.includes(k))) continue;
+    const rec = (await view.record(path)) as LoadedRecord<'dataset'> | undefined;
+    if (rec?.where.kind !== 'dataset' || rec.data.data_preparation_mlcube !== preparator) continue;
+    const held = metricNames(rec.data.statistics).filter((n) => wanted.has(n));
+    if (held.length) out.push({ at: `${path}:${rec.locate('/statistics').line}`, names: held });
+  }
+  return out;
+}
+
+/**
+ * Names a benchmark change stops declaring while records that stay hold them: the benchmark's
+ * results and associations (its folder) for metric names; for statistics names, the datasets
+ * prepared with its preparator, unless another benchmark preparing with it still declares the name.
+ * Records the change itself touches are judged on their own.
+ */
+async function withdrawnNames(ctx: RuleContext & { base: RegistryView }, after: LoadedRecord<'benchmark'>): Promise<Finding[]> {
+  const before = (await ctx.base.record(after.where.path)) as LoadedRecord<'benchmark'> | undefined;
+  if (before?.where.kind !== 'benchmark') return [];
+  const name = after.where.benchmark;
+  const skip = new Set(ctx.changed);
+  const out: Finding[] = [];
+  const report = (pointer: string, message: string) => out.push(findingAt('declared-names', after.where.path, after as LoadedRecord, pointer, message));
+
+  const kept = new Set(after.data.metric_names ?? []);
+  const removed = new Set((before.data.metric_names ?? []).filter((n) => !kept.has(n)));
+  if (removed.size) {
+    const at: string[] = [];
+    const held = new Set<string>();
+    for (const path of await ctx.head.tree.list(`benchmarks/${name}/`)) {
+      if (skip.has(path)) continue;
+      const kind = parseRecordPath(path)?.kind;
+      if (kind !== 'result' && kind !== 'model-association' && kind !== 'dataset-association') continue;
+      const rec = await ctx.head.record(path);
+      if (!rec) continue;
+      const block = kind === 'result' ? '/metrics' : '/compatibility_test/metrics';
+      const metrics = kind === 'result' ? (rec as LoadedRecord<'result'>).data.metrics : (rec as LoadedRecord<'model-association'>).data.compatibility_test.metrics;
+      const names = metricNames(metrics).filter((n) => removed.has(n));
+      if (!names.length) continue;
+      at.push(`${path}:${rec.locate(block).line}`);
+      for (const n of names) held.add(n);
+    }
+    if (at.length) {
+      const names = [...held];
+      report(
+        after.data.metric_names ? '/metric_names' : '',
+        `metric_names no longer declares ${names.join(', ')}, which ${at.length} record${at.length === 1 ? ' of ' + name + ' still holds' : 's of ' + name + ' still hold'} (${places(at)}): ` +
+          `a benchmark keeps declaring every name its results and associations hold; declare ${them(names)} again`,
+      );
+    }
+  }
+
+  const prep = before.data.data_preparation_mlcube;
+  const declared = new Set((await statisticsDeclaration(ctx.head, prep)).names ?? []);
+  const lost = (before.data.statistics_names ?? []).filter((n) => !declared.has(n));
+  if (lost.length) {
+    const holders = await datasetsHolding(ctx.head, prep, lost, skip);
+    if (holders.length) {
+      const names = [...new Set(holders.flatMap((h) => h.names))];
+      report(
+        after.data.statistics_names ? '/statistics_names' : '',
+        `statistics_names no longer declares ${names.join(', ')}, which ${holders.length === 1 ? '1 dataset' : `${holders.length} datasets`} prepared with ${prep} still hold${holders.length === 1 ? 's' : ''} ` +
+          `(${places(holders.map((h) => h.at))}), and no other benchmark preparing data with ${prep} declares ${them(names)}: ` +
+          `a benchmark keeps declaring every name its datasets' statistics hold; declare ${them(names)} again`,
+      );
+    }
+  }
+  return out;
+}
+
 export const rule: Rule = {
   id: 'declared-names',
   async check(ctx) {
@@ -69,6 +158,7 @@ export const rule: Rule = {
               `(and from the records already merged) and opens the pull request that adds them`,
           );
         }
+        if (ctx.base) out.push(...(await withdrawnNames({ ...ctx, base: ctx.base }, rec as LoadedRecord<'benchmark'>)));
         const primary = data.results_policy.primary_metric;
         if (data.metric_names && !data.metric_names.includes(primary)) {
           report(

@@ -10,7 +10,7 @@ import type { LoadedRecord, Rule } from '../view.ts';
 import { findingAt } from './util.ts';
 
 /** The fields of an operational cube that pin what runs, as JSON pointers, with their value. */
-function cubeHashes(c: CubeRecord): Array<[string, string | undefined]> {
+export function cubeHashes(c: CubeRecord): Array<[string, string | undefined]> {
   return [
     ['/mlcube/sha256', c.mlcube?.sha256],
     ['/container_config/sha256', c.container_config?.sha256],
@@ -23,7 +23,8 @@ function cubeHashes(c: CubeRecord): Array<[string, string | undefined]> {
   ];
 }
 
-function datasetHashes(d: DatasetRecord): Array<[string, string | undefined]> {
+/** The fields of an operational dataset that pin its data, as JSON pointers, with their value. */
+export function datasetHashes(d: DatasetRecord): Array<[string, string | undefined]> {
   return [
     ['/input_data_hash', d.input_data_hash],
     ['/generated_uid', d.generated_uid],

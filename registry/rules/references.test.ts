@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { paths } from '../layout.ts';
+import { createView } from '../load.ts';
+import { memoryTree } from '../trees.ts';
+import { validateChange } from '../validate.ts';
+import { formatFinding } from '../findings.ts';
+import type { FileTree } from '../view.ts';
 import { rule } from './references.ts';
 import {
   P,
@@ -7,7 +12,10 @@ import {
   cube,
   dataset,
   datasetAssociation,
+  examplePerson,
   result,
+  SCHEMA_LINE,
+  signedExample,
   ruleFindings,
   tutorialRegistry,
   without,
@@ -71,12 +79,13 @@ describe('references', () => {
     expect(await change(base, head, 'erin')).toEqual([]);
   });
 
-  it('refuses to delete a cube that a benchmark, an association and a dataset still name', async () => {
+  it('refuses to delete a cube that a benchmark or an association still name', async () => {
     const base = tutorialRegistry();
     const deletePrep = without(base, P.prep);
+    // The dataset prepared with it is not read: it names an operational preparator, which the
+    // immutability rule never lets go.
     expect(await change(base, deletePrep, 'carol')).toEqual([
       `${P.prep}:1:1 references ${P.prep} cannot be deleted: the benchmark chestxray names it as its data_preparation_mlcube (${P.benchmark}:5); its committee points data_preparation_mlcube at another cube first`,
-      `${P.prep}:1:1 references ${P.prep} cannot be deleted: the dataset dora/xrays was prepared with it (${P.dataset}:3); a data preparator stays as long as a dataset it prepared`,
     ]);
     const deleteModel = without(base, P.model);
     expect(await change(base, deleteModel, 'bob')).toEqual([
@@ -241,5 +250,148 @@ describe('references: deleting or moving what others name', () => {
   it('lets a change delete what nothing names', async () => {
     const spare = { ...main, 'mlcubes/bob/spare.yaml': yaml(cube('model', 'development', 'e')), 'datasets/dora/spare.yaml': yaml(dataset({ state: 'development' })) };
     expect(await change(spare, without(spare, 'mlcubes/bob/spare.yaml', 'datasets/dora/spare.yaml'), 'bob')).toEqual([]);
+  });
+});
+
+describe('references: a dataset names an operational data preparator', () => {
+  const main = tutorialRegistry();
+  const message = (prep: string) =>
+    `references the data preparator ${prep} is still in development: data is prepared only with an operational preparator, whose hashes never change; its owner marks it operational (\`medperf-git mlcube submit --operational\`), then the dataset is submitted`;
+
+  it('refuses a preparator in development, in full validation and in a change, and passes an operational one', async () => {
+    const devPrep = { ...main, [P.prep]: yaml(cube('data-preparator', 'development')) };
+    expect(await full(devPrep)).toEqual([`${P.dataset}:3:1 ${message('carol/chestxray-prep')}`]);
+    const own = { ...main, 'mlcubes/dora/own-prep.yaml': yaml(cube('data-preparator', 'development', '7')) };
+    for (const state of ['development', 'operational'] as const) {
+      const head = { ...own, 'datasets/dora/more.yaml': yaml(dataset({ data_preparation_mlcube: 'dora/own-prep', state })) };
+      expect(await change(own, head, 'dora'), state).toEqual([`datasets/dora/more.yaml:3:1 ${message('dora/own-prep')}`]);
+    }
+    expect(await change(main, { ...main, 'datasets/dora/more.yaml': yaml(dataset()) }, 'dora')).toEqual([]);
+  });
+
+  it('deletes a cube without reading a single dataset, however many the registry holds', async () => {
+    const files: Files = { ...tutorialRegistry(), 'mlcubes/bob/spare.yaml': yaml(cube('data-preparator', 'development', 'e')) };
+    for (let i = 0; i < 200; i++) files[`datasets/owner-${i}/data.yaml`] = yaml(dataset({ generated_uid: '2'.repeat(64) }));
+    const reads: string[] = [];
+    const counted = (f: Files): FileTree => {
+      const tree = memoryTree(f);
+      const spy = <T extends (...a: never[]) => unknown>(fn: T) =>
+        ((...a: Parameters<T>) => {
+          if (String(a[0]).startsWith('datasets/')) reads.push(String(a[0]));
+          return fn.apply(tree, a);
+        }) as unknown as T;
+      return Object.assign(Object.create(tree) as FileTree, { read: spy(tree.read), readLimited: spy((tree as { readLimited: (p: string, l: number) => unknown }).readLimited), readLimitedSync: spy((tree as { readLimitedSync: (p: string, l: number) => unknown }).readLimitedSync) });
+    };
+    for (const gone of ['mlcubes/bob/spare.yaml', P.prep, P.model]) {
+      reads.length = 0;
+      const head = without(files, gone);
+      await rule.check({ base: createView(counted(files)), head: createView(counted(head)), changed: [gone], author: 'carol' });
+      expect(reads, gone).toEqual([]);
+    }
+    // The operational preparator's datasets are what the immutability rule keeps it for.
+    const all = (await validateChange({ base: memoryTree(files), head: memoryTree(without(files, P.prep)), author: 'carol' })).map(formatFinding);
+    expect(all).toContain(`${P.prep}:1:1 immutability an operational cube is never deleted: results and benchmarks depend on ${P.prep}`);
+  });
+});
+
+describe('references: an edit is checked against what reads the record, as a deletion is', () => {
+  const main = tutorialRegistry();
+  const fixCube = 'a cube keeps what benchmarks, associations and results were made with: submit the changed cube as a new cube instead';
+  const fixDataset = 'a dataset keeps what its associations and results were computed on: submit the changed data as a new dataset instead';
+  const fixBenchmark = 'a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark';
+  const line = (files: Files, path: string, text: string) => files[path]!.split('\n').findIndex((l) => l.includes(text)) + 1;
+
+  it("refuses an edit of a cube's hashes, kind or state that its benchmark's results or associations were made with", async () => {
+    // A metrics cube still in development: the version rule lets its hashes change, its results do not.
+    const base = { ...main, [P.metrics]: yaml(cube('metrics', 'development')) };
+    const edited = (over: Partial<ReturnType<typeof cube>>) => ({ ...base, [P.metrics]: yaml({ ...cube('metrics', 'development'), ...over }) });
+    const cases: Array<[string, Files, string, string]> = [
+      ['mlcube hash', edited({ mlcube: { url: 'https://example.org/mlcube.yaml', sha256: '9'.repeat(64) } }), 'mlcube.sha256', `provenance.cubes.data_evaluator_mlcube.config_sha256 is ${'a'.repeat(64)}, but the registry's carol/chestxray-metrics has ${'9'.repeat(64)}`],
+      ['image digest', edited({ image: { digest: `sha256:${'8'.repeat(64)}` } }), 'image.digest', `provenance.cubes.data_evaluator_mlcube.image is sha256:${'c'.repeat(64)}, but the registry's carol/chestxray-metrics has sha256:${'8'.repeat(64)}`],
+      ['parameters hash', edited({ parameters: { url: 'https://example.org/parameters.yaml', sha256: '7'.repeat(64) } }), 'parameters.sha256', `provenance.cubes.data_evaluator_mlcube.parameters_sha256 is ${'b'.repeat(64)}, but the registry's carol/chestxray-metrics has ${'7'.repeat(64)}`],
+      ['kind', edited({ kind: 'model' }), 'kind', `${P.benchmark}:7: data_evaluator_mlcube must be a metrics cube, but carol/chestxray-metrics is a model cube`],
+    ];
+    for (const [what, head, field, broken] of cases) {
+      const found = await change(base, head, 'carol');
+      expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(new RegExp(`^${P.metrics}:\\d+:\\d+ references changing ${field.replace('.', '\\.')} breaks what reads ${P.metrics}: `));
+      expect(found[0], what).toContain(broken);
+      expect(found[0], what).toContain(fixCube);
+    }
+    // A model cube's state: its association holds only operational cubes.
+    const devModel = { ...main, [P.model]: yaml(cube('model', 'development', 'f')) };
+    expect(await change(main, devModel, 'bob')).toEqual([
+      `${P.model}:${line(devModel, P.model, 'state')}:1 references changing state breaks what reads ${P.model}: ${P.modelAssociation}:1: the cube bob/resnet is still in development: only operational cubes are associated with benchmarks; its owner marks it operational (\`medperf-git mlcube submit --operational\`, after which its hashes never change), then asks again; ${fixCube}`,
+    ]);
+  });
+
+  it("refuses an edit of a dataset's generated_uid, preparator or state that its associations and results were made with", async () => {
+    const otherPrep = { ...main, 'mlcubes/carol/prep-2.yaml': yaml(cube('data-preparator', 'operational', '4')) };
+    const cases: Array<[string, Partial<ReturnType<typeof dataset>>, string, string]> = [
+      ['generated_uid', { generated_uid: '6'.repeat(64) }, 'generated_uid', `${P.result}:`],
+      ['preparator', { data_preparation_mlcube: 'carol/prep-2' }, 'data_preparation_mlcube', `${P.datasetAssociation}:1: dora/xrays was prepared with carol/prep-2, but chestxray prepares data with carol/chestxray-prep`],
+      ['state', { state: 'development' }, 'state', `${P.datasetAssociation}:1: the dataset dora/xrays is still in development`],
+    ];
+    for (const [what, over, field, broken] of cases) {
+      const head = { ...otherPrep, [P.dataset]: yaml(dataset(over)) };
+      const found = await change(otherPrep, head, 'dora');
+      expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(new RegExp(`^${P.dataset}:${line(head, P.dataset, field.split('.')[0]!)}:\\d+ references changing ${field} breaks what reads ${P.dataset}: `));
+      expect(found[0], what).toContain(broken);
+      expect(found[0], what).toContain(fixDataset);
+    }
+  });
+
+  it("refuses an edit of a benchmark's cubes that its associations and results were made with, and passes one that breaks nothing", async () => {
+    const more = {
+      ...main,
+      'mlcubes/carol/metrics-2.yaml': yaml(cube('metrics', 'operational', '5')),
+      'mlcubes/carol/prep-2.yaml': yaml(cube('data-preparator', 'operational', '4')),
+      'mlcubes/carol/ref-2.yaml': yaml(cube('model', 'operational', '3')),
+    };
+    const edit = (over: Partial<ReturnType<typeof benchmark>>) => ({ ...more, [P.benchmark]: yaml(benchmark(over)) });
+    const metrics = await change(more, edit({ data_evaluator_mlcube: 'carol/metrics-2' }), 'carol');
+    expect(metrics).toEqual([
+      `${P.benchmark}:7:1 references changing data_evaluator_mlcube breaks what reads ${P.benchmark}: ${P.result}:${line(more, P.result, 'id: carol/chestxray-metrics')}: provenance.cubes.data_evaluator_mlcube.id is carol/chestxray-metrics, but the benchmark's metrics cube is carol/metrics-2: a result is produced by the registered cubes; run the benchmark again with \`medperf-git run\`; ${fixBenchmark}`,
+    ]);
+    const prep = await change(more, edit({ data_preparation_mlcube: 'carol/prep-2' }), 'carol');
+    expect(prep).toEqual([
+      `${P.benchmark}:5:1 references changing data_preparation_mlcube breaks what reads ${P.benchmark}: ${P.datasetAssociation}:1: dora/xrays was prepared with carol/chestxray-prep, but chestxray prepares data with carol/prep-2: prepare the data with the benchmark's data preparator and submit it as a new dataset (and 1 more finding in what reads it); ${fixBenchmark}`,
+    ]);
+    // The reference model is read by no result or association; the description by nothing.
+    expect(await change(more, edit({ reference_model: 'carol/ref-2' }), 'carol')).toEqual([]);
+    expect(await change(more, edit({ description: 'Now with a description.' }), 'carol')).toEqual([]);
+  });
+
+  it("refuses an edit of a dataset's owners that drops the one who signed its results", async () => {
+    const shared = {
+      ...main,
+      [P.dataset]: yaml(dataset({ owners: ['erin'] })),
+      [paths.person('erin')]: yaml(examplePerson('erin')),
+      [P.result]: yaml(signedExample(result(), 'erin'), SCHEMA_LINE('result')),
+    };
+    expect(await full(shared)).toEqual([]);
+    for (const owners of [undefined, ['frank'], ['ERIN2']]) {
+      const head = { ...shared, [P.dataset]: yaml(dataset(owners ? { owners } : {})) };
+      const found = await change(shared, head, 'dora');
+      expect(found, String(owners)).toHaveLength(1);
+      expect(found[0], String(owners)).toMatch(new RegExp(`^${P.dataset}:\\d+:1 references changing owners breaks what reads ${P.dataset}: ${P.result}:\\d+: the result is signed by erin, but results are signed by their data owner `));
+      expect(found[0], String(owners)).toContain(fixDataset);
+    }
+    // Adding an owner breaks nothing.
+    expect(await change(shared, { ...shared, [P.dataset]: yaml(dataset({ owners: ['erin', 'frank'] })) }, 'dora')).toEqual([]);
+  });
+
+  it('says only what the edit breaks: not what was broken already, nor a reader changed in the same change', async () => {
+    const broken = { ...main, [P.result]: yaml(result({ provenance: { ...result().provenance, dataset_generated_uid: '6'.repeat(64) } })) };
+    expect(await change(broken, { ...broken, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })) }, 'dora')).toEqual([
+      // The result's own problem stays (it was broken before): nothing new is said.
+    ]);
+    const noResult = without(main, P.result);
+    expect(await change(noResult, { ...noResult, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })) }, 'dora')).toEqual([]);
+    // The result changed too (a new version on the new data): it is judged on its own, and agrees.
+    const prov = { ...result().provenance, dataset_generated_uid: '7'.repeat(64), executed_at: '2026-11-21T10:00:00Z' };
+    const rerun = { ...main, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })), [P.result]: yaml(result({ version: 2, provenance: prov })) };
+    expect(await change(main, rerun, 'dora')).toEqual([]);
   });
 });

@@ -1,12 +1,16 @@
 // references: every id a record names exists, and is the right kind of thing. A benchmark's
 // reference model is a model cube, its metrics cube a metrics cube; a dataset joins a benchmark
 // only when it was prepared with that benchmark's data preparator. For a change, only the changed
-// records are checked, plus deletions that would leave another record pointing at nothing. A grant
-// names a private model cube and a person whose published key it is wrapped to.
+// records are checked, plus deletions that would leave another record pointing at nothing and
+// edits that would leave another record disagreeing with what it reads (a result's provenance
+// with its cubes' hashes, an association with its dataset's preparator). A grant names a private
+// model cube and a person whose published key it is wrapped to.
 import type { Finding } from '../findings.ts';
-import { parseRecordPath, paths } from '../layout.ts';
+import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
 import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
-import type { CubeRecord, ResultRecord } from '../records.ts';
+import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
+import { cubeHashes, datasetHashes } from './immutability.ts';
+import { rule as signature } from './signatures.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
 import { folderNames } from '../trees.ts';
 import { benchmarkNames } from '../collections.ts';
@@ -84,10 +88,19 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
   switch (rec.where.kind) {
     case 'dataset': {
       const data = (rec as LoadedRecord<'dataset'>).data;
-      report(
-        '/data_preparation_mlcube',
-        await cubeProblem(head, data.data_preparation_mlcube, 'data-preparator', 'data_preparation_mlcube'),
-      );
+      const prep = data.data_preparation_mlcube;
+      const problem = await cubeProblem(head, prep, 'data-preparator', 'data_preparation_mlcube');
+      report('/data_preparation_mlcube', problem);
+      // Only an operational preparator: its hashes never change and it is never deleted, so the
+      // data stays reproducible, and a change deleting a cube never has to look for its datasets.
+      const cube = problem ? undefined : await head.cube(prep);
+      if (cube && cube.data.state !== 'operational') {
+        report(
+          '/data_preparation_mlcube',
+          `the data preparator ${prep} is still in development: data is prepared only with an operational preparator, whose hashes never change; ` +
+            `its owner marks it operational (\`medperf-git mlcube submit --operational\`), then the dataset is submitted`,
+        );
+      }
       break;
     }
     case 'benchmark': {
@@ -194,9 +207,8 @@ async function provenanceProblems(head: RegistryView, data: ResultRecord): Promi
  * results are found through the benchmark's dataset associations (every result on a valid main has
  * its dataset association), one lookup each, never a walk of the benchmark's results.
  */
-async function resultsOfAssociation(ctx: RuleContext & { base: RegistryView }, gone: LoadedRecord): Promise<string[]> {
+async function resultsOfAssociation(ctx: RuleContext & { base: RegistryView }, where: RecordPath): Promise<string[]> {
   const { head, base } = ctx;
-  const where = gone.where;
   if (where.kind === 'dataset-association') {
     const [owner, name] = where.dataset.split('/');
     return head.tree.list(`benchmarks/${where.benchmark}/results/${owner}/${name}/`);
@@ -273,16 +285,9 @@ async function dependentsOf(ctx: RuleContext & { base: RegistryView }, gone: Loa
         out.push({ at: association, why: `it is associated with the benchmark ${name}`, fix: 'withdraw the association first' });
       }
     }
-    for (const file of await head.tree.list('datasets/')) {
-      const data = await head.record(file);
-      if (data?.where.kind === 'dataset' && (data as LoadedRecord<'dataset'>).data.data_preparation_mlcube === id) {
-        out.push({
-          at: place(data, file, '/data_preparation_mlcube'),
-          why: `the dataset ${data.where.id} was prepared with it`,
-          fix: 'a data preparator stays as long as a dataset it prepared',
-        });
-      }
-    }
+    // No dataset is read: a dataset names an operational preparator (checkRecord), and an
+    // operational cube is never deleted (the immutability rule), so no dataset of a valid base
+    // names a cube that may go.
   } else if (where.kind === 'dataset') {
     const id = where.id;
     const [owner, name] = [where.owner, where.name];
@@ -298,7 +303,7 @@ async function dependentsOf(ctx: RuleContext & { base: RegistryView }, gone: Loa
       }
     }
   } else if (where.kind === 'model-association' || where.kind === 'dataset-association') {
-    const results = await resultsOfAssociation(ctx, gone);
+    const results = await resultsOfAssociation(ctx, gone.where);
     if (results.length) {
       const shown = results.slice(0, 3).join(', ') + (results.length > 3 ? ` and ${results.length - 3} more` : '');
       out.push({
@@ -332,6 +337,118 @@ async function danglingAfterDeletion(ctx: RuleContext & { base: RegistryView }, 
   );
 }
 
+/**
+ * The first field of an edited record that what depends on it reads, when that field changed:
+ * a cube's hashes, kind and state; a dataset's hashes, preparator and state; a benchmark's cubes.
+ */
+function editedField(before: LoadedRecord, after: LoadedRecord): string | undefined {
+  const pairs = (fields: (r: never) => Array<[string, string | undefined]>) => {
+    const [old, now] = [fields(before.data as never), fields(after.data as never)];
+    return now.find(([, value], i) => value !== old[i]![1])?.[0];
+  };
+  const state = (r: { state: string }): Array<[string, string]> => [['/state', r.state]];
+  switch (after.where.kind) {
+    case 'cube':
+      return pairs((c: CubeRecord) => [...cubeHashes(c), ...state(c)]);
+    case 'dataset':
+      // Its owners too: a result is signed by one of the dataset's owners.
+      return pairs((d: DatasetRecord) => [...datasetHashes(d), ...state(d), ['/owners', d.owners?.join('\n')]]);
+    case 'benchmark':
+      return pairs((b: BenchmarkRecord) => CUBE_ROLES.map(({ field }) => [`/${field}`, b[field]]));
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The records of head that read an edited cube, dataset or benchmark: what a benchmark holds (its
+ * associations and results) for a benchmark, or for a cube it names; a model's associations and
+ * their results; a dataset's associations and results (one folder each). A dataset never reads a
+ * cube that may still change (it names an operational preparator, whose hashes the immutability
+ * rule keeps), so no dataset is read.
+ */
+async function readersOf(ctx: RuleContext & { base: RegistryView }, where: RecordPath): Promise<string[]> {
+  const { head } = ctx;
+  const out: string[] = [];
+  // What a benchmark's folder holds besides its benchmark.yaml (a reader pushes that one itself).
+  const folder = async (prefix: string) => out.push(...(await head.tree.list(prefix)).filter((p) => parseRecordPath(p)?.kind !== 'benchmark'));
+  if (where.kind === 'benchmark') {
+    await folder(`benchmarks/${where.benchmark}/`);
+  } else if (where.kind === 'cube') {
+    for (const name of await benchmarkNames(head)) {
+      const bench = await head.benchmark(name);
+      if (bench && CUBE_ROLES.some(({ field }) => bench.data[field] === where.id)) {
+        out.push(paths.benchmark(name));
+        await folder(`benchmarks/${name}/`);
+        continue;
+      }
+      const association = paths.modelAssociation(name, where.id);
+      if (await head.tree.has(association)) {
+        out.push(association, ...(await resultsOfAssociation(ctx, parseRecordPath(association)!)));
+      }
+    }
+  } else if (where.kind === 'dataset') {
+    for (const name of await benchmarkNames(head)) {
+      const association = paths.datasetAssociation(name, where.id);
+      if (await head.tree.has(association)) out.push(association);
+      if ((await folderNames(head.tree, `benchmarks/${name}/results/${where.owner}`)).includes(where.name)) {
+        await folder(`benchmarks/${name}/results/${where.owner}/${where.name}/`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** What to do instead of an edit that breaks the records reading it. */
+const EDIT_FIX: Record<string, string> = {
+  cube: 'a cube keeps what benchmarks, associations and results were made with: submit the changed cube as a new cube instead',
+  dataset: 'a dataset keeps what its associations and results were computed on: submit the changed data as a new dataset instead',
+  benchmark: 'a benchmark keeps the cubes its associations and results were made with: a benchmark with other cubes is a new benchmark',
+};
+
+/** What a reader of an edited record is judged by: its references, and a result's signature (its signer must own the dataset). */
+async function judged(view: RegistryView, rec: LoadedRecord): Promise<Finding[]> {
+  const out = await checkRecord(view, rec, true);
+  if (rec.where.kind === 'result') out.push(...(await signature.check({ head: view, changed: [rec.where.path] })));
+  return out;
+}
+
+/**
+ * An edit checked as a deletion is: every record of head reading the edited one is judged again,
+ * and what the edit breaks in them (a finding they did not have on the base) is a finding at the
+ * edited field, naming the record and the line.
+ */
+async function brokenByEdit(ctx: RuleContext & { base: RegistryView }, before: LoadedRecord, after: LoadedRecord): Promise<Finding[]> {
+  const field = editedField(before, after);
+  if (field === undefined) return [];
+  const changed = new Set(ctx.changed);
+  const [head, base] = [memoized(ctx.head), memoized(ctx.base)];
+  const broken: string[] = [];
+  for (const path of await readersOf(ctx, after.where)) {
+    if (changed.has(path)) continue; // judged on its own
+    const rec = await ctx.head.record(path);
+    if (!rec) continue;
+    const now = await judged(head, rec);
+    if (!now.length) continue;
+    const was = await ctx.base.record(path);
+    // The reader is the same file on both sides: a field it had a finding at on the base was
+    // broken before this change (the message may differ, naming the new value).
+    const had = new Set(was ? (await judged(base, was)).map((f) => `${f.line}:${f.column}`) : []);
+    for (const f of now) if (!had.has(`${f.line}:${f.column}`)) broken.push(`${f.path}:${f.line}: ${f.message}`);
+  }
+  if (!broken.length) return [];
+  const more = broken.length > 1 ? ` (and ${broken.length - 1} more finding${broken.length === 2 ? '' : 's'} in what reads it)` : '';
+  return [
+    findingAt(
+      'references',
+      after.where.path,
+      after,
+      field,
+      `changing ${field.slice(1).replace(/\//g, '.')} breaks what reads ${after.where.path}: ${broken[0]}${more}; ${EDIT_FIX[after.where.kind]}`,
+    ),
+  ];
+}
+
 export const rule: Rule = {
   id: 'references',
   async check(ctx) {
@@ -339,8 +456,11 @@ export const rule: Rule = {
     const head = memoized(ctx.head);
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
-      if (rec) out.push(...(await checkRecord(head, rec, ctx.base !== undefined)));
-      else if (ctx.base && !(await ctx.head.tree.has(path))) {
+      if (rec) {
+        out.push(...(await checkRecord(head, rec, ctx.base !== undefined)));
+        const before = ctx.base && (await ctx.base.record(path));
+        if (before) out.push(...(await brokenByEdit({ ...ctx, base: ctx.base! }, before, rec)));
+      } else if (ctx.base && !(await ctx.head.tree.has(path))) {
         out.push(...(await danglingAfterDeletion({ ...ctx, base: ctx.base }, path)));
       }
     }

@@ -90,7 +90,7 @@ export const rule: Rule = {
         continue;
       }
       const text = signingKeyAt(person.data, sig.key_version);
-      const key = text === undefined ? undefined : cachedSigningKey(text);
+      const key = text === undefined ? undefined : cachedSigningKey((ctx.base ?? ctx.head).tree, text);
       if (!key) {
         report(
           '/signature/key_version',
