@@ -165,38 +165,3 @@ export async function privateCubeAssets(
     keyCreated: created,
   };
 }
-
-/** How a script acts on a registry as several logins (the tutorial re-enters the CLI this way). */
-export interface ActingAs {
-  /** Runs `medperf-git ARGV` as `login`, without prompts; rejects when the command fails. */
-  medperf(login: string, argv: string[]): Promise<void>;
-  /** Merges, as `login`, the open pull request touching `path` (a file, or a folder ending in /). */
-  mergeOpen(login: string, path: string): Promise<void>;
-}
-
-export interface PrivateModelSubmission {
-  owner: string;
-  /** The model's name in its id <owner>/<name>. */
-  name: string;
-  /** The cube folder (mlcube.yaml, workspace/parameters.yaml, workspace/additional_files/). */
-  dir: string;
-  /** The image digest the record pins (--image-digest). */
-  imageDigest: string;
-  /** Whom to grant: logins, or every data owner approved for a benchmark (MedPerf's auto-grant). */
-  grant: { to: string[] } | { benchmark: string };
-}
-
-/**
- * A private model as its owner makes it, with the commands a user types: `mlcube submit --private
- * --operational` merged, then `mlcube grant` merged. For scripts such as the tutorial; the grant
- * must have someone to grant (a published key, or an approved dataset). Returns the model's id.
- */
-export async function submitAndGrantPrivateModel(act: ActingAs, model: PrivateModelSubmission): Promise<string> {
-  const id = `${model.owner}/${model.name}`;
-  await act.medperf(model.owner, ['mlcube', 'submit', model.dir, '--name', model.name, '--kind', 'model', '--operational', '--private', '--image-digest', model.imageDigest]);
-  await act.mergeOpen(model.owner, paths.cube(id));
-  const whom = 'to' in model.grant ? model.grant.to.flatMap((login) => ['--to', login]) : ['--benchmark', model.grant.benchmark, '--approved'];
-  await act.medperf(model.owner, ['mlcube', 'grant', '-m', id, ...whom]);
-  await act.mergeOpen(model.owner, paths.modelGrants(id));
-  return id;
-}

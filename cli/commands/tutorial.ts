@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import writeFileAtomic from 'write-file-atomic';
 import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { MedperfError } from '../../registry/errors.ts';
@@ -25,6 +27,8 @@ export const DATA_OWNER = 'data-owner';
 export const BENCHMARK = 'chestxray';
 export const DATASET = `${DATA_OWNER}/hospital-a`;
 export const MOBILENET = `${MODEL_OWNER}/chestxray-mobilenet`;
+/** The second hospital of the confidential tutorial: a mean over two datasets is what it publishes. */
+export const SECOND_DATASET = `${DATA_OWNER}/hospital-b`;
 
 /** The image digest a demo cube's record pins when no image is built (the process runner uses none). */
 export function processRunnerDigest(id: string): string {
@@ -54,18 +58,27 @@ export class TutorialCommand extends BaseCommand {
       Cubes run in Docker when an engine answers (their images are built offline from this machine's
       node), and with the process runner otherwise (no isolation; it says so). Everything lives in
       <state>/tutorial; \`--reset\` starts again from a clean state.
+
+      \`--confidential\` plays it with a committee-only benchmark: the admin makes the site key and
+      names its public half in registry.yaml; the second model is private (its weights encrypted,
+      its key granted to the data owner once their dataset joins); the data owner registers two
+      hospitals, and every result's metrics are encrypted to the committee, the data owner and the
+      site; the committee reads them, the admin cannot; the site publishes only each model's mean
+      over the two datasets.
     `,
     examples: [
       ['Run the tutorial', '$0 tutorial'],
       ['Run it again from a clean state', '$0 tutorial --reset'],
       ['Without Docker', '$0 tutorial --runner process'],
       ["The data owner's steps as Slurm jobs", '$0 tutorial --executor slurm'],
+      ['A committee-only benchmark with a private model', '$0 tutorial --confidential'],
     ],
   });
 
   reset = Option.Boolean('--reset', false, { description: 'Remove what an earlier tutorial left, and start clean' });
   runner = Option.String('--runner', 'auto', { description: 'auto (Docker when an engine answers, else process), docker, or process' });
   executor = Option.String('--executor', 'local', { description: "local, or slurm: the data owner's prepare, associate and run as Slurm jobs" });
+  confidential = Option.Boolean('--confidential', false, { description: 'A committee-only benchmark, a private second model and two hospitals: encrypted results, a site that shows only means' });
 
   private home = '';
 
@@ -107,13 +120,18 @@ export class TutorialCommand extends BaseCommand {
     }
 
     // --- The admin creates the registry -----------------------------------------------------
-    this.step(ADMIN, 'creates the registry: registry.yaml names the admins');
+    let siteRecipient = '';
+    if (this.confidential) {
+      this.step(ADMIN, `makes the site key, which alone opens every encrypted result for the leaderboard (on GitHub, the repository secret MEDPERF_GIT_SITE_KEY): ${this.siteKeyFile()}`);
+      siteRecipient = await this.makeSiteKey();
+    }
+    this.step(ADMIN, `creates the registry: registry.yaml names the admins${this.confidential ? " and the site key's public half" : ''}`);
     const admin = await LocalForge.open({ root: forgeDir, login: ADMIN });
     const registryPull = await admin.propose({
       key: 'registry',
       title: 'Create the tutorial registry',
       body: 'registry.yaml: the admins who approve benchmarks.',
-      files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
+      files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\n${siteRecipient ? `site_recipient: ${siteRecipient}\n` : ''}defaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
     });
     this.print(`registry.yaml proposed as pull request #${registryPull.pull.number}; the registry's first change needs no other admin.`);
     await admin.dispose();
@@ -129,11 +147,11 @@ export class TutorialCommand extends BaseCommand {
     }
 
     // --- The benchmark committee registers the three cubes and the benchmark -----------------
-    const cube = async (login: string, id: string, kind: string) => {
+    const cube = async (login: string, id: string, kind: string, options: { private?: boolean } = {}) => {
       const name = id.split('/')[1]!;
       const dir = join(CUBES_DIR, DEMO_CUBES[id as keyof typeof DEMO_CUBES].dir);
-      this.step(login, `registers the ${kind} cube ${id}`);
-      await this.medperf(login, ['mlcube', 'submit', dir, '--name', name, '--kind', kind, '--operational', '--image-digest', digests[id]!]);
+      this.step(login, options.private ? `registers the private model ${id}: its weights are encrypted to a key kept on this machine` : `registers the ${kind} cube ${id}`);
+      await this.medperf(login, ['mlcube', 'submit', dir, '--name', name, '--kind', kind, '--operational', '--image-digest', digests[id]!, ...(options.private ? ['--private'] : [])]);
       // A cube needs no reviewer: its owner merges once the checks pass.
       await this.mergeOpen(login, paths.cube(id));
     };
@@ -149,7 +167,9 @@ export class TutorialCommand extends BaseCommand {
       'benchmark', 'submit', '--name', BENCHMARK, '--title', 'Chest X-ray classification',
       '--description', 'MedPerf tutorial benchmark: chest X-ray pathologies, ranked by mean AUC.',
       '-p', `${COMMITTEE}/chestxray-prep`, '-m', `${COMMITTEE}/chestxray-cnn`, '-e', `${COMMITTEE}/chestxray-metrics`,
-      '--demo-dataset-url', pathToFileURL(demo).href, '--primary-metric', 'AUC.mean', '--publish', 'per-dataset',
+      '--demo-dataset-url', pathToFileURL(demo).href, '--primary-metric', 'AUC.mean',
+      // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
+      ...(this.confidential ? ['--publish', 'aggregate', '--read', 'committee'] : ['--publish', 'per-dataset']),
       '--runner', runner,
     ]);
 
@@ -159,36 +179,54 @@ export class TutorialCommand extends BaseCommand {
     await this.medperf(ADMIN, ['pr', 'merge', String(benchmarkPull)]);
 
     // --- A model owner joins ----------------------------------------------------------------
-    await cube(MODEL_OWNER, MOBILENET, 'model');
+    await cube(MODEL_OWNER, MOBILENET, 'model', { private: this.confidential });
     this.step(MODEL_OWNER, 'asks to join the benchmark: the compatibility test on the demo data, then an association PR');
     await this.medperf(MODEL_OWNER, ['mlcube', 'associate', '-b', BENCHMARK, '-m', MOBILENET, '--runner', runner, '--priority', '1']);
     this.step(COMMITTEE, 'approves the model\'s association');
     await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-m', MOBILENET, '--message', 'Welcome to the benchmark.']);
 
     // --- The data owner -------------------------------------------------------------------------
-    const raw = join(this.home, 'hospital-a');
-    const { dataPath, labelsPath } = generateDataset(raw, { count: 60, seed: 1, prefix: 'cxr' });
-    this.print(`\nThe data owner's raw data (synthetic chest X-rays; it never leaves this machine): ${raw}`);
-    this.step(DATA_OWNER, 'registers the dataset: only its hashes and the typed text are published');
-    await this.medperf(DATA_OWNER, [
-      'dataset', 'submit', '-b', BENCHMARK, '--name', 'hospital-a', '--description', 'Chest X-rays of hospital A (synthetic)',
-      '--location', 'Hospital A', '--data-path', dataPath, '--labels-path', labelsPath,
-    ]);
-    await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
-    this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
-    await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
-    this.step(DATA_OWNER, 'publishes the statistics (the names the benchmark declares, nothing else) and marks the dataset operational');
-    await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', DATASET]);
-    await this.mergeOpen(DATA_OWNER, paths.dataset(DATASET));
-    this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
-    await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
-    this.step(COMMITTEE, 'approves the dataset\'s association');
-    await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-d', DATASET, '--message', 'Welcome to the benchmark.']);
+    const datasets = this.confidential ? [DATASET, SECOND_DATASET] : [DATASET];
+    for (const [index, dataset] of datasets.entries()) {
+      const name = dataset.split('/')[1]!;
+      const letter = name.slice(-1).toUpperCase();
+      const raw = join(this.home, name);
+      const { dataPath, labelsPath } = generateDataset(raw, { count: 60, seed: index + 1, prefix: 'cxr' });
+      this.print(`\nThe data owner's raw data (synthetic chest X-rays; it never leaves this machine): ${raw}`);
+      this.step(DATA_OWNER, `registers the dataset ${dataset}: only its hashes and the typed text are published`);
+      await this.medperf(DATA_OWNER, [
+        'dataset', 'submit', '-b', BENCHMARK, '--name', name, '--description', `Chest X-rays of hospital ${letter} (synthetic)`,
+        '--location', `Hospital ${letter}`, '--data-path', dataPath, '--labels-path', labelsPath,
+      ]);
+      await this.mergeOpen(DATA_OWNER, paths.dataset(dataset));
+      this.step(DATA_OWNER, 'prepares the dataset with the benchmark\'s data preparator, locally');
+      await this.medperf(DATA_OWNER, ['dataset', 'prepare', '-d', dataset, '--runner', runner, ...this.executorArgs()]);
+      this.step(DATA_OWNER, 'publishes the statistics (the names the benchmark declares, nothing else) and marks the dataset operational');
+      await this.medperf(DATA_OWNER, ['dataset', 'set-operational', '-d', dataset]);
+      await this.mergeOpen(DATA_OWNER, paths.dataset(dataset));
+      this.step(DATA_OWNER, 'asks to join the benchmark: the reference model on the prepared data');
+      await this.medperf(DATA_OWNER, ['dataset', 'associate', '-b', BENCHMARK, '-d', dataset, '--runner', runner, ...this.executorArgs()]);
+      this.step(COMMITTEE, 'approves the dataset\'s association');
+      await this.medperf(COMMITTEE, ['association', 'approve', '-b', BENCHMARK, '-d', dataset, '--message', 'Welcome to the benchmark.']);
+    }
+    if (this.confidential) {
+      this.step(MODEL_OWNER, `grants the private model to every data owner whose dataset joined ${BENCHMARK} (MedPerf's auto-grant): its key, wrapped to each one's published recipient`);
+      await this.medperf(MODEL_OWNER, ['mlcube', 'grant', '-m', MOBILENET, '--benchmark', BENCHMARK, '--approved']);
+      await this.mergeOpen(MODEL_OWNER, paths.modelGrants(MOBILENET));
+    }
 
-    this.step(DATA_OWNER, 'runs every approved model on the dataset and submits the results in one PR');
-    await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
-    this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
-    await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
+    for (const dataset of datasets) {
+      this.step(DATA_OWNER, `runs every approved model on ${dataset} and submits the results in one PR${this.confidential ? ', their metrics encrypted to the committee, the data owner and the site' : ''}`);
+      await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', dataset, '--runner', runner, ...this.executorArgs()]);
+      this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
+      await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
+    }
+    if (this.confidential) {
+      this.step(COMMITTEE, 'reads every result of the benchmark, opened with their own key');
+      await this.medperf(COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+      this.step(ADMIN, 'lists the same results: the admin holds no recipient key, so the metrics stay sealed');
+      await this.medperf(ADMIN, ['result', 'ls', '-b', BENCHMARK]);
+    }
 
     // --- The leaderboard -------------------------------------------------------------------------
     this.step(ADMIN, 'builds the leaderboard site from main (the Action does this on every push to main)');
@@ -197,18 +235,40 @@ export class TutorialCommand extends BaseCommand {
     mkdirSync(checkout, { recursive: true });
     const archive = (await git(['archive', '--format=tar', 'main'], { cwd: join(forgeDir, 'registry.git') })).stdout;
     execFileSync('tar', ['-x', '-C', checkout], { input: archive });
-    // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
+    // Committee-only results are opened with the site key, as the pages workflow opens them with the secret.
     const site = join(this.home, 'site');
-    const built = await buildSiteFolder({ dir: checkout, out: site, history: { repoDir: join(forgeDir, 'registry.git'), rev: 'main' } });
+    const identities = this.confidential ? [(await readFile(this.siteKeyFile(), 'utf8')).trim()] : undefined;
+    const built = await buildSiteFolder({ dir: checkout, out: site, history: { repoDir: join(forgeDir, 'registry.git'), rev: 'main' }, ...(identities ? { identities } : {}) });
     for (const board of built.boards) this.print(`\n${rankingText(board)}`);
+    if (this.confidential) {
+      this.print(`\nThe site publishes each model's mean over the ${datasets.length} datasets, and no hospital's own number.`);
+      this.step(COMMITTEE, 'builds the per-dataset view on their own machine, with their keys: for their eyes only, never deployed');
+      await this.medperf(COMMITTEE, ['site', 'build', checkout, '--out', join(this.home, 'committee-site'), '--private']);
+    }
     this.print('\nDone. Where to look:');
     this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);
     this.print(`  its files at main:                   ${checkout}`);
     this.print(`  the pull requests:                   MEDPERF_GIT_HOME=${this.home} npx medperf-git pr ls --state all`);
     this.print(`  the leaderboard site:                ${join(site, 'index.html')}`);
+    if (this.confidential) {
+      this.print(`  the committee's per-dataset view:    ${join(this.home, 'committee-site', 'index.html')} (never deployed)`);
+      this.print(`  the site key (a secret):             ${this.siteKeyFile()}`);
+    }
     this.print(`  the data owner's local results:      MEDPERF_GIT_HOME=${this.home} npx medperf-git result ls --as ${DATA_OWNER}`);
     this.print(`  a record, e.g. the dataset:          MEDPERF_GIT_HOME=${this.home} npx medperf-git dataset view ${DATASET}`);
     return 0;
+  }
+
+  /** Where the confidential tutorial keeps the site key (0600), as a registry's admin would keep the secret. */
+  private siteKeyFile(): string {
+    return join(this.home, 'site-key.txt');
+  }
+
+  /** Makes the site key (an age X25519 identity) and returns its public half, the registry's site_recipient. */
+  private async makeSiteKey(): Promise<string> {
+    const identity = await generateX25519Identity();
+    await writeFileAtomic(this.siteKeyFile(), `${identity}\n`, { mode: 0o600 });
+    return identityToRecipient(identity);
   }
 
   private status(text: string): void {

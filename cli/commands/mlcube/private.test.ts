@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { CUBES_DIR } from '../../demo/images.ts';
 import { cachePath } from '../../fetch.ts';
-import { modelKeyFile, submitAndGrantPrivateModel } from '../../private-models.ts';
+import { modelKeyFile } from '../../private-models.ts';
 import { as, BENCHMARK, cli, COMMITTEE, DATA_OWNER, FAKE_DIGEST, forgeRoot, MODEL_OWNER, rawData, releaseForges, seedRegistry } from '../../../testing/seeded-registry.ts';
 import type { CubeRecord, ModelAssociationRecord } from '../../../registry/records.ts';
 import { paths } from '../../../registry/layout.ts';
@@ -178,29 +178,6 @@ describe('a private model', () => {
       expect(object.includes(key)).toBe(false);
     }
   }, 240_000);
-
-  it('is submitted and granted by one call, with the commands a user types (for the tutorial)', async () => {
-    await seedRegistry(state);
-    const { dir } = privateCube();
-    const typed: string[] = [];
-    const id = await submitAndGrantPrivateModel(
-      {
-        medperf: async (login, argv) => {
-          typed.push(`${argv.slice(0, 2).join(' ')} --as ${login}`);
-          const r = await cli(state, login, [...argv, '--yes']);
-          expect(r.code, r.err).toBe(0);
-        },
-        mergeOpen: (login, path) => mergeOpen(login, path),
-      },
-      { owner: MODEL_OWNER, name: 'private-net', dir, imageDigest: FAKE_DIGEST, grant: { to: [DATA_OWNER] } },
-    );
-    expect(id).toBe(MODEL);
-    expect(typed).toEqual([`mlcube submit --as ${MODEL_OWNER}`, `mlcube grant --as ${MODEL_OWNER}`]);
-    const main = await (await as(state, DATA_OWNER)).main();
-    expect(await main.has(paths.modelGrant(MODEL, DATA_OWNER))).toBe(true);
-    expect((yaml.load((await main.read(paths.cube(MODEL)))!.toString('utf8')) as CubeRecord).private).toBeDefined();
-    await closeTree(main);
-  }, 120_000);
 
   it('says how to name whom to grant, in every wrong combination of options', async () => {
     const cases: Array<[string[], string]> = [
