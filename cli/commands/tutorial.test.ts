@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, launchChromium, layoutProblems, serveFolder } from '../../testing/browser.ts';
-import { cli } from '../../testing/seeded-registry.ts';
+import { cli, pushedBytes } from '../../testing/seeded-registry.ts';
+import { flattenMetrics } from '../../registry/metrics.ts';
+import { listLocalResults } from '../results.ts';
 
 let state: string;
 let first: { code: number; out: string; err: string };
@@ -122,4 +124,56 @@ describe('medperf-git tutorial', () => {
     expect(reset.out).toContain(`Removed the earlier tutorial in ${join(state, 'tutorial')}.`);
     expect(reset.out).toContain('Total: 2 models, 1 ran, 1 from cache, 0 partial, 0 failed');
   }, 300_000);
+});
+
+describe('medperf-git tutorial --confidential', () => {
+  let home: string;
+  let run: { code: number; out: string; err: string };
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'medperf-tutorial-confidential-'));
+    run = await cli(home, '', ['tutorial', '--runner', 'process', '--confidential']);
+  }, 300_000);
+  afterAll(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('encrypts the results, the committee reads them, and no metric number of the data owner is in the registry, its history or the site', async () => {
+    expect(run.code, run.err).toBe(0);
+    const tutorial = join(home, 'tutorial');
+    expect(run.out).toContain("=== Step 1: medperf-admin creates the registry: registry.yaml names the admins and the site key's public half");
+    expect(statSync(join(tutorial, 'site-key.txt')).mode & 0o077).toBe(0);
+    expect(run.out).toContain('--read committee');
+    expect(run.out).toContain('encrypted_metrics:');
+    expect(run.out).toContain('=== Step 21: bench-committee reads the encrypted results with their keys');
+
+    const numbers = (await listLocalResults(tutorial, 'chestxray')).flatMap((r) => [...flattenMetrics(r.metrics).values()]).map(String).filter((n) => n.length >= 4);
+    expect(numbers.length).toBeGreaterThan(10);
+    // The committee read them: the primary metric of each result is in its listing.
+    const listing = run.out.slice(run.out.indexOf("In the registry (chestxray's results are read by its committee only):"));
+    const means = (await listLocalResults(tutorial, 'chestxray')).map((r) => String(flattenMetrics(r.metrics).get('AUC.mean')));
+    for (const m of means) expect(listing).toContain(m);
+
+    const pushed = pushedBytes(tutorial).toString('latin1');
+    expect(pushed).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+    const walk = (dir: string): string => readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : readFileSync(join(dir, e.name), 'latin1'))).join('\n');
+    const site = walk(join(tutorial, 'site'));
+    expect(site).toContain('chestxray');
+    // As a number, not inside a longer one (0.58 is in the demo data's 0.586667).
+    const holds = (text: string, n: string) => new RegExp(`(?<![0-9.])${n.replace(/[.+]/g, '\\$&')}(?![0-9])`).test(text);
+    for (const n of numbers) {
+      expect(holds(pushed, n), `registry: ${n}`).toBe(false);
+      expect(holds(site, n), `site: ${n}`).toBe(false);
+    }
+  });
+
+  it('a user without an identity is told the results are encrypted for the committee', async () => {
+    const tutorial = join(home, 'tutorial');
+    const ls = await cli(tutorial, 'newcomer', ['result', 'ls', '-b', 'chestxray']);
+    expect(ls.code, ls.err).toBe(0);
+    expect(ls.out).toMatch(/encrypted for the committee$/m);
+    const path = 'benchmarks/chestxray/results/data-owner/hospital-a/model-owner/chestxray-mobilenet.yaml';
+    const view = await cli(tutorial, 'newcomer', ['result', 'view', path]);
+    expect(view.code).toBe(1);
+    expect(view.err).toContain(`error (encrypted-for-the-committee): ${path} is encrypted for the committee, and newcomer has no keys on this machine`);
+  });
 });

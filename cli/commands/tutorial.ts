@@ -4,6 +4,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import writeFileAtomic from 'write-file-atomic';
 import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { MedperfError } from '../../registry/errors.ts';
@@ -54,18 +56,26 @@ export class TutorialCommand extends BaseCommand {
       Cubes run in Docker when an engine answers (their images are built offline from this machine's
       node), and with the process runner otherwise (no isolation; it says so). Everything lives in
       <state>/tutorial; \`--reset\` starts again from a clean state.
+
+      \`--confidential\` plays it with a committee-only benchmark: the admin makes the site key (kept
+      in <state>/tutorial/site-key.txt, as a registry keeps it in a repository secret) and names its
+      public half in registry.yaml; the benchmark reads \`committee\` and publishes \`per-model\`;
+      the results go out encrypted; the committee reads them with \`result ls\`; the site, built with
+      the site key, shows only what the policy allows.
     `,
     examples: [
       ['Run the tutorial', '$0 tutorial'],
       ['Run it again from a clean state', '$0 tutorial --reset'],
       ['Without Docker', '$0 tutorial --runner process'],
       ["The data owner's steps as Slurm jobs", '$0 tutorial --executor slurm'],
+      ['With a committee-only benchmark', '$0 tutorial --confidential'],
     ],
   });
 
   reset = Option.Boolean('--reset', false, { description: 'Remove what an earlier tutorial left, and start clean' });
   runner = Option.String('--runner', 'auto', { description: 'auto (Docker when an engine answers, else process), docker, or process' });
   executor = Option.String('--executor', 'local', { description: "local, or slurm: the data owner's prepare, associate and run as Slurm jobs" });
+  confidential = Option.Boolean('--confidential', false, { description: 'A committee-only benchmark: results encrypted to the committee, the data owner and the site; the site shows only what its policy allows' });
 
   private home = '';
 
@@ -107,13 +117,18 @@ export class TutorialCommand extends BaseCommand {
     }
 
     // --- The admin creates the registry -----------------------------------------------------
-    this.step(ADMIN, 'creates the registry: registry.yaml names the admins');
+    // Under --confidential, with the site key: its private half stays with the admin (on GitHub, a
+    // repository secret), its public half goes into registry.yaml.
+    const siteKey = this.confidential ? await generateX25519Identity() : undefined;
+    if (siteKey) await writeFileAtomic(join(this.home, 'site-key.txt'), siteKey + '\n', { mode: 0o600 });
+    const siteRecipient = siteKey ? `site_recipient: ${await identityToRecipient(siteKey)}\n` : '';
+    this.step(ADMIN, siteKey ? `creates the registry: registry.yaml names the admins and the site key's public half (its private half: ${join(this.home, 'site-key.txt')})` : 'creates the registry: registry.yaml names the admins');
     const admin = await LocalForge.open({ root: forgeDir, login: ADMIN });
     const registryPull = await admin.propose({
       key: 'registry',
       title: 'Create the tutorial registry',
       body: 'registry.yaml: the admins who approve benchmarks.',
-      files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n` }],
+      files: [{ path: 'registry.yaml', content: `title: MedPerf tutorial registry\nadmins:\n  - ${ADMIN}\ndefaults:\n  dataset_auto_approval:\n    mode: never\n  model_auto_approval:\n    mode: never\n${siteRecipient}` }],
     });
     this.print(`registry.yaml proposed as pull request #${registryPull.pull.number}; the registry's first change needs no other admin.`);
     await admin.dispose();
@@ -149,7 +164,8 @@ export class TutorialCommand extends BaseCommand {
       'benchmark', 'submit', '--name', BENCHMARK, '--title', 'Chest X-ray classification',
       '--description', 'MedPerf tutorial benchmark: chest X-ray pathologies, ranked by mean AUC.',
       '-p', `${COMMITTEE}/chestxray-prep`, '-m', `${COMMITTEE}/chestxray-cnn`, '-e', `${COMMITTEE}/chestxray-metrics`,
-      '--demo-dataset-url', pathToFileURL(demo).href, '--primary-metric', 'AUC.mean', '--publish', 'per-dataset',
+      '--demo-dataset-url', pathToFileURL(demo).href, '--primary-metric', 'AUC.mean',
+      ...(this.confidential ? ['--publish', 'per-model', '--read', 'committee'] : ['--publish', 'per-dataset']),
       '--runner', runner,
     ]);
 
@@ -189,6 +205,12 @@ export class TutorialCommand extends BaseCommand {
     await this.medperf(DATA_OWNER, ['run', '-b', BENCHMARK, '-d', DATASET, '--runner', runner, ...this.executorArgs()]);
     this.step(DATA_OWNER, 'merges the results: they need no reviewer, the gate checks the associations are approved');
     await this.mergeOpen(DATA_OWNER, `benchmarks/${BENCHMARK}/results/`);
+    if (this.confidential) {
+      this.step(COMMITTEE, 'reads the encrypted results with their keys (anyone else is told they are encrypted for the committee)');
+      await this.medperf(COMMITTEE, ['result', 'ls', '-b', BENCHMARK]);
+    }
+    // A private second model (its weights encrypted, granted to each data owner) joins here once
+    // `mlcube submit --private` and `mlcube grant` exist.
 
     // --- The leaderboard -------------------------------------------------------------------------
     this.step(ADMIN, 'builds the leaderboard site from main (the Action does this on every push to main)');
@@ -197,9 +219,10 @@ export class TutorialCommand extends BaseCommand {
     mkdirSync(checkout, { recursive: true });
     const archive = (await git(['archive', '--format=tar', 'main'], { cwd: join(forgeDir, 'registry.git') })).stdout;
     execFileSync('tar', ['-x', '-C', checkout], { input: archive });
-    // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be its number).
+    // With one dataset, only a per-dataset policy publishes numbers (a mean over one dataset would be
+    // its number): the confidential tutorial's per-model site shows the ranking's shape, no number.
     const site = join(this.home, 'site');
-    const built = await buildSiteFolder({ dir: checkout, out: site, history: { repoDir: join(forgeDir, 'registry.git'), rev: 'main' } });
+    const built = await buildSiteFolder({ dir: checkout, out: site, history: { repoDir: join(forgeDir, 'registry.git'), rev: 'main' }, ...(siteKey ? { identities: [siteKey] } : {}) });
     for (const board of built.boards) this.print(`\n${rankingText(board)}`);
     this.print('\nDone. Where to look:');
     this.print(`  the registry (a bare Git repository): git --git-dir=${join(forgeDir, 'registry.git')} log --oneline main`);
