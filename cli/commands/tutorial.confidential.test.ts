@@ -84,6 +84,17 @@ describe('medperf-git tutorial --confidential', () => {
     expect(board).toMatch(/^2\s+\S+\/chestxray-\S+\s+0\.\d{3}$/m);
   });
 
+  it('tells a user without keys that the results are encrypted for the committee, and shows none of them', async () => {
+    const ls = await cli(home, 'newcomer', ['result', 'ls', '-b', 'chestxray']);
+    expect(ls.code, ls.err).toBe(0);
+    expect(ls.out.match(/encrypted for the committee$/gm)).toHaveLength(4);
+    const path = 'benchmarks/chestxray/results/data-owner/hospital-a/model-owner/chestxray-mobilenet.yaml';
+    const view = await cli(home, 'newcomer', ['result', 'view', path]);
+    expect(view.code).toBe(1);
+    expect(view.err).toContain(`error (encrypted-for-the-committee): ${path} is encrypted for the committee, and newcomer has no keys on this machine`);
+    for (const n of localNumbers()) expect(ls.out + view.out + view.err).not.toContain(n);
+  });
+
   it("leaves no per-dataset number of the data owner in any object of the registry's history, nor in the site; the committee's own view holds them", () => {
     const numbers = localNumbers();
     expect(numbers.length).toBeGreaterThanOrEqual(16);
