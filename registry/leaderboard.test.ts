@@ -217,5 +217,14 @@ describe('leaderboards read from a registry', () => {
     expect(computeLeaderboard(input!).rows.map((r) => r.model)).toEqual(['carol/vit', 'alice/cnn', 'bob/unet']);
     const changed = ['benchmarks/lung/results/h-a/ct/alice/cnn.yaml', 'benchmarks/lung/results/h-b/mri/alice/cnn.yaml'];
     expect(await previewLeaderboards(base, head, changed)).toEqual(['lung: alice/cnn would rank 2nd of 3 on AUC (0.81)']);
+    // A committee-only benchmark: the preview, made without the site key, says why it shows no rank.
+    const sealed = (scores: typeof before) => {
+      const out = files(scores);
+      out['benchmarks/lung/benchmark.yaml'] = JSON.stringify(benchmarkRecord('lung', { publish: 'per-model', read: 'committee' }));
+      return createView(memoryTree(out));
+    };
+    expect(await previewLeaderboards(sealed(before), sealed(after), changed)).toEqual([
+      'lung: its results are read by its committee only; the site ranks them once they merge',
+    ]);
   });
 });

@@ -5,6 +5,7 @@
 // number — so a model's row is withheld until it has results on MIN_DATASETS_FOR_MEAN datasets.
 // What each policy publishes is decided once, by publication() in publication.ts.
 import { benchmarkContents } from './collections.ts';
+import { readByCommittee } from './envelope.ts';
 import { parseRecordPath, paths } from './layout.ts';
 import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from './records.ts';
 import { loadRecord } from './load.ts';
@@ -451,6 +452,11 @@ export async function previewLeaderboards(base: RegistryView, head: RegistryView
   for (const [benchmark, models] of [...touched].sort((a, b) => compareIds(a[0], b[0]))) {
     const [after] = await loadLeaderboardInputs(head, [benchmark]);
     if (!after) continue;
+    // Its results are sealed: only the site, with its key, computes where they rank.
+    if (readByCommittee(after.record)) {
+      lines.push(`${benchmark}: its results are read by its committee only; the site ranks them once they merge`);
+      continue;
+    }
     const [before] = await loadLeaderboardInputs(base, [benchmark]);
     const board = computeLeaderboard(after);
     const previous = before ? computeLeaderboard(before) : undefined;
