@@ -123,6 +123,9 @@ export const P = {
   person: paths.person('dora'),
 };
 
+/** `files` with the result at P.result replaced by `r`, written as a data owner's result file is. */
+export const withResult = (files: Files, r: ResultRecord): Files => ({ ...files, [P.result]: yaml(r, SCHEMA_LINE('result')) });
+
 export function registryConfig(over: Partial<RegistryConfig> = {}): RegistryConfig {
   return { title: 'MedPerf tutorial registry', admins: ['admin1', 'admin2'], ...over };
 }

@@ -1,13 +1,11 @@
 import { armor } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { inspectEnvelope } from '../envelope.ts';
-import type { ResultRecord } from '../records.ts';
 import { rule } from './confidential.ts';
 import { rule as signature } from './signatures.ts';
 import { validatorFor } from '../schemas.ts';
 import {
   P,
-  SCHEMA_LINE,
   benchmark,
   committeeReaders,
   datasetAssociation,
@@ -19,13 +17,13 @@ import {
   signedExample,
   tutorialRegistry,
   without,
+  withResult,
   yaml,
   type Files,
 } from '../../testing/records.ts';
 
 const findings = ruleFindings(rule, { sorted: true });
 const signatures = ruleFindings(signature, { sorted: true });
-const withResult = (files: Files, r: ResultRecord): Files => ({ ...files, [P.result]: yaml(r, SCHEMA_LINE('result')) });
 const SUBMIT = 'dora submits it again with `medperf-git result submit -b chestxray`';
 
 /** The armored text with the bytes of its binary form changed by `change`, armored again. */

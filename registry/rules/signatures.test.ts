@@ -19,13 +19,12 @@ import {
   signedExample,
   tutorialRegistry,
   without,
+  withResult,
   yaml,
   type Files,
 } from '../../testing/records.ts';
 
 const findings = ruleFindings(rule, { sorted: true });
-const resultYaml = (r: ResultRecord) => yaml(r, SCHEMA_LINE('result'));
-const withResult = (files: Files, r: ResultRecord): Files => ({ ...files, [P.result]: resultYaml(r) });
 const HOW = 'dora runs `medperf-git keys init` and `medperf-git keys publish` once (merged), then `medperf-git result submit -b chestxray`, which signs it';
 const DOES_NOT_VERIFY = (version = 1) =>
   `${P.result}:35:3 signature the signature does not verify with dora's key (version ${version} of people/dora.yaml): the record was changed after it was signed, or signed with another key; dora signs it again with \`medperf-git result submit -b chestxray\``;
@@ -198,7 +197,7 @@ describe('published keys', () => {
 
   it('publish public halves only: no private key material in a person record or a signed result', () => {
     const id = identityFromSeed(new Uint8Array(64).fill(5));
-    const texts = [yaml(personRecordFor(id.keys)), resultYaml(signResult(result(), { login: 'dora', keyVersion: 1, privateKey: id.signing.privateKey })), yaml(registryConfig())];
+    const texts = [yaml(personRecordFor(id.keys)), yaml(signResult(result(), { login: 'dora', keyVersion: 1, privateKey: id.signing.privateKey }), SCHEMA_LINE('result')), yaml(registryConfig())];
     const seed = Buffer.from(new Uint8Array(32).fill(5));
     for (const text of texts) {
       expect(text).not.toMatch(/AGE-SECRET-KEY|PRIVATE KEY/i);
