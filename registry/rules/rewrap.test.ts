@@ -72,6 +72,23 @@ describe('re-wrapping committee-only results after a committee change', () => {
     expect((await openMetrics(now.encrypted_metrics!, [exampleIdentity('erin').ageIdentity]))?.metrics).toEqual(result().metrics);
   });
 
+  it('after a member leaves: a remaining member re-wraps without them; the one who left may not', async () => {
+    const base = { ...(await committeeRegistry()), [P.benchmark]: yaml(benchmark({ committee: ['bench-committee'], results_policy: POLICY })) };
+    expect((await validateRegistry(memoryTree(base))).map(formatFinding).join('\n')).toContain('carol');
+    const was = await resultOf(base);
+    const content = (await openMetrics(was.encrypted_metrics!, [exampleIdentity('bench-committee').ageIdentity]))!;
+    const readers = committeeReaders().filter((r) => r.login !== 'carol');
+    const by = async (login: string) => signResult({ ...was, encrypted_metrics: await sealMetrics(content, readers) }, { ...exampleSigner(login), rewrapped: true });
+    const head = withResult(base, await by('bench-committee'));
+    expect(await change(base, head, 'bench-committee')).toEqual([]);
+    expect(await checkSealedResults({ base: memoryTree(base), head: memoryTree(head), changed: [P.result], author: 'bench-committee', identities: [SITE] })).toEqual([]);
+    expect((await validateRegistry(memoryTree(head))).map(formatFinding)).toEqual([]);
+    expect(await openMetrics((await resultOf(head)).encrypted_metrics!, [exampleIdentity('carol').ageIdentity])).toBeUndefined();
+    const left = (await change(base, withResult(base, await by('carol')), 'carol')).join('\n');
+    expect(left).toContain(`ownership carol may not change ${P.result}`);
+    expect(left).toContain('by a member of the committee of chestxray (bench-committee)');
+  });
+
   it('refuses a re-wrap by someone not on the committee, whoever signs it', async () => {
     const base = await afterCommitteeChange();
     for (const by of ['mallory', 'model-owner']) {

@@ -73,6 +73,9 @@ describe('result reencrypt', () => {
     const nothing = await cli(state, COMMITTEE, ['result', 'reencrypt', '-b', BENCHMARK, '--yes']);
     expect(nothing.code, nothing.err).toBe(0);
     expect(nothing.out).toContain(`Nothing to re-encrypt: every result of ${BENCHMARK} is encrypted to the committee as it is now.`);
+    const json = await cli(state, COMMITTEE, ['result', 'reencrypt', '-b', BENCHMARK, '--json']);
+    expect(json.code, json.err).toBe(0);
+    expect(JSON.parse(json.out)).toEqual({ benchmark: BENCHMARK, rewrapped: 0, skipped: [] });
     expect(await committee.listPulls({ state: 'open' })).toEqual([]);
 
     // The committee gains a member (a benchmark pull request the admins approve).
