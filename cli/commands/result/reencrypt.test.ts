@@ -101,7 +101,10 @@ describe('result reencrypt', () => {
     // Validation now reports every envelope: the new member is not one of its recipients.
     const stale = await mainFindings();
     expect(stale.length).toBe(2);
-    for (const f of stale) expect(f).toContain(NEWCOMER);
+    for (const f of stale) {
+      expect(f).toContain(`not encrypted to ${NEWCOMER} (`);
+      expect(f).toContain(`a member of the committee re-encrypts the benchmark's results with \`medperf-git result reencrypt -b ${BENCHMARK}\``);
+    }
 
     // Only a current member re-wraps; the new member cannot open what was sent before they joined.
     const outsider = await cli(state, DATA_OWNER, ['result', 'reencrypt', '-b', BENCHMARK, '--yes']);
