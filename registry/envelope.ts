@@ -99,8 +99,8 @@ export function recipientDifference(actual: readonly EnvelopeRecipient[], requir
   return { missing: required.filter((r) => !have.has(recipientKey(r))), extra: actual.filter((r) => !want.has(recipientKey(r))) };
 }
 
-/** The bytes an envelope encrypts. */
-function sealedBytes(content: SealedContent): string {
+/** The bytes an envelope encrypts: equal for equal content. */
+export function sealedText(content: SealedContent): string {
   const json = canonicalize({ metrics: content.metrics, signature: content.signature });
   if (json === undefined) throw new Error('sealed content has no canonical form');
   return json;
@@ -111,7 +111,7 @@ export async function sealMetrics(content: SealedContent, recipients: readonly E
   if (!recipients.length) throw new Error('an envelope needs a recipient');
   const encrypter = new Encrypter();
   for (const r of recipients) encrypter.addRecipient(r.age_recipient);
-  const age = armor.encode(await encrypter.encrypt(sealedBytes(content)));
+  const age = armor.encode(await encrypter.encrypt(sealedText(content)));
   if (age.length > MAX_ENVELOPE_CHARS) throw new EnvelopeError('envelope-too-large', `the encrypted metrics take ${age.length} characters, more than a result may hold (${MAX_ENVELOPE_CHARS})`);
   return { recipients: recipients.map((r) => ({ ...r })) as EncryptedMetrics['recipients'], age };
 }

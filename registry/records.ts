@@ -429,6 +429,10 @@ export interface ResultRecord {
      */
     imported?: true;
     /**
+     * True when a member of the benchmark's committee re-encrypted the metrics to the committee as it is now; the data owner's signature of the result stays inside the envelope.
+     */
+    rewrapped?: true;
+    /**
      * The signature, 64 bytes in base64 (88 characters).
      */
     ed25519: string;

@@ -6,13 +6,14 @@
 // result in clear, made with the key published on the base). Its findings are placed at the
 // envelope of the record as written, and never hold a decrypted number: any number of the opened
 // metrics in a message is blanked before it is returned. A damaged or tampered envelope, or one
-// the site key does not open, is a finding: the check fails closed.
-import { clearResult, EnvelopeError, openMetrics, readByCommittee } from './envelope.ts';
+// the site key does not open, is a finding: the check fails closed. A committee member's re-wrap
+// (rules/rewrap.ts) must hold exactly what the base's envelope held: both are opened and compared.
+import { clearResult, EnvelopeError, openMetrics, readByCommittee, sealedText } from './envelope.ts';
 import { MedperfError } from './errors.ts';
 import { paths } from './layout.ts';
 import type { Metrics, ResultRecord } from './records.ts';
 import { signingKeyAt } from './rules/signatures.ts';
-import { cachedSigningKey, verifyResultSignature } from './signing.ts';
+import { cachedSigningKey, verifyResultSignature, type ResultSignature } from './signing.ts';
 import type { RegistryView } from './view.ts';
 import type { Finding } from './findings.ts';
 import { createView } from './load.ts';
@@ -21,6 +22,7 @@ import { recordYaml } from './record-yaml.ts';
 import { rule as declaredNames } from './rules/declared-names.ts';
 import { rule as privacy } from './rules/privacy.ts';
 import { rule as signature } from './rules/signatures.ts';
+import { isRewrapOf } from './rules/rewrap.ts';
 import { findingAt } from './rules/util.ts';
 import { overlayTree } from './trees.ts';
 import type { FileTree, LoadedRecord, Rule } from './view.ts';
@@ -57,6 +59,7 @@ export async function checkSealedResults(input: SealedCheckInput): Promise<Findi
   const sealed = await sealedResultPaths(input);
   if (!sealed.length) return [];
   const head = createView(input.head);
+  const base = createView(input.base);
   const out: Finding[] = [];
   const clear = new Map<string, Buffer | null>();
   const numbers = new Set<string>();
@@ -75,6 +78,14 @@ export async function checkSealedResults(input: SealedCheckInput): Promise<Findi
         report(`the encrypted metrics are not encrypted to the site's key, so they cannot be checked; ${rec.where.owner} submits the result again with \`medperf-git result submit -b ${rec.where.benchmark}\``);
         continue;
       }
+      const was = (await base.record(path)) as LoadedRecord<'result'> | undefined;
+      if (was && isRewrapOf(was.data, rec.data)) {
+        // A re-wrap holds what the base's envelope held (checked when it was merged), and nothing else.
+        const before = await openMetrics(was.data.encrypted_metrics!, input.identities);
+        if (!before) report('the encrypted metrics on the base are not encrypted to the site\'s key, so a re-wrap of them cannot be checked; it is refused');
+        else if (sealedText(before) !== sealedText(content)) report('a re-wrap must not change the metrics: the envelope must hold exactly the metrics and the data owner\'s signature the registry holds; it is refused');
+        continue;
+      }
       for (const value of flattenMetrics(content.metrics).values()) numbers.add(String(value));
       clear.set(path, Buffer.from(recordYaml('result', path, clearResult(rec.data, content))));
     } catch (error) {
@@ -83,7 +94,7 @@ export async function checkSealedResults(input: SealedCheckInput): Promise<Findi
     }
   }
   if (clear.size) {
-    const ctx = { base: createView(input.base), head: createView(overlayTree(input.head, clear)), changed: [...clear.keys()], author: input.author };
+    const ctx = { base, head: createView(overlayTree(input.head, clear)), changed: [...clear.keys()], author: input.author };
     for (const rule of CLEAR_RULES) {
       for (const f of await rule.check(ctx)) {
         const rec = at.get(f.path);
@@ -111,7 +122,7 @@ function blankNumbers(message: string, numbers: Set<string>): string {
 // identity) and the site (the site key) alike.
 
 /** What a reader sees of a result: its metrics, or why they stay encrypted. */
-export type ResultReading = { metrics: Metrics; encrypted: boolean } | { metrics?: undefined; encrypted: true; closed: 'no-identity' | 'not-a-recipient' };
+export type ResultReading = { metrics: Metrics; encrypted: boolean; signature?: ResultSignature } | { metrics?: undefined; encrypted: true; closed: 'no-identity' | 'not-a-recipient' };
 
 /** The words for a result the reader cannot open. */
 export const ENCRYPTED_FOR_THE_COMMITTEE = 'encrypted for the committee';
@@ -142,5 +153,6 @@ export async function readResult(view: RegistryView, path: string, record: Resul
       `${path}: the metrics in its envelope are not signed by its data owner ${owner} with a key of ${paths.person(owner)}: they were changed after they were signed; they are refused, and not shown`,
     );
   }
-  return { metrics: content.metrics, encrypted: true };
+  // The data owner's signature inside: who vouches for the numbers, also after a re-wrap.
+  return { metrics: content.metrics, encrypted: true, signature: content.signature };
 }

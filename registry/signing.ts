@@ -32,6 +32,8 @@ export interface ResultSigner {
   privateKey: KeyObject;
   /** Set when the signer vouches for results imported from a MedPerf server, not for their own run. */
   imported?: boolean;
+  /** Set when a committee member re-encrypts a result's metrics to the committee as it is now. */
+  rewrapped?: boolean;
 }
 
 /** The bytes a result's signature is made over (see the top of this file). */
@@ -54,6 +56,7 @@ export function signResult(record: ResultRecord, signer: ResultSigner): ResultRe
     signed_by: signer.login,
     key_version: signer.keyVersion,
     ...(signer.imported ? { imported: true } : {}),
+    ...(signer.rewrapped ? { rewrapped: true } : {}),
     ed25519: '',
   };
   const unsigned: ResultRecord = { ...rest, signature: block };

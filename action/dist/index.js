@@ -48187,6 +48187,11 @@ function recipientDifference(actual, required) {
   const have = new Set(actual.map(recipientKey));
   return { missing: required.filter((r) => !have.has(recipientKey(r))), extra: actual.filter((r) => !want.has(recipientKey(r))) };
 }
+function sealedText(content) {
+  const json2 = canonicalize({ metrics: content.metrics, signature: content.signature });
+  if (json2 === void 0) throw new Error("sealed content has no canonical form");
+  return json2;
+}
 var AGE_VERSION_LINE = "age-encryption.org/v1";
 function inspectEnvelope(text) {
   if (text.length > MAX_ENVELOPE_CHARS) return { ok: false, problem: `it takes ${text.length} characters, more than ${MAX_ENVELOPE_CHARS}` };
@@ -49331,6 +49336,11 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
         },
         "imported": {
           "description": "True when the signer vouches for a result imported from a MedPerf server (its data owner never signed it).",
+          "type": "boolean",
+          "const": true
+        },
+        "rewrapped": {
+          "description": "True when a member of the benchmark's committee re-encrypted the metrics to the committee as it is now; the data owner's signature of the result stays inside the envelope.",
           "type": "boolean",
           "const": true
         },
@@ -53733,7 +53743,7 @@ var rule = {
         ];
         report(
           "/encrypted_metrics/recipients",
-          `a result of ${benchmark} is encrypted to exactly its data owner, the committee (${bench.data.committee.join(", ")}) and the site, with the keys they publish now; this one is ${parts.join("; ")}; ${submit}`
+          `a result of ${benchmark} is encrypted to exactly its data owner, the committee (${bench.data.committee.join(", ")}) and the site, with the keys they publish now; this one is ${parts.join("; ")}; ` + (duplicated ? submit : `after a committee change or a key rotation, a member of the committee re-encrypts the benchmark's results with \`medperf-git result reencrypt -b ${benchmark}\` (or ${submit})`)
         );
       }
     }
@@ -53940,6 +53950,26 @@ var rule2 = {
   }
 };
 
+// registry/rules/rewrap.ts
+var import_canonicalize2 = __toESM(require_canonicalize(), 1);
+var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
+function keptFields(record) {
+  const { encrypted_metrics: _envelope, signature: _signature, ...rest } = record;
+  return canonicalize2(rest);
+}
+function isRewrapOf(before, after) {
+  if (!before.encrypted_metrics || !after.encrypted_metrics || after.signature?.rewrapped !== true) return false;
+  const kept = keptFields(before);
+  return kept !== void 0 && kept === keptFields(after);
+}
+async function committeeOn(view, benchmark) {
+  return [...(await view.benchmark(benchmark))?.data.committee ?? []];
+}
+async function isCommitteeRewrap(base, benchmark, before, after, author) {
+  if (!isRewrapOf(before, after) || !sameLogin(after.signature.signed_by, author)) return false;
+  return (await committeeOn(base, benchmark)).some((member) => sameLogin(member, author));
+}
+
 // registry/rules/immutability.ts
 function cubeHashes(c) {
   return [
@@ -54039,6 +54069,7 @@ var rule3 = {
       } else if (after.where.kind === "result") {
         const old = before.data;
         const now = after.data;
+        if (ctx.author && await isCommitteeRewrap(base, after.where.benchmark, old, now, ctx.author)) continue;
         if (now.version !== old.version + 1) {
           report(
             "/version",
@@ -54288,6 +54319,13 @@ async function initiatedBy(path, base, head, author) {
     findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
   ];
 }
+async function rewrapBy(path, base, head, author) {
+  const where = parseRecordPath(path);
+  if (where?.kind !== "result") return false;
+  const before = await base.record(path);
+  const after = await head.record(path);
+  return Boolean(before && after && await isCommitteeRewrap(base, where.benchmark, before.data, after.data, author));
+}
 var rule5 = {
   id: "ownership",
   async check(ctx) {
@@ -54299,6 +54337,7 @@ var rule5 = {
       out.push(...await initiatedBy(path, base, head, author));
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
+      if (await rewrapBy(path, base, head, author)) continue;
       const inHead = await head.tree.has(path);
       const verb = !inHead ? "delete" : await base.tree.has(path) ? "change" : "add";
       out.push(findingAt("ownership", path, void 0, "", `${author} may not ${verb} ${path}: ${owners.text}`));
@@ -54528,9 +54567,9 @@ function cubeProvenanceProblems(role, what, got, expected) {
 }
 
 // registry/signing.ts
-var import_canonicalize2 = __toESM(require_canonicalize(), 1);
+var import_canonicalize3 = __toESM(require_canonicalize(), 1);
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
+var canonicalize3 = import_canonicalize3.default.default ?? import_canonicalize3.default;
 var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
 function canonicalResultBytes(record) {
   const { signature, ...rest } = record;
@@ -54539,7 +54578,7 @@ function canonicalResultBytes(record) {
     const { ed25519: _value, ...who } = signature;
     content.signature = who;
   }
-  const json2 = canonicalize2(content);
+  const json2 = canonicalize3(content);
   if (json2 === void 0) throw new Error("a result record has no canonical form");
   return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
 }
@@ -54603,10 +54642,13 @@ var rule7 = {
       if (!includesLogin(dataOwners, sig.signed_by)) {
         admins ??= keys.registryConfig().then((c) => c?.admins);
         const registryAdmins = await admins;
-        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
+        const committee = sig.rewrapped ? await committeeOn(keys, benchmark) : [];
+        const importedByAdmin = sig.imported && registryAdmins && includesLogin(registryAdmins, sig.signed_by);
+        const rewrappedByMember = sig.rewrapped && rec.data.encrypted_metrics && includesLogin(committee, sig.signed_by);
+        if (!importedByAdmin && !rewrappedByMember) {
           report(
             "/signature/signed_by",
-            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
+            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + (sig.rewrapped ? ` or, for encrypted metrics re-wrapped to a new committee, by a member of the committee of ${benchmark}${committee.length ? ` (${committee.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
           );
           continue;
         }
@@ -62913,6 +62955,7 @@ async function checkSealedResults(input) {
   const sealed = await sealedResultPaths(input);
   if (!sealed.length) return [];
   const head = createView4(input.head);
+  const base = createView4(input.base);
   const out = [];
   const clear = /* @__PURE__ */ new Map();
   const numbers = /* @__PURE__ */ new Set();
@@ -62931,6 +62974,13 @@ async function checkSealedResults(input) {
         report(`the encrypted metrics are not encrypted to the site's key, so they cannot be checked; ${rec.where.owner} submits the result again with \`medperf-git result submit -b ${rec.where.benchmark}\``);
         continue;
       }
+      const was = await base.record(path);
+      if (was && isRewrapOf(was.data, rec.data)) {
+        const before = await openMetrics(was.data.encrypted_metrics, input.identities);
+        if (!before) report("the encrypted metrics on the base are not encrypted to the site's key, so a re-wrap of them cannot be checked; it is refused");
+        else if (sealedText(before) !== sealedText(content)) report("a re-wrap must not change the metrics: the envelope must hold exactly the metrics and the data owner's signature the registry holds; it is refused");
+        continue;
+      }
       for (const value of flattenMetrics(content.metrics).values()) numbers.add(String(value));
       clear.set(path, Buffer.from(recordYaml("result", path, clearResult(rec.data, content))));
     } catch (error2) {
@@ -62939,7 +62989,7 @@ async function checkSealedResults(input) {
     }
   }
   if (clear.size) {
-    const ctx = { base: createView4(input.base), head: createView4(overlayTree(input.head, clear)), changed: [...clear.keys()], author: input.author };
+    const ctx = { base, head: createView4(overlayTree(input.head, clear)), changed: [...clear.keys()], author: input.author };
     for (const rule11 of CLEAR_RULES) {
       for (const f of await rule11.check(ctx)) {
         const rec = at.get(f.path);
@@ -62981,7 +63031,7 @@ async function readResult(view, path, record, identities) {
       `${path}: the metrics in its envelope are not signed by its data owner ${owner} with a key of ${paths.person(owner)}: they were changed after they were signed; they are refused, and not shown`
     );
   }
-  return { metrics: content.metrics, encrypted: true };
+  return { metrics: content.metrics, encrypted: true, signature: content.signature };
 }
 
 // action/modes/gate.ts
@@ -64621,7 +64671,7 @@ async function readableInput(view, input, opts2, leftOut) {
       const reading = await readResult(view, path, r.record, opts2.identities ?? []);
       if (reading.metrics) {
         const { encrypted_metrics: _sealed, ...rest } = r.record;
-        results.push({ ...r, record: { ...rest, metrics: reading.metrics } });
+        results.push({ ...r, record: { ...rest, metrics: reading.metrics, ...reading.signature ? { signature: reading.signature } : {} } });
       } else leftOut.push({ benchmark: input.benchmark, path, why: reading.closed === "no-identity" ? "no key to open it" : "not encrypted to this key" });
     } catch (error2) {
       if (!(error2 instanceof MedperfError)) throw error2;

@@ -270,6 +270,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./result/ls.ts')).ResultLsCommand,
   },
   {
+    paths: [['result', 'reencrypt']],
+    category: 'Benchmark committee',
+    description: "Re-encrypt a committee-only benchmark's results to its committee as it is now, in one pull request",
+    load: async () => (await import('./result/reencrypt.ts')).ResultReencryptCommand,
+  },
+  {
     paths: [['result', 'submit']],
     category: 'Data owner',
     description: 'Submit local results: one, or every unsubmitted result of a benchmark, in one pull request',

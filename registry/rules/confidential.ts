@@ -109,7 +109,8 @@ export const rule: Rule = {
         ];
         report(
           '/encrypted_metrics/recipients',
-          `a result of ${benchmark} is encrypted to exactly its data owner, the committee (${bench.data.committee.join(', ')}) and the site, with the keys they publish now; this one is ${parts.join('; ')}; ${submit}`,
+          `a result of ${benchmark} is encrypted to exactly its data owner, the committee (${bench.data.committee.join(', ')}) and the site, with the keys they publish now; this one is ${parts.join('; ')}; ` +
+            (duplicated ? submit : `after a committee change or a key rotation, a member of the committee re-encrypts the benchmark's results with \`medperf-git result reencrypt -b ${benchmark}\` (or ${submit})`),
         );
       }
     }

@@ -7,6 +7,7 @@
 import type { Finding } from '../findings.ts';
 import { isAuxiliaryPath, parseRecordPath, paths, sameLogin } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
+import { isCommitteeRewrap } from './rewrap.ts';
 import { findingAt, orList } from './util.ts';
 
 export function includesLogin(list: readonly string[], login: string): boolean {
@@ -135,6 +136,15 @@ async function initiatedBy(path: string, base: RegistryView, head: RegistryView,
   ];
 }
 
+/** Whether the change modifies the result at `path` by a re-wrap its author, a committee member, may make (rules/rewrap.ts). */
+async function rewrapBy(path: string, base: RegistryView, head: RegistryView, author: string): Promise<boolean> {
+  const where = parseRecordPath(path);
+  if (where?.kind !== 'result') return false;
+  const before = (await base.record(path)) as LoadedRecord<'result'> | undefined;
+  const after = (await head.record(path)) as LoadedRecord<'result'> | undefined;
+  return Boolean(before && after && (await isCommitteeRewrap(base, where.benchmark, before.data, after.data, author)));
+}
+
 export const rule: Rule = {
   id: 'ownership',
   async check(ctx) {
@@ -146,6 +156,7 @@ export const rule: Rule = {
       out.push(...(await initiatedBy(path, base, head, author)));
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
+      if (await rewrapBy(path, base, head, author)) continue;
       const inHead = await head.tree.has(path);
       const verb = !inHead ? 'delete' : (await base.tree.has(path)) ? 'change' : 'add';
       out.push(findingAt('ownership', path, undefined, '', `${author} may not ${verb} ${path}: ${owners.text}`));

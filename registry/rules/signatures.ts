@@ -11,6 +11,10 @@
 // A result imported from a MedPerf server was never signed by its data owner: the registry admin
 // who imported it signs it, with `imported: true`, vouching that it is what the server held.
 //
+// A committee-only result re-wrapped after a committee change (rules/rewrap.ts) is signed by the
+// current committee member who re-encrypted it, with `rewrapped: true`; the data owner's signature
+// stays inside the envelope, where whoever opens it checks it.
+//
 // Fails closed: a key that cannot be read (the person's record does not load, or names no such
 // version) is a finding, never a pass.
 import type { Finding } from '../findings.ts';
@@ -19,6 +23,7 @@ import type { PersonRecord } from '../records.ts';
 import { cachedSigningKey, verifyResultSignature } from '../signing.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
 import { includesLogin } from './ownership.ts';
+import { committeeOn } from './rewrap.ts';
 import { findingAt, memoized, orList } from './util.ts';
 
 /** The signing key a version of a person's record published, or undefined when it has no such version. */
@@ -56,11 +61,15 @@ export const rule: Rule = {
       if (!includesLogin(dataOwners, sig.signed_by)) {
         admins ??= keys.registryConfig().then((c) => c?.admins);
         const registryAdmins = await admins;
-        if (!sig.imported || !registryAdmins || !includesLogin(registryAdmins, sig.signed_by)) {
+        const committee = sig.rewrapped ? await committeeOn(keys, benchmark) : [];
+        const importedByAdmin = sig.imported && registryAdmins && includesLogin(registryAdmins, sig.signed_by);
+        const rewrappedByMember = sig.rewrapped && rec.data.encrypted_metrics && includesLogin(committee, sig.signed_by);
+        if (!importedByAdmin && !rewrappedByMember) {
           report(
             '/signature/signed_by',
             `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` +
               (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(', ')})` : ''}` : '') +
+              (sig.rewrapped ? ` or, for encrypted metrics re-wrapped to a new committee, by a member of the committee of ${benchmark}${committee.length ? ` (${committee.join(', ')})` : ''}` : '') +
               `; ${owner} runs ${howToSign(benchmark)}`,
           );
           continue;

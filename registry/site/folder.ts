@@ -81,7 +81,7 @@ async function readableInput(view: RegistryView, input: LeaderboardInput, opts: 
       const reading = await readResult(view, path, r.record, opts.identities ?? []);
       if (reading.metrics) {
         const { encrypted_metrics: _sealed, ...rest } = r.record;
-        results.push({ ...r, record: { ...rest, metrics: reading.metrics } });
+        results.push({ ...r, record: { ...rest, metrics: reading.metrics, ...(reading.signature ? { signature: reading.signature } : {}) } });
       } else leftOut.push({ benchmark: input.benchmark, path, why: reading.closed === 'no-identity' ? 'no key to open it' : 'not encrypted to this key' });
     } catch (error) {
       if (!(error instanceof MedperfError)) throw error;
