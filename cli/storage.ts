@@ -127,7 +127,7 @@ export interface CleanupOptions {
 
 /** The process an interrupted task's folder belongs to, from its name; undefined for other folders. */
 export function leftoverOf(name: string): number | undefined {
-  const m = /\.partial-(\d+)-\d+$|\.old-(\d+)(?:-\d+)?$|\.(\d+)\.(?:staging|damaged|extracting)$|^\.import-(\d+)-\d+$|^\..+\.partial-(\d+)$/.exec(name);
+  const m = /\.partial-(\d+)-\d+$|\.old-(\d+)(?:-\d+)?$|\.(\d+)\.(?:staging|damaged|extracting)$|^\.import-(\d+)-\d+$|^\..+\.partial-(\d+)$|^\.download\.(\d+)\.\d+\.[0-9a-z]*\.partial$/.exec(name);
   const pid = m?.slice(1).find(Boolean);
   return pid ? Number(pid) : undefined;
 }

@@ -71,6 +71,11 @@ describe('storage', () => {
     const predictions = join(state, 'predictions', BENCHMARK, DATA_OWNER, 'hospital-a');
     const dead = join(predictions, 'model-owner', 'chestxray-mobilenet', `${'f'.repeat(64)}.partial-999999-1`);
     mkdirSync(dead, { recursive: true });
+    // A download a killed process left half written, and one a running process is writing.
+    const deadDownload = join(state, 'cache', 'sha256', '.download.999999.1700000000000.k3j9x.partial');
+    writeFileSync(deadDownload, 'half of it');
+    const liveDownload = join(state, 'cache', 'sha256', `.download.${process.pid}.1700000000000.a1b2c.partial`);
+    writeFileSync(liveDownload, 'being written');
     const oldLog = join(state, 'logs', 'old-task.log');
     writeFileSync(oldLog, 'long ago\n');
     utimesSync(oldLog, new Date(Date.now() - 40 * 86_400_000), new Date(Date.now() - 40 * 86_400_000));
@@ -96,11 +101,13 @@ describe('storage', () => {
     expect(paths).toContain(join(predictions, 'model-owner', 'chestxray-mobilenet', executed[0]!));
     expect(listed.find((l) => l.includes(strayPath))).toMatch(/no record pins this sha256$/);
     expect(listed.find((l) => l.includes(dead))).toMatch(/left by an interrupted task$/);
+    expect(listed.find((l) => l.includes(deadDownload))).toMatch(/an interrupted download$/);
+    expect(paths).not.toContain(liveDownload);
     for (const kept of [unfinished, join(unfinished, '..'), running, rerun, join(state, 'datasets', DATA_OWNER, 'hospital-a'), join(state, 'results')]) {
       expect(paths.filter((p) => kept === p || kept.startsWith(p + '/')), kept).toEqual([]);
     }
     expect(paths.some((p) => p.startsWith(join(state, 'cubes')) && p !== staleCube)).toBe(false);
-    expect(paths.some((p) => p.startsWith(join(state, 'cache')) && p !== strayPath)).toBe(false);
+    expect(paths.some((p) => p.startsWith(join(state, 'cache')) && p !== strayPath && p !== deadDownload)).toBe(false);
     expect(dry.out).toContain('Nothing was removed (--dry-run).');
     expect(existsSync(strayPath)).toBe(true);
 
@@ -113,7 +120,7 @@ describe('storage', () => {
     const removed = JSON.parse(done.out).removed.map((r: { path: string }) => r.path);
     expect(removed.sort()).toEqual(paths.sort());
     for (const p of paths) expect(existsSync(p), p).toBe(false);
-    for (const p of [unfinished, running, rerun]) expect(existsSync(p), p).toBe(true);
+    for (const p of [unfinished, running, rerun, liveDownload]) expect(existsSync(p), p).toBe(true);
 
     // Nothing that is needed went: the data checks, the run takes its results from the cache.
     expect((await ok(['dataset', 'check', '-d', 'hospital-a'])).out).toContain('OK: the prepared data');
@@ -130,6 +137,7 @@ describe('storage', () => {
     expect(leftoverOf('x.9.extracting')).toBe(9);
     expect(leftoverOf('.import-5-170')).toBe(5);
     expect(leftoverOf('.out.tar.gz.partial-31')).toBe(31);
-    for (const name of ['prepared', 'a.rerun', 'partial-1-2', 'data.partial', `${'a'.repeat(64)}`, 'x.old']) expect(leftoverOf(name), name).toBeUndefined();
+    expect(leftoverOf('.download.4242.1700000000000.k3j9x.partial')).toBe(4242);
+    for (const name of ['prepared', 'a.rerun', 'partial-1-2', 'data.partial', `${'a'.repeat(64)}`, 'x.old', '.download.x.1.a.partial', 'download.5.1.a.partial']) expect(leftoverOf(name), name).toBeUndefined();
   });
 });
