@@ -20,14 +20,9 @@
 // types of the stanzas, and compares the clear recipient list with the set the policy requires;
 // which stanza opens for whom only a recipient can tell.
 import { armor, Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
-import canonicalizeModule from 'canonicalize';
 import { MedperfError } from './errors.ts';
 import type { BenchmarkRecord, Metrics, PersonRecord, ResultRecord } from './records.ts';
-import type { ResultSignature } from './signing.ts';
-
-type Canonicalize = (value: unknown) => string | undefined;
-const canonicalize: Canonicalize =
-  (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
+import { canonicalize, type ResultSignature } from './signing.ts';
 
 export type EncryptedMetrics = NonNullable<ResultRecord['encrypted_metrics']>;
 export type EnvelopeRecipient = EncryptedMetrics['recipients'][number];

@@ -17,7 +17,8 @@ import type { ResultRecord } from './records.ts';
 
 // canonicalize is CommonJS (module.exports = fn); under NodeNext its default import is that function.
 type Canonicalize = (value: unknown) => string | undefined;
-const canonicalize: Canonicalize =
+/** RFC 8785 canonical JSON: what every signature and every comparison of record content is made over. */
+export const canonicalize: Canonicalize =
   (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
 
 export const RESULT_SIGNATURE_CONTEXT = 'medperf-git result signature v1\n';

@@ -48129,9 +48129,6 @@ function isCryptoKey3(key) {
   return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
 }
 
-// registry/envelope.ts
-var import_canonicalize = __toESM(require_canonicalize(), 1);
-
 // registry/errors.ts
 var MedperfError = class extends Error {
   constructor(code, message) {
@@ -48147,8 +48144,54 @@ var NotFoundError = class extends MedperfError {
   }
 };
 
-// registry/envelope.ts
+// registry/signing.ts
+var import_canonicalize = __toESM(require_canonicalize(), 1);
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
+function canonicalResultBytes(record) {
+  const { signature, ...rest } = record;
+  const content = { ...rest };
+  if (signature) {
+    const { ed25519: _value, ...who } = signature;
+    content.signature = who;
+  }
+  const json2 = canonicalize(content);
+  if (json2 === void 0) throw new Error("a result record has no canonical form");
+  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
+}
+function verifyResultSignature(record, publicKey) {
+  const value = record.signature?.ed25519;
+  if (!value) return false;
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
+  try {
+    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+  } catch {
+    return false;
+  }
+}
+function decodeSigningKey(text) {
+  const raw = Buffer.from(text, "base64");
+  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+  } catch {
+    return void 0;
+  }
+}
+var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+var decoded = /* @__PURE__ */ new WeakMap();
+function cachedSigningKey(tree, text) {
+  let keys = decoded.get(tree);
+  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
+  if (keys.has(text)) return keys.get(text);
+  const key = decodeSigningKey(text);
+  keys.set(text, key);
+  return key;
+}
+
+// registry/envelope.ts
 var MAX_ENVELOPE_CHARS = 131072;
 var EnvelopeError = class extends MedperfError {
 };
@@ -53951,11 +53994,9 @@ var rule2 = {
 };
 
 // registry/rules/rewrap.ts
-var import_canonicalize2 = __toESM(require_canonicalize(), 1);
-var canonicalize2 = import_canonicalize2.default.default ?? import_canonicalize2.default;
 function keptFields(record) {
   const { encrypted_metrics: _envelope, signature: _signature, ...rest } = record;
-  return canonicalize2(rest);
+  return canonicalize(rest);
 }
 function isRewrapOf(before, after) {
   if (!before.encrypted_metrics || !after.encrypted_metrics || after.signature?.rewrapped !== true) return false;
@@ -54564,53 +54605,6 @@ function cubeProvenanceProblems(role, what, got, expected) {
     });
   }
   return out;
-}
-
-// registry/signing.ts
-var import_canonicalize3 = __toESM(require_canonicalize(), 1);
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize3 = import_canonicalize3.default.default ?? import_canonicalize3.default;
-var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
-function canonicalResultBytes(record) {
-  const { signature, ...rest } = record;
-  const content = { ...rest };
-  if (signature) {
-    const { ed25519: _value, ...who } = signature;
-    content.signature = who;
-  }
-  const json2 = canonicalize3(content);
-  if (json2 === void 0) throw new Error("a result record has no canonical form");
-  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
-}
-function verifyResultSignature(record, publicKey) {
-  const value = record.signature?.ed25519;
-  if (!value) return false;
-  const bytes = Buffer.from(value, "base64");
-  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
-  try {
-    return verify(null, canonicalResultBytes(record), publicKey, bytes);
-  } catch {
-    return false;
-  }
-}
-function decodeSigningKey(text) {
-  const raw = Buffer.from(text, "base64");
-  if (raw.length !== 32 || raw.toString("base64") !== text) return void 0;
-  try {
-    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
-  } catch {
-    return void 0;
-  }
-}
-var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-var decoded = /* @__PURE__ */ new WeakMap();
-function cachedSigningKey(tree, text) {
-  let keys = decoded.get(tree);
-  if (!keys) decoded.set(tree, keys = /* @__PURE__ */ new Map());
-  if (keys.has(text)) return keys.get(text);
-  const key = decodeSigningKey(text);
-  keys.set(text, key);
-  return key;
 }
 
 // registry/rules/signatures.ts

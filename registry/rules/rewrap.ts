@@ -4,14 +4,10 @@
 // `signature`, which becomes the member's, with `rewrapped: true`; the data owner's signature of the
 // result in clear stays inside the envelope. The signature, ownership and immutability rules accept
 // exactly that; the gate's sealed check opens both envelopes and refuses any other content.
-import canonicalizeModule from 'canonicalize';
 import { sameLogin } from '../layout.ts';
 import type { ResultRecord } from '../records.ts';
+import { canonicalize } from '../signing.ts';
 import type { RegistryView } from '../view.ts';
-
-type Canonicalize = (value: unknown) => string | undefined;
-const canonicalize: Canonicalize =
-  (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
 
 /** The record without what a re-wrap changes. */
 function keptFields(record: ResultRecord): string | undefined {
