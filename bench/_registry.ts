@@ -2,7 +2,8 @@
 // registry (1,000 benchmarks, 10,000 cubes, 10,000 datasets, 100,000 results, with the
 // associations those results need) and a smaller one (10,000 results) are generated once under
 // bench/.cache/validate/, each as a git repository whose `change` branch adds one result. Every
-// data owner publishes keys (people/<login>.yaml) and signs their results, as the rules require;
+// data owner publishes keys (people/<login>.yaml) and signs the results of each dataset together,
+// as one results pull request does;
 // their private keys are the example identities of examples/keys.ts, made from their names.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,11 +11,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
-import { examplePerson, signedExample } from '../examples/keys.ts';
+import { examplePerson, exampleSigner } from '../examples/keys.ts';
+import { signResults } from '../registry/signing.ts';
 import type { ResultRecord } from '../registry/records.ts';
 
 export const CACHE = fileURLToPath(new URL('./.cache/validate/', import.meta.url));
-const GENERATOR_VERSION = '3';
+const GENERATOR_VERSION = '4';
 
 export interface Size {
   benchmarks: number;
@@ -43,10 +45,16 @@ function files(size: Size): Map<string, string> {
   const schema = (kind: string, path: string) =>
     `# yaml-language-server: $schema=${'../'.repeat(path.split('/').length - 1)}schemas/${kind}.schema.json\n`;
   const put = (path: string, kind: string, body: string) => out.set(path, schema(kind, path) + body);
-  // A result signed by its data owner: the signature block appended, made over the parsed body.
-  const putSigned = (path: string, body: string) => {
-    const { signature } = signedExample(jsYaml.load(body, { schema: jsYaml.CORE_SCHEMA }) as ResultRecord);
-    put(path, 'result', `${body}signature:\n  signed_by: ${signature!.signed_by}\n  key_version: ${signature!.key_version}\n  ed25519: ${signature!.ed25519}\n`);
+  // The results of one dataset, signed together by its data owner as one results pull request is:
+  // one signature over their Merkle root, each block with its proof.
+  const putSignedTogether = (batch: Array<{ path: string; body: string }>) => {
+    const owner = batch[0]!.path.split('/')[3]!;
+    const signed = signResults(batch.map((b) => jsYaml.load(b.body, { schema: jsYaml.CORE_SCHEMA }) as ResultRecord), exampleSigner(owner));
+    batch.forEach(({ path, body }, i) => {
+      const sig = signed[i]!.signature!;
+      const proof = sig.proof ? `  proof:\n${sig.proof.map((h) => `    - ${h}\n`).join('')}` : '';
+      put(path, 'result', `${body}signature:\n  signed_by: ${sig.signed_by}\n  key_version: ${sig.key_version}\n${proof}  ed25519: ${sig.ed25519}\n`);
+    });
   };
   const owners = new Set<string>();
   put('registry.yaml', 'registry', 'title: Synthetic registry\nadmins:\n  - admin\n');
@@ -153,10 +161,10 @@ submitted_as_prepared: false
         const person = examplePerson(owner);
         put(`people/${owner}.yaml`, 'person', `version: 1\nage_recipient: ${person.age_recipient}\nsigning_key: ${person.signing_key}\n`);
       }
-      for (const model of models) {
-        putSigned(
-          `benchmarks/${bench}/results/${dataset}/${model}.yaml`,
-          `benchmark: ${bench}
+      putSignedTogether(
+        models.map((model) => ({
+          path: `benchmarks/${bench}/results/${dataset}/${model}.yaml`,
+          body: `benchmark: ${bench}
 model: ${model}
 dataset: ${dataset}
 metrics:
@@ -171,8 +179,8 @@ ${cubeHash('data_preparation_mlcube', prep)}${cubeHash('model', model)}${cubeHas
   medperf_git_version: 0.1.0
   executed_at: "2026-11-02T10:00:00Z"
 `,
-        );
-      }
+        })),
+      );
     }
   }
   return out;

@@ -7,8 +7,8 @@ import { branchFor, type FileChange, type Forge } from '../registry/forge/forge.
 import { NAME, paths } from '../registry/layout.ts';
 import { createView } from '../registry/load.ts';
 import { publishedUnder } from '../registry/metrics.ts';
-import type { BenchmarkRecord, PersonRecord } from '../registry/records.ts';
-import { signResult, type ResultSigner } from '../registry/signing.ts';
+import type { BenchmarkRecord, Metrics, PersonRecord, ResultRecord } from '../registry/records.ts';
+import { signResults, type ResultSigner } from '../registry/signing.ts';
 import { outgoingVersion } from '../registry/run-plan.ts';
 import { closeTree } from '../registry/trees.ts';
 import type { LoadedRecord, RegistryView } from '../registry/view.ts';
@@ -69,11 +69,11 @@ export interface OutgoingResult {
 
 /**
  * The result records to send for local results: version 1, or the registered version + 1 for a
- * rerun (results are append-only), each signed by `signer` (cli/keys.ts signerOnMain). Results the
- * registry already holds exactly are left out.
+ * rerun (results are append-only), signed together by `signer` (cli/keys.ts signerOnMain), one
+ * signature for the pull request. Results the registry already holds exactly are left out.
  */
 export async function outgoingResults(view: RegistryView, results: LocalResult[], signer: ResultSigner | undefined): Promise<{ send: OutgoingResult[]; alreadyRegistered: LocalResult[] }> {
-  const send: OutgoingResult[] = [];
+  const planned: Array<{ result: LocalResult; path: string; record: ResultRecord; version: number; left: string[]; metrics: Metrics; sealedFor?: string }> = [];
   const alreadyRegistered: LocalResult[] = [];
   for (const result of results) {
     const path = paths.result(result.benchmark, result.dataset, result.model);
@@ -87,16 +87,27 @@ export async function outgoingResults(view: RegistryView, results: LocalResult[]
       continue;
     }
     const { record } = resultRecord({ ...result, metrics }, version);
-    let written = signer ? signResult(record, signer) : record;
-    // Under a committee-only policy the metrics go out encrypted. Only a signed result is ever
-    // sent (without a signer, as `run --no-submit`, nothing here leaves this machine).
-    if (signer && readByCommittee(bench.data)) {
-      const recipients = await committeeRecipients(view, result.benchmark, bench.data, result.dataset.split('/')[0]!, 'nothing was submitted');
-      const envelope = await sealMetrics({ metrics, signature: written.signature! }, recipients);
-      written = signResult(sealedResult(record, envelope), signer);
-    }
-    send.push({ result, path, yaml: recordYaml('result', path, written), version, left });
+    planned.push({ result, path, record, version, left, metrics, ...(readByCommittee(bench.data) ? { sealedFor: result.benchmark } : {}) });
   }
+  // Without a signer (`run --no-submit`) nothing here leaves this machine.
+  let written = signer ? signResults(planned.map((p) => p.record), signer) : planned.map((p) => p.record);
+  // Under a committee-only policy the metrics go out encrypted, with the data owner's signature of
+  // the result in clear inside; the sealed records are then signed together again.
+  if (signer && planned.some((p) => p.sealedFor)) {
+    const sealed: ResultRecord[] = [];
+    for (const [i, p] of planned.entries()) {
+      if (!p.sealedFor) {
+        sealed.push(written[i]!);
+        continue;
+      }
+      const bench = (await view.benchmark(p.sealedFor))!;
+      const recipients = await committeeRecipients(view, p.sealedFor, bench.data, p.result.dataset.split('/')[0]!, 'nothing was submitted');
+      const envelope = await sealMetrics({ metrics: p.metrics, signature: written[i]!.signature! }, recipients);
+      sealed.push(sealedResult(p.record, envelope));
+    }
+    written = signResults(sealed, signer);
+  }
+  const send = planned.map((p, i) => ({ result: p.result, path: p.path, yaml: recordYaml('result', p.path, written[i]!), version: p.version, left: p.left }));
   return { send, alreadyRegistered };
 }
 

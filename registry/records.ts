@@ -413,7 +413,7 @@ export interface ResultRecord {
     executed_at: string;
   };
   /**
-   * The data owner's Ed25519 signature over the record's canonical content (registry/signing.ts): required of every result.
+   * The data owner's Ed25519 signature over the record's canonical content, alone or with the other results signed at once (registry/signing.ts): required of every result.
    */
   signature?: {
     /**
@@ -433,7 +433,14 @@ export interface ResultRecord {
      */
     rewrapped?: true;
     /**
-     * The signature, 64 bytes in base64 (88 characters).
+     * Present when one signature covers several results (a results pull request): the SHA-256 hashes, in hex, that lead from this record's hash to the signed Merkle root (registry/signing.ts).
+     *
+     * @minItems 1
+     * @maxItems 32
+     */
+    proof?: [string, ...string[]];
+    /**
+     * The signature, 64 bytes in base64 (88 characters): over this record's canonical content, or, with a proof, over the Merkle root of the results signed together.
      */
     ed25519: string;
   };

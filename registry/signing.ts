@@ -4,14 +4,26 @@
 //
 // What is signed (the canonical content of a result), precisely:
 //   1. the record's data as parsed (the YAML's values; comments and key order play no part),
-//      with the single field `signature.ed25519` left out (the rest of `signature`, who signed
-//      and with which version of their key, is signed too);
+//      with the fields `signature.ed25519` and `signature.proof` left out (the rest of
+//      `signature`, who signed and with which version of their key, is signed too);
 //   2. serialized as RFC 8785 JSON (JCS): object keys sorted by UTF-16 code units, no
 //      whitespace, strings and numbers as ECMAScript's JSON.stringify writes them;
 //   3. encoded as UTF-8 and prefixed with the line `medperf-git result signature v1\n`, so a
 //      signature of a result can never be taken for a signature of anything else.
-// The signature is Ed25519 (RFC 8032, pure) over those bytes, written in base64.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+// A result signed on its own carries the Ed25519 signature (RFC 8032, pure) of those bytes.
+//
+// Results signed together (a results pull request holds every model's result on a dataset) carry
+// one signature, of a Merkle tree over them, so a registry of 100,000 results verifies one
+// signature per pull request, not per result:
+//   - a leaf is SHA-256(0x00 || the record's canonical bytes above), an inner node
+//     SHA-256(0x01 || the smaller child || the larger), bytes compared in order (so a proof needs
+//     no left or right), and a level's odd last node goes up unchanged;
+//   - the signature is Ed25519 over `medperf-git result batch signature v2\n` followed by the 32
+//     bytes of the root, and each record's `signature.proof` lists, leaf upwards, the hashes that
+//     lead from its leaf to the root (hex). The 0x00 and 0x01 prefixes keep a node from passing
+//     for a record; whoever holds one record and its proof learns nothing of the others.
+// Signatures are written in base64.
+import { createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { ResultRecord } from './records.ts';
 
@@ -22,6 +34,7 @@ export const canonicalize: Canonicalize =
   (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
 
 export const RESULT_SIGNATURE_CONTEXT = 'medperf-git result signature v1\n';
+const BATCH_SIGNATURE_CONTEXT = Buffer.from('medperf-git result batch signature v2\n', 'utf8');
 
 /** The signature block of a result record. */
 export type ResultSignature = NonNullable<ResultRecord['signature']>;
@@ -37,12 +50,12 @@ export interface ResultSigner {
   rewrapped?: boolean;
 }
 
-/** The bytes a result's signature is made over (see the top of this file). */
+/** The bytes a result's signature is made over, or its Merkle leaf is made of (see the top of this file). */
 export function canonicalResultBytes(record: ResultRecord): Buffer {
   const { signature, ...rest } = record;
   const content: Record<string, unknown> = { ...rest };
   if (signature) {
-    const { ed25519: _value, ...who } = signature;
+    const { ed25519: _value, proof: _proof, ...who } = signature;
     content.signature = who;
   }
   const json = canonicalize(content);
@@ -50,20 +63,70 @@ export function canonicalResultBytes(record: ResultRecord): Buffer {
   return Buffer.from(RESULT_SIGNATURE_CONTEXT + json, 'utf8');
 }
 
-/** The record with its signature by `signer` (any signature it had is replaced). */
-export function signResult(record: ResultRecord, signer: ResultSigner): ResultRecord {
-  const { signature: _old, ...rest } = record;
-  const block: ResultSignature = {
+// One-shot hashing: a full validation hashes every result's leaf and its proof.
+const sha256 = (...parts: Uint8Array[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
+const LEAF = Uint8Array.of(0);
+const NODE = Uint8Array.of(1);
+const leafHash = (record: ResultRecord) => sha256(LEAF, canonicalResultBytes(record));
+const nodeHash = (a: Buffer, b: Buffer) => (Buffer.compare(a, b) <= 0 ? sha256(NODE, a, b) : sha256(NODE, b, a));
+
+/** The Merkle root of some leaves and, for each leaf, the hashes that lead from it to the root. */
+function merkleTree(leaves: Buffer[]): { root: Buffer; proofs: Buffer[][] } {
+  const proofs: Buffer[][] = leaves.map(() => []);
+  // Which leaves sit under each node of the current level.
+  let level = leaves.map((hash, i) => ({ hash, under: [i] }));
+  while (level.length > 1) {
+    const next: typeof level = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i]!;
+      const right = level[i + 1];
+      if (!right) {
+        next.push(left);
+        continue;
+      }
+      for (const leaf of left.under) proofs[leaf]!.push(right.hash);
+      for (const leaf of right.under) proofs[leaf]!.push(left.hash);
+      next.push({ hash: nodeHash(left.hash, right.hash), under: [...left.under, ...right.under] });
+    }
+    level = next;
+  }
+  return { root: level[0]!.hash, proofs };
+}
+
+/**
+ * The records, each with a signature by `signer` (any signature they had is replaced): a record
+ * alone is signed by itself; several are signed together, with one signature over their Merkle
+ * root and each record's proof.
+ */
+export function signResults(records: readonly ResultRecord[], signer: ResultSigner): ResultRecord[] {
+  const block = {
     signed_by: signer.login,
     key_version: signer.keyVersion,
-    ...(signer.imported ? { imported: true } : {}),
-    ...(signer.rewrapped ? { rewrapped: true } : {}),
-    ed25519: '',
+    ...(signer.imported ? { imported: true as const } : {}),
+    ...(signer.rewrapped ? { rewrapped: true as const } : {}),
   };
-  const unsigned: ResultRecord = { ...rest, signature: block };
-  const value = sign(null, canonicalResultBytes(unsigned), signer.privateKey).toString('base64');
-  return { ...rest, signature: { ...block, ed25519: value } };
+  if (records.length === 0) return [];
+  const unsigned = records.map(({ signature: _old, ...rest }) => ({ ...rest, signature: { ...block, ed25519: '' } }) as ResultRecord);
+  if (unsigned.length === 1) {
+    const value = sign(null, canonicalResultBytes(unsigned[0]!), signer.privateKey).toString('base64');
+    return [{ ...unsigned[0]!, signature: { ...block, ed25519: value } }];
+  }
+  const { root, proofs } = merkleTree(unsigned.map(leafHash));
+  const value = sign(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), signer.privateKey).toString('base64');
+  return unsigned.map((r, i) => ({ ...r, signature: { ...block, proof: proofs[i]!.map((h) => h.toString('hex')) as ResultSignature['proof'], ed25519: value } }));
 }
+
+/** The record with its own signature by `signer` (any signature it had is replaced). */
+export function signResult(record: ResultRecord, signer: ResultSigner): ResultRecord {
+  return signResults([record], signer)[0]!;
+}
+
+/**
+ * Verdicts on batch signatures already checked, per key: a registry's results signed together
+ * share one signature and root, verified once. Ed25519 verification is deterministic, so a verdict
+ * holds for as long as the key object lives (keys are decoded per tree: cachedSigningKey).
+ */
+const batchVerdicts = new WeakMap<KeyObject, Map<string, boolean>>();
 
 /** Whether the record's signature verifies with `publicKey`; false for any malformed signature. */
 export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject): boolean {
@@ -72,7 +135,23 @@ export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length !== 64 || bytes.toString('base64') !== value) return false;
   try {
-    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    const proof = record.signature!.proof;
+    if (proof === undefined) return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
+    let root = leafHash(record);
+    for (const step of proof) {
+      if (typeof step !== 'string' || !/^[a-f0-9]{64}$/.test(step)) return false;
+      root = nodeHash(root, Buffer.from(step, 'hex'));
+    }
+    let verdicts = batchVerdicts.get(publicKey);
+    if (!verdicts) batchVerdicts.set(publicKey, (verdicts = new Map()));
+    const key = `${value} ${root.toString('hex')}`;
+    let ok = verdicts.get(key);
+    if (ok === undefined) {
+      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), publicKey, bytes);
+      verdicts.set(key, ok);
+    }
+    return ok;
   } catch {
     return false;
   }

@@ -91,6 +91,12 @@ function scalar(raw: string): Value | undefined {
     const inner = s.slice(1, -1);
     return inner.includes("'") ? undefined : inner;
   }
+  if (c === 0x2b /* + */) {
+    // `+` is no indicator: a signed number (`+5`, `+.5`, `+0x1F`, `+.inf`) is the general parser's, the rest is text.
+    const rest = s.slice(1);
+    if (CORE_NUMBER.test(s) || PREFIXED_INT.test(rest) || /^\.(?:inf|Inf|INF)$/.test(rest)) return undefined;
+    return plainText(s) ? s : undefined;
+  }
   if (NUMBERISH.test(s)) {
     // Only numbers in the form JavaScript writes them back; the general path says what to write.
     if (INT.test(s) || FLOAT.test(s)) {

@@ -4095,7 +4095,7 @@ var require_util2 = __commonJS({
     try {
       crypto3 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto3.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto3.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -20218,10 +20218,10 @@ var require_util9 = __commonJS({
     var codegen_1 = require_codegen();
     var code_1 = require_code();
     function toHash(arr) {
-      const hash = {};
+      const hash2 = {};
       for (const item of arr)
-        hash[item] = true;
-      return hash;
+        hash2[item] = true;
+      return hash2;
     }
     exports2.toHash = toHash;
     function alwaysValidSchema(it, schema2) {
@@ -40745,21 +40745,21 @@ var _HMAC = class {
   canXOF = false;
   finished = false;
   destroyed = false;
-  constructor(hash, key) {
-    ahash(hash);
+  constructor(hash2, key) {
+    ahash(hash2);
     abytes(key, void 0, "key");
-    this.iHash = hash.create();
+    this.iHash = hash2.create();
     if (typeof this.iHash.update !== "function")
       throw new Error("expected Hash instance");
     this.blockLen = this.iHash.blockLen;
     this.outputLen = this.iHash.outputLen;
     const blockLen = this.blockLen;
     const pad = new Uint8Array(blockLen);
-    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    pad.set(key.length > blockLen ? hash2.create().update(key).digest() : key);
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54;
     this.iHash.update(pad);
-    this.oHash = hash.create();
+    this.oHash = hash2.create();
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54 ^ 92;
     this.oHash.update(pad);
@@ -40808,25 +40808,25 @@ var _HMAC = class {
   }
 };
 var hmac = /* @__PURE__ */ (() => {
-  const hmac_ = ((hash, key, message) => new _HMAC(hash, key).update(message).digest());
-  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  const hmac_ = ((hash2, key, message) => new _HMAC(hash2, key).update(message).digest());
+  hmac_.create = (hash2, key) => new _HMAC(hash2, key);
   return hmac_;
 })();
 
 // node_modules/@noble/hashes/hkdf.js
-function extract(hash, ikm, salt) {
-  ahash(hash);
+function extract(hash2, ikm, salt) {
+  ahash(hash2);
   if (salt === void 0)
-    salt = new Uint8Array(hash.outputLen);
-  return hmac(hash, salt, ikm);
+    salt = new Uint8Array(hash2.outputLen);
+  return hmac(hash2, salt, ikm);
 }
 var HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
 var EMPTY_BUFFER = /* @__PURE__ */ Uint8Array.of();
-function expand(hash, prk, info2, length = 32, _recycled) {
-  ahash(hash);
+function expand(hash2, prk, info2, length = 32, _recycled) {
+  ahash(hash2);
   anumber(length, "length");
   abytes(prk, void 0, "prk");
-  const olen = hash.outputLen;
+  const olen = hash2.outputLen;
   if (prk.length < olen)
     throw new Error('"prk" must be at least HashLen octets');
   if (length > 255 * olen)
@@ -40842,9 +40842,9 @@ function expand(hash, prk, info2, length = 32, _recycled) {
     return new Uint8Array();
   }
   const okm = _recycled && blocks === 1 ? prk : new Uint8Array(blocks * olen);
-  const { iHash, oHash } = hmac.create(hash, prk);
+  const { iHash, oHash } = hmac.create(hash2, prk);
   const T = _recycled ? prk : new Uint8Array(olen);
-  const worker = blocks > 1 ? _recycled?.iHash || hash.create() : void 0;
+  const worker = blocks > 1 ? _recycled?.iHash || hash2.create() : void 0;
   for (let counter = 0; counter < blocks - 1; counter++) {
     HKDF_COUNTER[0] = counter + 1;
     const iWork = iHash._cloneInto(worker);
@@ -40872,12 +40872,12 @@ function expand(hash, prk, info2, length = 32, _recycled) {
   clean(okm);
   return res;
 }
-var hkdf = (hash, ikm, salt, info2, length) => {
-  ahash(hash);
+var hkdf = (hash2, ikm, salt, info2, length) => {
+  ahash(hash2);
   if (salt === void 0)
-    salt = new Uint8Array(hash.outputLen);
-  const HMAC = hmac.create(hash, salt).update(ikm);
-  return expand(hash, HMAC.digest(), info2, length, HMAC);
+    salt = new Uint8Array(hash2.outputLen);
+  const HMAC = hmac.create(hash2, salt).update(ikm);
+  return expand(hash2, HMAC.digest(), info2, length, HMAC);
 };
 
 // node_modules/@noble/hashes/_u64.js
@@ -41560,8 +41560,8 @@ function genBech32(encoding) {
 var bech32 = /* @__PURE__ */ freeze(() => genBech32("bech32"));
 
 // node_modules/@noble/hashes/pbkdf2.js
-function pbkdf2Init(hash, _password, _salt, _opts) {
-  ahash(hash);
+function pbkdf2Init(hash2, _password, _salt, _opts) {
+  ahash(hash2);
   const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
   const { c, dkLen, asyncTick } = opts2;
   anumber(c, "c");
@@ -41571,14 +41571,14 @@ function pbkdf2Init(hash, _password, _salt, _opts) {
     throw new Error('"c" (iterations) must be >= 1');
   if (dkLen < 1)
     throw new Error('"dkLen" must be >= 1');
-  if (dkLen > (2 ** 32 - 1) * hash.outputLen)
+  if (dkLen > (2 ** 32 - 1) * hash2.outputLen)
     throw new Error("derived key too long");
   const p = kdfInputToBytes(_password, "password");
   try {
     const s = kdfInputToBytes(_salt, "salt");
     try {
       const DK = new Uint8Array(dkLen);
-      const { iHash, oHash, outputLen } = hmac.create(hash, p);
+      const { iHash, oHash, outputLen } = hmac.create(hash2, p);
       const u = new Uint8Array(outputLen);
       const eng = pbkdf2Engine(iHash, oHash, s, u);
       return { c, dkLen, asyncTick, DK, outputLen, eng };
@@ -41624,8 +41624,8 @@ function pbkdf2Engine(iHash, oHash, salt, u) {
     }
   };
 }
-function pbkdf2(hash, password, salt, opts2) {
-  const { c, dkLen, DK, outputLen, eng } = pbkdf2Init(hash, password, salt, opts2);
+function pbkdf2(hash2, password, salt, opts2) {
+  const { c, dkLen, DK, outputLen, eng } = pbkdf2Init(hash2, password, salt, opts2);
   for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += outputLen) {
     const Ti = DK.subarray(pos, pos + outputLen);
     eng.u1(ti, Ti);
@@ -43538,21 +43538,21 @@ var _HMAC2 = class {
   outputLen;
   finished = false;
   destroyed = false;
-  constructor(hash, key) {
-    ahash2(hash);
+  constructor(hash2, key) {
+    ahash2(hash2);
     abytes4(key, void 0, "key");
-    this.iHash = hash.create();
+    this.iHash = hash2.create();
     if (typeof this.iHash.update !== "function")
       throw new Error("Expected instance of class which extends utils.Hash");
     this.blockLen = this.iHash.blockLen;
     this.outputLen = this.iHash.outputLen;
     const blockLen = this.blockLen;
     const pad = new Uint8Array(blockLen);
-    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    pad.set(key.length > blockLen ? hash2.create().update(key).digest() : key);
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54;
     this.iHash.update(pad);
-    this.oHash = hash.create();
+    this.oHash = hash2.create();
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54 ^ 92;
     this.oHash.update(pad);
@@ -43598,8 +43598,8 @@ var _HMAC2 = class {
     this.iHash.destroy();
   }
 };
-var hmac2 = (hash, key, message) => new _HMAC2(hash, key).update(message).digest();
-hmac2.create = (hash, key) => new _HMAC2(hash, key);
+var hmac2 = (hash2, key, message) => new _HMAC2(hash2, key).update(message).digest();
+hmac2.create = (hash2, key) => new _HMAC2(hash2, key);
 
 // node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num2, den) => (num2 + (num2 >= 0 ? den : -den) / _2n3) / den;
@@ -44240,8 +44240,8 @@ function ecdh(Point, ecdhOpts = {}) {
   const keygen = createKeygen(randomSecretKey, getPublicKey);
   return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
 }
-function ecdsa(Point, hash, ecdsaOpts = {}) {
-  ahash2(hash);
+function ecdsa(Point, hash2, ecdsaOpts = {}) {
+  ahash2(hash2);
   validateObject(ecdsaOpts, {}, {
     hmac: "function",
     lowS: "boolean",
@@ -44251,7 +44251,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
   const randomBytes6 = ecdsaOpts.randomBytes || randomBytes3;
-  const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
+  const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash2, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, ecdsaOpts);
@@ -44381,7 +44381,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   }
   function validateMsgAndHash(message, prehash) {
     abytes4(message, void 0, "message");
-    return prehash ? abytes4(hash(message), void 0, "prehashed message") : message;
+    return prehash ? abytes4(hash2(message), void 0, "prehashed message") : message;
   }
   function prepSig(message, secretKey, opts2) {
     const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
@@ -44421,7 +44421,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   }
   function sign3(message, secretKey, opts2 = {}) {
     const { seed, k2sig } = prepSig(message, secretKey, opts2);
-    const drbg = createHmacDrbg(hash.outputLen, Fn.BYTES, hmac3);
+    const drbg = createHmacDrbg(hash2.outputLen, Fn.BYTES, hmac3);
     const sig = drbg(seed, k2sig);
     return sig.toBytes(opts2.format);
   }
@@ -44469,7 +44469,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     verify: verify3,
     recoverPublicKey,
     Signature,
-    hash
+    hash: hash2
   });
 }
 
@@ -45067,18 +45067,18 @@ var p384_Point = /* @__PURE__ */ weierstrass(p384_CURVE);
 var p384 = /* @__PURE__ */ ecdsa(p384_Point, sha384);
 
 // node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
-function extract2(hash, ikm, salt) {
-  ahash2(hash);
+function extract2(hash2, ikm, salt) {
+  ahash2(hash2);
   if (salt === void 0)
-    salt = new Uint8Array(hash.outputLen);
-  return hmac2(hash, salt, ikm);
+    salt = new Uint8Array(hash2.outputLen);
+  return hmac2(hash2, salt, ikm);
 }
 var HKDF_COUNTER2 = /* @__PURE__ */ Uint8Array.of(0);
 var EMPTY_BUFFER2 = /* @__PURE__ */ Uint8Array.of();
-function expand2(hash, prk, info2, length = 32) {
-  ahash2(hash);
+function expand2(hash2, prk, info2, length = 32) {
+  ahash2(hash2);
   anumber4(length, "length");
-  const olen = hash.outputLen;
+  const olen = hash2.outputLen;
   if (length > 255 * olen)
     throw new Error("Length must be <= 255*HashLen");
   const blocks = Math.ceil(length / olen);
@@ -45087,7 +45087,7 @@ function expand2(hash, prk, info2, length = 32) {
   else
     abytes4(info2, void 0, "info");
   const okm = new Uint8Array(blocks * olen);
-  const HMAC = hmac2.create(hash, prk);
+  const HMAC = hmac2.create(hash2, prk);
   const HMACTmp = HMAC._cloneInto();
   const T = new Uint8Array(HMAC.outputLen);
   for (let counter = 0; counter < blocks; counter++) {
@@ -45970,16 +45970,16 @@ function QSF(label, pqc, curveKEM, xof, kdf) {
 }
 var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
 var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
-function createKitchenSink(label, pqc, curveKEM, xof, hash) {
+function createKitchenSink(label, pqc, curveKEM, xof, hash2) {
   ahash2(xof);
-  ahash2(hash);
+  ahash2(hash2);
   return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => {
     const preimage = concatBytes(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
     const len = 32;
     const ikm = concatBytes(asciiToBytes("hybrid_prk"), preimage);
-    const prk = extract2(hash, ikm);
+    const prk = extract2(hash2, ikm);
     const info2 = concatBytes(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
-    const res = expand2(hash, prk, info2, len);
+    const res = expand2(hash2, prk, info2, len);
     cleanBytes(prk, info2, ikm, preimage);
     return res;
   }, pqc, curveKEM);
@@ -48146,27 +48146,50 @@ var NotFoundError = class extends MedperfError {
 
 // registry/signing.ts
 var import_canonicalize = __toESM(require_canonicalize(), 1);
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
 var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
+var BATCH_SIGNATURE_CONTEXT = Buffer.from("medperf-git result batch signature v2\n", "utf8");
 function canonicalResultBytes(record) {
   const { signature, ...rest } = record;
   const content = { ...rest };
   if (signature) {
-    const { ed25519: _value, ...who } = signature;
+    const { ed25519: _value, proof: _proof, ...who } = signature;
     content.signature = who;
   }
   const json2 = canonicalize(content);
   if (json2 === void 0) throw new Error("a result record has no canonical form");
   return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
 }
+var sha2563 = (...parts) => hash("sha256", Buffer.concat(parts), "buffer");
+var LEAF = Uint8Array.of(0);
+var NODE = Uint8Array.of(1);
+var leafHash = (record) => sha2563(LEAF, canonicalResultBytes(record));
+var nodeHash = (a, b) => Buffer.compare(a, b) <= 0 ? sha2563(NODE, a, b) : sha2563(NODE, b, a);
+var batchVerdicts = /* @__PURE__ */ new WeakMap();
 function verifyResultSignature(record, publicKey) {
   const value = record.signature?.ed25519;
   if (!value) return false;
   const bytes = Buffer.from(value, "base64");
   if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
   try {
-    return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    const proof = record.signature.proof;
+    if (proof === void 0) return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
+    let root = leafHash(record);
+    for (const step of proof) {
+      if (typeof step !== "string" || !/^[a-f0-9]{64}$/.test(step)) return false;
+      root = nodeHash(root, Buffer.from(step, "hex"));
+    }
+    let verdicts = batchVerdicts.get(publicKey);
+    if (!verdicts) batchVerdicts.set(publicKey, verdicts = /* @__PURE__ */ new Map());
+    const key = `${value} ${root.toString("hex")}`;
+    let ok = verdicts.get(key);
+    if (ok === void 0) {
+      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), publicKey, bytes);
+      verdicts.set(key, ok);
+    }
+    return ok;
   } catch {
     return false;
   }
@@ -49359,7 +49382,7 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       }
     },
     "signature": {
-      "description": "The data owner's Ed25519 signature over the record's canonical content (registry/signing.ts): required of every result.",
+      "description": "The data owner's Ed25519 signature over the record's canonical content, alone or with the other results signed at once (registry/signing.ts): required of every result.",
       "type": "object",
       "additionalProperties": false,
       "required": [
@@ -49387,8 +49410,18 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
           "type": "boolean",
           "const": true
         },
+        "proof": {
+          "description": "Present when one signature covers several results (a results pull request): the SHA-256 hashes, in hex, that lead from this record's hash to the signed Merkle root (registry/signing.ts).",
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 32,
+          "items": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$"
+          }
+        },
         "ed25519": {
-          "description": "The signature, 64 bytes in base64 (88 characters).",
+          "description": "The signature, 64 bytes in base64 (88 characters): over this record's canonical content, or, with a proof, over the Merkle root of the results signed together.",
           "type": "string",
           "pattern": "^[A-Za-z0-9+/]{86}==$"
         }
@@ -52692,6 +52725,11 @@ function scalar(raw) {
     if (s.length < 2 || s.charCodeAt(s.length - 1) !== 39) return void 0;
     const inner = s.slice(1, -1);
     return inner.includes("'") ? void 0 : inner;
+  }
+  if (c === 43) {
+    const rest = s.slice(1);
+    if (CORE_NUMBER.test(s) || PREFIXED_INT.test(rest) || /^\.(?:inf|Inf|INF)$/.test(rest)) return void 0;
+    return plainText(s) ? s : void 0;
   }
   if (NUMBERISH.test(s)) {
     if (INT.test(s) || FLOAT.test(s)) {
@@ -63393,14 +63431,14 @@ if (links.length) {
   choose(chosen.dataset.metric);
 }
 `;
-function sha2563(text) {
+function sha2564(text) {
   return createHash2("sha256").update(text, "utf8").digest("base64");
 }
 function cspFor(style) {
   return [
     "default-src 'none'",
-    `style-src 'sha256-${sha2563(style)}'`,
-    `script-src 'sha256-${sha2563(SORT_SCRIPT)}'`,
+    `style-src 'sha256-${sha2564(style)}'`,
+    `script-src 'sha256-${sha2564(SORT_SCRIPT)}'`,
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'"

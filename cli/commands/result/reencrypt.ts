@@ -3,7 +3,8 @@ import { benchmarkContents } from '../../../registry/collections.ts';
 import { EnvelopeError, openMetrics, readByCommittee, recipientDifference, recipientLabel, sealMetrics } from '../../../registry/envelope.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { recordYaml } from '../../../registry/record-yaml.ts';
-import { signResult } from '../../../registry/signing.ts';
+import { signResults } from '../../../registry/signing.ts';
+import type { ResultRecord } from '../../../registry/records.ts';
 import type { LoadedRecord } from '../../../registry/view.ts';
 import { BaseCommand } from '../../base.ts';
 import { withForge } from '../../forge.ts';
@@ -18,7 +19,7 @@ export const NOT_ENCRYPTED_TO_YOU = 'not encrypted to you; a member who was on t
 
 interface Rewrapped {
   path: string;
-  yaml: string;
+  record: ResultRecord;
   model: string;
   dataset: string;
   added: string[];
@@ -80,17 +81,18 @@ export class ResultReencryptCommand extends BaseCommand {
             continue;
           }
           const sealed = await sealMetrics(content, required);
-          const written = signResult({ ...rec.data, encrypted_metrics: sealed }, signer);
           rewrapped.push({
             path,
-            yaml: recordYaml('result', path, written),
+            record: { ...rec.data, encrypted_metrics: sealed },
             model: rec.data.model,
             dataset: rec.data.dataset,
             added: missing.map(recipientLabel),
             removed: extra.map(recipientLabel),
           });
         }
-        return { rewrapped, skipped };
+        // One signature for the pull request's re-wrapped results.
+        const signed = signResults(rewrapped.map((r) => r.record), signer);
+        return { rewrapped: rewrapped.map(({ record: _unsigned, ...r }, i) => ({ ...r, yaml: recordYaml('result', r.path, signed[i]!) })), skipped };
       });
       if (!this.json) {
         for (const s of skipped) this.print(`Left out ${s.path}: ${s.reason}.`);
