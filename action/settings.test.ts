@@ -57,3 +57,46 @@ describe('the event payloads the Action reads', () => {
     });
   }
 });
+
+describe('the site-key input', () => {
+  const read = async (siteKey: string, mode = 'gate') => {
+    const { readSettings } = await import('./settings.ts');
+    const env = { ...process.env };
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.env['INPUT_MODE'] = mode;
+    process.env['INPUT_TOKEN'] = 'a-token';
+    process.env['INPUT_SITE-KEY'] = siteKey;
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      return { settings: readSettings({ GITHUB_REPOSITORY: 'org/registry' }), written: written.join('') };
+    } catch (error) {
+      return { error: (error as Error).message, written: written.join('') };
+    } finally {
+      process.stdout.write = write;
+      process.env = env;
+    }
+  };
+
+  it('takes one site key, or the new and the old one per line while a rotation is under way, masking each line', async () => {
+    const { generateX25519Identity } = await import('age-encryption');
+    const [next, old] = [await generateX25519Identity(), await generateX25519Identity()];
+    expect((await read(next)).settings?.siteKeys).toEqual([next]);
+    const both = await read(`${next}\n# the key being replaced\n${old}\n`);
+    expect(both.settings?.siteKeys).toEqual([next, old]);
+    for (const key of [next, old]) expect(both.written).toContain(`::add-mask::${key}`);
+    expect((await read('')).settings?.siteKeys).toEqual([]);
+  });
+
+  it('refuses any line that is not an age identity, and the key in modes that must not see it, without printing it', async () => {
+    const { generateX25519Identity } = await import('age-encryption');
+    const key = await generateX25519Identity();
+    for (const bad of [`${key}\nnot-a-key`, 'AGE-SECRET-KEY-1QQQQ', `${key.slice(0, -1)}`]) {
+      const r = await read(bad);
+      expect(r.error).toBe('input site-key is not an age identity (AGE-SECRET-KEY-1..., one per line): set the repository secret to the site key `medperf-git site key` made');
+    }
+    const other = await read(key, 'validate');
+    expect(other.error).toBe('validate mode takes no site-key: give the site key to the gate and site modes only');
+    expect(other.error).not.toContain(key);
+  });
+});

@@ -39,7 +39,8 @@ export interface Settings {
   /** The workflow file the gate dispatches after a merge it made (its push starts no workflow). */
   pagesWorkflow: string;
   /** The site's age identity (a repository secret), for gate and site modes only; '' when not given. */
-  siteKey: string;
+  /** The site's age identities: one, or the new and the old while a rotation is under way. */
+  siteKeys: string[];
   repo: { owner: string; repo: string };
   apiUrl: string;
   serverUrl: string;
@@ -73,10 +74,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (token) core.setSecret(token);
   // The site key is a secret: masked before anything else happens, and read by the modes that
   // open committee-only results (gate checks them, site publishes what the policy allows) only.
-  const siteKey = core.getInput('site-key').trim();
-  if (siteKey) core.setSecret(siteKey);
-  if (siteKey && mode !== 'gate' && mode !== 'site') throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
-  if (siteKey && !ageSecretOf(siteKey)) throw new Error('input site-key is not an age identity (AGE-SECRET-KEY-1...): set the repository secret to the site key `age-keygen` made');
+  // While a rotated site key replaces the old one, the secret holds both, one per line (as an age
+  // identity file does): results still sealed to the old key open until they are re-encrypted.
+  const siteKeyInput = core.getInput('site-key').trim();
+  const siteKeys = siteKeyInput
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  if (siteKeyInput) core.setSecret(siteKeyInput);
+  for (const key of siteKeys) core.setSecret(key);
+  if (siteKeys.length && mode !== 'gate' && mode !== 'site') throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
+  if (siteKeys.some((k) => !ageSecretOf(k))) {
+    throw new Error('input site-key is not an age identity (AGE-SECRET-KEY-1..., one per line): set the repository secret to the site key `medperf-git site key` made');
+  }
   if (mode !== 'validate' && mode !== 'site' && !token) throw new Error(`${mode} mode needs the token input`);
   return {
     mode,
@@ -86,7 +96,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     report: at(core.getInput('report') || 'medperf-git-report.json'),
     autoMerge: /^(true|True|TRUE)$/.test(core.getInput('auto-merge')),
     pagesWorkflow: core.getInput('pages-workflow') || 'pages.yml',
-    siteKey,
+    siteKeys,
     repo: { owner: owner ?? '', repo: repo ?? '' },
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',

@@ -63074,7 +63074,7 @@ async function gateMode(s) {
   const { gh, pull, base, head, changed } = change;
   const reviews = await pullReviews(gh, s.repo, pull.number);
   const gate = await evaluateGate({ base: createView4(base), head: createView4(head), changed, author: pull.author, reviews, headSha: pull.headSha });
-  const sealed = await checkSealedResults({ base, head, changed, author: pull.author, identities: s.siteKey ? [s.siteKey] : [] });
+  const sealed = await checkSealedResults({ base, head, changed, author: pull.author, identities: s.siteKeys });
   for (const f of sealed) error(f.message, { file: s.pathInRepo(f.path), startLine: f.line, startColumn: f.column, title: f.rule });
   const decision = sealed.length ? { ...gate, satisfied: false, autoMergeable: false, summary: `encrypted results: ${sealed.length} finding${sealed.length === 1 ? "" : "s"} (see the gate's log)` } : gate;
   await setStatus(gh, s.repo, pull.headSha, {
@@ -64814,12 +64814,12 @@ async function siteMode(s) {
     ref: s.sha,
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
     // Committee-only results are opened with the site key and published as their policy allows.
-    identities: s.siteKey ? [s.siteKey] : []
+    identities: s.siteKeys
   });
   if (built.leftOut.length) {
     const benchmarks = [...new Set(built.leftOut.map((l) => l.benchmark))].join(", ");
     warning(
-      `${built.leftOut.length} committee-only result${built.leftOut.length === 1 ? "" : "s"} of ${benchmarks} left out of the site` + (s.siteKey ? " (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)" : ": the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)")
+      `${built.leftOut.length} committee-only result${built.leftOut.length === 1 ? "" : "s"} of ${benchmarks} left out of the site` + (s.siteKeys.length ? " (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)" : ": the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)")
     );
   }
   setOutput("site-path", built.out);
@@ -64903,10 +64903,14 @@ function readSettings(env = process.env) {
   const eventPath = env.GITHUB_EVENT_PATH;
   const token = getInput("token");
   if (token) setSecret(token);
-  const siteKey = getInput("site-key").trim();
-  if (siteKey) setSecret(siteKey);
-  if (siteKey && mode !== "gate" && mode !== "site") throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
-  if (siteKey && !ageSecretOf(siteKey)) throw new Error("input site-key is not an age identity (AGE-SECRET-KEY-1...): set the repository secret to the site key `age-keygen` made");
+  const siteKeyInput = getInput("site-key").trim();
+  const siteKeys = siteKeyInput.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  if (siteKeyInput) setSecret(siteKeyInput);
+  for (const key of siteKeys) setSecret(key);
+  if (siteKeys.length && mode !== "gate" && mode !== "site") throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
+  if (siteKeys.some((k) => !ageSecretOf(k))) {
+    throw new Error("input site-key is not an age identity (AGE-SECRET-KEY-1..., one per line): set the repository secret to the site key `medperf-git site key` made");
+  }
   if (mode !== "validate" && mode !== "site" && !token) throw new Error(`${mode} mode needs the token input`);
   return {
     mode,
@@ -64916,7 +64920,7 @@ function readSettings(env = process.env) {
     report: at(getInput("report") || "medperf-git-report.json"),
     autoMerge: /^(true|True|TRUE)$/.test(getInput("auto-merge")),
     pagesWorkflow: getInput("pages-workflow") || "pages.yml",
-    siteKey,
+    siteKeys,
     repo: { owner: owner ?? "", repo: repo ?? "" },
     apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
     serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",

@@ -24,7 +24,7 @@ export async function gateMode(s: Settings): Promise<GateDecision | undefined> {
   const gate = await evaluateGate({ base: createView(base), head: createView(head), changed, author: pull.author, reviews, headSha: pull.headSha });
   // Committee-only results are opened here, with the site key, and checked as clear ones are;
   // a finding (or no key to check with) holds the pull request, whatever its approvals.
-  const sealed = await checkSealedResults({ base, head, changed, author: pull.author, identities: s.siteKey ? [s.siteKey] : [] });
+  const sealed = await checkSealedResults({ base, head, changed, author: pull.author, identities: s.siteKeys });
   for (const f of sealed) core.error(f.message, { file: s.pathInRepo(f.path), startLine: f.line, startColumn: f.column, title: f.rule });
   const decision: GateDecision = sealed.length
     ? { ...gate, satisfied: false, autoMergeable: false, summary: `encrypted results: ${sealed.length} finding${sealed.length === 1 ? '' : 's'} (see the gate's log)` }

@@ -11,13 +11,13 @@ export async function siteMode(s: Settings): Promise<void> {
     ref: s.sha,
     generatedAt: new Date().toISOString(),
     // Committee-only results are opened with the site key and published as their policy allows.
-    identities: s.siteKey ? [s.siteKey] : [],
+    identities: s.siteKeys,
   });
   if (built.leftOut.length) {
     const benchmarks = [...new Set(built.leftOut.map((l) => l.benchmark))].join(', ');
     core.warning(
       `${built.leftOut.length} committee-only result${built.leftOut.length === 1 ? '' : 's'} of ${benchmarks} left out of the site` +
-        (s.siteKey ? ' (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)' : ': the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)'),
+        (s.siteKeys.length ? ' (not encrypted to the site key, or refused: `medperf-git validate` and the gate say why)' : ': the site workflow has no site-key (the MEDPERF_GIT_SITE_KEY secret)'),
     );
   }
   core.setOutput('site-path', built.out);

@@ -300,6 +300,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./site/build.ts')).SiteBuildCommand,
   },
   {
+    paths: [['site', 'key']],
+    category: 'Admin',
+    description: "Make the site key that opens committee-only results for the leaderboard, and propose it as registry.yaml's site_recipient",
+    load: async () => (await import('./site/key.ts')).SiteKeyCommand,
+  },
+  {
     paths: [['storage', 'cleanup']],
     category: 'Everyone',
     description: 'Remove from the state directory what no registered record and no unfinished run needs (asks first)',
