@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { gitSync } from '../registry/forge/git.ts';
-import { ageSecretOf } from '../registry/identity.ts';
+import { siteKeysOf } from '../registry/identity.ts';
 
 export const MODES = ['validate', 'gate', 'comment', 'site'] as const;
 export type Mode = (typeof MODES)[number];
@@ -77,14 +77,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // While a rotated site key replaces the old one, the secret holds both, one per line (as an age
   // identity file does): results still sealed to the old key open until they are re-encrypted.
   const siteKeyInput = core.getInput('site-key').trim();
-  const siteKeys = siteKeyInput
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
   if (siteKeyInput) core.setSecret(siteKeyInput);
-  for (const key of siteKeys) core.setSecret(key);
-  if (siteKeys.length && mode !== 'gate' && mode !== 'site') throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
-  if (siteKeys.some((k) => !ageSecretOf(k))) {
+  for (const line of siteKeyInput.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+  const siteKeys = siteKeysOf(siteKeyInput);
+  if (siteKeyInput && mode !== 'gate' && mode !== 'site') throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
+  if (!siteKeys) {
     throw new Error('input site-key is not an age identity (AGE-SECRET-KEY-1..., one per line): set the repository secret to the site key `medperf-git site key` made');
   }
   if (mode !== 'validate' && mode !== 'site' && !token) throw new Error(`${mode} mode needs the token input`);

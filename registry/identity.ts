@@ -32,6 +32,19 @@ export function ageSecretOf(identity: string): Uint8Array | undefined {
   }
 }
 
+/**
+ * The site keys of a secret's text, as an age identity file holds them: one identity per line
+ * (the new one first while a rotation is under way), blank and `#` lines left out. Undefined when
+ * a line is not an age identity.
+ */
+export function siteKeysOf(text: string): string[] | undefined {
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  return keys.every((k) => ageSecretOf(k)) ? keys : undefined;
+}
+
 /** The public halves a person publishes. */
 export interface PublicKeys {
   age_recipient: string;

@@ -38,6 +38,8 @@ export interface SealedCheckInput {
   author?: string;
   /** age identities (AGE-SECRET-KEY-1...); none means the check cannot decide. */
   identities: string[];
+  /** How the site key is given to this check, for the finding when there is none. */
+  keyHolder?: string;
 }
 
 /** The changed results that hold encrypted metrics under a committee-only benchmark of the base. */
@@ -69,7 +71,7 @@ export async function checkSealedResults(input: SealedCheckInput): Promise<Findi
     at.set(path, rec);
     const report = (message: string) => out.push(findingAt('confidential', path, rec as LoadedRecord, '/encrypted_metrics/age', message));
     if (!input.identities.length) {
-      report('the encrypted metrics cannot be checked: this check holds no site key (the workflow gives the gate the site key secret); a registry admin sets it, then the check runs again');
+      report(`the encrypted metrics cannot be checked: this check holds no site key (${input.keyHolder ?? 'the workflow gives the gate the site key secret'}); a registry admin sets it, then the check runs again`);
       continue;
     }
     try {

@@ -104,6 +104,8 @@ export async function seedRegistry(stateDir: string, options: SeedOptions = {}):
     ],
   });
   await admin.merge(registryPr.pull.number);
+  // The local registry keeps the site key its merges open committee-only results with.
+  if (options.committeeOnly) await admin.storeSiteKey(exampleIdentity(SITE_LOGIN).ageIdentity);
   if (options.dataOwnerKeys !== false) await publishKeys(stateDir, DATA_OWNER);
   if (options.committeeKeys ?? options.committeeOnly) await publishKeys(stateDir, COMMITTEE);
 

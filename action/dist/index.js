@@ -62997,7 +62997,7 @@ async function checkSealedResults(input) {
     at.set(path, rec);
     const report = (message) => out.push(findingAt("confidential", path, rec, "/encrypted_metrics/age", message));
     if (!input.identities.length) {
-      report("the encrypted metrics cannot be checked: this check holds no site key (the workflow gives the gate the site key secret); a registry admin sets it, then the check runs again");
+      report(`the encrypted metrics cannot be checked: this check holds no site key (${input.keyHolder ?? "the workflow gives the gate the site key secret"}); a registry admin sets it, then the check runs again`);
       continue;
     }
     try {
@@ -64883,6 +64883,10 @@ function ageSecretOf(identity) {
     return void 0;
   }
 }
+function siteKeysOf(text) {
+  const keys = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return keys.every((k) => ageSecretOf(k)) ? keys : void 0;
+}
 
 // action/settings.ts
 var MODES = ["validate", "gate", "comment", "site"];
@@ -64904,11 +64908,11 @@ function readSettings(env = process.env) {
   const token = getInput("token");
   if (token) setSecret(token);
   const siteKeyInput = getInput("site-key").trim();
-  const siteKeys = siteKeyInput.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   if (siteKeyInput) setSecret(siteKeyInput);
-  for (const key of siteKeys) setSecret(key);
-  if (siteKeys.length && mode !== "gate" && mode !== "site") throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
-  if (siteKeys.some((k) => !ageSecretOf(k))) {
+  for (const line of siteKeyInput.split(/\r?\n/)) if (line.trim()) setSecret(line.trim());
+  const siteKeys = siteKeysOf(siteKeyInput);
+  if (siteKeyInput && mode !== "gate" && mode !== "site") throw new Error(`${mode} mode takes no site-key: give the site key to the gate and site modes only`);
+  if (!siteKeys) {
     throw new Error("input site-key is not an age identity (AGE-SECRET-KEY-1..., one per line): set the repository secret to the site key `medperf-git site key` made");
   }
   if (mode !== "validate" && mode !== "site" && !token) throw new Error(`${mode} mode needs the token input`);

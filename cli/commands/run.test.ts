@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { initIdentity, readIdentity } from '../keys.ts';
 import { listLocalResults } from '../results.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, as, BENCHMARK, cli, DATA_OWNER, COMMITTEE, MODEL_OWNER, publishKeys, pushedBytes, rawData, seedRegistry, releaseForges } from '../../testing/seeded-registry.ts';
+import { exampleIdentity } from '../../examples/keys.ts';
 
 let state: string;
 let raw: { data: string; labels: string };
@@ -201,7 +202,18 @@ describe('the data owner', () => {
     const owner = await as(state, DATA_OWNER);
     const [resultsPr] = await owner.listPulls({ state: 'open' });
     expect(resultsPr!.paths).toHaveLength(2);
-    // The validate check and the gate accept it: the data owner merges it.
+    // The local registry opens the envelopes with its site key before merging, as the gate does on
+    // GitHub: without the key, or with another one, nothing merges.
+    const secret = join(state, 'forge', 'secrets', 'site-key.txt');
+    const siteKey = readFileSync(secret, 'utf8');
+    rmSync(secret);
+    await expect(owner.merge(resultsPr!.number)).rejects.toThrow(
+      'the encrypted metrics cannot be checked: this check holds no site key (the local registry keeps it once a registry admin runs `medperf-git site key`); a registry admin sets it, then the check runs again',
+    );
+    await owner.storeSiteKey(exampleIdentity(MODEL_OWNER).ageIdentity);
+    await expect(owner.merge(resultsPr!.number)).rejects.toThrow("the encrypted metrics are not encrypted to the site's key, so they cannot be checked");
+    writeFileSync(secret, siteKey, { mode: 0o600 });
+    // The validate check, the envelopes' check and the gate accept it: the data owner merges it.
     await owner.merge(resultsPr!.number);
 
     // No metric number of this machine's results is anywhere in the registry, its history or its pull requests.

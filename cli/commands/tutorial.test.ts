@@ -64,7 +64,10 @@ describe('medperf-git tutorial', () => {
     const log = execFileSync('git', ['log', '--oneline', 'main'], { cwd: join(home, 'forge', 'registry.git'), encoding: 'utf8' });
     expect(log.match(/Merge pull request/g)).toHaveLength(15);
     const resultFile = join(home, 'registry', 'benchmarks', 'chestxray', 'results', 'data-owner', 'hospital-a', 'model-owner', 'chestxray-mobilenet.yaml');
-    expect(readFileSync(resultFile, 'utf8')).toMatch(/^signature:\n  signed_by: data-owner\n  key_version: 1\n  ed25519: [A-Za-z0-9+/]{86}==\n$/m);
+    // The run's two results are signed together: one signature, each with the proof of its place.
+    const signatureOf = (file: string) => /^signature:\n  signed_by: data-owner\n  key_version: 1\n  proof:\n    - [a-f0-9]{64}\n  ed25519: ([A-Za-z0-9+/]{86}==)\n$/m.exec(readFileSync(file, 'utf8'))?.[1];
+    expect(signatureOf(resultFile)).toBeDefined();
+    expect(signatureOf(resultFile.replace('model-owner/chestxray-mobilenet', 'bench-committee/chestxray-cnn'))).toBe(signatureOf(resultFile));
     // Every role's keys are published; no private half is in the registry, its history or the output.
     for (const login of ['medperf-admin', 'bench-committee', 'model-owner', 'data-owner']) {
       expect(readFileSync(join(home, 'registry', 'people', `${login}.yaml`), 'utf8')).toMatch(/^signing_key: /m);

@@ -120,13 +120,15 @@ export class TutorialCommand extends BaseCommand {
     }
 
     // --- The admin creates the registry -----------------------------------------------------
-    let siteRecipient = '';
+    let siteKey: { identity: string; recipient: string } | undefined;
     if (this.confidential) {
-      this.step(ADMIN, `makes the site key, which alone opens every encrypted result for the leaderboard (on GitHub, the repository secret MEDPERF_GIT_SITE_KEY): ${this.siteKeyFile()}`);
-      siteRecipient = await this.makeSiteKey();
+      this.step(ADMIN, `makes the site key, which alone opens every encrypted result for the leaderboard (on GitHub, the repository secret MEDPERF_GIT_SITE_KEY; this local registry keeps it for the checks its merges run): ${this.siteKeyFile()}`);
+      siteKey = await this.makeSiteKey();
     }
+    const siteRecipient = siteKey?.recipient ?? '';
     this.step(ADMIN, `creates the registry: registry.yaml names the admins${this.confidential ? " and the site key's public half" : ''}`);
     const admin = await LocalForge.open({ root: forgeDir, login: ADMIN });
+    if (siteKey) await admin.storeSiteKey(siteKey.identity);
     const registryPull = await admin.propose({
       key: 'registry',
       title: 'Create the tutorial registry',
@@ -264,11 +266,11 @@ export class TutorialCommand extends BaseCommand {
     return join(this.home, 'site-key.txt');
   }
 
-  /** Makes the site key (an age X25519 identity) and returns its public half, the registry's site_recipient. */
-  private async makeSiteKey(): Promise<string> {
+  /** Makes the site key (an age X25519 identity) and its public half, the registry's site_recipient. */
+  private async makeSiteKey(): Promise<{ identity: string; recipient: string }> {
     const identity = await generateX25519Identity();
     await writeFileAtomic(this.siteKeyFile(), `${identity}\n`, { mode: 0o600 });
-    return identityToRecipient(identity);
+    return { identity, recipient: await identityToRecipient(identity) };
   }
 
   private status(text: string): void {

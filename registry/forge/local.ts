@@ -12,7 +12,9 @@ import { NotFoundError, MedperfError } from '../errors.ts';
 import { formatFinding } from '../findings.ts';
 import { formatGateDecision, type GateDecision } from '../gate.ts';
 import { sameLogin } from '../layout.ts';
+import { siteKeysOf } from '../identity.ts';
 import { createView } from '../load.ts';
+import { checkSealedResults } from '../sealed-check.ts';
 import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
@@ -517,6 +519,18 @@ export class LocalForge implements Forge {
       let findings, gate;
       try {
         findings = await checks.validateChange({ head: headTree, base: baseTree, changed, author: pull.author });
+        // Committee-only results are opened with the registry's site key and checked as clear ones,
+        // as the gate does on GitHub; without the key they do not merge.
+        if (!findings.length) {
+          findings = await checkSealedResults({
+            base: baseTree,
+            head: headTree,
+            changed,
+            author: pull.author,
+            identities: await this.siteKeys(),
+            keyHolder: 'the local registry keeps it once a registry admin runs `medperf-git site key`',
+          });
+        }
         gate = await checks.evaluateGate({
           base: checks.createView(baseTree),
           head: checks.createView(headTree),
@@ -543,6 +557,36 @@ export class LocalForge implements Forge {
       const stamp = this.stamp();
       Object.assign(pull, { state: 'merged', mergedAt: stamp, closedAt: stamp, updatedAt: stamp });
       return { pull: publicPull(pull), sha: commit };
+    });
+  }
+
+  /** The site keys this registry's merges check committee-only results with: its secret, as the gate's. */
+  private get siteKeyFile(): string {
+    return join(this.registry, 'secrets', 'site-key.txt');
+  }
+
+  /** The site keys the local registry holds (none until an admin runs `medperf-git site key`). */
+  async siteKeys(): Promise<string[]> {
+    const text = await readFile(this.siteKeyFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw e;
+    });
+    const keys = siteKeysOf(text);
+    if (!keys) throw new MedperfError('site-key-corrupt', `${this.siteKeyFile} holds a line that is not an age identity: a registry admin runs \`medperf-git site key\` again`);
+    return keys;
+  }
+
+  /**
+   * Keeps `key` as the local registry's site key, first, with the keys it held before after it (a
+   * rotation's old key still opens what was sealed to it until it is re-encrypted). Readable by
+   * whoever runs the forge's merges alone, as the repository secret is on GitHub.
+   */
+  async storeSiteKey(key: string): Promise<void> {
+    if (!siteKeysOf(key)?.length) throw new Error('not an age identity');
+    await this.locked(async () => {
+      const keys = [key, ...(await this.siteKeys()).filter((k) => k !== key)];
+      await mkdir(join(this.registry, 'secrets'), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.siteKeyFile, keys.join('\n') + '\n', { mode: 0o600 });
     });
   }
 

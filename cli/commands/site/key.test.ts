@@ -53,7 +53,9 @@ describe('medperf-git site key', () => {
     expect(made.out).toContain(`Setting the site key in registry.yaml:\n  site_recipient: ${recipient}\n`);
     const number = Number(/Opened pull request #(\d+)/.exec(made.out)![1]);
     expect(made.out).toContain("It needs another registry admin's approval (alice).");
-    expect(made.out).toContain(`gh secret set MEDPERF_GIT_SITE_KEY < ${keyFile()}`);
+    expect(made.out).toContain('The local registry keeps it for the checks its merges run');
+    expect(await (await as(state, 'alice')).siteKeys()).toEqual([readFileSync(keyFile(), 'utf8').trim()]);
+    expect((statSync(join(state, 'forge', 'secrets', 'site-key.txt')).mode & 0o777).toString(8)).toBe('600');
     expect(await proposed(number)).toEqual({ title: 'Test registry', admins: ['medperf-admin', 'alice'], site_recipient: recipient });
 
     // Run again (as after an interruption): the same key, the same pull request.
@@ -125,7 +127,8 @@ describe('medperf-git site key', () => {
     const recipient = await recipientIn(keyFile());
     expect(recipient).not.toBe(old);
     expect(rotated.out).toContain(`Replacing the site key in registry.yaml:\n  site_recipient: ${recipient}   # was ${old}\n`);
-    expect(rotated.out).toContain(`cat ${keyFile()} ${join(state, retired[0]!)} | gh secret set MEDPERF_GIT_SITE_KEY`);
+    // The local registry keeps the new key first and the old one after it, until the results are re-encrypted.
+    expect(await (await as(state, 'alice')).siteKeys()).toEqual([readFileSync(keyFile(), 'utf8').trim(), readFileSync(join(state, retired[0]!), 'utf8').trim()]);
     const number = Number(/Opened pull request #(\d+)/.exec(rotated.out)![1]);
     expect((await proposed(number)).site_recipient).toBe(recipient);
   });

@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import writeFileAtomic from 'write-file-atomic';
 import { benchmarkNames } from '../../../registry/collections.ts';
+import type { Forge } from '../../../registry/forge/forge.ts';
+import { LocalForge } from '../../../registry/forge/local.ts';
 import { readByCommittee } from '../../../registry/envelope.ts';
 import { MedperfError } from '../../../registry/errors.ts';
 import { ageSecretOf } from '../../../registry/identity.ts';
@@ -22,6 +24,16 @@ export class SiteKeyError extends MedperfError {}
 /** What the admin does with the site key file. */
 function storeSecret(file: string): string {
   return `Store it as the repository secret MEDPERF_GIT_SITE_KEY (on GitHub: \`gh secret set MEDPERF_GIT_SITE_KEY < ${file}\`) and keep the file safe: it opens every committee-only result.`;
+}
+
+/**
+ * On a local registry the forge itself keeps the site key, as GitHub keeps the repository secret:
+ * its merges open committee-only results with it. Says so; undefined on GitHub.
+ */
+async function keepWithLocalRegistry(forge: Forge, identity: string): Promise<string | undefined> {
+  if (!(forge instanceof LocalForge)) return undefined;
+  await forge.storeSiteKey(identity);
+  return `The local registry keeps it for the checks its merges run (with any key it replaces, until the results sealed to that one are re-encrypted); keep the file safe: it opens every committee-only result.`;
 }
 
 /** The site key's file when --out names none: beside the state folder's other keys. */
@@ -90,10 +102,11 @@ export class SiteKeyCommand extends BaseCommand {
         );
       }
       if (recipient !== undefined && recipient === named && !this.rotate) {
+        const kept = await keepWithLocalRegistry(forge, existing!);
         if (this.json) this.printJson({ file, site_recipient: recipient, pull: null, retired: null });
         else {
           this.print(`registry.yaml names this site key already (site_recipient: ${recipient}).`);
-          this.print(storeSecret(file));
+          this.print(kept ?? storeSecret(file));
         }
         return 0;
       }
@@ -113,20 +126,24 @@ export class SiteKeyCommand extends BaseCommand {
         { yes: this.yes },
         'No site key made or proposed',
       );
+      let identity = existing;
       if (makeNew) {
         if (retired) await rename(file, retired);
-        const identity = await generateX25519Identity();
+        identity = await generateX25519Identity();
         await mkdir(dirname(file), { recursive: true, mode: 0o700 });
         await writeFileAtomic(file, `${identity}\n`, { mode: 0o600 });
         recipient = await identityToRecipient(identity);
       }
+      const kept = await keepWithLocalRegistry(forge, identity!);
       const next: RegistryConfig = { ...config, site_recipient: recipient! };
       const content = recordYaml('registry', path, next);
       if (!this.json) {
         this.print(`${named ? 'Replacing' : 'Setting'} the site key in ${path}:`);
         this.print(indent(`site_recipient: ${recipient}${named ? `   # was ${named}` : ''}`));
       }
-      const secret = named
+      const secret = kept
+        ? kept
+        : named
         ? `Set the repository secret MEDPERF_GIT_SITE_KEY to both keys, the new one first, until the committee-only results are re-encrypted (on GitHub: \`cat ${file} ${retired ?? 'OLD-SITE-KEY-FILE'} | gh secret set MEDPERF_GIT_SITE_KEY\`), then to the new one alone.`
         : storeSecret(file);
       const reencrypt = committeeOnly.map((b) => `\`medperf-git result reencrypt -b ${b}\``);
