@@ -48760,6 +48760,11 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "type": "string",
       "pattern": "^age1[02-9ac-hj-np-z]{58}$"
     },
+    "armoredAge": {
+      "description": "An age file in ASCII armor (-----BEGIN AGE ENCRYPTED FILE-----), as the age-encryption library writes it; line ends are LF, as every record is read.",
+      "type": "string",
+      "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\\\\n[A-Za-z0-9+/=\\\\n]+-----END AGE ENCRYPTED FILE-----\\\\n?$"
+    },
     "ed25519PublicKey": {
       "description": "An Ed25519 public key: its 32 bytes in base64 (44 characters).",
       "type": "string",
@@ -49140,9 +49145,9 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
     },
     "wrapped_key": {
       "description": "The model's age identity, encrypted with age to age_recipient alone, ASCII-armored.",
+      "$ref": "urn:medperf-git:schema:common#/$defs/armoredAge",
       "type": "string",
-      "maxLength": 4096,
-      "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\\\\n[A-Za-z0-9+/=\\\\n]{1,4000}-----END AGE ENCRYPTED FILE-----\\\\n?$"
+      "maxLength": 4096
     }
   }
 }
@@ -49339,9 +49344,9 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
         },
         "age": {
           "description": "The armored age file (-----BEGIN AGE ENCRYPTED FILE-----) holding the metrics and the data owner's signature over the result with its metrics in clear.",
+          "$ref": "urn:medperf-git:schema:common#/$defs/armoredAge",
           "type": "string",
-          "maxLength": 131072,
-          "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\\\\r?\\\\n[A-Za-z0-9+/=\\\\r\\\\n]+-----END AGE ENCRYPTED FILE-----\\\\r?\\\\n?$"
+          "maxLength": 131072
         }
       }
     },
