@@ -207,6 +207,9 @@ describe('the data owner', () => {
     const secret = join(state, 'forge', 'secrets', 'site-key.txt');
     const siteKey = readFileSync(secret, 'utf8');
     rmSync(secret);
+    // `pr view` says what the merge will refuse.
+    const viewed = await cli(state, DATA_OWNER, ['pr', 'view', String(resultsPr!.number)]);
+    expect(viewed.out).toContain('this check holds no site key (the local registry keeps it once a registry admin runs `medperf-git site key`)');
     await expect(owner.merge(resultsPr!.number)).rejects.toThrow(
       'the encrypted metrics cannot be checked: this check holds no site key (the local registry keeps it once a registry admin runs `medperf-git site key`); a registry admin sets it, then the check runs again',
     );

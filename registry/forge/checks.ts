@@ -27,7 +27,8 @@ export async function checkPull(
 ): Promise<{ findings: Finding[]; gate: GateDecision }> {
   const pull = await forge.getPull(number);
   const [base, head, reviews] = await Promise.all([forge.pullBase(number), forge.pullTree(number), forge.reviews(number)]);
-  const findings = await checks.validateChange({ head, base, changed: pull.paths, author: pull.author });
+  let findings = await checks.validateChange({ head, base, changed: pull.paths, author: pull.author });
+  if (!findings.length && forge.sealedFindings) findings = await forge.sealedFindings({ base, head, changed: pull.paths, author: pull.author });
   const gate = await checks.evaluateGate({
     base: checks.createView(base),
     head: checks.createView(head),

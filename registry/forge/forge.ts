@@ -6,6 +6,7 @@
 //
 // MedPerf's approval states map onto pull requests: open = pending, merged = approved,
 // closed without merging = rejected.
+import type { Finding } from '../findings.ts';
 import type { FileTree } from '../view.ts';
 
 
@@ -152,6 +153,11 @@ export interface Forge {
   close(number: number): Promise<PullRequest>;
   /** Merges an open PR. The local forge runs the Action's validation and gate first and refuses what it would refuse. */
   merge(number: number): Promise<MergeResult>;
+  /**
+   * The findings of the gate's check of a change's committee-only results, opened with the site key
+   * the forge keeps (the local forge); on GitHub the Action holds the key and runs the check.
+   */
+  sealedFindings?(input: { base: FileTree; head: FileTree; changed: string[]; author?: string }): Promise<Finding[]>;
   /**
    * Commits files straight to main, as an admin who may push there does once to set a registry up
    * (`registry init --local`, `import` of a MedPerf server's approved records). Every later change

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError, MedperfError } from '../errors.ts';
-import { formatFinding } from '../findings.ts';
+import { formatFinding, type Finding } from '../findings.ts';
 import { formatGateDecision, type GateDecision } from '../gate.ts';
 import { sameLogin } from '../layout.ts';
 import { siteKeysOf } from '../identity.ts';
@@ -519,18 +519,7 @@ export class LocalForge implements Forge {
       let findings, gate;
       try {
         findings = await checks.validateChange({ head: headTree, base: baseTree, changed, author: pull.author });
-        // Committee-only results are opened with the registry's site key and checked as clear ones,
-        // as the gate does on GitHub; without the key they do not merge.
-        if (!findings.length) {
-          findings = await checkSealedResults({
-            base: baseTree,
-            head: headTree,
-            changed,
-            author: pull.author,
-            identities: await this.siteKeys(),
-            keyHolder: 'the local registry keeps it once a registry admin runs `medperf-git site key`',
-          });
-        }
+        if (!findings.length) findings = await this.sealedFindings({ base: baseTree, head: headTree, changed, author: pull.author });
         gate = await checks.evaluateGate({
           base: checks.createView(baseTree),
           head: checks.createView(headTree),
@@ -563,6 +552,18 @@ export class LocalForge implements Forge {
   /** The site keys this registry's merges check committee-only results with: its secret, as the gate's. */
   private get siteKeyFile(): string {
     return join(this.registry, 'secrets', 'site-key.txt');
+  }
+
+  /**
+   * Committee-only results opened with the registry's site key and checked as clear ones, as the
+   * gate does on GitHub; without the key they do not merge.
+   */
+  async sealedFindings(input: { base: FileTree; head: FileTree; changed: string[]; author?: string }): Promise<Finding[]> {
+    return checkSealedResults({
+      ...input,
+      identities: await this.siteKeys(),
+      keyHolder: 'the local registry keeps it once a registry admin runs `medperf-git site key`',
+    });
   }
 
   /** The site keys the local registry holds (none until an admin runs `medperf-git site key`). */
