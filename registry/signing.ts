@@ -50,8 +50,8 @@ export interface ResultSigner {
   rewrapped?: boolean;
 }
 
-/** The bytes a result's signature is made over, or its Merkle leaf is made of (see the top of this file). */
-export function canonicalResultBytes(record: ResultRecord): Buffer {
+/** The text of canonicalResultBytes, before its UTF-8 encoding. */
+function canonicalResultText(record: ResultRecord): string {
   const { signature, ...rest } = record;
   const content: Record<string, unknown> = { ...rest };
   if (signature) {
@@ -60,14 +60,19 @@ export function canonicalResultBytes(record: ResultRecord): Buffer {
   }
   const json = canonicalize(content);
   if (json === undefined) throw new Error('a result record has no canonical form');
-  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json, 'utf8');
+  return RESULT_SIGNATURE_CONTEXT + json;
+}
+
+/** The bytes a result's signature is made over, or its Merkle leaf is made of (see the top of this file). */
+export function canonicalResultBytes(record: ResultRecord): Buffer {
+  return Buffer.from(canonicalResultText(record), 'utf8');
 }
 
 // One-shot hashing: a full validation hashes every result's leaf and its proof.
 const sha256 = (...parts: Uint8Array[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
-const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
-const leafHash = (record: ResultRecord) => sha256(LEAF, canonicalResultBytes(record));
+// The 0x00 byte, then the canonical bytes: hashed from the text, whose UTF-8 is those bytes.
+const leafHash = (record: ResultRecord): Buffer => hash('sha256', '\u0000' + canonicalResultText(record), 'buffer');
 const nodeHash = (a: Buffer, b: Buffer) => (Buffer.compare(a, b) <= 0 ? sha256(NODE, a, b) : sha256(NODE, b, a));
 
 /** The Merkle root of some leaves and, for each leaf, the hashes that lead from it to the root. */

@@ -48150,7 +48150,7 @@ import { createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, ver
 var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
 var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
 var BATCH_SIGNATURE_CONTEXT = Buffer.from("medperf-git result batch signature v2\n", "utf8");
-function canonicalResultBytes(record) {
+function canonicalResultText(record) {
   const { signature, ...rest } = record;
   const content = { ...rest };
   if (signature) {
@@ -48159,12 +48159,14 @@ function canonicalResultBytes(record) {
   }
   const json2 = canonicalize(content);
   if (json2 === void 0) throw new Error("a result record has no canonical form");
-  return Buffer.from(RESULT_SIGNATURE_CONTEXT + json2, "utf8");
+  return RESULT_SIGNATURE_CONTEXT + json2;
+}
+function canonicalResultBytes(record) {
+  return Buffer.from(canonicalResultText(record), "utf8");
 }
 var sha2563 = (...parts) => hash("sha256", Buffer.concat(parts), "buffer");
-var LEAF = Uint8Array.of(0);
 var NODE = Uint8Array.of(1);
-var leafHash = (record) => sha2563(LEAF, canonicalResultBytes(record));
+var leafHash = (record) => hash("sha256", "\0" + canonicalResultText(record), "buffer");
 var nodeHash = (a, b) => Buffer.compare(a, b) <= 0 ? sha2563(NODE, a, b) : sha2563(NODE, b, a);
 var batchVerdicts = /* @__PURE__ */ new WeakMap();
 function verifyResultSignature(record, publicKey) {
