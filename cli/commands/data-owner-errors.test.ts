@@ -275,7 +275,8 @@ describe('signed results', () => {
 
     const ran = await cli(state, DATA_OWNER, RUN);
     expect(ran.code, ran.err).toBe(0);
-    expect(ran.out).toMatch(/^  signature:\n    signed_by: data-owner\n    key_version: 1\n    ed25519: [A-Za-z0-9+/]{86}==$/m);
+    // The run's two results are signed together: each shows the proof of its place under one signature.
+    expect(ran.out).toMatch(/^  signature:\n    signed_by: data-owner\n    key_version: 1\n    proof:\n      - [a-f0-9]{64}\n    ed25519: [A-Za-z0-9+/]{86}==$/m);
     await mergeOpen(DATA_OWNER);
 
     // A new key: the next version of people/data-owner.yaml; the results signed before stay valid.

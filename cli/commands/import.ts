@@ -11,7 +11,7 @@ import { resolveRegistry } from '../profile.ts';
 import { MissingLoginsError, planImport, settleImport, type ImportReport, type RecordSerializer } from '../../registry/import/medperf.ts';
 import { personRecordFor } from '../../registry/identity.ts';
 import type { PersonRecord, ResultRecord } from '../../registry/records.ts';
-import { signResult } from '../../registry/signing.ts';
+import { signResults } from '../../registry/signing.ts';
 import { KeysError, readIdentity } from '../keys.ts';
 import { LOGIN, paths, sameLogin } from '../../registry/layout.ts';
 import { includesLogin } from '../../registry/rules/ownership.ts';
@@ -200,7 +200,8 @@ export class ImportCommand extends BaseCommand {
  * An import with results refuses, before writing anything, an admin without keys on this machine.
  */
 async function importSigner(stateDir: string, admin: string, base: Record<string, string>, hasResults: boolean, keysInit: string): Promise<RecordSerializer> {
-  if (!hasResults) return recordYaml;
+  const unsigned: RecordSerializer = (records) => records.map((r) => recordYaml(r.kind, r.path, r.data));
+  if (!hasResults) return unsigned;
   const identity = await readIdentity(stateDir, admin);
   if (!identity) {
     throw new KeysError('no-keys', `${admin} has no keys on this machine: run \`${keysInit}\` first: imported results are signed by the admin who imports them (their data owners never signed them); nothing was written`);
@@ -211,7 +212,12 @@ async function importSigner(stateDir: string, admin: string, base: Record<string
   const record = personRecordFor(identity.keys, published);
   if (record) base[path] = recordYaml('person', path, record);
   const signer = { login: admin, keyVersion: (record ?? published!).version, privateKey: identity.signingKey, imported: true };
-  return (kind, path, data) => recordYaml(kind, path, kind === 'result' ? signResult(data as ResultRecord, signer) : data);
+  // The imported results are signed together: one signature, each record with its proof.
+  return (records) => {
+    const results = records.filter((r) => r.kind === 'result');
+    const signed = new Map(signResults(results.map((r) => r.data as ResultRecord), signer).map((data, i) => [results[i]!.path, data]));
+    return records.map((r) => recordYaml(r.kind, r.path, signed.get(r.path) ?? r.data));
+  };
 }
 
 function printReport(command: BaseCommand, report: ImportReport): void {

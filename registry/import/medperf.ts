@@ -594,8 +594,12 @@ export function refuseRecords(plan: ImportPlan, refusals: Map<string, string>): 
   return { ...plan, records: kept, report: { ...plan.report, refused: [...plan.report.refused, ...refused] } };
 }
 
-/** A record's bytes, as the one record writer makes them (injected: the writer lives with the CLI). */
-export type RecordSerializer = (kind: RecordKind, path: string, data: unknown) => string;
+/**
+ * The records' bytes, in their order, as the one record writer makes them (injected: the writer
+ * and the importing admin's signing key live with the CLI). All at once, so the results are
+ * signed together.
+ */
+export type RecordSerializer = (records: ReadonlyArray<{ kind: RecordKind; path: string; data: unknown }>) => string[];
 
 export interface SettledImport {
   plan: ImportPlan;
@@ -623,7 +627,8 @@ export async function settleImport(
   let current = plan;
   // Each round refuses at least one record or ends, so there are at most records + 1 rounds.
   for (let round = 0; round <= plan.records.length; round++) {
-    const bytes = new Map(current.records.map((r) => [r.path, serialize(r.kind, r.path, r.data)]));
+    const written = serialize(current.records);
+    const bytes = new Map(current.records.map((r, i) => [r.path, written[i]!]));
     const main: Record<string, string> = { ...base };
     for (const r of current.records) if (r.status === 'APPROVED') main[r.path] = bytes.get(r.path)!;
     const withPending: Record<string, string> = { ...main };
