@@ -152,8 +152,8 @@ export class SlurmExecutor implements Executor {
   private readonly jobs = new Set<string>();
   /** The last job of each lane (settings.atOnce of them), while it is queued or running. */
   private readonly lanes: Array<string | undefined> = [];
-  /** Submissions one after the other, so each knows the job it waits for. */
-  private submitting: Promise<unknown> = Promise.resolve();
+  /** Submissions one after the other, in the order the chains came, so each knows the job it waits for. */
+  private submitting: Promise<void> = Promise.resolve();
 
   constructor(
     readonly stateDir: string,
@@ -192,37 +192,47 @@ export class SlurmExecutor implements Executor {
     const status = (line: string) => request.onStatus?.(`${request.label} ${line}`);
     const dir = join(statePaths(this.stateDir).root, 'jobs', request.key);
     const files = { spec: join(dir, 'spec.json'), script: join(dir, 'job.sh'), record: join(dir, 'job.json'), outcome: join(dir, 'outcome.json') };
-    await mkdir(dir, { recursive: true });
+    // Jobs are queued in the order their chains were handed over: each submission waits for the one before.
+    const turn = this.submitting;
+    let release: () => void = () => {};
+    this.submitting = new Promise<void>((resolve) => (release = resolve));
     let id: string | undefined;
-    const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
-    if (recorded) {
-      const state = await this.jobState(recorded.id);
-      // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
-      if (state && ACTIVE.has(state.state)) {
-        id = recorded.id;
-        this.occupyLane(id);
-        status(`re-attached to Slurm job ${id} (${state.state.toLowerCase()})`);
-      }
-    }
     // Why a job still queued is given up: the probe found the state directory not visible.
     let refused: Error | undefined;
-    if (!id) {
-      if (request.signal?.aborted) throw new ChainNotStartedError(request.label);
-      const visible = this.checkVisible(request.resources);
-      visible.catch((error: Error) => (refused = error));
-      // Queued behind the probe job as soon as it is submitted; or after the check, when none was needed.
-      const probe = await Promise.race([this.probeSubmitted(), visible.then(() => undefined)]);
-      const { limits, taskLimits: perTask } = taskLimits(request.resources);
-      const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
-      await rm(files.outcome, { force: true });
-      await rm(join(dir, 'started.json'), { force: true });
-      await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
-      await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
-      const submitted = await this.submit(sbatchArgs(request, dir), files.script, probe);
-      id = submitted.id;
-      await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label, after: submitted.after }) + '\n');
-      status(`submitted as Slurm job ${id}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
+      if (recorded) {
+        const state = await this.jobState(recorded.id);
+        // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
+        if (state && ACTIVE.has(state.state)) {
+          id = recorded.id;
+          this.occupyLane(id);
+          status(`re-attached to Slurm job ${id} (${state.state.toLowerCase()})`);
+        }
+      }
+      if (!id) {
+        if (request.signal?.aborted) throw new ChainNotStartedError(request.label);
+        const visible = this.checkVisible(request.resources);
+        visible.catch((error: Error) => (refused = error));
+        // Queued behind the probe job as soon as it is submitted; or after the check, when none was needed.
+        const probe = await Promise.race([this.probeSubmitted(), visible.then(() => undefined)]);
+        const { limits, taskLimits: perTask } = taskLimits(request.resources);
+        const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
+        await rm(files.outcome, { force: true });
+        await rm(join(dir, 'started.json'), { force: true });
+        await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
+        await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
+        const submitted = await this.submit(sbatchArgs(request, dir), files.script, probe, turn);
+        id = submitted.id;
+        this.jobs.add(id);
+        await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label, after: submitted.after }) + '\n');
+        status(`submitted as Slurm job ${id}`);
+      }
+    } finally {
+      release();
     }
+    if (!id) throw new ExecutorError('slurm-failed', `no job was submitted for ${request.label}`);
     this.jobs.add(id);
     try {
       const giveUp = () => refused ?? (request.signal?.aborted ? new ChainNotStartedError(request.label, id!) : undefined);
@@ -239,8 +249,9 @@ export class SlurmExecutor implements Executor {
    * Submits a job script, one submission at a time: behind the probe job when one is running, and
    * in a lane, behind the lane's last job, when settings.atOnce is set. Returns the job and what it waits for.
    */
-  private submit(args: string[], script: string, probe: string | undefined): Promise<{ id: string; after: string[] }> {
-    const next = this.submitting.then(async () => {
+  private async submit(args: string[], script: string, probe: string | undefined, turn: Promise<void>): Promise<{ id: string; after: string[] }> {
+    await turn;
+    {
       const atOnce = this.settings.atOnce;
       let lane: number | undefined;
       if (atOnce) {
@@ -259,9 +270,7 @@ export class SlurmExecutor implements Executor {
         this.laneOrder = [...this.laneOrder.filter((l) => l !== lane), lane];
       }
       return { id, after };
-    });
-    this.submitting = next.catch(() => {});
-    return next;
+    }
   }
 
   /** Lanes in the order their last job was submitted, the oldest first. */
