@@ -1,33 +1,16 @@
 // The one Ajv instance: every schema in schemas/ is added once, when the first record or cube is
 // validated, and every caller shares the compiled validators (compiling is the expensive part of Ajv).
-import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { RecordKind } from './layout.ts';
-import { packagePath } from './package-root.ts';
+import { type CubeConfigFormat, schemaId, schemas, SCHEMA_DIR } from './schema-files.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export const SCHEMA_DIR = packagePath('schemas') + '/';
-
-/** The `$id` of each schema: `urn:medperf-git:schema:<name>`. */
-export function schemaId(name: string): string {
-  return `urn:medperf-git:schema:${name}`;
-}
-
-export type CubeConfigFormat = 'mlcube' | 'container-config';
-
-function loadSchemas(): Array<Record<string, unknown>> {
-  return readdirSync(SCHEMA_DIR)
-    .filter((f) => f.endsWith('.schema.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, 'utf8')) as Record<string, unknown>);
-}
-
-export const schemas = loadSchemas();
+export { SCHEMA_DIR, schemaId, type CubeConfigFormat, schemas } from './schema-files.ts';
 
 let instance: Ajv2020 | undefined;
 

@@ -48365,6 +48365,10 @@ function sortFindings(findings) {
   return [...findings].sort(compareFindings);
 }
 
+// registry/schemas.ts
+var import__ = __toESM(require__(), 1);
+var import_ajv_formats = __toESM(require_dist(), 1);
+
 // embedded:embedded-fs
 var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -49407,10 +49411,6 @@ function readFileSync(p) {
   return f;
 }
 
-// registry/schemas.ts
-var import__ = __toESM(require__(), 1);
-var import_ajv_formats = __toESM(require_dist(), 1);
-
 // registry/package-root.ts
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49420,8 +49420,7 @@ function packagePath(...parts) {
   return join(PACKAGE_ROOT, ...parts);
 }
 
-// registry/schemas.ts
-var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+// registry/schema-files.ts
 var SCHEMA_DIR = packagePath("schemas") + "/";
 function schemaId(name2) {
   return `urn:medperf-git:schema:${name2}`;
@@ -49430,6 +49429,9 @@ function loadSchemas() {
   return readdirSync2(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json")).sort().map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, "utf8")));
 }
 var schemas = loadSchemas();
+
+// registry/schemas.ts
+var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 var instance;
 function ajv() {
   if (instance) return instance;
