@@ -16,6 +16,7 @@
 // soon as one ends.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -117,7 +118,9 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * (so the submitting command need not ask the scheduler), then re-enters medperf-git there.
  */
 export function jobScript(specFile: string): string {
-  const bin = packagePath('bin', 'medperf-git.js');
+  // The job's own entry, bundled by `npm run build` (cli/job.ts); the CLI's when it was not built.
+  const bundled = packagePath('build', 'job', 'job.js');
+  const bin = existsSync(bundled) ? bundled : packagePath('bin', 'medperf-git.js');
   const q = shellQuote;
   return [
     '#!/bin/sh',

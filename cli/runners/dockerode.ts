@@ -7,7 +7,8 @@
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: a bundler would take its calls for imports (cli/build-job.js leaves dockerode outside the job's bundle).
+const nodeRequire = createRequire(import.meta.url);
 
 /** The module (as required) and the file that requires it: docker-modem's SSH agent, dockerode's BuildKit session. */
 const DEFERRED: Array<[string, RegExp]> = [
@@ -18,7 +19,7 @@ const DEFERRED: Array<[string, RegExp]> = [
 type ModuleLoader = { _load: (request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown };
 
 function loadDockerode(): typeof Dockerode {
-  const loader = require('node:module') as ModuleLoader;
+  const loader = nodeRequire('node:module') as ModuleLoader;
   const load = loader._load;
   loader._load = function (request, parent, isMain) {
     if (!DEFERRED.some(([name, from]) => name === request && from.test(parent?.filename ?? ''))) return load.call(this, request, parent, isMain);
@@ -29,7 +30,7 @@ function loadDockerode(): typeof Dockerode {
     };
   };
   try {
-    return require('dockerode') as typeof Dockerode;
+    return nodeRequire('dockerode') as typeof Dockerode;
   } finally {
     loader._load = load;
   }
