@@ -16,7 +16,7 @@
 // soon as one ends.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -133,6 +133,40 @@ export function jobScript(specFile: string): string {
     `exec ${q(process.execPath)} ${q(bin)} job run ${q(specFile)}`,
     '',
   ].join('\n');
+}
+
+/**
+ * Waits for a change in `dir` or `ms`, whichever comes first: on a local file system a job's files
+ * are seen as soon as they are written; on shared storage, whose changes made on other nodes raise
+ * no event here, `ms` bounds the wait. Returns the waiter and how to stop watching.
+ */
+function folderChanges(dir: string): { next: (ms: number) => Promise<void>; close: () => void } {
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, () => wake?.());
+    watcher.on('error', () => {});
+  } catch {
+    // No watching here (the folder went, or the platform has none): the timer alone.
+  }
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        let timer = setTimeout(() => done(), ms);
+        const done = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+        // A burst of changes (a job's log being written) wakes the waiter once.
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          timer = setTimeout(done, 5);
+        };
+      }),
+    close: () => watcher?.close(),
+  };
 }
 
 export interface SlurmSettings {
@@ -307,50 +341,55 @@ export class SlurmExecutor implements Executor {
     let asked = Date.now();
     const startedFile = join(dirname(outcomeFile), 'started.json');
     const show = (line: string) => line !== shown && status((shown = line));
-    while (Date.now() < deadline) {
-      // The chain wrote its outcome: the job is ending, nothing more to wait for.
-      const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
-      if (written?.job === id) {
-        const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
-        return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
-      }
-      // Files on the shared state directory are cheap to read; the scheduler is asked only every few
-      // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
-      const start = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
-      if (start?.job === id) {
-        started = true;
-        show(`running on ${start.node || 'a node'} (Slurm job ${id})`);
-      }
-      const reason = started ? undefined : giveUp();
-      if (reason) {
-        // Only a job still pending is cancelled; one that just started runs on, and is waited for.
-        await this.slurm('scancel', ['--state=PENDING', id]).catch(() => '');
+    const changes = folderChanges(dirname(outcomeFile));
+    try {
+      while (Date.now() < deadline) {
+        // The chain wrote its outcome: the job is ending, nothing more to wait for.
+        const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+        if (written?.job === id) {
+          const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
+          return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
+        }
+        // Files on the shared state directory are cheap to read; the scheduler is asked only every few
+        // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
+        const start = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
+        if (start?.job === id) {
+          started = true;
+          show(`running on ${start.node || 'a node'} (Slurm job ${id})`);
+        }
+        const reason = started ? undefined : giveUp();
+        if (reason) {
+          // Only a job still pending is cancelled; one that just started runs on, and is waited for.
+          await this.slurm('scancel', ['--state=PENDING', id]).catch(() => '');
+          const state = await this.jobState(id);
+          if (!state || state.state === 'CANCELLED' || state.state === 'PENDING') {
+            if (state?.state === 'PENDING') await this.slurm('scancel', [id]).catch(() => '');
+            throw reason;
+          }
+          started = true;
+        }
+        if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
+          await changes.next(this.settings.pollMs ?? 100);
+          continue;
+        }
+        asked = Date.now();
         const state = await this.jobState(id);
-        if (!state || state.state === 'CANCELLED' || state.state === 'PENDING') {
-          if (state?.state === 'PENDING') await this.slurm('scancel', [id]).catch(() => '');
-          throw reason;
+        if (!state) {
+          // Just submitted, or purged: a few empty answers are normal.
+          if (++unknown > 20) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of job ${id} (${request.label}); run again to submit it anew`);
+        } else {
+          unknown = 0;
+          if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
+            if (state.state !== 'COMPLETING') return state;
+          }
+          if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
+          else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
+          else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
         }
-        started = true;
+        await changes.next(this.settings.pollMs ?? 100);
       }
-      if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
-        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
-        continue;
-      }
-      asked = Date.now();
-      const state = await this.jobState(id);
-      if (!state) {
-        // Just submitted, or purged: a few empty answers are normal.
-        if (++unknown > 20) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of job ${id} (${request.label}); run again to submit it anew`);
-      } else {
-        unknown = 0;
-        if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
-          if (state.state !== 'COMPLETING') return state;
-        }
-        if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
-        else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
-        else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
-      }
-      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
+    } finally {
+      changes.close();
     }
     throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
   }
