@@ -252,15 +252,18 @@ export class SlurmExecutor implements Executor {
         if (request.signal?.aborted) throw new ChainNotStartedError(request.label);
         const visible = this.checkVisible(request.resources);
         visible.catch((error: Error) => (refused = error));
-        // Queued behind the probe job as soon as it is submitted; or after the check, when none was needed.
-        const probe = await Promise.race([this.probeSubmitted(), visible.then(() => undefined)]);
+        // Queued behind the probe job as soon as it is submitted; or after the check, when none was
+        // needed or it has succeeded already (Slurm forgets ended jobs after a while).
+        const checked = visible.then(() => true);
+        const probe = await Promise.race([this.probeSubmitted(), checked.then(() => undefined)]);
+        const behind = (await Promise.race([checked, Promise.resolve(false)])) ? undefined : probe;
         const { limits, taskLimits: perTask } = taskLimits(request.resources);
         const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
         await rm(files.outcome, { force: true });
         await rm(join(dir, 'started.json'), { force: true });
         await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
         await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
-        const submitted = await this.submit(sbatchArgs(request, dir), files.script, probe, turn);
+        const submitted = await this.submit(sbatchArgs(request, dir), files.script, behind, turn);
         id = submitted.id;
         this.jobs.add(id);
         await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label, after: submitted.after }) + '\n');
