@@ -101,6 +101,24 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(readdirSync(join(other, 'jobs')).filter((f) => f !== 'probe').flatMap((f) => readdirSync(join(other, 'jobs', f)))).not.toContain('job.json');
   }, 120_000);
 
+  it('cancels the jobs queued behind a probe job that finds the state directory not visible, before they start', async () => {
+    const stateDir = join(tmp, 'state-probe-queued');
+    // The probe job reads a token that is not there, as on a node that does not see the state directory.
+    class Elsewhere extends SlurmExecutor {
+      override probe(token: string, nonce: string, resources: ChainRequest<'execute-model'>['resources'], submitted?: (id: string) => void) {
+        return super.probe(join(tmp, 'not-on-this-node'), nonce, resources, submitted);
+      }
+    }
+    const req = await request(stateDir, 'ok');
+    const error = (await new Elsewhere(stateDir, 'docker', { env: env() }).run(req).catch((e) => e)) as ChainFailedError;
+    expect(error.code).toBe('state-not-shared');
+    expect(error.message).toMatch(new RegExp(`^the state directory ${stateDir} is not visible on \\S+ where Slurm runs jobs: .*; the jobs queued behind the check were cancelled before they started$`));
+    const job = JSON.parse(readFileSync(join(stateDir, 'jobs', req.key, 'job.json'), 'utf8')) as { id: string; after: string[] };
+    expect(job.after).toHaveLength(1);
+    expect(['', 'CANCELLED']).toContain(squeue(job.id));
+    expect(readdirSync(join(stateDir, 'jobs', req.key))).not.toContain('started.json');
+  }, 120_000);
+
   it('reports a model that fails with its task, its log and its job', async () => {
     const stateDir = join(tmp, 'state-fail');
     const error = (await new SlurmExecutor(stateDir, 'docker', { env: env() }).run(await request(stateDir, 'fail')).catch((e) => e)) as ChainFailedError;
