@@ -23,7 +23,7 @@ const embeddedFs = {
   name: 'embedded-fs',
   setup(b) {
     b.onResolve({ filter: /^(node:)?fs$/ }, (args) =>
-      /registry[\\/]schemas\.ts$|cli[\\/]version\.ts$/.test(args.importer) ? { path: 'embedded-fs', namespace: 'embedded' } : undefined,
+      /registry[\\/]schema-files\.ts$|cli[\\/]version\.ts$/.test(args.importer) ? { path: 'embedded-fs', namespace: 'embedded' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'embedded' }, () => ({
       loader: 'js',

@@ -1,7 +1,9 @@
 // What the Slurm executor costs: 8 trivial executions (a model's infer and evaluate each) through
 // the single-node Slurm cluster of examples/slurm/start.sh, two at a time, against the same
 // executions with the local executor two at a time (`run --jobs 2`), on the same node, in the same
-// run. Beside the ratio: how long each job waited between sbatch and running (scheduling latency).
+// run. Slurm keeps to two at a time itself (`run --jobs 2`: every job is queued at once, each behind
+// the one two places before it, the first ones behind the probe job). Beside the ratio: where each
+// job's time went, from its files and the engine's container events.
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { LocalExecutor } from '../cli/executors/local.ts';
 import { SlurmExecutor } from '../cli/executors/slurm.ts';
 import { DockerRunner } from '../cli/runners/docker.ts';
 import { startSlurm } from '../testing/slurm-cluster.ts';
+import Docker from 'dockerode';
 
 const EXECUTIONS = 8;
 const AT_ONCE = 2;
@@ -43,14 +46,37 @@ export async function main(): Promise<void> {
     }
     return out;
   };
-  /** Wall time of every request, AT_ONCE at a time. */
+  /** Wall time of every request, AT_ONCE at a time (an executor that queues ahead is handed all, and keeps to AT_ONCE itself); when each one's outcome was back. */
   const wall = async (executor: Executor, all: Array<ChainRequest<'execute-model'>>) => {
     const started = Date.now();
+    const back = new Map<string, number>();
     let next = 0;
-    await Promise.all(Array.from({ length: AT_ONCE }, async () => {
-      while (next < all.length) await executor.run(all[next++]!);
+    await Promise.all(Array.from({ length: executor.queuesAhead ? all.length : AT_ONCE }, async () => {
+      while (next < all.length) {
+        const request = all[next++]!;
+        await executor.run(request);
+        back.set(request.key, Date.now());
+      }
     }));
-    return Date.now() - started;
+    return { ms: Date.now() - started, back };
+  };
+  const docker = new Docker();
+  /** The engine's container events (create, destroy) of Slurm jobs from now on, by job id. */
+  const containerEvents = async () => {
+    const events = new Map<string, Array<{ action: string; at: number }>>();
+    const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['create', 'destroy'], label: ['org.medperf-git.job'] } })) as NodeJS.ReadableStream & { destroy: () => void };
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const e = JSON.parse(buffered.slice(0, nl)) as { Action: string; timeNano: number; Actor: { Attributes: Record<string, string> } };
+        buffered = buffered.slice(nl + 1);
+        const job = e.Actor.Attributes['org.medperf-git.job']!;
+        events.set(job, [...(events.get(job) ?? []), { action: e.Action, at: e.timeNano / 1e6 }]);
+      }
+    });
+    return { events, stop: () => stream.destroy() };
   };
 
   // Local and Slurm rounds alternate, so a load that comes and goes on a shared machine weighs on
@@ -60,29 +86,44 @@ export async function main(): Promise<void> {
   try {
     const locals: number[] = [];
     const slurms: number[] = [];
-    const latencies: number[] = [];
-    const inJob: number[] = [];
+    const phases: Record<string, number[]> = { firstStart: [], nextStart: [], toFirstContainer: [], containers: [], notice: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const localState = join(root, `local-${round}`);
-      locals.push(await wall(new LocalExecutor(localState, new DockerRunner(localState)), await requests(localState)));
+      locals.push((await wall(new LocalExecutor(localState, new DockerRunner(localState)), await requests(localState))).ms);
       const slurmState = join(root, `slurm-${round}`);
       const all = await requests(slurmState);
-      slurms.push(await wall(new SlurmExecutor(slurmState, 'docker', { env: { ...process.env, SLURM_CONF: cluster.conf } }), all));
-      // Where each job's time went, from its files: sbatch to the job script starting on the node
-      // (scheduling latency), then the script to the chain's outcome (medperf-git starting on the node, and the tasks).
-      for (const r of all) {
+      const watch = await containerEvents();
+      const began = Date.now();
+      const { ms, back } = await wall(new SlurmExecutor(slurmState, 'docker', { env: { ...process.env, SLURM_CONF: cluster.conf }, atOnce: AT_ONCE }), all);
+      slurms.push(ms);
+      await new Promise((r) => setTimeout(r, 200));
+      watch.stop();
+      // Where each job's time went, from its files: sbatch (job.json), the job script starting on the
+      // node (started.json), the chain's outcome (outcome.json), and the engine's container events.
+      const jobs = all.map((r) => {
         const dir = join(slurmState, 'jobs', r.key);
-        const submitted = Date.parse((JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { submitted_at: string }).submitted_at);
-        const started = statSync(join(dir, 'started.json')).mtimeMs;
-        latencies.push(Math.round(started - submitted));
-        inJob.push(Math.round(statSync(join(dir, 'outcome.json')).mtimeMs - started));
+        const record = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { id: string; submitted_at: string; after: string[] };
+        return { key: r.key, ...record, submitted: Date.parse(record.submitted_at), started: statSync(join(dir, 'started.json')).mtimeMs, outcome: statSync(join(dir, 'outcome.json')).mtimeMs };
+      });
+      for (const job of jobs) {
+        const before = jobs.find((j) => job.after.includes(j.id));
+        // A job behind another starts once that one ends; the first ones, once the probe job (submitted at the start) ends.
+        if (before) phases.nextStart!.push(job.started - before.outcome);
+        else phases.firstStart!.push(job.started - began);
+        const events = watch.events.get(job.id) ?? [];
+        const first = Math.min(...events.filter((e) => e.action === 'create').map((e) => e.at));
+        const last = Math.max(...events.filter((e) => e.action === 'destroy').map((e) => e.at));
+        phases.toFirstContainer!.push(first - job.started);
+        phases.containers!.push(last - first);
+        phases.notice!.push(back.get(job.key)! - job.outcome);
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const [local, slurm, latency] = [median(locals), median(slurms), median(latencies)];
+    const [local, slurm] = [median(locals), median(slurms)];
+    const ms = (xs: number[]) => `median ${Math.round(median(xs))} ms (max ${Math.round(Math.max(...xs))})`;
     console.log(`cluster: ${EXECUTIONS} executions, ${AT_ONCE} at a time, ${ROUNDS} rounds; local ${locals.join('/')} ms, slurm ${slurms.join('/')} ms (each with its probe job)`);
-    console.log(`cluster: per job, sbatch to the job starting on its node (scheduling latency) median ${latency} ms, max ${Math.max(...latencies)} ms; the job's script to its outcome (medperf-git starting there, then infer and evaluate) median ${median(inJob)} ms; a local execution ${Math.round((local * AT_ONCE) / EXECUTIONS)} ms`);
-    console.log(`BENCH cluster-overhead ratio=${(slurm / local).toFixed(2)} target<=1.5 scheduling-latency-ms=${latency}`);
+    console.log(`cluster: per Slurm job: the first ${AT_ONCE}, from the command's start (probe job submitted, run, ended) to starting on the node ${ms(phases.firstStart!)}; each later one, from the job before it ending to starting ${ms(phases.nextStart!)}; the job script to its first container (medperf-git starting on the node) ${ms(phases.toFirstContainer!)}; its containers (infer, evaluate) ${ms(phases.containers!)}; its outcome written to the command noticing ${ms(phases.notice!)}; a local execution ${Math.round((local * AT_ONCE) / EXECUTIONS)} ms`);
+    console.log(`BENCH cluster-overhead ratio=${(slurm / local).toFixed(2)} target<=1.5 scheduling-latency-ms=${Math.round(median(phases.nextStart!))}`);
   } finally {
     cluster.stop();
   }

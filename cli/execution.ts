@@ -1,7 +1,7 @@
 // Which runner runs the cubes of a command (`--runner`), and the hashes of a cube as it ran; the
 // tasks themselves run through cube/execute.ts.
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import { DockerClient } from './runners/dockerode.ts';
 import { MedperfError } from '../registry/errors.ts';
 import { cubeProvenance } from '../registry/provenance.ts';
 import type { CubeHash } from '../registry/records.ts';
@@ -15,7 +15,7 @@ import { statePaths } from './state.ts';
 /** Whether a Docker engine answers on this machine. */
 export async function dockerAnswers(): Promise<boolean> {
   try {
-    await new Docker().ping();
+    await new DockerClient().ping();
     return true;
   } catch {
     return false;

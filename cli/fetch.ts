@@ -9,7 +9,7 @@ import { isAbsolute, join, normalize, posix, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { HashMismatchError, MedperfError } from '../registry/errors.ts';
 import { hashFile } from '../registry/hash.ts';
 import { makeReadableByContainers } from './runners/container-access.ts';
@@ -187,6 +187,8 @@ export async function extractTarball(file: string, dest: string, options: Extrac
   let bytes = 0;
   let entries = 0;
   let problem: string | undefined;
+  // tar loads when a tarball is extracted: a command that extracts none (a cluster job) does without it.
+  const tar = await import('tar');
   try {
     await tar.t({
       file,
@@ -217,7 +219,7 @@ export async function extractTarball(file: string, dest: string, options: Extrac
       preserveOwner: false,
       // Checked again while extracting, in case the stream differs from the listing.
       filter: (path, entry) => {
-        const e = entry as tar.ReadEntry;
+        const e = entry as Tar.ReadEntry;
         const p = entryProblem({ path, type: e.type, linkpath: e.linkpath });
         const out = resolve(root, normalize(path));
         if (p || (out !== root && !out.startsWith(root + sep))) {

@@ -8,7 +8,7 @@
 import { MedperfError } from './errors.ts';
 import type { BenchmarkRecord, Metrics } from './records.ts';
 import { escapePointerKey } from './rules/util.ts';
-import { schemas } from './schemas.ts';
+import { schemas } from './schema-files.ts';
 
 const common = schemas.find((s) => String(s.$id).endsWith(':common')) as { $defs: Record<string, { pattern?: string }> };
 

@@ -19,12 +19,12 @@ describe('schemas', () => {
     for (const schema of schemas) {
       const id = String(schema.$id);
       expect(id).toMatch(/^urn:medperf-git:schema:/);
-      expect(ajv.getSchema(id), id).toBeTypeOf('function');
+      expect(ajv().getSchema(id), id).toBeTypeOf('function');
     }
   });
 
   it('has a validator for every record kind and both cube config formats', () => {
-    for (const kind of RECORD_KINDS) expect(validatorFor(kind)).toBe(ajv.getSchema(schemaId(kind)));
+    for (const kind of RECORD_KINDS) expect(validatorFor(kind)).toBe(ajv().getSchema(schemaId(kind)));
     expect(validateCubeConfig('mlcube', {}).map((e) => e.message)).toEqual(["must have required property 'tasks'"]);
     expect(validateCubeConfig('container-config', { container_type: 'DockerImage', image: 'x' }).map((e) => e.message)).toEqual([
       "must have required property 'tasks'",

@@ -1,53 +1,47 @@
-// The one Ajv instance: every schema in schemas/ is compiled once, when this module loads, and every
-// caller shares the compiled validators (compiling is the expensive part of Ajv).
-import { readdirSync, readFileSync } from 'node:fs';
+// The one Ajv instance: every schema in schemas/ is added once, when the first record or cube is
+// validated, and every caller shares the compiled validators (compiling is the expensive part of Ajv).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { RecordKind } from './layout.ts';
-import { packagePath } from './package-root.ts';
+import { type CubeConfigFormat, schemaId, schemas, SCHEMA_DIR } from './schema-files.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export const SCHEMA_DIR = packagePath('schemas') + '/';
+export { SCHEMA_DIR, schemaId, type CubeConfigFormat, schemas } from './schema-files.ts';
 
-/** The `$id` of each schema: `urn:medperf-git:schema:<name>`. */
-export function schemaId(name: string): string {
-  return `urn:medperf-git:schema:${name}`;
+let instance: Ajv2020 | undefined;
+
+/**
+ * The Ajv instance, made on first use: adding the schemas checks each against the meta-schema,
+ * which costs a process that validates nothing (a cluster job on its node) a tenth of a second.
+ */
+export function ajv(): Ajv2020 {
+  if (instance) return instance;
+  instance = new Ajv2020({
+    strict: true,
+    // The cube schema's oneOf says "mlcube or container_config, not both" with `required` lists of
+    // properties declared beside the oneOf, which strictRequired would refuse.
+    strictRequired: false,
+    allErrors: true,
+    // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
+    unicodeRegExp: false,
+    // Errors carry their schema and value, for messages that name what was expected.
+    verbose: true,
+  });
+  addFormats(instance);
+  for (const schema of schemas) instance.addSchema(schema);
+  return instance;
 }
-
-export type CubeConfigFormat = 'mlcube' | 'container-config';
-
-function loadSchemas(): Array<Record<string, unknown>> {
-  return readdirSync(SCHEMA_DIR)
-    .filter((f) => f.endsWith('.schema.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, 'utf8')) as Record<string, unknown>);
-}
-
-export const ajv = new Ajv2020({
-  strict: true,
-  // The cube schema's oneOf says "mlcube or container_config, not both" with `required` lists of
-  // properties declared beside the oneOf, which strictRequired would refuse.
-  strictRequired: false,
-  allErrors: true,
-  // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
-  unicodeRegExp: false,
-  // Errors carry their schema and value, for messages that name what was expected.
-  verbose: true,
-});
-addFormats(ajv);
-export const schemas = loadSchemas();
-for (const schema of schemas) ajv.addSchema(schema);
 
 const compiled = new Map<string, ValidateFunction>();
 
 function compiledFor(name: string): ValidateFunction {
   let v = compiled.get(name);
   if (!v) {
-    v = ajv.getSchema(schemaId(name));
+    v = ajv().getSchema(schemaId(name));
     if (!v) throw new Error(`no schema ${schemaId(name)} in ${SCHEMA_DIR}`);
     compiled.set(name, v);
   }

@@ -360,8 +360,8 @@ var require_errors = __commonJS({
         this.name = "UndiciError";
         this.code = "UND_ERR";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kUndiciError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kUndiciError] === true;
       }
       [kUndiciError] = true;
     };
@@ -373,8 +373,8 @@ var require_errors = __commonJS({
         this.message = message || "Connect Timeout Error";
         this.code = "UND_ERR_CONNECT_TIMEOUT";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kConnectTimeoutError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kConnectTimeoutError] === true;
       }
       [kConnectTimeoutError] = true;
     };
@@ -386,8 +386,8 @@ var require_errors = __commonJS({
         this.message = message || "Headers Timeout Error";
         this.code = "UND_ERR_HEADERS_TIMEOUT";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kHeadersTimeoutError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kHeadersTimeoutError] === true;
       }
       [kHeadersTimeoutError] = true;
     };
@@ -399,8 +399,8 @@ var require_errors = __commonJS({
         this.message = message || "Headers Overflow Error";
         this.code = "UND_ERR_HEADERS_OVERFLOW";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kHeadersOverflowError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kHeadersOverflowError] === true;
       }
       [kHeadersOverflowError] = true;
     };
@@ -412,8 +412,8 @@ var require_errors = __commonJS({
         this.message = message || "Body Timeout Error";
         this.code = "UND_ERR_BODY_TIMEOUT";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kBodyTimeoutError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kBodyTimeoutError] === true;
       }
       [kBodyTimeoutError] = true;
     };
@@ -429,8 +429,8 @@ var require_errors = __commonJS({
         this.statusCode = statusCode;
         this.headers = headers;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kResponseStatusCodeError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kResponseStatusCodeError] === true;
       }
       [kResponseStatusCodeError] = true;
     };
@@ -442,8 +442,8 @@ var require_errors = __commonJS({
         this.message = message || "Invalid Argument Error";
         this.code = "UND_ERR_INVALID_ARG";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kInvalidArgumentError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kInvalidArgumentError] === true;
       }
       [kInvalidArgumentError] = true;
     };
@@ -455,8 +455,8 @@ var require_errors = __commonJS({
         this.message = message || "Invalid Return Value Error";
         this.code = "UND_ERR_INVALID_RETURN_VALUE";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kInvalidReturnValueError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kInvalidReturnValueError] === true;
       }
       [kInvalidReturnValueError] = true;
     };
@@ -468,8 +468,8 @@ var require_errors = __commonJS({
         this.message = message || "The operation was aborted";
         this.code = "UND_ERR_ABORT";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kAbortError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kAbortError] === true;
       }
       [kAbortError] = true;
     };
@@ -481,8 +481,8 @@ var require_errors = __commonJS({
         this.message = message || "Request aborted";
         this.code = "UND_ERR_ABORTED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kRequestAbortedError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kRequestAbortedError] === true;
       }
       [kRequestAbortedError] = true;
     };
@@ -494,8 +494,8 @@ var require_errors = __commonJS({
         this.message = message || "Request information";
         this.code = "UND_ERR_INFO";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kInformationalError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kInformationalError] === true;
       }
       [kInformationalError] = true;
     };
@@ -507,8 +507,8 @@ var require_errors = __commonJS({
         this.message = message || "Request body length does not match content-length header";
         this.code = "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kRequestContentLengthMismatchError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kRequestContentLengthMismatchError] === true;
       }
       [kRequestContentLengthMismatchError] = true;
     };
@@ -520,8 +520,8 @@ var require_errors = __commonJS({
         this.message = message || "Response body length does not match content-length header";
         this.code = "UND_ERR_RES_CONTENT_LENGTH_MISMATCH";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kResponseContentLengthMismatchError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kResponseContentLengthMismatchError] === true;
       }
       [kResponseContentLengthMismatchError] = true;
     };
@@ -533,8 +533,8 @@ var require_errors = __commonJS({
         this.message = message || "The client is destroyed";
         this.code = "UND_ERR_DESTROYED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kClientDestroyedError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kClientDestroyedError] === true;
       }
       [kClientDestroyedError] = true;
     };
@@ -546,8 +546,8 @@ var require_errors = __commonJS({
         this.message = message || "The client is closed";
         this.code = "UND_ERR_CLOSED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kClientClosedError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kClientClosedError] === true;
       }
       [kClientClosedError] = true;
     };
@@ -560,8 +560,8 @@ var require_errors = __commonJS({
         this.code = "UND_ERR_SOCKET";
         this.socket = socket;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kSocketError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kSocketError] === true;
       }
       [kSocketError] = true;
     };
@@ -573,8 +573,8 @@ var require_errors = __commonJS({
         this.message = message || "Not supported error";
         this.code = "UND_ERR_NOT_SUPPORTED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kNotSupportedError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kNotSupportedError] === true;
       }
       [kNotSupportedError] = true;
     };
@@ -586,8 +586,8 @@ var require_errors = __commonJS({
         this.message = message || "No upstream has been added to the BalancedPool";
         this.code = "UND_ERR_BPL_MISSING_UPSTREAM";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kBalancedPoolMissingUpstreamError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kBalancedPoolMissingUpstreamError] === true;
       }
       [kBalancedPoolMissingUpstreamError] = true;
     };
@@ -599,8 +599,8 @@ var require_errors = __commonJS({
         this.code = code ? `HPE_${code}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kHTTPParserError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kHTTPParserError] === true;
       }
       [kHTTPParserError] = true;
     };
@@ -612,8 +612,8 @@ var require_errors = __commonJS({
         this.message = message || "Response content exceeded max size";
         this.code = "UND_ERR_RES_EXCEEDED_MAX_SIZE";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kResponseExceededMaxSizeError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kResponseExceededMaxSizeError] === true;
       }
       [kResponseExceededMaxSizeError] = true;
     };
@@ -628,8 +628,8 @@ var require_errors = __commonJS({
         this.data = data;
         this.headers = headers;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kRequestRetryError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kRequestRetryError] === true;
       }
       [kRequestRetryError] = true;
     };
@@ -644,8 +644,8 @@ var require_errors = __commonJS({
         this.data = data;
         this.headers = headers;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kResponseError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kResponseError] === true;
       }
       [kResponseError] = true;
     };
@@ -658,8 +658,8 @@ var require_errors = __commonJS({
         this.code = "UND_ERR_PRX_TLS";
         this.cause = cause;
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kSecureProxyConnectionError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kSecureProxyConnectionError] === true;
       }
       [kSecureProxyConnectionError] = true;
     };
@@ -671,8 +671,8 @@ var require_errors = __commonJS({
         this.message = message || "Max decompressed message size exceeded";
         this.code = "UND_ERR_WS_MESSAGE_SIZE_EXCEEDED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kMessageSizeExceededError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kMessageSizeExceededError] === true;
       }
       get [kMessageSizeExceededError]() {
         return true;
@@ -5608,7 +5608,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       return extractBody(object, keepalive);
     }
-    function cloneBody(instance, body) {
+    function cloneBody(instance2, body) {
       const [out1, out2] = body.stream.tee();
       body.stream = out1;
       return {
@@ -5622,7 +5622,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         throw new DOMException("The operation was aborted.", "AbortError");
       }
     }
-    function bodyMixinMethods(instance) {
+    function bodyMixinMethods(instance2) {
       const methods = {
         blob() {
           return consumeBody(this, (bytes) => {
@@ -5633,18 +5633,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
               mimeType = serializeAMimeType(mimeType);
             }
             return new Blob2([bytes], { type: mimeType });
-          }, instance);
+          }, instance2);
         },
         arrayBuffer() {
           return consumeBody(this, (bytes) => {
             return new Uint8Array(bytes).buffer;
-          }, instance);
+          }, instance2);
         },
         text() {
-          return consumeBody(this, utf8DecodeBytes, instance);
+          return consumeBody(this, utf8DecodeBytes, instance2);
         },
         json() {
-          return consumeBody(this, parseJSONFromBytes, instance);
+          return consumeBody(this, parseJSONFromBytes, instance2);
         },
         formData() {
           return consumeBody(this, (value) => {
@@ -5673,12 +5673,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             throw new TypeError(
               'Content-Type was not one of "multipart/form-data" or "application/x-www-form-urlencoded".'
             );
-          }, instance);
+          }, instance2);
         },
         bytes() {
           return consumeBody(this, (bytes) => {
             return new Uint8Array(bytes);
-          }, instance);
+          }, instance2);
         }
       };
       return methods;
@@ -5686,8 +5686,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function mixinBody(prototype) {
       Object.assign(prototype.prototype, bodyMixinMethods(prototype));
     }
-    async function consumeBody(object, convertBytesToJSValue, instance) {
-      webidl.brandCheck(object, instance);
+    async function consumeBody(object, convertBytesToJSValue, instance2) {
+      webidl.brandCheck(object, instance2);
       if (bodyUnusable(object)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }
@@ -10616,8 +10616,8 @@ var require_mock_errors = __commonJS({
         this.message = message || "The request does not match any registered mock dispatches";
         this.code = "UND_MOCK_ERR_MOCK_NOT_MATCHED";
       }
-      static [Symbol.hasInstance](instance) {
-        return instance && instance[kMockNotMatchedError] === true;
+      static [Symbol.hasInstance](instance2) {
+        return instance2 && instance2[kMockNotMatchedError] === true;
       }
       [kMockNotMatchedError] = true;
     };
@@ -11895,14 +11895,14 @@ var require_dns = __commonJS({
         affinity,
         maxItems: interceptorOpts?.maxItems ?? Infinity
       };
-      const instance = new DNSInstance(opts2);
+      const instance2 = new DNSInstance(opts2);
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
           if (isIP(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler2);
           }
-          instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
+          instance2.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
             if (err) {
               return handler2.onError(err);
             }
@@ -11919,7 +11919,7 @@ var require_dns = __commonJS({
             };
             dispatch(
               dispatchOpts,
-              instance.getHandler({ origin, dispatch, handler: handler2 }, origDispatchOpts)
+              instance2.getHandler({ origin, dispatch, handler: handler2 }, origDispatchOpts)
             );
           });
           return true;
@@ -34716,8 +34716,8 @@ var require_Events = __commonJS({
     }
     var Events2;
     Events2 = class Events {
-      constructor(instance) {
-        this.instance = instance;
+      constructor(instance2) {
+        this.instance = instance2;
         this._events = {};
         if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
           throw new Error("An Emitter already exists for this object");
@@ -35139,8 +35139,8 @@ var require_LocalDatastore = __commonJS({
     parser2 = require_parser2();
     BottleneckError = require_BottleneckError();
     LocalDatastore = class LocalDatastore {
-      constructor(instance, storeOptions, storeInstanceOptions) {
-        this.instance = instance;
+      constructor(instance2, storeOptions, storeInstanceOptions) {
+        this.instance = instance2;
         this.storeOptions = storeOptions;
         this.clientId = this.instance._randomIndex();
         parser2.load(storeInstanceOptions, storeInstanceOptions, this);
@@ -35781,14 +35781,14 @@ var require_RedisConnection = __commonJS({
             });
           })();
         }
-        __addLimiter__(instance) {
-          return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
+        __addLimiter__(instance2) {
+          return this.Promise.all([instance2.channel(), instance2.channel_client()].map((channel) => {
             return new this.Promise((resolve4, reject) => {
               var handler2;
               handler2 = (chan) => {
                 if (chan === channel) {
                   this.subscriber.removeListener("subscribe", handler2);
-                  this.limiters[channel] = instance;
+                  this.limiters[channel] = instance2;
                   return resolve4();
                 }
               };
@@ -35797,9 +35797,9 @@ var require_RedisConnection = __commonJS({
             });
           }));
         }
-        __removeLimiter__(instance) {
+        __removeLimiter__(instance2) {
           var _this2 = this;
-          return this.Promise.all([instance.channel(), instance.channel_client()].map(
+          return this.Promise.all([instance2.channel(), instance2.channel_client()].map(
             /* @__PURE__ */ (function() {
               var _ref = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
@@ -36000,19 +36000,19 @@ var require_IORedisConnection = __commonJS({
             return deleted;
           })();
         }
-        __addLimiter__(instance) {
-          return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
+        __addLimiter__(instance2) {
+          return this.Promise.all([instance2.channel(), instance2.channel_client()].map((channel) => {
             return new this.Promise((resolve4, reject) => {
               return this.subscriber.subscribe(channel, () => {
-                this.limiters[channel] = instance;
+                this.limiters[channel] = instance2;
                 return resolve4();
               });
             });
           }));
         }
-        __removeLimiter__(instance) {
+        __removeLimiter__(instance2) {
           var _this2 = this;
-          return [instance.channel(), instance.channel_client()].forEach(
+          return [instance2.channel(), instance2.channel_client()].forEach(
             /* @__PURE__ */ (function() {
               var _ref3 = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
@@ -36142,8 +36142,8 @@ var require_RedisDatastore = __commonJS({
     RedisConnection2 = require_RedisConnection();
     IORedisConnection2 = require_IORedisConnection();
     RedisDatastore = class RedisDatastore {
-      constructor(instance, storeOptions, storeInstanceOptions) {
-        this.instance = instance;
+      constructor(instance2, storeOptions, storeInstanceOptions) {
+        this.instance = instance2;
         this.storeOptions = storeOptions;
         this.originalId = this.instance.id;
         this.clientId = this.instance._randomIndex();
@@ -36716,16 +36716,16 @@ var require_Group = __commonJS({
         deleteKey(key = "") {
           var _this = this;
           return _asyncToGenerator2(function* () {
-            var deleted, instance;
-            instance = _this.instances[key];
+            var deleted, instance2;
+            instance2 = _this.instances[key];
             if (_this.connection) {
               deleted = yield _this.connection.__runCommand__(["del", ...Scripts2.allKeys(`${_this.id}-${key}`)]);
             }
-            if (instance != null) {
+            if (instance2 != null) {
               delete _this.instances[key];
-              yield instance.disconnect();
+              yield instance2.disconnect();
             }
-            return instance != null || deleted > 0;
+            return instance2 != null || deleted > 0;
           })();
         }
         limiters() {
@@ -37661,8 +37661,8 @@ var require_light = __commonJS({
       var DLList_1 = DLList;
       var Events2;
       Events2 = class Events {
-        constructor(instance) {
-          this.instance = instance;
+        constructor(instance2) {
+          this.instance = instance2;
           this._events = {};
           if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
             throw new Error("An Emitter already exists for this object");
@@ -37944,8 +37944,8 @@ var require_light = __commonJS({
       parser$2 = parser2;
       BottleneckError$2 = BottleneckError_1;
       LocalDatastore = class LocalDatastore {
-        constructor(instance, storeOptions, storeInstanceOptions) {
-          this.instance = instance;
+        constructor(instance2, storeOptions, storeInstanceOptions) {
+          this.instance = instance2;
           this.storeOptions = storeOptions;
           this.clientId = this.instance._randomIndex();
           parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
@@ -38293,16 +38293,16 @@ var require_light = __commonJS({
             })();
           }
           async deleteKey(key = "") {
-            var deleted, instance;
-            instance = this.instances[key];
+            var deleted, instance2;
+            instance2 = this.instances[key];
             if (this.connection) {
               deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
             }
-            if (instance != null) {
+            if (instance2 != null) {
               delete this.instances[key];
-              await instance.disconnect();
+              await instance2.disconnect();
             }
-            return instance != null || deleted > 0;
+            return instance2 != null || deleted > 0;
           }
           limiters() {
             var k, ref, results, v;
@@ -40599,15 +40599,15 @@ var aopts = (value, label) => {
   if (Object.hasOwn(value, "__proto__"))
     throw new TypeError(`"${label}.__proto__" is not allowed`);
 };
-function aexists(instance, checkFinished = true) {
-  if (instance.destroyed)
+function aexists(instance2, checkFinished = true) {
+  if (instance2.destroyed)
     throw new Error("hash was destroyed");
-  if (checkFinished && instance.finished)
+  if (checkFinished && instance2.finished)
     throw new Error("digest() was already called");
 }
-function aoutput(out, instance) {
+function aoutput(out, instance2) {
   abytes(out, void 0, "output");
-  const min = instance.outputLen;
+  const min = instance2.outputLen;
   if (!(out.length >= min)) {
     throw new RangeError('"output" expected length >= ' + min);
   }
@@ -41826,15 +41826,15 @@ var aobject2 = (value, label) => {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new TypeError(label === "object" ? "expected valid options object" : `"${label}" expected object, got type=${typeof value}`);
 };
-function aexists2(instance, checkFinished = true) {
-  if (instance.destroyed)
+function aexists2(instance2, checkFinished = true) {
+  if (instance2.destroyed)
     throw new Error("hash was destroyed");
-  if (checkFinished && instance.finished)
+  if (checkFinished && instance2.finished)
     throw new Error("digest() was already called");
 }
-function aoutput2(out, instance) {
+function aoutput2(out, instance2) {
   abytes3(out, void 0, "output");
-  const min = instance.outputLen;
+  const min = instance2.outputLen;
   if (!(out.length >= min)) {
     throw new RangeError('"output" expected length >= ' + min);
   }
@@ -42529,15 +42529,15 @@ function ahash2(h) {
   anumber4(h.outputLen);
   anumber4(h.blockLen);
 }
-function aexists3(instance, checkFinished = true) {
-  if (instance.destroyed)
+function aexists3(instance2, checkFinished = true) {
+  if (instance2.destroyed)
     throw new Error("Hash instance has been destroyed");
-  if (checkFinished && instance.finished)
+  if (checkFinished && instance2.finished)
     throw new Error("Hash#digest() has already been called");
 }
-function aoutput3(out, instance) {
+function aoutput3(out, instance2) {
   abytes4(out, void 0, "digestInto() output");
-  const min = instance.outputLen;
+  const min = instance2.outputLen;
   if (out.length < min) {
     throw new Error('"digestInto() output" expected to be of length >=' + min);
   }
@@ -48390,6 +48390,10 @@ function sortFindings(findings) {
   return [...findings].sort(compareFindings);
 }
 
+// registry/schemas.ts
+var import__ = __toESM(require__(), 1);
+var import_ajv_formats = __toESM(require_dist(), 1);
+
 // embedded:embedded-fs
 var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "benchmark.schema.json": `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -49447,10 +49451,6 @@ function readFileSync(p) {
   return f;
 }
 
-// registry/schemas.ts
-var import__ = __toESM(require__(), 1);
-var import_ajv_formats = __toESM(require_dist(), 1);
-
 // registry/package-root.ts
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49460,8 +49460,7 @@ function packagePath(...parts) {
   return join(PACKAGE_ROOT, ...parts);
 }
 
-// registry/schemas.ts
-var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+// registry/schema-files.ts
 var SCHEMA_DIR = packagePath("schemas") + "/";
 function schemaId(name2) {
   return `urn:medperf-git:schema:${name2}`;
@@ -49469,25 +49468,33 @@ function schemaId(name2) {
 function loadSchemas() {
   return readdirSync2(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json")).sort().map((f) => JSON.parse(readFileSync(SCHEMA_DIR + f, "utf8")));
 }
-var ajv = new import__.Ajv2020({
-  strict: true,
-  // The cube schema's oneOf says "mlcube or container_config, not both" with `required` lists of
-  // properties declared beside the oneOf, which strictRequired would refuse.
-  strictRequired: false,
-  allErrors: true,
-  // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
-  unicodeRegExp: false,
-  // Errors carry their schema and value, for messages that name what was expected.
-  verbose: true
-});
-addFormats(ajv);
 var schemas = loadSchemas();
-for (const schema2 of schemas) ajv.addSchema(schema2);
+
+// registry/schemas.ts
+var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+var instance;
+function ajv() {
+  if (instance) return instance;
+  instance = new import__.Ajv2020({
+    strict: true,
+    // The cube schema's oneOf says "mlcube or container_config, not both" with `required` lists of
+    // properties declared beside the oneOf, which strictRequired would refuse.
+    strictRequired: false,
+    allErrors: true,
+    // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
+    unicodeRegExp: false,
+    // Errors carry their schema and value, for messages that name what was expected.
+    verbose: true
+  });
+  addFormats(instance);
+  for (const schema2 of schemas) instance.addSchema(schema2);
+  return instance;
+}
 var compiled = /* @__PURE__ */ new Map();
 function compiledFor(name2) {
   let v = compiled.get(name2);
   if (!v) {
-    v = ajv.getSchema(schemaId(name2));
+    v = ajv().getSchema(schemaId(name2));
     if (!v) throw new Error(`no schema ${schemaId(name2)} in ${SCHEMA_DIR}`);
     compiled.set(name2, v);
   }

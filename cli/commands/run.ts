@@ -9,6 +9,7 @@ import { planRun, type RunFacts, runRefusal, runsAgain } from '../../registry/ru
 import type { LoadedRecord } from '../../registry/view.ts';
 import { isPositiveInteger } from '../base.ts';
 import { CubeCommand } from '../executors/command.ts';
+import { ChainNotStartedError } from '../executors/executor.ts';
 import { readByCommittee } from '../../registry/envelope.ts';
 import {
   benchmarkCubes,
@@ -91,7 +92,7 @@ export class RunCommand extends CubeCommand {
   noCache = Option.Boolean('--no-cache', false, { description: 'Run every model again, even executions that finished before (each replaces the earlier one only once it finishes)' });
   newResult = Option.Boolean('--new-result', false, { description: 'Run again the executions whose result is in the registry already, and submit each as a new version' });
   ignoreModelErrors = Option.Boolean('--ignore-model-errors', false, { description: 'Keep going when a model fails; its result is partial' });
-  jobs = Option.String('--jobs', '1', { description: 'How many models run at once', validator: isPositiveInteger });
+  jobs = Option.String('--jobs', '1', { description: 'How many models run at once (on Slurm every model is queued at once, and Slurm keeps to this many)', validator: isPositiveInteger });
   noSubmit = Option.Boolean('--no-submit', false, { description: 'Keep the results here; submit them later with `result submit`' });
 
   async execute(): Promise<number> {
@@ -141,14 +142,17 @@ export class RunCommand extends CubeCommand {
         return { bench, generatedUid: facts.datasetRecord!.generated_uid, cubes, models, modelCubes, registered, signer };
       });
       status.done();
-      const { runner, executor } = await this.chooseExecutor();
+      const { runner, executor } = await this.chooseExecutor({ atOnce: Number(this.jobs) });
       const resources = await this.resources();
       const on = executor.name === 'local' ? `${runner.name} runner` : `${runner.name} runner, ${executor.name} executor`;
       if (!this.json) this.print(`Running ${plan.models.length} model${plan.models.length === 1 ? '' : 's'} of ${this.benchmark} on ${id} (${on}).`);
       const p = preparedPaths(this.stateDir, id);
       const executions: Execution[] = plan.models.map((model) => ({ model, cached: false, reached: false }));
       let firstError: unknown;
-      const limit = pLimit(this.jobs);
+      // A cluster executor that queues ahead takes every model at once and keeps to --jobs itself.
+      const limit = pLimit(executor.queuesAhead ? Math.max(1, executions.length) : Number(this.jobs));
+      // After the first failure (without --ignore-model-errors), what has not started is not started.
+      const stop = new AbortController();
       const execute = async (ex: Execution) => {
         if (firstError) return;
         ex.reached = true;
@@ -173,15 +177,21 @@ export class RunCommand extends CubeCommand {
             tasks: ['infer', 'evaluate'],
             resources,
             onStatus: (line) => status.update(line),
+            signal: stop.signal,
           });
           ex.result = outcome.value.result;
           ex.cached = outcome.value.cached;
           ex.job = outcome.job;
         } catch (error) {
+          if (error instanceof ChainNotStartedError) {
+            ex.reached = false;
+            return;
+          }
           ex.error = (error as Error).message.split('\n')[0];
           ex.failedTask = (error as { task?: string }).task;
           if (!this.ignoreModelErrors || !(error instanceof MedperfError)) {
             firstError ??= error;
+            stop.abort();
             return;
           }
         }

@@ -3,43 +3,12 @@
 // additional_files/ in the cube's workspace (or beside the config, as MedPerf's tutorial ships them).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { MedperfError } from '../../registry/errors.ts';
 import type { ContainerConfig, MlcubeConfig } from '../../registry/records.ts';
+import { CubeConfigError, type CubeFormat, type LoadedCube } from './cube.ts';
 import { describeSchemaErrors, validateCubeConfig } from '../../registry/schemas.ts';
 import { parseRecordYaml, SourceMap } from '../../registry/yaml.ts';
 
-export class CubeConfigError extends MedperfError {
-  constructor(message: string) {
-    super('cube-config-invalid', message);
-  }
-}
-
-export type CubeFormat = 'mlcube' | 'container-config';
-
-export interface LoadedCube {
-  /** The cube's folder (where mlcube.yaml or container_config.yaml is). */
-  dir: string;
-  configPath: string;
-  format: CubeFormat;
-  mlcube?: MlcubeConfig;
-  containerConfig?: ContainerConfig;
-  /** MLCube's workspace: relative defaults resolve against it. */
-  workspace: string;
-  /** parameters.yaml, when the cube has one. */
-  parametersFile?: string;
-  /** additional_files/, when the cube has one. */
-  additionalFiles?: string;
-}
-
-/** A cube to run: its folder (mlcube.yaml or container_config.yaml, workspace/), name and pinned image. */
-export interface CubeUnderTest {
-  /** The cube's folder (mlcube.yaml or container_config.yaml, workspace/). */
-  dir: string;
-  /** How it is named in messages and logs: a cube id or a folder. */
-  label: string;
-  /** The image id or digest the cube's record pins, checked before running. */
-  imageDigest?: string;
-}
+export { CubeConfigError, type CubeFormat, cubeImage, type CubeUnderTest, type LoadedCube } from './cube.ts';
 
 const CONFIG_NAMES: Array<[string, CubeFormat]> = [
   ['mlcube.yaml', 'mlcube'],
@@ -94,12 +63,6 @@ export function loadCube(dirOrFile: string): LoadedCube {
     parametersFile: firstExisting(join(workspace, 'parameters.yaml'), join(dir, 'parameters.yaml')),
     additionalFiles: firstExisting(join(workspace, 'additional_files'), join(dir, 'additional_files')),
   };
-}
-
-/** The container image a cube names (docker platform for MLCube, `image` for container configs). */
-export function cubeImage(cube: LoadedCube): string | undefined {
-  if (cube.containerConfig) return cube.containerConfig.image;
-  return (cube.mlcube?.docker as { image?: string } | undefined)?.image;
 }
 
 export function cubeTasks(cube: LoadedCube): string[] {

@@ -15,7 +15,7 @@ import { type Execution, executionKey, type LocalResult, predictionsDir, readCac
 import { declaredBuild } from '../runners/docker-build.ts';
 import type { CubeImage, Limits, Runner } from '../runners/runner.ts';
 import { VERSION } from '../version.ts';
-import { cubeImage, type CubeUnderTest, type LoadedCube } from './config.ts';
+import { cubeImage, type CubeUnderTest, type LoadedCube } from './cube.ts';
 import { planTask } from './plan.ts';
 
 /** A cube ready to run: its folder loaded, and, for a registered cube, its record (image tarball). */

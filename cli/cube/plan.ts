@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import type { ContainerConfig, MlcubeConfig } from '../../registry/records.ts';
-import { CubeConfigError, cubeImage, type LoadedCube } from './config.ts';
+import { CubeConfigError, cubeImage, type LoadedCube } from './cube.ts';
 
 export type PathKind = 'file' | 'directory';
 

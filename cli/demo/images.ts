@@ -10,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { DockerClient } from '../runners/dockerode.ts';
 import * as tar from 'tar';
 import { packagePath } from '../../registry/package-root.ts';
 import { makeReadableByContainers } from '../runners/container-access.ts';
@@ -49,7 +50,7 @@ const BASE_FORMAT_LABEL = 'org.medperf-git.base-format';
 const BASE_FORMAT = 'modes-0755';
 
 /** node and the libraries it links, as a root filesystem imported into Docker (once per node version). */
-export async function buildNodeBaseImage(docker = new Docker()): Promise<string> {
+export async function buildNodeBaseImage(docker = new DockerClient()): Promise<string> {
   const existing = await docker
     .getImage(BASE_IMAGE)
     .inspect()
@@ -84,7 +85,7 @@ export async function buildNodeBaseImage(docker = new Docker()): Promise<string>
 }
 
 /** A cube's image: the node base plus the cube's project/ folder, run as `node /cube/main.mjs`. */
-export async function buildCubeImage(cubeDir: string, image: string, docker = new Docker()): Promise<string> {
+export async function buildCubeImage(cubeDir: string, image: string, docker = new DockerClient()): Promise<string> {
   await buildNodeBaseImage(docker);
   const staging = await mkdtemp(join(tmpdir(), 'cube-image-'));
   try {
@@ -101,7 +102,7 @@ export async function buildCubeImage(cubeDir: string, image: string, docker = ne
 }
 
 /** Builds the four demo cube images; returns each cube id's image id. */
-export async function buildDemoImages(docker = new Docker()): Promise<Record<keyof typeof DEMO_CUBES, string>> {
+export async function buildDemoImages(docker = new DockerClient()): Promise<Record<keyof typeof DEMO_CUBES, string>> {
   const ids = {} as Record<keyof typeof DEMO_CUBES, string>;
   for (const [id, cube] of Object.entries(DEMO_CUBES) as Array<[keyof typeof DEMO_CUBES, (typeof DEMO_CUBES)[keyof typeof DEMO_CUBES]]>) {
     ids[id] = await buildCubeImage(join(CUBES_DIR, cube.dir), cube.image, docker);

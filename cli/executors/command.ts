@@ -115,13 +115,13 @@ export abstract class CubeCommand extends BaseCommand {
     };
   }
 
-  /** The runner and executor the command asked for (or the profile's executor). */
-  async chooseExecutor(): Promise<{ runner: Runner; executor: Executor }> {
+  /** The runner and executor the command asked for (or the profile's executor); `atOnce`: how many chains run at once (`run --jobs`). */
+  async chooseExecutor(options: { atOnce?: number } = {}): Promise<{ runner: Runner; executor: Executor }> {
     const profile = await readExecutorProfile(this.stateDir);
     const name = this.executor ?? profile.executor ?? 'local';
     if (!EXECUTORS.includes(name as ExecutorName)) throw new UsageError(`--executor ${name}: say ${EXECUTORS.join(' or ')}`);
     const runner = await chooseRunner(this.runner, this.stateDir, (line) => this.warn(line));
-    if (name === 'slurm') return { runner, executor: new SlurmExecutor(this.stateDir, runner.name, { env: this.context.env }) };
+    if (name === 'slurm') return { runner, executor: new SlurmExecutor(this.stateDir, runner.name, { env: this.context.env, ...(options.atOnce ? { atOnce: options.atOnce } : {}) }) };
     if (name === 'kubernetes') return { runner, executor: await this.kubernetesExecutor(profile.kubernetes ?? {}) };
     return { runner, executor: new LocalExecutor(this.stateDir, runner) };
   }

@@ -48,6 +48,11 @@ export interface ChainRequest<K extends ChainKind> {
   tasks: string[];
   resources: Resources;
   onStatus?: (line: string) => void;
+  /**
+   * Aborted when the command no longer needs this chain unless it has started (it stops at another
+   * chain's failure): an executor that queued it ahead cancels it and throws ChainNotStartedError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ChainOutcome<K extends ChainKind> {
@@ -58,12 +63,24 @@ export interface ChainOutcome<K extends ChainKind> {
 
 export interface Executor {
   readonly name: ExecutorName;
+  /**
+   * Takes every chain of a command at once and keeps to the number at once itself, in the
+   * cluster's queue (Slurm): the command hands them all over instead of a few at a time.
+   */
+  readonly queuesAhead: boolean;
   run<K extends ChainKind>(request: ChainRequest<K>): Promise<ChainOutcome<K>>;
   /** Cancels the jobs this executor submitted or re-attached to that are still queued or running; returns their ids. */
   cancelAll(): Promise<string[]>;
 }
 
 export class ExecutorError extends MedperfError {}
+
+/** A chain the command gave up before it started (see ChainRequest.signal): it did not run. */
+export class ChainNotStartedError extends MedperfError {
+  constructor(label: string, job?: string) {
+    super('not-started', `${label} was not started${job ? ` (its job ${job} was cancelled while queued)` : ''}`);
+  }
+}
 
 /** `--executor`'s description, shared by every command that runs cubes. */
 export const EXECUTOR_OPTION = {

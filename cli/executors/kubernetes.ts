@@ -312,6 +312,7 @@ export class KubernetesRunner implements Runner {
 
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes' as const;
+  readonly queuesAhead = false;
   private readonly waiting = new Set<string>();
 
   constructor(

@@ -6,6 +6,7 @@ import { type ChainOutcome, type ChainRequest, type Executor, taskLimits } from 
 
 export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
+  readonly queuesAhead = false;
 
   constructor(
     readonly stateDir: string,

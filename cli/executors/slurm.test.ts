@@ -101,6 +101,24 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(readdirSync(join(other, 'jobs')).filter((f) => f !== 'probe').flatMap((f) => readdirSync(join(other, 'jobs', f)))).not.toContain('job.json');
   }, 120_000);
 
+  it('cancels the jobs queued behind a probe job that finds the state directory not visible, before they start', async () => {
+    const stateDir = join(tmp, 'state-probe-queued');
+    // The probe job reads a token that is not there, as on a node that does not see the state directory.
+    class Elsewhere extends SlurmExecutor {
+      override probe(token: string, nonce: string, resources: ChainRequest<'execute-model'>['resources'], submitted?: (id: string) => void) {
+        return super.probe(join(tmp, 'not-on-this-node'), nonce, resources, submitted);
+      }
+    }
+    const req = await request(stateDir, 'ok');
+    const error = (await new Elsewhere(stateDir, 'docker', { env: env() }).run(req).catch((e) => e)) as ChainFailedError;
+    expect(error.code).toBe('state-not-shared');
+    expect(error.message).toMatch(new RegExp(`^the state directory ${stateDir} is not visible on \\S+ where Slurm runs jobs: .*; the jobs queued behind the check were cancelled before they started$`));
+    const job = JSON.parse(readFileSync(join(stateDir, 'jobs', req.key, 'job.json'), 'utf8')) as { id: string; after: string[] };
+    expect(job.after).toHaveLength(1);
+    expect(['', 'CANCELLED']).toContain(squeue(job.id));
+    expect(readdirSync(join(stateDir, 'jobs', req.key))).not.toContain('started.json');
+  }, 120_000);
+
   it('reports a model that fails with its task, its log and its job', async () => {
     const stateDir = join(tmp, 'state-fail');
     const error = (await new SlurmExecutor(stateDir, 'docker', { env: env() }).run(await request(stateDir, 'fail')).catch((e) => e)) as ChainFailedError;
@@ -122,6 +140,34 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(error.message).toMatch(new RegExp(`^Slurm job ${job} \\(test/slurm-hang\\) exceeded its time limit and was stopped, its container with it`));
     expect(await jobContainers(job)).toEqual([]);
   }, 240_000);
+
+  it('queues every chain at once and Slurm keeps to the number at once: a job waits for the one before it, and one still queued when the command stops is cancelled, not run', async () => {
+    const stateDir = join(tmp, 'state-lanes');
+    const executor = new SlurmExecutor(stateDir, 'docker', { env: env(), atOnce: 1 });
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const first = await request(stateDir, 'hang', { signal: stop.signal, onStatus: (l) => lines.push(l) });
+    const second = await request(stateDir, 'ok', { signal: stop.signal });
+    const running = executor.run(first).catch((e: ChainFailedError) => e);
+    const queued = executor.run(second).catch((e: ChainFailedError) => e);
+    for (let i = 0; i < 300 && !lines.some((l) => / running on /.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
+    const record = (key: string) => JSON.parse(readFileSync(join(stateDir, 'jobs', key, 'job.json'), 'utf8')) as { id: string; after: string[] };
+    const [a, b] = [record(first.key), record(second.key)];
+    // Both were submitted at once; the second waits in Slurm's queue for the first (and both for the probe job).
+    expect(b.after).toContain(a.id);
+    expect(a.after).toHaveLength(1);
+    expect(squeue(b.id)).toBe('PENDING');
+    stop.abort();
+    const notStarted = (await queued) as ChainFailedError;
+    expect(notStarted.code).toBe('not-started');
+    expect(notStarted.message).toBe(`test/slurm-ok was not started (its job ${b.id} was cancelled while queued)`);
+    expect(['', 'CANCELLED']).toContain(squeue(b.id));
+    expect(readdirSync(join(stateDir, 'jobs', second.key))).not.toContain('started.json');
+    // The job that runs goes on until it ends (here: until it is cancelled).
+    expect(squeue(a.id)).toBe('RUNNING');
+    expect(await executor.cancelAll()).toEqual([a.id]);
+    expect(((await running) as ChainFailedError).code).toBe('job-cancelled');
+  }, 120_000);
 
   it('keeps running when the CLI is killed, and a second one re-attaches to it', async () => {
     const stateDir = join(tmp, 'state-reattach');

@@ -8,8 +8,15 @@
 // The job, its spec and its outcome live under <state>/jobs/<key>/ on storage the nodes share, so
 // a CLI that was killed comes back, re-attaches to jobs still queued or running, and collects the
 // finished ones; only what is missing is submitted again.
+//
+// A command's jobs are all submitted at once, so each already waits in Slurm's queue when a place
+// frees: `run --jobs N` becomes N lanes, each job depending (afterany) on the one before it in its
+// lane, and the first ones queue behind the probe job (afterok) that checks the state directory is
+// visible on the nodes. Slurm, not the CLI, then keeps to N at a time and starts the next job as
+// soon as one ends.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +26,7 @@ import { packagePath } from '../../registry/package-root.ts';
 import { DEFAULT_LIMITS, lastLines, type RunnerName } from '../runners/runner.ts';
 import { statePaths } from '../state.ts';
 import type { ChainKind } from './chains.ts';
-import { type ChainOutcome, type ChainRequest, type Executor, ExecutorError, taskLimits } from './executor.ts';
+import { ChainNotStartedError, type ChainOutcome, type ChainRequest, type Executor, ExecutorError, taskLimits } from './executor.ts';
 import { withLimits } from './local.ts';
 
 const run = promisify(execFile);
@@ -55,7 +62,7 @@ export class ChainFailedError extends MedperfError {
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'STAGE_OUT', 'SIGNALING']);
 
 /** Options a profile may add to sbatch; those that would change where or as whom the job runs, or what it runs, are refused. */
-const REFUSED_OPTIONS = /^--(wrap|output|error|input|chdir|export|export-file|uid|gid|get-user-env|container|wckey=.*\/|array)(=|$)/;
+const REFUSED_OPTIONS = /^--(wrap|output|error|input|chdir|export|export-file|uid|gid|get-user-env|container|wckey=.*\/|array|dependency)(=|$)/;
 
 export function checkSchedulerOptions(options: string[], where: string): string[] {
   for (const option of options) {
@@ -72,13 +79,12 @@ export function jobMinutes(tasks: string[], timeouts: Partial<Record<string, num
 }
 
 /** The sbatch arguments of a chain: its resources from the command line, then the profile's options. */
-export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: string, env: NodeJS.ProcessEnv): string[] {
+export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: string): string[] {
   const r = request.resources;
   const gres = r.gpus === undefined || r.gpus === 0 || r.gpus === '0' ? [] : /^\d+$/.test(String(r.gpus)) ? [`--gres=gpu:${r.gpus}`] : [];
   if (r.gpus !== undefined && !gres.length && r.gpus !== 0 && r.gpus !== '0') {
     throw new ExecutorError('invalid-gpus', `--gpus ${r.gpus}: on Slurm, give a number of GPUs (the scheduler chooses which)`);
   }
-  const exported = ['PATH', 'HOME', 'LANG', 'DOCKER_HOST', 'TZ'].filter((k) => env[k] !== undefined);
   return [
     '--parsable',
     `--job-name=medperf-git:${request.label}`,
@@ -89,9 +95,19 @@ export function sbatchArgs<K extends ChainKind>(request: ChainRequest<K>, dir: s
     `--time=${jobMinutes(request.tasks, r.timeouts)}`,
     ...gres,
     ...(r.partition ? [`--partition=${r.partition}`] : []),
-    `--export=${exported.join(',') || 'NONE'}`,
+    // sbatch runs with jobEnvironment(env) only, all of which the job gets: a list of variables or
+    // NONE would have slurmd load the user's login environment on the node (as --get-user-env
+    // does), a login shell before every job, one job after the other.
+    '--export=ALL',
     ...(r.schedulerOptions ?? []),
   ];
+}
+
+/** The variables a job gets from the submitting command: these, and Slurm's own (SLURM_*, SBATCH_*); no token of the data owner's. */
+const JOB_VARIABLES = new Set(['PATH', 'HOME', 'LANG', 'DOCKER_HOST', 'TZ']);
+
+export function jobEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (JOB_VARIABLES.has(k) || /^(SLURM|SBATCH)_/.test(k))));
 }
 
 /** A word for sh, quoted. */
@@ -102,7 +118,9 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * (so the submitting command need not ask the scheduler), then re-enters medperf-git there.
  */
 export function jobScript(specFile: string): string {
-  const bin = packagePath('bin', 'medperf-git.js');
+  // The job's own entry, bundled by `npm run build` (cli/job.ts); the CLI's when it was not built.
+  const bundled = packagePath('build', 'job', 'job.js');
+  const bin = existsSync(bundled) ? bundled : packagePath('bin', 'medperf-git.js');
   const q = shellQuote;
   return [
     '#!/bin/sh',
@@ -117,6 +135,40 @@ export function jobScript(specFile: string): string {
   ].join('\n');
 }
 
+/**
+ * Waits for a change in `dir` or `ms`, whichever comes first: on a local file system a job's files
+ * are seen as soon as they are written; on shared storage, whose changes made on other nodes raise
+ * no event here, `ms` bounds the wait. Returns the waiter and how to stop watching.
+ */
+function folderChanges(dir: string): { next: (ms: number) => Promise<void>; close: () => void } {
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, () => wake?.());
+    watcher.on('error', () => {});
+  } catch {
+    // No watching here (the folder went, or the platform has none): the timer alone.
+  }
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        let timer = setTimeout(() => done(), ms);
+        const done = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+        // A burst of changes (a job's log being written) wakes the waiter once.
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          timer = setTimeout(done, 5);
+        };
+      }),
+    close: () => watcher?.close(),
+  };
+}
+
 export interface SlurmSettings {
   /** The environment sbatch, squeue and scancel see (SLURM_CONF). */
   env?: NodeJS.ProcessEnv;
@@ -124,11 +176,21 @@ export interface SlurmSettings {
   pollMs?: number;
   /** How often the scheduler is asked about the job. */
   stateEveryMs?: number;
+  /**
+   * How many of this executor's jobs run at once (`run --jobs`), kept by Slurm: each job waits for
+   * the one this many places before it. Unset: as many as the cluster gives.
+   */
+  atOnce?: number;
 }
 
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm' as const;
+  readonly queuesAhead = true;
   private readonly jobs = new Set<string>();
+  /** The last job of each lane (settings.atOnce of them), while it is queued or running. */
+  private readonly lanes: Array<string | undefined> = [];
+  /** Submissions one after the other, in the order the chains came, so each knows the job it waits for. */
+  private submitting: Promise<void> = Promise.resolve();
 
   constructor(
     readonly stateDir: string,
@@ -137,8 +199,9 @@ export class SlurmExecutor implements Executor {
   ) {}
 
   private async slurm(command: string, args: string[]): Promise<string> {
+    const env = this.settings.env ?? process.env;
     try {
-      const { stdout } = await run(command, args, { env: this.settings.env ?? process.env, timeout: 60_000 });
+      const { stdout } = await run(command, args, { env: command === 'sbatch' ? jobEnvironment(env) : env, timeout: 60_000 });
       return stdout;
     } catch (error) {
       const e = error as NodeJS.ErrnoException & { stderr?: string };
@@ -166,78 +229,170 @@ export class SlurmExecutor implements Executor {
     const status = (line: string) => request.onStatus?.(`${request.label} ${line}`);
     const dir = join(statePaths(this.stateDir).root, 'jobs', request.key);
     const files = { spec: join(dir, 'spec.json'), script: join(dir, 'job.sh'), record: join(dir, 'job.json'), outcome: join(dir, 'outcome.json') };
-    await mkdir(dir, { recursive: true });
+    // Jobs are queued in the order their chains were handed over: each submission waits for the one before.
+    const turn = this.submitting;
+    let release: () => void = () => {};
+    this.submitting = new Promise<void>((resolve) => (release = resolve));
     let id: string | undefined;
-    const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
-    if (recorded) {
-      const state = await this.jobState(recorded.id);
-      // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
-      if (state && ACTIVE.has(state.state)) {
-        id = recorded.id;
-        status(`re-attached to Slurm job ${id} (${state.state.toLowerCase()})`);
+    // Why a job still queued is given up: the probe found the state directory not visible.
+    let refused: Error | undefined;
+    try {
+      await mkdir(dir, { recursive: true });
+      const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
+      if (recorded) {
+        const state = await this.jobState(recorded.id);
+        // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
+        if (state && ACTIVE.has(state.state)) {
+          id = recorded.id;
+          this.occupyLane(id);
+          status(`re-attached to Slurm job ${id} (${state.state.toLowerCase()})`);
+        }
       }
+      if (!id) {
+        if (request.signal?.aborted) throw new ChainNotStartedError(request.label);
+        const visible = this.checkVisible(request.resources);
+        visible.catch((error: Error) => (refused = error));
+        // Queued behind the probe job as soon as it is submitted; or after the check, when none was
+        // needed or it has succeeded already (Slurm forgets ended jobs after a while).
+        const checked = visible.then(() => true);
+        const probe = await Promise.race([this.probeSubmitted(), checked.then(() => undefined)]);
+        const behind = (await Promise.race([checked, Promise.resolve(false)])) ? undefined : probe;
+        const { limits, taskLimits: perTask } = taskLimits(request.resources);
+        const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
+        await rm(files.outcome, { force: true });
+        await rm(join(dir, 'started.json'), { force: true });
+        await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
+        await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
+        const submitted = await this.submit(sbatchArgs(request, dir), files.script, behind, turn);
+        id = submitted.id;
+        this.jobs.add(id);
+        await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label, after: submitted.after }) + '\n');
+        status(`submitted as Slurm job ${id}`);
+      }
+    } finally {
+      release();
     }
-    if (!id) {
-      await this.checkVisible(request.resources);
-      const { limits, taskLimits: perTask } = taskLimits(request.resources);
-      const spec: JobSpec = { kind: request.kind, input: withLimits(request.kind, request.input, limits, perTask), label: request.label, stateDir: this.stateDir, runner: this.runner };
-      await rm(files.outcome, { force: true });
-      await rm(join(dir, 'started.json'), { force: true });
-      await writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
-      await writeFile(files.script, jobScript(files.spec), { mode: 0o755 });
-      id = (await this.slurm('sbatch', [...sbatchArgs(request, dir, this.settings.env ?? process.env), files.script])).trim().split(';')[0]!;
-      if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
-      await writeFileAtomic(files.record, JSON.stringify({ id, submitted_at: new Date().toISOString(), label: request.label }) + '\n');
-      status(`submitted as Slurm job ${id}`);
-    }
+    if (!id) throw new ExecutorError('slurm-failed', `no job was submitted for ${request.label}`);
     this.jobs.add(id);
     try {
-      const final = await this.wait(id, request, status, files.outcome);
+      const giveUp = () => refused ?? (request.signal?.aborted ? new ChainNotStartedError(request.label, id!) : undefined);
+      const final = await this.wait(id, request, status, files.outcome, giveUp);
       return await this.collect(id, final, files.outcome, join(dir, `slurm-${id}.log`), request.label);
     } finally {
       this.jobs.delete(id);
+      const lane = this.lanes.indexOf(id);
+      if (lane >= 0) this.lanes[lane] = undefined;
+    }
+  }
+
+  /**
+   * Submits a job script, one submission at a time: behind the probe job when one is running, and
+   * in a lane, behind the lane's last job, when settings.atOnce is set. Returns the job and what it waits for.
+   */
+  private async submit(args: string[], script: string, probe: string | undefined, turn: Promise<void>): Promise<{ id: string; after: string[] }> {
+    await turn;
+    {
+      const atOnce = this.settings.atOnce;
+      let lane: number | undefined;
+      if (atOnce) {
+        // A free lane when there is one, else the one whose last job was submitted first.
+        for (let i = 0; i < atOnce && lane === undefined; i++) if (this.lanes[i] === undefined) lane = i;
+        lane ??= this.laneOrder.shift()!;
+      }
+      const before = lane === undefined ? undefined : this.lanes[lane];
+      const after = [...(probe ? [probe] : []), ...(before ? [before] : [])];
+      const dependency = [...(probe ? [`afterok:${probe}`] : []), ...(before ? [`afterany:${before}`] : [])];
+      const answer = await this.slurm('sbatch', [...args, ...(dependency.length ? [`--dependency=${dependency.join(',')}`] : []), script]);
+      const id = answer.trim().split(';')[0]!;
+      if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
+      if (lane !== undefined) {
+        this.lanes[lane] = id;
+        this.laneOrder = [...this.laneOrder.filter((l) => l !== lane), lane];
+      }
+      return { id, after };
+    }
+  }
+
+  /** Lanes in the order their last job was submitted, the oldest first. */
+  private laneOrder: number[] = [];
+
+  /** A job re-attached to takes a free lane, so the jobs submitted after it wait for it. */
+  private occupyLane(id: string): void {
+    const atOnce = this.settings.atOnce ?? 0;
+    for (let i = 0; i < atOnce; i++) {
+      if (this.lanes[i] === undefined) {
+        this.lanes[i] = id;
+        this.laneOrder = [...this.laneOrder.filter((l) => l !== i), i];
+        return;
+      }
     }
   }
 
   /** Until the job ends: a progress line when its state changes. Bounded by its time limit and a day in the queue. */
-  private async wait<K extends ChainKind>(id: string, request: ChainRequest<K>, status: (line: string) => void, outcomeFile: string): Promise<{ state: string; node: string; exitCode?: string }> {
+  private async wait<K extends ChainKind>(
+    id: string,
+    request: ChainRequest<K>,
+    status: (line: string) => void,
+    outcomeFile: string,
+    giveUp: () => Error | undefined,
+  ): Promise<{ state: string; node: string; exitCode?: string }> {
     const deadline = Date.now() + jobMinutes(request.tasks, request.resources.timeouts) * 60_000 + 24 * 3600_000;
     let shown = '';
     let unknown = 0;
+    let started = false;
     // The job's files say first when it starts and ends; the scheduler is asked only after a while.
     let asked = Date.now();
     const startedFile = join(dirname(outcomeFile), 'started.json');
     const show = (line: string) => line !== shown && status((shown = line));
-    while (Date.now() < deadline) {
-      // The chain wrote its outcome: the job is ending, nothing more to wait for.
-      const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
-      if (written?.job === id) {
-        const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
-        return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
-      }
-      // Files on the shared state directory are cheap to read; the scheduler is asked only every few
-      // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
-      const started = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
-      if (started?.job === id) show(`running on ${started.node || 'a node'} (Slurm job ${id})`);
-      if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
-        await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
-        continue;
-      }
-      asked = Date.now();
-      const state = await this.jobState(id);
-      if (!state) {
-        // Just submitted, or purged: a few empty answers are normal.
-        if (++unknown > 20) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of job ${id} (${request.label}); run again to submit it anew`);
-      } else {
-        unknown = 0;
-        if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
-          if (state.state !== 'COMPLETING') return state;
+    const changes = folderChanges(dirname(outcomeFile));
+    try {
+      while (Date.now() < deadline) {
+        // The chain wrote its outcome: the job is ending, nothing more to wait for.
+        const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+        if (written?.job === id) {
+          const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
+          return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
         }
-        if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
-        else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
-        else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
+        // Files on the shared state directory are cheap to read; the scheduler is asked only every few
+        // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
+        const start = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
+        if (start?.job === id) {
+          started = true;
+          show(`running on ${start.node || 'a node'} (Slurm job ${id})`);
+        }
+        const reason = started ? undefined : giveUp();
+        if (reason) {
+          // Only a job still pending is cancelled; one that just started runs on, and is waited for.
+          await this.slurm('scancel', ['--state=PENDING', id]).catch(() => '');
+          const state = await this.jobState(id);
+          if (!state || state.state === 'CANCELLED' || state.state === 'PENDING') {
+            if (state?.state === 'PENDING') await this.slurm('scancel', [id]).catch(() => '');
+            throw reason;
+          }
+          started = true;
+        }
+        if (Date.now() - asked < (this.settings.stateEveryMs ?? 2000)) {
+          await changes.next(this.settings.pollMs ?? 100);
+          continue;
+        }
+        asked = Date.now();
+        const state = await this.jobState(id);
+        if (!state) {
+          // Just submitted, or purged: a few empty answers are normal.
+          if (++unknown > 20) throw new ExecutorError('slurm-job-lost', `Slurm knows nothing of job ${id} (${request.label}); run again to submit it anew`);
+        } else {
+          unknown = 0;
+          if (!ACTIVE.has(state.state) || state.state === 'COMPLETING') {
+            if (state.state !== 'COMPLETING') return state;
+          }
+          if (state.state === 'PENDING') show(`queued (Slurm job ${id})`);
+          else if (state.state === 'RUNNING') show(`running on ${state.node} (Slurm job ${id})`);
+          else if (!/^running on /.test(shown)) show(`${state.state.toLowerCase()} (Slurm job ${id})`);
+        }
+        await changes.next(this.settings.pollMs ?? 100);
       }
-      await new Promise((r) => setTimeout(r, this.settings.pollMs ?? 100));
+    } finally {
+      changes.close();
     }
     throw new ExecutorError('slurm-job-waited-too-long', `Slurm job ${id} (${request.label}) has not ended; it is still in the queue, and a later run re-attaches to it`);
   }
@@ -261,11 +416,23 @@ export class SlurmExecutor implements Executor {
   }
 
   private visible?: Promise<void>;
+  /** The probe job's id once it is submitted, for jobs to queue behind. */
+  private probeJob?: { id: Promise<string>; submitted: (id: string) => void };
+
+  private probeSubmitted(): Promise<string> {
+    if (!this.probeJob) {
+      let submitted: (id: string) => void = () => {};
+      const id = new Promise<string>((resolve) => (submitted = resolve));
+      this.probeJob = { id, submitted };
+    }
+    return this.probeJob.id;
+  }
 
   /**
    * Before the first job of a command: the state directory must be visible where Slurm runs jobs,
    * or every job would fail on its node. A probe job (on the same partition, with the profile's
-   * options) reads a token written here; a success is remembered for a day.
+   * options) reads a token written here; jobs submitted meanwhile wait for it to succeed (afterok),
+   * and are cancelled before they start if it does not. A success is remembered for a day.
    */
   checkVisible(resources: ChainRequest<ChainKind>['resources']): Promise<void> {
     this.visible ??= (async () => {
@@ -279,9 +446,14 @@ export class SlurmExecutor implements Executor {
       const token = join(dir, `token-${nonce}`);
       await writeFile(token, nonce);
       try {
-        const { visible, node } = await this.probe(token, nonce, resources);
+        this.probeSubmitted();
+        const { visible, node } = await this.probe(token, nonce, resources, this.probeJob!.submitted);
         if (!visible) {
-          throw new ExecutorError('state-not-shared', `the state directory ${this.stateDir} is not visible on ${node || 'the node'} where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; nothing was submitted`);
+          const queued = [...this.jobs].length;
+          throw new ExecutorError(
+            'state-not-shared',
+            `the state directory ${this.stateDir} is not visible on ${node || 'the node'} where Slurm runs jobs: put it on storage the compute nodes share (MEDPERF_GIT_HOME), or use --executor local; ${queued ? 'the jobs queued behind the check were cancelled before they started' : 'nothing was submitted'}`,
+          );
         }
         await writeFileAtomic(seen, JSON.stringify({ key, node, checked_at: new Date().toISOString() }) + '\n');
       } finally {
@@ -294,13 +466,13 @@ export class SlurmExecutor implements Executor {
   /**
    * Runs the probe job: does its node read `token` holding `nonce`? A node that does answers in a
    * file beside the token, seen here as soon as it is written; one that does not fails the job,
-   * which the scheduler says.
+   * which the scheduler says. `submitted` is told the probe's job id as soon as it has one.
    */
-  async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources']): Promise<{ visible: boolean; node: string }> {
+  async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources'], submitted: (id: string) => void = () => {}): Promise<{ visible: boolean; node: string }> {
     const q = shellQuote;
     const answer = `${token}.seen`;
     const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(answer)}\n`;
-    const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=NONE', ...(resources.schedulerOptions ?? [])];
+    const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? [])];
     const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
     await mkdir(dir, { recursive: true });
     const file = join(dir, `probe-${randomBytes(6).toString('hex')}.sh`);
@@ -308,6 +480,7 @@ export class SlurmExecutor implements Executor {
     const id = (await this.slurm('sbatch', [...args, file])).trim().split(';')[0]!;
     await rm(file, { force: true });
     this.jobs.add(id);
+    submitted(id);
     try {
       let asked = Date.now();
       for (let unknown = 0; ; ) {

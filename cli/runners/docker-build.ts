@@ -5,7 +5,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type Docker from 'dockerode';
-import * as tar from 'tar';
 import { MedperfError } from '../../registry/errors.ts';
 import { followEngineStream } from './docker-pull.ts';
 
@@ -66,6 +65,7 @@ export function declaredBuild(
  */
 export async function buildCubeImage(docker: Docker, image: string, build: CubeBuild, options: { label: string; onStatus?: (line: string) => void }): Promise<string> {
   options.onStatus?.(`${options.label}: building ${image} from ${join(build.context, build.dockerfile)}`);
+  const tar = await import('tar');
   const context = tar.c({ cwd: build.context, portable: true }, ['.']);
   const lines: string[] = [];
   try {

@@ -9,7 +9,8 @@ import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { DockerClient } from './dockerode.ts';
 import { HashMismatchError, MedperfError } from '../../registry/errors.ts';
 import { outputDirs, type TaskPlan } from '../cube/plan.ts';
 import { fetchAsset } from '../fetch.ts';
@@ -203,7 +204,7 @@ export class DockerRunner implements Runner {
     /** Labels every container gets besides the cube's, task's and run's (a cluster job's id). */
     readonly labels: Record<string, string> = {},
   ) {
-    this.docker = docker ?? new Docker();
+    this.docker = docker ?? new DockerClient();
   }
 
   /** The image's id, checked against the pin: the local image id, or one of its registry digests. */

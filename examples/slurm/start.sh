@@ -3,7 +3,9 @@
 # and slurmd, each started by hand (no systemd), with everything they write under one folder
 # ($MEDPERF_GIT_SLURM_DIR, default /tmp/medperf-git-slurm). Job completions go to a text file
 # (jobcomp/filetxt), so `sacct -c` answers without slurmdbd; a default memory per CPU lets jobs
-# share the node. Idempotent: a second run finds the daemons answering and changes nothing.
+# share the node. An Epilog (a no-op here; a site's own epilog does as well) makes slurmd report
+# each job's end with an epilog-complete message, upon which slurmctld starts pending jobs at once:
+# without one, Slurm 22.05 starts them only on its once-a-second pass. Idempotent: a second run finds the daemons answering and changes nothing.
 # $MEDPERF_GIT_SLURM_PORT (default 6817) is slurmctld's port, slurmd takes the next one, so two
 # clusters (two test runs) can share a machine.
 # Prints the SLURM_CONF to export; examples/slurm/stop.sh stops what this started.
@@ -64,6 +66,7 @@ MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
+Epilog=/bin/true
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=$per_cpu_mb
