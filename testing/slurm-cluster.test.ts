@@ -13,7 +13,7 @@ const stop = fileURLToPath(new URL('../examples/slurm/stop.sh', import.meta.url)
 
 afterAll(() => {
   // Whatever the test left, stopped by the cluster's own script.
-  for (const name of ['medperf-git-slurm-killed', 'medperf-git-slurm-running', 'medperf-git-slurm-unknown']) {
+  for (const name of ['medperf-git-slurm-killed', 'medperf-git-slurm-running', 'medperf-git-slurm-unknown', 'medperf-git-slurm-jobs']) {
     spawnSync('bash', [stop], { env: { ...process.env, MEDPERF_GIT_SLURM_DIR: join(root, name) }, stdio: 'ignore', timeout: 60_000 });
   }
   rmSync(root, { recursive: true, force: true });
@@ -43,5 +43,26 @@ describe('the test Slurm cluster', () => {
     expect(existsSync(killed)).toBe(false);
     expect(existsSync(running) && existsSync(unknown)).toBe(true);
     expect(reapOrphanedClusters(root)).toEqual([]);
+  }, 180_000);
+
+  it('stop.sh leaves no job behind: running jobs are cancelled, and a job whose controller is gone is ended with what it runs', async () => {
+    const dir = join(root, 'medperf-git-slurm-jobs');
+    const env = { ...process.env, MEDPERF_GIT_SLURM_DIR: dir, MEDPERF_GIT_SLURM_PORT: String(await freePorts()), SLURM_CONF: join(dir, 'slurm.conf') };
+    const running = (marker: string) => spawnSync('pgrep', ['-f', marker]).stdout.toString().trim();
+    for (const controllerGone of [false, true]) {
+      execFileSync('bash', [start], { env, timeout: 120_000 });
+      const marker = `sleep 297${controllerGone ? 1 : 0}`;
+      execFileSync('sbatch', ['--mem=16M', '--output=/dev/null', `--wrap=${marker}`], { env });
+      for (let i = 0; i < 100 && !running(marker); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(running(marker)).not.toBe('');
+      if (controllerGone) {
+        const ctld = Number(readFileSync(join(dir, 'slurmctld.pid'), 'utf8'));
+        process.kill(ctld, 'SIGKILL');
+        for (let i = 0; i < 50 && alive(ctld); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      execFileSync('bash', [stop], { env, timeout: 60_000 });
+      expect(running(marker)).toBe('');
+      expect(existsSync(dir)).toBe(false);
+    }
   }, 180_000);
 });
