@@ -3,7 +3,7 @@
 // the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
 // a second one re-attaching, and Ctrl-C cancelling the job with its container.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,8 +105,8 @@ describe('the Slurm executor, on a real cluster', () => {
     const stateDir = join(tmp, 'state-probe-queued');
     // The probe job reads a token that is not there, as on a node that does not see the state directory.
     class Elsewhere extends SlurmExecutor {
-      override probe(token: string, nonce: string, resources: ChainRequest<'execute-model'>['resources'], submitted?: (id: string) => void) {
-        return super.probe(join(tmp, 'not-on-this-node'), nonce, resources, submitted);
+      override probe(token: string, nonce: string, resources: ChainRequest<'execute-model'>['resources'], submitted?: (id: string) => void, released?: Promise<void>) {
+        return super.probe(join(tmp, 'not-on-this-node'), nonce, resources, submitted, released);
       }
     }
     const req = await request(stateDir, 'ok');
@@ -117,6 +117,30 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(job.after).toHaveLength(1);
     expect(['', 'CANCELLED']).toContain(squeue(job.id));
     expect(readdirSync(join(stateDir, 'jobs', req.key))).not.toContain('started.json');
+  }, 120_000);
+
+  it('runs the probe through srun (allocated at once), and as a batch job where srun cannot run it', async () => {
+    const realSrun = execFileSync('sh', ['-c', 'command -v srun'], { encoding: 'utf8' }).trim();
+    for (const works of [true, false]) {
+      const bin = join(tmp, `srun-${works}`);
+      mkdirSync(bin, { recursive: true });
+      const log = join(bin, 'calls.log');
+      // srun as it is here, or as on a cluster whose nodes cannot reach this machine for its output.
+      writeFileSync(
+        join(bin, 'srun'),
+        `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\n${works ? `'${realSrun}' "$@"; code=$?; echo "exit $code" >> '${log}'; exit $code` : `echo 'srun: error: Task launch failed: Connection refused' >&2; exit 1`}\n`,
+        { mode: 0o755 },
+      );
+      const stateDir = join(tmp, `state-srun-${works}`);
+      const executor = new SlurmExecutor(stateDir, 'docker', { env: { ...env(), PATH: `${bin}:${process.env.PATH}` } });
+      const { value } = await executor.run(await request(stateDir, 'ok'));
+      expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls[0]).toContain('--job-name=medperf-git:probe');
+      // Through srun, the probe's job ended well (the node read the token); else srun was tried once.
+      expect(calls.slice(1)).toEqual(works ? ['exit 0'] : []);
+      expect(JSON.parse(readFileSync(join(stateDir, 'jobs', 'probe', 'visible.json'), 'utf8')).node).not.toBe('');
+    }
   }, 120_000);
 
   it('reports a model that fails with its task, its log and its job', async () => {

@@ -14,11 +14,12 @@
 // lane, and the first ones queue behind the probe job (afterok) that checks the state directory is
 // visible on the nodes. Slurm, not the CLI, then keeps to N at a time and starts the next job as
 // soon as one ends.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { MedperfError } from '../../registry/errors.ts';
@@ -129,10 +130,23 @@ export function jobScript(specFile: string): string {
     `  echo "medperf-git: ${specFile.replace(/["$`\\]/g, '\\$&')} is not visible on $(hostname): the state directory must be on storage the compute nodes share (MEDPERF_GIT_HOME)" >&2`,
     '  exit 3',
     'fi',
-    `printf '{"job":"%s","node":"%s"}\\n' "$SLURM_JOB_ID" "$SLURMD_NODENAME" > ${q(join(dirname(specFile), 'started.json'))}`,
+    // Written whole, then renamed into place: the submitting command, watching the folder, never reads half of it.
+    `printf '{"job":"%s","node":"%s"}\\n' "$SLURM_JOB_ID" "$SLURMD_NODENAME" > ${q(join(dirname(specFile), 'started.json.partial'))}`,
+    `mv -f ${q(join(dirname(specFile), 'started.json.partial'))} ${q(join(dirname(specFile), 'started.json'))}`,
     `exec ${q(process.execPath)} ${q(bin)} job run ${q(specFile)}`,
     '',
   ].join('\n');
+}
+
+/** A job file's content; undefined while it is missing or not yet whole (a job writes it on another node). */
+async function readJson<T>(file: string): Promise<T | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -189,6 +203,13 @@ export class SlurmExecutor implements Executor {
   private readonly jobs = new Set<string>();
   /** The last job of each lane (settings.atOnce of them), while it is queued or running. */
   private readonly lanes: Array<string | undefined> = [];
+  /** Chains handed over and not yet submitted (or re-attached, or given up). */
+  private waitingToSubmit = 0;
+  /**
+   * While the probe job holds its allocation: released once the first jobs are queued behind it
+   * (one per lane) or nothing more is waiting to be queued, so its end starts them at once.
+   */
+  private probeHold?: { released: Promise<void>; release: () => void; dependents: number };
   /** Submissions one after the other, in the order the chains came, so each knows the job it waits for. */
   private submitting: Promise<void> = Promise.resolve();
 
@@ -233,6 +254,7 @@ export class SlurmExecutor implements Executor {
     const turn = this.submitting;
     let release: () => void = () => {};
     this.submitting = new Promise<void>((resolve) => (release = resolve));
+    this.waitingToSubmit++;
     let id: string | undefined;
     // Why a job still queued is given up: the probe found the state directory not visible.
     let refused: Error | undefined;
@@ -270,6 +292,8 @@ export class SlurmExecutor implements Executor {
         status(`submitted as Slurm job ${id}`);
       }
     } finally {
+      this.waitingToSubmit--;
+      this.releaseProbeWhenQueued();
       release();
     }
     if (!id) throw new ExecutorError('slurm-failed', `no job was submitted for ${request.label}`);
@@ -305,12 +329,19 @@ export class SlurmExecutor implements Executor {
       const answer = await this.slurm('sbatch', [...args, ...(dependency.length ? [`--dependency=${dependency.join(',')}`] : []), script]);
       const id = answer.trim().split(';')[0]!;
       if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
+      if (probe && this.probeHold) this.probeHold.dependents++;
       if (lane !== undefined) {
         this.lanes[lane] = id;
         this.laneOrder = [...this.laneOrder.filter((l) => l !== lane), lane];
       }
       return { id, after };
     }
+  }
+
+  /** Lets the probe job end once a job waits behind it in every lane, or nothing more is to be queued. */
+  private releaseProbeWhenQueued(): void {
+    const hold = this.probeHold;
+    if (hold && (hold.dependents >= (this.settings.atOnce ?? 1) || this.waitingToSubmit === 0)) hold.release();
   }
 
   /** Lanes in the order their last job was submitted, the oldest first. */
@@ -348,14 +379,14 @@ export class SlurmExecutor implements Executor {
     try {
       while (Date.now() < deadline) {
         // The chain wrote its outcome: the job is ending, nothing more to wait for.
-        const written = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+        const written = await readJson<JobOutcome>(outcomeFile);
         if (written?.job === id) {
           const node = /running on (\S+)/.exec(shown)?.[1] || (await this.jobState(id))?.node || 'unknown-node';
           return { state: written.ok ? 'COMPLETED' : 'FAILED', node };
         }
         // Files on the shared state directory are cheap to read; the scheduler is asked only every few
         // seconds, to learn of a job that ended without an outcome (cancelled, past its time, its node lost).
-        const start = await readFile(startedFile, 'utf8').then((t) => JSON.parse(t) as { job: string; node: string }, () => undefined);
+        const start = await readJson<{ job: string; node: string }>(startedFile);
         if (start?.job === id) {
           started = true;
           show(`running on ${start.node || 'a node'} (Slurm job ${id})`);
@@ -398,7 +429,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private async collect<K extends ChainKind>(id: string, final: { state: string; node: string; exitCode?: string }, outcomeFile: string, log: string, label: string): Promise<ChainOutcome<K>> {
-    const outcome = await readFile(outcomeFile, 'utf8').then((t) => JSON.parse(t) as JobOutcome, () => undefined);
+    const outcome = await readJson<JobOutcome>(outcomeFile);
     if (outcome && outcome.job === id) {
       if (outcome.ok) return { value: outcome.value as ChainOutcome<K>['value'], job: id };
       const e = outcome.error!;
@@ -445,9 +476,15 @@ export class SlurmExecutor implements Executor {
       const nonce = randomBytes(16).toString('hex');
       const token = join(dir, `token-${nonce}`);
       await writeFile(token, nonce);
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      // Never held for long: a command that queues nothing behind it lets it go after a few seconds.
+      const timer = setTimeout(release, 5000);
+      timer.unref();
+      this.probeHold = { released, release, dependents: 0 };
       try {
         this.probeSubmitted();
-        const { visible, node } = await this.probe(token, nonce, resources, this.probeJob!.submitted);
+        const { visible, node } = await this.probe(token, nonce, resources, this.probeJob!.submitted, released);
         if (!visible) {
           const queued = [...this.jobs].length;
           throw new ExecutorError(
@@ -457,6 +494,8 @@ export class SlurmExecutor implements Executor {
         }
         await writeFileAtomic(seen, JSON.stringify({ key, node, checked_at: new Date().toISOString() }) + '\n');
       } finally {
+        clearTimeout(timer);
+        this.probeHold = undefined;
         await rm(token, { force: true });
       }
     })();
@@ -468,7 +507,80 @@ export class SlurmExecutor implements Executor {
    * file beside the token, seen here as soon as it is written; one that does not fails the job,
    * which the scheduler says. `submitted` is told the probe's job id as soon as it has one.
    */
-  async probe(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources'], submitted: (id: string) => void = () => {}): Promise<{ visible: boolean; node: string }> {
+  async probe(
+    token: string,
+    nonce: string,
+    resources: ChainRequest<ChainKind>['resources'],
+    submitted: (id: string) => void = () => {},
+    released: Promise<void> = Promise.resolve(),
+  ): Promise<{ visible: boolean; node: string }> {
+    return (await this.probeInteractive(token, nonce, resources, submitted, released)) ?? this.probeBatch(token, nonce, resources, submitted);
+  }
+
+  /**
+   * The probe through srun: an interactive allocation, which a cluster with room gives at once,
+   * where a batch job waits for slurmctld's next scheduling pass (up to a second). It says its job
+   * id and its answer on its output, then holds its allocation until `released` (the command has
+   * queued the jobs that wait for it), so that its end, reported by the node's Epilog, starts them at
+   * once. Its job ends successfully only when the node read the token. Undefined when srun could
+   * not run it (no srun, or a node that cannot reach this machine for its output): the batch probe
+   * is used instead.
+   */
+  private async probeInteractive(
+    token: string,
+    nonce: string,
+    resources: ChainRequest<ChainKind>['resources'],
+    submitted: (id: string) => void,
+    released: Promise<void>,
+  ): Promise<{ visible: boolean; node: string } | undefined> {
+    const q = shellQuote;
+    const script =
+      `printf 'job %s\\n' "$SLURM_JOB_ID"; read -r seen < ${q(token)} 2>/dev/null; ` +
+      `if [ "$seen" = ${q(nonce)} ]; then v=visible; else v=absent; fi; printf '%s %s\\n' "$v" "$SLURMD_NODENAME"; read -r go; [ "$v" = visible ]`;
+    const args = ['--job-name=medperf-git:probe', '--time=1', '--ntasks=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? []), '/bin/sh', '-c', script];
+    const child = spawn('srun', args, { env: jobEnvironment(this.settings.env ?? process.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.stdin.on('error', () => {});
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('error', () => resolve(null));
+      child.once('close', (code) => resolve(code));
+    });
+    let id: string | undefined;
+    let answer: { visible: boolean; node: string } | undefined;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const [word, value = ''] = line.trim().split(' ', 2);
+      if (word === 'job' && /^\d+$/.test(value) && !id) {
+        id = value;
+        this.jobs.add(id);
+        submitted(id);
+      } else if (id && (word === 'visible' || word === 'absent')) {
+        answer = { visible: word === 'visible', node: value };
+        break;
+      }
+    }
+    if (!id) {
+      // srun ran nothing of ours: nothing waits behind it.
+      child.kill();
+      await exited;
+      return undefined;
+    }
+    try {
+      if (answer) {
+        await released;
+        child.stdin.end('go\n');
+      }
+      const code = await exited;
+      if (answer?.visible && code === 0) return answer;
+      if (answer && !answer.visible) return answer;
+      throw new ExecutorError('slurm-failed', `the probe job ${id} ended before it answered: ${stderr.trim() || `srun exited with ${code}`}`);
+    } finally {
+      this.jobs.delete(id);
+    }
+  }
+
+  /** The probe as a batch job: its node answers in a file beside the token, seen here as soon as it is written. */
+  private async probeBatch(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources'], submitted: (id: string) => void): Promise<{ visible: boolean; node: string }> {
     const q = shellQuote;
     const answer = `${token}.seen`;
     const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(answer)}\n`;
