@@ -12,8 +12,9 @@
 // A command's jobs are all submitted at once, so each already waits in Slurm's queue when a place
 // frees: `run --jobs N` becomes N lanes, each job depending (afterany) on the one before it in its
 // lane, and the first ones queue behind the probe job (afterok) that checks the state directory is
-// visible on the nodes. Slurm, not the CLI, then keeps to N at a time and starts the next job as
-// soon as one ends.
+// visible on the nodes. The probe runs through srun, allocated at once, and holds its allocation
+// until the first jobs are queued behind it, so its end starts them. Slurm, not the CLI, then keeps
+// to N at a time and starts the next job as soon as one ends.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, type FSWatcher, watch } from 'node:fs';
