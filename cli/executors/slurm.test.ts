@@ -3,7 +3,7 @@
 // the container, a job that fails, a job past its time limit, a CLI killed while its job runs and
 // a second one re-attaching, and Ctrl-C cancelling the job with its container.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,9 +119,9 @@ describe('the Slurm executor, on a real cluster', () => {
     expect(readdirSync(join(stateDir, 'jobs', req.key))).not.toContain('started.json');
   }, 120_000);
 
-  it('runs the probe through srun (allocated at once), and as a batch job where srun cannot run it', async () => {
+  it('runs the probe through srun (allocated at once), and as a batch job where srun cannot run it or would run a step of an allocation the command runs in', async () => {
     const realSrun = execFileSync('sh', ['-c', 'command -v srun'], { encoding: 'utf8' }).trim();
-    for (const works of [true, false]) {
+    for (const works of [true, false, 'inside an allocation'] as const) {
       const bin = join(tmp, `srun-${works}`);
       mkdirSync(bin, { recursive: true });
       const log = join(bin, 'calls.log');
@@ -132,14 +132,19 @@ describe('the Slurm executor, on a real cluster', () => {
         { mode: 0o755 },
       );
       const stateDir = join(tmp, `state-srun-${works}`);
-      const executor = new SlurmExecutor(stateDir, 'docker', { env: { ...env(), PATH: `${bin}:${process.env.PATH}` } });
+      const inside = works === 'inside an allocation' ? { SLURM_JOB_ID: '999999' } : {};
+      const executor = new SlurmExecutor(stateDir, 'docker', { env: { ...env(), ...inside, PATH: `${bin}:${process.env.PATH}` } });
       const { value } = await executor.run(await request(stateDir, 'ok'));
       expect(value.result.metrics).toEqual({ accuracy: 0.5 });
+      expect(JSON.parse(readFileSync(join(stateDir, 'jobs', 'probe', 'visible.json'), 'utf8')).node).not.toBe('');
+      if (works === 'inside an allocation') {
+        expect(existsSync(log)).toBe(false);
+        continue;
+      }
       const calls = readFileSync(log, 'utf8').trim().split('\n');
       expect(calls[0]).toContain('--job-name=medperf-git:probe');
       // Through srun, the probe's job ended well (the node read the token); else srun was tried once.
       expect(calls.slice(1)).toEqual(works ? ['exit 0'] : []);
-      expect(JSON.parse(readFileSync(join(stateDir, 'jobs', 'probe', 'visible.json'), 'utf8')).node).not.toBe('');
     }
   }, 120_000);
 

@@ -534,12 +534,16 @@ export class SlurmExecutor implements Executor {
     submitted: (id: string) => void,
     released: Promise<void>,
   ): Promise<{ visible: boolean; node: string } | undefined> {
+    const env = this.settings.env ?? process.env;
+    // Inside a Slurm allocation (a command run from salloc or a batch job) srun would run a step
+    // of that allocation, not a job of its own that the others could wait for.
+    if (env.SLURM_JOB_ID || env.SLURM_JOBID) return undefined;
     const q = shellQuote;
     const script =
       `printf 'job %s\\n' "$SLURM_JOB_ID"; read -r seen < ${q(token)} 2>/dev/null; ` +
       `if [ "$seen" = ${q(nonce)} ]; then v=visible; else v=absent; fi; printf '%s %s\\n' "$v" "$SLURMD_NODENAME"; read -r go; [ "$v" = visible ]`;
     const args = ['--job-name=medperf-git:probe', '--time=1', '--ntasks=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? []), '/bin/sh', '-c', script];
-    const child = spawn('srun', args, { env: jobEnvironment(this.settings.env ?? process.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('srun', args, { env: jobEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     child.stdin.on('error', () => {});
