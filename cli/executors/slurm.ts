@@ -139,6 +139,11 @@ export function jobScript(specFile: string): string {
   ].join('\n');
 }
 
+/** What the probe job asks for, through srun or sbatch: a minute, a CPU, a little memory, where the command's jobs run. */
+function probeOptions(resources: ChainRequest<ChainKind>['resources']): string[] {
+  return ['--job-name=medperf-git:probe', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? [])];
+}
+
 /** A job file's content; undefined while it is missing or not yet whole (a job writes it on another node). */
 async function readJson<T>(file: string): Promise<T | undefined> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
@@ -261,7 +266,7 @@ export class SlurmExecutor implements Executor {
     let refused: Error | undefined;
     try {
       await mkdir(dir, { recursive: true });
-      const recorded = await readFile(files.record, 'utf8').then((t) => JSON.parse(t) as { id: string }, () => undefined);
+      const recorded = await readJson<{ id: string }>(files.record);
       if (recorded) {
         const state = await this.jobState(recorded.id);
         // Still queued or running: wait for it. Ended: the chain runs again, reusing what it finished.
@@ -316,27 +321,25 @@ export class SlurmExecutor implements Executor {
    */
   private async submit(args: string[], script: string, probe: string | undefined, turn: Promise<void>): Promise<{ id: string; after: string[] }> {
     await turn;
-    {
-      const atOnce = this.settings.atOnce;
-      let lane: number | undefined;
-      if (atOnce) {
-        // A free lane when there is one, else the one whose last job was submitted first.
-        for (let i = 0; i < atOnce && lane === undefined; i++) if (this.lanes[i] === undefined) lane = i;
-        lane ??= this.laneOrder.shift()!;
-      }
-      const before = lane === undefined ? undefined : this.lanes[lane];
-      const after = [...(probe ? [probe] : []), ...(before ? [before] : [])];
-      const dependency = [...(probe ? [`afterok:${probe}`] : []), ...(before ? [`afterany:${before}`] : [])];
-      const answer = await this.slurm('sbatch', [...args, ...(dependency.length ? [`--dependency=${dependency.join(',')}`] : []), script]);
-      const id = answer.trim().split(';')[0]!;
-      if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
-      if (probe && this.probeHold) this.probeHold.dependents++;
-      if (lane !== undefined) {
-        this.lanes[lane] = id;
-        this.laneOrder = [...this.laneOrder.filter((l) => l !== lane), lane];
-      }
-      return { id, after };
+    const atOnce = this.settings.atOnce;
+    let lane: number | undefined;
+    if (atOnce) {
+      // A free lane when there is one, else the one whose last job was submitted first.
+      for (let i = 0; i < atOnce && lane === undefined; i++) if (this.lanes[i] === undefined) lane = i;
+      lane ??= this.laneOrder.shift()!;
     }
+    const before = lane === undefined ? undefined : this.lanes[lane];
+    const after = [...(probe ? [probe] : []), ...(before ? [before] : [])];
+    const dependency = [...(probe ? [`afterok:${probe}`] : []), ...(before ? [`afterany:${before}`] : [])];
+    const answer = await this.slurm('sbatch', [...args, ...(dependency.length ? [`--dependency=${dependency.join(',')}`] : []), script]);
+    const id = answer.trim().split(';')[0]!;
+    if (!/^\d+$/.test(id)) throw new ExecutorError('slurm-failed', `sbatch answered ${JSON.stringify(id)}, not a job id`);
+    if (probe && this.probeHold) this.probeHold.dependents++;
+    if (lane !== undefined) {
+      this.lanes[lane] = id;
+      this.laneOrder = [...this.laneOrder.filter((l) => l !== lane), lane];
+    }
+    return { id, after };
   }
 
   /** Lets the probe job end once a job waits behind it in every lane, or nothing more is to be queued. */
@@ -542,7 +545,7 @@ export class SlurmExecutor implements Executor {
     const script =
       `printf 'job %s\\n' "$SLURM_JOB_ID"; read -r seen < ${q(token)} 2>/dev/null; ` +
       `if [ "$seen" = ${q(nonce)} ]; then v=visible; else v=absent; fi; printf '%s %s\\n' "$v" "$SLURMD_NODENAME"; read -r go; [ "$v" = visible ]`;
-    const args = ['--job-name=medperf-git:probe', '--time=1', '--ntasks=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? []), '/bin/sh', '-c', script];
+    const args = ['--ntasks=1', ...probeOptions(resources), '/bin/sh', '-c', script];
     const child = spawn('srun', args, { env: jobEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -589,7 +592,7 @@ export class SlurmExecutor implements Executor {
     const q = shellQuote;
     const answer = `${token}.seen`;
     const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(answer)}\n`;
-    const args = ['--parsable', '--job-name=medperf-git:probe', '--output=/dev/null', '--time=1', '--cpus-per-task=1', '--mem=16M', ...(resources.partition ? [`--partition=${resources.partition}`] : []), '--export=ALL', ...(resources.schedulerOptions ?? [])];
+    const args = ['--parsable', '--output=/dev/null', ...probeOptions(resources)];
     const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
     await mkdir(dir, { recursive: true });
     const file = join(dir, `probe-${randomBytes(6).toString('hex')}.sh`);
