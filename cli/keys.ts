@@ -35,7 +35,8 @@ export interface LocalIdentity {
   dir: string;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a file is there; any error but its absence is thrown. */
+export async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     (e: NodeJS.ErrnoException) => {

@@ -4,8 +4,6 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option, UsageError } from 'clipanion';
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import writeFileAtomic from 'write-file-atomic';
 import { buildDemoTarball, generateDataset } from '../demo/dataset.ts';
 import { buildDemoImages, CUBES_DIR, DEMO_CUBES } from '../demo/images.ts';
 import { MedperfError } from '../../registry/errors.ts';
@@ -18,6 +16,7 @@ import { dockerAnswers } from '../execution.ts';
 import { buildSiteFolder } from '../../registry/site/folder.ts';
 import { terminalText } from '../terminal.ts';
 import { rankingText, type UiContextExtras } from '../ui.ts';
+import { makeSiteKey } from './site/key.ts';
 
 /** The tutorial's logins and ids, shared with its test on GitHub. */
 export const ADMIN = 'medperf-admin';
@@ -123,7 +122,7 @@ export class TutorialCommand extends BaseCommand {
     let siteKey: { identity: string; recipient: string } | undefined;
     if (this.confidential) {
       this.step(ADMIN, `makes the site key, which alone opens every encrypted result for the leaderboard (on GitHub, the repository secret MEDPERF_GIT_SITE_KEY; this local registry keeps it for the checks its merges run): ${this.siteKeyFile()}`);
-      siteKey = await this.makeSiteKey();
+      siteKey = await makeSiteKey(this.siteKeyFile());
     }
     const siteRecipient = siteKey?.recipient ?? '';
     this.step(ADMIN, `creates the registry: registry.yaml names the admins${this.confidential ? " and the site key's public half" : ''}`);
@@ -266,12 +265,6 @@ export class TutorialCommand extends BaseCommand {
     return join(this.home, 'site-key.txt');
   }
 
-  /** Makes the site key (an age X25519 identity) and its public half, the registry's site_recipient. */
-  private async makeSiteKey(): Promise<{ identity: string; recipient: string }> {
-    const identity = await generateX25519Identity();
-    await writeFileAtomic(this.siteKeyFile(), `${identity}\n`, { mode: 0o600 });
-    return { identity, recipient: await identityToRecipient(identity) };
-  }
 
   private status(text: string): void {
     this.context.stderr.write(`${terminalText(text, { lines: true })}\n`);

@@ -14,7 +14,7 @@ import { formatGateDecision, type GateDecision } from '../gate.ts';
 import { sameLogin } from '../layout.ts';
 import { siteKeysOf } from '../identity.ts';
 import { createView } from '../load.ts';
-import { checkSealedResults } from '../sealed-check.ts';
+import { checkSealedResults, sealedResultPaths } from '../sealed-check.ts';
 import { gitTree, memoryTree, type RegistryTree } from '../trees.ts';
 import type { FileTree } from '../view.ts';
 import { type MergeChecks, registryChecks } from './checks.ts';
@@ -559,6 +559,8 @@ export class LocalForge implements Forge {
    * gate does on GitHub; without the key they do not merge.
    */
   async sealedFindings(input: { base: FileTree; head: FileTree; changed: string[]; author?: string }): Promise<Finding[]> {
+    // Most changes hold no committee-only result: the key is read only for one that does.
+    if (!(await sealedResultPaths(input)).length) return [];
     return checkSealedResults({
       ...input,
       identities: await this.siteKeys(),

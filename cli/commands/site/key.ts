@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import writeFileAtomic from 'write-file-atomic';
@@ -15,11 +15,19 @@ import type { RegistryConfig } from '../../../registry/records.ts';
 import { includesLogin } from '../../../registry/rules/ownership.ts';
 import { BaseCommand } from '../../base.ts';
 import { withForge } from '../../forge.ts';
-import { readPrivate } from '../../keys.ts';
+import { exists, readPrivate } from '../../keys.ts';
 import { withMain } from '../../main-branch.ts';
 import { confirmOrCancel, indent, pullLine } from '../../ui.ts';
 
 export class SiteKeyError extends MedperfError {}
+
+/** A new site key (an age X25519 identity) in `file`, readable by its owner alone, and its public half. */
+export async function makeSiteKey(file: string): Promise<{ identity: string; recipient: string }> {
+  const identity = await generateX25519Identity();
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, `${identity}\n`, { mode: 0o600 });
+  return { identity, recipient: await identityToRecipient(identity) };
+}
 
 /** What the admin does with the site key file. */
 function storeSecret(file: string): string {
@@ -129,10 +137,7 @@ export class SiteKeyCommand extends BaseCommand {
       let identity = existing;
       if (makeNew) {
         if (retired) await rename(file, retired);
-        identity = await generateX25519Identity();
-        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-        await writeFileAtomic(file, `${identity}\n`, { mode: 0o600 });
-        recipient = await identityToRecipient(identity);
+        ({ identity, recipient } = await makeSiteKey(file));
       }
       const kept = await keepWithLocalRegistry(forge, identity!);
       const next: RegistryConfig = { ...config, site_recipient: recipient! };
@@ -177,14 +182,7 @@ export class SiteKeyCommand extends BaseCommand {
 
   /** The identity in the site key file, or undefined when there is no file; refuses anything else. */
   private async readKeyFile(file: string): Promise<string | undefined> {
-    const present = await stat(file).then(
-      () => true,
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return false;
-        throw e;
-      },
-    );
-    if (!present) return undefined;
+    if (!(await exists(file))) return undefined;
     const identity = (await readPrivate(file)).trim();
     if (!ageSecretOf(identity)) {
       throw new SiteKeyError('site-key-corrupt', `${file} is not an age identity (AGE-SECRET-KEY-1...): restore it from your backup, or give another file with --out; nothing was changed`);
