@@ -1,10 +1,11 @@
 // Results signed together: one Ed25519 signature over a Merkle root, each record with its proof.
+import referenceCanonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exampleIdentity, exampleSigner } from '../examples/keys.ts';
 import type { ResultRecord } from './records.ts';
 import { validatorFor } from './schemas.ts';
-import { signResult, signResults, verifyResultSignature } from './signing.ts';
+import { canonicalize, signResult, signResults, verifyResultSignature } from './signing.ts';
 import { P, result, ruleFindings, tutorialRegistry, withResult } from '../testing/records.ts';
 import { rule } from './rules/signatures.ts';
 
@@ -15,6 +16,33 @@ const batch = (n: number, auc = 0.8): ResultRecord[] =>
   Array.from({ length: n }, (_, i) => result({ model: `bob/model-${i}`, metrics: { AUC: auc, F1: i / 100 } }));
 const proofOf = (r: ResultRecord) => r.signature!.proof!;
 const withProof = (r: ResultRecord, proof: string[]) => ({ ...r, signature: { ...r.signature!, proof } }) as ResultRecord;
+
+describe('canonical JSON', () => {
+  // The reference RFC 8785 implementation (CommonJS: its default import is the function).
+  const reference = ((referenceCanonicalize as unknown as { default?: unknown }).default ?? referenceCanonicalize) as (v: unknown) => string;
+
+  it('is byte for byte what the reference RFC 8785 implementation writes, for any JSON value', () => {
+    // Any string (lone surrogates, control characters, quotes), any key (__proto__ and the like
+    // included), any finite number (-0, exponents, the largest and smallest doubles).
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ unit: 'binary' }), tie('array'), tie('object')),
+      array: fc.array(tie('any'), { maxLength: 5 }),
+      object: fc.dictionary(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('__proto__', 'constructor', 'length', 'toJSON', '0', '10', '9')), tie('any'), { maxKeys: 6 }),
+    })).any;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalize(v)).toBe(reference(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses what JSON cannot write rather than writing null', () => {
+    for (const bad of [NaN, Infinity, -Infinity, { metrics: { AUC: NaN } }, [1, Infinity], () => 1, 1n]) {
+      expect(() => canonicalize(bad)).toThrow();
+    }
+  });
+});
 
 describe('results signed together', () => {
   it('gives every result of a batch one signature and its own proof, each verifying on its own', () => {

@@ -24,14 +24,18 @@
 //     for a record; whoever holds one record and its proof learns nothing of the others.
 // Signatures are written in base64.
 import { createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { configure } from 'safe-stable-stringify';
 import type { ResultRecord } from './records.ts';
 
-// canonicalize is CommonJS (module.exports = fn); under NodeNext its default import is that function.
-type Canonicalize = (value: unknown) => string | undefined;
-/** RFC 8785 canonical JSON: what every signature and every comparison of record content is made over. */
-export const canonicalize: Canonicalize =
-  (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
+/**
+ * RFC 8785 canonical JSON (JCS): what every signature and every comparison of record content is
+ * made over. For JSON data, safe-stable-stringify's deterministic output is exactly JCS: keys
+ * sorted by UTF-16 code units, no whitespace, strings and numbers as JSON.stringify writes them
+ * (registry/signing.test.ts holds it to the reference implementation); it is about twice as fast
+ * and allocates far less, which a full validation of 100,000 results feels. `strict`: a value that
+ * has no JSON form (NaN, Infinity, a function, a bigint) throws rather than being written as null.
+ */
+export const canonicalize: (value: unknown) => string | undefined = configure({ deterministic: true, strict: true, bigint: false, circularValue: Error });
 
 export const RESULT_SIGNATURE_CONTEXT = 'medperf-git result signature v1\n';
 const BATCH_SIGNATURE_CONTEXT = Buffer.from('medperf-git result batch signature v2\n', 'utf8');
