@@ -63,6 +63,21 @@ describe('directoryTree', () => {
     expect(await t.read('mlcubes/../registry.yaml')).toBeUndefined();
     expect(await t.readLimited('registry.yaml', 4)).toEqual({ size: 9 });
   });
+
+  it('lists a name that is not UTF-8 apart from a name that holds U+FFFD, the character it would decode to', async () => {
+    const dir = repo();
+    const folder = Buffer.from(join(dir, 'mlcubes/a/'));
+    writeFileSync(Buffer.concat([folder, Buffer.from([0x78, 0xff, 0x2e, 0x79])]), 'x');
+    writeFileSync(Buffer.concat([folder, Buffer.from('x\uFFFD.y')]), 'y');
+    writeFileSync(Buffer.concat([folder, Buffer.from('z\uFFFD.y')]), 'z');
+    const t = directoryTree(dir);
+    expect(await t.list('mlcubes/')).toEqual(['mlcubes/a/x.yaml', 'mlcubes/a/x\\xff.y', 'mlcubes/a/x\uFFFD.y', 'mlcubes/a/z\uFFFD.y']);
+    expect(await t.kind('mlcubes/a/x\\xff.y')).toBe('undecodable');
+    expect((await t.read('mlcubes/a/x\uFFFD.y'))?.toString()).toBe('y');
+    // A folder with only valid names, U+FFFD among them, is listed the same way.
+    writeFileSync(join(dir, 'datasets/b/\uFFFD.yaml'), 'w');
+    expect(await t.list('datasets/')).toEqual(['datasets/b/y.yaml', 'datasets/b/\uFFFD.yaml']);
+  });
 });
 
 describe('gitTree', () => {

@@ -2,7 +2,7 @@
 // object database, no checkout), or memory (tests and the pure core). Each tree answers only what
 // it is asked: existence and single reads do not list the whole registry.
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FileTree } from './view.ts';
@@ -183,25 +183,32 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
   let walked = false;
   const root = dir.endsWith('/') ? dir : dir + '/';
 
-  // Names are read as bytes: a name that is not UTF-8 text is listed (escaped), not lost.
+  // A folder's names are read as text; a folder holding a name that is not UTF-8 text (decoded
+  // as U+FFFD) is read again as bytes, so that name is listed (escaped), not lost or merged.
   const kinds = new Map<string, EntryKind>();
-  function walk(rel: string, raw: Buffer, out: string[], names?: Map<string, string[]>): void {
-    let entries;
+  function entriesOf(rel: string): Array<Dirent<string> | Dirent<Buffer>> | undefined {
     try {
-      entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: 'buffer' });
+      const folder = root + (rel ? rel + '/' : '');
+      const entries = readdirSync(folder, { withFileTypes: true });
+      if (!entries.some((e) => e.name.includes('\uFFFD'))) return entries;
+      return readdirSync(Buffer.from(folder), { withFileTypes: true, encoding: 'buffer' });
     } catch {
-      return;
+      return undefined;
     }
+  }
+  function walk(rel: string, out: string[], names?: Map<string, string[]>): void {
+    const entries = entriesOf(rel);
+    if (!entries) return;
     // The names of a folder that hold a file, as a listing of paths would give them.
     const here: string[] = [];
     for (const e of entries) {
-      const name = pathFromBytes(e.name);
+      const name = typeof e.name === 'string' ? e.name : pathFromBytes(e.name);
       if (!rel && name === '.git') continue;
       const p = rel ? `${rel}/${name}` : name;
       const kind: EntryKind = isUndecodablePath(name) ? 'undecodable' : e.isDirectory() ? 'folder' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : 'special';
       if (kind === 'folder') {
         const before = out.length;
-        walk(p, Buffer.concat([raw, e.name, Buffer.from('/')]), out, names);
+        walk(p, out, names);
         if (out.length > before) here.push(name);
       } else {
         out.push(p);
@@ -211,7 +218,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     }
     if (names && here.length) names.set(rel, here);
   }
-  const walkFrom = (folder: string, out: string[]) => walk(folder, folder ? Buffer.from(folder + '/') : Buffer.alloc(0), out);
+  const walkFrom = (folder: string, out: string[]) => walk(folder, out);
   /** The sorted listing under each folder walked on its own, by folder. */
   const walkedFolders = new Map<string, string[]>();
 
@@ -260,7 +267,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
         const out: string[] = [];
         // The full walk reads every folder once: each folder's names come with it.
         index = new Map();
-        walk('', Buffer.alloc(0), out, index);
+        walk('', out, index);
         all = out.sort();
         walked = true;
         allSet = new Set(all);
