@@ -137,6 +137,27 @@ export function signResult(record: ResultRecord, signer: ResultSigner): ResultRe
  */
 const batchVerdicts = new WeakMap<KeyObject, Map<string, boolean>>();
 
+/**
+ * Inner nodes already hashed, by their children (hex, smaller first; hex order is byte order): the
+ * results of one batch share the upper part of their paths to the root, so a validation that
+ * verifies them one after the other hashes each inner node once, not once per result under it.
+ * Bounded: emptied when full (results of one batch are verified together, so little is lost).
+ */
+const innerNodes = new Map<string, string>();
+const INNER_NODES_KEPT = 1 << 16;
+
+/** The inner node over two nodes given in hex, through innerNodes. */
+function innerNode(a: string, b: string): string {
+  const key = a < b ? a + b : b + a;
+  let node = innerNodes.get(key);
+  if (node === undefined) {
+    node = nodeHash(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')).toString('hex');
+    if (innerNodes.size >= INNER_NODES_KEPT) innerNodes.clear();
+    innerNodes.set(key, node);
+  }
+  return node;
+}
+
 /** Whether the record's signature verifies with `publicKey`; false for any malformed signature. */
 export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject): boolean {
   const value = record.signature?.ed25519;
@@ -147,17 +168,17 @@ export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject
     const proof = record.signature!.proof;
     if (proof === undefined) return verify(null, canonicalResultBytes(record), publicKey, bytes);
     if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
-    let root = leafHash(record);
+    let root = leafHash(record).toString('hex');
     for (const step of proof) {
       if (typeof step !== 'string' || !/^[a-f0-9]{64}$/.test(step)) return false;
-      root = nodeHash(root, Buffer.from(step, 'hex'));
+      root = innerNode(root, step);
     }
     let verdicts = batchVerdicts.get(publicKey);
     if (!verdicts) batchVerdicts.set(publicKey, (verdicts = new Map()));
-    const key = `${value} ${root.toString('hex')}`;
+    const key = `${value} ${root}`;
     let ok = verdicts.get(key);
     if (ok === undefined) {
-      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), publicKey, bytes);
+      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, Buffer.from(root, 'hex')]), publicKey, bytes);
       verdicts.set(key, ok);
     }
     return ok;
