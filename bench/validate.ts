@@ -1,4 +1,8 @@
 // Validation against its floor, in one run, on the synthetic registries of bench/_registry.ts.
+// What is measured is the code `medperf-git validate` runs: the compiled modules under build/
+// (`npm run bench` builds them first), not the TypeScript sources through tsx, whose transform
+// wraps every function it creates to keep its name, a cost no user pays (a tenth of a full
+// validation, where rules make small functions per record).
 // Measured:
 //   floor            read and YAML-parse every record file, in this process
 //   validate-full    validateRegistry over the whole folder (ratio over the floor)
@@ -7,15 +11,18 @@
 //                    JSON, the Merkle proof and the Ed25519 verification of each signature (one
 //                    per dataset's results, as one results pull request signs them), over
 //                    records parsed outside the timing
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsYaml from 'js-yaml';
-import { closeTree, directoryTree, gitChangedPaths, gitTree } from '../registry/trees.ts';
-import { validateChange, validateRegistry } from '../registry/validate.ts';
 import { formatFinding } from '../registry/findings.ts';
 import type { PersonRecord, ResultRecord } from '../registry/records.ts';
-import { canonicalResultBytes, decodeSigningKey, verifyResultSignature } from '../registry/signing.ts';
 import { best, CACHE, floor, FULL, generate, listRecords, SMALL, timed } from './_registry.ts';
+
+const BUILT = new URL('../build/registry/', import.meta.url);
+if (!existsSync(new URL('validate.js', BUILT))) throw new Error('bench/validate.ts measures the compiled modules: run `npm run build` first');
+const { closeTree, directoryTree, gitChangedPaths, gitTree } = (await import(new URL('trees.js', BUILT).href)) as typeof import('../registry/trees.ts');
+const { validateChange, validateRegistry } = (await import(new URL('validate.js', BUILT).href)) as typeof import('../registry/validate.ts');
+const { canonicalResultBytes, decodeSigningKey, verifyResultSignature } = (await import(new URL('signing.js', BUILT).href)) as typeof import('../registry/signing.ts');
 
 /**
  * CPU seconds of signing's share of a full validation: for every result, its canonical bytes and

@@ -144,7 +144,7 @@ const batchVerdicts = new WeakMap<KeyObject, Map<string, boolean>>();
  * Bounded: emptied when full (results of one batch are verified together, so little is lost).
  */
 const innerNodes = new Map<string, string>();
-const INNER_NODES_KEPT = 1 << 16;
+const INNER_NODES_KEPT = 4096;
 
 /** The inner node over two nodes given in hex, through innerNodes. */
 function innerNode(a: string, b: string): string {
