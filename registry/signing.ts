@@ -72,16 +72,20 @@ export function canonicalResultBytes(record: ResultRecord): Buffer {
   return Buffer.from(canonicalResultText(record), 'utf8');
 }
 
-// One-shot hashing: a full validation hashes every result's leaf and its proof.
-const sha256 = (...parts: Uint8Array[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
-const NODE = Uint8Array.of(1);
+// Nodes are handled as lowercase hex, as proofs write them (hex order is byte order). One-shot
+// hashing into one reused buffer: a full validation hashes every result's leaf and its proof.
 // The 0x00 byte, then the canonical bytes: hashed from the text, whose UTF-8 is those bytes.
-const leafHash = (record: ResultRecord): Buffer => hash('sha256', '\u0000' + canonicalResultText(record), 'buffer');
-const nodeHash = (a: Buffer, b: Buffer) => (Buffer.compare(a, b) <= 0 ? sha256(NODE, a, b) : sha256(NODE, b, a));
+const leafHash = (record: ResultRecord): string => hash('sha256', '\u0000' + canonicalResultText(record), 'hex');
+const inner = Buffer.alloc(65, 1);
+function nodeHash(a: string, b: string): string {
+  inner.write(a < b ? a : b, 1, 'hex');
+  inner.write(a < b ? b : a, 33, 'hex');
+  return hash('sha256', inner, 'hex');
+}
 
 /** The Merkle root of some leaves and, for each leaf, the hashes that lead from it to the root. */
-function merkleTree(leaves: Buffer[]): { root: Buffer; proofs: Buffer[][] } {
-  const proofs: Buffer[][] = leaves.map(() => []);
+function merkleTree(leaves: string[]): { root: string; proofs: string[][] } {
+  const proofs: string[][] = leaves.map(() => []);
   // Which leaves sit under each node of the current level.
   let level = leaves.map((hash, i) => ({ hash, under: [i] }));
   while (level.length > 1) {
@@ -102,6 +106,9 @@ function merkleTree(leaves: Buffer[]): { root: Buffer; proofs: Buffer[][] } {
   return { root: level[0]!.hash, proofs };
 }
 
+/** The bytes a batch's signature is made over. */
+const batchSigned = (root: string) => Buffer.concat([BATCH_SIGNATURE_CONTEXT, Buffer.from(root, 'hex')]);
+
 /**
  * The records, each with a signature by `signer` (any signature they had is replaced): a record
  * alone is signed by itself; several are signed together, with one signature over their Merkle
@@ -121,8 +128,8 @@ export function signResults(records: readonly ResultRecord[], signer: ResultSign
     return [{ ...unsigned[0]!, signature: { ...block, ed25519: value } }];
   }
   const { root, proofs } = merkleTree(unsigned.map(leafHash));
-  const value = sign(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), signer.privateKey).toString('base64');
-  return unsigned.map((r, i) => ({ ...r, signature: { ...block, proof: proofs[i]!.map((h) => h.toString('hex')) as ResultSignature['proof'], ed25519: value } }));
+  const value = sign(null, batchSigned(root), signer.privateKey).toString('base64');
+  return unsigned.map((r, i) => ({ ...r, signature: { ...block, proof: proofs[i] as ResultSignature['proof'], ed25519: value } }));
 }
 
 /** The record with its own signature by `signer` (any signature it had is replaced). */
@@ -137,27 +144,6 @@ export function signResult(record: ResultRecord, signer: ResultSigner): ResultRe
  */
 const batchVerdicts = new WeakMap<KeyObject, Map<string, boolean>>();
 
-/**
- * Inner nodes already hashed, by their children (hex, smaller first; hex order is byte order): the
- * results of one batch share the upper part of their paths to the root, so a validation that
- * verifies them one after the other hashes each inner node once, not once per result under it.
- * Bounded: emptied when full (results of one batch are verified together, so little is lost).
- */
-const innerNodes = new Map<string, string>();
-const INNER_NODES_KEPT = 4096;
-
-/** The inner node over two nodes given in hex, through innerNodes. */
-function innerNode(a: string, b: string): string {
-  const key = a < b ? a + b : b + a;
-  let node = innerNodes.get(key);
-  if (node === undefined) {
-    node = nodeHash(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')).toString('hex');
-    if (innerNodes.size >= INNER_NODES_KEPT) innerNodes.clear();
-    innerNodes.set(key, node);
-  }
-  return node;
-}
-
 /** Whether the record's signature verifies with `publicKey`; false for any malformed signature. */
 export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject): boolean {
   const value = record.signature?.ed25519;
@@ -168,17 +154,17 @@ export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject
     const proof = record.signature!.proof;
     if (proof === undefined) return verify(null, canonicalResultBytes(record), publicKey, bytes);
     if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
-    let root = leafHash(record).toString('hex');
+    let root = leafHash(record);
     for (const step of proof) {
       if (typeof step !== 'string' || !/^[a-f0-9]{64}$/.test(step)) return false;
-      root = innerNode(root, step);
+      root = nodeHash(root, step);
     }
     let verdicts = batchVerdicts.get(publicKey);
     if (!verdicts) batchVerdicts.set(publicKey, (verdicts = new Map()));
     const key = `${value} ${root}`;
     let ok = verdicts.get(key);
     if (ok === undefined) {
-      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, Buffer.from(root, 'hex')]), publicKey, bytes);
+      ok = verify(null, batchSigned(root), publicKey, bytes);
       verdicts.set(key, ok);
     }
     return ok;

@@ -159,6 +159,14 @@ export function plainPositions(text: string): ReadonlyMap<string, { line: number
 }
 
 /**
+ * Field names already read and found valid, each kept as one string: records repeat the same few
+ * dozen names, and a name seen before is then one lookup, not the checks below and a new string for
+ * the object's key. Bounded, so a file of random names cannot grow it past KNOWN_KEYS.
+ */
+const knownKeys = new Map<string, string>();
+const KNOWN_KEYS = 4096;
+
+/**
  * The block reader over a text's content lines: one object per file, its methods shared (no
  * closures made per file).
  */
@@ -185,30 +193,42 @@ class BlockReader {
       if (line.startsWith('- ') || line === '-') return this.halt(at, 1, 'list item where a field was expected');
       const colon = line.indexOf(':');
       if (colon <= 0) return this.halt(at, 1, 'line without `field: value`');
-      const key = line.slice(0, colon);
-      if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
-      if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, 'field name beyond letters, digits and _ . + -');
-      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, 'duplicate key');
-      this.positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
-      const rest = line.slice(colon + 1);
-      this.pos++;
-      if (rest === '' || rest.trim() === '') {
-        const next = this.lines[this.pos];
-        if (next && next.indent > indent) {
-          const child = next.text.startsWith('- ') ? this.sequence(next.indent, `${pointer}/${key}`) : this.mapping(next.indent, `${pointer}/${key}`);
-          if (child === undefined) return undefined;
-          out[key] = child;
-        } else if (next && next.indent === indent && next.text.startsWith('- ')) {
-          const child = this.sequence(indent, `${pointer}/${key}`);
-          if (child === undefined) return undefined;
-          out[key] = child;
-        } else {
-          out[key] = null;
-        }
-        continue;
+      let key = knownKeys.get(line.slice(0, colon));
+      if (key === undefined) {
+        key = line.slice(0, colon);
+        if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
+        if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, 'field name beyond letters, digits and _ . + -');
+        if (knownKeys.size < KNOWN_KEYS) knownKeys.set(key, key);
       }
-      if (rest.charCodeAt(0) !== 0x20) return this.halt(at, colon + 1, 'no space after `:`');
-      const raw = rest.slice(1).trimStart();
+      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, 'duplicate key');
+      const here = this.positions ? `${pointer}/${key}` : '';
+      this.positions?.set(here, { line: at.no, column: at.indent + 1 });
+      this.pos++;
+      // The common line, `field: value` with one space and a printable ASCII character after it,
+      // takes no trimming; the rest goes through it.
+      const first = line.charCodeAt(colon + 2);
+      let raw: string;
+      if (line.charCodeAt(colon + 1) === 0x20 && first > 0x20 && first < 0x7f) raw = line.slice(colon + 2);
+      else {
+        const rest = line.slice(colon + 1);
+        if (rest === '' || rest.trim() === '') {
+          const next = this.lines[this.pos];
+          if (next && next.indent > indent) {
+            const child = next.text.startsWith('- ') ? this.sequence(next.indent, here) : this.mapping(next.indent, here);
+            if (child === undefined) return undefined;
+            out[key] = child;
+          } else if (next && next.indent === indent && next.text.startsWith('- ')) {
+            const child = this.sequence(indent, here);
+            if (child === undefined) return undefined;
+            out[key] = child;
+          } else {
+            out[key] = null;
+          }
+          continue;
+        }
+        if (rest.charCodeAt(0) !== 0x20) return this.halt(at, colon + 1, 'no space after `:`');
+        raw = rest.slice(1).trimStart();
+      }
       const value = scalar(raw);
       if (value === undefined) return this.halt(at, line.length - raw.length + 1, whyNot(raw));
       out[key] = value;
