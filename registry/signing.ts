@@ -57,7 +57,8 @@ export interface ResultSigner {
 /** The text of canonicalResultBytes, before its UTF-8 encoding. */
 function canonicalResultText(record: ResultRecord): string {
   const { signature, ...rest } = record;
-  const content: Record<string, unknown> = { ...rest };
+  // The rest is a fresh object: the signature block goes back in without its value and proof.
+  const content: typeof rest & { signature?: unknown } = rest;
   if (signature) {
     const { ed25519: _value, proof: _proof, ...who } = signature;
     content.signature = who;
@@ -148,11 +149,17 @@ const batchVerdicts = new WeakMap<KeyObject, Map<string, boolean>>();
 export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject): boolean {
   const value = record.signature?.ed25519;
   if (!value) return false;
-  const bytes = Buffer.from(value, 'base64');
-  if (bytes.length !== 64 || bytes.toString('base64') !== value) return false;
+  /** The signature's bytes, when it is 64 bytes written in canonical base64. */
+  const signature = () => {
+    const bytes = Buffer.from(value, 'base64');
+    return bytes.length === 64 && bytes.toString('base64') === value ? bytes : undefined;
+  };
   try {
     const proof = record.signature!.proof;
-    if (proof === undefined) return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    if (proof === undefined) {
+      const bytes = signature();
+      return bytes !== undefined && verify(null, canonicalResultBytes(record), publicKey, bytes);
+    }
     if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
     let root = leafHash(record);
     for (const step of proof) {
@@ -161,10 +168,12 @@ export function verifyResultSignature(record: ResultRecord, publicKey: KeyObject
     }
     let verdicts = batchVerdicts.get(publicKey);
     if (!verdicts) batchVerdicts.set(publicKey, (verdicts = new Map()));
+    // The verdict on this signature text and root (the text is checked with the verdict).
     const key = `${value} ${root}`;
     let ok = verdicts.get(key);
     if (ok === undefined) {
-      ok = verify(null, batchSigned(root), publicKey, bytes);
+      const bytes = signature();
+      ok = bytes !== undefined && verify(null, batchSigned(root), publicKey, bytes);
       verdicts.set(key, ok);
     }
     return ok;

@@ -164,8 +164,11 @@ function normalizePrefix(prefix = ''): string {
   return prefix.replace(/^\.?\/+/, '');
 }
 
+/** A segment that is empty, `.` or `..`: at the start, between slashes or at the end. */
+const UNSAFE_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 function safeRelative(path: string): boolean {
-  return path !== '' && !path.startsWith('/') && !path.split('/').some((s) => s === '..' || s === '.' || s === '');
+  return !UNSAFE_SEGMENT.test(path);
 }
 
 // ---------------------------------------------------------------------------------------------

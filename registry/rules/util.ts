@@ -26,6 +26,7 @@ export function dottedPointer(pointer: string): string {
 
 /** A key as one segment of a JSON pointer. */
 export function escapePointerKey(key: string): string {
+  if (!key.includes('~') && !key.includes('/')) return key;
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
