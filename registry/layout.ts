@@ -145,7 +145,7 @@ export function caseKey(name: string): string {
 
 /** Whether two logins are the same GitHub account (logins are case-insensitive). */
 export function sameLogin(a: string, b: string): boolean {
-  return caseKey(a) === caseKey(b);
+  return a === b || caseKey(a) === caseKey(b);
 }
 
 /** Files the layout tolerates beside records: documentation and the registry's own automation. */
