@@ -973,7 +973,7 @@ var require_util = __commonJS({
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
-    var { stringify: stringify2 } = __require("node:querystring");
+    var { stringify: stringify3 } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
@@ -1033,7 +1033,7 @@ var require_util = __commonJS({
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
       }
-      const stringified = stringify2(queryParams);
+      const stringified = stringify3(queryParams);
       if (stringified) {
         url += "?" + stringified;
       }
@@ -16240,7 +16240,7 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie max-age");
       }
     }
-    function stringify2(cookie) {
+    function stringify3(cookie) {
       if (cookie.name.length === 0) {
         return null;
       }
@@ -16298,7 +16298,7 @@ var require_util6 = __commonJS({
       validateCookiePath,
       validateCookieValue,
       toIMFDate,
-      stringify: stringify2
+      stringify: stringify3
     };
   }
 });
@@ -16444,7 +16444,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports2, module2) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify: stringify2 } = require_util6();
+    var { stringify: stringify3 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -16487,7 +16487,7 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str2 = stringify2(cookie);
+      const str2 = stringify3(cookie);
       if (str2) {
         headers.append("Set-Cookie", str2);
       }
@@ -19153,43 +19153,6 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/canonicalize/lib/canonicalize.js
-var require_canonicalize = __commonJS({
-  "node_modules/canonicalize/lib/canonicalize.js"(exports2, module2) {
-    "use strict";
-    module2.exports = function serialize(object) {
-      if (typeof object === "number" && isNaN(object)) {
-        throw new Error("NaN is not allowed");
-      }
-      if (typeof object === "number" && !isFinite(object)) {
-        throw new Error("Infinity is not allowed");
-      }
-      if (object === null || typeof object !== "object") {
-        return JSON.stringify(object);
-      }
-      if (object.toJSON instanceof Function) {
-        return serialize(object.toJSON());
-      }
-      if (Array.isArray(object)) {
-        const values2 = object.reduce((t, cv, ci) => {
-          const comma = ci === 0 ? "" : ",";
-          const value = cv === void 0 || typeof cv === "symbol" ? null : cv;
-          return `${t}${comma}${serialize(value)}`;
-        }, "");
-        return `[${values2}]`;
-      }
-      const values = Object.keys(object).sort().reduce((t, cv) => {
-        if (object[cv] === void 0 || typeof object[cv] === "symbol") {
-          return t;
-        }
-        const comma = t.length === 0 ? "" : ",";
-        return `${t}${comma}${serialize(cv)}:${serialize(object[cv])}`;
-      }, "");
-      return `{${values}}`;
-    };
-  }
-});
-
 // node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
   "node_modules/ajv/dist/compile/codegen/code.js"(exports2) {
@@ -19318,10 +19281,10 @@ var require_code = __commonJS({
     function interpolate(x) {
       return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
     }
-    function stringify2(x) {
+    function stringify3(x) {
       return new _Code(safeStringify(x));
     }
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
     function safeStringify(x) {
       return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
@@ -28706,7 +28669,7 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify2(item, ctx, onComment, onChompKeep) {
+    function stringify3(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -28735,7 +28698,7 @@ var require_stringify = __commonJS({
 ${ctx.indent}${str2}`;
     }
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -28745,7 +28708,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -28767,7 +28730,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str2 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -28819,7 +28782,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify3.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -28960,7 +28923,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge3 = require_merge();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map2, { key, value }) {
@@ -28996,7 +28959,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify3.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -29063,12 +29026,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options2) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify3(collection, ctx, options2);
+      const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify4(collection, ctx, options2);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -29093,7 +29056,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str3 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
           str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
@@ -29160,7 +29123,7 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str2 = stringify2.stringify(item, itemCtx, () => comment = null);
+        let str2 = stringify3.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
           str2 += ",";
@@ -30521,7 +30484,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options2) {
       const lines = [];
@@ -30536,7 +30499,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify2.createStringifyContext(doc, options2);
+      const ctx = stringify3.createStringifyContext(doc, options2);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -30558,7 +30521,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify3.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -30566,7 +30529,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify2.stringify(doc.contents, ctx));
+        lines.push(stringify3.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -32702,7 +32665,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
+    var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -32755,7 +32718,7 @@ var require_cst_stringify = __commonJS({
         res += stringifyToken(value);
       return res;
     }
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -34485,7 +34448,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options2));
     }
-    function stringify2(value, replacer, options2) {
+    function stringify3(value, replacer, options2) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -34510,7 +34473,7 @@ var require_public_api = __commonJS({
     exports2.parse = parse3;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument2;
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -39964,7 +39927,7 @@ function caseKey(name2) {
   return name2.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
 }
 function sameLogin(a, b) {
-  return caseKey(a) === caseKey(b);
+  return a === b || caseKey(a) === caseKey(b);
 }
 function isAuxiliaryPath(path) {
   return path.startsWith(".github/") || path === "README.md" || path === "LICENSE" || path === "CODEOWNERS" || path === ".gitignore" || path === ".gitattributes";
@@ -40091,8 +40054,9 @@ async function closeTree(tree) {
 function normalizePrefix(prefix = "") {
   return prefix.replace(/^\.?\/+/, "");
 }
+var UNSAFE_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 function safeRelative(path) {
-  return path !== "" && !path.startsWith("/") && !path.split("/").some((s) => s === ".." || s === "." || s === "");
+  return !UNSAFE_SEGMENT.test(path);
 }
 function directoryTree(dir, opts2 = {}) {
   let all = opts2.files;
@@ -40101,22 +40065,28 @@ function directoryTree(dir, opts2 = {}) {
   let walked = false;
   const root = dir.endsWith("/") ? dir : dir + "/";
   const kinds = /* @__PURE__ */ new Map();
-  function walk(rel, raw, out, names) {
-    let entries;
+  function entriesOf(rel) {
     try {
-      entries = readdirSync(Buffer.concat([Buffer.from(root), raw]), { withFileTypes: true, encoding: "buffer" });
+      const folder = root + (rel ? rel + "/" : "");
+      const entries = readdirSync(folder, { withFileTypes: true });
+      if (!entries.some((e) => e.name.includes("\uFFFD"))) return entries;
+      return readdirSync(Buffer.from(folder), { withFileTypes: true, encoding: "buffer" });
     } catch {
-      return;
+      return void 0;
     }
+  }
+  function walk(rel, out, names) {
+    const entries = entriesOf(rel);
+    if (!entries) return;
     const here = [];
     for (const e of entries) {
-      const name2 = pathFromBytes(e.name);
+      const name2 = typeof e.name === "string" ? e.name : pathFromBytes(e.name);
       if (!rel && name2 === ".git") continue;
       const p = rel ? `${rel}/${name2}` : name2;
       const kind = isUndecodablePath(name2) ? "undecodable" : e.isDirectory() ? "folder" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "special";
       if (kind === "folder") {
         const before = out.length;
-        walk(p, Buffer.concat([raw, e.name, Buffer.from("/")]), out, names);
+        walk(p, out, names);
         if (out.length > before) here.push(name2);
       } else {
         out.push(p);
@@ -40126,7 +40096,7 @@ function directoryTree(dir, opts2 = {}) {
     }
     if (names && here.length) names.set(rel, here);
   }
-  const walkFrom = (folder, out) => walk(folder, folder ? Buffer.from(folder + "/") : Buffer.alloc(0), out);
+  const walkFrom = (folder, out) => walk(folder, out);
   const walkedFolders = /* @__PURE__ */ new Map();
   let scratch = Buffer.allocUnsafe(64 * 1024);
   function readSyncLimited(path, limit) {
@@ -40167,7 +40137,7 @@ function directoryTree(dir, opts2 = {}) {
       if (!p) {
         const out = [];
         index2 = /* @__PURE__ */ new Map();
-        walk("", Buffer.alloc(0), out, index2);
+        walk("", out, index2);
         all = out.sort();
         walked = true;
         allSet = new Set(all);
@@ -45998,12 +45968,12 @@ var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
 var MLKEM768X25519 = ml_kem768_x25519;
 
 // node_modules/@noble/curves/utils.js
-function aarray(item, title, inner = () => {
+function aarray(item, title, inner2 = () => {
 }) {
   if (!Array.isArray(item))
     throw new TypeError(`"${title}" expected array, got type=${typeof item}`);
   for (let i = 0; i < item.length; i++)
-    inner(item[i], `${title}[${i}]`);
+    inner2(item[i], `${title}[${i}]`);
   return item;
 }
 var abytes5 = (value, length, title) => abytes(value, length, title);
@@ -48145,14 +48115,762 @@ var NotFoundError = class extends MedperfError {
 };
 
 // registry/signing.ts
-var import_canonicalize = __toESM(require_canonicalize(), 1);
 import { createPrivateKey, hash, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-var canonicalize = import_canonicalize.default.default ?? import_canonicalize.default;
+
+// node_modules/safe-stable-stringify/index.js
+var { hasOwnProperty } = Object.prototype;
+var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
+var nodeVersion = typeof process === "object" ? process?.versions?.node : void 0;
+var strEscapeLength = Number(nodeVersion?.slice(0, nodeVersion.indexOf("."))) >= 22 ? 128 : 5e3;
+function strEscape(str2) {
+  if (str2.length < strEscapeLength && !strEscapeSequencesRegExp.test(str2)) {
+    return `"${str2}"`;
+  }
+  return JSON.stringify(str2);
+}
+function sort(array, comparator) {
+  if (array.length > 200 || comparator) {
+    return array.sort(comparator);
+  }
+  let moves = 0;
+  if (array.length > 1 && array[0] > array[1]) {
+    const currentValue = array[1];
+    if (array.length > 32 && currentValue > array[array.length - 1]) {
+      return array.sort();
+    }
+    array[1] = array[0];
+    array[0] = currentValue;
+    moves = 1;
+  }
+  for (let i = 2; i < array.length; i++) {
+    const currentValue = array[i];
+    if (array[i - 1] <= currentValue) continue;
+    let position = i;
+    do {
+      array[position] = array[position - 1];
+      position--;
+    } while (position !== 0 && array[position - 1] > currentValue);
+    array[position] = currentValue;
+    moves += i - position;
+    if (moves > array.length && moves > 32) return array.sort();
+  }
+  return array;
+}
+var typedArrayPrototypeGetSymbolToStringTag = (
+  // @ts-expect-error
+  Object.getOwnPropertyDescriptor(
+    Object.getPrototypeOf(
+      Object.getPrototypeOf(
+        new Int8Array()
+      )
+    ),
+    Symbol.toStringTag
+  ).get
+);
+function getTypedArrayType(value) {
+  const type2 = typedArrayPrototypeGetSymbolToStringTag.call(value);
+  return type2 !== void 0 && value.length !== 0 ? type2 : void 0;
+}
+function wrapInQuotes(value) {
+  return `"${value}"`;
+}
+function stringifyTypedArray(array, separator, maximumBreadth, bigint, fail, type2) {
+  if (array.length < maximumBreadth) {
+    maximumBreadth = array.length;
+  }
+  const whitespace = separator === "," ? "" : " ";
+  if (type2[0] === "F") {
+    let value = array[0];
+    let res2 = `"0":${whitespace}${Number.isFinite(value) ? value : fail ? fail(value) : "null"}`;
+    for (let i = 1; i < maximumBreadth; i++) {
+      value = array[i];
+      res2 += `${separator}"${i}":${whitespace}${Number.isFinite(value) ? value : fail ? fail(value) : "null"}`;
+    }
+    return res2;
+  }
+  const method = bigint === "string" && array.length > 0 && typeof array[0] === "bigint" ? wrapInQuotes : String;
+  let res = `"0":${whitespace}${method(array[0])}`;
+  for (let i = 1; i < maximumBreadth; i++) {
+    res += `${separator}"${i}":${whitespace}${method(array[i])}`;
+  }
+  return res;
+}
+function stringifyCircularDepth(index2) {
+  return `"[Circular: ${index2}]"`;
+}
+function getCircularValueOption(options2) {
+  if (hasOwnProperty.call(options2, "circularValue")) {
+    const circularValue = options2.circularValue;
+    if (typeof circularValue === "string") {
+      return `"${circularValue}"`;
+    }
+    if (circularValue == null) {
+      return circularValue;
+    }
+    if (circularValue === Error || circularValue === TypeError) {
+      return {
+        toString() {
+          throw new TypeError("Converting circular structure to JSON");
+        }
+      };
+    }
+    throw new TypeError('The "circularValue" argument must be of type string or the value null or undefined');
+  }
+  return stringifyCircularDepth;
+}
+function getDeterministicOption(options2) {
+  let value;
+  if (hasOwnProperty.call(options2, "deterministic")) {
+    value = options2.deterministic;
+    if (typeof value !== "boolean" && typeof value !== "function") {
+      throw new TypeError('The "deterministic" argument must be of type boolean or comparator function');
+    }
+  }
+  return value === void 0 ? true : value;
+}
+function getBigIntOption(options2) {
+  let value;
+  if (hasOwnProperty.call(options2, "bigint")) {
+    value = options2.bigint;
+    if (typeof value === "string") {
+      if (value !== "string") {
+        throw new TypeError('The "bigint" argument must be of type boolean or the string "string"');
+      }
+    } else if (typeof value !== "boolean") {
+      throw new TypeError('The "bigint" argument must be of type boolean or the string "string"');
+    }
+  }
+  return value === void 0 ? true : value;
+}
+function getBooleanOption(options2, key, defaultValue) {
+  let value;
+  if (hasOwnProperty.call(options2, key)) {
+    value = options2[key];
+    if (typeof value !== "boolean") {
+      throw new TypeError(`The "${key}" argument must be of type boolean`);
+    }
+  }
+  return value === void 0 ? defaultValue : value;
+}
+function getPositiveIntegerOption(options2, key) {
+  let value;
+  if (hasOwnProperty.call(options2, key)) {
+    value = options2[key];
+    if (typeof value !== "number") {
+      throw new TypeError(`The "${key}" argument must be of type number`);
+    }
+    if (!Number.isInteger(value)) {
+      throw new TypeError(`The "${key}" argument must be an integer`);
+    }
+    if (value < 1) {
+      throw new RangeError(`The "${key}" argument must be >= 1`);
+    }
+  }
+  return value === void 0 ? Infinity : value;
+}
+function getItemCount(number) {
+  if (number === 1) {
+    return "1 item";
+  }
+  return `${number} items`;
+}
+function getUniqueReplacerSet(replacerArray) {
+  const replacerSet = /* @__PURE__ */ new Set();
+  for (const value of replacerArray) {
+    if (typeof value === "string" || typeof value === "number") {
+      replacerSet.add(String(value));
+    }
+  }
+  return replacerSet;
+}
+function getStrictOption(options2) {
+  if (hasOwnProperty.call(options2, "strict")) {
+    const value = options2.strict;
+    if (typeof value !== "boolean") {
+      throw new TypeError('The "strict" argument must be of type boolean');
+    }
+    if (value) {
+      return (value2) => {
+        let message = `Object can not safely be stringified. Received type ${typeof value2}`;
+        if (typeof value2 !== "function") message += ` (${safeErrorMessage(value2)})`;
+        throw new Error(message);
+      };
+    }
+  }
+}
+function safeErrorMessage(error2) {
+  try {
+    return String(error2);
+  } catch {
+    return "Failed";
+  }
+}
+function getErrorMessage(error2, name2) {
+  const message = typeof error2?.message === "string" ? error2.message : safeErrorMessage(error2);
+  if (name2) {
+    return `Error: Stringification failed with ${name2} (${message})`;
+  }
+  return `Error: Stringification failed (${message})`;
+}
+function callSafe(method, thisArg, input) {
+  try {
+    return method.call(thisArg, input);
+  } catch (error2) {
+    return getErrorMessage(error2, method.name);
+  }
+}
+function makeSafe(method, name2) {
+  const safeMethod = function(...input) {
+    try {
+      return method(...input);
+    } catch (error2) {
+      if (name2 !== void 0) {
+        return getErrorMessage(error2, name2);
+      }
+      return `"${getErrorMessage(error2, name2)}"`;
+    }
+  };
+  Object.defineProperty(safeMethod, "name", { value: `safe_${method.name}` });
+  return safeMethod;
+}
+function configure(options2) {
+  options2 = { ...options2 };
+  const fail = getStrictOption(options2);
+  if (fail) {
+    if (options2.bigint === void 0) {
+      options2.bigint = false;
+    }
+    if (!("circularValue" in options2)) {
+      options2.circularValue = Error;
+    }
+  }
+  const circularValue = getCircularValueOption(options2);
+  const bigint = getBigIntOption(options2);
+  const deterministic = getDeterministicOption(options2);
+  const comparator = typeof deterministic === "function" ? deterministic : void 0;
+  const maximumDepth = getPositiveIntegerOption(options2, "maximumDepth");
+  const maximumBreadth = getPositiveIntegerOption(options2, "maximumBreadth");
+  const safe = getBooleanOption(options2, "safe", false);
+  let stringifyFnReplacer = function(key, parent, stack, replacer, spacer, indentation) {
+    let value = parent[key];
+    if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
+      value = safe ? callSafe(value.toJSON, value, key) : value.toJSON(key);
+    }
+    value = replacer.call(parent, key, value);
+    if (typeof value === "object") {
+      if (value === null) {
+        return "null";
+      }
+      const circularIndex = stack.indexOf(value);
+      if (circularIndex !== -1) {
+        return typeof circularValue === "function" ? circularValue(circularIndex) : circularValue;
+      }
+      let res = "";
+      let join3 = ",";
+      const originalIndentation = indentation;
+      if (Array.isArray(value)) {
+        if (value.length === 0) {
+          return "[]";
+        }
+        if (maximumDepth < stack.length + 1) {
+          return '"[Array]"';
+        }
+        stack.push(value);
+        if (spacer !== "") {
+          indentation += spacer;
+          res += `
+${indentation}`;
+          join3 = `,
+${indentation}`;
+        }
+        const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+        let i = 0;
+        for (; i < maximumValuesToStringify - 1; i++) {
+          const tmp2 = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
+          res += tmp2 !== void 0 ? tmp2 : "null";
+          res += join3;
+        }
+        const tmp = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
+        res += tmp !== void 0 ? tmp : "null";
+        if (value.length > maximumBreadth) {
+          const removedKeys = value.length - maximumBreadth;
+          res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
+        }
+        if (spacer !== "") {
+          res += `
+${originalIndentation}`;
+        }
+        stack.pop();
+        return `[${res}]`;
+      }
+      let keys = Object.keys(value);
+      const keyLength = keys.length;
+      if (keyLength === 0) {
+        return "{}";
+      }
+      if (maximumDepth < stack.length + 1) {
+        return '"[Object]"';
+      }
+      let whitespace = "";
+      let separator = "";
+      if (spacer !== "") {
+        indentation += spacer;
+        join3 = `,
+${indentation}`;
+        whitespace = " ";
+      }
+      const maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+      if (deterministic && getTypedArrayType(value) === void 0) {
+        keys = sort(keys, comparator);
+      }
+      stack.push(value);
+      for (let i = 0; i < maximumPropertiesToStringify; i++) {
+        const key2 = keys[i];
+        const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
+        if (tmp !== void 0) {
+          res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+          separator = join3;
+        }
+      }
+      if (keyLength > maximumBreadth) {
+        const removedKeys = keyLength - maximumBreadth;
+        res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
+        separator = join3;
+      }
+      if (spacer !== "" && separator.length > 1) {
+        res = `
+${indentation}${res}
+${originalIndentation}`;
+      }
+      stack.pop();
+      return `{${res}}`;
+    }
+    return stringifyFnPrimitive(value);
+  };
+  let stringifyArrayReplacer = function(key, value, stack, replacer, spacer, indentation) {
+    if (value === null) {
+      return "null";
+    }
+    if (typeof /** @type {ToJSON} */
+    value.toJSON === "function") {
+      if (typeof key === "number") key = String(key);
+      const jsonValue = safe ? callSafe(
+        /** @type {ToJSON} */
+        value.toJSON,
+        value,
+        key
+      ) : (
+        /** @type {ToJSON} */
+        value.toJSON(key)
+      );
+      if (typeof jsonValue !== "object") {
+        return stringifyPrimitive(jsonValue);
+      }
+      if (jsonValue === null) {
+        return "null";
+      }
+      value = jsonValue;
+    }
+    const circularIndex = stack.indexOf(value);
+    if (circularIndex !== -1) {
+      return typeof circularValue === "function" ? circularValue(circularIndex) : circularValue;
+    }
+    const originalIndentation = indentation;
+    let res = "";
+    let join3 = ",";
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        return "[]";
+      }
+      if (maximumDepth < stack.length + 1) {
+        return '"[Array]"';
+      }
+      stack.push(value);
+      if (spacer !== "") {
+        indentation += spacer;
+        res += `
+${indentation}`;
+        join3 = `,
+${indentation}`;
+      }
+      const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+      let i = 0;
+      for (; i < maximumValuesToStringify - 1; i++) {
+        const item2 = value[i];
+        const tmp2 = typeof item2 === "object" ? stringifyArrayReplacer(i, item2, stack, replacer, spacer, indentation) : stringifyPrimitive(item2);
+        res += tmp2 !== void 0 ? tmp2 : "null";
+        res += join3;
+      }
+      const item = value[i];
+      const tmp = typeof item === "object" ? stringifyArrayReplacer(i, item, stack, replacer, spacer, indentation) : stringifyPrimitive(item);
+      res += tmp !== void 0 ? tmp : "null";
+      if (value.length > maximumBreadth) {
+        const removedKeys = value.length - maximumBreadth;
+        res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
+      }
+      if (spacer !== "") {
+        res += `
+${originalIndentation}`;
+      }
+      stack.pop();
+      return `[${res}]`;
+    }
+    if (maximumDepth < stack.length + 1) {
+      return '"[Object]"';
+    }
+    stack.push(value);
+    let whitespace = "";
+    if (spacer !== "") {
+      indentation += spacer;
+      join3 = `,
+${indentation}`;
+      whitespace = " ";
+    }
+    let separator = "";
+    for (const key2 of replacer) {
+      const item = (
+        /** @type {Record<string, unknown>} */
+        value[key2]
+      );
+      const tmp = typeof item === "object" ? stringifyArrayReplacer(key2, item, stack, replacer, spacer, indentation) : stringifyPrimitive(item);
+      if (tmp !== void 0) {
+        res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+        separator = join3;
+      }
+    }
+    if (spacer !== "" && separator.length > 1) {
+      res = `
+${indentation}${res}
+${originalIndentation}`;
+    }
+    stack.pop();
+    return `{${res}}`;
+  };
+  let stringifyIndent = function(key, value, stack, spacer, indentation) {
+    if (value === null) {
+      return "null";
+    }
+    if (typeof /** @type {ToJSON} */
+    value.toJSON === "function") {
+      if (typeof key === "number") key = String(key);
+      const jsonValue = safe ? callSafe(
+        /** @type {ToJSON} */
+        value.toJSON,
+        value,
+        key
+      ) : (
+        /** @type {ToJSON} */
+        value.toJSON(key)
+      );
+      if (typeof jsonValue !== "object") {
+        return stringifyPrimitive(jsonValue);
+      }
+      if (jsonValue === null) {
+        return "null";
+      }
+      value = jsonValue;
+    }
+    const circularIndex = stack.indexOf(value);
+    if (circularIndex !== -1) {
+      return typeof circularValue === "function" ? circularValue(circularIndex) : circularValue;
+    }
+    const originalIndentation = indentation;
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        return "[]";
+      }
+      if (maximumDepth < stack.length + 1) {
+        return '"[Array]"';
+      }
+      stack.push(value);
+      indentation += spacer;
+      let res2 = `
+${indentation}`;
+      const join4 = `,
+${indentation}`;
+      const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+      let i = 0;
+      for (; i < maximumValuesToStringify - 1; i++) {
+        const item2 = value[i];
+        const tmp2 = typeof item2 === "object" ? stringifyIndent(i, item2, stack, spacer, indentation) : stringifyPrimitive(item2);
+        res2 += tmp2 !== void 0 ? tmp2 : "null";
+        res2 += join4;
+      }
+      const item = value[i];
+      const tmp = typeof item === "object" ? stringifyIndent(i, item, stack, spacer, indentation) : stringifyPrimitive(item);
+      res2 += tmp !== void 0 ? tmp : "null";
+      if (value.length > maximumBreadth) {
+        const removedKeys = value.length - maximumBreadth;
+        res2 += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+      }
+      res2 += `
+${originalIndentation}`;
+      stack.pop();
+      return `[${res2}]`;
+    }
+    let keys = Object.keys(value);
+    const keyLength = keys.length;
+    if (keyLength === 0) {
+      return "{}";
+    }
+    if (maximumDepth < stack.length + 1) {
+      return '"[Object]"';
+    }
+    indentation += spacer;
+    const join3 = `,
+${indentation}`;
+    let res = "";
+    let separator = "";
+    let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+    const typedArrayType = getTypedArrayType(value);
+    if (typedArrayType !== void 0) {
+      res += stringifyTypedArray(
+        /** @type {ArrayLike<number | bigint>} */
+        value,
+        join3,
+        maximumBreadth,
+        bigint,
+        fail,
+        typedArrayType
+      );
+      keys = keys.slice(
+        /** @type {{length: number}} */
+        value.length
+      );
+      maximumPropertiesToStringify -= /** @type {{length: number}} */
+      value.length;
+      separator = join3;
+    }
+    if (deterministic) {
+      keys = sort(keys, comparator);
+    }
+    stack.push(value);
+    for (let i = 0; i < maximumPropertiesToStringify; i++) {
+      const key2 = keys[i];
+      const item = (
+        /** @type {Record<string, unknown>} */
+        value[key2]
+      );
+      const tmp = typeof item === "object" ? stringifyIndent(key2, item, stack, spacer, indentation) : stringifyPrimitive(item);
+      if (tmp !== void 0) {
+        res += `${separator}${strEscape(key2)}: ${tmp}`;
+        separator = join3;
+      }
+    }
+    if (keyLength > maximumBreadth) {
+      const removedKeys = keyLength - maximumBreadth;
+      res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
+      separator = join3;
+    }
+    if (separator !== "") {
+      res = `
+${indentation}${res}
+${originalIndentation}`;
+    }
+    stack.pop();
+    return `{${res}}`;
+  };
+  let stringifyPrimitive = function(value) {
+    switch (typeof value) {
+      case "string":
+        return strEscape(value);
+      case "number":
+        return isFinite(value) ? String(value) : fail ? fail(value) : "null";
+      case "boolean":
+        return value === true ? "true" : "false";
+      case "undefined":
+        return void 0;
+      case "bigint":
+        if (bigint) {
+          return bigint === "string" ? `"${value}"` : String(value);
+        }
+      // fallthrough
+      default:
+        return fail ? fail(value) : void 0;
+    }
+  };
+  let stringifyObject = function(key, value, stack) {
+    if (value === null) {
+      return "null";
+    }
+    if (typeof /** @type {ToJSON} */
+    value.toJSON === "function") {
+      if (typeof key === "number") key = String(key);
+      const jsonValue = safe ? callSafe(
+        /** @type {ToJSON} */
+        value.toJSON,
+        value,
+        key
+      ) : (
+        /** @type {ToJSON} */
+        value.toJSON(key)
+      );
+      if (typeof jsonValue !== "object") {
+        return stringifyPrimitive(jsonValue);
+      }
+      if (jsonValue === null) {
+        return "null";
+      }
+      value = jsonValue;
+    }
+    const circularIndex = stack.indexOf(value);
+    if (circularIndex !== -1) {
+      return typeof circularValue === "function" ? circularValue(circularIndex) : circularValue;
+    }
+    let res = "";
+    const hasLength = (
+      /** @type {{length?: unknown}} */
+      value.length !== void 0
+    );
+    if (hasLength && Array.isArray(value)) {
+      if (value.length === 0) {
+        return "[]";
+      }
+      if (maximumDepth < stack.length + 1) {
+        return '"[Array]"';
+      }
+      stack.push(value);
+      const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+      let i = 0;
+      for (; i < maximumValuesToStringify - 1; i++) {
+        const item2 = value[i];
+        const tmp2 = typeof item2 === "object" ? stringifyObject(i, item2, stack) : stringifyPrimitive(item2);
+        res += tmp2 !== void 0 ? tmp2 : "null";
+        res += ",";
+      }
+      const item = value[i];
+      const tmp = typeof item === "object" ? stringifyObject(i, item, stack) : stringifyPrimitive(item);
+      res += tmp !== void 0 ? tmp : "null";
+      if (value.length > maximumBreadth) {
+        const removedKeys = value.length - maximumBreadth;
+        res += `,"... ${getItemCount(removedKeys)} not stringified"`;
+      }
+      stack.pop();
+      return `[${res}]`;
+    }
+    let keys = Object.keys(value);
+    const keyLength = keys.length;
+    if (keyLength === 0) {
+      return "{}";
+    }
+    if (maximumDepth < stack.length + 1) {
+      return '"[Object]"';
+    }
+    let separator = "";
+    let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+    const typedArrayType = hasLength ? getTypedArrayType(value) : void 0;
+    if (typedArrayType !== void 0) {
+      res += stringifyTypedArray(
+        /** @type {ArrayLike<number | bigint>} */
+        value,
+        ",",
+        maximumBreadth,
+        bigint,
+        fail,
+        typedArrayType
+      );
+      keys = keys.slice(
+        /** @type {{length: number}} */
+        value.length
+      );
+      maximumPropertiesToStringify -= /** @type {{length: number}} */
+      value.length;
+      separator = ",";
+    }
+    if (deterministic) {
+      keys = sort(keys, comparator);
+    }
+    stack.push(value);
+    for (let i = 0; i < maximumPropertiesToStringify; i++) {
+      const key2 = keys[i];
+      const item = (
+        /** @type {Record<string, unknown>} */
+        value[key2]
+      );
+      const tmp = typeof item === "object" ? stringifyObject(key2, item, stack) : stringifyPrimitive(item);
+      if (tmp !== void 0) {
+        res += `${separator}${strEscape(key2)}:${tmp}`;
+        separator = ",";
+      }
+    }
+    if (keyLength > maximumBreadth) {
+      const removedKeys = keyLength - maximumBreadth;
+      res += `${separator}"...":"${getItemCount(removedKeys)} not stringified"`;
+    }
+    stack.pop();
+    return `{${res}}`;
+  };
+  const stringifyFnPrimitive = stringifyPrimitive;
+  if (safe) {
+    stringifyFnReplacer = makeSafe(stringifyFnReplacer);
+    stringifyArrayReplacer = makeSafe(stringifyArrayReplacer);
+    stringifyIndent = makeSafe(stringifyIndent);
+    stringifyObject = makeSafe(stringifyObject);
+    stringifyPrimitive = makeSafe(stringifyPrimitive);
+  }
+  function stringify3(value, replacer, space) {
+    if (arguments.length > 1) {
+      let spacer = "";
+      if (typeof space === "number") {
+        spacer = " ".repeat(Math.max(0, Math.min(space, 10)));
+      } else if (typeof space === "string") {
+        spacer = space.slice(0, 10);
+      }
+      if (replacer != null) {
+        if (typeof replacer === "function") {
+          if (safe) {
+            replacer = makeSafe(replacer, replacer.name);
+          }
+          return stringifyFnReplacer("", { "": value }, [], replacer, spacer, "");
+        }
+        if (Array.isArray(replacer)) {
+          return typeof value === "object" ? stringifyArrayReplacer("", value, [], getUniqueReplacerSet(replacer), spacer, "") : stringifyPrimitive(value);
+        }
+      }
+      if (spacer.length !== 0) {
+        return typeof value === "object" ? stringifyIndent("", value, [], spacer, "") : stringifyPrimitive(value);
+      }
+    }
+    return typeof value === "object" ? stringifyObject("", value, []) : stringifyPrimitive(value);
+  }
+  return stringify3;
+}
+var sharedGlobal = (
+  /** @type {Record<symbol, typeof import('./index.js').default | undefined>} */
+  globalThis
+);
+var exportSymbol = /* @__PURE__ */ Symbol.for("safe-stable-stringify@3.0.0");
+if (sharedGlobal[exportSymbol] === void 0) {
+  const stringify3 = configure();
+  stringify3.configure = configure;
+  stringify3.stringify = stringify3;
+  stringify3.default = stringify3;
+  Object.defineProperty(sharedGlobal, exportSymbol, {
+    configurable: true,
+    enumerable: false,
+    value: (
+      /** @type {typeof import('./index.js').default} */
+      stringify3
+    ),
+    writable: true
+  });
+}
+
+// node_modules/safe-stable-stringify/esm/wrapper.mjs
+var sharedGlobal2 = (
+  /** @type {Record<symbol, typeof import('../index.js').default>} */
+  globalThis
+);
+var stringify = sharedGlobal2[/* @__PURE__ */ Symbol.for("safe-stable-stringify@3.0.0")];
+var configure2 = stringify.configure;
+
+// registry/signing.ts
+var canonicalize = configure2({ deterministic: true, strict: true, bigint: false, circularValue: Error });
 var RESULT_SIGNATURE_CONTEXT = "medperf-git result signature v1\n";
 var BATCH_SIGNATURE_CONTEXT = Buffer.from("medperf-git result batch signature v2\n", "utf8");
 function canonicalResultText(record) {
   const { signature, ...rest } = record;
-  const content = { ...rest };
+  const content = rest;
   if (signature) {
     const { ed25519: _value, proof: _proof, ...who } = signature;
     content.signature = who;
@@ -48164,31 +48882,41 @@ function canonicalResultText(record) {
 function canonicalResultBytes(record) {
   return Buffer.from(canonicalResultText(record), "utf8");
 }
-var sha2563 = (...parts) => hash("sha256", Buffer.concat(parts), "buffer");
-var NODE = Uint8Array.of(1);
-var leafHash = (record) => hash("sha256", "\0" + canonicalResultText(record), "buffer");
-var nodeHash = (a, b) => Buffer.compare(a, b) <= 0 ? sha2563(NODE, a, b) : sha2563(NODE, b, a);
+var leafHash = (record) => hash("sha256", "\0" + canonicalResultText(record), "hex");
+var inner = Buffer.alloc(65, 1);
+function nodeHash(a, b) {
+  inner.write(a < b ? a : b, 1, "hex");
+  inner.write(a < b ? b : a, 33, "hex");
+  return hash("sha256", inner, "hex");
+}
+var batchSigned = (root) => Buffer.concat([BATCH_SIGNATURE_CONTEXT, Buffer.from(root, "hex")]);
 var batchVerdicts = /* @__PURE__ */ new WeakMap();
 function verifyResultSignature(record, publicKey) {
   const value = record.signature?.ed25519;
   if (!value) return false;
-  const bytes = Buffer.from(value, "base64");
-  if (bytes.length !== 64 || bytes.toString("base64") !== value) return false;
+  const signature = () => {
+    const bytes = Buffer.from(value, "base64");
+    return bytes.length === 64 && bytes.toString("base64") === value ? bytes : void 0;
+  };
   try {
     const proof = record.signature.proof;
-    if (proof === void 0) return verify(null, canonicalResultBytes(record), publicKey, bytes);
+    if (proof === void 0) {
+      const bytes = signature();
+      return bytes !== void 0 && verify(null, canonicalResultBytes(record), publicKey, bytes);
+    }
     if (!Array.isArray(proof) || proof.length === 0 || proof.length > 32) return false;
     let root = leafHash(record);
     for (const step of proof) {
       if (typeof step !== "string" || !/^[a-f0-9]{64}$/.test(step)) return false;
-      root = nodeHash(root, Buffer.from(step, "hex"));
+      root = nodeHash(root, step);
     }
     let verdicts = batchVerdicts.get(publicKey);
     if (!verdicts) batchVerdicts.set(publicKey, verdicts = /* @__PURE__ */ new Map());
-    const key = `${value} ${root.toString("hex")}`;
+    const key = `${value} ${root}`;
     let ok = verdicts.get(key);
     if (ok === void 0) {
-      ok = verify(null, Buffer.concat([BATCH_SIGNATURE_CONTEXT, root]), publicKey, bytes);
+      const bytes = signature();
+      ok = bytes !== void 0 && verify(null, batchSigned(root), publicKey, bytes);
       verdicts.set(key, ok);
     }
     return ok;
@@ -48391,7 +49119,7 @@ function sortFindings(findings) {
 }
 
 // registry/schemas.ts
-var import__ = __toESM(require__(), 1);
+var import__2 = __toESM(require__(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
 
 // embedded:embedded-fs
@@ -49475,7 +50203,7 @@ var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.defaul
 var instance;
 function ajv() {
   if (instance) return instance;
-  instance = new import__.Ajv2020({
+  instance = new import__2.Ajv2020({
     strict: true,
     // The cube schema's oneOf says "mlcube or container_config, not both" with `required` lists of
     // properties declared beside the oneOf, which strictRequired would refuse.
@@ -52732,13 +53460,13 @@ function scalar(raw) {
   }
   if (c === 34) {
     if (s.length < 2 || s.charCodeAt(s.length - 1) !== 34) return void 0;
-    const inner = s.slice(1, -1);
-    return inner.includes('"') || inner.includes("\\") ? void 0 : inner;
+    const inner2 = s.slice(1, -1);
+    return inner2.includes('"') || inner2.includes("\\") ? void 0 : inner2;
   }
   if (c === 39) {
     if (s.length < 2 || s.charCodeAt(s.length - 1) !== 39) return void 0;
-    const inner = s.slice(1, -1);
-    return inner.includes("'") ? void 0 : inner;
+    const inner2 = s.slice(1, -1);
+    return inner2.includes("'") ? void 0 : inner2;
   }
   if (c === 43) {
     const rest = s.slice(1);
@@ -52781,6 +53509,8 @@ function plainPositions(text) {
   const positions = /* @__PURE__ */ new Map();
   return "value" in readCanonicalYaml(text, positions) ? positions : null;
 }
+var knownKeys = /* @__PURE__ */ new Map();
+var KNOWN_KEYS = 4096;
 var BlockReader = class {
   constructor(lines, positions) {
     this.lines = lines;
@@ -52804,30 +53534,40 @@ var BlockReader = class {
       if (line.startsWith("- ") || line === "-") return this.halt(at, 1, "list item where a field was expected");
       const colon = line.indexOf(":");
       if (colon <= 0) return this.halt(at, 1, "line without `field: value`");
-      const key = line.slice(0, colon);
-      if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
-      if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, "field name beyond letters, digits and _ . + -");
-      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, "duplicate key");
-      this.positions?.set(`${pointer}/${key}`, { line: at.no, column: at.indent + 1 });
-      const rest = line.slice(colon + 1);
-      this.pos++;
-      if (rest === "" || rest.trim() === "") {
-        const next = this.lines[this.pos];
-        if (next && next.indent > indent) {
-          const child = next.text.startsWith("- ") ? this.sequence(next.indent, `${pointer}/${key}`) : this.mapping(next.indent, `${pointer}/${key}`);
-          if (child === void 0) return void 0;
-          out[key] = child;
-        } else if (next && next.indent === indent && next.text.startsWith("- ")) {
-          const child = this.sequence(indent, `${pointer}/${key}`);
-          if (child === void 0) return void 0;
-          out[key] = child;
-        } else {
-          out[key] = null;
-        }
-        continue;
+      let key = knownKeys.get(line.slice(0, colon));
+      if (key === void 0) {
+        key = line.slice(0, colon);
+        if (RESERVED_KEYS.has(key)) return this.halt(at, 1, `reserved name ${key}`);
+        if (!KEY.test(key) || BOOL_NULL.has(key)) return this.halt(at, 1, "field name beyond letters, digits and _ . + -");
+        if (knownKeys.size < KNOWN_KEYS) knownKeys.set(key, key);
       }
-      if (rest.charCodeAt(0) !== 32) return this.halt(at, colon + 1, "no space after `:`");
-      const raw = rest.slice(1).trimStart();
+      if (Object.prototype.hasOwnProperty.call(out, key)) return this.halt(at, 1, "duplicate key");
+      const here = this.positions ? `${pointer}/${key}` : "";
+      this.positions?.set(here, { line: at.no, column: at.indent + 1 });
+      this.pos++;
+      const first = line.charCodeAt(colon + 2);
+      let raw;
+      if (line.charCodeAt(colon + 1) === 32 && first > 32 && first < 127) raw = line.slice(colon + 2);
+      else {
+        const rest = line.slice(colon + 1);
+        if (rest === "" || rest.trim() === "") {
+          const next = this.lines[this.pos];
+          if (next && next.indent > indent) {
+            const child = next.text.startsWith("- ") ? this.sequence(next.indent, here) : this.mapping(next.indent, here);
+            if (child === void 0) return void 0;
+            out[key] = child;
+          } else if (next && next.indent === indent && next.text.startsWith("- ")) {
+            const child = this.sequence(indent, here);
+            if (child === void 0) return void 0;
+            out[key] = child;
+          } else {
+            out[key] = null;
+          }
+          continue;
+        }
+        if (rest.charCodeAt(0) !== 32) return this.halt(at, colon + 1, "no space after `:`");
+        raw = rest.slice(1).trimStart();
+      }
       const value = scalar(raw);
       if (value === void 0) return this.halt(at, line.length - raw.length + 1, whyNot(raw));
       out[key] = value;
@@ -53330,6 +54070,7 @@ function dottedPointer(pointer) {
   return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
 }
 function escapePointerKey(key) {
+  if (!key.includes("~") && !key.includes("/")) return key;
   return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 function orList(items) {
@@ -63445,14 +64186,14 @@ if (links.length) {
   choose(chosen.dataset.metric);
 }
 `;
-function sha2564(text) {
+function sha2563(text) {
   return createHash2("sha256").update(text, "utf8").digest("base64");
 }
 function cspFor(style) {
   return [
     "default-src 'none'",
-    `style-src 'sha256-${sha2564(style)}'`,
-    `script-src 'sha256-${sha2564(SORT_SCRIPT)}'`,
+    `style-src 'sha256-${sha2563(style)}'`,
+    `script-src 'sha256-${sha2563(SORT_SCRIPT)}'`,
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'"
@@ -64328,7 +65069,7 @@ var stringifier = function(options2, state, info2) {
 };
 
 // node_modules/csv-stringify/lib/sync.js
-var stringify = function(records, opts2 = {}) {
+var stringify2 = function(records, opts2 = {}) {
   const data = [];
   const [err, options2] = normalize_options(opts2);
   if (err !== void 0) throw err;
@@ -64360,7 +65101,7 @@ var stringify = function(records, opts2 = {}) {
 // registry/site/csv.ts
 function csv(header, rows) {
   const cell = (c) => c === null || c === void 0 ? "" : typeof c === "boolean" ? String(c) : c;
-  return stringify([header, ...rows.map((r) => r.map(cell))], { escape_formulas: true, record_delimiter: "\n" });
+  return stringify2([header, ...rows.map((r) => r.map(cell))], { escape_formulas: true, record_delimiter: "\n" });
 }
 function indexCsv(boards) {
   return csv(
