@@ -2,7 +2,7 @@
 // JSON Schema declares them, so every record the CLI, the importer and the tests write reads alike.
 import { dump } from 'js-yaml';
 import type { RecordKind } from './layout.ts';
-import { schemaId, schemas } from './schemas.ts';
+import { schemaId, schemas } from './schema-files.ts';
 import { RECORD_WRITE_SCHEMA } from './yaml.ts';
 
 type JsonSchema = Record<string, unknown>;

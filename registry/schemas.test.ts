@@ -5,7 +5,8 @@ import jsYaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { buildTypes, TYPES_FILE } from '../schemas/build-types.ts';
 import { RECORD_KINDS } from './layout.ts';
-import { ajv, schemaId, schemas, validateCubeConfig, validatorFor } from './schemas.ts';
+import { schemaId, schemas } from './schema-files.ts';
+import { ajv, validateCubeConfig, validatorFor } from './schemas.ts';
 
 const REAL = fileURLToPath(new URL('../testing/fixtures/real-mlcubes/', import.meta.url));
 

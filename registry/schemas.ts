@@ -10,7 +10,6 @@ type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export { SCHEMA_DIR, schemaId, type CubeConfigFormat, schemas } from './schema-files.ts';
 
 let instance: Ajv2020 | undefined;
 

@@ -11,7 +11,8 @@ import * as tar from 'tar';
 import { MedperfError } from '../../registry/errors.ts';
 import { hashFile, listFiles, sha256Hex } from '../../registry/hash.ts';
 import type { Asset, CubeRecord } from '../../registry/records.ts';
-import { type CubeFormat, CubeConfigError, cubeImage, cubeTasks, loadCube, parseCubeConfig } from './config.ts';
+import { type CubeFormat, CubeConfigError, cubeImage } from './cube.ts';
+import { cubeTasks, loadCube, parseCubeConfig } from './config.ts';
 import { cachePath, FetchError, hashUrl } from '../fetch.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ import { CubeConfigError, type CubeFormat, type LoadedCube } from './cube.ts';
 import { describeSchemaErrors, validateCubeConfig } from '../../registry/schemas.ts';
 import { parseRecordYaml, SourceMap } from '../../registry/yaml.ts';
 
-export { CubeConfigError, type CubeFormat, cubeImage, type CubeUnderTest, type LoadedCube } from './cube.ts';
-
 const CONFIG_NAMES: Array<[string, CubeFormat]> = [
   ['mlcube.yaml', 'mlcube'],
   ['container_config.yaml', 'container-config'],

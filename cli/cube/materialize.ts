@@ -17,7 +17,8 @@ import { extractTarball, fetchAsset } from '../fetch.ts';
 import { makeReadableByContainers } from '../runners/container-access.ts';
 import { decryptedAdditionalFiles, type ModelKeyring } from '../private-models.ts';
 import { statePaths } from '../state.ts';
-import { type CubeUnderTest, loadCube, type LoadedCube } from './config.ts';
+import { loadCube } from './config.ts';
+import type { CubeUnderTest, LoadedCube } from './cube.ts';
 
 /** A cube of the registry, ready to run; also a cube under test (its folder, id and pinned image). */
 export interface RegisteredCube extends CubeUnderTest {

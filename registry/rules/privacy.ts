@@ -8,7 +8,7 @@
 import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from '../findings.ts';
 import { parseRecordPath } from '../layout.ts';
 import { METRIC_KEY } from '../metrics.ts';
-import { schemaId, schemas } from '../schemas.ts';
+import { schemaId, schemas } from '../schema-files.ts';
 import type { Position, Rule } from '../view.ts';
 import { dottedPointer as dotted, escapePointerKey as escape } from './util.ts';
 import { commentOffsets, lineStarts, parseRecordYaml, positionIn, SourceMap } from '../yaml.ts';
