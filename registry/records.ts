@@ -17,6 +17,14 @@ export interface RegistryConfig {
    * Items: A GitHub login (user or organisation).
    */
   admins: [string, ...string[]];
+  /**
+   * Logins that were admins, kept when they leave admins and never removed, so that the results they imported from a MedPerf server still verify. A former admin approves nothing and signs no new result.
+   *
+   * @maxItems 1000
+   *
+   * Items: A GitHub login (user or organisation).
+   */
+  former_admins?: string[];
   defaults?: {
     dataset_auto_approval?: AutoApproval;
     model_auto_approval?: AutoApproval;

@@ -49962,6 +49962,16 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       },
       "maxItems": 1000
     },
+    "former_admins": {
+      "description": "Logins that were admins, kept when they leave admins and never removed, so that the results they imported from a MedPerf server still verify. A former admin approves nothing and signs no new result.",
+      "type": "array",
+      "uniqueItems": true,
+      "items": {
+        "$ref": "urn:medperf-git:schema:common#/$defs/login",
+        "type": "string"
+      },
+      "maxItems": 1000
+    },
     "defaults": {
       "type": "object",
       "additionalProperties": false,
@@ -54804,6 +54814,127 @@ async function isCommitteeRewrap(base, benchmark, before, after, author) {
   return (await committeeOn(base, benchmark)).some((member) => sameLogin(member, author));
 }
 
+// registry/rules/ownership.ts
+function includesLogin(list, login) {
+  return list.some((l) => sameLogin(l, login));
+}
+function committeeText(benchmark, committee) {
+  return `the committee of ${benchmark} (${committee.join(", ")})`;
+}
+function adminsText(admins) {
+  return `the registry admins (${admins.join(", ")})`;
+}
+async function committeeOf(base, head, benchmark) {
+  const rec = await base.benchmark(benchmark) ?? (await base.tree.has(paths.benchmark(benchmark)) ? void 0 : await head.benchmark(benchmark));
+  return rec ? [...rec.data.committee] : [];
+}
+async function adminsOf(base) {
+  const config = await base.registryConfig();
+  if (config) return { logins: [...config.admins], first: false };
+  if (await base.tree.has(paths.registry())) {
+    return { logins: [], first: false, unknown: "registry.yaml on the base does not load, so its admins cannot be read: fix registry.yaml on main first" };
+  }
+  if ((await base.tree.list()).length === 0) return { logins: [], first: true };
+  return { logins: [], first: false, unknown: "the base has no registry.yaml, so its admins cannot be read: restore registry.yaml on main first" };
+}
+async function ownersOf(path, base, head, registryAdmins) {
+  const where = parseRecordPath(path);
+  const admins = registryAdmins.logins;
+  const onlyAdmins = () => registryAdmins.unknown ? { logins: [], text: registryAdmins.unknown } : { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
+  if (!where) {
+    if (!isAuxiliaryPath(path)) return void 0;
+    if (registryAdmins.first) return void 0;
+    return onlyAdmins();
+  }
+  const existed = await base.tree.has(path);
+  switch (where.kind) {
+    case "registry":
+      if (registryAdmins.first) return void 0;
+      return onlyAdmins();
+    case "cube":
+    case "dataset": {
+      const rec = await base.record(path);
+      const logins = [where.owner, ...rec?.data.owners ?? []];
+      return { logins, text: `it belongs to ${orList(logins)}` };
+    }
+    case "result": {
+      const dataset = await base.dataset(where.dataset);
+      const logins = [where.owner, ...dataset?.data.owners ?? []];
+      return { logins, text: `it belongs to the data owner ${orList(logins)}` };
+    }
+    case "model-grant": {
+      const cube = await base.cube(where.model);
+      const logins = [where.owner, ...cube?.data.owners ?? []];
+      return { logins, text: `grants of the model ${where.model} belong to its owner${logins.length > 1 ? "s" : ""} ${orList(logins)}` };
+    }
+    case "person":
+      return { logins: [where.login], text: `only ${where.login} publishes their own keys` };
+    case "model-association":
+    case "dataset-association": {
+      const entity = where.kind === "model-association" ? await base.cube(where.model) : await base.dataset(where.dataset);
+      const owners = [where.owner, ...entity?.data.owners ?? []];
+      const committee = await committeeOf(base, head, where.benchmark);
+      return {
+        logins: [...owners, ...committee],
+        text: `it belongs to ${orList([...owners, committeeText(where.benchmark, committee)])}`
+      };
+    }
+    case "benchmark": {
+      if (!existed) return void 0;
+      const rec = await base.benchmark(where.benchmark);
+      const committee = rec ? [...rec.data.committee] : [];
+      return {
+        logins: [...committee, ...admins],
+        text: `it belongs to ${committeeText(where.benchmark, committee)} and ${adminsText(admins)}`
+      };
+    }
+  }
+}
+async function initiatedBy(path, base, head, author) {
+  const where = parseRecordPath(path);
+  if (where?.kind !== "model-association" && where?.kind !== "dataset-association") return [];
+  const after = await head.record(path);
+  if (!after) return [];
+  const said = after.data.initiated_by;
+  if (await base.tree.has(path)) {
+    const was = (await base.record(path))?.data?.initiated_by;
+    if (was === void 0 || sameLogin(was, said)) return [];
+    return [
+      findingAt("ownership", path, after, "/initiated_by", `initiated_by never changes: it was ${was}, who asked for this association; set it back to ${was}`)
+    ];
+  }
+  if (sameLogin(said, author)) return [];
+  return [
+    findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
+  ];
+}
+async function rewrapBy(path, base, head, author) {
+  const where = parseRecordPath(path);
+  if (where?.kind !== "result") return false;
+  const before = await base.record(path);
+  const after = await head.record(path);
+  return Boolean(before && after && await isCommitteeRewrap(base, where.benchmark, before.data, after.data, author));
+}
+var rule3 = {
+  id: "ownership",
+  async check(ctx) {
+    const { base, author, head } = ctx;
+    if (!base || !author) return [];
+    const admins = await adminsOf(base);
+    const out = [];
+    for (const path of ctx.changed) {
+      out.push(...await initiatedBy(path, base, head, author));
+      const owners = await ownersOf(path, base, head, admins);
+      if (!owners || includesLogin(owners.logins, author)) continue;
+      if (await rewrapBy(path, base, head, author)) continue;
+      const inHead = await head.tree.has(path);
+      const verb = !inHead ? "delete" : await base.tree.has(path) ? "change" : "add";
+      out.push(findingAt("ownership", path, void 0, "", `${author} may not ${verb} ${path}: ${owners.text}`));
+    }
+    return out;
+  }
+};
+
 // registry/rules/immutability.ts
 function cubeHashes(c) {
   return [
@@ -54824,6 +54955,29 @@ function datasetHashes(d) {
     ["/data_preparation_mlcube", d.data_preparation_mlcube]
   ];
 }
+function formerAdminFindings(old, now, at) {
+  const out = [];
+  const former = now.former_admins ?? [];
+  const left = old.admins.filter((a) => !includesLogin(now.admins, a) && !includesLogin(former, a));
+  if (left.length) {
+    out.push(
+      at(
+        "/admins",
+        `${left.join(", ")} ${left.length === 1 ? "leaves" : "leave"} the admins: add ${left.length === 1 ? "it" : "them"} to former_admins, which keeps the results an admin imported from a MedPerf server verifying (a former admin approves nothing and signs no new result)`
+      )
+    );
+  }
+  const dropped = (old.former_admins ?? []).filter((a) => !includesLogin(former, a) && !includesLogin(now.admins, a));
+  if (dropped.length) {
+    out.push(
+      at(
+        now.former_admins ? "/former_admins" : "",
+        `former_admins only grows: results imported by ${dropped.join(", ")} are verified with it; keep ${dropped.length === 1 ? "that login" : "those logins"} in former_admins`
+      )
+    );
+  }
+  return out;
+}
 var field = (pointer) => pointer.slice(1).replace(/\//g, ".");
 function rotationFindings(old, now, at) {
   const out = [];
@@ -54843,7 +54997,7 @@ function rotationFindings(old, now, at) {
   }
   return out;
 }
-var rule3 = {
+var rule4 = {
   id: "immutability",
   async check(ctx) {
     const { base, head } = ctx;
@@ -54898,6 +55052,8 @@ var rule3 = {
             );
           });
         }
+      } else if (after.where.kind === "registry") {
+        out.push(...formerAdminFindings(before.data, after.data, (pointer, message) => findingAt("immutability", path, after, pointer, message)));
       } else if (after.where.kind === "person") {
         out.push(...rotationFindings(before.data, after.data, (pointer, message) => findingAt("immutability", path, after, pointer, message)));
       } else if (after.where.kind === "result") {
@@ -55030,7 +55186,7 @@ function caseClash(tree, path) {
     return clashFinding(path, chain2 ?? nameClash(clashes, folder, name2, false));
   })();
 }
-var rule4 = {
+var rule5 = {
   id: "layout",
   async check(ctx) {
     const out = [];
@@ -55054,127 +55210,6 @@ var rule4 = {
       if (!record && findings.length === 0 && await ctx.head.tree.has(path)) {
         out.push({ path, line: 1, column: 1, rule: "layout", message: UNREADABLE });
       }
-    }
-    return out;
-  }
-};
-
-// registry/rules/ownership.ts
-function includesLogin(list, login) {
-  return list.some((l) => sameLogin(l, login));
-}
-function committeeText(benchmark, committee) {
-  return `the committee of ${benchmark} (${committee.join(", ")})`;
-}
-function adminsText(admins) {
-  return `the registry admins (${admins.join(", ")})`;
-}
-async function committeeOf(base, head, benchmark) {
-  const rec = await base.benchmark(benchmark) ?? (await base.tree.has(paths.benchmark(benchmark)) ? void 0 : await head.benchmark(benchmark));
-  return rec ? [...rec.data.committee] : [];
-}
-async function adminsOf(base) {
-  const config = await base.registryConfig();
-  if (config) return { logins: [...config.admins], first: false };
-  if (await base.tree.has(paths.registry())) {
-    return { logins: [], first: false, unknown: "registry.yaml on the base does not load, so its admins cannot be read: fix registry.yaml on main first" };
-  }
-  if ((await base.tree.list()).length === 0) return { logins: [], first: true };
-  return { logins: [], first: false, unknown: "the base has no registry.yaml, so its admins cannot be read: restore registry.yaml on main first" };
-}
-async function ownersOf(path, base, head, registryAdmins) {
-  const where = parseRecordPath(path);
-  const admins = registryAdmins.logins;
-  const onlyAdmins = () => registryAdmins.unknown ? { logins: [], text: registryAdmins.unknown } : { logins: [...admins], text: `only ${adminsText(admins)} may change it` };
-  if (!where) {
-    if (!isAuxiliaryPath(path)) return void 0;
-    if (registryAdmins.first) return void 0;
-    return onlyAdmins();
-  }
-  const existed = await base.tree.has(path);
-  switch (where.kind) {
-    case "registry":
-      if (registryAdmins.first) return void 0;
-      return onlyAdmins();
-    case "cube":
-    case "dataset": {
-      const rec = await base.record(path);
-      const logins = [where.owner, ...rec?.data.owners ?? []];
-      return { logins, text: `it belongs to ${orList(logins)}` };
-    }
-    case "result": {
-      const dataset = await base.dataset(where.dataset);
-      const logins = [where.owner, ...dataset?.data.owners ?? []];
-      return { logins, text: `it belongs to the data owner ${orList(logins)}` };
-    }
-    case "model-grant": {
-      const cube = await base.cube(where.model);
-      const logins = [where.owner, ...cube?.data.owners ?? []];
-      return { logins, text: `grants of the model ${where.model} belong to its owner${logins.length > 1 ? "s" : ""} ${orList(logins)}` };
-    }
-    case "person":
-      return { logins: [where.login], text: `only ${where.login} publishes their own keys` };
-    case "model-association":
-    case "dataset-association": {
-      const entity = where.kind === "model-association" ? await base.cube(where.model) : await base.dataset(where.dataset);
-      const owners = [where.owner, ...entity?.data.owners ?? []];
-      const committee = await committeeOf(base, head, where.benchmark);
-      return {
-        logins: [...owners, ...committee],
-        text: `it belongs to ${orList([...owners, committeeText(where.benchmark, committee)])}`
-      };
-    }
-    case "benchmark": {
-      if (!existed) return void 0;
-      const rec = await base.benchmark(where.benchmark);
-      const committee = rec ? [...rec.data.committee] : [];
-      return {
-        logins: [...committee, ...admins],
-        text: `it belongs to ${committeeText(where.benchmark, committee)} and ${adminsText(admins)}`
-      };
-    }
-  }
-}
-async function initiatedBy(path, base, head, author) {
-  const where = parseRecordPath(path);
-  if (where?.kind !== "model-association" && where?.kind !== "dataset-association") return [];
-  const after = await head.record(path);
-  if (!after) return [];
-  const said = after.data.initiated_by;
-  if (await base.tree.has(path)) {
-    const was = (await base.record(path))?.data?.initiated_by;
-    if (was === void 0 || sameLogin(was, said)) return [];
-    return [
-      findingAt("ownership", path, after, "/initiated_by", `initiated_by never changes: it was ${was}, who asked for this association; set it back to ${was}`)
-    ];
-  }
-  if (sameLogin(said, author)) return [];
-  return [
-    findingAt("ownership", path, after, "/initiated_by", `initiated_by is ${said}, but ${author} opens this association: initiated_by names who asks, so set it to ${author}`)
-  ];
-}
-async function rewrapBy(path, base, head, author) {
-  const where = parseRecordPath(path);
-  if (where?.kind !== "result") return false;
-  const before = await base.record(path);
-  const after = await head.record(path);
-  return Boolean(before && after && await isCommitteeRewrap(base, where.benchmark, before.data, after.data, author));
-}
-var rule5 = {
-  id: "ownership",
-  async check(ctx) {
-    const { base, author, head } = ctx;
-    if (!base || !author) return [];
-    const admins = await adminsOf(base);
-    const out = [];
-    for (const path of ctx.changed) {
-      out.push(...await initiatedBy(path, base, head, author));
-      const owners = await ownersOf(path, base, head, admins);
-      if (!owners || includesLogin(owners.logins, author)) continue;
-      if (await rewrapBy(path, base, head, author)) continue;
-      const inHead = await head.tree.has(path);
-      const verb = !inHead ? "delete" : await base.tree.has(path) ? "change" : "add";
-      out.push(findingAt("ownership", path, void 0, "", `${author} may not ${verb} ${path}: ${owners.text}`));
     }
     return out;
   }
@@ -55414,7 +55449,7 @@ var rule7 = {
     const keys = memoized2(ctx.base ?? ctx.head);
     const head = memoized2(ctx.head);
     const out = [];
-    let admins;
+    let importers;
     for (const path of ctx.changed) {
       const rec = await ctx.head.record(path);
       if (rec?.where.kind !== "result") continue;
@@ -55427,15 +55462,16 @@ var rule7 = {
       }
       const dataOwners = [owner, ...(await keys.dataset(dataset))?.data.owners ?? []];
       if (!includesLogin(dataOwners, sig.signed_by)) {
-        admins ??= keys.registryConfig().then((c) => c?.admins);
-        const registryAdmins = await admins;
+        importers ??= keys.registryConfig().then((c) => c && { admins: c.admins, former: ctx.base ? [] : c.former_admins ?? [] });
+        const vouching = await importers;
+        const registryAdmins = vouching?.admins;
         const committee = sig.rewrapped ? await committeeOn(keys, benchmark) : [];
-        const importedByAdmin = sig.imported && registryAdmins && includesLogin(registryAdmins, sig.signed_by);
+        const importedByAdmin = sig.imported && vouching && (includesLogin(vouching.admins, sig.signed_by) || includesLogin(vouching.former, sig.signed_by));
         const rewrappedByMember = sig.rewrapped && rec.data.encrypted_metrics && includesLogin(committee, sig.signed_by);
         if (!importedByAdmin && !rewrappedByMember) {
           report(
             "/signature/signed_by",
-            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` : "") + (sig.rewrapped ? ` or, for encrypted metrics re-wrapped to a new committee, by a member of the committee of ${benchmark}${committee.length ? ` (${committee.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
+            `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` + (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(", ")})` : ""}` + (ctx.base ? "" : ` or a former admin listed in registry.yaml's former_admins${vouching?.former.length ? ` (${vouching.former.join(", ")})` : ""}`) : "") + (sig.rewrapped ? ` or, for encrypted metrics re-wrapped to a new committee, by a member of the committee of ${benchmark}${committee.length ? ` (${committee.join(", ")})` : ""}` : "") + `; ${owner} runs ${howToSign(benchmark)}`
           );
           continue;
         }
@@ -55914,7 +55950,7 @@ var rule10 = {
 };
 
 // registry/rules/index.ts
-var rules = [rule10, rule4, rule8, rule5, rule3, rule6, rule2, rule, rule7, rule9];
+var rules = [rule10, rule5, rule8, rule3, rule4, rule6, rule2, rule, rule7, rule9];
 
 // registry/validate.ts
 function dedupe(findings) {

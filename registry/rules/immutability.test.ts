@@ -7,6 +7,7 @@ import {
   cube,
   dataset,
   fullContext,
+  registryConfig,
   result,
   ruleFindings,
   tutorialRegistry,
@@ -99,5 +100,28 @@ describe('immutability', () => {
       ]);
     }
     expect(await change(main, { ...main, [P.result]: yaml(result({ version: 1 })) })).toEqual([]);
+  });
+  it("keeps every admin who leaves in former_admins, which never shrinks, so their imports still verify", async () => {
+    const config = (over: Parameters<typeof registryConfig>[0]) => ({ ...base, [P.registry]: yaml(registryConfig(over)) });
+    // admins: admin1, admin2 on the base.
+    expect(await change(base, config({ admins: ['admin2'], former_admins: ['admin1'] }))).toEqual([]);
+    expect(await change(base, config({ admins: ['admin1', 'admin2', 'admin3'] }))).toEqual([]);
+    expect(await change(base, config({ admins: ['ADMIN1', 'admin2'] }))).toEqual([]);
+    expect(await change(base, config({ admins: ['admin3'] }))).toEqual([
+      `${P.registry}:2:1 immutability admin1, admin2 leave the admins: add them to former_admins, which keeps the results an admin imported from a MedPerf server verifying (a former admin approves nothing and signs no new result)`,
+    ]);
+    expect(await change(base, config({ admins: ['admin2'], former_admins: ['someone-else'] }))).toEqual([
+      `${P.registry}:2:1 immutability admin1 leaves the admins: add it to former_admins, which keeps the results an admin imported from a MedPerf server verifying (a former admin approves nothing and signs no new result)`,
+    ]);
+    const left = config({ admins: ['admin2'], former_admins: ['admin1', 'admin0'] });
+    // A former admin may become an admin again; dropping one otherwise is refused, however it is written.
+    expect(await change(left, config({ admins: ['admin2', 'admin1'], former_admins: ['admin0'] }))).toEqual([]);
+    expect(await change(left, config({ admins: ['admin2'], former_admins: ['Admin0', 'ADMIN1', 'admin4'] }))).toEqual([]);
+    expect(await change(left, config({ admins: ['admin2'], former_admins: ['admin1'] }))).toEqual([
+      `${P.registry}:4:1 immutability former_admins only grows: results imported by admin0 are verified with it; keep that login in former_admins`,
+    ]);
+    expect(await change(left, config({ admins: ['admin2'] }))).toEqual([
+      `${P.registry}:1:1 immutability former_admins only grows: results imported by admin1, admin0 are verified with it; keep those logins in former_admins`,
+    ]);
   });
 });

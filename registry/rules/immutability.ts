@@ -3,10 +3,13 @@
 // operational never goes back to development; results are append-only: a rerun is a new version
 // with a new execution time, never a silent edit, and a result is never deleted. A person's keys
 // rotate as a new version that keeps every earlier signing key (results signed with them must
-// still verify), and are never deleted.
+// still verify), and are never deleted. An admin who leaves registry.yaml's admins is kept in its
+// former_admins, which never shrinks: the results they imported from a MedPerf server carry their
+// signature, and must still verify.
 import type { Finding } from '../findings.ts';
-import type { CubeRecord, DatasetRecord, PersonRecord, ResultRecord } from '../records.ts';
+import type { CubeRecord, DatasetRecord, PersonRecord, RegistryConfig, ResultRecord } from '../records.ts';
 import type { LoadedRecord, Rule } from '../view.ts';
+import { includesLogin } from './ownership.ts';
 import { isCommitteeRewrap } from './rewrap.ts';
 import { findingAt } from './util.ts';
 
@@ -31,6 +34,35 @@ export function datasetHashes(d: DatasetRecord): Array<[string, string | undefin
     ['/generated_uid', d.generated_uid],
     ['/data_preparation_mlcube', d.data_preparation_mlcube],
   ];
+}
+
+/**
+ * Admins leaving registry.yaml: each must be kept in former_admins, and no former admin is dropped,
+ * so the signatures of the results an admin imported keep a signer the registry vouches for.
+ */
+export function formerAdminFindings(old: RegistryConfig, now: RegistryConfig, at: (pointer: string, message: string) => Finding): Finding[] {
+  const out: Finding[] = [];
+  const former = now.former_admins ?? [];
+  const left = old.admins.filter((a) => !includesLogin(now.admins, a) && !includesLogin(former, a));
+  if (left.length) {
+    out.push(
+      at(
+        '/admins',
+        `${left.join(', ')} ${left.length === 1 ? 'leaves' : 'leave'} the admins: add ${left.length === 1 ? 'it' : 'them'} to former_admins, ` +
+          `which keeps the results an admin imported from a MedPerf server verifying (a former admin approves nothing and signs no new result)`,
+      ),
+    );
+  }
+  const dropped = (old.former_admins ?? []).filter((a) => !includesLogin(former, a) && !includesLogin(now.admins, a));
+  if (dropped.length) {
+    out.push(
+      at(
+        now.former_admins ? '/former_admins' : '',
+        `former_admins only grows: results imported by ${dropped.join(', ')} are verified with it; keep ${dropped.length === 1 ? 'that login' : 'those logins'} in former_admins`,
+      ),
+    );
+  }
+  return out;
 }
 
 /** `/mlcube/sha256` reads as `mlcube.sha256` in a message. */
@@ -121,6 +153,8 @@ export const rule: Rule = {
             );
           });
         }
+      } else if (after.where.kind === 'registry') {
+        out.push(...formerAdminFindings(before.data as RegistryConfig, after.data as RegistryConfig, (pointer, message) => findingAt('immutability', path, after, pointer, message)));
       } else if (after.where.kind === 'person') {
         out.push(...rotationFindings(before.data as PersonRecord, after.data as PersonRecord, (pointer, message) => findingAt('immutability', path, after, pointer, message)));
       } else if (after.where.kind === 'result') {

@@ -96,12 +96,31 @@ describe('signature rule', () => {
     ]);
     const importedByMallory = withResult(people, signResult(result(), exampleSigner('mallory', 1, true)));
     expect(await findings.full(importedByMallory)).toEqual([
-      `${P.result}:33:3 signature the result is signed by mallory, but results are signed by their data owner (dora) or, for a result imported from a MedPerf server, by a registry admin (admin1, admin2); ${HOW}`,
+      `${P.result}:33:3 signature the result is signed by mallory, but results are signed by their data owner (dora) or, for a result imported from a MedPerf server, by a registry admin (admin1, admin2) or a former admin listed in registry.yaml's former_admins; ${HOW}`,
     ]);
     const importedByAdmin = withResult(people, signResult(result(), exampleSigner('admin1', 1, true)));
     expect(await findings.full(importedByAdmin)).toEqual([]);
     // An admin signing without saying it is an import is refused: admins do not sign data owners' runs.
     expect(await findings.full(withResult(people, signedExample(result(), 'admin1')))).toHaveLength(1);
+  });
+
+  it("keeps a former admin's imports valid, and lets a former admin sign no new one", async () => {
+    const people = { ...base, 'people/admin1.yaml': yaml(examplePerson('admin1')) };
+    const imported = withResult(people, signResult(result(), exampleSigner('admin1', 1, true)));
+    // admin1 left the admins and is kept in former_admins (immutability sees to it): the import stays valid.
+    const left = { ...imported, [P.registry]: yaml(registryConfig({ admins: ['admin2'], former_admins: ['admin1'] })) };
+    expect(await findings.full(left)).toEqual([]);
+    // Written in another case, the login is the same.
+    expect(await findings.full({ ...left, [P.registry]: yaml(registryConfig({ admins: ['admin2'], former_admins: ['Admin1'] })) })).toEqual([]);
+    // Left without a trace, the import has no signer the registry vouches for.
+    expect(await findings.full({ ...imported, [P.registry]: yaml(registryConfig({ admins: ['admin2'] })) })).toEqual([
+      `${P.result}:33:3 signature the result is signed by admin1, but results are signed by their data owner (dora) or, for a result imported from a MedPerf server, by a registry admin (admin2) or a former admin listed in registry.yaml's former_admins; ${HOW}`,
+    ]);
+    // A change adds results: a former admin's new import is refused, naming the current admins only.
+    const leftBase = without(left, P.result);
+    expect(await findings.change(leftBase, left, 'admin1')).toEqual([
+      `${P.result}:33:3 signature the result is signed by admin1, but results are signed by their data owner (dora) or, for a result imported from a MedPerf server, by a registry admin (admin2); ${HOW}`,
+    ]);
   });
 
   it('refuses a result whose signer published no keys, or publishes them in the same change, and fails closed on keys it cannot read', async () => {

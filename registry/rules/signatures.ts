@@ -9,7 +9,9 @@
 // rule keeps append-only, so a rotation never breaks the results signed before it.
 //
 // A result imported from a MedPerf server was never signed by its data owner: the registry admin
-// who imported it signs it, with `imported: true`, vouching that it is what the server held.
+// who imported it signs it, with `imported: true`, vouching that it is what the server held. An
+// admin who later leaves the admins is kept in registry.yaml's former_admins (the immutability
+// rule sees to it), and the results they imported keep verifying.
 //
 // A committee-only result re-wrapped after a committee change (rules/rewrap.ts) is signed by the
 // current committee member who re-encrypted it, with `rewrapped: true`; the data owner's signature
@@ -45,7 +47,10 @@ export const rule: Rule = {
     const keys: RegistryView = memoized(ctx.base ?? ctx.head);
     const head = memoized(ctx.head);
     const out: Finding[] = [];
-    let admins: Promise<string[] | undefined> | undefined;
+    // Who may vouch for an imported result: a current admin; over a whole registry also a former
+    // admin (registry.yaml's former_admins), whose imports stay valid. A change adds results, and a
+    // former admin signs no new one.
+    let importers: Promise<{ admins: string[]; former: string[] } | undefined> | undefined;
     for (const path of ctx.changed) {
       const rec = (await ctx.head.record(path)) as LoadedRecord<'result'> | undefined;
       if (rec?.where.kind !== 'result') continue;
@@ -59,16 +64,20 @@ export const rule: Rule = {
 
       const dataOwners = [owner, ...((await keys.dataset(dataset))?.data.owners ?? [])];
       if (!includesLogin(dataOwners, sig.signed_by)) {
-        admins ??= keys.registryConfig().then((c) => c?.admins);
-        const registryAdmins = await admins;
+        importers ??= keys.registryConfig().then((c) => c && { admins: c.admins, former: ctx.base ? [] : (c.former_admins ?? []) });
+        const vouching = await importers;
+        const registryAdmins = vouching?.admins;
         const committee = sig.rewrapped ? await committeeOn(keys, benchmark) : [];
-        const importedByAdmin = sig.imported && registryAdmins && includesLogin(registryAdmins, sig.signed_by);
+        const importedByAdmin = sig.imported && vouching && (includesLogin(vouching.admins, sig.signed_by) || includesLogin(vouching.former, sig.signed_by));
         const rewrappedByMember = sig.rewrapped && rec.data.encrypted_metrics && includesLogin(committee, sig.signed_by);
         if (!importedByAdmin && !rewrappedByMember) {
           report(
             '/signature/signed_by',
             `the result is signed by ${sig.signed_by}, but results are signed by their data owner (${orList(dataOwners)})` +
-              (sig.imported ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(', ')})` : ''}` : '') +
+              (sig.imported
+                ? ` or, for a result imported from a MedPerf server, by a registry admin${registryAdmins ? ` (${registryAdmins.join(', ')})` : ''}` +
+                  (ctx.base ? '' : ` or a former admin listed in registry.yaml's former_admins${vouching?.former.length ? ` (${vouching.former.join(', ')})` : ''}`)
+                : '') +
               (sig.rewrapped ? ` or, for encrypted metrics re-wrapped to a new committee, by a member of the committee of ${benchmark}${committee.length ? ` (${committee.join(', ')})` : ''}` : '') +
               `; ${owner} runs ${howToSign(benchmark)}`,
           );
