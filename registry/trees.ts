@@ -221,7 +221,6 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
     }
     if (names && here.length) names.set(rel, here);
   }
-  const walkFrom = (folder: string, out: string[]) => walk(folder, out);
   /** The sorted listing under each folder walked on its own, by folder. */
   const walkedFolders = new Map<string, string[]>();
 
@@ -282,7 +281,7 @@ export function directoryTree(dir: string, opts: { files?: string[] } = {}): Reg
       let under = walkedFolders.get(folder);
       if (!under) {
         under = [];
-        walkFrom(folder, under);
+        walk(folder, under);
         under.sort();
         walkedFolders.set(folder, under);
       }

@@ -40096,7 +40096,6 @@ function directoryTree(dir, opts2 = {}) {
     }
     if (names && here.length) names.set(rel, here);
   }
-  const walkFrom = (folder, out) => walk(folder, out);
   const walkedFolders = /* @__PURE__ */ new Map();
   let scratch = Buffer.allocUnsafe(64 * 1024);
   function readSyncLimited(path, limit) {
@@ -40147,7 +40146,7 @@ function directoryTree(dir, opts2 = {}) {
       let under = walkedFolders.get(folder);
       if (!under) {
         under = [];
-        walkFrom(folder, under);
+        walk(folder, under);
         under.sort();
         walkedFolders.set(folder, under);
       }
