@@ -587,11 +587,14 @@ export class SlurmExecutor implements Executor {
     }
   }
 
-  /** The probe as a batch job: its node answers in a file beside the token, seen here as soon as it is written. */
+  /**
+   * The probe as a batch job: its node answers in a file beside the token, seen here as soon as it
+   * is whole (written aside and renamed, so an answer being written is never read empty).
+   */
   private async probeBatch(token: string, nonce: string, resources: ChainRequest<ChainKind>['resources'], submitted: (id: string) => void): Promise<{ visible: boolean; node: string }> {
     const q = shellQuote;
     const answer = `${token}.seen`;
-    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(answer)}\n`;
+    const script = `#!/bin/sh\n# Is medperf-git's state directory visible on this node?\nread -r seen < ${q(token)} 2>/dev/null; [ "$seen" = ${q(nonce)} ] || exit 3\nprintf '%s\\n' "$SLURMD_NODENAME" > ${q(`${answer}.partial`)} && mv -f ${q(`${answer}.partial`)} ${q(answer)}\n`;
     const args = ['--parsable', '--output=/dev/null', ...probeOptions(resources)];
     const dir = join(statePaths(this.stateDir).root, 'jobs', 'probe');
     await mkdir(dir, { recursive: true });
@@ -620,7 +623,7 @@ export class SlurmExecutor implements Executor {
       }
     } finally {
       this.jobs.delete(id);
-      await rm(answer, { force: true });
+      await Promise.all([rm(answer, { force: true }), rm(`${answer}.partial`, { force: true })]);
     }
   }
 
