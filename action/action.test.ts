@@ -128,8 +128,12 @@ describe('the bundled Action', () => {
       const run = await runAction({ inputs: { mode: 'validate', path: 'registry' }, event: pullRequestEvent(9, 'data-owner', base, head), workspace: mono });
       expect(run.code).toBe(1);
       const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error title='));
-      expect(errors.length).toBeGreaterThan(0);
-      for (const e of errors) expect(e).toContain(`file=registry/${path},`);
+      expect(errors.length).toBeGreaterThan(1);
+      // Every finding is annotated on the repository's path: the record's inside the folder, and the
+      // file around the folder, which the workflows of the repository could run, is the admins' alone.
+      const [around, ...inside] = errors.sort();
+      expect(around).toBe('::error title=medperf-git ownership,file=README.md,line=1,col=1::data-owner may not change ../README.md: only the registry admins (medperf-admin) may change it');
+      for (const e of inside) expect(e).toContain(`file=registry/${path},`);
     } finally {
       rmSync(mono, { recursive: true, force: true });
     }

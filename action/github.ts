@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { getPull, type GitHub, pullFiles, upsertComment, type RepoRef as Repo, restClient } from '../registry/forge/github-rest.ts';
 import { closeTree, gitTree, overlayTree } from '../registry/trees.ts';
+import { isOutsideRegistry, registryPath } from '../registry/layout.ts';
 import type { FileTree } from '../registry/view.ts';
 import { COMMENT_MARKER } from './report.ts';
 
@@ -85,19 +86,18 @@ export async function fetchPullHead(remote: GitRemote, repo: Repo, pull: Pull): 
  * it, their bytes read from the PR's head commit as git objects.
  */
 export async function pullTree(gh: GitHub, repo: Repo, pull: Pull, base: FileTree, remote: GitRemote): Promise<{ head: FileTree; changed: string[] }> {
-  // The API names paths from the repository's top; the registry sees them from its own folder.
-  const files = (await pullFiles(gh, repo, { number: pull.number, changed_files: pull.changedFiles }))
-    .filter((f) => f.path.startsWith(remote.prefix))
-    .map((f) => ({ ...f, path: f.path.slice(remote.prefix.length) }));
+  // The API names paths from the repository's top; the registry sees them from its own folder, and
+  // the files around that folder as `../...`: changed, never read, and only an admin changes them.
+  const files = (await pullFiles(gh, repo, { number: pull.number, changed_files: pull.changedFiles })).map((f) => ({ ...f, path: registryPath(f.path, remote.prefix) }));
   const sha = await fetchPullHead(remote, repo, pull);
   const prTree = gitTree(remote.repoDir, sha, { subdir: remote.prefix });
   const overlay = new Map<string, Buffer | null>();
   try {
-    for (const f of files) overlay.set(f.path, f.deleted ? null : ((await prTree.read(f.path)) ?? null));
+    for (const f of files) if (!isOutsideRegistry(f.path)) overlay.set(f.path, f.deleted ? null : ((await prTree.read(f.path)) ?? null));
   } finally {
     await closeTree(prTree);
   }
-  return { head: overlayTree(base, overlay), changed: [...overlay.keys()].sort() };
+  return { head: overlayTree(base, overlay), changed: [...new Set(files.map((f) => f.path))].sort() };
 }
 
 /** The Action's one comment on a PR: a bot's (anyone can paste the marker into a comment of their own). */

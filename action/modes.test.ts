@@ -308,6 +308,52 @@ describe('gate and comment modes against the GitHub stand-in', () => {
   });
 });
 
+describe('gate mode on a registry kept in a folder of a larger repository', () => {
+  const MONO = 'org/mono';
+  const gateWorkflow = 'on: pull_request_target\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./action\n        with: {mode: gate, path: registry, auto-merge: true}\n';
+  beforeAll(async () => {
+    const files = [
+      ...filesOf(example).map((f) => ({ ...f, path: `registry/${f.path}` })),
+      { path: '.github/workflows/gate.yml', content: gateWorkflow },
+      { path: 'action/action.yml', content: 'runs: {using: node24, main: index.js}\n' },
+    ];
+    await standin.createRepo(MONO, files, ['medperf-admin', 'data-owner', 'newcomer', BOT], { allowAutoMerge: true });
+    standin.protect(MONO, { checks: [{ context: 'medperf-git/approval', appId: GITHUB_ACTIONS_APP_ID }], enforceAdmins: true });
+  });
+  const gate = async (number: number, author: string, sha: string) =>
+    runAction({
+      inputs: { mode: 'gate', path: 'registry', token: tokens[BOT]!, 'auto-merge': 'true' },
+      event: pullRequestTargetOf(MONO, number, author, sha),
+      env: env(MONO),
+      workspace: await checkoutMain(MONO),
+    });
+
+  it('holds every change around the folder for an admin, whoever makes it and whatever else it holds: it merges once an admin approves', async () => {
+    const changes: Array<[string, Record<string, string>]> = [
+      ['newcomer', { '.github/workflows/gate.yml': 'on: pull_request_target\njobs: {gate: {runs-on: ubuntu-latest, steps: [{run: "true"}]}}\n', CODEOWNERS: '* @newcomer\n' }],
+      ['newcomer', { 'action/index.js': 'process.exit(0)\n' }],
+      ['data-owner', { '.github/CODEOWNERS': '* @data-owner\n', 'registry/.gitignore': '*.log\n' }],
+    ];
+    for (const [i, [author, files]] of changes.entries()) {
+      const pr = await openPull(author, `around-${i}`, files, MONO);
+      const held = await gate(pr.number, author, pr.sha);
+      expect(held.stdout).not.toContain('::error');
+      expect(held.outputs).toMatchObject({ satisfied: 'false' });
+      expect(held.outputs.merged).not.toBe('true');
+      expect(held.outputs.summary).toContain('medperf-admin');
+      expect(standin.pullsOf(MONO).find((p) => p.number === pr.number)).toMatchObject({ state: 'open' });
+      if (i > 0) continue;
+      const admin = new Octokit({ auth: tokens['medperf-admin'], baseUrl: standin.apiUrl });
+      await admin.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'org', repo: 'mono', pull_number: pr.number, event: 'APPROVE' });
+      const approved = await gate(pr.number, author, pr.sha);
+      // Approved by a person, it is a person's to merge: the gate lands only what needs no one.
+      expect(approved.outputs).toMatchObject({ satisfied: 'true' });
+      expect(await mergeAs('medperf-admin', pr.number, MONO)).toBe('merged');
+    }
+    expect(violations()).toEqual([]);
+  });
+});
+
 async function validateCheckRun(sha: string, repo: string): Promise<void> {
   await validateCheckRunOf(standin.apiUrl, tokens[BOT]!, repo, sha);
 }

@@ -6,7 +6,7 @@
 //
 // Pure: two views, a list of paths, a login and reviews in; a decision out.
 import { isDeepStrictEqual } from 'node:util';
-import { caseKey, isAuxiliaryPath, parseRecordPath, paths, sameLogin, type RecordPath } from './layout.ts';
+import { caseKey, isAuxiliaryPath, isOutsideRegistry, parseRecordPath, paths, sameLogin, type RecordPath } from './layout.ts';
 import type { AutoApproval, BenchmarkRecord, RegistryConfig } from './records.ts';
 import type { LoadedRecord, RegistryView } from './view.ts';
 
@@ -243,9 +243,12 @@ export async function evaluateGate(input: GateInput): Promise<GateDecision> {
       continue;
     }
     if (!where) {
-      // The registry's own automation (workflows, CODEOWNERS) is as sensitive as registry.yaml.
-      // A registry's first change (an empty base) sets them up with it.
-      if (isAuxiliaryPath(path) && !firstChange) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      // The registry's own automation (workflows, CODEOWNERS, and for a registry in a folder the
+      // repository around it) is as sensitive as registry.yaml. A registry's first change (an empty
+      // base) sets them up with it.
+      if (isAuxiliaryPath(path) && !firstChange) {
+        needs.push({ approvers: admins, reason: isOutsideRegistry(path) ? `the repository around the registry's folder changes` : `the registry's own files change`, path });
+      }
       continue;
     }
     switch (where.kind) {

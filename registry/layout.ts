@@ -11,6 +11,8 @@
 //   people/<login>.yaml                                a person's published keys
 //   mlcubes/<owner>/<name>/grants/<login>.yaml         a private model's key, granted to <login>
 
+import { posix } from 'node:path';
+
 export type RecordKind =
   | 'registry'
   | 'cube'
@@ -148,9 +150,14 @@ export function sameLogin(a: string, b: string): boolean {
   return a === b || caseKey(a) === caseKey(b);
 }
 
-/** Files the layout tolerates beside records: documentation and the registry's own automation. */
+/**
+ * Files the layout tolerates beside records: documentation and the registry's own automation, and,
+ * for a registry in a folder of a larger repository, every file of that repository outside the
+ * folder (its workflows and CODEOWNERS at the top govern the registry as much as its own would).
+ */
 export function isAuxiliaryPath(path: string): boolean {
   return (
+    isOutsideRegistry(path) ||
     path.startsWith('.github/') ||
     path === 'README.md' ||
     path === 'LICENSE' ||
@@ -158,6 +165,24 @@ export function isAuxiliaryPath(path: string): boolean {
     path === '.gitignore' ||
     path === '.gitattributes'
   );
+}
+
+/**
+ * A path of the repository outside the registry's folder, as the registry names it: relative to the
+ * folder (`../.github/workflows/gate.yml` for a registry in `registry/`). It is never read through
+ * the registry's trees; only an admin changes it.
+ */
+export function isOutsideRegistry(path: string): boolean {
+  return path.startsWith('../');
+}
+
+/**
+ * A path from the repository's top as the registry in folder `prefix` ('' at the top, else ending
+ * in '/') names it: inside the folder, relative to it; outside, relative to it through `../`.
+ */
+export function registryPath(repoPath: string, prefix: string): string {
+  if (repoPath.startsWith(prefix)) return repoPath.slice(prefix.length);
+  return posix.relative(prefix, repoPath);
 }
 
 function splitId(id: string): [string, string] {

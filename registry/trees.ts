@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FileTree } from './view.ts';
+import { registryPath } from './layout.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -681,16 +682,18 @@ export async function changedPaths(base: FileTree, head: FileTree): Promise<stri
  * deletion and an addition, each checked). Without headRev: the working tree, untracked files included.
  */
 export async function gitChangedPaths(repoDir: string, baseRev: string, headRev?: string): Promise<string[]> {
-  // --relative: paths relative to repoDir, which may be a registry folder inside a larger repository.
-  const args = ['diff', '--name-only', '-z', '--relative', '--no-renames', '--no-ext-diff', baseRev];
-  if (headRev) args.push(headRev);
-  args.push('--', '.');
+  // Every path of the repository, named as the registry in repoDir names it: a registry in a folder
+  // of a larger repository sees the files around it too (`../.github/...`), which only an admin changes.
   const options = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' as const };
-  const out = new Set(pathsFromGit((await execFileAsync('git', args, options)).stdout));
+  const prefix = pathFromBytes((await execFileAsync('git', ['rev-parse', '--show-prefix'], options)).stdout).trim();
+  const args = ['diff', '--name-only', '-z', '--no-relative', '--no-renames', '--no-ext-diff', baseRev];
+  if (headRev) args.push(headRev);
+  args.push('--', ':/');
+  const out = new Set(pathsFromGit((await execFileAsync('git', args, options)).stdout).map((p) => registryPath(p, prefix)));
   if (!headRev) {
-    // An untracked repository inside the folder is listed as `name/`: it is listed as the path it sits at.
-    const untracked = await execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard'], options);
-    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ''));
+    // An untracked repository is listed as `name/`: it is listed as the path it sits at.
+    const untracked = await execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard', '--full-name', '--', ':/'], options);
+    for (const p of pathsFromGit(untracked.stdout)) out.add(registryPath(p.replace(/\/+$/, ''), prefix));
   }
   return [...out].sort();
 }

@@ -39865,6 +39865,7 @@ function info(message) {
 }
 
 // registry/layout.ts
+import { posix } from "node:path";
 var LOGIN = "[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}";
 var NAME = "[a-z0-9][a-z0-9._-]{0,63}";
 var L = `(${LOGIN})`;
@@ -39930,7 +39931,14 @@ function sameLogin(a, b) {
   return a === b || caseKey(a) === caseKey(b);
 }
 function isAuxiliaryPath(path) {
-  return path.startsWith(".github/") || path === "README.md" || path === "LICENSE" || path === "CODEOWNERS" || path === ".gitignore" || path === ".gitattributes";
+  return isOutsideRegistry(path) || path.startsWith(".github/") || path === "README.md" || path === "LICENSE" || path === "CODEOWNERS" || path === ".gitignore" || path === ".gitattributes";
+}
+function isOutsideRegistry(path) {
+  return path.startsWith("../");
+}
+function registryPath(repoPath, prefix) {
+  if (repoPath.startsWith(prefix)) return repoPath.slice(prefix.length);
+  return posix.relative(prefix, repoPath);
 }
 function splitId(id) {
   const i = id.indexOf("/");
@@ -40455,14 +40463,15 @@ async function changedPaths(base, head) {
   return [...out].sort();
 }
 async function gitChangedPaths(repoDir, baseRev, headRev) {
-  const args = ["diff", "--name-only", "-z", "--relative", "--no-renames", "--no-ext-diff", baseRev];
-  if (headRev) args.push(headRev);
-  args.push("--", ".");
   const options2 = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: "buffer" };
-  const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout));
+  const prefix = pathFromBytes((await execFileAsync("git", ["rev-parse", "--show-prefix"], options2)).stdout).trim();
+  const args = ["diff", "--name-only", "-z", "--no-relative", "--no-renames", "--no-ext-diff", baseRev];
+  if (headRev) args.push(headRev);
+  args.push("--", ":/");
+  const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout).map((p) => registryPath(p, prefix)));
   if (!headRev) {
-    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard"], options2);
-    for (const p of pathsFromGit(untracked.stdout)) out.add(p.replace(/\/+$/, ""));
+    const untracked = await execFileAsync("git", ["ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--", ":/"], options2);
+    for (const p of pathsFromGit(untracked.stdout)) out.add(registryPath(p.replace(/\/+$/, ""), prefix));
   }
   return [...out].sort();
 }
@@ -54926,8 +54935,7 @@ var rule3 = {
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
       if (await rewrapBy(path, base, head, author)) continue;
-      const inHead = await head.tree.has(path);
-      const verb = !inHead ? "delete" : await base.tree.has(path) ? "change" : "add";
+      const verb = isOutsideRegistry(path) ? "change" : !await head.tree.has(path) ? "delete" : await base.tree.has(path) ? "change" : "add";
       out.push(findingAt("ownership", path, void 0, "", `${author} may not ${verb} ${path}: ${owners.text}`));
     }
     return out;
@@ -63445,16 +63453,16 @@ async function fetchPullHead(remote, repo, pull) {
   return sha;
 }
 async function pullTree(gh, repo, pull, base, remote) {
-  const files2 = (await pullFiles(gh, repo, { number: pull.number, changed_files: pull.changedFiles })).filter((f) => f.path.startsWith(remote.prefix)).map((f) => ({ ...f, path: f.path.slice(remote.prefix.length) }));
+  const files2 = (await pullFiles(gh, repo, { number: pull.number, changed_files: pull.changedFiles })).map((f) => ({ ...f, path: registryPath(f.path, remote.prefix) }));
   const sha = await fetchPullHead(remote, repo, pull);
   const prTree = gitTree(remote.repoDir, sha, { subdir: remote.prefix });
   const overlay = /* @__PURE__ */ new Map();
   try {
-    for (const f of files2) overlay.set(f.path, f.deleted ? null : await prTree.read(f.path) ?? null);
+    for (const f of files2) if (!isOutsideRegistry(f.path)) overlay.set(f.path, f.deleted ? null : await prTree.read(f.path) ?? null);
   } finally {
     await closeTree(prTree);
   }
-  return { head: overlayTree(base, overlay), changed: [...overlay.keys()].sort() };
+  return { head: overlayTree(base, overlay), changed: [...new Set(files2.map((f) => f.path))].sort() };
 }
 function upsertReport(gh, repo, number, body) {
   return upsertComment(gh, repo, number, body, (c) => c.bot && c.body.startsWith(COMMENT_MARKER));
@@ -63638,7 +63646,9 @@ async function evaluateGate(input) {
       continue;
     }
     if (!where) {
-      if (isAuxiliaryPath(path) && !firstChange) needs.push({ approvers: admins, reason: `the registry's own files change`, path });
+      if (isAuxiliaryPath(path) && !firstChange) {
+        needs.push({ approvers: admins, reason: isOutsideRegistry(path) ? `the repository around the registry's folder changes` : `the registry's own files change`, path });
+      }
       continue;
     }
     switch (where.kind) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,50 @@ describe('medperf-git validate', () => {
     const someoneElse = await run(['validate', '--base', 'main', '--author', 'model-owner', '--json'], dir);
     const rules = someoneElse.stdout.map((l) => JSON.parse(l) as { rule?: string }).map((f) => f.rule);
     expect(rules).toContain('ownership');
+  });
+});
+
+describe('medperf-git validate --base, a registry in a folder of a larger repository', () => {
+  it('counts every file of the repository around the folder as the admins\' alone: workflows, CODEOWNERS, scripts, a deletion, a move out of the folder', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'medperf-git-validate-mono-'));
+    dirs.push(repo);
+    const dir = join(repo, 'registry');
+    cpSync(EXAMPLE_REGISTRY, dir, { recursive: true });
+    mkdirSync(join(repo, '.github/workflows'), { recursive: true });
+    writeFileSync(join(repo, '.github/workflows/gate.yml'), 'on: pull_request_target\n');
+    mkdirSync(join(repo, 'tools'));
+    writeFileSync(join(repo, 'tools/build.sh'), 'echo build\n');
+    writeFileSync(join(dir, 'README.md'), 'The registry.\n');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'a repository with a registry in it');
+    git(repo, 'checkout', '-q', '-b', 'topic');
+    writeFileSync(join(repo, '.github/workflows/gate.yml'), 'on: pull_request_target\njobs: {pass: {runs-on: ubuntu-latest, steps: [{run: "true"}]}}\n');
+    writeFileSync(join(repo, 'CODEOWNERS'), '* @newcomer\n');
+    git(repo, 'rm', '-q', 'tools/build.sh');
+    git(repo, 'mv', 'registry/README.md', 'README.md');
+    git(repo, 'commit', '-q', '-am', 'around the registry');
+    writeFileSync(join(repo, 'untracked.sh'), 'echo\n');
+
+    for (const from of ['.', '..']) {
+      const newcomer = await run(['validate', '--base', 'main', '--author', 'newcomer', ...(from === '..' ? ['registry'] : [])], from === '.' ? dir : join(dir, '..'));
+      expect(newcomer.code).toBe(1);
+      expect(newcomer.stdout).toEqual([
+        '../.github/workflows/gate.yml:1:1 ownership newcomer may not change ../.github/workflows/gate.yml: only the registry admins (medperf-admin) may change it',
+        '../CODEOWNERS:1:1 ownership newcomer may not change ../CODEOWNERS: only the registry admins (medperf-admin) may change it',
+        '../README.md:1:1 ownership newcomer may not change ../README.md: only the registry admins (medperf-admin) may change it',
+        '../tools/build.sh:1:1 ownership newcomer may not change ../tools/build.sh: only the registry admins (medperf-admin) may change it',
+        '../untracked.sh:1:1 ownership newcomer may not change ../untracked.sh: only the registry admins (medperf-admin) may change it',
+        'README.md:1:1 ownership newcomer may not delete README.md: only the registry admins (medperf-admin) may change it',
+        "info: the repository around the registry's folder changes: needs an approving review from one of medperf-admin (../.github/workflows/gate.yml, ../CODEOWNERS, ../README.md, ../tools/build.sh, ../untracked.sh)",
+        "info: the registry's own files change: needs an approving review from one of medperf-admin (README.md)",
+        '6 problems in 6 files (6 changed files checked)',
+      ]);
+    }
+    // An admin's change has no finding, and still waits for another admin's review.
+    const admin = await run(['validate', '--base', 'main', '--author', 'medperf-admin'], dir);
+    expect(admin.code).toBe(0);
+    expect(admin.stdout.at(-1)).toBe('valid: 6 changed files checked, no problems');
   });
 });
 

@@ -2,10 +2,11 @@
 // <owner> folder) and from the `owners` list of the record as it is on the base, so nobody makes a
 // record theirs by adding themselves in the same change. Associations also belong to the
 // benchmark's committee (they set priorities), results to the data owner, benchmark.yaml to its
-// committee and the registry admins, registry.yaml and the registry's automation to the admins,
-// people/<login>.yaml to that login alone, a private model's grants to the model's owners.
+// committee and the registry admins, registry.yaml and the registry's automation (for a registry in
+// a folder, the whole repository around it too) to the admins, people/<login>.yaml to that login
+// alone, a private model's grants to the model's owners.
 import type { Finding } from '../findings.ts';
-import { isAuxiliaryPath, parseRecordPath, paths, sameLogin } from '../layout.ts';
+import { isAuxiliaryPath, isOutsideRegistry, parseRecordPath, paths, sameLogin } from '../layout.ts';
 import type { LoadedRecord, RegistryView, Rule } from '../view.ts';
 import { isCommitteeRewrap } from './rewrap.ts';
 import { findingAt, orList } from './util.ts';
@@ -157,8 +158,8 @@ export const rule: Rule = {
       const owners = await ownersOf(path, base, head, admins);
       if (!owners || includesLogin(owners.logins, author)) continue;
       if (await rewrapBy(path, base, head, author)) continue;
-      const inHead = await head.tree.has(path);
-      const verb = !inHead ? 'delete' : (await base.tree.has(path)) ? 'change' : 'add';
+      // A file around the registry's folder is never read: whatever the change does to it, it changes it.
+      const verb = isOutsideRegistry(path) ? 'change' : !(await head.tree.has(path)) ? 'delete' : (await base.tree.has(path)) ? 'change' : 'add';
       out.push(findingAt('ownership', path, undefined, '', `${author} may not ${verb} ${path}: ${owners.text}`));
     }
     return out;
