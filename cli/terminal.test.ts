@@ -2,14 +2,17 @@
 // carriage returns, BEL, C1 controls or bidirectional overrides is shown, never obeyed, by every
 // command that prints it (tables, views, merge messages, PR titles, errors), and JSON still parses
 // back to the record's text.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PATHS as P, exampleFiles } from '../testing/example-registry.ts';
 import { ADMIN, createHarness, type Harness } from '../testing/registry-harness.ts';
 import { terminalJson, terminalText } from './terminal.ts';
 
-/** What a terminal would obey: any C0 control but newline, DEL, C1, bidirectional and line-separator format characters. */
-const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** What a terminal would obey or hide: any C0 control but newline, DEL, C1, line separators, and format characters (bidirectional, zero-width, tags). */
+const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}]/u;
 
 const PAYLOADS: Array<[string, string, string]> = [
   // [what, the text in the record, how the terminal shows it]
@@ -19,6 +22,8 @@ const PAYLOADS: Array<[string, string, string]> = [
   ['a C1 CSI and NEL', 'Model\x9b2J\x85next', 'Model\\x9b2J\\x85next'],
   ['a bidi override and isolate', 'Model\u202egnp.exe\u2066x\u2069', 'Model\\u202egnp.exe\\u2066x\\u2069'],
   ['a newline that forges a line, and a tab', 'Model\nmodel-owner/fake  Fake\tx', 'Model\\nmodel-owner/fake  Fake\\tx'],
+  ['zero-width characters that hide text in a name', 'Model zero\u200bwidth\u200d\ufeff\u2060\u00ad', 'Model zero\\u200bwidth\\u200d\\ufeff\\u2060\\xad'],
+  ['Unicode tag characters that spell hidden text', 'Model\u{e0041}\u{e0042}\u180e', 'Model\\u{e0041}\\u{e0042}\\u180e'],
 ];
 
 describe('terminalText', () => {
@@ -29,7 +34,7 @@ describe('terminalText', () => {
 
   it('fast-check: nothing a terminal obeys survives, printable text is unchanged, and JSON parses back to the same value', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom(...'\u200b\u00ad\u{e0041}\u2064\u206f\ufeff'), fc.string({ unit: 'binary', maxLength: 1 })), maxLength: 80 }), (s) => {
         const shown = terminalText(s);
         expect(shown).not.toMatch(OBEYED);
         expect(shown).not.toContain('\n');
@@ -54,7 +59,7 @@ describe('commands print record text escaped', () => {
   });
 
   /** The example registry on main, its cube, benchmark and dataset named with the payload. */
-  async function registryNamed(text: string): Promise<void> {
+  async function registryNamed(text: string): Promise<Record<string, string>> {
     const files = exampleFiles();
     const quoted = JSON.stringify(text);
     files[P.cube] = files[P.cube]!.replace('name: Mobilenetv2 Classification Model', `name: ${quoted}`);
@@ -68,11 +73,12 @@ describe('commands print record text escaped', () => {
       [...Object.entries(files).map(([path, content]) => ({ path, content })), ...gone.filter((p) => !(p in files)).map((path) => ({ path, content: null }))],
       'Name the records',
     );
+    return files;
   }
 
   for (const [what, text, shown] of PAYLOADS) {
     it(`${what}: mlcube ls and view, benchmark ls and view, dataset view, pr ls and merge`, async () => {
-      await registryNamed(text);
+      const files = await registryNamed(text);
       const outputs: string[] = [];
       const run = async (argv: string[]) => {
         const r = await h.run(argv, { as: ADMIN });
@@ -98,6 +104,30 @@ describe('commands print record text escaped', () => {
       const { pull } = await (await h.forge('model-owner')).propose({ key: extra, title: `Add ${text}`, body: text, files: [{ path: extra, content: (await cube)!.toString() }] });
       expect((await run(['pr', 'ls'])).out).toContain(`Add ${shown}`);
       expect((await run(['pr', 'view', String(pull.number)])).out).toContain(`Add ${shown}`);
+
+      // A file named with the payload (git allows any byte but NUL and '/' in a name), which the
+      // gate holds for an admin: listed, and named by the gate, each on one line.
+      const named = `.github/${text.replaceAll('/', '_')}.yml`;
+      const odd = await (await h.forge(ADMIN)).propose({ key: `named-${extra}`, title: 'A workflow', body: '', files: [{ path: named, content: 'on: push\n' }] });
+      const view = (await run(['pr', 'view', String(odd.pull.number)])).out;
+      expect(view).toContain(`\nFiles:\n  ${terminalText(named)}\n`);
+      expect(view).toContain(`\n      ${terminalText(named)}\n`);
+      expect(view.split('\n').filter((l) => l.startsWith('model-owner/fake'))).toEqual([]);
+      await (await h.forge(ADMIN)).close(odd.pull.number);
+
+      // site build prints each benchmark's ranking under a one-line heading naming it.
+      const folder = mkdtempSync(join(tmpdir(), 'medperf-git-terminal-site-'));
+      try {
+        for (const [path, content] of Object.entries({ ...exampleFiles(), ...files })) {
+          mkdirSync(dirname(join(folder, path)), { recursive: true });
+          writeFileSync(join(folder, path), content);
+        }
+        const site = await run(['site', 'build', folder, '--out', join(folder, '_site')]);
+        expect(site.out).toContain(`\nLeaderboard of chestxray (${shown}), ranked on`);
+        expect(site.out.split('\n').filter((l) => l.startsWith('model-owner/fake'))).toEqual([]);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
       await (await h.forge(ADMIN)).review(pull.number, 'APPROVE');
       const merged = await run(['pr', 'merge', String(pull.number)]);
       expect(merged.out + merged.err).toContain(`Add ${shown}`);

@@ -5,22 +5,24 @@
 // Kept apart from ui.ts so that every command can use it without loading tables.
 
 /**
- * The characters a terminal acts on rather than shows: C0 controls (newline aside, when lines are
- * kept), DEL, C1 controls, and the bidirectional and line-separator format characters that reorder
- * or break what follows ("Trojan Source").
+ * The characters a terminal acts on or hides rather than shows: C0 controls (newline aside, when
+ * lines are kept), DEL, C1 controls, the line and paragraph separators, and every format character
+ * (Unicode's Cf: the bidirectional ones that reorder what follows, "Trojan Source", and the
+ * invisible ones, zero-width spaces and joiners, soft hyphens, tags, that hide text in a name).
  */
-const BEYOND_C0 = '\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
-const CONTROLS = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'g');
-const CONTROLS_BUT_NEWLINE = new RegExp(`[\\x00-\\x09\\x0b-\\x1f${BEYOND_C0}]`, 'g');
+const BEYOND_C0 = '\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}';
+const CONTROLS = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'gu');
+const CONTROLS_BUT_NEWLINE = new RegExp(`[\\x00-\\x09\\x0b-\\x1f${BEYOND_C0}]`, 'gu');
 /** What JSON.stringify leaves raw. */
-const JSON_RAW = new RegExp(`[${BEYOND_C0}]`, 'g');
+const JSON_RAW = new RegExp(`[${BEYOND_C0}]`, 'gu');
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
+const hex = (code: number, width: number) => code.toString(16).padStart(width, '0');
 
 function visible(c: string): string {
   const named = NAMED[c];
   if (named) return named;
-  const code = c.charCodeAt(0);
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  const code = c.codePointAt(0)!;
+  return code <= 0xff ? `\\x${hex(code, 2)}` : code <= 0xffff ? `\\u${hex(code, 4)}` : `\\u{${hex(code, 5)}}`;
 }
 
 /**
@@ -33,9 +35,10 @@ export function terminalText(text: string, options: { lines?: boolean } = {}): s
 }
 
 /**
- * JSON.stringify for a terminal: JSON already escapes C0 controls; the C1 and bidirectional ones
+ * JSON.stringify for a terminal: JSON already escapes C0 controls; the C1 and format characters
  * it leaves raw are written as \u escapes too, so the same value parses back.
  */
 export function terminalJson(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // A character beyond the BMP is two \u escapes, one per UTF-16 unit, as JSON writes it.
+  return JSON.stringify(value).replace(JSON_RAW, (c) => [...Array(c.length).keys()].map((i) => `\\u${hex(c.charCodeAt(i), 4)}`).join(''));
 }

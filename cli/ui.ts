@@ -112,7 +112,8 @@ export function rankingText(board: Leaderboard): string {
     r.primary === null ? (r.withheld ?? '-') : formatMetric(r.primary),
     ...(counted ? [r.datasetCount] : []),
   ]);
-  return `Leaderboard of ${board.benchmark} (${board.name}), ranked on ${board.primaryMetric}, ${board.direction} is better:\n${table(head, rows)}`;
+  // The heading is one line whatever the record's text holds: its newlines are shown, not obeyed.
+  return `${terminalText(`Leaderboard of ${board.benchmark} (${board.name}), ranked on ${board.primaryMetric}, ${board.direction} is better:`)}\n${table(head, rows)}`;
 }
 
 /** `key: value` lines with the values aligned, skipping undefined values. */

@@ -84,7 +84,8 @@ export class ValidateCommand extends BaseCommand {
           : r.approvers.length
             ? `needs an approving review from one of ${r.approvers.join(', ')}`
             : 'no one else can approve it';
-        this.print(`info: ${r.reason}: ${state} (${r.paths.join(', ')})`);
+        // One line, whatever the paths hold (git allows a newline in a file name).
+        this.print(terminalText(`info: ${r.reason}: ${state} (${r.paths.join(', ')})`));
       }
     }
     if (!this.json) {

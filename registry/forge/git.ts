@@ -147,7 +147,8 @@ export async function commitChange(opts: {
     const ids = contents.size ? (await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { ...o, input: [...contents.values()].map((c) => c.file).join('\n') + '\n' })).split('\n') : [];
     const blobs = new Map([...contents.keys()].map((key, i) => [key, ids[i]!]));
     const lines = opts.files.map((f) => (f.content === null ? `0 ${'0'.repeat(40)}\t${f.path}` : `100644 ${blobs.get(keyOf(f.content))}\t${f.path}`));
-    if (lines.length) await git(['update-index', '--index-info'], { ...o, input: lines.join('\n') + '\n' });
+    // NUL-separated: git allows a newline (any byte but NUL and '/') in a file's name.
+    if (lines.length) await git(['update-index', '-z', '--index-info'], { ...o, input: lines.join('\0') + '\0' });
     // --missing-ok: in a partial clone the unchanged blobs are not here, and need not be.
     const tree = await gitText(['write-tree', '--missing-ok'], o);
     const args = ['commit-tree', tree, ...opts.parents.flatMap((p) => ['-p', p]), '-F', '-'];

@@ -39,7 +39,8 @@ export class PrViewCommand extends BaseCommand {
     this.print(`Branch:  ${pull.branch}`);
     this.print(`URL:     ${pull.url}`);
     this.print('Files:');
-    for (const p of pull.paths) this.print(`  ${p}`);
+    // A path, a gate line, a review is one line whatever it holds (git allows a newline in a file name).
+    for (const p of pull.paths) this.print(`  ${terminalText(p)}`);
     if (pull.body) {
       this.print();
       this.print(pull.body);
@@ -56,7 +57,7 @@ export class PrViewCommand extends BaseCommand {
         this.print(`Validation: ${checked.findings.length} finding${checked.findings.length === 1 ? '' : 's'}`);
         for (const f of checked.findings) this.print(`  ${terminalText(formatFinding(f))}`);
       } else this.print('Validation: passed');
-      for (const line of formatGateDecision(checked.gate)) this.print(line.charAt(0).toUpperCase() + line.slice(1));
+      for (const line of formatGateDecision(checked.gate)) this.print(terminalText(line.charAt(0).toUpperCase() + line.slice(1)));
     }
     for (const c of comments) {
       this.print();
