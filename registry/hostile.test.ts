@@ -46,6 +46,18 @@ describe('hostile records', () => {
     expect(await judged(small)).toEqual([expect.stringMatching(new RegExp(`^${P.result}:\\d+:\\d+ yaml ${tooMany}$`))]);
   });
 
+  it('points at a duplicated key where it stands, however many keys come before it, and at the first one in the text', async () => {
+    const dup = 'yaml duplicate key: each field may appear once in a mapping';
+    const flow = hostile['duplicate key after a long flow mapping']!;
+    expect(await judged(flow)).toEqual([`${P.result}:1:${flow.lastIndexOf('k0: 1') + 1} ${dup}`]);
+    const metrics = hostile['duplicate key in metrics, after many keys']!;
+    const line = metrics.split('\n')[lineOf(metrics, 'metrics: {') - 1]!;
+    expect(await judged(metrics)).toEqual([`${P.result}:${lineOf(metrics, 'metrics: {')}:${line.lastIndexOf('k0: 1') + 1} ${dup}`]);
+    // A mapping's duplicate inside a value that comes before its parent's own duplicate is the first.
+    const nested = `${files[P.result]}extra:\n  a: {x: 1, y: 2, x: 3}\n  b: 1\n  a: 2\n`;
+    expect(await judged(nested)).toEqual([`${P.result}:${lineOf(nested, '  a: {x')}:${'  a: {x: 1, y: 2, '.length + 1} ${dup}`]);
+  });
+
   it('shows the first findings of a file and one line for the rest', async () => {
     const found = await judged(hostile['unknown fields, to the entry limit']!);
     expect(found).toHaveLength(MAX_FINDINGS_PER_FILE + 1);

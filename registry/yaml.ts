@@ -308,13 +308,36 @@ function jsYamlFinding(path: string, text: string, error: unknown): Finding {
   return yamlFinding(path, { line: 1, column: 1 }, `cannot parse YAML: ${String(error)}`);
 }
 
-/** Finds the first duplicated key with `yaml`, which knows where each key starts. */
+/**
+ * Finds the first duplicated key, where `yaml` says each key starts. Each mapping's keys are
+ * compared through one Set, as js-yaml compares them (as text), so a mapping of n keys costs n
+ * look-ups; `yaml`'s own uniqueKeys check compares each key with every earlier one.
+ */
 function duplicateKeyPosition(text: string, _fallbackOffset: number): Position | undefined {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  const err = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
-  if (!err) return undefined;
-  const p = lineCounter.linePos(err.pos[0]);
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  let first: number | undefined;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.range) {
+          const name = String(key.value);
+          if (seen.has(name)) first = Math.min(first ?? Infinity, key.range[0]);
+          seen.add(name);
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  if (first === undefined) return undefined;
+  // The duplicate that comes first in the text, as js-yaml, which stops at it, reports it.
+  const p = lineCounter.linePos(first);
   return { line: p.line, column: p.col };
 }
 

@@ -53866,10 +53866,28 @@ function jsYamlFinding(path, text, error2) {
 }
 function duplicateKeyPosition(text, _fallbackOffset) {
   const lineCounter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: true });
-  const err = doc.errors.find((e) => e.code === "DUPLICATE_KEY");
-  if (!err) return void 0;
-  const p = lineCounter.linePos(err.pos[0]);
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: false });
+  let first;
+  const stack = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if ((0, import_yaml.isMap)(node)) {
+      const seen = /* @__PURE__ */ new Set();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if ((0, import_yaml.isScalar)(key) && key.range) {
+          const name2 = String(key.value);
+          if (seen.has(name2)) first = Math.min(first ?? Infinity, key.range[0]);
+          seen.add(name2);
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if ((0, import_yaml.isSeq)(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  if (first === void 0) return void 0;
+  const p = lineCounter.linePos(first);
   return { line: p.line, column: p.col };
 }
 var SourceMap = class {
