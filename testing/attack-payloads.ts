@@ -38,6 +38,10 @@ export function attackPayloads(read: (p: string) => string, write: (p: string, c
   whole('second document', R, (t) => bump(t) + '---\nname: Jane\n');
   whole('schema line trailing text', R, (t) => bump(t).replace('result.schema.json', 'result.schema.json  Jane'));
   whole('schema line tab text', R, (t) => bump(t).replace('result.schema.json', 'result.schema.json\tJane'));
+  whole('schema line query text', R, (t) => bump(t).replace('result.schema.json', 'result.schema.json?patient=Jane_Roe&mrn=88123'));
+  whole('schema line fragment text in dataset', DS, (t) => t.replace('dataset.schema.json', 'dataset.schema.json#Jane_Roe_MRN_88123'));
+  whole('schema line URL text in dataset association', DA, (t) => t.replace(/\$schema=\S+/, '$schema=https://example.org/Jane-Roe/MRN-88123/dataset-association.schema.json'));
+  whole('schema line zero-width text', R, (t) => bump(t).replace('result.schema.json', 'result.schema.json\u200bJane'));
   whole('NEL comment', R, (t) => bump(t).replace('partial: false', 'partial: false\u0085# Jane'));
   whole('LS comment', R, (t) => bump(t).replace('partial: false', 'partial: false\u2028# Jane'));
   whole('CR-only comment in dataset association', DA, (t) => t.replace('initiated_by: data-owner\n', 'initiated_by: data-owner\r# Jane Roe\r'));

@@ -3,6 +3,7 @@
 // result. Tests copy it, change what they test, and build views over the two trees.
 import { stringify } from 'yaml';
 import { paths } from '../registry/layout.ts';
+import { schemaModeline } from '../registry/record-yaml.ts';
 import type {
   BenchmarkRecord,
   CubeRecord,
@@ -24,7 +25,9 @@ export { examplePerson, exampleSigner, signedExample } from '../examples/keys.ts
 export type Files = Record<string, string>;
 
 const hex = (c: string) => c.repeat(64);
-export const SCHEMA_LINE = (kind: string) => `# yaml-language-server: $schema=../../../../../../schemas/${kind}.schema.json`;
+/** The editor's line `record-yaml.ts` writes for a record of `kind` at its place in P. */
+export const SCHEMA_LINE = (kind: 'result' | 'dataset' | 'dataset-association') =>
+  schemaModeline(kind, { result: P.result, dataset: P.dataset, 'dataset-association': P.datasetAssociation }[kind]);
 
 export function yaml(data: unknown, firstLine?: string): string {
   return (firstLine ? firstLine + '\n' : '') + stringify(data, { lineWidth: 0 });

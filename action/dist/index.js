@@ -55240,13 +55240,56 @@ var rule5 = {
   }
 };
 
-// registry/rules/privacy.ts
+// registry/record-yaml.ts
 var byId = new Map(schemas.map((s) => [String(s.$id), s]));
+function resolveRef(schema2) {
+  let s = schema2;
+  for (let i = 0; s && typeof s.$ref === "string" && i < 10; i++) {
+    const [id, pointer = ""] = s.$ref.split("#");
+    let target = byId.get(id);
+    for (const part of pointer.split("/").filter(Boolean)) target = target?.[part];
+    s = target;
+  }
+  return s;
+}
+function orderKeys(value, schema2) {
+  if (Array.isArray(value)) return value.map((v) => orderKeys(v, resolveRef(schema2?.items)));
+  if (value === null || typeof value !== "object") return value;
+  const s = resolveRef(schema2);
+  const props = s?.properties ?? {};
+  const declared = Object.keys(props);
+  const input = value;
+  const keys = [
+    ...declared.filter((k) => k in input),
+    ...Object.keys(input).filter((k) => !(k in props)).sort()
+  ];
+  const out = {};
+  for (const k of keys) {
+    if (input[k] === void 0) continue;
+    const sub = props[k] ?? (typeof s?.additionalProperties === "object" ? s.additionalProperties : void 0);
+    out[k] = orderKeys(input[k], sub);
+  }
+  return out;
+}
+function schemaModeline(kind, path) {
+  const depth = path.split("/").length - 1;
+  return `# yaml-language-server: $schema=${"../".repeat(depth)}schemas/${kind}.schema.json`;
+}
+function recordYaml(kind, path, data) {
+  const schema2 = byId.get(schemaId(kind));
+  if (!schema2) throw new Error(`no schema for record kind ${kind}`);
+  const body = dump(orderKeys(data, schema2), { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false, schema: RECORD_WRITE_SCHEMA });
+  return `${schemaModeline(kind, path)}
+${body}`;
+}
+
+// registry/rules/privacy.ts
+var byId2 = new Map(schemas.map((s) => [String(s.$id), s]));
 function resolve(node) {
   let n = node;
   while (typeof n.$ref === "string") {
     const [id, fragment = ""] = n.$ref.split("#");
-    let target = byId.get(id);
+    let target = byId2.get(id);
     for (const seg of fragment.split("/").filter(Boolean)) target = target[seg];
     n = target;
   }
@@ -55265,19 +55308,24 @@ function shapeOf(schema2) {
 }
 var NUMBERS_AND_HASHES = "numbers and hashes only, and free text could carry patient data out of the hospital";
 var SHAPES = {
-  result: { shape: shapeOf(byId.get(schemaId("result"))), label: "a result", publishes: `results carry ${NUMBERS_AND_HASHES}` },
+  result: { shape: shapeOf(byId2.get(schemaId("result"))), label: "a result", publishes: `results carry ${NUMBERS_AND_HASHES}` },
   dataset: {
-    shape: shapeOf(byId.get(schemaId("dataset"))),
+    shape: shapeOf(byId2.get(schemaId("dataset"))),
     label: "a dataset",
     publishes: "the only text a dataset publishes is its name, description and location, as its owner typed and confirmed them"
   },
   "dataset-association": {
-    shape: shapeOf(byId.get(schemaId("dataset-association"))),
+    shape: shapeOf(byId2.get(schemaId("dataset-association"))),
     label: "a dataset association",
     publishes: `dataset associations carry ${NUMBERS_AND_HASHES}`
   },
+  person: {
+    shape: shapeOf(byId2.get(schemaId("person"))),
+    label: "a person's keys",
+    publishes: "a person's record carries their published keys only"
+  },
   "model-association": {
-    shape: shapeOf(byId.get(schemaId("model-association"))),
+    shape: shapeOf(byId2.get(schemaId("model-association"))),
     label: "a model association",
     publishes: `model associations carry ${NUMBERS_AND_HASHES}`
   }
@@ -55324,22 +55372,34 @@ function checkShape(value, shape, pointer, kind, report) {
     }
   }
 }
-var EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 var EDITOR_PREFIX = "# yaml-language-server:";
-function commentFindings(text, plain, label, report) {
+function editorLineMismatch(line, kind, path) {
+  const head = "# yaml-language-server: $schema=";
+  const tail = `schemas/${kind}.schema.json`;
+  let at = 0;
+  while (at < head.length && line[at] === head[at]) at++;
+  if (at < head.length) return at + 1;
+  const depth = path.split("/").length - 1;
+  let ups = 0;
+  while (line.startsWith("../", at) && ups < depth + 16) at += 3, ups++;
+  if (ups < depth) return at + 1;
+  for (let i = 0; i < tail.length; i++, at++) if (line[at] !== tail[i]) return at + 1;
+  return at === line.length ? void 0 : at + 1;
+}
+function commentFindings(text, kind, path, plain, label, report) {
   if (plain) {
     const end = text.indexOf("\n");
-    if (end >= 0 && text.indexOf("#", end) < 0 && (!text.includes("#") || EDITOR_LINE.test(text.slice(0, end)))) return;
+    if (end >= 0 && text.indexOf("#", end) < 0 && (!text.includes("#") || editorLineMismatch(text.slice(0, end), kind, path) === void 0)) return;
   }
   const starts = lineStarts(text);
   for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === void 0 ? text.length : starts[1] - 1);
-      if (EDITOR_LINE.test(line)) continue;
-      const schema2 = /^# yaml-language-server: \$schema=\S+/.exec(line);
+      const column = editorLineMismatch(line, kind, path);
+      if (column === void 0) continue;
       report(
-        { line: 1, column: schema2 ? schema2[0].length + 1 : 1 },
-        schema2 ? `text after the schema on the \`# yaml-language-server:\` line: nothing may follow \`${schema2[0].slice(EDITOR_PREFIX.length + 1)}\` on that line, as text there could carry data out of the hospital; remove it` : "the `# yaml-language-server:` line must be exactly `# yaml-language-server: $schema=<schema>`; anything else there could carry data out of the hospital"
+        { line: 1, column },
+        `the \`# yaml-language-server:\` line of ${label} is \`${schemaModeline(kind, path)}\` (with more \`../\` when the schemas folder is further up), nothing else: any other text on it could carry data out of the hospital; write it so, or remove the line`
       );
       continue;
     }
@@ -55349,7 +55409,7 @@ function commentFindings(text, plain, label, report) {
     );
   }
 }
-var DATA_OWNER_KINDS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result"]);
+var NO_COMMENTS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result", "person"]);
 var FileFindings = class {
   constructor(path, locator, out) {
     this.path = path;
@@ -55401,9 +55461,9 @@ var rule6 = {
       }
       const findings = new FileFindings(path, locator, out);
       checkShape(data, shape.shape, "", shape, findings.report);
-      if (DATA_OWNER_KINDS.has(where.kind)) {
+      if (NO_COMMENTS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
-        if (text !== void 0 && text.includes("#")) commentFindings(text, plain, shape.label, findings.reportAt);
+        if (text !== void 0 && text.includes("#")) commentFindings(text, where.kind, path, plain, shape.label, findings.reportAt);
       }
       findings.finish();
     }
@@ -63742,49 +63802,6 @@ function summarize(requirements, notes, author) {
   }
   const asks = [...new Set(waiting.map((r) => whoApproves(r, author)))];
   return `needs approval from ${asks.join(" and from ")}`;
-}
-
-// registry/record-yaml.ts
-var byId2 = new Map(schemas.map((s) => [String(s.$id), s]));
-function resolveRef(schema2) {
-  let s = schema2;
-  for (let i = 0; s && typeof s.$ref === "string" && i < 10; i++) {
-    const [id, pointer = ""] = s.$ref.split("#");
-    let target = byId2.get(id);
-    for (const part of pointer.split("/").filter(Boolean)) target = target?.[part];
-    s = target;
-  }
-  return s;
-}
-function orderKeys(value, schema2) {
-  if (Array.isArray(value)) return value.map((v) => orderKeys(v, resolveRef(schema2?.items)));
-  if (value === null || typeof value !== "object") return value;
-  const s = resolveRef(schema2);
-  const props = s?.properties ?? {};
-  const declared = Object.keys(props);
-  const input = value;
-  const keys = [
-    ...declared.filter((k) => k in input),
-    ...Object.keys(input).filter((k) => !(k in props)).sort()
-  ];
-  const out = {};
-  for (const k of keys) {
-    if (input[k] === void 0) continue;
-    const sub = props[k] ?? (typeof s?.additionalProperties === "object" ? s.additionalProperties : void 0);
-    out[k] = orderKeys(input[k], sub);
-  }
-  return out;
-}
-function schemaModeline(kind, path) {
-  const depth = path.split("/").length - 1;
-  return `# yaml-language-server: $schema=${"../".repeat(depth)}schemas/${kind}.schema.json`;
-}
-function recordYaml(kind, path, data) {
-  const schema2 = byId2.get(schemaId(kind));
-  if (!schema2) throw new Error(`no schema for record kind ${kind}`);
-  const body = dump(orderKeys(data, schema2), { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false, schema: RECORD_WRITE_SCHEMA });
-  return `${schemaModeline(kind, path)}
-${body}`;
 }
 
 // registry/sealed-check.ts

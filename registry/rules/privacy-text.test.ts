@@ -53,20 +53,52 @@ describe('comments in the records a data owner writes', () => {
     }
   });
 
-  it("refuse text after the schema on the editor's line, and any other text there", async () => {
-    for (const tail of [' Jane Roe MRN 88123', '\tx', ' # more']) {
+  it("refuse any editor's line but the one written for the record's kind and place: text after it, inside it, or another schema", async () => {
+    const editor = SCHEMA_LINE('result');
+    const at = (variant: string) => [...variant].findIndex((c, i) => c !== [...editor][i]) + 1;
+    const message = `privacy the \`# yaml-language-server:\` line of a result is \`${editor}\` (with more \`../\` when the schemas folder is further up), nothing else: any other text on it could carry data out of the hospital; write it so, or remove the line`;
+    const variants = [
+      `${editor} Jane Roe MRN 88123`,
+      `${editor}\tx`,
+      `${editor} # more`,
+      `${editor}  `,
+      `${editor}?patient=Jane_Roe&mrn=88123`,
+      `${editor}#Jane_Roe_MRN_88123`,
+      `${editor}\u200bJane`,
+      `${editor}\u0085Jane`,
+      editor.replace('result.schema.json', 'dataset.schema.json'),
+      editor.replace('../', ''),
+      editor.replace('$schema=../', '$schema=https://example.org/Jane-Roe/MRN-88123/../'),
+      '# yaml-language-server: $schema=https://example.org/Jane-Roe/MRN-88123/result.schema.json',
+      '# yaml-language-server: Jane Roe',
+    ];
+    for (const line of variants) {
       const files = tutorialRegistry();
-      files[P.result] = RECORDS[P.result]!().replace(/^(# yaml-language-server: \$schema=\S+)/, `$1${tail}`);
-      const schemaPath = SCHEMA_LINE('result').slice('# yaml-language-server: '.length);
-      expect(await privacyOf.check(files, [P.result]), tail).toEqual([
-        `${P.result}:1:${SCHEMA_LINE('result').length + 1} privacy text after the schema on the \`# yaml-language-server:\` line: nothing may follow \`${schemaPath}\` on that line, as text there could carry data out of the hospital; remove it`,
-      ]);
+      files[P.result] = RECORDS[P.result]!().replace(editor, line);
+      expect(await privacyOf.check(files, [P.result]), line).toEqual([`${P.result}:1:${at(line)} ${message}`]);
     }
+    // Datasets and associations, each at its own depth.
     const files = tutorialRegistry();
-    files[P.dataset] = '# yaml-language-server: Jane Roe\n' + yaml(dataset());
-    expect(await privacyOf.check(files, [P.dataset])).toEqual([
-      `${P.dataset}:1:1 privacy the \`# yaml-language-server:\` line must be exactly \`# yaml-language-server: $schema=<schema>\`; anything else there could carry data out of the hospital`,
+    files[P.dataset] = RECORDS[P.dataset]!().replace(SCHEMA_LINE('dataset'), `${SCHEMA_LINE('dataset')}#Jane`);
+    files[P.datasetAssociation] = RECORDS[P.datasetAssociation]!().replace(SCHEMA_LINE('dataset-association'), SCHEMA_LINE('dataset-association').replace('../', ''));
+    expect((await privacyOf.check(files, [P.dataset, P.datasetAssociation])).map((f) => f.split(' privacy ')[0])).toEqual([
+      `${P.datasetAssociation}:1:${'# yaml-language-server: $schema=../../../'.length + 1}`,
+      `${P.dataset}:1:${SCHEMA_LINE('dataset').length + 1}`,
     ]);
+    // A registry inside a larger repository, whose schemas folder is further up: more `../`, and no more than 16 of them.
+    const further = tutorialRegistry();
+    further[P.result] = RECORDS[P.result]!().replace(editor, editor.replace('$schema=', '$schema=../../'));
+    expect(await privacyOf.check(further, [P.result])).toEqual([]);
+    further[P.result] = RECORDS[P.result]!().replace(editor, editor.replace('$schema=', `$schema=${'../'.repeat(17)}`));
+    expect((await privacyOf.check(further, [P.result])).map((f) => f.split(' privacy ')[0])).toEqual([`${P.result}:1:${editor.indexOf('schemas/') + 16 * 3 + 1}`]);
+  });
+
+  it("are refused in a person's keys too, which merge with no reviewer", async () => {
+    const files = tutorialRegistry();
+    const lines = files[P.person]!.trimEnd().split('\n');
+    files[P.person] = [...lines, '# Jane Roe, MRN 88123, DOB 1961-04-02'].join('\n') + '\n';
+    expect(await privacyOf.check(files, [P.person])).toEqual([`${P.person}:${lines.length + 1}:1 privacy ${comment("a person's keys")}`]);
+    expect(await privacyOf.check(tutorialRegistry(), [P.person])).toEqual([]);
   });
 
   it("keep the editor's line, and a # inside quoted text is not a comment", async () => {

@@ -6,7 +6,8 @@
 // editor's leading `# yaml-language-server:` line. The schema refuses much of this too; this rule
 // says it in terms of what could leak, and reads the file even when the schema refused it.
 import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from '../findings.ts';
-import { parseRecordPath } from '../layout.ts';
+import { parseRecordPath, type RecordKind } from '../layout.ts';
+import { schemaModeline } from '../record-yaml.ts';
 import { METRIC_KEY } from '../metrics.ts';
 import { schemaId, schemas } from '../schema-files.ts';
 import type { Position, Rule } from '../view.ts';
@@ -58,7 +59,7 @@ interface Published {
 
 const NUMBERS_AND_HASHES = 'numbers and hashes only, and free text could carry patient data out of the hospital';
 
-/** The records a data owner's data flows into, and how a message names them. */
+/** The records a data owner's data flows into (and the keys everyone publishes), and how a message names them. */
 const SHAPES: Partial<Record<string, Published>> = {
   result: { shape: shapeOf(byId.get(schemaId('result'))!), label: 'a result', publishes: `results carry ${NUMBERS_AND_HASHES}` },
   dataset: {
@@ -70,6 +71,11 @@ const SHAPES: Partial<Record<string, Published>> = {
     shape: shapeOf(byId.get(schemaId('dataset-association'))!),
     label: 'a dataset association',
     publishes: `dataset associations carry ${NUMBERS_AND_HASHES}`,
+  },
+  person: {
+    shape: shapeOf(byId.get(schemaId('person'))!),
+    label: "a person's keys",
+    publishes: "a person's record carries their published keys only",
   },
   'model-association': {
     shape: shapeOf(byId.get(schemaId('model-association'))!),
@@ -133,29 +139,49 @@ function checkShape(value: unknown, shape: Shape, pointer: string, kind: Publish
   }
 }
 
-/** The editor's line, exactly: `# yaml-language-server: $schema=<path or URL>` and nothing after it. */
-const EDITOR_LINE = /^# yaml-language-server: \$schema=\S+ *$/;
 const EDITOR_PREFIX = '# yaml-language-server:';
 
-/** Comments of a record a data owner writes: none but the editor's line, whatever the line endings. */
-function commentFindings(text: string, plain: boolean | undefined, label: string, report: (at: Position, message: string) => void): void {
-  // Nearly every record: plain block YAML whose only `#` is on the editor's line, which is exact.
+/**
+ * The editor's line of a record of `kind` at `path`, as `record-yaml.ts` writes it: its schema, up
+ * through the record's folders to a `schemas/` folder (at the registry's root, or as many as 16
+ * folders above it, for a registry inside a larger repository). Undefined when the line is one;
+ * else the column where it stops being one.
+ */
+function editorLineMismatch(line: string, kind: string, path: string): number | undefined {
+  const head = '# yaml-language-server: $schema=';
+  const tail = `schemas/${kind}.schema.json`;
+  let at = 0;
+  while (at < head.length && line[at] === head[at]) at++;
+  if (at < head.length) return at + 1;
+  const depth = path.split('/').length - 1;
+  let ups = 0;
+  while (line.startsWith('../', at) && ups < depth + 16) (at += 3), ups++;
+  if (ups < depth) return at + 1;
+  for (let i = 0; i < tail.length; i++, at++) if (line[at] !== tail[i]) return at + 1;
+  return at === line.length ? undefined : at + 1;
+}
+
+/**
+ * Comments of a record a data owner writes: none, whatever the line endings, but the editor's line
+ * as `record-yaml.ts` writes it for the record's kind and place: no text, however it is spelled,
+ * rides on it.
+ */
+function commentFindings(text: string, kind: string, path: string, plain: boolean | undefined, label: string, report: (at: Position, message: string) => void): void {
+  // Nearly every record: plain block YAML whose only `#` is on the editor's line, which fits.
   if (plain) {
     const end = text.indexOf('\n');
-    if (end >= 0 && text.indexOf('#', end) < 0 && (!text.includes('#') || EDITOR_LINE.test(text.slice(0, end)))) return;
+    if (end >= 0 && text.indexOf('#', end) < 0 && (!text.includes('#') || editorLineMismatch(text.slice(0, end), kind, path) === undefined)) return;
   }
   const starts = lineStarts(text);
   for (const offset of commentOffsets(text, plain)) {
     if (offset === 0 && text.startsWith(EDITOR_PREFIX)) {
       const line = text.slice(0, starts[1] === undefined ? text.length : starts[1] - 1);
-      if (EDITOR_LINE.test(line)) continue;
-      const schema = /^# yaml-language-server: \$schema=\S+/.exec(line);
+      const column = editorLineMismatch(line, kind, path);
+      if (column === undefined) continue;
       report(
-        { line: 1, column: schema ? schema[0].length + 1 : 1 },
-        schema
-          ? `text after the schema on the \`# yaml-language-server:\` line: nothing may follow \`${schema[0].slice(EDITOR_PREFIX.length + 1)}\` ` +
-              `on that line, as text there could carry data out of the hospital; remove it`
-          : 'the `# yaml-language-server:` line must be exactly `# yaml-language-server: $schema=<schema>`; anything else there could carry data out of the hospital',
+        { line: 1, column },
+        `the \`# yaml-language-server:\` line of ${label} is \`${schemaModeline(kind as RecordKind, path)}\` (with more \`../\` when the schemas folder is further up), nothing else: ` +
+          'any other text on it could carry data out of the hospital; write it so, or remove the line',
       );
       continue;
     }
@@ -167,8 +193,11 @@ function commentFindings(text: string, plain: boolean | undefined, label: string
   }
 }
 
-/** Records a data owner writes: no comment may be in them. */
-const DATA_OWNER_KINDS = new Set(['dataset', 'dataset-association', 'result']);
+/**
+ * Records a data owner writes, which merge with no reviewer reading them (results, their keys) or
+ * a committee reading only hashes and numbers: no comment may be in them.
+ */
+const NO_COMMENTS = new Set(['dataset', 'dataset-association', 'result', 'person']);
 
 /**
  * The findings of one file: the first MAX_FINDINGS_PER_FILE are located, the rest counted, as a
@@ -225,9 +254,9 @@ export const rule: Rule = {
       }
       const findings = new FileFindings(path, locator, out);
       checkShape(data, shape.shape, '', shape, findings.report);
-      if (DATA_OWNER_KINDS.has(where.kind)) {
+      if (NO_COMMENTS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
-        if (text !== undefined && text.includes('#')) commentFindings(text, plain, shape.label, findings.reportAt);
+        if (text !== undefined && text.includes('#')) commentFindings(text, where.kind, path, plain, shape.label, findings.reportAt);
       }
       findings.finish();
     }
