@@ -4,16 +4,17 @@
 // generated_uid its preparation gives. Image ids differ between machines, so this is written (or
 // refreshed) per machine rather than committed. The example results are left out: their provenance
 // names the committed cubes' hashes, not those of the cubes pinned here, so they were not produced
-// by these records.
+// by these records. The associations stay, their compatibility tests naming no cube hashes (as
+// tests imported from a MedPerf server name none) and the models' naming this demo data.
 //
 //   npx tsx examples/demo-registry.ts <folder>
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
 import { sha256Hex } from '../registry/hash.ts';
-import type { BenchmarkRecord, CubeRecord } from '../registry/records.ts';
+import type { BenchmarkRecord, CompatibilityTest, CubeRecord } from '../registry/records.ts';
 import { paths } from '../registry/layout.ts';
 import { runCompatibilityTest } from '../cli/compatibility.ts';
 import { computeCubeAssets, cubeRecord } from '../cli/cube/assets.ts';
@@ -76,6 +77,18 @@ export async function writeDemoRegistry(dir: string, stateDir: string): Promise<
   const benchmark = yaml.load(readFileSync(join(dir, benchmarkPath), 'utf8')) as BenchmarkRecord;
   benchmark.demo_dataset = { ...demoDataset, generated_uid: prepared.hashes.generated_uid };
   writeFileSync(join(dir, benchmarkPath), recordYaml('benchmark', benchmarkPath, benchmark));
+  for (const kind of ['model-association', 'dataset-association'] as const) {
+    const folder = kind === 'model-association' ? 'models' : 'datasets';
+    for (const owner of readdirSync(join(dir, 'benchmarks', DEMO_BENCHMARK, folder))) {
+      for (const name of readdirSync(join(dir, 'benchmarks', DEMO_BENCHMARK, folder, owner))) {
+        const path = `benchmarks/${DEMO_BENCHMARK}/${folder}/${owner}/${name}`;
+        const record = yaml.load(readFileSync(join(dir, path), 'utf8')) as { compatibility_test: CompatibilityTest };
+        delete record.compatibility_test.cubes;
+        if (kind === 'model-association') record.compatibility_test.dataset_generated_uid = benchmark.demo_dataset.generated_uid;
+        writeFileSync(join(dir, path), recordYaml(kind, path, record));
+      }
+    }
+  }
   return { benchmark, cubes };
 }
 

@@ -1,7 +1,10 @@
-// Provenance: the hashes a result says produced it, and what the registry says they must be. A
-// result's provenance names the benchmark's data preparator and metrics cube, the result's model,
-// and the dataset's generated_uid; each hash equals the registry's record of that cube or dataset
-// (operational records never change their hashes, so the registry's record is the one that ran).
+// Provenance: the hashes a result or a compatibility test says produced it, and what the registry
+// says they must be. A result's provenance names the benchmark's data preparator and metrics cube,
+// the result's model, and the dataset's generated_uid; an association's compatibility test names
+// the same cubes with the model it ran (the benchmark's reference model on a data owner's data, or
+// the associated model on the benchmark's demo data) and that data's generated_uid. Each hash
+// equals the registry's record of that cube or dataset (operational records never change their
+// hashes, so the registry's record is the one that ran), so no hash is free text in disguise.
 import type { CubeHash, CubeRecord, ResultRecord } from './records.ts';
 
 /** The hashes a cube runs with, as a result's provenance records them. */
@@ -17,12 +20,24 @@ export function cubeProvenance(id: string, record: CubeRecord): CubeHash {
 
 export type CubeRole = keyof ResultRecord['provenance']['cubes'];
 
-/** The roles of a result's cubes, in the order MedPerf runs them, with how a message names each. */
-export const CUBE_ROLES: ReadonlyArray<{ role: CubeRole; what: string }> = [
-  { role: 'data_preparation_mlcube', what: "the benchmark's data preparator" },
-  { role: 'model', what: "the result's model" },
-  { role: 'data_evaluator_mlcube', what: "the benchmark's metrics cube" },
-];
+/** The roles of the cubes that produce a result or a compatibility test, in the order MedPerf runs them. */
+export const CUBE_ROLES: readonly CubeRole[] = ['data_preparation_mlcube', 'model', 'data_evaluator_mlcube'];
+
+/** Where a record keeps the hashes that produced it, and what its author does when they are wrong. */
+export interface HashBlock {
+  /** The record's field: `provenance` (a result) or `compatibility_test` (an association). */
+  field: 'provenance' | 'compatibility_test';
+  /** What the block describes: "result", "compatibility test". */
+  noun: string;
+  again: string;
+}
+
+export const RESULT_PROVENANCE: HashBlock = { field: 'provenance', noun: 'result', again: 'run the benchmark again with `medperf-git run`' };
+export const COMPATIBILITY_TEST: HashBlock = {
+  field: 'compatibility_test',
+  noun: 'compatibility test',
+  again: 'run the compatibility test again (`medperf-git dataset associate`, or `medperf-git mlcube associate` for a model)',
+};
 
 const wanted = new WeakMap<CubeRecord, CubeHash>();
 
@@ -35,21 +50,24 @@ export interface ProvenanceProblem {
 }
 
 /**
- * What is wrong with the provenance of one cube role. `expected` is the cube the registry says
- * fills the role, and its record when it loads (undefined: the references rule says why).
+ * What is wrong with the hashes of one cube role. `expected` is the cube the registry says fills
+ * the role (`what` names the role in a message), and its record when it loads (undefined: the
+ * references rule says why).
  */
 export function cubeProvenanceProblems(
+  block: HashBlock,
   role: CubeRole,
   what: string,
   got: CubeHash | undefined,
   expected: { id: string; record?: CubeRecord },
 ): ProvenanceProblem[] {
-  const at = `/provenance/cubes/${role}`;
+  const at = `/${block.field}/cubes/${role}`;
+  const named = `${block.field}.cubes.${role}`;
   if (!got) {
     return [
       {
-        pointer: '/provenance/cubes',
-        message: `provenance.cubes has no ${role}: a result names every cube that produced it, here ${what} ${expected.id}; run the benchmark again with \`medperf-git run\``,
+        pointer: `/${block.field}/cubes`,
+        message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`,
       },
     ];
   }
@@ -57,7 +75,7 @@ export function cubeProvenanceProblems(
     return [
       {
         pointer: `${at}/id`,
-        message: `provenance.cubes.${role}.id is ${got.id}, but ${what} is ${expected.id}: a result is produced by the registered cubes; run the benchmark again with \`medperf-git run\``,
+        message: `${named}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`,
       },
     ];
   }
@@ -71,8 +89,8 @@ export function cubeProvenanceProblems(
     out.push({
       pointer: got[field] === undefined ? at : `${at}/${field}`,
       message:
-        `provenance.cubes.${role}.${field} is ${got[field] ?? 'absent'}, but the registry's ${expected.id} has ${want[field] ?? 'none'}: ` +
-        `the result was not produced by the registered cube; run the benchmark again with \`medperf-git run\``,
+        `${named}.${field} is ${got[field] ?? 'absent'}, but the registry's ${expected.id} has ${want[field] ?? 'none'}: ` +
+        `the ${block.noun} was not produced by the registered cube; ${block.again}`,
     });
   }
   return out;

@@ -42,6 +42,10 @@ export function attackPayloads(read: (p: string) => string, write: (p: string, c
   whole('schema line fragment text in dataset', DS, (t) => t.replace('dataset.schema.json', 'dataset.schema.json#Jane_Roe_MRN_88123'));
   whole('schema line URL text in dataset association', DA, (t) => t.replace(/\$schema=\S+/, '$schema=https://example.org/Jane-Roe/MRN-88123/dataset-association.schema.json'));
   whole('schema line zero-width text', R, (t) => bump(t).replace('result.schema.json', 'result.schema.json\u200bJane'));
+  const hexText = Buffer.from('Jane Roe MRN 88123 DOB 19610402 ').toString('hex');
+  whole('text as hashes of a compatibility test', DA, (t) => t.replace(/config_sha256: [0-9a-f]{64}/, `config_sha256: ${hexText}`).replace(/image: sha256:[0-9a-f]{64}/, `image: sha256:${hexText}`));
+  whole('text as the generated_uid of a compatibility test', DA, (t) => t.replace(/dataset_generated_uid: [0-9a-f]{64}/, `dataset_generated_uid: ${hexText}`));
+  whole("text as the generated_uid of a model's compatibility test", MA, (t) => t.replace(/dataset_generated_uid: [0-9a-f]{64}/, `dataset_generated_uid: ${hexText}`), 'model-owner');
   whole('NEL comment', R, (t) => bump(t).replace('partial: false', 'partial: false\u0085# Jane'));
   whole('LS comment', R, (t) => bump(t).replace('partial: false', 'partial: false\u2028# Jane'));
   whole('CR-only comment in dataset association', DA, (t) => t.replace('initiated_by: data-owner\n', 'initiated_by: data-owner\r# Jane Roe\r'));

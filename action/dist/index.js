@@ -55481,20 +55481,23 @@ function cubeProvenance(id, record) {
     image: record.image.digest
   };
 }
-var CUBE_ROLES = [
-  { role: "data_preparation_mlcube", what: "the benchmark's data preparator" },
-  { role: "model", what: "the result's model" },
-  { role: "data_evaluator_mlcube", what: "the benchmark's metrics cube" }
-];
+var CUBE_ROLES = ["data_preparation_mlcube", "model", "data_evaluator_mlcube"];
+var RESULT_PROVENANCE = { field: "provenance", noun: "result", again: "run the benchmark again with `medperf-git run`" };
+var COMPATIBILITY_TEST = {
+  field: "compatibility_test",
+  noun: "compatibility test",
+  again: "run the compatibility test again (`medperf-git dataset associate`, or `medperf-git mlcube associate` for a model)"
+};
 var wanted = /* @__PURE__ */ new WeakMap();
 var HASH_FIELDS = ["config_sha256", "parameters_sha256", "additional_files_sha256", "image"];
-function cubeProvenanceProblems(role, what, got, expected) {
-  const at = `/provenance/cubes/${role}`;
+function cubeProvenanceProblems(block, role, what, got, expected) {
+  const at = `/${block.field}/cubes/${role}`;
+  const named = `${block.field}.cubes.${role}`;
   if (!got) {
     return [
       {
-        pointer: "/provenance/cubes",
-        message: `provenance.cubes has no ${role}: a result names every cube that produced it, here ${what} ${expected.id}; run the benchmark again with \`medperf-git run\``
+        pointer: `/${block.field}/cubes`,
+        message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`
       }
     ];
   }
@@ -55502,7 +55505,7 @@ function cubeProvenanceProblems(role, what, got, expected) {
     return [
       {
         pointer: `${at}/id`,
-        message: `provenance.cubes.${role}.id is ${got.id}, but ${what} is ${expected.id}: a result is produced by the registered cubes; run the benchmark again with \`medperf-git run\``
+        message: `${named}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`
       }
     ];
   }
@@ -55514,7 +55517,7 @@ function cubeProvenanceProblems(role, what, got, expected) {
     if (got[field2] === want[field2]) continue;
     out.push({
       pointer: got[field2] === void 0 ? at : `${at}/${field2}`,
-      message: `provenance.cubes.${role}.${field2} is ${got[field2] ?? "absent"}, but the registry's ${expected.id} has ${want[field2] ?? "none"}: the result was not produced by the registered cube; run the benchmark again with \`medperf-git run\``
+      message: `${named}.${field2} is ${got[field2] ?? "absent"}, but the registry's ${expected.id} has ${want[field2] ?? "none"}: the ${block.noun} was not produced by the registered cube; ${block.again}`
     });
   }
   return out;
@@ -55680,6 +55683,7 @@ async function checkRecord(head, rec, change) {
       report("", await benchmarkProblem(head, benchmark));
       report("", await cubeProblem(head, model, "model", `the association with ${benchmark}`));
       const cube = await head.cube(model);
+      for (const p of await compatibilityTestProblems(head, rec.where, rec.data.compatibility_test)) report(p.pointer, p.message);
       if (cube && cube.data.kind === "model" && cube.data.state !== "operational") {
         report(
           "",
@@ -55700,6 +55704,7 @@ async function checkRecord(head, rec, change) {
           `the dataset ${dataset} is still in development: only operational datasets are associated with benchmarks; run \`medperf-git dataset set-operational -d ${dataset}\` first`
         );
       }
+      for (const p of await compatibilityTestProblems(head, rec.where, rec.data.compatibility_test)) report(p.pointer, p.message);
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           "",
@@ -55733,24 +55738,50 @@ async function checkRecord(head, rec, change) {
 }
 async function provenanceProblems(head, data) {
   const bench = await head.benchmark(data.benchmark);
-  const out = [];
-  const ids = {
-    data_preparation_mlcube: bench?.data.data_preparation_mlcube,
-    model: data.model,
-    data_evaluator_mlcube: bench?.data.data_evaluator_mlcube
-  };
-  for (const { role, what } of CUBE_ROLES) {
-    const id = ids[role];
-    if (id === void 0) continue;
-    const record = (await head.cube(id))?.data;
-    if (!record) continue;
-    out.push(...cubeProvenanceProblems(role, what, data.provenance.cubes[role], { id, record }));
-  }
   const dataset = await head.dataset(data.dataset);
-  if (dataset && data.provenance.dataset_generated_uid !== dataset.data.generated_uid) {
+  return hashProblems(head, RESULT_PROVENANCE, data.provenance, bench?.data, { id: data.model, what: "the result's model" }, dataset && {
+    uid: dataset.data.generated_uid,
+    what: `the registry's ${data.dataset}`,
+    why: "a result is computed on the registered dataset"
+  });
+}
+async function compatibilityTestProblems(head, where, test) {
+  if (where.kind !== "dataset-association" && where.kind !== "model-association") return [];
+  const bench = await head.benchmark(where.benchmark);
+  if (!bench) return [];
+  if (where.kind === "model-association") {
+    return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: where.model, what: "the associated model" }, {
+      uid: bench.data.demo_dataset.generated_uid,
+      what: `${where.benchmark}'s demo data`,
+      why: "a model's compatibility test runs on the benchmark's demo data"
+    });
+  }
+  const dataset = await head.dataset(where.dataset);
+  return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: bench.data.reference_model, what: "the benchmark's reference model" }, dataset && {
+    uid: dataset.data.generated_uid,
+    what: `the registry's ${where.dataset}`,
+    why: "a dataset's compatibility test runs on the registered dataset"
+  });
+}
+async function hashProblems(head, block, ran, bench, model, data) {
+  const out = [];
+  if (bench && ran.cubes) {
+    const roles = {
+      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator" },
+      model,
+      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube" }
+    };
+    for (const role of CUBE_ROLES) {
+      const { id, what } = roles[role];
+      const record = (await head.cube(id))?.data;
+      if (!record) continue;
+      out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
+    }
+  }
+  if (data && ran.dataset_generated_uid !== data.uid) {
     out.push({
-      pointer: "/provenance/dataset_generated_uid",
-      message: `provenance.dataset_generated_uid is ${data.provenance.dataset_generated_uid}, but the registry's ${data.dataset} has ${dataset.data.generated_uid ?? "none (it is not prepared yet)"}: a result is computed on the registered dataset`
+      pointer: `/${block.field}/dataset_generated_uid`,
+      message: `${block.field}.dataset_generated_uid is ${ran.dataset_generated_uid}, but ${data.what} has ${data.uid ?? "none (it is not prepared yet)"}: ${data.why}`
     });
   }
   return out;

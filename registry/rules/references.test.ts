@@ -172,6 +172,44 @@ describe('references: provenance', () => {
   });
 });
 
+describe("references: an association's compatibility test names the registry's cubes and data", () => {
+  const main = tutorialRegistry();
+  const { cubes } = result().provenance;
+  const again = 'run the compatibility test again (`medperf-git dataset associate`, or `medperf-git mlcube associate` for a model)';
+  const dsTest = datasetAssociation().compatibility_test;
+  const withDatasetTest = (over: Partial<typeof dsTest>) => ({ ...main, [P.datasetAssociation]: yaml(datasetAssociation({ compatibility_test: { ...dsTest, ...over } })) });
+  // The reference model carol/chestxray-ref is the fixture's cube of digit 'a', as the others.
+  const ran = { ...cubes, model: { ...cubes.model!, id: 'carol/chestxray-ref', config_sha256: 'a'.repeat(64) } };
+  const text = Buffer.from('Jane Roe MRN 88123 DOB 19610402 ').toString('hex');
+
+  it("passes a test naming the benchmark's cubes and the dataset, and one from a MedPerf server naming no cubes", async () => {
+    expect(await full(withDatasetTest({ cubes: ran }))).toEqual([]);
+    expect(await full(main)).toEqual([]);
+  });
+
+  it('refuses a hash that is not the registry\'s, in a dataset\'s or a model\'s association, in full and in a change, at its field', async () => {
+    const cases: Array<[string, Files, string[]]> = [
+      ['text in the hashes of a dataset\'s test', withDatasetTest({ cubes: { ...ran, data_preparation_mlcube: { ...ran.data_preparation_mlcube!, config_sha256: text, image: `sha256:${text}` } } }), [
+        `${P.datasetAssociation}:10:7 references compatibility_test.cubes.data_preparation_mlcube.config_sha256 is ${text}, but the registry's carol/chestxray-prep has ${'a'.repeat(64)}: the compatibility test was not produced by the registered cube; ${again}`,
+        `${P.datasetAssociation}:12:7 references compatibility_test.cubes.data_preparation_mlcube.image is sha256:${text}, but the registry's carol/chestxray-prep has sha256:${'c'.repeat(64)}: the compatibility test was not produced by the registered cube; ${again}`,
+      ]],
+      ['text as the generated_uid of a dataset\'s test', withDatasetTest({ dataset_generated_uid: text }), [
+        `${P.datasetAssociation}:5:3 references compatibility_test.dataset_generated_uid is ${text}, but the registry's dora/xrays has ${'2'.repeat(64)}: a dataset's compatibility test runs on the registered dataset`,
+      ]],
+      ['a dataset\'s test run with another model than the reference model', withDatasetTest({ cubes }), [
+        `${P.datasetAssociation}:14:7 references compatibility_test.cubes.model.id is bob/resnet, but the benchmark's reference model is carol/chestxray-ref: a compatibility test is produced by the registered cubes; ${again}`,
+      ]],
+      ['a model\'s test on other data than the demo data', { ...main, [P.modelAssociation]: main[P.modelAssociation]!.replace('e'.repeat(64), text) }, [
+        `${P.modelAssociation}:5:3 references compatibility_test.dataset_generated_uid is ${text}, but chestxray's demo data has ${'e'.repeat(64)}: a model's compatibility test runs on the benchmark's demo data`,
+      ]],
+    ];
+    for (const [what, files, messages] of cases) {
+      expect(await full(files), what).toEqual(messages);
+      expect(await change(main, files, what.includes('model') && !what.includes('reference') ? 'bob' : 'dora'), what).toEqual(messages);
+    }
+  });
+});
+
 describe('references: deleting what results depend on', () => {
   const main = tutorialRegistry();
   it('an association with results is not deleted, model or dataset, alone or with the other', async () => {
@@ -328,7 +366,7 @@ describe('references: an edit is checked against what reads the record, as a del
   it("refuses an edit of a dataset's generated_uid, preparator or state that its associations and results were made with", async () => {
     const otherPrep = { ...main, 'mlcubes/carol/prep-2.yaml': yaml(cube('data-preparator', 'operational', '4')) };
     const cases: Array<[string, Partial<ReturnType<typeof dataset>>, string, string]> = [
-      ['generated_uid', { generated_uid: '6'.repeat(64) }, 'generated_uid', `${P.result}:`],
+      ['generated_uid', { generated_uid: '6'.repeat(64) }, 'generated_uid', `${P.datasetAssociation}:5: compatibility_test.dataset_generated_uid is ${'2'.repeat(64)}, but the registry's dora/xrays has ${'6'.repeat(64)}: a dataset's compatibility test runs on the registered dataset (and 1 more finding in what reads it)`],
       ['preparator', { data_preparation_mlcube: 'carol/prep-2' }, 'data_preparation_mlcube', `${P.datasetAssociation}:1: dora/xrays was prepared with carol/prep-2, but chestxray prepares data with carol/chestxray-prep`],
       ['state', { state: 'development' }, 'state', `${P.datasetAssociation}:1: the dataset dora/xrays is still in development`],
     ];
@@ -358,7 +396,7 @@ describe('references: an edit is checked against what reads the record, as a del
     expect(prep).toEqual([
       `${P.benchmark}:5:1 references changing data_preparation_mlcube breaks what reads ${P.benchmark}: ${P.datasetAssociation}:1: dora/xrays was prepared with carol/chestxray-prep, but chestxray prepares data with carol/prep-2: prepare the data with the benchmark's data preparator and submit it as a new dataset (and 1 more finding in what reads it); ${fixBenchmark}`,
     ]);
-    // The reference model is read by no result or association; the description by nothing.
+    // The reference model is read by no result, nor by an association whose test names no cubes; the description by nothing.
     expect(await change(more, edit({ reference_model: 'carol/ref-2' }), 'carol')).toEqual([]);
     expect(await change(more, edit({ description: 'Now with a description.' }), 'carol')).toEqual([]);
   });
@@ -383,15 +421,24 @@ describe('references: an edit is checked against what reads the record, as a del
   });
 
   it('says only what the edit breaks: not what was broken already, nor a reader changed in the same change', async () => {
-    const broken = { ...main, [P.result]: yaml(result({ provenance: { ...result().provenance, dataset_generated_uid: '6'.repeat(64) } })) };
+    const broken = {
+      ...main,
+      [P.result]: yaml(result({ provenance: { ...result().provenance, dataset_generated_uid: '6'.repeat(64) } })),
+      [P.datasetAssociation]: yaml(datasetAssociation({ compatibility_test: { ...datasetAssociation().compatibility_test, dataset_generated_uid: '6'.repeat(64) } })),
+    };
     expect(await change(broken, { ...broken, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })) }, 'dora')).toEqual([
       // The result's own problem stays (it was broken before): nothing new is said.
     ]);
-    const noResult = without(main, P.result);
+    const noResult = without(without(main, P.result), P.datasetAssociation);
     expect(await change(noResult, { ...noResult, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })) }, 'dora')).toEqual([]);
     // The result changed too (a new version on the new data): it is judged on its own, and agrees.
     const prov = { ...result().provenance, dataset_generated_uid: '7'.repeat(64), executed_at: '2026-11-21T10:00:00Z' };
-    const rerun = { ...main, [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })), [P.result]: yaml(result({ version: 2, provenance: prov })) };
+    const rerun = {
+      ...main,
+      [P.dataset]: yaml(dataset({ generated_uid: '7'.repeat(64) })),
+      [P.result]: yaml(result({ version: 2, provenance: prov })),
+      [P.datasetAssociation]: yaml(datasetAssociation({ compatibility_test: { ...datasetAssociation().compatibility_test, dataset_generated_uid: '7'.repeat(64) } })),
+    };
     expect(await change(main, rerun, 'dora')).toEqual([]);
   });
 });

@@ -7,8 +7,8 @@
 // model cube and a person whose published key it is wrapped to.
 import type { Finding } from '../findings.ts';
 import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
-import { CUBE_ROLES as RESULT_CUBES, cubeProvenanceProblems, type CubeRole, type ProvenanceProblem } from '../provenance.ts';
-import type { BenchmarkRecord, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
+import { COMPATIBILITY_TEST, CUBE_ROLES as RAN_CUBES, cubeProvenanceProblems, RESULT_PROVENANCE, type CubeRole, type HashBlock, type ProvenanceProblem } from '../provenance.ts';
+import type { BenchmarkRecord, CompatibilityTest, CubeHash, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
 import { cubeHashes, datasetHashes } from './immutability.ts';
 import { rule as signature } from './signatures.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
@@ -113,6 +113,7 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
       report('', await benchmarkProblem(head, benchmark));
       report('', await cubeProblem(head, model, 'model', `the association with ${benchmark}`));
       const cube = await head.cube(model);
+      for (const p of await compatibilityTestProblems(head, rec.where, (rec as LoadedRecord<'model-association'>).data.compatibility_test)) report(p.pointer, p.message);
       if (cube && cube.data.kind === 'model' && cube.data.state !== 'operational') {
         report(
           '',
@@ -135,6 +136,7 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
             `run \`medperf-git dataset set-operational -d ${dataset}\` first`,
         );
       }
+      for (const p of await compatibilityTestProblems(head, rec.where, (rec as LoadedRecord<'dataset-association'>).data.compatibility_test)) report(p.pointer, p.message);
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           '',
@@ -175,27 +177,68 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
  */
 async function provenanceProblems(head: RegistryView, data: ResultRecord): Promise<ProvenanceProblem[]> {
   const bench = await head.benchmark(data.benchmark);
-  const out: ProvenanceProblem[] = [];
-  const ids: Record<CubeRole, string | undefined> = {
-    data_preparation_mlcube: bench?.data.data_preparation_mlcube,
-    model: data.model,
-    data_evaluator_mlcube: bench?.data.data_evaluator_mlcube,
-  };
-  for (const { role, what } of RESULT_CUBES) {
-    const id = ids[role];
-    if (id === undefined) continue; // no benchmark to say which cube: its own finding
-    const record = (await head.cube(id))?.data;
-    // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
-    if (!record) continue;
-    out.push(...cubeProvenanceProblems(role, what, data.provenance.cubes[role], { id, record }));
-  }
   const dataset = await head.dataset(data.dataset);
-  if (dataset && data.provenance.dataset_generated_uid !== dataset.data.generated_uid) {
+  return hashProblems(head, RESULT_PROVENANCE, data.provenance, bench?.data, { id: data.model, what: "the result's model" }, dataset && {
+    uid: dataset.data.generated_uid,
+    what: `the registry's ${data.dataset}`,
+    why: 'a result is computed on the registered dataset',
+  });
+}
+
+/**
+ * Every hash of an association's compatibility test against the registry: the benchmark's cubes
+ * with the model that ran (the reference model on a dataset, or the associated model on the
+ * benchmark's demo data), and that data's generated_uid. A test from before cubes were recorded
+ * (imported from a MedPerf server) names none, and is judged on its data alone.
+ */
+async function compatibilityTestProblems(head: RegistryView, where: RecordPath, test: CompatibilityTest): Promise<ProvenanceProblem[]> {
+  if (where.kind !== 'dataset-association' && where.kind !== 'model-association') return [];
+  const bench = await head.benchmark(where.benchmark);
+  if (!bench) return [];
+  if (where.kind === 'model-association') {
+    return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: where.model, what: 'the associated model' }, {
+      uid: bench.data.demo_dataset.generated_uid,
+      what: `${where.benchmark}'s demo data`,
+      why: "a model's compatibility test runs on the benchmark's demo data",
+    });
+  }
+  const dataset = await head.dataset(where.dataset);
+  return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: bench.data.reference_model, what: "the benchmark's reference model" }, dataset && {
+    uid: dataset.data.generated_uid,
+    what: `the registry's ${where.dataset}`,
+    why: "a dataset's compatibility test runs on the registered dataset",
+  });
+}
+
+/** The hashes of one block (`ran`) against the registry's cubes for each role and the data's generated_uid. */
+async function hashProblems(
+  head: RegistryView,
+  block: HashBlock,
+  ran: { cubes?: Partial<Record<CubeRole, CubeHash>>; dataset_generated_uid: string },
+  bench: BenchmarkRecord | undefined,
+  model: { id: string; what: string },
+  data: { uid: string | undefined; what: string; why: string } | undefined,
+): Promise<ProvenanceProblem[]> {
+  const out: ProvenanceProblem[] = [];
+  // No benchmark to say which cubes: its own finding. A compatibility test from a MedPerf server names none.
+  if (bench && ran.cubes) {
+    const roles: Record<CubeRole, { id: string; what: string }> = {
+      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator" },
+      model,
+      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube" },
+    };
+    for (const role of RAN_CUBES) {
+      const { id, what } = roles[role];
+      const record = (await head.cube(id))?.data;
+      // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
+      if (!record) continue;
+      out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
+    }
+  }
+  if (data && ran.dataset_generated_uid !== data.uid) {
     out.push({
-      pointer: '/provenance/dataset_generated_uid',
-      message:
-        `provenance.dataset_generated_uid is ${data.provenance.dataset_generated_uid}, but the registry's ${data.dataset} has ` +
-        `${dataset.data.generated_uid ?? 'none (it is not prepared yet)'}: a result is computed on the registered dataset`,
+      pointer: `/${block.field}/dataset_generated_uid`,
+      message: `${block.field}.dataset_generated_uid is ${ran.dataset_generated_uid}, but ${data.what} has ${data.uid ?? 'none (it is not prepared yet)'}: ${data.why}`,
     });
   }
   return out;
