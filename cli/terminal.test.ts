@@ -12,7 +12,7 @@ import { ADMIN, createHarness, type Harness } from '../testing/registry-harness.
 import { terminalJson, terminalText } from './terminal.ts';
 
 /** What a terminal would obey or hide: any C0 control but newline, DEL, C1, line separators, and format characters (bidirectional, zero-width, tags). */
-const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}]/u;
+const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}\p{Co}]/u;
 
 const PAYLOADS: Array<[string, string, string]> = [
   // [what, the text in the record, how the terminal shows it]
@@ -77,7 +77,7 @@ describe('commands print record text escaped', () => {
   }
 
   for (const [what, text, shown] of PAYLOADS) {
-    it(`${what}: mlcube ls and view, benchmark ls and view, dataset view, pr ls and merge`, async () => {
+    it(`${what}: refused by validate, and never shown raw by mlcube ls and view, benchmark ls and view, dataset view, site build, pr ls, view and merge`, async () => {
       const files = await registryNamed(text);
       const outputs: string[] = [];
       const run = async (argv: string[]) => {
@@ -85,23 +85,34 @@ describe('commands print record text escaped', () => {
         outputs.push(r.out, r.err);
         return r;
       };
+      // Validation refuses the records' text, and says so with it escaped.
+      const folder = mkdtempSync(join(tmpdir(), 'medperf-git-terminal-site-'));
+      try {
+        for (const [path, content] of Object.entries({ ...exampleFiles(), ...files })) {
+          mkdirSync(dirname(join(folder, path)), { recursive: true });
+          writeFileSync(join(folder, path), content);
+        }
+        const checked = await run(['validate', folder]);
+        expect(checked.code).toBe(1);
+        expect(checked.out).toContain(`${P.cube}:2:1 schema field \`name\` must be text on one line, as a reader sees it`);
+        // site build, on what does load, forges no line either.
+        const site = await run(['site', 'build', folder, '--out', join(folder, '_site')]);
+        expect(site.out.split('\n').filter((l) => l.startsWith('model-owner/fake'))).toEqual([]);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+      // On a main that holds them anyway (pushed around the checks), a reader lists the records
+      // without their text: one table row for the cube, and nothing of the payload.
       const ls = await run(['mlcube', 'ls']);
       expect(ls.code).toBe(0);
-      // One table row for the cube, whatever the payload: a newline in a name forges no line.
-      expect(ls.out.split('\n').filter((l) => l.startsWith('model-owner/'))).toEqual([expect.stringMatching(/^model-owner\/chestxray-mobilenet +\S/)]);
-      expect(ls.out).toContain(shown);
-      expect((await run(['mlcube', 'view', 'model-owner/chestxray-mobilenet'])).out).toContain(`\nname:             ${shown}\n`);
-      expect((await run(['benchmark', 'ls'])).out).toContain(shown);
-      expect((await run(['benchmark', 'view', 'chestxray'])).out).toContain(shown);
-      // The record as YAML, whose double-quoted form escapes controls its own way (\e, \a, \x9B, \N).
-      expect((await run(['dataset', 'view', 'data-owner/hospital-a'])).out).toMatch(/\n  name: "?Model/);
-      const json = await run(['mlcube', 'ls', '--json']);
-      expect(json.out.split('\n').filter(Boolean).map((l) => JSON.parse(l).name)).toContain(text);
+      expect(ls.out.split('\n').filter((l) => l.startsWith('model-owner/'))).toEqual([expect.stringMatching(/^model-owner\/chestxray-mobilenet +registered$/)]);
+      for (const argv of [['mlcube', 'view', 'model-owner/chestxray-mobilenet'], ['benchmark', 'ls'], ['benchmark', 'view', 'chestxray'], ['dataset', 'view', 'data-owner/hospital-a']]) {
+        expect((await run(argv)).out, argv.join(' ')).not.toContain(shown);
+      }
 
       // A pull request titled with the payload: listed, viewed and merged.
-      const cube = (await (await h.forge(ADMIN)).main()).read(P.cube);
       const extra = `mlcubes/model-owner/extra-${PAYLOADS.findIndex(([w]) => w === what)}.yaml`;
-      const { pull } = await (await h.forge('model-owner')).propose({ key: extra, title: `Add ${text}`, body: text, files: [{ path: extra, content: (await cube)!.toString() }] });
+      const { pull } = await (await h.forge('model-owner')).propose({ key: extra, title: `Add ${text}`, body: text, files: [{ path: extra, content: exampleFiles()[P.cube]! }] });
       expect((await run(['pr', 'ls'])).out).toContain(`Add ${shown}`);
       expect((await run(['pr', 'view', String(pull.number)])).out).toContain(`Add ${shown}`);
 
@@ -115,19 +126,6 @@ describe('commands print record text escaped', () => {
       expect(view.split('\n').filter((l) => l.startsWith('model-owner/fake'))).toEqual([]);
       await (await h.forge(ADMIN)).close(odd.pull.number);
 
-      // site build prints each benchmark's ranking under a one-line heading naming it.
-      const folder = mkdtempSync(join(tmpdir(), 'medperf-git-terminal-site-'));
-      try {
-        for (const [path, content] of Object.entries({ ...exampleFiles(), ...files })) {
-          mkdirSync(dirname(join(folder, path)), { recursive: true });
-          writeFileSync(join(folder, path), content);
-        }
-        const site = await run(['site', 'build', folder, '--out', join(folder, '_site')]);
-        expect(site.out).toContain(`\nLeaderboard of chestxray (${shown}), ranked on`);
-        expect(site.out.split('\n').filter((l) => l.startsWith('model-owner/fake'))).toEqual([]);
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
       await (await h.forge(ADMIN)).review(pull.number, 'APPROVE');
       const merged = await run(['pr', 'merge', String(pull.number)]);
       expect(merged.out + merged.err).toContain(`Add ${shown}`);

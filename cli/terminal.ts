@@ -3,18 +3,16 @@
 // Everything a command prints goes through terminalText (BaseCommand's print, warn and errors,
 // tables, key/value views, status lines, prompts), so a control character is shown, never obeyed.
 // Kept apart from ui.ts so that every command can use it without loading tables.
+import { UNSEEN_BEYOND_C0 } from '../registry/text.ts';
 
 /**
- * The characters a terminal acts on or hides rather than shows: C0 controls (newline aside, when
- * lines are kept), DEL, C1 controls, the line and paragraph separators, and every format character
- * (Unicode's Cf: the bidirectional ones that reorder what follows, "Trojan Source", and the
- * invisible ones, zero-width spaces and joiners, soft hyphens, tags, that hide text in a name).
+ * The characters a terminal acts on or a reader does not see as themselves: C0 controls (newline
+ * aside, when lines are kept) and those of registry/text.ts.
  */
-const BEYOND_C0 = '\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}';
-const CONTROLS = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'gu');
-const CONTROLS_BUT_NEWLINE = new RegExp(`[\\x00-\\x09\\x0b-\\x1f${BEYOND_C0}]`, 'gu');
+const CONTROLS = new RegExp(`[\\x00-\\x1f${UNSEEN_BEYOND_C0}]`, 'gu');
+const CONTROLS_BUT_NEWLINE = new RegExp(`[\\x00-\\x09\\x0b-\\x1f${UNSEEN_BEYOND_C0}]`, 'gu');
 /** What JSON.stringify leaves raw. */
-const JSON_RAW = new RegExp(`[${BEYOND_C0}]`, 'gu');
+const JSON_RAW = new RegExp(`[${UNSEEN_BEYOND_C0}]`, 'gu');
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
 const hex = (code: number, width: number) => code.toString(16).padStart(width, '0');
 

@@ -3,9 +3,12 @@
 /* eslint-disable */
 
 export interface RegistryConfig {
+  /**
+   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   */
   title: string;
   /**
-   * Free text typed and confirmed by the record's owner.
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
    */
   description?: string;
   /**
@@ -49,9 +52,12 @@ export interface AutoApproval {
 }
 
 export type CubeRecord = {
+  /**
+   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner.
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
    */
   description?: string;
   kind: "data-preparator" | "model" | "metrics";
@@ -119,11 +125,17 @@ export interface Asset {
  */
 
 export interface DatasetRecord {
+  /**
+   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner.
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
    */
   description?: string;
+  /**
+   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   */
   location?: string;
   /**
    * @maxItems 1000
@@ -188,9 +200,12 @@ export type MetricNames = string[];
 export type MetricNames1 = string[];
 
 export interface BenchmarkRecord {
+  /**
+   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner.
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
    */
   description?: string;
   docs_url?: string;

@@ -4,6 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { RecordKind } from './layout.ts';
 import { type CubeConfigFormat, schemaId, schemas, SCHEMA_DIR } from './schema-files.ts';
+import { isVisibleLine, isVisibleText } from './text.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 type AddFormats = (ajv: Ajv2020) => unknown;
@@ -25,12 +26,16 @@ export function ajv(): Ajv2020 {
     // properties declared beside the oneOf, which strictRequired would refuse.
     strictRequired: false,
     allErrors: true,
-    // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
+    // Every pattern is ASCII (Unicode classes are formats: registry/text.ts); V8 runs non-unicode
+    // regular expressions markedly faster.
     unicodeRegExp: false,
     // Errors carry their schema and value, for messages that name what was expected.
     verbose: true,
   });
   addFormats(instance);
+  // Text a record holds is seen as it is (registry/text.ts).
+  instance.addFormat('visible-line', { type: 'string', validate: isVisibleLine });
+  instance.addFormat('visible-text', { type: 'string', validate: isVisibleText });
   for (const schema of schemas) instance.addSchema(schema);
   return instance;
 }
@@ -121,21 +126,20 @@ function describe(kind: string, e: ErrorObject): SchemaMessage {
       if (e.instancePath === '') return { pointer: '', message: `the record must be a YAML mapping of fields, not ${typeOf(e.data)}` };
       return { pointer: e.instancePath, message: `${field} must be ${typeWords((e.params as { type: unknown }).type)}` };
     }
-    case 'pattern': {
+    case 'pattern':
+    case 'format': {
+      // What the schema says the field is, else the pattern or the format's name.
       const description = typeof parent?.description === 'string' ? parent.description : undefined;
+      const { pattern, format } = e.params as { pattern?: string; format?: string };
       const what = description
         ? description.charAt(0).toLowerCase() + description.slice(1).replace(/\.$/, '')
-        : `text matching ${(e.params as { pattern: string }).pattern}`;
+        : format === 'date-time'
+          ? 'a date-time like 2024-05-01T12:00:00Z (RFC 3339)'
+          : format
+            ? `a ${format}`
+            : `text matching ${pattern}`;
       return { pointer: e.instancePath, message: `${field} must be ${what}${shortValue(e.data)}` };
     }
-    case 'format':
-      return {
-        pointer: e.instancePath,
-        message:
-          (e.params as { format: string }).format === 'date-time'
-            ? `${field} must be a date-time like 2024-05-01T12:00:00Z (RFC 3339)${shortValue(e.data)}`
-            : `${field} must be a ${(e.params as { format: string }).format}${shortValue(e.data)}`,
-      };
     case 'propertyNames': {
       const name = String((e.params as { propertyName: string }).propertyName);
       return {

@@ -49321,14 +49321,17 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       ]
     },
     "text": {
-      "description": "Free text typed and confirmed by the record's owner.",
+      "description": "Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)",
       "type": "string",
-      "maxLength": 2000
+      "maxLength": 2000,
+      "format": "visible-text"
     },
     "shortText": {
+      "description": "Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)",
       "type": "string",
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "format": "visible-line"
     },
     "metricKey": {
       "type": "string",
@@ -50216,6 +50219,17 @@ function loadSchemas() {
 }
 var schemas = loadSchemas();
 
+// registry/text.ts
+var UNSEEN_BEYOND_C0 = "\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}\\p{Co}";
+var UNSEEN_IN_LINE = new RegExp(`[\\x00-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
+var UNSEEN_IN_TEXT = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
+function isVisibleLine(text) {
+  return !UNSEEN_IN_LINE.test(text);
+}
+function isVisibleText(text) {
+  return !UNSEEN_IN_TEXT.test(text);
+}
+
 // registry/schemas.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 var instance;
@@ -50227,12 +50241,15 @@ function ajv() {
     // properties declared beside the oneOf, which strictRequired would refuse.
     strictRequired: false,
     allErrors: true,
-    // Every pattern is ASCII; V8 runs non-unicode regular expressions markedly faster.
+    // Every pattern is ASCII (Unicode classes are formats: registry/text.ts); V8 runs non-unicode
+    // regular expressions markedly faster.
     unicodeRegExp: false,
     // Errors carry their schema and value, for messages that name what was expected.
     verbose: true
   });
   addFormats(instance);
+  instance.addFormat("visible-line", { type: "string", validate: isVisibleLine });
+  instance.addFormat("visible-text", { type: "string", validate: isVisibleText });
   for (const schema2 of schemas) instance.addSchema(schema2);
   return instance;
 }
@@ -50300,16 +50317,13 @@ function describe(kind, e) {
       if (e.instancePath === "") return { pointer: "", message: `the record must be a YAML mapping of fields, not ${typeOf(e.data)}` };
       return { pointer: e.instancePath, message: `${field2} must be ${typeWords(e.params.type)}` };
     }
-    case "pattern": {
+    case "pattern":
+    case "format": {
       const description = typeof parent?.description === "string" ? parent.description : void 0;
-      const what = description ? description.charAt(0).toLowerCase() + description.slice(1).replace(/\.$/, "") : `text matching ${e.params.pattern}`;
+      const { pattern, format } = e.params;
+      const what = description ? description.charAt(0).toLowerCase() + description.slice(1).replace(/\.$/, "") : format === "date-time" ? "a date-time like 2024-05-01T12:00:00Z (RFC 3339)" : format ? `a ${format}` : `text matching ${pattern}`;
       return { pointer: e.instancePath, message: `${field2} must be ${what}${shortValue(e.data)}` };
     }
-    case "format":
-      return {
-        pointer: e.instancePath,
-        message: e.params.format === "date-time" ? `${field2} must be a date-time like 2024-05-01T12:00:00Z (RFC 3339)${shortValue(e.data)}` : `${field2} must be a ${e.params.format}${shortValue(e.data)}`
-      };
     case "propertyNames": {
       const name2 = String(e.params.propertyName);
       return {

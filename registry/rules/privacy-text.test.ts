@@ -108,6 +108,48 @@ describe('comments in the records a data owner writes', () => {
   });
 });
 
+describe('the text a record holds', () => {
+  const line = 'text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)';
+  const text = "free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)";
+  const hidden: Array<[string, string]> = [
+    ['NUL', 'Chest\0Jane Roe'],
+    ['zero-width space', 'hospital\u200ba'],
+    ['zero-width joiner and word joiner', 'a\u200d\u2060b'],
+    ['bidi override', 'Hospital A\u202e81288 NRM\u202c'],
+    ['bidi isolate', 'x\u2066y\u2069'],
+    ['soft hyphen', 'Ja\u00adne'],
+    ['byte order mark', 'x\ufeffy'],
+    ['tag characters', 'x\u{e004a}\u{e0061}'],
+    ['private use', 'x\ue000y\u{f0000}'],
+    ['C1 control', 'x\u0085y'],
+    ['ESC', 'x\u001b[31my'],
+    ['line separator', 'x\u2028y'],
+  ];
+  it('refuses characters a reader does not see, in a dataset\'s name, location and description, each variant', async () => {
+    for (const [what, value] of hidden) {
+      const files = tutorialRegistry();
+      files[P.dataset] = yaml(dataset({ name: value, location: value, description: value }));
+      const got = JSON.stringify(value.length > 40 ? value.slice(0, 37) + '...' : value);
+      expect(await schemaOf.check(files, [P.dataset]), what).toEqual([
+        `${P.dataset}:1:1 schema field \`name\` must be ${line} (got ${got})`,
+        `${P.dataset}:2:1 schema field \`location\` must be ${line} (got ${got})`,
+        `${P.dataset}:${files[P.dataset]!.split('\n').findIndex((l) => l.startsWith('description:')) + 1}:1 schema field \`description\` must be ${text} (got ${got})`,
+      ]);
+    }
+  });
+
+  it('takes any text a reader sees as it is: accents, scripts, emoji, and line breaks and tabs in a description', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom(...'aé ñ中文Ωß-.,;:()\'"#&/😀'), minLength: 1, maxLength: 60 }), async (value) => {
+        const files = tutorialRegistry();
+        files[P.dataset] = yaml(dataset({ name: value, location: value, description: `${value}\n\tsecond line` }));
+        expect(await schemaOf.check(files, [P.dataset])).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe('versions and times', () => {
   it('refuse build metadata and free pre-release text in medperf_git_version', async () => {
     for (const version of ['0.1.0+John.Smith.1961', '0.1.0-Jane-Roe', '0.1.0+build.5', '00.1.0', '0.1.0-rc.1.2', '1.2.3-alpha.x', '12345.0.0']) {
