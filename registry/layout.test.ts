@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRecordPath, paths, type RecordPath } from './layout.ts';
 
 const segment = fc.constantFrom('benchmarks', 'mlcubes', 'datasets', 'people', 'grants', 'models', 'results', 'benchmark.yaml', 'registry.yaml', 'a.yaml', 'x', 'Bob', 'b-1', 'c.d', '');
-const name = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,8}$/);
+const name = fc.stringMatching(/^[a-z0-9](?:[a-z0-9._-]{0,7}[a-z0-9_-])?$/);
 const login = fc.stringMatching(/^[A-Za-z0-9]{1,4}(?:-[A-Za-z0-9]{1,4})?$/);
 
 /** The path a parsed record path stands for, built back from its ids. */
@@ -65,5 +65,8 @@ describe('parseRecordPath', () => {
     );
     for (const p of ['benchmarks/models/models/a/b.yaml', 'benchmarks/results/benchmark.yaml', 'benchmarks/datasets/results/a/b/c/d.yaml']) expect(parseRecordPath(p), p).toBeDefined();
     for (const p of ['benchmarks/x', 'benchmarks/x/results', 'benchmarks/x/benchmark.yaml/y', 'mlcubes/a/b/c.yaml', 'mlcubes/a/b/grants.yaml', 'mlcubes/a/b/grants/c/d.yaml', 'mlcubes/a/b/c/d.yaml', 'README.md', '']) expect(parseRecordPath(p), p).toBeUndefined();
+    // A name ending in '.' is another name's on Windows, which drops the dot: `hospital-b.` is `hospital-b`.
+    for (const p of ['datasets/a/hospital-b..yaml', 'mlcubes/a/net..yaml', 'benchmarks/x./benchmark.yaml', 'benchmarks/x/results/a/hospital-b./m/n.yaml', 'benchmarks/x/models/a/n..yaml']) expect(parseRecordPath(p), p).toBeUndefined();
+    for (const p of ['datasets/a/hospital-b.v2.yaml', 'mlcubes/a/net_.yaml']) expect(parseRecordPath(p), p).toBeDefined();
   });
 });

@@ -66,7 +66,8 @@ export type RecordPath =
     };
 
 export const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
-export const NAME = '[a-z0-9][a-z0-9._-]{0,63}';
+// A name ends in no '.': Windows drops a trailing dot, so `hospital-b.` would be `hospital-b` there.
+export const NAME = '[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9_-])?';
 const L = `(${LOGIN})`;
 const N = `(${NAME})`;
 

@@ -355,7 +355,7 @@ export interface DatasetAssociationRecord {
 
 export interface ResultRecord {
   /**
-   * A record name as it appears in a path: lower case letters, digits, '.', '_' and '-'.
+   * A record name as it appears in a path: lower case letters, digits, '.', '_' and '-', ending in no '.' (Windows drops a trailing dot)
    */
   benchmark: string;
   /**

@@ -39867,7 +39867,7 @@ function info(message) {
 // registry/layout.ts
 import { posix } from "node:path";
 var LOGIN = "[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}";
-var NAME = "[a-z0-9][a-z0-9._-]{0,63}";
+var NAME = "[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9_-])?";
 var L = `(${LOGIN})`;
 var N = `(${NAME})`;
 var PATTERNS = [
@@ -49270,14 +49270,14 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"
     },
     "name": {
-      "description": "A record name as it appears in a path: lower case letters, digits, '.', '_' and '-'.",
+      "description": "A record name as it appears in a path: lower case letters, digits, '.', '_' and '-', ending in no '.' (Windows drops a trailing dot)",
       "type": "string",
-      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"
+      "pattern": "^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9_-])?$"
     },
     "entityId": {
       "description": "The id of a cube or dataset: <owner>/<name>, taken from its path.",
       "type": "string",
-      "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[a-z0-9][a-z0-9._-]{0,63}$"
+      "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9_-])?$"
     },
     "sha256": {
       "description": "A sha256 digest, 64 lower-case hex digits.",
