@@ -19,6 +19,32 @@ describe('the envelope of committee-only metrics', () => {
     }
   });
 
+  it('refuses a header that carries anything but X25519 shares, wrapped keys and the MAC, which anyone can read', async () => {
+    const sealed = await sealedExample();
+    const bytes = armor.decode(sealed.encrypted_metrics!.age);
+    const headerEnd = Buffer.from(bytes).indexOf('\n--- ') + 1;
+    const header = Buffer.from(bytes.subarray(0, headerEnd)).toString('latin1');
+    const rest = Buffer.from(bytes.subarray(headerEnd));
+    const b64 = (t: string) => Buffer.from(t).toString('base64').replace(/=+$/, '');
+    const text = b64('Jane Roe, MRN 88123, DOB 1961-04-02');
+    const [first, body] = header.split('\n').slice(1, 3) as [string, string];
+    const variants: Array<[string, string, string]> = [
+      ['a stanza of text after the real ones', header + `-> X25519 ${b64('Jane Roe MRN 88123 DOB 19610402')}\n${b64('ward 3B, pneumothorax left')}\n`, 'an X25519 stanza'],
+      ['text as an extra argument', header.replace(first, `${first} ${text}`), 'an X25519 stanza'],
+      ['a share of text', header.replace(first, `-> X25519 ${text}`), 'an X25519 stanza'],
+      ['a wrapped key of text, on two lines', header.replace(`${first}\n${body}\n`, `${first}\n${text.slice(0, 64).padEnd(64, 'A')}\n${text.slice(0, 10)}\n`), 'an X25519 stanza'],
+      ['a share whose spare bits hold data', header.replace(first, first.slice(0, -1) + 'B'), 'an X25519 stanza'],
+    ];
+    for (const [what, changed, problem] of variants) {
+      const age = armor.encode(new Uint8Array([...Buffer.from(changed, 'latin1'), ...rest]));
+      const shape = inspectEnvelope(age);
+      expect(shape.ok, what).toBe(false);
+      expect((shape as { problem: string }).problem, what).toContain(problem);
+    }
+    const mac = armor.encode(new Uint8Array([...Buffer.from(header, 'latin1'), ...Buffer.from(rest.toString('latin1').replace(/^--- \S+/, `--- ${text}`), 'latin1')]));
+    expect(inspectEnvelope(mac)).toEqual({ ok: false, problem: 'its MAC line is not a 32-byte MAC' });
+  });
+
   it('says nothing to whoever is not a recipient, and refuses a tampered envelope', async () => {
     const sealed = await sealedExample();
     expect(await openMetrics(sealed.encrypted_metrics!, [exampleIdentity('mallory').ageIdentity])).toBeUndefined();

@@ -115,6 +115,8 @@ export async function sealMetrics(content: SealedContent, recipients: readonly E
 export type EnvelopeShape = { ok: true; stanzaTypes: string[] } | { ok: false; problem: string };
 
 const AGE_VERSION_LINE = 'age-encryption.org/v1';
+/** 32 bytes in age's unpadded base64, canonical: its last character carries 4 bits and two zero bits. */
+const KEY_32 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
 
 /** Reads an armored envelope's header: armor (by age's own decoder), version line, stanzas, MAC line. */
 export function inspectEnvelope(text: string): EnvelopeShape {
@@ -138,11 +140,19 @@ export function inspectEnvelope(text: string): EnvelopeShape {
   if (nextLine() !== AGE_VERSION_LINE) return { ok: false, problem: `its header does not start with ${AGE_VERSION_LINE}` };
   for (let line = nextLine(); ; line = nextLine()) {
     if (line === undefined) return { ok: false, problem: 'its header has no MAC line (---)' };
-    if (line.startsWith('--- ')) break;
+    if (line.startsWith('--- ')) {
+      if (!KEY_32.test(line.slice(4))) return { ok: false, problem: 'its MAC line is not a 32-byte MAC' };
+      break;
+    }
     if (line.startsWith('-> ')) {
       const args = line.slice(3).split(' ');
       if (!args[0]) return { ok: false, problem: 'a stanza of its header has no type' };
       stanzaTypes.push(args[0]);
+      // Anyone reads the header: an X25519 stanza is its 32-byte share and its 32-byte wrapped
+      // file key, exactly, so nothing else (text in base64) rides in it.
+      if (args[0] === 'X25519' && (args.length !== 2 || !KEY_32.test(args[1]!) || !KEY_32.test(nextLine() ?? ''))) {
+        return { ok: false, problem: 'an X25519 stanza of its header is not a 32-byte share and a 32-byte wrapped key' };
+      }
       continue;
     }
     // A stanza's body: base64 lines of at most 64 characters, the last one shorter.

@@ -48997,6 +48997,7 @@ function sealedText(content) {
   return json2;
 }
 var AGE_VERSION_LINE = "age-encryption.org/v1";
+var KEY_32 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
 function inspectEnvelope(text) {
   if (text.length > MAX_ENVELOPE_CHARS) return { ok: false, problem: `it takes ${text.length} characters, more than ${MAX_ENVELOPE_CHARS}` };
   let bytes;
@@ -49017,11 +49018,17 @@ function inspectEnvelope(text) {
   if (nextLine() !== AGE_VERSION_LINE) return { ok: false, problem: `its header does not start with ${AGE_VERSION_LINE}` };
   for (let line = nextLine(); ; line = nextLine()) {
     if (line === void 0) return { ok: false, problem: "its header has no MAC line (---)" };
-    if (line.startsWith("--- ")) break;
+    if (line.startsWith("--- ")) {
+      if (!KEY_32.test(line.slice(4))) return { ok: false, problem: "its MAC line is not a 32-byte MAC" };
+      break;
+    }
     if (line.startsWith("-> ")) {
       const args = line.slice(3).split(" ");
       if (!args[0]) return { ok: false, problem: "a stanza of its header has no type" };
       stanzaTypes.push(args[0]);
+      if (args[0] === "X25519" && (args.length !== 2 || !KEY_32.test(args[1]) || !KEY_32.test(nextLine() ?? ""))) {
+        return { ok: false, problem: "an X25519 stanza of its header is not a 32-byte share and a 32-byte wrapped key" };
+      }
       continue;
     }
     if (!stanzaTypes.length || !/^[A-Za-z0-9+/]{0,64}$/.test(line)) return { ok: false, problem: "its header is not an age header" };
