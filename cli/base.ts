@@ -80,7 +80,9 @@ export abstract class BaseCommand extends Command<MedperfContext> {
       if (error instanceof MedperfError) this.warn(`error (${error.code}): ${error.message}`);
       else {
         const unexpected = error instanceof Error ? error : new Error(String(error));
+        // Clipanion prints the stack after the message's first line; both are shown escaped.
         unexpected.message = terminalText(unexpected.message, { lines: true });
+        if (unexpected.stack) unexpected.stack = terminalText(unexpected.stack, { lines: true });
         this.context.stderr.write(this.cli.error(unexpected, { command: this }));
       }
       // Expected failures may carry a stable exit code of their own (130: interrupted).

@@ -5,10 +5,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Cli } from 'clipanion';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PATHS as P, exampleFiles } from '../testing/example-registry.ts';
 import { ADMIN, createHarness, type Harness } from '../testing/registry-harness.ts';
+import { BaseCommand, type MedperfContext } from './base.ts';
 import { terminalJson, terminalText } from './terminal.ts';
 
 /** What a terminal would obey or hide: any C0 control but newline, DEL, C1, line separators, and format characters (bidirectional, zero-width, tags). */
@@ -46,6 +49,27 @@ describe('terminalText', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('an unexpected error', () => {
+  it('is printed with its message and stack escaped, whatever text it carries', async () => {
+    class Boom extends BaseCommand {
+      static override paths = [['boom']];
+      override async execute(): Promise<number> {
+        throw new Error('boom\nsecond \x1b[31mline\x07 \u202eevil');
+      }
+    }
+    const cli = new Cli<MedperfContext>({ binaryName: 'medperf-git' });
+    cli.register(Boom);
+    let err = '';
+    const sink = (write: (t: string) => void) => new Writable({ write: (chunk, _e, done) => (write(String(chunk)), done()) });
+    const code = await cli.run(['boom'], { cwd: tmpdir(), env: {}, stdin: process.stdin, stdout: sink(() => {}), stderr: sink((t) => (err += t)) });
+    expect(code).toBe(1);
+    expect(err).toContain('boom');
+    expect(err).toContain('second \\e[31mline\\x07 \\u202eevil');
+    // Clipanion colours its own heading; nothing of the error's text is obeyed.
+    for (const raw of ['\x1b[31mline', '\x07', '\u202e']) expect(err).not.toContain(raw);
   });
 });
 
