@@ -29,6 +29,7 @@ export interface HashBlock {
   field: 'provenance' | 'compatibility_test';
   /** What the block describes: "result", "compatibility test". */
   noun: string;
+  /** What its author runs again to put it right. */
   again: string;
 }
 
