@@ -34,6 +34,9 @@ describe('the envelope of committee-only metrics', () => {
       ['a share of text', header.replace(first, `-> X25519 ${text}`), 'an X25519 stanza'],
       ['a wrapped key of text, on two lines', header.replace(`${first}\n${body}\n`, `${first}\n${text.slice(0, 64).padEnd(64, 'A')}\n${text.slice(0, 10)}\n`), 'an X25519 stanza'],
       ['a share whose spare bits hold data', header.replace(first, first.slice(0, -1) + 'B'), 'an X25519 stanza'],
+      ['a line of text after a wrapped key', header.replace(`${first}\n${body}\n`, `${first}\n${body}\n${text.slice(0, 64)}\n`), 'an X25519 stanza'],
+      ['a blank line after a wrapped key', header.replace(`${first}\n${body}\n`, `${first}\n${body}\n\n`), 'an X25519 stanza'],
+      ['text after the last stanza, before the MAC', header + `${text.slice(0, 64)}\n`, 'an X25519 stanza'],
     ];
     for (const [what, changed, problem] of variants) {
       const age = armor.encode(new Uint8Array([...Buffer.from(changed, 'latin1'), ...rest]));

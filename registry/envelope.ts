@@ -149,13 +149,15 @@ export function inspectEnvelope(text: string): EnvelopeShape {
       if (!args[0]) return { ok: false, problem: 'a stanza of its header has no type' };
       stanzaTypes.push(args[0]);
       // Anyone reads the header: an X25519 stanza is its 32-byte share and its 32-byte wrapped
-      // file key, exactly, so nothing else (text in base64) rides in it.
+      // file key (its body's one and last line), exactly, so nothing else (text in base64) rides in it.
       if (args[0] === 'X25519' && (args.length !== 2 || !KEY_32.test(args[1]!) || !KEY_32.test(nextLine() ?? ''))) {
         return { ok: false, problem: 'an X25519 stanza of its header is not a 32-byte share and a 32-byte wrapped key' };
       }
       continue;
     }
-    // A stanza's body: base64 lines of at most 64 characters, the last one shorter.
+    // A stanza's body: base64 lines of at most 64 characters, the last one shorter. An X25519
+    // stanza's body has ended: nothing but the next stanza or the MAC line follows it.
+    if (stanzaTypes.at(-1) === 'X25519') return { ok: false, problem: 'an X25519 stanza of its header is not a 32-byte share and a 32-byte wrapped key' };
     if (!stanzaTypes.length || !/^[A-Za-z0-9+/]{0,64}$/.test(line)) return { ok: false, problem: 'its header is not an age header' };
   }
   if (!stanzaTypes.length) return { ok: false, problem: 'its header names no recipient' };

@@ -686,7 +686,8 @@ export async function gitChangedPaths(repoDir: string, baseRev: string, headRev?
   // of a larger repository sees the files around it too (`../.github/...`), which only an admin changes.
   const options = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' as const };
   const prefix = pathFromBytes((await execFileAsync('git', ['rev-parse', '--show-prefix'], options)).stdout).trim();
-  const args = ['diff', '--name-only', '-z', '--no-relative', '--no-renames', '--no-ext-diff', baseRev];
+  // --ignore-submodules=none: a gitlink's change is listed whatever .gitmodules or the user's config says.
+  const args = ['diff', '--name-only', '-z', '--no-relative', '--no-renames', '--no-ext-diff', '--ignore-submodules=none', baseRev];
   if (headRev) args.push(headRev);
   args.push('--', ':/');
   const out = new Set(pathsFromGit((await execFileAsync('git', args, options)).stdout).map((p) => registryPath(p, prefix)));

@@ -40465,7 +40465,7 @@ async function changedPaths(base, head) {
 async function gitChangedPaths(repoDir, baseRev, headRev) {
   const options2 = { cwd: repoDir, maxBuffer: 256 * 1024 * 1024, encoding: "buffer" };
   const prefix = pathFromBytes((await execFileAsync("git", ["rev-parse", "--show-prefix"], options2)).stdout).trim();
-  const args = ["diff", "--name-only", "-z", "--no-relative", "--no-renames", "--no-ext-diff", baseRev];
+  const args = ["diff", "--name-only", "-z", "--no-relative", "--no-renames", "--no-ext-diff", "--ignore-submodules=none", baseRev];
   if (headRev) args.push(headRev);
   args.push("--", ":/");
   const out = new Set(pathsFromGit((await execFileAsync("git", args, options2)).stdout).map((p) => registryPath(p, prefix)));
@@ -49031,6 +49031,7 @@ function inspectEnvelope(text) {
       }
       continue;
     }
+    if (stanzaTypes.at(-1) === "X25519") return { ok: false, problem: "an X25519 stanza of its header is not a 32-byte share and a 32-byte wrapped key" };
     if (!stanzaTypes.length || !/^[A-Za-z0-9+/]{0,64}$/.test(line)) return { ok: false, problem: "its header is not an age header" };
   }
   if (!stanzaTypes.length) return { ok: false, problem: "its header names no recipient" };

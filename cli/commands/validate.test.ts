@@ -139,6 +139,25 @@ describe('medperf-git validate --base, a registry in a folder of a larger reposi
   });
 });
 
+describe('medperf-git validate --base, a submodule the repository says to ignore', () => {
+  it('still counts its change, outside the folder and in it', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'medperf-git-validate-submodule-'));
+    dirs.push(repo);
+    cpSync(EXAMPLE_REGISTRY, join(repo, 'registry'), { recursive: true });
+    writeFileSync(join(repo, '.gitmodules'), '[submodule "lib"]\n\tpath = vendor/lib\n\turl = https://example.org/lib.git\n\tignore = all\n');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'add', '-A');
+    git(repo, 'update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},vendor/lib`);
+    git(repo, 'commit', '-q', '-m', 'a vendored library, ignored by git status and diff');
+    git(repo, 'checkout', '-q', '-b', 'topic');
+    git(repo, 'update-index', '--cacheinfo', `160000,${'2'.repeat(40)},vendor/lib`);
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'bump it');
+    const r = await run(['validate', '--base', 'main', '--author', 'data-owner'], join(repo, 'registry'));
+    expect(r.code).toBe(1);
+    expect(r.stdout[0]).toBe('../vendor/lib:1:1 ownership data-owner may not change ../vendor/lib: only the registry admins (medperf-admin) may change it');
+  });
+});
+
 describe('medperf-git validate, declared names', () => {
   it('with --base refuses statistics and metric names the benchmark does not declare, each at its line', async () => {
     const dir = committedCopy('topic');
