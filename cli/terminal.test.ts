@@ -14,8 +14,8 @@ import { ADMIN, createHarness, type Harness } from '../testing/registry-harness.
 import { BaseCommand, type MedperfContext } from './base.ts';
 import { terminalJson, terminalText } from './terminal.ts';
 
-/** What a terminal would obey or hide: any C0 control but newline, DEL, C1, line separators, and format characters (bidirectional, zero-width, tags). */
-const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}\p{Co}]/u;
+/** What a terminal would obey or a reader not see: any C0 control but newline, DEL, C1, line separators, format and other default-ignorable characters, the braille blank, private use, noncharacters, lone surrogates. */
+const OBEYED = /[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}\p{DI}\u2800\p{Co}\p{NChar}\p{Cs}]/u;
 
 const PAYLOADS: Array<[string, string, string]> = [
   // [what, the text in the record, how the terminal shows it]

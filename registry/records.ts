@@ -4,11 +4,11 @@
 
 export interface RegistryConfig {
   /**
-   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   title: string;
   /**
-   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   description?: string;
   /**
@@ -53,11 +53,11 @@ export interface AutoApproval {
 
 export type CubeRecord = {
   /**
-   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   description?: string;
   kind: "data-preparator" | "model" | "metrics";
@@ -112,7 +112,7 @@ export type CubeRecord = {
 
 export interface Asset {
   /**
-   * Where an asset is fetched from: https, http, or file for local development.
+   * Where an asset is fetched from: https, http, or file for local development; printable ASCII, anything else percent-encoded
    */
   url: string;
   /**
@@ -126,15 +126,15 @@ export interface Asset {
 
 export interface DatasetRecord {
   /**
-   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   description?: string;
   /**
-   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   location?: string;
   /**
@@ -201,13 +201,16 @@ export type MetricNames1 = string[];
 
 export interface BenchmarkRecord {
   /**
-   * Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   name: string;
   /**
-   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)
+   * Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)
    */
   description?: string;
+  /**
+   * A web page about the benchmark: https or http, printable ASCII, anything else percent-encoded
+   */
   docs_url?: string;
   /**
    * The benchmark committee: logins whose review approves associations.
@@ -232,7 +235,7 @@ export interface BenchmarkRecord {
   data_evaluator_mlcube: string;
   demo_dataset: {
     /**
-     * Where an asset is fetched from: https, http, or file for local development.
+     * Where an asset is fetched from: https, http, or file for local development; printable ASCII, anything else percent-encoded
      */
     url: string;
     /**

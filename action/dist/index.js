@@ -49163,9 +49163,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "$ref": "urn:medperf-git:schema:common#/$defs/text"
     },
     "docs_url": {
+      "description": "A web page about the benchmark: https or http, printable ASCII, anything else percent-encoded",
       "type": "string",
       "maxLength": 2048,
-      "pattern": "^https?://\\\\S+$"
+      "pattern": "^https?://[!-~]+$"
     },
     "committee": {
       "description": "The benchmark committee: logins whose review approves associations.",
@@ -49298,10 +49299,10 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       "pattern": "^(?:[a-f0-9]{40}|[a-f0-9]{64})$"
     },
     "url": {
-      "description": "Where an asset is fetched from: https, http, or file for local development.",
+      "description": "Where an asset is fetched from: https, http, or file for local development; printable ASCII, anything else percent-encoded",
       "type": "string",
       "maxLength": 2048,
-      "pattern": "^(?:https?|file)://\\\\S+$"
+      "pattern": "^(?:https?|file)://[!-~]+$"
     },
     "asset": {
       "description": "A file reached by URL and pinned by its sha256.",
@@ -49329,13 +49330,13 @@ var files = { "package.json": '{"name":"medperf-git","version":"0.1.0"}', "bench
       ]
     },
     "text": {
-      "description": "Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)",
+      "description": "Free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)",
       "type": "string",
       "maxLength": 2000,
       "format": "visible-text"
     },
     "shortText": {
-      "description": "Text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)",
+      "description": "Text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)",
       "type": "string",
       "minLength": 1,
       "maxLength": 200,
@@ -50228,11 +50229,11 @@ function loadSchemas() {
 var schemas = loadSchemas();
 
 // registry/text.ts
-var UNSEEN_BEYOND_C0 = "\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}\\p{Co}";
+var UNSEEN_BEYOND_C0 = "\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u2800\\p{Co}\\p{Noncharacter_Code_Point}\\p{Cs}";
 var UNSEEN_IN_LINE = new RegExp(`[\\x00-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
 var UNSEEN_IN_TEXT = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
 function isVisibleLine(text) {
-  return !UNSEEN_IN_LINE.test(text);
+  return !UNSEEN_IN_LINE.test(text) && /\S/.test(text);
 }
 function isVisibleText(text) {
   return !UNSEEN_IN_TEXT.test(text);

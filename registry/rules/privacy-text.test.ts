@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rule as privacy } from './privacy.ts';
 import { rule as schema } from './schema.ts';
-import { P, SCHEMA_LINE, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml } from '../../testing/records.ts';
+import { P, SCHEMA_LINE, benchmark, dataset, datasetAssociation, result, ruleFindings, tutorialRegistry, yaml } from '../../testing/records.ts';
 
 const privacyOf = ruleFindings(privacy, { sorted: true });
 const schemaOf = ruleFindings(schema, { sorted: true });
@@ -109,8 +109,8 @@ describe('comments in the records a data owner writes', () => {
 });
 
 describe('the text a record holds', () => {
-  const line = 'text on one line, as a reader sees it: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)';
-  const text = "free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, line separators, private use)";
+  const line = 'text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)';
+  const text = "free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)";
   const hidden: Array<[string, string]> = [
     ['NUL', 'Chest\0Jane Roe'],
     ['zero-width space', 'hospital\u200ba'],
@@ -124,6 +124,12 @@ describe('the text a record holds', () => {
     ['C1 control', 'x\u0085y'],
     ['ESC', 'x\u001b[31my'],
     ['line separator', 'x\u2028y'],
+    ['Hangul fillers', 'x\u3164\u115f\u1160\uffa0y'],
+    ['variation selector and combining grapheme joiner', 'x\ufe0f\u034fy'],
+    ['Khmer inherent vowel', 'x\u17b4y'],
+    ['braille blank', 'x\u2800y'],
+    ['noncharacters', 'x\ufffe\uffffy'],
+    ['a lone surrogate', 'x\ud800y'],
   ];
   it('refuses characters a reader does not see, in a dataset\'s name, location and description, each variant', async () => {
     for (const [what, value] of hidden) {
@@ -138,9 +144,28 @@ describe('the text a record holds', () => {
     }
   });
 
+  it('refuses a name of spaces alone, which a list shows blank', async () => {
+    const files = tutorialRegistry();
+    files[P.dataset] = yaml(dataset({ name: '   ' }));
+    expect(await schemaOf.check(files, [P.dataset])).toEqual([`${P.dataset}:1:1 schema field \`name\` must be ${line} (got "   ")`]);
+  });
+
+  it('refuses a URL that is not printable ASCII: percent-encoded, it hides nothing', async () => {
+    for (const url of ['https://example.org/\u202eevil', 'https://exa\u200bmple.org/x', 'https://example.org/\u0085\u009b2J', 'https://example.org/\ue000', 'https://example.org/ünïcode']) {
+      const files = tutorialRegistry();
+      files[P.benchmark] = yaml({ ...benchmark(), docs_url: url });
+      const found = await schemaOf.check(files, [P.benchmark]);
+      expect(found, url).toEqual([expect.stringMatching(/ schema field `docs_url` must be a web page about the benchmark: https or http, printable ASCII, anything else percent-encoded \(got /)]);
+    }
+    const files = tutorialRegistry();
+    files[P.benchmark] = yaml({ ...benchmark(), docs_url: 'https://example.org/%C3%BCn%C3%AFcode?a=1&b=~x#y' });
+    expect(await schemaOf.check(files, [P.benchmark])).toEqual([]);
+  });
+
   it('takes any text a reader sees as it is: accents, scripts, emoji, and line breaks and tabs in a description', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: fc.constantFrom(...'aé ñ中文Ωß-.,;:()\'"#&/😀'), minLength: 1, maxLength: 60 }), async (value) => {
+      // Not spaces alone: a name a list would show blank is refused (above).
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom(...'aé ñ中文Ωß-.,;:()\'"#&/😀'), minLength: 1, maxLength: 60 }).filter((v) => /\S/.test(v)), async (value) => {
         const files = tutorialRegistry();
         files[P.dataset] = yaml(dataset({ name: value, location: value, description: `${value}\n\tsecond line` }));
         expect(await schemaOf.check(files, [P.dataset])).toEqual([]);
