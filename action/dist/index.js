@@ -55432,6 +55432,26 @@ function commentFindings(text, kind, path, plain, label, report) {
     );
   }
 }
+var WRITTEN_BY_MEDPERF_GIT = /* @__PURE__ */ new Set(["dataset-association", "result", "person"]);
+function layoutFindings(bytes, label, report) {
+  const text = bytes.toString("utf8");
+  const why = `medperf-git writes ${label} without it, and whitespace could carry data out of the hospital`;
+  const eol = /\r\n|\r|\n/.exec(text)?.[0];
+  const lines = text.split(/\r\n|\r|\n/);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    at += line.length;
+    const ending = /^\r\n|^\r|^\n/.exec(text.slice(at, at + 2))?.[0];
+    at += ending?.length ?? 0;
+    const n = i + 1;
+    if (ending && ending !== eol) report({ line: n, column: line.length + 1 }, `line ${n} ends with ${JSON.stringify(ending)} where the file's first line ends with ${JSON.stringify(eol)}: ${why}; end every line alike`);
+    if (i === lines.length - 1 && line === "") break;
+    if (/^[ \t]*$/.test(line)) report({ line: n, column: 1 }, `line ${n} is ${line ? "only spaces" : "blank"}: ${why}; remove it`);
+    else if (/[ \t]$/.test(line)) report({ line: n, column: line.trimEnd().length + 1 }, `line ${n} ends with spaces: ${why}; remove them`);
+    else if (/^(?: {2})* (?! )/.test(line)) report({ line: n, column: 1 }, `line ${n} is indented by an odd number of spaces: ${why}; indent by two spaces a level`);
+  }
+}
 var NO_COMMENTS = /* @__PURE__ */ new Set(["dataset", "dataset-association", "result", "person"]);
 var FileFindings = class {
   constructor(path, locator, out) {
@@ -55487,6 +55507,10 @@ var rule6 = {
       if (NO_COMMENTS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString("utf8").replace(/\r\n?/g, "\n");
         if (text !== void 0 && text.includes("#")) commentFindings(text, where.kind, path, plain, shape.label, findings.reportAt);
+      }
+      if (ctx.base && WRITTEN_BY_MEDPERF_GIT.has(where.kind)) {
+        const bytes = await ctx.head.tree.read(path);
+        if (bytes) layoutFindings(bytes, shape.label, findings.reportAt);
       }
       findings.finish();
     }

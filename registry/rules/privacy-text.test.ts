@@ -108,6 +108,43 @@ describe('comments in the records a data owner writes', () => {
   });
 });
 
+describe('the layout of the records medperf-git writes', () => {
+  const why = (label: string) => `medperf-git writes ${label} without it, and whitespace could carry data out of the hospital`;
+  it('refuses whitespace that could carry data, in results, associations and keys, when a change brings them', async () => {
+    const base = tutorialRegistry();
+    const bytes = [...Buffer.from('MRN 88123')];
+    const cases: Array<[string, string, (t: string) => string, (t: string) => string[]]> = [
+      ['a byte per line of spaces', P.result, (t) => t.replace('\nbenchmark:', `\n${bytes.map((b) => ' '.repeat(b)).join('\n')}\nbenchmark:`), () =>
+        bytes.map((_, i) => `${P.result}:${i + 2}:1 privacy line ${i + 2} is only spaces: ${why('a result')}; remove it`)],
+      ['blank lines', P.datasetAssociation, (t) => t.replace('\ncompatibility_test:', '\n\n\ncompatibility_test:'), () => [
+        `${P.datasetAssociation}:2:1 privacy line 2 is blank: ${why('a dataset association')}; remove it`,
+        `${P.datasetAssociation}:3:1 privacy line 3 is blank: ${why('a dataset association')}; remove it`,
+      ]],
+      ['spaces at the end of a line', P.person, (t) => t.replace(/\n/, '   \n'), (t) => [`${P.person}:1:${t.split('\n')[0]!.trimEnd().length + 1} privacy line 1 ends with spaces: ${why("a person's keys")}; remove them`]],
+      ['line endings that differ line by line', P.result, (t) => t.replace(/\n/g, (m, i: number) => (i % 3 ? m : '\r\n')).replace('\r\n', '\n'), (t) =>
+        t.split('\n').flatMap((l, i) => (l.endsWith('\r') ? [`${P.result}:${i + 1}:${l.length} privacy line ${i + 1} ends with "\\r\\n" where the file's first line ends with "\\n": ${why('a result')}; end every line alike`] : []))],
+      ['an odd indentation', P.datasetAssociation, (t) => t.replace(/\n {2}metrics:/, '\n   metrics:'), () => []],
+    ];
+    for (const [what, path, edit, expected] of cases) {
+      const head = { ...base, [path]: edit(base[path]!) };
+      const found = (await privacyOf.change(base, head)).filter((f) => f.includes(' is only spaces') || f.includes(' is blank') || f.includes(' ends with ') || f.includes(' indented '));
+      if (what === 'an odd indentation') {
+        // YAML reads it as another structure or not at all; either way, it is refused.
+        expect(found.length + (await schemaOf.change(base, head)).length, what).toBeGreaterThan(0);
+        continue;
+      }
+      expect(expected(head[path]!).length, what).toBeGreaterThan(0);
+      expect(found, what).toEqual(expected(head[path]!));
+    }
+    // Over a whole registry the rule reads no bytes again: main holds what changes brought.
+    const head = { ...base, [P.result]: base[P.result]!.replace('\nbenchmark:', '\n \nbenchmark:') };
+    expect((await privacyOf.full(head)).filter((f) => f.includes('only spaces'))).toEqual([]);
+    // A data owner's dataset keeps blank lines where its description is a block of paragraphs.
+    const withParagraphs = { ...base, [P.dataset]: yaml(dataset({ description: 'First.\n\nSecond.\n' })) };
+    expect(await privacyOf.change(base, withParagraphs)).toEqual([]);
+  });
+});
+
 describe('the text a record holds', () => {
   const line = 'text on one line, as a reader sees it, not blank: no control characters, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)';
   const text = "free text typed and confirmed by the record's owner, as a reader sees it: no control characters but line breaks and tabs, and no invisible ones (zero-width, bidirectional or other format characters, fillers, line separators, private use, noncharacters)";

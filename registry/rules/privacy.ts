@@ -194,6 +194,35 @@ function commentFindings(text: string, kind: string, path: string, plain: boolea
 }
 
 /**
+ * Records that hold no free text at all (results, dataset associations, a person's keys), which
+ * medperf-git writes: one kind of line ending, no blank line, no line of spaces, no space at a
+ * line's end, indentation in steps of two. Whitespace is invisible on every page that shows a
+ * record, and a line of n spaces is a byte; the order of keys and the choice of quotes say a few
+ * bits at most. Checked on what a change adds or edits, whose bytes are read once more.
+ */
+const WRITTEN_BY_MEDPERF_GIT = new Set(['dataset-association', 'result', 'person']);
+
+function layoutFindings(bytes: Buffer, label: string, report: (at: Position, message: string) => void): void {
+  const text = bytes.toString('utf8');
+  const why = `medperf-git writes ${label} without it, and whitespace could carry data out of the hospital`;
+  const eol = /\r\n|\r|\n/.exec(text)?.[0];
+  const lines = text.split(/\r\n|\r|\n/);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    at += line.length;
+    const ending = /^\r\n|^\r|^\n/.exec(text.slice(at, at + 2))?.[0];
+    at += ending?.length ?? 0;
+    const n = i + 1;
+    if (ending && ending !== eol) report({ line: n, column: line.length + 1 }, `line ${n} ends with ${JSON.stringify(ending)} where the file's first line ends with ${JSON.stringify(eol)}: ${why}; end every line alike`);
+    if (i === lines.length - 1 && line === '') break; // the file's final line ending
+    if (/^[ \t]*$/.test(line)) report({ line: n, column: 1 }, `line ${n} is ${line ? 'only spaces' : 'blank'}: ${why}; remove it`);
+    else if (/[ \t]$/.test(line)) report({ line: n, column: line.trimEnd().length + 1 }, `line ${n} ends with spaces: ${why}; remove them`);
+    else if (/^(?: {2})* (?! )/.test(line)) report({ line: n, column: 1 }, `line ${n} is indented by an odd number of spaces: ${why}; indent by two spaces a level`);
+  }
+}
+
+/**
  * Records a data owner writes, which merge with no reviewer reading them (results, their keys) or
  * a committee reading only hashes and numbers: no comment may be in them.
  */
@@ -257,6 +286,10 @@ export const rule: Rule = {
       if (NO_COMMENTS.has(where.kind)) {
         text ??= (await ctx.head.tree.read(path))?.toString('utf8').replace(/\r\n?/g, '\n');
         if (text !== undefined && text.includes('#')) commentFindings(text, where.kind, path, plain, shape.label, findings.reportAt);
+      }
+      if (ctx.base && WRITTEN_BY_MEDPERF_GIT.has(where.kind)) {
+        const bytes = await ctx.head.tree.read(path);
+        if (bytes) layoutFindings(bytes, shape.label, findings.reportAt);
       }
       findings.finish();
     }
