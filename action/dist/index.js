@@ -55397,6 +55397,13 @@ function checkShape(value, shape, pointer, kind, report) {
 }
 var EDITOR_PREFIX = "# yaml-language-server:";
 function editorLineMismatch(line, kind, path) {
+  if (line === lastFit.line && kind === lastFit.kind) return void 0;
+  const column = editorLineColumn(line, kind, path);
+  if (column === void 0) lastFit = { line, kind };
+  return column;
+}
+var lastFit = { line: "", kind: "" };
+function editorLineColumn(line, kind, path) {
   const head = "# yaml-language-server: $schema=";
   const tail = `schemas/${kind}.schema.json`;
   let at = 0;
@@ -55730,7 +55737,14 @@ async function checkRecord(head, rec, change) {
       report("", await benchmarkProblem(head, benchmark));
       report("", await cubeProblem(head, model, "model", `the association with ${benchmark}`));
       const cube = await head.cube(model);
-      for (const p of await compatibilityTestProblems(head, rec.where, rec.data.compatibility_test)) report(p.pointer, p.message);
+      const bench = await head.benchmark(benchmark);
+      const test = rec.data.compatibility_test;
+      const ran = await hashProblems(head, COMPATIBILITY_TEST, test, bench?.data, { id: model, what: "the associated model", record: cube?.data }, bench && {
+        uid: bench.data.demo_dataset.generated_uid,
+        what: `${benchmark}'s demo data`,
+        why: "a model's compatibility test runs on the benchmark's demo data"
+      });
+      for (const p of ran) report(p.pointer, p.message);
       if (cube && cube.data.kind === "model" && cube.data.state !== "operational") {
         report(
           "",
@@ -55751,7 +55765,14 @@ async function checkRecord(head, rec, change) {
           `the dataset ${dataset} is still in development: only operational datasets are associated with benchmarks; run \`medperf-git dataset set-operational -d ${dataset}\` first`
         );
       }
-      for (const p of await compatibilityTestProblems(head, rec.where, rec.data.compatibility_test)) report(p.pointer, p.message);
+      const test = rec.data.compatibility_test;
+      const reference = bench && { id: bench.data.reference_model, what: "the benchmark's reference model" };
+      const ran = reference ? await hashProblems(head, COMPATIBILITY_TEST, test, bench.data, reference, data && {
+        uid: data.data.generated_uid,
+        what: `the registry's ${dataset}`,
+        why: "a dataset's compatibility test runs on the registered dataset"
+      }) : [];
+      for (const p of ran) report(p.pointer, p.message);
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           "",
@@ -55792,35 +55813,21 @@ async function provenanceProblems(head, data) {
     why: "a result is computed on the registered dataset"
   });
 }
-async function compatibilityTestProblems(head, where, test) {
-  if (where.kind !== "dataset-association" && where.kind !== "model-association") return [];
-  const bench = await head.benchmark(where.benchmark);
-  if (!bench) return [];
-  if (where.kind === "model-association") {
-    return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: where.model, what: "the associated model" }, {
-      uid: bench.data.demo_dataset.generated_uid,
-      what: `${where.benchmark}'s demo data`,
-      why: "a model's compatibility test runs on the benchmark's demo data"
-    });
-  }
-  const dataset = await head.dataset(where.dataset);
-  return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: bench.data.reference_model, what: "the benchmark's reference model" }, dataset && {
-    uid: dataset.data.generated_uid,
-    what: `the registry's ${where.dataset}`,
-    why: "a dataset's compatibility test runs on the registered dataset"
-  });
-}
 async function hashProblems(head, block, ran, bench, model, data) {
   const out = [];
   if (bench && ran.cubes) {
+    let byBenchmark = benchmarkCubes.get(head);
+    if (!byBenchmark) benchmarkCubes.set(head, byBenchmark = /* @__PURE__ */ new WeakMap());
+    let cubes = byBenchmark.get(bench);
+    if (!cubes) byBenchmark.set(bench, cubes = Promise.all([head.cube(bench.data_preparation_mlcube), head.cube(bench.data_evaluator_mlcube)]));
+    const [prep, metrics] = await cubes;
     const roles = {
-      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator" },
-      model,
-      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube" }
+      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator", record: prep?.data },
+      model: { ...model, record: model.record ?? (await head.cube(model.id))?.data },
+      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube", record: metrics?.data }
     };
     for (const role of CUBE_ROLES) {
-      const { id, what } = roles[role];
-      const record = (await head.cube(id))?.data;
+      const { id, what, record } = roles[role];
       if (!record) continue;
       out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
     }
@@ -55833,6 +55840,7 @@ async function hashProblems(head, block, ran, bench, model, data) {
   }
   return out;
 }
+var benchmarkCubes = /* @__PURE__ */ new WeakMap();
 async function resultsOfAssociation(ctx, where) {
   const { head, base } = ctx;
   if (where.kind === "dataset-association") {

@@ -148,6 +148,15 @@ const EDITOR_PREFIX = '# yaml-language-server:';
  * else the column where it stops being one.
  */
 function editorLineMismatch(line: string, kind: string, path: string): number | undefined {
+  // Every record of a kind sits at one depth of the layout, and nearly all say the same line.
+  if (line === lastFit.line && kind === lastFit.kind) return undefined;
+  const column = editorLineColumn(line, kind, path);
+  if (column === undefined) lastFit = { line, kind };
+  return column;
+}
+let lastFit = { line: '', kind: '' };
+
+function editorLineColumn(line: string, kind: string, path: string): number | undefined {
   const head = '# yaml-language-server: $schema=';
   const tail = `schemas/${kind}.schema.json`;
   let at = 0;

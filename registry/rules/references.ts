@@ -8,7 +8,7 @@
 import type { Finding } from '../findings.ts';
 import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
 import { COMPATIBILITY_TEST, CUBE_ROLES as RAN_CUBES, cubeProvenanceProblems, RESULT_PROVENANCE, type CubeRole, type HashBlock, type ProvenanceProblem } from '../provenance.ts';
-import type { BenchmarkRecord, CompatibilityTest, CubeHash, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
+import type { BenchmarkRecord, CubeHash, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
 import { cubeHashes, datasetHashes } from './immutability.ts';
 import { rule as signature } from './signatures.ts';
 import type { LoadedRecord, RegistryView, Rule, RuleContext } from '../view.ts';
@@ -113,7 +113,15 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
       report('', await benchmarkProblem(head, benchmark));
       report('', await cubeProblem(head, model, 'model', `the association with ${benchmark}`));
       const cube = await head.cube(model);
-      for (const p of await compatibilityTestProblems(head, rec.where, (rec as LoadedRecord<'model-association'>).data.compatibility_test)) report(p.pointer, p.message);
+      const bench = await head.benchmark(benchmark);
+      const test = (rec as LoadedRecord<'model-association'>).data.compatibility_test;
+      // The associated model's compatibility test ran on the benchmark's demo data.
+      const ran = await hashProblems(head, COMPATIBILITY_TEST, test, bench?.data, { id: model, what: 'the associated model', record: cube?.data }, bench && {
+        uid: bench.data.demo_dataset.generated_uid,
+        what: `${benchmark}'s demo data`,
+        why: "a model's compatibility test runs on the benchmark's demo data",
+      });
+      for (const p of ran) report(p.pointer, p.message);
       if (cube && cube.data.kind === 'model' && cube.data.state !== 'operational') {
         report(
           '',
@@ -136,7 +144,17 @@ async function checkRecord(head: RegistryView, rec: LoadedRecord, change: boolea
             `run \`medperf-git dataset set-operational -d ${dataset}\` first`,
         );
       }
-      for (const p of await compatibilityTestProblems(head, rec.where, (rec as LoadedRecord<'dataset-association'>).data.compatibility_test)) report(p.pointer, p.message);
+      // The benchmark's reference model ran on the dataset.
+      const test = (rec as LoadedRecord<'dataset-association'>).data.compatibility_test;
+      const reference = bench && { id: bench.data.reference_model, what: "the benchmark's reference model" };
+      const ran = reference
+        ? await hashProblems(head, COMPATIBILITY_TEST, test, bench.data, reference, data && {
+            uid: data.data.generated_uid,
+            what: `the registry's ${dataset}`,
+            why: "a dataset's compatibility test runs on the registered dataset",
+          })
+        : [];
+      for (const p of ran) report(p.pointer, p.message);
       if (bench && data && data.data.data_preparation_mlcube !== bench.data.data_preparation_mlcube) {
         report(
           '',
@@ -186,50 +204,34 @@ async function provenanceProblems(head: RegistryView, data: ResultRecord): Promi
 }
 
 /**
- * Every hash of an association's compatibility test against the registry: the benchmark's cubes
- * with the model that ran (the reference model on a dataset, or the associated model on the
- * benchmark's demo data), and that data's generated_uid. A test from before cubes were recorded
- * (imported from a MedPerf server) names none, and is judged on its data alone.
+ * The hashes of one block (`ran`: a result's provenance or an association's compatibility test)
+ * against the registry's cubes for each role and the data's generated_uid. Every result and
+ * association of a benchmark names its data preparator and metrics cube: they are read once per
+ * benchmark record.
  */
-async function compatibilityTestProblems(head: RegistryView, where: RecordPath, test: CompatibilityTest): Promise<ProvenanceProblem[]> {
-  if (where.kind !== 'dataset-association' && where.kind !== 'model-association') return [];
-  const bench = await head.benchmark(where.benchmark);
-  if (!bench) return [];
-  if (where.kind === 'model-association') {
-    return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: where.model, what: 'the associated model' }, {
-      uid: bench.data.demo_dataset.generated_uid,
-      what: `${where.benchmark}'s demo data`,
-      why: "a model's compatibility test runs on the benchmark's demo data",
-    });
-  }
-  const dataset = await head.dataset(where.dataset);
-  return hashProblems(head, COMPATIBILITY_TEST, test, bench.data, { id: bench.data.reference_model, what: "the benchmark's reference model" }, dataset && {
-    uid: dataset.data.generated_uid,
-    what: `the registry's ${where.dataset}`,
-    why: "a dataset's compatibility test runs on the registered dataset",
-  });
-}
-
-/** The hashes of one block (`ran`) against the registry's cubes for each role and the data's generated_uid. */
 async function hashProblems(
   head: RegistryView,
   block: HashBlock,
   ran: { cubes?: Partial<Record<CubeRole, CubeHash>>; dataset_generated_uid: string },
   bench: BenchmarkRecord | undefined,
-  model: { id: string; what: string },
+  model: { id: string; what: string; record?: CubeRecord },
   data: { uid: string | undefined; what: string; why: string } | undefined,
 ): Promise<ProvenanceProblem[]> {
   const out: ProvenanceProblem[] = [];
   // No benchmark to say which cubes: its own finding. A compatibility test from a MedPerf server names none.
   if (bench && ran.cubes) {
-    const roles: Record<CubeRole, { id: string; what: string }> = {
-      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator" },
-      model,
-      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube" },
+    let byBenchmark = benchmarkCubes.get(head);
+    if (!byBenchmark) benchmarkCubes.set(head, (byBenchmark = new WeakMap()));
+    let cubes = byBenchmark.get(bench);
+    if (!cubes) byBenchmark.set(bench, (cubes = Promise.all([head.cube(bench.data_preparation_mlcube), head.cube(bench.data_evaluator_mlcube)])));
+    const [prep, metrics] = await cubes;
+    const roles: Record<CubeRole, { id: string; what: string; record: CubeRecord | undefined }> = {
+      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator", record: prep?.data },
+      model: { ...model, record: model.record ?? (await head.cube(model.id))?.data },
+      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube", record: metrics?.data },
     };
     for (const role of RAN_CUBES) {
-      const { id, what } = roles[role];
-      const record = (await head.cube(id))?.data;
+      const { id, what, record } = roles[role];
       // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
       if (!record) continue;
       out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
@@ -243,6 +245,9 @@ async function hashProblems(
   }
   return out;
 }
+
+/** A benchmark record's data preparator and metrics cube, as each view holds them. */
+const benchmarkCubes = new WeakMap<RegistryView, WeakMap<BenchmarkRecord, Promise<[LoadedRecord<'cube'> | undefined, LoadedRecord<'cube'> | undefined]>>>();
 
 /**
  * Results that name an association the change deletes. Results live under their dataset's folder
