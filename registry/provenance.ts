@@ -20,9 +20,6 @@ export function cubeProvenance(id: string, record: CubeRecord): CubeHash {
 
 export type CubeRole = keyof ResultRecord['provenance']['cubes'];
 
-/** The roles of the cubes that produce a result or a compatibility test, in the order MedPerf runs them. */
-export const CUBE_ROLES: readonly CubeRole[] = ['data_preparation_mlcube', 'model', 'data_evaluator_mlcube'];
-
 /** Where a record keeps the hashes that produced it, and what its author does when they are wrong. */
 export interface HashBlock {
   /** The record's field: `provenance` (a result) or `compatibility_test` (an association). */
@@ -51,9 +48,9 @@ export interface ProvenanceProblem {
 }
 
 /**
- * What is wrong with the hashes of one cube role. `expected` is the cube the registry says fills
- * the role (`what` names the role in a message), and its record when it loads (undefined: the
- * references rule says why).
+ * What is wrong with the hashes of one cube role, added to `out`. `expected` is the cube the
+ * registry says fills the role (`what` names the role in a message), and its record when it loads
+ * (undefined: the references rule says why).
  */
 export function cubeProvenanceProblems(
   block: HashBlock,
@@ -61,38 +58,34 @@ export function cubeProvenanceProblems(
   what: string,
   got: CubeHash | undefined,
   expected: { id: string; record?: CubeRecord },
-): ProvenanceProblem[] {
-  const at = `/${block.field}/cubes/${role}`;
-  const named = `${block.field}.cubes.${role}`;
+  out: ProvenanceProblem[],
+): void {
   if (!got) {
-    return [
-      {
-        pointer: `/${block.field}/cubes`,
-        message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`,
-      },
-    ];
+    out.push({
+      pointer: `/${block.field}/cubes`,
+      message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`,
+    });
+    return;
   }
   if (got.id !== expected.id) {
-    return [
-      {
-        pointer: `${at}/id`,
-        message: `${named}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`,
-      },
-    ];
+    out.push({
+      pointer: `/${block.field}/cubes/${role}/id`,
+      message: `${block.field}.cubes.${role}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`,
+    });
+    return;
   }
-  if (!expected.record) return [];
+  if (!expected.record) return;
   // Thousands of results name the same few cubes: each cube's hashes are gathered once.
   let want = wanted.get(expected.record);
   if (!want || want.id !== expected.id) wanted.set(expected.record, (want = cubeProvenance(expected.id, expected.record)));
-  const out: ProvenanceProblem[] = [];
   for (const field of HASH_FIELDS) {
     if (got[field] === want[field]) continue;
+    const at = `/${block.field}/cubes/${role}`;
     out.push({
       pointer: got[field] === undefined ? at : `${at}/${field}`,
       message:
-        `${named}.${field} is ${got[field] ?? 'absent'}, but the registry's ${expected.id} has ${want[field] ?? 'none'}: ` +
+        `${block.field}.cubes.${role}.${field} is ${got[field] ?? 'absent'}, but the registry's ${expected.id} has ${want[field] ?? 'none'}: ` +
         `the ${block.noun} was not produced by the registered cube; ${block.again}`,
     });
   }
-  return out;
 }

@@ -16,12 +16,15 @@ export const UNSEEN_BEYOND_C0 = '\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ign
 const UNSEEN_IN_LINE = new RegExp(`[\\x00-\\x1f${UNSEEN_BEYOND_C0}]`, 'u');
 const UNSEEN_IN_TEXT = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${UNSEEN_BEYOND_C0}]`, 'u');
 
+/** Printable ASCII (nearly every name), which holds none of them. */
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
 /** Whether `text` is one line a reader sees as it is, and sees something: not spaces alone. */
 export function isVisibleLine(text: string): boolean {
-  return !UNSEEN_IN_LINE.test(text) && /\S/.test(text);
+  return (PRINTABLE.test(text) || !UNSEEN_IN_LINE.test(text)) && /\S/.test(text);
 }
 
 /** Whether `text` is seen as it is, its line breaks and tabs aside. */
 export function isVisibleText(text: string): boolean {
-  return !UNSEEN_IN_TEXT.test(text);
+  return PRINTABLE.test(text) || !UNSEEN_IN_TEXT.test(text);
 }

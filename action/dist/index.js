@@ -50232,11 +50232,12 @@ var schemas = loadSchemas();
 var UNSEEN_BEYOND_C0 = "\\x7f-\\x9f\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u2800\\p{Co}\\p{Noncharacter_Code_Point}\\p{Cs}";
 var UNSEEN_IN_LINE = new RegExp(`[\\x00-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
 var UNSEEN_IN_TEXT = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${UNSEEN_BEYOND_C0}]`, "u");
+var PRINTABLE = /^[\x20-\x7e]*$/;
 function isVisibleLine(text) {
-  return !UNSEEN_IN_LINE.test(text) && /\S/.test(text);
+  return (PRINTABLE.test(text) || !UNSEEN_IN_LINE.test(text)) && /\S/.test(text);
 }
 function isVisibleText(text) {
-  return !UNSEEN_IN_TEXT.test(text);
+  return PRINTABLE.test(text) || !UNSEEN_IN_TEXT.test(text);
 }
 
 // registry/schemas.ts
@@ -55535,7 +55536,6 @@ function cubeProvenance(id, record) {
     image: record.image.digest
   };
 }
-var CUBE_ROLES = ["data_preparation_mlcube", "model", "data_evaluator_mlcube"];
 var RESULT_PROVENANCE = { field: "provenance", noun: "result", again: "run the benchmark again with `medperf-git run`" };
 var COMPATIBILITY_TEST = {
   field: "compatibility_test",
@@ -55544,37 +55544,32 @@ var COMPATIBILITY_TEST = {
 };
 var wanted = /* @__PURE__ */ new WeakMap();
 var HASH_FIELDS = ["config_sha256", "parameters_sha256", "additional_files_sha256", "image"];
-function cubeProvenanceProblems(block, role, what, got, expected) {
-  const at = `/${block.field}/cubes/${role}`;
-  const named = `${block.field}.cubes.${role}`;
+function cubeProvenanceProblems(block, role, what, got, expected, out) {
   if (!got) {
-    return [
-      {
-        pointer: `/${block.field}/cubes`,
-        message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`
-      }
-    ];
+    out.push({
+      pointer: `/${block.field}/cubes`,
+      message: `${block.field}.cubes has no ${role}: a ${block.noun} names every cube that produced it, here ${what} ${expected.id}; ${block.again}`
+    });
+    return;
   }
   if (got.id !== expected.id) {
-    return [
-      {
-        pointer: `${at}/id`,
-        message: `${named}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`
-      }
-    ];
+    out.push({
+      pointer: `/${block.field}/cubes/${role}/id`,
+      message: `${block.field}.cubes.${role}.id is ${got.id}, but ${what} is ${expected.id}: a ${block.noun} is produced by the registered cubes; ${block.again}`
+    });
+    return;
   }
-  if (!expected.record) return [];
+  if (!expected.record) return;
   let want = wanted.get(expected.record);
   if (!want || want.id !== expected.id) wanted.set(expected.record, want = cubeProvenance(expected.id, expected.record));
-  const out = [];
   for (const field2 of HASH_FIELDS) {
     if (got[field2] === want[field2]) continue;
+    const at = `/${block.field}/cubes/${role}`;
     out.push({
       pointer: got[field2] === void 0 ? at : `${at}/${field2}`,
-      message: `${named}.${field2} is ${got[field2] ?? "absent"}, but the registry's ${expected.id} has ${want[field2] ?? "none"}: the ${block.noun} was not produced by the registered cube; ${block.again}`
+      message: `${block.field}.cubes.${role}.${field2} is ${got[field2] ?? "absent"}, but the registry's ${expected.id} has ${want[field2] ?? "none"}: the ${block.noun} was not produced by the registered cube; ${block.again}`
     });
   }
-  return out;
 }
 
 // registry/rules/signatures.ts
@@ -55659,7 +55654,7 @@ var rule7 = {
 };
 
 // registry/rules/references.ts
-var CUBE_ROLES2 = [
+var CUBE_ROLES = [
   { field: "data_preparation_mlcube", kind: "data-preparator" },
   { field: "reference_model", kind: "model" },
   { field: "data_evaluator_mlcube", kind: "metrics" }
@@ -55729,7 +55724,7 @@ async function checkRecord(head, rec, change) {
     }
     case "benchmark": {
       const data = rec.data;
-      for (const { field: field2, kind } of CUBE_ROLES2) report(`/${field2}`, await cubeProblem(head, data[field2], kind, field2));
+      for (const { field: field2, kind } of CUBE_ROLES) report(`/${field2}`, await cubeProblem(head, data[field2], kind, field2));
       break;
     }
     case "model-association": {
@@ -55821,16 +55816,10 @@ async function hashProblems(head, block, ran, bench, model, data) {
     let cubes = byBenchmark.get(bench);
     if (!cubes) byBenchmark.set(bench, cubes = Promise.all([head.cube(bench.data_preparation_mlcube), head.cube(bench.data_evaluator_mlcube)]));
     const [prep, metrics] = await cubes;
-    const roles = {
-      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator", record: prep?.data },
-      model: { ...model, record: model.record ?? (await head.cube(model.id))?.data },
-      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube", record: metrics?.data }
-    };
-    for (const role of CUBE_ROLES) {
-      const { id, what, record } = roles[role];
-      if (!record) continue;
-      out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
-    }
+    const modelRecord = model.record ?? (await head.cube(model.id))?.data;
+    if (prep) cubeProvenanceProblems(block, "data_preparation_mlcube", "the benchmark's data preparator", ran.cubes.data_preparation_mlcube, { id: bench.data_preparation_mlcube, record: prep.data }, out);
+    if (modelRecord) cubeProvenanceProblems(block, "model", model.what, ran.cubes.model, { id: model.id, record: modelRecord }, out);
+    if (metrics) cubeProvenanceProblems(block, "data_evaluator_mlcube", "the benchmark's metrics cube", ran.cubes.data_evaluator_mlcube, { id: bench.data_evaluator_mlcube, record: metrics.data }, out);
   }
   if (data && ran.dataset_generated_uid !== data.uid) {
     out.push({
@@ -55888,7 +55877,7 @@ async function dependentsOf(ctx, gone) {
     }
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
-      for (const { field: field2 } of CUBE_ROLES2) {
+      for (const { field: field2 } of CUBE_ROLES) {
         if (bench?.data[field2] === id) {
           out.push({
             at: place(bench, paths.benchmark(name2), `/${field2}`),
@@ -55958,7 +55947,7 @@ function editedField(before, after) {
     case "dataset":
       return pairs2((d) => [...datasetHashes(d), ...state(d), ["/owners", d.owners?.join("\n")]]);
     case "benchmark":
-      return pairs2((b) => CUBE_ROLES2.map(({ field: field2 }) => [`/${field2}`, b[field2]]));
+      return pairs2((b) => CUBE_ROLES.map(({ field: field2 }) => [`/${field2}`, b[field2]]));
     default:
       return void 0;
   }
@@ -55972,7 +55961,7 @@ async function readersOf(ctx, where) {
   } else if (where.kind === "cube") {
     for (const name2 of await benchmarkNames(head)) {
       const bench = await head.benchmark(name2);
-      if (bench && CUBE_ROLES2.some(({ field: field2 }) => bench.data[field2] === where.id)) {
+      if (bench && CUBE_ROLES.some(({ field: field2 }) => bench.data[field2] === where.id)) {
         out.push(paths.benchmark(name2));
         await folder(`benchmarks/${name2}/`);
         continue;

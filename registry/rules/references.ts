@@ -7,7 +7,7 @@
 // model cube and a person whose published key it is wrapped to.
 import type { Finding } from '../findings.ts';
 import { parseRecordPath, paths, type RecordPath } from '../layout.ts';
-import { COMPATIBILITY_TEST, CUBE_ROLES as RAN_CUBES, cubeProvenanceProblems, RESULT_PROVENANCE, type CubeRole, type HashBlock, type ProvenanceProblem } from '../provenance.ts';
+import { COMPATIBILITY_TEST, cubeProvenanceProblems, RESULT_PROVENANCE, type CubeRole, type HashBlock, type ProvenanceProblem } from '../provenance.ts';
 import type { BenchmarkRecord, CubeHash, CubeRecord, DatasetRecord, ResultRecord } from '../records.ts';
 import { cubeHashes, datasetHashes } from './immutability.ts';
 import { rule as signature } from './signatures.ts';
@@ -225,17 +225,11 @@ async function hashProblems(
     let cubes = byBenchmark.get(bench);
     if (!cubes) byBenchmark.set(bench, (cubes = Promise.all([head.cube(bench.data_preparation_mlcube), head.cube(bench.data_evaluator_mlcube)])));
     const [prep, metrics] = await cubes;
-    const roles: Record<CubeRole, { id: string; what: string; record: CubeRecord | undefined }> = {
-      data_preparation_mlcube: { id: bench.data_preparation_mlcube, what: "the benchmark's data preparator", record: prep?.data },
-      model: { ...model, record: model.record ?? (await head.cube(model.id))?.data },
-      data_evaluator_mlcube: { id: bench.data_evaluator_mlcube, what: "the benchmark's metrics cube", record: metrics?.data },
-    };
-    for (const role of RAN_CUBES) {
-      const { id, what, record } = roles[role];
-      // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
-      if (!record) continue;
-      out.push(...cubeProvenanceProblems(block, role, what, ran.cubes[role], { id, record }));
-    }
+    // A cube the registry does not hold (or that does not load) is the benchmark's own finding.
+    const modelRecord = model.record ?? (await head.cube(model.id))?.data;
+    if (prep) cubeProvenanceProblems(block, 'data_preparation_mlcube', "the benchmark's data preparator", ran.cubes.data_preparation_mlcube, { id: bench.data_preparation_mlcube, record: prep.data }, out);
+    if (modelRecord) cubeProvenanceProblems(block, 'model', model.what, ran.cubes.model, { id: model.id, record: modelRecord }, out);
+    if (metrics) cubeProvenanceProblems(block, 'data_evaluator_mlcube', "the benchmark's metrics cube", ran.cubes.data_evaluator_mlcube, { id: bench.data_evaluator_mlcube, record: metrics.data }, out);
   }
   if (data && ran.dataset_generated_uid !== data.uid) {
     out.push({
