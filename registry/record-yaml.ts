@@ -44,10 +44,18 @@ function orderKeys(value: unknown, schema: JsonSchema | undefined): unknown {
   return out;
 }
 
+/** The editor's modeline: `MODELINE_PREFIX`, `../` up to the registry's root, then `schemaFile(kind)`. */
+export const MODELINE_PREFIX = '# yaml-language-server: $schema=';
+
+/** The schema of a record kind, from the folder that holds the schemas. */
+export function schemaFile(kind: string): string {
+  return `schemas/${kind}.schema.json`;
+}
+
 /** The editor's modeline: the schema relative to the record, from the registry root's schemas/. */
 export function schemaModeline(kind: RecordKind, path: string): string {
   const depth = path.split('/').length - 1;
-  return `# yaml-language-server: $schema=${'../'.repeat(depth)}schemas/${kind}.schema.json`;
+  return `${MODELINE_PREFIX}${'../'.repeat(depth)}${schemaFile(kind)}`;
 }
 
 /**

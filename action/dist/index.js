@@ -55295,9 +55295,13 @@ function orderKeys(value, schema2) {
   }
   return out;
 }
+var MODELINE_PREFIX = "# yaml-language-server: $schema=";
+function schemaFile(kind) {
+  return `schemas/${kind}.schema.json`;
+}
 function schemaModeline(kind, path) {
   const depth = path.split("/").length - 1;
-  return `# yaml-language-server: $schema=${"../".repeat(depth)}schemas/${kind}.schema.json`;
+  return `${MODELINE_PREFIX}${"../".repeat(depth)}${schemaFile(kind)}`;
 }
 function recordYaml(kind, path, data) {
   const schema2 = byId.get(schemaId(kind));
@@ -55405,8 +55409,8 @@ function editorLineMismatch(line, kind, path) {
 }
 var lastFit = { line: "", kind: "" };
 function editorLineColumn(line, kind, path) {
-  const head = "# yaml-language-server: $schema=";
-  const tail = `schemas/${kind}.schema.json`;
+  const head = MODELINE_PREFIX;
+  const tail = schemaFile(kind);
   let at = 0;
   while (at < head.length && line[at] === head[at]) at++;
   if (at < head.length) return at + 1;

@@ -7,7 +7,7 @@
 // says it in terms of what could leak, and reads the file even when the schema refused it.
 import { MAX_FINDINGS_PER_FILE, moreFindings, type Finding } from '../findings.ts';
 import { parseRecordPath, type RecordKind } from '../layout.ts';
-import { schemaModeline } from '../record-yaml.ts';
+import { MODELINE_PREFIX, schemaFile, schemaModeline } from '../record-yaml.ts';
 import { METRIC_KEY } from '../metrics.ts';
 import { schemaId, schemas } from '../schema-files.ts';
 import type { Position, Rule } from '../view.ts';
@@ -157,8 +157,8 @@ function editorLineMismatch(line: string, kind: string, path: string): number | 
 let lastFit = { line: '', kind: '' };
 
 function editorLineColumn(line: string, kind: string, path: string): number | undefined {
-  const head = '# yaml-language-server: $schema=';
-  const tail = `schemas/${kind}.schema.json`;
+  const head = MODELINE_PREFIX;
+  const tail = schemaFile(kind);
   let at = 0;
   while (at < head.length && line[at] === head[at]) at++;
   if (at < head.length) return at + 1;
